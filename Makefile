@@ -1,0 +1,34 @@
+# One command for developers and CI: `make test`. `make demo` shows fleetops on the local provider.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo lint typecheck pytest system-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+system-deps:
+	scripts/ensure-system-deps
+
+lint: $(STAMP)
+	$(BIN)/ruff check fleetops tests bench examples
+	$(BIN)/ruff format --check fleetops tests bench examples
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) system-deps
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+demo: $(STAMP) system-deps
+	$(BIN)/python examples/demo.py
+
+clean:
+	rm -rf $(VENV) .fleetops .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,3 @@
+from fleetops.cli.main import main
+
+main()

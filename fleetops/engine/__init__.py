@@ -1,0 +1,1 @@
+"""Amazon States Language interpreter: parse, validate, run durably. Knows nothing of fleets."""

@@ -1,0 +1,1 @@
+"""Operations: alarms, log queries, secrets, backups, notifications, reports, drills, maintenance."""

@@ -1,0 +1,1 @@
+"""Providers: where instances run. ``local`` (processes behind HAProxy) and ``aws`` (boto3)."""

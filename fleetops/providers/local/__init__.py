@@ -1,0 +1,1 @@
+"""The local provider: every instance a real process on this machine, behind HAProxy."""

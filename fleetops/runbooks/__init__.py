@@ -1,0 +1,1 @@
+"""Built-in runbooks: ASL definitions and the task handlers they name."""

@@ -1,0 +1,1 @@
+"""The fleet file: models, loading with line-numbered errors, the dependency graph."""
