@@ -225,6 +225,7 @@ class ManagedProcess:
             time.sleep(0.02)
         for thread in self._threads:
             thread.join(timeout=2)
+        self.close_logs()
         if self.pid_file is not None:
             self.pid_file.unlink(missing_ok=True)
 

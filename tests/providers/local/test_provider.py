@@ -1,0 +1,232 @@
+"""The local provider with real processes (the example services) behind a real HAProxy."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fleetops.providers.base import InstanceInfo, InstanceState, Provider, TargetHealth
+from fleetops.providers.local.process import group_alive, process_alive
+from fleetops.providers.local.provider import LocalProvider
+from fleetops.providers.local.service import ServiceRuntime
+from fleetops.testing.local import example_runtime as runtime
+
+pytestmark = pytest.mark.haproxy
+UP = InstanceState.IN_SERVICE
+
+
+def _until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+
+
+class _Load:
+    """Clients sending requests through the load balancer until stopped; counts the outcomes."""
+
+    def __init__(self, url: str, clients: int = 3) -> None:
+        self.url = url
+        self.outcomes: Counter[str] = Counter()
+        self.served_by: Counter[str] = Counter()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=10) as client:
+            while not self._stop.is_set():
+                try:
+                    response = client.get(self.url)
+                    outcome = str(response.status_code)
+                    body = response.json()
+                    instance = body.get("instance", "") if isinstance(body, dict) else ""
+                except httpx.HTTPError as err:
+                    outcome, instance = type(err).__name__, ""
+                with self._lock:
+                    self.outcomes[outcome] += 1
+                    self.served_by[instance] += 1
+
+    def __enter__(self) -> _Load:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
+def _launch_in_service(
+    provider: LocalProvider, service: str, version: str = "v1", count: int = 1
+) -> list[InstanceInfo]:
+    launched = [provider.launch(service, version) for _ in range(count)]
+    return [provider.wait_for(instance.id, UP, timeout=15) for instance in launched]
+
+
+def test_the_local_provider_implements_the_provider_protocol(provider: LocalProvider) -> None:
+    assert isinstance(provider, Provider)
+
+
+def test_two_instances_both_receive_traffic_through_the_frontend(provider: LocalProvider) -> None:
+    first, second = _launch_in_service(provider, "menu", count=2)
+
+    with httpx.Client() as client:
+        served = Counter(
+            client.get(provider.endpoint("menu") + "/health").json()["instance"] for _ in range(10)
+        )
+
+    assert served == {first.id: 5, second.id: 5}
+    assert {(i.id, i.state, i.health) for i in provider.instances("menu")} == {
+        (first.id, UP, TargetHealth.HEALTHY),
+        (second.id, UP, TargetHealth.HEALTHY),
+    }
+
+
+def test_instances_get_their_identity_in_env_and_log_requests_as_json(provider: LocalProvider) -> None:
+    (instance,) = _launch_in_service(provider, "menu", "v7")
+
+    health = httpx.get(provider.endpoint("menu") + "/health").json()
+
+    assert (health["status"], health["version"], health["instance"]) == ("ok", "v7", instance.id)
+    requests = [r for r in provider.logs("menu", instance_id=instance.id) if r.get("msg") == "request"]
+    assert set(requests[-1]) >= {"timestamp", "level", "msg", "method", "path", "status", "response_time_ms"}
+    assert (requests[-1]["version"], requests[-1]["instance"]) == ("v7", instance.id)
+
+
+def test_rolling_replacement_with_drain_loses_no_request(provider: LocalProvider) -> None:
+    old_a, old_b = _launch_in_service(provider, "menu", count=2)
+
+    with _Load(provider.endpoint("menu") + "/health") as load:
+        time.sleep(0.3)
+        for old in (old_a, old_b):
+            (new,) = _launch_in_service(provider, "menu", "v2")
+            provider.terminate(old.id)
+            assert (
+                provider.wait_for(old.id, InstanceState.TERMINATED, timeout=15).exit_code == -signal.SIGTERM
+            )
+            time.sleep(0.3)
+            assert load.served_by[new.id] > 0
+
+    assert set(load.outcomes) == {"200"}, load.outcomes
+    assert load.outcomes["200"] > 100
+
+
+def test_an_instance_killed_with_sigkill_is_replaced(provider: LocalProvider) -> None:
+    (victim,) = _launch_in_service(provider, "menu")
+    assert victim.pid is not None
+
+    os.kill(victim.pid, signal.SIGKILL)
+
+    ended = provider.wait_for(victim.id, InstanceState.TERMINATED, timeout=10)
+    assert ended.exit_code == -signal.SIGKILL
+    _until(lambda: any(i.replaces == victim.id for i in provider.instances("menu")))
+    replacement = next(i for i in provider.instances("menu") if i.replaces == victim.id)
+    assert provider.wait_for(replacement.id, UP, timeout=15).version == "v1"
+
+
+def test_an_instance_failing_health_is_taken_out_of_rotation_and_replaced(provider: LocalProvider) -> None:
+    (good,) = _launch_in_service(provider, "menu")
+
+    with _Load(provider.endpoint("menu") + "/items") as load:
+        (bad,) = _launch_in_service(provider, "menu", "bad")  # FAULT_FAIL_HEALTH_AFTER=1s
+        _until(lambda: provider.instance(bad.id).health is TargetHealth.UNHEALTHY)
+
+    assert set(load.outcomes) == {"200"}, load.outcomes
+    assert provider.instance(bad.id).health_reason.startswith(
+        "failed health checks: DOWN: last check L7STS 503"
+    )
+    assert provider.instance(good.id).state is UP
+    _until(lambda: any(i.replaces == bad.id for i in provider.instances("menu")))
+
+
+def test_show_stat_counts_requests_per_instance(provider: LocalProvider) -> None:
+    first, second = _launch_in_service(provider, "menu", count=2)
+
+    with httpx.Client() as client:
+        for path in ["/items"] * 6 + ["/items/99"] * 2:
+            client.get(provider.endpoint("menu") + path)
+
+    stats = {s.instance_id: s for s in provider.target_stats("menu")}
+    assert set(stats) == {first.id, second.id}
+    assert sum(s.requests_total for s in stats.values()) == 8
+    assert sum(s.responses_by_class["2xx"] for s in stats.values()) == 6
+    assert sum(s.responses_by_class["4xx"] for s in stats.values()) == 2
+    assert {(s.status, s.check_status, s.check_code) for s in stats.values()} == {("UP", "L7OK", 200)}
+
+
+def test_scale_launches_and_terminates_to_the_desired_count(provider: LocalProvider) -> None:
+    launched = provider.scale("menu", 2, version="v1")
+    for instance in launched:
+        provider.wait_for(instance.id, UP, timeout=15)
+
+    terminated = provider.scale("menu", 1, version="v1")
+
+    assert len(launched) == 2
+    assert [i.id for i in terminated] == [launched[1].id]  # the newest goes first
+    provider.wait_for(launched[1].id, InstanceState.TERMINATED, timeout=10)
+    assert [i.id for i in provider.instances("menu")] == [launched[0].id]
+
+
+def test_env_carries_secrets_and_dependency_urls(tmp_path: Path) -> None:
+    printer = ServiceRuntime(
+        name="printer",
+        command='{python} -c "import json, os; print(json.dumps({k: os.environ.get(k) for k in'
+        " ['PORT', 'VERSION', 'FLEETOPS_SERVICE', 'API_KEY', 'MENU_URL', 'MODE']}))\"",
+        cwd=tmp_path,
+        env={"MODE": "base"},
+        version_env={"v2": {"MODE": "override"}},
+        secrets=("api-key",),
+        depends_on=("menu",),
+    )
+    services = [printer, runtime("menu")]
+    with LocalProvider(
+        services, state_dir=tmp_path / "state", secrets={"api-key": "s3cret"}.__getitem__
+    ) as p:
+        p.suspend_replacement("printer")
+        instance = p.launch("printer", "v2")
+        p.wait_for(instance.id, InstanceState.TERMINATED, timeout=10)
+        record = p.logs("printer", instance_id=instance.id)[0]
+
+    assert {k: record[k] for k in ("PORT", "VERSION", "FLEETOPS_SERVICE", "API_KEY", "MENU_URL", "MODE")} == {
+        "PORT": str(instance.port),
+        "VERSION": "v2",
+        "FLEETOPS_SERVICE": "printer",
+        "API_KEY": "s3cret",
+        "MENU_URL": f"http://127.0.0.1:{p.ports['menu']}",
+        "MODE": "override",
+    }
+
+
+def test_a_secret_reaches_the_payments_service(tmp_path: Path) -> None:
+    payments = runtime("payments", secrets=("payments-api-key",))
+    with LocalProvider([payments], state_dir=tmp_path / "state", secrets=lambda name: "key-1") as p:
+        instance = p.launch("payments", "v1")
+        p.wait_for(instance.id, UP, timeout=15)
+        health = httpx.get(p.endpoint("payments") + "/health").json()
+
+    assert health["key_fingerprint"] == hashlib.sha256(b"key-1").hexdigest()[:12]
+
+
+def test_nothing_is_left_running_after_stop(tmp_path: Path) -> None:
+    provider = LocalProvider([runtime("menu")], state_dir=tmp_path / "state")
+    provider.start()
+    instances = _launch_in_service(provider, "menu", count=2)
+    assert provider.haproxy.process is not None
+    pids = [provider.haproxy.process.pid, *(i.pid for i in instances if i.pid is not None)]
+    assert len(pids) == 3 and all(process_alive(pid) for pid in pids)
+
+    provider.stop()
+
+    assert [pid for pid in pids if process_alive(pid) or group_alive(pid)] == []
+    assert list((tmp_path / "state" / "pids").iterdir()) == []
+    assert {i.state for i in provider.instances(include_terminated=True)} == {InstanceState.TERMINATED}
