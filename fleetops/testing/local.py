@@ -24,8 +24,9 @@ EXAMPLE_DEPENDENCIES = {
 
 
 def example_runtime(name: str, **changes: Any) -> ServiceRuntime:
-    """An example service as tests run it: checks every 200 ms, 5 s deregistration delay, and a
-    ``bad`` version whose health fails one second after start (``FAULT_FAIL_HEALTH_AFTER``)."""
+    """An example service as tests run it: checks every 200 ms, 5 s deregistration delay, and
+    three faulty versions: ``bad`` (health fails 1 s after start), ``slow-start`` (the port opens
+    after 1 s) and ``slow`` (every request but /health takes 1 s more)."""
     settings: dict[str, Any] = {
         "name": name,
         "command": f"{{python}} services/{name}.py",
@@ -34,7 +35,11 @@ def example_runtime(name: str, **changes: Any) -> ServiceRuntime:
         "depends_on": EXAMPLE_DEPENDENCIES[name],
         "deregistration_delay": 5.0,
         "stop_grace": 3.0,
-        "version_env": {"bad": {"FAULT_FAIL_HEALTH_AFTER": "1s"}},
+        "version_env": {
+            "bad": {"FAULT_FAIL_HEALTH_AFTER": "1s"},
+            "slow-start": {"FAULT_SLOW_START": "1s"},
+            "slow": {"FAULT_LATENCY": "1s"},
+        },
     }
     settings.update(changes)
     return ServiceRuntime(**settings)

@@ -8,6 +8,7 @@ Fault switches (for drills and demos; fleetops knows nothing of them), read from
   FAULT_ERROR_RATE         share (0..1) of non-health requests answered with a 500
   FAULT_SLOW_START         duration to wait before the port opens
   FAULT_CPU_BURN           number of threads spinning on the CPU
+  FAULT_LATENCY            duration added to every non-health request
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class Settings:
     error_rate: float = 0.0
     slow_start: float = 0.0
     cpu_burn: int = 0
+    latency: float = 0.0
     started: float = field(default_factory=time.monotonic)
 
     @classmethod
@@ -84,6 +86,7 @@ class Settings:
             error_rate=error_rate,
             slow_start=parse_duration(env.get("FAULT_SLOW_START", "0")),
             cpu_burn=int(env.get("FAULT_CPU_BURN", "0") or 0),
+            latency=parse_duration(env.get("FAULT_LATENCY", "0")),
         )
 
 
@@ -145,6 +148,8 @@ class RequestLogAndFaults:
             await send(message)
 
         try:
+            if scope["path"] != "/health" and self._settings.latency > 0:
+                await asyncio.sleep(self._settings.latency)
             if scope["path"] != "/health" and random.random() < self._settings.error_rate:
                 response = JSONResponse({"error": "injected fault (FAULT_ERROR_RATE)"}, status_code=500)
                 await response(scope, receive, send_and_record)

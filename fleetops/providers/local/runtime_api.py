@@ -132,9 +132,19 @@ class RuntimeApi:
             raise RuntimeApiError(f"HAProxy refused {command!r}: {answer}")
 
     def add_server(
-        self, backend: str, server: str, address: str, port: int, *, inter_ms: int, rise: int, fall: int
+        self,
+        backend: str,
+        server: str,
+        address: str,
+        port: int,
+        *,
+        inter_ms: int,
+        rise: int,
+        fall: int,
+        healthy: bool = False,
     ) -> None:
-        """Add a server with active checks; it takes traffic only after ``rise`` passing checks."""
+        """Add a server with active checks; it takes traffic only after ``rise`` passing checks,
+        or at once if ``healthy`` (putting back a server known to be healthy)."""
         name = f"{backend}/{server}"
         answer = self.execute(
             f"add server {name} {address}:{port} check inter {inter_ms} rise {rise} fall {fall}"
@@ -142,8 +152,11 @@ class RuntimeApi:
         if "New server registered" not in answer:
             raise RuntimeApiError(f"HAProxy refused to add server {name}: {answer.strip()}")
         self._expect_silent(f"enable health {name}")
-        # Both in one line, so no request is routed between "ready" and "down".
-        self._expect_silent(f"set server {name} state ready; set server {name} health down")
+        if healthy:
+            self._expect_silent(f"set server {name} state ready")
+        else:
+            # Both in one line, so no request is routed between "ready" and "down".
+            self._expect_silent(f"set server {name} state ready; set server {name} health down")
 
     def set_state(self, backend: str, server: str, state: str) -> None:
         """`set server <b>/<s> state ready|drain|maint`."""

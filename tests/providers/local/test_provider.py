@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import threading
@@ -230,3 +231,68 @@ def test_nothing_is_left_running_after_stop(tmp_path: Path) -> None:
     assert [pid for pid in pids if process_alive(pid) or group_alive(pid)] == []
     assert list((tmp_path / "state" / "pids").iterdir()) == []
     assert {i.state for i in provider.instances(include_terminated=True)} == {InstanceState.TERMINATED}
+
+
+def test_a_request_in_flight_when_draining_starts_finishes(provider: LocalProvider) -> None:
+    (instance,) = _launch_in_service(provider, "menu", "slow")  # FAULT_LATENCY=1s
+    result: list[int] = []
+    request = threading.Thread(
+        target=lambda: result.append(httpx.get(provider.endpoint("menu") + "/items", timeout=10).status_code)
+    )
+    request.start()
+    time.sleep(0.3)
+
+    assert provider.terminate(instance.id).state is InstanceState.DRAINING
+    time.sleep(0.4)
+    assert provider.instance(instance.id).state is InstanceState.DRAINING
+
+    request.join()
+    assert result == [200]
+    provider.wait_for(instance.id, InstanceState.TERMINATED, timeout=10)
+
+
+def test_an_instance_is_pending_until_its_port_opens_and_checks_pass(provider: LocalProvider) -> None:
+    instance = provider.launch("menu", "slow-start")  # FAULT_SLOW_START=1s
+    time.sleep(0.6)
+
+    pending = provider.instance(instance.id)
+    assert (pending.state, pending.health) == (InstanceState.PENDING, TargetHealth.INITIAL)
+    assert pending.health_reason == "DOWN: last check L4CON"
+    assert provider.wait_for(instance.id, UP, timeout=10).health is TargetHealth.HEALTHY
+
+
+def test_a_crashing_service_is_replaced_with_growing_delays(tmp_path: Path) -> None:
+    crasher = ServiceRuntime("crasher", '{python} -c "raise SystemExit(3)"', tmp_path)
+    with LocalProvider([crasher], state_dir=tmp_path / "state") as p:
+        first = p.launch("crasher", "v1")
+
+        def delays() -> list[float]:
+            events = [json.loads(line) for line in p.events_log.read_text().splitlines()]
+            return [e["delay"] for e in events if e["event"] == "replacement scheduled"]
+
+        _until(lambda: len(delays()) >= 3)
+        p.suspend_replacement("crasher")
+
+    assert delays()[:3] == [0.0, 0.5, 1.0]
+    ended = p.instance(first.id)
+    assert (ended.state, ended.exit_code) == (InstanceState.TERMINATED, 3)
+    assert ended.health_reason == "process exited with status 3"
+
+
+def test_haproxy_is_restarted_with_its_servers_if_it_dies(provider: LocalProvider) -> None:
+    (instance,) = _launch_in_service(provider, "menu")
+    assert provider.haproxy.process is not None
+    old_pid = provider.haproxy.process.pid
+
+    os.kill(old_pid, signal.SIGKILL)
+
+    def serving() -> bool:
+        try:
+            return httpx.get(provider.endpoint("menu") + "/health").json()["instance"] == instance.id
+        except (httpx.HTTPError, ValueError):
+            return False
+
+    _until(serving, timeout=10)
+    assert provider.haproxy.process.pid != old_pid
+    events = [json.loads(line) for line in provider.events_log.read_text().splitlines()]
+    assert [(e["exit_code"], e["servers"]) for e in events if e["event"] == "haproxy restarted"] == [(-9, 1)]
