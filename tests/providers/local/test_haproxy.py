@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import socket
 import subprocess
 import threading
 import time
@@ -53,11 +54,11 @@ def haproxy(tmp_path: Path) -> Iterator[HAProxy]:
     assert not proxy.running()
 
 
-def _wait_for_row(proxy: HAProxy, server: str, status: str) -> StatRow:
+def _wait_for_row(proxy: HAProxy, server: str, status: str, *, checked: bool = False) -> StatRow:
     deadline = time.monotonic() + 5
     while True:
         rows = [row for row in proxy.api.show_stat() if row.server == server]
-        if rows and rows[0].status == status:
+        if rows and rows[0].status == status and (not checked or rows[0].check_status != "INI"):
             return rows[0]
         assert time.monotonic() < deadline, (
             f"{server} is {rows[0].status if rows else 'absent'}, not {status}"
@@ -91,11 +92,13 @@ def test_a_server_takes_traffic_only_after_its_checks_pass(haproxy: HAProxy, bac
 
 
 def test_a_server_that_refuses_connections_is_down_with_l4con(haproxy: HAProxy) -> None:
-    haproxy.api.add_server("orders", "i-2", "127.0.0.1", free_loopback_port(), inter_ms=100, rise=2, fall=2)
+    # Bound but not listening: connections are refused, and no other process can take the port.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        haproxy.api.add_server("orders", "i-2", "127.0.0.1", port, inter_ms=100, rise=2, fall=2)
 
-    time.sleep(0.5)
-
-    row = _wait_for_row(haproxy, "i-2", "DOWN")
+        row = _wait_for_row(haproxy, "i-2", "DOWN", checked=True)
     assert (row.backend, row.check_status, row.check_code) == ("orders", "L4CON", None)
 
 
