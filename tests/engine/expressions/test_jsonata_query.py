@@ -74,6 +74,26 @@ def test_failures_are_query_evaluation_errors_with_aws_cause(expression: str, ca
     assert caught.value.cause == cause
 
 
+def test_eval_is_not_available_as_on_aws() -> None:
+    with pytest.raises(StatesError) as caught:
+        run('$eval("1+1")')
+
+    assert caught.value.cause is not None
+    assert caught.value.cause.endswith(
+        "threw an error during evaluation. T1006: Attempted to invoke a non-function"
+    )
+
+
+def test_array_items_are_named_with_their_index() -> None:
+    with pytest.raises(StatesError) as caught:
+        evaluate_jsonata_template({"list": [1, "{% $nope %}"]}, states=STATES, variables={}, field="Output")
+
+    assert caught.value.cause == (
+        "The JSONata expression '$nope' specified for the field 'Output/list[1]' "
+        "returned nothing (undefined)."
+    )
+
+
 def test_template_evaluates_every_expression_and_names_nested_fields() -> None:
     template = {"plain": "text", "sum": "{% $states.input.a + 1 %}", "list": [1, "{% $count %}"]}
 

@@ -23,7 +23,8 @@ INPUT = {
 
 def decide(rule: dict[str, Any], value: Any = None) -> bool:
     data = dict(INPUT) if value is None else value
-    return parse_choice_rule({**rule, "Next": "X"}, "/States/C/Choices/0").evaluate(Scope(data, {}, {"v": 5}))
+    pointer = "/States/C/Choices/0"
+    return parse_choice_rule({**rule, "Next": "X"}, pointer).evaluate(Scope(data, {}, {"v": 5}))
 
 
 @pytest.mark.parametrize(
@@ -100,8 +101,8 @@ def test_a_condition_that_is_not_boolean_fails() -> None:
 
     assert caught.value.error == "States.QueryEvaluationError"
     assert caught.value.cause == (
-        "The JSONata expression '$states.input.n' specified for the field 'Condition' returned an unexpected "
-        "result type. Expected 'boolean', but was 'number' for value: 5"
+        "The JSONata expression '$states.input.n' specified for the field 'Choices[0]/Condition' "
+        "returned an unexpected result type. Expected 'boolean', but was 'number' for value: 5"
     )
 
 
