@@ -80,8 +80,11 @@ def evaluate_jsonata(
         raise query_error(expression, field, f"could not be parsed. {err}") from None
     # AWS runs JSONata 2.0.6 without $eval ("function-eval" is its one documented exclusion).
     bindings: dict[str, Any] = {"eval": None}
-    bindings.update(variables)
-    bindings["states"] = dict(states)
+    # A variable holding null is bound as JSONata's null; a bare None would read as undefined.
+    bindings.update({name: Utils.NULL_VALUE if value is None else value for name, value in variables.items()})
+    bindings["states"] = {
+        name: Utils.NULL_VALUE if value is None else value for name, value in states.items()
+    }
     try:
         raw = compiled.evaluate(None, bindings)
     except JException as err:

@@ -40,6 +40,13 @@ def test_expression_gives_the_expected_value(expression: str, expected: Any) -> 
     assert run(expression) == expected
 
 
+def test_a_variable_holding_null_is_null_not_undefined() -> None:
+    states = {"input": {}}
+
+    assert evaluate_jsonata("$v", states=states, variables={"v": None}, field="Items") is None
+    assert evaluate_jsonata("$type($v)", states=states, variables={"v": None}, field="Items") == "null"
+
+
 def test_uuid_is_a_version_4_uuid() -> None:
     assert re.fullmatch(
         r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", run("$uuid()")
