@@ -24,6 +24,7 @@ SCOPE = Scope(
         ("$$.Execution.Input.input-value", 0),
         ("$answer", {"value": 42}),
         ("$answer.value", 42),
+        ("$.items.[1]", {"a": 2}),
     ],
 )
 def test_definite_path_returns_the_node(path: str, expected: object) -> None:
@@ -39,6 +40,7 @@ def test_definite_path_returns_the_node(path: str, expected: object) -> None:
         ("$..a", [1, 2]),
         ("$.missing[*]", []),
         ("$.missing[1:5].x", []),
+        ("$.items.[?(@.a < 2)].a", [1]),
     ],
 )
 def test_indefinite_path_returns_every_match_as_a_list(path: str, expected: object) -> None:

@@ -85,3 +85,13 @@ def test_error_path_fails_with_the_field_wording() -> None:
         "The JSONPath '$.ErrorX' specified for the field 'ErrorPath' could not be found in the input "
         """'{"a":1}'"""
     )
+
+
+def test_error_and_cause_paths_may_be_intrinsic_functions() -> None:
+    scope = Scope({"Error": "E1", "Cause": "boom"})
+    cause_path = "States.Format('This is a custom error message for {}, caused by {}.', $.Error, $.Cause)"
+
+    assert resolve_field_path("States.Format('{}', $.Error)", scope, "ErrorPath") == "E1"
+    assert resolve_field_path(cause_path, scope, "CausePath") == (
+        "This is a custom error message for E1, caused by boom."
+    )
