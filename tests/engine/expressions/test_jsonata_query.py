@@ -31,6 +31,8 @@ def run(expression: str) -> Any:
         ("$range(1, 9, 9)", 1),
         ("$hash('input data', 'MD5')", "812f45842bc6d66ee14572ce20db8e86"),
         ("$parse('[1, 2, \"HelloWorld\"]')", [1, 2, "HelloWorld"]),
+        ("$parse('null')", None),
+        ("$parse('-0')", 0),
         ("$random(7) = $random(7)", True),
         ("$contains('hello$world', /^hello\\$/)", True),
         ("{'half': 1 / 2, 'whole': 2 * 1.5}", {"half": 0.5, "whole": 3}),
