@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from fleetops.store import Store
+from fleetops.testing.api import ApiHarness, api_harness
 from fleetops.testing.postgres import PostgresCluster, postgres_cluster
 
 # Settings a developer's shell may carry that would point tests at real servers or databases.
@@ -48,3 +49,17 @@ def store(store_url: str, tmp_path: Path) -> Iterator[Store]:
     """A migrated ``Store`` on ``store_url`` (so: on SQLite and on PostgreSQL)."""
     with Store.open(store_url, tmp_path) as opened:
         yield opened
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[ApiHarness]:
+    """The API app on a fresh SQLite store, with a token per role (see ``fleetops.testing.api``)."""
+    with api_harness(tmp_path / "state") as harness:
+        yield harness
+
+
+@pytest.fixture
+def api_on_store_url(store_url: str, tmp_path: Path) -> Iterator[ApiHarness]:
+    """The API app on ``store_url``: runs once on SQLite and once on PostgreSQL."""
+    with api_harness(tmp_path / "state", store_url) as harness:
+        yield harness
