@@ -13,7 +13,6 @@ import hashlib
 import os
 import secrets
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Annotated
@@ -23,30 +22,26 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import ApiError
+from fleetops.server.roles import Role
+from fleetops.server.settings import TOKEN_FILE
 from fleetops.store import Store
 from fleetops.store.tokens import TokenNameTaken
 
-TOKEN_FILE = "token"
+__all__ = [
+    "Principal",
+    "Role",
+    "RoleGuard",
+    "authenticate",
+    "ensure_admin_token",
+    "new_token",
+    "read_token_file",
+    "require",
+    "token_digest",
+]
+
 TOKEN_PREFIX = "fo_"
 BOOTSTRAP_TOKEN_NAME = "admin"
 SERVER_ACTOR = "fleetops-server"
-
-
-class Role(StrEnum):
-    """What a token may do; each role may do everything the roles below it may."""
-
-    VIEWER = "viewer"
-    OPERATOR = "operator"
-    ADMIN = "admin"
-
-    @property
-    def rank(self) -> int:
-        """Position in ``viewer < operator < admin``."""
-        return list(Role).index(self)
-
-    def allows(self, needed: Role) -> bool:
-        """Whether a token with this role may do what needs ``needed``."""
-        return self.rank >= needed.rank
 
 
 @dataclass(frozen=True)
