@@ -10,8 +10,11 @@ from typing import Self
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from fleetops.errors import FleetopsError
+from fleetops.redaction import redact_text
 from fleetops.store.audit import AuditLog
 from fleetops.store.database import (
     WRITE_OPTION,
@@ -49,12 +52,17 @@ class Store:
         """Open (creating and migrating as needed) the store.
 
         ``url`` wins, then ``$FLEETOPS_DATABASE_URL``, then ``sqlite:///<state_dir>/fleetops.db``.
-        Raises ``BadInput`` for an unusable URL.
+        Raises ``BadInput`` for an unusable URL, ``FleetopsError`` when the database cannot be reached.
         """
         resolved = resolve_url(url, state_dir)
         engine = create_store_engine(resolved)
         try:
             upgrade_to_head(engine)
+        except OperationalError as err:
+            engine.dispose()
+            reason = str(err.orig).strip().splitlines()[0] if err.orig is not None else str(err)
+            where = resolved.render_as_string(hide_password=True)
+            raise FleetopsError(f"cannot open the store {where}: {redact_text(reason)}") from err
         except BaseException:
             engine.dispose()
             raise

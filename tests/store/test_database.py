@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from fleetops.errors import BadInput
+from fleetops.errors import BadInput, FleetopsError
 from fleetops.store import Store, StoreKind
 from fleetops.store.database import resolve_url
 
@@ -83,3 +84,23 @@ def test_transaction_rolls_back_on_error(store: Store) -> None:
         )
         raise RuntimeError("boom")
     assert store.audit.count() == 0
+
+
+def test_unreachable_database_is_a_clear_failure_without_the_password(tmp_path: Path) -> None:
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    with pytest.raises(FleetopsError) as caught:
+        Store.open(f"postgresql://app:hunter2@127.0.0.1:{port}/fleet", tmp_path)
+    assert caught.value.message.startswith(
+        f"cannot open the store postgresql+psycopg://app:***@127.0.0.1:{port}/fleet: connection failed: "
+    )
+    assert "hunter2" not in caught.value.message
+
+
+def test_unwritable_sqlite_location_is_a_clear_failure(tmp_path: Path) -> None:
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(
+        FleetopsError, match=r"^cannot open the store sqlite:///.*/dir\.db: unable to open database file$"
+    ):
+        Store.open(f"sqlite:///{tmp_path}/dir.db", tmp_path)
