@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+from fastapi.routing import iter_route_contexts
+
+from fleetops.server.audit import MUTATING_METHODS
 from fleetops.server.auth import Role
 from fleetops.store import Outcome
 from fleetops.testing.api import ApiHarness
@@ -70,3 +75,14 @@ def test_reads_and_unknown_routes_are_not_recorded(api: ApiHarness) -> None:
     api.client(Role.ADMIN).post("/api/v1/nothing-here", json={})
     api.client(Role.ADMIN).put("/api/v1/tokens", json={})
     assert api.store.audit.count() == before
+
+
+def test_every_mutating_route_names_its_audit_action(api: ApiHarness) -> None:
+    # The route's ``name`` is the audited action: give each mutating route ``name="resource.verb"``.
+    unnamed = [
+        f"{sorted(route.methods or ())} {route.path} name={route.name!r}"
+        for route in iter_route_contexts(api.app.routes)
+        if set(route.methods or ()) & MUTATING_METHODS
+        and not re.fullmatch(r"[a-z][a-z_]*(\.[a-z][a-z_]*)+", route.name or "")
+    ]
+    assert unnamed == []
