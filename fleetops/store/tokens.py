@@ -23,6 +23,15 @@ class TokenNameTaken(Exception):
         self.name = name
 
 
+class LastTokenOfRole(Exception):
+    """Deleting this token would leave no token of its role."""
+
+    def __init__(self, name: str, role: str) -> None:
+        super().__init__(f"{name!r} is the last {role} token")
+        self.name = name
+        self.role = role
+
+
 @dataclass(frozen=True)
 class TokenRecord:
     """A stored token, without its secret."""
@@ -114,15 +123,6 @@ class TokenRepository:
                     raise LastTokenOfRole(name, keep_one_of_role)
             session.execute(delete(tokens).where(tokens.c.name == name))
         return True
-
-
-class LastTokenOfRole(Exception):
-    """Deleting this token would leave no token of its role."""
-
-    def __init__(self, name: str, role: str) -> None:
-        super().__init__(f"{name!r} is the last {role} token")
-        self.name = name
-        self.role = role
 
 
 def _record(row: dict[str, Any]) -> TokenRecord:
