@@ -1,1 +1,1 @@
-"""Test helpers shipped with the package (fixtures other test suites reuse)."""
+"""Test helpers shipped with fleetops, for its own tests and for anyone testing against it."""
