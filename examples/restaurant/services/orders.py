@@ -34,21 +34,38 @@ _SCHEMA = (
 
 
 class OrderStore:
-    """Orders in SQLite (a file path) or PostgreSQL (a ``postgresql://`` URL)."""
+    """Orders in SQLite (a file path) or PostgreSQL (a ``postgresql://`` URL; the SQLAlchemy
+    spelling ``postgresql+psycopg://`` is accepted too). The table is created on first use, so
+    the service starts, and reports its database down, while the database is unreachable."""
 
     def __init__(self, url: str | None, sqlite_path: str) -> None:
-        self.url = url
+        self.url = url.replace("postgresql+psycopg://", "postgresql://", 1) if url else None
         self.sqlite_path = sqlite_path
         self._mark = "%s" if url else "?"
-        id_type = "BIGSERIAL PRIMARY KEY" if url else "INTEGER PRIMARY KEY AUTOINCREMENT"
-        with self._connect() as conn:
-            if not url:
+        self._ready = False
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[Any]:
+        if not self._ready:
+            self._ready = True
+            try:
+                self._create_schema()
+            except BaseException:
+                self._ready = False
+                raise
+        with self._raw_connection() as conn:
+            yield conn
+
+    def _create_schema(self) -> None:
+        id_type = "BIGSERIAL PRIMARY KEY" if self.url else "INTEGER PRIMARY KEY AUTOINCREMENT"
+        with self._raw_connection() as conn:
+            if not self.url:
                 # Several instances may share one file: WAL lets readers and a writer coexist.
                 conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(_SCHEMA.format(id_type=id_type))
 
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[Any]:
+    def _raw_connection(self) -> Iterator[Any]:
         if self.url:
             with psycopg.connect(self.url, connect_timeout=2) as conn:
                 yield conn

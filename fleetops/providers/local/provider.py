@@ -38,6 +38,9 @@ from fleetops.providers.local.service import ServiceRuntime, env_name
 from fleetops.providers.local.supervisor import Instance, Supervisor
 
 SecretResolver = Callable[[str], str]
+# What an instance inherits from the control plane's environment; nothing else (a server's own
+# settings, such as its database URL, are not the services' business).
+INHERITED_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "VIRTUAL_ENV")
 
 
 class _HAProxyBalancer:
@@ -320,7 +323,7 @@ class LocalProvider:
 
     def _instance_env(self, instance: Instance) -> dict[str, str]:
         service = self.services[instance.service]
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if k in INHERITED_ENV or k.startswith("LC_")}
         env |= service.env
         env |= service.version_env.get(instance.version, {})
         for secret in service.secrets:

@@ -178,11 +178,13 @@ def test_scale_launches_and_terminates_to_the_desired_count(provider: LocalProvi
     assert [i.id for i in provider.instances("menu")] == [launched[0].id]
 
 
-def test_env_carries_secrets_and_dependency_urls(tmp_path: Path) -> None:
+def test_env_carries_secrets_and_dependency_urls_and_not_the_servers_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLEETOPS_DATABASE_URL", "postgresql://control:plane@db/fleetops")
     printer = ServiceRuntime(
         name="printer",
-        command='{python} -c "import json, os; print(json.dumps({k: os.environ.get(k) for k in'
-        " ['PORT', 'VERSION', 'FLEETOPS_SERVICE', 'API_KEY', 'MENU_URL', 'MODE']}))\"",
+        command='{python} -c "import json, os; print(json.dumps(dict(os.environ)))"',
         cwd=tmp_path,
         env={"MODE": "base"},
         version_env={"v2": {"MODE": "override"}},
@@ -198,13 +200,15 @@ def test_env_carries_secrets_and_dependency_urls(tmp_path: Path) -> None:
         p.wait_for(instance.id, InstanceState.TERMINATED, timeout=10)
         record = p.logs("printer", instance_id=instance.id)[0]
 
-    assert {k: record[k] for k in ("PORT", "VERSION", "FLEETOPS_SERVICE", "API_KEY", "MENU_URL", "MODE")} == {
+    keys = ("PORT", "VERSION", "FLEETOPS_SERVICE", "API_KEY", "MENU_URL", "MODE", "FLEETOPS_DATABASE_URL")
+    assert {k: record.get(k) for k in keys} == {
         "PORT": str(instance.port),
         "VERSION": "v2",
         "FLEETOPS_SERVICE": "printer",
         "API_KEY": "s3cret",
         "MENU_URL": f"http://127.0.0.1:{p.ports['menu']}",
         "MODE": "override",
+        "FLEETOPS_DATABASE_URL": None,
     }
 
 
