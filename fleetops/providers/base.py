@@ -83,15 +83,6 @@ class TargetStats:
     check_duration_ms: int | None
 
 
-@dataclass(frozen=True)
-class LaunchRequest:
-    """What to start: a version of a service, with env added on top of the service's own."""
-
-    service: str
-    version: str
-    env: Mapping[str, str]
-
-
 @runtime_checkable
 class Provider(Protocol):
     """Where instances run. Every method returns promptly; transitions happen in the background."""

@@ -214,8 +214,12 @@ class Supervisor:
 
     def _run(self) -> None:
         while not self._stop.wait(self.tick):
-            with contextlib.suppress(Exception):
+            try:
                 self.step()
+            except Exception as err:  # the loop must outlive any one bad pass; say what happened
+                if self._on_event is not None:
+                    with contextlib.suppress(Exception):
+                        self._on_event({"event": "supervisor error", "error": repr(err)})
 
     def step(self) -> None:
         """One pass: observe processes and health, move states, launch due replacements."""

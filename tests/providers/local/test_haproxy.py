@@ -55,14 +55,12 @@ def haproxy(tmp_path: Path) -> Iterator[HAProxy]:
 
 
 def _wait_for_row(proxy: HAProxy, server: str, status: str, *, checked: bool = False) -> StatRow:
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     while True:
         rows = [row for row in proxy.api.show_stat() if row.server == server]
         if rows and rows[0].status == status and (not checked or rows[0].check_status != "INI"):
             return rows[0]
-        assert time.monotonic() < deadline, (
-            f"{server} is {rows[0].status if rows else 'absent'}, not {status}"
-        )
+        assert time.monotonic() < deadline, f"{server}: {rows}, not {status}"
         time.sleep(0.05)
 
 
