@@ -25,8 +25,8 @@ EXAMPLE_DEPENDENCIES = {
 
 def example_runtime(name: str, **changes: Any) -> ServiceRuntime:
     """An example service as tests run it: checks every 200 ms, 5 s deregistration delay, and
-    three faulty versions: ``bad`` (health fails 1 s after start), ``slow-start`` (the port opens
-    after 1 s) and ``slow`` (every request but /health takes 1 s more)."""
+    faulty versions: ``bad`` (health fails 1 s after start), ``slow-start`` (the port opens
+    after 1 s), ``slow`` (every request but /health takes 1 s more), ``hot`` (a thread burns CPU)."""
     settings: dict[str, Any] = {
         "name": name,
         "command": f"{{python}} services/{name}.py",
@@ -39,6 +39,7 @@ def example_runtime(name: str, **changes: Any) -> ServiceRuntime:
             "bad": {"FAULT_FAIL_HEALTH_AFTER": "1s"},
             "slow-start": {"FAULT_SLOW_START": "1s"},
             "slow": {"FAULT_LATENCY": "1s"},
+            "hot": {"FAULT_CPU_BURN": "1"},
         },
     }
     settings.update(changes)

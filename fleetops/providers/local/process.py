@@ -18,6 +18,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -113,6 +114,32 @@ def process_start_time(pid: int) -> int | None:
         return None
     # The command name (field 2) may hold spaces and parentheses: split after its closing one.
     return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+@dataclass(frozen=True)
+class ProcessUsage:
+    """CPU and memory of one process, from /proc."""
+
+    cpu_seconds: float
+    """User plus system CPU time since the process started."""
+    rss_bytes: int
+    """Resident memory."""
+    threads: int
+
+
+def process_usage(pid: int) -> ProcessUsage | None:
+    """CPU time, resident memory and thread count of ``pid``; None if it does not exist."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    # After the command name: state is field 3, utime 14, stime 15, num_threads 20, rss 24.
+    return ProcessUsage(
+        cpu_seconds=(int(fields[11]) + int(fields[12])) / ticks,
+        rss_bytes=int(fields[21]) * os.sysconf("SC_PAGE_SIZE"),
+        threads=int(fields[17]),
+    )
 
 
 def process_alive(pid: int) -> bool:

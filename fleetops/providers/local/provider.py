@@ -29,8 +29,10 @@ from fleetops.providers.local.logs import read_tail
 from fleetops.providers.local.process import (
     JsonLinesFile,
     ManagedProcess,
+    ProcessUsage,
     free_loopback_port,
     kill_leftovers,
+    process_usage,
     utc_now_iso,
 )
 from fleetops.providers.local.service import ServiceRuntime, env_name
@@ -217,6 +219,13 @@ class LocalProvider:
             for row in self.haproxy.api.show_stat()
             if row.backend == service
         ]
+
+    def usage(self, instance_id: str) -> ProcessUsage | None:
+        """CPU time and memory of a running instance's process (None once it has ended)."""
+        info = self.instance(instance_id)
+        if info.pid is None or info.state is InstanceState.TERMINATED:
+            return None
+        return process_usage(info.pid)
 
     def log_path(self, service: str, instance_id: str) -> Path:
         """The JSON-lines log file of one instance."""

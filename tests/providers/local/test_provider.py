@@ -300,3 +300,20 @@ def test_haproxy_is_restarted_with_its_servers_if_it_dies(provider: LocalProvide
     assert provider.haproxy.process.pid != old_pid
     events = [json.loads(line) for line in provider.events_log.read_text().splitlines()]
     assert [(e["exit_code"], e["servers"]) for e in events if e["event"] == "haproxy restarted"] == [(-9, 1)]
+
+
+def test_usage_reports_the_cpu_a_burning_instance_spends(provider: LocalProvider) -> None:
+    calm, hot = provider.launch("menu", "v1"), provider.launch("menu", "hot")  # FAULT_CPU_BURN=1
+    for instance in (calm, hot):
+        provider.wait_for(instance.id, UP, timeout=15)
+    before = {i.id: provider.usage(i.id) for i in (calm, hot)}
+    time.sleep(1.0)
+
+    spent = {}
+    for instance in (calm, hot):
+        now, then = provider.usage(instance.id), before[instance.id]
+        assert now is not None and then is not None and now.rss_bytes > 10_000_000
+        spent[instance.id] = now.cpu_seconds - then.cpu_seconds
+
+    # Loose bounds: the machine is shared, so the burning thread may not get a whole core.
+    assert spent[hot.id] > max(0.2, 3 * spent[calm.id]), spent
