@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from fleetops.errors import BadInput, OperationFailed
+from fleetops.errors import BadInput, FleetopsError, OperationFailed
 from fleetops.providers.base import InstanceInfo, InstanceState, TargetStats
 from fleetops.providers.local.balancer import HAProxyBalancer
 from fleetops.providers.local.haproxy import HAProxy
@@ -125,6 +125,8 @@ class LocalProvider:
     def launch(self, service: str, version: str, *, env: Mapping[str, str] | None = None) -> InstanceInfo:
         """Start an instance of ``service`` at ``version``; ``env`` is added last (e.g. the
         secret versions a release pins). Returns at once, the instance Pending."""
+        if not self._started:
+            raise FleetopsError("the local provider is not started: call start() first")
         return self.supervisor.launch(service, version, env)
 
     def terminate(self, instance_id: str, *, drain: bool = True) -> InstanceInfo:

@@ -225,8 +225,11 @@ class Supervisor:
         """One pass: observe processes and health, move states, launch due replacements."""
         try:
             stats: Mapping[tuple[str, str], StatRow] | None = self.balancer.stats()
-        except OSError:
+        except Exception as err:  # without health, processes are still watched
             stats = None
+            if self._on_event is not None:
+                with contextlib.suppress(Exception):
+                    self._on_event({"event": "balancer unavailable", "error": repr(err)})
         now = self._clock()
         with self._lock:
             for instance in list(self._instances.values()):

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fleetops.errors import BadInput, FleetopsError
 from fleetops.providers.base import InstanceInfo, InstanceState, Provider, TargetHealth
 from fleetops.providers.local.process import group_alive, process_alive
 from fleetops.providers.local.provider import LocalProvider
@@ -317,3 +318,21 @@ def test_usage_reports_the_cpu_a_burning_instance_spends(provider: LocalProvider
 
     # Loose bounds: the machine is shared, so the burning thread may not get a whole core.
     assert spent[hot.id] > max(0.2, 3 * spent[calm.id]), spent
+
+
+def test_launch_before_start_is_refused(tmp_path: Path) -> None:
+    provider = LocalProvider([runtime("menu")], state_dir=tmp_path / "state")
+
+    with pytest.raises(FleetopsError, match=r"the local provider is not started: call start\(\) first"):
+        provider.launch("menu", "v1")
+
+
+def test_an_unknown_dependency_is_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(BadInput) as raised:
+        LocalProvider([runtime("orders")], state_dir=tmp_path / "state")
+
+    assert raised.value.problems == [
+        "service 'orders' depends on unknown service 'menu'",
+        "service 'orders' depends on unknown service 'payments'",
+        "service 'orders' depends on unknown service 'notifications'",
+    ]
