@@ -4,6 +4,8 @@ problem reported at once as ``file:line:column path: message``, sorted by positi
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -24,7 +26,7 @@ _SECTIONS: dict[str, TypeAdapter[Any]] = {
     "alarms": TypeAdapter(Alarm),
     "notifications": TypeAdapter(Channel),
 }
-_NAME = TypeAdapter(str)
+_PLAIN = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def load_fleet(path: FilePath) -> Fleet:
@@ -43,6 +45,8 @@ def load_fleet_text(text: str, filename: str = "fleet.yaml") -> Fleet:
     doc = parse(text)
     located: list[tuple[Position, Problem]] = list(doc.problems)
     fleet: Fleet | None = None
+    if doc.data is None and not located:
+        located.append((Position(1, 1), Problem((), "the file has no fleet in it: expected a mapping")))
     if doc.data is not None:
         try:
             fleet = Fleet.model_validate(doc.data, context={"skip_cross_checks": True})
@@ -61,10 +65,18 @@ def load_fleet_text(text: str, filename: str = "fleet.yaml") -> Fleet:
 
 
 def format_path(path: Path) -> str:
-    """``("services", "orders", "depends_on", 1)`` -> ``services.orders.depends_on[1]``."""
+    """``("services", "orders", "depends_on", 1)`` -> ``services.orders.depends_on[1]``.
+
+    A key that is not a plain word is quoted: ``env["MY VAR"]``.
+    """
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not _PLAIN.match(part):
+            text += f"[{json.dumps(part)}]"
+        else:
+            text += f".{part}" if text else part
     return text or "(root)"
 
 

@@ -55,8 +55,9 @@ def _pos(mark: yaml.Mark) -> Position:
 def parse(text: str) -> Document:
     """Parse one YAML document; syntax errors become problems at their position."""
     doc = Document()
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
@@ -64,11 +65,19 @@ def parse(text: str) -> Document:
         message = " ".join(part for part in (err.context, err.problem) if part)
         doc.problems.append((position, Problem((), f"invalid YAML: {message}")))
         return doc
+    except yaml.reader.ReaderError as err:
+        before = text[: err.position]
+        position = Position(before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
+        doc.problems.append(
+            (position, Problem((), f"invalid YAML: character #x{err.character:04x} is not allowed"))
+        )
+        return doc
     except yaml.YAMLError as err:
-        doc.problems.append((Position(1, 1), Problem((), f"invalid YAML: {err}")))
+        doc.problems.append((Position(1, 1), Problem((), f"invalid YAML: {_one_line(err)}")))
         return doc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         doc.problems.append((Position(1, 1), Problem((), "the file is empty: expected a fleet (a mapping)")))
         return doc
