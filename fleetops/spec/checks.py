@@ -10,7 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from fleetops.spec.graph import cycles, format_cycle
-from fleetops.spec.models import AwsSettings, Environment, Fleet, Service
+from fleetops.spec.models import (
+    RESERVED_ENV,
+    AwsSettings,
+    Environment,
+    Fleet,
+    Service,
+    env_var_name,
+    url_env_name,
+)
 from fleetops.spec.resources import Alarm, Datastore, EmailChannel, Secret
 
 PathPart = str | int
@@ -23,6 +31,8 @@ class Problem:
 
     path: Path
     message: str
+    at_key: bool = False
+    """Point at the key of ``path`` rather than at its value."""
 
 
 @dataclass
@@ -116,6 +126,8 @@ def _check_service(name: str, service: Service, parts: Parts) -> list[Problem]:
                 Problem((*base, "overrides", env_name), _unknown("environment", env_name, environments))
             )
 
+    problems += _check_env_names(base, service)
+
     # Each section is checked as written, then as each environment's override changes it,
     # reported where the override is written.
     problems += _check_sections(base, service, alarms)
@@ -137,6 +149,24 @@ def _check_service(name: str, service: Service, parts: Parts) -> list[Problem]:
                 Problem((*base, "run"), f"environment '{env_name}' runs locally: the service needs 'run'")
             )
     return problems
+
+
+def _check_env_names(base: Path, service: Service) -> list[Problem]:
+    # These variables are set by the local provider; a service's own env must not hide them.
+    reserved = dict.fromkeys(RESERVED_ENV, "is set by fleetops on every instance")
+    reserved |= {env_var_name(s): f"holds secret '{s}'" for s in service.secrets}
+    reserved |= {url_env_name(d): f"holds the URL of dependency '{d}'" for d in service.depends_on}
+    places: list[tuple[Path, Mapping[str, str]]] = [((*base, "env"), service.env)]
+    if service.run is not None:
+        places.append(((*base, "run", "env"), service.run.env))
+    places += [((*base, "versions", v, "env"), o.env) for v, o in service.versions.items()]
+    places += [((*base, "overrides", e, "env"), o.env) for e, o in service.overrides.items() if o.env]
+    return [
+        Problem((*where, key), f"'{key}' is reserved: it {reserved[key]}", at_key=True)
+        for where, env in places
+        for key in env
+        if key in reserved
+    ]
 
 
 def _check_sections(base: Path, service: Service, alarms: set[str]) -> list[Problem]:

@@ -37,7 +37,7 @@ def load_fleet(path: FilePath) -> Fleet:
         raise BadInput(f"{path}: no such file (expected a fleet file; pass -f FILE)") from err
     except (OSError, UnicodeDecodeError) as err:
         raise BadInput(f"{path}: cannot read the fleet file: {err}") from err
-    return load_fleet_text(text, str(path))
+    return load_fleet_text(text, str(path)).with_base_dir(path.resolve().parent)
 
 
 def load_fleet_text(text: str, filename: str = "fleet.yaml") -> Fleet:
@@ -56,7 +56,7 @@ def load_fleet_text(text: str, filename: str = "fleet.yaml") -> Fleet:
         parts, unchecked = _valid_parts(doc.data, fleet)
         for problem in check_parts(parts):
             if problem.path[:3] not in unchecked:
-                located.append((doc.position(problem.path), problem))
+                located.append((doc.position(problem.path, key=problem.at_key), problem))
     if not located and fleet is not None:
         return fleet
     lines = sorted({_render(filename, pos, problem) for pos, problem in located}, key=_sort_key)

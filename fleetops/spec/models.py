@@ -13,9 +13,10 @@ import re
 import string
 from datetime import timedelta
 from enum import StrEnum
+from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from fleetops.spec.durations import Duration
 from fleetops.spec.resources import Alarm, Channel, Datastore, Name, Secret, Spec
@@ -25,6 +26,18 @@ REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
 LAUNCH_TEMPLATE_PATTERN = r"^lt-[0-9a-f]{8,17}$"
 TARGET_GROUP_PATTERN = r"^arn:aws[a-z-]*:elasticloadbalancing:"
 COMMAND_PLACEHOLDERS = ("python", "port", "version")
+RESERVED_ENV = ("PORT", "VERSION", "FLEETOPS_INSTANCE_ID", "FLEETOPS_SERVICE")
+"""Environment variables the local provider sets on every instance."""
+
+
+def env_var_name(name: str) -> str:
+    """The environment variable named after a secret or service: ``db-password`` -> ``DB_PASSWORD``."""
+    return name.upper().replace("-", "_")
+
+
+def url_env_name(service: str) -> str:
+    """The variable holding a dependency's load balancer URL: ``orders`` -> ``ORDERS_URL``."""
+    return f"{env_var_name(service)}_URL"
 
 
 def _scalar_to_str(value: Any) -> Any:
@@ -261,6 +274,17 @@ class Fleet(Spec):
     datastores: dict[Name, Datastore] = Field(default_factory=dict)
     alarms: dict[Name, Alarm] = Field(default_factory=dict)
     notifications: dict[Name, Channel] = Field(default_factory=dict)
+    _base_dir: FilePath = PrivateAttr(default_factory=FilePath)
+
+    @property
+    def base_dir(self) -> FilePath:
+        """The fleet file's folder (``run.cwd`` and sqlite paths are relative to it)."""
+        return self._base_dir
+
+    def with_base_dir(self, folder: FilePath) -> Fleet:
+        """This fleet, remembering the folder its file is in."""
+        self._base_dir = folder
+        return self
 
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> Fleet:

@@ -141,6 +141,22 @@ def test_environment_override_is_checked_where_it_is_written() -> None:
     ]
 
 
+def test_env_must_not_hide_what_fleetops_sets() -> None:
+    text = (
+        MINIMAL
+        + "    secrets: [db-password]\n    env: {PORT: 1, DB_PASSWORD: x}\nsecrets:\n  db-password: {}\n"
+    )
+    assert problems_of(text) == [
+        "fleet.yaml:7:11 services.web.env.PORT: 'PORT' is reserved: it is set by fleetops on every instance",
+        "fleet.yaml:7:20 services.web.env.DB_PASSWORD: "
+        "'DB_PASSWORD' is reserved: it holds secret 'db-password'",
+    ]
+
+
+def test_loaded_fleet_knows_its_folder() -> None:
+    assert load_fleet(EXAMPLE).base_dir == EXAMPLE.resolve().parent
+
+
 def test_override_for_unknown_environment() -> None:
     text = MINIMAL + "    overrides:\n      prod: {}\n"
     assert problems_of(text) == [
