@@ -19,20 +19,8 @@ from fleetops.spec.models import (
     env_var_name,
     url_env_name,
 )
+from fleetops.spec.problems import Path, Problem
 from fleetops.spec.resources import Alarm, Datastore, EmailChannel, Secret
-
-PathPart = str | int
-Path = tuple[PathPart, ...]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in a fleet file: where (a field path) and what."""
-
-    path: Path
-    message: str
-    at_key: bool = False
-    """Point at the key of ``path`` rather than at its value."""
 
 
 @dataclass
@@ -51,11 +39,10 @@ class Parts:
         """Names of the entries of ``section`` present in the file."""
         return set(self.names.get(section, set())) | set(getattr(self, section))
 
-
-def check_fleet(fleet: Fleet) -> list[Problem]:
-    """Every cross-field problem of a complete, field-valid fleet."""
-    return check_parts(
-        Parts(
+    @classmethod
+    def of(cls, fleet: Fleet) -> Parts:
+        """All parts of a complete, field-valid fleet."""
+        return cls(
             environments=fleet.environments,
             services=fleet.services,
             secrets=fleet.secrets,
@@ -63,7 +50,11 @@ def check_fleet(fleet: Fleet) -> list[Problem]:
             alarms=fleet.alarms,
             notifications=fleet.notifications,
         )
-    )
+
+
+def check_fleet(fleet: Fleet) -> list[Problem]:
+    """Every cross-field problem of a complete, field-valid fleet."""
+    return check_parts(Parts.of(fleet))
 
 
 def check_parts(parts: Parts) -> list[Problem]:

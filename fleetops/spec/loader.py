@@ -12,10 +12,11 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from fleetops.errors import BadInput
-from fleetops.spec.checks import Parts, Path, Problem, check_parts
+from fleetops.spec.checks import Parts, check_parts
 from fleetops.spec.messages import describe
 from fleetops.spec.models import Environment, Fleet, Service
-from fleetops.spec.resources import NAME_PATTERN, Alarm, Channel, Datastore, Secret
+from fleetops.spec.problems import Path, Problem
+from fleetops.spec.resources import Alarm, Channel, Datastore, Secret
 from fleetops.spec.yamlpos import Document, Position, parse
 
 _SECTIONS: dict[str, TypeAdapter[Any]] = {
@@ -100,15 +101,7 @@ def _valid_parts(data: Any, fleet: Fleet | None) -> tuple[Parts, set[Path]]:
     """The parts of the file that are valid on their own, for the cross-field checks, and the
     fields left out of them because they have errors of their own."""
     if fleet is not None:
-        whole = Parts(
-            environments=fleet.environments,
-            services=fleet.services,
-            secrets=fleet.secrets,
-            datastores=fleet.datastores,
-            alarms=fleet.alarms,
-            notifications=fleet.notifications,
-        )
-        return whole, set()
+        return Parts.of(fleet), set()
     parts: dict[str, Any] = {}
     names: dict[str, set[str]] = {}
     unchecked: set[Path] = set()
@@ -175,7 +168,7 @@ def _data_path(data: Any, loc: tuple[Any, ...], kind: str) -> Path:
 def _locate(doc: Document, error: Any) -> tuple[Position, Problem]:
     kind = error["type"]
     path = _data_path(doc.data, error["loc"], kind)
-    message = describe(error, doc.data, path)
+    message = describe(error)
     if kind == "missing":
         return doc.position(path[:-1]), Problem(path[:-1], message)
     if error["loc"] and error["loc"][-1] == "[key]":
@@ -189,4 +182,4 @@ def _locate(doc: Document, error: Any) -> tuple[Position, Problem]:
     return doc.position(path), Problem(path, message)
 
 
-__all__ = ["NAME_PATTERN", "format_path", "load_fleet", "load_fleet_text"]
+__all__ = ["format_path", "load_fleet", "load_fleet_text"]

@@ -8,7 +8,6 @@ from typing import Any, Union
 
 from pydantic import BaseModel
 
-from fleetops.spec.checks import Path
 from fleetops.spec.models import (
     ENV_VAR_PATTERN,
     LAUNCH_TEMPLATE_PATTERN,
@@ -60,7 +59,7 @@ def got(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def describe(error: Any, data: Any, path: Path) -> str:
+def describe(error: Any) -> str:
     """A one-line message for one pydantic error dict."""
     kind: str = error["type"]
     ctx: dict[str, Any] = error.get("ctx") or {}

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from fleetops.spec.checks import Path, Problem
+from fleetops.spec.problems import Path, Problem
 
 # Aliases can make a small file expand exponentially ("billion laughs"); a fleet is far smaller.
 MAX_NODES = 100_000
