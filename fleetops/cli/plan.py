@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the CLI loads spec modules on use, to start fast
 def plan(
     environment: Annotated[str, typer.Argument(help="The environment to deploy to, e.g. dev.")],
     version: Annotated[
-        str | None, typer.Option("--version", "-v", help="The version to deploy (fills {version}).")
+        str | None, typer.Option("--version", help="The version to deploy (fills {version}).")
     ] = None,
     services: Annotated[
         str | None,
@@ -56,6 +56,7 @@ def to_json(result: FleetPlan) -> dict[str, Any]:
         "provider": result.provider,
         "version": result.version,
         "approval_required": result.approval,
+        "promote_from": result.promote_from,
         "waves": result.waves,
         "skipped": result.skipped,
         "estimate": span(result.estimate),
@@ -98,6 +99,8 @@ def render(console: Console, result: FleetPlan) -> None:
     version = result.version or "(no --version given)"
     target = f"[bold]{result.environment}[/] ({result.provider})"
     console.print(f"[bold]Plan[/]: deploy {version} to {target}", highlight=False)
+    if result.promote_from:
+        console.print(f"  releases are promoted here from {result.promote_from}", highlight=False)
     if result.approval:
         console.print("  gate: [yellow]approval required[/] before the first wave", highlight=False)
     if result.skipped:

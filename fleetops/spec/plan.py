@@ -139,6 +139,7 @@ class FleetPlan:
     provider: str
     version: str | None
     approval: bool
+    promote_from: str | None
     waves: list[list[str]]
     services: list[ServicePlan]
     skipped: list[str]
@@ -187,6 +188,7 @@ def plan(
         provider=settings.provider,
         version=version,
         approval=settings.approval is Approval.REQUIRED,
+        promote_from=settings.promote_from,
         waves=levels,
         services=planned,
         skipped=sorted(set(fleet.services) - set(selected)),

@@ -39,6 +39,7 @@ def test_plan_as_json() -> None:
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["approval_required"] is True
+    assert data["promote_from"] == "stage"
     assert data["waves"] == [["auth", "menu", "notifications"], ["payments"], ["orders"], ["gateway"]]
     orders = next(s for s in data["services"] if s["name"] == "orders")
     assert [b["replace"] for b in orders["batches"]] == [2, 2]
