@@ -16,7 +16,15 @@ from enum import StrEnum
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from fleetops.spec.durations import Duration
 from fleetops.spec.resources import Alarm, Channel, Datastore, Name, Secret, Spec
@@ -49,7 +57,11 @@ def _scalar_to_str(value: Any) -> Any:
     return value
 
 
-EnvValue = Annotated[str, BeforeValidator(_scalar_to_str)]
+EnvValue = Annotated[
+    str,
+    BeforeValidator(_scalar_to_str),
+    WithJsonSchema({"type": ["string", "number", "boolean"], "description": "Read as text."}),
+]
 EnvMap = dict[Annotated[str, Field(pattern=ENV_VAR_PATTERN)], EnvValue]
 
 
@@ -157,7 +169,9 @@ class HealthCheck(Spec):
     timeout: Duration = Field(default=timedelta(seconds=5))
     healthy_threshold: int = Field(default=5, ge=1, le=10)
     unhealthy_threshold: int = Field(default=2, ge=1, le=10)
-    matcher: str = Field(default="200", description="HTTP codes counted healthy: 200, 200-299, 200,204.")
+    matcher: Annotated[str, WithJsonSchema({"type": ["string", "integer"]})] = Field(
+        default="200", description="HTTP codes counted healthy: 200, 200-299, 200,204."
+    )
 
     @field_validator("matcher", mode="before")
     @classmethod
