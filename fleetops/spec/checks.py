@@ -102,9 +102,11 @@ def _check_service(name: str, service: Service, parts: Parts) -> list[Problem]:
     base: Path = ("services", name)
     problems: list[Problem] = []
     services = parts.known("services")
+    others = services - {name}
     for i, dep in enumerate(service.depends_on):
         if dep != name and dep not in services:
-            problems.append(Problem((*base, "depends_on", i), _unknown("service", dep, services)))
+            listed = f"known: {', '.join(sorted(others))}" if others else "there are no other services"
+            problems.append(Problem((*base, "depends_on", i), f"unknown service '{dep}' ({listed})"))
     secrets = parts.known("secrets")
     for i, secret in enumerate(service.secrets):
         if secret not in secrets:

@@ -1,9 +1,12 @@
 """Plans: instance refresh batches (AWS's documented rules), waves, gates and estimates."""
 
+import math
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fleetops.errors import BadInput
 from fleetops.spec.loader import load_fleet
@@ -116,3 +119,31 @@ def test_unknown_service() -> None:
         match=r"^unknown service 'kitchen' \(known: auth, gateway, menu, notifications, orders, payments\)$",
     ):
         plan(load_fleet(EXAMPLE), "dev", None, ["orders", "kitchen"])
+
+
+@st.composite
+def refresh_settings(draw: st.DrawFn) -> tuple[int, int, int, list[int]]:
+    desired = draw(st.integers(min_value=1, max_value=60))
+    low = draw(st.integers(min_value=0, max_value=100))
+    high = draw(st.integers(min_value=100, max_value=min(200, low + 100)))
+    checkpoints = sorted(draw(st.sets(st.integers(min_value=1, max_value=100), max_size=4)))
+    return desired, low, high, checkpoints
+
+
+@settings(max_examples=300, deadline=None)
+@given(refresh_settings())
+def test_batches_respect_the_healthy_range(case: tuple[int, int, int, list[int]]) -> None:
+    desired, low, high, checkpoints = case
+    result = rollout_batches(desired, low, high, checkpoints)
+    last = checkpoints[-1] if checkpoints else 100
+    assert sum(b.replace for b in result.batches) == math.ceil(desired * last / 100)
+    no_room = result.max_capacity - result.min_in_service < 1
+    for batch in result.batches:
+        assert batch.replace >= 1
+        assert desired + batch.launch_first <= max(result.max_capacity, desired)
+        if not no_room:
+            assert desired - batch.terminate_first >= result.min_in_service
+            assert batch.replace <= result.max_capacity - result.min_in_service
+    pauses = [b.checkpoint for b in result.batches if b.checkpoint is not None]
+    assert pauses == sorted(set(pauses))
+    assert all(p in checkpoints and p != last for p in pauses)
