@@ -4,7 +4,8 @@ Batches follow EC2 Auto Scaling instance refresh rules:
 
 - at least ``ceil(desired * MinHealthyPercentage / 100)`` instances stay in service and healthy,
   at most ``floor(desired * MaxHealthyPercentage / 100)`` are in service or pending, so a batch
-  replaces the difference (at least one instance);
+  replaces the difference; when that is 0 it replaces one at a time, launching first if
+  MaxHealthyPercentage was given and terminating first if it was omitted;
 - capacity above desired (MaxHealthyPercentage > 100) is used to launch new instances before
   old ones are terminated; the rest of a batch terminates first, then launches;
 - a checkpoint is reached when the share of replaced instances reaches or passes its
@@ -65,22 +66,34 @@ class RolloutShape:
 
 
 def rollout_batches(
-    desired: int, min_healthy_percent: int, max_healthy_percent: int, checkpoints: Sequence[int] = ()
+    desired: int, min_healthy_percent: int, max_healthy_percent: int | None, checkpoints: Sequence[int] = ()
 ) -> RolloutShape:
-    """The batches of an instance refresh of ``desired`` instances (no timings)."""
+    """The batches of an instance refresh of ``desired`` instances (no timings).
+
+    ``max_healthy_percent`` None means omitted: 100, except when no replacement fits between the
+    bounds, where an omitted value terminates before launching and an explicit one launches first.
+    """
+    explicit_max = max_healthy_percent is not None
+    max_percent = 100 if max_healthy_percent is None else max_healthy_percent
     min_in_service = math.ceil(desired * min_healthy_percent / 100)
-    max_capacity = desired * max_healthy_percent // 100
+    max_capacity = desired * max_percent // 100
     notes: list[str] = []
     if desired == 0:
         return RolloutShape(0, 0, 0, [], ["desired capacity is 0: nothing to replace"])
     per_batch = max_capacity - min_in_service
+    surge = max(0, max_capacity - desired)
     if per_batch < 1:
         per_batch = 1
+        shown = f"{max_percent}%" if explicit_max else "100% (omitted)"
+        if explicit_max:
+            surge = max(surge, 1)
+            effect = "launched before the old one stops, briefly above the maximum"
+        else:
+            effect = "the old one stops first, briefly below the minimum"
         notes.append(
-            f"min/max healthy {min_healthy_percent}%/{max_healthy_percent}% of {desired} leave no room: "
-            "one instance at a time, below the minimum while it is replaced"
+            f"min/max healthy {min_healthy_percent}%/{shown} of {desired} leave no room: "
+            f"one instance at a time, {effect}"
         )
-    surge = max(0, max_capacity - desired)
     targets = list(checkpoints) or [100]
     goal = math.ceil(desired * targets[-1] / 100)
     batches: list[Batch] = []
@@ -208,7 +221,10 @@ def _service_plan(
 ) -> ServicePlan:
     deploy, health = service.deploy, service.health
     shape = rollout_batches(
-        service.instances.desired, deploy.min_healthy_percent, deploy.max_healthy_percent, deploy.checkpoints
+        service.instances.desired,
+        deploy.min_healthy_percent,
+        deploy.max_healthy_percent,
+        deploy.checkpoints,
     )
     to_healthy = health.interval * health.healthy_threshold
     per_batch = deploy.deregistration_delay + to_healthy + deploy.warmup

@@ -157,6 +157,14 @@ def test_loaded_fleet_knows_its_folder() -> None:
     assert load_fleet(EXAMPLE).base_dir == EXAMPLE.resolve().parent
 
 
+def test_health_timeout_must_be_positive_and_below_interval() -> None:
+    text = MINIMAL + "    health: {interval: 1s, timeout: 0s}\n"
+    assert problems_of(text) == [
+        "fleet.yaml:6:37 services.web.health.timeout: "
+        "timeout must be longer than 0s and shorter than interval"
+    ]
+
+
 def test_override_for_unknown_environment() -> None:
     text = MINIMAL + "    overrides:\n      prod: {}\n"
     assert problems_of(text) == [

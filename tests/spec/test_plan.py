@@ -26,7 +26,7 @@ def shape(
 def test_aws_checkpoint_example() -> None:
     # The AWS user guide: 10 instances, checkpoints [20, 50], minimum healthy 80%: batches of
     # 2, 2, then 1 to land exactly on 50%; the refresh pauses at 20% and ends at 50%.
-    result = rollout_batches(10, 80, 100, [20, 50])
+    result = rollout_batches(10, 80, None, [20, 50])
     assert [(b.replace, b.replaced_after, b.checkpoint) for b in result.batches] == [
         (2, 2, 20),
         (2, 4, None),
@@ -38,11 +38,11 @@ def test_aws_checkpoint_example() -> None:
 def test_checkpoints_passed_together_pause_once_at_the_highest() -> None:
     # The AWS user guide: 2 instances, checkpoints [10, 40, 100]: after one replacement 50% is
     # replaced, past 10 and 40, so it pauses once, for 40.
-    assert shape(2, 90, 100, [10, 40, 100]) == [(1, 0, 1, 40), (1, 0, 1, None)]
+    assert shape(2, 90, None, [10, 40, 100]) == [(1, 0, 1, 40), (1, 0, 1, None)]
 
 
 def test_default_preferences_replace_ten_percent_at_a_time() -> None:
-    assert shape(20, 90, 100) == [(2, 0, 2, None)] * 10
+    assert shape(20, 90, None) == [(2, 0, 2, None)] * 10
 
 
 def test_max_healthy_above_100_launches_before_terminating() -> None:
@@ -54,13 +54,22 @@ def test_wide_range_launches_and_terminates_in_one_batch() -> None:
     assert shape(4, 50, 150) == [(4, 2, 2, None)]
 
 
-def test_no_room_replaces_one_at_a_time_and_says_so() -> None:
-    result = rollout_batches(1, 90, 100)
+def test_no_room_with_max_omitted_terminates_first() -> None:
+    result = rollout_batches(1, 90, None)
     assert [(b.replace, b.terminate_first) for b in result.batches] == [(1, 1)]
     assert result.notes == [
-        "min/max healthy 90%/100% of 1 leave no room: "
-        "one instance at a time, below the minimum while it is replaced",
+        "min/max healthy 90%/100% (omitted) of 1 leave no room: "
+        "one instance at a time, the old one stops first, briefly below the minimum",
         "batch 1 stops every old instance before a new one is up: downtime",
+    ]
+
+
+def test_no_room_with_max_given_launches_first() -> None:
+    result = rollout_batches(2, 100, 100)
+    assert [(b.replace, b.launch_first) for b in result.batches] == [(1, 1), (1, 1)]
+    assert result.notes == [
+        "min/max healthy 100%/100% of 2 leave no room: "
+        "one instance at a time, launched before the old one stops, briefly above the maximum"
     ]
 
 
@@ -122,17 +131,17 @@ def test_unknown_service() -> None:
 
 
 @st.composite
-def refresh_settings(draw: st.DrawFn) -> tuple[int, int, int, list[int]]:
+def refresh_settings(draw: st.DrawFn) -> tuple[int, int, int | None, list[int]]:
     desired = draw(st.integers(min_value=1, max_value=60))
     low = draw(st.integers(min_value=0, max_value=100))
-    high = draw(st.integers(min_value=100, max_value=min(200, low + 100)))
+    high = draw(st.none() | st.integers(min_value=100, max_value=min(200, low + 100)))
     checkpoints = sorted(draw(st.sets(st.integers(min_value=1, max_value=100), max_size=4)))
     return desired, low, high, checkpoints
 
 
 @settings(max_examples=300, deadline=None)
 @given(refresh_settings())
-def test_batches_respect_the_healthy_range(case: tuple[int, int, int, list[int]]) -> None:
+def test_batches_respect_the_healthy_range(case: tuple[int, int, int | None, list[int]]) -> None:
     desired, low, high, checkpoints = case
     result = rollout_batches(desired, low, high, checkpoints)
     last = checkpoints[-1] if checkpoints else 100
@@ -140,8 +149,8 @@ def test_batches_respect_the_healthy_range(case: tuple[int, int, int, list[int]]
     no_room = result.max_capacity - result.min_in_service < 1
     for batch in result.batches:
         assert batch.replace >= 1
-        assert desired + batch.launch_first <= max(result.max_capacity, desired)
         if not no_room:
+            assert desired + batch.launch_first <= result.max_capacity
             assert desired - batch.terminate_first >= result.min_in_service
             assert batch.replace <= result.max_capacity - result.min_in_service
     pauses = [b.checkpoint for b in result.batches if b.checkpoint is not None]
