@@ -1,10 +1,10 @@
 """Amazon States Language interpreter: parse, validate, run durably. Knows nothing of fleets.
 
-    from fleetops.engine import Engine, Registry, FakeClock
-    registry = Registry()
-    registry.register("fleetops:hello", lambda payload: {"hello": payload})
-    handle = Engine(registry, clock=FakeClock(auto_advance=True)).start_execution(definition, {"x": 1})
-    result = await handle.result()   # status, output, error, cause
+from fleetops.engine import Engine, Registry, FakeClock
+registry = Registry()
+registry.register("fleetops:hello", lambda payload: {"hello": payload})
+handle = Engine(registry, clock=FakeClock(auto_advance=True)).start_execution(definition, {"x": 1})
+result = await handle.result()   # status, output, error, cause
 """
 
 from fleetops.engine.clock import Clock, FakeClock, SystemClock

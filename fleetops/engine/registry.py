@@ -116,7 +116,8 @@ class Registry:
             known = ", ".join(sorted(self._handlers)) or "none"
             return f"{pointer}/Resource: no handler is registered for {ref.name!r} (registered: {known})"
         return (
-            f"{pointer}/Resource: {resource!r} is an AWS resource ({ref.resource_type}); fleetops does not call AWS "
+            f"{pointer}/Resource: {resource!r} is an AWS resource ({ref.resource_type}); "
+            "fleetops does not call AWS "
             "from state machines. Register a handler under this exact string to run it here, or use an "
             "activity and `fleetops worker` on AWS"
         )

@@ -1,8 +1,8 @@
 """Constructs shared by several state types: query language, Retry and Catch.
 
-    "Task, Parallel, and Map States MAY have a field named Retry, whose value MUST be an array
-    of objects, called Retriers." / "... MAY have a field named Catch, whose value MUST be an
-    array of objects, called Catchers." (Amazon States Language specification)
+"Task, Parallel, and Map States MAY have a field named Retry, whose value MUST be an array
+of objects, called Retriers." / "... MAY have a field named Catch, whose value MUST be an
+array of objects, called Catchers." (Amazon States Language specification)
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Missing:
         return False
 
 
-MISSING: Final = Missing()
+MISSING: Final[Missing] = Missing()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -53,41 +53,31 @@ def positive_int(value: Any, pointer: str, problems: Problems, *, minimum: int =
     return value
 
 
-def path(value: Any, pointer: str, problems: Problems, *, nullable: bool = True) -> str | None:
-    """A JSONPath-ish field (InputPath, ResultPath, ItemsPath...): ``$``, ``$$`` or ``$var``."""
-    if value is None and nullable:
-        return None
-    if not isinstance(value, str) or not value.startswith("$"):
-        problems.add(pointer, f"The value for the field '{pointer.rsplit('/', 1)[-1]}' must be a valid JSONPath")
-        return None
-    return value
-
-
 def payload_template(value: Any, pointer: str, problems: Problems) -> None:
     """Every ``key.$`` in a Parameters-like template holds a path or an intrinsic call."""
-    from fleetops.engine.expressions import parse_intrinsic
+    from fleetops.engine.expressions import validate_payload_template
 
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if isinstance(key, str) and key.endswith(".$"):
-                ok = isinstance(item, str)
-                if ok and item.startswith("States."):
-                    try:
-                        parse_intrinsic(item)
-                    except ValueError:
-                        ok = False
-                elif ok:
-                    ok = item.startswith("$")
-                if not ok:
-                    problems.add(
-                        pointer,
-                        f"The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call",
-                    )
-            else:
-                payload_template(item, pointer, problems)
-    elif isinstance(value, list):
-        for item in value:
-            payload_template(item, pointer, problems)
+    for problem in validate_payload_template(value, pointer):
+        message, _, location = problem.rpartition(" at ")
+        problems.add(location or pointer, message or problem)
+
+
+def path(value: Any, pointer: str, problems: Problems, *, nullable: bool = True) -> str | None:
+    """A Path field (InputPath, ResultPath, ItemsPath...): ``$...``, ``$$...`` or ``$var...``."""
+    from fleetops.engine.expressions import parse_path
+
+    if value is None and nullable:
+        return None
+    name = pointer.rsplit("/", 1)[-1]
+    if not isinstance(value, str):
+        problems.add(pointer, f"The value for the field '{name}' must be a valid JSONPath")
+        return None
+    try:
+        parse_path(value)
+    except ValueError:
+        problems.add(pointer, f"The value for the field '{name}' must be a valid JSONPath")
+        return None
+    return value
 
 
 def retriers(value: Any, pointer: str, problems: Problems) -> tuple[Retrier, ...]:
@@ -102,7 +92,15 @@ def retriers(value: Any, pointer: str, problems: Problems) -> tuple[Retrier, ...
             problems.add(at, "A Retrier must be an object")
             continue
         errors = error_equals(node, at, problems, last=index == len(value) - 1)
-        known = {"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"}
+        known = {
+            "ErrorEquals",
+            "IntervalSeconds",
+            "MaxAttempts",
+            "BackoffRate",
+            "MaxDelaySeconds",
+            "JitterStrategy",
+            "Comment",
+        }
         for name in node:
             if name not in known:
                 problems.add(at, f"The field '{name}' is not supported by Step Functions")
@@ -168,7 +166,12 @@ def error_equals(node: Mapping[str, Any], pointer: str, problems: Problems, *, l
     """``ErrorEquals``: a non-empty array of strings; States.ALL alone and in the last entry."""
     value = node.get("ErrorEquals")
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        problems.add(pointer, "These fields are required: [ErrorEquals]" if value is None else "ErrorEquals must be a non-empty array of strings")
+        problems.add(
+            pointer,
+            "These fields are required: [ErrorEquals]"
+            if value is None
+            else "ErrorEquals must be a non-empty array of strings",
+        )
         return ()
     if StatesErrorName.ALL in value and (len(value) > 1 or not last):
         problems.add(
@@ -193,9 +196,9 @@ def transitions(state: AnyState) -> Iterator[tuple[str, str]]:
 
 def optional_mapping(value: Any, pointer: str, problems: Problems, name: str) -> Mapping[str, Any] | Missing:
     """An object-valued field such as ``Assign``."""
-    if value is MISSING:
-        return MISSING
-    if not isinstance(value, Mapping):
+    if isinstance(value, Mapping):
+        mapping: dict[str, Any] = dict(value)
+        return mapping
+    if not isinstance(value, Missing):
         problems.add(pointer, f"The field '{name}' must be an object")
-        return MISSING
-    return value
+    return MISSING

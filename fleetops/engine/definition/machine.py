@@ -1,8 +1,8 @@
 """The state machine (and every Parallel branch and Map processor, which share its shape).
 
-    "A State Machine MUST have an object field named States, whose fields represent the states.
-    A State Machine MUST have a string field named StartAt, whose value MUST exactly match one
-    of names of the States fields." (Amazon States Language specification)
+"A State Machine MUST have an object field named States, whose fields represent the states.
+A State Machine MUST have a string field named StartAt, whose value MUST exactly match one
+of names of the States fields." (Amazon States Language specification)
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What a Task ``Resource`` names: a fleetops handler, an activity, or an AWS integration.
 
-    "The Resource field MUST be a URI that uniquely identifies the specific task to execute."
+"The Resource field MUST be a URI that uniquely identifies the specific task to execute."
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ class ResourceRef:
         return self.name.removeprefix("fleetops:") + self.pattern.value
 
 
-_INTEGRATION = re.compile(r"^arn:aws[\w-]*:states:::(?P<service>[\w-]+):(?P<action>[\w.:-]+?)(?P<pattern>\.sync(?::2)?|\.waitForTaskToken)?$")
+_INTEGRATION = re.compile(
+    r"^arn:aws[\w-]*:states:::(?P<service>[\w-]+):(?P<action>[\w.:-]+?)(?P<pattern>\.sync(?::2)?|\.waitForTaskToken)?$"
+)
 _ACTIVITY = re.compile(r"^arn:aws[\w-]*:states:[\w-]+:\d{12}:activity:(?P<name>[\w.-]+)$")
 _LAMBDA = re.compile(r"^arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:(?P<name>[\w.:-]+)$")
 
@@ -71,7 +73,9 @@ KNOWN_INTEGRATIONS: dict[str, frozenset[str]] = {
     "apigateway": frozenset({"invoke"}),
     "http": frozenset({"invoke"}),
     "codebuild": frozenset({"startBuild", "stopBuild", "batchGetReports", "startBuildBatch"}),
-    "athena": frozenset({"startQueryExecution", "getQueryExecution", "getQueryResults", "stopQueryExecution"}),
+    "athena": frozenset(
+        {"startQueryExecution", "getQueryExecution", "getQueryResults", "stopQueryExecution"}
+    ),
     "bedrock": frozenset({"invokeModel", "createModelCustomizationJob"}),
     "eks": frozenset({"runJob", "call", "createCluster", "deleteCluster"}),
     "emr-serverless": frozenset({"startJobRun", "createApplication"}),
@@ -83,7 +87,9 @@ def parse_resource(raw: str) -> ResourceRef | None:
     """Classify ``raw``; None when it is an ARN Step Functions would not recognize."""
     if match := _INTEGRATION.match(raw):
         service, action = match["service"], match["action"]
-        pattern = Pattern.SYNC if (match["pattern"] or "").startswith(".sync") else Pattern(match["pattern"] or "")
+        pattern = (
+            Pattern.SYNC if (match["pattern"] or "").startswith(".sync") else Pattern(match["pattern"] or "")
+        )
         if service != "aws-sdk" and action not in KNOWN_INTEGRATIONS.get(service, frozenset()):
             return None
         return ResourceRef(raw, ResourceKind.INTEGRATION, f"{service}:{action}", pattern)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fleetops.engine.definition import fields as f
@@ -25,6 +26,19 @@ from fleetops.engine.errors import DefinitionError
 
 MachineParser = Callable[..., Any]
 
+
+@dataclass(frozen=True)
+class _Build:
+    """What every state builder gets."""
+
+    body: Mapping[str, Any]
+    pointer: str
+    problems: Problems
+    language: QueryLanguage
+    common: dict[str, Any]
+    parse_machine: MachineParser
+
+
 _COMMON = {"Type", "Comment", "QueryLanguage"}
 _FLOW = {"Next", "End"}
 _JSONPATH_IO = {"InputPath", "OutputPath"}
@@ -38,7 +52,11 @@ _ALLOWED: dict[str, tuple[set[str], set[str], set[str]]] = {
         {"Output", "Arguments"},
     ),
     "Choice": ({"Choices", "Default", "Assign"}, _JSONPATH_IO, {"Output"}),
-    "Wait": (_FLOW | {"Assign", "Seconds", "Timestamp"}, _JSONPATH_IO | {"SecondsPath", "TimestampPath"}, {"Output"}),
+    "Wait": (
+        _FLOW | {"Assign", "Seconds", "Timestamp"},
+        _JSONPATH_IO | {"SecondsPath", "TimestampPath"},
+        {"Output"},
+    ),
     "Succeed": (set(), _JSONPATH_IO, {"Output"}),
     "Fail": ({"Error", "Cause"}, {"ErrorPath", "CausePath"}, set()),
     "Parallel": (
@@ -48,17 +66,39 @@ _ALLOWED: dict[str, tuple[set[str], set[str], set[str]]] = {
     ),
     "Map": (
         _FLOW
-        | {"Assign", "Retry", "Catch", "ItemProcessor", "Iterator", "ItemReader", "ItemBatcher", "ResultWriter"}
-        | {"MaxConcurrency", "ToleratedFailurePercentage", "ToleratedFailureCount", "Label", "Items", "ItemSelector"},
+        | {
+            "Assign",
+            "Retry",
+            "Catch",
+            "ItemProcessor",
+            "Iterator",
+            "ItemReader",
+            "ItemBatcher",
+            "ResultWriter",
+        }
+        | {
+            "MaxConcurrency",
+            "ToleratedFailurePercentage",
+            "ToleratedFailureCount",
+            "Label",
+            "Items",
+            "ItemSelector",
+        },
         _JSONPATH_IO
         | _TASKLIKE_JSONPATH
-        | {"ItemsPath", "Parameters", "MaxConcurrencyPath", "ToleratedFailurePercentagePath", "ToleratedFailureCountPath"},
+        | {
+            "ItemsPath",
+            "Parameters",
+            "MaxConcurrencyPath",
+            "ToleratedFailurePercentagePath",
+            "ToleratedFailureCountPath",
+        },
         {"Output"},
     ),
 }
 
 
-def parse_state(
+def parse_state(  # noqa: PLR0917 - mirrors parse_machine's recursion signature
     name: str,
     body: Mapping[str, Any],
     pointer: str,
@@ -78,7 +118,9 @@ def parse_state(
     if "QueryLanguage" in body:
         chosen = f.query_language(body["QueryLanguage"], f"{pointer}/QueryLanguage", problems)
         if chosen is QueryLanguage.JSONPATH and inherited is QueryLanguage.JSONATA:
-            problems.add(pointer, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine")
+            problems.add(
+                pointer, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine"
+            )
         language = chosen or inherited
     both, jsonpath_only, jsonata_only = _ALLOWED[kind]
     allowed = _COMMON | both | (jsonpath_only if language is QueryLanguage.JSONPATH else jsonata_only)
@@ -102,7 +144,7 @@ def parse_state(
         common["input_path"] = f.path(body.get("InputPath", "$"), f"{pointer}/InputPath", problems)
         common["output_path"] = f.path(body.get("OutputPath", "$"), f"{pointer}/OutputPath", problems)
     builder = _BUILDERS[kind]
-    return builder(body, pointer, problems, language, common, parse_machine)
+    return builder(_Build(body, pointer, problems, language, common, parse_machine))
 
 
 def _transition(kind: str, body: Mapping[str, Any], pointer: str, problems: Problems) -> str | None:
@@ -112,7 +154,12 @@ def _transition(kind: str, body: Mapping[str, Any], pointer: str, problems: Prob
     if has_next and end:
         problems.add(pointer, "A state can not have both 'Next' and 'End': true")
     elif not has_next and not end:
-        problems.add(pointer, "These fields are required: [Next]" if "End" not in body else "'End' must be true when there is no 'Next'")
+        problems.add(
+            pointer,
+            "These fields are required: [Next]"
+            if "End" not in body
+            else "'End' must be true when there is no 'Next'",
+        )
     nxt = body.get("Next")
     if has_next and not isinstance(nxt, str):
         problems.add(f"{pointer}/Next", "The field 'Next' must be a string")
@@ -120,7 +167,9 @@ def _transition(kind: str, body: Mapping[str, Any], pointer: str, problems: Prob
     return nxt if has_next else None
 
 
-def _result_fields(body: Mapping[str, Any], pointer: str, problems: Problems, language: QueryLanguage) -> dict[str, Any]:
+def _result_fields(
+    body: Mapping[str, Any], pointer: str, problems: Problems, language: QueryLanguage
+) -> dict[str, Any]:
     """Parameters/Arguments, ResultSelector and ResultPath, validated for the language."""
     out: dict[str, Any] = {}
     if language is QueryLanguage.JSONPATH:
@@ -134,7 +183,9 @@ def _result_fields(body: Mapping[str, Any], pointer: str, problems: Problems, la
     return out
 
 
-def _error_handling(body: Mapping[str, Any], pointer: str, problems: Problems, language: QueryLanguage) -> dict[str, Any]:
+def _error_handling(
+    body: Mapping[str, Any], pointer: str, problems: Problems, language: QueryLanguage
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "Retry" in body:
         out["retry"] = f.retriers(body["Retry"], f"{pointer}/Retry", problems)
@@ -143,7 +194,8 @@ def _error_handling(body: Mapping[str, Any], pointer: str, problems: Problems, l
     return out
 
 
-def _pass(body, pointer, problems, language, common, parse_machine):  # type: ignore[no-untyped-def]
+def _pass(b: _Build) -> AnyState | None:
+    body, pointer, problems, language, common = b.body, b.pointer, b.problems, b.language, b.common
     extra: dict[str, Any] = {}
     if language is QueryLanguage.JSONPATH:
         extra["parameters"] = body.get("Parameters", MISSING)
@@ -153,7 +205,8 @@ def _pass(body, pointer, problems, language, common, parse_machine):  # type: ig
     return PassState(**common, **extra)
 
 
-def _task(body, pointer, problems, language, common, parse_machine):  # type: ignore[no-untyped-def]
+def _task(b: _Build) -> AnyState | None:
+    body, pointer, problems, language, common = b.body, b.pointer, b.problems, b.language, b.common
     resource = body.get("Resource")
     if not isinstance(resource, str):
         problems.add(pointer, "These fields are required: [Resource]")
@@ -178,7 +231,9 @@ def _task(body, pointer, problems, language, common, parse_machine):  # type: ig
             problems.add(f"{pointer}/Credentials", "The field 'Credentials' must be an object")
         elif not {"RoleArn", "RoleArn.$"} & set(credentials):
             problems.add(f"{pointer}/Credentials", "The field 'RoleArn' is required but was missing")
-    extra = _result_fields(body, pointer, problems, language) | _error_handling(body, pointer, problems, language)
+    extra = _result_fields(body, pointer, problems, language) | _error_handling(
+        body, pointer, problems, language
+    )
     for field in ("TimeoutSeconds", "HeartbeatSeconds"):
         value = body.get(field, MISSING)
         if value is not MISSING and not f.is_jsonata(value):
@@ -189,19 +244,29 @@ def _task(body, pointer, problems, language, common, parse_machine):  # type: ig
         resource=resource,
         credentials=credentials,
         timeout_seconds=body.get("TimeoutSeconds", MISSING),
-        timeout_seconds_path=f.path(body.get("TimeoutSecondsPath"), f"{pointer}/TimeoutSecondsPath", problems),
+        timeout_seconds_path=f.path(
+            body.get("TimeoutSecondsPath"), f"{pointer}/TimeoutSecondsPath", problems
+        ),
         heartbeat_seconds=body.get("HeartbeatSeconds", MISSING),
-        heartbeat_seconds_path=f.path(body.get("HeartbeatSecondsPath"), f"{pointer}/HeartbeatSecondsPath", problems),
+        heartbeat_seconds_path=f.path(
+            body.get("HeartbeatSecondsPath"), f"{pointer}/HeartbeatSecondsPath", problems
+        ),
     )
 
 
-def _choice(body, pointer, problems, language, common, parse_machine):  # type: ignore[no-untyped-def]
-    from fleetops.engine.expressions import parse_choice_rule
+def _choice(b: _Build) -> AnyState | None:
+    body, pointer, problems, language, common = b.body, b.pointer, b.problems, b.language, b.common
+    from fleetops.engine.runtime.pending import parse_choice_rule
 
     choices = body.get("Choices")
     branches = []
     if not isinstance(choices, list) or not choices:
-        problems.add(pointer, "These fields are required: [Choices]" if choices is None else "'Choices' must be a non-empty array")
+        problems.add(
+            pointer,
+            "These fields are required: [Choices]"
+            if choices is None
+            else "'Choices' must be a non-empty array",
+        )
         choices = []
     for index, node in enumerate(choices):
         at = f"{pointer}/Choices[{index}]"
@@ -235,20 +300,25 @@ def _choice(body, pointer, problems, language, common, parse_machine):  # type: 
             )
         )
     default = body.get("Default")
-    return ChoiceState(**common, choices=tuple(branches), default=default if isinstance(default, str) else None)
+    return ChoiceState(
+        **common, choices=tuple(branches), default=default if isinstance(default, str) else None
+    )
 
 
-def _wait(body, pointer, problems, language, common, parse_machine):  # type: ignore[no-untyped-def]
+def _wait(b: _Build) -> AnyState | None:
+    body, pointer, problems, language, common = b.body, b.pointer, b.problems, b.language, b.common
     given = [k for k in ("Seconds", "Timestamp", "SecondsPath", "TimestampPath") if k in body]
     if len(given) != 1:
-        problems.add(pointer, "A Wait state must have exactly one of Seconds, Timestamp, SecondsPath, TimestampPath")
+        problems.add(
+            pointer, "A Wait state must have exactly one of Seconds, Timestamp, SecondsPath, TimestampPath"
+        )
     seconds = body.get("Seconds", MISSING)
     if seconds is not MISSING and not f.is_jsonata(seconds):
         f.positive_int(seconds, f"{pointer}/Seconds", problems)
     timestamp = body.get("Timestamp", MISSING)
-    if timestamp is not MISSING and not (language is QueryLanguage.JSONATA and f.is_jsonata(timestamp)):
-        if not isinstance(timestamp, str) or f.parse_timestamp(timestamp) is None:
-            problems.add(f"{pointer}/Timestamp", "String does not match RFC3339 timestamp")
+    literal = timestamp is not MISSING and not (language is QueryLanguage.JSONATA and f.is_jsonata(timestamp))
+    if literal and (not isinstance(timestamp, str) or f.parse_timestamp(timestamp) is None):
+        problems.add(f"{pointer}/Timestamp", "String does not match RFC3339 timestamp")
     return WaitState(
         **common,
         seconds=seconds,
@@ -258,11 +328,12 @@ def _wait(body, pointer, problems, language, common, parse_machine):  # type: ig
     )
 
 
-def _succeed(body, pointer, problems, language, common, parse_machine):  # type: ignore[no-untyped-def]
-    return SucceedState(**common)
+def _succeed(b: _Build) -> AnyState | None:
+    return SucceedState(**b.common)
 
 
-def _fail(body, pointer, problems, language, common, parse_machine):  # type: ignore[no-untyped-def]
+def _fail(b: _Build) -> AnyState | None:
+    body, pointer, problems, common = b.body, b.pointer, b.problems, b.common
     for plain, path_form in (("Error", "ErrorPath"), ("Cause", "CausePath")):
         if plain in body and path_form in body:
             problems.add(pointer, f"A Fail state can not have both '{plain}' and '{path_form}'")
@@ -275,7 +346,8 @@ def _fail(body, pointer, problems, language, common, parse_machine):  # type: ig
     )
 
 
-def _parallel(body, pointer, problems, language, common, parse_machine):  # type: ignore[no-untyped-def]
+def _parallel(b: _Build) -> AnyState | None:
+    body, pointer, problems, language, common = b.body, b.pointer, b.problems, b.language, b.common
     branches_node = body.get("Branches")
     branches = []
     if not isinstance(branches_node, list) or not branches_node:
@@ -286,14 +358,17 @@ def _parallel(body, pointer, problems, language, common, parse_machine):  # type
         if not isinstance(node, Mapping):
             problems.add(at, "A branch must be an object")
             continue
-        branch = parse_machine(node, at, problems, language)
+        branch = b.parse_machine(node, at, problems, language)
         if branch is not None:
             branches.append(branch)
-    extra = _result_fields(body, pointer, problems, language) | _error_handling(body, pointer, problems, language)
+    extra = _result_fields(body, pointer, problems, language) | _error_handling(
+        body, pointer, problems, language
+    )
     return ParallelState(**common, **extra, branches=tuple(branches))
 
 
-def _map(body, pointer, problems, language, common, parse_machine):  # type: ignore[no-untyped-def]
+def _map(b: _Build) -> AnyState | None:
+    body, pointer, problems, language, common = b.body, b.pointer, b.problems, b.language, b.common
     processor_field = "ItemProcessor" if "ItemProcessor" in body else "Iterator"
     node = body.get(processor_field)
     processor = None
@@ -304,20 +379,30 @@ def _map(body, pointer, problems, language, common, parse_machine):  # type: ign
         config = node.get("ProcessorConfig", {})
         mode = config.get("Mode", "INLINE") if isinstance(config, Mapping) else "INLINE"
         if mode not in ("INLINE", "DISTRIBUTED"):
-            problems.add(f"{pointer}/{processor_field}/ProcessorConfig/Mode", f"The value {mode!r} is not one of [INLINE, DISTRIBUTED]")
-        processor = parse_machine(node, f"{pointer}/{processor_field}", problems, language)
+            problems.add(
+                f"{pointer}/{processor_field}/ProcessorConfig/Mode",
+                f"The value {mode!r} is not one of [INLINE, DISTRIBUTED]",
+            )
+        processor = b.parse_machine(node, f"{pointer}/{processor_field}", problems, language)
     if "ItemReader" in body:
         problems.add(
             f"{pointer}/ItemReader",
-            "ItemReader is not supported by fleetops (it reads items from S3); give the items in the state input "
+            "ItemReader is not supported by fleetops (it reads items from S3); "
+            "give the items in the state input "
             "with ItemsPath or Items",
             code="UNSUPPORTED_FEATURE",
         )
     if "ResultWriter" in body:
-        problems.add(f"{pointer}/ResultWriter", "ResultWriter is not supported by fleetops (it writes results to S3)", code="UNSUPPORTED_FEATURE")
+        problems.add(
+            f"{pointer}/ResultWriter",
+            "ResultWriter is not supported by fleetops (it writes results to S3)",
+            code="UNSUPPORTED_FEATURE",
+        )
     selector_field = "ItemSelector" if "ItemSelector" in body or "Parameters" not in body else "Parameters"
     item_selector = body.get(selector_field, MISSING)
-    extra = _result_fields(body, pointer, problems, language) | _error_handling(body, pointer, problems, language)
+    extra = _result_fields(body, pointer, problems, language) | _error_handling(
+        body, pointer, problems, language
+    )
     extra.pop("parameters", None)
     if language is QueryLanguage.JSONPATH:
         f.payload_template(item_selector, f"{pointer}/{selector_field}", problems)
@@ -335,17 +420,21 @@ def _map(body, pointer, problems, language, common, parse_machine):  # type: ign
         item_selector_field=selector_field,
         item_batcher=batcher if isinstance(batcher, Mapping) else None,
         max_concurrency=body.get("MaxConcurrency", 0),
-        max_concurrency_path=f.path(body.get("MaxConcurrencyPath"), f"{pointer}/MaxConcurrencyPath", problems),
+        max_concurrency_path=f.path(
+            body.get("MaxConcurrencyPath"), f"{pointer}/MaxConcurrencyPath", problems
+        ),
         tolerated_failure_percentage=body.get("ToleratedFailurePercentage", MISSING),
         tolerated_failure_percentage_path=f.path(
             body.get("ToleratedFailurePercentagePath"), f"{pointer}/ToleratedFailurePercentagePath", problems
         ),
         tolerated_failure_count=body.get("ToleratedFailureCount", MISSING),
-        tolerated_failure_count_path=f.path(body.get("ToleratedFailureCountPath"), f"{pointer}/ToleratedFailureCountPath", problems),
+        tolerated_failure_count_path=f.path(
+            body.get("ToleratedFailureCountPath"), f"{pointer}/ToleratedFailureCountPath", problems
+        ),
     )
 
 
-_BUILDERS: dict[str, Callable[..., AnyState | None]] = {
+_BUILDERS: dict[str, Callable[[_Build], AnyState | None]] = {
     "Pass": _pass,
     "Task": _task,
     "Choice": _choice,

@@ -1,21 +1,28 @@
 """One frozen dataclass per state type, as the parser builds them.
 
-    "States are represented as fields of the top-level States object. The state name, whose
-    length MUST be less than or equal to 80 Unicode characters, is the field name; the state
-    description is the field value." (Amazon States Language specification, States)
+"States are represented as fields of the top-level States object. The state name, whose
+length MUST be less than or equal to 80 Unicode characters, is the field name; the state
+description is the field value." (Amazon States Language specification, States)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fleetops.engine.definition.common import MISSING, Catcher, Missing, QueryLanguage, Retrier
 
 if TYPE_CHECKING:
     from fleetops.engine.definition.machine import StateMachine
-    from fleetops.engine.expressions import ChoiceRule
+
+
+class ChoiceRule(Protocol):
+    """A parsed Choice rule (built by the expression layer's ``parse_choice_rule``)."""
+
+    def evaluate(self, scope: Any) -> bool:
+        """Whether the rule matches in ``scope``."""
+        ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,7 +58,7 @@ class State:
 
 @dataclass(frozen=True, kw_only=True)
 class PassState(State):
-    """"The Pass State by default passes its input to its output, performing no work."
+    """ "The Pass State by default passes its input to its output, performing no work."
 
     "Result: Treated as the output of a virtual task to be passed to the next state, and
     filtered as specified by the ResultPath field (if present)."
@@ -64,7 +71,7 @@ class PassState(State):
 
 @dataclass(frozen=True, kw_only=True)
 class TaskState(State):
-    """"The Task State causes the interpreter to execute the work identified by the state's
+    """ "The Task State causes the interpreter to execute the work identified by the state's
     Resource field."
 
     ``parameters`` is ``Parameters`` (JSONPath) or ``Arguments`` (JSONata). Timeouts are ints
@@ -100,7 +107,7 @@ class ChoiceBranch:
 
 @dataclass(frozen=True, kw_only=True)
 class ChoiceState(State):
-    """"A Choice state adds branching logic to a state machine."
+    """ "A Choice state adds branching logic to a state machine."
 
     "Choice states MAY have a Default field ... which will execute if none of the Choice Rules
     match." Without one, no match fails with States.NoChoiceMatched.
@@ -112,7 +119,7 @@ class ChoiceState(State):
 
 @dataclass(frozen=True, kw_only=True)
 class WaitState(State):
-    """"A Wait state causes the interpreter to delay the machine from continuing for a
+    """ "A Wait state causes the interpreter to delay the machine from continuing for a
     specified time. The time can be specified as a wait duration, specified in seconds, or an
     absolute expiry time, specified as an ISO-8601 extended offset date-time format string."
     """
@@ -125,12 +132,12 @@ class WaitState(State):
 
 @dataclass(frozen=True, kw_only=True)
 class SucceedState(State):
-    """"The Succeed State terminates a state machine successfully." """
+    """ "The Succeed State terminates a state machine successfully." """
 
 
 @dataclass(frozen=True, kw_only=True)
 class FailState(State):
-    """"The Fail State terminates the machine and marks it as a failure."
+    """ "The Fail State terminates the machine and marks it as a failure."
 
     Error/Cause or ErrorPath/CausePath (JSONata: Error/Cause may be ``{% %}``); either may be
     absent, in which case AWS reports none.
@@ -144,7 +151,7 @@ class FailState(State):
 
 @dataclass(frozen=True, kw_only=True)
 class ParallelState(State):
-    """"The Parallel State causes parallel execution of 'branches'."
+    """ "The Parallel State causes parallel execution of 'branches'."
 
     "The Parallel State's output is an array with one element for each branch containing the
     output from that branch."
@@ -160,7 +167,7 @@ class ParallelState(State):
 
 @dataclass(frozen=True, kw_only=True)
 class MapState(State):
-    """"The Map State causes the interpreter to process all the elements of an array,
+    """ "The Map State causes the interpreter to process all the elements of an array,
     potentially in parallel, with the processing of each element independent of the others."
 
     ``processor`` is the ItemProcessor (or the legacy Iterator); ``item_selector`` is
@@ -187,4 +194,6 @@ class MapState(State):
     catch: tuple[Catcher, ...] = ()
 
 
-AnyState = PassState | TaskState | ChoiceState | WaitState | SucceedState | FailState | ParallelState | MapState
+AnyState = (
+    PassState | TaskState | ChoiceState | WaitState | SucceedState | FailState | ParallelState | MapState
+)

@@ -1,7 +1,7 @@
 """The context object (``$$`` in JSONPath, ``$states.context`` in JSONata).
 
-    "The context object is an internal JSON structure that is available during an execution,
-    and contains information about your state machine and execution." (Step Functions guide)
+"The context object is an internal JSON structure that is available during an execution,
+and contains information about your state machine and execution." (Step Functions guide)
 """
 
 from __future__ import annotations

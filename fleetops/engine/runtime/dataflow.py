@@ -12,21 +12,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from fleetops.engine.definition.common import MISSING
-from fleetops.engine.expressions import (
-    PathNotFound,
-    Scope,
-    evaluate_jsonata_template,
-    evaluate_payload,
-    resolve_path,
-    set_path,
-)
-from fleetops.engine.runtime.failures import normalized_path, runtime, to_json
+from fleetops.engine.expressions import PathNotFound, Scope, evaluate_payload, resolve_path, set_path
+from fleetops.engine.runtime.failures import runtime, to_json
 from fleetops.engine.runtime.frame import StateRun
+from fleetops.engine.runtime.pending import evaluate_jsonata_template
 
 
 def scope(run: StateRun, value: Any, *, context: Mapping[str, Any] | None = None) -> Scope:
     """What JSONPath expressions of this state see, with ``$`` bound to ``value``."""
-    return Scope(input=value, context=context if context is not None else run.context(), variables=run.branch.variables)
+    return Scope(
+        input=value, context=context if context is not None else run.context(), variables=run.branch.variables
+    )
 
 
 def select(run: StateRun, path: str | None, value: Any) -> Any:
@@ -38,7 +34,7 @@ def select(run: StateRun, path: str | None, value: Any) -> Any:
     try:
         return resolve_path(path, scope(run, value))
     except PathNotFound as err:
-        raise runtime(f"Invalid path '{path}' : No results for path: {normalized_path(path)}") from err
+        raise runtime(f"Invalid path '{path}' : No results for path: {err.normalized}") from err
 
 
 def reference(run: StateRun, path: str, value: Any, field: str) -> Any:
@@ -47,11 +43,14 @@ def reference(run: StateRun, path: str, value: Any, field: str) -> Any:
         return resolve_path(path, scope(run, value))
     except PathNotFound as err:
         raise runtime(
-            f"The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{to_json(value)}'"
+            f"The JSONPath '{path}' specified for the field '{field}' could not be found in the input "
+            f"'{to_json(value)}'"
         ) from err
 
 
-def payload(run: StateRun, template: Any, value: Any, field: str, *, context: Mapping[str, Any] | None = None) -> Any:
+def payload(
+    run: StateRun, template: Any, value: Any, field: str, *, context: Mapping[str, Any] | None = None
+) -> Any:
     """Parameters, ResultSelector or ItemSelector evaluated against ``value``."""
     return evaluate_payload(template, scope(run, value, context=context), field=field)
 
@@ -74,7 +73,9 @@ def jsonpath_assign(run: StateRun, value: Any) -> dict[str, Any] | None:
     return dict(evaluate_payload(assign, scope(run, value), field="Assign"))
 
 
-def finish_jsonpath(run: StateRun, raw_input: Any, result: Any, *, selector: Any = MISSING) -> tuple[Any, dict[str, Any] | None]:
+def finish_jsonpath(
+    run: StateRun, raw_input: Any, result: Any, *, selector: Any = MISSING
+) -> tuple[Any, dict[str, Any] | None]:
     """ResultSelector -> Assign -> ResultPath -> OutputPath; variables are set by the caller."""
     if selector is not MISSING:
         result = payload(run, selector, result, "ResultSelector")

@@ -120,7 +120,11 @@ class Engine:
         machine_type: str = "STANDARD",
     ) -> ExecutionHandle:
         """Validate, check every resource is runnable here, and start; must run inside a loop."""
-        machine = definition if isinstance(definition, StateMachine) else parse_definition(definition, machine_type=machine_type)
+        machine = (
+            definition
+            if isinstance(definition, StateMachine)
+            else parse_definition(definition, machine_type=machine_type)
+        )
         self.check_resources(machine)
         name = name or str(uuid.uuid4())
         arn = self.execution_arn(state_machine_name, name)
@@ -137,7 +141,9 @@ class Engine:
         )
         return self._launch(machine, info, journal)
 
-    def resume_execution(self, definition: StateMachine | Mapping[str, Any] | str, journal: ExecutionJournal) -> ExecutionHandle:
+    def resume_execution(
+        self, definition: StateMachine | Mapping[str, Any] | str, journal: ExecutionJournal
+    ) -> ExecutionHandle:
         """Continue an execution from its journal (after a restart): finished steps are not redone."""
         machine = definition if isinstance(definition, StateMachine) else parse_definition(definition)
         events = journal.events()
@@ -155,17 +161,28 @@ class Engine:
         )
         return self._launch(machine, info, journal)
 
-    def _launch(self, machine: StateMachine, info: ExecutionInfo, journal: ExecutionJournal) -> ExecutionHandle:
+    def _launch(
+        self, machine: StateMachine, info: ExecutionInfo, journal: ExecutionJournal
+    ) -> ExecutionHandle:
         recorder = Recorder(journal, self.clock)
         runner = Runner(
-            info=info, recorder=recorder, registry=self.registry, clock=self.clock, callbacks=self._callbacks, rng=self._rng
+            info=info,
+            recorder=recorder,
+            registry=self.registry,
+            clock=self.clock,
+            callbacks=self._callbacks,
+            rng=self._rng,
         )
         started = recorder.emit(
             "ExecutionStarted",
             {"input": to_json(info.input), "inputDetails": {"truncated": False}, "roleArn": info.role_arn},
             scope="",
             previous=0,
-            meta={"execution_arn": info.execution_arn, "name": info.name, "state_machine_arn": info.state_machine_arn},
+            meta={
+                "execution_arn": info.execution_arn,
+                "name": info.name,
+                "state_machine_arn": info.state_machine_arn,
+            },
         )
         task = asyncio.get_running_loop().create_task(run_execution(runner, machine, started, info.input))
         handle = ExecutionHandle(runner, task)

@@ -65,7 +65,9 @@ class Stop(Exception):
         self.cause = cause
 
 
-async def run_execution(runner: Runner, machine: StateMachine, started: HistoryEvent, value: Any) -> ExecutionResult:
+async def run_execution(
+    runner: Runner, machine: StateMachine, started: HistoryEvent, value: Any
+) -> ExecutionResult:
     """Run the machine to its end and write the terminal event."""
     for event in reversed(runner.recorder.journal.events()):
         done = result_of(event)
@@ -85,9 +87,10 @@ async def run_execution(runner: Runner, machine: StateMachine, started: HistoryE
         emit("ExecutionTimedOut", {}, scope="", previous=branch.last_event_id)
         return ExecutionResult(ExecutionStatus.TIMED_OUT)
     except StatesError as err:
-        details = {k: v for k, v in (("error", err.error), ("cause", err.cause)) if v is not None}
+        error = None if err.error is None else str(err.error)  # a StatesErrorName is reported as its text
+        details = {k: v for k, v in (("error", error), ("cause", err.cause)) if v is not None}
         emit("ExecutionFailed", details, scope="", previous=branch.last_event_id)
-        return ExecutionResult(ExecutionStatus.FAILED, error=err.error, cause=err.cause)
+        return ExecutionResult(ExecutionStatus.FAILED, error=error, cause=err.cause)
     except asyncio.CancelledError:
         stop = runner.stopping
         if stop is None:

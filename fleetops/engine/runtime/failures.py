@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from fleetops.engine.errors import StatesError, StatesErrorName
@@ -16,7 +15,9 @@ def in_state(err: StatesError, state_name: str, entered_event_id: int) -> States
     """``err`` with AWS's "An error occurred while executing the state ..." prefix, once."""
     if err.error not in _PREFIXED or (err.cause or "").startswith(_PREFIX):
         return err
-    cause = f"{_PREFIX}'{state_name}' (entered at the event id #{entered_event_id}). {err.cause or ''}".rstrip()
+    cause = (
+        f"{_PREFIX}'{state_name}' (entered at the event id #{entered_event_id}). {err.cause or ''}".rstrip()
+    )
     return StatesError(err.error, cause)
 
 
@@ -33,22 +34,3 @@ def query_error(cause: str) -> StatesError:
 def to_json(value: Any) -> str:
     """JSON text the way AWS prints values in causes and events (compact)."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-_SEGMENT = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]")
-
-
-def normalized_path(path: str) -> str:
-    """``$.a.b[0]`` as ``$['a']['b'][0]`` (the form AWS uses in "No results for path")."""
-    root = "$$" if path.startswith("$$") else "$"
-    rest = path[len(root) :]
-    out = [root]
-    pos = 0
-    while pos < len(rest):
-        match = _SEGMENT.match(rest, pos)
-        if match is None:
-            return path
-        name, index, quoted = match.groups()
-        out.append(f"[{index}]" if index is not None else f"['{name if name is not None else quoted}']")
-        pos = match.end()
-    return "".join(out)

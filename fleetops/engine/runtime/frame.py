@@ -51,7 +51,9 @@ class StateRun:
         """When the state was entered (from its event, so a resumed run sees the same time)."""
         return self.entered.timestamp
 
-    def context(self, *, task_token: str | None = None, map_item: tuple[int, Any] | None = None) -> dict[str, Any]:
+    def context(
+        self, *, task_token: str | None = None, map_item: tuple[int, Any] | None = None
+    ) -> dict[str, Any]:
         """The context object for this visit."""
         return self.runner.info.context(
             state_name=self.state.name,

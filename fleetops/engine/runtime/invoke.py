@@ -27,11 +27,10 @@ def task_token(run: StateRun) -> str:
     recorded = run.runner.recorder.recorded(run.attempt_scope, "TaskScheduled", "ActivityScheduled")
     if recorded is not None and "token" in recorded.meta:
         return str(recorded.meta["token"])
-    token = run.extra.get(("token", run.attempt))
-    if token is None:
-        token = secrets.token_urlsafe(24)
-        run.extra[("token", run.attempt)] = token  # type: ignore[index]
-    return str(token)
+    key = f"token:{run.attempt}"
+    if key not in run.extra:
+        run.extra[key] = secrets.token_urlsafe(24)
+    return str(run.extra[key])
 
 
 async def invoke(
@@ -56,11 +55,17 @@ async def invoke(
     base = {"resource": ref.short_name, "resourceType": ref.resource_type}
     callbacks = run.runner.callbacks
     pending = callbacks.open(token)
+    outcome: TaskOutcome | None = None
     try:
         if ref.kind is ResourceKind.ACTIVITY:
             run.emit(
                 "ActivityScheduled",
-                {"resource": ref.raw, "input": to_json(payload), "inputDetails": {"truncated": False}, **limits},
+                {
+                    "resource": ref.raw,
+                    "input": to_json(payload),
+                    "inputDetails": {"truncated": False},
+                    **limits,
+                },
                 scope=scope,
                 meta={"token": token},
             )
@@ -76,23 +81,34 @@ async def invoke(
             run.emit("TaskStarted", base, scope=scope)
             handler = run.runner.registry.handler_for(ref)
             if handler is None:
-                raise StatesError(StatesErrorName.RUNTIME, f"No handler is registered for resource {ref.raw!r}")
+                raise StatesError(
+                    StatesErrorName.RUNTIME, f"No handler is registered for resource {ref.raw!r}"
+                )
             context = TaskContext(run.runner.info.execution_arn, run.state.name, token, run.attempt)
             if ref.pattern is Pattern.WAIT_FOR_TASK_TOKEN:
-                outcome = None
                 if recorder.recorded(scope, "TaskSubmitted") is None:
-                    submitted = await race(_call(handler, payload, context), run.runner.clock, timeout=timeout)
+                    submitted = await race(
+                        _call(handler, payload, context), run.runner.clock, timeout=timeout
+                    )
                     if submitted.failed:
                         outcome = submitted
                     else:
                         run.emit(
                             "TaskSubmitted",
-                            {**base, "output": to_json(submitted.output), "outputDetails": {"truncated": False}},
+                            {
+                                **base,
+                                "output": to_json(submitted.output),
+                                "outputDetails": {"truncated": False},
+                            },
                             scope=scope,
                         )
                 if outcome is None:
                     outcome = await race(
-                        pending.result, run.runner.clock, timeout=timeout, heartbeat=heartbeat, beats=pending.beats
+                        pending.result,
+                        run.runner.clock,
+                        timeout=timeout,
+                        heartbeat=heartbeat,
+                        beats=pending.beats,
                     )
             else:
                 outcome = await race(_call(handler, payload, context), run.runner.clock, timeout=timeout)
@@ -102,8 +118,12 @@ async def invoke(
         raise StatesError(error, None) from None
     finally:
         callbacks.close(token)
+    assert outcome is not None
     if outcome.failed:
-        details = {**base, **{k: v for k, v in (("error", outcome.error), ("cause", outcome.cause)) if v is not None}}
+        details = {
+            **base,
+            **{k: v for k, v in (("error", outcome.error), ("cause", outcome.cause)) if v is not None},
+        }
         run.emit(f"{prefix}Failed", details, scope=scope)
         raise StatesError(outcome.error, outcome.cause)
     run.emit(
@@ -114,13 +134,17 @@ async def invoke(
     return outcome.output
 
 
-async def _activity(run: StateRun, pending: Any, timeout: float | None, heartbeat: float | None) -> TaskOutcome:
+async def _activity(
+    run: StateRun, pending: Any, timeout: float | None, heartbeat: float | None
+) -> TaskOutcome:
     clock = run.runner.clock
     started = run.runner.recorder.recorded(run.attempt_scope, "ActivityStarted")
     if started is None:
         await race(pending.started.wait(), clock, timeout=timeout)
         run.emit("ActivityStarted", {"workerName": pending.worker_name or ""}, scope=run.attempt_scope)
-    result: TaskOutcome = await race(pending.result, clock, timeout=timeout, heartbeat=heartbeat, beats=pending.beats)
+    result: TaskOutcome = await race(
+        pending.result, clock, timeout=timeout, heartbeat=heartbeat, beats=pending.beats
+    )
     return result
 
 
@@ -141,4 +165,6 @@ async def _call(handler: RegisteredHandler, payload: Any, context: TaskContext) 
     try:
         return TaskOutcome(output=json.loads(to_json(result)))
     except (TypeError, ValueError) as err:
-        return TaskOutcome(error=StatesErrorName.RUNTIME, cause=f"The task result is not JSON: {err}", failed=True)
+        return TaskOutcome(
+            error=StatesErrorName.RUNTIME, cause=f"The task result is not JSON: {err}", failed=True
+        )

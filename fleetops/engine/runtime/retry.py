@@ -1,8 +1,8 @@
 """Matching errors against Retry/Catch, and the retry interval.
 
-    "When a state reports an error, the interpreter scans through the Retriers and, when the
-    Error Name appears in the value of a Retrier's ErrorEquals field, implements the retry
-    policy described in that Retrier." (Amazon States Language specification)
+"When a state reports an error, the interpreter scans through the Retriers and, when the
+Error Name appears in the value of a Retrier's ErrorEquals field, implements the retry
+policy described in that Retrier." (Amazon States Language specification)
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def error_matches(error_equals: tuple[str, ...], error: str | None) -> bool:
     if error == StatesErrorName.RUNTIME:
         return False
     for name in error_equals:
-        if name == error or name == StatesErrorName.ALL:
+        if name in (error, StatesErrorName.ALL):
             return True
         if name == StatesErrorName.TASK_FAILED and error != StatesErrorName.TIMEOUT:
             return True

@@ -97,7 +97,9 @@ class Runner:
             outcome = Outcome(
                 output=json.loads(recorded_exit.details["output"]),
                 next=recorded_exit.meta.get("next"),
-                assigned={k: json.loads(v) for k, v in recorded_exit.details.get("assignedVariables", {}).items()},
+                assigned={
+                    k: json.loads(v) for k, v in recorded_exit.details.get("assignedVariables", {}).items()
+                },
             )
         else:
             outcome = await self._attempts(run, behaviour_for(state))
@@ -125,7 +127,9 @@ class Runner:
                 return await behaviour(run)
             except StatesError as raw:
                 err = in_state(raw, run.state.name, run.entered.id)
-            index = next((i for i, r in enumerate(retriers) if error_matches(r.error_equals, err.error)), None)
+            index = next(
+                (i for i, r in enumerate(retriers) if error_matches(r.error_equals, err.error)), None
+            )
             if index is not None and used[index] < retriers[index].max_attempts:
                 delay = retry_delay(retriers[index], used[index], self.rng)
                 used[index] += 1
@@ -169,6 +173,7 @@ class Runner:
         if len(to_json(output).encode()) > PAYLOAD_LIMIT_BYTES:
             raise StatesError(
                 StatesErrorName.DATA_LIMIT_EXCEEDED,
-                f"The state/task '{state_name}' returned a result with a size exceeding the maximum number of "
+                f"The state/task '{state_name}' returned a result with a size exceeding the maximum "
+                "number of "
                 "bytes service limit.",
             )

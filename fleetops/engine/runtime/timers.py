@@ -33,7 +33,9 @@ async def race(
     beat_due = start + timedelta(seconds=heartbeat) if heartbeat is not None else None
     try:
         while True:
-            deadlines = [(d, k) for d, k in ((timeout_due, "timeout"), (beat_due, "heartbeat")) if d is not None]
+            deadlines = [
+                (d, k) for d, k in ((timeout_due, "timeout"), (beat_due, "heartbeat")) if d is not None
+            ]
             helpers: list[asyncio.Future[Any]] = []
             timer = beat = None
             if deadlines:

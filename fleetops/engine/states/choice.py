@@ -1,7 +1,7 @@
 """Choice: "adds branching logic"; the first matching rule's Next, else Default.
 
-    "If no Choice Rule matches and no Default is provided, the interpreter raises a
-    States.NoChoiceMatched error."
+"If no Choice Rule matches and no Default is provided, the interpreter raises a
+States.NoChoiceMatched error."
 """
 
 from __future__ import annotations
@@ -26,7 +26,11 @@ async def run(run: StateRun) -> Outcome:
         for branch in state.choices:
             if _condition(run, branch, binding):
                 output, assigned = dataflow.finish_jsonata(
-                    run, binding, run.raw_input, output=_or(branch.output, state.output), assign=_or(branch.assign, state.assign)
+                    run,
+                    binding,
+                    run.raw_input,
+                    output=_or(branch.output, state.output),
+                    assign=_or(branch.assign, state.assign),
                 )
                 return Outcome(output, branch.next, assigned)
         target = _default(state)

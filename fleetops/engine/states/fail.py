@@ -32,7 +32,8 @@ def _field(run: StateRun, literal: Any, path: str | None, name: str) -> str | No
         value = dataflow.reference(run, path, run.raw_input, name)
         if not isinstance(value, str):
             raise runtime(
-                f"The JSONPath '{path}' specified for the field '{name}' returned a non-string value: {to_json(value)}"
+                f"The JSONPath '{path}' specified for the field '{name}' returned a non-string value: "
+                f"{to_json(value)}"
             )
         return value
     return None if literal is MISSING else str(literal)

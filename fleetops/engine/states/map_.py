@@ -25,7 +25,9 @@ async def run(run: StateRun) -> Outcome:
     """Run the processor once per item; the result is the array of iteration outputs."""
     state = run.state
     assert isinstance(state, MapState)
-    settings = map_items.jsonata_settings(run, state) if state.jsonata else map_items.jsonpath_settings(run, state)
+    settings = (
+        map_items.jsonata_settings(run, state) if state.jsonata else map_items.jsonpath_settings(run, state)
+    )
     items = settings.items
     if state.item_batcher is not None:
         items = map_items.batches(run, state, items, settings.scope_value)
@@ -37,8 +39,26 @@ async def run(run: StateRun) -> Outcome:
     async def iterate(index: int, item: Any) -> Any:
         if limit is not None:
             async with limit:
-                return await _iteration(run, state, index, item, settings, started.id, failures, tolerant)
-        return await _iteration(run, state, index, item, settings, started.id, failures, tolerant)
+                return await _iteration(
+                    run,
+                    state,
+                    index=index,
+                    item=item,
+                    settings=settings,
+                    started_id=started.id,
+                    failures=failures,
+                    tolerant=tolerant,
+                )
+        return await _iteration(
+            run,
+            state,
+            index=index,
+            item=item,
+            settings=settings,
+            started_id=started.id,
+            failures=failures,
+            tolerant=tolerant,
+        )
 
     tasks = [asyncio.ensure_future(iterate(i, item)) for i, item in enumerate(items)]
     try:
@@ -56,13 +76,16 @@ async def run(run: StateRun) -> Outcome:
         binding = dataflow.states_binding(run, run.raw_input, result=results)
         output, assigned = dataflow.finish_jsonata(run, binding, results)
     else:
-        output, assigned = dataflow.finish_jsonpath(run, run.raw_input, results, selector=state.result_selector)
+        output, assigned = dataflow.finish_jsonpath(
+            run, run.raw_input, results, selector=state.result_selector
+        )
     return Outcome(output, state.next, assigned)
 
 
 async def _iteration(
     run: StateRun,
     state: MapState,
+    *,
     index: int,
     item: Any,
     settings: map_items.MapSettings,
@@ -74,16 +97,12 @@ async def _iteration(
     names = {"index": index, "name": state.name}
     value = map_items.select_item(run, state, index, item, settings.scope_value)
     branch = run.branch.child(f"{scope}/", started_id)
-    begin = run.runner.recorder.emit(
-        "MapIterationStarted", names, scope=scope, previous=started_id
-    )
+    begin = run.runner.recorder.emit("MapIterationStarted", names, scope=scope, previous=started_id)
     branch.last_event_id = begin.id
     try:
         result = await run.runner.run_machine(state.processor, value, branch)
     except StatesError as err:
-        run.runner.recorder.emit(
-            "MapIterationFailed", names, scope=scope, previous=branch.last_event_id
-        )
+        run.runner.recorder.emit("MapIterationFailed", names, scope=scope, previous=branch.last_event_id)
         if not tolerant:
             raise
         failures.append(err)
@@ -93,9 +112,7 @@ async def _iteration(
                 "The specified tolerated failure threshold was exceeded",
             ) from err
         return {"Error": err.error, "Cause": err.cause}
-    run.runner.recorder.emit(
-        "MapIterationSucceeded", names, scope=scope, previous=branch.last_event_id
-    )
+    run.runner.recorder.emit("MapIterationSucceeded", names, scope=scope, previous=branch.last_event_id)
     return result
 
 
@@ -104,4 +121,3 @@ def _exceeded(failed: int, total: int, settings: map_items.MapSettings) -> bool:
     within_count = count is not None and failed <= count
     within_percentage = percentage is not None and total > 0 and failed * 100 <= percentage * total
     return not (within_count or within_percentage)
-

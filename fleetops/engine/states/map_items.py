@@ -38,7 +38,9 @@ def jsonpath_settings(run: StateRun, state: MapState) -> MapSettings:
         count = _integer(run, state.tolerated_failure_count_path, effective, "ToleratedFailureCountPath")
     percentage = state.tolerated_failure_percentage
     if state.tolerated_failure_percentage_path is not None:
-        percentage = _number(run, state.tolerated_failure_percentage_path, effective, "ToleratedFailurePercentagePath")
+        percentage = _number(
+            run, state.tolerated_failure_percentage_path, effective, "ToleratedFailurePercentagePath"
+        )
     return _settings(items, concurrency, count, percentage, effective)
 
 
@@ -55,23 +57,33 @@ def jsonata_settings(run: StateRun, state: MapState) -> MapSettings:
             expression = state.items[2:-2].strip() if is_jsonata(state.items) else to_json(state.items)
             if callable(items):
                 raise query_error(
-                    f"The JSONata expression '{expression}' specified for the field 'Items' returned an unsupported result type."
+                    f"The JSONata expression '{expression}' specified for the field 'Items' returned an "
+                    "unsupported result type."
                 )
             raise query_error(
-                f"The JSONata expression '{expression}' specified for the field 'Items' returned an unexpected result "
+                f"The JSONata expression '{expression}' specified for the field 'Items' returned an "
+                "unexpected result "
                 f"type. Expected 'array', but was '{json_type(items)}' for value: {to_json(items)}"
             )
     values = [
-        dataflow.jsonata(run, getattr(state, name), binding) if is_jsonata(getattr(state, name)) else getattr(state, name)
+        dataflow.jsonata(run, getattr(state, name), binding)
+        if is_jsonata(getattr(state, name))
+        else getattr(state, name)
         for name in ("max_concurrency", "tolerated_failure_count", "tolerated_failure_percentage")
     ]
     return _settings(items, values[0], values[1], values[2], run.raw_input)
 
 
-def _settings(items: list[Any], concurrency: Any, count: Any, percentage: Any, scope_value: Any) -> MapSettings:
+def _settings(
+    items: list[Any], concurrency: Any, count: Any, percentage: Any, scope_value: Any
+) -> MapSettings:
     if isinstance(count, int | float) and not isinstance(count, bool) and count < 0:
         raise runtime("ToleratedFailureCount cannot be negative.")
-    if isinstance(percentage, int | float) and not isinstance(percentage, bool) and not 0 <= percentage <= 100:
+    if (
+        isinstance(percentage, int | float)
+        and not isinstance(percentage, bool)
+        and not 0 <= percentage <= 100
+    ):
         raise runtime("ToleratedFailurePercentage must be between 0 and 100.")
     return MapSettings(
         items=list(items),
@@ -142,8 +154,10 @@ def batches(run: StateRun, state: MapState, items: list[Any], scope_value: Any) 
     groups: list[list[Any]] = []
     for item in items:
         current = groups[-1] if groups else None
-        if current is None or (size and len(current) >= size) or (
-            max_bytes and len(to_json([*current, item])) > max_bytes
+        if (
+            current is None
+            or (size and len(current) >= size)
+            or (max_bytes and len(to_json([*current, item])) > max_bytes)
         ):
             groups.append([item])
         else:

@@ -1,12 +1,13 @@
 """Parallel: "causes parallel execution of 'branches'"; its result is the array of branch outputs.
 
-    "If any branch fails, due to an unhandled error or by transitioning to a Fail state, the
-    entire Parallel State is considered to have failed and all its branches are stopped."
+"If any branch fails, due to an unhandled error or by transitioning to a Fail state, the
+entire Parallel State is considered to have failed and all its branches are stopped."
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from fleetops.engine.definition.common import MISSING
@@ -24,7 +25,11 @@ async def run(run: StateRun) -> Outcome:
     binding: dict[str, Any] = {}
     if state.jsonata:
         binding = dataflow.states_binding(run, run.raw_input)
-        value = dataflow.jsonata(run, state.parameters, binding) if state.parameters is not MISSING else run.raw_input
+        value = (
+            dataflow.jsonata(run, state.parameters, binding)
+            if state.parameters is not MISSING
+            else run.raw_input
+        )
     else:
         value = dataflow.select(run, state.input_path, run.raw_input)
         if state.parameters is not MISSING:
@@ -32,7 +37,9 @@ async def run(run: StateRun) -> Outcome:
     started = run.emit("ParallelStateStarted", scope=run.attempt_scope)
     tasks = [
         asyncio.ensure_future(
-            run.runner.run_machine(branch, value, run.branch.child(f"{run.attempt_scope}/{index}/", started.id))
+            run.runner.run_machine(
+                branch, value, run.branch.child(f"{run.attempt_scope}/{index}/", started.id)
+            )
         )
         for index, branch in enumerate(state.branches)
     ]
@@ -46,11 +53,13 @@ async def run(run: StateRun) -> Outcome:
         result_binding = dataflow.states_binding(run, run.raw_input, result=results)
         output, assigned = dataflow.finish_jsonata(run, result_binding, results)
     else:
-        output, assigned = dataflow.finish_jsonpath(run, run.raw_input, results, selector=state.result_selector)
+        output, assigned = dataflow.finish_jsonpath(
+            run, run.raw_input, results, selector=state.result_selector
+        )
     return Outcome(output, state.next, assigned)
 
 
-async def gather_failfast(tasks: list[asyncio.Future[Any]]) -> list[Any]:
+async def gather_failfast(tasks: Sequence[asyncio.Future[Any]]) -> list[Any]:
     """Results in order; on the first StatesError cancel the rest and raise it."""
     try:
         pending = set(tasks)

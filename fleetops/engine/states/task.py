@@ -1,8 +1,8 @@
 """Task: "causes the interpreter to execute the work identified by the state's Resource field".
 
-    "TimeoutSeconds ... If not provided, the default value is 99999999 ... HeartbeatSeconds ...
-    MUST be smaller than TimeoutSeconds." A timeout fails the task with States.Timeout, a
-    missed heartbeat with States.HeartbeatTimeout.
+"TimeoutSeconds ... If not provided, the default value is 99999999 ... HeartbeatSeconds ...
+MUST be smaller than TimeoutSeconds." A timeout fails the task with States.Timeout, a
+missed heartbeat with States.HeartbeatTimeout.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from fleetops.engine.definition.common import MISSING
 from fleetops.engine.definition.fields import is_jsonata
 from fleetops.engine.definition.resources import parse_resource
 from fleetops.engine.definition.states import TaskState
-from fleetops.engine.errors import StatesErrorName
+from fleetops.engine.errors import StatesError, StatesErrorName
 from fleetops.engine.runtime import dataflow
 from fleetops.engine.runtime.failures import runtime, to_json
 from fleetops.engine.runtime.frame import StateRun
 from fleetops.engine.runtime.invoke import invoke, task_token
 from fleetops.engine.runtime.runner import Outcome
-from fleetops.engine.errors import StatesError
 
 
 async def run(run: StateRun) -> Outcome:
@@ -33,7 +32,11 @@ async def run(run: StateRun) -> Outcome:
     context = run.context(task_token=token)
     if state.jsonata:
         binding = dataflow.states_binding(run, run.raw_input, context=context)
-        payload = dataflow.jsonata(run, state.parameters, binding) if state.parameters is not MISSING else run.raw_input
+        payload = (
+            dataflow.jsonata(run, state.parameters, binding)
+            if state.parameters is not MISSING
+            else run.raw_input
+        )
         timeout = _seconds(run, state.timeout_seconds, None, binding, "TimeoutSeconds")
         heartbeat = _seconds(run, state.heartbeat_seconds, None, binding, "HeartbeatSeconds")
         result = await invoke(run, ref, payload, timeout=timeout, heartbeat=heartbeat)
@@ -44,8 +47,12 @@ async def run(run: StateRun) -> Outcome:
     payload = effective
     if state.parameters is not MISSING:
         payload = dataflow.payload(run, state.parameters, effective, "Parameters", context=context)
-    timeout = _seconds(run, state.timeout_seconds, state.timeout_seconds_path, effective, "TimeoutSecondsPath")
-    heartbeat = _seconds(run, state.heartbeat_seconds, state.heartbeat_seconds_path, effective, "HeartbeatSecondsPath")
+    timeout = _seconds(
+        run, state.timeout_seconds, state.timeout_seconds_path, effective, "TimeoutSecondsPath"
+    )
+    heartbeat = _seconds(
+        run, state.heartbeat_seconds, state.heartbeat_seconds_path, effective, "HeartbeatSecondsPath"
+    )
     result = await invoke(run, ref, payload, timeout=timeout, heartbeat=heartbeat)
     output, assigned = dataflow.finish_jsonpath(run, run.raw_input, result, selector=state.result_selector)
     return Outcome(output, state.next, assigned)

@@ -40,18 +40,21 @@ def _jsonpath_due(run: StateRun, state: WaitState, effective: Any) -> datetime:
         value = dataflow.reference(run, state.seconds_path, effective, "SecondsPath")
         if isinstance(value, bool) or not isinstance(value, int):
             raise runtime(
-                f"The SecondsPath parameter cannot be parsed as a long value: {state.seconds_path} == {_show(value)}"
+                "The SecondsPath parameter cannot be parsed as a long value: "
+                f"{state.seconds_path} == {_show(value)}"
             )
         if value < 0:
-            raise runtime(f"The SecondsPath parameter references a negative value: {state.seconds_path} == {value}")
+            raise runtime(
+                f"The SecondsPath parameter references a negative value: {state.seconds_path} == {value}"
+            )
         return run.entered_time + timedelta(seconds=value)
     if state.timestamp_path is not None:
         value = dataflow.reference(run, state.timestamp_path, effective, "TimestampPath")
         moment = parse_timestamp(value) if isinstance(value, str) else None
         if moment is None:
             raise runtime(
-                "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format "
-                f"string: {state.timestamp_path} == {_show(value)}"
+                "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
+                f"date-time format string: {state.timestamp_path} == {_show(value)}"
             )
         return moment
     if state.timestamp is not MISSING:
@@ -63,21 +66,23 @@ def _jsonpath_due(run: StateRun, state: WaitState, effective: Any) -> datetime:
 
 def _jsonata_due(run: StateRun, state: WaitState, binding: dict[str, Any]) -> datetime:
     if state.timestamp is not MISSING:
-        value = dataflow.jsonata(run, state.timestamp, binding) if is_jsonata(state.timestamp) else state.timestamp
+        value = (
+            dataflow.jsonata(run, state.timestamp, binding)
+            if is_jsonata(state.timestamp)
+            else state.timestamp
+        )
         moment = parse_timestamp(value) if isinstance(value, str) else None
         if moment is None:
             raise query_error(
-                "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "
-                f"{_show(value)}"
+                "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
+                f"format string: {_show(value)}"
             )
         return moment
     value = dataflow.jsonata(run, state.seconds, binding) if is_jsonata(state.seconds) else state.seconds
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise query_error(
-            f"The Seconds field must be a non-negative integer, but was: {_show(value)}"
-        )
+        raise query_error(f"The Seconds field must be a non-negative integer, but was: {_show(value)}")
     return run.entered_time + timedelta(seconds=value)
 
 

@@ -1,0 +1,1 @@
+"""Test helpers shipped with fleetops (fake clock, ASL conformance runner...)."""
