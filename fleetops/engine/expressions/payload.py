@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleetops.engine.errors import StatesError, StatesErrorName
+from fleetops.engine.expressions.fields import missing_field_path
 from fleetops.engine.expressions.intrinsics import evaluate_intrinsic, is_intrinsic, parse_intrinsic
 from fleetops.engine.expressions.jsonpath import PathNotFound, parse_path, resolve_path
-from fleetops.engine.expressions.jsontext import compact_json
 from fleetops.engine.expressions.scope import Scope
 
 SUFFIX = ".$"
@@ -48,11 +47,7 @@ def _dynamic(key: str, expression: str, scope: Scope) -> Any:
             return evaluate_intrinsic(expression, scope)
         return resolve_path(expression, scope)
     except PathNotFound as missing:
-        raise StatesError(
-            StatesErrorName.RUNTIME,
-            f"The JSONPath '{missing.path}' specified for the field '{key}' could not be found "
-            f"in the input '{compact_json(scope.input)}'",
-        ) from None
+        raise missing_field_path(missing.path, key, scope.input) from None
 
 
 def validate_payload_template(template: Any, pointer: str) -> list[str]:
