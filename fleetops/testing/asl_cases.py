@@ -79,8 +79,12 @@ async def _check(case: Case, timeout: float) -> str | None:
         if expected["status"] != "INVALID_DEFINITION":
             return f"definition rejected: {err.message}"
         if expected["api"] == "ValidateStateMachineDefinition":
-            got = [d.to_aws() for d in err.diagnostics]
-            return None if matches(expected["diagnostics"], got, tokens) else f"diagnostics {got}"
+            diagnostics = [d.to_aws() for d in err.diagnostics]
+            return (
+                None
+                if matches(expected["diagnostics"], diagnostics, tokens)
+                else f"diagnostics {diagnostics}"
+            )
         return None if matches(expected["message"], err.message, tokens) else f"message {err.message!r}"
     if expected["status"] == "INVALID_DEFINITION":
         return f"definition accepted; AWS said {expected['message']!r}"

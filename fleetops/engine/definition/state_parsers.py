@@ -23,6 +23,7 @@ from fleetops.engine.definition.states import (
     WaitState,
 )
 from fleetops.engine.errors import DefinitionError
+from fleetops.engine.expressions import parse_choice_rule
 
 MachineParser = Callable[..., Any]
 
@@ -256,8 +257,6 @@ def _task(b: _Build) -> AnyState | None:
 
 def _choice(b: _Build) -> AnyState | None:
     body, pointer, problems, language, common = b.body, b.pointer, b.problems, b.language, b.common
-    from fleetops.engine.runtime.pending import parse_choice_rule
-
     choices = body.get("Choices")
     branches = []
     if not isinstance(choices, list) or not choices:

@@ -12,10 +12,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from fleetops.engine.definition.common import MISSING
-from fleetops.engine.expressions import PathNotFound, Scope, evaluate_payload, resolve_path, set_path
+from fleetops.engine.expressions import (
+    PathNotFound,
+    Scope,
+    evaluate_jsonata_template,
+    evaluate_payload,
+    resolve_path,
+    set_path,
+)
 from fleetops.engine.runtime.failures import runtime, to_json
 from fleetops.engine.runtime.frame import StateRun
-from fleetops.engine.runtime.pending import evaluate_jsonata_template
 
 
 def scope(run: StateRun, value: Any, *, context: Mapping[str, Any] | None = None) -> Scope:
@@ -101,9 +107,9 @@ def states_binding(
     return binding
 
 
-def jsonata(run: StateRun, value: Any, binding: Mapping[str, Any]) -> Any:
+def jsonata(run: StateRun, value: Any, binding: Mapping[str, Any], field: str) -> Any:
     """A JSONata-mode field value: every ``{% %}`` string inside it evaluated."""
-    return evaluate_jsonata_template(value, states=binding, variables=run.branch.variables)
+    return evaluate_jsonata_template(value, states=binding, variables=run.branch.variables, field=field)
 
 
 def finish_jsonata(
@@ -117,6 +123,6 @@ def finish_jsonata(
     """Output and Assign of a JSONata state; both see the variables as they were on entry."""
     output = run.state.output if output is MISSING else output
     assign = run.state.assign if assign is MISSING else assign
-    assigned = dict(jsonata(run, assign, binding)) if assign is not MISSING else None
-    value = jsonata(run, output, binding) if output is not MISSING else default_output
+    assigned = dict(jsonata(run, assign, binding, "Assign")) if assign is not MISSING else None
+    value = jsonata(run, output, binding, "Output") if output is not MISSING else default_output
     return value, assigned

@@ -11,8 +11,9 @@ from typing import Any
 from fleetops.engine.definition.common import MISSING
 from fleetops.engine.definition.states import ChoiceBranch, ChoiceState
 from fleetops.engine.errors import StatesError, StatesErrorName
+from fleetops.engine.expressions import Scope
+from fleetops.engine.expressions.jsonata_query import evaluate_condition
 from fleetops.engine.runtime import dataflow
-from fleetops.engine.runtime.failures import query_error, to_json
 from fleetops.engine.runtime.frame import StateRun
 from fleetops.engine.runtime.runner import Outcome
 
@@ -60,9 +61,5 @@ def _default(state: ChoiceState) -> str:
 
 
 def _condition(run: StateRun, branch: ChoiceBranch, binding: dict[str, Any]) -> bool:
-    value = dataflow.jsonata(run, branch.condition, binding)
-    if not isinstance(value, bool):
-        raise query_error(
-            f"The Condition field of a Choice rule must evaluate to a boolean, but was: {to_json(value)}"
-        )
-    return value
+    scope = Scope(input=binding["input"], context=binding["context"], variables=run.branch.variables)
+    return evaluate_condition(branch.condition, scope)

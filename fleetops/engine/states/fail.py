@@ -19,8 +19,8 @@ async def run(run: StateRun) -> Outcome:
     assert isinstance(state, FailState)
     if state.jsonata:
         binding = dataflow.states_binding(run, run.raw_input)
-        error = dataflow.jsonata(run, state.error, binding) if state.error is not MISSING else None
-        cause = dataflow.jsonata(run, state.cause, binding) if state.cause is not MISSING else None
+        error = dataflow.jsonata(run, state.error, binding, "Error") if state.error is not MISSING else None
+        cause = dataflow.jsonata(run, state.cause, binding, "Cause") if state.cause is not MISSING else None
     else:
         error = _field(run, state.error, state.error_path, "ErrorPath")
         cause = _field(run, state.cause, state.cause_path, "CausePath")

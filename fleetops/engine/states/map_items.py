@@ -8,6 +8,7 @@ from typing import Any
 from fleetops.engine.definition.common import MISSING
 from fleetops.engine.definition.fields import is_jsonata
 from fleetops.engine.definition.states import MapState
+from fleetops.engine.expressions import expression_of, unexpected_type
 from fleetops.engine.runtime import dataflow
 from fleetops.engine.runtime.failures import query_error, runtime, to_json
 from fleetops.engine.runtime.frame import StateRun
@@ -52,24 +53,19 @@ def jsonata_settings(run: StateRun, state: MapState) -> MapSettings:
         if not isinstance(items, list):
             raise query_error(f"Map state input must be an array but was: {to_json(items)}")
     else:
-        items = dataflow.jsonata(run, state.items, binding)
+        items = dataflow.jsonata(run, state.items, binding, "Items")
         if not isinstance(items, list):
-            expression = state.items[2:-2].strip() if is_jsonata(state.items) else to_json(state.items)
-            if callable(items):
-                raise query_error(
-                    f"The JSONata expression '{expression}' specified for the field 'Items' returned an "
-                    "unsupported result type."
-                )
-            raise query_error(
-                f"The JSONata expression '{expression}' specified for the field 'Items' returned an "
-                "unexpected result "
-                f"type. Expected 'array', but was '{json_type(items)}' for value: {to_json(items)}"
-            )
+            expression = expression_of(state.items) if is_jsonata(state.items) else to_json(state.items)
+            raise unexpected_type(expression, "Items", "array", items)
     values = [
-        dataflow.jsonata(run, getattr(state, name), binding)
+        dataflow.jsonata(run, getattr(state, name), binding, field)
         if is_jsonata(getattr(state, name))
         else getattr(state, name)
-        for name in ("max_concurrency", "tolerated_failure_count", "tolerated_failure_percentage")
+        for name, field in (
+            ("max_concurrency", "MaxConcurrency"),
+            ("tolerated_failure_count", "ToleratedFailureCount"),
+            ("tolerated_failure_percentage", "ToleratedFailurePercentage"),
+        )
     ]
     return _settings(items, values[0], values[1], values[2], run.raw_input)
 
@@ -115,21 +111,6 @@ def _number(run: StateRun, path: str, value: Any, field: str) -> float:
     raise runtime(f'The {field} field refers to value "{shown}" which is not a valid number: {path}')
 
 
-def json_type(value: Any) -> str:
-    """JSONata's name for the type of ``value``."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def select_item(run: StateRun, state: MapState, index: int, item: Any, scope_value: Any) -> Any:
     """ItemSelector (or legacy Parameters) for one item; the item itself when absent."""
     if state.item_selector is MISSING:
@@ -137,7 +118,7 @@ def select_item(run: StateRun, state: MapState, index: int, item: Any, scope_val
     context = run.context(map_item=(index, item))
     if state.jsonata:
         binding = dataflow.states_binding(run, scope_value, context=context)
-        return dataflow.jsonata(run, state.item_selector, binding)
+        return dataflow.jsonata(run, state.item_selector, binding, "ItemSelector")
     return dataflow.payload(run, state.item_selector, scope_value, state.item_selector_field, context=context)
 
 

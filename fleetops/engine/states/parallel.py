@@ -26,7 +26,7 @@ async def run(run: StateRun) -> Outcome:
     if state.jsonata:
         binding = dataflow.states_binding(run, run.raw_input)
         value = (
-            dataflow.jsonata(run, state.parameters, binding)
+            dataflow.jsonata(run, state.parameters, binding, "Arguments")
             if state.parameters is not MISSING
             else run.raw_input
         )

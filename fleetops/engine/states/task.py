@@ -33,7 +33,7 @@ async def run(run: StateRun) -> Outcome:
     if state.jsonata:
         binding = dataflow.states_binding(run, run.raw_input, context=context)
         payload = (
-            dataflow.jsonata(run, state.parameters, binding)
+            dataflow.jsonata(run, state.parameters, binding, "Arguments")
             if state.parameters is not MISSING
             else run.raw_input
         )
@@ -65,7 +65,7 @@ def _seconds(run: StateRun, literal: Any, path: str | None, scope_value: Any, fi
     elif literal is MISSING:
         return None
     elif is_jsonata(literal):
-        value = dataflow.jsonata(run, literal, scope_value)
+        value = dataflow.jsonata(run, literal, scope_value, field)
     else:
         value = literal
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -67,7 +67,7 @@ def _jsonpath_due(run: StateRun, state: WaitState, effective: Any) -> datetime:
 def _jsonata_due(run: StateRun, state: WaitState, binding: dict[str, Any]) -> datetime:
     if state.timestamp is not MISSING:
         value = (
-            dataflow.jsonata(run, state.timestamp, binding)
+            dataflow.jsonata(run, state.timestamp, binding, "Timestamp")
             if is_jsonata(state.timestamp)
             else state.timestamp
         )
@@ -78,7 +78,11 @@ def _jsonata_due(run: StateRun, state: WaitState, binding: dict[str, Any]) -> da
                 f"format string: {_show(value)}"
             )
         return moment
-    value = dataflow.jsonata(run, state.seconds, binding) if is_jsonata(state.seconds) else state.seconds
+    value = (
+        dataflow.jsonata(run, state.seconds, binding, "Seconds")
+        if is_jsonata(state.seconds)
+        else state.seconds
+    )
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
