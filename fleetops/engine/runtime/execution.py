@@ -73,7 +73,8 @@ async def run_execution(
         done = result_of(event)
         if done is not None:
             return done
-    branch = Branch(prefix="", variables={}, last_event_id=started.id)
+    # AWS chains the first state's event to 0, not to ExecutionStarted.
+    branch = Branch(prefix="", variables={}, last_event_id=0)
     work = runner.run_machine(machine, value, branch)
     emit = runner.recorder.emit
     try:
@@ -84,24 +85,24 @@ async def run_execution(
         else:
             output = await work
     except Expired:
-        emit("ExecutionTimedOut", {}, scope="", previous=branch.last_event_id)
+        emit("ExecutionTimedOut", {}, scope="", previous=runner.recorder.last_id)
         return ExecutionResult(ExecutionStatus.TIMED_OUT)
     except StatesError as err:
         error = None if err.error is None else str(err.error)  # a StatesErrorName is reported as its text
         details = {k: v for k, v in (("error", error), ("cause", err.cause)) if v is not None}
-        emit("ExecutionFailed", details, scope="", previous=branch.last_event_id)
+        emit("ExecutionFailed", details, scope="", previous=runner.recorder.last_id)
         return ExecutionResult(ExecutionStatus.FAILED, error=error, cause=err.cause)
     except asyncio.CancelledError:
         stop = runner.stopping
         if stop is None:
             raise  # abandoned (the process "died"): write nothing, a new runner resumes
         details = {k: v for k, v in (("error", stop.error), ("cause", stop.cause)) if v is not None}
-        emit("ExecutionAborted", details, scope="", previous=branch.last_event_id)
+        emit("ExecutionAborted", details, scope="", previous=runner.recorder.last_id)
         return ExecutionResult(ExecutionStatus.ABORTED, error=stop.error, cause=stop.cause)
     emit(
         "ExecutionSucceeded",
         {"output": to_json(output), "outputDetails": {"truncated": False}},
         scope="",
-        previous=branch.last_event_id,
+        previous=runner.recorder.last_id,
     )
     return ExecutionResult(ExecutionStatus.SUCCEEDED, output=output)

@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from fleetops.engine.definition.states import AnyState
+from fleetops.engine.errors import StatesError, StatesErrorName
 from fleetops.engine.history import HistoryEvent
+from fleetops.engine.runtime.failures import in_state
 
 if TYPE_CHECKING:
     from fleetops.engine.runtime.runner import Runner
@@ -81,6 +83,18 @@ class StateRun:
         )
         self.branch.last_event_id = event.id
         return event
+
+    def evaluation_failed(self, err: StatesError) -> StatesError:
+        """Word ``err`` as raised in this state and, for an evaluation failure (States.Runtime,
+        States.QueryEvaluationError) that started here, write the EvaluationFailed event (AWS
+        writes it for States.QueryEvaluationError only)."""
+        fresh = in_state(err, self.state.name, self.entered.id)
+        if fresh is not err and fresh.error == StatesErrorName.QUERY_EVALUATION_ERROR:
+            self.emit(
+                "EvaluationFailed",
+                {"error": str(fresh.error), "cause": fresh.cause or "", "state": self.state.name},
+            )
+        return fresh
 
     @property
     def attempt_scope(self) -> str:

@@ -68,6 +68,11 @@ class Recorder:
         self._next_id += 1
         return event
 
+    @property
+    def last_id(self) -> int:
+        """The id of the newest event (0 when there is none)."""
+        return self._next_id - 1
+
     def has_scope(self, scope: str) -> bool:
         """True when events of ``scope`` were recorded before this run."""
         return bool(self._by_scope.get(scope))

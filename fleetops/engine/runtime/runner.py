@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from fleetops.engine.clock import Clock
 from fleetops.engine.definition.common import MISSING, Catcher
 from fleetops.engine.definition.machine import StateMachine
-from fleetops.engine.definition.states import AnyState, FailState
+from fleetops.engine.definition.states import AnyState, FailState, MapState, ParallelState
 from fleetops.engine.errors import StatesError, StatesErrorName
 from fleetops.engine.registry import Registry
 from fleetops.engine.runtime.context import ExecutionInfo
-from fleetops.engine.runtime.failures import in_state, to_json
+from fleetops.engine.runtime.failures import to_json
 from fleetops.engine.runtime.frame import Branch, StateRun
 from fleetops.engine.runtime.recorder import Recorder
 from fleetops.engine.runtime.retry import error_matches, retry_delay
@@ -126,7 +126,7 @@ class Runner:
             try:
                 return await behaviour(run)
             except StatesError as raw:
-                err = in_state(raw, run.state.name, run.entered.id)
+                err = run.evaluation_failed(raw)
             index = next(
                 (i for i, r in enumerate(retriers) if error_matches(r.error_equals, err.error)), None
             )
@@ -138,6 +138,8 @@ class Runner:
                 run.attempt += 1
                 run.retry_count += 1
                 continue
+            if isinstance(run.state, MapState | ParallelState) and err.error != StatesErrorName.RUNTIME:
+                run.emit(f"{run.state.type}StateFailed")
             for catcher in catchers:
                 if error_matches(catcher.error_equals, err.error):
                     return self._caught(run, catcher, err)

@@ -10,6 +10,7 @@ the state fails with States.ExceedToleratedFailureThreshold once failures exceed
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from fleetops.engine.definition.states import MapState
@@ -25,20 +26,31 @@ async def run(run: StateRun) -> Outcome:
     """Run the processor once per item; the result is the array of iteration outputs."""
     state = run.state
     assert isinstance(state, MapState)
-    settings = (
-        map_items.jsonata_settings(run, state) if state.jsonata else map_items.jsonpath_settings(run, state)
-    )
-    items = settings.items
-    if state.item_batcher is not None:
-        items = map_items.batches(run, state, items, settings.scope_value)
+    try:
+        settings = (
+            map_items.jsonata_settings(run, state)
+            if state.jsonata
+            else map_items.jsonpath_settings(run, state)
+        )
+        items = settings.items
+        if state.item_batcher is not None:
+            items = map_items.batches(run, state, items, settings.scope_value)
+    except StatesError as err:
+        raise run.evaluation_failed(err) from None
     started = run.emit("MapStateStarted", {"length": len(items)}, scope=run.attempt_scope)
+    if settings.tolerance_error is not None:
+        raise settings.tolerance_error
     limit = asyncio.Semaphore(settings.max_concurrency) if settings.max_concurrency > 0 else None
     failures: list[StatesError] = []
     tolerant = settings.tolerated_count is not None or settings.tolerated_percentage is not None
 
+    stopped = asyncio.Event()  # set by the failure that fails the Map: start no more iterations
+
     async def iterate(index: int, item: Any) -> Any:
-        if limit is not None:
-            async with limit:
+        async with limit if limit is not None else contextlib.nullcontext():
+            if stopped.is_set():
+                return None
+            try:
                 return await _iteration(
                     run,
                     state,
@@ -49,28 +61,12 @@ async def run(run: StateRun) -> Outcome:
                     failures=failures,
                     tolerant=tolerant,
                 )
-        return await _iteration(
-            run,
-            state,
-            index=index,
-            item=item,
-            settings=settings,
-            started_id=started.id,
-            failures=failures,
-            tolerant=tolerant,
-        )
+            except StatesError:
+                stopped.set()
+                raise
 
     tasks = [asyncio.ensure_future(iterate(i, item)) for i, item in enumerate(items)]
-    try:
-        results = await gather_failfast(tasks)
-        if failures and _exceeded(len(failures), len(items), settings):
-            raise StatesError(
-                StatesErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                "The specified tolerated failure threshold was exceeded",
-            )
-    except StatesError:
-        run.emit("MapStateFailed", scope=run.attempt_scope)
-        raise
+    results = await gather_failfast(tasks)
     run.emit("MapStateSucceeded", scope=run.attempt_scope)
     if state.jsonata:
         binding = dataflow.states_binding(run, run.raw_input, result=results)

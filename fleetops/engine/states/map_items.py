@@ -8,6 +8,7 @@ from typing import Any
 from fleetops.engine.definition.common import MISSING
 from fleetops.engine.definition.fields import is_jsonata
 from fleetops.engine.definition.states import MapState
+from fleetops.engine.errors import StatesError
 from fleetops.engine.expressions import expression_of, unexpected_type
 from fleetops.engine.runtime import dataflow
 from fleetops.engine.runtime.failures import query_error, runtime, to_json
@@ -23,6 +24,8 @@ class MapSettings:
     tolerated_count: float | None
     tolerated_percentage: float | None
     scope_value: Any  # `$` for ItemSelector (JSONPath: the effective input; JSONata: the input)
+    # AWS reports a bad tolerance only after MapStateStarted; it is raised then.
+    tolerance_error: StatesError | None = None
 
 
 def jsonpath_settings(run: StateRun, state: MapState) -> MapSettings:
@@ -34,14 +37,16 @@ def jsonpath_settings(run: StateRun, state: MapState) -> MapSettings:
     concurrency = state.max_concurrency
     if state.max_concurrency_path is not None:
         concurrency = _integer(run, state.max_concurrency_path, effective, "MaxConcurrencyPath")
-    count = state.tolerated_failure_count
-    if state.tolerated_failure_count_path is not None:
-        count = _integer(run, state.tolerated_failure_count_path, effective, "ToleratedFailureCountPath")
-    percentage = state.tolerated_failure_percentage
-    if state.tolerated_failure_percentage_path is not None:
-        percentage = _number(
-            run, state.tolerated_failure_percentage_path, effective, "ToleratedFailurePercentagePath"
-        )
+    count, percentage = state.tolerated_failure_count, state.tolerated_failure_percentage
+    try:
+        if state.tolerated_failure_count_path is not None:
+            count = _integer(run, state.tolerated_failure_count_path, effective, "ToleratedFailureCountPath")
+        if state.tolerated_failure_percentage_path is not None:
+            percentage = _number(
+                run, state.tolerated_failure_percentage_path, effective, "ToleratedFailurePercentagePath"
+            )
+    except StatesError as err:
+        return MapSettings(list(items), int(concurrency or 0), None, None, effective, tolerance_error=err)
     return _settings(items, concurrency, count, percentage, effective)
 
 
@@ -73,20 +78,22 @@ def jsonata_settings(run: StateRun, state: MapState) -> MapSettings:
 def _settings(
     items: list[Any], concurrency: Any, count: Any, percentage: Any, scope_value: Any
 ) -> MapSettings:
+    error = None
     if isinstance(count, int | float) and not isinstance(count, bool) and count < 0:
-        raise runtime("ToleratedFailureCount cannot be negative.")
+        error = runtime("ToleratedFailureCount cannot be negative.")
     if (
         isinstance(percentage, int | float)
         and not isinstance(percentage, bool)
         and not 0 <= percentage <= 100
     ):
-        raise runtime("ToleratedFailurePercentage must be between 0 and 100.")
+        error = runtime("ToleratedFailurePercentage must be between 0 and 100.")
     return MapSettings(
         items=list(items),
         max_concurrency=int(concurrency or 0),
         tolerated_count=None if count is MISSING or count is None else float(count),
         tolerated_percentage=None if percentage is MISSING or percentage is None else float(percentage),
         scope_value=scope_value,
+        tolerance_error=error,
     )
 
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from fleetops.engine.definition.common import MISSING
 from fleetops.engine.definition.states import ParallelState
-from fleetops.engine.errors import StatesError
 from fleetops.engine.runtime import dataflow
 from fleetops.engine.runtime.frame import StateRun
 from fleetops.engine.runtime.runner import Outcome
@@ -43,11 +42,7 @@ async def run(run: StateRun) -> Outcome:
         )
         for index, branch in enumerate(state.branches)
     ]
-    try:
-        results = await gather_failfast(tasks)
-    except StatesError:
-        run.emit("ParallelStateFailed", scope=run.attempt_scope)
-        raise
+    results = await gather_failfast(tasks)
     run.emit("ParallelStateSucceeded", scope=run.attempt_scope)
     if state.jsonata:
         result_binding = dataflow.states_binding(run, run.raw_input, result=results)
