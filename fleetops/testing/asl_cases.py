@@ -138,3 +138,35 @@ def iter_results(directory: Path) -> Iterator[tuple[Case, str | None]]:
             yield case, check_case(case)
         except Exception as err:  # a crash is a failure of that case, not of the run
             yield case, f"crashed: {type(err).__name__}: {err}"
+
+
+def has_history(case: Case) -> bool:
+    """True when the case recorded a history that can be compared event by event."""
+    data = case.data
+    return (
+        bool(data.get("history"))
+        and not data.get("history_parallel_normalized")
+        and (data["expected"]["status"] != "INVALID_DEFINITION")
+    )
+
+
+def check_history(case: Case) -> str | None:
+    """None when the engine writes the same event types with the same ids as AWS recorded."""
+    return asyncio.run(_check_history(case))
+
+
+async def _check_history(case: Case) -> str | None:
+    data = case.data
+    machine = parse_definition(data["definition"], machine_type=data.get("state_machine_type", "STANDARD"))
+    engine = Engine(Registry(), clock=FakeClock(auto_advance=True))
+    handle = engine.start_execution(machine, data["input"], name="execution", state_machine_name="machine")
+    await asyncio.wait_for(handle.result(), 60)
+    got = [(event.type, event.id) for event in handle.history()]
+    expected = [(event["type"], event["id"]) for event in data["history"]]
+    if got == expected:
+        return None
+    at = next(
+        (i for i, (a, b) in enumerate(zip(expected, got, strict=False)) if a != b),
+        min(len(got), len(expected)),
+    )
+    return f"event #{at + 1}: expected {expected[at : at + 3]}, got {got[at : at + 3]}"

@@ -64,9 +64,10 @@ class ExecutionHandle:
 
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
         """StopExecution: the execution ends ABORTED."""
-        if not self._task.done():
+        if not self._task.done() and self._runner.stopping is None:
             self._runner.stopping = Stop(error, cause)
-            self._task.cancel()
+            if self._runner.work is not None:
+                self._runner.work.cancel()
 
     def abandon(self) -> None:
         """Drop the run without writing anything, as if the process died (for resume tests)."""

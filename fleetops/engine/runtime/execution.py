@@ -75,8 +75,11 @@ async def run_execution(
             return done
     # AWS chains the first state's event to 0, not to ExecutionStarted.
     branch = Branch(prefix="", variables={}, last_event_id=0)
-    work = runner.run_machine(machine, value, branch)
     emit = runner.recorder.emit
+    work = asyncio.ensure_future(runner.run_machine(machine, value, branch))
+    runner.work = work
+    if runner.stopping is not None:
+        work.cancel()
     try:
         if machine.timeout_seconds is not None:
             due = started.timestamp + timedelta(seconds=machine.timeout_seconds)

@@ -6,6 +6,7 @@ state, the variables it assigns); nothing is pushed on a shared stack.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from collections import Counter
@@ -65,6 +66,7 @@ class Runner:
         self.callbacks = callbacks
         self.rng = rng or random.Random()
         self.stopping: Stop | None = None
+        self.work: asyncio.Future[Any] | None = None
 
     async def run_machine(self, machine: StateMachine, value: Any, branch: Branch) -> Any:
         """Run ``machine`` from StartAt to a terminal state; return its output or raise."""
