@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from fleetops.engine.errors import StatesError, StatesErrorName
+from fleetops.engine.expressions.intrinsics import evaluate_intrinsic, is_intrinsic
 from fleetops.engine.expressions.jsonpath import PathNotFound, resolve_path
 from fleetops.engine.expressions.jsontext import compact_json
 from fleetops.engine.expressions.scope import Scope
@@ -32,8 +33,14 @@ def resolve_io_path(path: str | None, scope: Scope) -> Any:
 
 
 def resolve_field_path(path: str, scope: Scope, field: str) -> Any:
-    """A path in a field that names a value (ErrorPath, CausePath, a `.$` key)."""
+    """A path in a field that names a value (ErrorPath, CausePath, a `.$` key).
+
+    "ErrorPath / CausePath: a reference path or an intrinsic function" (Fail state), so a
+    `States.*` call is evaluated too.
+    """
     try:
+        if is_intrinsic(path):
+            return evaluate_intrinsic(path, scope)
         return resolve_path(path, scope)
     except PathNotFound as missing:
         raise missing_field_path(missing.path, field, scope.input) from None

@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from jsonata.utils import Utils
+
 from fleetops.engine.errors import StatesError
 from fleetops.engine.expressions.intrinsics import arrays, hashing
 
@@ -65,9 +67,11 @@ def parse(text: Any) -> Any:
     if not isinstance(text, str):
         raise JsonataFunctionError(f"$parse expects a string, got {json.dumps(text)}")
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as err:
         raise JsonataFunctionError(f"$parse: the argument is not JSON text: {err}") from err
+    # JSONata's null; a bare None would read as undefined.
+    return Utils.NULL_VALUE if value is None else value
 
 
 AWS_FUNCTIONS: dict[str, Callable[..., Any]] = {

@@ -78,8 +78,13 @@ def evaluate_jsonata(
         compiled = compile_jsonata(expression)
     except ValueError as err:
         raise query_error(expression, field, f"could not be parsed. {err}") from None
-    bindings: dict[str, Any] = dict(variables)
-    bindings["states"] = dict(states)
+    # AWS runs JSONata 2.0.6 without $eval ("function-eval" is its one documented exclusion).
+    bindings: dict[str, Any] = {"eval": None}
+    # A variable holding null is bound as JSONata's null; a bare None would read as undefined.
+    bindings.update({name: Utils.NULL_VALUE if value is None else value for name, value in variables.items()})
+    bindings["states"] = {
+        name: Utils.NULL_VALUE if value is None else value for name, value in states.items()
+    }
     try:
         raw = compiled.evaluate(None, bindings)
     except JException as err:
@@ -130,7 +135,7 @@ def evaluate_jsonata_template(
     """Walk a JSON value; every string that is exactly `{% expr %}` is replaced by its value.
 
     `field` is the template's field (`Output`, `Arguments`, `Assign`); nested fields are
-    named in causes as AWS names them: `Output/result`.
+    named in causes as AWS names them: `Output/result`, `Output/list[1]`.
     """
     if is_jsonata(value):
         return evaluate_jsonata(expression_of(value), states=states, variables=variables, field=field)
@@ -141,7 +146,7 @@ def evaluate_jsonata_template(
         }
     if isinstance(value, list):
         return [
-            evaluate_jsonata_template(item, states=states, variables=variables, field=_child(field, str(at)))
+            evaluate_jsonata_template(item, states=states, variables=variables, field=f"{field or ''}[{at}]")
             for at, item in enumerate(value)
         ]
     return value
@@ -177,15 +182,18 @@ def unexpected_type(expression: str, field: str | None, expected: str, value: An
     )
 
 
-def evaluate_condition(condition: Any, scope: Scope) -> bool:
-    """A JSONata Choice rule's `Condition`: a boolean, or an expression that must give one."""
+def evaluate_condition(condition: Any, scope: Scope, field: str = "Condition") -> bool:
+    """A JSONata Choice rule's `Condition`: a boolean, or an expression that must give one.
+
+    `field` is how AWS names it in causes: `Choices[0]/Condition`.
+    """
     if isinstance(condition, bool):
         return condition
     expression = expression_of(condition)
     states = {"input": scope.input, "context": scope.context}
-    result = evaluate_jsonata(expression, states=states, variables=scope.variables, field="Condition")
+    result = evaluate_jsonata(expression, states=states, variables=scope.variables, field=field)
     if not isinstance(result, bool):
-        raise unexpected_type(expression, "Condition", "boolean", result)
+        raise unexpected_type(expression, field, "boolean", result)
     return result
 
 

@@ -82,11 +82,27 @@ def parse_path(text: str) -> ParsedPath:
         root, variable, rest = "variable", match.group(), text[match.end() :]
     else:
         root, rest = "input", text[1:]
+    rest = _without_dot_before_bracket(rest)
     query = "$" + rest
     segments = _definite_segments(rest)
     if segments is None:
         _compiled(query)  # raises ValueError when jsonpath-ng cannot read it either
     return ParsedPath(text, root, variable, query, segments)
+
+
+def _without_dot_before_bracket(rest: str) -> str:
+    """Jayway reads `$.[0]` and `$.[?(...)]` as `$[0]` and `$[?(...)]`; jsonpath-ng does not."""
+    chars: list[str] = []
+    quote = ""
+    for index, char in enumerate(rest):
+        if quote:
+            quote = "" if char == quote and rest[index - 1] != "\\" else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "." and rest[index + 1 : index + 2] == "[":
+            continue
+        chars.append(char)
+    return "".join(chars)
 
 
 def _definite_segments(rest: str) -> tuple[Segment, ...] | None:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,6 +34,7 @@ from fleetops.engine.expressions.jsonpath import parse_path
 # Fields a rule may carry besides its test (Next/Assign/Output belong to the top-level rule).
 _OTHER_FIELDS = {"Next", "Comment", "Assign", "Output"}
 _BOOLEAN = ("And", "Or", "Not")
+_CHOICE_INDEX = re.compile(r"/Choices/([0-9]+)$")
 _EXPECTED = {"String": "a string", "Numeric": "a number", "Boolean": "a boolean", "Timestamp": "a timestamp"}
 
 
@@ -96,7 +98,8 @@ def _condition(rule: Mapping[str, Any], pointer: str, problems: list[str]) -> Ch
     if not isinstance(value, bool) and not is_expression:
         problems.append(f"The field 'Condition' must be a boolean or a JSONata expression at {pointer}")
         return None
-    return Condition(value)
+    match = _CHOICE_INDEX.search(pointer)
+    return Condition(value, f"Choices[{match.group(1)}]/Condition" if match else "Condition")
 
 
 def _boolean(key: str, value: Any, pointer: str, problems: list[str]) -> ChoiceRule | None:

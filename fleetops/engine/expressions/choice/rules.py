@@ -124,8 +124,10 @@ class Condition(ChoiceRule):
     evaluates to true." `$states.input` is the scope's input."""
 
     condition: Any
+    field: str = "Condition"
+    """How AWS names the rule's Condition in causes: `Choices[0]/Condition`."""
 
     def evaluate(self, scope: Scope) -> bool:
         from fleetops.engine.expressions.jsonata_query import evaluate_condition
 
-        return evaluate_condition(self.condition, scope)
+        return evaluate_condition(self.condition, scope, self.field)
