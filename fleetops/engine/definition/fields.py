@@ -62,9 +62,12 @@ def payload_template(value: Any, pointer: str, problems: Problems) -> None:
         problems.add(location or pointer, message or problem)
 
 
-def path(value: Any, pointer: str, problems: Problems, *, nullable: bool = True) -> str | None:
-    """A Path field (InputPath, ResultPath, ItemsPath...): ``$...``, ``$$...`` or ``$var...``."""
-    from fleetops.engine.expressions import parse_path
+def path(
+    value: Any, pointer: str, problems: Problems, *, nullable: bool = True, intrinsic: bool = False
+) -> str | None:
+    """A Path field (InputPath, ResultPath, ItemsPath...): ``$...``, ``$$...`` or ``$var...``;
+    with ``intrinsic`` (ErrorPath, CausePath) also a ``States.*`` call."""
+    from fleetops.engine.expressions import is_intrinsic, parse_intrinsic, parse_path
 
     if value is None and nullable:
         return None
@@ -73,7 +76,10 @@ def path(value: Any, pointer: str, problems: Problems, *, nullable: bool = True)
         problems.add(pointer, f"The value for the field '{name}' must be a valid JSONPath")
         return None
     try:
-        parse_path(value)
+        if intrinsic and is_intrinsic(value):
+            parse_intrinsic(value)
+        else:
+            parse_path(value)
     except ValueError:
         problems.add(pointer, f"The value for the field '{name}' must be a valid JSONPath")
         return None

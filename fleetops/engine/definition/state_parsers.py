@@ -340,8 +340,8 @@ def _fail(b: _Build) -> AnyState | None:
         **common,
         error=body.get("Error", MISSING),
         cause=body.get("Cause", MISSING),
-        error_path=f.path(body.get("ErrorPath"), f"{pointer}/ErrorPath", problems),
-        cause_path=f.path(body.get("CausePath"), f"{pointer}/CausePath", problems),
+        error_path=f.path(body.get("ErrorPath"), f"{pointer}/ErrorPath", problems, intrinsic=True),
+        cause_path=f.path(body.get("CausePath"), f"{pointer}/CausePath", problems, intrinsic=True),
     )
 
 

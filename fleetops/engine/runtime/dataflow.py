@@ -13,14 +13,13 @@ from typing import Any
 
 from fleetops.engine.definition.common import MISSING
 from fleetops.engine.expressions import (
-    PathNotFound,
     Scope,
     evaluate_jsonata_template,
     evaluate_payload,
-    resolve_path,
+    resolve_field_path,
+    resolve_io_path,
     set_path,
 )
-from fleetops.engine.runtime.failures import runtime, to_json
 from fleetops.engine.runtime.frame import StateRun
 
 
@@ -33,25 +32,14 @@ def scope(run: StateRun, value: Any, *, context: Mapping[str, Any] | None = None
 
 def select(run: StateRun, path: str | None, value: Any) -> Any:
     """InputPath, OutputPath or ItemsPath: null selects ``{}``."""
-    if path is None:
-        return {}
     if path == "$":
         return value
-    try:
-        return resolve_path(path, scope(run, value))
-    except PathNotFound as err:
-        raise runtime(f"Invalid path '{path}' : No results for path: {err.normalized}") from err
+    return resolve_io_path(path, scope(run, value))
 
 
 def reference(run: StateRun, path: str, value: Any, field: str) -> Any:
     """A ``*Path`` field that reads one value (ErrorPath, SecondsPath, MaxConcurrencyPath...)."""
-    try:
-        return resolve_path(path, scope(run, value))
-    except PathNotFound as err:
-        raise runtime(
-            f"The JSONPath '{path}' specified for the field '{field}' could not be found in the input "
-            f"'{to_json(value)}'"
-        ) from err
+    return resolve_field_path(path, scope(run, value), field)
 
 
 def payload(
