@@ -145,3 +145,16 @@ def test_variables_assigned_in_an_iteration_stay_in_it() -> None:
     }
     result = run_definition(definition, [1, 2]).result
     assert result.output == {"x": "outer", "items": [{"x": 1}, {"x": 2}]}
+
+
+def test_jsonata_item_batcher_fields_are_evaluated() -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        **map_over(
+            {"Type": "Pass"},
+            ItemBatcher={"MaxItemsPerBatch": "{% $states.input.size %}"},
+            Items="{% $states.input.items %}",
+        ),
+    }
+    result = run_definition(definition, {"size": 2, "items": [1, 2, 3]}).result
+    assert result.output == [{"Items": [1, 2]}, {"Items": [3]}]

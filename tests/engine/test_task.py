@@ -202,3 +202,26 @@ def test_a_handler_registered_under_an_aws_resource_runs_it(registry: Registry) 
         task("arn:aws:states:::lambda:invoke", Parameters={"Payload.$": "$.n"}), {"n": 21}, registry=registry
     ).result
     assert result.output == {"Payload": 42}
+
+
+def test_naming_states_runtime_catches_it(registry: Registry) -> None:
+    registry.register("fleetops:work", lambda payload: {})
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "fleetops:work",
+                "OutputPath": "$.missing",
+                "Catch": [{"ErrorEquals": ["States.Runtime"], "Next": "Handled"}],
+                "End": True,
+            },
+            "Handled": {"Type": "Pass", "End": True},
+        },
+    }
+    result = run_definition(definition, {}, registry=registry).result
+    assert result.output == {
+        "Error": "States.Runtime",
+        "Cause": "An error occurred while executing the state 'T' (entered at the event id #2). "
+        "Invalid path '$.missing' : No results for path: $['missing']",
+    }

@@ -16,14 +16,16 @@ from fleetops.engine.errors import StatesErrorName
 def error_matches(error_equals: tuple[str, ...], error: str | None) -> bool:
     """Whether ``error`` is named by ``error_equals``.
 
-    States.ALL matches every error except States.Runtime, which no Retrier or Catcher handles.
-    "States.TaskFailed ... acts as a wildcard that matches any known error name except for
-    States.Timeout" (Step Functions guide).
+    "A retry or catch on States.ALL won't catch States.Runtime errors" (Step Functions guide);
+    naming States.Runtime itself does. "States.TaskFailed ... acts as a wildcard that matches
+    any known error name except for States.Timeout".
     """
-    if error == StatesErrorName.RUNTIME:
-        return False
     for name in error_equals:
-        if name in (error, StatesErrorName.ALL):
+        if name == error:
+            return True
+        if error == StatesErrorName.RUNTIME:
+            continue
+        if name == StatesErrorName.ALL:
             return True
         if name == StatesErrorName.TASK_FAILED and error != StatesErrorName.TIMEOUT:
             return True

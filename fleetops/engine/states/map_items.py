@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,7 +132,10 @@ def select_item(run: StateRun, state: MapState, index: int, item: Any, scope_val
 
 def batches(run: StateRun, state: MapState, items: list[Any], scope_value: Any) -> list[Any]:
     """ItemBatcher: items grouped as ``{"Items": [...], "BatchInput": ...}``."""
-    batcher = state.item_batcher or {}
+    batcher: Mapping[str, Any] = state.item_batcher or {}
+    if state.jsonata:
+        binding = dataflow.states_binding(run, run.raw_input)
+        batcher = dataflow.jsonata(run, batcher, binding, "ItemBatcher")
     size = batcher.get("MaxItemsPerBatch")
     if "MaxItemsPerBatchPath" in batcher:
         size = _integer(run, batcher["MaxItemsPerBatchPath"], scope_value, "MaxItemsPerBatchPath")
