@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from fleetops.engine.definition import compound
 from fleetops.engine.definition import fields as f
+from fleetops.engine.definition.build import Build, MachineParser, error_handling, result_fields
 from fleetops.engine.definition.common import MISSING, QueryLanguage
 from fleetops.engine.definition.problems import Problems
 from fleetops.engine.definition.resources import Pattern, parse_resource
@@ -15,8 +16,6 @@ from fleetops.engine.definition.states import (
     ChoiceBranch,
     ChoiceState,
     FailState,
-    MapState,
-    ParallelState,
     PassState,
     SucceedState,
     TaskState,
@@ -24,21 +23,6 @@ from fleetops.engine.definition.states import (
 )
 from fleetops.engine.errors import DefinitionError
 from fleetops.engine.expressions import parse_choice_rule
-
-MachineParser = Callable[..., Any]
-
-
-@dataclass(frozen=True)
-class _Build:
-    """What every state builder gets."""
-
-    body: Mapping[str, Any]
-    pointer: str
-    problems: Problems
-    language: QueryLanguage
-    common: dict[str, Any]
-    parse_machine: MachineParser
-
 
 _COMMON = {"Type", "Comment", "QueryLanguage"}
 _FLOW = {"Next", "End"}
@@ -145,7 +129,7 @@ def parse_state(  # noqa: PLR0917 - mirrors parse_machine's recursion signature
         common["input_path"] = f.path(body.get("InputPath", "$"), f"{pointer}/InputPath", problems)
         common["output_path"] = f.path(body.get("OutputPath", "$"), f"{pointer}/OutputPath", problems)
     builder = _BUILDERS[kind]
-    return builder(_Build(body, pointer, problems, language, common, parse_machine))
+    return builder(Build(body, pointer, problems, language, common, parse_machine))
 
 
 def _transition(kind: str, body: Mapping[str, Any], pointer: str, problems: Problems) -> str | None:
@@ -168,34 +152,7 @@ def _transition(kind: str, body: Mapping[str, Any], pointer: str, problems: Prob
     return nxt if has_next else None
 
 
-def _result_fields(
-    body: Mapping[str, Any], pointer: str, problems: Problems, language: QueryLanguage
-) -> dict[str, Any]:
-    """Parameters/Arguments, ResultSelector and ResultPath, validated for the language."""
-    out: dict[str, Any] = {}
-    if language is QueryLanguage.JSONPATH:
-        out["parameters"] = body.get("Parameters", MISSING)
-        f.payload_template(out["parameters"], f"{pointer}/Parameters", problems)
-        out["result_selector"] = body.get("ResultSelector", MISSING)
-        f.payload_template(out["result_selector"], f"{pointer}/ResultSelector", problems)
-        out["result_path"] = f.path(body.get("ResultPath", "$"), f"{pointer}/ResultPath", problems)
-    else:
-        out["parameters"] = body.get("Arguments", MISSING)
-    return out
-
-
-def _error_handling(
-    body: Mapping[str, Any], pointer: str, problems: Problems, language: QueryLanguage
-) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if "Retry" in body:
-        out["retry"] = f.retriers(body["Retry"], f"{pointer}/Retry", problems)
-    if "Catch" in body:
-        out["catch"] = f.catchers(body["Catch"], f"{pointer}/Catch", problems, language)
-    return out
-
-
-def _pass(b: _Build) -> AnyState | None:
+def _pass(b: Build) -> AnyState | None:
     body, pointer, problems, language, common = b.body, b.pointer, b.problems, b.language, b.common
     extra: dict[str, Any] = {}
     if language is QueryLanguage.JSONPATH:
@@ -206,7 +163,7 @@ def _pass(b: _Build) -> AnyState | None:
     return PassState(**common, **extra)
 
 
-def _task(b: _Build) -> AnyState | None:
+def _task(b: Build) -> AnyState | None:
     body, pointer, problems, language, common = b.body, b.pointer, b.problems, b.language, b.common
     resource = body.get("Resource")
     if not isinstance(resource, str):
@@ -232,7 +189,7 @@ def _task(b: _Build) -> AnyState | None:
             problems.add(f"{pointer}/Credentials", "The field 'Credentials' must be an object")
         elif not {"RoleArn", "RoleArn.$"} & set(credentials):
             problems.add(f"{pointer}/Credentials", "The field 'RoleArn' is required but was missing")
-    extra = _result_fields(body, pointer, problems, language) | _error_handling(
+    extra = result_fields(body, pointer, problems, language) | error_handling(
         body, pointer, problems, language
     )
     for field in ("TimeoutSeconds", "HeartbeatSeconds"):
@@ -255,7 +212,7 @@ def _task(b: _Build) -> AnyState | None:
     )
 
 
-def _choice(b: _Build) -> AnyState | None:
+def _choice(b: Build) -> AnyState | None:
     body, pointer, problems, language, common = b.body, b.pointer, b.problems, b.language, b.common
     choices = body.get("Choices")
     branches = []
@@ -304,7 +261,7 @@ def _choice(b: _Build) -> AnyState | None:
     )
 
 
-def _wait(b: _Build) -> AnyState | None:
+def _wait(b: Build) -> AnyState | None:
     body, pointer, problems, language, common = b.body, b.pointer, b.problems, b.language, b.common
     given = [k for k in ("Seconds", "Timestamp", "SecondsPath", "TimestampPath") if k in body]
     if len(given) != 1:
@@ -327,11 +284,11 @@ def _wait(b: _Build) -> AnyState | None:
     )
 
 
-def _succeed(b: _Build) -> AnyState | None:
+def _succeed(b: Build) -> AnyState | None:
     return SucceedState(**b.common)
 
 
-def _fail(b: _Build) -> AnyState | None:
+def _fail(b: Build) -> AnyState | None:
     body, pointer, problems, common = b.body, b.pointer, b.problems, b.common
     for plain, path_form in (("Error", "ErrorPath"), ("Cause", "CausePath")):
         if plain in body and path_form in body:
@@ -345,101 +302,13 @@ def _fail(b: _Build) -> AnyState | None:
     )
 
 
-def _parallel(b: _Build) -> AnyState | None:
-    body, pointer, problems, language, common = b.body, b.pointer, b.problems, b.language, b.common
-    branches_node = body.get("Branches")
-    branches = []
-    if not isinstance(branches_node, list) or not branches_node:
-        problems.add(pointer, "These fields are required: [Branches]")
-        branches_node = []
-    for index, node in enumerate(branches_node):
-        at = f"{pointer}/Branches[{index}]"
-        if not isinstance(node, Mapping):
-            problems.add(at, "A branch must be an object")
-            continue
-        branch = b.parse_machine(node, at, problems, language)
-        if branch is not None:
-            branches.append(branch)
-    extra = _result_fields(body, pointer, problems, language) | _error_handling(
-        body, pointer, problems, language
-    )
-    return ParallelState(**common, **extra, branches=tuple(branches))
-
-
-def _map(b: _Build) -> AnyState | None:
-    body, pointer, problems, language, common = b.body, b.pointer, b.problems, b.language, b.common
-    processor_field = "ItemProcessor" if "ItemProcessor" in body else "Iterator"
-    node = body.get(processor_field)
-    processor = None
-    mode = "INLINE"
-    if not isinstance(node, Mapping):
-        problems.add(pointer, "These fields are required: [ItemProcessor]")
-    else:
-        config = node.get("ProcessorConfig", {})
-        mode = config.get("Mode", "INLINE") if isinstance(config, Mapping) else "INLINE"
-        if mode not in ("INLINE", "DISTRIBUTED"):
-            problems.add(
-                f"{pointer}/{processor_field}/ProcessorConfig/Mode",
-                f"The value {mode!r} is not one of [INLINE, DISTRIBUTED]",
-            )
-        processor = b.parse_machine(node, f"{pointer}/{processor_field}", problems, language)
-    if "ItemReader" in body:
-        problems.add(
-            f"{pointer}/ItemReader",
-            "ItemReader is not supported by fleetops (it reads items from S3); "
-            "give the items in the state input "
-            "with ItemsPath or Items",
-            code="UNSUPPORTED_FEATURE",
-        )
-    if "ResultWriter" in body:
-        problems.add(
-            f"{pointer}/ResultWriter",
-            "ResultWriter is not supported by fleetops (it writes results to S3)",
-            code="UNSUPPORTED_FEATURE",
-        )
-    selector_field = "ItemSelector" if "ItemSelector" in body or "Parameters" not in body else "Parameters"
-    item_selector = body.get(selector_field, MISSING)
-    extra = _result_fields(body, pointer, problems, language) | _error_handling(
-        body, pointer, problems, language
-    )
-    extra.pop("parameters", None)
-    if language is QueryLanguage.JSONPATH:
-        f.payload_template(item_selector, f"{pointer}/{selector_field}", problems)
-        extra["items_path"] = f.path(body.get("ItemsPath", "$"), f"{pointer}/ItemsPath", problems)
-    batcher = body.get("ItemBatcher")
-    if processor is None:
-        return None
-    return MapState(
-        **common,
-        **extra,
-        processor=processor,
-        mode=mode,
-        items=body.get("Items", MISSING),
-        item_selector=item_selector,
-        item_selector_field=selector_field,
-        item_batcher=batcher if isinstance(batcher, Mapping) else None,
-        max_concurrency=body.get("MaxConcurrency", 0),
-        max_concurrency_path=f.path(
-            body.get("MaxConcurrencyPath"), f"{pointer}/MaxConcurrencyPath", problems
-        ),
-        tolerated_failure_percentage=body.get("ToleratedFailurePercentage", MISSING),
-        tolerated_failure_percentage_path=f.path(
-            body.get("ToleratedFailurePercentagePath"), f"{pointer}/ToleratedFailurePercentagePath", problems
-        ),
-        tolerated_failure_count=body.get("ToleratedFailureCount", MISSING),
-        tolerated_failure_count_path=f.path(
-            body.get("ToleratedFailureCountPath"), f"{pointer}/ToleratedFailureCountPath", problems
-        ),
-    )
-
-
-_BUILDERS: dict[str, Callable[[_Build], AnyState | None]] = {
+_BUILDERS: dict[str, Callable[[Build], AnyState | None]] = {
     "Pass": _pass,
     "Task": _task,
     "Choice": _choice,
     "Wait": _wait,
     "Succeed": _succeed,
     "Fail": _fail,
-    "Parallel": _parallel,
-    "Map": _map,
+    "Parallel": compound.parallel,
+    "Map": compound.map_state,
 }
