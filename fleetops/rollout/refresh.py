@@ -1,0 +1,628 @@
+"""`InstanceRefresh`: replace a group's instances with a release, as EC2 Auto Scaling does.
+
+Shape, and why: one asyncio coroutine per refresh (`run`), one per replacement within a batch, all
+sleeping on the injected `Clock`. Written as straight-line code ("drain, wait the delay, terminate,
+launch, probe until healthy and warmed up") each rule reads as AWS words it; on
+`fleetops.testing.fake_clock.FakeClock` every sleep is instant and exact to the millisecond, so
+tests assert the sequence and timing of port calls. A step-wise state machine would have made the
+same rules a table of states and timers, harder to read for no gain in testability. Several
+refreshes (one per service of a deployment wave) run concurrently on one loop.
+
+Batches are sized by `fleetops.rollout.plan` (see its docstring for the AWS rules). Within a batch,
+a terminate-first replacement drains its old instance (deregister, then the deregistration delay:
+ELB shows a target `draining` until the delay elapses, and the group terminates it after), then
+terminates it and launches the new one; a launch-first replacement launches, waits until the new
+instance is healthy and warmed up, then drains and terminates the old one. The next batch starts
+when every replacement of the batch is done, so the group is always back to its desired size and
+settled before the next change.
+
+Health. New instances are probed with target-group semantics (`fleetops.rollout.health`); an
+instance counts as updated once healthy and `instance_warmup_ms` after launch ("An instance is
+considered healthy and ready to use after it successfully completes its first health check and the
+specified warmup time passes"). A new instance that turns unhealthy before that is terminated and
+replaced; AWS "keeps retrying for an hour" (`failure_timeout_ms`, default one hour) and then fails.
+Choice where AWS is silent: once counted, new instances stay probed until the refresh ends
+(Baking included) and one turning unhealthy fails the refresh, because a release that passes and
+then dies is exactly what a rollout must catch; AWS would quietly replace it.
+
+Alarms ("If any of the alarms goes into ALARM state, the instance refresh fails"): checked before
+starting (in ALARM or INSUFFICIENT_DATA, AWS refuses to start), before each batch and every
+`alarm_poll_interval_ms`. INSUFFICIENT_DATA holds back new batches ("cannot replace instances
+until new data points are found"). Alarms are also watched while Baking (AWS is silent; the bake
+is the point of watching).
+
+Stopping. `cancel()` and `rollback()` and any failure stop the refresh the same way: no new batch,
+no retry; each replacement in flight finishes the step it began so no instance is left half-done:
+a drain runs to termination, a terminate-first replacement still launches (the group keeps its
+size), a launch-first replacement whose new instance is not yet counted removes it (the old one
+stays). Cancelling "stops any further replacements"; instances already replaced stay.
+
+Rollback (manual, or AutoRollback on failure) "replaces the instances that have been deployed so
+far" with `previous_release`, with the same min/max healthy percentages and warmup, and neither
+checkpoints, bake time nor alarms (the alarm that failed the refresh is likely still in ALARM);
+it first launches whatever the group lacks. During a rollback, PercentageComplete measures the
+rollback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from typing import Any
+
+from fleetops.errors import BadInput, Refused
+from fleetops.rollout.clock import Clock
+from fleetops.rollout.health import HealthCheck, ProbeResult, TargetHealth, TargetState
+from fleetops.rollout.plan import (
+    checkpoints_reached,
+    full_batch,
+    next_batch,
+    percentage,
+    target_count,
+)
+from fleetops.rollout.port import ALARM, INSUFFICIENT_DATA, FleetPort, GroupInstance
+from fleetops.rollout.preferences import RefreshPreferences
+from fleetops.rollout.report import FailureReport
+
+
+class RefreshStatus(StrEnum):
+    """The status vocabulary of DescribeInstanceRefreshes."""
+
+    PENDING = "Pending"
+    IN_PROGRESS = "InProgress"
+    BAKING = "Baking"
+    SUCCESSFUL = "Successful"
+    FAILED = "Failed"
+    CANCELLING = "Cancelling"
+    CANCELLED = "Cancelled"
+    ROLLBACK_IN_PROGRESS = "RollbackInProgress"
+    ROLLBACK_SUCCESSFUL = "RollbackSuccessful"
+    ROLLBACK_FAILED = "RollbackFailed"
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the refresh has ended."""
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset(
+    {
+        RefreshStatus.SUCCESSFUL,
+        RefreshStatus.FAILED,
+        RefreshStatus.CANCELLED,
+        RefreshStatus.ROLLBACK_SUCCESSFUL,
+        RefreshStatus.ROLLBACK_FAILED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class RefreshEvent:
+    """Something that happened during a refresh, for progress displays and histories."""
+
+    at_ms: int
+    message: str
+
+
+class _Stop(Enum):
+    CANCEL = "cancel"
+    FAILURE = "failure"
+    ROLLBACK = "rollback"
+
+
+class _Verdict(Enum):
+    READY = "ready"
+    UNHEALTHY = "unhealthy"
+    STOPPED = "stopped"
+
+
+@dataclass
+class _Member:
+    """An instance of the group as the refresh tracks it."""
+
+    instance_id: str
+    release: str
+    updated: bool = False
+    """Counts toward PercentageComplete of the current phase (new, healthy and warmed up)."""
+    launched_at: int | None = None
+    health: TargetHealth | None = None
+
+
+class _LaunchFailed(Exception):
+    pass
+
+
+class InstanceRefresh:
+    """One instance refresh of a group: `await run()` drives it to a terminal status.
+
+    Read `status`, `status_reason`, `percentage_complete`, `instances_to_update`, `events` and
+    `failure` at any time; call `cancel()` or `rollback()` from another task.
+    """
+
+    def __init__(
+        self,
+        *,
+        port: FleetPort,
+        clock: Clock,
+        instances: Sequence[GroupInstance],
+        target_release: str,
+        preferences: RefreshPreferences,
+        health_check: HealthCheck,
+        previous_release: str | None = None,
+        deregistration_delay_ms: int = 300_000,
+        failure_timeout_ms: int = 3_600_000,
+        alarm_poll_interval_ms: int = 10_000,
+        probe_history: int = 10,
+        log_lines: int = 20,
+        refresh_id: str = "refresh-1",
+    ) -> None:
+        problems: list[str] = []
+        ids = [i.instance_id for i in instances]
+        if len(set(ids)) != len(ids):
+            problems.append(f"instance ids must be unique, got {ids}")
+        if not target_release:
+            problems.append("target release must not be empty")
+        if not 0 <= deregistration_delay_ms <= 3_600_000:
+            problems.append(f"deregistration delay must be 0-3600 s, got {deregistration_delay_ms} ms")
+        if failure_timeout_ms < 0 or alarm_poll_interval_ms <= 0:
+            problems.append("failure timeout must be >= 0 and alarm poll interval > 0")
+        if problems:
+            raise BadInput("invalid instance refresh", problems)
+        if previous_release is None:
+            others = {i.release for i in instances} - {target_release}
+            previous_release = others.pop() if len(others) == 1 else None
+        self.refresh_id = refresh_id
+        self.target_release = target_release
+        self.previous_release = previous_release
+        self.preferences = preferences
+        self.health_check = health_check
+        self.desired = len(instances)
+        self._port = port
+        self._clock = clock
+        self._dereg_ms = deregistration_delay_ms
+        self._failure_timeout_ms = failure_timeout_ms
+        self._alarm_poll_ms = alarm_poll_interval_ms
+        self._probe_history = probe_history
+        self._log_lines = log_lines
+        self._members = {
+            i.instance_id: _Member(
+                i.instance_id, i.release, updated=preferences.skip_matching and i.release == target_release
+            )
+            for i in instances
+        }
+        self._goal = target_count(self.desired, preferences)
+        self.status = RefreshStatus.PENDING
+        self.status_reason = ""
+        self.start_time: int | None = None
+        self.end_time: int | None = None
+        self.last_checkpoint: int | None = None
+        self.events: list[RefreshEvent] = []
+        self.failure: FailureReport | None = None
+        self._stop: _Stop | None = None
+        self._stop_event = asyncio.Event()
+        self._alarm_states: dict[str, str] = {}
+        self._watchers: set[asyncio.Task[None]] = set()
+
+    # -- what a caller reads -------------------------------------------------------------------
+
+    @property
+    def percentage_complete(self) -> int:
+        """Whole percent of the group updated (healthy, warmed up) in the current phase."""
+        return percentage(sum(m.updated for m in self._members.values()), self.desired)
+
+    @property
+    def instances_to_update(self) -> int:
+        """Instances still to replace before the current phase is done."""
+        return max(self._goal - sum(m.updated for m in self._members.values()), 0)
+
+    @property
+    def instances(self) -> tuple[GroupInstance, ...]:
+        """The group as it is now: every instance launched and not terminated."""
+        return tuple(GroupInstance(m.instance_id, m.release) for m in self._members.values())
+
+    def describe(self) -> dict[str, Any]:
+        """The refresh in the shape of DescribeInstanceRefreshes (times in epoch milliseconds)."""
+        out: dict[str, Any] = {
+            "InstanceRefreshId": self.refresh_id,
+            "Status": self.status.value,
+            "StatusReason": self.status_reason,
+            "PercentageComplete": self.percentage_complete,
+            "InstancesToUpdate": self.instances_to_update,
+            "Preferences": self.preferences.to_aws(),
+        }
+        if self.start_time is not None:
+            out["StartTime"] = self.start_time
+        if self.end_time is not None:
+            out["EndTime"] = self.end_time
+        return out
+
+    # -- what a caller does --------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Stop replacing instances; the refresh ends Cancelled once work in flight is settled."""
+        if self.status.terminal or self.status in (
+            RefreshStatus.CANCELLING,
+            RefreshStatus.ROLLBACK_IN_PROGRESS,
+        ):
+            raise Refused(f"instance refresh {self.refresh_id} is {self.status}; it cannot be cancelled")
+        self._set(RefreshStatus.CANCELLING, "Cancelling: no further replacements will start.")
+        self._request_stop(_Stop.CANCEL)
+
+    def rollback(self) -> None:
+        """Stop, then replace the instances deployed so far with the previous release."""
+        if self.status.terminal or self.status in (
+            RefreshStatus.CANCELLING,
+            RefreshStatus.ROLLBACK_IN_PROGRESS,
+        ):
+            raise Refused(f"instance refresh {self.refresh_id} is {self.status}; it cannot be rolled back")
+        if self.previous_release is None:
+            raise Refused(f"instance refresh {self.refresh_id} has no previous release to roll back to")
+        self._set(RefreshStatus.ROLLBACK_IN_PROGRESS, "Rollback requested.")
+        self._request_stop(_Stop.ROLLBACK)
+
+    async def run(self) -> RefreshStatus:
+        """Drive the refresh to a terminal status and return it.
+
+        Raises `Refused` without changing anything when an alarm is missing, in ALARM or in
+        INSUFFICIENT_DATA, or when the refresh already ran.
+        """
+        if self.start_time is not None:
+            raise Refused(f"instance refresh {self.refresh_id} has already run")
+        await self._check_alarms_before_start()
+        self.start_time = self._clock.now()
+        if not self._stopping():
+            self._set(RefreshStatus.IN_PROGRESS, f"Replacing instances with release {self.target_release}.")
+        self._event(f"started: {self.desired} instances, target release {self.target_release}")
+        if self.preferences.alarms:
+            self._watch(self._watch_alarms())
+        try:
+            await self._replace_all(self.target_release, self.preferences)
+            if not self._stopping():
+                await self._bake()
+            if not self._stopping():
+                self._finish(RefreshStatus.SUCCESSFUL, "Instance refresh completed.")
+            else:
+                await self._after_stop()
+        finally:
+            await self._stop_watchers()
+        return self.status
+
+    # -- phases --------------------------------------------------------------------------------
+
+    async def _replace_all(self, release: str, preferences: RefreshPreferences) -> None:
+        full = full_batch(self.desired, preferences)
+        while not self._stopping():
+            await self._hold_while_alarms_lack_data(preferences)
+            if self._stopping():
+                return
+            old = [m for m in self._members.values() if not m.updated]
+            on_target = self._updated()
+            shape = next_batch(
+                full,
+                desired=self.desired,
+                on_target=on_target,
+                replaceable=len(old),
+                preferences=preferences,
+            )
+            if shape.size == 0:
+                return
+            victims = old[: shape.size]
+            self._event(
+                f"batch: replacing {', '.join(m.instance_id for m in victims)} "
+                f"({shape.launch_first} launch first, {shape.terminate_first} terminate first)"
+            )
+            await self._gather(
+                *(
+                    self._replace(member, release, launch_first=index < shape.launch_first)
+                    for index, member in enumerate(victims)
+                )
+            )
+            if self._stopping():
+                return
+            reached = checkpoints_reached(
+                preferences, before=on_target, after=self._updated(), desired=self.desired
+            )
+            if reached:
+                self.last_checkpoint = reached[-1]
+                self._event(f"checkpoint {reached[-1]}% reached ({self.percentage_complete}% updated)")
+                more = self._updated() < self._goal and any(not m.updated for m in self._members.values())
+                if more:
+                    delay = preferences.effective_checkpoint_delay_ms
+                    self.status_reason = f"Checkpoint {reached[-1]}% reached; waiting {delay} ms."
+                    await self._sleep(delay)
+
+    async def _replace(self, old: _Member, release: str, *, launch_first: bool) -> None:
+        try:
+            if launch_first:
+                if await self._bring_up(release, keep_when_stopped=False) is not None:
+                    await self._retire(old)
+            else:
+                await self._retire(old)
+                await self._bring_up(release, keep_when_stopped=True)
+        except Exception as err:  # a port error fails the refresh with a report, like a health failure
+            self._request_stop(_Stop.FAILURE, FailureReport(f"{type(err).__name__}: {err}"))
+
+    async def _bake(self) -> None:
+        if self.preferences.bake_time_ms <= 0:
+            return
+        self._set(RefreshStatus.BAKING, f"Baking for {self.preferences.bake_time_ms} ms.")
+        self._event("baking")
+        await self._sleep(self.preferences.bake_time_ms)
+
+    async def _after_stop(self) -> None:
+        reason = self.failure.reason if self.failure else ""
+        if self._stop is _Stop.CANCEL:
+            self._finish(RefreshStatus.CANCELLED, "Instance refresh cancelled.")
+        elif self._stop is _Stop.ROLLBACK or self.preferences.auto_rollback:
+            if self.previous_release is None:
+                self._finish(RefreshStatus.FAILED, f"{reason} No previous release to roll back to.")
+            else:
+                await self._rollback(self.previous_release, reason)
+        else:
+            self._finish(RefreshStatus.FAILED, reason)
+
+    async def _rollback(self, release: str, reason: str) -> None:
+        await self._stop_watchers()
+        self._stop, self._stop_event = None, asyncio.Event()
+        self._set(RefreshStatus.ROLLBACK_IN_PROGRESS, f"{reason} Rolling back to release {release}.".strip())
+        self._event(f"rollback to release {release}")
+        for member in self._members.values():
+            member.updated = member.release == release
+        self._goal = self.desired
+        missing = self.desired - len(self._members)
+        await self._gather(*(self._bring_up(release, keep_when_stopped=True) for _ in range(missing)))
+        plain = dataclasses.replace(
+            self.preferences,
+            checkpoint_percentages=(),
+            checkpoint_delay_ms=None,
+            bake_time_ms=0,
+            alarms=(),
+        )
+        if not self._stopping():
+            await self._replace_all(release, plain)
+        if not self._stopping():
+            self._finish(RefreshStatus.ROLLBACK_SUCCESSFUL, f"Rolled back to release {release}.")
+        else:
+            failed = self.failure.reason if self.failure else "rollback stopped"
+            self._finish(RefreshStatus.ROLLBACK_FAILED, failed)
+
+    # -- one instance --------------------------------------------------------------------------
+
+    async def _bring_up(self, release: str, *, keep_when_stopped: bool) -> _Member | None:
+        """Launch an instance of `release` until one is ready; retry failures until the timeout."""
+        first_failure: int | None = None
+        while True:
+            if self._stopping() and not keep_when_stopped:
+                return None
+            member: _Member | None
+            try:
+                member = await self._launch(release)
+            except _LaunchFailed as err:
+                member, verdict = None, _Verdict.UNHEALTHY
+                report = FailureReport(f"Launching release {release} failed: {err}", release=release)
+            else:
+                verdict = await self._await_ready(member)
+            if member is not None and verdict is _Verdict.READY:
+                member.updated = True
+                if self.status is not RefreshStatus.ROLLBACK_IN_PROGRESS:
+                    self._watch(self._watch_health(member))
+                return member
+            if member is not None and verdict is _Verdict.STOPPED:
+                if keep_when_stopped:
+                    return member
+                await self._discard(member)
+                return None
+            if member is not None:
+                reason = f"Instance {member.instance_id} failed its health checks."
+                report = await self._report(member, reason)
+            now = self._clock.now()
+            first_failure = now if first_failure is None else first_failure
+            if now - first_failure >= self._failure_timeout_ms:
+                self._request_stop(_Stop.FAILURE, report)
+                if member is not None and not keep_when_stopped:
+                    await self._discard(member)
+                    return None
+                return member
+            self._event(f"{report.reason} Replacing it.")
+            if member is not None:
+                await self._discard(member)
+
+    async def _launch(self, release: str) -> _Member:
+        try:
+            instance_id = await self._port.launch(release)
+        except Exception as err:
+            raise _LaunchFailed(f"{type(err).__name__}: {err}") from err
+        member = _Member(
+            instance_id,
+            release,
+            launched_at=self._clock.now(),
+            health=TargetHealth(self.health_check, history=self._probe_history),
+        )
+        self._members[instance_id] = member
+        self._event(f"launched {instance_id} ({release})")
+        await self._port.register(instance_id)
+        return member
+
+    async def _await_ready(self, member: _Member) -> _Verdict:
+        """Probe every interval until the instance is healthy and warmed up, or unhealthy."""
+        assert member.health is not None and member.launched_at is not None
+        warm_at = member.launched_at + self.preferences.instance_warmup_ms
+        next_probe = self._clock.now()
+        while True:
+            if self._stopping():
+                return _Verdict.STOPPED
+            if self._clock.now() >= next_probe:
+                next_probe = self._clock.now() + self.health_check.interval_ms
+                if await self._probe(member) is TargetState.UNHEALTHY:
+                    return _Verdict.UNHEALTHY
+            healthy = member.health.state is TargetState.HEALTHY
+            if healthy and self._clock.now() >= warm_at:
+                return _Verdict.READY
+            if self.status is RefreshStatus.IN_PROGRESS:
+                self.status_reason = (
+                    "Waiting for instances to warm up before continuing. "
+                    f"For example: {member.instance_id} is warming up."
+                )
+            await self._sleep_until(min(next_probe, warm_at) if healthy else next_probe)
+
+    async def _probe(self, member: _Member) -> TargetState:
+        assert member.health is not None
+        started = self._clock.now()
+        timeout = self.health_check.timeout_ms
+        try:
+            result = await asyncio.wait_for(self._port.probe(member.instance_id, timeout), timeout / 1000)
+        except TimeoutError:
+            result = ProbeResult(None, self._clock.now() - started, f"timed out after {timeout}ms")
+        except Exception as err:
+            result = ProbeResult(None, self._clock.now() - started, f"{type(err).__name__}: {err}")
+        return member.health.record(started, result)
+
+    async def _retire(self, member: _Member) -> None:
+        """Drain (deregister, wait the deregistration delay), then terminate."""
+        member.updated = False
+        await self._port.deregister(member.instance_id)
+        self._event(f"draining {member.instance_id}")
+        await self._clock.sleep(self._dereg_ms)
+        await self._port.terminate(member.instance_id)
+        self._members.pop(member.instance_id, None)
+        self._event(f"terminated {member.instance_id}")
+
+    async def _discard(self, member: _Member) -> None:
+        """Remove an instance that never served: no drain needed."""
+        await self._port.deregister(member.instance_id)
+        await self._port.terminate(member.instance_id)
+        self._members.pop(member.instance_id, None)
+        self._event(f"terminated {member.instance_id} (never healthy)")
+
+    async def _report(self, member: _Member, reason: str) -> FailureReport:
+        try:
+            logs = tuple(await self._port.recent_logs(member.instance_id, self._log_lines))
+        except Exception as err:
+            logs = (f"(logs unavailable: {type(err).__name__}: {err})",)
+        return FailureReport(
+            reason=reason,
+            instance_id=member.instance_id,
+            release=member.release,
+            probes=member.health.history if member.health else (),
+            log_lines=logs,
+        )
+
+    # -- watchers ------------------------------------------------------------------------------
+
+    async def _watch_health(self, member: _Member) -> None:
+        """Keep probing a counted instance; one turning unhealthy fails the refresh."""
+        while member.instance_id in self._members:
+            await self._clock.sleep(self.health_check.interval_ms)
+            if member.instance_id in self._members and await self._probe(member) is TargetState.UNHEALTHY:
+                reason = f"Instance {member.instance_id} became unhealthy after it was counted as updated."
+                self._request_stop(_Stop.FAILURE, await self._report(member, reason))
+                return
+
+    async def _watch_alarms(self) -> None:
+        while True:
+            await self._clock.sleep(self._alarm_poll_ms)
+            await self._read_alarms()
+
+    async def _read_alarms(self) -> None:
+        self._alarm_states = dict(await self._port.alarm_states(self.preferences.alarms))
+        firing = sorted(name for name, state in self._alarm_states.items() if state == ALARM)
+        if firing:
+            self._request_stop(
+                _Stop.FAILURE,
+                FailureReport(
+                    f"Alarm {', '.join(firing)} went into ALARM.",
+                    alarms=tuple(sorted(self._alarm_states.items())),
+                ),
+            )
+
+    async def _hold_while_alarms_lack_data(self, preferences: RefreshPreferences) -> None:
+        if not preferences.alarms:
+            return
+        await self._read_alarms()
+        since = self._clock.now()
+        while not self._stopping() and INSUFFICIENT_DATA in self._alarm_states.values():
+            if self._clock.now() - since >= self._failure_timeout_ms:
+                reason = "Alarms stayed in INSUFFICIENT_DATA; no replacement could start."
+                alarms = tuple(sorted(self._alarm_states.items()))
+                self._request_stop(_Stop.FAILURE, FailureReport(reason, alarms=alarms))
+                return
+            self.status_reason = "Waiting for alarms to leave INSUFFICIENT_DATA."
+            await self._sleep(self._alarm_poll_ms)
+            await self._read_alarms()
+
+    async def _check_alarms_before_start(self) -> None:
+        if not self.preferences.alarms:
+            return
+        states = await self._port.alarm_states(self.preferences.alarms)
+        names = self.preferences.alarms
+        problems = [f"alarm {name!r} does not exist" for name in names if name not in states]
+        problems += [
+            f"alarm {name!r} is in {state}; it must be OK to start"
+            for name, state in sorted(states.items())
+            if state in (ALARM, INSUFFICIENT_DATA)
+        ]
+        if problems:
+            raise Refused("; ".join(problems))
+
+    def _watch(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        self._watchers.add(asyncio.ensure_future(coroutine))
+
+    async def _stop_watchers(self) -> None:
+        watchers, self._watchers = self._watchers, set()
+        for task in watchers:
+            task.cancel()
+        await asyncio.gather(*watchers, return_exceptions=True)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _stopping(self) -> bool:
+        # a method, not an attribute test, because other tasks set it while this one awaits
+        return self._stop is not None
+
+    def _updated(self) -> int:
+        return sum(m.updated for m in self._members.values())
+
+    def _request_stop(self, kind: _Stop, report: FailureReport | None = None) -> None:
+        if self._stop is not None:
+            return
+        self._stop = kind
+        if report is not None:
+            self.failure = report
+            self.status_reason = report.reason
+            self._event(f"failed: {report.reason}")
+        self._stop_event.set()
+
+    async def _sleep(self, ms: int) -> None:
+        await self._sleep_until(self._clock.now() + ms)
+
+    async def _sleep_until(self, at_ms: int) -> None:
+        """Sleep until `at_ms`, or until the refresh is asked to stop."""
+        delay = at_ms - self._clock.now()
+        if delay <= 0 or self._stopping():
+            return
+        sleeper = asyncio.ensure_future(self._clock.sleep(delay))
+        stopper = asyncio.ensure_future(self._stop_event.wait())
+        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        sleeper.cancel()
+        stopper.cancel()
+        await asyncio.gather(sleeper, stopper, return_exceptions=True)
+
+    async def _gather(self, *coroutines: Any) -> None:
+        results = await asyncio.gather(*coroutines, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    def _set(self, status: RefreshStatus, reason: str) -> None:
+        self.status, self.status_reason = status, reason
+
+    def _finish(self, status: RefreshStatus, reason: str) -> None:
+        self._set(status, reason)
+        self.end_time = self._clock.now()
+        self._event(f"{status.value}: {reason}")
+
+    def _event(self, message: str) -> None:
+        self.events.append(RefreshEvent(self._clock.now(), message))
