@@ -1,8 +1,8 @@
 """Errors raised while a state machine runs, named exactly as AWS Step Functions names them.
 
-    "Errors are identified by case-sensitive strings, called error names. The States language
-    defines a set of built-in strings that name well-known errors, all beginning with the
-    States. prefix." (Amazon States Language specification, Errors)
+"Errors are identified by case-sensitive strings, called error names. The States language
+defines a set of built-in strings that name well-known errors, all beginning with the
+States. prefix." (Amazon States Language specification, Errors)
 """
 
 from __future__ import annotations

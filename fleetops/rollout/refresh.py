@@ -19,8 +19,11 @@ settled before the next change.
 Health. New instances are probed with target-group semantics (`fleetops.rollout.health`); an
 instance counts as updated once healthy and `instance_warmup_ms` after launch ("An instance is
 considered healthy and ready to use after it successfully completes its first health check and the
-specified warmup time passes"). A new instance that turns unhealthy before that is terminated and
-replaced; AWS "keeps retrying for an hour" (`failure_timeout_ms`, default one hour) and then fails.
+specified warmup time passes"). A new instance found unhealthy once its health check grace period
+is over (the group's HealthCheckGracePeriod, `health_check_grace_period_ms`; by default the
+warmup, since AWS uses the grace period as the default warmup) is terminated and replaced: a slow
+starter may fail its first probes and still recover. AWS "keeps retrying for an hour"
+(`failure_timeout_ms`, default one hour) and then fails the refresh.
 Choice where AWS is silent: once counted, new instances stay probed until the refresh ends
 (Baking included) and one turning unhealthy fails the refresh, because a release that passes and
 then dies is exactly what a rollout must catch; AWS would quietly replace it.
@@ -153,6 +156,7 @@ class InstanceRefresh:
         health_check: HealthCheck,
         previous_release: str | None = None,
         deregistration_delay_ms: int = 300_000,
+        health_check_grace_period_ms: int | None = None,
         failure_timeout_ms: int = 3_600_000,
         alarm_poll_interval_ms: int = 10_000,
         probe_history: int = 10,
@@ -183,6 +187,11 @@ class InstanceRefresh:
         self._port = port
         self._clock = clock
         self._dereg_ms = deregistration_delay_ms
+        self._grace_ms = (
+            preferences.instance_warmup_ms
+            if health_check_grace_period_ms is None
+            else health_check_grace_period_ms
+        )
         self._failure_timeout_ms = failure_timeout_ms
         self._alarm_poll_ms = alarm_poll_interval_ms
         self._probe_history = probe_history
@@ -450,13 +459,15 @@ class InstanceRefresh:
         """Probe every interval until the instance is healthy and warmed up, or unhealthy."""
         assert member.health is not None and member.launched_at is not None
         warm_at = member.launched_at + self.preferences.instance_warmup_ms
+        grace_ends = member.launched_at + self._grace_ms
         next_probe = self._clock.now()
         while True:
             if self._stopping():
                 return _Verdict.STOPPED
             if self._clock.now() >= next_probe:
                 next_probe = self._clock.now() + self.health_check.interval_ms
-                if await self._probe(member) is TargetState.UNHEALTHY:
+                state = await self._probe(member)
+                if state is TargetState.UNHEALTHY and self._clock.now() >= grace_ends:
                     return _Verdict.UNHEALTHY
             healthy = member.health.state is TargetState.HEALTHY
             if healthy and self._clock.now() >= warm_at:
@@ -473,7 +484,9 @@ class InstanceRefresh:
         started = self._clock.now()
         timeout = self.health_check.timeout_ms
         try:
-            result = await asyncio.wait_for(self._port.probe(member.instance_id, timeout), timeout / 1000)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+            async with asyncio.timeout(timeout / 1000):
+                result = await self._port.probe(member.instance_id, timeout)
         except TimeoutError:
             result = ProbeResult(None, self._clock.now() - started, f"timed out after {timeout}ms")
         except Exception as err:

@@ -17,6 +17,7 @@ instead of hanging the test.
 from __future__ import annotations
 
 import asyncio
+import math
 import selectors
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -41,7 +42,10 @@ class _VirtualTimeSelector(selectors.SelectSelector):
             return ready
         if timeout is None:
             raise Deadlock("every task is waiting and no timer is due: the test can never finish")
-        self._clock._seconds += timeout
+        # Float time: `now + (when - now)` can round below `when` and never reach it; step at
+        # least one representable value so the loop always makes progress.
+        now = self._clock._seconds
+        self._clock._seconds = max(now + timeout, math.nextafter(now, math.inf))
         return []
 
 
