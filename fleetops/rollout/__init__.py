@@ -17,8 +17,9 @@ from fleetops.rollout.plan import (
 )
 from fleetops.rollout.port import ALARM, INSUFFICIENT_DATA, OK, FleetPort, GroupInstance
 from fleetops.rollout.preferences import RefreshPreferences
-from fleetops.rollout.refresh import InstanceRefresh, RefreshEvent, RefreshStatus
+from fleetops.rollout.refresh import InstanceRefresh
 from fleetops.rollout.report import FailureReport
+from fleetops.rollout.status import RefreshEvent, RefreshStatus
 
 __all__ = [
     "ALARM",

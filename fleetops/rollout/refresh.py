@@ -53,10 +53,11 @@ import asyncio
 import dataclasses
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import Enum
 from typing import Any
 
 from fleetops.errors import BadInput, Refused
+from fleetops.rollout.alarms import AlarmGate
 from fleetops.rollout.clock import Clock
 from fleetops.rollout.health import HealthCheck, ProbeResult, TargetHealth, TargetState
 from fleetops.rollout.plan import (
@@ -66,48 +67,10 @@ from fleetops.rollout.plan import (
     percentage,
     target_count,
 )
-from fleetops.rollout.port import ALARM, INSUFFICIENT_DATA, FleetPort, GroupInstance
+from fleetops.rollout.port import FleetPort, GroupInstance
 from fleetops.rollout.preferences import RefreshPreferences
 from fleetops.rollout.report import FailureReport
-
-
-class RefreshStatus(StrEnum):
-    """The status vocabulary of DescribeInstanceRefreshes."""
-
-    PENDING = "Pending"
-    IN_PROGRESS = "InProgress"
-    BAKING = "Baking"
-    SUCCESSFUL = "Successful"
-    FAILED = "Failed"
-    CANCELLING = "Cancelling"
-    CANCELLED = "Cancelled"
-    ROLLBACK_IN_PROGRESS = "RollbackInProgress"
-    ROLLBACK_SUCCESSFUL = "RollbackSuccessful"
-    ROLLBACK_FAILED = "RollbackFailed"
-
-    @property
-    def terminal(self) -> bool:
-        """Whether the refresh has ended."""
-        return self in _TERMINAL
-
-
-_TERMINAL = frozenset(
-    {
-        RefreshStatus.SUCCESSFUL,
-        RefreshStatus.FAILED,
-        RefreshStatus.CANCELLED,
-        RefreshStatus.ROLLBACK_SUCCESSFUL,
-        RefreshStatus.ROLLBACK_FAILED,
-    }
-)
-
-
-@dataclass(frozen=True)
-class RefreshEvent:
-    """Something that happened during a refresh, for progress displays and histories."""
-
-    at_ms: int
-    message: str
+from fleetops.rollout.status import RefreshEvent, RefreshStatus
 
 
 class _Stop(Enum):
@@ -212,7 +175,7 @@ class InstanceRefresh:
         self.failure: FailureReport | None = None
         self._stop: _Stop | None = None
         self._stop_event = asyncio.Event()
-        self._alarm_states: dict[str, str] = {}
+        self._alarms = AlarmGate(port, preferences.alarms)
         self._watchers: set[asyncio.Task[None]] = set()
 
     # -- what a caller reads -------------------------------------------------------------------
@@ -280,7 +243,7 @@ class InstanceRefresh:
         """
         if self.start_time is not None:
             raise Refused(f"instance refresh {self.refresh_id} has already run")
-        await self._check_alarms_before_start()
+        await self._alarms.check_before_start()
         self.start_time = self._clock.now()
         if not self._stopping():
             self._set(RefreshStatus.IN_PROGRESS, f"Replacing instances with release {self.target_release}.")
@@ -540,45 +503,23 @@ class InstanceRefresh:
             await self._read_alarms()
 
     async def _read_alarms(self) -> None:
-        self._alarm_states = dict(await self._port.alarm_states(self.preferences.alarms))
-        firing = sorted(name for name, state in self._alarm_states.items() if state == ALARM)
-        if firing:
-            self._request_stop(
-                _Stop.FAILURE,
-                FailureReport(
-                    f"Alarm {', '.join(firing)} went into ALARM.",
-                    alarms=tuple(sorted(self._alarm_states.items())),
-                ),
-            )
+        report = await self._alarms.read()
+        if report is not None:
+            self._request_stop(_Stop.FAILURE, report)
 
     async def _hold_while_alarms_lack_data(self, preferences: RefreshPreferences) -> None:
         if not preferences.alarms:
             return
         await self._read_alarms()
         since = self._clock.now()
-        while not self._stopping() and INSUFFICIENT_DATA in self._alarm_states.values():
+        while not self._stopping() and self._alarms.lacks_data:
             if self._clock.now() - since >= self._failure_timeout_ms:
                 reason = "Alarms stayed in INSUFFICIENT_DATA; no replacement could start."
-                alarms = tuple(sorted(self._alarm_states.items()))
-                self._request_stop(_Stop.FAILURE, FailureReport(reason, alarms=alarms))
+                self._request_stop(_Stop.FAILURE, FailureReport(reason, alarms=self._alarms.snapshot()))
                 return
             self.status_reason = "Waiting for alarms to leave INSUFFICIENT_DATA."
             await self._sleep(self._alarm_poll_ms)
             await self._read_alarms()
-
-    async def _check_alarms_before_start(self) -> None:
-        if not self.preferences.alarms:
-            return
-        states = await self._port.alarm_states(self.preferences.alarms)
-        names = self.preferences.alarms
-        problems = [f"alarm {name!r} does not exist" for name in names if name not in states]
-        problems += [
-            f"alarm {name!r} is in {state}; it must be OK to start"
-            for name, state in sorted(states.items())
-            if state in (ALARM, INSUFFICIENT_DATA)
-        ]
-        if problems:
-            raise Refused("; ".join(problems))
 
     def _watch(self, coroutine: Coroutine[Any, Any, None]) -> None:
         self._watchers.add(asyncio.ensure_future(coroutine))

@@ -254,3 +254,16 @@ def test_cancel_after_the_end_is_refused(clock: FakeClock, make_refresh: MakeRef
     clock.run(refresh.run())
     with pytest.raises(Refused, match="is Successful; it cannot be cancelled"):
         refresh.cancel()
+
+
+def test_a_probe_slower_than_the_timeout_is_a_failure_with_its_timing(
+    clock: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
+) -> None:
+    fleet.behaviours["v2"] = Behaviour(probe_latency_ms=5_000)  # TEST_CHECK times out at 2 s
+    refresh = make_refresh(1, RefreshPreferences(), failure_timeout_ms=0)
+    assert clock.run(refresh.run()) is RefreshStatus.FAILED
+    assert refresh.failure is not None
+    assert [p.describe() for p in refresh.failure.probes] == [
+        "t=0ms - in 2000ms: fail (timed out after 2000ms)",
+        "t=10000ms - in 2000ms: fail (timed out after 2000ms)",
+    ]
