@@ -52,14 +52,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from fleetops.errors import BadInput, Refused
 from fleetops.rollout.alarms import AlarmGate
 from fleetops.rollout.clock import Clock
-from fleetops.rollout.health import HealthCheck, ProbeResult, TargetHealth, TargetState
+from fleetops.rollout.health import HealthCheck, TargetState
+from fleetops.rollout.instance import InstanceOps, InstanceSettings, LaunchFailed, Member, Verdict
 from fleetops.rollout.plan import (
     checkpoints_reached,
     full_batch,
@@ -77,28 +77,6 @@ class _Stop(Enum):
     CANCEL = "cancel"
     FAILURE = "failure"
     ROLLBACK = "rollback"
-
-
-class _Verdict(Enum):
-    READY = "ready"
-    UNHEALTHY = "unhealthy"
-    STOPPED = "stopped"
-
-
-@dataclass
-class _Member:
-    """An instance of the group as the refresh tracks it."""
-
-    instance_id: str
-    release: str
-    updated: bool = False
-    """Counts toward PercentageComplete of the current phase (new, healthy and warmed up)."""
-    launched_at: int | None = None
-    health: TargetHealth | None = None
-
-
-class _LaunchFailed(Exception):
-    pass
 
 
 class InstanceRefresh:
@@ -149,18 +127,24 @@ class InstanceRefresh:
         self.desired = len(instances)
         self._port = port
         self._clock = clock
-        self._dereg_ms = deregistration_delay_ms
-        self._grace_ms = (
-            preferences.instance_warmup_ms
-            if health_check_grace_period_ms is None
-            else health_check_grace_period_ms
+        grace = health_check_grace_period_ms
+        self._ops = InstanceOps(
+            port,
+            clock,
+            InstanceSettings(
+                health_check=health_check,
+                instance_warmup_ms=preferences.instance_warmup_ms,
+                grace_period_ms=preferences.instance_warmup_ms if grace is None else grace,
+                deregistration_delay_ms=deregistration_delay_ms,
+                probe_history=probe_history,
+                log_lines=log_lines,
+            ),
+            self._event,
         )
         self._failure_timeout_ms = failure_timeout_ms
         self._alarm_poll_ms = alarm_poll_interval_ms
-        self._probe_history = probe_history
-        self._log_lines = log_lines
         self._members = {
-            i.instance_id: _Member(
+            i.instance_id: Member(
                 i.instance_id, i.release, updated=preferences.skip_matching and i.release == target_release
             )
             for i in instances
@@ -306,7 +290,7 @@ class InstanceRefresh:
                     self.status_reason = f"Checkpoint {reached[-1]}% reached; waiting {delay} ms."
                     await self._sleep(delay)
 
-    async def _replace(self, old: _Member, release: str, *, launch_first: bool) -> None:
+    async def _replace(self, old: Member, release: str, *, launch_first: bool) -> None:
         try:
             if launch_first:
                 if await self._bring_up(release, keep_when_stopped=False) is not None:
@@ -315,7 +299,8 @@ class InstanceRefresh:
                 await self._retire(old)
                 await self._bring_up(release, keep_when_stopped=True)
         except Exception as err:  # a port error fails the refresh with a report, like a health failure
-            self._request_stop(_Stop.FAILURE, FailureReport(f"{type(err).__name__}: {err}"))
+            reason = f"Replacing {old.instance_id} failed: {type(err).__name__}: {err}"
+            self._request_stop(_Stop.FAILURE, FailureReport(reason, instance_id=old.instance_id))
 
     async def _bake(self) -> None:
         if self.preferences.bake_time_ms <= 0:
@@ -363,33 +348,35 @@ class InstanceRefresh:
 
     # -- one instance --------------------------------------------------------------------------
 
-    async def _bring_up(self, release: str, *, keep_when_stopped: bool) -> _Member | None:
+    async def _bring_up(self, release: str, *, keep_when_stopped: bool) -> Member | None:
         """Launch an instance of `release` until one is ready; retry failures until the timeout."""
         first_failure: int | None = None
         while True:
             if self._stopping() and not keep_when_stopped:
                 return None
-            member: _Member | None
+            member: Member | None
             try:
-                member = await self._launch(release)
-            except _LaunchFailed as err:
-                member, verdict = None, _Verdict.UNHEALTHY
+                member = await self._ops.launch(release, self._track)
+            except LaunchFailed as err:
+                member, verdict = None, Verdict.UNHEALTHY
                 report = FailureReport(f"Launching release {release} failed: {err}", release=release)
             else:
-                verdict = await self._await_ready(member)
-            if member is not None and verdict is _Verdict.READY:
+                verdict = await self._ops.await_ready(
+                    member, stopping=self._stopping, sleep_until=self._sleep_until, waiting=self._waiting
+                )
+            if member is not None and verdict is Verdict.READY:
                 member.updated = True
                 if self.status is not RefreshStatus.ROLLBACK_IN_PROGRESS:
                     self._watch(self._watch_health(member))
                 return member
-            if member is not None and verdict is _Verdict.STOPPED:
+            if member is not None and verdict is Verdict.STOPPED:
                 if keep_when_stopped:
                     return member
                 await self._discard(member)
                 return None
             if member is not None:
                 reason = f"Instance {member.instance_id} failed its health checks."
-                report = await self._report(member, reason)
+                report = await self._ops.report(member, reason)
             now = self._clock.now()
             first_failure = now if first_failure is None else first_failure
             if now - first_failure >= self._failure_timeout_ms:
@@ -402,99 +389,33 @@ class InstanceRefresh:
             if member is not None:
                 await self._discard(member)
 
-    async def _launch(self, release: str) -> _Member:
-        try:
-            instance_id = await self._port.launch(release)
-        except Exception as err:
-            raise _LaunchFailed(f"{type(err).__name__}: {err}") from err
-        member = _Member(
-            instance_id,
-            release,
-            launched_at=self._clock.now(),
-            health=TargetHealth(self.health_check, history=self._probe_history),
-        )
-        self._members[instance_id] = member
-        self._event(f"launched {instance_id} ({release})")
-        await self._port.register(instance_id)
-        return member
+    def _track(self, member: Member) -> None:
+        self._members[member.instance_id] = member
 
-    async def _await_ready(self, member: _Member) -> _Verdict:
-        """Probe every interval until the instance is healthy and warmed up, or unhealthy."""
-        assert member.health is not None and member.launched_at is not None
-        warm_at = member.launched_at + self.preferences.instance_warmup_ms
-        grace_ends = member.launched_at + self._grace_ms
-        next_probe = self._clock.now()
-        while True:
-            if self._stopping():
-                return _Verdict.STOPPED
-            if self._clock.now() >= next_probe:
-                next_probe = self._clock.now() + self.health_check.interval_ms
-                state = await self._probe(member)
-                if state is TargetState.UNHEALTHY and self._clock.now() >= grace_ends:
-                    return _Verdict.UNHEALTHY
-            healthy = member.health.state is TargetState.HEALTHY
-            if healthy and self._clock.now() >= warm_at:
-                return _Verdict.READY
-            if self.status is RefreshStatus.IN_PROGRESS:
-                self.status_reason = (
-                    "Waiting for instances to warm up before continuing. "
-                    f"For example: {member.instance_id} is warming up."
-                )
-            await self._sleep_until(min(next_probe, warm_at) if healthy else next_probe)
+    def _waiting(self, member: Member) -> None:
+        if self.status is RefreshStatus.IN_PROGRESS:
+            self.status_reason = (
+                f"Waiting for instances to warm up before continuing. For example: {member.instance_id} "
+                "is warming up."
+            )
 
-    async def _probe(self, member: _Member) -> TargetState:
-        assert member.health is not None
-        started = self._clock.now()
-        timeout = self.health_check.timeout_ms
-        try:
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
-            async with asyncio.timeout(timeout / 1000):
-                result = await self._port.probe(member.instance_id, timeout)
-        except TimeoutError:
-            result = ProbeResult(None, self._clock.now() - started, f"timed out after {timeout}ms")
-        except Exception as err:
-            result = ProbeResult(None, self._clock.now() - started, f"{type(err).__name__}: {err}")
-        return member.health.record(started, result)
-
-    async def _retire(self, member: _Member) -> None:
-        """Drain (deregister, wait the deregistration delay), then terminate."""
-        member.updated = False
-        await self._port.deregister(member.instance_id)
-        self._event(f"draining {member.instance_id}")
-        await self._clock.sleep(self._dereg_ms)
-        await self._port.terminate(member.instance_id)
+    async def _retire(self, member: Member) -> None:
+        await self._ops.retire(member)
         self._members.pop(member.instance_id, None)
-        self._event(f"terminated {member.instance_id}")
 
-    async def _discard(self, member: _Member) -> None:
-        """Remove an instance that never served: no drain needed."""
-        await self._port.deregister(member.instance_id)
-        await self._port.terminate(member.instance_id)
+    async def _discard(self, member: Member) -> None:
+        await self._ops.discard(member)
         self._members.pop(member.instance_id, None)
-        self._event(f"terminated {member.instance_id} (never healthy)")
-
-    async def _report(self, member: _Member, reason: str) -> FailureReport:
-        try:
-            logs = tuple(await self._port.recent_logs(member.instance_id, self._log_lines))
-        except Exception as err:
-            logs = (f"(logs unavailable: {type(err).__name__}: {err})",)
-        return FailureReport(
-            reason=reason,
-            instance_id=member.instance_id,
-            release=member.release,
-            probes=member.health.history if member.health else (),
-            log_lines=logs,
-        )
 
     # -- watchers ------------------------------------------------------------------------------
 
-    async def _watch_health(self, member: _Member) -> None:
+    async def _watch_health(self, member: Member) -> None:
         """Keep probing a counted instance; one turning unhealthy fails the refresh."""
         while member.instance_id in self._members:
             await self._clock.sleep(self.health_check.interval_ms)
-            if member.instance_id in self._members and await self._probe(member) is TargetState.UNHEALTHY:
+            if member.instance_id in self._members and await self._ops.probe(member) is TargetState.UNHEALTHY:
                 reason = f"Instance {member.instance_id} became unhealthy after it was counted as updated."
-                self._request_stop(_Stop.FAILURE, await self._report(member, reason))
+                self._request_stop(_Stop.FAILURE, await self._ops.report(member, reason))
                 return
 
     async def _watch_alarms(self) -> None:
