@@ -2,8 +2,9 @@
 
 Instances of a release behave as its `Behaviour` says (how long until the health endpoint answers,
 when it starts failing, what status it returns, whether launching fails). The fleet records every
-port call with its virtual time, and after each one a capacity sample (instances in service and
-healthy; instances running), so tests can assert sequences, timings and bounds.
+port call with its virtual time, and after each launch, register, deregister and terminate a
+capacity sample (instances in service and healthy; instances running), so tests can assert
+sequences, timings and bounds.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 from fleetops.rollout.clock import Clock
 from fleetops.rollout.health import ProbeResult
 from fleetops.rollout.port import OK, GroupInstance
+
+_CHANGES_CAPACITY = frozenset({"launch", "register", "deregister", "terminate"})
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class Call:
 
 @dataclass(frozen=True)
 class CapacitySample:
-    """Counts right after a port call."""
+    """Counts right after a call that changes them (launch, register, deregister, terminate)."""
 
     at_ms: int
     in_service: int
@@ -178,6 +181,8 @@ class FakeFleet:
     def _record(self, op: str, target: str) -> None:
         now = self._clock.now()
         self.calls.append(Call(now, op, target))
+        if op not in _CHANGES_CAPACITY:
+            return
         live = self.live()
         in_service = sum(1 for i in live if i.registered and not i.draining and self._status(i) == 200)
         self.samples.append(CapacitySample(now, in_service, len(live)))
