@@ -222,7 +222,8 @@ class DeployPolicy(Spec):
     bake_time: Duration = Field(
         default=timedelta(0), description="BakeTime after the last replacement (<= 48h)."
     )
-    auto_rollback: bool = True
+    auto_rollback: bool = Field(default=True, description="Roll back on failure (AWS's default is false).")
+    skip_matching: bool = Field(default=False, description="SkipMatching: leave instances already on it.")
     alarms: list[Name] = Field(
         default_factory=list, max_length=10, description="Alarms that fail the rollout in ALARM (at most 10)."
     )
