@@ -113,9 +113,14 @@ def parse_state(  # noqa: PLR0917 - mirrors parse_machine's recursion signature
         if field in allowed:
             continue
         if field in jsonpath_only | jsonata_only:
-            problems.add(pointer, f"The field '{field}' is not supported for QueryLanguage {language.value}")
+            other = QueryLanguage.JSONATA if language is QueryLanguage.JSONPATH else QueryLanguage.JSONPATH
+            problems.add(
+                pointer,
+                f"The QueryLanguage is set to '{language.value}', but field '{field}' is only supported for "
+                f"the '{other.value}' QueryLanguage",
+            )
         else:
-            problems.add(pointer, f"The field '{field}' is not supported by Step Functions")
+            problems.add(pointer, f"Field '{field}' is not supported")
     common: dict[str, Any] = {
         "name": name,
         "pointer": pointer,
@@ -187,8 +192,13 @@ def _task(b: Build) -> AnyState | None:
     if credentials is not MISSING:
         if not isinstance(credentials, Mapping):
             problems.add(f"{pointer}/Credentials", "The field 'Credentials' must be an object")
-        elif not {"RoleArn", "RoleArn.$"} & set(credentials):
-            problems.add(f"{pointer}/Credentials", "The field 'RoleArn' is required but was missing")
+        else:
+            if not {"RoleArn", "RoleArn.$"} & set(credentials):
+                problems.add(f"{pointer}/Credentials", "The field 'RoleArn' is required but was missing")
+            known = {"RoleArn"} if language is QueryLanguage.JSONATA else {"RoleArn", "RoleArn.$"}
+            for name in credentials:
+                if name not in known:
+                    problems.add(f"{pointer}/Credentials", f"Field '{name}' is not supported")
     extra = result_fields(body, pointer, problems, language) | error_handling(
         body, pointer, problems, language
     )
