@@ -225,3 +225,18 @@ def test_naming_states_runtime_catches_it(registry: Registry) -> None:
         "Cause": "An error occurred while executing the state 'T' (entered at the event id #2). "
         "Invalid path '$.missing' : No results for path: $['missing']",
     }
+
+
+def test_context_retry_count_counts_retries(registry: Registry) -> None:
+    seen: list[int] = []
+
+    def handler(payload: dict[str, int]) -> str:
+        seen.append(payload["retry"])
+        if len(seen) < 3:
+            raise TaskFailure("Again")
+        return "ok"
+
+    registry.register("fleetops:work", handler)
+    retry = [{"ErrorEquals": ["Again"], "IntervalSeconds": 1}]
+    run_definition(task(Retry=retry, Parameters={"retry.$": "$$.State.RetryCount"}), {}, registry=registry)
+    assert seen == [0, 1, 2]
