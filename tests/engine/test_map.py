@@ -158,3 +158,22 @@ def test_jsonata_item_batcher_fields_are_evaluated() -> None:
     }
     result = run_definition(definition, {"size": 2, "items": [1, 2, 3]}).result
     assert result.output == [{"Items": [1, 2]}, {"Items": [3]}]
+
+
+def test_tolerated_failure_percentage_path_must_hold_a_number() -> None:
+    definition = map_over({"Type": "Pass"}, ItemsPath="$.items", ToleratedFailurePercentagePath="$.p")
+    result = run_definition(definition, {"items": [1], "p": "many"}).result
+    assert (result.error, result.cause) == (
+        "States.Runtime",
+        "An error occurred while executing the state 'M' (entered at the event id #2). "
+        'The ToleratedFailurePercentagePath field refers to value "many" which is not a valid float: $.p',
+    )
+
+
+def test_tolerated_failure_percentage_above_100_is_refused() -> None:
+    definition = map_over({"Type": "Pass"}, ItemsPath="$.items", ToleratedFailurePercentagePath="$.p")
+    result = run_definition(definition, {"items": [1], "p": 100.1}).result
+    assert result.cause == (
+        "An error occurred while executing the state 'M' (entered at the event id #2). "
+        "ToleratedFailurePercentage must be between 0 and 100."
+    )
