@@ -35,7 +35,7 @@ def jsonpath_settings(run: StateRun, state: MapState) -> MapSettings:
     effective = dataflow.select(run, state.input_path, run.raw_input)
     items = dataflow.select(run, state.items_path, effective) if state.items_path != "$" else effective
     if not isinstance(items, list):
-        raise runtime(f"Map state input must be an array but was: {to_json(items)}")
+        raise query_error(f"Map state input must be an array but was: {to_json(items)}")
     concurrency = state.max_concurrency
     if state.max_concurrency_path is not None:
         concurrency = _integer(run, state.max_concurrency_path, effective, "MaxConcurrencyPath")
