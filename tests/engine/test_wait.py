@@ -37,3 +37,11 @@ def test_negative_seconds_path_is_a_runtime_error() -> None:
 def test_jsonata_seconds() -> None:
     definition = {"QueryLanguage": "JSONata", **wait(Seconds="{% $states.input.s * 2 %}")}
     assert run_definition(definition, {"s": 15}).elapsed == 30.0
+
+
+def test_a_missing_seconds_path_says_so() -> None:
+    result = run_definition(wait(SecondsPath="$.s"), {}).result
+    assert result.cause == (
+        "An error occurred while executing the state 'W' (entered at the event id #2). "
+        "The SecondsPath parameter does not reference an input value: $.s"
+    )
