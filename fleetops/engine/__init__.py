@@ -13,7 +13,7 @@ from fleetops.engine.errors import DefinitionError, StatesError, StatesErrorName
 from fleetops.engine.history import EventType, ExecutionJournal, HistoryEvent, InMemoryJournal
 from fleetops.engine.registry import Registry, TaskContext, TaskFailure, UnknownResource
 from fleetops.engine.runtime.callbacks import ActivityTask, TaskDoesNotExist
-from fleetops.engine.runtime.engine import Engine, ExecutionHandle
+from fleetops.engine.runtime.engine import Engine, ExecutionAlreadyExists, ExecutionHandle
 from fleetops.engine.runtime.execution import ExecutionResult, ExecutionStatus
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "DefinitionError",
     "Engine",
     "EventType",
+    "ExecutionAlreadyExists",
     "ExecutionHandle",
     "ExecutionJournal",
     "ExecutionResult",

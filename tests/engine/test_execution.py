@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fleetops.engine import Engine, ExecutionStatus, FakeClock, Registry
+from fleetops.engine import Engine, ExecutionAlreadyExists, ExecutionStatus, FakeClock, Registry
 from fleetops.testing.engine import run_definition, types
 
 WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}
@@ -86,3 +86,22 @@ def test_context_object_names_the_execution_and_state() -> None:
         return (await handle.result()).output
 
     assert asyncio.run(scenario()) == {"name": "e1", "state": "P"}
+
+
+def test_starting_the_same_name_twice_is_idempotent_for_the_same_input_only() -> None:
+    async def scenario() -> tuple[bool, str]:
+        engine = Engine(Registry(), clock=FakeClock())
+        first = engine.start_execution(WAIT, {"a": 1}, name="once")
+        again = engine.start_execution(WAIT, {"a": 1}, name="once")
+        try:
+            engine.start_execution(WAIT, {"a": 2}, name="once")
+        except ExecutionAlreadyExists as err:
+            message = str(err)
+        first.stop()
+        await first.result()
+        return first is again, message
+
+    assert asyncio.run(scenario()) == (
+        True,
+        "Execution Already Exists: 'arn:aws:states:us-east-1:123456789012:execution:StateMachine:once'",
+    )

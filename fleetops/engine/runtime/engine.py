@@ -21,8 +21,15 @@ from fleetops.engine.runtime.execution import ExecutionResult, ExecutionStatus, 
 from fleetops.engine.runtime.failures import to_json
 from fleetops.engine.runtime.recorder import Recorder
 from fleetops.engine.runtime.runner import Runner
+from fleetops.errors import Refused
 
 JournalFactory = Callable[[str], ExecutionJournal]
+
+
+class ExecutionAlreadyExists(Refused):
+    """An execution of that name exists with a different input."""
+
+    aws_code = "ExecutionAlreadyExists"
 
 
 class ExecutionHandle:
@@ -41,6 +48,11 @@ class ExecutionHandle:
     def name(self) -> str:
         """The execution name."""
         return self._runner.info.name
+
+    @property
+    def input(self) -> Any:
+        """The execution input."""
+        return self._runner.info.input
 
     @property
     def journal(self) -> ExecutionJournal:
@@ -130,6 +142,12 @@ class Engine:
         name = name or str(uuid.uuid4())
         arn = self.execution_arn(state_machine_name, name)
         value = {} if input is None else json.loads(to_json(input))
+        if arn in self._executions:
+            # StartExecution is idempotent for the same name and input, refused otherwise.
+            existing = self._executions[arn]
+            if existing.input == value:
+                return existing
+            raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
         journal = self._journal_factory(arn)
         info = ExecutionInfo(
             execution_arn=arn,
