@@ -9,6 +9,7 @@ event id #<n>). " where AWS does.
 from fleetops.engine.expressions.choice import ChoiceRule, is_timestamp, parse_choice_rule, parse_timestamp
 from fleetops.engine.expressions.fields import missing_field_path, resolve_field_path, resolve_io_path
 from fleetops.engine.expressions.intrinsics import evaluate_intrinsic, is_intrinsic, parse_intrinsic
+from fleetops.engine.expressions.jsonata_check import JsonataProblem, check_jsonata, check_jsonata_template
 from fleetops.engine.expressions.jsonata_query import (
     evaluate_jsonata,
     evaluate_jsonata_template,
@@ -27,9 +28,12 @@ from fleetops.engine.expressions.scope import Scope
 
 __all__ = [
     "ChoiceRule",
+    "JsonataProblem",
     "ParsedPath",
     "PathNotFound",
     "Scope",
+    "check_jsonata",
+    "check_jsonata_template",
     "compact_json",
     "evaluate_intrinsic",
     "evaluate_jsonata",

@@ -8,6 +8,8 @@ to undefined ... Step Functions fails the state with States.QueryEvaluationError
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -51,6 +53,42 @@ def compile_jsonata(expression: str) -> Any:
     return compiled
 
 
+_PLACEHOLDER = re.compile(r"\{\{\w+\}\}")
+_TYPE_NAMES = {
+    "a": "arrays",
+    "b": "booleans",
+    "f": "functions",
+    "n": "numbers",
+    "o": "objects",
+    "s": "strings",
+}
+
+
+def jsonata_message(err: JException) -> str:
+    """The error's message as jsonata-js (which AWS runs) words it.
+
+    jsonata-python renders `{{token}}` bare and says "Object" where jsonata-js says "function";
+    jsonata-js puts JSON.stringify of each inserted value: `Argument 1 of function "abs" ...`.
+    """
+    template = JException.error_codes.get(err.error)
+    if template is None or template == "{{{message}}}":
+        return str(err)
+    template = re.sub(r"\bObject\b", "function", template)
+    values = [err.current, err.expected] + ([err.extra] if err.extra is not None else [])
+    if err.error == "T0412":  # jsonata-js names the wanted type in full: "numbers"
+        values = [
+            _TYPE_NAMES.get(value, value) if index == 2 else value for index, value in enumerate(values)
+        ]
+    pieces = _PLACEHOLDER.split(template)
+    if len(pieces) - 1 > len(values):
+        return re.sub(r"\bObject\b", "function", str(err))
+    rendered = [pieces[0]]
+    for value, piece in zip(values, pieces[1:], strict=False):
+        rendered.append(json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value))
+        rendered.append(piece)
+    return "".join(rendered)
+
+
 def _cause(expression: str, field: str | None, what: str) -> str:
     where = f" specified for the field '{field}'" if field else ""
     return f"The JSONata expression '{expression}'{where} {what}"
@@ -88,7 +126,7 @@ def evaluate_jsonata(
     try:
         raw = compiled.evaluate(None, bindings)
     except JException as err:
-        what = f"threw an error during evaluation. {err.error}: {err}"
+        what = f"threw an error during evaluation. {err.error}: {jsonata_message(err)}"
         raise query_error(expression, field, what) from None
     except JsonataFunctionError as err:
         raise query_error(expression, field, f"threw an error during evaluation. {err}") from None

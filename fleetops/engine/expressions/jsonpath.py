@@ -167,7 +167,9 @@ def _quoted_name(rest: str, start: int) -> tuple[str, int] | None:
 def _compiled(query: str) -> Any:
     try:
         return jsonpath_parse(query)
-    except (JsonPathLexerError, JsonPathParserError, Exception) as err:
+    except (JsonPathLexerError, JsonPathParserError) as err:
+        raise ValueError(f"{query!r} is not a valid JSONPath: {err}") from err
+    except Exception as err:  # jsonpath-ng's ext grammar raises plain errors on some inputs
         raise ValueError(f"{query!r} is not a valid JSONPath: {err}") from err
 
 

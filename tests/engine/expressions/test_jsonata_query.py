@@ -69,6 +69,16 @@ def test_uuid_is_a_version_4_uuid() -> None:
             "threw an error during evaluation. T1006: Attempted to invoke a non-function",
         ),
         (
+            '$sum(["a"])',
+            """The JSONata expression '$sum(["a"])' specified for the field 'Output' threw an error during """
+            'evaluation. T0412: Argument 1 of function "sum" must be an array of "numbers"',
+        ),
+        (
+            '$abs("x")',
+            """The JSONata expression '$abs("x")' specified for the field 'Output' threw an error during """
+            'evaluation. T0410: Argument 1 of function "abs" does not match function signature',
+        ),
+        (
             "function($x){$x}",
             "The JSONata expression 'function($x){$x}' specified for the field 'Output' "
             "returned an unsupported result type.",

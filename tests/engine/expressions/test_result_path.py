@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fleetops.engine.errors import StatesError
-from fleetops.engine.expressions import set_path
+from fleetops.engine.expressions import Scope, resolve_path, set_path
 
 
 def test_dollar_replaces_the_input_with_the_result() -> None:
@@ -37,3 +39,23 @@ def test_a_path_into_a_non_object_fails_with_aws_cause() -> None:
 
     assert caught.value.error == "States.ResultPathMatchFailure"
     assert caught.value.cause == 'Unable to apply ReferencePath $.a.b to input "{\\"a\\":\\"text\\"}"'
+
+
+json_leaves = st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+json_values = st.recursive(
+    json_leaves,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=8,
+)
+names = st.text(alphabet="abcxyz_", min_size=1, max_size=4)
+
+
+@settings(deadline=None)  # the first call compiles paths; timing says nothing here
+@given(target=st.dictionaries(names, json_values, max_size=4), keys=st.lists(names, min_size=1, max_size=3))
+def test_a_value_set_at_a_path_is_read_back_there(target: dict[str, object], keys: list[str]) -> None:
+    path = "$." + ".".join(keys)
+    try:
+        combined = set_path(target, path, "placed")
+    except StatesError:
+        return  # the path ran into a non-object: nothing was placed
+    assert resolve_path(path, Scope(combined)) == "placed"
