@@ -200,3 +200,17 @@ def test_jsonpath_fields_are_refused_in_jsonata_states() -> None:
         "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field 'InputPath' is only "
         "supported for the 'JSONPath' QueryLanguage at /States/P"
     ]
+
+
+def test_jsonata_expressions_are_checked_when_the_definition_is_parsed() -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Output": {"v": "{% phone %}", "w": "{% 1 + %}"}, "End": True}},
+    }
+    found = problems(definition)
+    assert found[0] == (
+        "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at the top level is not supported. at /States/P/Output/v"
+    )
+    assert found[1].startswith("INVALID_JSONATA_EXPRESSION: ")
+    assert found[1].endswith(" at /States/P/Output/w")
