@@ -210,7 +210,8 @@ def test_jsonata_expressions_are_checked_when_the_definition_is_parsed() -> None
     }
     found = problems(definition)
     assert found[0] == (
-        "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at the top level is not supported. at /States/P/Output/v"
+        "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at the top level is not supported. "
+        "at /States/P/Output/v"
     )
     assert found[1].startswith("INVALID_JSONATA_EXPRESSION: ")
     assert found[1].endswith(" at /States/P/Output/w")
