@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from fleetops.engine import Engine, ExecutionAlreadyExists, ExecutionStatus, FakeClock, Registry
@@ -105,3 +106,28 @@ def test_starting_the_same_name_twice_is_idempotent_for_the_same_input_only() ->
         True,
         "Execution Already Exists: 'arn:aws:states:us-east-1:123456789012:execution:StateMachine:once'",
     )
+
+
+def test_describe_reports_what_describe_execution_does() -> None:
+    async def scenario() -> dict[str, Any]:
+        clock = FakeClock(auto_advance=True)
+        handle = Engine(Registry(), clock=clock).start_execution(
+            WAIT, {"a": 1}, name="d", state_machine_name="m"
+        )
+        await handle.result()
+        return handle.describe()
+
+    described = asyncio.run(scenario())
+    assert described["stopDate"] - described["startDate"] == timedelta(seconds=60)
+    del described["startDate"], described["stopDate"]
+    assert described == {
+        "executionArn": "arn:aws:states:us-east-1:123456789012:execution:m:d",
+        "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+        "name": "d",
+        "status": "SUCCEEDED",
+        "input": '{"a":1}',
+        "inputDetails": {"included": True},
+        "redriveCount": 0,
+        "output": '{"a":1}',
+        "outputDetails": {"included": True},
+    }

@@ -70,6 +70,31 @@ class ExecutionHandle:
         done = result_of(events[-1]) if events else None
         return done.status if done else ExecutionStatus.RUNNING
 
+    def describe(self) -> dict[str, Any]:
+        """The execution as ``DescribeExecution`` returns it (dates as datetimes)."""
+        events = self.journal.events()
+        info = self._runner.info
+        described: dict[str, Any] = {
+            "executionArn": info.execution_arn,
+            "stateMachineArn": info.state_machine_arn,
+            "name": info.name,
+            "status": self.status.value,
+            "startDate": info.start_time,
+            "input": to_json(info.input),
+            "inputDetails": {"included": True},
+            "redriveCount": info.redrive_count,
+        }
+        done = result_of(events[-1]) if events else None
+        if done is not None:
+            described["stopDate"] = events[-1].timestamp
+            if done.status is ExecutionStatus.SUCCEEDED:
+                described["output"] = to_json(done.output)
+                described["outputDetails"] = {"included": True}
+            for key, value in (("error", done.error), ("cause", done.cause)):
+                if value is not None:
+                    described[key] = value
+        return described
+
     async def result(self) -> ExecutionResult:
         """Wait for the end of the execution."""
         return await asyncio.shield(self._task)
