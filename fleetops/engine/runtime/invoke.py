@@ -92,7 +92,9 @@ async def invoke(
             context = TaskContext(run.runner.info.execution_arn, run.state.name, token, run.attempt)
             if ref.pattern is Pattern.WAIT_FOR_TASK_TOKEN:
                 if recorder.recorded(scope, "TaskSubmitted") is None:
-                    submitted = await race(_call(handler, payload, context), clock, timeout=left(clock, due))
+                    submitted = await race(
+                        _call(handler, payload, context, clock), clock, timeout=left(clock, due)
+                    )
                     if submitted.failed:
                         outcome = submitted
                     else:
@@ -114,7 +116,7 @@ async def invoke(
                         beats=pending.beats,
                     )
             else:
-                outcome = await race(_call(handler, payload, context), clock, timeout=left(clock, due))
+                outcome = await race(_call(handler, payload, context, clock), clock, timeout=left(clock, due))
     except Expired as expired:
         error = StatesErrorName.TIMEOUT if expired.kind == "timeout" else StatesErrorName.HEARTBEAT_TIMEOUT
         run.emit(f"{prefix}TimedOut", {**base, "error": str(error)}, scope=scope)
@@ -157,14 +159,15 @@ def left(clock: Clock, due: datetime | None) -> float | None:
     return None if due is None else max((due - clock.now()).total_seconds(), 0.0)
 
 
-async def _call(handler: RegisteredHandler, payload: Any, context: TaskContext) -> Any:
+async def _call(handler: RegisteredHandler, payload: Any, context: TaskContext, clock: Clock) -> TaskOutcome:
     """Call a handler; its return value is the result, its exception the failure."""
     args = (payload, context) if handler.takes_context else (payload,)
     try:
-        if handler.is_async:
-            result = await handler.function(*args)
-        else:
-            result = await asyncio.to_thread(handler.function, *args)
+        with clock.busy():
+            if handler.is_async:
+                result = await handler.function(*args)
+            else:
+                result = await asyncio.to_thread(handler.function, *args)
     except TaskFailure as err:
         return TaskOutcome(error=err.error, cause=err.cause, failed=True)
     except StatesError as err:
