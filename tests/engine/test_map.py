@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fleetops.engine import ExecutionStatus, Registry, TaskFailure
-from fleetops.testing.engine import run_definition
+from fleetops.engine import Engine, ExecutionStatus, FakeClock, InMemoryJournal, Registry, TaskFailure
+from fleetops.testing.engine import run_definition, types
 
 
 def map_over(processor_state: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -177,3 +177,38 @@ def test_tolerated_failure_percentage_above_100_is_refused() -> None:
         "An error occurred while executing the state 'M' (entered at the event id #2). "
         "ToleratedFailurePercentage must be between 0 and 100."
     )
+
+
+def test_distributed_map_writes_a_map_run_and_keeps_iterations_in_its_own_journal() -> None:
+    definition = map_over({"Type": "Pass"}, Label="deploys")
+    definition["States"]["M"]["ItemProcessor"]["ProcessorConfig"] = {
+        "Mode": "DISTRIBUTED",
+        "ExecutionType": "STANDARD",
+    }
+
+    async def scenario() -> tuple[Any, list[str], str, list[str]]:
+        journals: dict[str, InMemoryJournal] = {}
+        engine = Engine(
+            Registry(),
+            clock=FakeClock(auto_advance=True),
+            journal_factory=lambda arn: journals.setdefault(arn, InMemoryJournal()),
+        )
+        handle = engine.start_execution(definition, [1, 2], name="e", state_machine_name="m")
+        result = await handle.result()
+        run_arn = next(e.details["mapRunArn"] for e in handle.history() if e.type == "MapRunStarted")
+        return result.output, types(handle.history()), run_arn, types(journals[run_arn].events())
+
+    output, history, run_arn, run_history = asyncio.run(scenario())
+    assert output == [1, 2]
+    assert history == [
+        "ExecutionStarted",
+        "MapStateEntered",
+        "MapStateStarted",
+        "MapRunStarted",
+        "MapRunSucceeded",
+        "MapStateSucceeded",
+        "MapStateExited",
+        "ExecutionSucceeded",
+    ]
+    assert run_arn.startswith("arn:aws:states:us-east-1:123456789012:mapRun:m/deploys:")
+    assert run_history.count("MapIterationSucceeded") == 2

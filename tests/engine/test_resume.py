@@ -5,6 +5,7 @@ keeps its due time, finished Map iterations are not redone."""
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections import Counter
 from typing import Any
 
@@ -170,3 +171,33 @@ def test_resume_a_parallel_branch_in_flight() -> None:
     output, calls = asyncio.run(scenario())
     assert output == [{"service": "a", "release": 1}, {"service": "c", "release": 1}]
     assert calls == Counter({"c": 1})
+
+
+def test_resume_a_distributed_map_from_its_map_run_journal() -> None:
+    definition = copy.deepcopy(DEFINITION)
+    definition["States"]["Fanout"]["ItemProcessor"]["ProcessorConfig"] = {"Mode": "DISTRIBUTED"}
+    journals: dict[str, InMemoryJournal] = {}
+
+    def factory(arn: str) -> InMemoryJournal:
+        return journals.setdefault(arn, InMemoryJournal())
+
+    async def scenario() -> tuple[Any, Counter[str]]:
+        clock = FakeClock()
+        first = Handlers(hang=frozenset({"c"}))
+        handle = Engine(first.registry, clock=clock, journal_factory=factory).start_execution(
+            definition, INPUT
+        )
+        await settle()
+        handle.abandon()
+        await settle()
+        second = Handlers()
+        resumed = Engine(second.registry, clock=clock, journal_factory=factory).resume_execution(
+            definition, handle.journal
+        )
+        await settle()
+        await clock.advance(300)
+        return (await resumed.result()).output, second.calls
+
+    output, calls = asyncio.run(scenario())
+    assert output == OUTPUT
+    assert calls == Counter({"c": 1, "finish": 1})

@@ -79,6 +79,7 @@ def map_state(b: Build) -> AnyState | None:
         **extra,
         processor=processor,
         mode=mode,
+        label=body.get("Label") if isinstance(body.get("Label"), str) else None,
         items=body.get("Items", MISSING),
         item_selector=item_selector,
         item_selector_field=selector_field,

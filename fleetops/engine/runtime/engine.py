@@ -132,13 +132,18 @@ class Engine:
     ) -> None:
         self.registry = registry
         self.clock = clock or SystemClock()
-        self._journal_factory = journal_factory or (lambda _arn: InMemoryJournal())
+        self._journals: dict[str, InMemoryJournal] = {}
+        self._journal_factory = journal_factory or self._memory_journal
         self.region = region
         self.account_id = account_id
         self.role_arn = role_arn or f"arn:aws:iam::{account_id}:role/fleetops-engine"
         self._rng = rng
         self._callbacks = Callbacks()
         self._executions: dict[str, ExecutionHandle] = {}
+
+    def _memory_journal(self, arn: str) -> ExecutionJournal:
+        """The default journal factory: one in-memory journal per ARN, kept while the engine lives."""
+        return self._journals.setdefault(arn, InMemoryJournal())
 
     def state_machine_arn(self, name: str) -> str:
         """``arn:aws:states:<region>:<account>:stateMachine:<name>``."""
@@ -216,6 +221,7 @@ class Engine:
             clock=self.clock,
             callbacks=self._callbacks,
             rng=self._rng,
+            journal_factory=self._journal_factory,
         )
         started = recorder.emit(
             "ExecutionStarted",

@@ -19,6 +19,7 @@ from fleetops.engine.definition.common import MISSING, Catcher
 from fleetops.engine.definition.machine import StateMachine
 from fleetops.engine.definition.states import AnyState, FailState, MapState, ParallelState
 from fleetops.engine.errors import StatesError, StatesErrorName
+from fleetops.engine.history import ExecutionJournal
 from fleetops.engine.registry import Registry
 from fleetops.engine.runtime.context import ExecutionInfo
 from fleetops.engine.runtime.failures import to_json
@@ -58,6 +59,7 @@ class Runner:
         clock: Clock,
         callbacks: Callbacks,
         rng: random.Random | None = None,
+        journal_factory: Callable[[str], ExecutionJournal] | None = None,
     ) -> None:
         self.info = info
         self.recorder = recorder
@@ -65,8 +67,26 @@ class Runner:
         self.clock = clock
         self.callbacks = callbacks
         self.rng = rng or random.Random()
+        self.journal_factory = journal_factory
         self.stopping: Stop | None = None
         self.work: asyncio.Future[Any] | None = None
+
+    def map_run(self, map_run_arn: str) -> Runner:
+        """A runner whose events go to the Map Run's own journal (a DISTRIBUTED Map's iterations)."""
+        from fleetops.engine.history import InMemoryJournal
+
+        journal = self.journal_factory(map_run_arn) if self.journal_factory else InMemoryJournal()
+        child = Runner(
+            info=self.info,
+            recorder=Recorder(journal, self.clock),
+            registry=self.registry,
+            clock=self.clock,
+            callbacks=self.callbacks,
+            rng=self.rng,
+            journal_factory=self.journal_factory,
+        )
+        child.stopping = self.stopping
+        return child
 
     async def run_machine(self, machine: StateMachine, value: Any, branch: Branch) -> Any:
         """Run ``machine`` from StartAt to a terminal state; return its output or raise."""
