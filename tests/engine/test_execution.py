@@ -38,7 +38,7 @@ def test_stop_execution_aborts_with_error_and_cause() -> None:
 
     outcome, history = asyncio.run(scenario())
     assert outcome == (ExecutionStatus.ABORTED, "Operator", "stopped by ana")
-    assert history == ["ExecutionStarted", "WaitStateEntered", "ExecutionAborted"]
+    assert history == ["ExecutionStarted", "WaitStateEntered", "WaitStateAborted", "ExecutionAborted"]
 
 
 def test_execution_timeout_times_out() -> None:

@@ -212,3 +212,23 @@ def test_distributed_map_writes_a_map_run_and_keeps_iterations_in_its_own_journa
     ]
     assert run_arn.startswith("arn:aws:states:us-east-1:123456789012:mapRun:m/deploys:")
     assert run_history.count("MapIterationSucceeded") == 2
+
+
+def test_stopping_aborts_the_map_and_its_iterations() -> None:
+    definition = map_over({"Type": "Wait", "Seconds": 60})
+
+    async def scenario() -> list[str]:
+        clock = FakeClock()
+        handle = Engine(Registry(), clock=clock).start_execution(definition, [1])
+        await asyncio.sleep(0.01)
+        handle.stop()
+        await handle.result()
+        return types(handle.history())
+
+    assert asyncio.run(scenario())[-5:] == [
+        "WaitStateEntered",
+        "WaitStateAborted",
+        "MapIterationAborted",
+        "MapStateAborted",
+        "ExecutionAborted",
+    ]

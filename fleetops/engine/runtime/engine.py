@@ -102,7 +102,7 @@ class ExecutionHandle:
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
         """StopExecution: the execution ends ABORTED."""
         if not self._task.done() and self._runner.stopping is None:
-            self._runner.stopping = Stop(error, cause)
+            self._runner.stop(Stop(error, cause))
             if self._runner.work is not None:
                 self._runner.work.cancel()
 

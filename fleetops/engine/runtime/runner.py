@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from fleetops.engine.runtime.callbacks import Callbacks
     from fleetops.engine.runtime.execution import Stop
 
+# States that can be in progress when an execution is stopped, with their *StateAborted event.
+_ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
+
 # "The maximum size of state input or output ... is 256 KiB" (Step Functions quotas).
 PAYLOAD_LIMIT_BYTES = 256 * 1024
 
@@ -68,7 +71,7 @@ class Runner:
         self.callbacks = callbacks
         self.rng = rng or random.Random()
         self.journal_factory = journal_factory
-        self.stopping: Stop | None = None
+        self._stop: list[Stop] = []  # shared with Map Run runners: one StopExecution stops all
         self.work: asyncio.Future[Any] | None = None
 
     def map_run(self, map_run_arn: str) -> Runner:
@@ -85,8 +88,18 @@ class Runner:
             rng=self.rng,
             journal_factory=self.journal_factory,
         )
-        child.stopping = self.stopping
+        child._stop = self._stop
         return child
+
+    @property
+    def stopping(self) -> Stop | None:
+        """The StopExecution request, once made."""
+        return self._stop[0] if self._stop else None
+
+    def stop(self, request: Stop) -> None:
+        """Record a StopExecution request (the first one wins)."""
+        if not self._stop:
+            self._stop.append(request)
 
     async def run_machine(self, machine: StateMachine, value: Any, branch: Branch) -> Any:
         """Run ``machine`` from StartAt to a terminal state; return its output or raise."""
@@ -124,7 +137,12 @@ class Runner:
                 },
             )
         else:
-            outcome = await self._attempts(run, behaviour_for(state))
+            try:
+                outcome = await self._attempts(run, behaviour_for(state))
+            except asyncio.CancelledError:
+                if self.stopping is not None and state.type in _ABORTABLE:
+                    run.emit(f"{state.type}StateAborted")
+                raise
         if not isinstance(state, FailState):
             self._check_size(state.name, outcome.output)
         details: dict[str, Any] = {

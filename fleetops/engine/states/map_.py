@@ -124,6 +124,10 @@ async def _iteration(
     branch.last_event_id = begin.id
     try:
         result = await runner.run_machine(state.processor, value, branch)
+    except asyncio.CancelledError:
+        if runner.stopping is not None:
+            runner.recorder.emit("MapIterationAborted", names, scope=scope, previous=branch.last_event_id)
+        raise
     except StatesError as err:
         runner.recorder.emit("MapIterationFailed", names, scope=scope, previous=branch.last_event_id)
         if not tolerant:
