@@ -100,6 +100,10 @@ class Provider(Protocol):
         """Start one instance of ``service`` at ``version``; it registers with the load balancer
         and becomes InService once its health checks pass."""
 
+    def deregister(self, instance_id: str) -> InstanceInfo:
+        """Take the instance out of its load balancer (draining: in-flight requests finish, for at
+        most the deregistration delay) and keep it running until ``terminate``."""
+
     def terminate(self, instance_id: str, *, drain: bool = True) -> InstanceInfo:
         """Deregister (draining in-flight requests for the deregistration delay unless
         ``drain`` is false), then stop the instance. It is not replaced."""

@@ -133,6 +133,10 @@ class LocalProvider:
         """Drain (unless ``drain`` is false), remove from HAProxy, stop; not replaced."""
         return self.supervisor.terminate(instance_id, drain=drain)
 
+    def deregister(self, instance_id: str) -> InstanceInfo:
+        """Drain the instance out of HAProxy and keep it running until ``terminate``."""
+        return self.supervisor.deregister(instance_id)
+
     def instances(
         self, service: str | None = None, *, include_terminated: bool = False
     ) -> list[InstanceInfo]:

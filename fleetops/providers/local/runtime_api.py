@@ -95,7 +95,8 @@ def parse_show_stat(text: str) -> list[StatRow]:
                 redispatches=_int(rec["wredis"]),
                 avg_response_time_ms=_int(rec["rtime"]),
                 avg_total_time_ms=_int(rec["ttime"]),
-                check_status=rec["check_status"],
+                # A check under way is shown as "* <last result>".
+                check_status=rec["check_status"].removeprefix("* "),
                 check_code=_opt_int(rec["check_code"]),
                 check_duration_ms=_opt_int(rec["check_duration"]),
                 check_health=_opt_int(rec.get("check_health", "")),

@@ -72,6 +72,8 @@ class Instance:
     ended_at: datetime | None = None
     drain_deadline: float | None = None
     idle_ticks: int = 0
+    stop_when_drained: bool = True
+    """False after a bare ``deregister``: the instance stays, deregistered, until terminated."""
     stopper: threading.Thread | None = field(default=None, repr=False)
 
     def info(self) -> InstanceInfo:
@@ -171,6 +173,22 @@ class Supervisor:
                     self._begin_drain(instance)
                 else:
                     self._begin_stop(instance, reason="terminated on request")
+            elif instance.state is InstanceState.DRAINING and not instance.stop_when_drained:
+                if drain and instance.health is TargetHealth.DRAINING:
+                    instance.stop_when_drained = True  # stop once the drain under way ends
+                else:
+                    self._begin_stop(instance, reason="terminated on request")
+            return instance.info()
+
+    def deregister(self, instance_id: str) -> InstanceInfo:
+        """Drain the instance out of its load balancer and keep it running (ELB deregister-targets):
+        Draining, health ``draining`` until no request is in flight or the deregistration delay
+        ends, then ``unused``. It is neither replaced nor stopped until ``terminate``."""
+        with self._lock:
+            instance = self._instances[instance_id]
+            if instance.state in (InstanceState.PENDING, InstanceState.IN_SERVICE):
+                instance.stop_when_drained = False
+                self._begin_drain(instance)
             return instance.info()
 
     def suspend_replacement(self, service: str, suspended: bool = True) -> None:
@@ -288,8 +306,12 @@ class Supervisor:
             busy = row is not None and row.current_sessions > 0
             instance.idle_ticks = 0 if busy else instance.idle_ticks + 1
             assert instance.drain_deadline is not None
-            if instance.idle_ticks >= _IDLE_TICKS_TO_FINISH_DRAIN or now >= instance.drain_deadline:
+            drained = instance.idle_ticks >= _IDLE_TICKS_TO_FINISH_DRAIN or now >= instance.drain_deadline
+            if drained and instance.stop_when_drained:
                 self._begin_stop(instance, reason="drained")
+            elif drained and instance.health is TargetHealth.DRAINING:
+                instance.health, instance.health_reason = TargetHealth.UNUSED, "deregistered"
+                self._event(instance, "deregistered")
 
     def _begin_drain(self, instance: Instance) -> None:
         delay = self.services[instance.service].deregistration_delay

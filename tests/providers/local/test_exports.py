@@ -10,7 +10,16 @@ def test_the_local_providers_public_names() -> None:
 def test_the_provider_protocols_methods() -> None:
     methods = {name for name in vars(base.Provider) if not name.startswith("_")}
 
-    assert methods == {"start", "stop", "endpoint", "launch", "terminate", "instances", "instance"} | {
+    assert methods == {
+        "start",
+        "stop",
+        "endpoint",
+        "launch",
+        "deregister",
+        "terminate",
+        "instances",
+        "instance",
+    } | {
         "target_stats",
         "logs",
     }

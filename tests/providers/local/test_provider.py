@@ -336,3 +336,19 @@ def test_an_unknown_dependency_is_bad_input(tmp_path: Path) -> None:
         "service 'orders' depends on unknown service 'payments'",
         "service 'orders' depends on unknown service 'notifications'",
     ]
+
+
+def test_a_deregistered_instance_gets_no_traffic_and_runs_until_terminated(provider: LocalProvider) -> None:
+    kept, leaving = _launch_in_service(provider, "menu", count=2)
+
+    assert provider.deregister(leaving.id).state is InstanceState.DRAINING
+    _until(lambda: provider.instance(leaving.id).health is TargetHealth.UNUSED)
+    with httpx.Client() as client:
+        served = {client.get(provider.endpoint("menu") + "/health").json()["instance"] for _ in range(6)}
+    still = provider.instance(leaving.id)
+
+    assert served == {kept.id}
+    assert (still.state, still.health_reason) == (InstanceState.DRAINING, "deregistered")
+    assert still.pid is not None and process_alive(still.pid)
+    provider.terminate(leaving.id)
+    assert provider.wait_for(leaving.id, InstanceState.TERMINATED, timeout=10).exit_code == -signal.SIGTERM
