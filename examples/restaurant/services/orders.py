@@ -4,7 +4,8 @@ POST /orders {"user", "items": [menu item ids]} prices the items with menu, char
 asks notifications to tell the user (best effort) and stores the order -> 201 order.
 GET /orders[?user=] lists orders; GET /orders/{id} returns one.
 Requires menu and payments (health fails without them); notifications is optional.
-SQLite file: ``ORDERS_DB``, default a file per instance in the temp dir (removed on exit).
+SQLite file: ``ORDERS_DB``, else ``$FLEETOPS_DATA_DIR/orders.sqlite`` (shared by the instances,
+kept across deploys), else a file per instance in the temp dir (removed on exit).
 """
 
 from __future__ import annotations
@@ -122,6 +123,8 @@ def create_app(env: Mapping[str, str], log: JsonLog | None = None) -> ASGIApp:
     settings = Settings.from_env("orders", env)
     log = log or JsonLog(settings)
     default_db = os.path.join(tempfile.gettempdir(), f"fleetops-orders-{settings.instance}.sqlite")
+    if env.get("FLEETOPS_DATA_DIR"):
+        default_db = os.path.join(env["FLEETOPS_DATA_DIR"], "orders.sqlite")
     sqlite_path = env.get("ORDERS_DB") or default_db
     store = OrderStore(env.get("DATABASE_URL") or None, sqlite_path)
     menu = Dependency.from_env("menu", env, required=True)
@@ -165,7 +168,7 @@ def create_app(env: Mapping[str, str], log: JsonLog | None = None) -> ASGIApp:
         return await run_in_threadpool(store.ping)
 
     async def remove_default_db() -> None:
-        if sqlite_path == default_db and store.url is None:
+        if sqlite_path == default_db and store.url is None and not env.get("FLEETOPS_DATA_DIR"):
             for suffix in ("", "-wal", "-shm", "-journal"):
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(sqlite_path + suffix)

@@ -1,5 +1,10 @@
 """LocalProvider: the fleet on this machine, each instance a process behind HAProxy.
 
+Each instance gets env ``PORT``, ``VERSION``, ``FLEETOPS_INSTANCE_ID``, ``FLEETOPS_SERVICE``,
+``FLEETOPS_DATA_DIR`` (``data/<service>/``: a folder the service's instances share and that
+outlives them, like a network volume), the service's env and per-version env, its secrets,
+``<DEP>_URL`` for each dependency, and only PATH/HOME/locale of the control plane's own env.
+
 State lives under one directory (default ``.fleetops/``): ``haproxy.cfg``, ``haproxy.sock``,
 ``pids/`` (pid files, used at start-up to stop what a crashed run left behind), and ``logs/``:
 ``<service>/<instance>.jsonl`` per instance, ``haproxy/access.jsonl`` (one line per request),
@@ -277,7 +282,10 @@ class LocalProvider:
         env |= instance.env
         for dep in service.depends_on:
             env[f"{env_name(dep)}_URL"] = self.endpoint(dep)
+        data_dir = self.state_dir / "data" / service.name
+        data_dir.mkdir(parents=True, exist_ok=True)
         env |= {
+            "FLEETOPS_DATA_DIR": str(data_dir),
             "PORT": str(instance.port),
             "VERSION": instance.version,
             "FLEETOPS_INSTANCE_ID": instance.id,

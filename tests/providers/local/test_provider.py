@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -16,7 +17,7 @@ import pytest
 
 from fleetops.errors import BadInput, FleetopsError
 from fleetops.providers.base import InstanceInfo, InstanceState, Provider, TargetHealth
-from fleetops.providers.local.process import group_alive, process_alive
+from fleetops.providers.local.process import group_alive, process_alive, process_start_time
 from fleetops.providers.local.provider import LocalProvider
 from fleetops.providers.local.service import ServiceRuntime
 from fleetops.testing.local import example_runtime as runtime
@@ -202,6 +203,7 @@ def test_env_carries_secrets_and_dependency_urls_and_not_the_servers_settings(
         record = p.logs("printer", instance_id=instance.id)[0]
 
     keys = ("PORT", "VERSION", "FLEETOPS_SERVICE", "API_KEY", "MENU_URL", "MODE", "FLEETOPS_DATABASE_URL")
+    keys += ("FLEETOPS_DATA_DIR",)
     assert {k: record.get(k) for k in keys} == {
         "PORT": str(instance.port),
         "VERSION": "v2",
@@ -210,6 +212,7 @@ def test_env_carries_secrets_and_dependency_urls_and_not_the_servers_settings(
         "MENU_URL": f"http://127.0.0.1:{p.ports['menu']}",
         "MODE": "override",
         "FLEETOPS_DATABASE_URL": None,
+        "FLEETOPS_DATA_DIR": str(tmp_path.resolve() / "state" / "data" / "printer"),
     }
 
 
@@ -352,3 +355,13 @@ def test_a_deregistered_instance_gets_no_traffic_and_runs_until_terminated(provi
     assert still.pid is not None and process_alive(still.pid)
     provider.terminate(leaving.id)
     assert provider.wait_for(leaving.id, InstanceState.TERMINATED, timeout=10).exit_code == -signal.SIGTERM
+
+
+def test_start_stops_what_a_crashed_run_left_behind(tmp_path: Path) -> None:
+    pids = tmp_path / "state" / "pids"
+    pids.mkdir(parents=True)
+    leftover = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    (pids / "menu-old.pid").write_text(f"{leftover.pid} {process_start_time(leftover.pid)}\n")
+
+    with LocalProvider([runtime("menu")], state_dir=tmp_path / "state"):
+        assert leftover.wait(timeout=5) == -signal.SIGKILL
