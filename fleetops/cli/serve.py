@@ -1,0 +1,48 @@
+"""``fleetops server``: run the control plane in the foreground."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from fleetops.cli.main import app
+from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console
+from fleetops.server.settings import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_DIR
+
+
+@app.command("server")
+def server(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port to listen on; 0 picks a free one.")
+    ] = DEFAULT_PORT,
+    state_dir: Annotated[
+        Path, typer.Option(help="Where the store, the admin token and server.json live.")
+    ] = DEFAULT_STATE_DIR,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The store's database URL (default: $FLEETOPS_DATABASE_URL, else SQLite in the state dir)."
+        ),
+    ] = None,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Run the control-plane server in the foreground until Ctrl-C."""
+    from fleetops.server.serve import serve
+    from fleetops.server.settings import ServerSettings
+
+    def announce(info: dict[str, Any]) -> None:
+        def render(_console: Console) -> None:
+            # On stderr, with uvicorn's log: stdout stays clean for --output json.
+            err_console.print(
+                f"fleetops server on [bold]{info['url']}[/] (pid {info['pid']}, {info['store']} store, "
+                f"state in {info['state_dir']}); Ctrl-C stops it",
+                highlight=False,
+            )
+
+        emit(info, output, render)
+
+    serve(ServerSettings(state_dir=state_dir, database_url=database_url, host=host, port=port), announce)

@@ -1,0 +1,57 @@
+"""``create_app``: the control-plane FastAPI application over one ``Store``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from fleetops import __version__
+from fleetops.server.audit import AuditMiddleware
+from fleetops.server.auth import ensure_admin_token
+from fleetops.server.errors import install_error_handlers
+from fleetops.server.routes import audit, system, tokens
+from fleetops.server.settings import ServerSettings
+from fleetops.store import Store
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastAPI:
+    """The API app: opens (and migrates) the store, creates the first admin token if none exists.
+
+    Pass ``store`` to share an already open one (the app then leaves closing it to the caller).
+    ``app.state.store`` and ``app.state.settings`` hold what the app runs on.
+    """
+    owns_store = store is None
+    opened = store or Store.open(settings.database_url, settings.state_dir)
+    try:
+        ensure_admin_token(opened, settings.state_dir)
+    except BaseException:
+        if owns_store:
+            opened.close()
+        raise
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_store:
+            opened.close()
+
+    app = FastAPI(
+        title="fleetops control plane",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
+    app.state.store = opened
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(AuditMiddleware, store=opened)
+    for router in (system.router, tokens.router, audit.router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

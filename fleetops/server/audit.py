@@ -1,0 +1,130 @@
+"""The one place mutating API calls are written to the audit log (an ASGI middleware).
+
+Every POST/PUT/PATCH/DELETE that reaches a route is recorded with: who (the token's name, or
+``anonymous``), what (the route's ``name``, e.g. ``tokens.create``), the target (the path below
+``/api/v1/``), the arguments (JSON body and query, redacted by the audit log) and the outcome
+(from the status: success, refused for 401/403/423, bad_input for other 4xx, failed for 5xx,
+with the error body's ``message``). The entry is written before the response is sent.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fleetops.store import Outcome, Store
+
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+API_PREFIX = "/api/v1/"
+ANONYMOUS = "anonymous"
+
+
+class AuditMiddleware:
+    """Records every mutating call to a known route in ``store.audit``."""
+
+    def __init__(self, app: ASGIApp, store: Store) -> None:
+        self.app = app
+        self.store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in MUTATING_METHODS:
+            await self.app(scope, receive, send)
+            return
+        call = _Call(scope)
+
+        async def receive_and_keep() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                call.request_body += message.get("body", b"")
+            return message
+
+        async def record_then_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                call.status = message["status"]
+            elif message["type"] == "http.response.body":
+                if call.status >= 400:
+                    call.response_body += message.get("body", b"")
+                if not message.get("more_body", False):
+                    await self._record(call, scope)
+            await send(message)
+
+        try:
+            await self.app(scope, receive_and_keep, record_then_send)
+        except Exception as err:
+            if not call.recorded:
+                call.status = 500
+                call.failure = f"internal error ({type(err).__name__})"
+                await self._record(call, scope)
+            raise
+
+    async def _record(self, call: _Call, scope: Scope) -> None:
+        call.recorded = True
+        route: BaseRoute | None = scope.get("route")
+        if route is None or scope["method"] not in (getattr(route, "methods", None) or ()):
+            return  # no route took the call (404, 405): nothing was attempted
+        principal = scope.get("state", {}).get("principal")
+        outcome, error = call.outcome()
+        await run_in_threadpool(
+            self.store.audit.record,
+            actor=principal.name if principal is not None else ANONYMOUS,
+            action=getattr(route, "name", None) or scope["path"],
+            target=_target(scope["path"]),
+            arguments=call.arguments(),
+            outcome=outcome,
+            error=error,
+        )
+
+
+class _Call:
+    """What the middleware learns about one call as it passes through."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.query_string: bytes = scope.get("query_string", b"")
+        self.request_body = b""
+        self.status = 500
+        self.response_body = b""
+        self.failure: str | None = None
+        self.recorded = False
+
+    def arguments(self) -> dict[str, Any]:
+        arguments: dict[str, Any] = {}
+        if self.request_body:
+            try:
+                body = json.loads(self.request_body)
+            except ValueError:
+                body = f"<{len(self.request_body)} bytes, not JSON>"
+            arguments = dict(body) if isinstance(body, dict) else {"body": body}
+        query = parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True)
+        if query:
+            arguments["query"] = dict(query)
+        return arguments
+
+    def outcome(self) -> tuple[Outcome, str | None]:
+        if self.status < 400:
+            return Outcome.SUCCESS, None
+        if self.failure is not None:
+            return Outcome.FAILED, self.failure
+        message = _error_message(self.response_body) or f"HTTP {self.status}"
+        if self.status in (401, 403, 423):
+            return Outcome.REFUSED, message
+        if self.status < 500:
+            return Outcome.BAD_INPUT, message
+        return Outcome.FAILED, message
+
+
+def _error_message(body: bytes) -> str | None:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    message = parsed.get("message") if isinstance(parsed, dict) else None
+    return message if isinstance(message, str) else None
+
+
+def _target(path: str) -> str:
+    return path[len(API_PREFIX) :] if path.startswith(API_PREFIX) else path

@@ -1,0 +1,115 @@
+"""HTTP errors of the API, all with the body ``{"error": CODE, "message": TEXT}``.
+
+fleetops errors map onto statuses the CLI client maps back to the same exit codes:
+``BadInput`` -> 400 (exit 2), ``Refused`` -> 423 (exit 3), any other ``FleetopsError`` -> 500
+(exit 1). Authentication and authorisation failures are 401 and 403 (exit 3).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fleetops.errors import BadInput, FleetopsError, Refused
+from fleetops.redaction import is_secret_key
+
+log = logging.getLogger(__name__)
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "invalid_request",
+    423: "refused",
+    500: "internal",
+}
+
+
+class ApiError(Exception):
+    """An error a route raises to answer with ``status`` and a JSON error body."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        error: str | None = None,
+        problems: Sequence[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.error = error or _CODES.get(status, "error")
+        self.problems = list(problems) if problems else None
+        self.headers = dict(headers) if headers else None
+
+    def response(self) -> JSONResponse:
+        """The JSON response for this error."""
+        body: dict[str, Any] = {"error": self.error, "message": self.message}
+        if self.problems:
+            body["problems"] = self.problems
+        return JSONResponse(body, status_code=self.status, headers=self.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every error the app can produce answer with the JSON error body."""
+
+    async def on_api_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return exc.response()
+
+    async def on_http_exception(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return ApiError(exc.status_code, str(exc.detail), headers=exc.headers).response()
+
+    async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        problems = [describe_validation_error(error) for error in exc.errors()]
+        return ApiError(422, "invalid request: " + "; ".join(problems), problems=problems).response()
+
+    async def on_fleetops_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, FleetopsError)
+        if isinstance(exc, BadInput):
+            return ApiError(400, exc.message, error="bad_input", problems=exc.problems).response()
+        if isinstance(exc, Refused):
+            return ApiError(423, exc.message).response()
+        return ApiError(500, exc.message, error="failed").response()
+
+    async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error in an API call", exc_info=exc)
+        return ApiError(
+            500, f"internal error ({type(exc).__name__}); the server log has the details"
+        ).response()
+
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_exception)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(FleetopsError, on_fleetops_error)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def describe_validation_error(error: Mapping[str, Any]) -> str:
+    """One pydantic/FastAPI validation error as ``where: what was expected (got VALUE)``."""
+    location = [str(part) for part in error.get("loc", ())]
+    where = ".".join(location) or "request"
+    text = f"{where}: {error.get('msg', 'invalid value')}"
+    given = error.get("input")
+    field = location[-1] if location else ""
+    # Echo the bad value to help the caller, except a missing one or one that may be a secret.
+    if error.get("type") != "missing" and not is_secret_key(field) and _short_scalar(given):
+        text += f" (got {given!r})"
+    return text
+
+
+def _short_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool) and len(repr(value)) <= 80

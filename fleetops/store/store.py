@@ -1,0 +1,102 @@
+"""``Store``: the one object the rest of fleetops opens to reach its database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from fleetops.errors import FleetopsError
+from fleetops.redaction import redact_text
+from fleetops.store.audit import AuditLog
+from fleetops.store.database import (
+    WRITE_OPTION,
+    StoreKind,
+    create_store_engine,
+    resolve_url,
+    store_kind,
+)
+from fleetops.store.migrations import upgrade_to_head
+from fleetops.store.tokens import TokenRepository
+
+
+class Store:
+    """A migrated database and the repositories over it.
+
+    Open it with ``Store.open(url, state_dir)``; it is safe to share between threads (each
+    ``session()``/``transaction()`` is its own connection). Close it with ``close()`` or use it
+    as a context manager.
+    """
+
+    def __init__(self, engine: Engine, url: URL) -> None:
+        """Wrap an engine whose database is already migrated; prefer ``Store.open``."""
+        self.engine = engine
+        self.url = url
+        self.kind: StoreKind = store_kind(url)
+        self._read_sessions = sessionmaker(engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(
+            engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
+        self.audit = AuditLog(self)
+        self.tokens = TokenRepository(self)
+
+    @classmethod
+    def open(cls, url: str | None, state_dir: Path) -> Store:
+        """Open (creating and migrating as needed) the store.
+
+        ``url`` wins, then ``$FLEETOPS_DATABASE_URL``, then ``sqlite:///<state_dir>/fleetops.db``.
+        Raises ``BadInput`` for an unusable URL, ``FleetopsError`` when the database cannot be reached.
+        """
+        resolved = resolve_url(url, state_dir)
+        engine = create_store_engine(resolved)
+        try:
+            upgrade_to_head(engine)
+        except OperationalError as err:
+            engine.dispose()
+            reason = str(err.orig).strip().splitlines()[0] if err.orig is not None else str(err)
+            where = resolved.render_as_string(hide_password=True)
+            raise FleetopsError(f"cannot open the store {where}: {redact_text(reason)}") from err
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, resolved)
+
+    @property
+    def display_url(self) -> str:
+        """The database URL with its password hidden, for messages and ``health``."""
+        return self.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session for reading; anything left uncommitted is rolled back at the end."""
+        with self._read_sessions() as session:
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in a write transaction: committed on success, rolled back on an exception.
+
+        On SQLite the write lock is taken when it begins, so concurrent writers queue rather
+        than fail; keep transactions short.
+        """
+        with self._write_sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

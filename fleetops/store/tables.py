@@ -1,0 +1,105 @@
+"""The store's tables, as SQLAlchemy Core ``Table`` objects on one shared ``metadata``.
+
+Every table here is created by a migration in ``fleetops/store/migrations/versions/``; a test
+compares this module with the migrated schema, so the two cannot drift. To add a table: declare
+it here on ``metadata`` (or as an ORM class on ``Base``), write the migration that creates it,
+and add a repository module next to ``audit.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+# Constraint names are fixed so migrations can refer to them on both SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# An integer primary key that is BIGINT on PostgreSQL and INTEGER (the rowid alias, so it
+# autoincrements) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back as an aware ``datetime`` in UTC.
+
+    SQLite has no time zones; PostgreSQL's ``timestamptz`` does. This type gives the code one
+    behaviour on both: naive datetimes are refused on write rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given to the store: pass an aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Base for ORM-mapped classes; shares ``metadata`` with the Core tables below."""
+
+    metadata = metadata
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime()}
+
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(200), nullable=False),
+    Column("target", String(500), nullable=True),
+    Column("arguments", JSON(), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("error", Text(), nullable=True),
+    Index(None, "at"),
+    Index(None, "action", "at"),
+    Index(None, "actor", "at"),
+)
+"""Who did what, to what, when, with which (redacted) arguments, and how it ended."""
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    # sha256 of the token: a stolen database does not give working tokens.
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
+"""Bearer tokens of the control-plane API, stored hashed."""

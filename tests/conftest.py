@@ -1,0 +1,65 @@
+"""Fixtures shared by every test: the store on SQLite and on a private PostgreSQL cluster.
+
+``store_url`` is parametrized: a test that takes it (or ``store``) runs once on SQLite and once
+on PostgreSQL (marked ``postgres``), each time against a fresh, empty database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fleetops.store import Store
+from fleetops.testing.api import ApiHarness, api_harness
+from fleetops.testing.postgres import PostgresCluster, postgres_cluster
+
+# Settings a developer's shell may carry that would point tests at real servers or databases.
+_HERMETIC_ENV = ("FLEETOPS_DATABASE_URL", "FLEETOPS_URL", "FLEETOPS_TOKEN")
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _HERMETIC_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    """One private PostgreSQL cluster for the whole run, started on first use."""
+    with postgres_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, empty database: a SQLite file in ``tmp_path``, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fleetops.db'}"
+        return
+    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+    url = cluster.create_database()
+    yield url
+    cluster.drop_database(url)
+
+
+@pytest.fixture
+def store(store_url: str, tmp_path: Path) -> Iterator[Store]:
+    """A migrated ``Store`` on ``store_url`` (so: on SQLite and on PostgreSQL)."""
+    with Store.open(store_url, tmp_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[ApiHarness]:
+    """The API app on a fresh SQLite store, with a token per role (see ``fleetops.testing.api``)."""
+    with api_harness(tmp_path / "state") as harness:
+        yield harness
+
+
+@pytest.fixture
+def api_on_store_url(store_url: str, tmp_path: Path) -> Iterator[ApiHarness]:
+    """The API app on ``store_url``: runs once on SQLite and once on PostgreSQL."""
+    with api_harness(tmp_path / "state", store_url) as harness:
+        yield harness

@@ -1,0 +1,106 @@
+"""Engines: which URL is used, how it is normalised, and the SQLite connection settings."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from fleetops.errors import BadInput, FleetopsError
+from fleetops.store import Store, StoreKind
+from fleetops.store.database import resolve_url
+
+
+def test_default_is_sqlite_in_the_state_dir(tmp_path: Path) -> None:
+    url = resolve_url(None, tmp_path / ".fleetops")
+    assert url.render_as_string() == f"sqlite:///{tmp_path}/.fleetops/fleetops.db"
+
+
+def test_environment_url_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLEETOPS_DATABASE_URL", f"sqlite:///{tmp_path}/elsewhere.db")
+    assert resolve_url(None, tmp_path).database == f"{tmp_path}/elsewhere.db"
+
+
+def test_explicit_url_wins_over_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLEETOPS_DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
+    assert resolve_url(f"sqlite:///{tmp_path}/arg.db", tmp_path).database == f"{tmp_path}/arg.db"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "postgresql://app:pw@db:5432/fleet",
+        "postgres://app:pw@db:5432/fleet",
+        "postgresql+psycopg2://app:pw@db/fleet",
+    ],
+)
+def test_postgresql_urls_use_psycopg3(given: str, tmp_path: Path) -> None:
+    assert resolve_url(given, tmp_path).drivername == "postgresql+psycopg"
+
+
+def test_unsupported_database_is_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(
+        BadInput, match=r"uses 'mysql': fleetops stores its state in 'sqlite' or 'postgresql' "
+    ):
+        resolve_url("mysql://root:hunter2@db/fleet", tmp_path)
+
+
+def test_unparsable_url_is_bad_input_without_its_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLEETOPS_DATABASE_URL", "not a url://u:hunter2@x")
+    with pytest.raises(BadInput) as caught:
+        resolve_url(None, tmp_path)
+    assert caught.value.message == (
+        "$FLEETOPS_DATABASE_URL 'not a url://u:***@x' is not a database URL: expected sqlite:///PATH "
+        "or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+    )
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    with Store.open(None, tmp_path) as store, store.session() as session:
+        assert store.kind is StoreKind.SQLITE
+        assert session.execute(sa.text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert session.execute(sa.text("PRAGMA foreign_keys")).scalar_one() == 1
+        assert session.execute(sa.text("PRAGMA busy_timeout")).scalar_one() == 30000
+
+
+def test_in_memory_sqlite_keeps_its_data_across_sessions(tmp_path: Path) -> None:
+    with Store.open("sqlite://", tmp_path) as store:
+        store.audit.record(actor="alice", action="tokens.create")
+        assert store.audit.count() == 1
+    assert not (tmp_path / "fleetops.db").exists()
+
+
+def test_transaction_rolls_back_on_error(store: Store) -> None:
+    with pytest.raises(RuntimeError, match="boom"), store.transaction() as session:
+        session.execute(
+            sa.text(
+                "INSERT INTO audit_log (at, actor, action, arguments, outcome) "
+                "VALUES (CURRENT_TIMESTAMP, 'a', 'b', '{}', 'success')"
+            )
+        )
+        raise RuntimeError("boom")
+    assert store.audit.count() == 0
+
+
+def test_unreachable_database_is_a_clear_failure_without_the_password(tmp_path: Path) -> None:
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    with pytest.raises(FleetopsError) as caught:
+        Store.open(f"postgresql://app:hunter2@127.0.0.1:{port}/fleet", tmp_path)
+    assert caught.value.message.startswith(
+        f"cannot open the store postgresql+psycopg://app:***@127.0.0.1:{port}/fleet: connection failed: "
+    )
+    assert "hunter2" not in caught.value.message
+
+
+def test_unwritable_sqlite_location_is_a_clear_failure(tmp_path: Path) -> None:
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(
+        FleetopsError, match=r"^cannot open the store sqlite:///.*/dir\.db: unable to open database file$"
+    ):
+        Store.open(f"sqlite:///{tmp_path}/dir.db", tmp_path)

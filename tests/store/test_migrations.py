@@ -1,0 +1,71 @@
+"""Migrations: a fresh database reaches head, matches ``tables.py``, and concurrent opens are safe."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from fleetops.store import Store
+from fleetops.store.migrations import current_revisions, head_revisions, upgrade_to_head
+from fleetops.store.tables import metadata
+
+
+def test_fresh_database_reaches_head(store_url: str, tmp_path: Path) -> None:
+    with Store.open(store_url, tmp_path) as store:
+        assert current_revisions(store.engine) == head_revisions()
+        assert head_revisions() == {"0002_tokens"}
+
+
+def test_migrated_schema_matches_tables_module(store: Store) -> None:
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+
+
+def test_upgrade_of_a_current_database_changes_nothing(store: Store) -> None:
+    store.audit.record(actor="alice", action="tokens.create")
+    upgrade_to_head(store.engine)
+    assert current_revisions(store.engine) == head_revisions()
+    assert store.audit.count() == 1
+
+
+def test_alembic_version_is_the_only_table_besides_ours(store: Store) -> None:
+    tables = set(sa.inspect(store.engine).get_table_names())
+    assert tables == {*metadata.tables, "alembic_version"}
+
+
+_OPEN_WHEN_TOLD = """
+import sys, time
+from pathlib import Path
+from fleetops.store import Store
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.001)
+with Store.open(sys.argv[1], Path(sys.argv[3])) as store:
+    store.audit.record(actor=sys.argv[4], action="store.open")
+"""
+
+
+def test_concurrent_opens_of_a_fresh_database_both_succeed(store_url: str, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    openers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPEN_WHEN_TOLD, store_url, str(go), str(tmp_path), f"p{n}"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(3)
+    ]
+    time.sleep(1.0)  # let every interpreter start and wait on the same signal
+    go.touch()
+    errors = [opener.communicate(timeout=60)[1] for opener in openers]
+    assert [opener.returncode for opener in openers] == [0, 0, 0], errors
+    with Store.open(store_url, tmp_path) as store:
+        assert current_revisions(store.engine) == head_revisions()
+        assert sorted(entry.actor for entry in store.audit.list()) == ["p0", "p1", "p2"]
