@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.clock import Now, iso, utc_now
+from fleetops.spec.durations import format_duration
 from fleetops.spec.resources import NAME_PATTERN
 from fleetops.store import Store
 from fleetops.store.maintenance import ALL, Block, MaintenanceWindow, scope_of
@@ -38,7 +39,9 @@ def start_maintenance(
     """Open a maintenance window now, for ``duration`` (replacing one already open there)."""
     _check_names("environment", [] if environment is None else [environment])
     if not timedelta(0) < duration <= MAX_WINDOW:
-        raise BadInput(f"--for must be between 1s and 7d (maintenance ends by itself), got {duration}")
+        raise BadInput(
+            f"--for must be between 1s and 7d (maintenance ends by itself), got {format_duration(duration)}"
+        )
     if not reason.strip():
         raise BadInput("--reason must say why deployments are stopped")
     now = clock()
