@@ -1,1 +1,49 @@
-"""The rolling-replacement algorithm (EC2 Auto Scaling instance refresh semantics), pure."""
+"""The rolling-replacement algorithm (EC2 Auto Scaling instance refresh semantics), pure.
+
+It drives a `FleetPort` (launch, register, deregister, terminate, probe, alarms, logs) on a
+`Clock`, and knows nothing of processes or AWS.
+"""
+
+from fleetops.rollout.clock import Clock, SystemClock
+from fleetops.rollout.health import HealthCheck, ProbeRecord, ProbeResult, TargetHealth, TargetState
+from fleetops.rollout.plan import (
+    BatchShape,
+    CapacityWindow,
+    PlannedBatch,
+    RefreshPlan,
+    capacity_window,
+    full_batch,
+    plan_refresh,
+)
+from fleetops.rollout.port import ALARM, INSUFFICIENT_DATA, OK, FleetPort, GroupInstance
+from fleetops.rollout.preferences import RefreshPreferences
+from fleetops.rollout.refresh import InstanceRefresh
+from fleetops.rollout.report import FailureReport
+from fleetops.rollout.status import RefreshEvent, RefreshStatus
+
+__all__ = [
+    "ALARM",
+    "INSUFFICIENT_DATA",
+    "OK",
+    "BatchShape",
+    "CapacityWindow",
+    "Clock",
+    "FailureReport",
+    "FleetPort",
+    "GroupInstance",
+    "HealthCheck",
+    "InstanceRefresh",
+    "PlannedBatch",
+    "ProbeRecord",
+    "ProbeResult",
+    "RefreshEvent",
+    "RefreshPlan",
+    "RefreshPreferences",
+    "RefreshStatus",
+    "SystemClock",
+    "TargetHealth",
+    "TargetState",
+    "capacity_window",
+    "full_batch",
+    "plan_refresh",
+]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from fleetops.spec.graph import cycles, format_cycle
 from fleetops.spec.models import (
@@ -102,9 +103,11 @@ def _check_service(name: str, service: Service, parts: Parts) -> list[Problem]:
     base: Path = ("services", name)
     problems: list[Problem] = []
     services = parts.known("services")
+    others = services - {name}
     for i, dep in enumerate(service.depends_on):
         if dep != name and dep not in services:
-            problems.append(Problem((*base, "depends_on", i), _unknown("service", dep, services)))
+            listed = f"known: {', '.join(sorted(others))}" if others else "there are no other services"
+            problems.append(Problem((*base, "depends_on", i), f"unknown service '{dep}' ({listed})"))
     secrets = parts.known("secrets")
     for i, secret in enumerate(service.secrets):
         if secret not in secrets:
@@ -171,10 +174,14 @@ def _check_sections(base: Path, service: Service, alarms: set[str]) -> list[Prob
             )
         )
     health = service.health
-    if health.timeout >= health.interval:
-        problems.append(Problem((*base, "health", "timeout"), "timeout must be shorter than interval"))
+    if health.interval <= timedelta(0):
+        problems.append(Problem((*base, "health", "interval"), "interval must be longer than 0s"))
+    elif not timedelta(0) < health.timeout < health.interval:
+        problems.append(
+            Problem((*base, "health", "timeout"), "timeout must be longer than 0s and shorter than interval")
+        )
     deploy = service.deploy
-    if deploy.max_healthy_percent - deploy.min_healthy_percent > 100:
+    if deploy.effective_max_healthy_percent - deploy.min_healthy_percent > 100:
         problems.append(
             Problem(
                 (*base, "deploy", "max_healthy_percent"),

@@ -16,9 +16,17 @@ from enum import StrEnum
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
-from fleetops.spec.durations import Duration
+from fleetops.spec.durations import Duration, format_duration
 from fleetops.spec.resources import Alarm, Channel, Datastore, Name, Secret, Spec
 
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -26,6 +34,7 @@ REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
 LAUNCH_TEMPLATE_PATTERN = r"^lt-[0-9a-f]{8,17}$"
 TARGET_GROUP_PATTERN = r"^arn:aws[a-z-]*:elasticloadbalancing:"
 COMMAND_PLACEHOLDERS = ("python", "port", "version")
+MAX_REFRESH_DELAY = timedelta(hours=48)
 RESERVED_ENV = ("PORT", "VERSION", "FLEETOPS_INSTANCE_ID", "FLEETOPS_SERVICE")
 """Environment variables the local provider sets on every instance."""
 
@@ -49,7 +58,11 @@ def _scalar_to_str(value: Any) -> Any:
     return value
 
 
-EnvValue = Annotated[str, BeforeValidator(_scalar_to_str)]
+EnvValue = Annotated[
+    str,
+    BeforeValidator(_scalar_to_str),
+    WithJsonSchema({"type": ["string", "number", "boolean"], "description": "Read as text."}),
+]
 EnvMap = dict[Annotated[str, Field(pattern=ENV_VAR_PATTERN)], EnvValue]
 
 
@@ -155,16 +168,25 @@ class HealthCheck(Spec):
     )
     interval: Duration = Field(default=timedelta(seconds=30))
     timeout: Duration = Field(default=timedelta(seconds=5))
-    healthy_threshold: int = Field(default=5, ge=1, le=10)
-    unhealthy_threshold: int = Field(default=2, ge=1, le=10)
-    matcher: str = Field(default="200", description="HTTP codes counted healthy: 200, 200-299, 200,204.")
+    healthy_threshold: int = Field(default=5, ge=2, le=10)
+    unhealthy_threshold: int = Field(default=2, ge=2, le=10)
+    matcher: Annotated[str, WithJsonSchema({"type": ["string", "integer"]})] = Field(
+        default="200", description="HTTP codes counted healthy: 200, 200-299, 200,204."
+    )
 
     @field_validator("matcher", mode="before")
     @classmethod
     def _valid_matcher(cls, value: Any) -> Any:
         value = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-        if isinstance(value, str) and not _MATCHER.match(value):
-            raise ValueError(f"expected HTTP codes like 200, 200-299 or 200,204, got {value!r}")
+        if isinstance(value, str):
+            if not _MATCHER.match(value):
+                raise ValueError(f"expected HTTP codes like 200, 200-299 or 200,204, got {value!r}")
+            for part in value.split(","):
+                low, _, high = part.partition("-")
+                if not 200 <= int(low) <= int(high or low) <= 499:
+                    raise ValueError(
+                        f"expected codes within 200-499, low before high (as in ALB), got {part!r}"
+                    )
         return value
 
     def matches(self, status: int) -> bool:
@@ -181,20 +203,45 @@ class DeployPolicy(Spec):
 
     strategy: Literal["rolling"] = "rolling"
     min_healthy_percent: int = Field(default=90, ge=0, le=100, description="MinHealthyPercentage.")
-    max_healthy_percent: int = Field(default=100, ge=100, le=200, description="MaxHealthyPercentage.")
+    max_healthy_percent: int | None = Field(
+        default=None,
+        ge=100,
+        le=200,
+        description="MaxHealthyPercentage; omitted means 100, except that when no replacement fits "
+        "between the bounds an omitted value terminates first and an explicit one launches first.",
+    )
     warmup: Duration = Field(
         default=timedelta(0), description="InstanceWarmup after a new instance is healthy."
     )
     checkpoints: list[Annotated[int, Field(ge=1, le=100)]] = Field(
         default_factory=list, description="CheckpointPercentages, ascending; last below 100 = partial."
     )
-    checkpoint_delay: Duration = Field(default=timedelta(hours=1), description="CheckpointDelay.")
-    bake_time: Duration = Field(default=timedelta(0), description="BakeTime after the last replacement.")
-    auto_rollback: bool = True
-    alarms: list[Name] = Field(default_factory=list, description="Alarms that fail the rollout in ALARM.")
+    checkpoint_delay: Duration = Field(
+        default=timedelta(hours=1), description="CheckpointDelay (at most 48h)."
+    )
+    bake_time: Duration = Field(
+        default=timedelta(0), description="BakeTime after the last replacement (<= 48h)."
+    )
+    auto_rollback: bool = Field(default=True, description="Roll back on failure (AWS's default is false).")
+    skip_matching: bool = Field(default=False, description="SkipMatching: leave instances already on it.")
+    alarms: list[Name] = Field(
+        default_factory=list, max_length=10, description="Alarms that fail the rollout in ALARM (at most 10)."
+    )
     deregistration_delay: Duration = Field(
         default=timedelta(seconds=300), description="Draining time before an old instance stops."
     )
+
+    @field_validator("checkpoint_delay", "bake_time")
+    @classmethod
+    def _at_most_two_days(cls, value: timedelta) -> timedelta:
+        if value > MAX_REFRESH_DELAY:
+            raise ValueError(f"expected at most 48h (as in EC2 Auto Scaling), got {format_duration(value)}")
+        return value
+
+    @property
+    def effective_max_healthy_percent(self) -> int:
+        """MaxHealthyPercentage in force: 100 when omitted."""
+        return 100 if self.max_healthy_percent is None else self.max_healthy_percent
 
     @field_validator("checkpoints")
     @classmethod

@@ -1,10 +1,12 @@
 """What a deployment would do, from the fleet file alone: waves, rollout batches, gates, duration.
 
-Batches follow EC2 Auto Scaling instance refresh rules:
+Batches are computed by the rollout itself (:func:`fleetops.rollout.plan_refresh`), so a plan
+shows what a deployment does. They follow EC2 Auto Scaling instance refresh rules:
 
 - at least ``ceil(desired * MinHealthyPercentage / 100)`` instances stay in service and healthy,
   at most ``floor(desired * MaxHealthyPercentage / 100)`` are in service or pending, so a batch
-  replaces the difference (at least one instance);
+  replaces the difference; when that is 0 it replaces one at a time, launching first if
+  MaxHealthyPercentage was given and terminating first if it was omitted;
 - capacity above desired (MaxHealthyPercentage > 100) is used to launch new instances before
   old ones are terminated; the rest of a batch terminates first, then launches;
 - a checkpoint is reached when the share of replaced instances reaches or passes its
@@ -21,7 +23,6 @@ instance is healthy after ``healthy_threshold`` checks, one per ``interval``.
 
 from __future__ import annotations
 
-import math
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -29,6 +30,7 @@ from datetime import timedelta
 from typing import Any
 
 from fleetops.errors import BadInput
+from fleetops.rollout import RefreshPreferences, plan_refresh
 from fleetops.spec.durations import format_duration
 from fleetops.spec.graph import waves as graph_waves
 from fleetops.spec.models import Approval, AwsSettings, Fleet, Service
@@ -65,51 +67,57 @@ class RolloutShape:
 
 
 def rollout_batches(
-    desired: int, min_healthy_percent: int, max_healthy_percent: int, checkpoints: Sequence[int] = ()
+    desired: int, min_healthy_percent: int, max_healthy_percent: int | None, checkpoints: Sequence[int] = ()
 ) -> RolloutShape:
-    """The batches of an instance refresh of ``desired`` instances (no timings)."""
-    min_in_service = math.ceil(desired * min_healthy_percent / 100)
-    max_capacity = desired * max_healthy_percent // 100
-    notes: list[str] = []
+    """The batches of an instance refresh of ``desired`` instances (no timings).
+
+    ``max_healthy_percent`` None means omitted: 100, except when no replacement fits between the
+    bounds, where an omitted value terminates before launching and an explicit one launches first.
+    The batches are the rollout's own (:func:`fleetops.rollout.plan_refresh`).
+    """
+    preferences = RefreshPreferences(
+        min_healthy_percentage=min_healthy_percent,
+        max_healthy_percentage=max_healthy_percent,
+        checkpoint_percentages=tuple(checkpoints),
+    )
     if desired == 0:
         return RolloutShape(0, 0, 0, [], ["desired capacity is 0: nothing to replace"])
-    per_batch = max_capacity - min_in_service
-    if per_batch < 1:
-        per_batch = 1
+    refresh = plan_refresh(desired=desired, preferences=preferences, deregistration_delay_ms=0)
+    window = refresh.window
+    notes: list[str] = []
+    if window.max_total - window.min_healthy < 1:
+        if max_healthy_percent is not None:
+            shown, effect = (
+                f"{max_healthy_percent}%",
+                "launched before the old one stops, briefly above the maximum",
+            )
+        else:
+            shown, effect = "100% (omitted)", "the old one stops first, briefly below the minimum"
         notes.append(
-            f"min/max healthy {min_healthy_percent}%/{max_healthy_percent}% of {desired} leave no room: "
-            "one instance at a time, below the minimum while it is replaced"
+            f"min/max healthy {min_healthy_percent}%/{shown} of {desired} leave no room: "
+            f"one instance at a time, {effect}"
         )
-    surge = max(0, max_capacity - desired)
-    targets = list(checkpoints) or [100]
-    goal = math.ceil(desired * targets[-1] / 100)
     batches: list[Batch] = []
-    replaced = 0
-    next_index = 0
-    while replaced < goal:
-        target = math.ceil(desired * targets[next_index] / 100)
-        count = max(1, min(per_batch, target - replaced, desired - replaced))
-        launch_first = min(count, surge)
-        replaced += count
-        reached = [p for p in targets[next_index:] if replaced * 100 >= p * desired]
-        next_index += len(reached)
-        pause_at = reached[-1] if checkpoints and reached and replaced < goal else None
+    for number, planned in enumerate(refresh.batches, start=1):
+        last = number == len(refresh.batches)
+        shape = planned.shape
         batches.append(
             Batch(
-                number=len(batches) + 1,
-                replace=count,
-                launch_first=launch_first,
-                terminate_first=count - launch_first,
-                replaced_after=replaced,
-                percent_after=round(replaced * 100 / desired, 1),
-                checkpoint=pause_at,
+                number=number,
+                replace=shape.size,
+                launch_first=shape.launch_first,
+                terminate_first=shape.terminate_first,
+                replaced_after=planned.on_target_after,
+                percent_after=round(planned.on_target_after * 100 / desired, 1),
+                checkpoint=max(planned.checkpoints) if planned.checkpoints and not last else None,
             )
         )
-        if desired - (count - launch_first) <= 0:
-            notes.append(f"batch {len(batches)} stops every old instance before a new one is up: downtime")
+        if shape.terminate_first >= desired:
+            notes.append(f"batch {number} stops every old instance before a new one is up: downtime")
+    goal = refresh.replacements
     if goal < desired:
-        notes.append(f"partial refresh: stops after {goal} of {desired} (last checkpoint {targets[-1]}%)")
-    return RolloutShape(desired, min_in_service, max_capacity, batches, notes)
+        notes.append(f"partial refresh: stops after {goal} of {desired} (last checkpoint {checkpoints[-1]}%)")
+    return RolloutShape(desired, window.min_healthy, window.max_total, batches, notes)
 
 
 @dataclass(frozen=True)
@@ -208,7 +216,10 @@ def _service_plan(
 ) -> ServicePlan:
     deploy, health = service.deploy, service.health
     shape = rollout_batches(
-        service.instances.desired, deploy.min_healthy_percent, deploy.max_healthy_percent, deploy.checkpoints
+        service.instances.desired,
+        deploy.min_healthy_percent,
+        deploy.max_healthy_percent,
+        deploy.checkpoints,
     )
     to_healthy = health.interval * health.healthy_threshold
     per_batch = deploy.deregistration_delay + to_healthy + deploy.warmup

@@ -32,7 +32,7 @@ def test_problems_go_to_stderr_one_per_line_and_exit_2(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         "error: fleet.yaml: 2 problems",
-        "  fleet.yaml:6:18 services.web.depends_on[0]: unknown service 'api' (known: web)",
+        "  fleet.yaml:6:18 services.web.depends_on[0]: unknown service 'api' (there are no other services)",
         "  fleet.yaml:7:16 services.web.instances: expected min <= desired <= max, got 1, 5, 1",
     ]
 

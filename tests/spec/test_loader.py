@@ -63,7 +63,7 @@ def test_minimal_fleet_gets_defaults() -> None:
 
 def test_five_mistakes_are_all_reported_with_their_lines() -> None:
     assert problems_of(FIVE_MISTAKES) == [
-        "fleet.yaml:9:23 services.web.depends_on[1]: unknown service 'paymnt' (known: api, payments, web)",
+        "fleet.yaml:9:23 services.web.depends_on[1]: unknown service 'paymnt' (known: api, payments)",
         "fleet.yaml:10:16 services.web.instances: expected min <= desired <= max, got 1, 4, 2",
         "fleet.yaml:14:5 services.api.healht: unknown field 'healht' (expected one of description, run, aws, "
         "instances, health, deploy, depends_on, secrets, env, versions, overrides)",
@@ -157,6 +157,14 @@ def test_loaded_fleet_knows_its_folder() -> None:
     assert load_fleet(EXAMPLE).base_dir == EXAMPLE.resolve().parent
 
 
+def test_health_timeout_must_be_positive_and_below_interval() -> None:
+    text = MINIMAL + "    health: {interval: 1s, timeout: 0s}\n"
+    assert problems_of(text) == [
+        "fleet.yaml:6:37 services.web.health.timeout: "
+        "timeout must be longer than 0s and shorter than interval"
+    ]
+
+
 def test_override_for_unknown_environment() -> None:
     text = MINIMAL + "    overrides:\n      prod: {}\n"
     assert problems_of(text) == [
@@ -215,7 +223,9 @@ def test_fleet_model_runs_cross_checks_outside_the_loader() -> None:
         "environments": {"dev": {"provider": "local"}},
         "services": {"web": {"run": {"command": "x"}, "depends_on": ["api"]}},
     }
-    with pytest.raises(ValueError, match=r"services.web.depends_on.0: unknown service 'api' \(known: web\)"):
+    with pytest.raises(
+        ValueError, match=r"services.web.depends_on.0: unknown service 'api' \(there are no other"
+    ):
         Fleet.model_validate(data)
 
 

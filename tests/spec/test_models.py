@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from fleetops.spec.models import HealthCheck, Run, Service
+from fleetops.spec.models import DeployPolicy, HealthCheck, Run, Service
 from fleetops.spec.resources import Alarm, Datastore, EmailChannel, WebhookChannel
 
 SERVICE = {
@@ -110,3 +110,25 @@ def test_email_sender_is_written_from() -> None:
     )
     assert channel.sender == "a@b.example"
     assert channel.model_dump()["from"] == "a@b.example"
+
+
+def test_matcher_codes_are_within_alb_range() -> None:
+    with pytest.raises(
+        ValidationError, match=r"expected codes within 200-499, low before high \(as in ALB\), got '299-200'"
+    ):
+        HealthCheck(matcher="299-200")
+
+
+def test_thresholds_are_two_to_ten_as_in_alb() -> None:
+    with pytest.raises(ValidationError, match="greater than or equal to 2"):
+        HealthCheck(healthy_threshold=1)
+
+
+def test_bake_time_is_at_most_two_days() -> None:
+    with pytest.raises(ValidationError, match=r"expected at most 48h \(as in EC2 Auto Scaling\), got 2d1h"):
+        DeployPolicy.model_validate({"bake_time": "49h"})
+
+
+def test_max_healthy_percent_omitted_is_100() -> None:
+    assert DeployPolicy().max_healthy_percent is None
+    assert DeployPolicy().effective_max_healthy_percent == 100

@@ -1,9 +1,12 @@
 """Plans: instance refresh batches (AWS's documented rules), waves, gates and estimates."""
 
+import math
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fleetops.errors import BadInput
 from fleetops.spec.loader import load_fleet
@@ -23,7 +26,7 @@ def shape(
 def test_aws_checkpoint_example() -> None:
     # The AWS user guide: 10 instances, checkpoints [20, 50], minimum healthy 80%: batches of
     # 2, 2, then 1 to land exactly on 50%; the refresh pauses at 20% and ends at 50%.
-    result = rollout_batches(10, 80, 100, [20, 50])
+    result = rollout_batches(10, 80, None, [20, 50])
     assert [(b.replace, b.replaced_after, b.checkpoint) for b in result.batches] == [
         (2, 2, 20),
         (2, 4, None),
@@ -35,11 +38,11 @@ def test_aws_checkpoint_example() -> None:
 def test_checkpoints_passed_together_pause_once_at_the_highest() -> None:
     # The AWS user guide: 2 instances, checkpoints [10, 40, 100]: after one replacement 50% is
     # replaced, past 10 and 40, so it pauses once, for 40.
-    assert shape(2, 90, 100, [10, 40, 100]) == [(1, 0, 1, 40), (1, 0, 1, None)]
+    assert shape(2, 90, None, [10, 40, 100]) == [(1, 0, 1, 40), (1, 0, 1, None)]
 
 
 def test_default_preferences_replace_ten_percent_at_a_time() -> None:
-    assert shape(20, 90, 100) == [(2, 0, 2, None)] * 10
+    assert shape(20, 90, None) == [(2, 0, 2, None)] * 10
 
 
 def test_max_healthy_above_100_launches_before_terminating() -> None:
@@ -51,13 +54,22 @@ def test_wide_range_launches_and_terminates_in_one_batch() -> None:
     assert shape(4, 50, 150) == [(4, 2, 2, None)]
 
 
-def test_no_room_replaces_one_at_a_time_and_says_so() -> None:
-    result = rollout_batches(1, 90, 100)
+def test_no_room_with_max_omitted_terminates_first() -> None:
+    result = rollout_batches(1, 90, None)
     assert [(b.replace, b.terminate_first) for b in result.batches] == [(1, 1)]
     assert result.notes == [
-        "min/max healthy 90%/100% of 1 leave no room: "
-        "one instance at a time, below the minimum while it is replaced",
+        "min/max healthy 90%/100% (omitted) of 1 leave no room: "
+        "one instance at a time, the old one stops first, briefly below the minimum",
         "batch 1 stops every old instance before a new one is up: downtime",
+    ]
+
+
+def test_no_room_with_max_given_launches_first() -> None:
+    result = rollout_batches(2, 100, 100)
+    assert [(b.replace, b.launch_first) for b in result.batches] == [(1, 1), (1, 1)]
+    assert result.notes == [
+        "min/max healthy 100%/100% of 2 leave no room: "
+        "one instance at a time, launched before the old one stops, briefly above the maximum"
     ]
 
 
@@ -116,3 +128,31 @@ def test_unknown_service() -> None:
         match=r"^unknown service 'kitchen' \(known: auth, gateway, menu, notifications, orders, payments\)$",
     ):
         plan(load_fleet(EXAMPLE), "dev", None, ["orders", "kitchen"])
+
+
+@st.composite
+def refresh_settings(draw: st.DrawFn) -> tuple[int, int, int | None, list[int]]:
+    desired = draw(st.integers(min_value=1, max_value=60))
+    low = draw(st.integers(min_value=0, max_value=100))
+    high = draw(st.none() | st.integers(min_value=100, max_value=min(200, low + 100)))
+    checkpoints = sorted(draw(st.sets(st.integers(min_value=1, max_value=100), max_size=4)))
+    return desired, low, high, checkpoints
+
+
+@settings(max_examples=300, deadline=None)
+@given(refresh_settings())
+def test_batches_respect_the_healthy_range(case: tuple[int, int, int | None, list[int]]) -> None:
+    desired, low, high, checkpoints = case
+    result = rollout_batches(desired, low, high, checkpoints)
+    last = checkpoints[-1] if checkpoints else 100
+    assert sum(b.replace for b in result.batches) == math.ceil(desired * last / 100)
+    no_room = result.max_capacity - result.min_in_service < 1
+    for batch in result.batches:
+        assert batch.replace >= 1
+        if not no_room:
+            assert desired + batch.launch_first <= result.max_capacity
+            assert desired - batch.terminate_first >= result.min_in_service
+            assert batch.replace <= result.max_capacity - result.min_in_service
+    pauses = [b.checkpoint for b in result.batches if b.checkpoint is not None]
+    assert pauses == sorted(set(pauses))
+    assert all(p in checkpoints and p != last for p in pauses)

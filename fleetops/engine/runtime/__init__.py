@@ -1,0 +1,1 @@
+"""Running state machines: the interpreter, its data flow, callbacks, and the Engine."""

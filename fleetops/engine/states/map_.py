@@ -1,0 +1,119 @@
+"""Map: "process all the elements of an array, potentially in parallel".
+
+Items come from ItemsPath (JSONPath) or Items (JSONata); each is shaped by ItemSelector (legacy:
+Parameters) with ``$$.Map.Item`` in the context, optionally grouped by ItemBatcher, and run
+through the ItemProcessor with at most MaxConcurrency iterations at once (0: no limit). Without
+a tolerance the first failed iteration fails the state; with ToleratedFailureCount/Percentage
+the state fails with States.ExceedToleratedFailureThreshold once failures exceed it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from fleetops.engine.definition.states import MapState
+from fleetops.engine.errors import StatesError, StatesErrorName
+from fleetops.engine.runtime import dataflow
+from fleetops.engine.runtime.frame import StateRun
+from fleetops.engine.runtime.runner import Outcome
+from fleetops.engine.states import map_items
+from fleetops.engine.states.parallel import gather_failfast
+
+
+async def run(run: StateRun) -> Outcome:
+    """Run the processor once per item; the result is the array of iteration outputs."""
+    state = run.state
+    assert isinstance(state, MapState)
+    try:
+        settings = (
+            map_items.jsonata_settings(run, state)
+            if state.jsonata
+            else map_items.jsonpath_settings(run, state)
+        )
+        items = settings.items
+        if state.item_batcher is not None:
+            items = map_items.batches(run, state, items, settings.scope_value)
+    except StatesError as err:
+        raise run.evaluation_failed(err) from None
+    started = run.emit("MapStateStarted", {"length": len(items)}, scope=run.attempt_scope)
+    if settings.tolerance_error is not None:
+        raise settings.tolerance_error
+    limit = asyncio.Semaphore(settings.max_concurrency) if settings.max_concurrency > 0 else None
+    failures: list[StatesError] = []
+    tolerant = settings.tolerated_count is not None or settings.tolerated_percentage is not None
+
+    stopped = asyncio.Event()  # set by the failure that fails the Map: start no more iterations
+
+    async def iterate(index: int, item: Any) -> Any:
+        async with limit if limit is not None else contextlib.nullcontext():
+            if stopped.is_set():
+                return None
+            try:
+                return await _iteration(
+                    run,
+                    state,
+                    index=index,
+                    item=item,
+                    settings=settings,
+                    started_id=started.id,
+                    failures=failures,
+                    tolerant=tolerant,
+                )
+            except StatesError:
+                stopped.set()
+                raise
+
+    tasks = [asyncio.ensure_future(iterate(i, item)) for i, item in enumerate(items)]
+    results = await gather_failfast(tasks)
+    run.emit("MapStateSucceeded", scope=run.attempt_scope)
+    if state.jsonata:
+        binding = dataflow.states_binding(run, run.raw_input, result=results)
+        output, assigned = dataflow.finish_jsonata(run, binding, results)
+    else:
+        output, assigned = dataflow.finish_jsonpath(
+            run, run.raw_input, results, selector=state.result_selector
+        )
+    return Outcome(output, state.next, assigned)
+
+
+async def _iteration(
+    run: StateRun,
+    state: MapState,
+    *,
+    index: int,
+    item: Any,
+    settings: map_items.MapSettings,
+    started_id: int,
+    failures: list[StatesError],
+    tolerant: bool,
+) -> Any:
+    scope = f"{run.attempt_scope}/{index}"
+    names = {"index": index, "name": state.name}
+    value = map_items.select_item(run, state, index, item, settings.scope_value)
+    branch = run.branch.child(f"{scope}/", started_id)
+    begin = run.runner.recorder.emit("MapIterationStarted", names, scope=scope, previous=started_id)
+    branch.last_event_id = begin.id
+    try:
+        result = await run.runner.run_machine(state.processor, value, branch)
+    except StatesError as err:
+        run.runner.recorder.emit("MapIterationFailed", names, scope=scope, previous=branch.last_event_id)
+        if not tolerant:
+            raise
+        failures.append(err)
+        if _exceeded(len(failures), len(settings.items), settings):
+            raise StatesError(
+                StatesErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                "The specified tolerated failure threshold was exceeded",
+            ) from err
+        return {"Error": err.error, "Cause": err.cause}
+    run.runner.recorder.emit("MapIterationSucceeded", names, scope=scope, previous=branch.last_event_id)
+    return result
+
+
+def _exceeded(failed: int, total: int, settings: map_items.MapSettings) -> bool:
+    count, percentage = settings.tolerated_count, settings.tolerated_percentage
+    within_count = count is not None and failed <= count
+    within_percentage = percentage is not None and total > 0 and failed * 100 <= percentage * total
+    return not (within_count or within_percentage)

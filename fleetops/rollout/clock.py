@@ -1,0 +1,35 @@
+"""The clock a rollout reads and sleeps on, in integer milliseconds.
+
+Every timing rule of a rollout (warmup, checkpoint delay, bake time, deregistration delay, health
+check interval) is expressed against this protocol, so tests run them on
+`fleetops.testing.fake_clock.FakeClock` instantly and deterministically, and production runs them
+on `SystemClock`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Milliseconds since the Unix epoch, and an asyncio sleep measured in milliseconds."""
+
+    def now(self) -> int:
+        """The current time in milliseconds since the Unix epoch."""
+        ...
+
+    async def sleep(self, ms: int) -> None:
+        """Return after `ms` milliseconds (at once for `ms <= 0`)."""
+        ...
+
+
+class SystemClock:
+    """The real clock: wall time for `now`, the running event loop for `sleep`."""
+
+    def now(self) -> int:
+        return time.time_ns() // 1_000_000
+
+    async def sleep(self, ms: int) -> None:
+        await asyncio.sleep(max(ms, 0) / 1000)

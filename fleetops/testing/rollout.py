@@ -1,0 +1,37 @@
+"""A one-line way to build an `InstanceRefresh` over a `FakeFleet`, for tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fleetops.rollout import HealthCheck, InstanceRefresh, RefreshPreferences
+from fleetops.testing.fake_clock import FakeClock
+from fleetops.testing.fake_fleet import FakeFleet
+
+TEST_CHECK = HealthCheck(interval_ms=10_000, timeout_ms=2_000, healthy_threshold=3, unhealthy_threshold=2)
+"""Probe every 10 s, 2 s timeout, healthy after 3 successes, unhealthy after 2 failures."""
+
+MakeRefresh = Callable[..., InstanceRefresh]
+
+
+def refresh_factory(fleet: FakeFleet, clock: FakeClock) -> MakeRefresh:
+    """`make(count, preferences=None, **overrides)`: seed `count` v1 instances, refresh them to v2.
+
+    Defaults: `TEST_CHECK`, no deregistration delay; any `InstanceRefresh` keyword overrides.
+    """
+
+    def make(count: int, preferences: RefreshPreferences | None = None, **overrides: Any) -> InstanceRefresh:
+        options: dict[str, Any] = {
+            "port": fleet,
+            "clock": clock,
+            "instances": fleet.seed("v1", count),
+            "target_release": "v2",
+            "preferences": preferences or RefreshPreferences(),
+            "health_check": TEST_CHECK,
+            "deregistration_delay_ms": 0,
+        }
+        options.update(overrides)
+        return InstanceRefresh(**options)
+
+    return make

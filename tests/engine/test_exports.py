@@ -1,0 +1,33 @@
+"""The engine's public API, pinned: other layers (store, server, runbooks) build on these names."""
+
+from __future__ import annotations
+
+import fleetops.engine
+
+
+def test_public_names() -> None:
+    assert sorted(fleetops.engine.__all__) == [
+        "ActivityTask",
+        "Clock",
+        "DefinitionError",
+        "Engine",
+        "EventType",
+        "ExecutionHandle",
+        "ExecutionJournal",
+        "ExecutionResult",
+        "ExecutionStatus",
+        "FakeClock",
+        "HistoryEvent",
+        "InMemoryJournal",
+        "InvalidDefinition",
+        "Registry",
+        "StateMachine",
+        "StatesError",
+        "StatesErrorName",
+        "SystemClock",
+        "TaskContext",
+        "TaskDoesNotExist",
+        "TaskFailure",
+        "UnknownResource",
+        "parse_definition",
+    ]

@@ -1,0 +1,47 @@
+"""The public interface of fleetops.rollout, pinned: other layers build on these names."""
+
+import fleetops.rollout
+
+
+def test_public_names() -> None:
+    assert sorted(fleetops.rollout.__all__) == [
+        "ALARM",
+        "BatchShape",
+        "CapacityWindow",
+        "Clock",
+        "FailureReport",
+        "FleetPort",
+        "GroupInstance",
+        "HealthCheck",
+        "INSUFFICIENT_DATA",
+        "InstanceRefresh",
+        "OK",
+        "PlannedBatch",
+        "ProbeRecord",
+        "ProbeResult",
+        "RefreshEvent",
+        "RefreshPlan",
+        "RefreshPreferences",
+        "RefreshStatus",
+        "SystemClock",
+        "TargetHealth",
+        "TargetState",
+        "capacity_window",
+        "full_batch",
+        "plan_refresh",
+    ]
+
+
+def test_status_vocabulary_is_aws_words() -> None:
+    assert [s.value for s in fleetops.rollout.RefreshStatus] == [
+        "Pending",
+        "InProgress",
+        "Baking",
+        "Successful",
+        "Failed",
+        "Cancelling",
+        "Cancelled",
+        "RollbackInProgress",
+        "RollbackSuccessful",
+        "RollbackFailed",
+    ]
