@@ -9,6 +9,7 @@ is told who holds the lock, why, since when and until when.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -126,3 +127,61 @@ def _span(delta: timedelta) -> str:
     if minutes:
         return f"{minutes}m{seconds:02d}s"
     return f"{seconds}s"
+
+
+class LeaseKeeper:
+    """Keeps a held lock's lease alive from a background thread while a long step runs.
+
+        with LeaseKeeper(store, "prod", owner=execution_id) as keeper:
+            ...wait for the rollout...
+            if keeper.lost.is_set(): stop, someone force-released or took over the lock
+
+    It renews every ``every`` (default: a third of the lease), so one or two failed renewals
+    (a database hiccup) do not lose the lock. If this process dies, renewals stop and the lease
+    runs out: that is how a crashed holder's lock frees itself.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        environment: str,
+        *,
+        owner: str,
+        lease: timedelta = DEFAULT_LEASE,
+        every: timedelta | None = None,
+        clock: Now = utc_now,
+    ) -> None:
+        interval = every if every is not None else lease / 3
+        if not timedelta(0) < interval < lease:
+            raise ValueError(f"renew every {interval} must be positive and shorter than the lease {lease}")
+        self.store = store
+        self.environment = environment
+        self.owner = owner
+        self.lease = lease
+        self.interval = interval
+        self.clock = clock
+        self.lost = threading.Event()
+        """Set when the lock turned out to be someone else's (or nobody's)."""
+        self.error: Refused | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{environment}", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval.total_seconds()):
+            try:
+                renew_lock(self.store, self.environment, owner=self.owner, lease=self.lease, clock=self.clock)
+            except Refused as err:
+                self.error = err
+                self.lost.set()
+                log.error("%s", err.message)
+                return
+            except Exception:  # the next renewal may succeed: the lease has room for it
+                log.exception("renewing the lock of %s failed; trying again", self.environment)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from fleetops.errors import BadInput, Refused
-from fleetops.ops.locks import acquire_lock, force_release_lock, release_lock, renew_lock
+from fleetops.ops.locks import LeaseKeeper, acquire_lock, force_release_lock, release_lock, renew_lock
 from fleetops.store import Store
 from fleetops.testing.step_clock import StepClock
 
@@ -100,3 +101,31 @@ def test_force_release_without_an_environment_takes_the_only_lock(
         force_release_lock(sqlite_store)
     with pytest.raises(BadInput, match=r"^environment 'stage' is not locked: there is nothing to release$"):
         force_release_lock(sqlite_store, "stage")
+
+
+def test_lease_keeper_keeps_the_lock_while_it_runs(sqlite_store: Store) -> None:
+    lease = timedelta(milliseconds=600)
+    acquire_lock(sqlite_store, "prod", owner="exec-1", reason="deploy", lease=lease)
+    with LeaseKeeper(
+        sqlite_store, "prod", owner="exec-1", lease=lease, every=timedelta(milliseconds=100)
+    ) as keeper:
+        time.sleep(1.5)
+        with pytest.raises(Refused, match=r"^environment 'prod' is locked by 'exec-1'"):
+            acquire_lock(sqlite_store, "prod", owner="exec-2", reason="deploy", lease=lease)
+    assert not keeper.lost.is_set()
+
+
+def test_lease_keeper_reports_a_lost_lock(sqlite_store: Store) -> None:
+    acquire_lock(sqlite_store, "prod", owner="exec-1", reason="deploy")
+    with LeaseKeeper(sqlite_store, "prod", owner="exec-1", every=timedelta(milliseconds=50)) as keeper:
+        force_release_lock(sqlite_store, "prod")
+        assert keeper.lost.wait(5)
+    assert keeper.error is not None
+    assert keeper.error.message.startswith(
+        "'exec-1' no longer holds the lock of environment 'prod' (nobody holds it now)"
+    )
+
+
+def test_lease_keeper_must_renew_within_the_lease(sqlite_store: Store) -> None:
+    with pytest.raises(ValueError, match=r"^renew every 0:15:00 must be positive and shorter than the lease"):
+        LeaseKeeper(sqlite_store, "prod", owner="x", lease=LEASE, every=LEASE)

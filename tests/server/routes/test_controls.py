@@ -145,3 +145,22 @@ def test_block_refuses_bad_service_names(api: ApiHarness) -> None:
     response = api.client(Role.OPERATOR).post("/api/v1/block", json={"services": ["Bad Name"]})
     assert response.status_code == 400
     assert response.json()["message"].startswith("service name 'Bad Name' is not valid")
+
+
+def test_controls_work_on_both_databases(api_on_store_url: ApiHarness) -> None:
+    api = api_on_store_url
+    api.app.state.clock = StepClock(T0)
+    operator = api.client(Role.OPERATOR)
+    assert (
+        operator.post("/api/v1/maintenance", json={"environment": "prod", "reason": "r"}).status_code == 201
+    )
+    assert operator.post("/api/v1/block", json={"services": ["orders"]}).status_code == 200
+    api.store.locks.acquire("prod", owner="exec-1", reason="deploy", lease=timedelta(minutes=5), now=T0)
+    _pin(api, "e1")
+    viewer = api.client(Role.VIEWER)
+    assert [w["environment"] for w in viewer.get("/api/v1/maintenance").json()["windows"]] == ["prod"]
+    assert [
+        b["environment"] for b in viewer.get("/api/v1/blocks", params={"environment": "dev"}).json()["blocks"]
+    ] == [None]
+    assert [lock["owner"] for lock in viewer.get("/api/v1/locks").json()["locks"]] == ["exec-1"]
+    assert [r["number"] for r in viewer.get("/api/v1/releases").json()["releases"]] == [1]
