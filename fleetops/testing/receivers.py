@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 @dataclass
@@ -81,6 +82,7 @@ class SmtpServer:
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
+    logins: list[str] = field(default_factory=list)
 
 
 class _Handler:
@@ -95,14 +97,39 @@ class _Handler:
         return "250 OK"
 
 
+class _Authenticator:
+    def __init__(self, server: SmtpServer, username: str, password: str) -> None:
+        self.server = server
+        self.expected = (username.encode(), password.encode())
+
+    def __call__(
+        self, _server: Any, _session: Any, _envelope: Any, _mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        given = (auth_data.login, auth_data.password)
+        self.server.logins.append(given[0].decode())
+        return AuthResult(success=given == self.expected, handled=False)
+
+
 @contextmanager
-def smtp_server() -> Iterator[SmtpServer]:
-    """An aiosmtpd server on a free loopback port (no TLS, no auth), recording every message."""
+def smtp_server(credentials: tuple[str, str] | None = None) -> Iterator[SmtpServer]:
+    """An aiosmtpd server on a free loopback port recording every message.
+
+    No TLS. With ``credentials`` (user, password) it offers AUTH without TLS and checks them
+    (``logins`` lists who logged in).
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     received = SmtpServer(port=port)
-    controller = Controller(_Handler(received), hostname="127.0.0.1", port=port)
+    auth: dict[str, Any] = {}
+    if credentials is not None:
+        auth = {
+            "authenticator": _Authenticator(received, *credentials),
+            "auth_require_tls": False,
+            # PLAIN only, so a refused login is one exchange (smtplib tries each offered mechanism).
+            "auth_exclude_mechanism": ["LOGIN"],
+        }
+    controller = Controller(_Handler(received), hostname="127.0.0.1", port=port, **auth)
     controller.start()
     try:
         yield received

@@ -221,3 +221,63 @@ def test_a_failed_delivery_is_tried_again_by_the_next_notify(sqlite_store: Store
 def test_retry_policy_is_validated_when_built() -> None:
     with pytest.raises(ValueError, match=r"^attempts must be between 1 and 10, got 0$"):
         RetryPolicy(attempts=0)
+
+
+def _mail_channel(port: int, **smtp: object) -> EmailChannel:
+    return EmailChannel.model_validate(
+        {
+            "type": "email",
+            "smtp": {"host": "127.0.0.1", "port": port, "starttls": False, **smtp},
+            "from": "fleetops@example.com",
+            "to": ["oncall@example.com"],
+        }
+    )
+
+
+def test_email_logs_in_with_the_password_secret_and_never_shows_it(
+    sqlite_store: Store, clock: StepClock
+) -> None:
+    with smtp_server(credentials=("fleetops", "smtp-pass-123")) as smtp:
+        channel = _mail_channel(smtp.port, username="fleetops", password_secret="smtp-password")
+        records = notify(
+            sqlite_store,
+            {"mail": channel},
+            [_event(reason="auth with smtp-pass-123 failed")],
+            secret_value={"smtp-password": "smtp-pass-123"}.get,
+            clock=clock,
+        )
+    assert [r.status for r in records] == [DeliveryStatus.SENT]
+    assert smtp.logins == ["fleetops"]
+    assert "  reason: auth with *** failed" in smtp.messages[0].get_content().splitlines()
+
+
+def test_email_with_a_wrong_password_fails_without_retrying(sqlite_store: Store, clock: StepClock) -> None:
+    with smtp_server(credentials=("fleetops", "right")) as smtp:
+        channel = _mail_channel(smtp.port, username="fleetops", password_secret="smtp-password")
+        records = notify(
+            sqlite_store,
+            {"mail": channel},
+            [_event()],
+            secret_value={"smtp-password": "wrong-one"}.get,
+            retry=FAST,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+    assert [(r.status, r.attempts, r.error) for r in records] == [
+        (DeliveryStatus.FAILED, 1, "SMTP server answered 535 5.7.8 Authentication credentials invalid")
+    ]
+    assert smtp.messages == []
+
+
+def test_email_with_a_username_but_no_secret_lookup_fails_clearly(
+    sqlite_store: Store, clock: StepClock
+) -> None:
+    channel = _mail_channel(1, username="fleetops", password_secret="smtp-password")
+    records = notify(sqlite_store, {"mail": channel}, [_event()], clock=clock)
+    assert [(r.status, r.attempts, r.error) for r in records] == [
+        (
+            DeliveryStatus.FAILED,
+            1,
+            "SMTP user 'fleetops' needs a password: set smtp.password_secret and its value",
+        )
+    ]
