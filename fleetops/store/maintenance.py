@@ -131,7 +131,7 @@ class MaintenanceRepository:
     def open_windows(
         self, scopes: Sequence[str] | None = None, *, now: datetime | None = None
     ) -> list[MaintenanceWindow]:
-        """Windows open at ``now`` (in ``scopes``, when given), by scope."""
+        """Windows open at ``now`` (in ``scopes``, when given); the all-environments one first."""
         with self._store.session() as session:
             return _open(session, scopes, now or datetime.now(UTC))
 
@@ -173,7 +173,7 @@ class MaintenanceRepository:
     def blocks(
         self, scopes: Sequence[str] | None = None, services: Sequence[str] | None = None
     ) -> list[Block]:
-        """Blocks in ``scopes`` of ``services`` (each: all when None), by scope then service."""
+        """Blocks in ``scopes`` of ``services`` (each: all when None); everywhere-blocks first."""
         with self._store.session() as session:
             return _blocks(session, scopes, services)
 
@@ -186,8 +186,9 @@ def _open(session: Session, scopes: Sequence[str] | None, now: datetime) -> list
     )
     if scopes is not None:
         query = query.where(maintenance_windows.c.scope.in_(list(scopes)))
-    query = query.order_by(maintenance_windows.c.scope, maintenance_windows.c.id)
-    return [_window(dict(row)) for row in session.execute(query).mappings()]
+    windows = [_window(dict(row)) for row in session.execute(query).mappings()]
+    # Sorted here, not in SQL: the order of "*" among names depends on the database's collation.
+    return sorted(windows, key=lambda w: (w.scope != ALL, w.scope, w.id))
 
 
 def _end(session: Session, window_id: int, at: datetime, by: str) -> None:
@@ -216,8 +217,8 @@ def _blocks(session: Session, scopes: Sequence[str] | None, services: Sequence[s
         conditions.append(service_blocks.c.service.in_(list(services)))
     if conditions:
         query = query.where(*conditions)
-    query = query.order_by(service_blocks.c.scope, service_blocks.c.service)
-    return [_block(dict(row)) for row in session.execute(query).mappings()]
+    blocks = [_block(dict(row)) for row in session.execute(query).mappings()]
+    return sorted(blocks, key=lambda b: (b.scope != ALL, b.scope, b.service))
 
 
 def _window(row: dict[str, Any]) -> MaintenanceWindow:
