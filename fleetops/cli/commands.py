@@ -1,3 +1,13 @@
 """Imports every command module so each registers its commands on the app."""
 
-from fleetops.cli import audit, lock, maintenance, plan, releases, serve, tokens, validate  # noqa: F401
+from fleetops.cli import (  # noqa: F401
+    audit,
+    lock,
+    maintenance,
+    notifications,
+    plan,
+    releases,
+    serve,
+    tokens,
+    validate,
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -114,3 +114,17 @@ def test_block_then_deployment_is_refused_then_unblock(server: RunningServer, st
     unblocked = _cli(server, "unblock", "payments", "menu", "--env", "uat")
     assert unblocked.stdout == "unblocked payments in uat\nmenu was not blocked in uat\n"
     check_deployable(store, "uat", ["payments", "menu"])
+
+
+def test_notifications_lists_deliveries(server: RunningServer, store: Store) -> None:
+    store.notifications.claim(
+        channel="ops-chat",
+        event="deploy.started",
+        event_key="deploy.started/dev/exec-n",
+        environment="dev",
+        execution_id="exec-n",
+        window=timedelta(hours=1),
+        now=datetime.now(UTC),
+    )
+    listed = json.loads(_cli(server, "notifications", "--execution", "exec-n", "-o", "json").stdout)
+    assert [(d["channel"], d["status"], d["attempts"]) for d in listed] == [("ops-chat", "pending", 0)]

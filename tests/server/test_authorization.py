@@ -59,6 +59,7 @@ ROUTES = [
     Case("GET", "/api/v1/blocks", Role.VIEWER),
     Case("POST", "/api/v1/block", Role.OPERATOR, json={"services": ["orders"]}),
     Case("POST", "/api/v1/unblock", Role.OPERATOR, json={"services": ["orders"]}),
+    Case("GET", "/api/v1/notifications", Role.VIEWER),
 ]
 
 _IDS = [f"{case.method} {case.path}" for case in ROUTES]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from fleetops.server.auth import Role
 from fleetops.store import Outcome
+from fleetops.store.notifications import DeliveryStatus
 from fleetops.testing.api import ApiHarness
 from fleetops.testing.step_clock import StepClock
 
@@ -164,3 +165,22 @@ def test_controls_work_on_both_databases(api_on_store_url: ApiHarness) -> None:
     ] == [None]
     assert [lock["owner"] for lock in viewer.get("/api/v1/locks").json()["locks"]] == ["exec-1"]
     assert [r["number"] for r in viewer.get("/api/v1/releases").json()["releases"]] == [1]
+
+
+def test_notification_deliveries_are_listed(api: ApiHarness) -> None:
+    claim = api.store.notifications.claim(
+        channel="chat",
+        event="deploy.failed",
+        event_key="deploy.failed/prod/e1",
+        environment="prod",
+        execution_id="e1",
+        window=timedelta(hours=1),
+        now=T0,
+    )
+    api.store.notifications.finish(
+        claim.id, status=DeliveryStatus.FAILED, attempts=3, error="HTTP 500", now=T0
+    )
+    body = api.client(Role.VIEWER).get("/api/v1/notifications", params={"execution_id": "e1"}).json()
+    assert [
+        (d["channel"], d["event"], d["status"], d["attempts"], d["error"]) for d in body["deliveries"]
+    ] == [("chat", "deploy.failed", "failed", 3, "HTTP 500")]
