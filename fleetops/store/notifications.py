@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from fleetops.store.store import Store
 
 MAX_LIMIT = 1000
+STALE_PENDING = timedelta(minutes=5)
+"""A delivery still ``pending`` after this was cut short (its process died): it no longer holds its key."""
 
 
 class DeliveryStatus(StrEnum):
@@ -89,8 +91,9 @@ class NotificationLog:
     ) -> Delivery:
         """Record a delivery about to be made, or a ``duplicate`` when the key is taken.
 
-        The key is taken when a delivery of it to ``channel`` that was not a failure was created
-        within ``window`` before ``now``. Only a ``pending`` result should be delivered.
+        The key is taken when a delivery of it to ``channel`` was sent within ``window`` before
+        ``now``, or is still being made (``pending`` for less than ``STALE_PENDING``). Only a
+        ``pending`` result should be delivered.
         """
         with self._store.transaction() as session:
             if self._store.kind is StoreKind.POSTGRESQL:
@@ -104,7 +107,11 @@ class NotificationLog:
                     notifications.c.channel == channel,
                     notifications.c.event_key == event_key,
                     notifications.c.created_at > now - window,
-                    notifications.c.status.in_([str(DeliveryStatus.PENDING), str(DeliveryStatus.SENT)]),
+                    (notifications.c.status == str(DeliveryStatus.SENT))
+                    | (
+                        (notifications.c.status == str(DeliveryStatus.PENDING))
+                        & (notifications.c.created_at > now - STALE_PENDING)
+                    ),
                 )
                 .limit(1)
             ).first()

@@ -27,9 +27,8 @@ def _claim(store: Store, now: datetime = T0, channel: str = "chat") -> Delivery:
 def test_a_claimed_key_is_a_duplicate_within_the_window(store: Store) -> None:
     first = _claim(store)
     assert (first.status, first.attempts, first.finished_at) == (DeliveryStatus.PENDING, 0, None)
-    assert _claim(store, T0 + timedelta(minutes=59)).status is DeliveryStatus.DUPLICATE
+    assert _claim(store, T0 + timedelta(minutes=4)).status is DeliveryStatus.DUPLICATE
     assert _claim(store, channel="mail").status is DeliveryStatus.PENDING
-    assert _claim(store, T0 + WINDOW).status is DeliveryStatus.PENDING
 
 
 def test_a_failed_delivery_does_not_take_the_key(store: Store) -> None:
@@ -50,3 +49,16 @@ def test_concurrent_claims_of_one_key_give_one_pending(store: Store) -> None:
         claims = list(pool.map(lambda _: _claim(store), range(16)))
     assert sorted(c.status for c in claims) == [DeliveryStatus.DUPLICATE] * 15 + [DeliveryStatus.PENDING]
     assert len(store.notifications.list(execution_id="exec-1")) == 16
+
+
+def test_a_pending_delivery_cut_short_frees_its_key(store: Store) -> None:
+    _claim(store)  # its process died before recording how it ended
+    assert _claim(store, T0 + timedelta(minutes=4)).status is DeliveryStatus.DUPLICATE
+    assert _claim(store, T0 + timedelta(minutes=5)).status is DeliveryStatus.PENDING
+
+
+def test_a_sent_delivery_holds_its_key_for_the_whole_window(store: Store) -> None:
+    first = _claim(store)
+    store.notifications.finish(first.id, status=DeliveryStatus.SENT, attempts=1, error=None, now=T0)
+    assert _claim(store, T0 + timedelta(minutes=59)).status is DeliveryStatus.DUPLICATE
+    assert _claim(store, T0 + WINDOW).status is DeliveryStatus.PENDING
