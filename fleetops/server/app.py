@@ -11,7 +11,7 @@ from fleetops import __version__
 from fleetops.server.audit import AuditMiddleware
 from fleetops.server.auth import ensure_admin_token
 from fleetops.server.errors import install_error_handlers
-from fleetops.server.routes import audit, system, tokens
+from fleetops.server.routes import audit, locks, maintenance, notifications, releases, system, tokens
 from fleetops.server.settings import ServerSettings
 from fleetops.store import Store
 
@@ -52,6 +52,14 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, store=opened)
-    for router in (system.router, tokens.router, audit.router):
+    for router in (
+        system.router,
+        tokens.router,
+        audit.router,
+        releases.router,
+        locks.router,
+        maintenance.router,
+        notifications.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -23,7 +23,11 @@ from fleetops.store.database import (
     resolve_url,
     store_kind,
 )
+from fleetops.store.locks import LockRepository
+from fleetops.store.maintenance import MaintenanceRepository
 from fleetops.store.migrations import upgrade_to_head
+from fleetops.store.notifications import NotificationLog
+from fleetops.store.releases import ReleaseRepository
 from fleetops.store.tokens import TokenRepository
 
 
@@ -46,6 +50,10 @@ class Store:
         )
         self.audit = AuditLog(self)
         self.tokens = TokenRepository(self)
+        self.releases = ReleaseRepository(self)
+        self.locks = LockRepository(self)
+        self.maintenance = MaintenanceRepository(self)
+        self.notifications = NotificationLog(self)
 
     @classmethod
     def open(cls, url: str | None, state_dir: Path) -> Store:

@@ -6,7 +6,9 @@ minimum role (``None`` for public) and a request that succeeds with that role.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -27,10 +29,15 @@ class Case:
     json: dict[str, Any] | None = None
     ok: int = 200
     setup: tuple[str, ...] = field(default=())  # names of tokens (role viewer) to create first
+    prepare: Callable[[ApiHarness], object] | None = None  # puts in place what the request acts on
 
     @property
     def target(self) -> str:
         return self.url or self.path
+
+
+def _lock_prod(api: ApiHarness) -> object:
+    return api.store.locks.acquire("prod", owner="exec-1", reason="deploy", lease=timedelta(minutes=5))
 
 
 ROUTES = [
@@ -42,6 +49,17 @@ ROUTES = [
     Case("GET", "/api/v1/tokens", Role.ADMIN),
     Case("POST", "/api/v1/tokens", Role.ADMIN, json={"name": "new", "role": "viewer"}, ok=201),
     Case("DELETE", "/api/v1/tokens/{name}", Role.ADMIN, url="/api/v1/tokens/victim", setup=("victim",)),
+    Case("GET", "/api/v1/releases", Role.VIEWER),
+    Case("GET", "/api/v1/locks", Role.VIEWER),
+    Case("GET", "/api/v1/locks/{environment}", Role.VIEWER, url="/api/v1/locks/prod", prepare=_lock_prod),
+    Case("DELETE", "/api/v1/locks/{environment}", Role.ADMIN, url="/api/v1/locks/prod", prepare=_lock_prod),
+    Case("GET", "/api/v1/maintenance", Role.VIEWER),
+    Case("POST", "/api/v1/maintenance", Role.OPERATOR, json={"duration": "1h", "reason": "upgrade"}, ok=201),
+    Case("DELETE", "/api/v1/maintenance", Role.OPERATOR),
+    Case("GET", "/api/v1/blocks", Role.VIEWER),
+    Case("POST", "/api/v1/block", Role.OPERATOR, json={"services": ["orders"]}),
+    Case("POST", "/api/v1/unblock", Role.OPERATOR, json={"services": ["orders"]}),
+    Case("GET", "/api/v1/notifications", Role.VIEWER),
 ]
 
 _IDS = [f"{case.method} {case.path}" for case in ROUTES]
@@ -63,6 +81,8 @@ def _call(api: ApiHarness, case: Case, role: Role | None, token: str | None = No
     for name in case.setup:
         if api.store.tokens.get(name) is None:
             api.store.tokens.add(name=name, role="viewer", token_sha256=name * 8, created_by="test")
+    if case.prepare is not None:
+        case.prepare(api)
     client = api.client(role, token=token)
     return client.request(case.method, case.target, json=case.json).status_code
 
