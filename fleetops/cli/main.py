@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.text import Text
 
 from fleetops import __version__
-from fleetops.cli.output import err_console
+from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console
 from fleetops.errors import BadInput, FleetopsError
 
 app = typer.Typer(
@@ -25,9 +26,9 @@ def _root() -> None:
 
 
 @app.command()
-def version() -> None:
+def version(output: OutputOption = OutputFormat.TABLE) -> None:
     """Print the fleetops version."""
-    typer.echo(__version__)
+    emit({"version": __version__}, output, lambda console: console.print(__version__, highlight=False))
 
 
 def _register_commands() -> None:
@@ -37,13 +38,18 @@ def _register_commands() -> None:
 
 
 def report(err: FleetopsError) -> None:
-    """Print an error the way every command does: each problem on its own line."""
-    if isinstance(err, BadInput) and len(err.problems) > 1:
-        err_console.print(f"[bold red]error:[/] {err.message}", highlight=False)
+    """Print an error the way every command does: the message, then each problem on its own line.
+
+    Messages carry user values (file names, YAML text, field values) that may contain ``[``:
+    they are printed as plain text, never read as rich markup.
+    """
+    err_console.print(
+        Text.assemble(("error:", "bold red"), " ", err.message), highlight=False, soft_wrap=True
+    )
+    # A message that already says its problems (the server's often does) is not repeated.
+    if isinstance(err, BadInput) and not all(problem in err.message for problem in err.problems):
         for problem in err.problems:
-            err_console.print(f"  {problem}", highlight=False, soft_wrap=True)
-    else:
-        err_console.print(f"[bold red]error:[/] {err.message}", highlight=False, soft_wrap=True)
+            err_console.print(Text(f"  {problem}"), highlight=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from fleetops.cli.main import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit
@@ -96,17 +97,18 @@ def to_json(result: FleetPlan) -> dict[str, Any]:
 
 def render(console: Console, result: FleetPlan) -> None:
     """The plan for people."""
-    version = result.version or "(no --version given)"
-    target = f"[bold]{result.environment}[/] ({result.provider})"
+    # Every value from the file or the command line is escaped: a `[` in it is text, not markup.
+    version = escape(result.version or "(no --version given)")
+    target = f"[bold]{escape(result.environment)}[/] ({result.provider})"
     console.print(f"[bold]Plan[/]: deploy {version} to {target}", highlight=False)
     if result.promote_from:
-        console.print(f"  releases are promoted here from {result.promote_from}", highlight=False)
+        console.print(f"  releases are promoted here from {escape(result.promote_from)}", highlight=False)
     if result.approval:
         console.print("  gate: [yellow]approval required[/] before the first wave", highlight=False)
     if result.skipped:
-        console.print(f"  not in this plan: {', '.join(result.skipped)}", highlight=False)
+        console.print(f"  not in this plan: {escape(', '.join(result.skipped))}", highlight=False)
     for number, wave in enumerate(result.waves, start=1):
-        console.print(f"\n[bold]Wave {number}[/]: {', '.join(wave)}", highlight=False)
+        console.print(f"\n[bold]Wave {number}[/]: {escape(', '.join(wave))}", highlight=False)
         for service in (s for s in result.services if s.wave == number):
             _render_service(console, service)
     console.print(f"\nEstimated duration: [bold]{format_duration(result.estimate)}[/]", highlight=False)
@@ -116,17 +118,20 @@ def render(console: Console, result: FleetPlan) -> None:
 
 def _render_service(console: Console, service: Any) -> None:
     console.print(
-        f"\n  [bold]{service.name}[/]: {service.desired} instance{'' if service.desired == 1 else 's'}, "
+        f"\n  [bold]{escape(service.name)}[/]: "
+        f"{service.desired} instance{'' if service.desired == 1 else 's'}, "
         f"at least {service.min_in_service} in service, "
         f"at most {service.max_capacity} running; about {format_duration(service.estimate)}",
         highlight=False,
     )
     if service.not_in_plan:
-        console.print(f"    depends on (not in this plan): {', '.join(service.not_in_plan)}", highlight=False)
+        console.print(
+            f"    depends on (not in this plan): {escape(', '.join(service.not_in_plan))}", highlight=False
+        )
     for key, value in service.target.items():
         if value:
             shown = ", ".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else value
-            console.print(f"    {key}: {shown}", highlight=False, soft_wrap=True)
+            console.print(f"    {key}: {escape(str(shown))}", highlight=False, soft_wrap=True)
     for b in service.batches:
         how = []
         if b.launch_first:
@@ -139,6 +144,6 @@ def _render_service(console: Console, service: Any) -> None:
             line += f"; checkpoint {b.checkpoint}%: pause {format_duration(b.pause)}"
         console.print(line, highlight=False, soft_wrap=True)
     for gate in service.gates:
-        console.print(f"    gate: {gate}", highlight=False, soft_wrap=True)
+        console.print(f"    gate: {escape(gate)}", highlight=False, soft_wrap=True)
     for note in service.notes:
-        console.print(f"    [yellow]note[/]: {note}", highlight=False, soft_wrap=True)
+        console.print(f"    [yellow]note[/]: {escape(note)}", highlight=False, soft_wrap=True)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from fleetops.cli.main import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit
@@ -44,7 +45,7 @@ def validate(file: FileOption = Path("fleet.yaml"), output: OutputOption = Outpu
     }
 
     def table(console: Console) -> None:
-        console.print(f"[green]{file}: valid[/]", highlight=False)
+        console.print(f"[green]{escape(str(file))}: valid[/]", highlight=False)
         for section, names in summary.items():
             console.print(f"  {len(names)} {section}: {', '.join(names) or '-'}", highlight=False)
 

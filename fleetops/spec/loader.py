@@ -33,12 +33,28 @@ _PLAIN = re.compile(r"^[A-Za-z0-9_-]+$")
 def load_fleet(path: FilePath) -> Fleet:
     """Read and validate the fleet file at ``path``; raise :class:`BadInput` listing every problem."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError as err:
         raise BadInput(f"{path}: no such file (expected a fleet file; pass -f FILE)") from err
-    except (OSError, UnicodeDecodeError) as err:
-        raise BadInput(f"{path}: cannot read the fleet file: {err}") from err
+    except IsADirectoryError as err:
+        raise BadInput(f"{path}: is a directory (expected a fleet file; pass -f FILE)") from err
+    except OSError as err:
+        raise BadInput(f"{path}: cannot read the fleet file: {err.strerror or err}") from err
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise BadInput(_not_utf8(str(path), raw, err)) from err
     return load_fleet_text(text, str(path)).with_base_dir(path.resolve().parent)
+
+
+def _not_utf8(filename: str, raw: bytes, err: UnicodeDecodeError) -> str:
+    """Where the first byte that is not UTF-8 is, as a line and a column (in characters)."""
+    before = raw[: err.start]
+    line_start = before.rfind(b"\n") + 1
+    line = before.count(b"\n") + 1
+    column = len(before[line_start:].decode("utf-8")) + 1
+    bad = raw[err.start : err.start + 1].hex()
+    return f"{filename}:{line}:{column}: byte 0x{bad} is not UTF-8 (expected a UTF-8 text file)"
 
 
 def load_fleet_text(text: str, filename: str = "fleet.yaml") -> Fleet:

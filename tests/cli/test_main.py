@@ -1,5 +1,6 @@
 """The entry point: version, help, and the mapping of errors to exit codes."""
 
+import json
 import subprocess
 import sys
 
@@ -16,6 +17,12 @@ def test_version_prints_package_version() -> None:
     result = run("version")
     assert result.returncode == 0
     assert result.stdout == f"{__version__}\n"
+
+
+def test_version_as_json() -> None:
+    result = run("version", "--output", "json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == {"version": __version__}
 
 
 def test_unknown_command_is_bad_input() -> None:

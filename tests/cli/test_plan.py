@@ -58,3 +58,21 @@ def test_unknown_service_exits_2_with_known_names() -> None:
     assert result.stderr == (
         "error: unknown service 'kitchen' (known: auth, gateway, menu, notifications, orders, payments)\n"
     )
+
+
+def test_brackets_in_the_file_and_arguments_are_printed_as_written(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(
+        "environments: {dev: {provider: local}}\n"
+        "services:\n  web:\n    run: {command: 'web --tag [red]x[/] {version}'}\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "fleetops", "plan", "dev", "--version", "[b]v2", "-f", str(fleet)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Plan: deploy [b]v2 to dev (local)"
+    assert lines[5] == "    command: web --tag [red]x[/] [b]v2"

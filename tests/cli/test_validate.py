@@ -37,6 +37,29 @@ def test_problems_go_to_stderr_one_per_line_and_exit_2(tmp_path: Path) -> None:
     ]
 
 
+def test_a_single_problem_is_printed_too(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text("")
+    result = run("validate", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: fleet.yaml: 1 problem",
+        "  fleet.yaml:1:1 (root): the file is empty: expected a fleet (a mapping)",
+    ]
+
+
+def test_brackets_in_values_are_printed_as_written(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text('name: "[bold]x[/]"\nenvironments: {dev: {provider: local}}\nservices: {}\n')
+    result = run("validate", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: fleet.yaml: 2 problems",
+        "  fleet.yaml:1:7 name: expected text matching ^[A-Za-z0-9][A-Za-z0-9_.-]*$, got '[bold]x[/]'",
+        "  fleet.yaml:3:11 services: expected at least 1 item(s), got 0",
+    ]
+
+
 def test_problems_as_json(tmp_path: Path) -> None:
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text("environments: {}\nservices: {}\n")

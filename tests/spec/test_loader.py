@@ -218,6 +218,21 @@ def test_missing_file(tmp_path: Path) -> None:
         load_fleet(tmp_path / "fleet.yaml")
 
 
+def test_directory_instead_of_a_file(tmp_path: Path) -> None:
+    with pytest.raises(BadInput) as err:
+        load_fleet(tmp_path)
+    assert err.value.problems == [f"{tmp_path}: is a directory (expected a fleet file; pass -f FILE)"]
+
+
+def test_bytes_that_are_not_utf8_are_located(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet.yaml"
+    # Line 2 is "# café " in UTF-8 (7 characters, 8 bytes), then a Latin-1 "é".
+    fleet.write_bytes(b"name: shop\n# caf\xc3\xa9 \xe9\n")
+    with pytest.raises(BadInput) as err:
+        load_fleet(fleet)
+    assert err.value.problems == [f"{fleet}:2:8: byte 0xe9 is not UTF-8 (expected a UTF-8 text file)"]
+
+
 def test_fleet_model_runs_cross_checks_outside_the_loader() -> None:
     data = {
         "environments": {"dev": {"provider": "local"}},
