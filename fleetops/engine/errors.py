@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from fleetops.errors import BadInput
+
 
 class StatesErrorName(StrEnum):
     """The built-in ``States.*`` error names."""
@@ -45,12 +47,12 @@ class StatesError(Exception):
         self.cause = cause
 
 
-class DefinitionError(Exception):
+class DefinitionError(BadInput):
     """A state machine definition AWS would reject; ``problems`` lists every one found.
 
-    Each problem names where it is (state name and JSON pointer) and what was expected.
+    Each problem names where it is (state name and JSON pointer) and what was expected. It is
+    bad input: nothing ran, the CLI exits 2 and the API answers 400.
     """
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
+    def __init__(self, problems: list[str], message: str | None = None) -> None:
+        super().__init__("; ".join(problems) if message is None else message, problems)

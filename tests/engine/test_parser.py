@@ -8,6 +8,7 @@ import pytest
 
 from fleetops.engine import InvalidDefinition, parse_definition
 from fleetops.engine.definition import MapState, PassState, QueryLanguage, TaskState
+from fleetops.errors import BadInput, ExitCode
 
 
 def problems(definition: Any, **kwargs: Any) -> list[str]:
@@ -66,6 +67,19 @@ def test_message_is_the_create_state_machine_text() -> None:
         "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: String does not match "
         "RFC3339 timestamp "
         "at /States/W/Timestamp'"
+    )
+
+
+def test_an_invalid_definition_is_bad_input() -> None:
+    with pytest.raises(BadInput) as caught:
+        parse_definition({"StartAt": "A", "States": {"A": {"Type": "Pass"}}})
+    assert caught.value.exit_code == ExitCode.BAD_INPUT
+    assert caught.value.problems == [
+        "SCHEMA_VALIDATION_FAILED: These fields are required: [Next] at /States/A"
+    ]
+    assert str(caught.value) == (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [Next]"
+        " at /States/A'"
     )
 
 

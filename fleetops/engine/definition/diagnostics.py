@@ -33,13 +33,7 @@ class InvalidDefinition(DefinitionError):
     """A definition AWS would reject; carries every diagnostic found, not just the first."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__([str(d) for d in diagnostics])
+        problems = [str(d) for d in diagnostics]
+        # The ``InvalidDefinition`` message of ``CreateStateMachine``.
+        super().__init__(problems, "Invalid State Machine Definition: '" + ", ".join(problems) + "'")
         self.diagnostics = diagnostics
-
-    @property
-    def message(self) -> str:
-        """The ``InvalidDefinition`` message of ``CreateStateMachine``."""
-        return "Invalid State Machine Definition: '" + ", ".join(self.problems) + "'"
-
-    def __str__(self) -> str:
-        return self.message
