@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleetops.engine.expressions.fields import missing_field_path
-from fleetops.engine.expressions.intrinsics import evaluate_intrinsic, is_intrinsic, parse_intrinsic
-from fleetops.engine.expressions.jsonpath import PathNotFound, parse_path, resolve_path
+from fleetops.engine.expressions.fields import resolve_field_path
+from fleetops.engine.expressions.intrinsics import is_intrinsic, parse_intrinsic
+from fleetops.engine.expressions.jsonpath import parse_path
 from fleetops.engine.expressions.scope import Scope
 
 SUFFIX = ".$"
@@ -32,22 +32,13 @@ def evaluate_payload(template: Any, scope: Scope, *, field: str = "Parameters") 
         result: dict[str, Any] = {}
         for key, value in template.items():
             if key.endswith(SUFFIX) and isinstance(value, str):
-                result[key[: -len(SUFFIX)]] = _dynamic(key, value, scope)
+                result[key[: -len(SUFFIX)]] = resolve_field_path(value, scope, key)
             else:
                 result[key] = evaluate_payload(value, scope, field=field)
         return result
     if isinstance(template, list):
         return [evaluate_payload(item, scope, field=field) for item in template]
     return template
-
-
-def _dynamic(key: str, expression: str, scope: Scope) -> Any:
-    try:
-        if is_intrinsic(expression):
-            return evaluate_intrinsic(expression, scope)
-        return resolve_path(expression, scope)
-    except PathNotFound as missing:
-        raise missing_field_path(missing.path, key, scope.input) from None
 
 
 def validate_payload_template(template: Any, pointer: str) -> list[str]:

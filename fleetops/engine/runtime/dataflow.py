@@ -114,3 +114,10 @@ def finish_jsonata(
     assigned = dict(jsonata(run, assign, binding, "Assign")) if assign is not MISSING else None
     value = jsonata(run, output, binding, "Output") if output is not MISSING else default_output
     return value, assigned
+
+
+def finish_results(run: StateRun, results: Any, *, selector: Any) -> tuple[Any, dict[str, Any] | None]:
+    """Output and Assign of a Map or Parallel state from its results, in the state's query language."""
+    if run.state.jsonata:
+        return finish_jsonata(run, states_binding(run, run.raw_input, result=results), results)
+    return finish_jsonpath(run, run.raw_input, results, selector=selector)

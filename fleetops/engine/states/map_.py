@@ -83,13 +83,7 @@ async def run(run: StateRun) -> Outcome:
     if runner is not run.runner:
         run.emit("MapRunSucceeded", scope=run.attempt_scope)
     run.emit("MapStateSucceeded", scope=run.attempt_scope)
-    if state.jsonata:
-        binding = dataflow.states_binding(run, run.raw_input, result=results)
-        output, assigned = dataflow.finish_jsonata(run, binding, results)
-    else:
-        output, assigned = dataflow.finish_jsonpath(
-            run, run.raw_input, results, selector=state.result_selector
-        )
+    output, assigned = dataflow.finish_results(run, results, selector=state.result_selector)
     return Outcome(output, state.next, assigned)
 
 

@@ -44,13 +44,7 @@ async def run(run: StateRun) -> Outcome:
     ]
     results = await gather_failfast(tasks)
     run.emit("ParallelStateSucceeded", scope=run.attempt_scope)
-    if state.jsonata:
-        result_binding = dataflow.states_binding(run, run.raw_input, result=results)
-        output, assigned = dataflow.finish_jsonata(run, result_binding, results)
-    else:
-        output, assigned = dataflow.finish_jsonpath(
-            run, run.raw_input, results, selector=state.result_selector
-        )
+    output, assigned = dataflow.finish_results(run, results, selector=state.result_selector)
     return Outcome(output, state.next, assigned)
 
 
