@@ -45,9 +45,11 @@ def validate(file: FileOption = Path("fleet.yaml"), output: OutputOption = Outpu
     }
 
     def table(console: Console) -> None:
-        console.print(f"[green]{escape(str(file))}: valid[/]", highlight=False)
+        console.print(f"[green]{escape(str(file))}: valid[/]", highlight=False, soft_wrap=True)
         for section, names in summary.items():
-            console.print(f"  {len(names)} {section}: {', '.join(names) or '-'}", highlight=False)
+            console.print(
+                f"  {len(names)} {section}: {', '.join(names) or '-'}", highlight=False, soft_wrap=True
+            )
 
     emit({"file": str(file), "valid": True, "problems": [], **summary}, output, table)
 

@@ -17,8 +17,15 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 def test_example_is_valid() -> None:
     result = run("validate", "-f", str(EXAMPLE))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == f"{EXAMPLE}: valid"
-    assert "  6 services: auth, menu, notifications, payments, orders, gateway" in result.stdout
+    assert result.stdout.splitlines() == [
+        f"{EXAMPLE}: valid",
+        "  3 environments: dev, stage, prod",
+        "  6 services: auth, menu, notifications, payments, orders, gateway",
+        "  3 secrets: db-password, payments-api-key, session-signing-key",
+        "  3 datastores: orders-db, orders-db-prod, cache",
+        "  2 alarms: high-5xx, slow-p99",
+        "  2 notifications: ops-chat, on-call-email",
+    ]
 
 
 def test_problems_go_to_stderr_one_per_line_and_exit_2(tmp_path: Path) -> None:

@@ -177,7 +177,14 @@ def test_timeout_fails_the_task_with_states_timeout(registry: Registry) -> None:
 
     error, history = asyncio.run(scenario())
     assert error == "States.Timeout"
-    assert "TaskTimedOut" in history
+    assert history == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskTimedOut",
+        "ExecutionFailed",
+    ]
 
 
 def test_auto_advance_does_not_count_a_handlers_real_work_as_time(registry: Registry) -> None:

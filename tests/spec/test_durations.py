@@ -26,8 +26,9 @@ def test_parse(text: str, expected: timedelta) -> None:
 
 @pytest.mark.parametrize("text", ["", "5", "s", "5x", "1 s", "-5s", "1.5s"])
 def test_parse_rejects_with_expected_form(text: str) -> None:
-    with pytest.raises(ValueError, match=r"expected a duration like 500ms, 30s, 5m, 2h or 30d, got"):
+    with pytest.raises(ValueError) as caught:
         parse_duration(text)
+    assert str(caught.value) == f"expected a duration like 500ms, 30s, 5m, 2h or 30d, got {text!r}"
 
 
 def test_parse_rejects_units_out_of_order() -> None:

@@ -120,8 +120,11 @@ def test_matcher_codes_are_within_alb_range() -> None:
 
 
 def test_thresholds_are_two_to_ten_as_in_alb() -> None:
-    with pytest.raises(ValidationError, match="greater than or equal to 2"):
+    with pytest.raises(ValidationError) as caught:
         HealthCheck(healthy_threshold=1)
+    assert [(e["loc"], e["msg"]) for e in caught.value.errors()] == [
+        (("healthy_threshold",), "Input should be greater than or equal to 2")
+    ]
 
 
 def test_bake_time_is_at_most_two_days() -> None:

@@ -67,7 +67,15 @@ def test_reference_paths_are_definite_and_wildcards_are_not() -> None:
     assert parse_path("$.a[*]").definite is False
 
 
-@pytest.mark.parametrize("text", ["a.b", "", "$.a[?(@.x ==]"])
-def test_text_that_is_not_a_path_is_refused(text: str) -> None:
-    with pytest.raises(ValueError, match="JSONPath"):
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a.b", "'a.b' is not a JSONPath: it must begin with '$'"),
+        ("", "'' is not a JSONPath: it must begin with '$'"),
+        ("$.a[?(@.x ==]", "'$.a[?(@.x ==]' is not a valid JSONPath: Parse error at 1:12 near token ] (])"),
+    ],
+)
+def test_text_that_is_not_a_path_is_refused(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
         parse_path(text)
+    assert str(caught.value) == message

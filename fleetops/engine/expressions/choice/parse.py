@@ -62,7 +62,7 @@ def _parse(rule: Any, pointer: str, problems: list[str]) -> ChoiceRule | None:
             problems.append(f"The field '{key}' is not supported by Step Functions at {pointer}")
     chosen = tests + combinators + (["Condition"] if "Condition" in rule else [])
     if len(chosen) != 1:
-        what = "no" if not chosen else f"{len(chosen)} ({', '.join(chosen)})"
+        what = "none" if not chosen else f"{len(chosen)} ({', '.join(chosen)})"
         problems.append(
             f"A Choice rule must have exactly one comparison operator, And, Or, Not or Condition; "
             f"found {what} at {pointer}"
