@@ -44,6 +44,7 @@ def result_fields(
 def error_handling(
     body: Mapping[str, Any], pointer: str, problems: Problems, language: QueryLanguage
 ) -> dict[str, Any]:
+    """The ``Retry`` and ``Catch`` fields of a Task, Parallel or Map state, as dataclass fields."""
     out: dict[str, Any] = {}
     if "Retry" in body:
         out["retry"] = f.retriers(body["Retry"], f"{pointer}/Retry", problems)

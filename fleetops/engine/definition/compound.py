@@ -11,6 +11,7 @@ from fleetops.engine.definition.states import AnyState, MapState, ParallelState
 
 
 def parallel(b: Build) -> AnyState | None:
+    """A Parallel state: each of its ``Branches`` parsed as a state machine of its own."""
     body, pointer, problems, language, common = b.body, b.pointer, b.problems, b.language, b.common
     branches_node = body.get("Branches")
     branches = []
@@ -32,6 +33,7 @@ def parallel(b: Build) -> AnyState | None:
 
 
 def map_state(b: Build) -> AnyState | None:
+    """A Map state: its ``ItemProcessor`` (or the older ``Iterator``), items, selector and limits."""
     body, pointer, problems, language, common = b.body, b.pointer, b.problems, b.language, b.common
     processor_field = "ItemProcessor" if "ItemProcessor" in body else "Iterator"
     node = body.get(processor_field)
