@@ -12,6 +12,7 @@ from rich.markup import escape
 from fleetops.cli.main import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit
 from fleetops.cli.validate import FileOption
+from fleetops.errors import BadInput
 from fleetops.spec.durations import format_duration
 
 if TYPE_CHECKING:  # the CLI loads spec modules on use, to start fast
@@ -41,7 +42,10 @@ def plan(
     from fleetops.spec.plan import plan as make_plan
 
     fleet = load_fleet(file)
-    names = [n.strip() for n in services.split(",") if n.strip()] if services else []
+    names = [n.strip() for n in services.split(",") if n.strip()] if services is not None else []
+    if services is not None and not names:
+        # An empty list would silently plan every service: the opposite of what was asked.
+        raise BadInput(f"--services: expected service names separated by commas, got {services!r}")
     result = make_plan(fleet, environment, version, names)
     emit(to_json(result), output, lambda console: render(console, result))
 

@@ -44,6 +44,14 @@ _PATTERNS = {
     REGION_PATTERN: "an AWS region like eu-west-1",
     LAUNCH_TEMPLATE_PATTERN: "a launch template id like lt-0123456789abcdef0",
     TARGET_GROUP_PATTERN: "a target group ARN (arn:aws:elasticloadbalancing:...)",
+    # Written inline in the models, where each is used once.
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]*$": (
+        "a name of letters, digits, '_', '.' and '-', starting with a letter or digit"
+    ),
+    r"^/": "a path starting with '/'",
+    r"^\d{12}$": "a 12-digit AWS account id",
+    r"^https?://": "an http:// or https:// URL",
+    r"^[^@\s]+@[^@\s]+$": "an email address like ops@example.com",
 }
 
 

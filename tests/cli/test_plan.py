@@ -76,3 +76,9 @@ def test_brackets_in_the_file_and_arguments_are_printed_as_written(tmp_path: Pat
     lines = result.stdout.splitlines()
     assert lines[0] == "Plan: deploy [b]v2 to dev (local)"
     assert lines[5] == "    command: web --tag [red]x[/] [b]v2"
+
+
+def test_services_without_a_name_is_bad_input() -> None:
+    result = run("plan", "dev", "--services", " , ")
+    assert result.returncode == 2
+    assert result.stderr == "error: --services: expected service names separated by commas, got ' , '\n"

@@ -62,7 +62,8 @@ def test_brackets_in_values_are_printed_as_written(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "error: fleet.yaml: 2 problems",
-        "  fleet.yaml:1:7 name: expected text matching ^[A-Za-z0-9][A-Za-z0-9_.-]*$, got '[bold]x[/]'",
+        "  fleet.yaml:1:7 name: expected a name of letters, digits, '_', '.' and '-', starting with a letter"
+        " or digit, got '[bold]x[/]'",
         "  fleet.yaml:3:11 services: expected at least 1 item(s), got 0",
     ]
 

@@ -252,3 +252,31 @@ def test_format_path() -> None:
 
 def test_null_document() -> None:
     assert problems_of("~\n") == ["fleet.yaml:1:1 (root): the file has no fleet in it: expected a mapping"]
+
+
+def test_patterns_are_explained_in_words() -> None:
+    text = """\
+name: "my fleet"
+environments:
+  prod: {provider: aws, region: eu-west-1, account_id: "1234"}
+services:
+  web:
+    run: {command: x}
+    health: {path: health}
+    aws:
+      auto_scaling_group: g
+      launch_template_id: lt-0123456789abcdef0
+      target_group_arn: "arn:aws:elasticloadbalancing:x"
+notifications:
+  hook: {type: webhook, url: "ftp://x", events: [deploy.*]}
+  mail: {type: email, smtp: {host: h}, from: nobody, to: [a@b], events: [deploy.*]}
+"""
+    assert problems_of(text) == [
+        "fleet.yaml:1:7 name: expected a name of letters, digits, '_', '.' and '-', starting with a letter"
+        " or digit, got 'my fleet'",
+        "fleet.yaml:3:56 environments.prod.account_id: expected a 12-digit AWS account id, got '1234'",
+        "fleet.yaml:7:20 services.web.health.path: expected a path starting with '/', got 'health'",
+        "fleet.yaml:13:30 notifications.hook.url: expected an http:// or https:// URL, got 'ftp://x'",
+        "fleet.yaml:14:46 notifications.mail.from: expected an email address like ops@example.com,"
+        " got 'nobody'",
+    ]
