@@ -237,6 +237,12 @@ def _service_plan(
     ]
     if deploy.warmup:
         gates.append(f"warmup: {format_duration(deploy.warmup)} after each new instance is healthy")
+    if deploy.deregistration_delay:
+        # Often the longest part of a batch (ALB's default is 5m): say where the time goes.
+        gates.append(
+            f"drain: {format_duration(deploy.deregistration_delay)} before each old instance stops "
+            "(deregistration delay)"
+        )
     gates += [f"alarm {a}: {describe_alarm(fleet.alarms[a])}" for a in deploy.alarms if a in fleet.alarms]
     pauses = [b.checkpoint for b in batches if b.checkpoint]
     if pauses:

@@ -87,8 +87,17 @@ def test_restaurant_dev_plan() -> None:
     assert [(b.replace, b.launch_first, b.checkpoint) for b in orders.batches] == [(1, 1, 50), (1, 1, None)]
     # Each batch: drain 1s + healthy after 2 checks of 1s + warmup 1s; then 3s pause, 5s bake.
     assert orders.estimate == timedelta(seconds=4 + 3 + 4 + 5)
-    assert "checkpoints: pause 3s at 50%" in orders.gates
-    assert "alarm high-5xx: Sum of HTTPCode_Target_5XX_Count > 5 for 2 of 3 periods of 10s" in orders.gates
+    assert orders.gates == [
+        "health: GET /health every 1s (timeout 500ms, codes 200): healthy after 2 passes, unhealthy after"
+        " 2 failures",
+        "warmup: 1s after each new instance is healthy",
+        "drain: 1s before each old instance stops (deregistration delay)",
+        "alarm high-5xx: Sum of HTTPCode_Target_5XX_Count > 5 for 2 of 3 periods of 10s",
+        "alarm slow-p99: p99 of TargetResponseTime > 0.5 for 3 of 3 periods of 10s",
+        "checkpoints: pause 3s at 50%",
+        "bake: 5s after the last batch, watching alarms",
+        "on failure: roll back",
+    ]
     # Waves run one after the other; a wave lasts as long as its slowest service.
     assert result.estimate == timedelta(seconds=13 + 13 + 16 + 13)
 
