@@ -25,6 +25,8 @@ class ServerSettings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     """0 picks a free port (``server.json`` tells which)."""
+    handlers: tuple[str, ...] = ()
+    """``module:function`` entries called with the engine's Registry at start (and ``$FLEETOPS_HANDLERS``)."""
 
 
 def read_server_file(state_dir: Path) -> dict[str, Any] | None:

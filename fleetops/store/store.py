@@ -23,7 +23,9 @@ from fleetops.store.database import (
     resolve_url,
     store_kind,
 )
+from fleetops.store.executions import ExecutionRepository
 from fleetops.store.migrations import upgrade_to_head
+from fleetops.store.state_machines import StateMachineRepository
 from fleetops.store.tokens import TokenRepository
 
 
@@ -46,6 +48,8 @@ class Store:
         )
         self.audit = AuditLog(self)
         self.tokens = TokenRepository(self)
+        self.state_machines = StateMachineRepository(self)
+        self.executions = ExecutionRepository(self)
 
     @classmethod
     def open(cls, url: str | None, state_dir: Path) -> Store:
