@@ -92,7 +92,7 @@ class ExecutionService:
         """Declare stored activities, resume orphaned executions, start renewing leases."""
         for activity in self.store.state_machines.list_activities():
             self.registry.register_activity(activity.name)
-        self.claim_orphans()
+        self.claim_orphans(include_own=True)
         self._keeper = asyncio.get_running_loop().create_task(self._keep_leases())
 
     async def close(self) -> None:
@@ -113,10 +113,14 @@ class ExecutionService:
         """ARNs of the executions this process runs now."""
         return frozenset(self._running)
 
-    def claim_orphans(self) -> list[str]:
-        """Take and resume RUNNING executions whose lease is free or expired; their ARNs."""
+    def claim_orphans(self, *, include_own: bool = False) -> list[str]:
+        """Take and resume RUNNING executions whose lease is free or expired; their ARNs.
+
+        ``include_own`` also takes those leased to this owner: at start-up they are the runs of
+        this server's previous life (killed), which nothing runs now.
+        """
         claimed = self.store.executions.claim_orphans(
-            self.owner, now=_now(), lease_seconds=self.lease_seconds
+            self.owner, now=_now(), lease_seconds=self.lease_seconds, include_own=include_own
         )
         for record in claimed:
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -33,7 +34,15 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     opened = store or Store.open(settings.database_url, settings.state_dir)
     try:
         ensure_admin_token(opened, settings.state_dir)
-        executions = ExecutionService(opened)
+        executions = ExecutionService(
+            opened,
+            # Stable across restarts on one state dir (serve() refuses a second live server
+            # there), so a restarted server takes back its own executions without waiting
+            # for their leases to run out.
+            owner=f"{socket.gethostname()}:{settings.state_dir.resolve()}",
+            lease_seconds=settings.lease_seconds,
+            renew_seconds=settings.renew_seconds,
+        )
         load_handlers(executions.registry, handler_specs(settings.handlers))
     except BaseException:
         if owns_store:

@@ -163,13 +163,20 @@ class ExecutionRepository:
         return arns - held
 
     def claim_orphans(
-        self, owner: str, *, now: datetime, lease_seconds: float, limit: int = 100
+        self,
+        owner: str,
+        *,
+        now: datetime,
+        lease_seconds: float,
+        include_own: bool = False,
+        limit: int = 100,
     ) -> builtins.list[ExecutionRecord]:
-        """Take the lease of RUNNING executions nobody holds (no lease, or an expired one)."""
-        free = and_(
-            executions.c.status == RUNNING,
-            or_(executions.c.lease_owner.is_(None), executions.c.lease_expires < now),
-        )
+        """Take the lease of RUNNING executions nobody holds (no lease, or an expired one), and
+        with ``include_own`` those ``owner`` already holds (a restarted server's own)."""
+        holders = [executions.c.lease_owner.is_(None), executions.c.lease_expires < now]
+        if include_own:
+            holders.append(executions.c.lease_owner == owner)
+        free = and_(executions.c.status == RUNNING, or_(*holders))
         with self._store.session() as session:
             candidates = list(session.execute(select(executions.c.arn).where(free).limit(limit)).scalars())
         claimed = []
