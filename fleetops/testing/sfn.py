@@ -12,12 +12,20 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import uvicorn
 from botocore.config import Config
 from fastapi import FastAPI
+
+from fleetops.control import ExecutionService
+from fleetops.server.roles import Role
+from fleetops.testing.api import ApiHarness
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/fleetops"
+"""A role ARN for CreateStateMachine (fleetops keeps it, as AWS does, and assumes nothing)."""
 
 
 @contextmanager
@@ -54,3 +62,30 @@ def sfn_client(url: str, token: str, *, read_timeout: float = 65.0) -> Any:
         aws_secret_access_key="unused",
         config=Config(read_timeout=read_timeout, retries={"max_attempts": 1}),
     )
+
+
+@dataclass
+class SfnHarness:
+    """A served API harness, its execution service, and a boto3 client per role."""
+
+    api: ApiHarness
+    url: str
+    clients: dict[Role, Any]
+
+    @property
+    def admin(self) -> Any:
+        """The admin's client."""
+        return self.clients[Role.ADMIN]
+
+    @property
+    def service(self) -> ExecutionService:
+        """The app's execution service (register handlers on ``service.registry``)."""
+        service: ExecutionService = self.api.app.state.executions
+        return service
+
+
+@contextmanager
+def sfn_harness(api: ApiHarness) -> Iterator[SfnHarness]:
+    """Serve ``api.app`` and make a client for each of its tokens."""
+    with serving(api.app) as url:
+        yield SfnHarness(api, url, {role: sfn_client(url, token) for role, token in api.tokens.items()})
