@@ -49,6 +49,8 @@ LEASE_SECONDS = 30.0
 """How long a lease lasts without renewal: a killed server's executions resume elsewhere after it."""
 RENEW_SECONDS = 10.0
 """How often leases are renewed and orphaned executions looked for."""
+PARSED_CACHE_SIZE = 256
+"""How many parsed definitions are kept (then the cache starts over)."""
 
 
 class ExecutionService:
@@ -85,6 +87,7 @@ class ExecutionService:
         )
         self._running: dict[str, ExecutionHandle] = {}
         self._keeper: asyncio.Task[None] | None = None
+        self._machines: dict[tuple[str, str], StateMachine] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -132,7 +135,7 @@ class ExecutionService:
 
     def _resume(self, record: ExecutionRecord) -> None:
         journal = self.writer.load(record.arn)
-        machine = parse_definition(record.definition)
+        machine = self._parsed(record.definition, "STANDARD")
         if journal.events():
             handle = self.engine.resume_execution(machine, journal)
         else:  # the process died before the first event was written: start it again
@@ -144,6 +147,16 @@ class ExecutionService:
             )
         log.info("resumed %s from %d events", record.arn, len(journal.events()))
         self._track(handle)
+
+    def _parsed(self, definition: str, machine_type: str) -> StateMachine:
+        # Parsing costs more than running a short machine; definitions repeat, so keep them.
+        key = (definition, machine_type)
+        machine = self._machines.get(key)
+        if machine is None:
+            if len(self._machines) >= PARSED_CACHE_SIZE:
+                self._machines.clear()
+            machine = self._machines[key] = parse_definition(definition, machine_type=machine_type)
+        return machine
 
     def _track(self, handle: ExecutionHandle) -> None:
         arn = handle.execution_arn
@@ -252,7 +265,7 @@ class ExecutionService:
         name = check_name(name, "execution") if name is not None else str(uuid.uuid4())
         value = parse_json(input_text, InvalidExecutionInput, "execution input") if input_text else input
         value = {} if value is None else value
-        machine: StateMachine = parse_definition(machine_record.definition, machine_type=machine_record.type)
+        machine = self._parsed(machine_record.definition, machine_record.type)
         self.engine.check_resources(machine)
         now = _now()
         record = ExecutionRecord(
@@ -318,7 +331,10 @@ class ExecutionService:
         """The end of the execution, wherever it runs (this process, or a peer: polled)."""
         handle = self._running.get(arn)
         if handle is not None:
-            await handle.result()
+            result = await handle.result()
+            self.writer.flush()  # reported only once its end is in the store
+            if result.status is not ExecutionStatus.RUNNING:
+                return result
         while True:
             record = self.describe_execution(arn)
             if record.status != RUNNING:

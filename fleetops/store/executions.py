@@ -14,18 +14,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from fleetops.engine import HistoryEvent
 from fleetops.errors import BadInput
+from fleetops.store.database import WRITE_OPTION
 from fleetops.store.tables import executions, history_events
 
 if TYPE_CHECKING:
     from fleetops.store.store import Store
 
 RUNNING = "RUNNING"
+_HELD = select(executions.c.arn).where(
+    executions.c.arn.in_(bindparam("arns", expanding=True)), executions.c.lease_owner == bindparam("owner")
+)
 _TERMINAL = {
     "ExecutionSucceeded": "SUCCEEDED",
     "ExecutionFailed": "FAILED",
@@ -70,20 +74,22 @@ class ExecutionRepository:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._write_engine = store.engine.execution_options(**{WRITE_OPTION: True})
 
     def create(self, record: ExecutionRecord) -> ExecutionRecord:
         """Store a new (RUNNING, leased) execution; raises ``ExecutionAlreadyExists``."""
         try:
-            with self._store.transaction() as session:
-                session.execute(insert(executions).values(**record.__dict__))
+            with self._write_engine.begin() as conn:
+                conn.execute(insert(executions).values(**record.__dict__))
         except IntegrityError as err:
             raise ExecutionAlreadyExists(f"Execution Already Exists: '{record.arn}'") from err
         return record
 
     def get(self, arn: str) -> ExecutionRecord:
         """The execution with ``arn``; raises ``ExecutionDoesNotExist``."""
-        with self._store.session() as session:
-            row = session.execute(select(executions).where(executions.c.arn == arn)).mappings().first()
+        # A Core connection: this is read for every call on an execution, the ORM adds nothing.
+        with self._store.engine.connect() as conn:
+            row = conn.execute(select(executions).where(executions.c.arn == arn)).mappings().first()
         if row is None:
             raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
         return ExecutionRecord(**dict(row))
@@ -132,22 +138,18 @@ class ExecutionRepository:
         Returns the ARNs whose lease ``owner`` no longer holds: their events are not written.
         """
         arns = {arn for arn, _ in batch}
-        with self._store.transaction() as session:
-            held = set(
-                session.execute(
-                    select(executions.c.arn).where(
-                        executions.c.arn.in_(arns), executions.c.lease_owner == owner
-                    )
-                ).scalars()
-            )
+        # Core, not a Session: this runs once per turn of the engine's loop, so the ORM's
+        # per-transaction bookkeeping would be most of its cost.
+        with self._write_engine.begin() as conn:
+            held = set(conn.execute(_HELD, {"arns": list(arns), "owner": owner}).scalars())
             rows = [_event_row(arn, event) for arn, event in batch if arn in held]
             if rows:
-                session.execute(insert(history_events), rows)
+                conn.execute(insert(history_events), rows)
             for arn, event in batch:
                 status = _TERMINAL.get(event.type)
                 if status is None or arn not in held:
                     continue
-                session.execute(
+                conn.execute(
                     update(executions)
                     .where(executions.c.arn == arn)
                     .values(
@@ -217,15 +219,16 @@ class ExecutionRepository:
 
 
 def _event_row(arn: str, event: HistoryEvent) -> dict[str, Any]:
+    # The recorder makes details and meta plain dicts; copying them would cost more than the row.
     return {
         "execution_arn": arn,
         "id": event.id,
         "previous_event_id": event.previous_event_id,
         "type": event.type,
         "timestamp": event.timestamp,
-        "details": dict(event.details),
+        "details": event.details if isinstance(event.details, dict) else dict(event.details),
         "scope": event.scope,
-        "meta": dict(event.meta),
+        "meta": event.meta if isinstance(event.meta, dict) else dict(event.meta),
     }
 
 

@@ -85,10 +85,9 @@ class StateMachineRepository:
 
     def get(self, arn: str) -> StateMachineRecord:
         """The machine with ``arn``; raises ``StateMachineDoesNotExist``."""
-        with self._store.session() as session:
-            row = (
-                session.execute(select(state_machines).where(state_machines.c.arn == arn)).mappings().first()
-            )
+        # A Core connection: read for every StartExecution, the ORM adds nothing.
+        with self._store.engine.connect() as conn:
+            row = conn.execute(select(state_machines).where(state_machines.c.arn == arn)).mappings().first()
         if row is None:
             raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
         return StateMachineRecord(**dict(row))
