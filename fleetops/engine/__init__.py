@@ -1,10 +1,27 @@
 """Amazon States Language interpreter: parse, validate, run durably. Knows nothing of fleets.
 
-from fleetops.engine import Engine, Registry, FakeClock
-registry = Registry()
-registry.register("fleetops:hello", lambda payload: {"hello": payload})
-handle = Engine(registry, clock=FakeClock(auto_advance=True)).start_execution(definition, {"x": 1})
-result = await handle.result()   # status, output, error, cause
+    from fleetops.engine import Engine, Registry, FakeClock
+    registry = Registry()
+    registry.register("fleetops:hello", lambda payload: {"hello": payload})
+    handle = Engine(registry, clock=FakeClock(auto_advance=True)).start_execution(definition, {"x": 1})
+    result = await handle.result()   # status, output, error, cause
+
+Map of the package:
+
+- ``definition/``: JSON -> frozen dataclasses (one per state type and construct), every problem
+  collected with its JSON pointer (``InvalidDefinition``, AWS's wording).
+- ``expressions/`` (JSONPath, payload templates, intrinsics, Choice rules, JSONata).
+- ``states/``: what each state type does, one module each, returning an ``Outcome``.
+- ``runtime/``: the interpreter (``runner``), data flow between fields (``dataflow``), Retry and
+  Catch (``retry``), task invocation with timeouts and heartbeats (``invoke``, ``timers``),
+  task tokens and activities (``callbacks``), the context object, the journal writer and
+  replay (``recorder``), one execution's life (``execution``) and the ``Engine`` (``engine``).
+- ``history.py``: event types, ``HistoryEvent``, the ``ExecutionJournal`` port.
+- ``registry.py``: Task resources -> handlers and activities. ``clock.py``: Clock, FakeClock.
+
+Durability: every event goes through an ``ExecutionJournal``; ``Engine.resume_execution``
+replays the definition against the recorded events (matched by ``HistoryEvent.scope``), so
+finished states and tasks are not redone and Wait keeps its due time.
 """
 
 from fleetops.engine.clock import Clock, FakeClock, SystemClock
@@ -13,7 +30,7 @@ from fleetops.engine.errors import DefinitionError, StatesError, StatesErrorName
 from fleetops.engine.history import EventType, ExecutionJournal, HistoryEvent, InMemoryJournal
 from fleetops.engine.registry import Registry, TaskContext, TaskFailure, UnknownResource
 from fleetops.engine.runtime.callbacks import ActivityTask, TaskDoesNotExist
-from fleetops.engine.runtime.engine import Engine, ExecutionHandle
+from fleetops.engine.runtime.engine import Engine, ExecutionAlreadyExists, ExecutionHandle
 from fleetops.engine.runtime.execution import ExecutionResult, ExecutionStatus
 
 __all__ = [
@@ -22,6 +39,7 @@ __all__ = [
     "DefinitionError",
     "Engine",
     "EventType",
+    "ExecutionAlreadyExists",
     "ExecutionHandle",
     "ExecutionJournal",
     "ExecutionResult",

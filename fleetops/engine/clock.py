@@ -7,8 +7,11 @@ drives them by moving a :class:`FakeClock` forward instead of sleeping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -22,6 +25,10 @@ class Clock(Protocol):
 
     async def sleep(self, seconds: float) -> None:
         """Return after ``seconds`` of this clock's time have passed."""
+        ...
+
+    def busy(self) -> AbstractContextManager[None]:
+        """Mark work in progress outside the clock (a task handler running)."""
         ...
 
 
@@ -43,14 +50,19 @@ class SystemClock:
         """Sleep for real."""
         await asyncio.sleep(max(seconds, 0.0))
 
+    def busy(self) -> AbstractContextManager[None]:
+        """Real time passes anyway: nothing to mark."""
+        return contextlib.nullcontext()
+
 
 class FakeClock:
     """A clock that only moves when told to, or by itself when nothing else can run.
 
     With ``auto_advance=False`` sleepers wake when a test calls :meth:`advance`. With
     ``auto_advance=True`` the clock jumps to the earliest pending deadline whenever the event
-    loop has nothing else to do, so a 60 s Wait completes at once while timers still fire in
-    the order their deadlines say (a 5 s execution timeout beats a 60 s Wait).
+    loop has nothing else to do and no task handler is running (see :meth:`busy`), so a 60 s
+    Wait completes at once while timers still fire in the order their deadlines say (a 5 s
+    execution timeout beats a 60 s Wait), and a handler's real work never looks like a timeout.
     """
 
     def __init__(self, start: datetime | None = None, *, auto_advance: bool = False) -> None:
@@ -59,6 +71,7 @@ class FakeClock:
         self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._driver: asyncio.Task[None] | None = None
+        self._busy = 0
 
     def now(self) -> datetime:
         """The fake current time."""
@@ -81,6 +94,15 @@ class FakeClock:
             self._driver = asyncio.get_running_loop().create_task(self._drive())
         await future
 
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """While inside, auto-advance holds time still."""
+        self._busy += 1
+        try:
+            yield
+        finally:
+            self._busy -= 1
+
     async def advance(self, seconds: float) -> None:
         """Move time forward by ``seconds``, waking every sleeper due on the way, in order."""
         target = self._now + timedelta(seconds=seconds)
@@ -97,6 +119,9 @@ class FakeClock:
     async def _drive(self) -> None:
         while self._sleepers:
             await _settle()
+            while self._busy:
+                await asyncio.sleep(0.001)
+                await _settle()
             while self._sleepers and self._sleepers[0][2].done():
                 heapq.heappop(self._sleepers)
             if not self._sleepers:

@@ -139,3 +139,35 @@ def test_polling_an_idle_activity_returns_none() -> None:
         )
 
     assert asyncio.run(scenario()) is None
+
+
+def test_timeout_counts_from_scheduling_across_the_callback_wait() -> None:
+    definition = {
+        "StartAt": "Approve",
+        "States": {
+            "Approve": {
+                "Type": "Task",
+                "Resource": "fleetops:request-approval.waitForTaskToken",
+                "TimeoutSeconds": 100,
+                "End": True,
+            }
+        },
+    }
+
+    async def scenario() -> tuple[str | None, float]:
+        clock = FakeClock()
+        start = clock.now()
+        registry = Registry()
+
+        async def request(payload: Any) -> None:
+            await clock.sleep(40)  # the handler itself takes 40 s
+
+        registry.register("fleetops:request-approval", request)
+        handle = Engine(registry, clock=clock).start_execution(definition, {})
+        for _ in range(4):
+            await clock.advance(30)
+        result = await handle.result()
+        timed_out = next(e for e in handle.history() if e.type == "TaskTimedOut")
+        return result.error, (timed_out.timestamp - start).total_seconds()
+
+    assert asyncio.run(scenario()) == ("States.Timeout", 100.0)

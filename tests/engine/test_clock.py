@@ -42,3 +42,13 @@ def test_auto_advance_jumps_to_the_earliest_deadline() -> None:
         return winner, moment
 
     assert asyncio.run(scenario()) == ("short", START + timedelta(seconds=5))
+
+
+def test_the_engine_runs_on_the_system_clock_by_default() -> None:
+    from fleetops.engine import Engine, Registry
+
+    async def scenario() -> object:
+        definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 0, "End": True}}}
+        return (await Engine(Registry()).start_execution(definition, {"x": 1}).result()).output
+
+    assert asyncio.run(scenario()) == {"x": 1}

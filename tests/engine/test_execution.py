@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
-from fleetops.engine import Engine, ExecutionStatus, FakeClock, Registry
+from fleetops.engine import Engine, ExecutionAlreadyExists, ExecutionStatus, FakeClock, Registry
 from fleetops.testing.engine import run_definition, types
 
 WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}
@@ -37,7 +38,7 @@ def test_stop_execution_aborts_with_error_and_cause() -> None:
 
     outcome, history = asyncio.run(scenario())
     assert outcome == (ExecutionStatus.ABORTED, "Operator", "stopped by ana")
-    assert history == ["ExecutionStarted", "WaitStateEntered", "ExecutionAborted"]
+    assert history == ["ExecutionStarted", "WaitStateEntered", "WaitStateAborted", "ExecutionAborted"]
 
 
 def test_execution_timeout_times_out() -> None:
@@ -86,3 +87,47 @@ def test_context_object_names_the_execution_and_state() -> None:
         return (await handle.result()).output
 
     assert asyncio.run(scenario()) == {"name": "e1", "state": "P"}
+
+
+def test_starting_the_same_name_twice_is_idempotent_for_the_same_input_only() -> None:
+    async def scenario() -> tuple[bool, str]:
+        engine = Engine(Registry(), clock=FakeClock())
+        first = engine.start_execution(WAIT, {"a": 1}, name="once")
+        again = engine.start_execution(WAIT, {"a": 1}, name="once")
+        try:
+            engine.start_execution(WAIT, {"a": 2}, name="once")
+        except ExecutionAlreadyExists as err:
+            message = str(err)
+        first.stop()
+        await first.result()
+        return first is again, message
+
+    assert asyncio.run(scenario()) == (
+        True,
+        "Execution Already Exists: 'arn:aws:states:us-east-1:123456789012:execution:StateMachine:once'",
+    )
+
+
+def test_describe_reports_what_describe_execution_does() -> None:
+    async def scenario() -> dict[str, Any]:
+        clock = FakeClock(auto_advance=True)
+        handle = Engine(Registry(), clock=clock).start_execution(
+            WAIT, {"a": 1}, name="d", state_machine_name="m"
+        )
+        await handle.result()
+        return handle.describe()
+
+    described = asyncio.run(scenario())
+    assert described["stopDate"] - described["startDate"] == timedelta(seconds=60)
+    del described["startDate"], described["stopDate"]
+    assert described == {
+        "executionArn": "arn:aws:states:us-east-1:123456789012:execution:m:d",
+        "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+        "name": "d",
+        "status": "SUCCEEDED",
+        "input": '{"a":1}',
+        "inputDetails": {"included": True},
+        "redriveCount": 0,
+        "output": '{"a":1}',
+        "outputDetails": {"included": True},
+    }

@@ -12,6 +12,7 @@ def test_public_names() -> None:
         "DefinitionError",
         "Engine",
         "EventType",
+        "ExecutionAlreadyExists",
         "ExecutionHandle",
         "ExecutionJournal",
         "ExecutionResult",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fleetops.engine import ExecutionStatus, Registry, TaskFailure
-from fleetops.testing.engine import run_definition
+from fleetops.engine import Engine, ExecutionStatus, FakeClock, InMemoryJournal, Registry, TaskFailure
+from fleetops.testing.engine import run_definition, types
 
 
 def map_over(processor_state: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -158,3 +158,77 @@ def test_jsonata_item_batcher_fields_are_evaluated() -> None:
     }
     result = run_definition(definition, {"size": 2, "items": [1, 2, 3]}).result
     assert result.output == [{"Items": [1, 2]}, {"Items": [3]}]
+
+
+def test_tolerated_failure_percentage_path_must_hold_a_number() -> None:
+    definition = map_over({"Type": "Pass"}, ItemsPath="$.items", ToleratedFailurePercentagePath="$.p")
+    result = run_definition(definition, {"items": [1], "p": "many"}).result
+    assert (result.error, result.cause) == (
+        "States.Runtime",
+        "An error occurred while executing the state 'M' (entered at the event id #2). "
+        'The ToleratedFailurePercentagePath field refers to value "many" which is not a valid float: $.p',
+    )
+
+
+def test_tolerated_failure_percentage_above_100_is_refused() -> None:
+    definition = map_over({"Type": "Pass"}, ItemsPath="$.items", ToleratedFailurePercentagePath="$.p")
+    result = run_definition(definition, {"items": [1], "p": 100.1}).result
+    assert result.cause == (
+        "An error occurred while executing the state 'M' (entered at the event id #2). "
+        "ToleratedFailurePercentage must be between 0 and 100."
+    )
+
+
+def test_distributed_map_writes_a_map_run_and_keeps_iterations_in_its_own_journal() -> None:
+    definition = map_over({"Type": "Pass"}, Label="deploys")
+    definition["States"]["M"]["ItemProcessor"]["ProcessorConfig"] = {
+        "Mode": "DISTRIBUTED",
+        "ExecutionType": "STANDARD",
+    }
+
+    async def scenario() -> tuple[Any, list[str], str, list[str]]:
+        journals: dict[str, InMemoryJournal] = {}
+        engine = Engine(
+            Registry(),
+            clock=FakeClock(auto_advance=True),
+            journal_factory=lambda arn: journals.setdefault(arn, InMemoryJournal()),
+        )
+        handle = engine.start_execution(definition, [1, 2], name="e", state_machine_name="m")
+        result = await handle.result()
+        run_arn = next(e.details["mapRunArn"] for e in handle.history() if e.type == "MapRunStarted")
+        return result.output, types(handle.history()), run_arn, types(journals[run_arn].events())
+
+    output, history, run_arn, run_history = asyncio.run(scenario())
+    assert output == [1, 2]
+    assert history == [
+        "ExecutionStarted",
+        "MapStateEntered",
+        "MapStateStarted",
+        "MapRunStarted",
+        "MapRunSucceeded",
+        "MapStateSucceeded",
+        "MapStateExited",
+        "ExecutionSucceeded",
+    ]
+    assert run_arn.startswith("arn:aws:states:us-east-1:123456789012:mapRun:m/deploys:")
+    assert run_history.count("MapIterationSucceeded") == 2
+
+
+def test_stopping_aborts_the_map_and_its_iterations() -> None:
+    definition = map_over({"Type": "Wait", "Seconds": 60})
+
+    async def scenario() -> list[str]:
+        clock = FakeClock()
+        handle = Engine(Registry(), clock=clock).start_execution(definition, [1])
+        await asyncio.sleep(0.01)
+        handle.stop()
+        await handle.result()
+        return types(handle.history())
+
+    assert asyncio.run(scenario())[-5:] == [
+        "WaitStateEntered",
+        "WaitStateAborted",
+        "MapIterationAborted",
+        "MapStateAborted",
+        "ExecutionAborted",
+    ]

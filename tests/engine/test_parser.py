@@ -47,7 +47,7 @@ def test_reports_every_problem_with_its_pointer() -> None:
             },
         }
     ) == [
-        "SCHEMA_VALIDATION_FAILED: The field 'Foo' is not supported by Step Functions at /States/A",
+        "SCHEMA_VALIDATION_FAILED: Field 'Foo' is not supported at /States/A",
         "SCHEMA_VALIDATION_FAILED: String does not match RFC3339 timestamp at /States/B/Timestamp",
         "MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at /States/A/Next",
         'MISSING_TRANSITION_TARGET: State "B" is not reachable. at /States/B',
@@ -144,6 +144,32 @@ def test_states_all_must_be_alone_and_last() -> None:
     ]
 
 
+def test_nested_states_take_the_machine_language_not_their_map_state_language() -> None:
+    machine = parse_definition(
+        {
+            "StartAt": "M",
+            "States": {
+                "M": {
+                    "Type": "Map",
+                    "QueryLanguage": "JSONata",
+                    "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+                    "End": True,
+                }
+            },
+        }
+    )
+    state = machine.states["M"]
+    assert isinstance(state, MapState)
+    assert state.query_language is QueryLanguage.JSONATA
+    assert state.processor.states["P"].query_language is QueryLanguage.JSONPATH
+
+
+def test_a_loop_without_a_terminal_state_is_refused() -> None:
+    assert problems(
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "A"}}}
+    ) == ["MISSING_END_STATE: Workflow has no terminal state at null"]
+
+
 def test_query_language_is_inherited_and_legacy_fields_are_mapped() -> None:
     machine = parse_definition(
         {
@@ -171,6 +197,21 @@ def test_jsonpath_fields_are_refused_in_jsonata_states() -> None:
         "States": {"P": {"Type": "Pass", "InputPath": "$.a", "End": True}},
     }
     assert problems(definition) == [
-        "SCHEMA_VALIDATION_FAILED: The field 'InputPath' is not supported for QueryLanguage "
-        "JSONata at /States/P"
+        "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field 'InputPath' is only "
+        "supported for the 'JSONPath' QueryLanguage at /States/P"
     ]
+
+
+def test_jsonata_expressions_are_checked_when_the_definition_is_parsed() -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Output": {"v": "{% phone %}", "w": "{% 1 + %}"}, "End": True}},
+    }
+    found = problems(definition)
+    assert found[0] == (
+        "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at the top level is not supported. "
+        "at /States/P/Output/v"
+    )
+    assert found[1].startswith("INVALID_JSONATA_EXPRESSION: ")
+    assert found[1].endswith(" at /States/P/Output/w")

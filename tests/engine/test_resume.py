@@ -5,6 +5,7 @@ keeps its due time, finished Map iterations are not redone."""
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections import Counter
 from typing import Any
 
@@ -133,3 +134,70 @@ def test_resuming_a_finished_execution_returns_its_result_without_running_anythi
         return result.output, second.calls, len(journal.events()) - len(handle.history())
 
     assert asyncio.run(scenario()) == (OUTPUT, Counter(), 0)
+
+
+DEPLOY = {"Type": "Task", "Resource": "fleetops:deploy", "End": True}
+
+
+def test_resume_a_parallel_branch_in_flight() -> None:
+    definition = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "A", "States": {"A": {**DEPLOY, "InputPath": "$.first"}}},
+                    {"StartAt": "C", "States": {"C": {**DEPLOY, "InputPath": "$.second"}}},
+                ],
+                "End": True,
+            }
+        },
+    }
+
+    async def scenario() -> tuple[Any, Counter[str]]:
+        clock = FakeClock()
+        first = Handlers(hang=frozenset({"c"}))
+        handle = Engine(first.registry, clock=clock).start_execution(
+            definition, {"first": "a", "second": "c"}
+        )
+        await settle()
+        handle.abandon()
+        await settle()
+        journal = InMemoryJournal(handle.history())
+        second = Handlers()
+        result = await Engine(second.registry, clock=clock).resume_execution(definition, journal).result()
+        return result.output, second.calls
+
+    output, calls = asyncio.run(scenario())
+    assert output == [{"service": "a", "release": 1}, {"service": "c", "release": 1}]
+    assert calls == Counter({"c": 1})
+
+
+def test_resume_a_distributed_map_from_its_map_run_journal() -> None:
+    definition = copy.deepcopy(DEFINITION)
+    definition["States"]["Fanout"]["ItemProcessor"]["ProcessorConfig"] = {"Mode": "DISTRIBUTED"}
+    journals: dict[str, InMemoryJournal] = {}
+
+    def factory(arn: str) -> InMemoryJournal:
+        return journals.setdefault(arn, InMemoryJournal())
+
+    async def scenario() -> tuple[Any, Counter[str]]:
+        clock = FakeClock()
+        first = Handlers(hang=frozenset({"c"}))
+        handle = Engine(first.registry, clock=clock, journal_factory=factory).start_execution(
+            definition, INPUT
+        )
+        await settle()
+        handle.abandon()
+        await settle()
+        second = Handlers()
+        resumed = Engine(second.registry, clock=clock, journal_factory=factory).resume_execution(
+            definition, handle.journal
+        )
+        await settle()
+        await clock.advance(300)
+        return (await resumed.result()).output, second.calls
+
+    output, calls = asyncio.run(scenario())
+    assert output == OUTPUT
+    assert calls == Counter({"c": 1, "finish": 1})

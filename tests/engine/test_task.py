@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -164,9 +165,29 @@ def test_timeout_fails_the_task_with_states_timeout(registry: Registry) -> None:
         await asyncio.Event().wait()
 
     registry.register("fleetops:work", slow)
-    finished = run_definition(task(TimeoutSeconds=30), {}, registry=registry)
-    assert (finished.result.error, finished.elapsed) == ("States.Timeout", 30.0)
-    assert "TaskTimedOut" in types(finished.history)
+
+    async def scenario() -> tuple[str | None, list[str]]:
+        clock = FakeClock()
+        handle = Engine(registry, clock=clock).start_execution(task(TimeoutSeconds=30), {})
+        await clock.advance(29)
+        assert handle.status is ExecutionStatus.RUNNING
+        await clock.advance(1)
+        result = await handle.result()
+        return result.error, types(handle.history())
+
+    error, history = asyncio.run(scenario())
+    assert error == "States.Timeout"
+    assert "TaskTimedOut" in history
+
+
+def test_auto_advance_does_not_count_a_handlers_real_work_as_time(registry: Registry) -> None:
+    def slowish(payload: Any) -> str:
+        time.sleep(0.05)
+        return "done"
+
+    registry.register("fleetops:work", slowish)
+    finished = run_definition(task(TimeoutSeconds=1), {}, registry=registry)
+    assert (finished.result.output, finished.elapsed) == ("done", 0.0)
 
 
 def test_unregistered_and_aws_resources_are_refused_before_starting(registry: Registry) -> None:
@@ -225,3 +246,18 @@ def test_naming_states_runtime_catches_it(registry: Registry) -> None:
         "Cause": "An error occurred while executing the state 'T' (entered at the event id #2). "
         "Invalid path '$.missing' : No results for path: $['missing']",
     }
+
+
+def test_context_retry_count_counts_retries(registry: Registry) -> None:
+    seen: list[int] = []
+
+    def handler(payload: dict[str, int]) -> str:
+        seen.append(payload["retry"])
+        if len(seen) < 3:
+            raise TaskFailure("Again")
+        return "ok"
+
+    registry.register("fleetops:work", handler)
+    retry = [{"ErrorEquals": ["Again"], "IntervalSeconds": 1}]
+    run_definition(task(Retry=retry, Parameters={"retry.$": "$$.State.RetryCount"}), {}, registry=registry)
+    assert seen == [0, 1, 2]

@@ -22,7 +22,7 @@ def parallel(b: Build) -> AnyState | None:
         if not isinstance(node, Mapping):
             problems.add(at, "A branch must be an object")
             continue
-        branch = b.parse_machine(node, at, problems, language)
+        branch = b.parse_machine(node, at, problems, problems.machine_language)
         if branch is not None:
             branches.append(branch)
     extra = result_fields(body, pointer, problems, language) | error_handling(
@@ -47,7 +47,7 @@ def map_state(b: Build) -> AnyState | None:
                 f"{pointer}/{processor_field}/ProcessorConfig/Mode",
                 f"The value {mode!r} is not one of [INLINE, DISTRIBUTED]",
             )
-        processor = b.parse_machine(node, f"{pointer}/{processor_field}", problems, language)
+        processor = b.parse_machine(node, f"{pointer}/{processor_field}", problems, problems.machine_language)
     if "ItemReader" in body:
         problems.add(
             f"{pointer}/ItemReader",
@@ -79,6 +79,7 @@ def map_state(b: Build) -> AnyState | None:
         **extra,
         processor=processor,
         mode=mode,
+        label=body.get("Label") if isinstance(body.get("Label"), str) else None,
         items=body.get("Items", MISSING),
         item_selector=item_selector,
         item_selector_field=selector_field,

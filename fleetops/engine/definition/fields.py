@@ -109,7 +109,7 @@ def retriers(value: Any, pointer: str, problems: Problems) -> tuple[Retrier, ...
         }
         for name in node:
             if name not in known:
-                problems.add(at, f"The field '{name}' is not supported by Step Functions")
+                problems.add(at, f"Field '{name}' is not supported")
         interval = positive_int(node.get("IntervalSeconds", 1), f"{at}/IntervalSeconds", problems, minimum=1)
         attempts = positive_int(node.get("MaxAttempts", 3), f"{at}/MaxAttempts", problems)
         backoff = node.get("BackoffRate", 2.0)
@@ -153,7 +153,7 @@ def catchers(value: Any, pointer: str, problems: Problems, language: QueryLangua
         jsonpath_fields = {"ResultPath"} if language is QueryLanguage.JSONPATH else {"Output"}
         for name in node:
             if name not in {"ErrorEquals", "Next", "Comment", "Assign"} | jsonpath_fields:
-                problems.add(at, f"The field '{name}' is not supported by Step Functions")
+                problems.add(at, f"Field '{name}' is not supported")
         result_path = path(node.get("ResultPath", "$"), f"{at}/ResultPath", problems)
         assign = node.get("Assign", MISSING)
         result.append(

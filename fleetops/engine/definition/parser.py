@@ -57,14 +57,16 @@ def parse_machine(
     if missing:
         problems.add(where, f"These fields are required: [{', '.join(missing)}]")
     allowed = MACHINE_FIELDS | extra_fields if top else {"StartAt", "States", "Comment"} | extra_fields
-    if not top:
-        allowed |= {"ProcessorConfig", "QueryLanguage"}
+    if not top and pointer.endswith(("/ItemProcessor", "/Iterator")):
+        allowed |= {"ProcessorConfig"}
     for name in node:
         if name not in allowed:
-            problems.add(where, f"The field '{name}' is not supported by Step Functions")
+            problems.add(where, f"Field '{name}' is not supported")
+    # Branches and processors take the machine's language, whatever their Map/Parallel says.
     language = inherited
-    if "QueryLanguage" in node:
+    if top and "QueryLanguage" in node:
         language = f.query_language(node["QueryLanguage"], f"{pointer}/QueryLanguage", problems) or language
+        problems.machine_language = language
     timeout = None
     if top and "TimeoutSeconds" in node:
         timeout = f.positive_int(node["TimeoutSeconds"], "/TimeoutSeconds", problems, minimum=1)
@@ -98,6 +100,8 @@ def parse_machine(
             code="MISSING_TRANSITION_TARGET",
         )
     _check_transitions(states, states_node, start_at, pointer, problems)
+    if states and not any(_terminal(state) for state in states.values()):
+        problems.add("null", "Workflow has no terminal state", code="MISSING_END_STATE")
     return StateMachine(
         start_at=start_at,
         states=states,
@@ -107,6 +111,11 @@ def parse_machine(
         pointer=pointer,
         source=node,
     )
+
+
+def _terminal(state: Any) -> bool:
+    """A state that can end its machine: Succeed, Fail, or End: true."""
+    return state.type in ("Succeed", "Fail") or (state.next is None and state.type != "Choice")
 
 
 def _check_transitions(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fleetops.engine.definition.common import QueryLanguage
 from fleetops.engine.definition.diagnostics import Diagnostic
 
 
@@ -12,6 +13,7 @@ class Problems:
     """Diagnostics found so far, plus what the parse needs to know about the machine."""
 
     machine_type: str = "STANDARD"
+    machine_language: QueryLanguage = QueryLanguage.JSONPATH
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def add(self, location: str, message: str, *, code: str = "SCHEMA_VALIDATION_FAILED") -> None:

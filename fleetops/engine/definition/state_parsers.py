@@ -22,7 +22,7 @@ from fleetops.engine.definition.states import (
     WaitState,
 )
 from fleetops.engine.errors import DefinitionError
-from fleetops.engine.expressions import parse_choice_rule
+from fleetops.engine.expressions import JsonataProblem, check_jsonata_template, parse_choice_rule
 
 _COMMON = {"Type", "Comment", "QueryLanguage"}
 _FLOW = {"Next", "End"}
@@ -113,9 +113,14 @@ def parse_state(  # noqa: PLR0917 - mirrors parse_machine's recursion signature
         if field in allowed:
             continue
         if field in jsonpath_only | jsonata_only:
-            problems.add(pointer, f"The field '{field}' is not supported for QueryLanguage {language.value}")
+            other = QueryLanguage.JSONATA if language is QueryLanguage.JSONPATH else QueryLanguage.JSONPATH
+            problems.add(
+                pointer,
+                f"The QueryLanguage is set to '{language.value}', but field '{field}' is only supported for "
+                f"the '{other.value}' QueryLanguage",
+            )
         else:
-            problems.add(pointer, f"The field '{field}' is not supported by Step Functions")
+            problems.add(pointer, f"Field '{field}' is not supported")
     common: dict[str, Any] = {
         "name": name,
         "pointer": pointer,
@@ -128,8 +133,50 @@ def parse_state(  # noqa: PLR0917 - mirrors parse_machine's recursion signature
     if language is QueryLanguage.JSONPATH:
         common["input_path"] = f.path(body.get("InputPath", "$"), f"{pointer}/InputPath", problems)
         common["output_path"] = f.path(body.get("OutputPath", "$"), f"{pointer}/OutputPath", problems)
+    if language is QueryLanguage.JSONATA:
+        _check_jsonata(body, pointer, problems)
     builder = _BUILDERS[kind]
     return builder(Build(body, pointer, problems, language, common, parse_machine))
+
+
+_JSONATA_FIELDS = (
+    "Output",
+    "Arguments",
+    "Assign",
+    "Items",
+    "ItemSelector",
+    "ItemBatcher",
+    "Seconds",
+    "Timestamp",
+    "TimeoutSeconds",
+    "HeartbeatSeconds",
+    "MaxConcurrency",
+    "ToleratedFailureCount",
+    "ToleratedFailurePercentage",
+    "Error",
+    "Cause",
+    "Credentials",
+)
+
+
+def _check_jsonata(body: Mapping[str, Any], pointer: str, problems: Problems) -> None:
+    """Every ``{% %}`` expression of a JSONata state parses and reads only what AWS offers."""
+    found: list[JsonataProblem] = []
+    for field in _JSONATA_FIELDS:
+        if field in body:
+            found.extend(check_jsonata_template(body[field], f"{pointer}/{field}"))
+    for list_field, inner in (
+        ("Choices", ("Condition", "Output", "Assign")),
+        ("Catch", ("Output", "Assign")),
+    ):
+        entries = body.get(list_field)
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            for field in inner:
+                if isinstance(entry, Mapping) and field in entry:
+                    at = f"{pointer}/{list_field}[{index}]/{field}"
+                    found.extend(check_jsonata_template(entry[field], at))
+    for problem in found:
+        problems.add(problem.location, problem.message, code=problem.code)
 
 
 def _transition(kind: str, body: Mapping[str, Any], pointer: str, problems: Problems) -> str | None:
@@ -187,8 +234,13 @@ def _task(b: Build) -> AnyState | None:
     if credentials is not MISSING:
         if not isinstance(credentials, Mapping):
             problems.add(f"{pointer}/Credentials", "The field 'Credentials' must be an object")
-        elif not {"RoleArn", "RoleArn.$"} & set(credentials):
-            problems.add(f"{pointer}/Credentials", "The field 'RoleArn' is required but was missing")
+        else:
+            if not {"RoleArn", "RoleArn.$"} & set(credentials):
+                problems.add(f"{pointer}/Credentials", "The field 'RoleArn' is required but was missing")
+            known = {"RoleArn"} if language is QueryLanguage.JSONATA else {"RoleArn", "RoleArn.$"}
+            for name in credentials:
+                if name not in known:
+                    problems.add(f"{pointer}/Credentials", f"Field '{name}' is not supported")
     extra = result_fields(body, pointer, problems, language) | error_handling(
         body, pointer, problems, language
     )

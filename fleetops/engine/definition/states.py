@@ -177,6 +177,7 @@ class MapState(State):
 
     processor: StateMachine
     mode: str = "INLINE"
+    label: str | None = None
     items_path: str | None = "$"
     items: Any = MISSING
     item_selector: Any = MISSING

@@ -39,13 +39,13 @@ class ExecutionInfo:
         *,
         state_name: str,
         entered_time: datetime,
-        retry_count: int = 0,
+        retry_count: int | None = None,
         task_token: str | None = None,
         map_item: tuple[int, Any] | None = None,
     ) -> dict[str, Any]:
-        """The context object as seen by state ``state_name``."""
+        """The context object as seen by state ``state_name`` (``retry_count`` None: not shown)."""
         state: dict[str, Any] = {"Name": state_name, "EnteredTime": iso_millis(entered_time)}
-        if retry_count:
+        if retry_count is not None:
             state["RetryCount"] = retry_count
         context: dict[str, Any] = {
             "Execution": {

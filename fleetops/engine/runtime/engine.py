@@ -21,8 +21,15 @@ from fleetops.engine.runtime.execution import ExecutionResult, ExecutionStatus, 
 from fleetops.engine.runtime.failures import to_json
 from fleetops.engine.runtime.recorder import Recorder
 from fleetops.engine.runtime.runner import Runner
+from fleetops.errors import Refused
 
 JournalFactory = Callable[[str], ExecutionJournal]
+
+
+class ExecutionAlreadyExists(Refused):
+    """An execution of that name exists with a different input."""
+
+    aws_code = "ExecutionAlreadyExists"
 
 
 class ExecutionHandle:
@@ -43,6 +50,11 @@ class ExecutionHandle:
         return self._runner.info.name
 
     @property
+    def input(self) -> Any:
+        """The execution input."""
+        return self._runner.info.input
+
+    @property
     def journal(self) -> ExecutionJournal:
         """Where this execution's events are."""
         return self._runner.recorder.journal
@@ -58,6 +70,31 @@ class ExecutionHandle:
         done = result_of(events[-1]) if events else None
         return done.status if done else ExecutionStatus.RUNNING
 
+    def describe(self) -> dict[str, Any]:
+        """The execution as ``DescribeExecution`` returns it (dates as datetimes)."""
+        events = self.journal.events()
+        info = self._runner.info
+        described: dict[str, Any] = {
+            "executionArn": info.execution_arn,
+            "stateMachineArn": info.state_machine_arn,
+            "name": info.name,
+            "status": self.status.value,
+            "startDate": info.start_time,
+            "input": to_json(info.input),
+            "inputDetails": {"included": True},
+            "redriveCount": info.redrive_count,
+        }
+        done = result_of(events[-1]) if events else None
+        if done is not None:
+            described["stopDate"] = events[-1].timestamp
+            if done.status is ExecutionStatus.SUCCEEDED:
+                described["output"] = to_json(done.output)
+                described["outputDetails"] = {"included": True}
+            for key, value in (("error", done.error), ("cause", done.cause)):
+                if value is not None:
+                    described[key] = value
+        return described
+
     async def result(self) -> ExecutionResult:
         """Wait for the end of the execution."""
         return await asyncio.shield(self._task)
@@ -65,7 +102,7 @@ class ExecutionHandle:
     def stop(self, error: str | None = None, cause: str | None = None) -> None:
         """StopExecution: the execution ends ABORTED."""
         if not self._task.done() and self._runner.stopping is None:
-            self._runner.stopping = Stop(error, cause)
+            self._runner.stop(Stop(error, cause))
             if self._runner.work is not None:
                 self._runner.work.cancel()
 
@@ -95,13 +132,18 @@ class Engine:
     ) -> None:
         self.registry = registry
         self.clock = clock or SystemClock()
-        self._journal_factory = journal_factory or (lambda _arn: InMemoryJournal())
+        self._journals: dict[str, InMemoryJournal] = {}
+        self._journal_factory = journal_factory or self._memory_journal
         self.region = region
         self.account_id = account_id
         self.role_arn = role_arn or f"arn:aws:iam::{account_id}:role/fleetops-engine"
         self._rng = rng
         self._callbacks = Callbacks()
         self._executions: dict[str, ExecutionHandle] = {}
+
+    def _memory_journal(self, arn: str) -> ExecutionJournal:
+        """The default journal factory: one in-memory journal per ARN, kept while the engine lives."""
+        return self._journals.setdefault(arn, InMemoryJournal())
 
     def state_machine_arn(self, name: str) -> str:
         """``arn:aws:states:<region>:<account>:stateMachine:<name>``."""
@@ -130,6 +172,12 @@ class Engine:
         name = name or str(uuid.uuid4())
         arn = self.execution_arn(state_machine_name, name)
         value = {} if input is None else json.loads(to_json(input))
+        if arn in self._executions:
+            # StartExecution is idempotent for the same name and input, refused otherwise.
+            existing = self._executions[arn]
+            if existing.input == value:
+                return existing
+            raise ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
         journal = self._journal_factory(arn)
         info = ExecutionInfo(
             execution_arn=arn,
@@ -173,6 +221,7 @@ class Engine:
             clock=self.clock,
             callbacks=self._callbacks,
             rng=self._rng,
+            journal_factory=self._journal_factory,
         )
         started = recorder.emit(
             "ExecutionStarted",

@@ -60,7 +60,8 @@ class StateRun:
         return self.runner.info.context(
             state_name=self.state.name,
             entered_time=self.entered_time,
-            retry_count=self.retry_count,
+            # Only states that can be retried carry $$.State.RetryCount.
+            retry_count=self.retry_count if self.state.type in ("Task", "Map", "Parallel") else None,
             task_token=task_token,
             map_item=map_item or self.map_item,
         )

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
+from fleetops.engine.clock import Clock
 from fleetops.engine.definition.resources import Pattern, ResourceKind, ResourceRef
 from fleetops.engine.errors import StatesError, StatesErrorName
 from fleetops.engine.registry import RegisteredHandler, TaskContext, TaskFailure
@@ -56,6 +58,9 @@ async def invoke(
     callbacks = run.runner.callbacks
     pending = callbacks.open(token)
     outcome: TaskOutcome | None = None
+    clock = run.runner.clock
+    # TimeoutSeconds counts from scheduling, across the handler call and the wait for a callback.
+    due = clock.now() + timedelta(seconds=timeout) if timeout is not None else None
     try:
         if ref.kind is ResourceKind.ACTIVITY:
             run.emit(
@@ -70,7 +75,7 @@ async def invoke(
                 meta={"token": token},
             )
             callbacks.queue(ref.name).put_nowait(ActivityTask(token=token, input=payload))
-            outcome = await _activity(run, pending, timeout, heartbeat)
+            outcome = await _activity(run, pending, due, heartbeat)
         else:
             run.emit(
                 "TaskScheduled",
@@ -88,7 +93,7 @@ async def invoke(
             if ref.pattern is Pattern.WAIT_FOR_TASK_TOKEN:
                 if recorder.recorded(scope, "TaskSubmitted") is None:
                     submitted = await race(
-                        _call(handler, payload, context), run.runner.clock, timeout=timeout
+                        _call(handler, payload, context, clock), clock, timeout=left(clock, due)
                     )
                     if submitted.failed:
                         outcome = submitted
@@ -105,13 +110,13 @@ async def invoke(
                 if outcome is None:
                     outcome = await race(
                         pending.result,
-                        run.runner.clock,
-                        timeout=timeout,
+                        clock,
+                        timeout=left(clock, due),
                         heartbeat=heartbeat,
                         beats=pending.beats,
                     )
             else:
-                outcome = await race(_call(handler, payload, context), run.runner.clock, timeout=timeout)
+                outcome = await race(_call(handler, payload, context, clock), clock, timeout=left(clock, due))
     except Expired as expired:
         error = StatesErrorName.TIMEOUT if expired.kind == "timeout" else StatesErrorName.HEARTBEAT_TIMEOUT
         run.emit(f"{prefix}TimedOut", {**base, "error": str(error)}, scope=scope)
@@ -135,27 +140,34 @@ async def invoke(
 
 
 async def _activity(
-    run: StateRun, pending: Any, timeout: float | None, heartbeat: float | None
+    run: StateRun, pending: Any, due: datetime | None, heartbeat: float | None
 ) -> TaskOutcome:
     clock = run.runner.clock
     started = run.runner.recorder.recorded(run.attempt_scope, "ActivityStarted")
     if started is None:
-        await race(pending.started.wait(), clock, timeout=timeout)
+        await race(pending.started.wait(), clock, timeout=left(clock, due))
         run.emit("ActivityStarted", {"workerName": pending.worker_name or ""}, scope=run.attempt_scope)
+    # HeartbeatSeconds counts from the moment a worker took the task.
     result: TaskOutcome = await race(
-        pending.result, clock, timeout=timeout, heartbeat=heartbeat, beats=pending.beats
+        pending.result, clock, timeout=left(clock, due), heartbeat=heartbeat, beats=pending.beats
     )
     return result
 
 
-async def _call(handler: RegisteredHandler, payload: Any, context: TaskContext) -> Any:
+def left(clock: Clock, due: datetime | None) -> float | None:
+    """Seconds until ``due`` (never negative); None when there is no deadline."""
+    return None if due is None else max((due - clock.now()).total_seconds(), 0.0)
+
+
+async def _call(handler: RegisteredHandler, payload: Any, context: TaskContext, clock: Clock) -> TaskOutcome:
     """Call a handler; its return value is the result, its exception the failure."""
     args = (payload, context) if handler.takes_context else (payload,)
     try:
-        if handler.is_async:
-            result = await handler.function(*args)
-        else:
-            result = await asyncio.to_thread(handler.function, *args)
+        with clock.busy():
+            if handler.is_async:
+                result = await handler.function(*args)
+            else:
+                result = await asyncio.to_thread(handler.function, *args)
     except TaskFailure as err:
         return TaskOutcome(error=err.error, cause=err.cause, failed=True)
     except StatesError as err:

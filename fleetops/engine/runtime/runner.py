@@ -19,6 +19,7 @@ from fleetops.engine.definition.common import MISSING, Catcher
 from fleetops.engine.definition.machine import StateMachine
 from fleetops.engine.definition.states import AnyState, FailState, MapState, ParallelState
 from fleetops.engine.errors import StatesError, StatesErrorName
+from fleetops.engine.history import ExecutionJournal
 from fleetops.engine.registry import Registry
 from fleetops.engine.runtime.context import ExecutionInfo
 from fleetops.engine.runtime.failures import to_json
@@ -29,6 +30,9 @@ from fleetops.engine.runtime.retry import error_matches, retry_delay
 if TYPE_CHECKING:
     from fleetops.engine.runtime.callbacks import Callbacks
     from fleetops.engine.runtime.execution import Stop
+
+# States that can be in progress when an execution is stopped, with their *StateAborted event.
+_ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
 
 # "The maximum size of state input or output ... is 256 KiB" (Step Functions quotas).
 PAYLOAD_LIMIT_BYTES = 256 * 1024
@@ -58,6 +62,7 @@ class Runner:
         clock: Clock,
         callbacks: Callbacks,
         rng: random.Random | None = None,
+        journal_factory: Callable[[str], ExecutionJournal] | None = None,
     ) -> None:
         self.info = info
         self.recorder = recorder
@@ -65,8 +70,36 @@ class Runner:
         self.clock = clock
         self.callbacks = callbacks
         self.rng = rng or random.Random()
-        self.stopping: Stop | None = None
+        self.journal_factory = journal_factory
+        self._stop: list[Stop] = []  # shared with Map Run runners: one StopExecution stops all
         self.work: asyncio.Future[Any] | None = None
+
+    def map_run(self, map_run_arn: str) -> Runner:
+        """A runner whose events go to the Map Run's own journal (a DISTRIBUTED Map's iterations)."""
+        from fleetops.engine.history import InMemoryJournal
+
+        journal = self.journal_factory(map_run_arn) if self.journal_factory else InMemoryJournal()
+        child = Runner(
+            info=self.info,
+            recorder=Recorder(journal, self.clock),
+            registry=self.registry,
+            clock=self.clock,
+            callbacks=self.callbacks,
+            rng=self.rng,
+            journal_factory=self.journal_factory,
+        )
+        child._stop = self._stop
+        return child
+
+    @property
+    def stopping(self) -> Stop | None:
+        """The StopExecution request, once made."""
+        return self._stop[0] if self._stop else None
+
+    def stop(self, request: Stop) -> None:
+        """Record a StopExecution request (the first one wins)."""
+        if not self._stop:
+            self._stop.append(request)
 
     async def run_machine(self, machine: StateMachine, value: Any, branch: Branch) -> Any:
         """Run ``machine`` from StartAt to a terminal state; return its output or raise."""
@@ -104,7 +137,12 @@ class Runner:
                 },
             )
         else:
-            outcome = await self._attempts(run, behaviour_for(state))
+            try:
+                outcome = await self._attempts(run, behaviour_for(state))
+            except asyncio.CancelledError:
+                if self.stopping is not None and state.type in _ABORTABLE:
+                    run.emit(f"{state.type}StateAborted")
+                raise
         if not isinstance(state, FailState):
             self._check_size(state.name, outcome.output)
         details: dict[str, Any] = {

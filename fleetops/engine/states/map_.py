@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from typing import Any
 
 from fleetops.engine.definition.states import MapState
 from fleetops.engine.errors import StatesError, StatesErrorName
 from fleetops.engine.runtime import dataflow
 from fleetops.engine.runtime.frame import StateRun
-from fleetops.engine.runtime.runner import Outcome
+from fleetops.engine.runtime.runner import Outcome, Runner
 from fleetops.engine.states import map_items
 from fleetops.engine.states.parallel import gather_failfast
 
@@ -40,6 +41,12 @@ async def run(run: StateRun) -> Outcome:
     started = run.emit("MapStateStarted", {"length": len(items)}, scope=run.attempt_scope)
     if settings.tolerance_error is not None:
         raise settings.tolerance_error
+    runner, first_id = run.runner, started.id
+    if state.mode == "DISTRIBUTED":
+        # A Map Run: the iterations' events go to the run's own journal, as AWS keeps them apart.
+        arn = _map_run_arn(run, state)
+        run.emit("MapRunStarted", {"mapRunArn": arn}, scope=run.attempt_scope)
+        runner, first_id = run.runner.map_run(arn), 0
     limit = asyncio.Semaphore(settings.max_concurrency) if settings.max_concurrency > 0 else None
     failures: list[StatesError] = []
     tolerant = settings.tolerated_count is not None or settings.tolerated_percentage is not None
@@ -53,11 +60,12 @@ async def run(run: StateRun) -> Outcome:
             try:
                 return await _iteration(
                     run,
+                    runner,
                     state,
                     index=index,
                     item=item,
                     settings=settings,
-                    started_id=started.id,
+                    started_id=first_id,
                     failures=failures,
                     tolerant=tolerant,
                 )
@@ -66,7 +74,14 @@ async def run(run: StateRun) -> Outcome:
                 raise
 
     tasks = [asyncio.ensure_future(iterate(i, item)) for i, item in enumerate(items)]
-    results = await gather_failfast(tasks)
+    try:
+        results = await gather_failfast(tasks)
+    except StatesError:
+        if runner is not run.runner:
+            run.emit("MapRunFailed", scope=run.attempt_scope)
+        raise
+    if runner is not run.runner:
+        run.emit("MapRunSucceeded", scope=run.attempt_scope)
     run.emit("MapStateSucceeded", scope=run.attempt_scope)
     if state.jsonata:
         binding = dataflow.states_binding(run, run.raw_input, result=results)
@@ -78,8 +93,20 @@ async def run(run: StateRun) -> Outcome:
     return Outcome(output, state.next, assigned)
 
 
+def _map_run_arn(run: StateRun, state: MapState) -> str:
+    """``arn:aws:states:<region>:<account>:mapRun:<machine>/<label>:<id>`` (the recorded one on resume)."""
+    recorded = run.runner.recorder.recorded(run.attempt_scope, "MapRunStarted")
+    if recorded is not None:
+        return str(recorded.details["mapRunArn"])
+    info = run.runner.info
+    machine = info.state_machine_arn.split(":", 6)
+    prefix = ":".join([*machine[:5], "mapRun"])
+    return f"{prefix}:{info.state_machine_name}/{state.label or state.name}:{uuid.uuid4()}"
+
+
 async def _iteration(
     run: StateRun,
+    runner: Runner,
     state: MapState,
     *,
     index: int,
@@ -93,12 +120,16 @@ async def _iteration(
     names = {"index": index, "name": state.name}
     value = map_items.select_item(run, state, index, item, settings.scope_value)
     branch = run.branch.child(f"{scope}/", started_id)
-    begin = run.runner.recorder.emit("MapIterationStarted", names, scope=scope, previous=started_id)
+    begin = runner.recorder.emit("MapIterationStarted", names, scope=scope, previous=started_id)
     branch.last_event_id = begin.id
     try:
-        result = await run.runner.run_machine(state.processor, value, branch)
+        result = await runner.run_machine(state.processor, value, branch)
+    except asyncio.CancelledError:
+        if runner.stopping is not None:
+            runner.recorder.emit("MapIterationAborted", names, scope=scope, previous=branch.last_event_id)
+        raise
     except StatesError as err:
-        run.runner.recorder.emit("MapIterationFailed", names, scope=scope, previous=branch.last_event_id)
+        runner.recorder.emit("MapIterationFailed", names, scope=scope, previous=branch.last_event_id)
         if not tolerant:
             raise
         failures.append(err)
@@ -108,7 +139,7 @@ async def _iteration(
                 "The specified tolerated failure threshold was exceeded",
             ) from err
         return {"Error": err.error, "Cause": err.cause}
-    run.runner.recorder.emit("MapIterationSucceeded", names, scope=scope, previous=branch.last_event_id)
+    runner.recorder.emit("MapIterationSucceeded", names, scope=scope, previous=branch.last_event_id)
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +35,7 @@ def jsonpath_settings(run: StateRun, state: MapState) -> MapSettings:
     effective = dataflow.select(run, state.input_path, run.raw_input)
     items = dataflow.select(run, state.items_path, effective) if state.items_path != "$" else effective
     if not isinstance(items, list):
-        raise runtime(f"Map state input must be an array but was: {to_json(items)}")
+        raise query_error(f"Map state input must be an array but was: {to_json(items)}")
     concurrency = state.max_concurrency
     if state.max_concurrency_path is not None:
         concurrency = _integer(run, state.max_concurrency_path, effective, "MaxConcurrencyPath")
@@ -113,10 +114,13 @@ def _integer(run: StateRun, path: str, value: Any, field: str) -> int:
 
 def _number(run: StateRun, path: str, value: Any, field: str) -> float:
     found = dataflow.reference(run, path, value, field)
+    if isinstance(found, str):
+        with contextlib.suppress(ValueError):
+            found = int(found)
     if isinstance(found, int | float) and not isinstance(found, bool):
         return float(found)
     shown = found if isinstance(found, str) else to_json(found)
-    raise runtime(f'The {field} field refers to value "{shown}" which is not a valid number: {path}')
+    raise runtime(f'The {field} field refers to value "{shown}" which is not a valid float: {path}')
 
 
 def select_item(run: StateRun, state: MapState, index: int, item: Any, scope_value: Any) -> Any:

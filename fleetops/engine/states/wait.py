@@ -13,6 +13,7 @@ from fleetops.engine.clock import sleep_until
 from fleetops.engine.definition.common import MISSING
 from fleetops.engine.definition.fields import is_jsonata, parse_timestamp
 from fleetops.engine.definition.states import WaitState
+from fleetops.engine.expressions import PathNotFound, resolve_path
 from fleetops.engine.runtime import dataflow
 from fleetops.engine.runtime.failures import query_error, runtime, to_json
 from fleetops.engine.runtime.frame import StateRun
@@ -37,7 +38,7 @@ async def run(run: StateRun) -> Outcome:
 
 def _jsonpath_due(run: StateRun, state: WaitState, effective: Any) -> datetime:
     if state.seconds_path is not None:
-        value = dataflow.reference(run, state.seconds_path, effective, "SecondsPath")
+        value = _lookup(run, state.seconds_path, effective, "SecondsPath")
         if isinstance(value, bool) or not isinstance(value, int):
             raise runtime(
                 "The SecondsPath parameter cannot be parsed as a long value: "
@@ -49,7 +50,7 @@ def _jsonpath_due(run: StateRun, state: WaitState, effective: Any) -> datetime:
             )
         return run.entered_time + timedelta(seconds=value)
     if state.timestamp_path is not None:
-        value = dataflow.reference(run, state.timestamp_path, effective, "TimestampPath")
+        value = _lookup(run, state.timestamp_path, effective, "TimestampPath")
         moment = parse_timestamp(value) if isinstance(value, str) else None
         if moment is None:
             raise runtime(
@@ -88,6 +89,13 @@ def _jsonata_due(run: StateRun, state: WaitState, binding: dict[str, Any]) -> da
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise query_error(f"The Seconds field must be a non-negative integer, but was: {_show(value)}")
     return run.entered_time + timedelta(seconds=value)
+
+
+def _lookup(run: StateRun, path: str, effective: Any, field: str) -> Any:
+    try:
+        return resolve_path(path, dataflow.scope(run, effective))
+    except PathNotFound:
+        raise runtime(f"The {field} parameter does not reference an input value: {path}") from None
 
 
 def _show(value: Any) -> str:
