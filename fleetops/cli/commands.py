@@ -1,3 +1,3 @@
 """Imports every command module so each registers its commands on the app."""
 
-from fleetops.cli import audit, serve, tokens  # noqa: F401
+from fleetops.cli import audit, serve, sfn, tokens  # noqa: F401

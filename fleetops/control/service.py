@@ -111,6 +111,18 @@ class ExecutionService:
         self.store.executions.release(self.owner, [h.execution_arn for h in handles])
         self._running.clear()
 
+    async def abandon(self) -> None:
+        """Stop everything as if the process died: leases kept, nothing more written (tests)."""
+        if self._keeper is not None:
+            self._keeper.cancel()
+        self.writer.flush()
+        handles = list(self._running.values())
+        self._running.clear()
+        for handle in handles:
+            handle.abandon()
+        await asyncio.gather(*(handle.result() for handle in handles), return_exceptions=True)
+        self.writer.discard()
+
     @property
     def running(self) -> frozenset[str]:
         """ARNs of the executions this process runs now."""

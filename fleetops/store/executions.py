@@ -137,12 +137,13 @@ class ExecutionRepository:
 
         Returns the ARNs whose lease ``owner`` no longer holds: their events are not written.
         """
-        arns = {arn for arn, _ in batch}
+        # A Map Run's events are written with its execution's (whose lease covers them).
+        arns = {arn for arn, _ in batch if arn.split(":")[5:6] != ["mapRun"]}
         # Core, not a Session: this runs once per turn of the engine's loop, so the ORM's
         # per-transaction bookkeeping would be most of its cost.
         with self._write_engine.begin() as conn:
-            held = set(conn.execute(_HELD, {"arns": list(arns), "owner": owner}).scalars())
-            rows = [_event_row(arn, event) for arn, event in batch if arn in held]
+            held = set(conn.execute(_HELD, {"arns": list(arns), "owner": owner}).scalars()) if arns else set()
+            rows = [_event_row(arn, event) for arn, event in batch if arn in held or arn not in arns]
             if rows:
                 conn.execute(insert(history_events), rows)
             for arn, event in batch:

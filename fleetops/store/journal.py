@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
 
 
+def is_map_run(arn: str) -> bool:
+    """True for a Map Run's ARN (its events are kept apart from its execution's)."""
+    return arn.split(":")[5:6] == ["mapRun"]
+
+
 class SqlJournal:
     """One execution's journal: events kept in memory and written through the writer."""
 
@@ -62,9 +67,13 @@ class JournalWriter:
         self.transactions = 0
         self.events_written = 0
 
-    def journal(self, execution_arn: str) -> SqlJournal:
-        """A new, empty journal (the engine's ``journal_factory``)."""
-        return SqlJournal(self, execution_arn)
+    def journal(self, arn: str) -> SqlJournal:
+        """The engine's ``journal_factory``: a new execution's journal (empty), or a DISTRIBUTED
+        Map's Map Run journal (with what is stored of it: a resumed run continues it)."""
+        if not is_map_run(arn):
+            return SqlJournal(self, arn)
+        self.flush()
+        return self.load(arn)
 
     def load(self, execution_arn: str) -> SqlJournal:
         """The journal of an execution with the events already stored (to resume it)."""
@@ -91,6 +100,10 @@ class JournalWriter:
             log.exception("cannot write execution history; retrying in %s s", RETRY_SECONDS)
             self._scheduled = True
             asyncio.get_running_loop().call_later(RETRY_SECONDS, self._flush_soon)
+
+    def discard(self) -> None:
+        """Drop the queued events unwritten (what a killed process loses)."""
+        self._pending = []
 
     def flush(self) -> None:
         """Write every queued event now (kept queued if the write fails)."""
