@@ -137,6 +137,7 @@ class ExecutionService:
         claimed = self.store.executions.claim_orphans(
             self.owner, now=_now(), lease_seconds=self.lease_seconds, include_own=include_own
         )
+        self.writer.holds([record.arn for record in claimed], self.lease_seconds)
         for record in claimed:
             try:
                 self._resume(record)
@@ -191,6 +192,7 @@ class ExecutionService:
             try:
                 self.writer.flush()
                 held = self.store.executions.renew(self.owner, now=_now(), lease_seconds=self.lease_seconds)
+                self.writer.holds(held, self.lease_seconds)
                 for arn in set(self._running) - held:
                     log.warning("lost the lease of %s: another server runs it now", arn)
                     self._drop(arn)
@@ -303,6 +305,7 @@ class ExecutionService:
             if current.status != RUNNING or current.input != record.input:
                 raise
             return current
+        self.writer.holds([record.arn], self.lease_seconds)
         handle = self.engine.start_execution(
             machine,
             value,
