@@ -180,6 +180,7 @@ class ExecutionService:
     def _forget(self, arn: str, handle: ExecutionHandle) -> None:
         if self._running.get(arn) is handle:
             del self._running[arn]
+            self.engine.forget(arn)  # its history is in the store; memory need not keep it
 
     def _drop(self, arn: str) -> None:
         handle = self._running.pop(arn, None)
@@ -346,9 +347,16 @@ class ExecutionService:
         """The end of the execution, wherever it runs (this process, or a peer: polled)."""
         handle = self._running.get(arn)
         if handle is not None:
-            result = await handle.result()
+            try:
+                result = await handle.result()
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
+                result = None  # dropped here (its lease moved): it ends elsewhere, see below
             self.writer.flush()  # reported only once its end is in the store
-            if result.status is not ExecutionStatus.RUNNING:
+            if result is not None and result.status is not ExecutionStatus.RUNNING:
+                self._forget(arn, handle)
                 return result
         while True:
             record = self.describe_execution(arn)
