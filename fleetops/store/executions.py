@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from fleetops.engine import HistoryEvent
 from fleetops.errors import BadInput
 from fleetops.store.database import WRITE_OPTION
-from fleetops.store.tables import executions, history_events
+from fleetops.store.tables import executions, history_events, task_tokens
 
 if TYPE_CHECKING:
     from fleetops.store.store import Store
@@ -45,6 +45,8 @@ _ENDED = (
         lease_expires=None,
     )
 )
+# Events that hand out a task token (recorded so any server can take its callback).
+_SCHEDULED = frozenset({"TaskScheduled", "ActivityScheduled"})
 _TERMINAL = {
     "ExecutionSucceeded": "SUCCEEDED",
     "ExecutionFailed": "FAILED",
@@ -179,6 +181,13 @@ class ExecutionRepository:
             written = [(arn, event) for arn, event in batch if arn in held or arn not in arns]
             if written:
                 self._insert_events(conn, written)
+            tokens = [
+                {"token": event.meta["token"], "execution_arn": arn}
+                for arn, event in written
+                if event.type in _SCHEDULED and "token" in event.meta
+            ]
+            if tokens:
+                conn.execute(insert(task_tokens), tokens)
             for arn, event in batch:
                 status = _TERMINAL.get(event.type)
                 if status is None or arn not in held:

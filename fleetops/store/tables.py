@@ -164,3 +164,27 @@ activities = Table(
     Column("created_at", UTCDateTime(), nullable=False),
 )
 """Step Functions activities: Task resources served to workers that poll GetActivityTask."""
+
+task_tokens = Table(
+    "task_tokens",
+    metadata,
+    Column("token", String(200), primary_key=True),
+    Column("execution_arn", String(500), nullable=False),
+)
+"""Which execution a task token belongs to: lets any server accept SendTask* for any execution."""
+
+task_callbacks = Table(
+    "task_callbacks",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("token", String(200), nullable=False),
+    Column("execution_arn", String(500), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("output", Text(), nullable=True),
+    Column("error", Text(), nullable=True),
+    Column("cause", Text(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index(None, "execution_arn"),
+)
+"""SendTaskSuccess/Failure/Heartbeat received by a server that does not run the execution, for
+the server that does to apply."""
