@@ -287,6 +287,10 @@ class ExecutionService:
         """StartExecution: the execution runs in this process, leased to it.
 
         Give ``input`` as a value or ``input_text`` as JSON text (InvalidExecutionInput if bad).
+        Call it on the service's event loop (from an ``async def`` route, not a sync one, which
+        FastAPI runs in a thread). Raises StateMachineDoesNotExist, InvalidName,
+        ExecutionAlreadyExists (same name, different input), UnknownResource (a Task resource
+        with no handler registered).
         """
         machine_record = self.store.state_machines.get(check_arn(state_machine_arn, "stateMachine"))
         name = check_name(name, "execution") if name is not None else str(uuid.uuid4())
