@@ -19,6 +19,8 @@ def fleetops(*args: str) -> None:
 
 def main() -> None:
     fleetops("version")
+    fleetops("validate", "-f", str(FLEET))
+    fleetops("plan", "dev", "--version", "v2", "-f", str(FLEET))
 
 
 if __name__ == "__main__":

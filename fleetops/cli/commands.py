@@ -1,3 +1,17 @@
-"""Imports every command module so each registers its commands on the app."""
+"""Imports every command module so each registers its commands on the app.
 
-from fleetops.cli import audit, serve, sfn, tokens  # noqa: F401
+One import per line, so that branches adding commands merge without conflicts.
+"""
+
+# ruff: noqa: F401
+
+import fleetops.cli.audit
+import fleetops.cli.lock
+import fleetops.cli.maintenance
+import fleetops.cli.notifications
+import fleetops.cli.plan
+import fleetops.cli.releases
+import fleetops.cli.serve
+import fleetops.cli.sfn
+import fleetops.cli.tokens
+import fleetops.cli.validate

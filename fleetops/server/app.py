@@ -14,7 +14,7 @@ from fleetops.control.handlers import handler_specs
 from fleetops.server.audit import AuditMiddleware
 from fleetops.server.auth import ensure_admin_token
 from fleetops.server.errors import install_error_handlers
-from fleetops.server.routes import audit, system, tokens
+from fleetops.server.routes import audit, locks, maintenance, notifications, releases, system, tokens
 from fleetops.server.settings import ServerSettings
 from fleetops.server.sfn import router as sfn_router
 from fleetops.store import Store
@@ -73,7 +73,15 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     app.state.executions = executions
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, store=opened)
-    for router in (system.router, tokens.router, audit.router):
+    for router in (
+        system.router,
+        tokens.router,
+        audit.router,
+        releases.router,
+        locks.router,
+        maintenance.router,
+        notifications.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     # The Step Functions protocol lives at the root, where boto3's endpoint_url points.
     app.include_router(sfn_router)

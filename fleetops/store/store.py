@@ -25,7 +25,11 @@ from fleetops.store.database import (
     store_kind,
 )
 from fleetops.store.executions import ExecutionRepository
+from fleetops.store.locks import LockRepository
+from fleetops.store.maintenance import MaintenanceRepository
 from fleetops.store.migrations import upgrade_to_head
+from fleetops.store.notifications import NotificationLog
+from fleetops.store.releases import ReleaseRepository
 from fleetops.store.state_machines import StateMachineRepository
 from fleetops.store.tokens import TokenRepository
 
@@ -49,6 +53,10 @@ class Store:
         )
         self.audit = AuditLog(self)
         self.tokens = TokenRepository(self)
+        self.releases = ReleaseRepository(self)
+        self.locks = LockRepository(self)
+        self.maintenance = MaintenanceRepository(self)
+        self.notifications = NotificationLog(self)
         self.state_machines = StateMachineRepository(self)
         self.executions = ExecutionRepository(self)
         self.task_callbacks = TaskCallbackRepository(self)

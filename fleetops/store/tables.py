@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase
 
@@ -188,3 +189,85 @@ task_callbacks = Table(
 )
 """SendTaskSuccess/Failure/Heartbeat received by a server that does not run the execution, for
 the server that does to apply."""
+
+releases = Table(
+    "releases",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("environment", String(100), nullable=False),
+    Column("service", String(100), nullable=False),
+    # 1, 2, 3… per (environment, service), in the order releases were pinned.
+    Column("number", Integer(), nullable=False),
+    Column("version", String(200), nullable=False),
+    Column("config", JSON(), nullable=False),
+    Column("secret_versions", JSON(), nullable=False),
+    Column("execution_id", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("verified_at", UTCDateTime(), nullable=True),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    UniqueConstraint("environment", "service", "number"),
+    # A retried pin of the same execution finds its release instead of adding one.
+    UniqueConstraint("environment", "service", "execution_id"),
+    Index(None, "environment", "service", "status", "number"),
+)
+"""Immutable, numbered (service, version, config, secret versions) records of what a deployment pinned."""
+
+locks = Table(
+    "locks",
+    metadata,
+    Column("environment", String(100), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("acquired_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("renewed_at", UTCDateTime(), nullable=False),
+)
+"""One deployment lock per environment, held by an owner until released or its lease expires."""
+
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    # An environment's name, or "*" for every environment.
+    Column("scope", String(100), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("started_by", String(200), nullable=False),
+    Column("starts_at", UTCDateTime(), nullable=False),
+    Column("ends_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Column("ended_by", String(200), nullable=True),
+    Index(None, "scope", "ends_at"),
+)
+"""Time-boxed maintenance windows: deployments are refused while one is open."""
+
+service_blocks = Table(
+    "service_blocks",
+    metadata,
+    Column("scope", String(100), primary_key=True),
+    Column("service", String(100), primary_key=True),
+    Column("reason", String(500), nullable=False),
+    Column("blocked_by", String(200), nullable=False),
+    Column("blocked_at", UTCDateTime(), nullable=False),
+)
+"""Services whose deployments are refused (in one environment, or "*" for all) until unblocked."""
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("channel", String(100), nullable=False),
+    Column("event", String(100), nullable=False),
+    # Identifies the event for deduplication: the same key within a window is sent once.
+    Column("event_key", String(500), nullable=False),
+    Column("environment", String(100), nullable=True),
+    Column("execution_id", String(200), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("error", Text(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Index(None, "channel", "event_key", "created_at"),
+)
+"""One row per (channel, event) delivery attempt sequence: sent, failed, or dropped as a duplicate."""

@@ -1,0 +1,299 @@
+"""What every example service shares: settings from env, JSON logs, /health, fault switches, deps.
+
+Each service is a script (`python services/<name>.py`) that builds a Starlette app with
+`create_app(env)` and serves it with `serve(app, env)` on 127.0.0.1:$PORT.
+
+Fault switches (for drills and demos; fleetops knows nothing of them), read from env:
+  FAULT_FAIL_HEALTH_AFTER  duration after start-up from which /health answers 503
+  FAULT_ERROR_RATE         share (0..1) of non-health requests answered with a 500
+  FAULT_SLOW_START         duration to wait before the port opens
+  FAULT_CPU_BURN           number of threads spinning on the CPU
+  FAULT_LATENCY            duration added to every non-health request
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import random
+import re
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+# A dependency's health is cached this long so health checks of a deep fleet do not multiply.
+DEPENDENCY_HEALTH_TTL = 1.0
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration such as ``500ms``, ``5s``, ``2m``, ``1h`` or a bare number of seconds."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration (expected e.g. 500ms, 5s, 2m)")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 with milliseconds."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Who this instance is and which faults it carries, read once from its environment."""
+
+    service: str
+    version: str
+    instance: str
+    port: int
+    fail_health_after: float | None = None
+    error_rate: float = 0.0
+    slow_start: float = 0.0
+    cpu_burn: int = 0
+    latency: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def from_env(cls, service: str, env: Mapping[str, str]) -> Settings:
+        """Settings for ``service`` from ``env``; a malformed switch raises ValueError naming it."""
+        fail_after = env.get("FAULT_FAIL_HEALTH_AFTER")
+        error_rate = float(env.get("FAULT_ERROR_RATE", "0") or 0)
+        if not 0.0 <= error_rate <= 1.0:
+            raise ValueError(f"FAULT_ERROR_RATE={error_rate} is not between 0 and 1")
+        return cls(
+            service=env.get("FLEETOPS_SERVICE", service),
+            version=env.get("VERSION", "dev"),
+            instance=env.get("FLEETOPS_INSTANCE_ID", f"{service}-{os.getpid()}"),
+            port=int(env.get("PORT", "0")),
+            fail_health_after=parse_duration(fail_after) if fail_after else None,
+            error_rate=error_rate,
+            slow_start=parse_duration(env.get("FAULT_SLOW_START", "0")),
+            cpu_burn=int(env.get("FAULT_CPU_BURN", "0") or 0),
+            latency=parse_duration(env.get("FAULT_LATENCY", "0")),
+        )
+
+
+class JsonLog:
+    """Writes one JSON object per line to a stream (stdout by default)."""
+
+    def __init__(self, settings: Settings, stream: Any = None) -> None:
+        self._settings = settings
+        self._stream = stream if stream is not None else sys.stdout
+        self._lock = threading.Lock()
+
+    def __call__(self, level: str, msg: str, **fields: Any) -> None:
+        """Log ``msg`` at ``level`` with extra ``fields``."""
+        record = {
+            "timestamp": now_iso(),
+            "level": level,
+            "msg": msg,
+            **fields,
+            "service": self._settings.service,
+            "version": self._settings.version,
+            "instance": self._settings.instance,
+        }
+        line = json.dumps(record, default=str)
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+
+class _LogHandler(logging.Handler):
+    """Routes uvicorn's own log records into the JSON log."""
+
+    def __init__(self, log: JsonLog) -> None:
+        super().__init__()
+        self._log = log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._log(record.levelname.lower(), record.getMessage(), logger=record.name)
+
+
+class RequestLogAndFaults:
+    """ASGI middleware: injects the error-rate fault and logs every request as one JSON line."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, log: JsonLog) -> None:
+        self._app = app
+        self._settings = settings
+        self._log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            if scope["path"] != "/health" and self._settings.latency > 0:
+                await asyncio.sleep(self._settings.latency)
+            if scope["path"] != "/health" and random.random() < self._settings.error_rate:
+                response = JSONResponse({"error": "injected fault (FAULT_ERROR_RATE)"}, status_code=500)
+                await response(scope, receive, send_and_record)
+            else:
+                await self._app(scope, receive, send_and_record)
+        finally:
+            elapsed = round((time.perf_counter() - start) * 1000, 3)
+            self._log(
+                "error" if status >= 500 else "info",
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                response_time_ms=elapsed,
+            )
+
+
+class Dependency:
+    """Another service, reached through its load balancer at ``<NAME>_URL``."""
+
+    def __init__(self, name: str, url: str, *, required: bool) -> None:
+        self.name = name
+        self.url = url.rstrip("/")
+        self.required = required
+        self._client = httpx.AsyncClient(base_url=self.url, timeout=5.0)
+        self._checked_at = -1e9
+        self._healthy = False
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    def from_env(cls, name: str, env: Mapping[str, str], *, required: bool) -> Dependency:
+        """The dependency ``name``; its URL comes from ``<NAME>_URL`` (upper-cased, ``-`` -> ``_``)."""
+        var = f"{name.upper().replace('-', '_')}_URL"
+        url = env.get(var)
+        if not url:
+            raise ValueError(f"{var} is not set: the URL of the {name} service's load balancer")
+        return cls(name, url, required=required)
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send a request to the dependency."""
+        return await self._client.request(method, path, **kwargs)
+
+    async def healthy(self) -> bool:
+        """Whether the dependency's /health answers 200; cached for ``DEPENDENCY_HEALTH_TTL``."""
+        async with self._lock:
+            if time.monotonic() - self._checked_at < DEPENDENCY_HEALTH_TTL:
+                return self._healthy
+            try:
+                response = await self._client.get("/health", timeout=2.0)
+                self._healthy = response.status_code == 200
+            except httpx.HTTPError:
+                self._healthy = False
+            self._checked_at = time.monotonic()
+            return self._healthy
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+
+DatabaseCheck = Callable[[], Awaitable[bool]]
+
+
+def create_service_app(
+    settings: Settings,
+    routes: Sequence[BaseRoute],
+    *,
+    log: JsonLog,
+    dependencies: Sequence[Dependency] = (),
+    database: DatabaseCheck | None = None,
+    extra_health: Callable[[], Mapping[str, Any]] | None = None,
+    on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+) -> ASGIApp:
+    """A Starlette app with ``routes``, ``/health``, request logging and the fault switches."""
+
+    async def health(request: Request) -> Response:
+        problems: list[str] = []
+        if (
+            settings.fail_health_after is not None
+            and time.monotonic() - settings.started >= settings.fail_health_after
+        ):
+            problems.append("fault: FAULT_FAIL_HEALTH_AFTER")
+        database_state = "none"
+        if database is not None:
+            database_state = "ok" if await database() else "down"
+            if database_state == "down":
+                problems.append("database unreachable")
+        checks = dict(
+            zip(
+                [dep.name for dep in dependencies],
+                await asyncio.gather(*(dep.healthy() for dep in dependencies)),
+                strict=True,
+            )
+        )
+        problems += [f"{dep.name} is down" for dep in dependencies if dep.required and not checks[dep.name]]
+        body = {
+            "status": "unhealthy" if problems else "ok",
+            "version": settings.version,
+            "database": database_state,
+            "timestamp": now_iso(),
+            "instance": settings.instance,
+            "dependencies": {name: "ok" if ok else "down" for name, ok in checks.items()},
+            **(extra_health() if extra_health else {}),
+        }
+        if problems:
+            body["problems"] = problems
+        return JSONResponse(body, status_code=503 if problems else 200)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        for dep in dependencies:
+            await dep.aclose()
+        for hook in on_shutdown:
+            await hook()
+
+    app = Starlette(routes=[Route("/health", health), *routes], lifespan=lifespan)
+    return RequestLogAndFaults(app, settings, log)
+
+
+def _burn_cpu() -> None:
+    while True:
+        sum(i * i for i in range(10_000))
+
+
+def serve(app: ASGIApp, settings: Settings, log: JsonLog) -> None:
+    """Apply start-up faults, then serve ``app`` on 127.0.0.1:$PORT until SIGTERM."""
+    handler = _LogHandler(log)
+    for name in ("uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    for _ in range(settings.cpu_burn):
+        threading.Thread(target=_burn_cpu, daemon=True, name="fault-cpu-burn").start()
+    if settings.slow_start > 0:
+        log("warning", "slow start (FAULT_SLOW_START)", seconds=settings.slow_start)
+        time.sleep(settings.slow_start)
+    log("info", "starting", port=settings.port)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=30,
+    )

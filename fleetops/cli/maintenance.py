@@ -1,0 +1,135 @@
+"""``fleetops maintenance on|off|status`` and ``fleetops block|unblock SERVICE...``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fleetops.cli.client import connect
+from fleetops.cli.main import app
+from fleetops.cli.output import OutputFormat, OutputOption, emit
+from fleetops.cli.timefmt import short_time
+
+maintenance_app = typer.Typer(
+    name="maintenance",
+    help="Maintenance windows: deployments are refused until they end (by themselves).",
+    no_args_is_help=True,
+)
+app.add_typer(maintenance_app)
+
+EnvOption = Annotated[
+    str | None, typer.Option("--env", "-e", help="One environment; default: every environment.")
+]
+
+
+def _where(environment: str | None) -> str:
+    return "every environment" if environment is None else environment
+
+
+@maintenance_app.command("on")
+def on(
+    env: EnvOption = None,
+    duration: Annotated[str, typer.Option("--for", help="How long: 30m, 2h… (at most 7d).")] = "1h",
+    reason: Annotated[str, typer.Option(help="Why deployments are stopped.")] = "maintenance",
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Start a maintenance window now; it ends by itself after --for."""
+    with connect() as api:
+        window: dict[str, Any] = api.post(
+            "/maintenance", {"environment": env, "duration": duration, "reason": reason}
+        )
+    emit(
+        window,
+        output,
+        lambda console: console.print(
+            f"maintenance on for {_where(window['environment'])} until "
+            f"{short_time(window['ends_at'])} UTC (reason: {window['reason']})",
+            highlight=False,
+        ),
+    )
+
+
+@maintenance_app.command("off")
+def off(env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> None:
+    """End the maintenance window early."""
+    with connect() as api:
+        result: dict[str, Any] = api.request("DELETE", "/maintenance", params={"environment": env})
+    ended = result["ended"]
+    text = (
+        f"maintenance off for {_where(env)}"
+        if ended is not None
+        else f"maintenance was not on for {_where(env)}"
+    )
+    emit(result, output, lambda console: console.print(text, highlight=False))
+
+
+@maintenance_app.command("status")
+def status(env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> None:
+    """Open maintenance windows (with --env: those that stop deployments to it)."""
+    with connect() as api:
+        windows: list[dict[str, Any]] = api.get("/maintenance", environment=env)["windows"]
+
+    def render(console: Console) -> None:
+        if not windows:
+            console.print(f"no maintenance{'' if env is None else f' for {env}'}", highlight=False)
+            return
+        table = Table("env", "reason", "by", "since", "until")
+        for w in windows:
+            table.add_row(
+                _where(w["environment"]),
+                w["reason"],
+                w["started_by"],
+                short_time(w["starts_at"]),
+                short_time(w["ends_at"]),
+            )
+        console.print(table)
+
+    emit(windows, output, render)
+
+
+ServicesArgument = Annotated[list[str], typer.Argument(help="Service names.")]
+
+
+@app.command("block")
+def block(
+    services: ServicesArgument,
+    env: EnvOption = None,
+    reason: Annotated[str, typer.Option(help="Why their deployments are stopped.")] = "blocked",
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Refuse deployments of SERVICE... until they are unblocked."""
+    with connect() as api:
+        blocks: list[dict[str, Any]] = api.post(
+            "/block", {"services": services, "environment": env, "reason": reason}
+        )["blocks"]
+    emit(
+        blocks,
+        output,
+        lambda console: console.print(
+            "\n".join(
+                f"blocked {b['service']} in {_where(b['environment'])} (by {b['blocked_by']}: {b['reason']})"
+                for b in blocks
+            ),
+            highlight=False,
+        ),
+    )
+
+
+@app.command("unblock")
+def unblock(
+    services: ServicesArgument, env: EnvOption = None, output: OutputOption = OutputFormat.TABLE
+) -> None:
+    """Allow deployments of SERVICE... again."""
+    with connect() as api:
+        removed: list[dict[str, Any]] = api.post("/unblock", {"services": services, "environment": env})[
+            "removed"
+        ]
+    named = {b["service"] for b in removed}
+    lines = [
+        f"unblocked {s} in {_where(env)}" if s in named else f"{s} was not blocked in {_where(env)}"
+        for s in dict.fromkeys(services)
+    ]
+    emit(removed, output, lambda console: console.print("\n".join(lines), highlight=False))

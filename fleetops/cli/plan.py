@@ -1,0 +1,144 @@
+"""``fleetops plan ENV``: what a deployment would do, read from the fleet file alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from fleetops.cli.main import app
+from fleetops.cli.output import OutputFormat, OutputOption, emit
+from fleetops.cli.validate import FileOption
+from fleetops.spec.durations import format_duration
+
+if TYPE_CHECKING:  # the CLI loads spec modules on use, to start fast
+    from fleetops.spec.plan import FleetPlan
+
+
+@app.command()
+def plan(
+    environment: Annotated[str, typer.Argument(help="The environment to deploy to, e.g. dev.")],
+    version: Annotated[
+        str | None, typer.Option("--version", help="The version to deploy (fills {version}).")
+    ] = None,
+    services: Annotated[
+        str | None,
+        typer.Option(
+            "--services", "-s", help="Services to plan, comma-separated; dependencies are not added."
+        ),
+    ] = None,
+    file: FileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Show the waves, rollout batches, gates and estimated duration of a deployment.
+
+    Nothing is changed: the plan comes from the fleet file alone.
+    """
+    from fleetops.spec.loader import load_fleet
+    from fleetops.spec.plan import plan as make_plan
+
+    fleet = load_fleet(file)
+    names = [n.strip() for n in services.split(",") if n.strip()] if services else []
+    result = make_plan(fleet, environment, version, names)
+    emit(to_json(result), output, lambda console: render(console, result))
+
+
+def to_json(result: FleetPlan) -> dict[str, Any]:
+    """The plan as JSON-ready data (durations in seconds, and as text)."""
+
+    def span(value: Any) -> dict[str, Any]:
+        return {"seconds": value.total_seconds(), "text": format_duration(value)}
+
+    return {
+        "environment": result.environment,
+        "provider": result.provider,
+        "version": result.version,
+        "approval_required": result.approval,
+        "promote_from": result.promote_from,
+        "waves": result.waves,
+        "skipped": result.skipped,
+        "estimate": span(result.estimate),
+        "services": [
+            {
+                "name": s.name,
+                "wave": s.wave,
+                "depends_on": s.depends_on,
+                "dependencies_not_in_plan": s.not_in_plan,
+                "desired": s.desired,
+                "min_in_service": s.min_in_service,
+                "max_capacity": s.max_capacity,
+                "target": s.target,
+                "batches": [
+                    {
+                        "number": b.number,
+                        "replace": b.replace,
+                        "launch_first": b.launch_first,
+                        "terminate_first": b.terminate_first,
+                        "replaced_after": b.replaced_after,
+                        "percent_after": b.percent_after,
+                        "checkpoint": b.checkpoint,
+                        "pause": span(b.pause),
+                        "estimate": span(b.estimate),
+                    }
+                    for b in s.batches
+                ],
+                "bake_time": span(s.bake_time),
+                "gates": s.gates,
+                "estimate": span(s.estimate),
+                "notes": s.notes,
+            }
+            for s in result.services
+        ],
+    }
+
+
+def render(console: Console, result: FleetPlan) -> None:
+    """The plan for people."""
+    version = result.version or "(no --version given)"
+    target = f"[bold]{result.environment}[/] ({result.provider})"
+    console.print(f"[bold]Plan[/]: deploy {version} to {target}", highlight=False)
+    if result.promote_from:
+        console.print(f"  releases are promoted here from {result.promote_from}", highlight=False)
+    if result.approval:
+        console.print("  gate: [yellow]approval required[/] before the first wave", highlight=False)
+    if result.skipped:
+        console.print(f"  not in this plan: {', '.join(result.skipped)}", highlight=False)
+    for number, wave in enumerate(result.waves, start=1):
+        console.print(f"\n[bold]Wave {number}[/]: {', '.join(wave)}", highlight=False)
+        for service in (s for s in result.services if s.wave == number):
+            _render_service(console, service)
+    console.print(f"\nEstimated duration: [bold]{format_duration(result.estimate)}[/]", highlight=False)
+    if result.approval:
+        console.print("  (plus the time until the approval is given)", highlight=False)
+
+
+def _render_service(console: Console, service: Any) -> None:
+    console.print(
+        f"\n  [bold]{service.name}[/]: {service.desired} instance{'' if service.desired == 1 else 's'}, "
+        f"at least {service.min_in_service} in service, "
+        f"at most {service.max_capacity} running; about {format_duration(service.estimate)}",
+        highlight=False,
+    )
+    if service.not_in_plan:
+        console.print(f"    depends on (not in this plan): {', '.join(service.not_in_plan)}", highlight=False)
+    for key, value in service.target.items():
+        if value:
+            shown = ", ".join(f"{k}={v}" for k, v in value.items()) if isinstance(value, dict) else value
+            console.print(f"    {key}: {shown}", highlight=False, soft_wrap=True)
+    for b in service.batches:
+        how = []
+        if b.launch_first:
+            how.append(f"launch {b.launch_first} before stopping old")
+        if b.terminate_first:
+            how.append(f"stop {b.terminate_first} old before launching")
+        line = f"    batch {b.number}: replace {b.replace} ({', '.join(how)})"
+        line += f" -> {b.replaced_after}/{service.desired} ({b.percent_after:g}%)"
+        if b.checkpoint:
+            line += f"; checkpoint {b.checkpoint}%: pause {format_duration(b.pause)}"
+        console.print(line, highlight=False, soft_wrap=True)
+    for gate in service.gates:
+        console.print(f"    gate: {gate}", highlight=False, soft_wrap=True)
+    for note in service.notes:
+        console.print(f"    [yellow]note[/]: {note}", highlight=False, soft_wrap=True)

@@ -1,0 +1,52 @@
+"""``fleetops releases [SERVICE]``: the numbered releases each deployment pinned."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fleetops.cli.client import connect
+from fleetops.cli.main import app
+from fleetops.cli.output import OutputFormat, OutputOption, emit
+from fleetops.cli.timefmt import short_time
+
+_STATUS_STYLE = {"verified": "green", "pinned": "cyan", "failed": "red", "rolled_back": "yellow"}
+
+
+@app.command("releases")
+def releases(
+    service: Annotated[str | None, typer.Argument(help="Only this service's releases.")] = None,
+    env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    status: Annotated[str | None, typer.Option(help="pinned, verified, failed or rolled_back.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 20,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """List releases newest first: number, version, status, and the deployment that pinned them."""
+    with connect() as api:
+        found: list[dict[str, Any]] = api.get(
+            "/releases", environment=env, service=service, status=status, limit=limit
+        )["releases"]
+
+    def render(console: Console) -> None:
+        if not found:
+            console.print("no releases", highlight=False)
+            return
+        table = Table("env", "service", "#", "version", "status", "pinned", "verified", "execution")
+        for r in found:
+            style = _STATUS_STYLE.get(r["status"], "")
+            table.add_row(
+                r["environment"],
+                r["service"],
+                str(r["number"]),
+                r["version"],
+                f"[{style}]{r['status']}[/]",
+                short_time(r["created_at"]),
+                short_time(r["verified_at"]),
+                r["execution_id"],
+            )
+        console.print(table)
+
+    emit(found, output, render)

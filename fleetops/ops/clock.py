@@ -1,0 +1,24 @@
+"""The clock the deployment controls read: a function returning an aware UTC ``datetime``.
+
+Everything that compares with "now" (lock leases, maintenance windows, deduplication windows)
+takes ``clock: Now`` so tests pass a fixed or stepping time instead of sleeping. A bound
+``engine.clock.Clock.now`` fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Now = Callable[[], datetime]
+"""Returns the current time, timezone-aware."""
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """``2026-11-22T09:00:00Z``: how messages show a time (UTC, to the second)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

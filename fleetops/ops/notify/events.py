@@ -1,0 +1,63 @@
+"""What a notification is about: a deployment event (started, succeeded, failed, rolled back)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from fleetops.spec.resources import EVENTS
+
+
+class EventKind(StrEnum):
+    """How far a deployment (or rollback, or promotion) got."""
+
+    STARTED = "started"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled_back"
+
+
+@dataclass(frozen=True)
+class DeploymentEvent:
+    """One event of one execution of a deployment runbook."""
+
+    kind: EventKind
+    environment: str
+    execution_id: str
+    at: datetime
+    """When it happened (aware)."""
+    services: tuple[str, ...] = ()
+    versions: Mapping[str, str] = field(default_factory=dict)
+    """service -> version deployed (or rolled back to)."""
+    duration: timedelta | None = None
+    """How long the execution ran, for events that end it."""
+    reason: str | None = None
+    """Why it failed or was rolled back (the failing state's error and cause)."""
+    operation: str = "deploy"
+    """The runbook: ``deploy``, ``rollback`` or ``promote``; with ``kind`` it names the event."""
+
+    def __post_init__(self) -> None:
+        if self.name not in EVENTS:
+            raise ValueError(
+                f"{self.name!r} is not a notification event (known: {', '.join(sorted(EVENTS))})"
+            )
+        if self.at.tzinfo is None:
+            raise ValueError(f"event time {self.at.isoformat()} must be timezone-aware")
+
+    @property
+    def name(self) -> str:
+        """The name channels subscribe to: ``deploy.failed``."""
+        return f"{self.operation}.{self.kind}"
+
+    @property
+    def key(self) -> str:
+        """What makes two events the same for deduplication: name, environment and execution."""
+        return f"{self.name}/{self.environment}/{self.execution_id}"
+
+
+def subscribed(patterns: list[str], event_name: str) -> bool:
+    """Whether a channel with these ``events`` patterns (``*``, ``deploy.*``, ``deploy.failed``) wants it."""
+    prefix = event_name.split(".", 1)[0]
+    return any(p in ("*", event_name) or p == f"{prefix}.*" for p in patterns)

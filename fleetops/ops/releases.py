@@ -1,0 +1,78 @@
+"""Pinning the releases of a deployment from the fleet file, and finishing them.
+
+The deploy runbook's initialize step calls ``pin_releases`` with the target version of each
+service; the config it records is the service's settings *as they run in that environment and
+version* (overrides and per-version env applied): run, aws, env, instances, health, deploy,
+depends_on, and the *names* of the secrets it uses. Secret values are never in a release: it
+holds the secret versions (name -> version id) the deployment used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fleetops.errors import BadInput
+from fleetops.ops.clock import Now, utc_now
+from fleetops.spec.models import Fleet
+from fleetops.store import Store
+from fleetops.store.releases import Release
+
+CONFIG_FIELDS = ("run", "aws", "instances", "health", "deploy", "depends_on", "secrets")
+
+
+def resolved_config(fleet: Fleet, environment: str, service: str, version: str) -> dict[str, Any]:
+    """The settings ``service`` runs with in ``environment`` at ``version``, as JSON values."""
+    if environment not in fleet.environments:
+        raise BadInput(
+            f"unknown environment {environment!r} (the fleet has: {', '.join(sorted(fleet.environments))})"
+        )
+    if service not in fleet.services:
+        raise BadInput(f"unknown service {service!r} (the fleet has: {', '.join(sorted(fleet.services))})")
+    settings = fleet.service(service, environment)
+    config: dict[str, Any] = settings.model_dump(mode="json", include=set(CONFIG_FIELDS), by_alias=True)
+    config["env"] = settings.env_for_version(version)
+    return config
+
+
+def pin_releases(
+    store: Store,
+    fleet: Fleet,
+    *,
+    environment: str,
+    versions: Mapping[str, str],
+    execution_id: str,
+    created_by: str,
+    secret_versions: Mapping[str, str] | None = None,
+    clock: Now = utc_now,
+) -> list[Release]:
+    """Pin one release per service in ``versions`` (service -> version), in that order.
+
+    ``secret_versions`` maps secret names to the version ids the deployment uses; each release
+    records those of the secrets its service uses. Idempotent per execution: a retried
+    initialize gets the same releases back.
+    """
+    known = dict(secret_versions or {})
+    now = clock()
+    pinned = []
+    for service, version in versions.items():
+        config = resolved_config(fleet, environment, service, version)
+        pinned.append(
+            store.releases.pin(
+                environment=environment,
+                service=service,
+                version=version,
+                config=config,
+                secret_versions={name: known[name] for name in config["secrets"] if name in known},
+                execution_id=execution_id,
+                created_by=created_by,
+                now=now,
+            )
+        )
+    return pinned
+
+
+def verify_releases(store: Store, pinned: list[Release], *, clock: Now = utc_now) -> list[Release]:
+    """Mark every release of a deployment verified (its finalize step: all rollouts and checks passed)."""
+    now = clock()
+    return [store.releases.mark_verified(r.environment, r.service, r.number, now=now) for r in pinned]

@@ -1,0 +1,309 @@
+"""LocalProvider: the fleet on this machine, each instance a process behind HAProxy.
+
+Each instance gets env ``PORT``, ``VERSION``, ``FLEETOPS_INSTANCE_ID``, ``FLEETOPS_SERVICE``,
+``FLEETOPS_DATA_DIR`` (``data/<service>/``: a folder the service's instances share and that
+outlives them, like a network volume), the service's env and per-version env, its secrets,
+``<DEP>_URL`` for each dependency, and only PATH/HOME/locale of the control plane's own env.
+
+State lives under one directory (default ``.fleetops/``): ``haproxy.cfg``, ``haproxy.sock``,
+``pids/`` (pid files, used at start-up to stop what a crashed run left behind), and ``logs/``:
+``<service>/<instance>.jsonl`` per instance, ``haproxy/access.jsonl`` (one line per request),
+``haproxy/haproxy.jsonl`` and ``supervisor.jsonl`` (lifecycle events).
+
+    with LocalProvider(services, state_dir=Path(".fleetops")) as provider:
+        first = provider.launch("menu", "v1")
+        provider.wait_for(first.id, InstanceState.IN_SERVICE, timeout=10)
+        httpx.get(provider.endpoint("menu") + "/items")
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from fleetops.errors import BadInput, FleetopsError, OperationFailed
+from fleetops.providers.base import InstanceInfo, InstanceState, TargetStats
+from fleetops.providers.local.balancer import HAProxyBalancer
+from fleetops.providers.local.haproxy import HAProxy
+from fleetops.providers.local.logs import read_tail
+from fleetops.providers.local.process import (
+    JsonLinesFile,
+    ManagedProcess,
+    ProcessUsage,
+    free_loopback_port,
+    kill_leftovers,
+    process_usage,
+    utc_now_iso,
+)
+from fleetops.providers.local.service import ServiceRuntime, env_name
+from fleetops.providers.local.supervisor import Instance, Supervisor
+
+SecretResolver = Callable[[str], str]
+# What an instance inherits from the control plane's environment; nothing else (a server's own
+# settings, such as its database URL, are not the services' business).
+INHERITED_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "VIRTUAL_ENV")
+
+
+class LocalProvider:
+    """The Provider for this machine (see ``fleetops.providers.base.Provider``)."""
+
+    def __init__(
+        self,
+        services: Sequence[ServiceRuntime],
+        *,
+        state_dir: Path = Path(".fleetops"),
+        secrets: SecretResolver | None = None,
+        ports: Mapping[str, int] | None = None,
+        tick: float = 0.2,
+        python: str = sys.executable,
+    ) -> None:
+        """``secrets`` resolves a secret name to its current value; ``ports`` pins frontend ports."""
+        problems = [
+            f"service {s.name!r} depends on unknown service {dep!r}"
+            for s in services
+            for dep in s.depends_on
+            if dep not in {other.name for other in services}
+        ]
+        if problems:
+            raise BadInput("the local provider cannot wire these services", problems)
+        self.services = {service.name: service for service in services}
+        self.state_dir = state_dir.resolve()
+        self._secrets = secrets
+        self._python = python
+        self.ports = {name: (ports or {}).get(name) or free_loopback_port() for name in self.services}
+        self.haproxy = HAProxy(self.state_dir, services, self.ports)
+        self._events: JsonLinesFile | None = None
+        self.supervisor = Supervisor(
+            self.services,
+            HAProxyBalancer(self.haproxy, self.services, self._write_event),
+            self._spawn,
+            tick=tick,
+            on_event=self._write_event,
+        )
+        self._started = False
+
+    # -- lifecycle of the provider ----------------------------------------------------------
+
+    def start(self) -> None:
+        """Stop leftovers of a crashed run, start HAProxy and the supervisor. Idempotent."""
+        if self._started:
+            return
+        kill_leftovers(self.pid_dir)
+        self._events = JsonLinesFile(self.events_log)
+        self.haproxy.start()
+        self.supervisor.start()
+        self._started = True
+
+    def stop(self) -> None:
+        """Stop every instance (no drain), then HAProxy; nothing started here is left running."""
+        self.supervisor.stop()
+        self.haproxy.stop()
+        if self._events is not None:
+            self._events.close()
+        self._started = False
+
+    def __enter__(self) -> LocalProvider:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def pid_dir(self) -> Path:
+        """Where pid files of running processes are kept."""
+        return self.state_dir / "pids"
+
+    # -- instances --------------------------------------------------------------------------
+
+    def endpoint(self, service: str) -> str:
+        """The URL of ``service``'s HAProxy frontend."""
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def launch(self, service: str, version: str, *, env: Mapping[str, str] | None = None) -> InstanceInfo:
+        """Start an instance of ``service`` at ``version``; ``env`` is added last (e.g. the
+        secret versions a release pins). Returns at once, the instance Pending."""
+        if not self._started:
+            raise FleetopsError("the local provider is not started: call start() first")
+        return self.supervisor.launch(service, version, env)
+
+    def terminate(self, instance_id: str, *, drain: bool = True) -> InstanceInfo:
+        """Drain (unless ``drain`` is false), remove from HAProxy, stop; not replaced."""
+        return self.supervisor.terminate(instance_id, drain=drain)
+
+    def deregister(self, instance_id: str) -> InstanceInfo:
+        """Drain the instance out of HAProxy and keep it running until ``terminate``."""
+        return self.supervisor.deregister(instance_id)
+
+    def instances(
+        self, service: str | None = None, *, include_terminated: bool = False
+    ) -> list[InstanceInfo]:
+        """Instances, oldest first."""
+        return self.supervisor.list(service, include_terminated=include_terminated)
+
+    def instance(self, instance_id: str) -> InstanceInfo:
+        """One instance; KeyError if unknown."""
+        return self.supervisor.get(instance_id)
+
+    def suspend_replacement(self, service: str, suspended: bool = True) -> None:
+        """Stop (or resume) replacing ``service``'s instances that exit or fail health."""
+        self.supervisor.suspend_replacement(service, suspended)
+
+    def scale(
+        self, service: str, desired: int, *, version: str, env: Mapping[str, str] | None = None
+    ) -> list[InstanceInfo]:
+        """Launch or terminate (with drain) instances until ``desired`` are Pending or InService.
+
+        New instances run ``version``; the ones terminated first are those at another version,
+        then Pending ones, then the oldest (the Auto Scaling default termination order).
+        Returns the instances launched or terminated.
+        """
+        if desired < 0:
+            raise BadInput(f"desired count {desired} is negative")
+        live = [
+            i for i in self.instances(service) if i.state in (InstanceState.PENDING, InstanceState.IN_SERVICE)
+        ]
+        if len(live) < desired:
+            return [self.launch(service, version, env=env) for _ in range(desired - len(live))]
+        order = sorted(
+            live,
+            key=lambda i: (
+                i.version == version,
+                i.state is InstanceState.IN_SERVICE,
+                -i.started_at.timestamp(),
+            ),
+        )
+        return [self.terminate(i.id) for i in order[: len(live) - desired]]
+
+    def wait_for(self, instance_id: str, *states: InstanceState, timeout: float) -> InstanceInfo:
+        """Block until the instance is in one of ``states``; OperationFailed after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            info = self.instance(instance_id)
+            if info.state in states:
+                return info
+            if time.monotonic() > deadline:
+                wanted = ", ".join(states)
+                raise OperationFailed(
+                    f"instance {instance_id} is {info.state} ({info.health}: {info.health_reason}),"
+                    f" not {wanted}, after {timeout}s"
+                )
+            time.sleep(0.05)
+
+    # -- observation ------------------------------------------------------------------------
+
+    def target_stats(self, service: str) -> list[TargetStats]:
+        """HAProxy's counters for ``service``'s registered instances."""
+        return [
+            TargetStats(
+                service=row.backend,
+                instance_id=row.server,
+                status=row.status,
+                current_sessions=row.current_sessions,
+                total_sessions=row.total_sessions,
+                requests_total=row.requests_total,
+                responses_by_class={
+                    "1xx": row.hrsp_1xx,
+                    "2xx": row.hrsp_2xx,
+                    "3xx": row.hrsp_3xx,
+                    "4xx": row.hrsp_4xx,
+                    "5xx": row.hrsp_5xx,
+                    "other": row.hrsp_other,
+                },
+                connection_errors=row.connection_errors,
+                response_errors=row.response_errors,
+                retries=row.retries,
+                redispatches=row.redispatches,
+                avg_response_time_ms=row.avg_response_time_ms,
+                avg_total_time_ms=row.avg_total_time_ms,
+                check_status=row.check_status,
+                check_code=row.check_code,
+                check_duration_ms=row.check_duration_ms,
+            )
+            for row in self.haproxy.api.show_stat()
+            if row.backend == service
+        ]
+
+    def usage(self, instance_id: str) -> ProcessUsage | None:
+        """CPU time and memory of a running instance's process (None once it has ended)."""
+        info = self.instance(instance_id)
+        if info.pid is None or info.state is InstanceState.TERMINATED:
+            return None
+        return process_usage(info.pid)
+
+    def log_path(self, service: str, instance_id: str) -> Path:
+        """The JSON-lines log file of one instance."""
+        return self.state_dir / "logs" / service / f"{instance_id}.jsonl"
+
+    @property
+    def events_log(self) -> Path:
+        """Lifecycle events (launched, in service, draining, terminating, terminated,
+        replacement scheduled), one JSON line each."""
+        return self.state_dir / "logs" / "supervisor.jsonl"
+
+    @property
+    def access_log(self) -> Path:
+        """HAProxy's access log: one JSON line per request, every service."""
+        return self.haproxy.access_log
+
+    def logs(self, service: str, *, instance_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """The last ``limit`` records of one instance, or of all a service's instances merged by
+        timestamp, oldest first."""
+        folder = self.state_dir / "logs" / service
+        paths: Iterable[Path] = (
+            [self.log_path(service, instance_id)] if instance_id else sorted(folder.glob("*.jsonl"))
+        )
+        records = [record for path in paths for record in read_tail(path, limit)]
+        records.sort(key=lambda record: str(record.get("timestamp", "")))
+        return records[-limit:] if limit > 0 else []
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _instance_env(self, instance: Instance) -> dict[str, str]:
+        service = self.services[instance.service]
+        env = {k: v for k, v in os.environ.items() if k in INHERITED_ENV or k.startswith("LC_")}
+        env |= service.env
+        env |= service.version_env.get(instance.version, {})
+        for secret in service.secrets:
+            if secret in instance.env or env_name(secret) in instance.env:
+                continue
+            if self._secrets is None:
+                raise BadInput(
+                    f"service {service.name!r} uses secret {secret!r} but no secret store is configured"
+                )
+            env[env_name(secret)] = self._secrets(secret)
+        env |= instance.env
+        for dep in service.depends_on:
+            env[f"{env_name(dep)}_URL"] = self.endpoint(dep)
+        data_dir = self.state_dir / "data" / service.name
+        data_dir.mkdir(parents=True, exist_ok=True)
+        env |= {
+            "FLEETOPS_DATA_DIR": str(data_dir),
+            "PORT": str(instance.port),
+            "VERSION": instance.version,
+            "FLEETOPS_INSTANCE_ID": instance.id,
+            "FLEETOPS_SERVICE": service.name,
+        }
+        return env
+
+    def _spawn(self, instance: Instance) -> ManagedProcess:
+        service = self.services[instance.service]
+        return ManagedProcess(
+            service.argv(port=instance.port, version=instance.version, python=self._python),
+            cwd=service.cwd,
+            env=self._instance_env(instance),
+            log=JsonLinesFile(self.log_path(service.name, instance.id)),
+            fields={"service": service.name, "instance": instance.id, "version": instance.version},
+            pid_file=self.pid_dir / f"{instance.id}.pid",
+        )
+
+    def _write_event(self, record: Mapping[str, Any]) -> None:
+        if self._events is not None:
+            self._events.write({"timestamp": utc_now_iso(), **record})

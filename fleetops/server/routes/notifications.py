@@ -1,0 +1,30 @@
+"""``/notifications``: the delivery record of notifications, newest first (viewer)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from fleetops.server.auth import Role, require
+from fleetops.server.deps import StoreDep
+
+router = APIRouter(tags=["notifications"])
+
+
+class DeliveryQuery(BaseModel):
+    """Filters of ``GET /notifications``; unknown parameters are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str | None = None
+    execution_id: str | None = None
+    limit: int = Field(50, ge=1, le=1000)
+
+
+@router.get("/notifications", name="notifications.list", dependencies=[Depends(require(Role.VIEWER))])
+def list_deliveries(store: StoreDep, query: Annotated[DeliveryQuery, Query()]) -> dict[str, Any]:
+    """Deliveries (sent, failed, duplicate, pending) with attempts and the last error."""
+    found = store.notifications.list(**query.model_dump())
+    return {"deliveries": [delivery.to_json() for delivery in found]}

@@ -1,0 +1,243 @@
+"""Checks that span fields and sections of a fleet file: references, capacity, cycles.
+
+They run on whatever parts of a file are valid on their own, so that a file with a type error in
+one service still gets its unknown references and cycles reported in the same run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from fleetops.spec.graph import cycles, format_cycle
+from fleetops.spec.models import (
+    RESERVED_ENV,
+    AwsSettings,
+    Environment,
+    Fleet,
+    Service,
+    env_var_name,
+    url_env_name,
+)
+from fleetops.spec.problems import Path, Problem
+from fleetops.spec.resources import Alarm, Datastore, EmailChannel, Secret
+
+
+@dataclass
+class Parts:
+    """The valid parts of a fleet file, and the names of every entry (valid or not)."""
+
+    environments: Mapping[str, Environment] = field(default_factory=dict)
+    services: Mapping[str, Service] = field(default_factory=dict)
+    secrets: Mapping[str, Secret] = field(default_factory=dict)
+    datastores: Mapping[str, Datastore] = field(default_factory=dict)
+    alarms: Mapping[str, Alarm] = field(default_factory=dict)
+    notifications: Mapping[str, object] = field(default_factory=dict)
+    names: Mapping[str, set[str]] = field(default_factory=dict)
+
+    def known(self, section: str) -> set[str]:
+        """Names of the entries of ``section`` present in the file."""
+        return set(self.names.get(section, set())) | set(getattr(self, section))
+
+    @classmethod
+    def of(cls, fleet: Fleet) -> Parts:
+        """All parts of a complete, field-valid fleet."""
+        return cls(
+            environments=fleet.environments,
+            services=fleet.services,
+            secrets=fleet.secrets,
+            datastores=fleet.datastores,
+            alarms=fleet.alarms,
+            notifications=fleet.notifications,
+        )
+
+
+def check_fleet(fleet: Fleet) -> list[Problem]:
+    """Every cross-field problem of a complete, field-valid fleet."""
+    return check_parts(Parts.of(fleet))
+
+
+def check_parts(parts: Parts) -> list[Problem]:
+    """Every cross-field problem among the valid parts of a fleet."""
+    problems: list[Problem] = []
+    problems += _check_environments(parts)
+    for name, service in parts.services.items():
+        problems += _check_service(name, service, parts)
+    problems += _check_resources(parts)
+    problems += _check_cycles(parts)
+    return problems
+
+
+def _unknown(kind: str, value: str, known: set[str]) -> str:
+    listed = ", ".join(sorted(known)) if known else "none defined"
+    return f"unknown {kind} '{value}' (known: {listed})"
+
+
+def _check_environments(parts: Parts) -> list[Problem]:
+    problems: list[Problem] = []
+    known = parts.known("environments")
+    for name, env in parts.environments.items():
+        source = env.promote_from
+        if source is None:
+            continue
+        if source == name:
+            problems.append(
+                Problem(("environments", name, "promote_from"), "an environment cannot promote from itself")
+            )
+        elif source not in known:
+            problems.append(
+                Problem(("environments", name, "promote_from"), _unknown("environment", source, known))
+            )
+    chain = {name: [env.promote_from] for name, env in parts.environments.items() if env.promote_from}
+    graph = {name: [s for s in chain.get(name, []) if s in parts.environments] for name in parts.environments}
+    for cycle in cycles(graph):
+        if len(cycle) > 2:
+            problems.append(
+                Problem(("environments", cycle[0], "promote_from"), f"promotion cycle: {format_cycle(cycle)}")
+            )
+    return problems
+
+
+def _check_service(name: str, service: Service, parts: Parts) -> list[Problem]:
+    base: Path = ("services", name)
+    problems: list[Problem] = []
+    services = parts.known("services")
+    others = services - {name}
+    for i, dep in enumerate(service.depends_on):
+        if dep != name and dep not in services:
+            listed = f"known: {', '.join(sorted(others))}" if others else "there are no other services"
+            problems.append(Problem((*base, "depends_on", i), f"unknown service '{dep}' ({listed})"))
+    secrets = parts.known("secrets")
+    for i, secret in enumerate(service.secrets):
+        if secret not in secrets:
+            problems.append(Problem((*base, "secrets", i), _unknown("secret", secret, secrets)))
+    alarms = parts.known("alarms")
+    environments = parts.known("environments")
+    for env_name in service.overrides:
+        if env_name not in environments:
+            problems.append(
+                Problem((*base, "overrides", env_name), _unknown("environment", env_name, environments))
+            )
+
+    problems += _check_env_names(base, service)
+
+    # Each section is checked as written, then as each environment's override changes it,
+    # reported where the override is written.
+    problems += _check_sections(base, service, alarms)
+    for env_name, override in service.overrides.items():
+        effective = service.in_environment(env_name)
+        where: Path = (*base, "overrides", env_name)
+        for problem in _check_sections(where, effective, alarms):
+            section = problem.path[len(where)]
+            if getattr(override, str(section), None) is not None:
+                problems.append(problem)
+    for env_name, env in parts.environments.items():
+        effective = service.in_environment(env_name)
+        if isinstance(env, AwsSettings) and effective.aws is None:
+            problems.append(
+                Problem((*base, "aws"), f"environment '{env_name}' runs on aws: the service needs 'aws'")
+            )
+        if not isinstance(env, AwsSettings) and effective.run is None:
+            problems.append(
+                Problem((*base, "run"), f"environment '{env_name}' runs locally: the service needs 'run'")
+            )
+    return problems
+
+
+def _check_env_names(base: Path, service: Service) -> list[Problem]:
+    # These variables are set by the local provider; a service's own env must not hide them.
+    reserved = dict.fromkeys(RESERVED_ENV, "is set by fleetops on every instance")
+    reserved |= {env_var_name(s): f"holds secret '{s}'" for s in service.secrets}
+    reserved |= {url_env_name(d): f"holds the URL of dependency '{d}'" for d in service.depends_on}
+    places: list[tuple[Path, Mapping[str, str]]] = [((*base, "env"), service.env)]
+    if service.run is not None:
+        places.append(((*base, "run", "env"), service.run.env))
+    places += [((*base, "versions", v, "env"), o.env) for v, o in service.versions.items()]
+    places += [((*base, "overrides", e, "env"), o.env) for e, o in service.overrides.items() if o.env]
+    return [
+        Problem((*where, key), f"'{key}' is reserved: it {reserved[key]}", at_key=True)
+        for where, env in places
+        for key in env
+        if key in reserved
+    ]
+
+
+def _check_sections(base: Path, service: Service, alarms: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    inst = service.instances
+    if not inst.min <= inst.desired <= inst.max:
+        problems.append(
+            Problem(
+                (*base, "instances"),
+                f"expected min <= desired <= max, got {inst.min}, {inst.desired}, {inst.max}",
+            )
+        )
+    health = service.health
+    if health.interval <= timedelta(0):
+        problems.append(Problem((*base, "health", "interval"), "interval must be longer than 0s"))
+    elif not timedelta(0) < health.timeout < health.interval:
+        problems.append(
+            Problem((*base, "health", "timeout"), "timeout must be longer than 0s and shorter than interval")
+        )
+    deploy = service.deploy
+    if deploy.effective_max_healthy_percent - deploy.min_healthy_percent > 100:
+        problems.append(
+            Problem(
+                (*base, "deploy", "max_healthy_percent"),
+                "max_healthy_percent - min_healthy_percent must be at most 100 (as in EC2 Auto Scaling)",
+            )
+        )
+    for i, alarm in enumerate(deploy.alarms):
+        if alarm not in alarms:
+            problems.append(Problem((*base, "deploy", "alarms", i), _unknown("alarm", alarm, alarms)))
+    return problems
+
+
+def _check_resources(parts: Parts) -> list[Problem]:
+    problems: list[Problem] = []
+    secrets = parts.known("secrets")
+    environments = parts.known("environments")
+    for name, store in parts.datastores.items():
+        if store.password_secret and store.password_secret not in secrets:
+            problems.append(
+                Problem(
+                    ("datastores", name, "password_secret"),
+                    _unknown("secret", store.password_secret, secrets),
+                )
+            )
+        for i, env_name in enumerate(store.environments or []):
+            if env_name not in environments:
+                problems.append(
+                    Problem(
+                        ("datastores", name, "environments", i),
+                        _unknown("environment", env_name, environments),
+                    )
+                )
+    services = parts.known("services")
+    for name, alarm in parts.alarms.items():
+        if alarm.service and alarm.service not in services:
+            problems.append(
+                Problem(("alarms", name, "service"), _unknown("service", alarm.service, services))
+            )
+    for name, channel in parts.notifications.items():
+        if isinstance(channel, EmailChannel) and channel.smtp.password_secret not in (None, *secrets):
+            problems.append(
+                Problem(
+                    ("notifications", name, "smtp", "password_secret"),
+                    _unknown("secret", str(channel.smtp.password_secret), secrets),
+                )
+            )
+    return problems
+
+
+def _check_cycles(parts: Parts) -> list[Problem]:
+    graph = {name: list(service.depends_on) for name, service in parts.services.items()}
+    problems: list[Problem] = []
+    for cycle in cycles(graph):
+        first, second = cycle[0], cycle[1]
+        index = parts.services[first].depends_on.index(second)
+        problems.append(
+            Problem(("services", first, "depends_on", index), f"dependency cycle: {format_cycle(cycle)}")
+        )
+    return problems

@@ -1,0 +1,350 @@
+"""The fleet file as typed, frozen pydantic models: environments, services and their settings.
+
+Field names and defaults mirror AWS where there is an AWS equivalent (ALB target group health
+checks, EC2 Auto Scaling instance refresh preferences), so a runbook reader recognises them.
+Checks that span fields or sections (references, capacity, cycles) live in ``checks.py`` and run
+when a :class:`Fleet` is validated, and in the loader with file positions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import string
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path as FilePath
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from fleetops.spec.durations import Duration, format_duration
+from fleetops.spec.resources import Alarm, Channel, Datastore, Name, Secret, Spec
+
+ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
+LAUNCH_TEMPLATE_PATTERN = r"^lt-[0-9a-f]{8,17}$"
+TARGET_GROUP_PATTERN = r"^arn:aws[a-z-]*:elasticloadbalancing:"
+COMMAND_PLACEHOLDERS = ("python", "port", "version")
+MAX_REFRESH_DELAY = timedelta(hours=48)
+RESERVED_ENV = ("PORT", "VERSION", "FLEETOPS_INSTANCE_ID", "FLEETOPS_SERVICE")
+"""Environment variables the local provider sets on every instance."""
+
+
+def env_var_name(name: str) -> str:
+    """The environment variable named after a secret or service: ``db-password`` -> ``DB_PASSWORD``."""
+    return name.upper().replace("-", "_")
+
+
+def url_env_name(service: str) -> str:
+    """The variable holding a dependency's load balancer URL: ``orders`` -> ``ORDERS_URL``."""
+    return f"{env_var_name(service)}_URL"
+
+
+def _scalar_to_str(value: Any) -> Any:
+    # YAML turns `PORT: 8080` into an int and `DEBUG: yes` into a bool; env values are text.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+EnvValue = Annotated[
+    str,
+    BeforeValidator(_scalar_to_str),
+    WithJsonSchema({"type": ["string", "number", "boolean"], "description": "Read as text."}),
+]
+EnvMap = dict[Annotated[str, Field(pattern=ENV_VAR_PATTERN)], EnvValue]
+
+
+class ProviderKind(StrEnum):
+    """Where an environment's instances run."""
+
+    LOCAL = "local"
+    AWS = "aws"
+
+
+class Approval(StrEnum):
+    """Whether a deployment to an environment waits for a person's approval."""
+
+    REQUIRED = "required"
+    NONE = "none"
+
+
+class LocalSettings(Spec):
+    """Settings of the local provider (processes on this machine behind HAProxy)."""
+
+    provider: Literal["local"]
+    approval: Approval = Approval.NONE
+    promote_from: Name | None = Field(
+        default=None, description="Environment whose releases are promoted here."
+    )
+
+
+class AwsSettings(Spec):
+    """Settings of the aws provider."""
+
+    provider: Literal["aws"]
+    approval: Approval = Approval.NONE
+    promote_from: Name | None = Field(
+        default=None, description="Environment whose releases are promoted here."
+    )
+    region: str = Field(pattern=REGION_PATTERN, description="AWS region, e.g. eu-west-1.")
+    account_id: str | None = Field(default=None, pattern=r"^\d{12}$", description="12-digit account id.")
+    profile: str | None = Field(default=None, description="AWS CLI profile to use.")
+
+
+Environment = Annotated[LocalSettings | AwsSettings, Field(discriminator="provider")]
+"""An environment: ``provider: local`` or ``provider: aws`` with that provider's settings."""
+
+
+class Run(Spec):
+    """How the local provider starts one instance of a service."""
+
+    command: str = Field(
+        min_length=1,
+        description="Command line; placeholders {python}, {port}, {version}: '{python} services/orders.py'.",
+    )
+    env: EnvMap = Field(default_factory=dict)
+    cwd: str | None = Field(
+        default=None, description="Working folder relative to the fleet file; default its folder."
+    )
+    port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Fixed loopback port of the service's load balancer; default: free.",
+    )
+
+    @field_validator("command")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        try:
+            fields = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+        except ValueError as err:
+            raise ValueError(f"{err} (write {{{{ and }}}} for literal braces)") from err
+        for name in fields:
+            if name not in COMMAND_PLACEHOLDERS:
+                known = ", ".join("{" + p + "}" for p in COMMAND_PLACEHOLDERS)
+                raise ValueError(f"unknown placeholder {{{name}}} (known: {known})")
+        return value
+
+
+class AwsService(Spec):
+    """Where a service lives on AWS."""
+
+    auto_scaling_group: str = Field(min_length=1, description="Auto Scaling group name.")
+    launch_template_id: str = Field(pattern=LAUNCH_TEMPLATE_PATTERN, description="Launch template id, lt-...")
+    target_group_arn: str = Field(pattern=TARGET_GROUP_PATTERN, description="Target group ARN.")
+
+
+class Instances(Spec):
+    """Capacity: Auto Scaling group min, desired and max."""
+
+    min: int = Field(default=1, ge=0, le=10_000)
+    desired: int = Field(default=1, ge=0, le=10_000)
+    max: int = Field(default=1, ge=1, le=10_000)
+
+
+_MATCHER = re.compile(r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")
+
+
+class HealthCheck(Spec):
+    """An ALB target group health check: the instance is healthy after ``healthy_threshold``
+    consecutive passing checks and unhealthy after ``unhealthy_threshold`` failing ones."""
+
+    path: str = Field(default="/health", pattern=r"^/", description="HTTP path probed.")
+    port: int | None = Field(
+        default=None, ge=1, le=65535, description="Port probed; default the traffic port."
+    )
+    interval: Duration = Field(default=timedelta(seconds=30))
+    timeout: Duration = Field(default=timedelta(seconds=5))
+    healthy_threshold: int = Field(default=5, ge=2, le=10)
+    unhealthy_threshold: int = Field(default=2, ge=2, le=10)
+    matcher: Annotated[str, WithJsonSchema({"type": ["string", "integer"]})] = Field(
+        default="200", description="HTTP codes counted healthy: 200, 200-299, 200,204."
+    )
+
+    @field_validator("matcher", mode="before")
+    @classmethod
+    def _valid_matcher(cls, value: Any) -> Any:
+        value = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        if isinstance(value, str):
+            if not _MATCHER.match(value):
+                raise ValueError(f"expected HTTP codes like 200, 200-299 or 200,204, got {value!r}")
+            for part in value.split(","):
+                low, _, high = part.partition("-")
+                if not 200 <= int(low) <= int(high or low) <= 499:
+                    raise ValueError(
+                        f"expected codes within 200-499, low before high (as in ALB), got {part!r}"
+                    )
+        return value
+
+    def matches(self, status: int) -> bool:
+        """Whether an HTTP status counts as a passing check."""
+        for part in self.matcher.split(","):
+            low, _, high = part.partition("-")
+            if int(low) <= status <= int(high or low):
+                return True
+        return False
+
+
+class DeployPolicy(Spec):
+    """A rolling deployment with EC2 Auto Scaling instance refresh semantics."""
+
+    strategy: Literal["rolling"] = "rolling"
+    min_healthy_percent: int = Field(default=90, ge=0, le=100, description="MinHealthyPercentage.")
+    max_healthy_percent: int | None = Field(
+        default=None,
+        ge=100,
+        le=200,
+        description="MaxHealthyPercentage; omitted means 100, except that when no replacement fits "
+        "between the bounds an omitted value terminates first and an explicit one launches first.",
+    )
+    warmup: Duration = Field(
+        default=timedelta(0), description="InstanceWarmup after a new instance is healthy."
+    )
+    checkpoints: list[Annotated[int, Field(ge=1, le=100)]] = Field(
+        default_factory=list, description="CheckpointPercentages, ascending; last below 100 = partial."
+    )
+    checkpoint_delay: Duration = Field(
+        default=timedelta(hours=1), description="CheckpointDelay (at most 48h)."
+    )
+    bake_time: Duration = Field(
+        default=timedelta(0), description="BakeTime after the last replacement (<= 48h)."
+    )
+    auto_rollback: bool = Field(default=True, description="Roll back on failure (AWS's default is false).")
+    skip_matching: bool = Field(default=False, description="SkipMatching: leave instances already on it.")
+    alarms: list[Name] = Field(
+        default_factory=list, max_length=10, description="Alarms that fail the rollout in ALARM (at most 10)."
+    )
+    deregistration_delay: Duration = Field(
+        default=timedelta(seconds=300), description="Draining time before an old instance stops."
+    )
+
+    @field_validator("checkpoint_delay", "bake_time")
+    @classmethod
+    def _at_most_two_days(cls, value: timedelta) -> timedelta:
+        if value > MAX_REFRESH_DELAY:
+            raise ValueError(f"expected at most 48h (as in EC2 Auto Scaling), got {format_duration(value)}")
+        return value
+
+    @property
+    def effective_max_healthy_percent(self) -> int:
+        """MaxHealthyPercentage in force: 100 when omitted."""
+        return 100 if self.max_healthy_percent is None else self.max_healthy_percent
+
+    @field_validator("checkpoints")
+    @classmethod
+    def _ascending(cls, value: list[int]) -> list[int]:
+        if any(b <= a for a, b in itertools.pairwise(value)):
+            raise ValueError(f"checkpoints must be unique and ascending, got {value}")
+        return value
+
+
+class VersionOverride(Spec):
+    """Settings that apply only when a given version runs (how the demo defines a bad release)."""
+
+    env: EnvMap = Field(default_factory=dict)
+
+
+class ServiceOverride(Spec):
+    """Per-environment changes to a service; each given section's fields replace the service's."""
+
+    instances: Instances | None = None
+    health: HealthCheck | None = None
+    deploy: DeployPolicy | None = None
+    env: EnvMap | None = Field(default=None, description="Merged over the service's env.")
+    aws: AwsService | None = None
+
+
+class Service(Spec):
+    """One deployable unit of the fleet."""
+
+    description: str = ""
+    run: Run | None = Field(default=None, description="How the local provider runs it.")
+    aws: AwsService | None = Field(default=None, description="Where it lives on AWS.")
+    instances: Instances = Field(default_factory=Instances)
+    health: HealthCheck = Field(default_factory=HealthCheck)
+    deploy: DeployPolicy = Field(default_factory=DeployPolicy)
+    depends_on: list[Name] = Field(default_factory=list, description="Services deployed before this one.")
+    secrets: list[Name] = Field(
+        default_factory=list, description="Secrets given to it as environment variables."
+    )
+    env: EnvMap = Field(default_factory=dict)
+    versions: dict[str, VersionOverride] = Field(default_factory=dict, description="Per-version overrides.")
+    overrides: dict[Name, ServiceOverride] = Field(
+        default_factory=dict, description="Per-environment overrides."
+    )
+
+    def in_environment(self, environment: str) -> Service:
+        """This service as it runs in ``environment``: that environment's overrides applied."""
+        override = self.overrides.get(environment)
+        if override is None:
+            return self
+        update: dict[str, Any] = {}
+        for section in ("instances", "health", "deploy"):
+            changed = getattr(override, section)
+            if changed is not None:
+                base = getattr(self, section)
+                update[section] = base.model_copy(
+                    update={name: getattr(changed, name) for name in changed.model_fields_set}
+                )
+        if override.env is not None:
+            update["env"] = {**self.env, **override.env}
+        if override.aws is not None:
+            update["aws"] = override.aws
+        return self.model_copy(update=update)
+
+    def env_for_version(self, version: str | None) -> dict[str, str]:
+        """The service's env with the overrides of ``version`` applied."""
+        extra = self.versions[version].env if version is not None and version in self.versions else {}
+        return {**self.env, **extra}
+
+
+class Fleet(Spec):
+    """Everything in one fleet file."""
+
+    name: str = Field(default="fleet", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    environments: dict[Name, Environment] = Field(min_length=1)
+    services: dict[Name, Service] = Field(min_length=1)
+    secrets: dict[Name, Secret] = Field(default_factory=dict)
+    datastores: dict[Name, Datastore] = Field(default_factory=dict)
+    alarms: dict[Name, Alarm] = Field(default_factory=dict)
+    notifications: dict[Name, Channel] = Field(default_factory=dict)
+    _base_dir: FilePath = PrivateAttr(default_factory=FilePath)
+
+    @property
+    def base_dir(self) -> FilePath:
+        """The fleet file's folder (``run.cwd`` and sqlite paths are relative to it)."""
+        return self._base_dir
+
+    def with_base_dir(self, folder: FilePath) -> Fleet:
+        """This fleet, remembering the folder its file is in."""
+        self._base_dir = folder
+        return self
+
+    @model_validator(mode="after")
+    def _cross_checks(self, info: ValidationInfo) -> Fleet:
+        # The loader runs the same checks itself (with file positions, alongside field errors).
+        if isinstance(info.context, dict) and info.context.get("skip_cross_checks"):
+            return self
+        from fleetops.spec.checks import check_fleet
+
+        problems = check_fleet(self)
+        if problems:
+            raise ValueError("; ".join(f"{'.'.join(map(str, p.path))}: {p.message}" for p in problems))
+        return self
+
+    def service(self, name: str, environment: str) -> Service:
+        """Service ``name`` as it runs in ``environment``."""
+        return self.services[name].in_environment(environment)

@@ -1,0 +1,287 @@
+"""The fleet's shared resources: secrets, datastores, alarms and notification channels.
+
+Every model is frozen and forbids unknown fields, so a typo is reported, never ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from fleetops.spec.durations import Duration
+
+NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+"""A name of a service, environment, secret, datastore, alarm or channel: ``orders-db``."""
+
+
+class Spec(BaseModel):
+    """Base of every fleet file model: frozen, and unknown fields are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SecretRotation(Spec):
+    """How often a secret is rotated (the four-step rotation, then a gated redeploy of its users)."""
+
+    every: Duration = Field(description="Rotation interval, e.g. 30d.")
+
+
+class Secret(Spec):
+    """A secret the fleet's services use; its value lives in the secret store, never in the file."""
+
+    description: str = ""
+    rotation: SecretRotation | None = Field(default=None, description="Rotation schedule; none: manual.")
+    length: int = Field(default=32, ge=16, le=4096, description="Length of generated values.")
+    aws_secret_id: str | None = Field(default=None, description="Secrets Manager name or ARN (aws).")
+
+
+class DatastoreKind(StrEnum):
+    """The datastore engines fleetops can back up and restore."""
+
+    POSTGRES = "postgres"
+    SQLITE = "sqlite"
+    REDIS = "redis"
+    MONGODB = "mongodb"
+
+
+_SCHEMES: dict[DatastoreKind, tuple[str, ...]] = {
+    DatastoreKind.POSTGRES: ("postgresql://", "postgres://"),
+    DatastoreKind.SQLITE: ("sqlite:///",),
+    DatastoreKind.REDIS: ("redis://", "rediss://"),
+    DatastoreKind.MONGODB: ("mongodb://", "mongodb+srv://"),
+}
+
+
+class Backup(Spec):
+    """When a datastore is backed up and how long backups are kept."""
+
+    every: Duration = Field(description="Backup interval, e.g. 1d.")
+    retention: Duration = Field(description="How long a backup is kept, e.g. 30d.")
+    verify: bool = Field(
+        default=True, description="Restore each backup into a scratch instance and probe it."
+    )
+
+    @model_validator(mode="after")
+    def _retention_covers_interval(self) -> Backup:
+        if self.retention < self.every:
+            raise ValueError("retention must be at least the backup interval (every)")
+        return self
+
+
+class Datastore(Spec):
+    """A database or cache the fleet's services use."""
+
+    kind: DatastoreKind
+    connection: str = Field(
+        description="Connection URL: postgresql://, sqlite:///path (relative to the fleet file), "
+        "redis://, mongodb://. Put passwords in a secret, not here.",
+    )
+    password_secret: Name | None = Field(default=None, description="Secret holding the password.")
+    environments: list[Name] | None = Field(
+        default=None, description="Environments where this datastore exists; default: all."
+    )
+    backup: Backup | None = None
+
+    @model_validator(mode="after")
+    def _scheme_matches_kind(self) -> Datastore:
+        schemes = _SCHEMES[self.kind]
+        if not self.connection.startswith(schemes):
+            raise ValueError(
+                f"connection for a {self.kind.value} datastore must start with {' or '.join(schemes)}"
+            )
+        if re.match(r"^[a-z+]+://[^/@]*:[^/@]+@", self.connection):
+            raise ValueError("connection must not contain a password: use password_secret")
+        return self
+
+
+class Statistic(StrEnum):
+    """CloudWatch statistics; percentiles are written ``p99``, ``p99.9``."""
+
+    SUM = "Sum"
+    AVERAGE = "Average"
+    MINIMUM = "Minimum"
+    MAXIMUM = "Maximum"
+    SAMPLE_COUNT = "SampleCount"
+
+
+class Comparison(StrEnum):
+    """CloudWatch alarm comparison operators."""
+
+    GT = "GreaterThanThreshold"
+    GE = "GreaterThanOrEqualToThreshold"
+    LT = "LessThanThreshold"
+    LE = "LessThanOrEqualToThreshold"
+
+
+class MissingData(StrEnum):
+    """CloudWatch ``TreatMissingData``."""
+
+    MISSING = "missing"
+    NOT_BREACHING = "notBreaching"
+    BREACHING = "breaching"
+    IGNORE = "ignore"
+
+
+PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d{1,3})?|100)$")
+
+
+class Alarm(Spec):
+    """A CloudWatch-style metric alarm (period, M of N datapoints, missing-data treatment).
+
+    Without ``service`` the alarm is a template: a deployment evaluates it on the metrics of
+    each service that lists it in ``deploy.alarms``.
+    """
+
+    metric: str = Field(min_length=1, description="Metric name, e.g. HTTPCode_Target_5XX_Count.")
+    service: Name | None = Field(
+        default=None, description="Service whose metric; none: per watching service."
+    )
+    statistic: str = Field(
+        default="Average", description="Sum, Average, Minimum, Maximum, SampleCount or pNN."
+    )
+    period: Duration = Field(default=timedelta(minutes=1), description="Length of one datapoint.")
+    evaluation_periods: int = Field(default=1, ge=1, le=100, description="N: datapoints considered.")
+    datapoints_to_alarm: int | None = Field(default=None, ge=1, description="M of N; default N.")
+    threshold: float
+    comparison: Comparison = Comparison.GT
+    treat_missing_data: MissingData = MissingData.MISSING
+    description: str = ""
+
+    @field_validator("statistic")
+    @classmethod
+    def _known_statistic(cls, value: str) -> str:
+        if value in {s.value for s in Statistic} or PERCENTILE.match(value):
+            return value
+        choices = ", ".join(s.value for s in Statistic)
+        raise ValueError(f"expected one of {choices} or a percentile like p99, got {value!r}")
+
+    @field_validator("period")
+    @classmethod
+    def _positive_period(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("period must be at least 1s")
+        return value
+
+    @model_validator(mode="after")
+    def _m_of_n(self) -> Alarm:
+        if self.datapoints_to_alarm is not None and self.datapoints_to_alarm > self.evaluation_periods:
+            raise ValueError(
+                f"datapoints_to_alarm ({self.datapoints_to_alarm}) must not exceed "
+                f"evaluation_periods ({self.evaluation_periods})"
+            )
+        return self
+
+    @property
+    def m_of_n(self) -> tuple[int, int]:
+        """(datapoints to alarm, evaluation periods)."""
+        return (self.datapoints_to_alarm or self.evaluation_periods, self.evaluation_periods)
+
+
+EVENT_PREFIXES = (
+    "deploy",
+    "rollback",
+    "promote",
+    "alarm",
+    "secret",
+    "backup",
+    "drill",
+    "maintenance",
+    "approval",
+)
+EVENTS = frozenset(
+    {
+        "deploy.started",
+        "deploy.succeeded",
+        "deploy.failed",
+        "deploy.rolled_back",
+        "rollback.started",
+        "rollback.succeeded",
+        "rollback.failed",
+        "promote.succeeded",
+        "promote.failed",
+        "alarm.alarm",
+        "alarm.ok",
+        "secret.rotated",
+        "secret.rotation_failed",
+        "backup.succeeded",
+        "backup.failed",
+        "backup.verify_failed",
+        "drill.succeeded",
+        "drill.failed",
+        "maintenance.started",
+        "maintenance.ended",
+        "approval.requested",
+    }
+)
+
+
+def _check_event(value: str) -> str:
+    if value == "*" or value in EVENTS:
+        return value
+    if value.endswith(".*") and value[:-2] in EVENT_PREFIXES:
+        return value
+    raise ValueError(
+        f"unknown event {value!r} (expected '*', one of {', '.join(p + '.*' for p in EVENT_PREFIXES)}, "
+        f"or one of {', '.join(sorted(EVENTS))})"
+    )
+
+
+Event = Annotated[str, Field(description="An event name like deploy.failed, a prefix like deploy.*, or *.")]
+
+
+class _Channel(Spec):
+    events: list[Event] = Field(default_factory=lambda: ["*"], description="Events sent to this channel.")
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, value: list[str]) -> list[str]:
+        for event in value:
+            _check_event(event)
+        return value
+
+
+class WebhookChannel(_Channel):
+    """A Slack-compatible incoming webhook (JSON ``{"text": ...}`` posted to ``url``)."""
+
+    type: Literal["webhook"]
+    url: str = Field(pattern=r"^https?://", description="Webhook URL (http or https).")
+
+
+class Smtp(Spec):
+    """The SMTP server an email channel sends through."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username: str | None = None
+    password_secret: Name | None = Field(default=None, description="Secret holding the SMTP password.")
+
+
+class EmailChannel(_Channel):
+    """Email through SMTP."""
+
+    type: Literal["email"]
+    smtp: Smtp
+    sender: str = Field(alias="from", pattern=r"^[^@\s]+@[^@\s]+$", description="From address.")
+    to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(min_length=1)
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+
+Channel = Annotated[WebhookChannel | EmailChannel, Field(discriminator="type")]
+"""A notification channel: ``type: webhook`` or ``type: email``."""
+
+
+def referenced_secrets(item: Any) -> list[tuple[tuple[str, ...], str]]:
+    """(field path inside ``item``, secret name) for every secret a resource refers to."""
+    found: list[tuple[tuple[str, ...], str]] = []
+    if isinstance(item, Datastore) and item.password_secret:
+        found.append((("password_secret",), item.password_secret))
+    if isinstance(item, EmailChannel) and item.smtp.password_secret:
+        found.append((("smtp", "password_secret"), item.smtp.password_secret))
+    return found

@@ -1,0 +1,60 @@
+"""`fleetops plan ENV`: the plan from the file, for people and as JSON; bad names exit 2."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "restaurant" / "fleet.yaml"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fleetops", *args, "-f", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_plan_for_people() -> None:
+    result = run("plan", "dev", "--version", "v3-bad", "--services", "orders")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:3] == [
+        "Plan: deploy v3-bad to dev (local)",
+        "  not in this plan: auth, gateway, menu, notifications, payments",
+        "",
+    ]
+    assert "    version_env: FAULT_FAIL_HEALTH_AFTER=5s" in lines
+    assert (
+        "    batch 1: replace 1 (launch 1 before stopping old) -> 1/2 (50%); checkpoint 50%: pause 3s"
+        in lines
+    )
+    assert lines[-1] == "Estimated duration: 16s"
+
+
+def test_plan_as_json() -> None:
+    result = run("plan", "prod", "--version", "v2", "--output", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["approval_required"] is True
+    assert data["promote_from"] == "stage"
+    assert data["waves"] == [["auth", "menu", "notifications"], ["payments"], ["orders"], ["gateway"]]
+    orders = next(s for s in data["services"] if s["name"] == "orders")
+    assert [b["replace"] for b in orders["batches"]] == [2, 2]
+    assert orders["batches"][0]["pause"] == {"seconds": 600.0, "text": "10m"}
+
+
+def test_unknown_environment_exits_2_with_known_names() -> None:
+    result = run("plan", "qa")
+    assert result.returncode == 2
+    assert result.stderr == "error: unknown environment 'qa' (known: dev, stage, prod)\n"
+
+
+def test_unknown_service_exits_2_with_known_names() -> None:
+    result = run("plan", "dev", "--services", "orders,kitchen")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: unknown service 'kitchen' (known: auth, gateway, menu, notifications, orders, payments)\n"
+    )

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fleetops.providers.local.haproxy import HAProxy, render_config
+from fleetops.providers.local.process import free_loopback_port
+from fleetops.providers.local.runtime_api import RuntimeApiError, StatRow
+from fleetops.providers.local.service import HealthCheck, ServiceRuntime
+
+pytestmark = pytest.mark.haproxy
+
+MENU = ServiceRuntime("menu", "unused", Path("."), health=HealthCheck(matcher="200-204"))
+ORDERS = ServiceRuntime("orders", "unused", Path("."), health=HealthCheck(path="/healthz"))
+
+
+class _Ok(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b'{"ok": true}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def backend_server() -> Iterator[int]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def haproxy(tmp_path: Path) -> Iterator[HAProxy]:
+    proxy = HAProxy(tmp_path, [MENU, ORDERS], {"menu": free_loopback_port(), "orders": free_loopback_port()})
+    proxy.start()
+    yield proxy
+    proxy.stop()
+    assert not proxy.running()
+
+
+def _wait_for_row(proxy: HAProxy, server: str, status: str, *, checked: bool = False) -> StatRow:
+    deadline = time.monotonic() + 10
+    while True:
+        rows = [row for row in proxy.api.show_stat() if row.server == server]
+        if rows and rows[0].status == status and (not checked or rows[0].check_status != "INI"):
+            return rows[0]
+        assert time.monotonic() < deadline, f"{server}: {rows}, not {status}"
+        time.sleep(0.05)
+
+
+def test_the_generated_config_is_accepted_by_haproxy(tmp_path: Path) -> None:
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(render_config([MENU, ORDERS], {"menu": 18001, "orders": 18002}, tmp_path / "s.sock"))
+
+    check = subprocess.run(["haproxy", "-c", "-f", str(config)], capture_output=True, text=True, check=False)
+
+    assert check.returncode == 0, check.stderr
+    text = config.read_text()
+    assert "http-check expect rstatus ^(200|201|202|203|204)$" in text
+    assert "option httpchk GET /healthz" in text
+
+
+def test_a_server_takes_traffic_only_after_its_checks_pass(haproxy: HAProxy, backend_server: int) -> None:
+    haproxy.api.add_server("menu", "i-1", "127.0.0.1", backend_server, inter_ms=100, rise=2, fall=2)
+
+    first = next(row for row in haproxy.api.show_stat() if row.server == "i-1")
+    assert first.status == "DOWN"
+    row = _wait_for_row(haproxy, "i-1", "UP")
+    assert (row.check_status, row.check_code, row.address) == ("L7OK", 200, f"127.0.0.1:{backend_server}")
+
+    assert httpx.get(f"http://127.0.0.1:{haproxy.ports['menu']}/items").status_code == 200
+    served = _wait_for_row(haproxy, "i-1", "UP")
+    assert (served.requests_total, served.hrsp_2xx, served.current_sessions) == (1, 1, 0)
+
+
+def test_a_server_that_refuses_connections_is_down_with_l4con(haproxy: HAProxy) -> None:
+    # Bound but not listening: connections are refused, and no other process can take the port.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        haproxy.api.add_server("orders", "i-2", "127.0.0.1", port, inter_ms=100, rise=2, fall=2)
+
+        row = _wait_for_row(haproxy, "i-2", "DOWN", checked=True)
+    assert (row.backend, row.check_status, row.check_code) == ("orders", "L4CON", None)
+
+
+def test_drain_maintenance_and_delete(haproxy: HAProxy, backend_server: int) -> None:
+    haproxy.api.add_server("menu", "i-1", "127.0.0.1", backend_server, inter_ms=100, rise=1, fall=2)
+    _wait_for_row(haproxy, "i-1", "UP")
+
+    haproxy.api.set_state("menu", "i-1", "drain")
+    assert _wait_for_row(haproxy, "i-1", "DRAIN").server == "i-1"
+    haproxy.api.delete_server("menu", "i-1")
+
+    assert [row.server for row in haproxy.api.show_stat()] == []
+    haproxy.api.delete_server("menu", "i-1")  # already gone: nothing to do
+
+
+def test_a_refused_command_raises_with_haproxys_answer(haproxy: HAProxy) -> None:
+    with pytest.raises(RuntimeApiError, match="HAProxy refused to add server nope/i-1: No such backend"):
+        haproxy.api.add_server("nope", "i-1", "127.0.0.1", 1, inter_ms=100, rise=1, fall=1)
+
+
+def test_every_request_is_one_json_line_in_the_access_log(haproxy: HAProxy, backend_server: int) -> None:
+    haproxy.api.add_server("menu", "i-1", "127.0.0.1", backend_server, inter_ms=100, rise=1, fall=2)
+    _wait_for_row(haproxy, "i-1", "UP")
+
+    httpx.get(f"http://127.0.0.1:{haproxy.ports['menu']}/items?q=%22x%22")
+    httpx.post(f"http://127.0.0.1:{haproxy.ports['orders']}/orders")
+    haproxy.stop()
+
+    records = [json.loads(line) for line in haproxy.access_log.read_text().splitlines()]
+    summary = [(r["service"], r["instance"], r["method"], r["path"], r["status"]) for r in records]
+    assert summary == [
+        ("menu", "i-1", "GET", "/items?q=%22x%22", 200),
+        ("orders", "<NOSRV>", "POST", "/orders", 503),
+    ]
+    assert records[0]["timestamp"].endswith("Z")

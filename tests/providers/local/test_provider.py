@@ -1,0 +1,367 @@
+"""The local provider with real processes (the example services) behind a real HAProxy."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fleetops.errors import BadInput, FleetopsError
+from fleetops.providers.base import InstanceInfo, InstanceState, Provider, TargetHealth
+from fleetops.providers.local.process import group_alive, process_alive, process_start_time
+from fleetops.providers.local.provider import LocalProvider
+from fleetops.providers.local.service import ServiceRuntime
+from fleetops.testing.local import example_runtime as runtime
+
+pytestmark = pytest.mark.haproxy
+UP = InstanceState.IN_SERVICE
+
+
+def _until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+
+
+class _Load:
+    """Clients sending requests through the load balancer until stopped; counts the outcomes."""
+
+    def __init__(self, url: str, clients: int = 3) -> None:
+        self.url = url
+        self.outcomes: Counter[str] = Counter()
+        self.served_by: Counter[str] = Counter()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=10) as client:
+            while not self._stop.is_set():
+                try:
+                    response = client.get(self.url)
+                    outcome = str(response.status_code)
+                    body = response.json()
+                    instance = body.get("instance", "") if isinstance(body, dict) else ""
+                except httpx.HTTPError as err:
+                    outcome, instance = type(err).__name__, ""
+                with self._lock:
+                    self.outcomes[outcome] += 1
+                    self.served_by[instance] += 1
+
+    def __enter__(self) -> _Load:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
+def _launch_in_service(
+    provider: LocalProvider, service: str, version: str = "v1", count: int = 1
+) -> list[InstanceInfo]:
+    launched = [provider.launch(service, version) for _ in range(count)]
+    return [provider.wait_for(instance.id, UP, timeout=15) for instance in launched]
+
+
+def test_the_local_provider_implements_the_provider_protocol(provider: LocalProvider) -> None:
+    assert isinstance(provider, Provider)
+
+
+def test_two_instances_both_receive_traffic_through_the_frontend(provider: LocalProvider) -> None:
+    first, second = _launch_in_service(provider, "menu", count=2)
+
+    with httpx.Client() as client:
+        served = Counter(
+            client.get(provider.endpoint("menu") + "/health").json()["instance"] for _ in range(10)
+        )
+
+    assert served == {first.id: 5, second.id: 5}
+    assert {(i.id, i.state, i.health) for i in provider.instances("menu")} == {
+        (first.id, UP, TargetHealth.HEALTHY),
+        (second.id, UP, TargetHealth.HEALTHY),
+    }
+
+
+def test_instances_get_their_identity_in_env_and_log_requests_as_json(provider: LocalProvider) -> None:
+    (instance,) = _launch_in_service(provider, "menu", "v7")
+
+    health = httpx.get(provider.endpoint("menu") + "/health").json()
+
+    assert (health["status"], health["version"], health["instance"]) == ("ok", "v7", instance.id)
+    requests = [r for r in provider.logs("menu", instance_id=instance.id) if r.get("msg") == "request"]
+    assert set(requests[-1]) >= {"timestamp", "level", "msg", "method", "path", "status", "response_time_ms"}
+    assert (requests[-1]["version"], requests[-1]["instance"]) == ("v7", instance.id)
+
+
+def test_rolling_replacement_with_drain_loses_no_request(provider: LocalProvider) -> None:
+    old_a, old_b = _launch_in_service(provider, "menu", count=2)
+
+    with _Load(provider.endpoint("menu") + "/health") as load:
+        time.sleep(0.3)
+        for old in (old_a, old_b):
+            (new,) = _launch_in_service(provider, "menu", "v2")
+            provider.terminate(old.id)
+            assert (
+                provider.wait_for(old.id, InstanceState.TERMINATED, timeout=15).exit_code == -signal.SIGTERM
+            )
+            time.sleep(0.3)
+            assert load.served_by[new.id] > 0
+
+    assert set(load.outcomes) == {"200"}, load.outcomes
+    assert load.outcomes["200"] > 100
+
+
+def test_an_instance_killed_with_sigkill_is_replaced(provider: LocalProvider) -> None:
+    (victim,) = _launch_in_service(provider, "menu")
+    assert victim.pid is not None
+
+    os.kill(victim.pid, signal.SIGKILL)
+
+    ended = provider.wait_for(victim.id, InstanceState.TERMINATED, timeout=10)
+    assert ended.exit_code == -signal.SIGKILL
+    _until(lambda: any(i.replaces == victim.id for i in provider.instances("menu")))
+    replacement = next(i for i in provider.instances("menu") if i.replaces == victim.id)
+    assert provider.wait_for(replacement.id, UP, timeout=15).version == "v1"
+
+
+def test_an_instance_failing_health_is_taken_out_of_rotation_and_replaced(provider: LocalProvider) -> None:
+    (good,) = _launch_in_service(provider, "menu")
+
+    with _Load(provider.endpoint("menu") + "/items") as load:
+        (bad,) = _launch_in_service(provider, "menu", "bad")  # FAULT_FAIL_HEALTH_AFTER=1s
+        _until(lambda: provider.instance(bad.id).health is TargetHealth.UNHEALTHY)
+
+    assert set(load.outcomes) == {"200"}, load.outcomes
+    assert provider.instance(bad.id).health_reason.startswith(
+        "failed health checks: DOWN: last check L7STS 503"
+    )
+    assert provider.instance(good.id).state is UP
+    _until(lambda: any(i.replaces == bad.id for i in provider.instances("menu")))
+
+
+def test_show_stat_counts_requests_per_instance(provider: LocalProvider) -> None:
+    first, second = _launch_in_service(provider, "menu", count=2)
+
+    with httpx.Client() as client:
+        for path in ["/items"] * 6 + ["/items/99"] * 2:
+            client.get(provider.endpoint("menu") + path)
+
+    stats = {s.instance_id: s for s in provider.target_stats("menu")}
+    assert set(stats) == {first.id, second.id}
+    assert sum(s.requests_total for s in stats.values()) == 8
+    assert sum(s.responses_by_class["2xx"] for s in stats.values()) == 6
+    assert sum(s.responses_by_class["4xx"] for s in stats.values()) == 2
+    assert {(s.status, s.check_status, s.check_code) for s in stats.values()} == {("UP", "L7OK", 200)}
+
+
+def test_scale_launches_and_terminates_to_the_desired_count(provider: LocalProvider) -> None:
+    launched = provider.scale("menu", 2, version="v1")
+    for instance in launched:
+        provider.wait_for(instance.id, UP, timeout=15)
+
+    terminated = provider.scale("menu", 1, version="v1")
+
+    assert len(launched) == 2
+    assert [i.id for i in terminated] == [launched[1].id]  # the newest goes first
+    provider.wait_for(launched[1].id, InstanceState.TERMINATED, timeout=10)
+    assert [i.id for i in provider.instances("menu")] == [launched[0].id]
+
+
+def test_env_carries_secrets_and_dependency_urls_and_not_the_servers_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLEETOPS_DATABASE_URL", "postgresql://control:plane@db/fleetops")
+    printer = ServiceRuntime(
+        name="printer",
+        command='{python} -c "import json, os; print(json.dumps(dict(os.environ)))"',
+        cwd=tmp_path,
+        env={"MODE": "base"},
+        version_env={"v2": {"MODE": "override"}},
+        secrets=("api-key",),
+        depends_on=("menu",),
+    )
+    services = [printer, runtime("menu")]
+    with LocalProvider(
+        services, state_dir=tmp_path / "state", secrets={"api-key": "s3cret"}.__getitem__
+    ) as p:
+        p.suspend_replacement("printer")
+        instance = p.launch("printer", "v2")
+        p.wait_for(instance.id, InstanceState.TERMINATED, timeout=10)
+        record = p.logs("printer", instance_id=instance.id)[0]
+
+    keys = ("PORT", "VERSION", "FLEETOPS_SERVICE", "API_KEY", "MENU_URL", "MODE", "FLEETOPS_DATABASE_URL")
+    keys += ("FLEETOPS_DATA_DIR",)
+    assert {k: record.get(k) for k in keys} == {
+        "PORT": str(instance.port),
+        "VERSION": "v2",
+        "FLEETOPS_SERVICE": "printer",
+        "API_KEY": "s3cret",
+        "MENU_URL": f"http://127.0.0.1:{p.ports['menu']}",
+        "MODE": "override",
+        "FLEETOPS_DATABASE_URL": None,
+        "FLEETOPS_DATA_DIR": str(tmp_path.resolve() / "state" / "data" / "printer"),
+    }
+
+
+def test_a_secret_reaches_the_payments_service(tmp_path: Path) -> None:
+    payments = runtime("payments", secrets=("payments-api-key",))
+    with LocalProvider([payments], state_dir=tmp_path / "state", secrets=lambda name: "key-1") as p:
+        instance = p.launch("payments", "v1")
+        p.wait_for(instance.id, UP, timeout=15)
+        health = httpx.get(p.endpoint("payments") + "/health").json()
+
+    assert health["key_fingerprint"] == hashlib.sha256(b"key-1").hexdigest()[:12]
+
+
+def test_nothing_is_left_running_after_stop(tmp_path: Path) -> None:
+    provider = LocalProvider([runtime("menu")], state_dir=tmp_path / "state")
+    provider.start()
+    instances = _launch_in_service(provider, "menu", count=2)
+    assert provider.haproxy.process is not None
+    pids = [provider.haproxy.process.pid, *(i.pid for i in instances if i.pid is not None)]
+    assert len(pids) == 3 and all(process_alive(pid) for pid in pids)
+
+    provider.stop()
+
+    assert [pid for pid in pids if process_alive(pid) or group_alive(pid)] == []
+    assert list((tmp_path / "state" / "pids").iterdir()) == []
+    assert {i.state for i in provider.instances(include_terminated=True)} == {InstanceState.TERMINATED}
+
+
+def test_a_request_in_flight_when_draining_starts_finishes(provider: LocalProvider) -> None:
+    (instance,) = _launch_in_service(provider, "menu", "slow")  # FAULT_LATENCY=1s
+    result: list[int] = []
+    request = threading.Thread(
+        target=lambda: result.append(httpx.get(provider.endpoint("menu") + "/items", timeout=10).status_code)
+    )
+    request.start()
+    time.sleep(0.3)
+
+    assert provider.terminate(instance.id).state is InstanceState.DRAINING
+    time.sleep(0.4)
+    assert provider.instance(instance.id).state is InstanceState.DRAINING
+
+    request.join()
+    assert result == [200]
+    provider.wait_for(instance.id, InstanceState.TERMINATED, timeout=10)
+
+
+def test_an_instance_is_pending_until_its_port_opens_and_checks_pass(provider: LocalProvider) -> None:
+    instance = provider.launch("menu", "slow-start")  # FAULT_SLOW_START=1s
+    time.sleep(0.6)
+
+    pending = provider.instance(instance.id)
+    assert (pending.state, pending.health) == (InstanceState.PENDING, TargetHealth.INITIAL)
+    assert pending.health_reason == "DOWN: last check L4CON"
+    assert provider.wait_for(instance.id, UP, timeout=10).health is TargetHealth.HEALTHY
+
+
+def test_a_crashing_service_is_replaced_with_growing_delays(tmp_path: Path) -> None:
+    crasher = ServiceRuntime("crasher", '{python} -c "raise SystemExit(3)"', tmp_path)
+    with LocalProvider([crasher], state_dir=tmp_path / "state") as p:
+        first = p.launch("crasher", "v1")
+
+        def delays() -> list[float]:
+            events = [json.loads(line) for line in p.events_log.read_text().splitlines()]
+            return [e["delay"] for e in events if e["event"] == "replacement scheduled"]
+
+        _until(lambda: len(delays()) >= 3)
+        p.suspend_replacement("crasher")
+
+    assert delays()[:3] == [0.0, 0.5, 1.0]
+    ended = p.instance(first.id)
+    assert (ended.state, ended.exit_code) == (InstanceState.TERMINATED, 3)
+    assert ended.health_reason == "process exited with status 3"
+
+
+def test_haproxy_is_restarted_with_its_servers_if_it_dies(provider: LocalProvider) -> None:
+    (instance,) = _launch_in_service(provider, "menu")
+    assert provider.haproxy.process is not None
+    old_pid = provider.haproxy.process.pid
+
+    os.kill(old_pid, signal.SIGKILL)
+
+    def serving() -> bool:
+        try:
+            return httpx.get(provider.endpoint("menu") + "/health").json()["instance"] == instance.id
+        except (httpx.HTTPError, ValueError):
+            return False
+
+    _until(serving, timeout=10)
+    assert provider.haproxy.process.pid != old_pid
+    events = [json.loads(line) for line in provider.events_log.read_text().splitlines()]
+    assert [(e["exit_code"], e["servers"]) for e in events if e["event"] == "haproxy restarted"] == [(-9, 1)]
+
+
+def test_usage_reports_the_cpu_a_burning_instance_spends(provider: LocalProvider) -> None:
+    calm, hot = provider.launch("menu", "v1"), provider.launch("menu", "hot")  # FAULT_CPU_BURN=1
+    for instance in (calm, hot):
+        provider.wait_for(instance.id, UP, timeout=15)
+    before = {i.id: provider.usage(i.id) for i in (calm, hot)}
+    time.sleep(1.0)
+
+    spent = {}
+    for instance in (calm, hot):
+        now, then = provider.usage(instance.id), before[instance.id]
+        assert now is not None and then is not None and now.rss_bytes > 10_000_000
+        spent[instance.id] = now.cpu_seconds - then.cpu_seconds
+
+    # Loose bounds: the machine is shared, so the burning thread may not get a whole core.
+    assert spent[hot.id] > max(0.2, 3 * spent[calm.id]), spent
+
+
+def test_launch_before_start_is_refused(tmp_path: Path) -> None:
+    provider = LocalProvider([runtime("menu")], state_dir=tmp_path / "state")
+
+    with pytest.raises(FleetopsError, match=r"the local provider is not started: call start\(\) first"):
+        provider.launch("menu", "v1")
+
+
+def test_an_unknown_dependency_is_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(BadInput) as raised:
+        LocalProvider([runtime("orders")], state_dir=tmp_path / "state")
+
+    assert raised.value.problems == [
+        "service 'orders' depends on unknown service 'menu'",
+        "service 'orders' depends on unknown service 'payments'",
+        "service 'orders' depends on unknown service 'notifications'",
+    ]
+
+
+def test_a_deregistered_instance_gets_no_traffic_and_runs_until_terminated(provider: LocalProvider) -> None:
+    kept, leaving = _launch_in_service(provider, "menu", count=2)
+
+    assert provider.deregister(leaving.id).state is InstanceState.DRAINING
+    _until(lambda: provider.instance(leaving.id).health is TargetHealth.UNUSED)
+    with httpx.Client() as client:
+        served = {client.get(provider.endpoint("menu") + "/health").json()["instance"] for _ in range(6)}
+    still = provider.instance(leaving.id)
+
+    assert served == {kept.id}
+    assert (still.state, still.health_reason) == (InstanceState.DRAINING, "deregistered")
+    assert still.pid is not None and process_alive(still.pid)
+    provider.terminate(leaving.id)
+    assert provider.wait_for(leaving.id, InstanceState.TERMINATED, timeout=10).exit_code == -signal.SIGTERM
+
+
+def test_start_stops_what_a_crashed_run_left_behind(tmp_path: Path) -> None:
+    pids = tmp_path / "state" / "pids"
+    pids.mkdir(parents=True)
+    leftover = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    (pids / "menu-old.pid").write_text(f"{leftover.pid} {process_start_time(leftover.pid)}\n")
+
+    with LocalProvider([runtime("menu")], state_dir=tmp_path / "state"):
+        assert leftover.wait(timeout=5) == -signal.SIGKILL

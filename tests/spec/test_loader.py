@@ -1,0 +1,239 @@
+"""Loading fleet files: every problem reported at once, with file:line:column, path and expectation."""
+
+from pathlib import Path
+
+import pytest
+
+from fleetops.errors import BadInput
+from fleetops.spec.loader import format_path, load_fleet, load_fleet_text
+from fleetops.spec.models import Fleet
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "restaurant" / "fleet.yaml"
+
+MINIMAL = """\
+environments:
+  dev: {provider: local}
+services:
+  web:
+    run: {command: "{python} web.py"}
+"""
+
+FIVE_MISTAKES = """\
+name: shop
+environments:
+  dev:
+    provider: local
+services:
+  web:
+    run:
+      command: "{python} web.py"
+    depends_on: [api, paymnt]
+    instances: {min: 1, desired: 4, max: 2}
+  api:
+    run:
+      command: "{python} api.py"
+    healht:
+      path: /health
+    deploy:
+      warmup: 10 seconds
+  payments:
+    run: {command: "{python} payments.py"}
+    depends_on: [api, payments]
+"""
+
+
+def problems_of(text: str, filename: str = "fleet.yaml") -> list[str]:
+    with pytest.raises(BadInput) as err:
+        load_fleet_text(text, filename)
+    return err.value.problems
+
+
+def test_example_fleet_is_valid() -> None:
+    fleet = load_fleet(EXAMPLE)
+    assert list(fleet.services) == ["auth", "menu", "notifications", "payments", "orders", "gateway"]
+    assert fleet.service("orders", "prod").instances.desired == 4
+    assert fleet.service("orders", "dev").instances.desired == 2
+
+
+def test_minimal_fleet_gets_defaults() -> None:
+    fleet = load_fleet_text(MINIMAL)
+    assert fleet.services["web"].deploy.min_healthy_percent == 90
+    assert fleet.services["web"].health.healthy_threshold == 5
+
+
+def test_five_mistakes_are_all_reported_with_their_lines() -> None:
+    assert problems_of(FIVE_MISTAKES) == [
+        "fleet.yaml:9:23 services.web.depends_on[1]: unknown service 'paymnt' (known: api, payments)",
+        "fleet.yaml:10:16 services.web.instances: expected min <= desired <= max, got 1, 4, 2",
+        "fleet.yaml:14:5 services.api.healht: unknown field 'healht' (expected one of description, run, aws, "
+        "instances, health, deploy, depends_on, secrets, env, versions, overrides)",
+        "fleet.yaml:17:15 services.api.deploy.warmup: expected a duration like 500ms, 30s, 5m, 2h or 30d, "
+        "got '10 seconds'",
+        "fleet.yaml:20:23 services.payments.depends_on[1]: dependency cycle: payments -> payments",
+    ]
+
+
+def test_bad_input_message_counts_problems() -> None:
+    with pytest.raises(BadInput, match=r"^fleet.yaml: 5 problems$"):
+        load_fleet_text(FIVE_MISTAKES)
+
+
+def test_cycle_between_services_is_printed_as_its_path() -> None:
+    text = MINIMAL + (
+        "  orders:\n"
+        "    run: {command: x}\n"
+        "    depends_on: [payments]\n"
+        "  payments:\n"
+        "    run: {command: x}\n"
+        "    depends_on: [web, orders]\n"
+    )
+    assert problems_of(text) == [
+        "fleet.yaml:8:18 services.orders.depends_on[0]: dependency cycle: orders -> payments -> orders"
+    ]
+
+
+def test_missing_field_is_reported_at_its_parent() -> None:
+    text = "environments:\n  dev: {provider: local}\n"
+    assert problems_of(text) == ["fleet.yaml:1:1 (root): missing required field 'services'"]
+
+
+def test_unknown_provider_names_the_choices() -> None:
+    text = MINIMAL.replace("{provider: local}", "{provider: gcp}")
+    assert problems_of(text) == [
+        "fleet.yaml:2:19 environments.dev.provider: "
+        "expected 'provider' to be one of 'local', 'aws', got 'gcp'"
+    ]
+
+
+def test_aws_environment_needs_aws_settings_on_each_service() -> None:
+    text = MINIMAL.replace("{provider: local}", "{provider: aws, region: eu-west-1}")
+    assert problems_of(text) == [
+        "fleet.yaml:5:5 services.web.aws: environment 'dev' runs on aws: the service needs 'aws'"
+    ]
+
+
+def test_unknown_command_placeholder() -> None:
+    text = MINIMAL.replace("{python} web.py", "{python} web.py --port {prot}")
+    assert problems_of(text) == [
+        "fleet.yaml:5:20 services.web.run.command: "
+        "unknown placeholder {prot} (known: {python}, {port}, {version})"
+    ]
+
+
+def test_references_to_unknown_secrets_and_alarms() -> None:
+    text = (
+        MINIMAL + "    secrets: [db-pasword]\n    deploy: {alarms: [high-5xx]}\nsecrets:\n  db-password: {}\n"
+    )
+    assert problems_of(text) == [
+        "fleet.yaml:6:15 services.web.secrets[0]: unknown secret 'db-pasword' (known: db-password)",
+        "fleet.yaml:7:23 services.web.deploy.alarms[0]: unknown alarm 'high-5xx' (known: none defined)",
+    ]
+
+
+def test_environment_override_is_checked_where_it_is_written() -> None:
+    text = (
+        MINIMAL
+        + "    instances: {min: 1, desired: 2, max: 3}\n"
+        + "    overrides:\n      dev:\n        instances: {max: 1}\n"
+    )
+    assert problems_of(text) == [
+        "fleet.yaml:9:20 services.web.overrides.dev.instances: expected min <= desired <= max, got 1, 2, 1"
+    ]
+
+
+def test_env_must_not_hide_what_fleetops_sets() -> None:
+    text = (
+        MINIMAL
+        + "    secrets: [db-password]\n    env: {PORT: 1, DB_PASSWORD: x}\nsecrets:\n  db-password: {}\n"
+    )
+    assert problems_of(text) == [
+        "fleet.yaml:7:11 services.web.env.PORT: 'PORT' is reserved: it is set by fleetops on every instance",
+        "fleet.yaml:7:20 services.web.env.DB_PASSWORD: "
+        "'DB_PASSWORD' is reserved: it holds secret 'db-password'",
+    ]
+
+
+def test_loaded_fleet_knows_its_folder() -> None:
+    assert load_fleet(EXAMPLE).base_dir == EXAMPLE.resolve().parent
+
+
+def test_health_timeout_must_be_positive_and_below_interval() -> None:
+    text = MINIMAL + "    health: {interval: 1s, timeout: 0s}\n"
+    assert problems_of(text) == [
+        "fleet.yaml:6:37 services.web.health.timeout: "
+        "timeout must be longer than 0s and shorter than interval"
+    ]
+
+
+def test_override_for_unknown_environment() -> None:
+    text = MINIMAL + "    overrides:\n      prod: {}\n"
+    assert problems_of(text) == [
+        "fleet.yaml:7:13 services.web.overrides.prod: unknown environment 'prod' (known: dev)"
+    ]
+
+
+def test_yaml_syntax_error_has_its_position() -> None:
+    assert problems_of("environments: [dev\nservices: {}\n") == [
+        "fleet.yaml:2:9 (root): invalid YAML: while parsing a flow sequence expected ',' or ']', but got ':'"
+    ]
+
+
+def test_control_character_is_reported_at_its_position() -> None:
+    assert problems_of("environments:\n  dev: \x1f\n") == [
+        "fleet.yaml:2:8 (root): invalid YAML: character #x001f is not allowed"
+    ]
+
+
+def test_duplicate_keys_are_reported() -> None:
+    text = MINIMAL + "  web:\n    run: {command: x}\n"
+    assert problems_of(text) == ["fleet.yaml:6:3 services.web: duplicate key 'web' (first at line 4)"]
+
+
+def test_yaml_boolean_keys_must_be_quoted() -> None:
+    text = MINIMAL + "    env:\n      on: 1\n"
+    assert problems_of(text) == ["fleet.yaml:7:7 services.web.env: key 'on' must be text (quote it: \"on\")"]
+
+
+def test_merge_keys_are_resolved_and_may_be_overridden() -> None:
+    text = (
+        MINIMAL
+        + "    health: &h {interval: 2s, timeout: 1s}\n"
+        + "  api:\n    run: {command: x}\n    health: {<<: *h, timeout: 500ms}\n"
+    )
+    fleet = load_fleet_text(text)
+    assert fleet.services["api"].health.interval.total_seconds() == 2
+    assert fleet.services["api"].health.timeout.total_seconds() == 0.5
+
+
+def test_empty_file() -> None:
+    assert problems_of("") == ["fleet.yaml:1:1 (root): the file is empty: expected a fleet (a mapping)"]
+
+
+def test_file_that_is_not_a_mapping() -> None:
+    assert problems_of("- a\n- b\n") == ["fleet.yaml:1:1 (root): expected a mapping, got a list"]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match=r"no such file \(expected a fleet file; pass -f FILE\)"):
+        load_fleet(tmp_path / "fleet.yaml")
+
+
+def test_fleet_model_runs_cross_checks_outside_the_loader() -> None:
+    data = {
+        "environments": {"dev": {"provider": "local"}},
+        "services": {"web": {"run": {"command": "x"}, "depends_on": ["api"]}},
+    }
+    with pytest.raises(
+        ValueError, match=r"services.web.depends_on.0: unknown service 'api' \(there are no other"
+    ):
+        Fleet.model_validate(data)
+
+
+def test_format_path() -> None:
+    assert format_path(("services", "orders", "depends_on", 1)) == "services.orders.depends_on[1]"
+    assert format_path(()) == "(root)"
+    assert format_path(("services", "web", "env", "MY VAR")) == 'services.web.env["MY VAR"]'
+
+
+def test_null_document() -> None:
+    assert problems_of("~\n") == ["fleet.yaml:1:1 (root): the file has no fleet in it: expected a mapping"]
