@@ -6,6 +6,7 @@ One import per line, so that branches adding commands merge without conflicts.
 # ruff: noqa: F401
 
 import fleetops.cli.audit
+import fleetops.cli.fleet
 import fleetops.cli.lock
 import fleetops.cli.maintenance
 import fleetops.cli.notifications
@@ -13,4 +14,5 @@ import fleetops.cli.plan
 import fleetops.cli.releases
 import fleetops.cli.serve
 import fleetops.cli.tokens
+import fleetops.cli.up
 import fleetops.cli.validate

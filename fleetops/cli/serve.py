@@ -15,6 +15,7 @@ from fleetops.server.settings import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_D
 
 @app.command("server")
 def server(
+    *,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
     port: Annotated[
         int, typer.Option(min=0, max=65535, help="Port to listen on; 0 picks a free one.")
@@ -28,6 +29,14 @@ def server(
             help="The store's database URL (default: $FLEETOPS_DATABASE_URL, else SQLite in the state dir)."
         ),
     ] = None,
+    fleet: Annotated[
+        Path | None,
+        typer.Option("--fleet", help="Run this fleet file's environment (see --env) while serving."),
+    ] = None,
+    env: Annotated[str, typer.Option("--env", help="The environment of --fleet to run.")] = "dev",
+    version: Annotated[
+        str, typer.Option("--version", help="Version services start at when the store knows none.")
+    ] = "v1",
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Run the control-plane server in the foreground until Ctrl-C."""
@@ -45,4 +54,13 @@ def server(
 
         emit(info, output, render)
 
-    serve(ServerSettings(state_dir=state_dir, database_url=database_url, host=host, port=port), announce)
+    settings = ServerSettings(
+        state_dir=state_dir,
+        database_url=database_url,
+        host=host,
+        port=port,
+        fleet_file=fleet,
+        environment=env,
+        initial_version=version,
+    )
+    serve(settings, announce)

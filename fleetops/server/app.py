@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,7 +12,17 @@ from fleetops import __version__
 from fleetops.server.audit import AuditMiddleware
 from fleetops.server.auth import ensure_admin_token
 from fleetops.server.errors import install_error_handlers
-from fleetops.server.routes import audit, locks, maintenance, notifications, releases, system, tokens
+from fleetops.server.fleet import open_fleet_runtime
+from fleetops.server.routes import (
+    audit,
+    fleet,
+    locks,
+    maintenance,
+    notifications,
+    releases,
+    system,
+    tokens,
+)
 from fleetops.server.settings import ServerSettings
 from fleetops.store import Store
 
@@ -22,12 +33,15 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     """The API app: opens (and migrates) the store, creates the first admin token if none exists.
 
     Pass ``store`` to share an already open one (the app then leaves closing it to the caller).
-    ``app.state.store`` and ``app.state.settings`` hold what the app runs on.
+    ``app.state.store`` and ``app.state.settings`` hold what the app runs on; ``app.state.fleet``
+    the ``FleetRuntime`` of ``settings.fleet_file`` (started and stopped with the app's lifespan),
+    or None.
     """
     owns_store = store is None
     opened = store or Store.open(settings.database_url, settings.state_dir)
     try:
         ensure_admin_token(opened, settings.state_dir)
+        runtime = open_fleet_runtime(settings, opened)
     except BaseException:
         if owns_store:
             opened.close()
@@ -35,9 +49,15 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_store:
-            opened.close()
+        try:
+            if runtime is not None:
+                await asyncio.to_thread(runtime.start)
+            yield
+        finally:
+            if runtime is not None:
+                await asyncio.to_thread(runtime.stop)
+            if owns_store:
+                opened.close()
 
     app = FastAPI(
         title="fleetops control plane",
@@ -50,6 +70,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     )
     app.state.store = opened
     app.state.settings = settings
+    app.state.fleet = runtime
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, store=opened)
     for router in (
@@ -60,6 +81,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         locks.router,
         maintenance.router,
         notifications.router,
+        fleet.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -25,6 +25,11 @@ class ServerSettings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     """0 picks a free port (``server.json`` tells which)."""
+    fleet_file: Path | None = None
+    """When set, the server runs this fleet's ``environment`` (a ``FleetRuntime``) while it runs."""
+    environment: str = "dev"
+    initial_version: str = "v1"
+    """The version services start at when the store has no state for them yet."""
 
 
 def read_server_file(state_dir: Path) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ from fleetops.store.database import (
     resolve_url,
     store_kind,
 )
+from fleetops.store.fleet_state import RolloutRepository, ServiceStateRepository
 from fleetops.store.locks import LockRepository
 from fleetops.store.maintenance import MaintenanceRepository
 from fleetops.store.migrations import upgrade_to_head
@@ -54,6 +55,8 @@ class Store:
         self.locks = LockRepository(self)
         self.maintenance = MaintenanceRepository(self)
         self.notifications = NotificationLog(self)
+        self.service_state = ServiceStateRepository(self)
+        self.rollouts = RolloutRepository(self)
 
     @classmethod
     def open(cls, url: str | None, state_dir: Path) -> Store:
