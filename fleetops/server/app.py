@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from fleetops import __version__
+from fleetops.control import ExecutionService, load_handlers
+from fleetops.control.handlers import handler_specs
 from fleetops.server.audit import AuditMiddleware
 from fleetops.server.auth import ensure_admin_token
 from fleetops.server.errors import install_error_handlers
@@ -24,6 +27,7 @@ from fleetops.server.routes import (
     tokens,
 )
 from fleetops.server.settings import ServerSettings
+from fleetops.server.sfn import router as sfn_router
 from fleetops.store import Store
 
 API_PREFIX = "/api/v1"
@@ -33,14 +37,26 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     """The API app: opens (and migrates) the store, creates the first admin token if none exists.
 
     Pass ``store`` to share an already open one (the app then leaves closing it to the caller).
-    ``app.state.store`` and ``app.state.settings`` hold what the app runs on; ``app.state.fleet``
-    the ``FleetRuntime`` of ``settings.fleet_file`` (started and stopped with the app's lifespan),
-    or None.
+    ``app.state.store`` and ``app.state.settings`` hold what the app runs on;
+    ``app.state.executions`` is the :class:`ExecutionService` (started and stopped with the app's
+    lifespan) with the handlers of ``settings.handlers`` and ``$FLEETOPS_HANDLERS`` registered;
+    ``app.state.fleet`` the ``FleetRuntime`` of ``settings.fleet_file`` (started before the
+    executions and stopped after them), or None.
     """
     owns_store = store is None
     opened = store or Store.open(settings.database_url, settings.state_dir)
     try:
         ensure_admin_token(opened, settings.state_dir)
+        executions = ExecutionService(
+            opened,
+            # Stable across restarts on one state dir (serve() refuses a second live server
+            # there), so a restarted server takes back its own executions without waiting
+            # for their leases to run out.
+            owner=f"{socket.gethostname()}:{settings.state_dir.resolve()}",
+            lease_seconds=settings.lease_seconds,
+            renew_seconds=settings.renew_seconds,
+        )
+        load_handlers(executions.registry, handler_specs(settings.handlers))
         runtime = open_fleet_runtime(settings, opened)
     except BaseException:
         if owns_store:
@@ -52,7 +68,11 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         try:
             if runtime is not None:
                 await asyncio.to_thread(runtime.start)
-            yield
+            await executions.start()
+            try:
+                yield
+            finally:
+                await executions.close()
         finally:
             if runtime is not None:
                 await asyncio.to_thread(runtime.stop)
@@ -70,6 +90,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     )
     app.state.store = opened
     app.state.settings = settings
+    app.state.executions = executions
     app.state.fleet = runtime
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, store=opened)
@@ -84,4 +105,6 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         fleet.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    # The Step Functions protocol lives at the root, where boto3's endpoint_url points.
+    app.include_router(sfn_router)
     return app

@@ -30,6 +30,12 @@ class ServerSettings:
     environment: str = "dev"
     initial_version: str = "v1"
     """The version services start at when the store has no state for them yet."""
+    handlers: tuple[str, ...] = ()
+    lease_seconds: float = 30.0
+    """How long this server's hold on an execution lasts unrenewed (a dead server's run moves after it)."""
+    renew_seconds: float = 10.0
+    """How often leases are renewed and executions nobody holds are looked for."""
+    """``module:function`` entries called with the engine's Registry at start (and ``$FLEETOPS_HANDLERS``)."""
 
 
 def read_server_file(state_dir: Path) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleetops.errors import FleetopsError
 from fleetops.redaction import redact_text
 from fleetops.store.audit import AuditLog
+from fleetops.store.callbacks import TaskCallbackRepository
 from fleetops.store.database import (
     WRITE_OPTION,
     StoreKind,
@@ -23,12 +24,14 @@ from fleetops.store.database import (
     resolve_url,
     store_kind,
 )
+from fleetops.store.executions import ExecutionRepository
 from fleetops.store.fleet_state import RolloutRepository, ServiceStateRepository
 from fleetops.store.locks import LockRepository
 from fleetops.store.maintenance import MaintenanceRepository
 from fleetops.store.migrations import upgrade_to_head
 from fleetops.store.notifications import NotificationLog
 from fleetops.store.releases import ReleaseRepository
+from fleetops.store.state_machines import StateMachineRepository
 from fleetops.store.tokens import TokenRepository
 
 
@@ -57,6 +60,9 @@ class Store:
         self.notifications = NotificationLog(self)
         self.service_state = ServiceStateRepository(self)
         self.rollouts = RolloutRepository(self)
+        self.state_machines = StateMachineRepository(self)
+        self.executions = ExecutionRepository(self)
+        self.task_callbacks = TaskCallbackRepository(self)
 
     @classmethod
     def open(cls, url: str | None, state_dir: Path) -> Store:
