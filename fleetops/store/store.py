@@ -58,11 +58,11 @@ class Store:
         self.locks = LockRepository(self)
         self.maintenance = MaintenanceRepository(self)
         self.notifications = NotificationLog(self)
-        self.service_state = ServiceStateRepository(self)
-        self.rollouts = RolloutRepository(self)
         self.state_machines = StateMachineRepository(self)
         self.executions = ExecutionRepository(self)
         self.task_callbacks = TaskCallbackRepository(self)
+        self.service_state = ServiceStateRepository(self)
+        self.rollouts = RolloutRepository(self)
 
     @classmethod
     def open(cls, url: str | None, state_dir: Path) -> Store:
