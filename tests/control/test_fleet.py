@@ -90,6 +90,10 @@ def test_a_release_that_fails_health_rolls_back_with_a_report(runtimes: MakeRunt
     assert "became unhealthy" in view.failure and "last health checks:" in view.failure
     assert "last log lines:" in view.failure
     assert runtime.current_versions() == {"menu": "v1"}
+    # The provider did not replace the bad instances the refresh removed (replacement was suspended).
+    serving = (InstanceState.PENDING, InstanceState.IN_SERVICE)
+    live = [i for i in runtime.provider.instances("menu") if i.state in serving]
+    assert [(i.version, i.state) for i in live] == [("v1", InstanceState.IN_SERVICE)]
     assert runtime.status().services[0].version == "v1"
 
 
