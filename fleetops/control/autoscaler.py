@@ -14,27 +14,16 @@ import collections
 import contextlib
 import threading
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from fleetops.control.rollouts import ScalingActivity
 from fleetops.errors import FleetopsError
 from fleetops.ops.autoscaling import CpuSample, TargetTracking, TargetTrackingPolicy
 from fleetops.providers.base import InstanceState
 
 if TYPE_CHECKING:
     from fleetops.control.fleet import FleetRuntime
-
-
-@dataclass(frozen=True)
-class ScalingEvent:
-    """One scaling activity: when, which service, from and to which desired count, why."""
-
-    at: datetime
-    service: str
-    before: int
-    after: int
-    reason: str
 
 
 class Autoscaler:
@@ -64,7 +53,8 @@ class Autoscaler:
             )
         self.last_cpu: dict[str, float] = {}
         """CPU percent of each instance at the last sample."""
-        self.events: collections.deque[ScalingEvent] = collections.deque(maxlen=100)
+        self.events: collections.deque[ScalingActivity] = collections.deque(maxlen=200)
+        """Scaling activities, oldest first (autoscaling's, and operators' through ``record``)."""
         self._previous: dict[str, tuple[float, float]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -83,8 +73,9 @@ class Autoscaler:
             self._thread.join(timeout=10)
             self._thread = None
 
-    def note_manual_change(self, service: str) -> None:
-        """An operator scaled ``service``: its cooldowns start again."""
+    def note_manual_change(self, service: str, before: int, after: int) -> None:
+        """An operator scaled ``service``: recorded, and its cooldowns start again."""
+        self.events.append(ScalingActivity(datetime.now(UTC), service, before, after, "set by an operator"))
         policy = self.policies.get(service)
         if policy is not None:
             policy.note_manual_change()
@@ -94,7 +85,7 @@ class Autoscaler:
             with contextlib.suppress(Exception):  # one bad pass must not end autoscaling
                 self.step()
 
-    def step(self) -> list[ScalingEvent]:
+    def step(self) -> list[ScalingActivity]:
         """Sample every scaled service once and apply the decisions; the events."""
         events = []
         for service, policy in self.policies.items():
@@ -111,7 +102,9 @@ class Autoscaler:
                 self._runtime.set_desired(service, decision.desired)
             except FleetopsError:
                 continue
-            event = ScalingEvent(datetime.now(UTC), service, state.desired, decision.desired, decision.reason)
+            event = ScalingActivity(
+                datetime.now(UTC), service, state.desired, decision.desired, decision.reason
+            )
             self.events.append(event)
             events.append(event)
         return events
