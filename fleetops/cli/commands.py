@@ -12,5 +12,6 @@ import fleetops.cli.notifications
 import fleetops.cli.plan
 import fleetops.cli.releases
 import fleetops.cli.serve
+import fleetops.cli.sfn
 import fleetops.cli.tokens
 import fleetops.cli.validate

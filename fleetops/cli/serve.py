@@ -15,6 +15,7 @@ from fleetops.server.settings import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_D
 
 @app.command("server")
 def server(
+    *,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
     port: Annotated[
         int, typer.Option(min=0, max=65535, help="Port to listen on; 0 picks a free one.")
@@ -26,6 +27,15 @@ def server(
         str | None,
         typer.Option(
             help="The store's database URL (default: $FLEETOPS_DATABASE_URL, else SQLite in the state dir)."
+        ),
+    ] = None,
+    handlers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--handlers",
+            metavar="MODULE:FUNCTION",
+            help="Call FUNCTION(registry) at start to register task handlers (repeatable; "
+            "also $FLEETOPS_HANDLERS, comma-separated).",
         ),
     ] = None,
     output: OutputOption = OutputFormat.TABLE,
@@ -45,4 +55,7 @@ def server(
 
         emit(info, output, render)
 
-    serve(ServerSettings(state_dir=state_dir, database_url=database_url, host=host, port=port), announce)
+    settings = ServerSettings(
+        state_dir=state_dir, database_url=database_url, host=host, port=port, handlers=tuple(handlers or ())
+    )
+    serve(settings, announce)

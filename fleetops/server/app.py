@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from fleetops import __version__
+from fleetops.control import ExecutionService, load_handlers
+from fleetops.control.handlers import handler_specs
 from fleetops.server.audit import AuditMiddleware
 from fleetops.server.auth import ensure_admin_token
 from fleetops.server.errors import install_error_handlers
 from fleetops.server.routes import audit, locks, maintenance, notifications, releases, system, tokens
 from fleetops.server.settings import ServerSettings
+from fleetops.server.sfn import router as sfn_router
 from fleetops.store import Store
 
 API_PREFIX = "/api/v1"
@@ -22,12 +26,24 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     """The API app: opens (and migrates) the store, creates the first admin token if none exists.
 
     Pass ``store`` to share an already open one (the app then leaves closing it to the caller).
-    ``app.state.store`` and ``app.state.settings`` hold what the app runs on.
+    ``app.state.store`` and ``app.state.settings`` hold what the app runs on;
+    ``app.state.executions`` is the :class:`ExecutionService` (started and stopped with the app's
+    lifespan) with the handlers of ``settings.handlers`` and ``$FLEETOPS_HANDLERS`` registered.
     """
     owns_store = store is None
     opened = store or Store.open(settings.database_url, settings.state_dir)
     try:
         ensure_admin_token(opened, settings.state_dir)
+        executions = ExecutionService(
+            opened,
+            # Stable across restarts on one state dir (serve() refuses a second live server
+            # there), so a restarted server takes back its own executions without waiting
+            # for their leases to run out.
+            owner=f"{socket.gethostname()}:{settings.state_dir.resolve()}",
+            lease_seconds=settings.lease_seconds,
+            renew_seconds=settings.renew_seconds,
+        )
+        load_handlers(executions.registry, handler_specs(settings.handlers))
     except BaseException:
         if owns_store:
             opened.close()
@@ -35,9 +51,13 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_store:
-            opened.close()
+        await executions.start()
+        try:
+            yield
+        finally:
+            await executions.close()
+            if owns_store:
+                opened.close()
 
     app = FastAPI(
         title="fleetops control plane",
@@ -50,6 +70,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     )
     app.state.store = opened
     app.state.settings = settings
+    app.state.executions = executions
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, store=opened)
     for router in (
@@ -62,4 +83,6 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         notifications.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    # The Step Functions protocol lives at the root, where boto3's endpoint_url points.
+    app.include_router(sfn_router)
     return app

@@ -4,7 +4,9 @@ Every POST/PUT/PATCH/DELETE that reaches a route is recorded with: who (the toke
 ``anonymous``), what (the route's ``name``, e.g. ``tokens.create``), the target (the path below
 ``/api/v1/``), the arguments (JSON body and query, redacted by the audit log) and the outcome
 (from the status: success, refused for 401/403/423, bad_input for other 4xx, failed for 5xx,
-with the error body's ``message``). The entry is written before the response is sent.
+with the error body's ``message``). The entry is written before the response is sent. A route
+that serves several calls (the Step Functions protocol at ``/``) names the call it served in
+``request.state.audit_action``/``audit_target``, or sets ``audit_skip`` for a read.
 """
 
 from __future__ import annotations
@@ -67,13 +69,17 @@ class AuditMiddleware:
         route: BaseRoute | None = scope.get("route")
         if route is None or scope["method"] not in (getattr(route, "methods", None) or ()):
             return  # no route took the call (404, 405): nothing was attempted
-        principal = scope.get("state", {}).get("principal")
+        state = scope.get("state", {})
+        if state.get("audit_skip"):
+            return  # a route serving several calls (the Step Functions protocol) said: a read
+        principal = state.get("principal")
         outcome, error = call.outcome()
         await run_in_threadpool(
             self.store.audit.record,
             actor=principal.name if principal is not None else ANONYMOUS,
-            action=getattr(route, "name", None) or scope["path"],
-            target=_target(scope["path"]),
+            # A route serving several calls names the one it served in request.state.
+            action=state.get("audit_action") or getattr(route, "name", None) or scope["path"],
+            target=state.get("audit_target") or _target(scope["path"]),
             arguments=call.arguments(),
             outcome=outcome,
             error=error,

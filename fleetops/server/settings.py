@@ -25,6 +25,12 @@ class ServerSettings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     """0 picks a free port (``server.json`` tells which)."""
+    handlers: tuple[str, ...] = ()
+    lease_seconds: float = 30.0
+    """How long this server's hold on an execution lasts unrenewed (a dead server's run moves after it)."""
+    renew_seconds: float = 10.0
+    """How often leases are renewed and executions nobody holds are looked for."""
+    """``module:function`` entries called with the engine's Registry at start (and ``$FLEETOPS_HANDLERS``)."""
 
 
 def read_server_file(state_dir: Path) -> dict[str, Any] | None:

@@ -23,11 +23,13 @@ from fleetops.store.database import (
     resolve_url,
     store_kind,
 )
+from fleetops.store.executions import ExecutionRepository
 from fleetops.store.locks import LockRepository
 from fleetops.store.maintenance import MaintenanceRepository
 from fleetops.store.migrations import upgrade_to_head
 from fleetops.store.notifications import NotificationLog
 from fleetops.store.releases import ReleaseRepository
+from fleetops.store.state_machines import StateMachineRepository
 from fleetops.store.tokens import TokenRepository
 
 
@@ -54,6 +56,8 @@ class Store:
         self.locks = LockRepository(self)
         self.maintenance = MaintenanceRepository(self)
         self.notifications = NotificationLog(self)
+        self.state_machines = StateMachineRepository(self)
+        self.executions = ExecutionRepository(self)
 
     @classmethod
     def open(cls, url: str | None, state_dir: Path) -> Store:

@@ -6,6 +6,7 @@ minimum role (``None`` for public) and a request that succeeds with that role.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,8 +14,10 @@ from typing import Any
 
 import pytest
 from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
 
 from fleetops.server.auth import Role
+from fleetops.server.sfn import ACTIONS
 from fleetops.testing.api import ApiHarness
 
 
@@ -29,11 +32,102 @@ class Case:
     json: dict[str, Any] | None = None
     ok: int = 200
     setup: tuple[str, ...] = field(default=())  # names of tokens (role viewer) to create first
-    prepare: Callable[[ApiHarness], object] | None = None  # puts in place what the request acts on
+    action: str | None = None  # a Step Functions action (X-Amz-Target) on POST /
+    prepare: Callable[[Admin], dict[str, Any]] | None = None  # makes the body, as admin, first
+    arrange: Callable[[ApiHarness], object] | None = None  # puts in place what a route acts on
 
     @property
     def target(self) -> str:
         return self.url or self.path
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}" + (f" {self.action}" if self.action else "")
+
+
+class Admin:
+    """Step Functions calls made as admin on a started app, to set up what a case acts on."""
+
+    def __init__(self, client: TestClient, token: str) -> None:
+        self.client = client
+        self.token = token
+
+    def __call__(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.client.post("/", json=body, headers=_sfn_headers(action, self.token))
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+
+def _sfn_headers(action: str, token: str | None) -> dict[str, str]:
+    headers = {"X-Amz-Target": f"AWSStepFunctions.{action}", "Content-Type": "application/x-amz-json-1.0"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/fleetops"
+MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
+EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:m:e"
+ACTIVITY = "arn:aws:states:us-east-1:123456789012:activity:act"
+WAITING = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+WORKING = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": ACTIVITY, "End": True}}}
+
+
+def _machine(admin: Admin, name: str = "m", definition: dict[str, Any] = WAITING) -> str:
+    body = {"name": name, "definition": json.dumps(definition), "roleArn": ROLE_ARN}
+    return str(admin("CreateStateMachine", body)["stateMachineArn"])
+
+
+def _execution(admin: Admin) -> str:
+    return str(admin("StartExecution", {"stateMachineArn": _machine(admin), "name": "e"})["executionArn"])
+
+
+def _activity_work(admin: Admin) -> None:
+    admin("CreateActivity", {"name": "act"})
+    admin("StartExecution", {"stateMachineArn": _machine(admin, "w", WORKING)})
+
+
+def _task_token(admin: Admin) -> str:
+    _activity_work(admin)
+    return str(admin("GetActivityTask", {"activityArn": ACTIVITY})["taskToken"])
+
+
+def _sfn(action: str, role: Role, prepare: Callable[[Admin], dict[str, Any]]) -> Case:
+    return Case("POST", "/", role, action=action, prepare=prepare)
+
+
+SFN_ACTIONS = [
+    _sfn(
+        "CreateStateMachine",
+        Role.ADMIN,
+        lambda _a: {"name": "n", "definition": json.dumps(WAITING), "roleArn": ROLE_ARN},
+    ),
+    _sfn(
+        "UpdateStateMachine",
+        Role.ADMIN,
+        lambda a: {"stateMachineArn": _machine(a), "definition": json.dumps(WAITING)},
+    ),
+    _sfn("DescribeStateMachine", Role.VIEWER, lambda a: {"stateMachineArn": _machine(a)}),
+    _sfn("ListStateMachines", Role.VIEWER, lambda _a: {}),
+    _sfn("DeleteStateMachine", Role.ADMIN, lambda a: {"stateMachineArn": _machine(a)}),
+    _sfn("StartExecution", Role.OPERATOR, lambda a: {"stateMachineArn": _machine(a)}),
+    _sfn("StopExecution", Role.OPERATOR, lambda a: {"executionArn": _execution(a)}),
+    _sfn("DescribeExecution", Role.VIEWER, lambda a: {"executionArn": _execution(a)}),
+    _sfn("ListExecutions", Role.VIEWER, lambda a: {"stateMachineArn": _machine(a)}),
+    _sfn("GetExecutionHistory", Role.VIEWER, lambda a: {"executionArn": _execution(a)}),
+    _sfn("SendTaskSuccess", Role.OPERATOR, lambda a: {"taskToken": _task_token(a), "output": "{}"}),
+    _sfn("SendTaskFailure", Role.OPERATOR, lambda a: {"taskToken": _task_token(a), "error": "E"}),
+    _sfn("SendTaskHeartbeat", Role.OPERATOR, lambda a: {"taskToken": _task_token(a)}),
+    _sfn("CreateActivity", Role.ADMIN, lambda _a: {"name": "act"}),
+    _sfn("ListActivities", Role.VIEWER, lambda _a: {}),
+    _sfn(
+        "DeleteActivity",
+        Role.ADMIN,
+        lambda a: {"activityArn": a("CreateActivity", {"name": "x"})["activityArn"]},
+    ),
+    _sfn("GetActivityTask", Role.OPERATOR, lambda a: (_activity_work(a), {"activityArn": ACTIVITY})[1]),
+]
 
 
 def _lock_prod(api: ApiHarness) -> object:
@@ -51,8 +145,8 @@ ROUTES = [
     Case("DELETE", "/api/v1/tokens/{name}", Role.ADMIN, url="/api/v1/tokens/victim", setup=("victim",)),
     Case("GET", "/api/v1/releases", Role.VIEWER),
     Case("GET", "/api/v1/locks", Role.VIEWER),
-    Case("GET", "/api/v1/locks/{environment}", Role.VIEWER, url="/api/v1/locks/prod", prepare=_lock_prod),
-    Case("DELETE", "/api/v1/locks/{environment}", Role.ADMIN, url="/api/v1/locks/prod", prepare=_lock_prod),
+    Case("GET", "/api/v1/locks/{environment}", Role.VIEWER, url="/api/v1/locks/prod", arrange=_lock_prod),
+    Case("DELETE", "/api/v1/locks/{environment}", Role.ADMIN, url="/api/v1/locks/prod", arrange=_lock_prod),
     Case("GET", "/api/v1/maintenance", Role.VIEWER),
     Case("POST", "/api/v1/maintenance", Role.OPERATOR, json={"duration": "1h", "reason": "upgrade"}, ok=201),
     Case("DELETE", "/api/v1/maintenance", Role.OPERATOR),
@@ -60,9 +154,14 @@ ROUTES = [
     Case("POST", "/api/v1/block", Role.OPERATOR, json={"services": ["orders"]}),
     Case("POST", "/api/v1/unblock", Role.OPERATOR, json={"services": ["orders"]}),
     Case("GET", "/api/v1/notifications", Role.VIEWER),
+    *SFN_ACTIONS,
 ]
 
-_IDS = [f"{case.method} {case.path}" for case in ROUTES]
+_IDS = [case.id for case in ROUTES]
+
+
+def test_every_step_functions_action_is_in_the_table() -> None:
+    assert {case.action for case in SFN_ACTIONS} == set(ACTIONS)
 
 
 def _app_routes(api: ApiHarness) -> set[tuple[str, str]]:
@@ -81,10 +180,16 @@ def _call(api: ApiHarness, case: Case, role: Role | None, token: str | None = No
     for name in case.setup:
         if api.store.tokens.get(name) is None:
             api.store.tokens.add(name=name, role="viewer", token_sha256=name * 8, created_by="test")
-    if case.prepare is not None:
-        case.prepare(api)
-    client = api.client(role, token=token)
-    return client.request(case.method, case.target, json=case.json).status_code
+    if case.arrange is not None:
+        case.arrange(api)
+    # Entering the client runs the app's lifespan: the execution service runs during the call.
+    with api.client(role, token=token) as client:
+        if case.action is None:
+            return client.request(case.method, case.target, json=case.json).status_code
+        assert case.prepare is not None
+        body = case.prepare(Admin(client, api.tokens[Role.ADMIN]))
+        bearer = token if token is not None else (api.tokens[role] if role is not None else None)
+        return client.post("/", json=body, headers=_sfn_headers(case.action, bearer)).status_code
 
 
 @pytest.mark.parametrize("case", ROUTES, ids=_IDS)
@@ -92,9 +197,7 @@ def test_without_a_token(api: ApiHarness, case: Case) -> None:
     assert _call(api, case, None) == (case.ok if case.role is None else 401)
 
 
-@pytest.mark.parametrize(
-    "case", [case for case in ROUTES if case.role is not None], ids=lambda case: case.path
-)
+@pytest.mark.parametrize("case", [case for case in ROUTES if case.role is not None], ids=lambda case: case.id)
 def test_with_an_unknown_token(api: ApiHarness, case: Case) -> None:
     assert _call(api, case, None, token="fo_not-a-real-token") == 401
 

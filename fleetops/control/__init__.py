@@ -1,0 +1,21 @@
+"""The execution service: the one Engine of a server process, durable in the store, leased.
+
+service = ExecutionService(store, registry)
+await service.start()                       # resumes RUNNING executions nobody holds
+machine = service.ensure_state_machine("deploy", definition)
+record = service.start_execution(machine.arn, {"version": "v2"}, name="deploy-7")
+result = await service.wait(record.arn)     # ExecutionResult: status, output, error, cause
+"""
+
+from fleetops.control.handlers import HANDLERS_ENV, load_handlers
+from fleetops.control.names import InvalidArn, InvalidExecutionInput, InvalidName
+from fleetops.control.service import ExecutionService
+
+__all__ = [
+    "HANDLERS_ENV",
+    "ExecutionService",
+    "InvalidArn",
+    "InvalidExecutionInput",
+    "InvalidName",
+    "load_handlers",
+]

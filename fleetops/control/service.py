@@ -1,0 +1,367 @@
+"""``ExecutionService``: one Engine per server process, its executions durable and leased.
+
+Every execution the service runs is a row in ``executions`` whose lease this process holds;
+its events go to the store through a :class:`~fleetops.store.journal.JournalWriter`. On
+``start()`` the service claims RUNNING executions with no live lease (this server's own, after
+a crash or kill, or a dead peer's) and resumes each from its history; while it runs it renews
+its leases and keeps claiming orphans, so a peer's executions move here when the peer dies.
+An execution whose lease is found held by another server is dropped here at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fleetops.control.names import InvalidExecutionInput, check_arn, check_name, parse_json
+from fleetops.engine import (
+    Clock,
+    Engine,
+    ExecutionHandle,
+    ExecutionResult,
+    ExecutionStatus,
+    HistoryEvent,
+    Registry,
+    StateMachine,
+    parse_definition,
+)
+from fleetops.engine.runtime.failures import to_json
+from fleetops.errors import Refused
+from fleetops.store import Store
+from fleetops.store.executions import RUNNING, ExecutionAlreadyExists, ExecutionRecord
+from fleetops.store.journal import JournalWriter
+from fleetops.store.state_machines import (
+    ActivityRecord,
+    StateMachineAlreadyExists,
+    StateMachineDoesNotExist,
+    StateMachineRecord,
+)
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 30.0
+"""How long a lease lasts without renewal: a killed server's executions resume elsewhere after it."""
+RENEW_SECONDS = 10.0
+"""How often leases are renewed and orphaned executions looked for."""
+PARSED_CACHE_SIZE = 256
+"""How many parsed definitions are kept (then the cache starts over)."""
+
+
+class ExecutionService:
+    """Starts, resumes, stops and describes executions of stored state machines.
+
+    ``registry`` holds the task handlers (register more before ``start``). ``clock`` drives the
+    engine (Wait, Retry, timeouts); leases always use the wall clock.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry | None = None,
+        *,
+        owner: str | None = None,
+        clock: Clock | None = None,
+        lease_seconds: float = LEASE_SECONDS,
+        renew_seconds: float = RENEW_SECONDS,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+    ) -> None:
+        self.store = store
+        self.registry = registry or Registry()
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease_seconds = lease_seconds
+        self.renew_seconds = renew_seconds
+        self.writer = JournalWriter(store, self.owner, on_lost=self._drop)
+        self.engine = Engine(
+            self.registry,
+            clock=clock,
+            journal_factory=self.writer.journal,
+            region=region,
+            account_id=account_id,
+        )
+        self._running: dict[str, ExecutionHandle] = {}
+        self._keeper: asyncio.Task[None] | None = None
+        self._machines: dict[tuple[str, str], StateMachine] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Declare stored activities, resume orphaned executions, start renewing leases."""
+        for activity in self.store.state_machines.list_activities():
+            self.registry.register_activity(activity.name)
+        self.claim_orphans(include_own=True)
+        self._keeper = asyncio.get_running_loop().create_task(self._keep_leases())
+
+    async def close(self) -> None:
+        """Stop running executions here (they stay RUNNING) and free their leases for a peer."""
+        if self._keeper is not None:
+            self._keeper.cancel()
+            await asyncio.gather(self._keeper, return_exceptions=True)
+        handles = list(self._running.values())
+        for handle in handles:
+            handle.abandon()
+        await asyncio.gather(*(handle.result() for handle in handles), return_exceptions=True)
+        self.writer.flush()
+        self.store.executions.release(self.owner, [h.execution_arn for h in handles])
+        self._running.clear()
+
+    async def abandon(self) -> None:
+        """Stop everything as if the process died: leases kept, nothing more written (tests)."""
+        if self._keeper is not None:
+            self._keeper.cancel()
+        self.writer.flush()
+        handles = list(self._running.values())
+        self._running.clear()
+        for handle in handles:
+            handle.abandon()
+        await asyncio.gather(*(handle.result() for handle in handles), return_exceptions=True)
+        self.writer.discard()
+
+    @property
+    def running(self) -> frozenset[str]:
+        """ARNs of the executions this process runs now."""
+        return frozenset(self._running)
+
+    def claim_orphans(self, *, include_own: bool = False) -> list[str]:
+        """Take and resume RUNNING executions whose lease is free or expired; their ARNs.
+
+        ``include_own`` also takes those leased to this owner: at start-up they are the runs of
+        this server's previous life (killed), which nothing runs now.
+        """
+        claimed = self.store.executions.claim_orphans(
+            self.owner, now=_now(), lease_seconds=self.lease_seconds, include_own=include_own
+        )
+        for record in claimed:
+            try:
+                self._resume(record)
+            except Exception:
+                log.exception("cannot resume %s; its lease is given back", record.arn)
+                self.store.executions.release(self.owner, [record.arn])
+        return [record.arn for record in claimed]
+
+    def _resume(self, record: ExecutionRecord) -> None:
+        journal = self.writer.load(record.arn)
+        machine = self._parsed(record.definition, "STANDARD")
+        if journal.events():
+            handle = self.engine.resume_execution(machine, journal)
+        else:  # the process died before the first event was written: start it again
+            handle = self.engine.start_execution(
+                machine,
+                json.loads(record.input),
+                name=record.name,
+                state_machine_name=_tail(record.state_machine_arn),
+            )
+        log.info("resumed %s from %d events", record.arn, len(journal.events()))
+        self._track(handle)
+
+    def _parsed(self, definition: str, machine_type: str) -> StateMachine:
+        # Parsing costs more than running a short machine; definitions repeat, so keep them.
+        key = (definition, machine_type)
+        machine = self._machines.get(key)
+        if machine is None:
+            if len(self._machines) >= PARSED_CACHE_SIZE:
+                self._machines.clear()
+            machine = self._machines[key] = parse_definition(definition, machine_type=machine_type)
+        return machine
+
+    def _track(self, handle: ExecutionHandle) -> None:
+        arn = handle.execution_arn
+        self._running[arn] = handle
+        done = asyncio.ensure_future(handle.result())
+        done.add_done_callback(lambda _f: self._forget(arn, handle))
+
+    def _forget(self, arn: str, handle: ExecutionHandle) -> None:
+        if self._running.get(arn) is handle:
+            del self._running[arn]
+
+    def _drop(self, arn: str) -> None:
+        handle = self._running.pop(arn, None)
+        if handle is not None:
+            handle.abandon()
+
+    async def _keep_leases(self) -> None:
+        while True:
+            await asyncio.sleep(self.renew_seconds)
+            try:
+                self.writer.flush()
+                held = self.store.executions.renew(self.owner, now=_now(), lease_seconds=self.lease_seconds)
+                for arn in set(self._running) - held:
+                    log.warning("lost the lease of %s: another server runs it now", arn)
+                    self._drop(arn)
+                self.claim_orphans()
+            except Exception:
+                log.exception("cannot renew execution leases; retrying in %s s", self.renew_seconds)
+
+    # -- state machines and activities -----------------------------------------------------
+
+    def create_state_machine(
+        self, name: str, definition: str, *, role_arn: str | None = None, machine_type: str = "STANDARD"
+    ) -> StateMachineRecord:
+        """CreateStateMachine: InvalidName, InvalidDefinition, StateMachineAlreadyExists."""
+        check_name(name, "state machine")
+        parse_definition(definition, machine_type=machine_type)
+        now = _now()
+        record = StateMachineRecord(
+            arn=self.engine.state_machine_arn(name),
+            name=name,
+            definition=definition,
+            type=machine_type,
+            role_arn=role_arn or self.engine.role_arn,
+            created_at=now,
+            updated_at=now,
+            revision=1,
+        )
+        try:
+            return self.store.state_machines.create(record)
+        except StateMachineAlreadyExists:
+            # Idempotent as on AWS: the same name, definition, role and type is the same machine.
+            current = self.store.state_machines.get(record.arn)
+            same = (current.definition, current.role_arn, current.type)
+            if same != (definition, record.role_arn, machine_type):
+                raise
+            return current
+
+    def update_state_machine(
+        self, arn: str, *, definition: str | None = None, role_arn: str | None = None
+    ) -> StateMachineRecord:
+        """UpdateStateMachine: running executions keep the definition they started with."""
+        current = self.store.state_machines.get(check_arn(arn, "stateMachine"))
+        if definition is not None:
+            parse_definition(definition, machine_type=current.type)
+        return self.store.state_machines.update(arn, definition=definition, role_arn=role_arn, at=_now())
+
+    def ensure_state_machine(self, name: str, definition: str | dict[str, Any]) -> StateMachineRecord:
+        """The machine ``name`` with ``definition``, created or updated as needed (for built-ins)."""
+        text = definition if isinstance(definition, str) else json.dumps(definition, indent=2)
+        arn = self.engine.state_machine_arn(name)
+        try:
+            current = self.store.state_machines.get(arn)
+        except StateMachineDoesNotExist:
+            return self.create_state_machine(name, text)
+        if current.definition == text:
+            return current
+        return self.update_state_machine(arn, definition=text)
+
+    def create_activity(self, name: str) -> ActivityRecord:
+        """CreateActivity (idempotent, as on AWS)."""
+        check_name(name, "activity")
+        record = ActivityRecord(
+            arn=f"arn:aws:states:{self.engine.region}:{self.engine.account_id}:activity:{name}",
+            name=name,
+            created_at=_now(),
+        )
+        self.registry.register_activity(name)
+        return self.store.state_machines.create_activity(record)
+
+    # -- executions ------------------------------------------------------------------------
+
+    def start_execution(
+        self,
+        state_machine_arn: str,
+        input: Any = None,
+        *,
+        name: str | None = None,
+        input_text: str | None = None,
+    ) -> ExecutionRecord:
+        """StartExecution: the execution runs in this process, leased to it.
+
+        Give ``input`` as a value or ``input_text`` as JSON text (InvalidExecutionInput if bad).
+        """
+        machine_record = self.store.state_machines.get(check_arn(state_machine_arn, "stateMachine"))
+        name = check_name(name, "execution") if name is not None else str(uuid.uuid4())
+        value = parse_json(input_text, InvalidExecutionInput, "execution input") if input_text else input
+        value = {} if value is None else value
+        machine = self._parsed(machine_record.definition, machine_record.type)
+        self.engine.check_resources(machine)
+        now = _now()
+        record = ExecutionRecord(
+            arn=self.engine.execution_arn(machine_record.name, name),
+            state_machine_arn=machine_record.arn,
+            name=name,
+            status=RUNNING,
+            definition=machine_record.definition,
+            input=to_json(value),
+            output=None,
+            error=None,
+            cause=None,
+            start_date=now,
+            stop_date=None,
+            lease_owner=self.owner,
+            lease_expires=now + timedelta(seconds=self.lease_seconds),
+        )
+        try:
+            self.store.executions.create(record)
+        except ExecutionAlreadyExists:
+            # Idempotent as on AWS: the same name and input while it runs is the same execution.
+            current = self.store.executions.get(record.arn)
+            if current.status != RUNNING or current.input != record.input:
+                raise
+            return current
+        handle = self.engine.start_execution(
+            machine,
+            value,
+            name=name,
+            state_machine_name=machine_record.name,
+            machine_type=machine_record.type,
+        )
+        self._track(handle)
+        return record
+
+    async def stop_execution(
+        self, arn: str, *, error: str | None = None, cause: str | None = None
+    ) -> ExecutionRecord:
+        """StopExecution: the execution ends ABORTED (a finished one is left as it is)."""
+        record = self.describe_execution(arn)
+        if record.status != RUNNING:
+            return record
+        handle = self._running.get(arn)
+        if handle is None:
+            raise Refused(f"execution {arn} runs on another server ({record.lease_owner}); stop it there")
+        handle.stop(error, cause)
+        await handle.result()
+        return self.describe_execution(arn)
+
+    def describe_execution(self, arn: str) -> ExecutionRecord:
+        """DescribeExecution (ExecutionDoesNotExist): with every event appended so far written."""
+        self.writer.flush()
+        return self.store.executions.get(check_arn(arn, "execution"))
+
+    def history(
+        self, arn: str, *, reverse: bool = False, limit: int | None = None, offset: int = 0
+    ) -> list[HistoryEvent]:
+        """GetExecutionHistory's events (ExecutionDoesNotExist)."""
+        self.describe_execution(arn)
+        return self.store.executions.events(arn, reverse=reverse, limit=limit, offset=offset)
+
+    async def wait(self, arn: str, *, poll_seconds: float = 0.5) -> ExecutionResult:
+        """The end of the execution, wherever it runs (this process, or a peer: polled)."""
+        handle = self._running.get(arn)
+        if handle is not None:
+            result = await handle.result()
+            self.writer.flush()  # reported only once its end is in the store
+            if result.status is not ExecutionStatus.RUNNING:
+                return result
+        while True:
+            record = self.describe_execution(arn)
+            if record.status != RUNNING:
+                return ExecutionResult(
+                    ExecutionStatus(record.status),
+                    output=None if record.output is None else json.loads(record.output),
+                    error=record.error,
+                    cause=record.cause,
+                )
+            await asyncio.sleep(poll_seconds)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _tail(arn: str) -> str:
+    return arn.rsplit(":", 1)[-1]

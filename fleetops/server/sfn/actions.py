@@ -1,0 +1,225 @@
+"""Every Step Functions action the control plane serves: the least role it needs, its audit
+name (None: a read, not audited), and its implementation over the ``ExecutionService``."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fleetops.control import ExecutionService
+from fleetops.control.names import InvalidOutput, check_arn, parse_json
+from fleetops.errors import BadInput
+from fleetops.server.roles import Role
+from fleetops.server.sfn import shapes
+
+# GetActivityTask holds the request this long when no task is waiting (AWS: 60 s; botocore's
+# read timeout is also 60 s, so answer a little before it gives up).
+ACTIVITY_POLL_SECONDS = 55.0
+
+Body = dict[str, Any]
+Implementation = Callable[[ExecutionService, Body], Awaitable[Body]]
+
+
+class InvalidToken(BadInput):
+    """A pagination token this server did not hand out."""
+
+    aws_code = "InvalidToken"
+
+
+class ValidationException(BadInput):
+    """A request missing a required member, or with one of the wrong type."""
+
+    aws_code = "ValidationException"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action: ``role`` is the least role allowed; ``audit`` the audit action name."""
+
+    name: str
+    role: Role
+    audit: str | None
+    run: Implementation
+    target: str | None = None
+    """The request member naming what the action acts on (the audit entry's target)."""
+
+
+ACTIONS: dict[str, Action] = {}
+
+
+def action(
+    name: str, role: Role, audit: str | None = None, target: str | None = None
+) -> Callable[[Implementation], Implementation]:
+    """Register the decorated coroutine as the implementation of ``name``."""
+
+    def add(function: Implementation) -> Implementation:
+        ACTIONS[name] = Action(name, role, audit, function, target)
+        return function
+
+    return add
+
+
+def required(body: Body, member: str) -> str:
+    """A required string member of the request (ValidationException if absent)."""
+    value = body.get(member)
+    if not isinstance(value, str) or not value:
+        raise ValidationException(
+            f"1 validation error detected: Value at '{member}' failed to satisfy constraint: "
+            "Member must not be null"
+        )
+    return value
+
+
+def _page(body: Body, default: int = 100) -> tuple[int, int]:
+    """(limit, offset) from maxResults and nextToken."""
+    limit = body.get("maxResults") or default
+    if not isinstance(limit, int) or not 0 < limit <= 1000:
+        raise ValidationException(f"maxResults must be between 1 and 1000, got {limit!r}")
+    token = body.get("nextToken")
+    if token is None:
+        return limit, 0
+    try:
+        offset = int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise InvalidToken(f"Invalid Token: '{token}'") from err
+    return limit, offset
+
+
+def _next(items: list[Any], limit: int, offset: int) -> dict[str, str]:
+    if len(items) < limit:
+        return {}
+    token = base64.urlsafe_b64encode(json.dumps({"offset": offset + limit}).encode()).decode()
+    return {"nextToken": token}
+
+
+@action("CreateStateMachine", Role.ADMIN, "state_machines.create", target="name")
+async def create_state_machine(service: ExecutionService, body: Body) -> Body:
+    record = service.create_state_machine(
+        required(body, "name"),
+        required(body, "definition"),
+        role_arn=body.get("roleArn"),
+        machine_type=body.get("type") or "STANDARD",
+    )
+    return {"stateMachineArn": record.arn, "creationDate": shapes.epoch(record.created_at)}
+
+
+@action("UpdateStateMachine", Role.ADMIN, "state_machines.update", target="stateMachineArn")
+async def update_state_machine(service: ExecutionService, body: Body) -> Body:
+    record = service.update_state_machine(
+        required(body, "stateMachineArn"), definition=body.get("definition"), role_arn=body.get("roleArn")
+    )
+    return {"updateDate": shapes.epoch(record.updated_at), "revisionId": str(record.revision)}
+
+
+@action("DescribeStateMachine", Role.VIEWER)
+async def describe_state_machine(service: ExecutionService, body: Body) -> Body:
+    arn = check_arn(required(body, "stateMachineArn"), "stateMachine")
+    return shapes.state_machine(service.store.state_machines.get(arn))
+
+
+@action("ListStateMachines", Role.VIEWER)
+async def list_state_machines(service: ExecutionService, body: Body) -> Body:
+    limit, offset = _page(body)
+    records = service.store.state_machines.list(limit=limit, offset=offset)
+    return {"stateMachines": [shapes.state_machine_item(r) for r in records], **_next(records, limit, offset)}
+
+
+@action("DeleteStateMachine", Role.ADMIN, "state_machines.delete", target="stateMachineArn")
+async def delete_state_machine(service: ExecutionService, body: Body) -> Body:
+    service.store.state_machines.delete(check_arn(required(body, "stateMachineArn"), "stateMachine"))
+    return {}
+
+
+@action("StartExecution", Role.OPERATOR, "executions.start", target="stateMachineArn")
+async def start_execution(service: ExecutionService, body: Body) -> Body:
+    record = service.start_execution(
+        required(body, "stateMachineArn"), name=body.get("name"), input_text=body.get("input")
+    )
+    return {"executionArn": record.arn, "startDate": shapes.epoch(record.start_date)}
+
+
+@action("StopExecution", Role.OPERATOR, "executions.stop", target="executionArn")
+async def stop_execution(service: ExecutionService, body: Body) -> Body:
+    record = await service.stop_execution(
+        required(body, "executionArn"), error=body.get("error"), cause=body.get("cause")
+    )
+    assert record.stop_date is not None
+    return {"stopDate": shapes.epoch(record.stop_date)}
+
+
+@action("DescribeExecution", Role.VIEWER)
+async def describe_execution(service: ExecutionService, body: Body) -> Body:
+    return shapes.execution(service.describe_execution(required(body, "executionArn")))
+
+
+@action("ListExecutions", Role.VIEWER)
+async def list_executions(service: ExecutionService, body: Body) -> Body:
+    arn = check_arn(required(body, "stateMachineArn"), "stateMachine")
+    service.store.state_machines.get(arn)
+    limit, offset = _page(body)
+    service.writer.flush()
+    records = service.store.executions.list(arn, status=body.get("statusFilter"), limit=limit, offset=offset)
+    return {"executions": [shapes.execution_item(r) for r in records], **_next(records, limit, offset)}
+
+
+@action("GetExecutionHistory", Role.VIEWER)
+async def get_execution_history(service: ExecutionService, body: Body) -> Body:
+    limit, offset = _page(body)
+    events = service.history(
+        required(body, "executionArn"), reverse=bool(body.get("reverseOrder")), limit=limit, offset=offset
+    )
+    include = body.get("includeExecutionData", True) is not False
+    return {"events": [shapes.event(e, include_data=include) for e in events], **_next(events, limit, offset)}
+
+
+@action("SendTaskSuccess", Role.OPERATOR, "tasks.succeed")
+async def send_task_success(service: ExecutionService, body: Body) -> Body:
+    output = parse_json(required(body, "output"), InvalidOutput, "output")
+    service.engine.send_task_success(required(body, "taskToken"), output)
+    return {}
+
+
+@action("SendTaskFailure", Role.OPERATOR, "tasks.fail")
+async def send_task_failure(service: ExecutionService, body: Body) -> Body:
+    service.engine.send_task_failure(required(body, "taskToken"), body.get("error"), body.get("cause"))
+    return {}
+
+
+@action("SendTaskHeartbeat", Role.OPERATOR, "tasks.heartbeat")
+async def send_task_heartbeat(service: ExecutionService, body: Body) -> Body:
+    service.engine.send_task_heartbeat(required(body, "taskToken"))
+    return {}
+
+
+@action("CreateActivity", Role.ADMIN, "activities.create", target="name")
+async def create_activity(service: ExecutionService, body: Body) -> Body:
+    record = service.create_activity(required(body, "name"))
+    return {"activityArn": record.arn, "creationDate": shapes.epoch(record.created_at)}
+
+
+@action("ListActivities", Role.VIEWER)
+async def list_activities(service: ExecutionService, body: Body) -> Body:
+    limit, offset = _page(body)
+    records = service.store.state_machines.list_activities(limit=limit, offset=offset)
+    return {"activities": [shapes.activity(r) for r in records], **_next(records, limit, offset)}
+
+
+@action("DeleteActivity", Role.ADMIN, "activities.delete", target="activityArn")
+async def delete_activity(service: ExecutionService, body: Body) -> Body:
+    service.store.state_machines.delete_activity(check_arn(required(body, "activityArn"), "activity"))
+    return {}
+
+
+@action("GetActivityTask", Role.OPERATOR)
+async def get_activity_task(service: ExecutionService, body: Body) -> Body:
+    arn = check_arn(required(body, "activityArn"), "activity")
+    service.store.state_machines.get_activity(arn)
+    task = await service.engine.get_activity_task(
+        arn, body.get("workerName"), wait_seconds=ACTIVITY_POLL_SECONDS
+    )
+    if task is None:
+        return {}
+    return {"taskToken": task.token, "input": json.dumps(task.input, separators=(",", ":"))}

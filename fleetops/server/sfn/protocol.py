@@ -1,0 +1,129 @@
+"""``POST /``: authenticate, authorise and dispatch one Step Functions JSON-protocol call.
+
+The caller is the fleetops token found in the SigV4 ``Authorization`` header's access key id
+(``Credential=<token>/<date>/<region>/states/aws4_request``) or in ``Authorization: Bearer``.
+The signature itself is not checked: the token is the secret, exactly as with a bearer token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from fleetops.control import ExecutionService
+from fleetops.engine import InvalidDefinition
+from fleetops.errors import BadInput, FleetopsError, Refused
+from fleetops.server.auth import Principal, token_digest
+from fleetops.server.roles import Role
+from fleetops.server.sfn.actions import ACTIONS
+from fleetops.store import Store
+
+log = logging.getLogger(__name__)
+
+TARGET_PREFIX = "AWSStepFunctions."
+CONTENT_TYPE = "application/x-amz-json-1.0"
+
+router = APIRouter(tags=["stepfunctions"])
+
+
+class AwsError(Exception):
+    """An error answered in AWS's JSON shape."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def error_response(code: str, message: str, status: int = 400) -> Response:
+    """``{"__type": code, "message": message}`` with AWS's content type."""
+    body = json.dumps({"__type": code, "message": message})
+    return Response(body, status_code=status, media_type=CONTENT_TYPE, headers=_request_id())
+
+
+def _request_id() -> dict[str, str]:
+    return {"x-amzn-RequestId": str(uuid.uuid4())}
+
+
+def access_token(request: Request) -> str | None:
+    """The token in the request's Authorization header (SigV4 access key id, or bearer)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, rest = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return rest.strip() or None
+    if scheme == "AWS4-HMAC-SHA256":
+        for part in rest.split(","):
+            key, _, value = part.strip().partition("=")
+            if key == "Credential":
+                return value.split("/", 1)[0] or None
+    return None
+
+
+def caller(request: Request, store: Store) -> Principal:
+    """Who sent the request; UnrecognizedClientException (401) when no known token."""
+    token = access_token(request)
+    record = None if token is None else store.tokens.find_by_digest(token_digest(token))
+    if record is None:
+        raise AwsError(
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid: use a fleetops API token as the "
+            "access key id (aws_access_key_id=<token>) or send 'Authorization: Bearer <token>'",
+            401,
+        )
+    principal = Principal(record.name, Role(record.role))
+    request.state.principal = principal
+    return principal
+
+
+@router.post("/", name="sfn.call", include_in_schema=False)
+async def call(request: Request) -> Response:
+    """One Step Functions call; the audit log names the action (``executions.start``...)."""
+    try:
+        return await _call(request)
+    except AwsError as err:
+        return error_response(err.code, err.message, err.status)
+    except InvalidDefinition as err:
+        return error_response("InvalidDefinition", err.message)
+    except Refused as err:
+        return error_response("ConflictException", err.message, 409)
+    except BadInput as err:
+        return error_response(getattr(err, "aws_code", "ValidationException"), err.message)
+    except FleetopsError as err:
+        return error_response("InternalFailure", err.message, 500)
+
+
+async def _call(request: Request) -> Response:
+    store: Store = request.app.state.store
+    service: ExecutionService = request.app.state.executions
+    target = request.headers.get("x-amz-target", "")
+    principal = caller(request, store)
+    action = ACTIONS.get(target.removeprefix(TARGET_PREFIX)) if target.startswith(TARGET_PREFIX) else None
+    if action is None:
+        request.state.audit_skip = True
+        raise AwsError("UnknownOperationException", f"unknown operation {target!r}")
+    if action.audit is None:
+        request.state.audit_skip = True
+    else:
+        request.state.audit_action = action.audit
+    if not principal.role.allows(action.role):
+        raise AwsError(
+            "AccessDeniedException",
+            f"token {principal.name!r} has role {principal.role}; {action.name} needs {action.role} or above",
+            403,
+        )
+    try:
+        body: Any = json.loads(await request.body() or b"{}")
+    except ValueError as err:
+        raise AwsError("SerializationException", f"the request body is not JSON: {err}") from err
+    if not isinstance(body, dict):
+        raise AwsError("SerializationException", "the request body must be a JSON object")
+    if action.target is not None and isinstance(body.get(action.target), str):
+        request.state.audit_target = body[action.target]
+    answer = await action.run(service, body)
+    return JSONResponse(answer, media_type=CONTENT_TYPE, headers=_request_id())

@@ -1,0 +1,238 @@
+"""Executions, their history events, and the leases that keep each one running in one server.
+
+A server that runs an execution holds its lease (``lease_owner``, ``lease_expires``) and renews
+it; when the server dies the lease runs out and another server (or the same one, restarted)
+claims the execution and resumes it from its history. Claims are conditional updates, so two
+servers racing for one execution cannot both win.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+
+from fleetops.engine import HistoryEvent
+from fleetops.errors import BadInput
+from fleetops.store.database import WRITE_OPTION
+from fleetops.store.tables import executions, history_events
+
+if TYPE_CHECKING:
+    from fleetops.store.store import Store
+
+RUNNING = "RUNNING"
+_HELD = select(executions.c.arn).where(
+    executions.c.arn.in_(bindparam("arns", expanding=True)), executions.c.lease_owner == bindparam("owner")
+)
+_TERMINAL = {
+    "ExecutionSucceeded": "SUCCEEDED",
+    "ExecutionFailed": "FAILED",
+    "ExecutionTimedOut": "TIMED_OUT",
+    "ExecutionAborted": "ABORTED",
+}
+
+
+class ExecutionAlreadyExists(BadInput):
+    """An execution of that name exists for the machine."""
+
+    aws_code = "ExecutionAlreadyExists"
+
+
+class ExecutionDoesNotExist(BadInput):
+    """No execution has that ARN."""
+
+    aws_code = "ExecutionDoesNotExist"
+
+
+@dataclass(frozen=True)
+class ExecutionRecord:
+    """One execution as stored (``output`` and ``input`` are JSON text)."""
+
+    arn: str
+    state_machine_arn: str
+    name: str
+    status: str
+    definition: str
+    input: str
+    output: str | None
+    error: str | None
+    cause: str | None
+    start_date: datetime
+    stop_date: datetime | None
+    lease_owner: str | None
+    lease_expires: datetime | None
+
+
+class ExecutionRepository:
+    """Reads and writes ``executions`` and ``history_events``. Reach it as ``store.executions``."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._write_engine = store.engine.execution_options(**{WRITE_OPTION: True})
+
+    def create(self, record: ExecutionRecord) -> ExecutionRecord:
+        """Store a new (RUNNING, leased) execution; raises ``ExecutionAlreadyExists``."""
+        try:
+            with self._write_engine.begin() as conn:
+                conn.execute(insert(executions).values(**record.__dict__))
+        except IntegrityError as err:
+            raise ExecutionAlreadyExists(f"Execution Already Exists: '{record.arn}'") from err
+        return record
+
+    def get(self, arn: str) -> ExecutionRecord:
+        """The execution with ``arn``; raises ``ExecutionDoesNotExist``."""
+        # A Core connection: this is read for every call on an execution, the ORM adds nothing.
+        with self._store.engine.connect() as conn:
+            row = conn.execute(select(executions).where(executions.c.arn == arn)).mappings().first()
+        if row is None:
+            raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
+        return ExecutionRecord(**dict(row))
+
+    def list(
+        self, state_machine_arn: str, *, status: str | None = None, limit: int, offset: int = 0
+    ) -> builtins.list[ExecutionRecord]:
+        """The machine's executions, newest first."""
+        query = select(executions).where(executions.c.state_machine_arn == state_machine_arn)
+        if status is not None:
+            query = query.where(executions.c.status == status)
+        query = query.order_by(executions.c.start_date.desc(), executions.c.arn).limit(limit).offset(offset)
+        with self._store.session() as session:
+            rows = session.execute(query).mappings().all()
+        return [ExecutionRecord(**dict(row)) for row in rows]
+
+    def events(
+        self, arn: str, *, reverse: bool = False, limit: int | None = None, offset: int = 0
+    ) -> builtins.list[HistoryEvent]:
+        """The execution's history events, oldest first (or newest first with ``reverse``)."""
+        order = history_events.c.id.desc() if reverse else history_events.c.id
+        query = select(history_events).where(history_events.c.execution_arn == arn).order_by(order)
+        if limit is not None:
+            query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
+        with self._store.session() as session:
+            rows = session.execute(query).mappings().all()
+        return [
+            HistoryEvent(
+                id=row["id"],
+                previous_event_id=row["previous_event_id"],
+                timestamp=row["timestamp"],
+                type=row["type"],
+                details=row["details"],
+                scope=row["scope"],
+                meta=row["meta"],
+            )
+            for row in rows
+        ]
+
+    def append(self, batch: Sequence[tuple[str, HistoryEvent]], owner: str) -> builtins.set[str]:
+        """Write events of executions ``owner`` holds, in one transaction; a terminal event also
+        records the end (status, output or error, stop date) and frees the lease.
+
+        Returns the ARNs whose lease ``owner`` no longer holds: their events are not written.
+        """
+        # A Map Run's events are written with its execution's (whose lease covers them).
+        arns = {arn for arn, _ in batch if arn.split(":")[5:6] != ["mapRun"]}
+        # Core, not a Session: this runs once per turn of the engine's loop, so the ORM's
+        # per-transaction bookkeeping would be most of its cost.
+        with self._write_engine.begin() as conn:
+            held = set(conn.execute(_HELD, {"arns": list(arns), "owner": owner}).scalars()) if arns else set()
+            rows = [_event_row(arn, event) for arn, event in batch if arn in held or arn not in arns]
+            if rows:
+                conn.execute(insert(history_events), rows)
+            for arn, event in batch:
+                status = _TERMINAL.get(event.type)
+                if status is None or arn not in held:
+                    continue
+                conn.execute(
+                    update(executions)
+                    .where(executions.c.arn == arn)
+                    .values(
+                        status=status,
+                        output=event.details.get("output"),
+                        error=event.details.get("error"),
+                        cause=event.details.get("cause"),
+                        stop_date=event.timestamp,
+                        lease_owner=None,
+                        lease_expires=None,
+                    )
+                )
+        return arns - held
+
+    def claim_orphans(
+        self,
+        owner: str,
+        *,
+        now: datetime,
+        lease_seconds: float,
+        include_own: bool = False,
+        limit: int = 100,
+    ) -> builtins.list[ExecutionRecord]:
+        """Take the lease of RUNNING executions nobody holds (no lease, or an expired one), and
+        with ``include_own`` those ``owner`` already holds (a restarted server's own)."""
+        holders = [executions.c.lease_owner.is_(None), executions.c.lease_expires < now]
+        if include_own:
+            holders.append(executions.c.lease_owner == owner)
+        free = and_(executions.c.status == RUNNING, or_(*holders))
+        with self._store.session() as session:
+            candidates = list(session.execute(select(executions.c.arn).where(free).limit(limit)).scalars())
+        claimed = []
+        expires = now + timedelta(seconds=lease_seconds)
+        for arn in candidates:
+            # Conditional: a racing server that claimed it first makes this update match nothing.
+            with self._store.transaction() as session:
+                done = _rows(
+                    session.execute(
+                        update(executions)
+                        .where(executions.c.arn == arn, free)
+                        .values(lease_owner=owner, lease_expires=expires)
+                    )
+                )
+            if done.rowcount == 1:
+                claimed.append(self.get(arn))
+        return claimed
+
+    def renew(self, owner: str, *, now: datetime, lease_seconds: float) -> builtins.set[str]:
+        """Extend every lease ``owner`` holds; return the ARNs it holds."""
+        expires = now + timedelta(seconds=lease_seconds)
+        mine = and_(executions.c.lease_owner == owner, executions.c.status == RUNNING)
+        with self._store.transaction() as session:
+            session.execute(update(executions).where(mine).values(lease_expires=expires))
+            return set(session.execute(select(executions.c.arn).where(mine)).scalars())
+
+    def release(self, owner: str, arns: Iterable[str]) -> None:
+        """Give up leases (a clean shutdown), so another server may resume them at once."""
+        chosen = list(arns)
+        if not chosen:
+            return
+        with self._store.transaction() as session:
+            session.execute(
+                update(executions)
+                .where(executions.c.lease_owner == owner, executions.c.arn.in_(chosen))
+                .values(lease_owner=None, lease_expires=None)
+            )
+
+
+def _event_row(arn: str, event: HistoryEvent) -> dict[str, Any]:
+    # The recorder makes details and meta plain dicts; copying them would cost more than the row.
+    return {
+        "execution_arn": arn,
+        "id": event.id,
+        "previous_event_id": event.previous_event_id,
+        "type": event.type,
+        "timestamp": event.timestamp,
+        "details": event.details if isinstance(event.details, dict) else dict(event.details),
+        "scope": event.scope,
+        "meta": event.meta if isinstance(event.meta, dict) else dict(event.meta),
+    }
+
+
+def _rows(result: object) -> CursorResult[Any]:
+    """An UPDATE result, typed so its ``rowcount`` can be read."""
+    return cast(CursorResult[Any], result)

@@ -1,0 +1,124 @@
+"""The durable ``ExecutionJournal``: history events written to the store, batched per loop turn.
+
+The engine appends events one at a time, synchronously. Writing each in its own transaction
+would make a transition cost a commit; instead :class:`JournalWriter` queues the events of
+every execution it serves and writes them in one transaction at the next turn of the event
+loop (before anything scheduled after them runs). A process killed between the append and the
+write loses those last events, so the resumed run redoes that step: the same at-least-once
+promise a task handler already has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+
+from fleetops.engine import HistoryEvent
+from fleetops.store.store import Store
+
+log = logging.getLogger(__name__)
+
+# After a failed write (database unreachable) the batch is kept and tried again this much later.
+RETRY_SECONDS = 1.0
+
+
+def is_map_run(arn: str) -> bool:
+    """True for a Map Run's ARN (its events are kept apart from its execution's)."""
+    return arn.split(":")[5:6] == ["mapRun"]
+
+
+class SqlJournal:
+    """One execution's journal: events kept in memory and written through the writer."""
+
+    def __init__(
+        self, writer: JournalWriter, execution_arn: str, events: Sequence[HistoryEvent] = ()
+    ) -> None:
+        self.execution_arn = execution_arn
+        self._writer = writer
+        self._events = list(events)
+
+    def append(self, event: HistoryEvent) -> None:
+        """Queue ``event`` for the store, refusing an id out of sequence."""
+        expected = len(self._events) + 1
+        if event.id != expected:
+            raise ValueError(f"event id {event.id} appended where {expected} was expected")
+        self._events.append(event)
+        self._writer.queue(self.execution_arn, event)
+
+    def events(self) -> Sequence[HistoryEvent]:
+        """The events, oldest first (written or about to be)."""
+        return tuple(self._events)
+
+
+class JournalWriter:
+    """Writes the events of every execution ``owner`` runs; makes their journals.
+
+    ``on_lost(arn)`` is called when an execution's lease turns out to be held by someone else:
+    its events are dropped and the caller should stop running it.
+    """
+
+    def __init__(self, store: Store, owner: str, on_lost: Callable[[str], None] | None = None) -> None:
+        self.store = store
+        self.owner = owner
+        self._on_lost = on_lost
+        self._pending: list[tuple[str, HistoryEvent]] = []
+        self._scheduled = False
+        self.transactions = 0
+        self.events_written = 0
+
+    def journal(self, arn: str) -> SqlJournal:
+        """The engine's ``journal_factory``: a new execution's journal (empty), or a DISTRIBUTED
+        Map's Map Run journal (with what is stored of it: a resumed run continues it)."""
+        if not is_map_run(arn):
+            return SqlJournal(self, arn)
+        self.flush()
+        return self.load(arn)
+
+    def load(self, execution_arn: str) -> SqlJournal:
+        """The journal of an execution with the events already stored (to resume it)."""
+        return SqlJournal(self, execution_arn, self.store.executions.events(execution_arn))
+
+    def queue(self, execution_arn: str, event: HistoryEvent) -> None:
+        """Queue one event; it is written at the next loop turn (at once outside a loop)."""
+        self._pending.append((execution_arn, event))
+        if self._scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._scheduled = True
+        loop.call_soon(self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        self._scheduled = False
+        try:
+            self.flush()
+        except Exception:
+            log.exception("cannot write execution history; retrying in %s s", RETRY_SECONDS)
+            self._scheduled = True
+            asyncio.get_running_loop().call_later(RETRY_SECONDS, self._flush_soon)
+
+    def discard(self) -> None:
+        """Drop the queued events unwritten (what a killed process loses)."""
+        self._pending = []
+
+    def flush(self) -> None:
+        """Write every queued event now (kept queued if the write fails)."""
+        if not self._pending:
+            return
+        batch = self._pending
+        self._pending = []
+        try:
+            lost = self.store.executions.append(batch, self.owner)
+        except BaseException:
+            self._pending = batch + self._pending
+            raise
+        self.transactions += 1
+        self.events_written += len(batch)
+        for arn in sorted(lost):
+            log.warning("lost the lease of %s: another server runs it now", arn)
+            if self._on_lost is not None:
+                self._on_lost(arn)

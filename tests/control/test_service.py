@@ -1,0 +1,143 @@
+"""The execution service over a real store: runs, resumes after a crash, names its machines."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fleetops.control import ExecutionService, InvalidName
+from fleetops.engine import ExecutionStatus
+from fleetops.errors import Refused
+from fleetops.store import Store
+
+DEFINITION: dict[str, Any] = {
+    "StartAt": "Fanout",
+    "States": {
+        "Fanout": {
+            "Type": "Map",
+            "ItemsPath": "$.services",
+            "MaxConcurrency": 1,
+            "ItemProcessor": {
+                "StartAt": "Deploy",
+                "States": {"Deploy": {"Type": "Task", "Resource": "fleetops:deploy", "End": True}},
+            },
+            "ResultPath": "$.deployed",
+            "End": True,
+        }
+    },
+}
+INPUT = {"services": ["a", "b", "c", "d"]}
+OUTPUT = {"services": ["a", "b", "c", "d"], "deployed": [{"service": s} for s in "abcd"]}
+
+
+class Deploys:
+    """A handler counting its calls; deploys of ``hang`` never return."""
+
+    def __init__(self, hang: str = "") -> None:
+        self.calls: Counter[str] = Counter()
+        self.hang = hang
+
+    async def deploy(self, service: str) -> dict[str, Any]:
+        self.calls[service] += 1
+        if service == self.hang:
+            await asyncio.Event().wait()
+        return {"service": service}
+
+
+def _service(store: Store, deploys: Deploys, owner: str = "a") -> ExecutionService:
+    service = ExecutionService(store, owner=owner, renew_seconds=0.05)
+    service.registry.register("fleetops:deploy", deploys.deploy)
+    return service
+
+
+async def _until(condition: Any) -> None:
+    for _ in range(400):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.mark.parametrize("mode", ["INLINE", "DISTRIBUTED"])
+def test_a_crashed_run_resumes_from_the_store(store: Store, mode: str) -> None:
+    definition = copy.deepcopy(DEFINITION)
+    definition["States"]["Fanout"]["ItemProcessor"]["ProcessorConfig"] = {"Mode": mode}
+
+    async def scenario() -> tuple[Any, Counter[str], Counter[str]]:
+        first_deploys, second_deploys = Deploys(hang="c"), Deploys()
+        first = _service(store, first_deploys)
+        await first.start()
+        machine = first.create_state_machine("deploy", json.dumps(definition))
+        arn = first.start_execution(machine.arn, INPUT, name="d-1").arn
+        await _until(lambda: first_deploys.calls["c"] == 1)
+        await first.abandon()
+
+        second = _service(store, second_deploys)  # the same server, restarted
+        await second.start()
+        result = await second.wait(arn)
+        await second.close()
+        return result.output, first_deploys.calls, second_deploys.calls
+
+    output, first_calls, second_calls = asyncio.run(scenario())
+    assert output == OUTPUT
+    assert first_calls == Counter({"a": 1, "b": 1, "c": 1})
+    assert second_calls == Counter({"c": 1, "d": 1})
+
+
+def test_a_peer_takes_over_only_once_the_lease_expired(store: Store) -> None:
+    async def scenario() -> tuple[frozenset[str], ExecutionStatus, Counter[str]]:
+        first_deploys, second_deploys = Deploys(hang="b"), Deploys()
+        first = ExecutionService(store, owner="a", lease_seconds=0.5, renew_seconds=10)
+        first.registry.register("fleetops:deploy", first_deploys.deploy)
+        await first.start()
+        machine = first.create_state_machine("deploy", json.dumps(DEFINITION))
+        arn = first.start_execution(machine.arn, INPUT).arn
+        await _until(lambda: first_deploys.calls["b"] == 1)
+        await first.abandon()  # dies holding the lease
+
+        second = _service(store, second_deploys, owner="b")
+        await second.start()
+        before = second.running
+        result = await second.wait(arn, poll_seconds=0.05)
+        await second.close()
+        return before, result.status, second_deploys.calls
+
+    before, status, calls = asyncio.run(scenario())
+    assert before == frozenset()
+    assert status is ExecutionStatus.SUCCEEDED
+    assert calls == Counter({"b": 1, "c": 1, "d": 1})
+
+
+def test_stopping_an_execution_held_by_a_peer_is_refused(store: Store) -> None:
+    async def scenario() -> None:
+        first = _service(store, Deploys(hang="a"))
+        await first.start()
+        machine = first.create_state_machine("deploy", json.dumps(DEFINITION))
+        arn = first.start_execution(machine.arn, INPUT).arn
+        second = _service(store, Deploys(), owner="b")
+        with pytest.raises(Refused, match="runs on another server \\(a\\)"):
+            await second.stop_execution(arn)
+        await first.close()
+
+    asyncio.run(scenario())
+
+
+def test_ensure_state_machine_creates_updates_or_leaves_it(store: Store) -> None:
+    service = ExecutionService(store)
+    created = service.ensure_state_machine("deploy", DEFINITION)
+    assert service.ensure_state_machine("deploy", DEFINITION) == created
+    changed = copy.deepcopy(DEFINITION)
+    changed["States"]["Fanout"]["MaxConcurrency"] = 2
+    updated = service.ensure_state_machine("deploy", changed)
+    assert (updated.revision, json.loads(updated.definition)) == (2, changed)
+
+
+def test_a_bad_name_is_refused(tmp_path: Path) -> None:
+    with Store.open(None, tmp_path) as store, pytest.raises(InvalidName, match="Invalid Name: 'a/b'"):
+        ExecutionService(store).create_state_machine("a/b", json.dumps(DEFINITION))
