@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from fleetops.engine import ExecutionResult, ExecutionStatus
@@ -91,3 +92,20 @@ def test_an_alarm_fails_the_rollout_and_rolls_back(store: Store, fleet: Fleet) -
         "orders": "rolled_back",
         "gateway": "failed",
     }
+
+
+def test_of_two_concurrent_deployments_one_is_refused(store_url: str, fleet: Fleet, tmp_path: Path) -> None:
+    async def scenario(store: Store) -> list[ExecutionResult]:
+        world = RunbookWorld.make(store, fleet)
+        first = world.start("deploy", {"environment": "dev", "version": "v2"}, name="d1")
+        second = world.start("deploy", {"environment": "dev", "version": "v3"}, name="d2")
+        return [await first.result(), await second.result()]
+
+    with Store.open(store_url, tmp_path) as store:
+        results = asyncio.run(scenario(store))
+        assert sorted(r.status.value for r in results) == ["FAILED", "SUCCEEDED"]
+        refused = next(r for r in results if r.status is ExecutionStatus.FAILED)
+        winner = "d1" if results[0] is not refused else "d2"
+        assert refused.error == "fleetops.Refused"
+        assert refused.cause is not None and f"is locked by {winner!r}" in refused.cause
+        assert store.locks.get("dev") is None

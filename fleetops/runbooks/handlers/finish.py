@@ -18,6 +18,14 @@ from fleetops.store.releases import ReleaseConflict, ReleaseStatus
 FAILED_STATUSES = frozenset({"Failed", "RollbackSuccessful", "RollbackFailed", "RollbackInProgress"})
 
 
+def failure_of(payload: dict[str, Any]) -> dict[str, str]:
+    """``{"error", "cause"}`` of a caught failure (Catch's ``Error``/``Cause``; a timeout has no
+    cause, and a Fail state's CausePath must find one)."""
+    failure = payload.get("failure") or {}
+    error = str(failure.get("Error") or "fleetops.Failed")
+    return {"error": error, "cause": str(failure.get("Cause") or error)}
+
+
 def _items(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for wave in plan["waves"] for item in wave]
 
@@ -59,7 +67,7 @@ def deploy_failed(deps: RunbookDeps, payload: dict[str, Any], _context: TaskCont
             continue
         marked.append({"service": release.service, "release": release.number, "status": str(release.status)})
     release_lock(deps.store, environment, owner=plan["execution"])
-    return {"releases": marked}
+    return {"releases": marked, **failure_of(payload)}
 
 
 def deploy_abort(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext) -> dict[str, Any]:
@@ -68,7 +76,7 @@ def deploy_abort(deps: RunbookDeps, payload: dict[str, Any], context: TaskContex
     released = False
     if isinstance(environment, str):
         released = release_lock(deps.store, environment, owner=execution_name(context))
-    return {"lock_released": released}
+    return {"lock_released": released, **failure_of(payload)}
 
 
 def rollback_finalize(deps: RunbookDeps, payload: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
@@ -87,4 +95,4 @@ def rollback_finalize(deps: RunbookDeps, payload: dict[str, Any], _context: Task
                     {"service": moved.service, "release": moved.number, "status": str(moved.status)}
                 )
     release_lock(deps.store, environment, owner=plan["execution"])
-    return {"releases": marked}
+    return {"releases": marked, **(failure_of(payload) if payload.get("failure") else {})}
