@@ -16,12 +16,16 @@ from fleetops.server.settings import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_D
 @app.command("server")
 def server(
     *,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
+    host: Annotated[str, typer.Option(envvar="FLEETOPS_HOST", help="Address to listen on.")] = DEFAULT_HOST,
     port: Annotated[
-        int, typer.Option(min=0, max=65535, help="Port to listen on; 0 picks a free one.")
+        int,
+        typer.Option(envvar="FLEETOPS_PORT", min=0, max=65535, help="Port to listen on; 0 picks a free one."),
     ] = DEFAULT_PORT,
     state_dir: Annotated[
-        Path, typer.Option(help="Where the store, the admin token and server.json live.")
+        Path,
+        typer.Option(
+            envvar="FLEETOPS_STATE_DIR", help="Where the store, the admin token and server.json live."
+        ),
     ] = DEFAULT_STATE_DIR,
     database_url: Annotated[
         str | None,

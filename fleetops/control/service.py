@@ -19,6 +19,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fleetops.control.callbacks import CallbackRelay
 from fleetops.control.names import InvalidExecutionInput, check_arn, check_name, parse_json
 from fleetops.engine import (
     Clock,
@@ -49,6 +50,8 @@ LEASE_SECONDS = 30.0
 """How long a lease lasts without renewal: a killed server's executions resume elsewhere after it."""
 RENEW_SECONDS = 10.0
 """How often leases are renewed and orphaned executions looked for."""
+CALLBACK_SECONDS = 0.5
+"""How often task callbacks that peers received for executions running here are looked for."""
 PARSED_CACHE_SIZE = 256
 """How many parsed definitions are kept (then the cache starts over)."""
 
@@ -69,6 +72,7 @@ class ExecutionService:
         clock: Clock | None = None,
         lease_seconds: float = LEASE_SECONDS,
         renew_seconds: float = RENEW_SECONDS,
+        callback_seconds: float = CALLBACK_SECONDS,
         region: str = "us-east-1",
         account_id: str = "123456789012",
     ) -> None:
@@ -87,6 +91,10 @@ class ExecutionService:
         )
         self._running: dict[str, ExecutionHandle] = {}
         self._keeper: asyncio.Task[None] | None = None
+        self._deliverer: asyncio.Task[None] | None = None
+        self._callback_seconds = callback_seconds
+        self.callbacks = CallbackRelay(self)
+        """SendTaskSuccess/Failure/Heartbeat for executions here or on a peer."""
         self._machines: dict[tuple[str, str], StateMachine] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -96,13 +104,16 @@ class ExecutionService:
         for activity in self.store.state_machines.list_activities():
             self.registry.register_activity(activity.name)
         self.claim_orphans(include_own=True)
-        self._keeper = asyncio.get_running_loop().create_task(self._keep_leases())
+        loop = asyncio.get_running_loop()
+        self._keeper = loop.create_task(self._keep_leases())
+        self._deliverer = loop.create_task(self.callbacks.deliver_forever(self._callback_seconds))
 
     async def close(self) -> None:
         """Stop running executions here (they stay RUNNING) and free their leases for a peer."""
-        if self._keeper is not None:
-            self._keeper.cancel()
-            await asyncio.gather(self._keeper, return_exceptions=True)
+        background = [task for task in (self._keeper, self._deliverer) if task is not None]
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         handles = list(self._running.values())
         for handle in handles:
             handle.abandon()
@@ -113,8 +124,9 @@ class ExecutionService:
 
     async def abandon(self) -> None:
         """Stop everything as if the process died: leases kept, nothing more written (tests)."""
-        if self._keeper is not None:
-            self._keeper.cancel()
+        for task in (self._keeper, self._deliverer):
+            if task is not None:
+                task.cancel()
         self.writer.flush()
         handles = list(self._running.values())
         self._running.clear()
@@ -137,6 +149,7 @@ class ExecutionService:
         claimed = self.store.executions.claim_orphans(
             self.owner, now=_now(), lease_seconds=self.lease_seconds, include_own=include_own
         )
+        self.writer.holds([record.arn for record in claimed], self.lease_seconds)
         for record in claimed:
             try:
                 self._resume(record)
@@ -179,6 +192,7 @@ class ExecutionService:
     def _forget(self, arn: str, handle: ExecutionHandle) -> None:
         if self._running.get(arn) is handle:
             del self._running[arn]
+            self.engine.forget(arn)  # its history is in the store; memory need not keep it
 
     def _drop(self, arn: str) -> None:
         handle = self._running.pop(arn, None)
@@ -191,6 +205,7 @@ class ExecutionService:
             try:
                 self.writer.flush()
                 held = self.store.executions.renew(self.owner, now=_now(), lease_seconds=self.lease_seconds)
+                self.writer.holds(held, self.lease_seconds)
                 for arn in set(self._running) - held:
                     log.warning("lost the lease of %s: another server runs it now", arn)
                     self._drop(arn)
@@ -272,6 +287,10 @@ class ExecutionService:
         """StartExecution: the execution runs in this process, leased to it.
 
         Give ``input`` as a value or ``input_text`` as JSON text (InvalidExecutionInput if bad).
+        Call it on the service's event loop (from an ``async def`` route, not a sync one, which
+        FastAPI runs in a thread). Raises StateMachineDoesNotExist, InvalidName,
+        ExecutionAlreadyExists (same name, different input), UnknownResource (a Task resource
+        with no handler registered).
         """
         machine_record = self.store.state_machines.get(check_arn(state_machine_arn, "stateMachine"))
         name = check_name(name, "execution") if name is not None else str(uuid.uuid4())
@@ -303,6 +322,7 @@ class ExecutionService:
             if current.status != RUNNING or current.input != record.input:
                 raise
             return current
+        self.writer.holds([record.arn], self.lease_seconds)
         handle = self.engine.start_execution(
             machine,
             value,
@@ -343,9 +363,16 @@ class ExecutionService:
         """The end of the execution, wherever it runs (this process, or a peer: polled)."""
         handle = self._running.get(arn)
         if handle is not None:
-            result = await handle.result()
+            try:
+                result = await handle.result()
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
+                result = None  # dropped here (its lease moved): it ends elsewhere, see below
             self.writer.flush()  # reported only once its end is in the store
-            if result.status is not ExecutionStatus.RUNNING:
+            if result is not None and result.status is not ExecutionStatus.RUNNING:
+                self._forget(arn, handle)
                 return result
         while True:
             record = self.describe_execution(arn)

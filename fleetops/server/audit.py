@@ -6,7 +6,8 @@ Every POST/PUT/PATCH/DELETE that reaches a route is recorded with: who (the toke
 (from the status: success, refused for 401/403/423, bad_input for other 4xx, failed for 5xx,
 with the error body's ``message``). The entry is written before the response is sent. A route
 that serves several calls (the Step Functions protocol at ``/``) names the call it served in
-``request.state.audit_action``/``audit_target``, or sets ``audit_skip`` for a read.
+``request.state.audit_action``/``audit_target``/``audit_arguments``, or sets ``audit_skip``
+for a read.
 """
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ class AuditMiddleware:
             # A route serving several calls names the one it served in request.state.
             action=state.get("audit_action") or getattr(route, "name", None) or scope["path"],
             target=state.get("audit_target") or _target(scope["path"]),
-            arguments=call.arguments(),
+            # A route may give the arguments decoded further (JSON text members parsed) so that
+            # secrets inside them are redacted too.
+            arguments=state.get("audit_arguments") or call.arguments(),
             outcome=outcome,
             error=error,
         )

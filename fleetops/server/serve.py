@@ -23,6 +23,9 @@ from fleetops.errors import FleetopsError, Refused
 from fleetops.server.app import create_app
 from fleetops.server.settings import SERVER_FILE, ServerSettings, read_server_file
 
+GRACEFUL_SHUTDOWN_SECONDS = 5
+"""How long a stopping server lets requests in progress finish before cancelling them."""
+
 
 def serve(settings: ServerSettings, on_ready: Callable[[dict[str, Any]], None] | None = None) -> None:
     """Serve the API until interrupted. Refuses to start when a live server owns ``state_dir``.
@@ -54,7 +57,14 @@ def serve(settings: ServerSettings, on_ready: Callable[[dict[str, Any]], None] |
     try:
         if on_ready is not None:
             on_ready(announcement)
-        config = uvicorn.Config(app, log_level="info", access_log=False, lifespan="on")
+        # Long polls (GetActivityTask holds a request up to a minute) must not hold up a stop.
+        config = uvicorn.Config(
+            app,
+            log_level="info",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
         uvicorn.Server(config).run(sockets=[sock])
     except _Stopped:
         pass

@@ -9,19 +9,20 @@ servers racing for one execution cannot both win.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from fleetops.engine import HistoryEvent
 from fleetops.errors import BadInput
 from fleetops.store.database import WRITE_OPTION
-from fleetops.store.tables import executions, history_events
+from fleetops.store.tables import executions, history_events, task_tokens
 
 if TYPE_CHECKING:
     from fleetops.store.store import Store
@@ -30,6 +31,22 @@ RUNNING = "RUNNING"
 _HELD = select(executions.c.arn).where(
     executions.c.arn.in_(bindparam("arns", expanding=True)), executions.c.lease_owner == bindparam("owner")
 )
+# Built once: compiling a statement costs more than running it on this path.
+_ENDED = (
+    update(executions)
+    .where(executions.c.arn == bindparam("the_arn"), executions.c.lease_owner == bindparam("owner"))
+    .values(
+        status=bindparam("status"),
+        output=bindparam("output"),
+        error=bindparam("error"),
+        cause=bindparam("cause"),
+        stop_date=bindparam("stop_date"),
+        lease_owner=None,
+        lease_expires=None,
+    )
+)
+# Events that hand out a task token (recorded so any server can take its callback).
+_SCHEDULED = frozenset({"TaskScheduled", "ActivityScheduled"})
 _TERMINAL = {
     "ExecutionSucceeded": "SUCCEEDED",
     "ExecutionFailed": "FAILED",
@@ -75,6 +92,13 @@ class ExecutionRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._write_engine = store.engine.execution_options(**{WRITE_OPTION: True})
+        self._sqlite_insert: str | None = None
+        if store.engine.dialect.name == "sqlite":
+            columns = "execution_arn, id, previous_event_id, type, timestamp, details, scope, meta"
+            self._sqlite_insert = f"INSERT INTO history_events ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            processor = history_events.c.timestamp.type.bind_processor(store.engine.dialect)
+            assert processor is not None
+            self._sqlite_timestamp: Callable[[datetime], Any] = processor
 
     def create(self, record: ExecutionRecord) -> ExecutionRecord:
         """Store a new (RUNNING, leased) execution; raises ``ExecutionAlreadyExists``."""
@@ -131,39 +155,80 @@ class ExecutionRepository:
             for row in rows
         ]
 
-    def append(self, batch: Sequence[tuple[str, HistoryEvent]], owner: str) -> builtins.set[str]:
+    def append(
+        self,
+        batch: Sequence[tuple[str, HistoryEvent]],
+        owner: str,
+        *,
+        known_held: Collection[str] = (),
+    ) -> builtins.set[str]:
         """Write events of executions ``owner`` holds, in one transaction; a terminal event also
         records the end (status, output or error, stop date) and frees the lease.
 
-        Returns the ARNs whose lease ``owner`` no longer holds: their events are not written.
+        ``known_held`` are ARNs the caller knows it holds (its lease cannot have expired yet):
+        they are not looked up. Returns the ARNs whose lease ``owner`` no longer holds: their
+        events are not written.
         """
         # A Map Run's events are written with its execution's (whose lease covers them).
-        arns = {arn for arn, _ in batch if arn.split(":")[5:6] != ["mapRun"]}
+        arns = {arn for arn in {arn for arn, _ in batch} if arn.split(":")[5:6] != ["mapRun"]}
+        unknown = [arn for arn in arns if arn not in known_held]
         # Core, not a Session: this runs once per turn of the engine's loop, so the ORM's
         # per-transaction bookkeeping would be most of its cost.
         with self._write_engine.begin() as conn:
-            held = set(conn.execute(_HELD, {"arns": list(arns), "owner": owner}).scalars()) if arns else set()
-            rows = [_event_row(arn, event) for arn, event in batch if arn in held or arn not in arns]
-            if rows:
-                conn.execute(insert(history_events), rows)
+            held = arns.difference(unknown)
+            if unknown:
+                held.update(conn.execute(_HELD, {"arns": unknown, "owner": owner}).scalars())
+            written = [(arn, event) for arn, event in batch if arn in held or arn not in arns]
+            if written:
+                self._insert_events(conn, written)
+            tokens = [
+                {"token": event.meta["token"], "execution_arn": arn}
+                for arn, event in written
+                if event.type in _SCHEDULED and "token" in event.meta
+            ]
+            if tokens:
+                conn.execute(insert(task_tokens), tokens)
             for arn, event in batch:
                 status = _TERMINAL.get(event.type)
                 if status is None or arn not in held:
                     continue
                 conn.execute(
-                    update(executions)
-                    .where(executions.c.arn == arn)
-                    .values(
-                        status=status,
-                        output=event.details.get("output"),
-                        error=event.details.get("error"),
-                        cause=event.details.get("cause"),
-                        stop_date=event.timestamp,
-                        lease_owner=None,
-                        lease_expires=None,
-                    )
+                    _ENDED,
+                    {
+                        "the_arn": arn,
+                        "owner": owner,
+                        "status": status,
+                        "output": event.details.get("output"),
+                        "error": event.details.get("error"),
+                        "cause": event.details.get("cause"),
+                        "stop_date": event.timestamp,
+                    },
                 )
         return arns - held
+
+    def _insert_events(self, conn: Connection, events: Sequence[tuple[str, HistoryEvent]]) -> None:
+        if self._sqlite_insert is None:
+            conn.execute(insert(history_events), [_event_row(arn, event) for arn, event in events])
+            return
+        # SQLite: the driver's executemany on values prepared as the column types would, a
+        # third cheaper per event than insert() (this is the engine's hot path).
+        when = self._sqlite_timestamp
+        conn.exec_driver_sql(
+            self._sqlite_insert,
+            [
+                (
+                    arn,
+                    e.id,
+                    e.previous_event_id,
+                    e.type,
+                    when(e.timestamp),
+                    json.dumps(e.details),
+                    e.scope,
+                    json.dumps(e.meta) if e.meta else "{}",
+                )
+                for arn, e in events
+            ],
+        )
 
     def claim_orphans(
         self,

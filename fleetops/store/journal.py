@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 
 from fleetops.engine import HistoryEvent
 from fleetops.store.store import Store
 
 log = logging.getLogger(__name__)
+
+_TERMINAL_TYPES = frozenset(
+    {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
+)
 
 # After a failed write (database unreachable) the batch is kept and tried again this much later.
 RETRY_SECONDS = 1.0
@@ -63,6 +68,8 @@ class JournalWriter:
         self.owner = owner
         self._on_lost = on_lost
         self._pending: list[tuple[str, HistoryEvent]] = []
+        # ARN -> until when (monotonic) its lease is surely still ours: no need to look it up.
+        self._held_until: dict[str, float] = {}
         self._scheduled = False
         self.transactions = 0
         self.events_written = 0
@@ -101,6 +108,15 @@ class JournalWriter:
             self._scheduled = True
             asyncio.get_running_loop().call_later(RETRY_SECONDS, self._flush_soon)
 
+    def holds(self, arns: Iterable[str], seconds: float) -> None:
+        """The caller took or renewed the lease of ``arns`` just now, valid ``seconds`` more.
+
+        For half that time, writes skip checking the lease: no one can take it over earlier.
+        """
+        until = time.monotonic() + seconds / 2
+        for arn in arns:
+            self._held_until[arn] = until
+
     def discard(self) -> None:
         """Drop the queued events unwritten (what a killed process loses)."""
         self._pending = []
@@ -112,13 +128,19 @@ class JournalWriter:
         batch = self._pending
         self._pending = []
         try:
-            lost = self.store.executions.append(batch, self.owner)
+            now = time.monotonic()
+            known = {arn for arn, _ in batch if self._held_until.get(arn, 0.0) > now}
+            lost = self.store.executions.append(batch, self.owner, known_held=known)
         except BaseException:
             self._pending = batch + self._pending
             raise
         self.transactions += 1
         self.events_written += len(batch)
+        for arn, event in batch:
+            if event.type in _TERMINAL_TYPES:
+                self._held_until.pop(arn, None)
         for arn in sorted(lost):
+            self._held_until.pop(arn, None)
             log.warning("lost the lease of %s: another server runs it now", arn)
             if self._on_lost is not None:
                 self._on_lost(arn)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fleetops.errors import FleetopsError
 from fleetops.redaction import redact_text
 from fleetops.store.audit import AuditLog
+from fleetops.store.callbacks import TaskCallbackRepository
 from fleetops.store.database import (
     WRITE_OPTION,
     StoreKind,
@@ -58,6 +59,7 @@ class Store:
         self.notifications = NotificationLog(self)
         self.state_machines = StateMachineRepository(self)
         self.executions = ExecutionRepository(self)
+        self.task_callbacks = TaskCallbackRepository(self)
 
     @classmethod
     def open(cls, url: str | None, state_dir: Path) -> Store:

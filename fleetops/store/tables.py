@@ -105,6 +105,91 @@ tokens = Table(
 )
 """Bearer tokens of the control-plane API, stored hashed."""
 
+state_machines = Table(
+    "state_machines",
+    metadata,
+    Column("arn", String(500), primary_key=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("definition", Text(), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("role_arn", String(500), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("revision", Integer(), nullable=False),
+)
+"""Step Functions state machines: the ASL definition and its revision (bumped by every update)."""
+
+executions = Table(
+    "executions",
+    metadata,
+    Column("arn", String(500), primary_key=True),
+    Column("state_machine_arn", String(500), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("status", String(20), nullable=False),
+    # The definition the execution started with: an update of the machine does not change it.
+    Column("definition", Text(), nullable=False),
+    Column("input", Text(), nullable=False),
+    Column("output", Text(), nullable=True),
+    Column("error", Text(), nullable=True),
+    Column("cause", Text(), nullable=True),
+    Column("start_date", UTCDateTime(), nullable=False),
+    Column("stop_date", UTCDateTime(), nullable=True),
+    # Which server runs the execution, until when: another may take it over once it expires.
+    Column("lease_owner", String(200), nullable=True),
+    Column("lease_expires", UTCDateTime(), nullable=True),
+    Index(None, "state_machine_arn", "start_date"),
+    Index(None, "status", "lease_expires"),
+)
+"""Step Functions executions, with the lease that keeps each running in exactly one server."""
+
+history_events = Table(
+    "history_events",
+    metadata,
+    Column("execution_arn", String(500), primary_key=True),
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    Column("previous_event_id", Integer(), nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("timestamp", UTCDateTime(), nullable=False),
+    Column("details", JSON(), nullable=False),
+    # The engine's own bookkeeping for resume (state visit, transition target, task token).
+    Column("scope", Text(), nullable=False),
+    Column("meta", JSON(), nullable=False),
+)
+"""Every execution's history, as GetExecutionHistory returns it; the engine resumes from it."""
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("arn", String(500), primary_key=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+"""Step Functions activities: Task resources served to workers that poll GetActivityTask."""
+
+task_tokens = Table(
+    "task_tokens",
+    metadata,
+    Column("token", String(200), primary_key=True),
+    Column("execution_arn", String(500), nullable=False),
+)
+"""Which execution a task token belongs to: lets any server accept SendTask* for any execution."""
+
+task_callbacks = Table(
+    "task_callbacks",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("token", String(200), nullable=False),
+    Column("execution_arn", String(500), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("output", Text(), nullable=True),
+    Column("error", Text(), nullable=True),
+    Column("cause", Text(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index(None, "execution_arn"),
+)
+"""SendTaskSuccess/Failure/Heartbeat received by a server that does not run the execution, for
+the server that does to apply."""
+
 releases = Table(
     "releases",
     metadata,
@@ -186,64 +271,3 @@ notifications = Table(
     Index(None, "channel", "event_key", "created_at"),
 )
 """One row per (channel, event) delivery attempt sequence: sent, failed, or dropped as a duplicate."""
-
-state_machines = Table(
-    "state_machines",
-    metadata,
-    Column("arn", String(500), primary_key=True),
-    Column("name", String(80), nullable=False, unique=True),
-    Column("definition", Text(), nullable=False),
-    Column("type", String(20), nullable=False),
-    Column("role_arn", String(500), nullable=False),
-    Column("created_at", UTCDateTime(), nullable=False),
-    Column("updated_at", UTCDateTime(), nullable=False),
-    Column("revision", Integer(), nullable=False),
-)
-"""Step Functions state machines: the ASL definition and its revision (bumped by every update)."""
-
-executions = Table(
-    "executions",
-    metadata,
-    Column("arn", String(500), primary_key=True),
-    Column("state_machine_arn", String(500), nullable=False),
-    Column("name", String(80), nullable=False),
-    Column("status", String(20), nullable=False),
-    # The definition the execution started with: an update of the machine does not change it.
-    Column("definition", Text(), nullable=False),
-    Column("input", Text(), nullable=False),
-    Column("output", Text(), nullable=True),
-    Column("error", Text(), nullable=True),
-    Column("cause", Text(), nullable=True),
-    Column("start_date", UTCDateTime(), nullable=False),
-    Column("stop_date", UTCDateTime(), nullable=True),
-    # Which server runs the execution, until when: another may take it over once it expires.
-    Column("lease_owner", String(200), nullable=True),
-    Column("lease_expires", UTCDateTime(), nullable=True),
-    Index(None, "state_machine_arn", "start_date"),
-    Index(None, "status", "lease_expires"),
-)
-"""Step Functions executions, with the lease that keeps each running in exactly one server."""
-
-history_events = Table(
-    "history_events",
-    metadata,
-    Column("execution_arn", String(500), primary_key=True),
-    Column("id", Integer(), primary_key=True, autoincrement=False),
-    Column("previous_event_id", Integer(), nullable=False),
-    Column("type", String(60), nullable=False),
-    Column("timestamp", UTCDateTime(), nullable=False),
-    Column("details", JSON(), nullable=False),
-    # The engine's own bookkeeping for resume (state visit, transition target, task token).
-    Column("scope", Text(), nullable=False),
-    Column("meta", JSON(), nullable=False),
-)
-"""Every execution's history, as GetExecutionHistory returns it; the engine resumes from it."""
-
-activities = Table(
-    "activities",
-    metadata,
-    Column("arn", String(500), primary_key=True),
-    Column("name", String(80), nullable=False, unique=True),
-    Column("created_at", UTCDateTime(), nullable=False),
-)
-"""Step Functions activities: Task resources served to workers that poll GetActivityTask."""

@@ -3,7 +3,8 @@
 Load them into a server with ``FLEETOPS_HANDLERS=fleetops.testing.recording:register`` and
 ``FLEETOPS_RECORDING_DIR=<dir>``. ``fleetops:record`` appends ``<item>`` to ``<dir>/calls``
 and returns ``{"done": <item>}``; while ``<dir>/hang-<item>`` exists it does not return (a
-task in flight when the server is killed).
+task in flight when the server is killed). ``fleetops:submit`` (for ``.waitForTaskToken``)
+records its call the same way and writes the task token to ``<dir>/token-<item>``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fleetops.engine import Registry
+from fleetops.engine import Registry, TaskContext
 
 RECORDING_DIR_ENV = "FLEETOPS_RECORDING_DIR"
 
@@ -34,6 +35,15 @@ def record(payload: Any) -> dict[str, Any]:
     return {"done": item}
 
 
+def submit(payload: Any, context: TaskContext) -> None:
+    """Record the call and leave the task token where a test (or a person) can send it back."""
+    item = str(payload.get("item") if isinstance(payload, dict) else payload)
+    where = recording_dir()
+    with (where / "calls").open("a") as calls:
+        calls.write(item + "\n")
+    (where / f"token-{item}").write_text(context.task_token or "")
+
+
 def calls(where: Path) -> list[str]:
     """The recorded calls, in order."""
     path = where / "calls"
@@ -41,5 +51,6 @@ def calls(where: Path) -> list[str]:
 
 
 def register(registry: Registry) -> None:
-    """Register ``fleetops:record``."""
+    """Register ``fleetops:record`` and ``fleetops:submit``."""
     registry.register("fleetops:record", record)
+    registry.register("fleetops:submit", submit)

@@ -43,3 +43,21 @@ def test_port_in_use_is_reported(tmp_path: Path) -> None:
         result = run_cli(["server", "--port", str(port)], cwd=tmp_path)
     assert result.returncode == 1
     assert f"error: cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+
+
+def test_host_and_port_come_from_the_environment(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli(
+            ["server"], cwd=tmp_path, env={"FLEETOPS_HOST": "127.0.0.1", "FLEETOPS_PORT": str(port)}
+        )
+    assert result.returncode == 1
+    assert f"error: cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+
+
+def test_handlers_that_cannot_be_loaded_are_bad_input(tmp_path: Path) -> None:
+    result = run_cli(["server", "--port", "0", "--handlers", "no_such_module:register"], cwd=tmp_path)
+    assert result.returncode == 2
+    assert "error: handlers 'no_such_module:register': cannot import 'no_such_module'" in result.stderr

@@ -141,3 +141,21 @@ def test_ensure_state_machine_creates_updates_or_leaves_it(store: Store) -> None
 def test_a_bad_name_is_refused(tmp_path: Path) -> None:
     with Store.open(None, tmp_path) as store, pytest.raises(InvalidName, match="Invalid Name: 'a/b'"):
         ExecutionService(store).create_state_machine("a/b", json.dumps(DEFINITION))
+
+
+def test_a_finished_execution_is_not_kept_in_memory(store: Store) -> None:
+    async def scenario() -> tuple[frozenset[str], bool]:
+        service = _service(store, Deploys())
+        await service.start()
+        machine = service.create_state_machine("deploy", json.dumps(DEFINITION))
+        arn = service.start_execution(machine.arn, INPUT).arn
+        await service.wait(arn)
+        try:
+            service.engine.execution(arn)
+            kept = True
+        except KeyError:
+            kept = False
+        await service.close()
+        return service.running, kept
+
+    assert asyncio.run(scenario()) == (frozenset(), False)

@@ -1,7 +1,8 @@
 """A real ``fleetops server`` is SIGKILLed in the middle of executions with Map, Wait and Task
 states; restarted on the same state dir, it resumes each one: the outputs are exactly those of
-an uninterrupted run, completed tasks are not called again, the task in flight is, and the
-Wait keeps its original due time."""
+an uninterrupted run, completed tasks are not called again, the task in flight is, the Wait
+keeps its original due time, and a task token handed out before the kill still completes its
+task."""
 
 from __future__ import annotations
 
@@ -51,6 +52,19 @@ WAIT_THEN_TASK = {
 }
 
 
+APPROVAL = {
+    "StartAt": "Approve",
+    "States": {
+        "Approve": {
+            "Type": "Task",
+            "Resource": "fleetops:submit.waitForTaskToken",
+            "Parameters": {"item": "approve"},
+            "End": True,
+        }
+    },
+}
+
+
 def _until(condition: Callable[[], Any], timeout: float = 30.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -84,7 +98,13 @@ def test_a_killed_server_resumes_every_execution_on_restart(tmp_path: Path) -> N
         wait_run = sfn.start_execution(stateMachineArn=waiting["stateMachineArn"], name="wait-1")[
             "executionArn"
         ]
-        _until(lambda: calls(recording) == ["a", "b", "c"])
+        approval = sfn.create_state_machine(name="approval", definition=json.dumps(APPROVAL), roleArn=ROLE)
+        approval_run = sfn.start_execution(stateMachineArn=approval["stateMachineArn"], name="approve-1")[
+            "executionArn"
+        ]
+        _until((recording / "token-approve").exists)
+        _until(lambda: _events(sfn, approval_run)[-1]["type"] == "TaskSubmitted")
+        _until(lambda: [c for c in calls(recording) if c != "approve"] == ["a", "b", "c"])
         _until(lambda: _events(sfn, wait_run)[-1]["type"] == "WaitStateEntered")
         first.process.kill()  # SIGKILL: no clean-up, leases still held
         first.process.wait()
@@ -92,11 +112,14 @@ def test_a_killed_server_resumes_every_execution_on_restart(tmp_path: Path) -> N
     (recording / "hang-c").unlink()
     with running_server(tmp_path, env=env) as second:
         sfn = sfn_client(second.url, second.admin_token)
+        sfn.send_task_success(
+            taskToken=(recording / "token-approve").read_text(), output='{"approved": true}'
+        )
         finished = {
             arn: _until(
                 lambda arn=arn: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d
             )
-            for arn in (map_run, wait_run)
+            for arn in (map_run, wait_run, approval_run)
         }
         map_events = _events(sfn, map_run)
         wait_events = _events(sfn, wait_run)
@@ -109,8 +132,10 @@ def test_a_killed_server_resumes_every_execution_on_restart(tmp_path: Path) -> N
     }
     assert finished[wait_run]["status"] == "SUCCEEDED"
     assert json.loads(finished[wait_run]["output"]) == {"done": "after-wait"}
-    # a and b finished before the kill and are not called again; c was in flight and is.
-    assert sorted(calls(recording)) == sorted(["a", "b", "c", "c", "d", "final", "after-wait"])
+    assert json.loads(finished[approval_run]["output"]) == {"approved": True}
+    # a and b finished before the kill and are not called again; c was in flight and is; the
+    # approval's handler had handed out its token and is not called again either.
+    assert sorted(calls(recording)) == sorted(["a", "b", "c", "c", "d", "final", "after-wait", "approve"])
     for events in (map_events, wait_events):
         assert [e["id"] for e in events] == list(range(1, len(events) + 1))
         assert [e["type"] for e in events].count("ExecutionStarted") == 1

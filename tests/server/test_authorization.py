@@ -32,9 +32,9 @@ class Case:
     json: dict[str, Any] | None = None
     ok: int = 200
     setup: tuple[str, ...] = field(default=())  # names of tokens (role viewer) to create first
+    prepare: Callable[[ApiHarness], object] | None = None  # puts in place what the request acts on
     action: str | None = None  # a Step Functions action (X-Amz-Target) on POST /
-    prepare: Callable[[Admin], dict[str, Any]] | None = None  # makes the body, as admin, first
-    arrange: Callable[[ApiHarness], object] | None = None  # puts in place what a route acts on
+    sfn_body: Callable[[Admin], dict[str, Any]] | None = None  # makes its body, as admin, first
 
     @property
     def target(self) -> str:
@@ -94,7 +94,7 @@ def _task_token(admin: Admin) -> str:
 
 
 def _sfn(action: str, role: Role, prepare: Callable[[Admin], dict[str, Any]]) -> Case:
-    return Case("POST", "/", role, action=action, prepare=prepare)
+    return Case("POST", "/", role, action=action, sfn_body=prepare)
 
 
 SFN_ACTIONS = [
@@ -145,8 +145,8 @@ ROUTES = [
     Case("DELETE", "/api/v1/tokens/{name}", Role.ADMIN, url="/api/v1/tokens/victim", setup=("victim",)),
     Case("GET", "/api/v1/releases", Role.VIEWER),
     Case("GET", "/api/v1/locks", Role.VIEWER),
-    Case("GET", "/api/v1/locks/{environment}", Role.VIEWER, url="/api/v1/locks/prod", arrange=_lock_prod),
-    Case("DELETE", "/api/v1/locks/{environment}", Role.ADMIN, url="/api/v1/locks/prod", arrange=_lock_prod),
+    Case("GET", "/api/v1/locks/{environment}", Role.VIEWER, url="/api/v1/locks/prod", prepare=_lock_prod),
+    Case("DELETE", "/api/v1/locks/{environment}", Role.ADMIN, url="/api/v1/locks/prod", prepare=_lock_prod),
     Case("GET", "/api/v1/maintenance", Role.VIEWER),
     Case("POST", "/api/v1/maintenance", Role.OPERATOR, json={"duration": "1h", "reason": "upgrade"}, ok=201),
     Case("DELETE", "/api/v1/maintenance", Role.OPERATOR),
@@ -180,14 +180,14 @@ def _call(api: ApiHarness, case: Case, role: Role | None, token: str | None = No
     for name in case.setup:
         if api.store.tokens.get(name) is None:
             api.store.tokens.add(name=name, role="viewer", token_sha256=name * 8, created_by="test")
-    if case.arrange is not None:
-        case.arrange(api)
+    if case.prepare is not None:
+        case.prepare(api)
     # Entering the client runs the app's lifespan: the execution service runs during the call.
     with api.client(role, token=token) as client:
         if case.action is None:
             return client.request(case.method, case.target, json=case.json).status_code
-        assert case.prepare is not None
-        body = case.prepare(Admin(client, api.tokens[Role.ADMIN]))
+        assert case.sfn_body is not None
+        body = case.sfn_body(Admin(client, api.tokens[Role.ADMIN]))
         bearer = token if token is not None else (api.tokens[role] if role is not None else None)
         return client.post("/", json=body, headers=_sfn_headers(case.action, bearer)).status_code
 

@@ -253,6 +253,12 @@ class Engine:
         """The handle of an execution started or resumed by this engine."""
         return self._executions[execution_arn]
 
+    def forget(self, execution_arn: str) -> None:
+        """Drop the handle (and in-memory journal) of a finished execution: a long-lived engine
+        whose journals are durable elsewhere need not keep every execution it ever ran."""
+        self._executions.pop(execution_arn, None)
+        self._journals.pop(execution_arn, None)
+
     def stop_execution(self, execution_arn: str, error: str | None = None, cause: str | None = None) -> None:
         """StopExecution."""
         self.execution(execution_arn).stop(error, cause)

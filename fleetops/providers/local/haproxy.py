@@ -78,7 +78,10 @@ def render_config(services: Sequence[ServiceRuntime], ports: Mapping[str, int], 
         "    timeout http-request 10s",
         "    timeout queue 10s",
         "    retries 3",
-        "    retry-on conn-failure empty-response response-timeout",
+        # Retry on another server a refused connection, or a connection closed without any
+        # answer (what a server shutting down does to idle keep-alive connections). Never a
+        # timeout: that request may have been handled, and payments must not charge twice.
+        "    retry-on conn-failure empty-response",
         "    option redispatch 1",
         "",
     ]

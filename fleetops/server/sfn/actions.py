@@ -178,19 +178,19 @@ async def get_execution_history(service: ExecutionService, body: Body) -> Body:
 @action("SendTaskSuccess", Role.OPERATOR, "tasks.succeed")
 async def send_task_success(service: ExecutionService, body: Body) -> Body:
     output = parse_json(required(body, "output"), InvalidOutput, "output")
-    service.engine.send_task_success(required(body, "taskToken"), output)
+    service.callbacks.send_task_success(required(body, "taskToken"), output)
     return {}
 
 
 @action("SendTaskFailure", Role.OPERATOR, "tasks.fail")
 async def send_task_failure(service: ExecutionService, body: Body) -> Body:
-    service.engine.send_task_failure(required(body, "taskToken"), body.get("error"), body.get("cause"))
+    service.callbacks.send_task_failure(required(body, "taskToken"), body.get("error"), body.get("cause"))
     return {}
 
 
 @action("SendTaskHeartbeat", Role.OPERATOR, "tasks.heartbeat")
 async def send_task_heartbeat(service: ExecutionService, body: Body) -> Body:
-    service.engine.send_task_heartbeat(required(body, "taskToken"))
+    service.callbacks.send_task_heartbeat(required(body, "taskToken"))
     return {}
 
 

@@ -7,6 +7,7 @@ The signature itself is not checked: the token is the secret, exactly as with a 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import uuid
@@ -81,6 +82,20 @@ def caller(request: Request, store: Store) -> Principal:
     return principal
 
 
+# Members that carry JSON as text: decoded for the audit log, so the keys inside are redacted.
+_JSON_MEMBERS = ("input", "output", "definition")
+
+
+def _decoded(body: dict[str, Any]) -> dict[str, Any]:
+    decoded = dict(body)
+    for member in _JSON_MEMBERS:
+        if isinstance(decoded.get(member), str):
+            # Not JSON: recorded as sent (the action itself refuses it).
+            with contextlib.suppress(ValueError):
+                decoded[member] = json.loads(decoded[member])
+    return decoded
+
+
 @router.post("/", name="sfn.call", include_in_schema=False)
 async def call(request: Request) -> Response:
     """One Step Functions call; the audit log names the action (``executions.start``...)."""
@@ -125,5 +140,7 @@ async def _call(request: Request) -> Response:
         raise AwsError("SerializationException", "the request body must be a JSON object")
     if action.target is not None and isinstance(body.get(action.target), str):
         request.state.audit_target = body[action.target]
+    if action.audit is not None:
+        request.state.audit_arguments = _decoded(body)
     answer = await action.run(service, body)
     return JSONResponse(answer, media_type=CONTENT_TYPE, headers=_request_id())

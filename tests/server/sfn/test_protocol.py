@@ -232,3 +232,16 @@ def test_mutating_calls_are_audited_with_their_action_and_target_reads_are_not(s
         (e.actor, e.action, e.target) for e in sfn.api.store.audit.list() if e.actor != "fleetops-server"
     ]
     assert entries == [("operator", "executions.start", machine), ("admin", "state_machines.create", "m")]
+
+
+def test_secrets_inside_json_members_are_redacted_in_the_audit_log(sfn: SfnHarness) -> None:
+    machine = _machine(sfn, "m", PASS)
+    sfn.admin.start_execution(
+        stateMachineArn=machine, name="s", input='{"db": {"password": "hunter2"}, "n": 1}'
+    )
+    started = next(e for e in sfn.api.store.audit.list() if e.action == "executions.start")
+    assert started.arguments == {
+        "stateMachineArn": machine,
+        "name": "s",
+        "input": {"db": {"password": "***"}, "n": 1},
+    }

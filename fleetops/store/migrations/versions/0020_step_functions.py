@@ -1,7 +1,8 @@
-"""Step Functions: state machines, executions (with leases), history events, activities.
+"""Step Functions: state machines, executions (with leases), history events, activities, task
+tokens and the task callbacks forwarded between servers.
 
 Revision ID: 0020_step_functions
-Revises: 0013 (the controls migrations came first on main)
+Revises: 0002_tokens
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_step_functions"
-down_revision: str | None = "0013"
+down_revision: str | None = "0002_tokens"
 branch_labels: str | None = None
 depends_on: str | None = None
 
@@ -74,9 +75,33 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("arn", name="pk_activities"),
         sa.UniqueConstraint("name", name="uq_activities_name"),
     )
+    op.create_table(
+        "task_tokens",
+        sa.Column("token", sa.String(200), nullable=False),
+        sa.Column("execution_arn", sa.String(500), nullable=False),
+        sa.PrimaryKeyConstraint("token", name="pk_task_tokens"),
+    )
+    op.create_table(
+        "task_callbacks",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("token", sa.String(200), nullable=False),
+        sa.Column("execution_arn", sa.String(500), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("output", sa.Text(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("cause", sa.Text(), nullable=True),
+        _when("created_at"),
+        sa.PrimaryKeyConstraint("id", name="pk_task_callbacks"),
+    )
+    op.create_index("ix_task_callbacks_execution_arn", "task_callbacks", ["execution_arn"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_task_callbacks_execution_arn", table_name="task_callbacks")
+    op.drop_table("task_callbacks")
+    op.drop_table("task_tokens")
     op.drop_table("activities")
     op.drop_table("history_events")
     op.drop_index("ix_executions_status_lease_expires", table_name="executions")
