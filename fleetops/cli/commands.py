@@ -6,6 +6,7 @@ One import per line, so that branches adding commands merge without conflicts.
 # ruff: noqa: F401
 
 import fleetops.cli.audit
+import fleetops.cli.fleet
 import fleetops.cli.lock
 import fleetops.cli.maintenance
 import fleetops.cli.notifications
@@ -14,4 +15,5 @@ import fleetops.cli.releases
 import fleetops.cli.serve
 import fleetops.cli.sfn
 import fleetops.cli.tokens
+import fleetops.cli.up
 import fleetops.cli.validate

@@ -42,6 +42,14 @@ def server(
             "also $FLEETOPS_HANDLERS, comma-separated).",
         ),
     ] = None,
+    fleet: Annotated[
+        Path | None,
+        typer.Option("--fleet", help="Run this fleet file's environment (see --env) while serving."),
+    ] = None,
+    env: Annotated[str, typer.Option("--env", help="The environment of --fleet to run.")] = "dev",
+    version: Annotated[
+        str, typer.Option("--version", help="Version services start at when the store knows none.")
+    ] = "v1",
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Run the control-plane server in the foreground until Ctrl-C."""
@@ -60,6 +68,13 @@ def server(
         emit(info, output, render)
 
     settings = ServerSettings(
-        state_dir=state_dir, database_url=database_url, host=host, port=port, handlers=tuple(handlers or ())
+        state_dir=state_dir,
+        database_url=database_url,
+        host=host,
+        port=port,
+        handlers=tuple(handlers or ()),
+        fleet_file=fleet,
+        environment=env,
+        initial_version=version,
     )
     serve(settings, announce)

@@ -1,4 +1,8 @@
-"""The execution service: the one Engine of a server process, durable in the store, leased.
+"""The control plane's in-process services (no HTTP here: ``server/`` exposes them as routes).
+
+``service.py``: the execution service, the one Engine of a server process, durable in the store,
+leased. ``fleet.py``: ``FleetRuntime``, the provider of one (fleet, environment) with its
+rollouts and scaling.
 
 service = ExecutionService(store, registry)
 await service.start()                       # resumes RUNNING executions nobody holds

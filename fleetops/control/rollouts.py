@@ -1,42 +1,36 @@
-"""Rollouts as the control plane exposes them: what a caller asks for, and what it sees.
+"""The types a rollout is asked for and described with, shared with the deploy runbooks.
 
-A rollout replaces one service's instances in one environment with a release (EC2 Auto Scaling
-instance refresh semantics, run by :mod:`fleetops.rollout`). The deploy runbooks start them by a
-caller-chosen ``rollout_id`` (the idempotency key: the same id never starts a second rollout)
-and follow them with ``describe_rollout``. Types shared by ``FleetRuntime`` (branch fleet) and
-the runbooks (branch deploy), per the contract in ``notes/contracts.md``.
+A rollout replaces one service's instances with a release, with EC2 Auto Scaling instance
+refresh semantics (``fleetops.rollout``). ``RolloutView`` is its DescribeInstanceRefreshes-like
+description; ``FleetStatus`` is what ``GET /fleet`` and ``fleetops status`` show.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from fleetops.rollout import RefreshPreferences
-
-TERMINAL_STATUSES = frozenset({"Successful", "Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed"})
-"""Statuses after which a rollout changes nothing more."""
+from fleetops.rollout import RefreshPreferences, RefreshStatus
 
 
 @dataclass(frozen=True)
 class RolloutRequest:
-    """Replace ``service``'s instances in ``environment`` with release ``release_number``."""
+    """Replace ``service``'s instances in ``environment`` with ``version`` (release ``release_number``)."""
 
     rollout_id: str
     """Caller-chosen idempotency key, e.g. ``f"{execution_name}:{service}:{release_number}"``."""
     environment: str
     service: str
     version: str
-    """The release's version."""
     release_number: int
     preferences: RefreshPreferences | None = None
-    """None: the service's deploy settings from the fleet file."""
+    """None: the service's ``deploy`` settings from the fleet file."""
 
 
 @dataclass(frozen=True)
 class RolloutView:
-    """A rollout as DescribeInstanceRefreshes shows one; JSON-able with :meth:`to_json`."""
+    """A rollout as DescribeInstanceRefreshes shows an instance refresh."""
 
     rollout_id: str
     environment: str
@@ -44,24 +38,25 @@ class RolloutView:
     version: str
     release_number: int
     status: str
-    """Pending|InProgress|Baking|Successful|Failed|Cancelling|Cancelled|RollbackInProgress|
-    RollbackSuccessful|RollbackFailed."""
+    """Pending, InProgress, Baking, Successful, Failed, Cancelling, Cancelled,
+    RollbackInProgress, RollbackSuccessful or RollbackFailed."""
     status_reason: str
     percentage_complete: int
     instances_to_update: int
     checkpoint: str | None
+    """The last checkpoint reached, as ``"50%"``."""
     started_at: datetime
     ended_at: datetime | None
     failure: str | None
-    """The rendered failure report (instance, last probes with timings, last log lines)."""
+    """The rendered failure report: instance, last probes with timings, last log lines."""
 
     @property
     def terminal(self) -> bool:
         """Whether the rollout has ended."""
-        return self.status in TERMINAL_STATUSES
+        return RefreshStatus(self.status).terminal
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready values (times as ISO 8601)."""
+        """JSON-ready values (the API and ``--output json`` shape)."""
         return {
             "rollout_id": self.rollout_id,
             "environment": self.environment,
@@ -80,11 +75,120 @@ class RolloutView:
         }
 
 
-class RolloutRuntime(Protocol):
-    """The part of ``FleetRuntime`` the runbooks use (one environment of one fleet)."""
+@dataclass(frozen=True)
+class InstanceStatus:
+    """One instance as the status shows it."""
+
+    id: str
+    version: str
+    state: str
+    """Pending, InService, Draining, Terminating, Terminated."""
+    health: str
+    """initial, healthy, unhealthy, draining, unused."""
+    health_reason: str
+    port: int
+    started_at: datetime
+    cpu_percent: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready values."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "state": self.state,
+            "health": self.health,
+            "health_reason": self.health_reason,
+            "port": self.port,
+            "started_at": self.started_at.isoformat(),
+            "cpu_percent": self.cpu_percent,
+        }
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """One service: what it should run, what runs, and whether it is healthy."""
+
+    name: str
+    endpoint: str
+    version: str
+    """The version it should run (its current release's)."""
+    release_number: int
+    desired: int
+    min: int
+    max: int
+    instances: tuple[InstanceStatus, ...] = ()
+    rollout: str | None = None
+    """The id of the rollout running now, if any."""
+
+    @property
+    def healthy(self) -> int:
+        """Instances in service and healthy."""
+        return sum(1 for i in self.instances if i.state == "InService" and i.health == "healthy")
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """Versions its live instances run, sorted."""
+        live = ("Pending", "InService")
+        return tuple(sorted({i.version for i in self.instances if i.state in live}))
+
+    @property
+    def ready(self) -> bool:
+        """Whether ``desired`` instances are in service, healthy, at ``version`` only."""
+        return (
+            self.healthy >= self.desired
+            and self.versions in ((), (self.version,))
+            and (self.desired == 0 or self.versions == (self.version,))
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready values."""
+        return {
+            "name": self.name,
+            "endpoint": self.endpoint,
+            "version": self.version,
+            "release_number": self.release_number,
+            "desired": self.desired,
+            "min": self.min,
+            "max": self.max,
+            "healthy": self.healthy,
+            "versions": list(self.versions),
+            "ready": self.ready,
+            "rollout": self.rollout,
+            "instances": [i.to_json() for i in self.instances],
+        }
+
+
+@dataclass(frozen=True)
+class FleetStatus:
+    """Every service of one environment."""
+
+    fleet: str
+    environment: str
+    services: tuple[ServiceStatus, ...] = field(default=())
+
+    @property
+    def ready(self) -> bool:
+        """Whether every service is at its desired state."""
+        return all(service.ready for service in self.services)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready values."""
+        return {
+            "fleet": self.fleet,
+            "environment": self.environment,
+            "ready": self.ready,
+            "services": [service.to_json() for service in self.services],
+        }
+
+
+class FleetControl(Protocol):
+    """What the API and the runbooks use of a fleet runtime (``FleetRuntime``, and
+    ``fleetops.testing.fleet_runtime.InMemoryFleetRuntime`` in tests)."""
+
+    environment: str
 
     def start_rollout(self, request: RolloutRequest) -> RolloutView:
-        """Start a rollout, or return the one already started with that ``rollout_id``."""
+        """Start (idempotently, by rollout id) replacing a service's instances with a release."""
         ...
 
     def describe_rollout(self, rollout_id: str) -> RolloutView:
@@ -92,9 +196,23 @@ class RolloutRuntime(Protocol):
         ...
 
     def cancel_rollout(self, rollout_id: str) -> RolloutView:
-        """Stop replacing instances; the rollout ends Cancelled."""
+        """Stop replacing instances; Refused once the rollout has ended."""
         ...
 
     def current_versions(self) -> dict[str, str]:
         """Service -> the version its instances run."""
+        ...
+
+    def status(self) -> FleetStatus:
+        """Services, instances, versions, health."""
+        ...
+
+    def scale(self, service: str, desired: int) -> None:
+        """Set a service's desired count; BadInput outside min..max."""
+        ...
+
+    def logs(
+        self, service: str, *, instance_id: str | None = None, limit: int = 100, pattern: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The last log records of a service (or one instance) matching a filter pattern."""
         ...

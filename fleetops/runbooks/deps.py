@@ -9,14 +9,35 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import httpx
 
-from fleetops.control.rollouts import RolloutRuntime
+from fleetops.control.rollouts import RolloutRequest, RolloutView
 from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.notify import RetryPolicy
 from fleetops.spec.models import Fleet
 from fleetops.store import Store
+
+
+class RolloutRuntime(Protocol):
+    """The part of a fleet runtime the runbooks use (``FleetRuntime``, or a test double)."""
+
+    def start_rollout(self, request: RolloutRequest) -> RolloutView:
+        """Start a rollout, or return the one already started with that ``rollout_id``."""
+        ...
+
+    def describe_rollout(self, rollout_id: str) -> RolloutView:
+        """The rollout now; KeyError if unknown."""
+        ...
+
+    def cancel_rollout(self, rollout_id: str) -> RolloutView:
+        """Stop replacing instances; the rollout ends Cancelled."""
+        ...
+
+    def current_versions(self) -> dict[str, str]:
+        """Service -> the version its instances run."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,17 @@ from fleetops.control.handlers import handler_specs
 from fleetops.server.audit import AuditMiddleware
 from fleetops.server.auth import ensure_admin_token
 from fleetops.server.errors import install_error_handlers
-from fleetops.server.routes import audit, locks, maintenance, notifications, releases, system, tokens
+from fleetops.server.fleet import open_fleet_runtime
+from fleetops.server.routes import (
+    audit,
+    fleet,
+    locks,
+    maintenance,
+    notifications,
+    releases,
+    system,
+    tokens,
+)
 from fleetops.server.settings import ServerSettings
 from fleetops.server.sfn import router as sfn_router
 from fleetops.store import Store
@@ -29,6 +40,8 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     ``app.state.store`` and ``app.state.settings`` hold what the app runs on;
     ``app.state.executions`` is the :class:`ExecutionService` (started and stopped with the app's
     lifespan) with the handlers of ``settings.handlers`` and ``$FLEETOPS_HANDLERS`` registered.
+    ``app.state.fleet`` the ``FleetRuntime`` of ``settings.fleet_file`` (started and stopped with
+    the app's lifespan), or None.
     """
     owns_store = store is None
     opened = store or Store.open(settings.database_url, settings.state_dir)
@@ -44,6 +57,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
             renew_seconds=settings.renew_seconds,
         )
         load_handlers(executions.registry, handler_specs(settings.handlers))
+        runtime = open_fleet_runtime(settings, opened)
     except BaseException:
         if owns_store:
             opened.close()
@@ -51,11 +65,15 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await executions.start()
         try:
+            if runtime is not None:
+                await asyncio.to_thread(runtime.start)
+            await executions.start()
             yield
         finally:
             await executions.close()
+            if runtime is not None:
+                await asyncio.to_thread(runtime.stop)
             if owns_store:
                 opened.close()
 
@@ -71,6 +89,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     app.state.store = opened
     app.state.settings = settings
     app.state.executions = executions
+    app.state.fleet = runtime
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, store=opened)
     for router in (
@@ -81,6 +100,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         locks.router,
         maintenance.router,
         notifications.router,
+        fleet.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     # The Step Functions protocol lives at the root, where boto3's endpoint_url points.

@@ -191,6 +191,13 @@ def _check_sections(base: Path, service: Service, alarms: set[str]) -> list[Prob
     for i, alarm in enumerate(deploy.alarms):
         if alarm not in alarms:
             problems.append(Problem((*base, "deploy", "alarms", i), _unknown("alarm", alarm, alarms)))
+    if service.scaling is not None and inst.min == inst.max:
+        problems.append(
+            Problem(
+                (*base, "scaling"),
+                f"scaling needs room: instances min and max are both {inst.min}; raise max above min",
+            )
+        )
     return problems
 
 

@@ -251,6 +251,24 @@ class DeployPolicy(Spec):
         return value
 
 
+class Scaling(Spec):
+    """Target tracking on CPU (EC2 Auto Scaling): desired capacity moves within min..max."""
+
+    target_cpu: float = Field(
+        gt=0, le=100, description="Target average CPU utilization, percent of one core per instance."
+    )
+    scale_out_cooldown: Duration = Field(
+        default=timedelta(seconds=300), description="No further scale-out this long after one."
+    )
+    scale_in_cooldown: Duration = Field(
+        default=timedelta(seconds=300), description="No scale-in this long after any scaling."
+    )
+    warmup: Duration | None = Field(
+        default=None, description="New instances left out of the metric this long; default the deploy warmup."
+    )
+    disable_scale_in: bool = False
+
+
 class VersionOverride(Spec):
     """Settings that apply only when a given version runs (how the demo defines a bad release)."""
 
@@ -276,6 +294,7 @@ class Service(Spec):
     instances: Instances = Field(default_factory=Instances)
     health: HealthCheck = Field(default_factory=HealthCheck)
     deploy: DeployPolicy = Field(default_factory=DeployPolicy)
+    scaling: Scaling | None = Field(default=None, description="Target tracking on CPU; none: fixed desired.")
     depends_on: list[Name] = Field(default_factory=list, description="Services deployed before this one.")
     secrets: list[Name] = Field(
         default_factory=list, description="Secrets given to it as environment variables."

@@ -25,6 +25,7 @@ from fleetops.store.database import (
     store_kind,
 )
 from fleetops.store.executions import ExecutionRepository
+from fleetops.store.fleet_state import RolloutRepository, ServiceStateRepository
 from fleetops.store.locks import LockRepository
 from fleetops.store.maintenance import MaintenanceRepository
 from fleetops.store.migrations import upgrade_to_head
@@ -60,6 +61,8 @@ class Store:
         self.state_machines = StateMachineRepository(self)
         self.executions = ExecutionRepository(self)
         self.task_callbacks = TaskCallbackRepository(self)
+        self.service_state = ServiceStateRepository(self)
+        self.rollouts = RolloutRepository(self)
 
     @classmethod
     def open(cls, url: str | None, state_dir: Path) -> Store:

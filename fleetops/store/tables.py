@@ -271,3 +271,44 @@ notifications = Table(
     Index(None, "channel", "event_key", "created_at"),
 )
 """One row per (channel, event) delivery attempt sequence: sent, failed, or dropped as a duplicate."""
+
+service_state = Table(
+    "service_state",
+    metadata,
+    Column("environment", String(100), primary_key=True),
+    Column("service", String(100), primary_key=True),
+    # The version the service's instances run when steady, and the release that pinned it
+    # (0: no release yet, the version `fleetops up` was given).
+    Column("version", String(200), nullable=False),
+    Column("release_number", Integer(), nullable=False),
+    Column("desired", Integer(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+"""What each service of an environment should run: version, release and desired instance count."""
+
+rollouts = Table(
+    "rollouts",
+    metadata,
+    # Chosen by the caller: the idempotency key of a start.
+    Column("rollout_id", String(300), primary_key=True),
+    Column("environment", String(100), nullable=False),
+    Column("service", String(100), nullable=False),
+    Column("version", String(200), nullable=False),
+    Column("release_number", Integer(), nullable=False),
+    Column("previous_version", String(200), nullable=True),
+    Column("previous_release_number", Integer(), nullable=True),
+    # The preferences in force (AWS Preferences JSON, seconds) and their milliseconds form.
+    Column("preferences", JSON(), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("status_reason", Text(), nullable=False),
+    Column("percentage_complete", Integer(), nullable=False),
+    Column("instances_to_update", Integer(), nullable=False),
+    Column("checkpoint", String(20), nullable=True),
+    Column("failure", Text(), nullable=True),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index(None, "environment", "service", "started_at"),
+    Index(None, "status"),
+)
+"""Rollouts (instance refreshes) of the fleet runtime: a restarted control plane knows them."""

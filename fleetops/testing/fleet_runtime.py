@@ -1,203 +1,94 @@
-"""An in-memory FleetRuntime for runbook tests: real rollouts over a ``FakeFleet`` per service.
+"""``InMemoryFleetRuntime``: the ``FleetControl`` of ``FleetRuntime`` in memory, for runbook tests.
 
-Each service of the environment is a :class:`~fleetops.testing.fake_fleet.FakeFleet` seeded with
-its desired instances on ``initial_version``; a release is its version string, so a test makes a
-"bad release" with ``runtime.behave("orders", "v3", Behaviour(unhealthy_after_ms=5_000))`` and
-the rollout fails its health gate exactly as it would on real instances. Rollouts are real
-:class:`~fleetops.rollout.InstanceRefresh` runs, scheduled on the event loop the runtime was made
-on and timed by the engine's clock, so with the engine's ``FakeClock(auto_advance=True)`` a whole
-deployment (probes, warmups, bake times, Wait states) runs in virtual time.
+Each service is a ``FakeFleet`` (``fleetops.testing.fake_fleet``) seeded with its desired count
+at ``initial_version``; all share one ``FakeClock``. ``start_rollout`` runs the instance refresh
+(the real ``InstanceRefresh``, with the service's deploy and health settings from the fleet file)
+to its end in virtual time before it returns, so a test sees the terminal status at once and
+``clock.now()`` tells how long it took. ``behaviours`` make a version fail (``Behaviour``), so a
+test can drive a rollback. Idempotency by rollout id is the runtime's. With ``hold = True``,
+new rollouts stay Pending until ``run_held()`` runs them (so a test can see a rollout in
+progress, or cancel it: a held rollout cancels to Cancelled).
 
-Handlers call the runtime from worker threads (the engine runs sync handlers in a thread); every
-method hands its work to the loop and waits for it, as the real runtime does across its own
-boundary.
+    bad = {"v3": Behaviour(unhealthy_after_ms=5000)}
+    runtime = InMemoryFleetRuntime(load_fleet(path), "dev", behaviours=bad)
+    view = runtime.start_rollout(RolloutRequest("exec-1:orders:3", "dev", "orders", "v3", 3))
+    assert view.status == "RollbackSuccessful"
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from fleetops.control.rollouts import RolloutRequest, RolloutView
-from fleetops.engine import Clock
+from fleetops.control.rollouts import (
+    FleetStatus,
+    InstanceStatus,
+    RolloutRequest,
+    RolloutView,
+    ServiceStatus,
+)
 from fleetops.errors import BadInput, Refused
-from fleetops.rollout import OK, GroupInstance, InstanceRefresh
+from fleetops.ops.logfilter import compile_filter
+from fleetops.rollout import GroupInstance, InstanceRefresh
 from fleetops.spec.models import Fleet
 from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_preferences
+from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.fake_fleet import Behaviour, FakeFleet
-
-T = TypeVar("T")
-
-
-class EngineTimeClock:
-    """The rollout's millisecond clock, read from and sleeping on an engine clock."""
-
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-
-    def now(self) -> int:
-        """Milliseconds since the epoch, on the engine clock."""
-        return round(self._clock.now().timestamp() * 1000)
-
-    async def sleep(self, ms: int) -> None:
-        """Sleep ``ms`` milliseconds of the engine clock."""
-        await self._clock.sleep(max(ms, 0) / 1000)
-
-
-class _Rollout:
-    def __init__(self, request: RolloutRequest, refresh: InstanceRefresh, started_at: datetime) -> None:
-        self.request = request
-        self.refresh = refresh
-        self.started_at = started_at
-        self.error: str | None = None
-        self.task: asyncio.Task[None] | None = None
 
 
 class InMemoryFleetRuntime:
-    """FleetRuntime for one environment of ``fleet``, in memory (see the module docstring)."""
+    """See the module docstring."""
 
     def __init__(
         self,
         fleet: Fleet,
-        environment: str,
-        clock: Clock,
+        environment: str = "dev",
         *,
+        clock: FakeClock | None = None,
+        behaviours: Mapping[str, Behaviour] | None = None,
         initial_version: str = "v1",
-        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
-        if environment not in fleet.environments:
-            raise BadInput(f"unknown environment {environment!r}")
         self.fleet = fleet
         self.environment = environment
-        self.clock = clock
-        self._ms = EngineTimeClock(clock)
-        self._loop = loop or asyncio.get_running_loop()
-        self._lock = threading.Lock()
-        self.fakes: dict[str, FakeFleet] = {}
-        self.groups: dict[str, list[GroupInstance]] = {}
-        self.rollouts: dict[str, _Rollout] = {}
-        self.started: list[RolloutRequest] = []
-        """Every rollout actually started, in order (not the idempotent repeats)."""
+        self.clock = clock or FakeClock()
+        self.fleets: dict[str, FakeFleet] = {}
+        self.versions: dict[str, tuple[str, int]] = {}
+        self.desired: dict[str, int] = {}
+        self.rollout_views: dict[str, RolloutView] = {}
+        self.requests: list[RolloutRequest] = []
+        """Every request that started a rollout (not the idempotent repeats)."""
+        self.hold = False
+        self._held: dict[str, RolloutRequest] = {}
         for name in fleet.services:
             service = fleet.service(name, environment)
-            fake = FakeFleet(self._ms)
-            for alarm in service.deploy.alarms:
-                fake.set_alarm(alarm, OK)
-            self.fakes[name] = fake
-            self.groups[name] = fake.seed(initial_version, service.instances.desired)
-
-    # -- test set-up -------------------------------------------------------------------------
-
-    def behave(self, service: str, version: str, behaviour: Behaviour) -> None:
-        """Instances of ``service`` at ``version`` behave as ``behaviour`` says."""
-        self.fakes[service].behaviours[version] = behaviour
-
-    def set_alarm(self, service: str, alarm: str, state: str, *, at: datetime | None = None) -> None:
-        """Alarm ``alarm`` (watched by ``service``'s rollouts) is in ``state`` from ``at`` (now) on."""
-        at_ms = round((at or self.clock.now()).timestamp() * 1000)
-        self.fakes[service].set_alarm(alarm, state, at_ms=at_ms)
-
-    # -- FleetRuntime ------------------------------------------------------------------------
+            self.fleets[name] = FakeFleet(self.clock, behaviours)
+            self.fleets[name].seed(initial_version, service.instances.desired)
+            for alarm in fleet.alarms:  # OK unless a test sets otherwise (fake.set_alarm)
+                self.fleets[name].set_alarm(alarm, "OK")
+            self.versions[name] = (initial_version, 0)
+            self.desired[name] = service.instances.desired
 
     def start_rollout(self, request: RolloutRequest) -> RolloutView:
-        """Start the rollout, or return the one with this ``rollout_id`` (idempotent)."""
-        if request.environment != self.environment:
-            raise BadInput(f"this runtime runs {self.environment!r}, not {request.environment!r}")
-        if request.service not in self.fakes:
-            raise BadInput(f"unknown service {request.service!r}")
-        with self._lock:
-            existing = self.rollouts.get(request.rollout_id)
-            if existing is not None:
-                return self._view(existing)
-            busy = [
-                r.request.rollout_id
-                for r in self.rollouts.values()
-                if r.request.service == request.service and not self._view(r).terminal
-            ]
-            if busy:
-                raise Refused(f"service {request.service!r} has a rollout in progress: {busy[0]}")
-            service = self.fleet.service(request.service, self.environment)
-            refresh = InstanceRefresh(
-                port=self.fakes[request.service],
-                clock=self._ms,
-                instances=self._group(request.service),
-                target_release=request.version,
-                preferences=request.preferences or refresh_preferences(service.deploy),
-                health_check=health_check(service.health),
-                deregistration_delay_ms=milliseconds(service.deploy.deregistration_delay),
-                refresh_id=request.rollout_id,
-            )
-            rollout = _Rollout(request, refresh, self.clock.now())
-            self.rollouts[request.rollout_id] = rollout
-            self.started.append(request)
-        self._call(self._launch(rollout))
-        return self._view(rollout)
+        """Run the rollout to its end in virtual time (idempotent by rollout id)."""
+        self._check(request.environment, request.service)
+        known = self.rollout_views.get(request.rollout_id)
+        if known is not None:
+            return known
+        self.requests.append(request)
+        if self.hold:
+            self._held[request.rollout_id] = request
+            view = self._pending_view(request, "Pending")
+            self.rollout_views[request.rollout_id] = view
+            return view
+        return self._run(request)
 
-    def describe_rollout(self, rollout_id: str) -> RolloutView:
-        """The rollout now; KeyError if unknown."""
-        return self._view(self.rollouts[rollout_id])
+    def run_held(self) -> list[RolloutView]:
+        """Run every held rollout to its end, in the order they were started."""
+        held, self._held = list(self._held.values()), {}
+        return [self._run(request) for request in held]
 
-    def cancel_rollout(self, rollout_id: str) -> RolloutView:
-        """Ask the rollout to stop (it ends Cancelled once work in flight settles)."""
-        rollout = self.rollouts[rollout_id]
-        if not self._view(rollout).terminal:
-
-            async def cancel() -> None:
-                if not rollout.refresh.status.terminal:
-                    rollout.refresh.cancel()
-
-            self._call(cancel())
-        return self._view(rollout)
-
-    def current_versions(self) -> dict[str, str]:
-        """Service -> the version most of its live, in-service instances run."""
-        out = {}
-        for name, fake in self.fakes.items():
-            counts = Counter(i.release for i in fake.live() if not i.draining)
-            if counts:
-                out[name] = counts.most_common(1)[0][0]
-        return out
-
-    # -- internals ---------------------------------------------------------------------------
-
-    def _group(self, service: str) -> list[GroupInstance]:
-        live = {i.instance_id for i in self.fakes[service].live() if not i.draining}
-        return [
-            GroupInstance(i.instance_id, i.release) for i in self.groups[service] if i.instance_id in live
-        ]
-
-    async def _launch(self, rollout: _Rollout) -> None:
-        rollout.task = asyncio.get_running_loop().create_task(self._run(rollout))
-
-    async def _run(self, rollout: _Rollout) -> None:
-        try:
-            await rollout.refresh.run()
-        except Exception as err:  # refused to start (an alarm in ALARM): the rollout failed
-            rollout.error = str(err)
-        self.groups[rollout.request.service] = list(rollout.refresh.instances)
-
-    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self._loop:
-            raise RuntimeError("call the runtime from a handler thread, not from the loop itself")
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
-
-    def _view(self, rollout: _Rollout) -> RolloutView:
-        refresh = rollout.refresh
-        request = rollout.request
-        ended: datetime | None
-        if rollout.error is not None:
-            status, reason, ended = "Failed", rollout.error, rollout.started_at
-        else:
-            status, reason = refresh.status.value, refresh.status_reason
-            ended = None if refresh.end_time is None else _at(refresh.end_time)
+    def _pending_view(self, request: RolloutRequest, status: str) -> RolloutView:
         return RolloutView(
             rollout_id=request.rollout_id,
             environment=request.environment,
@@ -205,15 +96,135 @@ class InMemoryFleetRuntime:
             version=request.version,
             release_number=request.release_number,
             status=status,
-            status_reason=reason,
+            status_reason="",
+            percentage_complete=0,
+            instances_to_update=self.desired[request.service],
+            checkpoint=None,
+            started_at=self._now(),
+            ended_at=None if status == "Pending" else self._now(),
+            failure=None,
+        )
+
+    def _run(self, request: RolloutRequest) -> RolloutView:
+        spec = self.fleet.service(request.service, self.environment)
+        fake = self.fleets[request.service]
+        previous = self.versions[request.service][0]
+        refresh = InstanceRefresh(
+            port=fake,
+            clock=self.clock,
+            instances=[GroupInstance(i.instance_id, i.release) for i in fake.live()],
+            target_release=request.version,
+            preferences=request.preferences or refresh_preferences(spec.deploy),
+            health_check=health_check(spec.health),
+            previous_release=previous if previous != request.version else None,
+            deregistration_delay_ms=milliseconds(spec.deploy.deregistration_delay),
+            failure_timeout_ms=60_000,
+            refresh_id=request.rollout_id,
+        )
+        started = self._now()
+        status = self.clock.run(refresh.run())
+        if status.value == "Successful":
+            self.versions[request.service] = (request.version, request.release_number)
+        view = RolloutView(
+            rollout_id=request.rollout_id,
+            environment=request.environment,
+            service=request.service,
+            version=request.version,
+            release_number=request.release_number,
+            status=status.value,
+            status_reason=refresh.status_reason,
             percentage_complete=refresh.percentage_complete,
             instances_to_update=refresh.instances_to_update,
             checkpoint=None if refresh.last_checkpoint is None else f"{refresh.last_checkpoint}%",
-            started_at=rollout.started_at,
-            ended_at=ended,
+            started_at=started,
+            ended_at=self._now(),
             failure=None if refresh.failure is None else refresh.failure.render(),
         )
+        self.rollout_views[request.rollout_id] = view
+        return view
 
+    def describe_rollout(self, rollout_id: str) -> RolloutView:
+        """The rollout; KeyError if unknown."""
+        return self.rollout_views[rollout_id]
 
-def _at(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+    def cancel_rollout(self, rollout_id: str) -> RolloutView:
+        """A held rollout ends Cancelled; one that ran is Refused (KeyError if unknown)."""
+        view = self.rollout_views[rollout_id]
+        request = self._held.pop(rollout_id, None)
+        if request is not None:
+            view = self._pending_view(request, "Cancelled")
+            self.rollout_views[rollout_id] = view
+            return view
+        raise Refused(f"rollout {rollout_id} is {view.status}; it cannot be cancelled")
+
+    def current_versions(self) -> dict[str, str]:
+        """Service -> the version most of its live instances run."""
+        out = {}
+        for name, fake in self.fleets.items():
+            releases = [i.release for i in fake.live()]
+            out[name] = max(set(releases), key=releases.count) if releases else self.versions[name][0]
+        return out
+
+    def status(self) -> FleetStatus:
+        """Every service, its fake instances all InService and healthy."""
+        services = []
+        for name, fake in self.fleets.items():
+            spec = self.fleet.service(name, self.environment)
+            version, release = self.versions[name]
+            instances = tuple(
+                InstanceStatus(i.instance_id, i.release, "InService", "healthy", "", 0, self._now())
+                for i in fake.live()
+            )
+            services.append(
+                ServiceStatus(
+                    name=name,
+                    endpoint=f"memory://{name}",
+                    version=version,
+                    release_number=release,
+                    desired=self.desired[name],
+                    min=spec.instances.min,
+                    max=spec.instances.max,
+                    instances=instances,
+                )
+            )
+        return FleetStatus(fleet=self.fleet.name, environment=self.environment, services=tuple(services))
+
+    def scale(self, service: str, desired: int) -> None:
+        """Seed or terminate fake instances (BadInput outside min..max)."""
+        self._check(self.environment, service)
+        bounds = self.fleet.service(service, self.environment).instances
+        if not bounds.min <= desired <= bounds.max:
+            raise BadInput(
+                f"desired count {desired} for {service!r} is outside its instances min..max "
+                f"({bounds.min}..{bounds.max})"
+            )
+        fake = self.fleets[service]
+        live = fake.live()
+        if desired > len(live):
+            fake.seed(self.versions[service][0], desired - len(live))
+        for instance in live[: max(len(live) - desired, 0)]:
+            instance.terminated = True
+        self.desired[service] = desired
+
+    def logs(
+        self, service: str, *, instance_id: str | None = None, limit: int = 100, pattern: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The fake instances' log lines as records ``{"instance", "msg"}``."""
+        self._check(self.environment, service)
+        matches = compile_filter(pattern or "")
+        records = [
+            {"instance": i.instance_id, "version": i.release, "msg": line}
+            for i in self.fleets[service].instances.values()
+            if instance_id is None or i.instance_id == instance_id
+            for line in i.logs
+        ]
+        return [r for r in records if matches(r)][-limit:]
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.now() / 1000, UTC)
+
+    def _check(self, environment: str, service: str) -> None:
+        if environment != self.environment:
+            raise BadInput(f"this runtime runs environment {self.environment!r}, not {environment!r}")
+        if service not in self.fleets:
+            raise BadInput(f"unknown service {service!r} (known: {', '.join(self.fleets)})")

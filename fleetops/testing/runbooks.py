@@ -25,7 +25,7 @@ from fleetops.ops.notify import RetryPolicy
 from fleetops.runbooks import RunbookDeps, definition, register_handlers
 from fleetops.spec.models import Fleet
 from fleetops.store import Store
-from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
+from fleetops.testing.async_fleet_runtime import AsyncFleetRuntime
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -37,7 +37,7 @@ class RunbookWorld:
     store: Store
     fleet: Fleet
     clock: FakeClock
-    runtimes: dict[str, InMemoryFleetRuntime]
+    runtimes: dict[str, AsyncFleetRuntime]
     registry: Registry
     engine: Engine
     deps: RunbookDeps
@@ -55,7 +55,7 @@ class RunbookWorld:
         """Build the world; call inside the event loop the runbooks will run on."""
         clock = FakeClock(T0, auto_advance=True)
         runtimes = {
-            env: InMemoryFleetRuntime(fleet, env, clock, initial_version=initial_version)
+            env: AsyncFleetRuntime(fleet, env, clock, initial_version=initial_version)
             for env in (environments or list(fleet.environments))
         }
         deps = RunbookDeps(

@@ -16,9 +16,13 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
+from fleetops.control.rollouts import RolloutRequest
 from fleetops.server.auth import Role
 from fleetops.server.sfn import ACTIONS
+from fleetops.spec.loader import load_fleet
 from fleetops.testing.api import ApiHarness
+from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
+from fleetops.testing.local import EXAMPLES
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,22 @@ def _lock_prod(api: ApiHarness) -> object:
     return api.store.locks.acquire("prod", owner="exec-1", reason="deploy", lease=timedelta(minutes=5))
 
 
+def _fleet(api: ApiHarness) -> InMemoryFleetRuntime:
+    runtime = getattr(api.app.state, "fleet", None)
+    if not isinstance(runtime, InMemoryFleetRuntime):
+        runtime = InMemoryFleetRuntime(load_fleet(EXAMPLES / "fleet.yaml"), "dev")
+        runtime.hold = True
+        api.app.state.fleet = runtime
+    return runtime
+
+
+def _held_rollout(api: ApiHarness) -> object:
+    runtime = _fleet(api)
+    runtime.rollout_views.pop("r-1", None)
+    runtime.start_rollout(RolloutRequest("r-1", "dev", "menu", "v2", 1))
+    return runtime
+
+
 ROUTES = [
     Case("GET", "/api/v1/health", None),
     Case("GET", "/api/v1/openapi.json", None),
@@ -155,6 +175,24 @@ ROUTES = [
     Case("POST", "/api/v1/unblock", Role.OPERATOR, json={"services": ["orders"]}),
     Case("GET", "/api/v1/notifications", Role.VIEWER),
     *SFN_ACTIONS,
+    Case("GET", "/api/v1/fleet", Role.VIEWER, prepare=_fleet),
+    Case(
+        "POST", "/api/v1/fleet/scale", Role.OPERATOR, json={"service": "menu", "desired": 3}, prepare=_fleet
+    ),
+    Case("GET", "/api/v1/fleet/logs", Role.VIEWER, url="/api/v1/fleet/logs?service=menu", prepare=_fleet),
+    Case(
+        "POST", "/api/v1/rollouts", Role.OPERATOR, json={"service": "menu", "version": "v2"}, prepare=_fleet
+    ),
+    Case(
+        "GET", "/api/v1/rollouts/{rollout_id}", Role.VIEWER, url="/api/v1/rollouts/r-1", prepare=_held_rollout
+    ),
+    Case(
+        "POST",
+        "/api/v1/rollouts/{rollout_id}/cancel",
+        Role.OPERATOR,
+        url="/api/v1/rollouts/r-1/cancel",
+        prepare=_held_rollout,
+    ),
 ]
 
 _IDS = [case.id for case in ROUTES]

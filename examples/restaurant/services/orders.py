@@ -4,7 +4,8 @@ POST /orders {"user", "items": [menu item ids]} prices the items with menu, char
 asks notifications to tell the user (best effort) and stores the order -> 201 order.
 GET /orders[?user=] lists orders; GET /orders/{id} returns one.
 Requires menu and payments (health fails without them); notifications is optional.
-SQLite file: ``ORDERS_DB``, else ``$FLEETOPS_DATA_DIR/orders.sqlite`` (shared by the instances,
+SQLite file: ``ORDERS_DB`` (a path or a ``sqlite:///PATH`` URL), else
+``$FLEETOPS_DATA_DIR/orders.sqlite`` (shared by the instances,
 kept across deploys), else a file per instance in the temp dir (removed on exit).
 """
 
@@ -126,6 +127,9 @@ def create_app(env: Mapping[str, str], log: JsonLog | None = None) -> ASGIApp:
     if env.get("FLEETOPS_DATA_DIR"):
         default_db = os.path.join(env["FLEETOPS_DATA_DIR"], "orders.sqlite")
     sqlite_path = env.get("ORDERS_DB") or default_db
+    # The fleet file names it as its datastore does: sqlite:///relative/or//absolute/path.
+    sqlite_path = sqlite_path.removeprefix("sqlite:///")
+    os.makedirs(os.path.dirname(os.path.abspath(sqlite_path)), exist_ok=True)
     store = OrderStore(env.get("DATABASE_URL") or None, sqlite_path)
     menu = Dependency.from_env("menu", env, required=True)
     payments = Dependency.from_env("payments", env, required=True)

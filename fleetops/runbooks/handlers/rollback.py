@@ -13,11 +13,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fleetops.control.rollouts import RolloutRuntime
 from fleetops.engine import TaskContext
 from fleetops.errors import BadInput
 from fleetops.ops.locks import acquire_lock
-from fleetops.runbooks.deps import RunbookDeps
+from fleetops.runbooks.deps import RolloutRuntime, RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name
 from fleetops.spec.graph import waves
 from fleetops.store.releases import Release

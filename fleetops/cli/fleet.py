@@ -1,0 +1,167 @@
+"""``fleetops status``, ``scale``, ``logs`` and ``rollout``: the running fleet, through the API."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+
+from fleetops.cli.client import ApiClient, connect
+from fleetops.cli.main import app
+from fleetops.cli.output import OutputFormat, OutputOption, console, emit
+from fleetops.cli.up import FleetFileOption, state_dir_of
+from fleetops.control.fleet_port import format_log_record
+from fleetops.errors import OperationFailed
+
+
+def _connect(file: Path) -> ApiClient:
+    return connect(state_dir_of(file))
+
+
+def status_tables(status: dict[str, Any]) -> Group:
+    """The fleet status as two tables: services, then instances."""
+    services = Table(
+        "service", "version", "desired", "healthy", "versions", "rollout", "endpoint",
+        title=f"{status['fleet']} ({status['environment']})",
+    )  # fmt: skip
+    instances = Table("instance", "service", "version", "state", "health", "cpu %", "reason")
+    for service in status["services"]:
+        healthy = f"{service['healthy']}/{service['desired']}"
+        services.add_row(
+            service["name"],
+            service["version"],
+            f"{service['desired']} ({service['min']}..{service['max']})",
+            f"[green]{healthy}[/]" if service["ready"] else f"[yellow]{healthy}[/]",
+            ", ".join(service["versions"]),
+            service["rollout"] or "",
+            service["endpoint"],
+        )
+        for i in service["instances"]:
+            cpu = "" if i["cpu_percent"] is None else f"{i['cpu_percent']:.0f}"
+            instances.add_row(
+                i["id"], service["name"], i["version"], i["state"], i["health"], cpu, i["health_reason"]
+            )
+    return Group(services, instances)
+
+
+@app.command("status")
+def status(
+    file: FleetFileOption = Path("fleet.yaml"),
+    watch: Annotated[bool, typer.Option("--watch", "-w", help="Redraw every 2 s until Ctrl-C.")] = False,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Services, instances, versions and health of the running fleet."""
+    with _connect(file) as api:
+        current = api.get("/fleet")
+        if not watch or output is OutputFormat.JSON:
+            emit(current, output, lambda out: out.print(status_tables(current)))
+            return
+        with Live(status_tables(current), console=console, refresh_per_second=4) as live:
+            try:
+                while True:
+                    time.sleep(2)
+                    live.update(status_tables(api.get("/fleet")))
+            except KeyboardInterrupt:
+                pass
+
+
+@app.command("scale")
+def scale(
+    service: Annotated[str, typer.Argument(help="The service to scale.")],
+    desired: Annotated[int, typer.Argument(min=0, help="Desired instance count (within min..max).")],
+    file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Set a service's desired instance count; instances launch or drain in the background."""
+    with _connect(file) as api:
+        result = api.post("/fleet/scale", {"service": service, "desired": desired})
+    emit(result, output, lambda out: out.print(f"{service}: desired {desired}"))
+
+
+@app.command("logs")
+def logs(
+    service: Annotated[str, typer.Argument(help="The service whose logs to show.")],
+    *,
+    file: FleetFileOption = Path("fleet.yaml"),
+    instance: Annotated[str | None, typer.Option(help="Only this instance.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many records.")] = 100,
+    filter: Annotated[
+        str | None,
+        typer.Option(
+            "--filter", help='CloudWatch filter pattern: terms, "phrases", -term, ?term, { $.status >= 500 }.'
+        ),
+    ] = None,
+    follow: Annotated[bool, typer.Option("--follow", help="Keep printing new records until Ctrl-C.")] = False,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """The last log records of a service (merged across its instances), oldest first."""
+    with _connect(file) as api:
+
+        def fetch() -> list[dict[str, Any]]:
+            records: list[dict[str, Any]] = api.get(
+                "/fleet/logs", service=service, instance=instance, limit=limit, filter=filter
+            )["records"]
+            return records
+
+        seen: set[str] = set()
+        try:
+            while True:
+                fresh = [r for r in fetch() if _key(r) not in seen]
+                seen.update(_key(r) for r in fresh)
+                for record in fresh:
+                    _print_record(record, output)
+                if not follow:
+                    return
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+
+
+def _key(record: dict[str, Any]) -> str:
+    return f"{record.get('timestamp')}|{record.get('instance')}|{record.get('msg')}|{len(record)}"
+
+
+def _print_record(record: dict[str, Any], output: OutputFormat) -> None:
+    if output is OutputFormat.JSON:
+        import json
+
+        typer.echo(json.dumps(record, default=str))
+    else:
+        console.print(f"[dim]{record.get('instance', '')}[/] {format_log_record(record)}", highlight=False)
+
+
+@app.command("rollout")
+def rollout(
+    service: Annotated[str, typer.Argument(help="The service to roll.")],
+    version: Annotated[str, typer.Argument(help="The version to roll it to.")],
+    *,
+    file: FleetFileOption = Path("fleet.yaml"),
+    rollout_id: Annotated[str | None, typer.Option(help="Idempotency key (default: a new id).")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for the end; exit 1 unless Successful.")] = False,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Replace a service's instances with a version (instance refresh semantics, the service's
+    deploy settings)."""
+    with _connect(file) as api:
+        view = api.post("/rollouts", {"service": service, "version": version, "rollout_id": rollout_id})
+        while wait and not view["terminal"]:
+            time.sleep(0.5)
+            view = api.get(f"/rollouts/{view['rollout_id']}")
+
+    def render(out: Console) -> None:
+        out.print(
+            f"rollout {view['rollout_id']}: {service} -> {version}: {view['status']} "
+            f"({view['percentage_complete']}%) {view['status_reason']}",
+            highlight=False,
+        )
+        if view["failure"]:
+            out.print(view["failure"], highlight=False)
+
+    emit(view, output, render)
+    if wait and view["status"] != "Successful":
+        raise OperationFailed(f"rollout {view['rollout_id']} ended {view['status']}")

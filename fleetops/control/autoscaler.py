@@ -1,0 +1,139 @@
+"""``Autoscaler``: target tracking on CPU for the services whose fleet file has ``scaling``.
+
+Every ``interval_s`` it samples each InService instance's CPU from the provider (``usage()``:
+CPU seconds since start; utilization is the difference between two samples over the wall time
+between them, in percent of one core), asks the service's ``TargetTrackingPolicy``
+(``fleetops.ops.autoscaling``) for a decision, and applies it through the runtime's
+``set_desired``, which saves the desired count and launches or drains instances. A service is
+left alone while a rollout replaces its instances.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from fleetops.errors import FleetopsError
+from fleetops.ops.autoscaling import CpuSample, TargetTracking, TargetTrackingPolicy
+from fleetops.providers.base import InstanceState
+
+if TYPE_CHECKING:
+    from fleetops.control.fleet import FleetRuntime
+
+
+@dataclass(frozen=True)
+class ScalingEvent:
+    """One scaling activity: when, which service, from and to which desired count, why."""
+
+    at: datetime
+    service: str
+    before: int
+    after: int
+    reason: str
+
+
+class Autoscaler:
+    """Drives the scaling policies of a ``FleetRuntime`` from a background thread."""
+
+    def __init__(self, runtime: FleetRuntime, *, interval_s: float = 5.0) -> None:
+        self._runtime = runtime
+        self.interval_s = interval_s
+        self.policies: dict[str, TargetTrackingPolicy] = {}
+        for name in runtime.services:
+            service = runtime.fleet.service(name, runtime.environment)
+            if service.scaling is None:
+                continue
+            scaling = service.scaling
+            warmup = scaling.warmup if scaling.warmup is not None else service.deploy.warmup
+            self.policies[name] = TargetTrackingPolicy(
+                TargetTracking(
+                    target_cpu=scaling.target_cpu,
+                    min=service.instances.min,
+                    max=service.instances.max,
+                    scale_out_cooldown_s=scaling.scale_out_cooldown.total_seconds(),
+                    scale_in_cooldown_s=scaling.scale_in_cooldown.total_seconds(),
+                    warmup_s=warmup.total_seconds(),
+                    disable_scale_in=scaling.disable_scale_in,
+                ),
+                time.monotonic,
+            )
+        self.last_cpu: dict[str, float] = {}
+        """CPU percent of each instance at the last sample."""
+        self.events: collections.deque[ScalingEvent] = collections.deque(maxlen=100)
+        self._previous: dict[str, tuple[float, float]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Sample and decide every ``interval_s`` in a daemon thread (none without policies)."""
+        if self.policies and self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="fleet-autoscaler", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def note_manual_change(self, service: str) -> None:
+        """An operator scaled ``service``: its cooldowns start again."""
+        policy = self.policies.get(service)
+        if policy is not None:
+            policy.note_manual_change()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            with contextlib.suppress(Exception):  # one bad pass must not end autoscaling
+                self.step()
+
+    def step(self) -> list[ScalingEvent]:
+        """Sample every scaled service once and apply the decisions; the events."""
+        events = []
+        for service, policy in self.policies.items():
+            samples = self._sample(service)
+            if self._runtime.rolling(service):
+                continue
+            state = self._runtime.store.service_state.get(self._runtime.environment, service)
+            if state is None:
+                continue
+            decision = policy.decide(state.desired, samples)
+            if decision is None or decision.desired == state.desired:
+                continue
+            try:
+                self._runtime.set_desired(service, decision.desired)
+            except FleetopsError:
+                continue
+            event = ScalingEvent(datetime.now(UTC), service, state.desired, decision.desired, decision.reason)
+            self.events.append(event)
+            events.append(event)
+        return events
+
+    def _sample(self, service: str) -> list[CpuSample]:
+        provider = self._runtime.provider
+        now_wall = datetime.now(UTC)
+        now = time.monotonic()
+        samples = []
+        for info in provider.instances(service):
+            if info.state is not InstanceState.IN_SERVICE:
+                self._previous.pop(info.id, None)
+                continue
+            usage = provider.usage(info.id)
+            if usage is None:
+                continue
+            previous = self._previous.get(info.id)
+            self._previous[info.id] = (now, usage.cpu_seconds)
+            if previous is None or now <= previous[0]:
+                continue
+            percent = 100.0 * (usage.cpu_seconds - previous[1]) / (now - previous[0])
+            self.last_cpu[info.id] = round(percent, 1)
+            age = (now_wall - info.started_at).total_seconds()
+            samples.append(CpuSample(info.id, percent, age))
+        return samples

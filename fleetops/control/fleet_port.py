@@ -1,0 +1,128 @@
+"""``ProviderPort``: one service of a Provider as the rollout's ``FleetPort``.
+
+- ``launch`` starts an instance of the version (the provider adds the service's env and that
+  version's overrides) and returns once the provider reports it InService, that is once the load
+  balancer's own health checks pass and it takes traffic, so a refresh never counts an instance
+  users cannot reach yet. It gives up waiting after ``launch_timeout_s`` (or when the instance
+  ends) and returns the id anyway: the rollout's probes then judge it and report why it failed.
+- ``register`` does nothing: the provider registers every instance with its load balancer at
+  launch (a local HAProxy server, an ASG instance in its target group).
+- ``probe`` is a real HTTP request to the instance's health path, cut at the timeout.
+- ``alarm_states`` answers OK for every alarm named, until the alarms module exists: a rollout's
+  alarm gate therefore never fails or holds a local rollout yet.
+- ``recent_logs`` reads the instance's log records through ``provider.logs``.
+
+Provider calls block (a process spawn, a socket to HAProxy), so they run in worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+import httpx
+
+from fleetops.providers.base import InstanceInfo, InstanceState, Provider
+from fleetops.providers.local.process import ProcessUsage
+from fleetops.rollout import OK, ProbeResult
+
+_ENDED = (InstanceState.TERMINATING, InstanceState.TERMINATED, InstanceState.DRAINING)
+
+
+class ManagedProvider(Provider, Protocol):
+    """A Provider that also scales, suspends its own replacement of failed instances, and
+    reports per-instance CPU (the local provider; the aws one maps these to ASG calls)."""
+
+    def suspend_replacement(self, service: str, suspended: bool = True) -> None:
+        """Stop (or resume) replacing ``service``'s instances that exit or fail health."""
+
+    def scale(
+        self, service: str, desired: int, *, version: str, env: Mapping[str, str] | None = None
+    ) -> list[InstanceInfo]:
+        """Launch or terminate instances until ``desired`` are Pending or InService."""
+
+    def usage(self, instance_id: str) -> ProcessUsage | None:
+        """CPU time and memory of a running instance (None once it has ended)."""
+
+
+def format_log_record(record: Mapping[str, object]) -> str:
+    """One log record as a line: ``timestamp level msg``, then any other fields as ``k=v``."""
+    skip = {"timestamp", "level", "msg", "service", "instance", "version", "stream"}
+    extra = " ".join(f"{key}={value}" for key, value in record.items() if key not in skip)
+    head = f"{record.get('timestamp', '')} {record.get('level', '')} {record.get('msg', '')}".strip()
+    return f"{head} {extra}".rstrip()
+
+
+class ProviderPort:
+    """The ``FleetPort`` of one service of ``provider``."""
+
+    def __init__(
+        self,
+        provider: ManagedProvider,
+        service: str,
+        *,
+        health_path: str = "/health",
+        launch_timeout_s: float = 30.0,
+        poll_s: float = 0.05,
+    ) -> None:
+        self.provider = provider
+        self.service = service
+        self.health_path = health_path
+        self.launch_timeout_s = launch_timeout_s
+        self._poll_s = poll_s
+        self._http = httpx.AsyncClient()
+
+    async def launch(self, release: str) -> str:
+        info = await asyncio.to_thread(self.provider.launch, self.service, release)
+        deadline = time.monotonic() + self.launch_timeout_s
+        while info.state is InstanceState.PENDING and time.monotonic() < deadline:
+            await asyncio.sleep(self._poll_s)
+            info = await asyncio.to_thread(self.provider.instance, info.id)
+        return info.id
+
+    async def register(self, instance_id: str) -> None:
+        return None
+
+    async def deregister(self, instance_id: str) -> None:
+        await asyncio.to_thread(self.provider.deregister, instance_id)
+
+    async def terminate(self, instance_id: str) -> None:
+        await asyncio.to_thread(self.provider.terminate, instance_id)
+
+    async def probe(self, instance_id: str, timeout_ms: int) -> ProbeResult:
+        info = await asyncio.to_thread(self.provider.instance, instance_id)
+        started = time.monotonic()
+        if info.state in _ENDED:
+            return ProbeResult(None, 0, f"instance is {info.state}")
+        url = f"http://{info.address}:{info.port}{self.health_path}"
+        try:
+            response = await self._http.get(url, timeout=timeout_ms / 1000)
+        except httpx.TimeoutException:
+            return ProbeResult(None, _ms_since(started), f"timed out after {timeout_ms}ms")
+        except httpx.HTTPError as err:
+            return ProbeResult(None, _ms_since(started), _describe(err))
+        return ProbeResult(response.status_code, _ms_since(started))
+
+    async def alarm_states(self, names: Sequence[str]) -> Mapping[str, str]:
+        # Until fleetops.ops.alarms exists, every alarm is OK (see the module docstring).
+        return dict.fromkeys(names, OK)
+
+    async def recent_logs(self, instance_id: str, n: int) -> Sequence[str]:
+        records = await asyncio.to_thread(self.provider.logs, self.service, instance_id=instance_id, limit=n)
+        return [format_log_record(record) for record in records]
+
+    async def close(self) -> None:
+        """Close the HTTP client of the probes."""
+        await self._http.aclose()
+
+
+def _ms_since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def _describe(err: httpx.HTTPError) -> str:
+    if isinstance(err, httpx.ConnectError):
+        return "connection refused"
+    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__

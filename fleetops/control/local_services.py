@@ -1,0 +1,93 @@
+"""The fleet file's services as the local provider runs them, and the secrets it hands them.
+
+``DevSecrets`` is the local sandbox's secret source until the secrets module exists: each secret
+the fleet file declares gets a random value (of its ``length``) generated once and kept in
+``<state_dir>/secrets.json`` (mode 0600), so instances of every version see the same value and a
+restarted control plane keeps it. It has no versions, rotation or encryption at rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+from pathlib import Path
+
+from fleetops.providers.local.service import HealthCheck, ServiceRuntime
+from fleetops.spec.models import Fleet
+
+LOCAL_GRACE_PERIOD_S = 30.0
+"""How long a new local instance may stay unhealthy before the provider replaces it."""
+LOCAL_STOP_GRACE_S = 5.0
+
+
+def local_services(fleet: Fleet, environment: str) -> list[ServiceRuntime]:
+    """Every service of ``fleet`` with a ``run`` section, as it runs in ``environment``."""
+    out = []
+    for name in fleet.services:
+        service = fleet.service(name, environment)
+        if service.run is None:
+            continue
+        health = service.health
+        out.append(
+            ServiceRuntime(
+                name=name,
+                command=service.run.command,
+                cwd=(fleet.base_dir / (service.run.cwd or ".")).resolve(),
+                env=dict(service.env) | dict(service.run.env),
+                version_env={version: dict(o.env) for version, o in service.versions.items()},
+                secrets=tuple(service.secrets),
+                depends_on=tuple(service.depends_on),
+                health=HealthCheck(
+                    path=health.path,
+                    interval=health.interval.total_seconds(),
+                    timeout=health.timeout.total_seconds(),
+                    healthy_threshold=health.healthy_threshold,
+                    unhealthy_threshold=health.unhealthy_threshold,
+                    matcher=health.matcher,
+                    grace_period=LOCAL_GRACE_PERIOD_S,
+                ),
+                deregistration_delay=service.deploy.deregistration_delay.total_seconds(),
+                stop_grace=LOCAL_STOP_GRACE_S,
+            )
+        )
+    return out
+
+
+def fixed_ports(fleet: Fleet, environment: str) -> dict[str, int]:
+    """The load-balancer ports the fleet file pins (``run.port``)."""
+    return {
+        name: service.run.port
+        for name in fleet.services
+        if (service := fleet.service(name, environment)).run is not None and service.run.port is not None
+    }
+
+
+class DevSecrets:
+    """Random values per secret name, generated once, kept in ``<state_dir>/secrets.json``."""
+
+    def __init__(self, state_dir: Path, lengths: dict[str, int]) -> None:
+        self.path = state_dir / "secrets.json"
+        self._lengths = lengths
+        self._lock = threading.Lock()
+
+    def __call__(self, name: str) -> str:
+        """The value of secret ``name``, generating it on first use."""
+        with self._lock:
+            values: dict[str, str] = json.loads(self.path.read_text()) if self.path.exists() else {}
+            if name not in values:
+                length = self._lengths.get(name, 32)
+                values[name] = secrets.token_urlsafe(length)[:length]
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                pending = self.path.with_suffix(".tmp")
+                fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w") as handle:
+                    json.dump(values, handle)
+                os.replace(pending, self.path)
+            return values[name]
+
+
+def dev_secrets(fleet: Fleet, state_dir: Path) -> DevSecrets:
+    """The sandbox secret source for ``fleet``'s declared secrets."""
+    return DevSecrets(state_dir, {name: secret.length for name, secret in fleet.secrets.items()})

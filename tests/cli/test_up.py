@@ -1,0 +1,115 @@
+"""``fleetops up / status / scale / logs / rollout / down`` on a copy of the restaurant example."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fleetops.providers.local.process import process_alive
+from fleetops.testing.fleet_files import write_fleet
+from fleetops.testing.local import EXAMPLES
+from fleetops.testing.server import run_cli
+
+pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
+
+
+@pytest.fixture
+def restaurant(tmp_path: Path) -> Path:
+    """The example fleet in a fresh folder, its gateway on a free port instead of 8080."""
+    folder = tmp_path / "restaurant"
+    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
+    fleet_file = folder / "fleet.yaml"
+    fleet_file.write_text(fleet_file.read_text().replace("      port: 8080\n", ""))
+    return folder
+
+
+def _fleet_pids(folder: Path) -> list[int]:
+    return [int(p.read_text().split()[0]) for p in (folder / ".fleetops" / "pids").glob("*.pid")]
+
+
+def _load(url: str, stop: threading.Event, outcomes: Counter[str]) -> None:
+    with httpx.Client(timeout=5, transport=httpx.HTTPTransport(retries=0)) as client:
+        while not stop.is_set():
+            try:
+                outcomes[str(client.get(url).status_code)] += 1
+            except httpx.HTTPError as err:
+                outcomes[type(err).__name__] += 1
+            stop.wait(0.02)
+
+
+def test_up_runs_the_restaurant_and_down_leaves_nothing(restaurant: Path) -> None:
+    try:
+        up = run_cli(["up", "-o", "json"], cwd=restaurant, timeout=120)
+        assert up.returncode == 0, up.stderr
+        status = json.loads(up.stdout)
+        assert [(s["name"], s["healthy"], s["versions"]) for s in status["services"]] == [
+            ("auth", 2, ["v1"]),
+            ("menu", 2, ["v1"]),
+            ("notifications", 1, ["v1"]),
+            ("payments", 2, ["v1"]),
+            ("orders", 2, ["v1"]),
+            ("gateway", 2, ["v1"]),
+        ]
+        gateway = next(s["endpoint"] for s in status["services"] if s["name"] == "gateway")
+        assert httpx.get(gateway + "/health").status_code == 200
+        server_pid = status["server"]["pid"]
+
+        again = run_cli(["up", "-o", "json"], cwd=restaurant)
+        assert (again.returncode, json.loads(again.stdout)["server"]["pid"]) == (0, server_pid)
+
+        scaled = run_cli(["scale", "menu", "3"], cwd=restaurant)
+        assert (scaled.returncode, scaled.stdout.strip()) == (0, "menu: desired 3")
+        refused = run_cli(["scale", "menu", "9"], cwd=restaurant)
+        assert refused.returncode == 2
+        assert "desired count 9 for 'menu' is outside its instances min..max (1..3)" in refused.stderr
+
+        table = run_cli(["status"], cwd=restaurant)
+        assert table.returncode == 0 and "restaurant (dev)" in table.stdout and "InService" in table.stdout
+
+        logs = run_cli(
+            ["logs", "orders", "--limit", "3", "--filter", "{ $.path = /health }", "-o", "json"],
+            cwd=restaurant,
+        )
+        records = [json.loads(line) for line in logs.stdout.splitlines()]
+        assert logs.returncode == 0 and len(records) == 3
+        assert {(r["service"], r["path"]) for r in records} == {("orders", "/health")}
+
+        stop, outcomes = threading.Event(), Counter[str]()
+        loader = threading.Thread(target=_load, args=(gateway + "/health", stop, outcomes))
+        loader.start()
+        try:
+            rolled = run_cli(["rollout", "gateway", "v2", "--wait", "-o", "json"], cwd=restaurant, timeout=60)
+        finally:
+            stop.set()
+            loader.join()
+        assert rolled.returncode == 0, rolled.stderr
+        assert json.loads(rolled.stdout)["status"] == "Successful"
+        assert set(outcomes) == {"200"} and outcomes["200"] > 100
+
+        fleet_pids = _fleet_pids(restaurant)
+        assert len(fleet_pids) == 13  # 12 instances and HAProxy
+    finally:
+        down = run_cli(["down"], cwd=restaurant, timeout=90)
+    assert down.returncode == 0, down.stderr
+    assert [pid for pid in [server_pid, *fleet_pids] if process_alive(pid)] == []
+    assert _fleet_pids(restaurant) == []
+
+
+def test_up_names_the_service_that_does_not_come_up(tmp_path: Path) -> None:
+    # notifications fails its health checks from the start; menu is fine.
+    write_fleet(tmp_path, {"menu": {}, "notifications": {"env": {"FAULT_FAIL_HEALTH_AFTER": "0s"}}})
+    try:
+        up = run_cli(["up", "--timeout", "4"], cwd=tmp_path, timeout=60)
+    finally:
+        run_cli(["down"], cwd=tmp_path, timeout=60)
+    assert up.returncode == 1
+    assert "not every service came up within 4s:" in up.stderr
+    assert "notifications: 0/1 healthy at v1" in up.stderr and "menu:" not in up.stderr
+    assert "DOWN: last check L7STS 503" in up.stderr
+    assert "last log lines:" in up.stderr

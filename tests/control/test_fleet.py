@@ -1,0 +1,175 @@
+"""FleetRuntime on real processes behind a real HAProxy: desired state, rollouts, scale, logs, stop."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fleetops.control.rollouts import RolloutRequest
+from fleetops.errors import BadInput, Refused
+from fleetops.providers.base import InstanceState
+from fleetops.providers.local.process import process_alive
+from fleetops.store import Store
+
+from .conftest import MakeRuntime, make_runtime, wait_until
+
+pytestmark = pytest.mark.haproxy
+MENU = {"menu": {"instances": {"min": 1, "desired": 2, "max": 3}}}
+
+
+def _load(url: str, stop: threading.Event, outcomes: Counter[str]) -> None:
+    # One connection, no retries: every failure a user would see is counted.
+    with httpx.Client(timeout=5, transport=httpx.HTTPTransport(retries=0)) as client:
+        while not stop.is_set():
+            try:
+                outcomes[str(client.get(url).status_code)] += 1
+            except httpx.HTTPError as err:
+                outcomes[type(err).__name__] += 1
+            stop.wait(0.01)
+
+
+def test_start_brings_every_service_to_its_desired_state(runtimes: MakeRuntime) -> None:
+    runtime = runtimes(MENU)
+    wait_until(lambda: runtime.status().ready, 15, "menu ready")
+    menu = runtime.status().services[0]
+    assert (menu.name, menu.version, menu.desired, menu.healthy, menu.versions) == (
+        "menu",
+        "v1",
+        2,
+        2,
+        ("v1",),
+    )
+    assert runtime.current_versions() == {"menu": "v1"}
+    assert httpx.get(menu.endpoint + "/items").status_code == 200
+
+
+def test_rollout_under_load_loses_no_request(runtimes: MakeRuntime, sqlite_store: Store) -> None:
+    runtime = runtimes(MENU)
+    wait_until(lambda: runtime.status().ready, 15, "menu ready")
+    stop, outcomes = threading.Event(), Counter[str]()
+    loader = threading.Thread(
+        target=_load, args=(runtime.provider.endpoint("menu") + "/items", stop, outcomes)
+    )
+    loader.start()
+    try:
+        request = RolloutRequest("deploy-1:menu:2", "dev", "menu", "v2", 2)
+        first = runtime.start_rollout(request)
+        again = runtime.start_rollout(request)
+        view = runtime.wait_rollout(request.rollout_id, timeout=30)
+    finally:
+        stop.set()
+        loader.join()
+    assert (first.rollout_id, again.rollout_id, again.started_at) == (request.rollout_id,) * 2 + (
+        first.started_at,
+    )
+    assert (view.status, view.percentage_complete, view.failure) == ("Successful", 100, None)
+    assert set(outcomes) == {"200"} and outcomes["200"] > 50
+    assert runtime.current_versions() == {"menu": "v2"}
+    state = sqlite_store.service_state.get("dev", "menu")
+    assert state is not None and (state.version, state.release_number) == ("v2", 2)
+    # A finished rollout's id answers with it, and starts nothing.
+    live = [i.id for i in runtime.provider.instances("menu")]
+    assert runtime.start_rollout(request).status == "Successful"
+    assert [i.id for i in runtime.provider.instances("menu")] == live
+
+
+def test_a_release_that_fails_health_rolls_back_with_a_report(runtimes: MakeRuntime) -> None:
+    # `bad` answers its health checks for 1 s, then fails them: the bake catches it.
+    runtime = runtimes({"menu": {"deploy": {"bake_time": "3s"}}})
+    wait_until(lambda: runtime.status().ready, 15, "menu ready")
+    view = runtime.start_rollout(RolloutRequest("r-bad", "dev", "menu", "bad", 3))
+    view = runtime.wait_rollout(view.rollout_id, timeout=30)
+    assert view.status == "RollbackSuccessful"
+    assert view.failure is not None
+    assert "became unhealthy" in view.failure and "last health checks:" in view.failure
+    assert "last log lines:" in view.failure
+    assert runtime.current_versions() == {"menu": "v1"}
+    assert runtime.status().services[0].version == "v1"
+
+
+def test_an_unfinished_rollout_is_started_again_after_a_restart(tmp_path: Path, sqlite_store: Store) -> None:
+    # As a control plane that died mid-rollout leaves it: the row says InProgress.
+    sqlite_store.rollouts.create(
+        {
+            "rollout_id": "deploy-7:menu:4",
+            "environment": "dev",
+            "service": "menu",
+            "version": "v4",
+            "release_number": 4,
+            "previous_version": "v1",
+            "previous_release_number": 0,
+            "preferences": {"aws": {"MinHealthyPercentage": 100, "MaxHealthyPercentage": 200}},
+            "status": "InProgress",
+            "status_reason": "Replacing instances with release v4.",
+            "percentage_complete": 0,
+            "instances_to_update": 1,
+            "started_at": datetime.now(UTC),
+        }
+    )
+    runtime = make_runtime(tmp_path, {"menu": {}}, sqlite_store)
+    runtime.start()
+    try:
+        view = runtime.wait_rollout("deploy-7:menu:4", timeout=30)
+        assert (view.status, runtime.current_versions()) == ("Successful", {"menu": "v4"})
+        saved = sqlite_store.rollouts.get("deploy-7:menu:4")
+        assert saved is not None and (saved.status, saved.ended_at is not None) == ("Successful", True)
+    finally:
+        runtime.stop()
+
+
+def test_cancel_stops_a_rollout_and_refuses_once_ended(runtimes: MakeRuntime) -> None:
+    checkpoints = {"checkpoints": [50, 100], "checkpoint_delay": "30s"}
+    runtime = runtimes({"menu": {"deploy": checkpoints, "instances": {"desired": 2}}})
+    wait_until(lambda: runtime.status().ready, 15, "menu ready")
+    view = runtime.start_rollout(RolloutRequest("r-c", "dev", "menu", "v2", 2))
+    wait_until(lambda: runtime.describe_rollout("r-c").checkpoint == "50%", 20, "checkpoint 50%")
+    assert runtime.cancel_rollout(view.rollout_id).status in ("Cancelling", "Cancelled")
+    assert runtime.wait_rollout(view.rollout_id, timeout=20).status == "Cancelled"
+    with pytest.raises(Refused, match="rollout r-c is Cancelled; it cannot be cancelled"):
+        runtime.cancel_rollout("r-c")
+    with pytest.raises(KeyError):
+        runtime.describe_rollout("nope")
+
+
+def test_scale_within_bounds(runtimes: MakeRuntime, sqlite_store: Store) -> None:
+    runtime = runtimes(MENU)
+    runtime.scale("menu", 3)
+    wait_until(lambda: runtime.status().services[0].healthy == 3, 15, "3 healthy menu instances")
+    assert sqlite_store.service_state.get("dev", "menu").desired == 3  # type: ignore[union-attr]
+    with pytest.raises(
+        BadInput, match=r"desired count 4 for 'menu' is outside its instances min..max \(1..3\)"
+    ):
+        runtime.scale("menu", 4)
+    runtime.scale("menu", 1)
+    wait_until(lambda: len(runtime.provider.instances("menu")) == 1, 15, "menu back to one instance")
+
+
+def test_logs_filtered_with_a_pattern(runtimes: MakeRuntime) -> None:
+    runtime = runtimes({"menu": {}})
+    wait_until(lambda: runtime.status().ready, 15, "menu ready")
+    httpx.get(runtime.provider.endpoint("menu") + "/items/999")
+    wait_until(lambda: bool(runtime.logs("menu", pattern="{ $.status = 404 }")), 5, "the 404 logged")
+    found = runtime.logs("menu", pattern="{ $.status = 404 }")
+    assert [(r["path"], r["status"]) for r in found] == [("/items/999", 404)]
+    assert all("/health" not in str(r) for r in runtime.logs("menu", limit=20, pattern="-health"))
+
+
+def test_stop_leaves_no_process(tmp_path: Path, sqlite_store: Store) -> None:
+    runtime = make_runtime(tmp_path, MENU, sqlite_store)
+    runtime.start()
+    wait_until(lambda: runtime.status().ready, 15, "menu ready")
+    pids = [i.pid for i in runtime.provider.instances("menu") if i.pid is not None]
+    pids.append(int((tmp_path / ".fleetops" / "pids" / "haproxy.pid").read_text().split()[0]))
+    runtime.stop()
+    assert [pid for pid in pids if process_alive(pid)] == []
+    assert os.listdir(tmp_path / ".fleetops" / "pids") == []
+    assert all(
+        i.state is InstanceState.TERMINATED
+        for i in runtime.provider.instances("menu", include_terminated=True)
+    )

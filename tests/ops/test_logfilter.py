@@ -1,0 +1,96 @@
+"""CloudWatch Logs filter patterns over JSON records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fleetops.errors import BadInput
+from fleetops.ops.logfilter import compile_filter
+
+RECORD: dict[str, Any] = {
+    "level": "error",
+    "msg": "connection refused by payments",
+    "status": 503,
+    "latency_ms": 12.5,
+    "path": "/orders",
+    "ok": False,
+    "user": {"name": "ada", "roles": ["admin", "cook"]},
+    "trace": None,
+}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("", True),
+        ("error", True),
+        ("ERROR", False),  # terms are case-sensitive
+        ("error payments", True),
+        ("error kitchen", False),
+        ('"connection refused"', True),
+        ('"refused connection"', False),
+        ("error -payments", False),
+        ("error -kitchen", True),
+        ('-"by payments"', False),
+        ("?kitchen ?payments", True),
+        ("?kitchen ?bar", False),
+        ("error ?kitchen", False),
+        ("{ $.status >= 500 }", True),
+        ("{ $.status < 500 }", False),
+        ("{ $.status = 503 }", True),
+        ("{ $.status != 503 }", False),
+        ("{ $.latency_ms > 12.4 }", True),
+        ('{ $.level = "error" }', True),
+        ("{ $.level = error }", True),
+        ('{ $.msg = "connection*" }', True),
+        ('{ $.msg = "*kitchen*" }', False),
+        ('{ $.path = "/ord?rs" }', False),  # only * is a wildcard
+        ("{ $.user.name = ada }", True),
+        ("{ $.user.roles[1] = cook }", True),
+        ("{ $.user.roles[5] = cook }", False),
+        ("{ $.status > 500 && $.path = /orders }", True),
+        ("{ $.status > 500 && $.path = /menu }", False),
+        ("{ $.path = /menu || $.status = 503 }", True),
+        ("{ ($.path = /menu || $.path = /orders) && $.level = error }", True),
+        ("{ $.trace IS NULL }", True),
+        ("{ $.ok IS FALSE }", True),
+        ("{ $.ok IS TRUE }", False),
+        ("{ $.user EXISTS }", True),
+        ("{ $.missing NOT EXISTS }", True),
+        ("{ $.missing = 1 }", False),
+        ("{ $.level > 1 }", False),  # a numeric comparison with text does not match
+    ],
+)
+def test_pattern_matches(pattern: str, expected: bool) -> None:
+    assert compile_filter(pattern)(RECORD) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("{ $.status >= 500", "filter pattern '{ $.status >= 500': a JSON condition must end with '}'"),
+        ("{ }", "filter pattern '{ }': empty JSON condition"),
+        ("{ $.status }", "filter pattern '{ $.status }': expected a comparison operator at the end"),
+        (
+            "{ status = 1 }",
+            "filter pattern '{ status = 1 }': expected a selector like $.status, got 'status'",
+        ),
+        ("{ ($.a = 1 }", "filter pattern '{ ($.a = 1 }': missing ')'"),
+        ("{ $.a = 1 $.b = 2 }", "filter pattern '{ $.a = 1 $.b = 2 }': unexpected '$.b'"),
+        (
+            "{ $.a IS MAYBE }",
+            "filter pattern '{ $.a IS MAYBE }': expected NULL, TRUE or FALSE after IS, got 'MAYBE'",
+        ),
+        (
+            "[ip, user]",
+            "filter pattern '[ip, user]': space-delimited and regular-expression patterns are not "
+            'supported; use terms, "phrases", -exclusions or { $.field = value }',
+        ),
+    ],
+)
+def test_invalid_patterns_say_what_is_wrong(pattern: str, message: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        compile_filter(pattern)
+    assert caught.value.message == message
