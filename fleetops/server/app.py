@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from fleetops import __version__
 from fleetops.control import ExecutionService, load_handlers
+from fleetops.control.deployments import Deployments
 from fleetops.control.handlers import handler_specs
 from fleetops.server.audit import AuditMiddleware
 from fleetops.server.auth import ensure_admin_token
@@ -18,6 +19,7 @@ from fleetops.server.errors import install_error_handlers
 from fleetops.server.fleet import open_fleet_runtime
 from fleetops.server.routes import (
     audit,
+    deployments,
     fleet,
     locks,
     maintenance,
@@ -41,7 +43,8 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     ``app.state.executions`` is the :class:`ExecutionService` (started and stopped with the app's
     lifespan) with the handlers of ``settings.handlers`` and ``$FLEETOPS_HANDLERS`` registered.
     ``app.state.fleet`` the ``FleetRuntime`` of ``settings.fleet_file`` (started and stopped with
-    the app's lifespan), or None.
+    the app's lifespan), or None; ``app.state.deployments`` runs the built-in runbooks (their
+    handlers registered on the execution service, bound to that runtime).
     """
     owns_store = store is None
     opened = store or Store.open(settings.database_url, settings.state_dir)
@@ -58,6 +61,9 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         )
         load_handlers(executions.registry, handler_specs(settings.handlers))
         runtime = open_fleet_runtime(settings, opened)
+        runbooks = Deployments(executions, opened, runtime, None if runtime is None else runtime.fleet)
+        runbooks.register()
+        runbooks.ensure_machines()
     except BaseException:
         if owns_store:
             opened.close()
@@ -90,6 +96,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     app.state.settings = settings
     app.state.executions = executions
     app.state.fleet = runtime
+    app.state.deployments = runbooks
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, store=opened)
     for router in (
@@ -101,6 +108,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         maintenance.router,
         notifications.router,
         fleet.router,
+        deployments.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     # The Step Functions protocol lives at the root, where boto3's endpoint_url points.

@@ -108,8 +108,12 @@ def rollback_service(deps: RunbookDeps, target: dict[str, Any], _context: TaskCo
             running = None
         if running is not None and not running.terminal:
             if running.status != "Cancelling":
-                running = runtime.cancel_rollout(stop)
-            return {"done": False, "phase": "cancelling", "rollout": running.to_json()}
+                try:
+                    running = runtime.cancel_rollout(stop)
+                except Refused:  # it ended meanwhile: nothing to cancel
+                    running = runtime.describe_rollout(stop)
+            if not running.terminal:
+                return {"done": False, "phase": "cancelling", "rollout": running.to_json()}
     if target.get("release") is None:
         return {"done": True, "phase": "nothing to go back to", "rollout": None}
     view = runtime.start_rollout(
