@@ -1,14 +1,15 @@
 """The control plane's in-process services (no HTTP here: ``server/`` exposes them as routes).
 
-``service.py``: the execution service, the one Engine of a server process, durable in the store,
-leased. ``fleet.py``: ``FleetRuntime``, the provider of one (fleet, environment) with its
-rollouts and scaling.
+The execution service: the one Engine of a server process, durable in the store, leased.
 
 service = ExecutionService(store, registry)
 await service.start()                       # resumes RUNNING executions nobody holds
 machine = service.ensure_state_machine("deploy", definition)
 record = service.start_execution(machine.arn, {"version": "v2"}, name="deploy-7")
 result = await service.wait(record.arn)     # ExecutionResult: status, output, error, cause
+
+The fleet runtime (``fleetops.control.fleet.FleetRuntime``): the provider of one (fleet,
+environment) with its rollouts and scaling; its types in ``fleetops.control.rollouts``.
 """
 
 from fleetops.control.handlers import HANDLERS_ENV, load_handlers
