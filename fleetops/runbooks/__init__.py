@@ -1,1 +1,38 @@
-"""Built-in runbooks: ASL definitions and the task handlers they name."""
+"""Built-in runbooks: ASL definitions (``*.asl.json`` next to this file) and their task handlers.
+
+    register_handlers(registry, RunbookDeps(store, fleet=lambda: fleet, runtime_for=runtimes.__getitem__))
+    engine.start_execution(definition("deploy"), {"environment": "dev", "version": "v2"})
+
+The definitions run unchanged on any engine that has the handlers registered; users may copy
+one and add states (an approval, a smoke test) and run it the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from fleetops.runbooks.deps import RunbookDeps
+from fleetops.runbooks.handlers import HANDLERS, register_handlers
+
+RUNBOOKS = ("deploy", "rollback")
+"""The built-in runbooks, by name (the state machine name in the server)."""
+
+
+@cache
+def definition_text(name: str) -> str:
+    """The ASL text of built-in runbook ``name``."""
+    if name not in RUNBOOKS:
+        raise KeyError(f"no built-in runbook {name!r} (known: {', '.join(RUNBOOKS)})")
+    return resources.files(__package__).joinpath(f"{name}.asl.json").read_text(encoding="utf-8")
+
+
+def definition(name: str) -> dict[str, Any]:
+    """The ASL definition of built-in runbook ``name``, as JSON values."""
+    value: dict[str, Any] = json.loads(definition_text(name))
+    return value
+
+
+__all__ = ["HANDLERS", "RUNBOOKS", "RunbookDeps", "definition", "definition_text", "register_handlers"]

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from fleetops import __version__
 from fleetops.control import ExecutionService, load_handlers
+from fleetops.control.deployments import Deployments
 from fleetops.control.handlers import handler_specs
 from fleetops.server.audit import AuditMiddleware
 from fleetops.server.auth import ensure_admin_token
@@ -18,6 +19,7 @@ from fleetops.server.errors import install_error_handlers
 from fleetops.server.fleet import open_fleet_runtime
 from fleetops.server.routes import (
     audit,
+    deployments,
     fleet,
     locks,
     maintenance,
@@ -58,6 +60,9 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         )
         load_handlers(executions.registry, handler_specs(settings.handlers))
         runtime = open_fleet_runtime(settings, opened)
+        runbooks = Deployments(executions, opened, runtime, None if runtime is None else runtime.fleet)
+        if runtime is not None:  # without a fleet the runbooks have nothing to act on
+            runbooks.register()
     except BaseException:
         if owns_store:
             opened.close()
@@ -92,6 +97,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     app.state.settings = settings
     app.state.executions = executions
     app.state.fleet = runtime
+    app.state.deployments = runbooks
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, store=opened)
     for router in (
@@ -103,6 +109,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         maintenance.router,
         notifications.router,
         fleet.router,
+        deployments.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     # The Step Functions protocol lives at the root, where boto3's endpoint_url points.

@@ -16,10 +16,12 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
+from fleetops.control.deployments import Deployments
 from fleetops.control.rollouts import RolloutRequest
 from fleetops.server.auth import Role
 from fleetops.server.sfn import ACTIONS
 from fleetops.spec.loader import load_fleet
+from fleetops.store.execution_archive import import_executions
 from fleetops.testing.api import ApiHarness
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
 from fleetops.testing.local import EXAMPLES
@@ -160,6 +162,62 @@ def _held_rollout(api: ApiHarness) -> object:
     return runtime
 
 
+def _runbooks(api: ApiHarness) -> Deployments:
+    runtime = _fleet(api)
+    deployments = Deployments(api.app.state.executions, api.store, runtime, runtime.fleet)
+    deployments.register()
+    api.app.state.deployments = deployments
+    return deployments
+
+
+def _verified_in_stage(api: ApiHarness) -> object:
+    _runbooks(api)
+    release = api.store.releases.pin(
+        environment="stage",
+        service="menu",
+        version="v2",
+        config={},
+        secret_versions={},
+        execution_id="deploy-stage-1",
+        created_by="test",
+    )
+    return api.store.releases.mark_verified("stage", "menu", release.number)
+
+
+FINISHED = "deploy-dev-20261122T090000-0000"
+
+
+def _export(name: str = FINISHED) -> dict[str, Any]:
+    arn = f"arn:aws:states:us-east-1:123456789012:execution:fleetops-deploy:{name}"
+    started = {
+        "id": 1,
+        "previous_event_id": 0,
+        "type": "ExecutionStarted",
+        "timestamp": "2026-11-22T09:00:00+00:00",
+    }
+    return {
+        "format": "fleetops.executions/1",
+        "executions": [
+            {
+                "arn": arn,
+                "state_machine_arn": "arn:aws:states:us-east-1:123456789012:stateMachine:fleetops-deploy",
+                "name": name,
+                "status": "SUCCEEDED",
+                "definition": "{}",
+                "input": "{}",
+                "output": "{}",
+                "start_date": "2026-11-22T09:00:00+00:00",
+                "stop_date": "2026-11-22T09:01:00+00:00",
+                "events": [{**started, "details": {"input": "{}"}, "scope": "", "meta": {}}],
+            }
+        ],
+    }
+
+
+def _finished(api: ApiHarness) -> object:
+    return import_executions(api.store, _export())
+
+
 ROUTES = [
     Case("GET", "/api/v1/health", None),
     Case("GET", "/api/v1/openapi.json", None),
@@ -180,6 +238,67 @@ ROUTES = [
     Case("POST", "/api/v1/block", Role.OPERATOR, json={"services": ["orders"]}),
     Case("POST", "/api/v1/unblock", Role.OPERATOR, json={"services": ["orders"]}),
     Case("GET", "/api/v1/notifications", Role.VIEWER),
+    Case(
+        "POST",
+        "/api/v1/deployments",
+        Role.OPERATOR,
+        json={"environment": "dev", "version": "v2", "services": ["menu"]},
+        ok=201,
+        prepare=_runbooks,
+    ),
+    Case(
+        "GET",
+        "/api/v1/deployments/{execution}",
+        Role.VIEWER,
+        url=f"/api/v1/deployments/{FINISHED}",
+        prepare=_finished,
+    ),
+    Case("POST", "/api/v1/rollbacks", Role.OPERATOR, json={"environment": "dev"}, ok=201, prepare=_runbooks),
+    Case(
+        "POST",
+        "/api/v1/promotions",
+        Role.OPERATOR,
+        json={"source": "stage", "target": "dev"},
+        ok=201,
+        prepare=_verified_in_stage,
+    ),
+    # Admitted, then refused as input: the finished execution waits for no approval.
+    Case(
+        "POST",
+        "/api/v1/executions/{execution}/approval",
+        Role.OPERATOR,
+        url=f"/api/v1/executions/{FINISHED}/approval",
+        json={"approve": True},
+        ok=400,
+        prepare=_finished,
+    ),
+    Case(
+        "POST",
+        "/api/v1/executions/{execution}/stop",
+        Role.OPERATOR,
+        url=f"/api/v1/executions/{FINISHED}/stop",
+        prepare=_finished,
+    ),
+    Case("POST", "/api/v1/executions/stop-all", Role.OPERATOR),
+    Case("GET", "/api/v1/executions", Role.VIEWER),
+    Case("GET", "/api/v1/executions/export", Role.VIEWER),
+    Case("POST", "/api/v1/executions/import", Role.ADMIN, json=_export("deploy-dev-imported")),
+    Case("POST", "/api/v1/executions/cleanup", Role.ADMIN, json={"keep": 10}),
+    Case(
+        "GET",
+        "/api/v1/executions/{execution}",
+        Role.VIEWER,
+        url=f"/api/v1/executions/{FINISHED}",
+        prepare=_finished,
+    ),
+    Case(
+        "GET",
+        "/api/v1/executions/{execution}/history",
+        Role.VIEWER,
+        url=f"/api/v1/executions/{FINISHED}/history",
+        prepare=_finished,
+    ),
+    *SFN_ACTIONS,
     Case("GET", "/api/v1/fleet", Role.VIEWER, prepare=_fleet),
     Case(
         "POST", "/api/v1/fleet/scale", Role.OPERATOR, json={"service": "menu", "desired": 3}, prepare=_fleet
@@ -199,7 +318,6 @@ ROUTES = [
         url="/api/v1/rollouts/r-1/cancel",
         prepare=_held_rollout,
     ),
-    *SFN_ACTIONS,
 ]
 
 _IDS = [case.id for case in ROUTES]

@@ -1,0 +1,320 @@
+"""``Deployments``: the built-in runbooks run by the server's ExecutionService, on its fleet.
+
+The server makes one at start (:func:`install`): the runbook handlers are registered on the
+execution service's registry, bound to the store and the server's fleet runtime, and the
+definitions are stored (on first use) as the state machines ``fleetops-deploy`` and ``fleetops-rollback``. The
+API routes call it: start a deployment (refusing at once when the lock is held, maintenance is
+on or a service is blocked, so the CLI can exit 3 without waiting), a rollback, a promotion;
+approve or reject; stop; describe a deployment's progress per service.
+
+Stop, and why it is not a Catch in the runbook: StopExecution aborts a Step Functions execution
+at once (no state of it runs again, not even a Catch), and the engine is faithful to that. A
+graceful stop is therefore two steps here: stop the execution, give back the lock it held, and
+start the rollback runbook for that execution (``stopped_execution``), which cancels the rollouts
+it left in flight and returns every service it touched to its last verified release. The same
+definitions keep working on AWS Step Functions, where the same two calls do the same.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fleetops.control.rollouts import FleetControl
+from fleetops.control.service import ExecutionService
+from fleetops.engine import HistoryEvent
+from fleetops.errors import BadInput, Refused
+from fleetops.ops.clock import utc_now
+from fleetops.ops.locks import refusal, release_lock
+from fleetops.ops.maintenance import check_deployable
+from fleetops.runbooks import RunbookDeps, definition_text, register_handlers
+from fleetops.runbooks.handlers.approval import REJECTED, pending_approval_token
+from fleetops.runbooks.handlers.initialize import target_versions
+from fleetops.spec.models import Fleet
+from fleetops.store import Store
+from fleetops.store.executions import RUNNING, ExecutionRecord
+
+MACHINE_PREFIX = "fleetops-"
+"""Built-in runbook ``deploy`` is the state machine ``fleetops-deploy``."""
+
+
+def machine_name(runbook: str) -> str:
+    """The state machine name of a built-in runbook."""
+    return f"{MACHINE_PREFIX}{runbook}"
+
+
+def new_name(operation: str, environment: str, now: datetime) -> str:
+    """``deploy-dev-20261122T090000-3f2a``: sortable, unique, a valid execution name."""
+    return f"{operation}-{environment}-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
+
+
+@dataclass(frozen=True)
+class Started:
+    """An execution a route started: its name and ARN."""
+
+    name: str
+    arn: str
+    operation: str
+
+    def to_json(self) -> dict[str, str]:
+        """JSON-ready values."""
+        return {"execution": self.name, "execution_arn": self.arn, "operation": self.operation}
+
+
+class NoFleet(Refused):
+    """The server runs no fleet, or another environment."""
+
+
+class Deployments:
+    """Starts, approves, stops and describes runbook executions (see the module docstring)."""
+
+    def __init__(
+        self,
+        executions: ExecutionService,
+        store: Store,
+        runtime: FleetControl | None,
+        fleet: Fleet | None,
+    ) -> None:
+        self.executions = executions
+        self.store = store
+        self.runtime = runtime
+        self._fleet = fleet
+
+    # -- wiring ----------------------------------------------------------------------------
+
+    def fleet(self) -> Fleet:
+        """The fleet file the server runs."""
+        if self._fleet is None:
+            raise NoFleet("this server runs no fleet: start it with `fleetops up` or `--fleet FILE`")
+        return self._fleet
+
+    def runtime_for(self, environment: str) -> FleetControl:
+        """The runtime of ``environment``: the server's, if it runs that one."""
+        if self.runtime is None:
+            raise NoFleet("this server runs no fleet: start it with `fleetops up` or `--fleet FILE`")
+        if environment != self.runtime.environment:
+            raise NoFleet(
+                f"this control plane runs environment {self.runtime.environment!r}, not {environment!r}"
+            )
+        return self.runtime
+
+    def register(self) -> None:
+        """Bind the runbook handlers to this server (before the execution service starts)."""
+        deps = RunbookDeps(store=self.store, fleet=self.fleet, runtime_for=self.runtime_for)
+        register_handlers(self.executions.registry, deps)
+
+    # -- starting --------------------------------------------------------------------------
+
+    def deploy(
+        self,
+        *,
+        environment: str,
+        version: str | None = None,
+        versions: Mapping[str, str] | None = None,
+        services: Sequence[str] = (),
+        lock_wait_seconds: float | None = None,
+        requested_by: str,
+        operation: str = "deploy",
+        promote_from: str | None = None,
+    ) -> Started:
+        """Start a deployment; ``Refused`` at once when it could not take the lock or may not run."""
+        fleet = self.fleet()
+        self.runtime_for(environment)
+        payload: dict[str, Any] = {
+            "environment": environment,
+            "version": version,
+            "versions": dict(versions) if versions else None,
+            "services": list(services) or None,
+            "requested_by": requested_by,
+            "lock_wait_seconds": lock_wait_seconds,
+            "operation": operation,
+            "promote_from": promote_from,
+        }
+        chosen = target_versions(fleet, payload)
+        check_deployable(self.store, environment, list(chosen))
+        lock = self.store.locks.get(environment)
+        now = utc_now()
+        if lock is not None and not lock.expired(now) and not lock_wait_seconds:
+            raise Refused(refusal(lock, now))
+        return self._start(
+            "deploy", operation, environment, {k: v for k, v in payload.items() if v is not None}
+        )
+
+    def promote(
+        self, *, source: str, target: str, services: Sequence[str] = (), requested_by: str
+    ) -> Started:
+        """Deploy to ``target`` exactly the releases verified in ``source``."""
+        fleet = self.fleet()
+        if source not in fleet.environments:
+            raise BadInput(
+                f"unknown environment {source!r} (the fleet has: {', '.join(sorted(fleet.environments))})"
+            )
+        names = list(services) or sorted(fleet.services)
+        versions = {}
+        missing = []
+        for service in names:
+            release = self.store.releases.last_verified(source, service)
+            if release is None:
+                missing.append(service)
+            else:
+                versions[service] = release.version
+        if services and missing:
+            raise BadInput(
+                f"cannot promote from {source!r}: no verified release of {', '.join(missing)} there"
+            )
+        if not versions:
+            raise BadInput(f"nothing to promote: no release is verified in {source!r}")
+        return self.deploy(
+            environment=target,
+            versions=versions,
+            requested_by=requested_by,
+            operation="promote",
+            promote_from=source,
+        )
+
+    def rollback(
+        self,
+        *,
+        environment: str,
+        services: Sequence[str] = (),
+        requested_by: str,
+        stopped_execution: str | None = None,
+    ) -> Started:
+        """Start the rollback runbook (named services, default all, to their last verified release)."""
+        self.runtime_for(environment)
+        payload: dict[str, Any] = {"environment": environment, "requested_by": requested_by}
+        if services:
+            payload["services"] = list(services)
+        if stopped_execution:
+            payload["stopped_execution"] = stopped_execution
+        lock = self.store.locks.get(environment)
+        now = utc_now()
+        if lock is not None and not lock.expired(now):
+            raise Refused(refusal(lock, now))
+        return self._start("rollback", "rollback", environment, payload)
+
+    def _start(self, runbook: str, operation: str, environment: str, payload: dict[str, Any]) -> Started:
+        # Stored on first use (and updated when the built-in changed), so a server that never
+        # deploys lists no built-in state machines.
+        machine = self.executions.ensure_state_machine(machine_name(runbook), definition_text(runbook)).arn
+        name = new_name(operation, environment, utc_now())
+        record = self.executions.start_execution(machine, payload, name=name)
+        return Started(record.name, record.arn, operation)
+
+    # -- approvals and stops ---------------------------------------------------------------
+
+    def execution_arn(self, name_or_arn: str) -> str:
+        """An execution's ARN from its name (a deploy or rollback runbook's) or ARN."""
+        if name_or_arn.startswith("arn:"):
+            return name_or_arn
+        runbook = "rollback" if name_or_arn.startswith("rollback-") else "deploy"
+        return self.executions.engine.execution_arn(machine_name(runbook), name_or_arn)
+
+    def approve(
+        self, execution: str, *, approved: bool, by: str, reason: str | None = None
+    ) -> dict[str, Any]:
+        """Approve (or reject) the deployment waiting at its approval gate."""
+        arn = self.execution_arn(execution)
+        record = self.executions.describe_execution(arn)
+        token = pending_approval_token(self.executions.history(arn)) if record.status == RUNNING else None
+        if token is None:
+            raise BadInput(f"execution {record.name} is {record.status} and waits for no approval")
+        if approved:
+            self.executions.callbacks.send_task_success(token, {"approved_by": by, "reason": reason})
+        else:
+            self.executions.callbacks.send_task_failure(
+                token, REJECTED, f"rejected by {by}: {reason or 'no reason'}"
+            )
+        return {"execution": record.name, "approved": approved, "by": by, "reason": reason}
+
+    async def stop(self, execution: str, *, by: str) -> dict[str, Any]:
+        """Stop an execution, then undo what it touched (see the module docstring)."""
+        arn = self.execution_arn(execution)
+        record = await self.executions.stop_execution(arn, error="fleetops.Stopped", cause=f"stopped by {by}")
+        out: dict[str, Any] = {"execution": record.name, "status": record.status, "rollback": None}
+        plan = deployment_plan(self.executions.history(arn))
+        if plan is None or plan.get("operation") == "rollback" or "waves" not in plan:
+            return out
+        environment = plan["environment"]
+        release_lock(self.store, environment, owner=record.name)
+        touched = self.store.releases.list(environment=environment, execution_id=record.name)
+        if touched:
+            started = self.rollback(environment=environment, requested_by=by, stopped_execution=record.name)
+            out["rollback"] = started.to_json()
+        return out
+
+    async def stop_all(self, *, by: str) -> list[dict[str, Any]]:
+        """Stop every running deploy execution (newest first), each undone as :meth:`stop` does."""
+        machine = self.executions.engine.state_machine_arn(machine_name("deploy"))
+        running = self.store.executions.list(machine, status=RUNNING, limit=1000)
+        return [await self.stop(record.arn, by=by) for record in running]
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def progress(self, execution: str) -> dict[str, Any]:
+        """The execution and, per service, its rollout now (percentage, checkpoint, reason)."""
+        arn = self.execution_arn(execution)
+        record = self.executions.describe_execution(arn)
+        events = self.executions.history(arn)
+        plan = deployment_plan(events)
+        out: dict[str, Any] = {
+            **describe(record),
+            "waiting_for_approval": record.status == RUNNING and pending_approval_token(events) is not None,
+            "services": [],
+            "rollback": [],
+        }
+        if plan is None:
+            return out
+        out["environment"] = plan["environment"]
+        items = [dict(i, wave=n) for n, wave in enumerate(plan.get("waves", [])) for i in wave]
+        out["services"] = [self._rollout_of(i, i["rollout_id"]) for i in items]
+        targets = task_output(events, "deploy-rollback-plan") or {}
+        rollbacks = targets.get("targets") or plan.get("targets") or []
+        out["rollback"] = [self._rollout_of(t, t.get("rollout_id")) for t in rollbacks]
+        return out
+
+    def _rollout_of(self, item: dict[str, Any], rollout_id: str | None) -> dict[str, Any]:
+        row: dict[str, Any] = {k: item[k] for k in ("service", "version", "release", "wave") if k in item}
+        try:
+            view = self.runtime_for(item["environment"]).describe_rollout(rollout_id or "")
+        except (KeyError, Refused):
+            return {**row, "status": "Waiting", "rollout": None}
+        return {**row, "status": view.status, "rollout": view.to_json()}
+
+
+def describe(record: ExecutionRecord) -> dict[str, Any]:
+    """An execution record as JSON (no definition)."""
+    return {
+        "execution": record.name,
+        "execution_arn": record.arn,
+        "state_machine_arn": record.state_machine_arn,
+        "status": record.status,
+        "input": json.loads(record.input),
+        "output": None if record.output is None else json.loads(record.output),
+        "error": record.error,
+        "cause": record.cause,
+        "start_date": record.start_date.astimezone(UTC).isoformat(),
+        "stop_date": None if record.stop_date is None else record.stop_date.astimezone(UTC).isoformat(),
+    }
+
+
+def task_output(events: Sequence[HistoryEvent], resource: str) -> Any:
+    """The output of the last successful task of ``resource`` (``deploy-initialize``), or None."""
+    scheduled: dict[str, str] = {}
+    found = None
+    for event in events:
+        if event.type == "TaskScheduled":
+            scheduled[event.scope] = str(event.details.get("resource"))
+        elif event.type == "TaskSucceeded" and scheduled.get(event.scope) == resource:
+            found = json.loads(event.details["output"])
+    return found
+
+
+def deployment_plan(events: Sequence[HistoryEvent]) -> dict[str, Any] | None:
+    """The plan a deploy or rollback execution's initialize step made (None before it ran)."""
+    plan = task_output(events, "deploy-initialize") or task_output(events, "rollback-initialize")
+    return plan if isinstance(plan, dict) else None

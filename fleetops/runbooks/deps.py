@@ -1,0 +1,56 @@
+"""What the runbooks' task handlers act on: the store, the fleet file, each environment's runtime.
+
+The server builds one :class:`RunbookDeps` and binds every handler to it
+(:func:`fleetops.runbooks.register_handlers`); tests build one over an in-memory runtime and a
+fake clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import httpx
+
+from fleetops.control.rollouts import RolloutRequest, RolloutView
+from fleetops.ops.clock import Now, utc_now
+from fleetops.ops.notify import RetryPolicy
+from fleetops.spec.models import Fleet
+from fleetops.store import Store
+
+
+class RolloutRuntime(Protocol):
+    """The part of a fleet runtime the runbooks use (``FleetRuntime``, or a test double)."""
+
+    def start_rollout(self, request: RolloutRequest) -> RolloutView:
+        """Start a rollout, or return the one already started with that ``rollout_id``."""
+        ...
+
+    def describe_rollout(self, rollout_id: str) -> RolloutView:
+        """The rollout now; KeyError if unknown."""
+        ...
+
+    def cancel_rollout(self, rollout_id: str) -> RolloutView:
+        """Stop replacing instances; the rollout ends Cancelled."""
+        ...
+
+    def current_versions(self) -> dict[str, str]:
+        """Service -> the version its instances run."""
+        ...
+
+
+@dataclass(frozen=True)
+class RunbookDeps:
+    """The world the handlers look at before they act."""
+
+    store: Store
+    fleet: Callable[[], Fleet]
+    """The fleet file as it is now (the server reloads it when it changes)."""
+    runtime_for: Callable[[str], RolloutRuntime]
+    """The runtime of an environment (``KeyError`` or ``BadInput`` for an unknown one)."""
+    clock: Now = utc_now
+    """Time for locks, releases and notifications (tests pass the engine's fake clock)."""
+    http: httpx.Client | None = None
+    """The client webhook notifications go through (None: a new one per delivery)."""
+    notify_retry: RetryPolicy = field(default_factory=RetryPolicy)

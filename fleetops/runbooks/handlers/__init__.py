@@ -1,0 +1,58 @@
+"""The runbooks' task handlers (the seed's Lambda functions), bound to a :class:`RunbookDeps`.
+
+| resource | module | does |
+|---|---|---|
+| ``fleetops:deploy-initialize`` | initialize | validate, refuse (maintenance, blocks), lock, pin, waves |
+| ``fleetops:deploy-approval`` (``.waitForTaskToken``) | approval | approval gate |
+| ``fleetops:deploy-service`` | rollouts | start a service's rollout |
+| ``fleetops:deploy-check-health`` | rollouts | follow it: health and alarm gates, lock renewal |
+| ``fleetops:deploy-rollback-plan`` | rollback | what the failed deployment touched, reversed |
+| ``fleetops:rollback-service`` | rollouts | one look at returning a service to its target |
+| ``fleetops:deploy-finalize`` / ``deploy-failed`` / ``deploy-abort`` | finish | releases, lock |
+| ``fleetops:rollback-initialize`` / ``rollback-finalize`` | rollback, finish | the rollback runbook |
+| ``fleetops:notify`` | notify | start, success, failure, rollback notifications |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fleetops.engine import Registry, TaskContext
+from fleetops.runbooks.deps import RunbookDeps
+from fleetops.runbooks.handlers import approval, finish, initialize, notify, rollback, rollouts
+from fleetops.runbooks.handlers.common import as_task_failure
+
+Bound = Callable[[RunbookDeps, Any, TaskContext], Any]
+
+HANDLERS: dict[str, Bound] = {
+    "fleetops:deploy-initialize": initialize.initialize,
+    "fleetops:deploy-approval": approval.request_approval,
+    "fleetops:deploy-service": rollouts.deploy_service,
+    "fleetops:deploy-check-health": rollouts.check_health,
+    "fleetops:deploy-rollback-plan": rollback.deploy_rollback_plan,
+    "fleetops:rollback-service": rollouts.rollback_service,
+    "fleetops:deploy-finalize": finish.finalize,
+    "fleetops:deploy-failed": finish.deploy_failed,
+    "fleetops:deploy-abort": finish.deploy_abort,
+    "fleetops:rollback-initialize": rollback.rollback_initialize,
+    "fleetops:rollback-finalize": finish.rollback_finalize,
+    "fleetops:notify": notify.send,
+}
+"""Resource -> handler (before binding to the deps)."""
+
+
+def _bind(function: Bound, deps: RunbookDeps) -> Callable[[Any, TaskContext], Any]:
+    def handler(payload: Any, context: TaskContext) -> Any:
+        with as_task_failure():
+            return function(deps, payload, context)
+
+    handler.__name__ = function.__name__
+    handler.__doc__ = function.__doc__
+    return handler
+
+
+def register_handlers(registry: Registry, deps: RunbookDeps) -> None:
+    """Register every runbook handler on ``registry``, bound to ``deps``."""
+    for resource, function in HANDLERS.items():
+        registry.register(resource, _bind(function, deps))

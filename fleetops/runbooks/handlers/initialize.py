@@ -1,0 +1,144 @@
+"""``fleetops:deploy-initialize``: validate, refuse or lock, pin releases, compute the waves.
+
+Input (the execution input): ``environment``, and either ``version`` (every named service, or
+all, to that version) or ``versions`` (service -> version, a promotion); optional ``services``,
+``requested_by``, ``lock_wait_seconds``, ``operation`` (``deploy`` or ``promote``),
+``promote_from``. Output: the deployment plan the rest of the runbook walks (see
+:func:`initialize`). Idempotent: a retried call finds its lock and its pinned releases.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fleetops.engine import TaskContext
+from fleetops.errors import BadInput
+from fleetops.ops.locks import acquire_lock
+from fleetops.ops.maintenance import check_deployable
+from fleetops.ops.releases import pin_releases, resolved_config
+from fleetops.runbooks.deps import RunbookDeps
+from fleetops.runbooks.handlers.common import execution_name
+from fleetops.spec.graph import waves
+from fleetops.spec.models import Approval, Fleet
+
+DEFAULT_POLL_SECONDS = 2
+"""How often the runbook looks at a rollout (its Wait state)."""
+DEFAULT_APPROVAL_SECONDS = 24 * 3600
+"""How long an approval gate waits before the deployment fails (States.Timeout)."""
+
+
+def target_versions(fleet: Fleet, payload: dict[str, Any]) -> dict[str, str]:
+    """Service -> version the request asks for, every name checked (``BadInput`` lists them all)."""
+    environment = payload.get("environment")
+    problems = []
+    if environment not in fleet.environments:
+        problems.append(
+            f"unknown environment {environment!r} (the fleet has: {', '.join(sorted(fleet.environments))})"
+        )
+    versions = payload.get("versions")
+    names = list(payload.get("services") or [])
+    if versions:
+        chosen = {s: str(v) for s, v in versions.items() if not names or s in names}
+        names = names or list(chosen)
+        problems += [f"no version for service {s!r}" for s in names if s not in chosen]
+    elif payload.get("version"):
+        names = names or sorted(fleet.services)
+        chosen = dict.fromkeys(names, str(payload["version"]))
+    else:
+        chosen = {}
+        problems.append("name the version to deploy (version) or a version per service (versions)")
+    problems += [
+        f"unknown service {s!r} (the fleet has: {', '.join(sorted(fleet.services))})"
+        for s in chosen
+        if s not in fleet.services
+    ]
+    if not chosen and not problems:
+        problems.append("no service to deploy")
+    if problems:
+        raise BadInput(f"cannot deploy: {problems[0]}", problems)
+    return chosen
+
+
+def unchanged(deps: RunbookDeps, fleet: Fleet, environment: str, chosen: dict[str, str]) -> dict[str, str]:
+    """Service -> why it is skipped: it runs the target version already, and its last verified
+    release there is that version with the same settings (a rollout would change nothing)."""
+    current = deps.runtime_for(environment).current_versions()
+    skipped = {}
+    for service, version in chosen.items():
+        if current.get(service) != version:
+            continue
+        last = deps.store.releases.last_verified(environment, service)
+        same = last is not None and last.version == version
+        if same and last.config == resolved_config(fleet, environment, service, version):  # type: ignore[union-attr]
+            skipped[service] = f"already on {version} (release #{last.number}, verified)"  # type: ignore[union-attr]
+    return skipped
+
+
+def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext) -> dict[str, Any]:
+    """The plan: ``{execution, environment, operation, version(s), waves: [[item...]...], ...}``.
+
+    Each wave item is what the service's rollout needs: ``service``, ``version``, ``release``
+    (its pinned number), ``rollout_id``, ``environment``, ``execution``.
+    """
+    fleet = deps.fleet()
+    chosen = target_versions(fleet, payload)
+    environment = str(payload["environment"])
+    skipped = unchanged(deps, fleet, environment, chosen)
+    chosen = {s: v for s, v in chosen.items() if s not in skipped}
+    name = execution_name(context)
+    operation = str(payload.get("operation") or "deploy")
+    who = str(payload.get("requested_by") or "fleetops")
+    check_deployable(deps.store, environment, list(chosen), clock=deps.clock)
+    wait = payload.get("lock_wait_seconds")
+    what = ", ".join(sorted(set(chosen.values())))
+    acquire_lock(
+        deps.store,
+        environment,
+        owner=name,
+        reason=f"{operation} {what} by {who}",
+        wait=timedelta(seconds=float(wait)) if wait else None,
+        clock=deps.clock,
+    )
+    pinned = pin_releases(
+        deps.store,
+        fleet,
+        environment=environment,
+        versions=chosen,
+        execution_id=name,
+        created_by=who,
+        clock=deps.clock,
+    )
+    releases = {r.service: r for r in pinned}
+    # Waves of the whole fleet, then only the chosen services: a service still follows those it
+    # depends on through services not deployed now.
+    graph = {s: fleet.service(s, environment).depends_on for s in fleet.services}
+    ordered = [wave for wave in ([s for s in w if s in chosen] for w in waves(graph)) if wave]
+    settings = fleet.environments[environment]
+    return {
+        "execution": name,
+        "environment": environment,
+        "operation": operation,
+        "requested_by": who,
+        "promote_from": payload.get("promote_from"),
+        "versions": chosen,
+        "skipped": skipped,
+        "started_at": deps.clock().isoformat(),
+        "poll_seconds": int(payload.get("poll_seconds") or DEFAULT_POLL_SECONDS),
+        "approval_required": settings.approval is Approval.REQUIRED,
+        "approval_timeout_seconds": int(payload.get("approval_timeout_seconds") or DEFAULT_APPROVAL_SECONDS),
+        "waves": [
+            [
+                {
+                    "service": service,
+                    "version": chosen[service],
+                    "release": releases[service].number,
+                    "rollout_id": f"{name}:{service}:{releases[service].number}",
+                    "environment": environment,
+                    "execution": name,
+                }
+                for service in wave
+            ]
+            for wave in ordered
+        ],
+    }

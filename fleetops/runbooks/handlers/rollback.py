@@ -1,0 +1,127 @@
+"""What to roll back, in which order: ``deploy-rollback-plan`` and ``rollback-initialize``.
+
+A deployment that failed rolls back every service it touched (a rollout of it exists), in the
+reverse of the order it deployed them, to each service's last *verified* release (this
+deployment's releases are only pinned, so that is the one before). The rollback runbook returns
+named services (default: all) to their last verified release in reverse dependency order,
+skipping those already on it; after ``fleetops stop`` it undoes what the stopped execution
+touched, cancelling its rollouts still in flight first.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fleetops.engine import TaskContext
+from fleetops.errors import BadInput
+from fleetops.ops.locks import acquire_lock, release_lock
+from fleetops.runbooks.deps import RolloutRuntime, RunbookDeps
+from fleetops.runbooks.handlers.common import execution_name
+from fleetops.runbooks.handlers.initialize import DEFAULT_POLL_SECONDS
+from fleetops.spec.graph import waves
+from fleetops.store.releases import Release
+
+
+def _touched(runtime: RolloutRuntime, rollout_id: str) -> bool:
+    try:
+        runtime.describe_rollout(rollout_id)
+    except KeyError:
+        return False
+    return True
+
+
+def _target(
+    deps: RunbookDeps, environment: str, service: str, execution: str, stop_rollout_id: str | None
+) -> dict[str, Any]:
+    last = deps.store.releases.last_verified(environment, service)
+    return {
+        "service": service,
+        "environment": environment,
+        "execution": execution,
+        "version": None if last is None else last.version,
+        "release": None if last is None else last.number,
+        "rollout_id": None if last is None else f"{execution}:rollback:{service}:{last.number}",
+        "stop_rollout_id": stop_rollout_id,
+    }
+
+
+def deploy_rollback_plan(deps: RunbookDeps, payload: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
+    """``{"targets": [...]}``: the services the failed deployment touched, last deployed first."""
+    plan = payload["plan"]
+    runtime = deps.runtime_for(plan["environment"])
+    items = [item for wave in plan["waves"] for item in sorted(wave, key=lambda i: i["service"])]
+    targets = [
+        _target(deps, plan["environment"], item["service"], plan["execution"], item["rollout_id"])
+        for item in reversed(items)
+        if _touched(runtime, item["rollout_id"])
+    ]
+    return {"targets": targets}
+
+
+def _stopped_rollouts(deps: RunbookDeps, environment: str, stopped: str) -> dict[str, str]:
+    """Service -> rollout id of each rollout the stopped execution started."""
+    runtime = deps.runtime_for(environment)
+    pinned: list[Release] = deps.store.releases.list(environment=environment, execution_id=stopped)
+    ids = {r.service: f"{stopped}:{r.service}:{r.number}" for r in pinned}
+    return {service: rid for service, rid in ids.items() if _touched(runtime, rid)}
+
+
+def rollback_initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext) -> dict[str, Any]:
+    """Validate, take the lock, and list the rollback targets in reverse dependency order.
+
+    Input: ``environment``, optional ``services``, ``requested_by``, ``lock_wait_seconds``,
+    ``stopped_execution`` (undo what that execution touched). Maintenance does not refuse a
+    rollback: it is how a bad change is undone, in a window or not.
+    """
+    fleet = deps.fleet()
+    environment = str(payload.get("environment"))
+    if environment not in fleet.environments:
+        raise BadInput(
+            f"unknown environment {environment!r} (the fleet has: {', '.join(sorted(fleet.environments))})"
+        )
+    name = execution_name(context)
+    stopped = payload.get("stopped_execution")
+    stopping = _stopped_rollouts(deps, environment, stopped) if stopped else {}
+    named = list(payload.get("services") or []) or (list(stopping) if stopped else sorted(fleet.services))
+    unknown = [s for s in named if s not in fleet.services]
+    if unknown:
+        raise BadInput(
+            f"unknown service {unknown[0]!r} (the fleet has: {', '.join(sorted(fleet.services))})",
+            [f"unknown service {s!r}" for s in unknown],
+        )
+    who = str(payload.get("requested_by") or "fleetops")
+    wait = payload.get("lock_wait_seconds")
+    if stopped:
+        # A handler of the stopped execution still running when it was stopped may have taken
+        # the lock after the stop gave it back: the stopped execution holds nothing any more.
+        release_lock(deps.store, environment, owner=stopped)
+    acquire_lock(
+        deps.store,
+        environment,
+        owner=name,
+        reason=f"rollback by {who}" + (f" after stopping {stopped}" if stopped else ""),
+        wait=timedelta(seconds=float(wait)) if wait else None,
+        clock=deps.clock,
+    )
+    graph = {s: fleet.service(s, environment).depends_on for s in fleet.services}
+    order = [s for wave in reversed(waves(graph)) for s in reversed(wave) if s in named]
+    current = deps.runtime_for(environment).current_versions()
+    targets, skipped = [], []
+    for service in order:
+        target = _target(deps, environment, service, name, stopping.get(service))
+        if target["stop_rollout_id"] is None and current.get(service) == target["version"]:
+            skipped.append({"service": service, "version": target["version"], "reason": "already there"})
+        else:
+            targets.append(target)
+    return {
+        "execution": name,
+        "environment": environment,
+        "operation": "rollback",
+        "requested_by": who,
+        "stopped_execution": stopped,
+        "started_at": deps.clock().isoformat(),
+        "poll_seconds": int(payload.get("poll_seconds") or DEFAULT_POLL_SECONDS),
+        "targets": targets,
+        "skipped": skipped,
+    }

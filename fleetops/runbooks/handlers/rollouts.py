@@ -1,0 +1,142 @@
+"""Starting and following rollouts: ``deploy-service``, ``deploy-check-health``, ``rollback-service``.
+
+Each call looks at the world first: a rollout is started by its ``rollout_id`` (the runtime
+returns the existing one for a known id), so a handler retried after a crash follows the rollout
+it had started instead of starting a second. Waiting happens in the definitions (a Wait state
+between two calls), never in a handler, so a restarted control plane resumes a deployment at
+its next look.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Any
+
+from fleetops.control.rollouts import RolloutRequest, RolloutView
+from fleetops.engine import TaskContext, TaskFailure
+from fleetops.errors import Refused
+from fleetops.ops.locks import renew_lock
+from fleetops.rollout import RefreshPreferences
+from fleetops.runbooks.deps import RunbookDeps
+from fleetops.runbooks.handlers.common import LOCK_LOST, ROLLBACK_FAILED, ROLLOUT_FAILED
+from fleetops.spec.rollout_settings import refresh_preferences
+
+SUCCESSFUL = "Successful"
+
+
+def progress(view: RolloutView, *, done: bool) -> dict[str, Any]:
+    """What a look at a rollout returns: ``done`` and the rollout as JSON."""
+    return {"done": done, "rollout": view.to_json()}
+
+
+def deploy_service(deps: RunbookDeps, item: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
+    """Start the service's rollout to its pinned release (or find the one already started)."""
+    runtime = deps.runtime_for(item["environment"])
+    view = runtime.start_rollout(
+        RolloutRequest(
+            rollout_id=item["rollout_id"],
+            environment=item["environment"],
+            service=item["service"],
+            version=item["version"],
+            release_number=int(item["release"]),
+        )
+    )
+    return progress(view, done=view.status == SUCCESSFUL)
+
+
+def check_health(deps: RunbookDeps, item: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
+    """Look at the rollout: done when Successful; ``fleetops.RolloutFailed`` when it ended otherwise.
+
+    The rollout itself holds the gates: health checks of new instances (through the bake time)
+    and the alarms of the service's deploy settings. Each look also renews the environment
+    lock, so a deployment keeps it exactly as long as it is being followed.
+    """
+    try:
+        renew_lock(deps.store, item["environment"], owner=item["execution"], clock=deps.clock)
+    except Refused as err:
+        raise TaskFailure(LOCK_LOST, err.message) from err
+    view = deps.runtime_for(item["environment"]).describe_rollout(item["rollout_id"])
+    if view.status == SUCCESSFUL:
+        return progress(view, done=True)
+    if view.terminal:
+        raise TaskFailure(ROLLOUT_FAILED, failure_text(view))
+    return progress(view, done=False)
+
+
+def failure_text(view: RolloutView) -> str:
+    """``orders v3 (release #4): Failed: <reason>`` and the failure report."""
+    head = (
+        f"{view.service} {view.version} (release #{view.release_number}): {view.status}: {view.status_reason}"
+    )
+    if not view.failure:
+        return head
+    # The report's first line is the reason again.
+    report = view.failure.removeprefix(view.status_reason).lstrip("\n")
+    return f"{head}\n{report}" if report else head
+
+
+def rollback_preferences(deps: RunbookDeps, environment: str, service: str) -> RefreshPreferences:
+    """The service's rollout settings, made for going back: keep instances already there, no
+    checkpoints, no bake, no alarms (the alarm that failed the deployment is likely still on)."""
+    base = refresh_preferences(deps.fleet().service(service, environment).deploy)
+    return dataclasses.replace(
+        base,
+        skip_matching=True,
+        checkpoint_percentages=(),
+        checkpoint_delay_ms=None,
+        bake_time_ms=0,
+        alarms=(),
+        auto_rollback=False,
+    )
+
+
+def rollback_service(deps: RunbookDeps, target: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
+    """One look at returning a service to its target release; called until ``done``.
+
+    ``target``: ``service``, ``environment``, ``execution``, ``version`` and ``release`` (None:
+    no verified release to go back to), ``rollout_id`` of the rollback, and ``stop_rollout_id``
+    (a rollout of the failed deployment that must end first: cancelled if still running).
+    """
+    runtime = deps.runtime_for(target["environment"])
+    _keep_lock(deps, target)
+    stop = target.get("stop_rollout_id")
+    if stop:
+        try:
+            running = runtime.describe_rollout(stop)
+        except KeyError:
+            running = None
+        if running is not None and not running.terminal:
+            if running.status != "Cancelling":
+                try:
+                    running = runtime.cancel_rollout(stop)
+                except Refused:  # it ended meanwhile: nothing to cancel
+                    running = runtime.describe_rollout(stop)
+            if not running.terminal:
+                return {"done": False, "phase": "cancelling", "rollout": running.to_json()}
+    if target.get("release") is None:
+        return {"done": True, "phase": "nothing to go back to", "rollout": None}
+    try:
+        view = runtime.start_rollout(
+            RolloutRequest(
+                rollout_id=target["rollout_id"],
+                environment=target["environment"],
+                service=target["service"],
+                version=target["version"],
+                release_number=int(target["release"]),
+                preferences=rollback_preferences(deps, target["environment"], target["service"]),
+            )
+        )
+    except Refused as err:  # another rollout of the service is still ending: look again later
+        return {"done": False, "phase": f"waiting: {err.message}", "rollout": None}
+    if view.status == SUCCESSFUL:
+        return {"done": True, "phase": "rolled back", "rollout": view.to_json()}
+    if view.terminal:
+        raise TaskFailure(ROLLBACK_FAILED, failure_text(view))
+    return {"done": False, "phase": "rolling back", "rollout": view.to_json()}
+
+
+def _keep_lock(deps: RunbookDeps, target: dict[str, Any]) -> None:
+    # A rollback goes on even if the lock was lost: leaving a half-rolled service is worse.
+    with contextlib.suppress(Refused):
+        renew_lock(deps.store, target["environment"], owner=target["execution"], clock=deps.clock)

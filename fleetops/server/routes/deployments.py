@@ -1,0 +1,194 @@
+"""Deployments, rollbacks, promotions, approvals and stops; executions listed, exported, cleaned.
+
+They act through ``app.state.deployments`` (:class:`fleetops.control.deployments.Deployments`):
+the built-in runbooks on the server's execution service and fleet runtime. A deployment that
+may not start now (lock held, maintenance, blocked service) is refused at once (423, CLI exit 3).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from fleetops.control.deployments import Deployments, describe, machine_name
+from fleetops.ops.clock import utc_now
+from fleetops.runbooks import RUNBOOKS
+from fleetops.server.auth import Principal, Role, require
+from fleetops.server.deps import StoreDep
+from fleetops.spec.durations import Duration
+from fleetops.store.execution_archive import cleanup_executions, export_executions, import_executions
+
+router = APIRouter(tags=["deployments"])
+# Routes that start executions are async: the execution service starts them on the server's loop.
+viewer = [Depends(require(Role.VIEWER))]
+Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+ExecutionName = Annotated[str, Path(max_length=600, description="An execution name or ARN.")]
+Names = list[Annotated[str, Field(max_length=100)]]
+
+
+def get_deployments(request: Request) -> Deployments:
+    """The app's deployments service."""
+    deployments: Deployments = request.app.state.deployments
+    return deployments
+
+
+DeploymentsDep = Annotated[Deployments, Depends(get_deployments)]
+
+
+class DeployBody(BaseModel):
+    """Deploy ``version`` to the named services (default: all) of ``environment``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    environment: str = Field(min_length=1, max_length=100)
+    version: str = Field(min_length=1, max_length=200)
+    services: Names = Field(default_factory=list, max_length=100)
+    lock_wait: Duration | None = Field(None, description="Wait this long for a held lock (like 10m).")
+
+
+class RollbackBody(BaseModel):
+    """Return the named services (default: all) of ``environment`` to their last verified release."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    environment: str = Field(min_length=1, max_length=100)
+    services: Names = Field(default_factory=list, max_length=100)
+
+
+class PromoteBody(BaseModel):
+    """Deploy to ``target`` exactly the releases verified in ``source``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(min_length=1, max_length=100)
+    target: str = Field(min_length=1, max_length=100)
+    services: Names = Field(default_factory=list, max_length=100)
+
+
+class ApprovalBody(BaseModel):
+    """Approve (default) or reject a deployment waiting at its approval gate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approve: bool = True
+    reason: str | None = Field(None, max_length=500)
+
+
+class CleanupBody(BaseModel):
+    """Keep the newest ``keep`` finished executions, delete the older ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keep: int = Field(ge=0, le=1_000_000)
+
+
+@router.post("/deployments", name="deployments.start", status_code=201)
+async def start_deployment(body: DeployBody, deployments: DeploymentsDep, caller: Operator) -> dict[str, Any]:
+    """Start the deploy runbook; refused at once when the lock is held or deploys are blocked."""
+    wait = None if body.lock_wait is None else body.lock_wait.total_seconds()
+    started = deployments.deploy(
+        environment=body.environment,
+        version=body.version,
+        services=body.services,
+        lock_wait_seconds=wait,
+        requested_by=caller.name,
+    )
+    return started.to_json()
+
+
+@router.get("/deployments/{execution}", name="deployments.get", dependencies=viewer)
+def get_deployment(execution: ExecutionName, deployments: DeploymentsDep) -> dict[str, Any]:
+    """The execution and each service's rollout now (status, percentage, checkpoint, reason)."""
+    return deployments.progress(execution)
+
+
+@router.post("/rollbacks", name="rollbacks.start", status_code=201)
+async def start_rollback(body: RollbackBody, deployments: DeploymentsDep, caller: Operator) -> dict[str, Any]:
+    """Start the rollback runbook."""
+    return deployments.rollback(
+        environment=body.environment, services=body.services, requested_by=caller.name
+    ).to_json()
+
+
+@router.post("/promotions", name="promotions.start", status_code=201)
+async def start_promotion(body: PromoteBody, deployments: DeploymentsDep, caller: Operator) -> dict[str, Any]:
+    """Start a deployment of ``source``'s verified releases to ``target``."""
+    return deployments.promote(
+        source=body.source, target=body.target, services=body.services, requested_by=caller.name
+    ).to_json()
+
+
+@router.post("/executions/{execution}/approval", name="executions.approve")
+def approve(
+    execution: ExecutionName, body: ApprovalBody, deployments: DeploymentsDep, caller: Operator
+) -> dict[str, Any]:
+    """Approve or reject the deployment's approval gate."""
+    return deployments.approve(execution, approved=body.approve, by=caller.name, reason=body.reason)
+
+
+@router.post("/executions/{execution}/stop", name="executions.stop")
+async def stop(execution: ExecutionName, deployments: DeploymentsDep, caller: Operator) -> dict[str, Any]:
+    """Stop the execution, then roll back the services it touched (the rollback's name returned)."""
+    return await deployments.stop(execution, by=caller.name)
+
+
+@router.post("/executions/stop-all", name="executions.stop_all")
+async def stop_all(deployments: DeploymentsDep, caller: Operator) -> dict[str, Any]:
+    """Stop every running deployment, each rolled back as ``stop`` does."""
+    return {"stopped": await deployments.stop_all(by=caller.name)}
+
+
+@router.get("/executions", name="executions.list", dependencies=viewer)
+def list_executions(
+    deployments: DeploymentsDep,
+    runbook: Annotated[str, Query(pattern="^(deploy|rollback|all)$")] = "all",
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> dict[str, Any]:
+    """Executions of the built-in runbooks, newest first."""
+    names = RUNBOOKS if runbook == "all" else (runbook,)
+    records = [
+        record
+        for name in names
+        for record in deployments.store.executions.list(
+            deployments.executions.engine.state_machine_arn(machine_name(name)), status=status, limit=limit
+        )
+    ]
+    records.sort(key=lambda r: r.start_date, reverse=True)
+    return {"executions": [describe(r) for r in records[:limit]]}
+
+
+@router.get("/executions/export", name="executions.export", dependencies=viewer)
+def export(store: StoreDep, days: Annotated[float, Query(gt=0, le=3650)] = 7) -> dict[str, Any]:
+    """Finished executions of the last ``days`` days with their histories (for ``import``)."""
+    return export_executions(store, since=utc_now() - timedelta(days=days))
+
+
+@router.post("/executions/import", name="executions.import")
+def import_(store: StoreDep, _caller: Admin, document: Annotated[dict[str, Any], Body()]) -> dict[str, int]:
+    """Add the executions of an export this store lacks."""
+    return import_executions(store, document)
+
+
+@router.post("/executions/cleanup", name="executions.cleanup")
+def cleanup(body: CleanupBody, store: StoreDep, _caller: Admin) -> dict[str, Any]:
+    """Delete finished executions beyond the newest ``keep``."""
+    deleted = cleanup_executions(store, keep=body.keep)
+    return {"deleted": len(deleted), "kept": body.keep}
+
+
+@router.get("/executions/{execution}", name="executions.get", dependencies=viewer)
+def get_execution(execution: ExecutionName, deployments: DeploymentsDep) -> dict[str, Any]:
+    """One execution (a name of a built-in runbook's execution, or any ARN)."""
+    return describe(deployments.executions.describe_execution(deployments.execution_arn(execution)))
+
+
+@router.get("/executions/{execution}/history", name="executions.history", dependencies=viewer)
+def history(execution: ExecutionName, deployments: DeploymentsDep) -> dict[str, Any]:
+    """The execution's events, oldest first (AWS shapes, timestamps as ISO 8601)."""
+    events = deployments.executions.history(deployments.execution_arn(execution))
+    return {"events": [{**event.to_aws(), "timestamp": event.timestamp.isoformat()} for event in events]}

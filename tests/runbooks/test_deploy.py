@@ -1,0 +1,111 @@
+"""The deploy runbook end to end: real engine, fake clock, in-memory rollouts over FakeFleet."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fleetops.engine import ExecutionStatus
+from fleetops.spec.models import Fleet
+from fleetops.store import Store
+from fleetops.testing.fake_fleet import Behaviour
+from fleetops.testing.receivers import WebhookReceiver
+from fleetops.testing.runbooks import RunbookWorld
+
+ALL = ["db-api", "gateway", "menu", "orders"]
+
+
+def _started(world: RunbookWorld) -> list[tuple[str, str]]:
+    return [(r.service, r.version) for r in world.runtimes["dev"].started]
+
+
+def _statuses(store: Store, execution: str) -> dict[str, str]:
+    return {r.service: str(r.status) for r in store.releases.list(execution_id=execution)}
+
+
+def test_deploy_rolls_every_service_out_in_dependency_waves(store: Store, fleet: Fleet) -> None:
+    async def scenario() -> tuple[Any, RunbookWorld]:
+        world = RunbookWorld.make(store, fleet)
+        result = await world.run("deploy", {"environment": "dev", "version": "v2"}, name="d1")
+        return result, world
+
+    result, world = asyncio.run(scenario())
+    assert result.status is ExecutionStatus.SUCCEEDED, result
+    assert world.versions() == dict.fromkeys(ALL, "v2")
+    assert _started(world) == [("db-api", "v2"), ("menu", "v2"), ("orders", "v2"), ("gateway", "v2")]
+    assert _statuses(store, "d1") == dict.fromkeys(ALL, "verified")
+    assert store.locks.get("dev") is None
+    assert result.output["verified"][0] == {"service": "db-api", "release": 1, "version": "v2"}
+
+
+def test_services_of_a_wave_roll_out_in_parallel(store: Store, fleet: Fleet) -> None:
+    async def scenario() -> RunbookWorld:
+        world = RunbookWorld.make(store, fleet)
+        await world.run("deploy", {"environment": "dev", "version": "v2"}, name="d1")
+        return world
+
+    world = asyncio.run(scenario())
+    rollouts = {r.request.service: r.refresh for r in world.runtimes["dev"].rollouts.values()}
+    spans = {s: (r.start_time, r.end_time) for s, r in rollouts.items()}
+    assert spans["db-api"][0] == spans["menu"][0]
+    assert spans["orders"][0] is not None and spans["orders"][0] >= max(spans["db-api"][1], spans["menu"][1])
+    assert spans["gateway"][0] >= spans["orders"][1]
+
+
+def test_a_health_failure_in_a_later_wave_rolls_back_every_wave_in_reverse(
+    store: Store, fleet: Fleet, hook: WebhookReceiver
+) -> None:
+    async def scenario() -> tuple[Any, RunbookWorld]:
+        world = RunbookWorld.make(store, fleet)
+        first = await world.run("deploy", {"environment": "dev", "version": "v2"}, name="d1")
+        assert first.status is ExecutionStatus.SUCCEEDED
+        world.runtimes["dev"].behave("orders", "v3", Behaviour(unhealthy_after_ms=3_000))
+        result = await world.run("deploy", {"environment": "dev", "version": "v3"}, name="d2")
+        return result, world
+
+    result, world = asyncio.run(scenario())
+    assert result.status is ExecutionStatus.FAILED
+    assert result.error == "fleetops.RolloutFailed"
+    assert result.cause is not None and result.cause.startswith("orders v3 (release #2): Failed:")
+    assert world.versions() == dict.fromkeys(ALL, "v2")
+    assert _started(world)[4:] == [
+        ("db-api", "v3"),
+        ("menu", "v3"),
+        ("orders", "v3"),
+        ("orders", "v2"),
+        ("menu", "v2"),
+        ("db-api", "v2"),
+    ]
+    rollbacks = [r.rollout_id for r in world.runtimes["dev"].started[7:]]
+    assert rollbacks == ["d2:rollback:orders:1", "d2:rollback:menu:1", "d2:rollback:db-api:1"]
+    assert _statuses(store, "d2") == {
+        "db-api": "rolled_back",
+        "menu": "rolled_back",
+        "orders": "failed",
+        "gateway": "rolled_back",
+    }
+    assert store.releases.last_verified("dev", "orders").version == "v2"  # type: ignore[union-attr]
+    assert store.locks.get("dev") is None
+    events = [body["text"].split("\n")[0] for body in hook.bodies]
+    assert events == [
+        "dev: deploy started (d1)",
+        "dev: deploy succeeded after 30s (d1)",
+        "dev: deploy started (d2)",
+        "dev: deploy was rolled back after 34s (d2)",
+        "dev: deploy failed after 34s (d2)",
+    ]
+
+
+def test_services_already_on_the_version_with_the_same_settings_are_skipped(
+    store: Store, fleet: Fleet
+) -> None:
+    async def scenario() -> tuple[Any, RunbookWorld]:
+        world = RunbookWorld.make(store, fleet)
+        await world.run("deploy", {"environment": "dev", "version": "v2", "services": ["menu"]}, name="d1")
+        result = await world.run("deploy", {"environment": "dev", "version": "v2"}, name="d2")
+        return result, world
+
+    result, world = asyncio.run(scenario())
+    assert result.status is ExecutionStatus.SUCCEEDED
+    assert _started(world) == [("menu", "v2"), ("db-api", "v2"), ("orders", "v2"), ("gateway", "v2")]
+    assert sorted(_statuses(store, "d2")) == ["db-api", "gateway", "orders"]

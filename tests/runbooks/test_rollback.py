@@ -1,0 +1,74 @@
+"""The rollback runbook: named services back to their last verified release; undoing a stopped deployment."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fleetops.control.rollouts import RolloutRequest
+from fleetops.engine import ExecutionResult, ExecutionStatus
+from fleetops.ops.locks import release_lock
+from fleetops.spec.models import Fleet
+from fleetops.store import Store
+from fleetops.testing.fake_fleet import Behaviour
+from fleetops.testing.receivers import WebhookReceiver
+from fleetops.testing.runbooks import RunbookWorld
+
+ALL = ["db-api", "gateway", "menu", "orders"]
+
+
+def test_rollback_returns_a_drifted_service_and_skips_the_others(
+    store: Store, fleet: Fleet, hook: WebhookReceiver
+) -> None:
+    async def scenario() -> tuple[ExecutionResult, RunbookWorld]:
+        world = RunbookWorld.make(store, fleet)
+        await world.run("deploy", {"environment": "dev", "version": "v2"}, name="d1")
+        runtime = world.runtimes["dev"]
+        # Someone rolled menu to v3 by hand, outside any runbook.
+        await asyncio.to_thread(runtime.start_rollout, RolloutRequest("manual", "dev", "menu", "v3", 9))
+        while runtime.describe_rollout("manual").status != "Successful":
+            await world.clock.sleep(1)
+        return await world.run("rollback", {"environment": "dev"}, name="r1"), world
+
+    result, world = asyncio.run(scenario())
+    assert result.status is ExecutionStatus.SUCCEEDED, result
+    assert world.versions() == dict.fromkeys(ALL, "v2")
+    assert [t["service"] for t in result.output["targets"]] == ["menu"]
+    assert [s["service"] for s in result.output["skipped"]] == ["gateway", "orders", "db-api"]
+    assert world.runtimes["dev"].started[-1].rollout_id == "r1:rollback:menu:1"
+    assert store.locks.get("dev") is None
+    assert [b["text"].split("\n")[0] for b in hook.bodies][-2:] == [
+        "dev: rollback started (r1)",
+        "dev: rollback succeeded after 6s (r1)",
+    ]
+
+
+def test_a_stopped_deployment_is_undone_for_the_services_it_touched(store: Store, fleet: Fleet) -> None:
+    async def scenario() -> tuple[ExecutionResult, RunbookWorld, dict[str, Any]]:
+        world = RunbookWorld.make(store, fleet)
+        await world.run("deploy", {"environment": "dev", "version": "v2"}, name="d1")
+        runtime = world.runtimes["dev"]
+        runtime.behave("orders", "v3", Behaviour(ready_after_ms=30_000))  # a slow starter
+        handle = world.start("deploy", {"environment": "dev", "version": "v3"}, name="d2")
+        while "d2:orders:2" not in runtime.rollouts:
+            await world.clock.sleep(1)
+        handle.stop("fleetops.Stopped", "stopped by ana")
+        await handle.result()
+        in_flight = {"orders": runtime.describe_rollout("d2:orders:2").status}
+        release_lock(store, "dev", owner="d2")
+        result = await world.run("rollback", {"environment": "dev", "stopped_execution": "d2"}, name="r1")
+        in_flight["after"] = runtime.describe_rollout("d2:orders:2").status
+        return result, world, in_flight
+
+    result, world, in_flight = asyncio.run(scenario())
+    assert result.status is ExecutionStatus.SUCCEEDED, result
+    assert in_flight == {"orders": "InProgress", "after": "Cancelled"}
+    assert [t["service"] for t in result.output["targets"]] == ["orders", "menu", "db-api"]
+    assert world.versions() == dict.fromkeys(ALL, "v2")
+    assert {r.service: str(r.status) for r in store.releases.list(execution_id="d2")} == {
+        "db-api": "rolled_back",
+        "menu": "rolled_back",
+        "orders": "rolled_back",
+        "gateway": "rolled_back",
+    }
+    assert store.locks.get("dev") is None
