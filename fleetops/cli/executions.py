@@ -40,7 +40,7 @@ def _connect(file: Path) -> ApiClient:
 def list_(
     runbook: Annotated[str, typer.Option(help="deploy, rollback or all.")] = "all",
     status: Annotated[str | None, typer.Option(help="RUNNING, SUCCEEDED, FAILED, ABORTED…")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many, newest first.")] = 50,
     file: FleetFileOption = Path("fleet.yaml"),
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
@@ -103,11 +103,26 @@ def history(
 def export(
     days: Annotated[float, typer.Option(min=0.001, help="Executions started in the last DAYS days.")] = 7,
     file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.JSON,
 ) -> None:
-    """Print finished executions with their histories as JSON (redirect it to a file)."""
+    """Print finished executions with their histories as JSON (redirect it to a file).
+
+    JSON is the default here, since the export is meant for `fleetops executions import`;
+    `--output table` lists what would be exported instead.
+    """
     with _connect(file) as api:
         document = api.get("/executions/export", days=days)
-    sys.stdout.write(json.dumps(document, indent=1) + "\n")
+    if output is OutputFormat.JSON:
+        sys.stdout.write(json.dumps(document, indent=1) + "\n")
+        return
+
+    def render(console: Console) -> None:
+        table = Table("execution", "status", "started")
+        for item in document["executions"]:
+            table.add_row(str(item["name"]), str(item["status"]), str(item["start_date"]))
+        console.print(table)
+
+    emit(document, output, render)
 
 
 @executions_app.command("import")
