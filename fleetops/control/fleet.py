@@ -249,6 +249,10 @@ class FleetRuntime:
             out[name] = counts.most_common(1)[0][0] if counts else self._state(name).version
         return out
 
+    def endpoint(self, service: str) -> str:
+        """The URL of the service's load balancer."""
+        return self.provider.endpoint(service)
+
     def status(self) -> FleetStatus:
         """Every service: desired state, instances, versions, health, load-balancer endpoint."""
         states = self.store.service_state.all(self.environment)

@@ -225,6 +225,10 @@ class FleetControl(Protocol):
         """Service -> the version its instances run."""
         ...
 
+    def endpoint(self, service: str) -> str:
+        """The URL of the service's load balancer."""
+        ...
+
     def status(self) -> FleetStatus:
         """Services, instances, versions, health."""
         ...

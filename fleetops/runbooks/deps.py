@@ -39,6 +39,10 @@ class RolloutRuntime(Protocol):
         """Service -> the version its instances run."""
         ...
 
+    def endpoint(self, service: str) -> str:
+        """The URL of the service's load balancer (what the smoke gate requests)."""
+        ...
+
 
 @dataclass(frozen=True)
 class RunbookDeps:
@@ -52,5 +56,5 @@ class RunbookDeps:
     clock: Now = utc_now
     """Time for locks, releases and notifications (tests pass the engine's fake clock)."""
     http: httpx.Client | None = None
-    """The client webhook notifications go through (None: a new one per delivery)."""
+    """The client webhook notifications and smoke requests go through (None: a new one each time)."""
     notify_retry: RetryPolicy = field(default_factory=RetryPolicy)

@@ -158,6 +158,28 @@ class Instances(Spec):
 _MATCHER = re.compile(r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")
 
 
+def check_matcher(value: Any) -> Any:
+    """Validate an ALB-style matcher (``200``, ``200-299``, ``200,204``); an int becomes text."""
+    value = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if isinstance(value, str):
+        if not _MATCHER.match(value):
+            raise ValueError(f"expected HTTP codes like 200, 200-299 or 200,204, got {value!r}")
+        for part in value.split(","):
+            low, _, high = part.partition("-")
+            if not 200 <= int(low) <= int(high or low) <= 499:
+                raise ValueError(f"expected codes within 200-499, low before high (as in ALB), got {part!r}")
+    return value
+
+
+def matcher_matches(matcher: str, status: int) -> bool:
+    """Whether an HTTP status is one of a valid matcher's codes."""
+    for part in matcher.split(","):
+        low, _, high = part.partition("-")
+        if int(low) <= status <= int(high or low):
+            return True
+    return False
+
+
 class HealthCheck(Spec):
     """An ALB target group health check: the instance is healthy after ``healthy_threshold``
     consecutive passing checks and unhealthy after ``unhealthy_threshold`` failing ones."""
@@ -177,25 +199,32 @@ class HealthCheck(Spec):
     @field_validator("matcher", mode="before")
     @classmethod
     def _valid_matcher(cls, value: Any) -> Any:
-        value = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-        if isinstance(value, str):
-            if not _MATCHER.match(value):
-                raise ValueError(f"expected HTTP codes like 200, 200-299 or 200,204, got {value!r}")
-            for part in value.split(","):
-                low, _, high = part.partition("-")
-                if not 200 <= int(low) <= int(high or low) <= 499:
-                    raise ValueError(
-                        f"expected codes within 200-499, low before high (as in ALB), got {part!r}"
-                    )
-        return value
+        return check_matcher(value)
 
     def matches(self, status: int) -> bool:
         """Whether an HTTP status counts as a passing check."""
-        for part in self.matcher.split(","):
-            low, _, high = part.partition("-")
-            if int(low) <= status <= int(high or low):
-                return True
-        return False
+        return matcher_matches(self.matcher, status)
+
+
+class SmokeRequest(Spec):
+    """A request sent through the load balancer once a rollout succeeds; the deployment fails
+    (and rolls back) when none of ``attempts`` tries answers with a status ``expect`` matches."""
+
+    path: str = Field(default="/health", pattern=r"^/", description="HTTP path requested (GET).")
+    expect: Annotated[str, WithJsonSchema({"type": ["string", "integer"]})] = Field(
+        default="200", description="HTTP codes counted a pass: 200, 200-299, 200,204."
+    )
+    timeout: Duration = Field(default=timedelta(seconds=2), description="Timeout of each try.")
+    attempts: int = Field(default=3, ge=1, le=10, description="Tries before the gate fails.")
+
+    @field_validator("expect", mode="before")
+    @classmethod
+    def _valid_expect(cls, value: Any) -> Any:
+        return check_matcher(value)
+
+    def matches(self, status: int) -> bool:
+        """Whether an HTTP status counts as a pass."""
+        return matcher_matches(self.expect, status)
 
 
 class DeployPolicy(Spec):
@@ -229,6 +258,9 @@ class DeployPolicy(Spec):
     )
     deregistration_delay: Duration = Field(
         default=timedelta(seconds=300), description="Draining time before an old instance stops."
+    )
+    smoke: SmokeRequest | None = Field(
+        default=None, description="A request through the load balancer after the rollout (None: none)."
     )
 
     @field_validator("checkpoint_delay", "bake_time")

@@ -87,6 +87,8 @@ class AsyncFleetRuntime:
         self.rollouts: dict[str, _Rollout] = {}
         self.started: list[RolloutRequest] = []
         """Every rollout actually started, in order (not the idempotent repeats)."""
+        self.endpoints: dict[str, str] = {name: f"memory://{name}" for name in fleet.services}
+        """Each service's load balancer URL; a test points one at a local server for smoke gates."""
         for name in fleet.services:
             service = fleet.service(name, environment)
             fake = FakeFleet(self._ms)
@@ -157,6 +159,10 @@ class AsyncFleetRuntime:
 
             self._call(cancel())
         return self._view(rollout)
+
+    def endpoint(self, service: str) -> str:
+        """The service's load balancer URL (``endpoints``)."""
+        return self.endpoints[service]
 
     def current_versions(self) -> dict[str, str]:
         """Service -> the version most of its live, in-service instances run."""

@@ -168,6 +168,10 @@ class InMemoryFleetRuntime:
             out[name] = max(set(releases), key=releases.count) if releases else self.versions[name][0]
         return out
 
+    def endpoint(self, service: str) -> str:
+        """A URL naming the service (nothing listens there)."""
+        return f"memory://{service}"
+
     def status(self) -> FleetStatus:
         """Every service, its fake instances all InService and healthy."""
         services = []
@@ -181,7 +185,7 @@ class InMemoryFleetRuntime:
             services.append(
                 ServiceStatus(
                     name=name,
-                    endpoint=f"memory://{name}",
+                    endpoint=self.endpoint(name),
                     version=version,
                     release_number=release,
                     desired=self.desired[name],

@@ -3,6 +3,9 @@
 with webhook_receiver(statuses=[500, 200]) as hook:   # first POST fails, then succeeds
     ...post to hook.url...
     assert hook.bodies == [...]
+with webhook_receiver(statuses=[503, 200]) as web:   # also answers GETs: a smoke request target
+    ...get web.base_url + "/health"...
+    assert web.gets == ["/health", "/health"]
 with smtp_server() as smtp:
     ...send to ("127.0.0.1", smtp.port)...
     assert smtp.messages[0]["Subject"] == "..."
@@ -32,7 +35,14 @@ class WebhookReceiver:
     url: str
     statuses: list[int]
     bodies: list[Any] = field(default_factory=list)
+    gets: list[str] = field(default_factory=list)
+    """The path of every GET, in order."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``, without the path."""
+        return self.url.removesuffix("/hook")
 
     def next_status(self) -> int:
         with self.lock:
@@ -41,7 +51,8 @@ class WebhookReceiver:
 
 @contextmanager
 def webhook_receiver(statuses: Sequence[int] = (200,)) -> Iterator[WebhookReceiver]:
-    """An HTTP server on a free loopback port recording POSTed JSON; the last status repeats."""
+    """An HTTP server on a free loopback port recording POSTed JSON and GET paths; it answers
+    each request with the next of ``statuses``, the last one repeating."""
     receiver: WebhookReceiver | None = None
 
     class Handler(BaseHTTPRequestHandler):
@@ -51,7 +62,15 @@ def webhook_receiver(statuses: Sequence[int] = (200,)) -> Iterator[WebhookReceiv
             body = self.rfile.read(length)
             with receiver.lock:
                 receiver.bodies.append(json.loads(body))
-            status = receiver.next_status()
+            self._answer(receiver.next_status())
+
+        def do_GET(self) -> None:
+            assert receiver is not None
+            with receiver.lock:
+                receiver.gets.append(self.path)
+            self._answer(receiver.next_status())
+
+        def _answer(self, status: int) -> None:
             payload = b"ok" if status < 300 else b"no"
             self.send_response(status)
             self.send_header("Content-Length", str(len(payload)))

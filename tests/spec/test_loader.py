@@ -280,3 +280,24 @@ notifications:
         "fleet.yaml:14:46 notifications.mail.from: expected an email address like ops@example.com,"
         " got 'nobody'",
     ]
+
+
+def test_example_fleet_has_smoke_gates() -> None:
+    fleet = load_fleet(EXAMPLE)
+    gateway = fleet.service("gateway", "prod").deploy.smoke
+    assert gateway is not None
+    assert (gateway.path, gateway.expect, gateway.timeout.total_seconds(), gateway.attempts) == (
+        "/api/menu",
+        "200",
+        2.0,
+        3,
+    )
+    assert fleet.service("auth", "dev").deploy.smoke is None
+
+
+def test_bad_smoke_expect_is_reported_with_its_line() -> None:
+    text = MINIMAL + "    deploy:\n      smoke: {path: /health, expect: ok}\n"
+    assert problems_of(text) == [
+        "fleet.yaml:7:38 services.web.deploy.smoke.expect: "
+        "expected HTTP codes like 200, 200-299 or 200,204, got 'ok'"
+    ]

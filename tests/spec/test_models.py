@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from fleetops.spec.models import DeployPolicy, HealthCheck, Run, Service
+from fleetops.spec.models import DeployPolicy, HealthCheck, Run, Service, SmokeRequest
 from fleetops.spec.resources import Alarm, Datastore, EmailChannel, WebhookChannel
 
 SERVICE = {
@@ -135,3 +135,16 @@ def test_bake_time_is_at_most_two_days() -> None:
 def test_max_healthy_percent_omitted_is_100() -> None:
     assert DeployPolicy().max_healthy_percent is None
     assert DeployPolicy().effective_max_healthy_percent == 100
+
+
+@pytest.mark.parametrize(
+    ("expect", "status", "passed"), [(200, 200, True), ("200-299", 204, True), ("200,204", 201, False)]
+)
+def test_smoke_expect_matches_like_a_health_matcher(expect: str | int, status: int, passed: bool) -> None:
+    assert SmokeRequest.model_validate({"expect": expect}).matches(status) is passed
+
+
+def test_smoke_defaults() -> None:
+    smoke = SmokeRequest()
+    defaults = (smoke.path, smoke.expect, smoke.timeout, smoke.attempts)
+    assert defaults == ("/health", "200", timedelta(seconds=2), 3)

@@ -13,6 +13,7 @@ from fleetops.engine import TaskContext
 from fleetops.ops.locks import release_lock
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name
+from fleetops.runbooks.smoke import failed_smoke
 from fleetops.store.releases import ReleaseConflict, ReleaseStatus
 
 FAILED_STATUSES = frozenset({"Failed", "RollbackSuccessful", "RollbackFailed", "RollbackInProgress"})
@@ -43,11 +44,13 @@ def finalize(deps: RunbookDeps, plan: dict[str, Any], _context: TaskContext) -> 
 
 
 def deploy_failed(deps: RunbookDeps, payload: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
-    """After the rollback: the failed service's release ``failed``, the others ``rolled_back``."""
+    """After the rollback: the failed service's release ``failed`` (its rollout failed, or its
+    rollout succeeded and its smoke gate did not), the others ``rolled_back``."""
     plan = payload["plan"]
     environment = plan["environment"]
     runtime = deps.runtime_for(environment)
     now = deps.clock()
+    cause = failure_of(payload)["cause"]
     marked = []
     for item in _items(plan):
         try:
@@ -55,7 +58,7 @@ def deploy_failed(deps: RunbookDeps, payload: dict[str, Any], _context: TaskCont
         except KeyError:
             status = None
         try:
-            if status in FAILED_STATUSES:
+            if status in FAILED_STATUSES or failed_smoke(cause, item["service"]):
                 release = deps.store.releases.mark_failed(
                     environment, item["service"], item["release"], now=now
                 )

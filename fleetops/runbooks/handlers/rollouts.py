@@ -13,6 +13,8 @@ import contextlib
 import dataclasses
 from typing import Any
 
+import httpx
+
 from fleetops.control.rollouts import RolloutRequest, RolloutView
 from fleetops.engine import TaskContext, TaskFailure
 from fleetops.errors import Refused
@@ -20,6 +22,7 @@ from fleetops.ops.locks import renew_lock
 from fleetops.rollout import RefreshPreferences
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import LOCK_LOST, ROLLBACK_FAILED, ROLLOUT_FAILED
+from fleetops.runbooks.smoke import smoke_check
 from fleetops.spec.rollout_settings import refresh_preferences
 
 SUCCESSFUL = "Successful"
@@ -42,14 +45,17 @@ def deploy_service(deps: RunbookDeps, item: dict[str, Any], _context: TaskContex
             release_number=int(item["release"]),
         )
     )
-    return progress(view, done=view.status == SUCCESSFUL)
+    if view.status == SUCCESSFUL:  # a retried call finding its rollout already done
+        return succeeded(deps, item, view)
+    return progress(view, done=False)
 
 
 def check_health(deps: RunbookDeps, item: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
     """Look at the rollout: done when Successful; ``fleetops.RolloutFailed`` when it ended otherwise.
 
     The rollout itself holds the gates: health checks of new instances (through the bake time)
-    and the alarms of the service's deploy settings. Each look also renews the environment
+    and the alarms of the service's deploy settings. Once it is Successful, the service's
+    ``deploy.smoke`` request (if any) is the last gate. Each look also renews the environment
     lock, so a deployment keeps it exactly as long as it is being followed.
     """
     try:
@@ -58,10 +64,28 @@ def check_health(deps: RunbookDeps, item: dict[str, Any], _context: TaskContext)
         raise TaskFailure(LOCK_LOST, err.message) from err
     view = deps.runtime_for(item["environment"]).describe_rollout(item["rollout_id"])
     if view.status == SUCCESSFUL:
-        return progress(view, done=True)
+        return succeeded(deps, item, view)
     if view.terminal:
         raise TaskFailure(ROLLOUT_FAILED, failure_text(view))
     return progress(view, done=False)
+
+
+def succeeded(deps: RunbookDeps, item: dict[str, Any], view: RolloutView) -> dict[str, Any]:
+    """Done after the service's smoke gate passes (``smoke``: its result, or None without one);
+    ``fleetops.RolloutFailed`` when it fails, so the deployment rolls back as for a failed rollout."""
+    spec = deps.fleet().service(item["service"], item["environment"]).deploy.smoke
+    if spec is None:
+        return {**progress(view, done=True), "smoke": None}
+    endpoint = deps.runtime_for(item["environment"]).endpoint(item["service"])
+    if deps.http is not None:
+        result = smoke_check(deps.http, endpoint, item["service"], spec)
+    else:
+        with httpx.Client() as client:
+            result = smoke_check(client, endpoint, item["service"], spec)
+    if not result.passed:
+        after = f"after {view.version}, release #{view.release_number}, rolled out"
+        raise TaskFailure(ROLLOUT_FAILED, f"{result.cause} ({after})")
+    return {**progress(view, done=True), "smoke": result.to_json()}
 
 
 def failure_text(view: RolloutView) -> str:
