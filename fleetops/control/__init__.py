@@ -9,6 +9,9 @@ await service.start()                       # resumes RUNNING executions nobody 
 machine = service.ensure_state_machine("deploy", definition)
 record = service.start_execution(machine.arn, {"version": "v2"}, name="deploy-7")
 result = await service.wait(record.arn)     # ExecutionResult: status, output, error, cause
+
+The fleet runtime (``fleetops.control.fleet.FleetRuntime``): the provider of one (fleet,
+environment) with its rollouts and scaling; its types in ``fleetops.control.rollouts``.
 """
 
 from fleetops.control.handlers import HANDLERS_ENV, load_handlers

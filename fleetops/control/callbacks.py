@@ -1,8 +1,8 @@
-"""SendTaskSuccess/Failure/Heartbeat wherever the execution runs.
+"""SendTaskSuccess/Failure/Heartbeat and StopExecution wherever the execution runs.
 
 A task token is pending in the memory of the server running its execution. A callback that
 reaches another server (several behind one address) is left in the store for the running one,
-which applies it within half a second. Limitation: tasks inside a DISTRIBUTED Map are
+which applies it within half a second; so is a StopExecution. Limitation: tasks inside a DISTRIBUTED Map are
 reachable only through the server running them.
 """
 
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from fleetops.control.service import ExecutionService
 
 log = logging.getLogger(__name__)
+
+STOP = "stop"
+"""The kind of a forwarded StopExecution (its token is empty)."""
 
 
 class CallbackRelay:
@@ -75,7 +78,10 @@ class CallbackRelay:
         applied = 0
         for callback in callbacks:
             try:
-                if callback.kind == "success":
+                if callback.kind == STOP:
+                    if callback.execution_arn in service.running:
+                        service.engine.stop_execution(callback.execution_arn, callback.error, callback.cause)
+                elif callback.kind == "success":
                     service.engine.send_task_success(callback.token, json.loads(callback.output or "null"))
                 elif callback.kind == "failure":
                     service.engine.send_task_failure(callback.token, callback.error, callback.cause)

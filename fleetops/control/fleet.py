@@ -52,10 +52,10 @@ from fleetops.rollout import (
     SystemClock,
 )
 from fleetops.spec.graph import waves
-from fleetops.spec.models import Fleet
+from fleetops.spec.models import Fleet, Service
 from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_preferences
 from fleetops.store import Store
-from fleetops.store.fleet_state import RolloutRow
+from fleetops.store.fleet_state import RolloutRow, ServiceState
 
 T = TypeVar("T")
 _LIVE = (InstanceState.PENDING, InstanceState.IN_SERVICE)
@@ -460,7 +460,7 @@ class FleetRuntime:
     def _busy(self, service: str) -> str | None:
         return next((rid for rid, r in self._running.items() if r.request.service == service), None)
 
-    def _state(self, service: str) -> Any:
+    def _state(self, service: str) -> ServiceState:
         state = self.store.service_state.get(self.environment, service)
         if state is None:
             desired = self._service(service).instances.desired
@@ -469,7 +469,7 @@ class FleetRuntime:
             )
         return state
 
-    def _service(self, name: str) -> Any:
+    def _service(self, name: str) -> Service:
         return self.fleet.service(name, self.environment)
 
     def _dependencies(self) -> Mapping[str, list[str]]:

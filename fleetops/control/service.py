@@ -19,7 +19,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fleetops.control.callbacks import CallbackRelay
+from fleetops.control.callbacks import STOP, CallbackRelay
 from fleetops.control.names import InvalidExecutionInput, check_arn, check_name, parse_json
 from fleetops.engine import (
     Clock,
@@ -334,18 +334,31 @@ class ExecutionService:
         return record
 
     async def stop_execution(
-        self, arn: str, *, error: str | None = None, cause: str | None = None
+        self, arn: str, *, error: str | None = None, cause: str | None = None, stop_wait_seconds: float = 10.0
     ) -> ExecutionRecord:
-        """StopExecution: the execution ends ABORTED (a finished one is left as it is)."""
+        """StopExecution: the execution ends ABORTED (a finished one is left as it is).
+
+        An execution running on a peer is stopped by it (asked through the store); Refused if
+        it has not ended within ``stop_wait_seconds``.
+        """
         record = self.describe_execution(arn)
         if record.status != RUNNING:
             return record
         handle = self._running.get(arn)
-        if handle is None:
-            raise Refused(f"execution {arn} runs on another server ({record.lease_owner}); stop it there")
-        handle.stop(error, cause)
-        await handle.result()
-        return self.describe_execution(arn)
+        if handle is not None:
+            handle.stop(error, cause)
+            await handle.result()
+            return self.describe_execution(arn)
+        self.store.task_callbacks.forward("", arn, STOP, error=error, cause=cause)
+        deadline = asyncio.get_running_loop().time() + stop_wait_seconds
+        while (record := self.describe_execution(arn)).status == RUNNING:
+            if asyncio.get_running_loop().time() > deadline:
+                raise Refused(
+                    f"execution {arn} runs on another server ({record.lease_owner}), which has not "
+                    f"stopped it within {stop_wait_seconds:g} s"
+                )
+            await asyncio.sleep(0.1)
+        return record
 
     def describe_execution(self, arn: str) -> ExecutionRecord:
         """DescribeExecution (ExecutionDoesNotExist): with every event appended so far written."""

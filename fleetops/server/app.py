@@ -75,9 +75,11 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
             if runtime is not None:
                 await asyncio.to_thread(runtime.start)
             await executions.start()
-            yield
+            try:
+                yield
+            finally:
+                await executions.close()
         finally:
-            await executions.close()
             if runtime is not None:
                 await asyncio.to_thread(runtime.stop)
             if owns_store:

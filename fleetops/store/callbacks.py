@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TaskCallback:
-    """A forwarded callback: ``kind`` is ``success``, ``failure`` or ``heartbeat``."""
+    """A forwarded callback: ``kind`` is ``success``, ``failure``, ``heartbeat`` or ``stop``."""
 
     id: int
     token: str

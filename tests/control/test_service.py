@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -114,16 +115,32 @@ def test_a_peer_takes_over_only_once_the_lease_expired(store: Store) -> None:
     assert calls == Counter({"b": 1, "c": 1, "d": 1})
 
 
-def test_stopping_an_execution_held_by_a_peer_is_refused(store: Store) -> None:
-    async def scenario() -> None:
+def test_an_execution_a_peer_runs_is_stopped_by_the_peer(store: Store) -> None:
+    async def scenario() -> tuple[str, str | None]:
         first = _service(store, Deploys(hang="a"))
         await first.start()
         machine = first.create_state_machine("deploy", json.dumps(DEFINITION))
         arn = first.start_execution(machine.arn, INPUT).arn
         second = _service(store, Deploys(), owner="b")
-        with pytest.raises(Refused, match="runs on another server \\(a\\)"):
-            await second.stop_execution(arn)
+        stopped = await second.stop_execution(arn, error="Ops", stop_wait_seconds=10)
         await first.close()
+        return stopped.status, stopped.error
+
+    assert asyncio.run(scenario()) == ("ABORTED", "Ops")
+
+
+def test_stopping_an_execution_a_dead_peer_holds_is_refused(store: Store) -> None:
+    async def scenario() -> None:
+        first = _service(store, Deploys(hang="a"))
+        await first.start()
+        machine = first.create_state_machine("deploy", json.dumps(DEFINITION))
+        arn = first.start_execution(machine.arn, INPUT).arn
+        await first.abandon()
+        second = _service(store, Deploys(), owner="b")
+        with pytest.raises(
+            Refused, match=re.escape("runs on another server (a), which has not stopped it within 0.3 s")
+        ):
+            await second.stop_execution(arn, stop_wait_seconds=0.3)
 
     asyncio.run(scenario())
 

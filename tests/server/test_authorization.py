@@ -128,6 +128,12 @@ SFN_ACTIONS = [
     _sfn("CreateActivity", Role.ADMIN, lambda _a: {"name": "act"}),
     _sfn("ListActivities", Role.VIEWER, lambda _a: {}),
     _sfn(
+        "DescribeActivity",
+        Role.VIEWER,
+        lambda a: {"activityArn": a("CreateActivity", {"name": "d"})["activityArn"]},
+    ),
+    _sfn("DescribeStateMachineForExecution", Role.VIEWER, lambda a: {"executionArn": _execution(a)}),
+    _sfn(
         "DeleteActivity",
         Role.ADMIN,
         lambda a: {"activityArn": a("CreateActivity", {"name": "x"})["activityArn"]},

@@ -14,6 +14,7 @@ from fleetops.control.names import InvalidOutput, check_arn, parse_json
 from fleetops.errors import BadInput
 from fleetops.server.roles import Role
 from fleetops.server.sfn import shapes
+from fleetops.store.state_machines import StateMachineDoesNotExist
 
 # GetActivityTask holds the request this long when no task is waiting (AWS: 60 s; botocore's
 # read timeout is also 60 s, so answer a little before it gives up).
@@ -120,6 +121,23 @@ async def describe_state_machine(service: ExecutionService, body: Body) -> Body:
     return shapes.state_machine(service.store.state_machines.get(arn))
 
 
+@action("DescribeStateMachineForExecution", Role.VIEWER)
+async def describe_state_machine_for_execution(service: ExecutionService, body: Body) -> Body:
+    record = service.describe_execution(required(body, "executionArn"))
+    try:
+        machine = service.store.state_machines.get(record.state_machine_arn)
+        role_arn, updated = machine.role_arn, machine.updated_at
+    except StateMachineDoesNotExist:  # deleted since: the execution still has its definition
+        role_arn, updated = service.engine.role_arn, record.start_date
+    return {
+        "stateMachineArn": record.state_machine_arn,
+        "name": record.state_machine_arn.rsplit(":", 1)[-1],
+        "definition": record.definition,  # the one the execution runs, even after an update
+        "roleArn": role_arn,
+        "updateDate": shapes.epoch(min(updated, record.start_date)),
+    }
+
+
 @action("ListStateMachines", Role.VIEWER)
 async def list_state_machines(service: ExecutionService, body: Body) -> Body:
     limit, offset = _page(body)
@@ -198,6 +216,12 @@ async def send_task_heartbeat(service: ExecutionService, body: Body) -> Body:
 async def create_activity(service: ExecutionService, body: Body) -> Body:
     record = service.create_activity(required(body, "name"))
     return {"activityArn": record.arn, "creationDate": shapes.epoch(record.created_at)}
+
+
+@action("DescribeActivity", Role.VIEWER)
+async def describe_activity(service: ExecutionService, body: Body) -> Body:
+    arn = check_arn(required(body, "activityArn"), "activity")
+    return shapes.activity(service.store.state_machines.get_activity(arn))
 
 
 @action("ListActivities", Role.VIEWER)

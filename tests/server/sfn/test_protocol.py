@@ -245,3 +245,18 @@ def test_secrets_inside_json_members_are_redacted_in_the_audit_log(sfn: SfnHarne
         "name": "s",
         "input": {"db": {"password": "***"}, "n": 1},
     }
+
+
+def test_the_machine_of_an_execution_is_the_definition_it_started_with(sfn: SfnHarness) -> None:
+    machine = _machine(sfn, "m", HOLD)
+    arn = sfn.admin.start_execution(stateMachineArn=machine)["executionArn"]
+    sfn.admin.update_state_machine(stateMachineArn=machine, definition=json.dumps(PASS))
+    described = sfn.clients[Role.VIEWER].describe_state_machine_for_execution(executionArn=arn)
+    assert (described["name"], json.loads(described["definition"])) == ("m", HOLD)
+
+
+def test_an_activity_is_described(sfn: SfnHarness) -> None:
+    arn = sfn.admin.create_activity(name="build")["activityArn"]
+    assert sfn.clients[Role.VIEWER].describe_activity(activityArn=arn)["name"] == "build"
+    with pytest.raises(sfn.admin.exceptions.ActivityDoesNotExist):
+        sfn.admin.describe_activity(activityArn=arn + "x")
