@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +17,7 @@ from fleetops.cli.main import app
 from fleetops.cli.output import OutputFormat, OutputOption, console, emit
 from fleetops.cli.up import FleetFileOption, state_dir_of
 from fleetops.control.fleet_port import format_log_record
-from fleetops.errors import OperationFailed
+from fleetops.errors import BadInput, OperationFailed
 
 
 def _connect(file: Path) -> ApiClient:
@@ -122,14 +123,22 @@ def logs(
             pass
 
 
+def _json_object(text: str, option: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as err:
+        raise BadInput(f"{option}: not JSON ({err})") from err
+    if not isinstance(value, dict):
+        raise BadInput(f'{option}: expected a JSON object like {{"MinHealthyPercentage": 90}}')
+    return value
+
+
 def _key(record: dict[str, Any]) -> str:
     return f"{record.get('timestamp')}|{record.get('instance')}|{record.get('msg')}|{len(record)}"
 
 
 def _print_record(record: dict[str, Any], output: OutputFormat) -> None:
     if output is OutputFormat.JSON:
-        import json
-
         typer.echo(json.dumps(record, default=str))
     else:
         console.print(f"[dim]{record.get('instance', '')}[/] {format_log_record(record)}", highlight=False)
@@ -142,13 +151,23 @@ def rollout(
     *,
     file: FleetFileOption = Path("fleet.yaml"),
     rollout_id: Annotated[str | None, typer.Option(help="Idempotency key (default: a new id).")] = None,
+    preferences: Annotated[
+        str | None,
+        typer.Option(
+            help='Instance refresh Preferences as AWS JSON (seconds), e.g. \'{"MinHealthyPercentage": 90, '
+            "\"InstanceWarmup\": 60}'; default: the service's deploy settings."
+        ),
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the end; exit 1 unless Successful.")] = False,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Replace a service's instances with a version (instance refresh semantics, the service's
     deploy settings)."""
     with _connect(file) as api:
-        view = api.post("/rollouts", {"service": service, "version": version, "rollout_id": rollout_id})
+        body: dict[str, Any] = {"service": service, "version": version, "rollout_id": rollout_id}
+        if preferences is not None:
+            body["preferences"] = _json_object(preferences, "--preferences")
+        view = api.post("/rollouts", body)
         while wait and not view["terminal"]:
             time.sleep(0.5)
             view = api.get(f"/rollouts/{view['rollout_id']}")

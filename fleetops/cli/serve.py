@@ -33,6 +33,14 @@ def server(
             help="The store's database URL (default: $FLEETOPS_DATABASE_URL, else SQLite in the state dir)."
         ),
     ] = None,
+    fleet: Annotated[
+        Path | None,
+        typer.Option("--fleet", help="Run this fleet file's environment (see --env) while serving."),
+    ] = None,
+    env: Annotated[str, typer.Option("--env", help="The environment of --fleet to run.")] = "dev",
+    version: Annotated[
+        str, typer.Option("--version", help="Version services start at when the store knows none.")
+    ] = "v1",
     handlers: Annotated[
         list[str] | None,
         typer.Option(
@@ -42,14 +50,6 @@ def server(
             "also $FLEETOPS_HANDLERS, comma-separated).",
         ),
     ] = None,
-    fleet: Annotated[
-        Path | None,
-        typer.Option("--fleet", help="Run this fleet file's environment (see --env) while serving."),
-    ] = None,
-    env: Annotated[str, typer.Option("--env", help="The environment of --fleet to run.")] = "dev",
-    version: Annotated[
-        str, typer.Option("--version", help="Version services start at when the store knows none.")
-    ] = "v1",
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Run the control-plane server in the foreground until Ctrl-C."""
@@ -72,9 +72,9 @@ def server(
         database_url=database_url,
         host=host,
         port=port,
-        handlers=tuple(handlers or ()),
         fleet_file=fleet,
         environment=env,
         initial_version=version,
+        handlers=tuple(handlers or ()),
     )
     serve(settings, announce)

@@ -1,8 +1,6 @@
 """The control plane's in-process services (no HTTP here: ``server/`` exposes them as routes).
 
-``service.py``: the execution service, the one Engine of a server process, durable in the store,
-leased. ``fleet.py``: ``FleetRuntime``, the provider of one (fleet, environment) with its
-rollouts and scaling.
+The execution service: the one Engine of a server process, durable in the store, leased.
 
 service = ExecutionService(store, registry)
 await service.start()                       # resumes RUNNING executions nobody holds

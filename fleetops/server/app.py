@@ -41,10 +41,9 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     Pass ``store`` to share an already open one (the app then leaves closing it to the caller).
     ``app.state.store`` and ``app.state.settings`` hold what the app runs on;
     ``app.state.executions`` is the :class:`ExecutionService` (started and stopped with the app's
-    lifespan) with the handlers of ``settings.handlers`` and ``$FLEETOPS_HANDLERS`` registered.
-    ``app.state.fleet`` the ``FleetRuntime`` of ``settings.fleet_file`` (started and stopped with
-    the app's lifespan), or None; ``app.state.deployments`` runs the built-in runbooks (their
-    handlers registered on the execution service, bound to that runtime).
+    lifespan) with the handlers of ``settings.handlers`` and ``$FLEETOPS_HANDLERS`` registered;
+    ``app.state.fleet`` the ``FleetRuntime`` of ``settings.fleet_file`` (started before the
+    executions and stopped after them), or None.
     """
     owns_store = store is None
     opened = store or Store.open(settings.database_url, settings.state_dir)

@@ -25,17 +25,17 @@ class ServerSettings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     """0 picks a free port (``server.json`` tells which)."""
-    handlers: tuple[str, ...] = ()
-    """``module:function`` entries called with the engine's Registry at start (and ``$FLEETOPS_HANDLERS``)."""
-    lease_seconds: float = 30.0
-    """How long this server's hold on an execution lasts unrenewed (a dead server's run moves after it)."""
-    renew_seconds: float = 10.0
-    """How often leases are renewed and executions nobody holds are looked for."""
     fleet_file: Path | None = None
     """When set, the server runs this fleet's ``environment`` (a ``FleetRuntime``) while it runs."""
     environment: str = "dev"
     initial_version: str = "v1"
     """The version services start at when the store has no state for them yet."""
+    handlers: tuple[str, ...] = ()
+    lease_seconds: float = 30.0
+    """How long this server's hold on an execution lasts unrenewed (a dead server's run moves after it)."""
+    renew_seconds: float = 10.0
+    """How often leases are renewed and executions nobody holds are looked for."""
+    """``module:function`` entries called with the engine's Registry at start (and ``$FLEETOPS_HANDLERS``)."""
 
 
 def read_server_file(state_dir: Path) -> dict[str, Any] | None:

@@ -22,7 +22,7 @@ from fleetops.runbooks.handlers.common import execution_name
 from fleetops.spec.graph import waves
 from fleetops.spec.models import Approval, Fleet
 
-DEFAULT_POLL_SECONDS = 5
+DEFAULT_POLL_SECONDS = 2
 """How often the runbook looks at a rollout (its Wait state)."""
 DEFAULT_APPROVAL_SECONDS = 24 * 3600
 """How long an approval gate waits before the deployment fails (States.Timeout)."""

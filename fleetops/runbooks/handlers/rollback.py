@@ -18,6 +18,7 @@ from fleetops.errors import BadInput
 from fleetops.ops.locks import acquire_lock
 from fleetops.runbooks.deps import RolloutRuntime, RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name
+from fleetops.runbooks.handlers.initialize import DEFAULT_POLL_SECONDS
 from fleetops.spec.graph import waves
 from fleetops.store.releases import Release
 
@@ -116,7 +117,7 @@ def rollback_initialize(deps: RunbookDeps, payload: dict[str, Any], context: Tas
         "requested_by": who,
         "stopped_execution": stopped,
         "started_at": deps.clock().isoformat(),
-        "poll_seconds": int(payload.get("poll_seconds") or 5),
+        "poll_seconds": int(payload.get("poll_seconds") or DEFAULT_POLL_SECONDS),
         "targets": targets,
         "skipped": skipped,
     }

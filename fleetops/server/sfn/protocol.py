@@ -105,11 +105,14 @@ async def call(request: Request) -> Response:
         return error_response(err.code, err.message, err.status)
     except InvalidDefinition as err:
         return error_response("InvalidDefinition", err.message)
-    except Refused as err:
-        return error_response("ConflictException", err.message, 409)
-    except BadInput as err:
-        return error_response(getattr(err, "aws_code", "ValidationException"), err.message)
     except FleetopsError as err:
+        code = getattr(err, "aws_code", None)
+        if isinstance(code, str):
+            return error_response(code, err.message)
+        if isinstance(err, Refused):
+            return error_response("ConflictException", err.message, 409)
+        if isinstance(err, BadInput):
+            return error_response("ValidationException", err.message)
         return error_response("InternalFailure", err.message, 500)
 
 

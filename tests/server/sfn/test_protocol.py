@@ -260,3 +260,19 @@ def test_an_activity_is_described(sfn: SfnHarness) -> None:
     assert sfn.clients[Role.VIEWER].describe_activity(activityArn=arn)["name"] == "build"
     with pytest.raises(sfn.admin.exceptions.ActivityDoesNotExist):
         sfn.admin.describe_activity(activityArn=arn + "x")
+
+
+def test_a_task_resource_without_a_handler_is_a_validation_error(sfn: SfnHarness) -> None:
+    definition = {
+        "StartAt": "T",
+        "States": {"T": {"Type": "Task", "Resource": "fleetops:nowhere", "End": True}},
+    }
+    machine = _machine(sfn, "m", definition)
+    with pytest.raises(ClientError) as caught:
+        sfn.admin.start_execution(stateMachineArn=machine)
+    error = caught.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert (
+        error["Message"]
+        == "/States/T/Resource: no handler is registered for 'fleetops:nowhere' (registered: none)"
+    )

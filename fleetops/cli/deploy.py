@@ -1,0 +1,232 @@
+"""``fleetops deploy``, ``rollback``, ``promote``, ``approve`` and ``stop``: runbooks in the server.
+
+``--wait`` follows the execution with live progress per service and exits with how it ended:
+0 succeeded; 1 failed (a deployment that failed was rolled back), stopped or timed out; 2 bad
+input; 3 refused (lock held, maintenance, blocked service; also at once, before it starts).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from fleetops.cli.client import ApiClient, connect
+from fleetops.cli.main import app
+from fleetops.cli.output import OutputFormat, OutputOption, console, emit
+from fleetops.cli.up import FleetFileOption, state_dir_of
+from fleetops.errors import BadInput, OperationFailed, Refused
+from fleetops.spec.durations import parse_duration
+
+ServicesOption = Annotated[
+    str | None, typer.Option("--services", "-s", help="Comma-separated services; default: all.")
+]
+WaitOption = Annotated[
+    bool, typer.Option("--wait", help="Follow it to the end; the exit code says how it ended.")
+]
+POLL_SECONDS = 1.0
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+
+
+def _names(services: str | None) -> list[str]:
+    return [name.strip() for name in (services or "").split(",") if name.strip()]
+
+
+def _connect(file: Path) -> ApiClient:
+    return connect(state_dir_of(file))
+
+
+def progress_table(progress: dict[str, Any]) -> Group:
+    """The execution's status line and one row per service rollout (and per rollback)."""
+    status = progress["status"]
+    colour = {"SUCCEEDED": "green", "RUNNING": "cyan"}.get(status, "red")
+    head = Text.assemble((f"{progress['execution']}", "bold"), "  ", (status, colour))
+    if progress.get("waiting_for_approval"):
+        head.append(f"  waiting for approval: fleetops approve {progress['execution']}", "yellow")
+    table = Table("wave", "service", "version", "status", "%", "to update", "checkpoint", "reason")
+    for row in progress["services"]:
+        table.add_row(*_cells(row, str(row.get("wave", ""))))
+    for row in progress.get("rollback") or []:
+        table.add_row(*_cells(row, "rollback"))
+    parts: list[Any] = [head, table]
+    if progress.get("error"):
+        parts.append(Text(f"{progress['error']}: {progress.get('cause') or ''}", "red"))
+    return Group(*parts)
+
+
+def _cells(row: dict[str, Any], wave: str) -> list[str]:
+    rollout = row.get("rollout") or {}
+    return [
+        wave,
+        str(row.get("service", "")),
+        str(row.get("version") or ""),
+        str(row.get("status", "")),
+        str(rollout.get("percentage_complete", "")),
+        str(rollout.get("instances_to_update", "")),
+        str(rollout.get("checkpoint") or ""),
+        str(rollout.get("status_reason") or "")[:80],
+    ]
+
+
+def follow(api: ApiClient, execution: str, output: OutputFormat) -> dict[str, Any]:
+    """Poll the execution until it ends, drawing its progress live (tables only)."""
+    progress: dict[str, Any] = api.get(f"/deployments/{execution}")
+    if output is OutputFormat.JSON:
+        while progress["status"] not in TERMINAL:
+            time.sleep(POLL_SECONDS)
+            progress = api.get(f"/deployments/{execution}")
+        return progress
+    with Live(progress_table(progress), console=console, refresh_per_second=4, transient=False) as live:
+        while progress["status"] not in TERMINAL:
+            time.sleep(POLL_SECONDS)
+            progress = api.get(f"/deployments/{execution}")
+            live.update(progress_table(progress))
+    return progress
+
+
+def finish(progress: dict[str, Any]) -> None:
+    """Raise the error matching how the execution ended (nothing when it succeeded)."""
+    if progress["status"] == "SUCCEEDED":
+        return
+    error = progress.get("error") or progress["status"]
+    message = f"{progress['execution']} {progress['status']}: {error}: {progress.get('cause') or ''}".rstrip(
+        ": "
+    )
+    if error == "fleetops.Refused":
+        raise Refused(message)
+    if error == "fleetops.BadInput":
+        raise BadInput(message)
+    raise OperationFailed(message)
+
+
+def _started(api: ApiClient, started: dict[str, Any], wait: bool, output: OutputFormat) -> None:
+    name = started["execution"]
+    if not wait:
+        emit(
+            started,
+            output,
+            lambda c: c.print(
+                f"started {started['operation']} {name}; follow it with: fleetops executions describe {name}",
+                highlight=False,
+            ),
+        )
+        return
+    progress = follow(api, name, output)
+    if output is OutputFormat.JSON:
+        emit(progress, output, lambda _c: None)
+    finish(progress)
+
+
+@app.command("deploy")
+def deploy(
+    environment: Annotated[str, typer.Argument(help="The environment, e.g. dev.")],
+    *,
+    version: Annotated[str, typer.Option("--version", help="The version to deploy.")],
+    services: ServicesOption = None,
+    wait: WaitOption = False,
+    lock_wait: Annotated[
+        str | None, typer.Option("--lock-wait", help="Wait this long (like 10m) for a held lock.")
+    ] = None,
+    file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Deploy VERSION in dependency waves, health- and alarm-gated; rolled back on failure.
+
+    Services of a wave roll out in parallel; on any failure every service deployed is returned
+    to its last verified release, in reverse order.
+    """
+    body: dict[str, Any] = {"environment": environment, "version": version, "services": _names(services)}
+    if lock_wait is not None:
+        try:
+            parse_duration(lock_wait)
+        except ValueError as err:
+            raise BadInput(f"--lock-wait {lock_wait!r}: {err}") from err
+        body["lock_wait"] = lock_wait
+    with _connect(file) as api:
+        _started(api, api.post("/deployments", body), wait, output)
+
+
+@app.command("rollback")
+def rollback(
+    environment: Annotated[str, typer.Argument(help="The environment, e.g. dev.")],
+    services: ServicesOption = None,
+    wait: WaitOption = False,
+    file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Return services (default: all) to their last verified release, in reverse dependency order."""
+    with _connect(file) as api:
+        started = api.post("/rollbacks", {"environment": environment, "services": _names(services)})
+        _started(api, started, wait, output)
+
+
+@app.command("promote")
+def promote(
+    source: Annotated[str, typer.Argument(help="The environment whose verified releases to promote.")],
+    target: Annotated[str, typer.Argument(help="The environment to deploy them to.")],
+    *,
+    services: ServicesOption = None,
+    wait: WaitOption = False,
+    file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Deploy to TARGET exactly the releases verified in SOURCE.
+
+    When TARGET has `approval: required`, the deployment waits for `fleetops approve`.
+    """
+    with _connect(file) as api:
+        body = {"source": source, "target": target, "services": _names(services)}
+        _started(api, api.post("/promotions", body), wait, output)
+
+
+@app.command("approve")
+def approve(
+    execution: Annotated[str, typer.Argument(help="The deployment waiting for approval.")],
+    reject: Annotated[bool, typer.Option("--reject", help="Reject it: the deployment fails.")] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (recorded).")] = None,
+    file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Approve (or --reject) a deployment waiting at its approval gate."""
+    with _connect(file) as api:
+        answer = api.post(f"/executions/{execution}/approval", {"approve": not reject, "reason": reason})
+    verb = "approved" if answer["approved"] else "rejected"
+    emit(answer, output, lambda c: c.print(f"{verb} {answer['execution']}", highlight=False))
+
+
+@app.command("stop")
+def stop(
+    execution: Annotated[str | None, typer.Argument(help="The execution to stop.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Stop every running deployment.")] = False,
+    file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Stop a deployment (or --all), then roll back what it touched.
+
+    The execution is stopped at once; a rollback execution (named in the output) cancels its
+    rollouts in flight and returns every service it touched to its last verified release.
+    """
+    if (execution is None) == (not all_):
+        raise BadInput("name one execution to stop, or --all")
+    with _connect(file) as api:
+        stopped = (
+            api.post("/executions/stop-all")["stopped"]
+            if all_
+            else [api.post(f"/executions/{execution}/stop")]
+        )
+
+    def render(c: Console) -> None:
+        if not stopped:
+            c.print("no deployment is running", highlight=False)
+        for item in stopped:
+            then = item["rollback"]
+            undo = f"; rolling back with {then['execution']}" if then else "; nothing to roll back"
+            c.print(f"stopped {item['execution']} ({item['status']}){undo}", highlight=False)
+
+    emit(stopped, output, render)
