@@ -27,13 +27,20 @@ import contextlib
 import threading
 from collections import Counter
 from collections.abc import Coroutine, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from fleetops.control.autoscaler import Autoscaler
 from fleetops.control.fleet_port import ManagedProvider, ProviderPort
+from fleetops.control.rollout_state import (
+    RunningRollout,
+    preferences_from_json,
+    preferences_json,
+    progress_of,
+    row_view,
+    view_of,
+)
 from fleetops.control.rollouts import (
     FleetStatus,
     InstanceStatus,
@@ -76,14 +83,6 @@ class RuntimeSettings:
     """How often autoscaling samples CPU and decides."""
 
 
-@dataclass
-class _Running:
-    request: RolloutRequest
-    refresh: InstanceRefresh
-    started_at: datetime
-    future: Future[None] | None = None
-
-
 class FleetRuntime:
     """See the module docstring. Thread-safe: the server calls it from its worker threads."""
 
@@ -108,7 +107,7 @@ class FleetRuntime:
         self.settings = settings or RuntimeSettings()
         self.services = [name for name in fleet.services if fleet.service(name, environment).run is not None]
         self._lock = threading.RLock()
-        self._running: dict[str, _Running] = {}
+        self._running: dict[str, RunningRollout] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ports: dict[str, ProviderPort] = {}
@@ -168,12 +167,12 @@ class FleetRuntime:
         with self._lock:
             running = self._running.get(request.rollout_id)
             if running is not None:
-                return self._view(running)
+                return view_of(running)
             row = self.store.rollouts.get(request.rollout_id)
             if row is not None:
                 if row.unfinished:
                     return self._resume(row)
-                return _row_view(row)
+                return row_view(row)
             busy = self._busy(request.service)
             if busy is not None:
                 raise Refused(
@@ -191,7 +190,7 @@ class FleetRuntime:
                     "release_number": request.release_number,
                     "previous_version": state.version,
                     "previous_release_number": state.release_number,
-                    "preferences": _preferences_json(preferences),
+                    "preferences": preferences_json(preferences),
                     "status": RefreshStatus.PENDING.value,
                     "status_reason": "",
                     "percentage_complete": 0,
@@ -206,11 +205,11 @@ class FleetRuntime:
         with self._lock:
             running = self._running.get(rollout_id)
             if running is not None:
-                return self._view(running)
+                return view_of(running)
         row = self.store.rollouts.get(rollout_id)
         if row is None:
             raise KeyError(rollout_id)
-        return _row_view(row)
+        return row_view(row)
 
     def cancel_rollout(self, rollout_id: str) -> RolloutView:
         """Stop replacing instances (CancelInstanceRefresh); Refused once it has ended."""
@@ -220,7 +219,7 @@ class FleetRuntime:
             view = self.describe_rollout(rollout_id)
             raise Refused(f"rollout {rollout_id} is {view.status}; it cannot be cancelled")
         self._call(_run_sync(running.refresh.cancel))
-        return self._view(running)
+        return view_of(running)
 
     def rollouts(self, limit: int = 50) -> list[RolloutView]:
         """Rollouts of this environment, newest first."""
@@ -332,11 +331,42 @@ class FleetRuntime:
     # -- internals ------------------------------------------------------------------------------
 
     def _resume(self, row: RolloutRow) -> RolloutView:
+        """Start an unfinished rollout again after a restart: an InProgress one goes on toward its
+        version, a RollbackInProgress one goes on toward the previous version (AWS rollback
+        semantics: no checkpoints, bake or alarms), a Cancelling one ends Cancelled; instances
+        already on the version sought are kept (SkipMatching)."""
         with self._lock:
             running = self._running.get(row.rollout_id)
             if running is not None:
-                return self._view(running)
-            preferences = replace(_preferences_from_json(row.preferences), skip_matching=True)
+                return view_of(running)
+            now = datetime.now(UTC)
+            if row.service not in self.services or row.status == RefreshStatus.CANCELLING.value:
+                gone = row.service not in self.services
+                status = RefreshStatus.FAILED if gone else RefreshStatus.CANCELLED
+                reason = (
+                    f"Service {row.service!r} is no longer in the fleet file."
+                    if gone
+                    else "Cancelled: the control plane restarted while cancelling."
+                )
+                self.store.rollouts.update(
+                    row.rollout_id, status=status.value, status_reason=reason, ended_at=now
+                )
+                found = self.store.rollouts.get(row.rollout_id)
+                assert found is not None
+                return row_view(found)
+            preferences = replace(preferences_from_json(row.preferences), skip_matching=True)
+            rollback = (
+                row.status == RefreshStatus.ROLLBACK_IN_PROGRESS.value and row.previous_version is not None
+            )
+            if rollback:
+                preferences = replace(
+                    preferences,
+                    checkpoint_percentages=(),
+                    checkpoint_delay_ms=None,
+                    bake_time_ms=0,
+                    alarms=(),
+                    auto_rollback=False,
+                )
             request = RolloutRequest(
                 rollout_id=row.rollout_id,
                 environment=row.environment,
@@ -346,11 +376,26 @@ class FleetRuntime:
                 preferences=preferences,
             )
             previous = row.previous_version or self._state(row.service).version
+            if rollback:
+                return self._launch(
+                    request,
+                    preferences,
+                    previous=row.version,
+                    started_at=row.started_at,
+                    rollback_to=previous,
+                )
             return self._launch(request, preferences, previous=previous, started_at=row.started_at)
 
     def _launch(
-        self, request: RolloutRequest, preferences: RefreshPreferences, *, previous: str, started_at: datetime
+        self,
+        request: RolloutRequest,
+        preferences: RefreshPreferences,
+        *,
+        previous: str,
+        started_at: datetime,
+        rollback_to: str | None = None,
     ) -> RolloutView:
+        target = rollback_to or request.version
         spec = self._service(request.service)
         instances = [
             GroupInstance(i.id, i.version)
@@ -361,22 +406,22 @@ class FleetRuntime:
             port=self._port(request.service),
             clock=self._clock,
             instances=instances,
-            target_release=request.version,
+            target_release=target,
             preferences=preferences,
             health_check=health_check(spec.health),
-            previous_release=previous if previous != request.version else None,
+            previous_release=previous if previous != target else None,
             deregistration_delay_ms=milliseconds(spec.deploy.deregistration_delay),
             failure_timeout_ms=round(self.settings.failure_timeout_s * 1000),
             alarm_poll_interval_ms=round(self.settings.alarm_poll_s * 1000),
             refresh_id=request.rollout_id,
         )
-        running = _Running(request, refresh, started_at)
+        running = RunningRollout(request, refresh, started_at, rollback=rollback_to is not None)
         self._running[request.rollout_id] = running
         self.provider.suspend_replacement(request.service, True)
         running.future = asyncio.run_coroutine_threadsafe(self._drive(running), self._require_loop())
-        return self._view(running)
+        return view_of(running)
 
-    async def _drive(self, running: _Running) -> None:
+    async def _drive(self, running: RunningRollout) -> None:
         request, refresh = running.request, running.refresh
         saver = asyncio.ensure_future(self._save_periodically(running))
         try:
@@ -398,21 +443,21 @@ class FleetRuntime:
                 if self._busy(request.service) is None:
                     self.provider.suspend_replacement(request.service, False)
 
-    def _finish(self, running: _Running, status: RefreshStatus, ended: datetime) -> None:
+    def _finish(self, running: RunningRollout, status: RefreshStatus, ended: datetime) -> None:
         request = running.request
-        if status is RefreshStatus.SUCCESSFUL:
+        if status is RefreshStatus.SUCCESSFUL and not running.rollback:
             self.store.service_state.save(
                 self.environment,
                 request.service,
                 version=request.version,
                 release_number=request.release_number,
             )
-        self.store.rollouts.update(request.rollout_id, **_progress(running), ended_at=ended)
+        self.store.rollouts.update(request.rollout_id, **progress_of(running), ended_at=ended)
 
-    async def _save_periodically(self, running: _Running) -> None:
+    async def _save_periodically(self, running: RunningRollout) -> None:
         while True:
             await asyncio.to_thread(
-                self.store.rollouts.update, running.request.rollout_id, **_progress(running)
+                self.store.rollouts.update, running.request.rollout_id, **progress_of(running)
             )
             await asyncio.sleep(self.settings.save_interval_s)
 
@@ -424,26 +469,6 @@ class FleetRuntime:
         await asyncio.gather(*tasks, return_exceptions=True)
         for port in self._ports.values():
             await port.close()
-
-    def _view(self, running: _Running) -> RolloutView:
-        refresh, request = running.refresh, running.request
-        failure = refresh.failure.render() if refresh.failure is not None else None
-        ended = None if refresh.end_time is None else datetime.fromtimestamp(refresh.end_time / 1000, UTC)
-        return RolloutView(
-            rollout_id=request.rollout_id,
-            environment=request.environment,
-            service=request.service,
-            version=request.version,
-            release_number=request.release_number,
-            status=refresh.status.value,
-            status_reason=refresh.status_reason,
-            percentage_complete=refresh.percentage_complete,
-            instances_to_update=refresh.instances_to_update,
-            checkpoint=None if refresh.last_checkpoint is None else f"{refresh.last_checkpoint}%",
-            started_at=running.started_at,
-            ended_at=ended,
-            failure=failure,
-        )
 
     def _port(self, service: str) -> ProviderPort:
         port = self._ports.get(service)
@@ -494,50 +519,3 @@ class FleetRuntime:
 async def _run_sync(function: Any) -> Any:
     # InstanceRefresh.cancel touches asyncio objects: it must run on the rollout loop.
     return function()
-
-
-def _progress(running: _Running) -> dict[str, Any]:
-    refresh = running.refresh
-    return {
-        "status": refresh.status.value,
-        "status_reason": refresh.status_reason,
-        "percentage_complete": refresh.percentage_complete,
-        "instances_to_update": refresh.instances_to_update,
-        "checkpoint": None if refresh.last_checkpoint is None else f"{refresh.last_checkpoint}%",
-        "failure": refresh.failure.render() if refresh.failure is not None else None,
-    }
-
-
-def _preferences_json(preferences: RefreshPreferences) -> dict[str, Any]:
-    return {
-        "aws": preferences.to_aws(),
-        "ms": {
-            "instance_warmup_ms": preferences.instance_warmup_ms,
-            "checkpoint_delay_ms": preferences.checkpoint_delay_ms,
-            "bake_time_ms": preferences.bake_time_ms,
-        },
-    }
-
-
-def _preferences_from_json(data: Mapping[str, Any]) -> RefreshPreferences:
-    # The AWS form rounds durations to seconds; the milliseconds kept beside it restore them.
-    base = RefreshPreferences.from_aws(data["aws"])
-    return replace(base, **data.get("ms", {}))
-
-
-def _row_view(row: RolloutRow) -> RolloutView:
-    return RolloutView(
-        rollout_id=row.rollout_id,
-        environment=row.environment,
-        service=row.service,
-        version=row.version,
-        release_number=row.release_number,
-        status=row.status,
-        status_reason=row.status_reason,
-        percentage_complete=row.percentage_complete,
-        instances_to_update=row.instances_to_update,
-        checkpoint=row.checkpoint,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-        failure=row.failure,
-    )

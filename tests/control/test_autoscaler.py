@@ -13,7 +13,8 @@ pytestmark = pytest.mark.haproxy
 SCALED = {
     "menu": {
         "instances": {"min": 1, "desired": 1, "max": 2},
-        "scaling": {"target_cpu": 50, "scale_out_cooldown": "1s", "scale_in_cooldown": "1s"},
+        # A low target: on a busy 2-core machine a spinning thread may get well under one core.
+        "scaling": {"target_cpu": 20, "scale_out_cooldown": "1s", "scale_in_cooldown": "1s"},
     }
 }
 
@@ -23,18 +24,18 @@ def test_cpu_load_scales_out_and_its_end_scales_back_in(runtimes: MakeRuntime) -
     settings = RuntimeSettings(failure_timeout_s=10, save_interval_s=0.1, scale_interval_s=0.5)
     runtime = runtimes(SCALED, initial_version="hot", settings=settings)
 
-    wait_until(lambda: runtime.status().services[0].desired == 2, 20, "a scale-out to 2")
+    wait_until(lambda: runtime.status().services[0].desired == 2, 30, "a scale-out to 2")
     wait_until(lambda: runtime.status().ready, 15, "2 healthy hot instances")
     scale_out = runtime.autoscaler.events[0]
     assert (scale_out.service, scale_out.before, scale_out.after) == ("menu", 1, 2)
-    assert scale_out.reason.startswith("CPU ") and scale_out.reason.endswith("% above target 50%")
+    assert scale_out.reason.startswith("CPU ") and scale_out.reason.endswith("% above target 20%")
 
     # Remove the load: roll the service to a version that does not burn CPU.
     view = runtime.start_rollout(RolloutRequest("cool-down", "dev", "menu", "v1", 1))
     assert runtime.wait_rollout(view.rollout_id, timeout=30).status == "Successful"
 
-    wait_until(lambda: runtime.status().services[0].desired == 1, 20, "a scale-in to 1")
+    wait_until(lambda: runtime.status().services[0].desired == 1, 30, "a scale-in to 1")
     wait_until(lambda: len(runtime.provider.instances("menu")) == 1, 15, "one instance left")
     scale_in = runtime.autoscaler.events[-1]
     assert (scale_in.before, scale_in.after) == (2, 1)
-    assert scale_in.reason.endswith("% below target 50%")
+    assert scale_in.reason.endswith("% below target 20%")

@@ -90,12 +90,16 @@ def test_a_release_that_fails_health_rolls_back_with_a_report(runtimes: MakeRunt
     assert "became unhealthy" in view.failure and "last health checks:" in view.failure
     assert "last log lines:" in view.failure
     assert runtime.current_versions() == {"menu": "v1"}
+    # The provider did not replace the bad instances the refresh removed (replacement was suspended).
+    serving = (InstanceState.PENDING, InstanceState.IN_SERVICE)
+    live = [i for i in runtime.provider.instances("menu") if i.state in serving]
+    assert [(i.version, i.state) for i in live] == [("v1", InstanceState.IN_SERVICE)]
     assert runtime.status().services[0].version == "v1"
 
 
-def test_an_unfinished_rollout_is_started_again_after_a_restart(tmp_path: Path, sqlite_store: Store) -> None:
-    # As a control plane that died mid-rollout leaves it: the row says InProgress.
-    sqlite_store.rollouts.create(
+def _interrupted(store: Store, status: str) -> None:
+    # As a control plane that died mid-rollout leaves it.
+    store.rollouts.create(
         {
             "rollout_id": "deploy-7:menu:4",
             "environment": "dev",
@@ -105,20 +109,37 @@ def test_an_unfinished_rollout_is_started_again_after_a_restart(tmp_path: Path, 
             "previous_version": "v1",
             "previous_release_number": 0,
             "preferences": {"aws": {"MinHealthyPercentage": 100, "MaxHealthyPercentage": 200}},
-            "status": "InProgress",
-            "status_reason": "Replacing instances with release v4.",
+            "status": status,
+            "status_reason": "",
             "percentage_complete": 0,
             "instances_to_update": 1,
             "started_at": datetime.now(UTC),
         }
     )
+
+
+@pytest.mark.parametrize(
+    ("interrupted", "ended", "version"),
+    [
+        ("InProgress", "Successful", "v4"),
+        ("RollbackInProgress", "RollbackSuccessful", "v1"),
+        ("Cancelling", "Cancelled", "v1"),
+    ],
+)
+def test_an_unfinished_rollout_is_finished_after_a_restart(
+    tmp_path: Path, sqlite_store: Store, interrupted: str, ended: str, version: str
+) -> None:
+    _interrupted(sqlite_store, interrupted)
     runtime = make_runtime(tmp_path, {"menu": {}}, sqlite_store)
     runtime.start()
     try:
         view = runtime.wait_rollout("deploy-7:menu:4", timeout=30)
-        assert (view.status, runtime.current_versions()) == ("Successful", {"menu": "v4"})
+        wait_until(lambda: runtime.status().ready, 15, "menu ready")
+        assert (view.status, runtime.current_versions()) == (ended, {"menu": version})
         saved = sqlite_store.rollouts.get("deploy-7:menu:4")
-        assert saved is not None and (saved.status, saved.ended_at is not None) == ("Successful", True)
+        assert saved is not None and (saved.status, saved.ended_at is not None) == (ended, True)
+        state = sqlite_store.service_state.get("dev", "menu")
+        assert state is not None and state.version == version
     finally:
         runtime.stop()
 
