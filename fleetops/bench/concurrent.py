@@ -172,7 +172,10 @@ def run_concurrent(
         stopping = time.monotonic()
         say("stopping every environment")
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda s: s.down(), sandboxes))
+            downs = list(pool.map(lambda s: s.down(), sandboxes))
+        for sandbox, done in zip(sandboxes, downs, strict=True):
+            if done.returncode != 0:
+                say(f"{sandbox.environment}: fleetops down failed: {done.stderr.strip()[-500:]}")
         teardown_s = time.monotonic() - stopping
     return ConcurrentReport(
         settings=settings,
