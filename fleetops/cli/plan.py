@@ -1,4 +1,5 @@
-"""``fleetops plan ENV``: what a deployment would do, read from the fleet file alone."""
+"""``fleetops plan ENV``: what a deployment would do, from the fleet file (and with ``--live``,
+from the running fleet too: services already on the version are skipped)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # the CLI loads spec modules on use, to start fast
 @app.command()
 def plan(
     environment: Annotated[str, typer.Argument(help="The environment to deploy to, e.g. dev.")],
+    *,
     version: Annotated[
         str | None, typer.Option("--version", help="The version to deploy (fills {version}).")
     ] = None,
@@ -29,20 +31,75 @@ def plan(
             "--services", "-s", help="Services to plan, comma-separated; dependencies are not added."
         ),
     ] = None,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live", help="Also ask the running fleet (GET /fleet): skip services already on VERSION."
+        ),
+    ] = False,
     file: FileOption = Path("fleet.yaml"),
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Show the waves, rollout batches, gates and estimated duration of a deployment.
 
-    Nothing is changed: the plan comes from the fleet file alone.
+    Nothing is changed: the plan comes from the fleet file (and the running fleet with --live).
     """
     from fleetops.spec.loader import load_fleet
     from fleetops.spec.plan import plan as make_plan
 
     fleet = load_fleet(file)
     names = [n.strip() for n in services.split(",") if n.strip()] if services else []
+    current: dict[str, list[str]] = {}
+    already: list[str] = []
+    if live:
+        current, already = _live(file, environment, version, names or list(fleet.services))
+        names = [n for n in (names or list(fleet.services)) if n not in already]
+        if not names:
+            nothing: dict[str, Any] = {
+                "environment": environment,
+                "version": version,
+                "waves": [],
+                "live": _live_json(current, already),
+            }
+            emit(
+                nothing, output, lambda c: c.print(f"nothing to deploy: every service runs {version} already")
+            )
+            return
     result = make_plan(fleet, environment, version, names)
-    emit(to_json(result), output, lambda console: render(console, result))
+    data = to_json(result)
+    if live:
+        data["live"] = _live_json(current, already)
+
+    def show(console: Console) -> None:
+        render(console, result)
+        if live:
+            console.print(
+                f"\nAlready on {version} (skipped): {', '.join(already) or 'none'}", highlight=False
+            )
+
+    emit(data, output, show)
+
+
+def _live(
+    file: Path, environment: str, version: str | None, names: list[str]
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Versions the running fleet's services run now, and those of ``names`` already on ``version``."""
+    from fleetops.cli.client import connect
+    from fleetops.cli.up import state_dir_of
+    from fleetops.errors import BadInput
+
+    if version is None:
+        raise BadInput("--live needs --version: which version the running services are compared with")
+    with connect(state_dir_of(file)) as api:
+        status = api.get("/fleet")
+    if status["environment"] != environment:
+        raise BadInput(f"the running fleet is environment {status['environment']!r}, not {environment!r}")
+    current = {s["name"]: list(s["versions"]) for s in status["services"]}
+    return current, [n for n in names if current.get(n) == [version]]
+
+
+def _live_json(current: dict[str, list[str]], already: list[str]) -> dict[str, Any]:
+    return {"current_versions": current, "already_on_version": already}
 
 
 def to_json(result: FleetPlan) -> dict[str, Any]:

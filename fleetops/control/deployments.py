@@ -2,7 +2,7 @@
 
 The server makes one at start (:func:`install`): the runbook handlers are registered on the
 execution service's registry, bound to the store and the server's fleet runtime, and the
-definitions are stored as the state machines ``fleetops-deploy`` and ``fleetops-rollback``. The
+definitions are stored (on first use) as the state machines ``fleetops-deploy`` and ``fleetops-rollback``. The
 API routes call it: start a deployment (refusing at once when the lock is held, maintenance is
 on or a service is blocked, so the CLI can exit 3 without waiting), a rollback, a promotion;
 approve or reject; stop; describe a deployment's progress per service.
@@ -31,7 +31,7 @@ from fleetops.errors import BadInput, Refused
 from fleetops.ops.clock import utc_now
 from fleetops.ops.locks import refusal, release_lock
 from fleetops.ops.maintenance import check_deployable
-from fleetops.runbooks import RUNBOOKS, RunbookDeps, definition_text, register_handlers
+from fleetops.runbooks import RunbookDeps, definition_text, register_handlers
 from fleetops.runbooks.handlers.approval import REJECTED, pending_approval_token
 from fleetops.runbooks.handlers.initialize import target_versions
 from fleetops.spec.models import Fleet
@@ -106,11 +106,6 @@ class Deployments:
         """Bind the runbook handlers to this server (before the execution service starts)."""
         deps = RunbookDeps(store=self.store, fleet=self.fleet, runtime_for=self.runtime_for)
         register_handlers(self.executions.registry, deps)
-
-    def ensure_machines(self) -> None:
-        """Store the built-in definitions as state machines (updated when they changed)."""
-        for runbook in RUNBOOKS:
-            self.executions.ensure_state_machine(machine_name(runbook), definition_text(runbook))
 
     # -- starting --------------------------------------------------------------------------
 
@@ -203,7 +198,9 @@ class Deployments:
         return self._start("rollback", "rollback", environment, payload)
 
     def _start(self, runbook: str, operation: str, environment: str, payload: dict[str, Any]) -> Started:
-        machine = self.executions.engine.state_machine_arn(machine_name(runbook))
+        # Stored on first use (and updated when the built-in changed), so a server that never
+        # deploys lists no built-in state machines.
+        machine = self.executions.ensure_state_machine(machine_name(runbook), definition_text(runbook)).arn
         name = new_name(operation, environment, utc_now())
         record = self.executions.start_execution(machine, payload, name=name)
         return Started(record.name, record.arn, operation)

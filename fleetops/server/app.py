@@ -61,8 +61,8 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         load_handlers(executions.registry, handler_specs(settings.handlers))
         runtime = open_fleet_runtime(settings, opened)
         runbooks = Deployments(executions, opened, runtime, None if runtime is None else runtime.fleet)
-        runbooks.register()
-        runbooks.ensure_machines()
+        if runtime is not None:  # without a fleet the runbooks have nothing to act on
+            runbooks.register()
     except BaseException:
         if owns_store:
             opened.close()

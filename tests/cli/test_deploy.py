@@ -74,6 +74,18 @@ def test_deploy_then_a_bad_release_is_rolled_back(fleet_dir: Path) -> None:
     assert [e["status"] for e in listed] == ["FAILED", "SUCCEEDED"]
 
 
+def test_plan_live_skips_services_already_on_the_version(fleet_dir: Path) -> None:
+    same = json.loads(_cli(fleet_dir, "plan", "dev", "--version", "v2", "--live", "-o", "json").stdout)
+    assert same["waves"] == []
+    assert same["live"]["already_on_version"] == ["menu", "notifications"]
+    other = json.loads(_cli(fleet_dir, "plan", "dev", "--version", "v9", "--live", "-o", "json").stdout)
+    assert other["waves"] == [["menu"], ["notifications"]]
+    assert other["live"] == {
+        "current_versions": {"menu": ["v2"], "notifications": ["v2"]},
+        "already_on_version": [],
+    }
+
+
 def test_a_held_lock_or_maintenance_refuses_at_once(fleet_dir: Path) -> None:
     with Store.open(None, fleet_dir / ".fleetops") as store:
         store.locks.acquire("dev", owner="ana-hotfix", reason="hotfix", lease=timedelta(minutes=5))
@@ -101,7 +113,7 @@ def test_stop_aborts_and_rolls_back_what_it_touched(fleet_dir: Path) -> None:
             if undo["status"] != "RUNNING":
                 break
             time.sleep(0.5)
-        assert undo["status"] == "SUCCEEDED", undo
+        assert (undo["status"], undo["error"], undo["cause"]) == ("SUCCEEDED", None, None)
     assert _versions(fleet_dir) == {"menu": ["v2"], "notifications": ["v2"]}
     with Store.open(None, fleet_dir / ".fleetops") as store:
         assert store.locks.get("dev") is None

@@ -8,6 +8,7 @@ from fleetops.engine import ExecutionHandle, ExecutionResult, ExecutionStatus
 from fleetops.runbooks.handlers.approval import pending_approval_token
 from fleetops.spec.models import Fleet
 from fleetops.store import Store
+from fleetops.testing.receivers import WebhookReceiver
 from fleetops.testing.runbooks import RunbookWorld
 
 
@@ -65,3 +66,25 @@ def test_an_approval_nobody_gives_times_out(store: Store, fleet: Fleet) -> None:
     result = asyncio.run(scenario())
     assert (result.error, result.cause) == ("States.Timeout", "States.Timeout")
     assert store.locks.get("prod") is None
+
+
+def test_a_promotion_deploys_the_given_versions_after_approval(
+    store: Store, fleet: Fleet, hook: WebhookReceiver
+) -> None:
+    async def scenario() -> tuple[ExecutionResult, RunbookWorld]:
+        world = RunbookWorld.make(store, fleet)
+        versions = {"menu": "v2", "orders": "v7"}
+        input = {"environment": "prod", "versions": versions, "operation": "promote", "promote_from": "dev"}
+        handle = world.start("deploy", input, name="p1")
+        with world.clock.busy():
+            token = await _waiting_token(world, handle)
+            world.engine.send_task_success(token, {"approved_by": "ana"})
+        return await handle.result(), world
+
+    result, world = asyncio.run(scenario())
+    assert result.status is ExecutionStatus.SUCCEEDED
+    assert world.versions("prod") == {"db-api": "v1", "gateway": "v1", "menu": "v2", "orders": "v7"}
+    assert [b["text"].split("\n")[0] for b in hook.bodies] == [
+        "prod: deploy started (p1)",
+        "prod: promote succeeded after 20s (p1)",
+    ]

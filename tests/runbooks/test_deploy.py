@@ -91,6 +91,21 @@ def test_a_health_failure_in_a_later_wave_rolls_back_every_wave_in_reverse(
         "dev: deploy started (d1)",
         "dev: deploy succeeded after 30s (d1)",
         "dev: deploy started (d2)",
-        "dev: deploy was rolled back after 30s (d2)",
-        "dev: deploy failed after 30s (d2)",
+        "dev: deploy was rolled back after 34s (d2)",
+        "dev: deploy failed after 34s (d2)",
     ]
+
+
+def test_services_already_on_the_version_with_the_same_settings_are_skipped(
+    store: Store, fleet: Fleet
+) -> None:
+    async def scenario() -> tuple[Any, RunbookWorld]:
+        world = RunbookWorld.make(store, fleet)
+        await world.run("deploy", {"environment": "dev", "version": "v2", "services": ["menu"]}, name="d1")
+        result = await world.run("deploy", {"environment": "dev", "version": "v2"}, name="d2")
+        return result, world
+
+    result, world = asyncio.run(scenario())
+    assert result.status is ExecutionStatus.SUCCEEDED
+    assert _started(world) == [("menu", "v2"), ("db-api", "v2"), ("orders", "v2"), ("gateway", "v2")]
+    assert sorted(_statuses(store, "d2")) == ["db-api", "gateway", "orders"]

@@ -39,7 +39,7 @@ def test_rollback_returns_a_drifted_service_and_skips_the_others(
     assert store.locks.get("dev") is None
     assert [b["text"].split("\n")[0] for b in hook.bodies][-2:] == [
         "dev: rollback started (r1)",
-        "dev: rollback succeeded after 5s (r1)",
+        "dev: rollback succeeded after 6s (r1)",
     ]
 
 

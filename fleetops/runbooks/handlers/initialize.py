@@ -16,7 +16,7 @@ from fleetops.engine import TaskContext
 from fleetops.errors import BadInput
 from fleetops.ops.locks import acquire_lock
 from fleetops.ops.maintenance import check_deployable
-from fleetops.ops.releases import pin_releases
+from fleetops.ops.releases import pin_releases, resolved_config
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name
 from fleetops.spec.graph import waves
@@ -60,6 +60,21 @@ def target_versions(fleet: Fleet, payload: dict[str, Any]) -> dict[str, str]:
     return chosen
 
 
+def unchanged(deps: RunbookDeps, fleet: Fleet, environment: str, chosen: dict[str, str]) -> dict[str, str]:
+    """Service -> why it is skipped: it runs the target version already, and its last verified
+    release there is that version with the same settings (a rollout would change nothing)."""
+    current = deps.runtime_for(environment).current_versions()
+    skipped = {}
+    for service, version in chosen.items():
+        if current.get(service) != version:
+            continue
+        last = deps.store.releases.last_verified(environment, service)
+        same = last is not None and last.version == version
+        if same and last.config == resolved_config(fleet, environment, service, version):  # type: ignore[union-attr]
+            skipped[service] = f"already on {version} (release #{last.number}, verified)"  # type: ignore[union-attr]
+    return skipped
+
+
 def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext) -> dict[str, Any]:
     """The plan: ``{execution, environment, operation, version(s), waves: [[item...]...], ...}``.
 
@@ -69,6 +84,8 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
     fleet = deps.fleet()
     chosen = target_versions(fleet, payload)
     environment = str(payload["environment"])
+    skipped = unchanged(deps, fleet, environment, chosen)
+    chosen = {s: v for s, v in chosen.items() if s not in skipped}
     name = execution_name(context)
     operation = str(payload.get("operation") or "deploy")
     who = str(payload.get("requested_by") or "fleetops")
@@ -105,6 +122,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
         "requested_by": who,
         "promote_from": payload.get("promote_from"),
         "versions": chosen,
+        "skipped": skipped,
         "started_at": deps.clock().isoformat(),
         "poll_seconds": int(payload.get("poll_seconds") or DEFAULT_POLL_SECONDS),
         "approval_required": settings.approval is Approval.REQUIRED,

@@ -15,7 +15,7 @@ from typing import Any
 
 from fleetops.engine import TaskContext
 from fleetops.errors import BadInput
-from fleetops.ops.locks import acquire_lock
+from fleetops.ops.locks import acquire_lock, release_lock
 from fleetops.runbooks.deps import RolloutRuntime, RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name
 from fleetops.runbooks.handlers.initialize import DEFAULT_POLL_SECONDS
@@ -92,6 +92,10 @@ def rollback_initialize(deps: RunbookDeps, payload: dict[str, Any], context: Tas
         )
     who = str(payload.get("requested_by") or "fleetops")
     wait = payload.get("lock_wait_seconds")
+    if stopped:
+        # A handler of the stopped execution still running when it was stopped may have taken
+        # the lock after the stop gave it back: the stopped execution holds nothing any more.
+        release_lock(deps.store, environment, owner=stopped)
     acquire_lock(
         deps.store,
         environment,

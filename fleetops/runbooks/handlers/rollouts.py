@@ -116,16 +116,19 @@ def rollback_service(deps: RunbookDeps, target: dict[str, Any], _context: TaskCo
                 return {"done": False, "phase": "cancelling", "rollout": running.to_json()}
     if target.get("release") is None:
         return {"done": True, "phase": "nothing to go back to", "rollout": None}
-    view = runtime.start_rollout(
-        RolloutRequest(
-            rollout_id=target["rollout_id"],
-            environment=target["environment"],
-            service=target["service"],
-            version=target["version"],
-            release_number=int(target["release"]),
-            preferences=rollback_preferences(deps, target["environment"], target["service"]),
+    try:
+        view = runtime.start_rollout(
+            RolloutRequest(
+                rollout_id=target["rollout_id"],
+                environment=target["environment"],
+                service=target["service"],
+                version=target["version"],
+                release_number=int(target["release"]),
+                preferences=rollback_preferences(deps, target["environment"], target["service"]),
+            )
         )
-    )
+    except Refused as err:  # another rollout of the service is still ending: look again later
+        return {"done": False, "phase": f"waiting: {err.message}", "rollout": None}
     if view.status == SUCCESSFUL:
         return {"done": True, "phase": "rolled back", "rollout": view.to_json()}
     if view.terminal:
