@@ -84,6 +84,26 @@ def scale(
     emit(result, output, lambda out: out.print(f"{service}: desired {desired}"))
 
 
+@app.command("activities")
+def activities(
+    service: Annotated[str | None, typer.Argument(help="Only this service.")] = None,
+    *,
+    file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Scaling activities: changes of desired counts by autoscaling or operators, newest first."""
+    with _connect(file) as api:
+        result = api.get("/fleet/activities", service=service)
+
+    def render(out: Console) -> None:
+        table = Table("at", "service", "desired", "cause")
+        for a in result["activities"]:
+            table.add_row(a["at"], a["service"], f"{a['before']} -> {a['after']}", a["cause"])
+        out.print(table)
+
+    emit(result, output, render)
+
+
 @app.command("logs")
 def logs(
     service: Annotated[str, typer.Argument(help="The service whose logs to show.")],

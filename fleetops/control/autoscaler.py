@@ -1,10 +1,11 @@
 """``Autoscaler``: target tracking on CPU for the services whose fleet file has ``scaling``.
 
-Every ``interval_s`` it samples each InService instance's CPU from the provider (``usage()``:
-CPU seconds since start; utilization is the difference between two samples over the wall time
-between them, in percent of one core), asks the service's ``TargetTrackingPolicy``
-(``fleetops.ops.autoscaling``) for a decision, and applies it through the runtime's
-``set_desired``, which saves the desired count and launches or drains instances. A service is
+Every ``interval_s`` it samples each InService instance's CPU, of every service (the status
+shows it), from the provider (``usage()``: CPU seconds since start; utilization is the
+difference between two samples over the wall time between them, in percent of one core). For a
+service with ``scaling`` it asks its ``TargetTrackingPolicy`` (``fleetops.ops.autoscaling``) for
+a decision and applies it through the runtime's ``set_desired``, which saves the desired count
+and launches or drains instances. A scaled service is
 left alone while a rollout replaces its instances.
 """
 
@@ -14,27 +15,16 @@ import collections
 import contextlib
 import threading
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from fleetops.control.rollouts import ScalingActivity
 from fleetops.errors import FleetopsError
 from fleetops.ops.autoscaling import CpuSample, TargetTracking, TargetTrackingPolicy
 from fleetops.providers.base import InstanceState
 
 if TYPE_CHECKING:
     from fleetops.control.fleet import FleetRuntime
-
-
-@dataclass(frozen=True)
-class ScalingEvent:
-    """One scaling activity: when, which service, from and to which desired count, why."""
-
-    at: datetime
-    service: str
-    before: int
-    after: int
-    reason: str
 
 
 class Autoscaler:
@@ -64,14 +54,17 @@ class Autoscaler:
             )
         self.last_cpu: dict[str, float] = {}
         """CPU percent of each instance at the last sample."""
-        self.events: collections.deque[ScalingEvent] = collections.deque(maxlen=100)
+        self.events: collections.deque[ScalingActivity] = collections.deque(maxlen=200)
+        """Scaling activities, oldest first (autoscaling's, and operators' through ``record``)."""
         self._previous: dict[str, tuple[float, float]] = {}
+        self._in_service: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        """Sample and decide every ``interval_s`` in a daemon thread (none without policies)."""
-        if self.policies and self._thread is None:
+        """Sample every service's CPU (shown by the status) and decide for the scaled ones,
+        every ``interval_s``, in a daemon thread."""
+        if self._thread is None:
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="fleet-autoscaler", daemon=True)
             self._thread.start()
@@ -83,8 +76,9 @@ class Autoscaler:
             self._thread.join(timeout=10)
             self._thread = None
 
-    def note_manual_change(self, service: str) -> None:
-        """An operator scaled ``service``: its cooldowns start again."""
+    def note_manual_change(self, service: str, before: int, after: int) -> None:
+        """An operator scaled ``service``: recorded, and its cooldowns start again."""
+        self.events.append(ScalingActivity(datetime.now(UTC), service, before, after, "set by an operator"))
         policy = self.policies.get(service)
         if policy is not None:
             policy.note_manual_change()
@@ -94,12 +88,18 @@ class Autoscaler:
             with contextlib.suppress(Exception):  # one bad pass must not end autoscaling
                 self.step()
 
-    def step(self) -> list[ScalingEvent]:
-        """Sample every scaled service once and apply the decisions; the events."""
+    def step(self) -> list[ScalingActivity]:
+        """Sample every service once and apply the scaled ones' decisions; the activities."""
         events = []
-        for service, policy in self.policies.items():
-            samples = self._sample(service)
-            if self._runtime.rolling(service):
+        self._in_service = set()
+        all_samples = {service: self._sample(service) for service in self._runtime.services}
+        # Forget instances that have ended (their ids never come back).
+        sampled = {sample.instance_id for samples in all_samples.values() for sample in samples}
+        self.last_cpu = {key: value for key, value in self.last_cpu.items() if key in sampled}
+        self._previous = {key: value for key, value in self._previous.items() if key in self._in_service}
+        for service, samples in all_samples.items():
+            policy = self.policies.get(service)
+            if policy is None or self._runtime.rolling(service):
                 continue
             state = self._runtime.store.service_state.get(self._runtime.environment, service)
             if state is None:
@@ -111,7 +111,9 @@ class Autoscaler:
                 self._runtime.set_desired(service, decision.desired)
             except FleetopsError:
                 continue
-            event = ScalingEvent(datetime.now(UTC), service, state.desired, decision.desired, decision.reason)
+            event = ScalingActivity(
+                datetime.now(UTC), service, state.desired, decision.desired, decision.reason
+            )
             self.events.append(event)
             events.append(event)
         return events
@@ -123,8 +125,8 @@ class Autoscaler:
         samples = []
         for info in provider.instances(service):
             if info.state is not InstanceState.IN_SERVICE:
-                self._previous.pop(info.id, None)
                 continue
+            self._in_service.add(info.id)
             usage = provider.usage(info.id)
             if usage is None:
                 continue

@@ -46,6 +46,7 @@ from fleetops.control.rollouts import (
     InstanceStatus,
     RolloutRequest,
     RolloutView,
+    ScalingActivity,
     ServiceStatus,
 )
 from fleetops.errors import BadInput, Refused
@@ -294,8 +295,14 @@ class FleetRuntime:
                 f"desired count {desired} for {service!r} is outside its instances min..max "
                 f"({bounds.min}..{bounds.max})"
             )
+        before = self._state(service).desired
         self.set_desired(service, desired)
-        self.autoscaler.note_manual_change(service)
+        if before != desired:
+            self.autoscaler.note_manual_change(service, before, desired)
+
+    def scaling_activities(self, service: str | None = None) -> list[ScalingActivity]:
+        """Changes of desired counts since start (autoscaling and operators), newest first."""
+        return [a for a in reversed(self.autoscaler.events) if service is None or a.service == service]
 
     def set_desired(self, service: str, desired: int) -> None:
         """Save and apply a desired count (no bounds check: the autoscaler has done it)."""

@@ -181,6 +181,28 @@ class FleetStatus:
         }
 
 
+@dataclass(frozen=True)
+class ScalingActivity:
+    """A change of a service's desired count (DescribeScalingActivities): when, from, to, why."""
+
+    at: datetime
+    service: str
+    before: int
+    after: int
+    cause: str
+    """``CPU 83% above target 50%``, or ``set by an operator``."""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready values."""
+        return {
+            "at": self.at.isoformat(),
+            "service": self.service,
+            "before": self.before,
+            "after": self.after,
+            "cause": self.cause,
+        }
+
+
 class FleetControl(Protocol):
     """What the API and the runbooks use of a fleet runtime (``FleetRuntime``, and
     ``fleetops.testing.fleet_runtime.InMemoryFleetRuntime`` in tests)."""
@@ -215,4 +237,8 @@ class FleetControl(Protocol):
         self, service: str, *, instance_id: str | None = None, limit: int = 100, pattern: str | None = None
     ) -> list[dict[str, Any]]:
         """The last log records of a service (or one instance) matching a filter pattern."""
+        ...
+
+    def scaling_activities(self, service: str | None = None) -> list[ScalingActivity]:
+        """Changes of desired counts (autoscaling and operators), newest first."""
         ...

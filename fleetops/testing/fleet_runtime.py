@@ -26,6 +26,7 @@ from fleetops.control.rollouts import (
     InstanceStatus,
     RolloutRequest,
     RolloutView,
+    ScalingActivity,
     ServiceStatus,
 )
 from fleetops.errors import BadInput, Refused
@@ -59,6 +60,8 @@ class InMemoryFleetRuntime:
         self.requests: list[RolloutRequest] = []
         """Every request that started a rollout (not the idempotent repeats)."""
         self.hold = False
+        self.activities: list[ScalingActivity] = []
+        """Scaling activities, newest first."""
         self._held: dict[str, RolloutRequest] = {}
         for name in fleet.services:
             service = fleet.service(name, environment)
@@ -200,6 +203,10 @@ class InMemoryFleetRuntime:
             )
         fake = self.fleets[service]
         live = fake.live()
+        if desired != self.desired[service]:
+            self.activities.insert(
+                0, ScalingActivity(self._now(), service, self.desired[service], desired, "set by an operator")
+            )
         if desired > len(live):
             fake.seed(self.versions[service][0], desired - len(live))
         for instance in live[: max(len(live) - desired, 0)]:
@@ -219,6 +226,10 @@ class InMemoryFleetRuntime:
             for line in i.logs
         ]
         return [r for r in records if matches(r)][-limit:]
+
+    def scaling_activities(self, service: str | None = None) -> list[ScalingActivity]:
+        """Operators' changes of desired counts, newest first."""
+        return [a for a in self.activities if service is None or a.service == service]
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock.now() / 1000, UTC)

@@ -65,6 +65,9 @@ def test_up_runs_the_restaurant_and_down_leaves_nothing(restaurant: Path) -> Non
 
         scaled = run_cli(["scale", "menu", "3"], cwd=restaurant)
         assert (scaled.returncode, scaled.stdout.strip()) == (0, "menu: desired 3")
+        listed = run_cli(["activities", "menu", "-o", "json"], cwd=restaurant)
+        activity = json.loads(listed.stdout)["activities"][0]
+        assert (activity["before"], activity["after"], activity["cause"]) == (2, 3, "set by an operator")
         refused = run_cli(["scale", "menu", "9"], cwd=restaurant)
         assert refused.returncode == 2
         assert "desired count 9 for 'menu' is outside its instances min..max (1..3)" in refused.stderr

@@ -26,9 +26,9 @@ def test_cpu_load_scales_out_and_its_end_scales_back_in(runtimes: MakeRuntime) -
 
     wait_until(lambda: runtime.status().services[0].desired == 2, 30, "a scale-out to 2")
     wait_until(lambda: runtime.status().ready, 15, "2 healthy hot instances")
-    scale_out = runtime.autoscaler.events[0]
+    scale_out = runtime.scaling_activities("menu")[-1]
     assert (scale_out.service, scale_out.before, scale_out.after) == ("menu", 1, 2)
-    assert scale_out.reason.startswith("CPU ") and scale_out.reason.endswith("% above target 20%")
+    assert scale_out.cause.startswith("CPU ") and scale_out.cause.endswith("% above target 20%")
 
     # Remove the load: roll the service to a version that does not burn CPU.
     view = runtime.start_rollout(RolloutRequest("cool-down", "dev", "menu", "v1", 1))
@@ -36,6 +36,6 @@ def test_cpu_load_scales_out_and_its_end_scales_back_in(runtimes: MakeRuntime) -
 
     wait_until(lambda: runtime.status().services[0].desired == 1, 30, "a scale-in to 1")
     wait_until(lambda: len(runtime.provider.instances("menu")) == 1, 15, "one instance left")
-    scale_in = runtime.autoscaler.events[-1]
+    scale_in = runtime.scaling_activities()[0]
     assert (scale_in.before, scale_in.after) == (2, 1)
-    assert scale_in.reason.endswith("% below target 20%")
+    assert scale_in.cause.endswith("% below target 20%")

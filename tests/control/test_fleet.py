@@ -49,6 +49,15 @@ def test_start_brings_every_service_to_its_desired_state(runtimes: MakeRuntime) 
     assert httpx.get(menu.endpoint + "/items").status_code == 200
 
 
+def test_status_shows_each_instances_cpu(runtimes: MakeRuntime) -> None:
+    runtime = runtimes(MENU)
+    wait_until(lambda: runtime.status().ready, 15, "menu ready")
+    runtime.autoscaler.step()  # CPU is the difference between two samples
+    runtime.autoscaler.step()
+    cpu = [i.cpu_percent for i in runtime.status().services[0].instances]
+    assert len(cpu) == 2 and all(c is not None and 0 <= c <= 200 for c in cpu)
+
+
 def test_rollout_under_load_loses_no_request(runtimes: MakeRuntime, sqlite_store: Store) -> None:
     runtime = runtimes(MENU)
     wait_until(lambda: runtime.status().ready, 15, "menu ready")

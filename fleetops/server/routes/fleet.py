@@ -84,6 +84,15 @@ def fleet_logs(
     return {"records": fleet.logs(service, instance_id=instance, limit=limit, pattern=filter)}
 
 
+@router.get("/fleet/activities", name="fleet.activities", dependencies=viewer)
+def fleet_activities(
+    fleet: FleetDep, service: Annotated[str | None, Query(max_length=100)] = None
+) -> dict[str, Any]:
+    """Changes of desired counts, by autoscaling or operators, newest first (as
+    describe-scaling-activities lists them)."""
+    return {"activities": [a.to_json() for a in fleet.scaling_activities(service)]}
+
+
 @router.post("/rollouts", name="rollouts.start", dependencies=operator)
 def start_rollout(body: RolloutBody, fleet: FleetDep) -> dict[str, Any]:
     """Start replacing the service's instances with ``version``; a known id returns that rollout."""

@@ -71,3 +71,11 @@ def test_logs_are_filtered(api: ApiHarness, fleet: InMemoryFleetRuntime) -> None
     params = {"service": "menu", "filter": '"starting release v2"'}
     records = api.client(Role.VIEWER).get("/api/v1/fleet/logs", params=params).json()["records"]
     assert [r["msg"] for r in records] == ["starting release v2", "starting release v2"]
+
+
+def test_operators_scaling_is_listed_as_an_activity(api: ApiHarness, fleet: InMemoryFleetRuntime) -> None:
+    api.client(Role.OPERATOR).post("/api/v1/fleet/scale", json={"service": "menu", "desired": 3})
+    activities = api.client(Role.VIEWER).get("/api/v1/fleet/activities", params={"service": "menu"}).json()
+    assert [(a["service"], a["before"], a["after"], a["cause"]) for a in activities["activities"]] == [
+        ("menu", 2, 3, "set by an operator")
+    ]
