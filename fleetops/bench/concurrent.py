@@ -192,21 +192,31 @@ def _deploy_all(
     sandboxes: Sequence[Sandbox], settings: ConcurrentSettings, say: Callable[[str], None]
 ) -> tuple[list[DeploymentResult], float]:
     barrier = threading.Barrier(len(sandboxes))
+    interrupted = threading.Event()
     started = time.monotonic()
 
     def one(sandbox: Sandbox) -> DeploymentResult:
         with sandbox.client() as http:
             barrier.wait()
-            result = _deploy(http, sandbox.environment, settings)
+            result = _deploy(http, sandbox.environment, settings, interrupted)
         say(f"{result.environment}: {result.status} in {result.duration_s or 0:.1f}s")
         return result
 
-    with ThreadPoolExecutor(len(sandboxes)) as pool:
+    pool = ThreadPoolExecutor(len(sandboxes))
+    try:
         results = list(pool.map(one, sandboxes))
+    except BaseException:  # Ctrl-C: the followers stop at once, so the environments are stopped
+        interrupted.set()
+        barrier.abort()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return results, time.monotonic() - started
 
 
-def _deploy(http: httpx.Client, environment: str, settings: ConcurrentSettings) -> DeploymentResult:
+def _deploy(
+    http: httpx.Client, environment: str, settings: ConcurrentSettings, interrupted: threading.Event
+) -> DeploymentResult:
     body = {"environment": environment, "version": settings.version}
     try:
         response = http.post("/deployments", json=body)
@@ -215,7 +225,8 @@ def _deploy(http: httpx.Client, environment: str, settings: ConcurrentSettings) 
         execution = str(response.json()["execution"])
         deadline = time.monotonic() + settings.deploy_timeout_s
         while True:
-            time.sleep(POLL_SECONDS)
+            if interrupted.wait(POLL_SECONDS):
+                return DeploymentResult(environment, execution, "RUNNING", None, "interrupted")
             progress: dict[str, Any] = http.get(f"/deployments/{execution}").raise_for_status().json()
             if progress["status"] in TERMINAL:
                 break
