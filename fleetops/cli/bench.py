@@ -55,7 +55,10 @@ def concurrent(
     data = report.to_json()
 
     def render(console: Console) -> None:
-        table = Table("environment", "status", "duration", "error", title="deployments")
+        table = Table(title="deployments")
+        for column in ("environment", "status", "duration"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("error", overflow="ellipsis", no_wrap=True, ratio=1)
         table.add_column("execution", no_wrap=True)
         for result in report.results:
             table.add_row(
