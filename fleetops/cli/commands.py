@@ -6,6 +6,7 @@ One import per line, so that branches adding commands merge without conflicts.
 # ruff: noqa: F401
 
 import fleetops.cli.audit
+import fleetops.cli.bench
 import fleetops.cli.deploy
 import fleetops.cli.executions
 import fleetops.cli.fleet

@@ -434,14 +434,17 @@ class FleetRuntime:
 
     async def _drive(self, running: RunningRollout) -> None:
         request, refresh = running.request, running.refresh
-        saver = asyncio.ensure_future(self._save_periodically(running))
+        saving = asyncio.Event()
+        saver = asyncio.ensure_future(self._save_periodically(running, saving))
         try:
             try:
                 status = await refresh.run()
             except Refused as err:
                 refresh.status, refresh.status_reason = RefreshStatus.FAILED, err.message
                 status = RefreshStatus.FAILED
-            saver.cancel()
+            # Not cancelled: a save in flight in its thread would land after the final one and
+            # put back a non-terminal status (seen as a rollout RollbackInProgress forever).
+            saving.set()
             await asyncio.gather(saver, return_exceptions=True)
             ended = datetime.now(UTC)
             await asyncio.to_thread(self._finish, running, status, ended)
@@ -465,12 +468,13 @@ class FleetRuntime:
             )
         self.store.rollouts.update(request.rollout_id, **progress_of(running), ended_at=ended)
 
-    async def _save_periodically(self, running: RunningRollout) -> None:
-        while True:
+    async def _save_periodically(self, running: RunningRollout, stop: asyncio.Event) -> None:
+        while not stop.is_set():
             await asyncio.to_thread(
                 self.store.rollouts.update, running.request.rollout_id, **progress_of(running)
             )
-            await asyncio.sleep(self.settings.save_interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.save_interval_s)
 
     async def _cancel_tasks(self) -> None:
         current = asyncio.current_task()
