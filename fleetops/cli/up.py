@@ -30,6 +30,7 @@ from fleetops.cli.client import ApiClient, ServerAddress
 from fleetops.cli.main import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console
 from fleetops.errors import BadInput, FleetopsError, OperationFailed
+from fleetops.processes import pid_alive
 from fleetops.server.settings import TOKEN_FILE, read_server_file
 
 FleetFileOption = Annotated[
@@ -47,7 +48,7 @@ def state_dir_of(fleet_file: Path) -> Path:
 def running_server(state_dir: Path) -> dict[str, Any] | None:
     """``server.json`` of the server running for ``state_dir``, if its process is alive."""
     info = read_server_file(state_dir)
-    if info is None or not _alive(info.get("pid")):
+    if info is None or not pid_alive(info.get("pid")):
         return None
     return info
 
@@ -159,7 +160,7 @@ def _wait_ready(api: ApiClient, state_dir: Path, timeout: float) -> dict[str, An
     status: dict[str, Any] | None = None
     pid = (read_server_file(state_dir) or {}).get("pid")
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not pid_alive(pid):
             raise FleetopsError(f"the control plane stopped:\n{_tail(state_dir / 'server.log', 15)}")
         try:
             status = api.get("/fleet")
@@ -207,29 +208,12 @@ def _terminate(pid: int, timeout: float) -> None:
     except ProcessLookupError:
         return
     deadline = time.monotonic() + timeout
-    while _alive(pid):
+    while pid_alive(pid):
         if time.monotonic() > deadline:
             err_console.print(f"the control plane (pid {pid}) did not stop in {timeout:.0f}s; killing it")
             os.kill(pid, signal.SIGKILL)
             break
         time.sleep(0.1)
-
-
-def _alive(pid: object) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) is not running.
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return True
-    return state != "Z"
 
 
 def _tail(path: Path, lines: int) -> str:

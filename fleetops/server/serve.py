@@ -21,6 +21,7 @@ from typing import Any
 import uvicorn
 
 from fleetops.errors import FleetopsError, Refused
+from fleetops.processes import pid_alive
 from fleetops.server.app import create_app
 from fleetops.server.settings import SERVER_FILE, ServerSettings, read_server_file
 
@@ -34,7 +35,7 @@ def serve(settings: ServerSettings, on_ready: Callable[[dict[str, Any]], None] |
     ``on_ready`` is called with the ``server.json`` contents once the port is bound.
     """
     running = read_server_file(settings.state_dir)
-    if running is not None and _alive(running.get("pid")):
+    if running is not None and pid_alive(running.get("pid")):
         raise Refused(
             f"a fleetops server is already running for {settings.state_dir} "
             f"(pid {running['pid']}, {running.get('url')}); stop it first"
@@ -109,18 +110,6 @@ def _client_host(host: str) -> str:
     if host == "::":
         return "[::1]"
     return f"[{host}]" if ":" in host else host
-
-
-def _alive(pid: object) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
