@@ -24,7 +24,7 @@ instance is healthy after ``healthy_threshold`` checks, one per ``interval``.
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -170,8 +170,7 @@ def plan(
         names = ", ".join(f"'{n}'" for n in unknown)
         raise BadInput(f"unknown service{'s' if len(unknown) > 1 else ''} {names} (known: {known})")
     selected = [name for name in fleet.services if not services or name in services]
-    deps = {name: [d for d in fleet.services[name].depends_on if d in selected] for name in selected}
-    levels = graph_waves(deps)
+    levels = deployment_waves(fleet, environment, selected)
     settings = fleet.environments[environment]
     planned: list[ServicePlan] = []
     for wave_number, wave in enumerate(levels, start=1):
@@ -202,6 +201,18 @@ def plan(
         skipped=sorted(set(fleet.services) - set(selected)),
         estimate=total,
     )
+
+
+def deployment_waves(fleet: Fleet, environment: str, services: Collection[str]) -> list[list[str]]:
+    """The waves a deployment of ``services`` to ``environment`` runs, in order.
+
+    Waves of the whole fleet's dependency graph (as the environment resolves ``depends_on``),
+    then only ``services``, empty waves dropped: a service still follows those it depends on
+    through services not deployed now. The deploy runbook and ``fleetops plan`` both use this.
+    """
+    graph = {name: fleet.service(name, environment).depends_on for name in fleet.services}
+    ordered = ([name for name in wave if name in services] for wave in graph_waves(graph))
+    return [wave for wave in ordered if wave]
 
 
 def _service_plan(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from fleetops.control.deployments import deployment_plan
 from fleetops.engine import ExecutionStatus
 from fleetops.spec.models import Fleet
+from fleetops.spec.plan import plan
 from fleetops.store import Store
 from fleetops.testing.fake_fleet import Behaviour
 from fleetops.testing.receivers import WebhookReceiver
@@ -109,3 +111,18 @@ def test_services_already_on_the_version_with_the_same_settings_are_skipped(
     assert result.status is ExecutionStatus.SUCCEEDED
     assert _started(world) == [("menu", "v2"), ("db-api", "v2"), ("orders", "v2"), ("gateway", "v2")]
     assert sorted(_statuses(store, "d2")) == ["db-api", "gateway", "orders"]
+
+
+def test_a_deployment_of_some_services_runs_the_waves_its_plan_shows(store: Store, fleet: Fleet) -> None:
+    async def scenario() -> dict[str, Any] | None:
+        world = RunbookWorld.make(store, fleet)
+        handle = world.start(
+            "deploy", {"environment": "dev", "version": "v2", "services": ["gateway", "menu"]}, name="d1"
+        )
+        await handle.result()
+        return deployment_plan(handle.history())
+
+    ran = asyncio.run(scenario())
+    assert ran is not None
+    shown = plan(fleet, "dev", "v2", ["gateway", "menu"]).waves
+    assert [[item["service"] for item in wave] for wave in ran["waves"]] == shown == [["menu"], ["gateway"]]

@@ -126,6 +126,14 @@ def test_services_subset_keeps_order_and_names_what_is_skipped() -> None:
     assert gateway.not_in_plan == ["auth", "menu"]
 
 
+def test_a_subset_keeps_the_waves_of_the_whole_dependency_graph() -> None:
+    # payments depends on auth, gateway on orders, which depends on payments: not planned, they
+    # still put gateway two waves after payments, as the deployment runs them.
+    result = plan(load_fleet(EXAMPLE), "dev", None, ["gateway", "payments"])
+    assert result.waves == [["payments"], ["gateway"]]
+    assert [(s.name, s.wave) for s in result.services] == [("payments", 1), ("gateway", 2)]
+
+
 def test_unknown_environment() -> None:
     with pytest.raises(BadInput, match=r"^unknown environment 'qa' \(known: dev, stage, prod\)$"):
         plan(load_fleet(EXAMPLE), "qa")

@@ -19,8 +19,8 @@ from fleetops.ops.maintenance import check_deployable
 from fleetops.ops.releases import pin_releases, resolved_config
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name
-from fleetops.spec.graph import waves
 from fleetops.spec.models import Approval, Fleet
+from fleetops.spec.plan import deployment_waves
 
 DEFAULT_POLL_SECONDS = 2
 """How often the runbook looks at a rollout (its Wait state)."""
@@ -110,10 +110,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
         clock=deps.clock,
     )
     releases = {r.service: r for r in pinned}
-    # Waves of the whole fleet, then only the chosen services: a service still follows those it
-    # depends on through services not deployed now.
-    graph = {s: fleet.service(s, environment).depends_on for s in fleet.services}
-    ordered = [wave for wave in ([s for s in w if s in chosen] for w in waves(graph)) if wave]
+    ordered = deployment_waves(fleet, environment, chosen)
     settings = fleet.environments[environment]
     return {
         "execution": name,

@@ -19,7 +19,7 @@ from fleetops.ops.locks import acquire_lock, release_lock
 from fleetops.runbooks.deps import RolloutRuntime, RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name
 from fleetops.runbooks.handlers.initialize import DEFAULT_POLL_SECONDS
-from fleetops.spec.graph import waves
+from fleetops.spec.plan import deployment_waves
 from fleetops.store.releases import Release
 
 
@@ -104,8 +104,7 @@ def rollback_initialize(deps: RunbookDeps, payload: dict[str, Any], context: Tas
         wait=timedelta(seconds=float(wait)) if wait else None,
         clock=deps.clock,
     )
-    graph = {s: fleet.service(s, environment).depends_on for s in fleet.services}
-    order = [s for wave in reversed(waves(graph)) for s in reversed(wave) if s in named]
+    order = [s for wave in reversed(deployment_waves(fleet, environment, named)) for s in reversed(wave)]
     current = deps.runtime_for(environment).current_versions()
     targets, skipped = [], []
     for service in order:
