@@ -35,8 +35,8 @@ from fleetops.control.autoscaler import Autoscaler
 from fleetops.control.fleet_port import ManagedProvider, ProviderPort
 from fleetops.control.rollout_state import (
     RunningRollout,
+    new_row,
     preferences_from_json,
-    preferences_json,
     progress_of,
     row_view,
     view_of,
@@ -182,24 +182,27 @@ class FleetRuntime:
             state = self._state(request.service)
             preferences = request.preferences or refresh_preferences(self._service(request.service).deploy)
             now = datetime.now(UTC)
-            row, _ = self.store.rollouts.create(
-                {
-                    "rollout_id": request.rollout_id,
-                    "environment": request.environment,
-                    "service": request.service,
-                    "version": request.version,
-                    "release_number": request.release_number,
-                    "previous_version": state.version,
-                    "previous_release_number": state.release_number,
-                    "preferences": preferences_json(preferences),
-                    "status": RefreshStatus.PENDING.value,
-                    "status_reason": "",
-                    "percentage_complete": 0,
-                    "instances_to_update": 0,
-                    "started_at": now,
-                }
-            )
+            row, created = self.store.rollouts.create(new_row(request, preferences, previous=state, now=now))
+            if not created:  # a fence, or another server on this store, took the id meanwhile
+                return row_view(row)
             return self._launch(request, preferences, previous=state.version, started_at=now)
+
+    def fence_rollout(self, request: RolloutRequest) -> RolloutView:
+        """Make sure no rollout with ``request.rollout_id`` starts from now on: unless one exists,
+        record the id Cancelled (``FENCED``) without launching anything. The record is in the
+        store, whose insert is the one place a start and a fence of an id meet, so the fence
+        holds for every server on this store and after a restart. The existing rollout, or the fence."""
+        self._check_service(request.environment, request.service)
+        with self._lock:
+            running = self._running.get(request.rollout_id)
+            if running is not None:
+                return view_of(running)
+            preferences = request.preferences or refresh_preferences(self._service(request.service).deploy)
+            state, now = self._state(request.service), datetime.now(UTC)
+            row, _ = self.store.rollouts.create(
+                new_row(request, preferences, previous=state, now=now, fence=True)
+            )
+            return row_view(row)
 
     def describe_rollout(self, rollout_id: str) -> RolloutView:
         """The rollout now; KeyError if unknown."""

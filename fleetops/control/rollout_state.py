@@ -1,9 +1,9 @@
 """A rollout while the runtime runs it, and its persisted form (the ``rollouts`` table).
 
 ``RunningRollout`` pairs a request with its ``InstanceRefresh``; ``view_of`` describes it,
-``progress_of`` is what is saved while it runs, and ``row_view`` describes one read back from
-the store. Preferences are saved in the AWS JSON form (seconds) plus their milliseconds, so a
-sub-second warmup survives a restart.
+``new_row`` is what is saved when it starts (or when its id is fenced), ``progress_of`` while it
+runs, and ``row_view`` describes one read back from the store. Preferences are saved in the AWS
+JSON form (seconds) plus their milliseconds, so a sub-second warmup survives a restart.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from fleetops.control.rollouts import RolloutRequest, RolloutView
+from fleetops.control.rollouts import FENCED, RolloutRequest, RolloutView
 from fleetops.rollout import InstanceRefresh, RefreshPreferences, RefreshStatus
-from fleetops.store.fleet_state import RolloutRow
+from fleetops.store.fleet_state import RolloutRow, ServiceState
 
 
 @dataclass
@@ -77,6 +77,35 @@ def progress_of(running: RunningRollout) -> dict[str, Any]:
         "instances_to_update": refresh.instances_to_update,
         "checkpoint": None if refresh.last_checkpoint is None else f"{refresh.last_checkpoint}%",
         "failure": refresh.failure.render() if refresh.failure is not None else None,
+    }
+
+
+def new_row(
+    request: RolloutRequest,
+    preferences: RefreshPreferences,
+    *,
+    previous: ServiceState,
+    now: datetime,
+    fence: bool = False,
+) -> dict[str, Any]:
+    """The ``rollouts`` row of a rollout starting now (Pending), or of a fence of its id:
+    Cancelled (``FENCED``) and ended at once, so a later start of that id launches nothing."""
+    status = RefreshStatus.CANCELLED if fence else RefreshStatus.PENDING
+    return {
+        "rollout_id": request.rollout_id,
+        "environment": request.environment,
+        "service": request.service,
+        "version": request.version,
+        "release_number": request.release_number,
+        "previous_version": previous.version,
+        "previous_release_number": previous.release_number,
+        "preferences": preferences_json(preferences),
+        "status": status.value,
+        "status_reason": FENCED if fence else "",
+        "percentage_complete": 0,
+        "instances_to_update": 0,
+        "started_at": now,
+        "ended_at": now if fence else None,
     }
 
 

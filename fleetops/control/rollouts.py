@@ -28,6 +28,11 @@ class RolloutRequest:
     """None: the service's ``deploy`` settings from the fleet file."""
 
 
+FENCED = "Cancelled before it started: the execution that planned it had ended."
+"""The status reason of a fence (``FleetControl.fence_rollout``): a rollout id recorded
+Cancelled before any rollout with it started, so none ever does."""
+
+
 @dataclass(frozen=True)
 class RolloutView:
     """A rollout as DescribeInstanceRefreshes shows an instance refresh."""
@@ -54,6 +59,11 @@ class RolloutView:
     def terminal(self) -> bool:
         """Whether the rollout has ended."""
         return RefreshStatus(self.status).terminal
+
+    @property
+    def fenced(self) -> bool:
+        """Whether this is a fence (see ``FleetControl.fence_rollout``): nothing ever ran."""
+        return self.status == RefreshStatus.CANCELLED.value and self.status_reason == FENCED
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready values (the API and ``--output json`` shape)."""
@@ -219,6 +229,12 @@ class FleetControl(Protocol):
 
     def cancel_rollout(self, rollout_id: str) -> RolloutView:
         """Stop replacing instances; Refused once the rollout has ended."""
+        ...
+
+    def fence_rollout(self, request: RolloutRequest) -> RolloutView:
+        """Make sure no rollout with ``request.rollout_id`` starts from now on: unless one exists,
+        record the id Cancelled (:data:`FENCED`) without launching anything, so a later
+        ``start_rollout`` of it returns that. The rollout with the id: the existing one or the fence."""
         ...
 
     def current_versions(self) -> dict[str, str]:

@@ -35,6 +35,11 @@ class RolloutRuntime(Protocol):
         """Stop replacing instances; the rollout ends Cancelled."""
         ...
 
+    def fence_rollout(self, request: RolloutRequest) -> RolloutView:
+        """Make sure no rollout with ``request.rollout_id`` ever starts (a Cancelled record unless
+        one exists); the existing rollout or the fence."""
+        ...
+
     def current_versions(self) -> dict[str, str]:
         """Service -> the version its instances run."""
         ...

@@ -27,7 +27,7 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from fleetops.control.rollouts import RolloutRequest, RolloutView
+from fleetops.control.rollouts import FENCED, RolloutRequest, RolloutView
 from fleetops.engine import Clock
 from fleetops.errors import BadInput, Refused
 from fleetops.rollout import OK, GroupInstance, InstanceRefresh
@@ -87,6 +87,8 @@ class AsyncFleetRuntime:
         self.rollouts: dict[str, _Rollout] = {}
         self.started: list[RolloutRequest] = []
         """Every rollout actually started, in order (not the idempotent repeats)."""
+        self.fences: dict[str, RolloutView] = {}
+        """Rollout ids fenced before a rollout with them started (``fence_rollout``)."""
         self.endpoints: dict[str, str] = {name: f"memory://{name}" for name in fleet.services}
         """Each service's load balancer URL; a test points one at a local server for smoke gates."""
         for name in fleet.services:
@@ -120,6 +122,8 @@ class AsyncFleetRuntime:
             existing = self.rollouts.get(request.rollout_id)
             if existing is not None:
                 return self._view(existing)
+            if request.rollout_id in self.fences:
+                return self.fences[request.rollout_id]
             busy = [
                 r.request.rollout_id
                 for r in self.rollouts.values()
@@ -145,11 +149,39 @@ class AsyncFleetRuntime:
         return self._view(rollout)
 
     def describe_rollout(self, rollout_id: str) -> RolloutView:
-        """The rollout now; KeyError if unknown."""
+        """The rollout now (or its fence); KeyError if unknown."""
+        if rollout_id in self.fences:
+            return self.fences[rollout_id]
         return self._view(self.rollouts[rollout_id])
+
+    def fence_rollout(self, request: RolloutRequest) -> RolloutView:
+        """The rollout with this id, or else a fence: Cancelled, and no rollout of the id ever starts."""
+        with self._lock:
+            existing = self.rollouts.get(request.rollout_id)
+            if existing is not None:
+                return self._view(existing)
+            now = self.clock.now()
+            fence = RolloutView(
+                rollout_id=request.rollout_id,
+                environment=request.environment,
+                service=request.service,
+                version=request.version,
+                release_number=request.release_number,
+                status="Cancelled",
+                status_reason=FENCED,
+                percentage_complete=0,
+                instances_to_update=0,
+                checkpoint=None,
+                started_at=now,
+                ended_at=now,
+                failure=None,
+            )
+            return self.fences.setdefault(request.rollout_id, fence)
 
     def cancel_rollout(self, rollout_id: str) -> RolloutView:
         """Ask the rollout to stop (it ends Cancelled once work in flight settles)."""
+        if rollout_id in self.fences:
+            return self.fences[rollout_id]
         rollout = self.rollouts[rollout_id]
         if not self._view(rollout).terminal:
 

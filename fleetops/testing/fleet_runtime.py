@@ -17,11 +17,13 @@ progress, or cancel it: a held rollout cancels to Cancelled).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from fleetops.control.rollouts import (
+    FENCED,
     FleetStatus,
     InstanceStatus,
     RolloutRequest,
@@ -159,6 +161,16 @@ class InMemoryFleetRuntime:
             self.rollout_views[rollout_id] = view
             return view
         raise Refused(f"rollout {rollout_id} is {view.status}; it cannot be cancelled")
+
+    def fence_rollout(self, request: RolloutRequest) -> RolloutView:
+        """The rollout with this id, or else a fence: Cancelled, and no rollout of the id ever starts."""
+        self._check(request.environment, request.service)
+        known = self.rollout_views.get(request.rollout_id)
+        if known is not None:
+            return known
+        fence = dataclasses.replace(self._pending_view(request, "Cancelled"), status_reason=FENCED)
+        self.rollout_views[request.rollout_id] = fence
+        return fence
 
     def current_versions(self) -> dict[str, str]:
         """Service -> the version most of its live instances run."""

@@ -13,21 +13,45 @@ notifications are stamped with the same virtual time.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from fleetops.engine import Engine, ExecutionHandle, ExecutionResult, FakeClock, Registry
+from fleetops.engine import Engine, ExecutionHandle, ExecutionResult, FakeClock, Registry, TaskContext
 from fleetops.ops.notify import RetryPolicy
 from fleetops.runbooks import RunbookDeps, definition, register_handlers
+from fleetops.runbooks.handlers import HANDLERS
+from fleetops.runbooks.handlers.common import as_task_failure
 from fleetops.spec.models import Fleet
 from fleetops.store import Store
 from fleetops.testing.async_fleet_runtime import AsyncFleetRuntime
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class HeldCall:
+    """A handler call held in its thread (see :meth:`RunbookWorld.hold`)."""
+
+    entered: threading.Event = field(default_factory=threading.Event)
+    go: threading.Event = field(default_factory=threading.Event)
+    left: threading.Event = field(default_factory=threading.Event)
+
+    async def reached(self, timeout: float = 30) -> None:
+        """Wait until the held call has started (and waits)."""
+        if not await asyncio.to_thread(self.entered.wait, timeout):
+            raise TimeoutError(f"the held call did not start within {timeout}s")
+
+    async def release(self, timeout: float = 30) -> None:
+        """Let the held call go on, and wait until it has returned."""
+        self.go.set()
+        if not await asyncio.to_thread(self.left.wait, timeout):
+            raise TimeoutError(f"the held call did not end within {timeout}s")
 
 
 @dataclass
@@ -69,6 +93,27 @@ class RunbookWorld:
         registry = Registry()
         register_handlers(registry, deps)
         return cls(store, fleet, clock, runtimes, registry, Engine(registry, clock=clock), deps)
+
+    def hold(self, resource: str, service: str) -> HeldCall:
+        """Hold the next calls of ``resource`` (``fleetops:deploy-service``) for ``service`` in
+        their thread until ``release()``: a test makes a handler still running when something
+        else happens (a stop, a rollback plan) deterministically."""
+        held, function = HeldCall(), HANDLERS[resource]
+
+        def handler(payload: Any, context: TaskContext) -> Any:
+            if payload.get("service") != service:
+                with as_task_failure():
+                    return function(self.deps, payload, context)
+            held.entered.set()
+            held.go.wait(60)
+            try:
+                with as_task_failure():
+                    return function(self.deps, payload, context)
+            finally:
+                held.left.set()
+
+        self.registry.register(resource, handler)
+        return held
 
     def start(self, runbook: str, input: dict[str, Any], *, name: str) -> ExecutionHandle:
         """Start built-in runbook ``runbook`` (``deploy``, ``rollback``) as execution ``name``."""

@@ -11,11 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fleetops.control.rollouts import RolloutRequest
+from fleetops.control.rollouts import FENCED, RolloutRequest
 from fleetops.errors import BadInput, Refused
 from fleetops.providers.base import InstanceState
 from fleetops.providers.local.process import process_alive
 from fleetops.store import Store
+from fleetops.store.fleet_state import RolloutRow
 
 from .conftest import MakeRuntime, make_runtime, wait_until
 
@@ -151,6 +152,37 @@ def test_an_unfinished_rollout_is_finished_after_a_restart(
         assert state is not None and state.version == version
     finally:
         runtime.stop()
+
+
+def test_a_fenced_rollout_id_never_starts_even_after_a_restart(tmp_path: Path, sqlite_store: Store) -> None:
+    request = RolloutRequest("d2:menu:2", "dev", "menu", "v2", 2)
+    fence = make_runtime(tmp_path, {"menu": {}}, sqlite_store).fence_rollout(request)
+    # Not started: a runtime that tried to launch the rollout would raise Refused.
+    restarted = make_runtime(tmp_path, {"menu": {}}, sqlite_store)
+    view = restarted.start_rollout(request)
+    assert (fence.status, fence.fenced, fence.status_reason) == ("Cancelled", True, FENCED)
+    assert (view.status, view.fenced, view.started_at) == ("Cancelled", True, fence.started_at)
+    saved = sqlite_store.rollouts.get("d2:menu:2")
+    assert saved is not None and (saved.status, saved.ended_at) == ("Cancelled", fence.started_at)
+
+
+def test_a_start_that_loses_its_id_to_a_fence_of_another_server_launches_nothing(
+    tmp_path: Path, sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Server A looks the id up and finds nothing; server B fences it before A inserts its row.
+    request = RolloutRequest("d2:menu:2", "dev", "menu", "v2", 2)
+    server_a = make_runtime(tmp_path, {"menu": {}}, sqlite_store)
+    server_b = make_runtime(tmp_path, {"menu": {}}, sqlite_store)
+    looked = sqlite_store.rollouts.get
+
+    def look_then_fence(rollout_id: str) -> RolloutRow | None:
+        found = looked(rollout_id)
+        server_b.fence_rollout(request)
+        return found
+
+    monkeypatch.setattr(sqlite_store.rollouts, "get", look_then_fence)
+    view = server_a.start_rollout(request)
+    assert (view.status, view.fenced) == ("Cancelled", True)
 
 
 def test_cancel_stops_a_rollout_and_refuses_once_ended(runtimes: MakeRuntime) -> None:

@@ -126,3 +126,33 @@ def test_a_deployment_of_some_services_runs_the_waves_its_plan_shows(store: Stor
     assert ran is not None
     shown = plan(fleet, "dev", "v2", ["gateway", "menu"]).waves
     assert [[item["service"] for item in wave] for wave in ran["waves"]] == shown == [["menu"], ["gateway"]]
+
+
+def test_a_deploy_service_call_still_running_when_its_wave_fails_starts_nothing(
+    store: Store, fleet: Fleet
+) -> None:
+    # db-api fails while menu's deploy-service call (same wave) is held in its thread; the
+    # deployment rolls back and ends, then menu's call goes on: its rollout was fenced.
+    async def scenario() -> tuple[Any, RunbookWorld]:
+        world = RunbookWorld.make(store, fleet)
+        await world.run("deploy", {"environment": "dev", "version": "v2"}, name="d1")
+        world.runtimes["dev"].behave("db-api", "v3", Behaviour(unhealthy_after_ms=3_000))
+        held = world.hold("fleetops:deploy-service", "menu")
+        handle = world.start("deploy", {"environment": "dev", "version": "v3"}, name="d2")
+        await held.reached()
+        ended = asyncio.ensure_future(handle.result())
+        for _ in range(600):  # a running handler holds auto-advance: time moves by hand meanwhile
+            if ended.done():
+                break
+            await world.clock.advance(1)
+        result = await ended
+        await held.release()
+        await world.clock.sleep(120)  # a rollout started now would have ended by then
+        return result, world
+
+    result, world = asyncio.run(scenario())
+    assert result.status is ExecutionStatus.FAILED
+    assert _started(world)[4:] == [("db-api", "v3"), ("db-api", "v2")]
+    fence = world.runtimes["dev"].describe_rollout("d2:menu:2")
+    assert (fence.status, fence.fenced) == ("Cancelled", True)
+    assert world.versions() == dict.fromkeys(ALL, "v2")

@@ -72,3 +72,37 @@ def test_a_stopped_deployment_is_undone_for_the_services_it_touched(store: Store
         "gateway": "rolled_back",
     }
     assert store.locks.get("dev") is None
+
+
+def test_a_deploy_service_call_still_running_after_the_stop_starts_nothing(
+    store: Store, fleet: Fleet
+) -> None:
+    # orders' deploy-service call is held in its thread across the stop and the whole rollback,
+    # then goes on: its rollout was fenced when the rollback planned, so it starts nothing.
+    async def scenario() -> tuple[ExecutionResult, RunbookWorld]:
+        world = RunbookWorld.make(store, fleet)
+        await world.run("deploy", {"environment": "dev", "version": "v2"}, name="d1")
+        held = world.hold("fleetops:deploy-service", "orders")
+        handle = world.start("deploy", {"environment": "dev", "version": "v3"}, name="d2")
+        await held.reached()
+        handle.stop("fleetops.Stopped", "stopped by ana")
+        await handle.result()
+        release_lock(store, "dev", owner="d2")
+        result = await world.run("rollback", {"environment": "dev", "stopped_execution": "d2"}, name="r1")
+        await held.release()
+        await world.clock.sleep(120)  # a rollout started now would have ended by then
+        return result, world
+
+    result, world = asyncio.run(scenario())
+    runtime = world.runtimes["dev"]
+    assert result.status is ExecutionStatus.SUCCEEDED, result
+    assert [t["service"] for t in result.output["targets"]] == ["menu", "db-api"]
+    assert [r.rollout_id for r in runtime.started if not r.rollout_id.startswith("d1:")] == [
+        "d2:db-api:2",
+        "d2:menu:2",
+        "r1:rollback:menu:1",
+        "r1:rollback:db-api:1",
+    ]
+    fence = runtime.describe_rollout("d2:orders:2")
+    assert (fence.status, fence.fenced) == ("Cancelled", True)
+    assert world.versions() == dict.fromkeys(ALL, "v2")

@@ -22,6 +22,12 @@ FAILED = "fleetops.Failed"
 """Any other fleetops error."""
 
 
+def rollout_id(execution: str, service: str, release: int) -> str:
+    """``d2:orders:7``: the id of the rollout of ``service``'s release ``release`` that
+    ``execution`` plans; deterministic, so a retry finds it and a rollback can fence it."""
+    return f"{execution}:{service}:{release}"
+
+
 def execution_name(context: TaskContext) -> str:
     """The name of the execution the task runs in (the lock owner, the release's execution id)."""
     return context.execution_arn.rsplit(":", 1)[-1]

@@ -18,7 +18,7 @@ from fleetops.ops.locks import acquire_lock
 from fleetops.ops.maintenance import check_deployable
 from fleetops.ops.releases import pin_releases, resolved_config
 from fleetops.runbooks.deps import RunbookDeps
-from fleetops.runbooks.handlers.common import execution_name
+from fleetops.runbooks.handlers.common import execution_name, rollout_id
 from fleetops.spec.models import Approval, Fleet
 from fleetops.spec.plan import deployment_waves
 
@@ -130,7 +130,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
                     "service": service,
                     "version": chosen[service],
                     "release": releases[service].number,
-                    "rollout_id": f"{name}:{service}:{releases[service].number}",
+                    "rollout_id": rollout_id(name, service, releases[service].number),
                     "environment": environment,
                     "execution": name,
                 }

@@ -6,6 +6,13 @@ deployment's releases are only pinned, so that is the one before). The rollback 
 named services (default: all) to their last verified release in reverse dependency order,
 skipping those already on it; after ``fleetops stop`` it undoes what the stopped execution
 touched, cancelling its rollouts still in flight first.
+
+Both plans first *fence* every rollout the deployment planned (``fence_rollout``): one not
+started yet is recorded Cancelled, so it never starts. Without that, a ``deploy-service`` call
+still running (the engine cannot interrupt a handler's thread: StopExecution, or a failed
+sibling in the wave, only stops waiting for it) could start its rollout after the plan was
+made, and leave that service on the new version, not rolled back. A rollout id is started or
+fenced once, by one insert in the store, so this holds across restarts and servers.
 """
 
 from __future__ import annotations
@@ -13,22 +20,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from fleetops.control.rollouts import RolloutRequest
 from fleetops.engine import TaskContext
 from fleetops.errors import BadInput
 from fleetops.ops.locks import acquire_lock, release_lock
 from fleetops.runbooks.deps import RolloutRuntime, RunbookDeps
-from fleetops.runbooks.handlers.common import execution_name
+from fleetops.runbooks.handlers.common import execution_name, rollout_id
 from fleetops.runbooks.handlers.initialize import DEFAULT_POLL_SECONDS
 from fleetops.spec.plan import deployment_waves
 from fleetops.store.releases import Release
 
 
-def _touched(runtime: RolloutRuntime, rollout_id: str) -> bool:
-    try:
-        runtime.describe_rollout(rollout_id)
-    except KeyError:
-        return False
-    return True
+def _started(runtime: RolloutRuntime, request: RolloutRequest) -> bool:
+    """Whether the rollout of ``request`` started; fenced now if it did not, so it never will."""
+    return not runtime.fence_rollout(request).fenced
 
 
 def _target(
@@ -50,21 +55,33 @@ def deploy_rollback_plan(deps: RunbookDeps, payload: dict[str, Any], _context: T
     """``{"targets": [...]}``: the services the failed deployment touched, last deployed first."""
     plan = payload["plan"]
     runtime = deps.runtime_for(plan["environment"])
+    environment = plan["environment"]
     items = [item for wave in plan["waves"] for item in sorted(wave, key=lambda i: i["service"])]
-    targets = [
-        _target(deps, plan["environment"], item["service"], plan["execution"], item["rollout_id"])
+    started = [
+        item
         for item in reversed(items)
-        if _touched(runtime, item["rollout_id"])
+        if _started(
+            runtime,
+            RolloutRequest(
+                item["rollout_id"], environment, item["service"], item["version"], int(item["release"])
+            ),
+        )
+    ]
+    targets = [
+        _target(deps, environment, item["service"], plan["execution"], item["rollout_id"]) for item in started
     ]
     return {"targets": targets}
 
 
 def _stopped_rollouts(deps: RunbookDeps, environment: str, stopped: str) -> dict[str, str]:
-    """Service -> rollout id of each rollout the stopped execution started."""
+    """Service -> rollout id of each rollout the stopped execution started (the others fenced)."""
     runtime = deps.runtime_for(environment)
     pinned: list[Release] = deps.store.releases.list(environment=environment, execution_id=stopped)
-    ids = {r.service: f"{stopped}:{r.service}:{r.number}" for r in pinned}
-    return {service: rid for service, rid in ids.items() if _touched(runtime, rid)}
+    requests = [
+        RolloutRequest(rollout_id(stopped, r.service, r.number), environment, r.service, r.version, r.number)
+        for r in pinned
+    ]
+    return {r.service: r.rollout_id for r in requests if _started(runtime, r)}
 
 
 def rollback_initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext) -> dict[str, Any]:
