@@ -15,15 +15,6 @@ import httpx
 
 from fleetops.spec.models import SmokeRequest
 
-SMOKE_FAILED = "smoke request to "
-"""How a failed smoke gate's cause starts (then the service's name and a space)."""
-
-
-def failed_smoke(cause: str, service: str) -> bool:
-    """Whether a deployment's failure ``cause`` is ``service``'s smoke gate (its rollout succeeded,
-    so its status cannot tell that its release is the one that failed)."""
-    return cause.startswith(f"{SMOKE_FAILED}{service} ")
-
 
 @dataclass(frozen=True)
 class SmokeResult:
@@ -42,7 +33,7 @@ class SmokeResult:
         tries = len(self.outcomes)
         plural = "try" if tries == 1 else "tries"
         return (
-            f"{SMOKE_FAILED}{self.service} {self.path} got {self.outcomes[-1]} ({tries} {plural}), "
+            f"smoke request to {self.service} {self.path} got {self.outcomes[-1]} ({tries} {plural}), "
             f"expected {self.expect}"
         )
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from fleetops.control.deployments import deployment_plan
-from fleetops.engine import ExecutionStatus
+from fleetops.engine import ExecutionStatus, TaskContext, TaskFailure
+from fleetops.runbooks.handlers.rollouts import check_health
 from fleetops.spec.models import Fleet
 from fleetops.spec.plan import plan
 from fleetops.store import Store
@@ -156,3 +158,51 @@ def test_a_deploy_service_call_still_running_when_its_wave_fails_starts_nothing(
     fence = world.runtimes["dev"].describe_rollout("d2:menu:2")
     assert (fence.status, fence.fenced) == ("Cancelled", True)
     assert world.versions() == dict.fromkeys(ALL, "v2")
+
+
+def test_a_gate_that_names_the_failed_service_marks_its_release_failed(store: Store, fleet: Fleet) -> None:
+    # A gate a user added (a canary analysis) fails orders after its rollout succeeded: the
+    # cause names the service, so orders' release is the failed one, whatever the message says.
+    async def scenario() -> tuple[Any, RunbookWorld]:
+        world = RunbookWorld.make(store, fleet)
+        await world.run("deploy", {"environment": "dev", "version": "v2"}, name="d1")
+
+        def canary(item: dict[str, Any], context: TaskContext) -> dict[str, Any]:
+            result = check_health(world.deps, item, context)
+            if item["service"] == "orders" and result["done"]:
+                cause = {"service": "orders", "message": "canary: p99 latency 2.3s, above 1s"}
+                raise TaskFailure("fleetops.RolloutFailed", json.dumps(cause))
+            return result
+
+        world.registry.register("fleetops:deploy-check-health", canary)
+        return await world.run("deploy", {"environment": "dev", "version": "v3"}, name="d2"), world
+
+    result, world = asyncio.run(scenario())
+    assert (result.status, result.error, result.cause) == (
+        ExecutionStatus.FAILED,
+        "fleetops.RolloutFailed",
+        "canary: p99 latency 2.3s, above 1s",
+    )
+    assert _statuses(store, "d2") == {
+        "db-api": "rolled_back",
+        "menu": "rolled_back",
+        "orders": "failed",
+        "gateway": "rolled_back",
+    }
+    assert world.versions() == dict.fromkeys(ALL, "v2")
+
+
+def test_the_failure_notification_gives_the_reason_as_text(
+    store: Store, fleet: Fleet, hook: WebhookReceiver
+) -> None:
+    async def scenario() -> None:
+        world = RunbookWorld.make(store, fleet)
+        await world.run("deploy", {"environment": "dev", "version": "v2"}, name="d1")
+        world.runtimes["dev"].behave("orders", "v3", Behaviour(unhealthy_after_ms=3_000))
+        await world.run("deploy", {"environment": "dev", "version": "v3"}, name="d2")
+
+    asyncio.run(scenario())
+    failed = next(b["text"] for b in hook.bodies if b["text"].startswith("dev: deploy failed"))
+    reasons = [line.strip() for line in failed.split("\n") if line.strip().startswith("reason: ")]
+    assert len(reasons) == 1
+    assert reasons[0].startswith("reason: orders v3 (release #2): Failed: ")

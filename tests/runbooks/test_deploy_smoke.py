@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from fleetops.engine import ExecutionStatus
@@ -85,3 +86,25 @@ def test_a_failing_smoke_request_rolls_the_deployment_back(store: Store) -> None
     ]
     releases = {r.service: str(r.status) for r in store.releases.list(execution_id="d2")}
     assert releases == {"menu": "rolled_back", "orders": "failed"}
+
+
+def test_a_failing_smoke_request_names_its_service_in_the_task_failure(store: Store) -> None:
+    async def scenario() -> list[Any]:
+        world = RunbookWorld.make(store, load_fleet_text(FLEET))
+        world.runtimes["dev"].endpoints["orders"] = web.base_url
+        handle = world.start("deploy", {"environment": "dev", "version": "v2"}, name="d1")
+        await handle.result()
+        return [e.details for e in handle.history() if e.type == "TaskFailed"]
+
+    with webhook_receiver(statuses=[503]) as web:
+        failed = asyncio.run(scenario())
+    assert [(f["error"], json.loads(f["cause"])) for f in failed] == [
+        (
+            "fleetops.RolloutFailed",
+            {
+                "service": "orders",
+                "message": "smoke request to orders /orders got 503 (2 tries), expected 200-299 "
+                "(after v2, release #1, rolled out)",
+            },
+        )
+    ]

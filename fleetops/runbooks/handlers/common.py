@@ -1,7 +1,8 @@
-"""Helpers shared by the handlers: error names, the execution's name, releases of a plan."""
+"""Helpers shared by the handlers: error names, the execution's name, rollout ids, failures."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -26,6 +27,26 @@ def rollout_id(execution: str, service: str, release: int) -> str:
     """``d2:orders:7``: the id of the rollout of ``service``'s release ``release`` that
     ``execution`` plans; deterministic, so a retry finds it and a rollback can fence it."""
     return f"{execution}:{service}:{release}"
+
+
+def rollout_failed(service: str, message: str) -> TaskFailure:
+    """``fleetops.RolloutFailed`` of ``service``: its cause is JSON ``{"service", "message"}`` (as
+    a Lambda function's error is), so the end of the deployment knows which release failed
+    without reading the text, and shows people the message (:func:`read_cause`)."""
+    return TaskFailure(ROLLOUT_FAILED, json.dumps({"service": service, "message": message}))
+
+
+def read_cause(cause: str | None) -> tuple[str | None, str]:
+    """``(service, message)`` of a caught failure's cause: those of :func:`rollout_failed`'s
+    JSON, or ``(None, cause)`` for any other cause."""
+    try:
+        data = json.loads(cause or "")
+    except ValueError:
+        return None, cause or ""
+    if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+        return None, cause or ""
+    service = data.get("service")
+    return (service if isinstance(service, str) else None), data["message"]
 
 
 def execution_name(context: TaskContext) -> str:

@@ -12,19 +12,20 @@ from typing import Any
 from fleetops.engine import TaskContext
 from fleetops.ops.locks import release_lock
 from fleetops.runbooks.deps import RunbookDeps
-from fleetops.runbooks.handlers.common import execution_name
-from fleetops.runbooks.smoke import failed_smoke
+from fleetops.runbooks.handlers.common import execution_name, read_cause
 from fleetops.store.releases import ReleaseConflict, ReleaseStatus
 
 FAILED_STATUSES = frozenset({"Failed", "RollbackSuccessful", "RollbackFailed", "RollbackInProgress"})
 
 
 def failure_of(payload: dict[str, Any]) -> dict[str, str]:
-    """``{"error", "cause"}`` of a caught failure (Catch's ``Error``/``Cause``; a timeout has no
-    cause, and a Fail state's CausePath must find one)."""
+    """``{"error", "cause"}`` of a caught failure (Catch's ``Error``/``Cause``; a rollout
+    failure's cause is its message, without the JSON around it; a timeout has no cause, and a
+    Fail state's CausePath must find one)."""
     failure = payload.get("failure") or {}
     error = str(failure.get("Error") or "fleetops.Failed")
-    return {"error": error, "cause": str(failure.get("Cause") or error)}
+    _, message = read_cause(failure.get("Cause"))
+    return {"error": error, "cause": message or error}
 
 
 def _items(plan: dict[str, Any]) -> list[dict[str, Any]]:
@@ -44,13 +45,14 @@ def finalize(deps: RunbookDeps, plan: dict[str, Any], _context: TaskContext) -> 
 
 
 def deploy_failed(deps: RunbookDeps, payload: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
-    """After the rollback: the failed service's release ``failed`` (its rollout failed, or its
-    rollout succeeded and its smoke gate did not), the others ``rolled_back``."""
+    """After the rollback: the failed service's release ``failed`` (the service the failure
+    names: its rollout failed, or it succeeded and its smoke gate did not; and any other whose
+    rollout failed), the others ``rolled_back``."""
     plan = payload["plan"]
     environment = plan["environment"]
     runtime = deps.runtime_for(environment)
     now = deps.clock()
-    cause = failure_of(payload)["cause"]
+    failed, _ = read_cause((payload.get("failure") or {}).get("Cause"))
     marked = []
     for item in _items(plan):
         try:
@@ -58,7 +60,7 @@ def deploy_failed(deps: RunbookDeps, payload: dict[str, Any], _context: TaskCont
         except KeyError:
             status = None
         try:
-            if status in FAILED_STATUSES or failed_smoke(cause, item["service"]):
+            if status in FAILED_STATUSES or item["service"] == failed:
                 release = deps.store.releases.mark_failed(
                     environment, item["service"], item["release"], now=now
                 )

@@ -10,6 +10,7 @@ from typing import Any
 from fleetops.engine import TaskContext
 from fleetops.ops.notify import DeploymentEvent, EventKind, notify
 from fleetops.runbooks.deps import RunbookDeps
+from fleetops.runbooks.handlers.common import read_cause
 from fleetops.spec.resources import EVENTS
 
 
@@ -23,7 +24,7 @@ def event_of(deps: RunbookDeps, payload: dict[str, Any]) -> DeploymentEvent:
     now = deps.clock()
     started = plan.get("started_at")
     failure = payload.get("failure") or {}
-    reason = failure.get("Cause") or failure.get("Error")
+    reason = read_cause(failure.get("Cause"))[1] or failure.get("Error")
     if "waves" in plan:
         versions = {i["service"]: i["version"] for wave in plan["waves"] for i in wave}
     else:

@@ -21,7 +21,7 @@ from fleetops.errors import Refused
 from fleetops.ops.locks import renew_lock
 from fleetops.rollout import RefreshPreferences
 from fleetops.runbooks.deps import RunbookDeps
-from fleetops.runbooks.handlers.common import LOCK_LOST, ROLLBACK_FAILED, ROLLOUT_FAILED
+from fleetops.runbooks.handlers.common import LOCK_LOST, ROLLBACK_FAILED, rollout_failed
 from fleetops.runbooks.smoke import smoke_check
 from fleetops.spec.rollout_settings import refresh_preferences
 
@@ -51,7 +51,8 @@ def deploy_service(deps: RunbookDeps, item: dict[str, Any], _context: TaskContex
 
 
 def check_health(deps: RunbookDeps, item: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
-    """Look at the rollout: done when Successful; ``fleetops.RolloutFailed`` when it ended otherwise.
+    """Look at the rollout: done when Successful; ``fleetops.RolloutFailed`` (naming the service,
+    see :func:`~fleetops.runbooks.handlers.common.rollout_failed`) when it ended otherwise.
 
     The rollout itself holds the gates: health checks of new instances (through the bake time)
     and the alarms of the service's deploy settings. Once it is Successful, the service's
@@ -66,7 +67,7 @@ def check_health(deps: RunbookDeps, item: dict[str, Any], _context: TaskContext)
     if view.status == SUCCESSFUL:
         return succeeded(deps, item, view)
     if view.terminal:
-        raise TaskFailure(ROLLOUT_FAILED, failure_text(view))
+        raise rollout_failed(item["service"], failure_text(view))
     return progress(view, done=False)
 
 
@@ -84,7 +85,7 @@ def succeeded(deps: RunbookDeps, item: dict[str, Any], view: RolloutView) -> dic
             result = smoke_check(client, endpoint, item["service"], spec)
     if not result.passed:
         after = f"after {view.version}, release #{view.release_number}, rolled out"
-        raise TaskFailure(ROLLOUT_FAILED, f"{result.cause} ({after})")
+        raise rollout_failed(item["service"], f"{result.cause} ({after})")
     return {**progress(view, done=True), "smoke": result.to_json()}
 
 
