@@ -2,7 +2,9 @@
 
 It owns the provider: ``start()`` starts it and brings every service to its desired state (its
 desired count, at its current release's version, both kept in the store's ``service_state``;
-on first start the version ``up`` was given), ``stop()`` stops every process it started.
+on first start the version ``up`` was given, recorded as the service's first release and
+verified once the service is healthy at it: ``fleetops.control.initial_releases``), ``stop()``
+stops every process it started.
 
 Rollouts run as ``fleetops.rollout.InstanceRefresh`` over ``ProviderPort``, on an asyncio loop
 of their own in a background thread, so they neither block nor depend on the server's loop.
@@ -33,6 +35,7 @@ from typing import Any, TypeVar
 
 from fleetops.control.autoscaler import Autoscaler
 from fleetops.control.fleet_port import ManagedProvider, ProviderPort
+from fleetops.control.initial_releases import pin_initial, verify_ready, verify_when_ready
 from fleetops.control.rollout_state import (
     RunningRollout,
     new_row,
@@ -138,8 +141,11 @@ class FleetRuntime:
                     self.environment, name, version=self.initial_version, desired=desired
                 )
             self.provider.scale(name, state.desired, version=state.version)
+            pin_initial(self.store, self.fleet, self.environment, name, state.version)
         for row in self.store.rollouts.list(self.environment, unfinished=True, limit=1000):
             self._resume(row)
+        self._initial_pending = True
+        asyncio.run_coroutine_threadsafe(verify_when_ready(self._verify_initial), self._loop)
         self.autoscaler.start()
 
     def stop(self) -> None:
@@ -291,7 +297,15 @@ class FleetRuntime:
                     rollout=running.get(name),
                 )
             )
-        return FleetStatus(fleet=self.fleet.name, environment=self.environment, services=tuple(services))
+        status = FleetStatus(fleet=self.fleet.name, environment=self.environment, services=tuple(services))
+        if self._initial_pending:  # verified when first seen ready, so `up` returns with it verified
+            self._initial_pending = bool(verify_ready(self.store, self.environment, status))
+        return status
+
+    def _verify_initial(self) -> bool:
+        """Look at the fleet (verifying initial releases now ready); whether some still wait."""
+        self.status()
+        return self._initial_pending
 
     def scale(self, service: str, desired: int) -> None:
         """Set the service's desired count (BadInput outside min..max; Refused during a rollout)."""

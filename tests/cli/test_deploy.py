@@ -59,15 +59,17 @@ def test_deploy_then_a_bad_release_is_rolled_back(fleet_dir: Path) -> None:
     assert bad.returncode == 1, bad.stdout + bad.stderr
     failed = json.loads(bad.stdout)
     assert failed["error"] == "fleetops.RolloutFailed"
-    assert failed["cause"].startswith("menu bad (release #2): ")
+    assert failed["cause"].startswith("menu bad (release #3): ")
     assert [r["service"] for r in failed["rollback"]] == ["menu"]
     assert _versions(fleet_dir) == {"menu": ["v2"], "notifications": ["v2"]}
 
     releases = json.loads(_cli(fleet_dir, "releases", "-o", "json").stdout)
     assert sorted((r["service"], r["version"], r["status"]) for r in releases) == [
         ("menu", "bad", "failed"),
+        ("menu", "v1", "verified"),
         ("menu", "v2", "verified"),
         ("notifications", "bad", "rolled_back"),
+        ("notifications", "v1", "verified"),
         ("notifications", "v2", "verified"),
     ]
     listed = json.loads(_cli(fleet_dir, "executions", "list", "-o", "json").stdout)

@@ -146,11 +146,12 @@ def test_a_health_failure_in_a_later_wave_rolls_back_the_earlier_waves(tmp_path:
         },
     )
     with fleet_up(tmp_path) as api:
-        # `up` pins no release: deploying v1 makes it the verified release of wave 0 to go back to.
-        first = api.post(
-            "/deployments", {"environment": "dev", "version": "v1", "services": ["auth", "menu"]}
-        )["execution"]
-        assert _wait_for(api, first, timeout=30)["status"] == "SUCCEEDED"
+        # The first deployment: `up` recorded v1 as each service's verified release to go back to.
+        assert _releases(api, "up") == [
+            ("auth", "v1", "verified"),
+            ("menu", "v1", "verified"),
+            ("payments", "v1", "verified"),
+        ]
         execution = api.post("/deployments", {"environment": "dev", "version": "v2"})["execution"]
         ended = _wait_for(api, execution, timeout=60)
         assert ended["status"] == "FAILED", ended

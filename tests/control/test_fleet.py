@@ -50,6 +50,36 @@ def test_start_brings_every_service_to_its_desired_state(runtimes: MakeRuntime) 
     assert httpx.get(menu.endpoint + "/items").status_code == 200
 
 
+def _releases(store: Store) -> list[tuple[str, int, str, str, str]]:
+    return [(r.service, r.number, r.version, str(r.status), r.execution_id) for r in store.releases.list()]
+
+
+def test_start_records_each_services_first_release_verified_once_healthy(
+    runtimes: MakeRuntime, sqlite_store: Store
+) -> None:
+    runtime = runtimes(MENU)
+    wait_until(lambda: runtime.status().ready, 15, "menu ready")
+    wait_until(lambda: _releases(sqlite_store)[0][3] == "verified", 5, "menu's release verified")
+    assert _releases(sqlite_store) == [("menu", 1, "v1", "verified", "up")]
+    assert runtime.status().services[0].release_number == 1
+
+
+def _start_until_ready_and_stop(folder: Path, store: Store) -> None:
+    runtime = make_runtime(folder, MENU, store)
+    runtime.start()
+    try:
+        wait_until(lambda: runtime.status().ready, 15, "menu ready")
+        wait_until(lambda: _releases(store)[0][3] == "verified", 5, "menu's release verified")
+    finally:
+        runtime.stop()
+
+
+def test_a_restart_records_no_release(tmp_path: Path, sqlite_store: Store) -> None:
+    _start_until_ready_and_stop(tmp_path, sqlite_store)
+    _start_until_ready_and_stop(tmp_path, sqlite_store)
+    assert _releases(sqlite_store) == [("menu", 1, "v1", "verified", "up")]
+
+
 def test_status_shows_each_instances_cpu(runtimes: MakeRuntime) -> None:
     runtime = runtimes(MENU)
     wait_until(lambda: runtime.status().ready, 15, "menu ready")
