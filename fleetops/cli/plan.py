@@ -13,7 +13,7 @@ from rich.markup import escape
 from fleetops.cli.main import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit
 from fleetops.cli.validate import FileOption
-from fleetops.errors import BadInput
+from fleetops.errors import BadInput, ExitCode
 from fleetops.spec.durations import format_duration
 
 if TYPE_CHECKING:  # the CLI loads spec modules on use, to start fast
@@ -45,7 +45,26 @@ def plan(
     """Show the waves, rollout batches, gates and estimated duration of a deployment.
 
     Nothing is changed: the plan comes from the fleet file (and the running fleet with --live).
+    Exits 2 on bad input: with --output json, as ``{"error", "problems"}`` on stdout.
     """
+    try:
+        _plan(environment, version, services, live=live, file=file, output=output)
+    except BadInput as err:
+        if output is not OutputFormat.JSON:
+            raise
+        emit({"error": err.message, "problems": err.problems}, output, lambda _: None)
+        raise typer.Exit(int(ExitCode.BAD_INPUT)) from err
+
+
+def _plan(
+    environment: str,
+    version: str | None,
+    services: str | None,
+    *,
+    live: bool,
+    file: Path,
+    output: OutputFormat,
+) -> None:
     from fleetops.spec.loader import load_fleet
     from fleetops.spec.plan import plan as make_plan
 

@@ -82,3 +82,10 @@ def test_services_without_a_name_is_bad_input() -> None:
     result = run("plan", "dev", "--services", " , ")
     assert result.returncode == 2
     assert result.stderr == "error: --services: expected service names separated by commas, got ' , '\n"
+
+
+def test_bad_input_as_json_is_an_error_object_on_stdout() -> None:
+    result = run("plan", "dev", "--services", "orders,kitchen", "--output", "json")
+    assert (result.returncode, result.stderr) == (2, "")
+    message = "unknown service 'kitchen' (known: auth, gateway, menu, notifications, orders, payments)"
+    assert json.loads(result.stdout) == {"error": message, "problems": [message]}
