@@ -27,7 +27,7 @@ import httpx
 import yaml
 
 from fleetops.errors import BadInput, FleetopsError
-from fleetops.server.settings import TOKEN_FILE, read_server_file
+from fleetops.server.settings import TOKEN_FILE, environment_state_dir, read_server_file
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "restaurant"
 """The example fleet, next to the package in a source checkout."""
@@ -47,7 +47,7 @@ def copy_example(
 
     ``environment``: add a local environment of that name. ``instances``: every service's
     desired (and min) count, within its max. ``services``: keep only these and what they
-    depend on (default: all). The fixed port of the gateway is dropped.
+    depend on (default: all). The fixed ports of the gateway are dropped.
     """
     if not (source / "fleet.yaml").is_file():
         raise FleetopsError(f"the example fleet is not at {source}: run this from a source checkout")
@@ -61,6 +61,8 @@ def copy_example(
     document["services"] = {name: spec for name, spec in all_services.items() if name in kept}
     for spec in document["services"].values():
         spec.get("run", {}).pop("port", None)
+        for override in (spec.get("overrides") or {}).values():
+            override.pop("run", None)
         if instances is not None:
             counts = spec.setdefault("instances", {"min": 1, "desired": 1, "max": 1})
             counts["min"] = counts["desired"] = min(instances, counts.get("max", instances))
@@ -119,7 +121,8 @@ class Sandbox:
 
     def pids(self) -> list[int]:
         """Processes the fleet runs now (instances and HAProxy), from its pid files."""
-        return [int(p.read_text().split()[0]) for p in (self.state_dir / "pids").glob("*.pid")]
+        pid_dir = environment_state_dir(self.state_dir, self.environment) / "pids"
+        return [int(p.read_text().split()[0]) for p in pid_dir.glob("*.pid")]
 
     def client(self, *, timeout: float = 30.0) -> httpx.Client:
         """An HTTP client of its ``/api/v1`` with the admin token ``up`` wrote."""

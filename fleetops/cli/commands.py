@@ -8,6 +8,7 @@ One import per line, so that branches adding commands merge without conflicts.
 import fleetops.cli.audit
 import fleetops.cli.bench
 import fleetops.cli.deploy
+import fleetops.cli.environments
 import fleetops.cli.executions
 import fleetops.cli.fleet
 import fleetops.cli.lock

@@ -30,12 +30,29 @@ ServicesOption = Annotated[
 WaitOption = Annotated[
     bool, typer.Option("--wait", help="Follow it to the end; the exit code says how it ended.")
 ]
+ApprovalTimeoutOption = Annotated[
+    str | None,
+    typer.Option(
+        "--approval-timeout",
+        help="How long an `approval: required` environment waits for `fleetops approve` (like 30m; "
+        "default 1d); then the deployment fails and nothing changes.",
+    ),
+]
 POLL_SECONDS = 1.0
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 
 def _names(services: str | None) -> list[str]:
     return [name.strip() for name in (services or "").split(",") if name.strip()]
+
+
+def _duration(option: str, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            parse_duration(value)
+        except ValueError as err:
+            raise BadInput(f"{option} {value!r}: {err}") from err
+    return value
 
 
 def _connect(file: Path) -> ApiClient:
@@ -133,6 +150,7 @@ def deploy(
     lock_wait: Annotated[
         str | None, typer.Option("--lock-wait", help="Wait this long (like 10m) for a held lock.")
     ] = None,
+    approval_timeout: ApprovalTimeoutOption = None,
     file: FleetFileOption = Path("fleet.yaml"),
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
@@ -142,12 +160,10 @@ def deploy(
     to its last verified release, in reverse order.
     """
     body: dict[str, Any] = {"environment": environment, "version": version, "services": _names(services)}
-    if lock_wait is not None:
-        try:
-            parse_duration(lock_wait)
-        except ValueError as err:
-            raise BadInput(f"--lock-wait {lock_wait!r}: {err}") from err
+    if _duration("--lock-wait", lock_wait) is not None:
         body["lock_wait"] = lock_wait
+    if _duration("--approval-timeout", approval_timeout) is not None:
+        body["approval_timeout"] = approval_timeout
     with _connect(file) as api:
         _started(api, api.post("/deployments", body), wait, output)
 
@@ -173,15 +189,20 @@ def promote(
     *,
     services: ServicesOption = None,
     wait: WaitOption = False,
+    approval_timeout: ApprovalTimeoutOption = None,
     file: FleetFileOption = Path("fleet.yaml"),
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Deploy to TARGET exactly the releases verified in SOURCE.
 
-    When TARGET has `approval: required`, the deployment waits for `fleetops approve`.
+    When TARGET has `approval: required`, the deployment waits for `fleetops approve` (or
+    `--reject`); rejected or timed out, it fails and TARGET is left as it was. TARGET must
+    run on this control plane (`fleetops up --env TARGET` adds it to the running one).
     """
+    body: dict[str, Any] = {"source": source, "target": target, "services": _names(services)}
+    if _duration("--approval-timeout", approval_timeout) is not None:
+        body["approval_timeout"] = approval_timeout
     with _connect(file) as api:
-        body = {"source": source, "target": target, "services": _names(services)}
         _started(api, api.post("/promotions", body), wait, output)
 
 

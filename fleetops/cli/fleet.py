@@ -15,7 +15,7 @@ from rich.table import Table
 from fleetops.cli.client import ApiClient, connect
 from fleetops.cli.main import app
 from fleetops.cli.output import OutputFormat, OutputOption, console, emit
-from fleetops.cli.up import FleetFileOption, state_dir_of
+from fleetops.cli.up import EnvSelectOption, FleetFileOption, state_dir_of
 from fleetops.control.fleet_port import format_log_record
 from fleetops.errors import BadInput, OperationFailed
 
@@ -53,12 +53,13 @@ def status_tables(status: dict[str, Any]) -> Group:
 @app.command("status")
 def status(
     file: FleetFileOption = Path("fleet.yaml"),
+    env: EnvSelectOption = None,
     watch: Annotated[bool, typer.Option("--watch", "-w", help="Redraw every 2 s until Ctrl-C.")] = False,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Services, instances, versions and health of the running fleet."""
     with _connect(file) as api:
-        current = api.get("/fleet")
+        current = api.get("/fleet", environment=env)
         if not watch or output is OutputFormat.JSON:
             emit(current, output, lambda out: out.print(status_tables(current)))
             return
@@ -66,7 +67,7 @@ def status(
             try:
                 while True:
                     time.sleep(2)
-                    live.update(status_tables(api.get("/fleet")))
+                    live.update(status_tables(api.get("/fleet", environment=env)))
             except KeyboardInterrupt:
                 pass
 
@@ -76,11 +77,12 @@ def scale(
     service: Annotated[str, typer.Argument(help="The service to scale.")],
     desired: Annotated[int, typer.Argument(min=0, help="Desired instance count (within min..max).")],
     file: FleetFileOption = Path("fleet.yaml"),
+    env: EnvSelectOption = None,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Set a service's desired instance count; instances launch or drain in the background."""
     with _connect(file) as api:
-        result = api.post("/fleet/scale", {"service": service, "desired": desired})
+        result = api.post("/fleet/scale", {"service": service, "desired": desired, "environment": env})
     emit(result, output, lambda out: out.print(f"{service}: desired {desired}"))
 
 
@@ -89,11 +91,12 @@ def activities(
     service: Annotated[str | None, typer.Argument(help="Only this service.")] = None,
     *,
     file: FleetFileOption = Path("fleet.yaml"),
+    env: EnvSelectOption = None,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Scaling activities: changes of desired counts by autoscaling or operators, newest first."""
     with _connect(file) as api:
-        result = api.get("/fleet/activities", service=service)
+        result = api.get("/fleet/activities", service=service, environment=env)
 
     def render(out: Console) -> None:
         table = Table("at", "service", "desired", "cause")
@@ -109,6 +112,7 @@ def logs(
     service: Annotated[str, typer.Argument(help="The service whose logs to show.")],
     *,
     file: FleetFileOption = Path("fleet.yaml"),
+    env: EnvSelectOption = None,
     instance: Annotated[str | None, typer.Option(help="Only this instance.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many records.")] = 100,
     filter: Annotated[
@@ -125,7 +129,12 @@ def logs(
 
         def fetch() -> list[dict[str, Any]]:
             records: list[dict[str, Any]] = api.get(
-                "/fleet/logs", service=service, instance=instance, limit=limit, filter=filter
+                "/fleet/logs",
+                service=service,
+                instance=instance,
+                limit=limit,
+                filter=filter,
+                environment=env,
             )["records"]
             return records
 
@@ -170,6 +179,7 @@ def rollout(
     version: Annotated[str, typer.Argument(help="The version to roll it to.")],
     *,
     file: FleetFileOption = Path("fleet.yaml"),
+    env: EnvSelectOption = None,
     rollout_id: Annotated[str | None, typer.Option(help="Idempotency key (default: a new id).")] = None,
     preferences: Annotated[
         str | None,
@@ -184,13 +194,18 @@ def rollout(
     """Replace a service's instances with a version (instance refresh semantics, the service's
     deploy settings)."""
     with _connect(file) as api:
-        body: dict[str, Any] = {"service": service, "version": version, "rollout_id": rollout_id}
+        body: dict[str, Any] = {
+            "service": service,
+            "version": version,
+            "rollout_id": rollout_id,
+            "environment": env,
+        }
         if preferences is not None:
             body["preferences"] = _json_object(preferences, "--preferences")
         view = api.post("/rollouts", body)
         while wait and not view["terminal"]:
             time.sleep(0.5)
-            view = api.get(f"/rollouts/{view['rollout_id']}")
+            view = api.get(f"/rollouts/{view['rollout_id']}", environment=view["environment"])
 
     def render(out: Console) -> None:
         out.print(

@@ -35,9 +35,12 @@ def server(
     ] = None,
     fleet: Annotated[
         Path | None,
-        typer.Option("--fleet", help="Run this fleet file's environment (see --env) while serving."),
+        typer.Option("--fleet", help="Run this fleet file's environments (see --env) while serving."),
     ] = None,
-    env: Annotated[str, typer.Option("--env", help="The environment of --fleet to run.")] = "dev",
+    env: Annotated[
+        list[str] | None,
+        typer.Option("--env", help="An environment of --fleet to run (repeatable; default dev)."),
+    ] = None,
     version: Annotated[
         str, typer.Option("--version", help="Version services start at when the store knows none.")
     ] = "v1",
@@ -73,7 +76,8 @@ def server(
         host=host,
         port=port,
         fleet_file=fleet,
-        environment=env,
+        environment=(env or ["dev"])[0],
+        more_environments=tuple(dict.fromkeys((env or [])[1:])),
         initial_version=version,
         handlers=tuple(handlers or ()),
     )

@@ -3,13 +3,17 @@
 ``up`` starts ``fleetops server --fleet FILE --env ENV --port 0`` as a background process with
 its state in ``.fleetops/`` next to the fleet file (``server.log`` holds its output), then waits
 until every service has its desired count of healthy instances at its version, and prints the
-load-balancer endpoints. A server already running for that folder is reused, so ``up`` twice is
-the same as once. When a service does not come up in time, ``up`` exits 1 naming it, why (its
-instances' health), and its last log lines; the server keeps running (``fleetops down`` stops it).
+load-balancer endpoints. A server already running for that fleet file is reused: ``up`` twice is
+the same as once, and ``up --env stage`` while it runs dev adds stage to it (``POST
+/environments``), so one control plane runs both and ``fleetops promote dev stage`` works; a
+server that crashed is started again with every environment it ran. When
+a service does not come up in time, ``up`` exits 1 naming it, why (its instances' health), and
+its last log lines; the server keeps running (``fleetops down`` stops it).
 
-``down`` stops that server with SIGTERM; the server stops every instance and HAProxy before it
-exits. Should it not exit (or have crashed), the processes named in ``.fleetops/pids/`` are
-killed, so nothing ``up`` started is left running.
+``down`` stops that server with SIGTERM; the server stops every environment's instances and
+HAProxy before it exits. Should it not exit (or have crashed), the processes named in the pid
+files under ``.fleetops/`` are killed, so nothing ``up`` started is left running. ``down --env
+stage`` stops only stage (the whole server when it is the only environment running).
 """
 
 from __future__ import annotations
@@ -31,12 +35,16 @@ from fleetops.cli.main import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console
 from fleetops.errors import BadInput, FleetopsError, OperationFailed
 from fleetops.processes import pid_alive
-from fleetops.server.settings import TOKEN_FILE, read_server_file
+from fleetops.server.settings import TOKEN_FILE, environment_state_dir, pid_dirs, read_server_file
 
 FleetFileOption = Annotated[
     Path, typer.Option("--file", "-f", help="The fleet file; its state lives in .fleetops/ beside it.")
 ]
 EnvOption = Annotated[str, typer.Option("--env", help="The environment to run.")]
+EnvSelectOption = Annotated[
+    str | None,
+    typer.Option("--env", help="The environment (default: the only one the control plane runs)."),
+]
 SERVER_START_TIMEOUT_S = 30.0
 
 
@@ -69,20 +77,36 @@ def up(
 ) -> None:
     """Start the control plane in the background and bring the fleet to its desired state."""
     from fleetops.spec.loader import load_fleet
+    from fleetops.spec.models import LocalSettings
 
-    load_fleet(file)  # a bad fleet file is reported here, before anything starts
+    fleet = load_fleet(file)  # a bad fleet file is reported here, before anything starts
     state_dir = state_dir_of(file)
     info = running_server(state_dir)
+    others: list[str] = []
     if info is not None:
-        if info.get("fleet_file") != str(file.resolve()) or info.get("environment") != env:
+        if info.get("fleet_file") != str(file.resolve()):
             raise BadInput(
                 f"a fleetops server already runs in {state_dir} for {info.get('fleet_file')} "
                 f"({info.get('environment')}); run `fleetops down` first"
             )
+        with client_for(state_dir, info, timeout=max(timeout, 30.0)) as api:
+            # Started by the server (or already running there): its processes are launched.
+            api.post("/environments", {"environment": env, "version": version})
     else:
-        info = _start_server(file.resolve(), env, version, state_dir)
+        # A server that crashed comes back with every environment it ran, not only this one.
+        crashed = read_server_file(state_dir) or {}
+        again = crashed.get("environments") if crashed.get("fleet_file") == str(file.resolve()) else None
+        others = [
+            name
+            for name in again or []
+            if name != env and isinstance(fleet.environments.get(name), LocalSettings)
+        ]
+        info = _start_server(file.resolve(), [env, *others], version, state_dir)
     with client_for(state_dir, info) as api:
-        status = _wait_ready(api, state_dir, timeout)
+        status = _wait_ready(api, state_dir, timeout, env)
+        for other in others:
+            _wait_ready(api, state_dir, timeout, other)
+        running = api.get("/environments")["running"]
 
     def render(console: Console) -> None:
         table = Table("service", "version", "healthy", "endpoint", title=f"{status['fleet']} ({env}) is up")
@@ -95,29 +119,53 @@ def up(
             )
         console.print(table)
         console.print(
-            f"control plane: {info['url']} (state in {state_dir}); `fleetops down` stops everything"
+            f"control plane: {info['url']} (state in {state_dir}), running {', '.join(running)}; "
+            "`fleetops down` stops everything"
         )
 
-    emit({"server": info, **status}, output, render)
+    emit({"server": info, "running": running, **status}, output, render)
 
 
 @app.command("down")
 def down(
     file: FleetFileOption = Path("fleet.yaml"),
+    env: Annotated[
+        str | None,
+        typer.Option("--env", help="Stop only this environment (default: the control plane and all)."),
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for a clean stop before killing.")] = 60.0,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
-    """Stop the control plane ``up`` started and every process it started."""
+    """Stop the control plane ``up`` started and every process it started (or one environment)."""
     from fleetops.providers.local.process import kill_leftovers
 
     state_dir = state_dir_of(file)
     info = running_server(state_dir)
+    if env is not None and info is not None:
+        with client_for(state_dir, info, timeout=timeout) as api:
+            running = api.get("/environments")["running"]
+            if env not in running:
+                emit(
+                    {"server_pid": None, "killed_leftovers": [], "stopped_environments": []},
+                    output,
+                    lambda c: c.print(f"environment {env} is not running (running: {', '.join(running)})"),
+                )
+                return
+            if running != [env]:
+                api.delete(f"/environments/{env}")
+                killed = kill_leftovers(environment_state_dir(state_dir, env) / "pids")
+                emit(
+                    {"server_pid": None, "killed_leftovers": killed, "stopped_environments": [env]},
+                    output,
+                    lambda c: c.print(f"stopped environment {env} and its processes"),
+                )
+                return
     stopped: int | None = None
     if info is not None:
         stopped = int(info["pid"])
         _terminate(stopped, timeout)
-    killed = kill_leftovers(state_dir / "pids")
-    result = {"server_pid": stopped, "killed_leftovers": killed}
+    killed = [pid for folder in pid_dirs(state_dir) for pid in kill_leftovers(folder)]
+    result = {"server_pid": stopped, "killed_leftovers": killed, "stopped_environments": None}
 
     def render(console: Console) -> None:
         if stopped is None and not killed:
@@ -131,11 +179,12 @@ def down(
     emit(result, output, render)
 
 
-def _start_server(fleet_file: Path, env: str, version: str, state_dir: Path) -> dict[str, Any]:
+def _start_server(fleet_file: Path, envs: list[str], version: str, state_dir: Path) -> dict[str, Any]:
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "server.log"
     command = [sys.executable, "-m", "fleetops", "server", "--port", "0", "--state-dir", str(state_dir)]
-    command += ["--fleet", str(fleet_file), "--env", env, "--version", version]
+    command += ["--fleet", str(fleet_file), "--version", version]
+    command += [arg for env in envs for arg in ("--env", env)]
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             command,
@@ -155,7 +204,7 @@ def _start_server(fleet_file: Path, env: str, version: str, state_dir: Path) -> 
         time.sleep(0.05)
 
 
-def _wait_ready(api: ApiClient, state_dir: Path, timeout: float) -> dict[str, Any]:
+def _wait_ready(api: ApiClient, state_dir: Path, timeout: float, environment: str) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     status: dict[str, Any] | None = None
     pid = (read_server_file(state_dir) or {}).get("pid")
@@ -163,7 +212,7 @@ def _wait_ready(api: ApiClient, state_dir: Path, timeout: float) -> dict[str, An
         if not pid_alive(pid):
             raise FleetopsError(f"the control plane stopped:\n{_tail(state_dir / 'server.log', 15)}")
         try:
-            status = api.get("/fleet")
+            status = api.get("/fleet", environment=environment)
         except FleetopsError:
             status = None  # still starting: the API answers once every instance is launched
         if status is not None and status["ready"]:
@@ -189,7 +238,9 @@ def _not_ready(api: ApiClient, status: dict[str, Any], timeout: float) -> str:
             lines.append(
                 f"  {instance['id']} {instance['version']} {instance['state']} {instance['health']}{reason}"
             )
-        records = api.get("/fleet/logs", service=service["name"], limit=5)["records"]
+        records = api.get("/fleet/logs", service=service["name"], limit=5, environment=status["environment"])[
+            "records"
+        ]
         if records:
             lines.append("  last log lines:")
             lines += [f"    {_log_line(record)}" for record in records]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from fleetops.control.environments import Environments, NoFleet
 from fleetops.control.rollouts import FleetControl
 from fleetops.control.service import ExecutionService
 from fleetops.engine import HistoryEvent
@@ -65,10 +66,6 @@ class Started:
         return {"execution": self.name, "execution_arn": self.arn, "operation": self.operation}
 
 
-class NoFleet(Refused):
-    """The server runs no fleet, or another environment."""
-
-
 class Deployments:
     """Starts, approves, stops and describes runbook executions (see the module docstring)."""
 
@@ -76,31 +73,32 @@ class Deployments:
         self,
         executions: ExecutionService,
         store: Store,
-        runtime: FleetControl | None,
-        fleet: Fleet | None,
+        runtime: Environments | FleetControl | None,
+        fleet: Fleet | None = None,
     ) -> None:
+        """``runtime``: the server's environments, or one runtime of ``fleet`` (tests)."""
         self.executions = executions
         self.store = store
-        self.runtime = runtime
-        self._fleet = fleet
+        if isinstance(runtime, Environments):
+            self.environments = runtime
+        else:
+            self.environments = Environments(fleet)
+            if runtime is not None:
+                self.environments.put(runtime)
 
     # -- wiring ----------------------------------------------------------------------------
 
     def fleet(self) -> Fleet:
         """The fleet file the server runs."""
-        if self._fleet is None:
+        fleet = self.environments.fleet
+        if fleet is None:
             raise NoFleet("this server runs no fleet: start it with `fleetops up` or `--fleet FILE`")
-        return self._fleet
+        return fleet
 
     def runtime_for(self, environment: str) -> FleetControl:
-        """The runtime of ``environment``: the server's, if it runs that one."""
-        if self.runtime is None:
-            raise NoFleet("this server runs no fleet: start it with `fleetops up` or `--fleet FILE`")
-        if environment != self.runtime.environment:
-            raise NoFleet(
-                f"this control plane runs environment {self.runtime.environment!r}, not {environment!r}"
-            )
-        return self.runtime
+        """The runtime of ``environment``; ``NoFleet`` (exit 3) naming the running ones if it
+        does not run here."""
+        return self.environments.runtime_for(environment)
 
     def register(self) -> None:
         """Bind the runbook handlers to this server (before the execution service starts)."""
@@ -120,8 +118,12 @@ class Deployments:
         requested_by: str,
         operation: str = "deploy",
         promote_from: str | None = None,
+        approval_timeout_seconds: int | None = None,
     ) -> Started:
-        """Start a deployment; ``Refused`` at once when it could not take the lock or may not run."""
+        """Start a deployment; ``Refused`` at once when it could not take the lock or may not run.
+
+        ``approval_timeout_seconds``: how long an ``approval: required`` environment's gate
+        waits before the deployment fails (default: a day)."""
         fleet = self.fleet()
         self.runtime_for(environment)
         payload: dict[str, Any] = {
@@ -133,6 +135,7 @@ class Deployments:
             "lock_wait_seconds": lock_wait_seconds,
             "operation": operation,
             "promote_from": promote_from,
+            "approval_timeout_seconds": approval_timeout_seconds,
         }
         chosen = target_versions(fleet, payload)
         check_deployable(self.store, environment, list(chosen))
@@ -145,7 +148,13 @@ class Deployments:
         )
 
     def promote(
-        self, *, source: str, target: str, services: Sequence[str] = (), requested_by: str
+        self,
+        *,
+        source: str,
+        target: str,
+        services: Sequence[str] = (),
+        requested_by: str,
+        approval_timeout_seconds: int | None = None,
     ) -> Started:
         """Deploy to ``target`` exactly the releases verified in ``source``."""
         fleet = self.fleet()
@@ -174,6 +183,7 @@ class Deployments:
             requested_by=requested_by,
             operation="promote",
             promote_from=source,
+            approval_timeout_seconds=approval_timeout_seconds,
         )
 
     def rollback(

@@ -16,10 +16,11 @@ from fleetops.control.handlers import handler_specs
 from fleetops.server.audit import AuditMiddleware
 from fleetops.server.auth import ensure_admin_token
 from fleetops.server.errors import install_error_handlers
-from fleetops.server.fleet import open_fleet_runtime
+from fleetops.server.fleet import open_environments
 from fleetops.server.routes import (
     audit,
     deployments,
+    environments,
     fleet,
     locks,
     maintenance,
@@ -42,8 +43,9 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     ``app.state.store`` and ``app.state.settings`` hold what the app runs on;
     ``app.state.executions`` is the :class:`ExecutionService` (started and stopped with the app's
     lifespan) with the handlers of ``settings.handlers`` and ``$FLEETOPS_HANDLERS`` registered;
-    ``app.state.fleet`` the ``FleetRuntime`` of ``settings.fleet_file`` (started before the
-    executions and stopped after them), or None.
+    ``app.state.environments`` the :class:`Environments` running ``settings.fleet_file``: its
+    ``settings.environment`` is started before the executions, and every environment (more
+    are added through ``POST /environments``) is stopped after them.
     """
     owns_store = store is None
     opened = store or Store.open(settings.database_url, settings.state_dir)
@@ -59,9 +61,9 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
             renew_seconds=settings.renew_seconds,
         )
         load_handlers(executions.registry, handler_specs(settings.handlers))
-        runtime = open_fleet_runtime(settings, opened)
-        runbooks = Deployments(executions, opened, runtime, None if runtime is None else runtime.fleet)
-        if runtime is not None:  # without a fleet the runbooks have nothing to act on
+        envs = open_environments(settings, opened)
+        runbooks = Deployments(executions, opened, envs)
+        if envs.fleet is not None:  # without a fleet the runbooks have nothing to act on
             runbooks.register()
     except BaseException:
         if owns_store:
@@ -71,16 +73,14 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
-            if runtime is not None:
-                await asyncio.to_thread(runtime.start)
+            await asyncio.to_thread(envs.start_all)
             await executions.start()
             try:
                 yield
             finally:
                 await executions.close()
         finally:
-            if runtime is not None:
-                await asyncio.to_thread(runtime.stop)
+            await asyncio.to_thread(envs.stop_all)
             if owns_store:
                 opened.close()
 
@@ -96,7 +96,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     app.state.store = opened
     app.state.settings = settings
     app.state.executions = executions
-    app.state.fleet = runtime
+    app.state.environments = envs
     app.state.deployments = runbooks
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, store=opened)
@@ -108,6 +108,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         locks.router,
         maintenance.router,
         notifications.router,
+        environments.router,
         fleet.router,
         deployments.router,
     ):

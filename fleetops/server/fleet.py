@@ -1,37 +1,120 @@
-"""The server's ``FleetRuntime``: built from ``--fleet FILE --env ENV`` when the server starts."""
+"""The server's fleet runtimes: one per running local environment of ``--fleet FILE``.
+
+``open_environments`` makes the server's :class:`Environments` and opens ``--env`` in it (not
+started); ``fleetops up --env X`` later adds more through ``POST /environments``. Each
+environment keeps its processes' state under ``<state dir>/envs/<environment>/`` (HAProxy's
+config and socket, pid files, logs, data, sandbox secrets), so environments never share a file.
+
+Load-balancer ports a fleet file pins (``run.port``) are checked before anything starts: two
+environments on one machine cannot both bind 8080, so the second is refused with the port, the
+environment holding it, and the override that fixes it
+(``services.gateway.overrides.stage.run.port``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from fleetops.control.environments import Environments
 from fleetops.control.fleet import FleetRuntime
 from fleetops.control.local_services import dev_secrets, fixed_ports, local_services
+from fleetops.control.rollouts import FleetControl
 from fleetops.errors import BadInput
 from fleetops.providers.local import LocalProvider
-from fleetops.server.settings import ServerSettings
+from fleetops.server.settings import ServerSettings, environment_state_dir
 from fleetops.spec.loader import load_fleet
-from fleetops.spec.models import LocalSettings
+from fleetops.spec.models import Fleet, LocalSettings
 from fleetops.store import Store
 
 
-def open_fleet_runtime(settings: ServerSettings, store: Store) -> FleetRuntime | None:
-    """The runtime of ``settings.fleet_file`` in ``settings.environment`` (not started), or None
-    without a fleet file. Only local environments run here (BadInput for an aws one)."""
+def open_environments(settings: ServerSettings, store: Store) -> Environments:
+    """The server's environments: ``settings.environment`` (and ``more_environments``) of
+    ``settings.fleet_file`` opened (not started), or none without a fleet file. ``BadInput`` for
+    an unknown or aws one, or pinned ports that collide."""
     if settings.fleet_file is None:
-        return None
-    fleet = load_fleet(settings.fleet_file)
-    environment = settings.environment
+        return Environments()
+    fleet_file = settings.fleet_file
+
+    def opener(
+        fleet: Fleet, environment: str, initial_version: str, running: Sequence[FleetControl]
+    ) -> FleetRuntime:
+        return open_fleet_runtime(
+            fleet, environment, state_dir=settings.state_dir, store=store,
+            initial_version=initial_version, running=running,
+        )  # fmt: skip
+
+    environments = Environments(
+        load_fleet(fleet_file), opener=opener, load=lambda: load_fleet(fleet_file), fleet_file=fleet_file
+    )
+    for name in dict.fromkeys((settings.environment, *settings.more_environments)):
+        environments.open(name, settings.initial_version)
+    return environments
+
+
+def open_fleet_runtime(
+    fleet: Fleet,
+    environment: str,
+    *,
+    state_dir: Path,
+    store: Store,
+    initial_version: str = "v1",
+    running: Sequence[FleetControl] = (),
+) -> FleetRuntime:
+    """The runtime of ``fleet``'s ``environment`` (not started), its state in
+    ``<state_dir>/envs/<environment>/``. Only local environments run here (BadInput for an aws
+    one); BadInput when a pinned port is taken by a ``running`` environment."""
     if environment not in fleet.environments:
         known = ", ".join(sorted(fleet.environments))
-        raise BadInput(f"{settings.fleet_file}: no environment {environment!r} (known: {known})")
+        raise BadInput(f"no environment {environment!r} in the fleet file (known: {known})")
     if not isinstance(fleet.environments[environment], LocalSettings):
         raise BadInput(
             f"environment {environment!r} runs on aws: the control plane runs local environments only"
         )
+    ports = fixed_ports(fleet, environment)
+    check_ports(environment, ports, ports_in_use(running))
+    folder = environment_state_dir(state_dir, environment)
     provider = LocalProvider(
         local_services(fleet, environment),
-        state_dir=settings.state_dir,
-        secrets=dev_secrets(fleet, settings.state_dir),
-        ports=fixed_ports(fleet, environment),
+        state_dir=folder,
+        secrets=dev_secrets(fleet, folder),
+        ports=ports,
     )
-    return FleetRuntime(
-        fleet, environment, provider=provider, store=store, initial_version=settings.initial_version
-    )
+    return FleetRuntime(fleet, environment, provider=provider, store=store, initial_version=initial_version)
+
+
+def ports_in_use(running: Sequence[FleetControl]) -> dict[int, tuple[str, str]]:
+    """Port -> (environment, service) of every load balancer the ``running`` runtimes bind."""
+    out: dict[int, tuple[str, str]] = {}
+    for runtime in running:
+        if isinstance(runtime, FleetRuntime) and isinstance(runtime.provider, LocalProvider):
+            for service, port in runtime.provider.ports.items():
+                out[port] = (runtime.environment, service)
+    return out
+
+
+def check_ports(environment: str, ports: Mapping[str, int], taken: Mapping[int, tuple[str, str]]) -> None:
+    """BadInput naming every pinned port of ``environment`` another environment (or another of
+    its own services) already binds, and how to give it another one."""
+    problems: list[str] = []
+    bad: list[str] = []
+    first: dict[int, str] = {}
+    for service, port in sorted(ports.items()):
+        if port in taken:
+            other_env, other_service = taken[port]
+            problems.append(
+                f"{service}: port {port} is already the load-balancer port of {other_service} in "
+                f"environment {other_env!r}"
+            )
+            bad.append(service)
+        elif port in first:
+            problems.append(f"{service}: port {port} is also pinned for {first[port]}")
+            bad.append(service)
+        first.setdefault(port, service)
+    if problems:
+        raise BadInput(
+            f"environment {environment!r} cannot start: {'; '.join(problems)}. Pin another port for "
+            f"this environment in the fleet file (services.{bad[0]}.overrides.{environment}.run.port), "
+            "or set it to null for a free one",
+            problems,
+        )

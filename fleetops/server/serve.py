@@ -1,9 +1,11 @@
 """Run the control plane in the foreground with uvicorn, announcing itself in ``server.json``.
 
 ``<state_dir>/server.json`` holds ``{"url", "pid", "state_dir", "store", "started_at", "fleet_file",
-"environment"}`` (the last two None without ``--fleet``) while the server
-runs; the CLI reads it to find the server. It is written once the port is bound (so ``port=0``
-is reported as the real port) and removed on a clean exit (SIGINT/SIGTERM).
+"environment", "environments"}`` (``fleet_file`` and ``environment``, the one it started with,
+None without ``--fleet``; ``environments`` those running, kept current) while the server runs;
+the CLI reads it to find the server. It is written once the port is bound (so ``port=0`` is
+reported as the real port) and removed on a clean exit (SIGINT/SIGTERM); after a crash it
+stays, and ``fleetops up`` starts the environments it names again.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ def serve(settings: ServerSettings, on_ready: Callable[[dict[str, Any]], None] |
         "started_at": datetime.now(UTC).isoformat(),
         "fleet_file": None if settings.fleet_file is None else str(settings.fleet_file.resolve()),
         "environment": settings.environment if settings.fleet_file is not None else None,
+        "environments": app.state.environments.names(),
     }
     _write_json(server_file, announcement)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again so the

@@ -119,6 +119,10 @@ def _check_service(name: str, service: Service, parts: Parts) -> list[Problem]:
             problems.append(
                 Problem((*base, "overrides", env_name), _unknown("environment", env_name, environments))
             )
+        if service.overrides[env_name].run is not None and service.run is None:
+            problems.append(
+                Problem((*base, "overrides", env_name, "run"), "the service has no 'run' section to override")
+            )
 
     problems += _check_env_names(base, service)
 

@@ -307,9 +307,22 @@ class VersionOverride(Spec):
     env: EnvMap = Field(default_factory=dict)
 
 
+class RunOverride(Spec):
+    """Per-environment changes to how the local provider runs a service."""
+
+    port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Fixed loopback port of the service's load balancer in this environment; "
+        "null: a free one. Two environments running on one machine need different ports.",
+    )
+
+
 class ServiceOverride(Spec):
     """Per-environment changes to a service; each given section's fields replace the service's."""
 
+    run: RunOverride | None = None
     instances: Instances | None = None
     health: HealthCheck | None = None
     deploy: DeployPolicy | None = None
@@ -350,6 +363,10 @@ class Service(Spec):
                 update[section] = base.model_copy(
                     update={name: getattr(changed, name) for name in changed.model_fields_set}
                 )
+        if override.run is not None and self.run is not None:
+            update["run"] = self.run.model_copy(
+                update={name: getattr(override.run, name) for name in override.run.model_fields_set}
+            )
         if override.env is not None:
             update["env"] = {**self.env, **override.env}
         if override.aws is not None:

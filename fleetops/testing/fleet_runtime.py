@@ -18,12 +18,14 @@ progress, or cancel it: a held rollout cancels to Cancelled).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from fleetops.control.environments import Environments
 from fleetops.control.rollouts import (
     FENCED,
+    FleetControl,
     FleetStatus,
     InstanceStatus,
     RolloutRequest,
@@ -65,6 +67,8 @@ class InMemoryFleetRuntime:
         self.activities: list[ScalingActivity] = []
         """Scaling activities, newest first."""
         self._held: dict[str, RolloutRequest] = {}
+        self.running = False
+        """Whether ``start`` was called (and ``stop`` not since)."""
         for name in fleet.services:
             service = fleet.service(name, environment)
             self.fleets[name] = FakeFleet(self.clock, behaviours)
@@ -73,6 +77,14 @@ class InMemoryFleetRuntime:
                 self.fleets[name].set_alarm(alarm, "OK")
             self.versions[name] = (initial_version, 0)
             self.desired[name] = service.instances.desired
+
+    def start(self) -> None:
+        """Nothing to start in memory: marks the runtime running (as ``Environments`` starts it)."""
+        self.running = True
+
+    def stop(self) -> None:
+        """Marks the runtime stopped."""
+        self.running = False
 
     def start_rollout(self, request: RolloutRequest) -> RolloutView:
         """Run the rollout to its end in virtual time (idempotent by rollout id)."""
@@ -255,3 +267,17 @@ class InMemoryFleetRuntime:
             raise BadInput(f"this runtime runs environment {self.environment!r}, not {environment!r}")
         if service not in self.fleets:
             raise BadInput(f"unknown service {service!r} (known: {', '.join(self.fleets)})")
+
+
+def in_memory_environments(fleet: Fleet, *running: str) -> Environments:
+    """``Environments`` of ``fleet`` that open ``InMemoryFleetRuntime``s, with ``running`` started."""
+
+    def opener(
+        fleet: Fleet, environment: str, initial_version: str, _running: Sequence[FleetControl]
+    ) -> InMemoryFleetRuntime:
+        return InMemoryFleetRuntime(fleet, environment, initial_version=initial_version)
+
+    environments = Environments(fleet, opener=opener)
+    for name in running:
+        environments.add(name, "v1")
+    return environments

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from fleetops.providers.local.process import process_alive
+from fleetops.server.settings import pid_dirs
 from fleetops.testing.fleet_files import write_fleet
 from fleetops.testing.local import EXAMPLES
 from fleetops.testing.server import run_cli
@@ -30,7 +31,7 @@ def restaurant(tmp_path: Path) -> Path:
 
 
 def _fleet_pids(folder: Path) -> list[int]:
-    return [int(p.read_text().split()[0]) for p in (folder / ".fleetops" / "pids").glob("*.pid")]
+    return [int(p.read_text().split()[0]) for d in pid_dirs(folder / ".fleetops") for p in d.glob("*.pid")]
 
 
 def _load(url: str, stop: threading.Event, outcomes: Counter[str]) -> None:

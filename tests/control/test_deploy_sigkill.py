@@ -21,7 +21,7 @@ import pytest
 from fleetops.cli.client import ApiClient
 from fleetops.cli.up import client_for, state_dir_of
 from fleetops.providers.local.process import process_alive
-from fleetops.server.settings import read_server_file
+from fleetops.server.settings import pid_dirs, read_server_file
 from fleetops.testing.fleet_files import write_fleet
 from fleetops.testing.server import run_cli
 
@@ -53,7 +53,7 @@ def _client(folder: Path) -> ApiClient:
 
 
 def _pids(folder: Path) -> set[int]:
-    return {int(p.read_text().split()[0]) for p in (folder / ".fleetops" / "pids").glob("*.pid")}
+    return {int(p.read_text().split()[0]) for d in pid_dirs(folder / ".fleetops") for p in d.glob("*.pid")}
 
 
 def _wait_for(api: ApiClient, execution: str, timeout: float) -> dict[str, Any]:

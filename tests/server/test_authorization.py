@@ -23,7 +23,7 @@ from fleetops.server.sfn import ACTIONS
 from fleetops.spec.loader import load_fleet
 from fleetops.store.execution_archive import import_executions
 from fleetops.testing.api import ApiHarness
-from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
+from fleetops.testing.fleet_runtime import InMemoryFleetRuntime, in_memory_environments
 from fleetops.testing.local import EXAMPLES
 
 
@@ -147,12 +147,19 @@ def _lock_prod(api: ApiHarness) -> object:
 
 
 def _fleet(api: ApiHarness) -> InMemoryFleetRuntime:
-    runtime = getattr(api.app.state, "fleet", None)
+    runtime = api.app.state.environments.get("dev")
     if not isinstance(runtime, InMemoryFleetRuntime):
-        runtime = InMemoryFleetRuntime(load_fleet(EXAMPLES / "fleet.yaml"), "dev")
+        environments = in_memory_environments(load_fleet(EXAMPLES / "fleet.yaml"), "dev")
+        runtime = environments.get("dev")
+        assert isinstance(runtime, InMemoryFleetRuntime)
         runtime.hold = True
-        api.app.state.fleet = runtime
+        api.app.state.environments = environments
     return runtime
+
+
+def _stage_too(api: ApiHarness) -> object:
+    _fleet(api)
+    return api.app.state.environments.add("stage", "v1")
 
 
 def _held_rollout(api: ApiHarness) -> object:
@@ -163,8 +170,8 @@ def _held_rollout(api: ApiHarness) -> object:
 
 
 def _runbooks(api: ApiHarness) -> Deployments:
-    runtime = _fleet(api)
-    deployments = Deployments(api.app.state.executions, api.store, runtime, runtime.fleet)
+    _fleet(api)
+    deployments = Deployments(api.app.state.executions, api.store, api.app.state.environments)
     deployments.register()
     api.app.state.deployments = deployments
     return deployments
@@ -299,6 +306,15 @@ ROUTES = [
         prepare=_finished,
     ),
     *SFN_ACTIONS,
+    Case("GET", "/api/v1/environments", Role.VIEWER, prepare=_fleet),
+    Case("POST", "/api/v1/environments", Role.ADMIN, json={"environment": "stage"}, ok=201, prepare=_fleet),
+    Case(
+        "DELETE",
+        "/api/v1/environments/{environment}",
+        Role.ADMIN,
+        url="/api/v1/environments/stage",
+        prepare=_stage_too,
+    ),
     Case("GET", "/api/v1/fleet", Role.VIEWER, prepare=_fleet),
     Case(
         "POST", "/api/v1/fleet/scale", Role.OPERATOR, json={"service": "menu", "desired": 3}, prepare=_fleet

@@ -301,3 +301,21 @@ def test_bad_smoke_expect_is_reported_with_its_line() -> None:
         "fleet.yaml:7:38 services.web.deploy.smoke.expect: "
         "expected HTTP codes like 200, 200-299 or 200,204, got 'ok'"
     ]
+
+
+def test_run_override_needs_a_run_to_override() -> None:
+    text = """\
+environments:
+  prod: {provider: aws, region: eu-west-1}
+services:
+  web:
+    aws:
+      auto_scaling_group: web
+      launch_template_id: lt-0a1b2c3d4e5f60001
+      target_group_arn: arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0000000000000001
+    overrides:
+      prod: {run: {port: 8180}}
+"""
+    assert problems_of(text) == [
+        "fleet.yaml:10:19 services.web.overrides.prod.run: the service has no 'run' section to override",
+    ]

@@ -148,3 +148,22 @@ def test_smoke_defaults() -> None:
     smoke = SmokeRequest()
     defaults = (smoke.path, smoke.expect, smoke.timeout, smoke.attempts)
     assert defaults == ("/health", "200", timedelta(seconds=2), 3)
+
+
+def test_run_override_pins_another_port_or_none() -> None:
+    service = Service.model_validate(
+        {
+            "run": {"command": "{python} web.py", "port": 8080},
+            "overrides": {"stage": {"run": {"port": 8180}}, "qa": {"run": {"port": None}}},
+        }
+    )
+    assert [service.in_environment(env).run for env in ("dev", "stage", "qa")] == [
+        Run(command="{python} web.py", port=8080),
+        Run(command="{python} web.py", port=8180),
+        Run(command="{python} web.py", port=None),
+    ]
+
+
+def test_run_override_has_only_the_port() -> None:
+    with pytest.raises(ValidationError, match="command"):
+        Service.model_validate({"run": {"command": "x"}, "overrides": {"stage": {"run": {"command": "y"}}}})

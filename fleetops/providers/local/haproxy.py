@@ -10,10 +10,13 @@ HAProxy's own messages (server state changes, alerts) go to ``logs/haproxy/hapro
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -115,6 +118,61 @@ def _access_record(record: dict[str, Any]) -> dict[str, Any] | None:
     return record
 
 
+MAX_SOCKET_PATH = 97
+"""The longest stats socket path HAProxy accepts."""
+
+
+def socket_path_for(state_dir: Path) -> Path:
+    """``<state_dir>/haproxy.sock``, or when that path is too long for a unix socket (a deep
+    project folder) a short one named after it in ``$TMPDIR/fleetops-<uid>/``."""
+    path = state_dir / "haproxy.sock"
+    if len(str(path)) <= MAX_SOCKET_PATH:
+        return path
+    digest = hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"fleetops-{os.getuid()}" / f"{digest}.sock"
+
+
+def _own_folder(folder: Path) -> None:
+    # The short socket folder is shared by this user's sandboxes: private, and ours.
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_uid != os.getuid():
+        raise FleetopsError(f"{folder} belongs to another user: set TMPDIR to a folder of yours")
+
+
+_CANNOT_BIND = re.compile(
+    r"frontend fe_(?P<service>\S+): cannot bind socket \((?P<why>[^)]*)\) for \[(?P<at>[^\]]+)\]"
+)
+
+
+def start_errors(log_path: Path, offset: int) -> list[str]:
+    """Why HAProxy refused to start, from what it logged after ``offset``: a port it could not
+    bind is named with its service (``gateway: cannot bind 127.0.0.1:8080 (Address already in
+    use)``); other errors as HAProxy wrote them."""
+    try:
+        with log_path.open("rb") as handle:
+            handle.seek(offset)
+            lines = handle.read().decode(errors="replace").splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if record.get("level") != "error":
+            continue
+        message = str(record.get("msg", ""))
+        bind = _CANNOT_BIND.search(message)
+        if bind is not None:
+            out.append(
+                f"{bind['service']}: cannot bind {bind['at']} ({bind['why']}: another process uses the port)"
+            )
+        elif "Some protocols failed to start" not in message:  # said by the lines above it
+            out.append(message)
+    return out
+
+
 def _message_record(record: dict[str, Any]) -> dict[str, Any]:
     match = _MESSAGE.match(record["msg"])
     if match is not None:
@@ -129,7 +187,7 @@ class HAProxy:
     def __init__(self, state_dir: Path, services: Sequence[ServiceRuntime], ports: Mapping[str, int]) -> None:
         self.state_dir = state_dir
         self.config_path = state_dir / "haproxy.cfg"
-        self.socket_path = state_dir / "haproxy.sock"
+        self.socket_path = socket_path_for(state_dir)
         self.services = list(services)
         self.ports = dict(ports)
         self.api = RuntimeApi(self.socket_path)
@@ -144,14 +202,19 @@ class HAProxy:
                 " (Debian/Ubuntu: apt-get install haproxy; macOS: brew install haproxy)"
             )
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        _own_folder(self.socket_path.parent)
         self.socket_path.unlink(missing_ok=True)
         self.config_path.write_text(render_config(self.services, self.ports, self.socket_path))
         check = subprocess.run(
             [binary, "-c", "-q", "-f", str(self.config_path)], capture_output=True, text=True, check=False
         )
         if check.returncode != 0:
-            raise FleetopsError(f"haproxy rejected {self.config_path}: {check.stderr.strip()}")
+            # -q leaves only the alerts; some versions write them to stdout.
+            said = (check.stderr + check.stdout).strip()
+            raise FleetopsError(f"haproxy rejected {self.config_path}: {said}")
         logs = self.state_dir / "logs" / "haproxy"
+        log_path = logs / "haproxy.jsonl"
+        logged_before = log_path.stat().st_size if log_path.exists() else 0
         self.process = ManagedProcess(
             [binary, "-db", "-f", str(self.config_path)],
             cwd=self.state_dir,
@@ -172,8 +235,9 @@ class HAProxy:
                 code = self.process.poll()
                 if code is not None or time.monotonic() > deadline:
                     self.stop()
+                    why = "".join(f"; {reason}" for reason in start_errors(log_path, logged_before))
                     raise FleetopsError(
-                        f"haproxy did not start (exit status {code}); see {logs / 'haproxy.jsonl'}"
+                        f"haproxy did not start (exit status {code}){why}; see {log_path}"
                     ) from err
                 time.sleep(0.02)
 

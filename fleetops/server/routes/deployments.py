@@ -7,6 +7,7 @@ may not start now (lock held, maintenance, blocked service) is refused at once (
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -28,6 +29,14 @@ Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 ExecutionName = Annotated[str, Path(max_length=600, description="An execution name or ARN.")]
 Names = list[Annotated[str, Field(max_length=100)]]
+APPROVAL_TIMEOUT = (
+    "How long the approval gate of an `approval: required` environment waits (like 30m; default 1d)."
+)
+
+
+def _seconds(duration: timedelta | None) -> int | None:
+    # Whole seconds, at least one: TimeoutSecondsPath takes a positive integer.
+    return None if duration is None else max(1, math.ceil(duration.total_seconds()))
 
 
 def get_deployments(request: Request) -> Deployments:
@@ -48,6 +57,7 @@ class DeployBody(BaseModel):
     version: str = Field(min_length=1, max_length=200)
     services: Names = Field(default_factory=list, max_length=100)
     lock_wait: Duration | None = Field(None, description="Wait this long for a held lock (like 10m).")
+    approval_timeout: Duration | None = Field(None, description=APPROVAL_TIMEOUT)
 
 
 class RollbackBody(BaseModel):
@@ -67,6 +77,7 @@ class PromoteBody(BaseModel):
     source: str = Field(min_length=1, max_length=100)
     target: str = Field(min_length=1, max_length=100)
     services: Names = Field(default_factory=list, max_length=100)
+    approval_timeout: Duration | None = Field(None, description=APPROVAL_TIMEOUT)
 
 
 class ApprovalBody(BaseModel):
@@ -96,6 +107,7 @@ async def start_deployment(body: DeployBody, deployments: DeploymentsDep, caller
         services=body.services,
         lock_wait_seconds=wait,
         requested_by=caller.name,
+        approval_timeout_seconds=_seconds(body.approval_timeout),
     )
     return started.to_json()
 
@@ -118,7 +130,11 @@ async def start_rollback(body: RollbackBody, deployments: DeploymentsDep, caller
 async def start_promotion(body: PromoteBody, deployments: DeploymentsDep, caller: Operator) -> dict[str, Any]:
     """Start a deployment of ``source``'s verified releases to ``target``."""
     return deployments.promote(
-        source=body.source, target=body.target, services=body.services, requested_by=caller.name
+        source=body.source,
+        target=body.target,
+        services=body.services,
+        requested_by=caller.name,
+        approval_timeout_seconds=_seconds(body.approval_timeout),
     ).to_json()
 
 

@@ -1,7 +1,10 @@
 """``/fleet`` (status, scale, logs) and ``/rollouts`` (start, describe, cancel) of the server's fleet.
 
-They act on ``app.state.fleet``, the fleet runtime the server was started with (``fleetops
-server --fleet FILE --env ENV``, or ``fleetops up``); without one they answer 409.
+They act on one of ``app.state.environments``, the environments the server runs (``fleetops
+server --fleet FILE --env ENV`` or ``fleetops up --env ENV``, more added by ``fleetops up --env``):
+the one named by ``?environment=`` (``environment`` in a body), by default the only one running;
+400 naming the running ones when several run, 423 when the one named does not run (saying how
+to start it), 409 when the server runs no fleet. A rollout id names its environment by itself.
 """
 
 from __future__ import annotations
@@ -12,24 +15,38 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from fleetops.control.environments import Environments
 from fleetops.control.rollouts import FleetControl, RolloutRequest
 from fleetops.rollout import RefreshPreferences
 from fleetops.server.auth import Role, require
+from fleetops.server.deps import StoreDep
 from fleetops.server.errors import ApiError
+from fleetops.store import Store
 
 router = APIRouter(tags=["fleet"])
 viewer = [Depends(require(Role.VIEWER))]
 operator = [Depends(require(Role.OPERATOR))]
 
 
-def get_fleet(request: Request) -> FleetControl:
-    """The app's fleet runtime; 409 when the server runs none."""
-    runtime: FleetControl | None = getattr(request.app.state, "fleet", None)
-    if runtime is None:
+def pick_fleet(request: Request, environment: str | None) -> FleetControl:
+    """The runtime of ``environment`` (None: the only one running); errors as the module says."""
+    environments: Environments = request.app.state.environments
+    if environments.fleet is None and not environments.names():
         raise ApiError(
             409, "this server runs no fleet: start it with `fleetops up` or `fleetops server --fleet FILE`"
         )
-    return runtime
+    return environments.pick(environment)
+
+
+EnvironmentQuery = Annotated[
+    str | None,
+    Query(max_length=100, description="The environment; default: the only one the server runs."),
+]
+
+
+def get_fleet(request: Request, environment: EnvironmentQuery = None) -> FleetControl:
+    """The runtime of ``?environment=`` (default: the only one running); see the module docstring."""
+    return pick_fleet(request, environment)
 
 
 FleetDep = Annotated[FleetControl, Depends(get_fleet)]
@@ -42,6 +59,7 @@ class ScaleBody(BaseModel):
 
     service: str = Field(min_length=1, max_length=100)
     desired: int = Field(ge=0, le=10_000)
+    environment: str | None = Field(None, max_length=100, description="Default: the only one running.")
 
 
 class RolloutBody(BaseModel):
@@ -53,7 +71,7 @@ class RolloutBody(BaseModel):
     version: str = Field(min_length=1, max_length=200)
     release_number: int = Field(0, ge=0)
     rollout_id: str | None = Field(None, min_length=1, max_length=300, pattern=r"^[^/\s]+$")
-    environment: str | None = Field(None, max_length=100, description="Default: the server's environment.")
+    environment: str | None = Field(None, max_length=100, description="Default: the only one running.")
     preferences: dict[str, Any] | None = Field(
         None, description="AWS instance refresh Preferences JSON; default: the service's deploy settings."
     )
@@ -66,10 +84,11 @@ def fleet_status(fleet: FleetDep) -> dict[str, Any]:
 
 
 @router.post("/fleet/scale", name="fleet.scale", dependencies=operator)
-def fleet_scale(body: ScaleBody, fleet: FleetDep) -> dict[str, Any]:
+def fleet_scale(body: ScaleBody, request: Request) -> dict[str, Any]:
     """Set the desired count; instances are launched or drained in the background."""
+    fleet = pick_fleet(request, body.environment)
     fleet.scale(body.service, body.desired)
-    return {"service": body.service, "desired": body.desired}
+    return {"service": body.service, "desired": body.desired, "environment": fleet.environment}
 
 
 @router.get("/fleet/logs", name="fleet.logs", dependencies=viewer)
@@ -94,23 +113,27 @@ def fleet_activities(
 
 
 @router.post("/rollouts", name="rollouts.start", dependencies=operator)
-def start_rollout(body: RolloutBody, fleet: FleetDep) -> dict[str, Any]:
+def start_rollout(body: RolloutBody, request: Request) -> dict[str, Any]:
     """Start replacing the service's instances with ``version``; a known id returns that rollout."""
+    fleet = pick_fleet(request, body.environment)
     preferences = RefreshPreferences.from_aws(body.preferences) if body.preferences is not None else None
-    request = RolloutRequest(
+    rollout = RolloutRequest(
         rollout_id=body.rollout_id or f"api-{uuid.uuid4().hex[:12]}",
-        environment=body.environment or fleet.environment,
+        environment=fleet.environment,
         service=body.service,
         version=body.version,
         release_number=body.release_number,
         preferences=preferences,
     )
-    return fleet.start_rollout(request).to_json()
+    return fleet.start_rollout(rollout).to_json()
 
 
 @router.get("/rollouts/{rollout_id}", name="rollouts.describe", dependencies=viewer)
-def describe_rollout(rollout_id: str, fleet: FleetDep) -> dict[str, Any]:
+def describe_rollout(
+    rollout_id: str, request: Request, store: StoreDep, environment: EnvironmentQuery = None
+) -> dict[str, Any]:
     """The rollout as DescribeInstanceRefreshes shows it."""
+    fleet = _rollout_fleet(request, store, rollout_id, environment)
     try:
         return fleet.describe_rollout(rollout_id).to_json()
     except KeyError:
@@ -118,9 +141,19 @@ def describe_rollout(rollout_id: str, fleet: FleetDep) -> dict[str, Any]:
 
 
 @router.post("/rollouts/{rollout_id}/cancel", name="rollouts.cancel", dependencies=operator)
-def cancel_rollout(rollout_id: str, fleet: FleetDep) -> dict[str, Any]:
+def cancel_rollout(
+    rollout_id: str, request: Request, store: StoreDep, environment: EnvironmentQuery = None
+) -> dict[str, Any]:
     """Stop replacing instances (instances already replaced stay)."""
+    fleet = _rollout_fleet(request, store, rollout_id, environment)
     try:
         return fleet.cancel_rollout(rollout_id).to_json()
     except KeyError:
         raise ApiError(404, f"no rollout {rollout_id!r}") from None
+
+
+def _rollout_fleet(request: Request, store: Store, rollout_id: str, environment: str | None) -> FleetControl:
+    # A rollout the store knows names its environment; one it does not is looked for in the
+    # environment asked for (or the only one), which answers 404.
+    row = store.rollouts.get(rollout_id) if environment is None else None
+    return pick_fleet(request, row.environment if row is not None else environment)

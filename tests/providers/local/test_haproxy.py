@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import socket
 import subprocess
 import threading
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fleetops.errors import FleetopsError
 from fleetops.providers.local.haproxy import HAProxy, render_config
 from fleetops.providers.local.process import free_loopback_port
 from fleetops.providers.local.runtime_api import RuntimeApiError, StatRow
@@ -132,3 +134,29 @@ def test_every_request_is_one_json_line_in_the_access_log(haproxy: HAProxy, back
         ("orders", "<NOSRV>", "POST", "/orders", 503),
     ]
     assert records[0]["timestamp"].endswith("Z")
+
+
+def test_a_port_another_process_holds_is_named_with_its_service(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        proxy = HAProxy(tmp_path, [MENU, ORDERS], {"menu": free_loopback_port(), "orders": port})
+        with pytest.raises(FleetopsError) as raised:
+            proxy.start()
+    assert raised.value.message == (
+        f"haproxy did not start (exit status 1); orders: cannot bind 127.0.0.1:{port} (Address already "
+        f"in use: another process uses the port); see {tmp_path / 'logs' / 'haproxy' / 'haproxy.jsonl'}"
+    )
+
+
+def test_a_deep_state_folder_gets_a_short_socket_path(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 90)
+    proxy = HAProxy(deep, [MENU], {"menu": free_loopback_port()})
+    assert proxy.socket_path.parent.name == f"fleetops-{os.getuid()}"
+    proxy.start()
+    try:
+        assert "Name: HAProxy" in proxy.api.execute("show info")
+    finally:
+        proxy.stop()
+    assert not proxy.socket_path.exists()

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import pytest
 
+from fleetops.control.environments import Environments
 from fleetops.control.rollouts import RolloutRequest
 from fleetops.server.auth import Role
 from fleetops.spec.loader import load_fleet
 from fleetops.testing.api import ApiHarness
-from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
+from fleetops.testing.fleet_runtime import InMemoryFleetRuntime, in_memory_environments
 from fleetops.testing.local import EXAMPLES
 
 
 @pytest.fixture
 def fleet(api: ApiHarness) -> InMemoryFleetRuntime:
     runtime = InMemoryFleetRuntime(load_fleet(EXAMPLES / "fleet.yaml"), "dev")
-    api.app.state.fleet = runtime
+    api.app.state.environments.put(runtime)
     return runtime
 
 
@@ -79,3 +80,48 @@ def test_operators_scaling_is_listed_as_an_activity(api: ApiHarness, fleet: InMe
     assert [(a["service"], a["before"], a["after"], a["cause"]) for a in activities["activities"]] == [
         ("menu", 2, 3, "set by an operator")
     ]
+
+
+@pytest.fixture
+def two(api: ApiHarness) -> Environments:
+    """dev and stage of the example fleet, in memory, served by the app."""
+    environments = in_memory_environments(load_fleet(EXAMPLES / "fleet.yaml"), "dev", "stage")
+    api.app.state.environments = environments
+    return environments
+
+
+def test_with_two_environments_the_status_needs_one_named(api: ApiHarness, two: Environments) -> None:
+    client = api.client(Role.VIEWER)
+    ambiguous = client.get("/api/v1/fleet")
+    assert (ambiguous.status_code, ambiguous.json()["message"]) == (
+        400,
+        "this control plane runs environments dev, stage: name one (--env, or ?environment=)",
+    )
+    assert client.get("/api/v1/fleet", params={"environment": "stage"}).json()["environment"] == "stage"
+
+
+def test_an_environment_not_running_is_423_with_how_to_start_it(api: ApiHarness, two: Environments) -> None:
+    two.remove("stage")
+    response = api.client(Role.VIEWER).get("/api/v1/fleet", params={"environment": "stage"})
+    assert (response.status_code, response.json()["message"]) == (
+        423,
+        "environment 'stage' is not running on this control plane (it runs dev); "
+        "start it with `fleetops up --env stage`",
+    )
+
+
+def test_scale_and_rollouts_act_on_the_environment_named(api: ApiHarness, two: Environments) -> None:
+    client = api.client(Role.OPERATOR)
+    scaled = client.post(
+        "/api/v1/fleet/scale", json={"service": "menu", "desired": 3, "environment": "stage"}
+    )
+    assert scaled.json() == {"service": "menu", "desired": 3, "environment": "stage"}
+    body = {"service": "menu", "version": "v2", "rollout_id": "s-1", "environment": "stage"}
+    assert client.post("/api/v1/rollouts", json=body).json()["environment"] == "stage"
+    stage = two.runtime_for("stage")
+    dev = two.runtime_for("dev")
+    assert isinstance(stage, InMemoryFleetRuntime) and isinstance(dev, InMemoryFleetRuntime)
+    assert (stage.desired["menu"], dev.desired["menu"]) == (3, 2)
+    assert (stage.current_versions()["menu"], dev.current_versions()["menu"]) == ("v2", "v1")
+    described = client.get("/api/v1/rollouts/s-1", params={"environment": "stage"}).json()
+    assert (described["rollout_id"], described["status"]) == ("s-1", "Successful")
