@@ -1,0 +1,46 @@
+"""``fleetops alarms``: the fleet's alarm states, like ``aws cloudwatch describe-alarms``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fleetops.cli.client import connect
+from fleetops.cli.main import app
+from fleetops.cli.output import OutputFormat, OutputOption, emit
+from fleetops.cli.timefmt import short_time
+from fleetops.cli.up import FleetFileOption, state_dir_of
+
+_STATE_STYLE = {"OK": "green", "ALARM": "red", "INSUFFICIENT_DATA": "yellow"}
+
+
+@app.command("alarms")
+def alarms(
+    service: Annotated[str | None, typer.Option("--service", "-s", help="Only this service's.")] = None,
+    state: Annotated[
+        str | None, typer.Option("--state", help="Only those in this state: OK, ALARM, INSUFFICIENT_DATA.")
+    ] = None,
+    file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """List alarms evaluated now, per service watching them: state, reason, and when it changed."""
+    with connect(state_dir_of(file)) as api:
+        found: list[dict[str, Any]] = api.get("/alarms", service=service, state=state)["alarms"]
+
+    def render(console: Console) -> None:
+        if not found:
+            console.print("no alarms", highlight=False)
+            return
+        table = Table("alarm", "service", "state", "updated", "reason")
+        for a in found:
+            style = _STATE_STYLE.get(a["state"], "")
+            table.add_row(
+                a["name"], a["service"], f"[{style}]{a['state']}[/]", short_time(a["updated"]), a["reason"]
+            )
+        console.print(table)
+
+    emit(found, output, render)
