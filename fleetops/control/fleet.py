@@ -53,7 +53,7 @@ from fleetops.control.rollouts import (
     ServiceStatus,
 )
 from fleetops.errors import BadInput, Refused
-from fleetops.ops.alarms import AlarmMonitor, local_metrics
+from fleetops.ops.alarms import AlarmActions, AlarmMonitor, local_metrics
 from fleetops.ops.logfilter import compile_filter
 from fleetops.providers.base import InstanceState
 from fleetops.rollout import (
@@ -120,7 +120,11 @@ class FleetRuntime:
         self._clock = SystemClock()
         self.autoscaler = Autoscaler(self, interval_s=self.settings.scale_interval_s)
         self.alarms = AlarmMonitor(
-            fleet, environment, self.services, metrics=local_metrics(provider, self.services)
+            fleet,
+            environment,
+            self.services,
+            metrics=local_metrics(provider, self.services),
+            on_change=AlarmActions(store, fleet, environment),
         )
         self._started = False
 

@@ -119,7 +119,8 @@ def evaluate(alarm: Alarm, points: Sequence[Datapoint]) -> Evaluation:
                 else reason.filled_as_breaching(alarm, good, fill)
             )
             return Evaluation(AlarmState.ALARM, text)
-        return Evaluation(AlarmState.OK, reason.crossed(alarm, good, len(real), within=True))
+        text = reason.crossed(alarm, good, len(real), within=True, filled=(fill, True))
+        return Evaluation(AlarmState.OK, text)
     filled = (fill, False) if treatment is MissingData.NOT_BREACHING else None
     if len(bad) >= m:
         return Evaluation(AlarmState.ALARM, reason.crossed(alarm, bad, len(real), filled=filled))

@@ -193,7 +193,7 @@ class AlarmMonitor:
         with self._lock:
             now = self._clock()
             now_ms = round(now.timestamp() * 1000)
-            if self._metrics is not None:
+            if self._metrics is not None and self._targets:  # no alarm: the log is not read at all
                 self._metrics.collect(self.store, now_ms)
             for key, status in self._targets.items():
                 after = _apply(status, self._evaluate(status, now_ms), now)
