@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.padding import Padding
+from rich.text import Text
 
 from fleetops.cli.client import connect
 from fleetops.cli.main import app
@@ -35,12 +36,16 @@ def alarms(
         if not found:
             console.print("no alarms", highlight=False)
             return
-        table = Table("alarm", "service", "state", "updated", "reason")
+        # Reasons are long: each goes on its own line under its alarm, so no width cramps a column.
+        name_w = max(len(a["name"]) for a in found)
+        service_w = max(len(a["service"]) for a in found)
         for a in found:
             style = _STATE_STYLE.get(a["state"], "")
-            table.add_row(
-                a["name"], a["service"], f"[{style}]{a['state']}[/]", short_time(a["updated"]), a["reason"]
+            console.print(
+                f"{a['name']:<{name_w}}  {a['service']:<{service_w}}  [{style}]{a['state']:<17}[/]"
+                f"  since {short_time(a['updated'])}",
+                highlight=False,
             )
-        console.print(table)
+            console.print(Padding(Text(a["reason"], style="dim"), (0, 0, 0, 2)), highlight=False)
 
     emit(found, output, render)

@@ -11,6 +11,7 @@ errors), so the test lasts seconds; the faulty release is the example fleet's ``
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -130,3 +131,7 @@ def test_a_release_answering_errors_fails_on_its_alarm_and_is_rolled_back(tmp_pa
         assert [(a["name"], a["service"], a["metric"]) for a in json.loads(listed.stdout)] == [
             ("high-5xx", "menu", "HTTPCode_Target_5XX_Count")
         ]
+        table = run_cli(["alarms"], cwd=tmp_path, env={"COLUMNS": "80"})
+        head, reason = table.stdout.splitlines()[:2]
+        assert re.match(r"^high-5xx  menu  (OK|ALARM) +  since 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d$", head), head
+        assert reason.startswith("  Threshold Crossed: "), table.stdout
