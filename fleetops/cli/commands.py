@@ -5,6 +5,7 @@ One import per line, so that branches adding commands merge without conflicts.
 
 # ruff: noqa: F401
 
+import fleetops.cli.alarms
 import fleetops.cli.audit
 import fleetops.cli.bench
 import fleetops.cli.deploy

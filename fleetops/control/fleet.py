@@ -20,6 +20,9 @@ group): the refresh alone decides which instances to launch and terminate, so th
 not relaunch an instance the refresh discarded as unhealthy (at the old version, fighting the
 refresh) nor replace one it is draining. Autoscaling leaves a service alone during its rollout,
 and ``scale`` refuses it.
+
+It owns the environment's ``AlarmMonitor`` (``alarms``): the fleet file's alarms evaluated on
+the provider's metrics, which rollouts' alarm gates read through ``ProviderPort.alarm_states``.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from fleetops.control.rollouts import (
     ServiceStatus,
 )
 from fleetops.errors import BadInput, Refused
+from fleetops.ops.alarms import AlarmActions, AlarmMonitor, local_metrics
 from fleetops.ops.logfilter import compile_filter
 from fleetops.providers.base import InstanceState
 from fleetops.rollout import (
@@ -80,7 +84,8 @@ class RuntimeSettings:
     """How long a rollout retries instances that fail health before it fails (AWS: one hour)."""
     launch_timeout_s: float = 30.0
     """How long a launch waits for the instance to be InService before the probes judge it."""
-    alarm_poll_s: float = 10.0
+    alarm_poll_s: float = 1.0
+    """How often a rollout reads its alarms (in-process and cheap here; AWS: every 10 s or more)."""
     save_interval_s: float = 0.5
     """How often a running rollout's progress is written to the store."""
     scale_interval_s: float = 5.0
@@ -117,6 +122,13 @@ class FleetRuntime:
         self._ports: dict[str, ProviderPort] = {}
         self._clock = SystemClock()
         self.autoscaler = Autoscaler(self, interval_s=self.settings.scale_interval_s)
+        self.alarms = AlarmMonitor(
+            fleet,
+            environment,
+            self.services,
+            metrics=local_metrics(provider, self.services),
+            on_change=AlarmActions(store, fleet, environment),
+        )
         self._started = False
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -142,6 +154,7 @@ class FleetRuntime:
                 )
             self.provider.scale(name, state.desired, version=state.version)
             pin_initial(self.store, self.fleet, self.environment, name, state.version)
+        self.alarms.start()
         for row in self.store.rollouts.list(self.environment, unfinished=True, limit=1000):
             self._resume(row)
         self._initial_pending = True
@@ -155,6 +168,7 @@ class FleetRuntime:
             return
         self._started = False
         self.autoscaler.stop()
+        self.alarms.stop()
         loop = self._loop
         if loop is not None:
             with contextlib.suppress(Exception):
@@ -510,6 +524,7 @@ class FleetRuntime:
                 service,
                 health_path=self._service(service).health.path,
                 launch_timeout_s=self.settings.launch_timeout_s,
+                alarms=self.alarms,
             )
             self._ports[service] = port
         return port

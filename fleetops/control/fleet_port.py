@@ -8,8 +8,8 @@
 - ``register`` does nothing: the provider registers every instance with its load balancer at
   launch (a local HAProxy server, an ASG instance in its target group).
 - ``probe`` is a real HTTP request to the instance's health path, cut at the timeout.
-- ``alarm_states`` answers OK for every alarm named, until the alarms module exists: a rollout's
-  alarm gate therefore never fails or holds a local rollout yet.
+- ``alarm_states`` answers from the runtime's ``AlarmMonitor`` (``fleetops.ops.alarms``) for this
+  service; without one, no alarm exists (a gate naming alarms then refuses to start).
 - ``recent_logs`` reads the instance's log records through ``provider.logs``.
 
 Provider calls block (a process spawn, a socket to HAProxy), so they run in worker threads.
@@ -26,9 +26,17 @@ import httpx
 
 from fleetops.providers.base import InstanceInfo, InstanceState, Provider
 from fleetops.providers.local.process import ProcessUsage
-from fleetops.rollout import OK, ProbeResult
+from fleetops.rollout import ProbeResult
 
 _ENDED = (InstanceState.TERMINATING, InstanceState.TERMINATED, InstanceState.DRAINING)
+
+
+class AlarmStates(Protocol):
+    """Alarm states by service (``fleetops.ops.alarms.AlarmMonitor``)."""
+
+    def states(self, service: str, names: Sequence[str]) -> dict[str, str]:
+        """State of each alarm named, for ``service``; unknown alarms are left out."""
+        ...
 
 
 class ManagedProvider(Provider, Protocol):
@@ -66,8 +74,10 @@ class ProviderPort:
         health_path: str = "/health",
         launch_timeout_s: float = 30.0,
         poll_s: float = 0.05,
+        alarms: AlarmStates | None = None,
     ) -> None:
         self.provider = provider
+        self.alarms = alarms
         self.service = service
         self.health_path = health_path
         self.launch_timeout_s = launch_timeout_s
@@ -106,8 +116,9 @@ class ProviderPort:
         return ProbeResult(response.status_code, _ms_since(started))
 
     async def alarm_states(self, names: Sequence[str]) -> Mapping[str, str]:
-        # Until fleetops.ops.alarms exists, every alarm is OK (see the module docstring).
-        return dict.fromkeys(names, OK)
+        if self.alarms is None:
+            return {}
+        return await asyncio.to_thread(self.alarms.states, self.service, names)
 
     async def recent_logs(self, instance_id: str, n: int) -> Sequence[str]:
         records = await asyncio.to_thread(self.provider.logs, self.service, instance_id=instance_id, limit=n)

@@ -18,6 +18,7 @@ from fleetops.server.auth import ensure_admin_token
 from fleetops.server.errors import install_error_handlers
 from fleetops.server.fleet import open_environments
 from fleetops.server.routes import (
+    alarms,
     audit,
     deployments,
     environments,
@@ -111,6 +112,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         environments.router,
         fleet.router,
         deployments.router,
+        alarms.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     # The Step Functions protocol lives at the root, where boto3's endpoint_url points.

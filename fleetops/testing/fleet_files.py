@@ -35,8 +35,10 @@ FAST_DEPLOY = {
 }
 
 
-def fleet_document(services: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """The fleet file's content for ``services`` (name -> changes to the defaults)."""
+def fleet_document(
+    services: Mapping[str, Mapping[str, Any]], *, alarms: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The fleet file's content for ``services`` (name -> changes to the defaults) and ``alarms``."""
     out: dict[str, Any] = {}
     for name, changes in services.items():
         service: dict[str, Any] = {
@@ -55,12 +57,20 @@ def fleet_document(services: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
             else:
                 service[key] = value
         out[name] = service
-    return {"name": "test", "environments": {"dev": {"provider": "local"}}, "services": out}
+    document = {"name": "test", "environments": {"dev": {"provider": "local"}}, "services": out}
+    if alarms:
+        document["alarms"] = {name: dict(alarm) for name, alarm in alarms.items()}
+    return document
 
 
-def write_fleet(folder: Path, services: Mapping[str, Mapping[str, Any]]) -> Path:
-    """Write ``folder/fleet.yaml`` for ``services``; its path."""
+def write_fleet(
+    folder: Path,
+    services: Mapping[str, Mapping[str, Any]],
+    *,
+    alarms: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Path:
+    """Write ``folder/fleet.yaml`` for ``services`` (and ``alarms``, by name); its path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "fleet.yaml"
-    path.write_text(yaml.safe_dump(fleet_document(services), sort_keys=False))
+    path.write_text(yaml.safe_dump(fleet_document(services, alarms=alarms), sort_keys=False))
     return path

@@ -31,7 +31,7 @@ def test_plan_for_people() -> None:
         "    batch 1: replace 1 (launch 1 before stopping old) -> 1/2 (50%); checkpoint 50%: pause 3s"
         in lines
     )
-    assert lines[-1] == "Estimated duration: 16s"
+    assert lines[-1] == "Estimated duration: 26s"
 
 
 def test_plan_as_json() -> None:

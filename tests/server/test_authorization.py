@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from fleetops.control.deployments import Deployments
 from fleetops.control.rollouts import RolloutRequest
+from fleetops.ops.alarms import AlarmMonitor
 from fleetops.server.auth import Role
 from fleetops.server.sfn import ACTIONS
 from fleetops.spec.loader import load_fleet
@@ -160,6 +161,14 @@ def _fleet(api: ApiHarness) -> InMemoryFleetRuntime:
 def _stage_too(api: ApiHarness) -> object:
     _fleet(api)
     return api.app.state.environments.add("stage", "v1")
+
+
+def _alarms(api: ApiHarness) -> object:
+    # The in-memory runtime has no alarm monitor: give it one with no metrics source.
+    runtime = _fleet(api)
+    monitor = AlarmMonitor(runtime.fleet, "dev", ["menu"], metrics=None)
+    runtime.alarms = monitor  # type: ignore[attr-defined]
+    return monitor
 
 
 def _held_rollout(api: ApiHarness) -> object:
@@ -316,6 +325,7 @@ ROUTES = [
         prepare=_stage_too,
     ),
     Case("GET", "/api/v1/fleet", Role.VIEWER, prepare=_fleet),
+    Case("GET", "/api/v1/alarms", Role.VIEWER, url="/api/v1/alarms?state=ALARM", prepare=_alarms),
     Case(
         "POST", "/api/v1/fleet/scale", Role.OPERATOR, json={"service": "menu", "desired": 3}, prepare=_fleet
     ),

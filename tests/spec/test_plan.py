@@ -85,21 +85,21 @@ def test_restaurant_dev_plan() -> None:
     orders = next(s for s in result.services if s.name == "orders")
     assert (orders.desired, orders.min_in_service, orders.max_capacity) == (2, 2, 3)
     assert [(b.replace, b.launch_first, b.checkpoint) for b in orders.batches] == [(1, 1, 50), (1, 1, None)]
-    # Each batch: drain 1s + healthy after 2 checks of 1s + warmup 1s; then 3s pause, 5s bake.
-    assert orders.estimate == timedelta(seconds=4 + 3 + 4 + 5)
+    # Each batch: drain 1s + healthy after 2 checks of 1s + warmup 1s; then 3s pause, 15s bake.
+    assert orders.estimate == timedelta(seconds=4 + 3 + 4 + 15)
     assert orders.gates == [
         "health: GET /health every 1s (timeout 500ms, codes 200): healthy after 2 passes, unhealthy after"
         " 2 failures",
         "warmup: 1s after each new instance is healthy",
         "drain: 1s before each old instance stops (deregistration delay)",
-        "alarm high-5xx: Sum of HTTPCode_Target_5XX_Count > 5 for 2 of 3 periods of 10s",
-        "alarm slow-p99: p99 of TargetResponseTime > 0.5 for 3 of 3 periods of 10s",
+        "alarm high-5xx: Sum of HTTPCode_Target_5XX_Count > 5 for 2 of 3 periods of 5s",
+        "alarm slow-p99: p99 of TargetResponseTime > 0.5 for 3 of 3 periods of 5s",
         "checkpoints: pause 3s at 50%",
-        "bake: 5s after the last batch, watching alarms",
+        "bake: 15s after the last batch, watching alarms",
         "on failure: roll back",
     ]
     # Waves run one after the other; a wave lasts as long as its slowest service.
-    assert result.estimate == timedelta(seconds=13 + 13 + 16 + 13)
+    assert result.estimate == timedelta(seconds=13 + 13 + 26 + 13)
 
 
 def test_version_overrides_are_shown() -> None:

@@ -33,7 +33,7 @@ def test_orders_in_dev() -> None:
         (50, 100),
         3000,
     )
-    assert (prefs.bake_time_ms, prefs.auto_rollback, prefs.alarms) == (5000, True, ("high-5xx", "slow-p99"))
+    assert (prefs.bake_time_ms, prefs.auto_rollback, prefs.alarms) == (15000, True, ("high-5xx", "slow-p99"))
 
 
 def test_checkpoint_delay_is_left_out_without_checkpoints() -> None:

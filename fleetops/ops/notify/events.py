@@ -1,4 +1,5 @@
-"""What a notification is about: a deployment event (started, succeeded, failed, rolled back)."""
+"""What a notification is about: a deployment event (started, succeeded, failed, rolled back), or
+an alarm's state change (``alarm.alarm``, ``alarm.ok``: operation ``alarm``)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from fleetops.spec.resources import EVENTS
 
 
 class EventKind(StrEnum):
-    """How far a deployment (or rollback, or promotion) got."""
+    """How far a deployment (or rollback, or promotion) got; or the state an alarm went into."""
 
     STARTED = "started"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     ROLLED_BACK = "rolled_back"
+    ALARM = "alarm"
+    OK = "ok"
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,8 @@ class DeploymentEvent:
     reason: str | None = None
     """Why it failed or was rolled back (the failing state's error and cause)."""
     operation: str = "deploy"
-    """The runbook: ``deploy``, ``rollback`` or ``promote``; with ``kind`` it names the event."""
+    """The runbook: ``deploy``, ``rollback`` or ``promote`` (or ``alarm``); with ``kind`` it names
+    the event."""
 
     def __post_init__(self) -> None:
         if self.name not in EVENTS:

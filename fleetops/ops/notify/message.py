@@ -14,12 +14,16 @@ _VERB = {
     EventKind.SUCCEEDED: "succeeded",
     EventKind.FAILED: "failed",
     EventKind.ROLLED_BACK: "was rolled back",
+    EventKind.ALARM: "went into ALARM",
+    EventKind.OK: "is OK again",
 }
 _MARK = {
     EventKind.STARTED: ":rocket:",
     EventKind.SUCCEEDED: ":white_check_mark:",
     EventKind.FAILED: ":x:",
     EventKind.ROLLED_BACK: ":leftwards_arrow_with_hook:",
+    EventKind.ALARM: ":rotating_light:",
+    EventKind.OK: ":large_green_circle:",
 }
 
 

@@ -1,0 +1,249 @@
+"""``AlarmMonitor``: the fleet file's alarms, evaluated on one environment's metrics.
+
+One monitor per (fleet, environment), owned by its ``FleetRuntime``. It keeps the state of
+each alarm target: an alarm with ``service`` is one target; an alarm without is a template, and
+each service that lists it in ``deploy.alarms`` has its own target, evaluated on that service's
+metrics (so ``high-5xx`` of orders and ``high-5xx`` of menu are two states).
+
+Every ``interval_s`` (and before every read, so a reader never sees a stale state) it collects the
+new metric samples and evaluates every target (``fleetops.ops.alarms.evaluation``), keeping the
+state when the evaluation says so (``ignore``). A state change updates ``updated_at`` and its
+reason and is passed to ``on_change``. A new target starts in INSUFFICIENT_DATA, "Unchecked:
+Initial alarm creation", as a new CloudWatch alarm does; after a restart of the control plane the
+states are evaluated again from the log (the metrics of the window are read back), so only an
+``ignore`` alarm's retained state is lost.
+
+An alarm on a metric the provider does not have stays INSUFFICIENT_DATA with a reason naming the
+metric and the ones that exist. Why not an error when the fleet file is loaded: a fleet file
+serves local and aws environments, and ``CPUUtilization`` is a fine alarm for an aws one. Why
+not its missing-data treatment (as CloudWatch would, for a metric nobody publishes): a
+``notBreaching`` alarm would then be OK forever, a deploy gate that can never fire; in
+INSUFFICIENT_DATA the gate refuses the rollout and says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from fleetops.ops.alarms.evaluation import (
+    AlarmState,
+    Datapoint,
+    Evaluation,
+    evaluate,
+    evaluation_range,
+    period_ms,
+    range_periods,
+)
+from fleetops.ops.alarms.metric_store import MetricStore
+from fleetops.ops.clock import Now, utc_now
+from fleetops.spec.models import Fleet
+from fleetops.spec.resources import Alarm
+
+log = logging.getLogger(__name__)
+INITIAL_REASON = "Unchecked: Initial alarm creation"
+
+
+class MetricsSource(Protocol):
+    """Where samples come from (``LocalMetrics`` for the local provider)."""
+
+    known: frozenset[str]
+    """Metric names it has, for every service."""
+    value_metrics: frozenset[str]
+    """Metrics whose samples' values must be kept (percentiles)."""
+
+    def collect(self, store: MetricStore, now_ms: int) -> None:
+        """Add the samples since the last call to ``store`` and prune it."""
+
+
+@dataclass(frozen=True)
+class AlarmStatus:
+    """One alarm target as ``describe-alarms`` shows it."""
+
+    name: str
+    service: str
+    alarm: Alarm
+    state: AlarmState
+    reason: str
+    updated_at: datetime
+    """When the state last changed (StateTransitionedTimestamp)."""
+    evaluated_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON for the API."""
+        alarm = self.alarm
+        return {
+            "name": self.name,
+            "service": self.service,
+            "state": self.state.value,
+            "reason": self.reason,
+            "updated": _iso(self.updated_at),
+            "evaluated": _iso(self.evaluated_at) if self.evaluated_at else None,
+            "metric": alarm.metric,
+            "statistic": alarm.statistic,
+            "period_s": alarm.period.total_seconds(),
+            "evaluation_periods": alarm.evaluation_periods,
+            "datapoints_to_alarm": alarm.m_of_n[0],
+            "threshold": alarm.threshold,
+            "comparison": alarm.comparison.value,
+            "treat_missing_data": alarm.treat_missing_data.value,
+            "description": alarm.description,
+        }
+
+
+OnChange = Callable[[AlarmStatus, AlarmStatus], None]
+"""Called with (before, after) on every state change, outside the monitor's lock."""
+
+
+class AlarmMonitor:
+    """See the module docstring. Thread-safe."""
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        environment: str,
+        services: Sequence[str],
+        *,
+        metrics: MetricsSource | None,
+        provider: str = "local",
+        clock: Now = utc_now,
+        interval_s: float = 1.0,
+        on_change: OnChange | None = None,
+    ) -> None:
+        self.alarms: Mapping[str, Alarm] = dict(fleet.alarms)
+        self.provider = provider
+        self.interval_s = interval_s
+        self._metrics = metrics
+        self._clock = clock
+        self._on_change = on_change
+        periods = [period_ms(a) for a in self.alarms.values()] or [1000]
+        self.store = MetricStore(
+            resolution_ms=math.gcd(*periods),
+            retention_ms=max((range_periods(a) + 1) * period_ms(a) for a in self.alarms.values())
+            if self.alarms
+            else 1000,
+            value_metrics=metrics.value_metrics if metrics else frozenset(),
+        )
+        self._lock = threading.Lock()
+        self._targets: dict[tuple[str, str], AlarmStatus] = {}
+        for name, alarm in sorted(self.alarms.items()):
+            watchers = (
+                [alarm.service]
+                if alarm.service
+                else [s for s in services if name in fleet.service(s, environment).deploy.alarms]
+            )
+            for service in watchers:
+                self._target(name, service)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Evaluate every ``interval_s`` in a background thread (idempotent)."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="alarm-monitor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the background evaluation (idempotent)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def states(self, service: str, names: Sequence[str]) -> dict[str, str]:
+        """The state of each alarm in ``names`` for ``service`` (an alarm with its own
+        ``service`` answers for that one); alarms the fleet file does not define are left out."""
+        with self._lock:
+            for name in names:
+                alarm = self.alarms.get(name)
+                if alarm is not None:
+                    self._target(name, alarm.service or service)
+        self.refresh()
+        with self._lock:
+            out = {}
+            for name in names:
+                alarm = self.alarms.get(name)
+                if alarm is not None:
+                    out[name] = self._targets[(name, alarm.service or service)].state.value
+            return out
+
+    def describe(self, *, service: str | None = None, state: str | None = None) -> list[AlarmStatus]:
+        """Every alarm target, by name then service; only ``service``'s / those in ``state``."""
+        self.refresh()
+        with self._lock:
+            found = [self._targets[key] for key in sorted(self._targets)]
+        return [s for s in found if service in (None, s.service) and state in (None, s.state)]
+
+    # -- evaluation -----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Collect new samples and evaluate every target now."""
+        changes: list[tuple[AlarmStatus, AlarmStatus]] = []
+        with self._lock:
+            now = self._clock()
+            now_ms = round(now.timestamp() * 1000)
+            if self._metrics is not None and self._targets:  # no alarm: the log is not read at all
+                self._metrics.collect(self.store, now_ms)
+            for key, status in self._targets.items():
+                after = _apply(status, self._evaluate(status, now_ms), now)
+                self._targets[key] = after
+                if after.state != status.state:
+                    changes.append((status, after))
+        for before, after in changes:
+            log.info("alarm %s of %s: %s -> %s", after.name, after.service, before.state, after.state)
+            if self._on_change is not None:
+                self._on_change(before, after)
+
+    def _evaluate(self, status: AlarmStatus, now_ms: int) -> Evaluation:
+        alarm = status.alarm
+        known = self._metrics.known if self._metrics else frozenset()
+        if alarm.metric not in known:
+            return Evaluation(
+                AlarmState.INSUFFICIENT_DATA,
+                f"Unknown metric: the {self.provider} provider has no metric {alarm.metric!r} "
+                f"(it has: {', '.join(sorted(known)) or 'none'})",
+            )
+        starts = evaluation_range(alarm, now_ms)
+        values = self.store.datapoints(
+            status.service, alarm.metric, alarm.statistic, period_ms=period_ms(alarm), starts=starts
+        )
+        return evaluate(alarm, [Datapoint(start, value) for start, value in zip(starts, values, strict=True)])
+
+    def _target(self, name: str, service: str) -> AlarmStatus:
+        key = (name, service)
+        status = self._targets.get(key)
+        if status is None:
+            status = AlarmStatus(
+                name, service, self.alarms[name], AlarmState.INSUFFICIENT_DATA, INITIAL_REASON, self._clock()
+            )
+            self._targets[key] = status
+        return status
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.refresh()
+            except Exception:  # a bad line or a provider hiccup must not end alarm evaluation
+                log.exception("alarm evaluation failed")
+
+
+def _apply(status: AlarmStatus, evaluation: Evaluation, now: datetime) -> AlarmStatus:
+    first = status.evaluated_at is None  # the initial reason gives way to the first evaluation's
+    if evaluation.state is None or (evaluation.state == status.state and not first):
+        return replace(status, evaluated_at=now)
+    return replace(status, state=evaluation.state, reason=evaluation.reason, updated_at=now, evaluated_at=now)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

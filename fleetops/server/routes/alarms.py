@@ -1,0 +1,48 @@
+"""``/alarms``: the states of the fleet's alarms, as ``aws cloudwatch describe-alarms`` lists them.
+
+They come from the ``AlarmMonitor`` of an environment's fleet runtime (``?environment=``, by
+default the only one running; chosen as the ``/fleet`` routes choose it); without a fleet
+runtime, or one that evaluates no alarms, the route answers 409.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict
+
+from fleetops.ops.alarms import AlarmMonitor, AlarmState
+from fleetops.server.auth import Role, require
+from fleetops.server.errors import ApiError
+from fleetops.server.routes.fleet import EnvironmentQuery, pick_fleet
+
+router = APIRouter(tags=["alarms"])
+
+
+def get_alarms(request: Request, environment: EnvironmentQuery = None) -> AlarmMonitor:
+    """The alarm monitor of the environment's fleet runtime; 409 when there is none."""
+    monitor = getattr(pick_fleet(request, environment), "alarms", None)
+    if not isinstance(monitor, AlarmMonitor):
+        raise ApiError(
+            409, "this server runs no fleet: start it with `fleetops up` or `fleetops server --fleet FILE`"
+        )
+    return monitor
+
+
+class AlarmQuery(BaseModel):
+    """Filters of ``GET /alarms``; unknown parameters are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    service: str | None = None
+    state: AlarmState | None = None
+
+
+@router.get("/alarms", name="alarms.list", dependencies=[Depends(require(Role.VIEWER))])
+def list_alarms(
+    monitor: Annotated[AlarmMonitor, Depends(get_alarms)], query: Annotated[AlarmQuery, Query()]
+) -> dict[str, Any]:
+    """Every alarm of every service watching it, evaluated now, by name then service."""
+    found = monitor.describe(service=query.service, state=query.state)
+    return {"alarms": [status.to_json() for status in found]}
