@@ -31,14 +31,11 @@ def wait_until(
 ) -> T:
     """Call ``condition`` every ``interval`` seconds until it returns a truthy value, and return
     that value; raise AssertionError naming ``what`` and the last value after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s (last: {value!r})")
+    check_deadline = _deadline(timeout, what)
+    while not (value := condition()):
+        check_deadline(value)
         time.sleep(interval)
+    return value
 
 
 async def wait_until_async(
@@ -49,11 +46,19 @@ async def wait_until_async(
     what: str = "condition",
 ) -> T:
     """``wait_until`` for a test running in an event loop: sleeps with ``asyncio.sleep``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s (last: {value!r})")
+    check_deadline = _deadline(timeout, what)
+    while not (value := condition()):
+        check_deadline(value)
         await asyncio.sleep(interval)
+    return value
+
+
+def _deadline(timeout: float, what: str) -> Callable[[object], None]:
+    """A check that raises once ``timeout`` seconds have passed since it was made."""
+    deadline = time.monotonic() + timeout
+
+    def check(last: object) -> None:
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
+
+    return check
