@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fleetops.cli.main import app
-from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console
+from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console, plain
 from fleetops.errors import OperationFailed
 
 bench_app = typer.Typer(name="bench", help="Benchmarks of fleetops on this machine.", no_args_is_help=True)
@@ -51,7 +51,7 @@ def concurrent(
         instances=instances or None,
         services=tuple(name.strip() for name in (services or "").split(",") if name.strip()),
     )
-    report = run_concurrent(settings, say=lambda line: err_console.print(line, highlight=False))
+    report = run_concurrent(settings, say=lambda line: err_console.print(line, highlight=False, markup=False))
     data = report.to_json()
 
     def render(console: Console) -> None:
@@ -61,13 +61,14 @@ def concurrent(
         table.add_column("error", overflow="ellipsis", no_wrap=True, ratio=1)
         table.add_column("execution", no_wrap=True)
         for result in report.results:
-            table.add_row(
+            cells = (
                 result.environment,
                 result.status,
                 _seconds(result.duration_s),
                 (result.error or "")[:80],
                 result.execution or "-",
             )
+            table.add_row(*map(plain, cells))
         console.print(table)
         per_service = "as in the fleet file" if settings.instances is None else str(settings.instances)
         console.print(
@@ -76,6 +77,7 @@ def concurrent(
             f"{per_service} instance(s) each; "
             f"{report.processes} fleet processes in all",
             highlight=False,
+            markup=False,
         )
         console.print(
             f"succeeded {data['succeeded']}/{len(report.results)} ({report.success_rate:.0%}); duration "

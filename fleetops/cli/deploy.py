@@ -19,7 +19,7 @@ from rich.text import Text
 
 from fleetops.cli.client import ApiClient, connect
 from fleetops.cli.main import app
-from fleetops.cli.output import OutputFormat, OutputOption, console, emit
+from fleetops.cli.output import OutputFormat, OutputOption, console, emit, plain
 from fleetops.cli.up import FleetFileOption, state_dir_of
 from fleetops.errors import BadInput, OperationFailed, Refused
 from fleetops.spec.durations import parse_duration
@@ -77,17 +77,20 @@ def progress_table(progress: dict[str, Any]) -> Group:
     return Group(*parts)
 
 
-def _cells(row: dict[str, Any], wave: str) -> list[str]:
+def _cells(row: dict[str, Any], wave: str) -> list[Text]:
     rollout = row.get("rollout") or {}
     return [
-        wave,
-        str(row.get("service", "")),
-        str(row.get("version") or ""),
-        str(row.get("status", "")),
-        str(rollout.get("percentage_complete", "")),
-        str(rollout.get("instances_to_update", "")),
-        str(rollout.get("checkpoint") or ""),
-        str(rollout.get("status_reason") or "")[:80],
+        plain(cell)
+        for cell in (
+            wave,
+            row.get("service", ""),
+            row.get("version"),
+            row.get("status", ""),
+            rollout.get("percentage_complete", ""),
+            rollout.get("instances_to_update", ""),
+            rollout.get("checkpoint"),
+            str(rollout.get("status_reason") or "")[:80],
+        )
     ]
 
 
@@ -131,6 +134,7 @@ def _started(api: ApiClient, started: dict[str, Any], wait: bool, output: Output
             lambda c: c.print(
                 f"started {started['operation']} {name}; follow it with: fleetops executions describe {name}",
                 highlight=False,
+                markup=False,
             ),
         )
         return
@@ -218,7 +222,7 @@ def approve(
     with _connect(file) as api:
         answer = api.post(f"/executions/{execution}/approval", {"approve": not reject, "reason": reason})
     verb = "approved" if answer["approved"] else "rejected"
-    emit(answer, output, lambda c: c.print(f"{verb} {answer['execution']}", highlight=False))
+    emit(answer, output, lambda c: c.print(f"{verb} {answer['execution']}", highlight=False, markup=False))
 
 
 @app.command("stop")
@@ -248,6 +252,6 @@ def stop(
         for item in stopped:
             then = item["rollback"]
             undo = f"; rolling back with {then['execution']}" if then else "; nothing to roll back"
-            c.print(f"stopped {item['execution']} ({item['status']}){undo}", highlight=False)
+            c.print(f"stopped {item['execution']} ({item['status']}){undo}", highlight=False, markup=False)
 
     emit(stopped, output, render)

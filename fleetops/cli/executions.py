@@ -13,13 +13,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from fleetops.cli.client import ApiClient, connect
 from fleetops.cli.deploy import progress_table
 from fleetops.cli.main import app
-from fleetops.cli.output import OutputFormat, OutputOption, emit
+from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows
 from fleetops.cli.timefmt import short_time
 from fleetops.cli.up import FleetFileOption, state_dir_of
 from fleetops.errors import BadInput
@@ -50,20 +48,18 @@ def list_(
             "executions"
         ]
 
-    def render(console: Console) -> None:
-        table = Table("execution", "status", "started", "stopped", "error")
-        for item in found:
-            stopped = short_time(item["stop_date"]) if item["stop_date"] else ""
-            table.add_row(
-                item["execution"],
-                item["status"],
-                short_time(item["start_date"]),
-                stopped,
-                item["error"] or "",
-            )
-        console.print(table)
-
-    emit(found, output, render)
+    emit_rows(
+        found,
+        output,
+        columns=("execution", "status", "started", "stopped", "error"),
+        row=lambda item: (
+            item["execution"],
+            item["status"],
+            short_time(item["start_date"]),
+            short_time(item["stop_date"]) if item["stop_date"] else "",
+            item["error"],
+        ),
+    )
 
 
 @executions_app.command("describe")
@@ -88,15 +84,12 @@ def history(
     with _connect(file) as api:
         events: list[dict[str, Any]] = api.get(f"/executions/{execution}/history")["events"]
 
-    def render(console: Console) -> None:
-        table = Table("id", "time", "type", "state / resource")
-        for event in events:
-            details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
-            what = details.get("name") or details.get("resource") or details.get("error") or ""
-            table.add_row(str(event["id"]), short_time(event["timestamp"]), event["type"], str(what))
-        console.print(table)
+    def row(event: dict[str, Any]) -> tuple[object, ...]:
+        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        what = details.get("name") or details.get("resource") or details.get("error")
+        return event["id"], short_time(event["timestamp"]), event["type"], what
 
-    emit(events, output, render)
+    emit_rows(events, output, columns=("id", "time", "type", "state / resource"), row=row)
 
 
 @executions_app.command("export")
@@ -116,13 +109,12 @@ def export(
         sys.stdout.write(json.dumps(document, indent=1) + "\n")
         return
 
-    def render(console: Console) -> None:
-        table = Table("execution", "status", "started")
-        for item in document["executions"]:
-            table.add_row(str(item["name"]), str(item["status"]), str(item["start_date"]))
-        console.print(table)
-
-    emit(document, output, render)
+    emit_rows(
+        document["executions"],
+        output,
+        columns=("execution", "status", "started"),
+        row=lambda item: (item["name"], item["status"], item["start_date"]),
+    )
 
 
 @executions_app.command("import")

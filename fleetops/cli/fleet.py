@@ -11,10 +11,11 @@ import typer
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from fleetops.cli.client import ApiClient, connect
 from fleetops.cli.main import app
-from fleetops.cli.output import OutputFormat, OutputOption, console, emit
+from fleetops.cli.output import OutputFormat, OutputOption, console, emit, plain
 from fleetops.cli.up import EnvSelectOption, FleetFileOption, state_dir_of
 from fleetops.control.fleet_port import format_log_record
 from fleetops.errors import BadInput, OperationFailed
@@ -34,19 +35,18 @@ def status_tables(status: dict[str, Any]) -> Group:
     for service in status["services"]:
         healthy = f"{service['healthy']}/{service['desired']}"
         services.add_row(
-            service["name"],
-            service["version"],
-            f"{service['desired']} ({service['min']}..{service['max']})",
-            f"[green]{healthy}[/]" if service["ready"] else f"[yellow]{healthy}[/]",
-            ", ".join(service["versions"]),
-            service["rollout"] or "",
-            service["endpoint"],
+            plain(service["name"]),
+            plain(service["version"]),
+            plain(f"{service['desired']} ({service['min']}..{service['max']})"),
+            plain(healthy, "green" if service["ready"] else "yellow"),
+            plain(", ".join(service["versions"])),
+            plain(service["rollout"]),
+            plain(service["endpoint"]),
         )
         for i in service["instances"]:
             cpu = "" if i["cpu_percent"] is None else f"{i['cpu_percent']:.0f}"
-            instances.add_row(
-                i["id"], service["name"], i["version"], i["state"], i["health"], cpu, i["health_reason"]
-            )
+            cells = (i["id"], service["name"], i["version"], i["state"], i["health"], cpu, i["health_reason"])
+            instances.add_row(*map(plain, cells))
     return Group(services, instances)
 
 
@@ -83,7 +83,7 @@ def scale(
     """Set a service's desired instance count; instances launch or drain in the background."""
     with _connect(file) as api:
         result = api.post("/fleet/scale", {"service": service, "desired": desired, "environment": env})
-    emit(result, output, lambda out: out.print(f"{service}: desired {desired}"))
+    emit(result, output, lambda out: out.print(f"{service}: desired {desired}", markup=False))
 
 
 @app.command("activities")
@@ -101,7 +101,7 @@ def activities(
     def render(out: Console) -> None:
         table = Table("at", "service", "desired", "cause")
         for a in result["activities"]:
-            table.add_row(a["at"], a["service"], f"{a['before']} -> {a['after']}", a["cause"])
+            table.add_row(*map(plain, (a["at"], a["service"], f"{a['before']} -> {a['after']}", a["cause"])))
         out.print(table)
 
     emit(result, output, render)
@@ -170,7 +170,7 @@ def _print_record(record: dict[str, Any], output: OutputFormat) -> None:
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(record, default=str))
     else:
-        console.print(f"[dim]{record.get('instance', '')}[/] {format_log_record(record)}", highlight=False)
+        console.print(Text.assemble((str(record.get("instance", "")), "dim"), " ", format_log_record(record)))
 
 
 @app.command("rollout")
@@ -212,9 +212,10 @@ def rollout(
             f"rollout {view['rollout_id']}: {service} -> {version}: {view['status']} "
             f"({view['percentage_complete']}%) {view['status_reason']}",
             highlight=False,
+            markup=False,
         )
         if view["failure"]:
-            out.print(view["failure"], highlight=False)
+            out.print(view["failure"], highlight=False, markup=False)
 
     emit(view, output, render)
     if wait and view["status"] != "Successful":

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from fleetops.cli.client import connect
 from fleetops.cli.main import app
-from fleetops.cli.output import OutputFormat, OutputOption, emit
+from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows
 from fleetops.cli.timefmt import short_time
 from fleetops.errors import BadInput
 
@@ -28,20 +26,19 @@ def status(env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> 
     if env is not None:
         locks = [lock for lock in locks if lock["environment"] == env]
 
-    def render(console: Console) -> None:
-        if not locks:
-            text = "no environment is locked" if env is None else f"environment {env!r} is not locked"
-            console.print(text, highlight=False)
-            return
-        table = Table("env", "owner", "reason", "since", "lease until")
-        for lock in locks:
-            until = short_time(lock["expires_at"]) + (" (expired)" if lock["expired"] else "")
-            table.add_row(
-                lock["environment"], lock["owner"], lock["reason"], short_time(lock["acquired_at"]), until
-            )
-        console.print(table)
-
-    emit(locks, output, render)
+    emit_rows(
+        locks,
+        output,
+        empty="no environment is locked" if env is None else f"environment {env!r} is not locked",
+        columns=("env", "owner", "reason", "since", "lease until"),
+        row=lambda lock: (
+            lock["environment"],
+            lock["owner"],
+            lock["reason"],
+            short_time(lock["acquired_at"]),
+            short_time(lock["expires_at"]) + (" (expired)" if lock["expired"] else ""),
+        ),
+    )
 
 
 @lock_app.command("release")
@@ -78,5 +75,6 @@ def release(
             f"released the lock of {released['environment']} held by {released['owner']} "
             f"(reason: {released['reason']})",
             highlight=False,
+            markup=False,
         ),
     )

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from fleetops.cli.client import connect
 from fleetops.cli.main import app
-from fleetops.cli.output import OutputFormat, OutputOption, emit
+from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows
 from fleetops.cli.timefmt import short_time
 
 maintenance_app = typer.Typer(
@@ -48,6 +46,7 @@ def on(
             f"maintenance on for {_where(window['environment'])} until "
             f"{short_time(window['ends_at'])} UTC (reason: {window['reason']})",
             highlight=False,
+            markup=False,
         ),
     )
 
@@ -63,7 +62,7 @@ def off(env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> Non
         if ended is not None
         else f"maintenance was not on for {_where(env)}"
     )
-    emit(result, output, lambda console: console.print(text, highlight=False))
+    emit(result, output, lambda console: console.print(text, highlight=False, markup=False))
 
 
 @maintenance_app.command("status")
@@ -72,22 +71,19 @@ def status(env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> 
     with connect() as api:
         windows: list[dict[str, Any]] = api.get("/maintenance", environment=env)["windows"]
 
-    def render(console: Console) -> None:
-        if not windows:
-            console.print(f"no maintenance{'' if env is None else f' for {env}'}", highlight=False)
-            return
-        table = Table("env", "reason", "by", "since", "until")
-        for w in windows:
-            table.add_row(
-                _where(w["environment"]),
-                w["reason"],
-                w["started_by"],
-                short_time(w["starts_at"]),
-                short_time(w["ends_at"]),
-            )
-        console.print(table)
-
-    emit(windows, output, render)
+    emit_rows(
+        windows,
+        output,
+        empty=f"no maintenance{'' if env is None else f' for {env}'}",
+        columns=("env", "reason", "by", "since", "until"),
+        row=lambda w: (
+            _where(w["environment"]),
+            w["reason"],
+            w["started_by"],
+            short_time(w["starts_at"]),
+            short_time(w["ends_at"]),
+        ),
+    )
 
 
 ServicesArgument = Annotated[list[str], typer.Argument(help="Service names.")]
@@ -114,6 +110,7 @@ def block(
                 for b in blocks
             ),
             highlight=False,
+            markup=False,
         ),
     )
 
@@ -132,4 +129,4 @@ def unblock(
         f"unblocked {s} in {_where(env)}" if s in named else f"{s} was not blocked in {_where(env)}"
         for s in dict.fromkeys(services)
     ]
-    emit(removed, output, lambda console: console.print("\n".join(lines), highlight=False))
+    emit(removed, output, lambda console: console.print("\n".join(lines), highlight=False, markup=False))

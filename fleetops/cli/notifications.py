@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from fleetops.cli.client import connect
 from fleetops.cli.main import app
-from fleetops.cli.output import OutputFormat, OutputOption, emit
+from fleetops.cli.output import OutputFormat, OutputOption, emit_rows, plain
 from fleetops.cli.timefmt import short_time
 
 _STATUS_STYLE = {"sent": "green", "failed": "red", "duplicate": "dim", "pending": "cyan"}
@@ -29,23 +27,19 @@ def notifications(
             "/notifications", channel=channel, execution_id=execution, limit=limit
         )["deliveries"]
 
-    def render(console: Console) -> None:
-        if not found:
-            console.print("no notifications", highlight=False)
-            return
-        table = Table("when", "channel", "event", "env", "execution", "status", "tries", "error")
-        for d in found:
-            style = _STATUS_STYLE.get(d["status"], "")
-            table.add_row(
-                short_time(d["created_at"]),
-                d["channel"],
-                d["event"],
-                d["environment"] or "-",
-                d["execution_id"] or "-",
-                f"[{style}]{d['status']}[/]",
-                str(d["attempts"]),
-                d["error"] or "",
-            )
-        console.print(table)
-
-    emit(found, output, render)
+    emit_rows(
+        found,
+        output,
+        empty="no notifications",
+        columns=("when", "channel", "event", "env", "execution", "status", "tries", "error"),
+        row=lambda d: (
+            short_time(d["created_at"]),
+            d["channel"],
+            d["event"],
+            d["environment"] or "-",
+            d["execution_id"] or "-",
+            plain(d["status"], _STATUS_STYLE.get(d["status"], "")),
+            d["attempts"],
+            d["error"],
+        ),
+    )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 
 class OutputFormat(StrEnum):
@@ -34,3 +36,39 @@ def emit(data: Any, fmt: OutputFormat, render_table: Callable[[Console], None]) 
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
     else:
         render_table(console)
+
+
+def plain(value: object, style: str = "") -> Text:
+    """``value`` as text shown as written, in ``style``.
+
+    Text from users and servers (reasons, names, messages, log lines) goes through here, or is
+    printed with ``markup=False``: rich would read ``[red]`` in it as a style, and refuse ``[/]``.
+    """
+    return Text("" if value is None else str(value), style=style)
+
+
+Row = Callable[[dict[str, Any]], Sequence[object]]
+
+
+def emit_rows(
+    rows: list[dict[str, Any]],
+    fmt: OutputFormat,
+    *,
+    columns: Sequence[str],
+    row: Row,
+    empty: str | None = None,
+) -> None:
+    """Print ``rows`` as JSON, or as a table of ``columns`` with one line per row: ``row`` gives
+    its cells, each shown as written (a ``Text`` keeps its style); ``empty`` is printed instead
+    of an empty table when given."""
+
+    def render(console: Console) -> None:
+        if not rows and empty is not None:
+            console.print(empty, highlight=False, markup=False)
+            return
+        table = Table(*columns)
+        for item in rows:
+            table.add_row(*(cell if isinstance(cell, Text) else plain(cell) for cell in row(item)))
+        console.print(table)
+
+    emit(rows, fmt, render)

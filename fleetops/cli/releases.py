@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from fleetops.cli.client import connect
 from fleetops.cli.main import app
-from fleetops.cli.output import OutputFormat, OutputOption, emit
+from fleetops.cli.output import OutputFormat, OutputOption, emit_rows, plain
 from fleetops.cli.timefmt import short_time
 
 _STATUS_STYLE = {"verified": "green", "pinned": "cyan", "failed": "red", "rolled_back": "yellow"}
@@ -30,23 +28,19 @@ def releases(
             "/releases", environment=env, service=service, status=status, limit=limit
         )["releases"]
 
-    def render(console: Console) -> None:
-        if not found:
-            console.print("no releases", highlight=False)
-            return
-        table = Table("env", "service", "#", "version", "status", "pinned", "verified", "execution")
-        for r in found:
-            style = _STATUS_STYLE.get(r["status"], "")
-            table.add_row(
-                r["environment"],
-                r["service"],
-                str(r["number"]),
-                r["version"],
-                f"[{style}]{r['status']}[/]",
-                short_time(r["created_at"]),
-                short_time(r["verified_at"]),
-                r["execution_id"],
-            )
-        console.print(table)
-
-    emit(found, output, render)
+    emit_rows(
+        found,
+        output,
+        empty="no releases",
+        columns=("env", "service", "#", "version", "status", "pinned", "verified", "execution"),
+        row=lambda r: (
+            r["environment"],
+            r["service"],
+            r["number"],
+            r["version"],
+            plain(r["status"], _STATUS_STYLE.get(r["status"], "")),
+            short_time(r["created_at"]),
+            short_time(r["verified_at"]),
+            r["execution_id"],
+        ),
+    )

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from fleetops.cli.main import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console
@@ -63,9 +64,12 @@ def server(
         def render(_console: Console) -> None:
             # On stderr, with uvicorn's log: stdout stays clean for --output json.
             err_console.print(
-                f"fleetops server on [bold]{info['url']}[/] (pid {info['pid']}, {info['store']} store, "
-                f"state in {info['state_dir']}); Ctrl-C stops it",
-                highlight=False,
+                Text.assemble(
+                    "fleetops server on ",
+                    (str(info["url"]), "bold"),
+                    f" (pid {info['pid']}, {info['store']} store, state in {info['state_dir']});"
+                    " Ctrl-C stops it",
+                )
             )
 
         emit(info, output, render)

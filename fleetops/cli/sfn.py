@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fleetops.cli.main import app
-from fleetops.cli.output import OutputFormat, OutputOption, emit
+from fleetops.cli.output import OutputFormat, OutputOption, emit, plain
 from fleetops.cli.sfn_client import answer, arn_of, sfn_session
 from fleetops.errors import BadInput, OperationFailed
 
@@ -58,14 +58,14 @@ def _fields(console: Console, data: dict[str, Any]) -> None:
     table = Table(show_header=False, box=None)
     for key, value in data.items():
         shown = value if isinstance(value, str) else json.dumps(value, default=str)
-        table.add_row(f"[bold]{key}[/]", shown)
+        table.add_row(plain(key, "bold"), plain(shown))
     console.print(table)
 
 
 def _rows(console: Console, rows: list[dict[str, Any]], columns: list[str]) -> None:
     table = Table(*columns)
     for row in rows:
-        table.add_row(*(str(row.get(column, "")) for column in columns))
+        table.add_row(*(plain(row.get(column, "")) for column in columns))
     console.print(table)
 
 
@@ -132,7 +132,7 @@ def delete_state_machine(machine: MachineArg, *, output: OutputOption = OutputFo
     arn = arn_of("stateMachine", machine)
     with sfn_session() as sfn:
         sfn.delete_state_machine(stateMachineArn=arn)
-    emit({"stateMachineArn": arn}, output, lambda console: console.print(f"deleted {arn}"))
+    emit({"stateMachineArn": arn}, output, lambda console: console.print(f"deleted {arn}", markup=False))
 
 
 @sfn_app.command("start-execution")
@@ -233,7 +233,7 @@ def get_execution_history(
         table = Table("id", "type", "timestamp", "details")
         for event in events:
             details: Any = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
-            table.add_row(str(event["id"]), event["type"], str(event["timestamp"]), json.dumps(details))
+            table.add_row(*map(plain, (event["id"], event["type"], event["timestamp"], json.dumps(details))))
         console.print(table)
 
     emit(events, output, render)

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from fleetops.cli.client import connect
 from fleetops.cli.main import app
-from fleetops.cli.output import OutputFormat, OutputOption, emit
+from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows
 from fleetops.server.roles import Role
 
 token_app = typer.Typer(
@@ -31,7 +31,11 @@ def create(
 
     def render(console: Console) -> None:
         console.print(
-            f"token [bold]{created['name']}[/] ({created['role']}) created; store it now, it is shown once:"
+            Text.assemble(
+                "token ",
+                (created["name"], "bold"),
+                f" ({created['role']}) created; store it now, it is shown once:",
+            )
         )
         console.print(created["token"], highlight=False, soft_wrap=True)
 
@@ -44,13 +48,12 @@ def list_tokens(output: OutputOption = OutputFormat.TABLE) -> None:
     with connect() as api:
         tokens: list[dict[str, Any]] = api.get("/tokens")["tokens"]
 
-    def render(console: Console) -> None:
-        table = Table("name", "role", "created", "by")
-        for token in tokens:
-            table.add_row(token["name"], token["role"], token["created_at"], token["created_by"])
-        console.print(table)
-
-    emit(tokens, output, render)
+    emit_rows(
+        tokens,
+        output,
+        columns=("name", "role", "created", "by"),
+        row=lambda token: (token["name"], token["role"], token["created_at"], token["created_by"]),
+    )
 
 
 @token_app.command("revoke")
@@ -61,4 +64,4 @@ def revoke(
     """Revoke a token: it stops working at once."""
     with connect() as api:
         revoked: dict[str, Any] = api.delete(f"/tokens/{name}")
-    emit(revoked, output, lambda console: console.print(f"token [bold]{name}[/] revoked"))
+    emit(revoked, output, lambda console: console.print(Text.assemble("token ", (name, "bold"), " revoked")))

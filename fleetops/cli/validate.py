@@ -48,7 +48,10 @@ def validate(file: FileOption = Path("fleet.yaml"), output: OutputOption = Outpu
         console.print(f"[green]{escape(str(file))}: valid[/]", highlight=False, soft_wrap=True)
         for section, names in summary.items():
             console.print(
-                f"  {len(names)} {section}: {', '.join(names) or '-'}", highlight=False, soft_wrap=True
+                f"  {len(names)} {section}: {', '.join(names) or '-'}",
+                highlight=False,
+                soft_wrap=True,
+                markup=False,
             )
 
     emit({"file": str(file), "valid": True, "problems": [], **summary}, output, table)

@@ -8,7 +8,7 @@ takes ``clock: Now`` so tests pass a fixed or stepping time instead of sleeping.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 Now = Callable[[], datetime]
 """Returns the current time, timezone-aware."""
@@ -22,3 +22,15 @@ def utc_now() -> datetime:
 def iso(moment: datetime) -> str:
     """``2026-11-22T09:00:00Z``: how messages show a time (UTC, to the second)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def span(delta: timedelta) -> str:
+    """``1h05m``, ``4m30s``, ``12s``: how messages show a length of time (a negative one is 0s)."""
+    seconds = max(int(delta.total_seconds()), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{seconds:02d}s"
+    return f"{seconds}s"

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from fleetops.errors import BadInput, Refused
-from fleetops.ops.clock import Now, iso, utc_now
+from fleetops.ops.clock import Now, iso, span, utc_now
 from fleetops.store import Store
 from fleetops.store.locks import Lock
 
@@ -32,7 +32,7 @@ def refusal(lock: Lock, now: datetime) -> str:
     left = lock.expires_at - now
     return (
         f"environment {lock.environment!r} is locked by {lock.owner!r} (reason: {lock.reason}) since "
-        f"{iso(lock.acquired_at)}; its lease expires at {iso(lock.expires_at)} (in {_span(left)}). "
+        f"{iso(lock.acquired_at)}; its lease expires at {iso(lock.expires_at)} (in {span(left)}). "
         f"Wait with --lock-wait, or if the holder is gone: "
         f"fleetops lock release --force --env {lock.environment}"
     )
@@ -72,7 +72,7 @@ def acquire_lock(
                 )
             return result.lock
         if deadline is None or now >= deadline:
-            waited = "" if wait is None else f"waited {_span(wait)}; "
+            waited = "" if wait is None else f"waited {span(wait)}; "
             raise Refused(waited + refusal(result.lock, now))
         sleep(min(poll, deadline - now).total_seconds())
 
@@ -116,17 +116,6 @@ def force_release_lock(store: Store, environment: str | None = None) -> Lock:
         raise BadInput(f"environment {environment!r} is not locked: there is nothing to release")
     log.warning("force-released the lock of %s held by %s", environment, released.owner)
     return released
-
-
-def _span(delta: timedelta) -> str:
-    seconds = max(int(delta.total_seconds()), 0)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{seconds:02d}s"
-    return f"{seconds}s"
 
 
 class LeaseKeeper:

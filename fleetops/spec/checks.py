@@ -7,7 +7,7 @@ one service still gets its unknown references and cycles reported in the same ru
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from fleetops.spec.graph import cycles, format_cycle
@@ -135,7 +135,10 @@ def _check_service(name: str, service: Service, parts: Parts) -> list[Problem]:
         for problem in _check_sections(where, effective, alarms):
             section = problem.path[len(where)]
             if getattr(override, str(section), None) is not None:
-                problems.append(problem)
+                # The effective section also reads the service's own fields.
+                read = (problem.path, *problem.involves)
+                also = tuple((*base, *path[len(where) :]) for path in read)
+                problems.append(replace(problem, involves=problem.involves + also))
     for env_name, env in parts.environments.items():
         effective = service.in_environment(env_name)
         if isinstance(env, AwsSettings) and effective.aws is None:
@@ -175,6 +178,7 @@ def _check_sections(base: Path, service: Service, alarms: set[str]) -> list[Prob
             Problem(
                 (*base, "instances"),
                 f"expected min <= desired <= max, got {inst.min}, {inst.desired}, {inst.max}",
+                involves=tuple((*base, "instances", bound) for bound in ("min", "desired", "max")),
             )
         )
     health = service.health
@@ -182,7 +186,11 @@ def _check_sections(base: Path, service: Service, alarms: set[str]) -> list[Prob
         problems.append(Problem((*base, "health", "interval"), "interval must be longer than 0s"))
     elif not timedelta(0) < health.timeout < health.interval:
         problems.append(
-            Problem((*base, "health", "timeout"), "timeout must be longer than 0s and shorter than interval")
+            Problem(
+                (*base, "health", "timeout"),
+                "timeout must be longer than 0s and shorter than interval",
+                involves=((*base, "health", "interval"),),
+            )
         )
     deploy = service.deploy
     if deploy.effective_max_healthy_percent - deploy.min_healthy_percent > 100:
@@ -190,6 +198,7 @@ def _check_sections(base: Path, service: Service, alarms: set[str]) -> list[Prob
             Problem(
                 (*base, "deploy", "max_healthy_percent"),
                 "max_healthy_percent - min_healthy_percent must be at most 100 (as in EC2 Auto Scaling)",
+                involves=((*base, "deploy", "min_healthy_percent"),),
             )
         )
     for i, alarm in enumerate(deploy.alarms):
@@ -200,6 +209,7 @@ def _check_sections(base: Path, service: Service, alarms: set[str]) -> list[Prob
             Problem(
                 (*base, "scaling"),
                 f"scaling needs room: instances min and max are both {inst.min}; raise max above min",
+                involves=((*base, "instances", "min"), (*base, "instances", "max")),
             )
         )
     return problems

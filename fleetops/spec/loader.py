@@ -72,7 +72,7 @@ def load_fleet_text(text: str, filename: str = "fleet.yaml") -> Fleet:
             located += [_locate(doc, e) for e in err.errors(include_url=False) if not _from_damage(doc, e)]
         parts, unchecked = _valid_parts(doc.data, fleet)
         for problem in check_parts(parts):
-            if problem.path[:3] not in unchecked:
+            if not any(_overlaps(path, unchecked) for path in (problem.path, *problem.involves)):
                 located.append((doc.position(problem.path, key=problem.at_key), problem))
     if not located and fleet is not None:
         return fleet
@@ -108,6 +108,11 @@ def _sort_key(line: str) -> tuple[int, int, str]:
     return (int(row), int(col), line)
 
 
+def _overlaps(path: Path, unchecked: set[Path]) -> bool:
+    """Whether ``path`` is a field left out (or inside one): a check on it read a default."""
+    return any(path[: len(left)] == left for left in unchecked)
+
+
 def _from_damage(doc: Document, error: Any) -> bool:
     path = _data_path(doc.data, error["loc"], error["type"])
     return any(path[: len(damaged)] == damaged for damaged in doc.damaged)
@@ -133,33 +138,57 @@ def _valid_parts(data: Any, fleet: Fleet | None) -> tuple[Parts, set[Path]]:
                 item, dropped = _salvage(adapter, value)
                 if item is not None:
                     valid[name] = item
-                    unchecked |= {(section, name, key) for key in dropped}
+                    unchecked |= {(section, name, *path) for path in dropped}
         parts[section] = valid
     return Parts(**parts, names=names), unchecked
 
 
-def _salvage(adapter: TypeAdapter[Any], value: Any) -> tuple[Any, set[str]]:
+def _salvage(adapter: TypeAdapter[Any], value: Any) -> tuple[Any, set[Path]]:
     """Validate ``value``, leaving out the fields that have errors (they are reported already).
 
-    Returns the item (or None if it cannot be salvaged) and the fields left out, so that checks
-    about those fields (a missing `run`) are not reported on top of their errors.
+    Only the innermost field in error goes (``deploy.min_healthy_percent``, not all of
+    ``deploy``), so the checks on its valid neighbours (``deploy.alarms``) still run. Returns the
+    item (or None if it cannot be salvaged) and the paths left out, so that checks about those
+    fields (a missing `run`) are not reported on top of their errors.
     """
-    dropped: set[str] = set()
-    for _ in range(10):
+    dropped: set[Path] = set()
+    while True:
         try:
             return adapter.validate_python(value), dropped
         except ValidationError as err:
-            if not isinstance(value, dict):
+            bad = {_droppable(value, error) for error in err.errors(include_url=False)}
+            if () in bad or bad <= dropped:
                 return None, dropped
-            bad: set[str] = set()
-            for error in err.errors(include_url=False):
-                path = _data_path(value, error["loc"], error["type"])
-                if not path or (error["type"] == "missing" and len(path) == 1):
-                    return None, dropped
-                bad.add(str(path[0]))
             dropped |= bad
-            value = {k: v for k, v in value.items() if k not in bad}
-    return None, dropped
+            for path in sorted(bad, key=len):
+                value = _without(value, path)
+
+
+def _droppable(value: Any, error: Any) -> Path:
+    """The field to leave out for ``error``: the innermost mapping key on its path (a list is left
+    out whole, so the indexes checks report stay those of the file); for a missing field, the
+    object that lacks it. ``()``: the value itself is in error."""
+    path = _data_path(value, error["loc"], error["type"])
+    if error["type"] == "missing":
+        path = path[:-1]
+    keys = 0
+    current = value
+    for part in path:
+        if not isinstance(current, dict) or not isinstance(part, str) or part not in current:
+            break
+        keys += 1
+        current = current[part]
+    return path[:keys]
+
+
+def _without(value: Any, path: Path) -> Any:
+    """``value`` (nested mappings) without the key at ``path``; unchanged if it is not there."""
+    if not path or not isinstance(value, dict) or path[0] not in value:
+        return value
+    head, rest = path[0], path[1:]
+    if not rest:
+        return {k: v for k, v in value.items() if k != head}
+    return {**value, head: _without(value[head], rest)}
 
 
 def _data_path(data: Any, loc: tuple[Any, ...], kind: str) -> Path:

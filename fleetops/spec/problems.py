@@ -17,3 +17,6 @@ class Problem:
     message: str
     at_key: bool = False
     """Point at the key of ``path`` rather than at its value."""
+    involves: tuple[Path, ...] = ()
+    """Other fields the check read: when one of them is in error itself (and left out, its
+    default standing in), the problem is not reported on top of that error."""

@@ -9,8 +9,11 @@ from fleetops.providers.local.service import HealthCheck, ServiceRuntime
 
 # The example fleet lives next to the package in a source checkout (tests run from one).
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "restaurant"
+# Checks every 200 ms, so tests see health change quickly; the timeout and grace period are
+# generous because a loaded machine (CI: 2 cores, load above 10) can take seconds to start an
+# instance or answer a check, and two slow answers in a row would take a healthy one out.
 FAST_CHECKS = HealthCheck(
-    interval=0.2, timeout=1.0, healthy_threshold=2, unhealthy_threshold=2, grace_period=15
+    interval=0.2, timeout=3.0, healthy_threshold=2, unhealthy_threshold=2, grace_period=30
 )
 # The example services' dependencies (their `depends_on` in the example fleet).
 EXAMPLE_DEPENDENCIES = {
@@ -25,8 +28,9 @@ EXAMPLE_DEPENDENCIES = {
 
 def example_runtime(name: str, **changes: Any) -> ServiceRuntime:
     """An example service as tests run it: checks every 200 ms, 5 s deregistration delay, and
-    faulty versions: ``bad`` (health fails 1 s after start), ``slow-start`` (the port opens
-    after 1 s), ``slow`` (every request but /health takes 1 s more), ``hot`` (a thread burns CPU)."""
+    faulty versions: ``bad`` (health fails 3 s after start: long enough to come into service
+    first on a loaded machine), ``slow-start`` (the port opens after 1 s), ``slow`` (every
+    request but /health takes 2 s more), ``hot`` (a thread burns CPU)."""
     settings: dict[str, Any] = {
         "name": name,
         "command": f"{{python}} services/{name}.py",
@@ -36,9 +40,9 @@ def example_runtime(name: str, **changes: Any) -> ServiceRuntime:
         "deregistration_delay": 5.0,
         "stop_grace": 3.0,
         "version_env": {
-            "bad": {"FAULT_FAIL_HEALTH_AFTER": "1s"},
+            "bad": {"FAULT_FAIL_HEALTH_AFTER": "3s"},
             "slow-start": {"FAULT_SLOW_START": "1s"},
-            "slow": {"FAULT_LATENCY": "1s"},
+            "slow": {"FAULT_LATENCY": "2s"},
             "hot": {"FAULT_CPU_BURN": "1"},
         },
     }

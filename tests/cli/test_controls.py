@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from fleetops.cli.timefmt import short_time
 from fleetops.errors import Refused
 from fleetops.ops.maintenance import check_deployable
 from fleetops.store import Store
@@ -128,3 +129,48 @@ def test_notifications_lists_deliveries(server: RunningServer, store: Store) -> 
     )
     listed = json.loads(_cli(server, "notifications", "--execution", "exec-n", "-o", "json").stdout)
     assert [(d["channel"], d["status"], d["attempts"]) for d in listed] == [("ops-chat", "pending", 0)]
+
+
+# Text from users and servers that rich would read as markup: a style, and a closing tag that
+# closes nothing (rich raises MarkupError on it).
+MARKUP = "[bold]db[/] upgrade [/]"
+
+
+def test_a_reason_that_looks_like_markup_is_printed_as_written(server: RunningServer) -> None:
+    blocked = _cli(server, "block", "orders", "--env", "markup", "--reason", MARKUP)
+
+    assert (blocked.returncode, blocked.stdout) == (
+        0,
+        "blocked orders in markup (by admin: [bold]db[/] upgrade [/])\n",
+    )
+
+
+def test_a_table_shows_markup_in_its_cells_as_written(server: RunningServer, store: Store) -> None:
+    store.locks.acquire("markup", owner="exec-[red]", reason=MARKUP, lease=timedelta(minutes=10))
+    [lock] = json.loads(_cli(server, "lock", "status", "--env", "markup", "-o", "json").stdout)
+    since, until = short_time(lock["acquired_at"]), short_time(lock["expires_at"])
+
+    wide = {"COLUMNS": "100"}
+    shown = run_cli(["lock", "status", "--env", "markup"], cwd=server.state_dir.parent, env=wide)
+
+    assert (shown.returncode, shown.stdout.splitlines()) == (
+        0,
+        [
+            "┏━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┓",
+            "┃ env    ┃ owner      ┃ reason                  ┃ since               ┃ lease until         ┃",
+            "┡━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━┩",
+            f"│ markup │ exec-[red] │ [bold]db[/] upgrade [/] │ {since} │ {until} │",
+            "└────────┴────────────┴─────────────────────────┴─────────────────────┴─────────────────────┘",
+        ],
+    )
+
+
+def test_a_released_lock_is_described_as_written(server: RunningServer, store: Store) -> None:
+    store.locks.acquire("mk", owner="x-[red]", reason=MARKUP, lease=timedelta(minutes=10))
+
+    released = _cli(server, "lock", "release", "--force", "--env", "mk")
+
+    assert (released.returncode, released.stdout) == (
+        0,
+        "released the lock of mk held by x-[red] (reason: [bold]db[/] upgrade [/])\n",
+    )

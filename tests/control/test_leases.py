@@ -8,7 +8,6 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +19,12 @@ from fleetops.server.app import create_app
 from fleetops.server.auth import read_token_file
 from fleetops.server.settings import ServerSettings
 from fleetops.testing.sfn import serving, sfn_client
+from fleetops.testing.waiting import wait_until
 
 DEFINITION = {
     "StartAt": "Work",
     "States": {"Work": {"Type": "Task", "Resource": "fleetops:work", "End": True}},
 }
-
-
-def _until(condition: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def _app(state_dir: Path, url: str, calls: Counter[str], name: str, *, hang: bool) -> FastAPI:
@@ -66,13 +57,13 @@ def test_an_execution_runs_in_one_server_and_moves_when_it_goes(store_url: str, 
             arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input='{"n": 1}')[
                 "executionArn"
             ]
-            _until(lambda: calls["a"] == 1)
+            wait_until(lambda: calls["a"] == 1)
             time.sleep(1.0)  # five of the second server's lease rounds
             assert first.state.executions.running == {arn}
             assert second.state.executions.running == frozenset()
             assert calls == Counter({"a": 1})
         # The first server stopped (its leases given back): the second resumes the execution.
-        described = _until(
+        described = wait_until(
             lambda: (
                 (d := sfn_client(second_url, token).describe_execution(executionArn=arn))["status"]
                 != "RUNNING"
@@ -110,10 +101,10 @@ def test_a_task_callback_sent_to_the_other_server_reaches_the_execution(
             name="approval", definition=json.dumps(APPROVAL), roleArn="arn:aws:iam::123456789012:role/r"
         )
         arn = runner.start_execution(stateMachineArn=machine["stateMachineArn"])["executionArn"]
-        _until(lambda: len(tokens) == 1)
+        wait_until(lambda: len(tokens) == 1)
         other.send_task_heartbeat(taskToken=tokens[0])
         other.send_task_success(taskToken=tokens[0], output='{"approved": "by b"}')
-        described = _until(
+        described = wait_until(
             lambda: (d := other.describe_execution(executionArn=arn))["status"] != "RUNNING" and d
         )
         with pytest.raises(other.exceptions.TaskDoesNotExist):

@@ -16,6 +16,7 @@ from fleetops.control import ExecutionService, InvalidName
 from fleetops.engine import ExecutionStatus
 from fleetops.errors import Refused
 from fleetops.store import Store
+from fleetops.testing.waiting import wait_until_async
 
 DEFINITION: dict[str, Any] = {
     "StartAt": "Fanout",
@@ -57,14 +58,6 @@ def _service(store: Store, deploys: Deploys, owner: str = "a") -> ExecutionServi
     return service
 
 
-async def _until(condition: Any) -> None:
-    for _ in range(400):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not met in time")
-
-
 @pytest.mark.parametrize("mode", ["INLINE", "DISTRIBUTED"])
 def test_a_crashed_run_resumes_from_the_store(store: Store, mode: str) -> None:
     definition = copy.deepcopy(DEFINITION)
@@ -76,7 +69,7 @@ def test_a_crashed_run_resumes_from_the_store(store: Store, mode: str) -> None:
         await first.start()
         machine = first.create_state_machine("deploy", json.dumps(definition))
         arn = first.start_execution(machine.arn, INPUT, name="d-1").arn
-        await _until(lambda: first_deploys.calls["c"] == 1)
+        await wait_until_async(lambda: first_deploys.calls["c"] == 1, what="the deploy of c")
         await first.abandon()
 
         second = _service(store, second_deploys)  # the same server, restarted
@@ -99,7 +92,7 @@ def test_a_peer_takes_over_only_once_the_lease_expired(store: Store) -> None:
         await first.start()
         machine = first.create_state_machine("deploy", json.dumps(DEFINITION))
         arn = first.start_execution(machine.arn, INPUT).arn
-        await _until(lambda: first_deploys.calls["b"] == 1)
+        await wait_until_async(lambda: first_deploys.calls["b"] == 1, what="the deploy of b")
         await first.abandon()  # dies holding the lease
 
         second = _service(store, second_deploys, owner="b")

@@ -7,14 +7,13 @@ task."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fleetops.testing.recording import RECORDING_DIR_ENV, calls
 from fleetops.testing.server import running_server
 from fleetops.testing.sfn import sfn_client
+from fleetops.testing.waiting import wait_until
 
 ROLE = "arn:aws:iam::123456789012:role/fleetops"
 MAP_THEN_WAIT = {
@@ -65,16 +64,6 @@ APPROVAL = {
 }
 
 
-def _until(condition: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 def _events(sfn: Any, arn: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
     return events
@@ -102,10 +91,10 @@ def test_a_killed_server_resumes_every_execution_on_restart(tmp_path: Path) -> N
         approval_run = sfn.start_execution(stateMachineArn=approval["stateMachineArn"], name="approve-1")[
             "executionArn"
         ]
-        _until((recording / "token-approve").exists)
-        _until(lambda: _events(sfn, approval_run)[-1]["type"] == "TaskSubmitted")
-        _until(lambda: [c for c in calls(recording) if c != "approve"] == ["a", "b", "c"])
-        _until(lambda: _events(sfn, wait_run)[-1]["type"] == "WaitStateEntered")
+        wait_until((recording / "token-approve").exists)
+        wait_until(lambda: _events(sfn, approval_run)[-1]["type"] == "TaskSubmitted")
+        wait_until(lambda: [c for c in calls(recording) if c != "approve"] == ["a", "b", "c"])
+        wait_until(lambda: _events(sfn, wait_run)[-1]["type"] == "WaitStateEntered")
         first.process.kill()  # SIGKILL: no clean-up, leases still held
         first.process.wait()
 
@@ -116,7 +105,7 @@ def test_a_killed_server_resumes_every_execution_on_restart(tmp_path: Path) -> N
             taskToken=(recording / "token-approve").read_text(), output='{"approved": true}'
         )
         finished = {
-            arn: _until(
+            arn: wait_until(
                 lambda arn=arn: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d
             )
             for arn in (map_run, wait_run, approval_run)

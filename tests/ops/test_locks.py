@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from fleetops.errors import BadInput, Refused
 from fleetops.ops.locks import LeaseKeeper, acquire_lock, force_release_lock, release_lock, renew_lock
 from fleetops.store import Store
 from fleetops.testing.step_clock import StepClock
+from fleetops.testing.waiting import DEADLINE, wait_until
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -103,15 +103,22 @@ def test_force_release_without_an_environment_takes_the_only_lock(
         force_release_lock(sqlite_store, "stage")
 
 
-def test_lease_keeper_keeps_the_lock_while_it_runs(sqlite_store: Store) -> None:
-    lease = timedelta(milliseconds=600)
-    acquire_lock(sqlite_store, "prod", owner="exec-1", reason="deploy", lease=lease)
-    with LeaseKeeper(
-        sqlite_store, "prod", owner="exec-1", lease=lease, every=timedelta(milliseconds=100)
-    ) as keeper:
-        time.sleep(1.5)
+def test_lease_keeper_keeps_the_lock_while_it_runs(sqlite_store: Store, clock: StepClock) -> None:
+    lease = timedelta(minutes=1)
+    acquire_lock(sqlite_store, "prod", owner="exec-1", reason="deploy", lease=lease, clock=clock)
+    every = timedelta(milliseconds=20)
+    with LeaseKeeper(sqlite_store, "prod", owner="exec-1", lease=lease, every=every, clock=clock) as keeper:
+
+        def renewed() -> bool:
+            lock = sqlite_store.locks.get("prod")
+            return lock is not None and lock.expires_at == clock() + lease
+
+        # Three leases' time, half a lease at a time, each half renewed before the next.
+        for _ in range(6):
+            clock.advance(lease / 2)
+            wait_until(renewed, what="a renewal")
         with pytest.raises(Refused, match=r"^environment 'prod' is locked by 'exec-1'"):
-            acquire_lock(sqlite_store, "prod", owner="exec-2", reason="deploy", lease=lease)
+            acquire_lock(sqlite_store, "prod", owner="exec-2", reason="deploy", lease=lease, clock=clock)
     assert not keeper.lost.is_set()
 
 
@@ -119,7 +126,7 @@ def test_lease_keeper_reports_a_lost_lock(sqlite_store: Store) -> None:
     acquire_lock(sqlite_store, "prod", owner="exec-1", reason="deploy")
     with LeaseKeeper(sqlite_store, "prod", owner="exec-1", every=timedelta(milliseconds=50)) as keeper:
         force_release_lock(sqlite_store, "prod")
-        assert keeper.lost.wait(5)
+        assert keeper.lost.wait(DEADLINE)
     assert keeper.error is not None
     assert keeper.error.message.startswith(
         "'exec-1' no longer holds the lock of environment 'prod' (nobody holds it now)"

@@ -130,6 +130,33 @@ def test_references_to_unknown_secrets_and_alarms() -> None:
     ]
 
 
+def test_an_invalid_field_does_not_hide_the_checks_on_its_neighbours() -> None:
+    text = MINIMAL + "    deploy: {min_healthy_percent: 150, alarms: [nope]}\n"
+    assert problems_of(text) == [
+        "fleet.yaml:6:35 services.web.deploy.min_healthy_percent: expected a number <= 100, got 150",
+        "fleet.yaml:6:49 services.web.deploy.alarms[0]: unknown alarm 'nope' (known: none defined)",
+    ]
+
+
+def test_a_check_that_reads_an_invalid_field_is_not_reported_on_top_of_it() -> None:
+    # Left out, min_healthy_percent would default to 90: 200 - 90 > 100 is not the user's mistake.
+    text = MINIMAL + "    deploy: {min_healthy_percent: 150, max_healthy_percent: 200}\n"
+    assert problems_of(text) == [
+        "fleet.yaml:6:35 services.web.deploy.min_healthy_percent: expected a number <= 100, got 150",
+    ]
+
+
+def test_an_unknown_environment_is_reported_beside_the_errors_in_its_override() -> None:
+    text = MINIMAL + "    overrides:\n      prd: {deploy: {warmup: soon, alarms: [x]}}\n"
+    assert problems_of(text) == [
+        "fleet.yaml:7:12 services.web.overrides.prd: unknown environment 'prd' (known: dev)",
+        "fleet.yaml:7:30 services.web.overrides.prd.deploy.warmup: "
+        "expected a duration like 500ms, 30s, 5m, 2h or 30d, got 'soon'",
+        "fleet.yaml:7:45 services.web.overrides.prd.deploy.alarms[0]: "
+        "unknown alarm 'x' (known: none defined)",
+    ]
+
+
 def test_environment_override_is_checked_where_it_is_written() -> None:
     text = (
         MINIMAL

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 from fleetops.store import Store
 from fleetops.store.locks import Lock
+from fleetops.testing.waiting import wait_until
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=15)
@@ -123,6 +123,7 @@ from pathlib import Path
 from fleetops.store import Store
 url, go, state, owner = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 with Store.open(url, state) as store:
+    (state / f"ready-{owner}").touch()
     while not go.exists():
         time.sleep(0.001)
     result = store.locks.acquire("prod", owner=owner, reason="race", lease=timedelta(minutes=5))
@@ -142,7 +143,8 @@ def test_racing_processes_one_wins(store: Store, store_url: str, tmp_path: Path)
         )
         for n in range(4)
     ]
-    time.sleep(1.5)  # every interpreter has opened the store and waits on the same signal
+    # Every interpreter has opened the store and waits on the same signal.
+    wait_until(lambda: len(list(tmp_path.glob("ready-*"))) == len(racers), what="every racer ready")
     go.touch()
     outputs = [racer.communicate(timeout=60) for racer in racers]
     assert [racer.returncode for racer in racers] == [0, 0, 0, 0], [err for _, err in outputs]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from fleetops.store import Store
 from fleetops.store.migrations import current_revisions, head_revisions, upgrade_to_head
 from fleetops.store.tables import metadata
+from fleetops.testing.waiting import wait_until
 
 
 def test_fresh_database_reaches_head(store_url: str, tmp_path: Path) -> None:
@@ -45,6 +45,7 @@ import sys, time
 from pathlib import Path
 from fleetops.store import Store
 go = Path(sys.argv[2])
+(Path(sys.argv[3]) / f"ready-{sys.argv[4]}").touch()
 while not go.exists():
     time.sleep(0.001)
 with Store.open(sys.argv[1], Path(sys.argv[3])) as store:
@@ -62,7 +63,8 @@ def test_concurrent_opens_of_a_fresh_database_both_succeed(store_url: str, tmp_p
         )
         for n in range(3)
     ]
-    time.sleep(1.0)  # let every interpreter start and wait on the same signal
+    # Every interpreter has started and waits on the same signal.
+    wait_until(lambda: len(list(tmp_path.glob("ready-*"))) == len(openers), what="every opener ready")
     go.touch()
     errors = [opener.communicate(timeout=60)[1] for opener in openers]
     assert [opener.returncode for opener in openers] == [0, 0, 0], errors

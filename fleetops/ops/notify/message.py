@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC
 from typing import Any
 
+from fleetops.ops.clock import span
 from fleetops.ops.notify.events import DeploymentEvent, EventKind
 
 _VERB = {
@@ -42,7 +43,7 @@ class Message:
 
 def title(event: DeploymentEvent) -> str:
     """``prod: deploy failed after 3m05s (exec-1)``."""
-    took = f" after {_span(event.duration)}" if event.duration is not None else ""
+    took = f" after {span(event.duration)}" if event.duration is not None else ""
     return f"{event.environment}: {event.operation} {_VERB[event.kind]}{took} ({event.execution_id})"
 
 
@@ -81,14 +82,3 @@ def render(events: Sequence[DeploymentEvent]) -> Message:
         )
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line} for line in body]})
     return Message(subject=subject, text="\n".join(text_parts), blocks=tuple(blocks))
-
-
-def _span(delta: timedelta) -> str:
-    seconds = max(int(delta.total_seconds()), 0)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{seconds:02d}s"
-    return f"{seconds}s"

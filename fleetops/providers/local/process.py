@@ -25,6 +25,7 @@ from typing import IO, Any
 
 # Rewrites a captured record; returning None drops the line.
 Transform = Callable[[dict[str, Any]], dict[str, Any] | None]
+_DRAIN_OUTPUT_SECONDS = 10.0
 
 
 def free_loopback_port() -> int:
@@ -250,8 +251,10 @@ class ManagedProcess:
         deadline = time.monotonic() + 5
         while group_alive(self.pid) and time.monotonic() < deadline:
             time.sleep(0.02)
+        # The pipes are at EOF now, unless something that left the group holds them: wait for
+        # the last lines to be written (seconds, on a loaded machine), but not forever.
         for thread in self._threads:
-            thread.join(timeout=2)
+            thread.join(timeout=_DRAIN_OUTPUT_SECONDS)
         self.close_logs()
         if self.pid_file is not None:
             self.pid_file.unlink(missing_ok=True)

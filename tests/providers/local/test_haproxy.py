@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from fleetops.providers.local.haproxy import HAProxy, render_config
 from fleetops.providers.local.process import free_loopback_port
 from fleetops.providers.local.runtime_api import RuntimeApiError, StatRow
 from fleetops.providers.local.service import HealthCheck, ServiceRuntime
+from fleetops.testing.waiting import wait_until
 
 pytestmark = pytest.mark.haproxy
 
@@ -26,9 +26,12 @@ ORDERS = ServiceRuntime("orders", "unused", Path("."), health=HealthCheck(path="
 
 
 class _Ok(http.server.BaseHTTPRequestHandler):
+    # Health checks (GET /health) fail until the test sets this.
+    healthy = threading.Event()
+
     def do_GET(self) -> None:
         body = b'{"ok": true}'
-        self.send_response(200)
+        self.send_response(200 if self.path != "/health" or self.healthy.is_set() else 503)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -39,6 +42,7 @@ class _Ok(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def backend_server() -> Iterator[int]:
+    _Ok.healthy.set()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -57,13 +61,13 @@ def haproxy(tmp_path: Path) -> Iterator[HAProxy]:
 
 
 def _wait_for_row(proxy: HAProxy, server: str, status: str, *, checked: bool = False) -> StatRow:
-    deadline = time.monotonic() + 10
-    while True:
+    def row() -> StatRow | None:
         rows = [row for row in proxy.api.show_stat() if row.server == server]
         if rows and rows[0].status == status and (not checked or rows[0].check_status != "INI"):
             return rows[0]
-        assert time.monotonic() < deadline, f"{server}: {rows}, not {status}"
-        time.sleep(0.05)
+        return None
+
+    return wait_until(row, what=f"{server} {status}")
 
 
 def test_the_generated_config_is_accepted_by_haproxy(tmp_path: Path) -> None:
@@ -79,16 +83,24 @@ def test_the_generated_config_is_accepted_by_haproxy(tmp_path: Path) -> None:
 
 
 def test_a_server_takes_traffic_only_after_its_checks_pass(haproxy: HAProxy, backend_server: int) -> None:
+    _Ok.healthy.clear()
     haproxy.api.add_server("menu", "i-1", "127.0.0.1", backend_server, inter_ms=100, rise=2, fall=2)
+    url = f"http://127.0.0.1:{haproxy.ports['menu']}/items"
 
-    first = next(row for row in haproxy.api.show_stat() if row.server == "i-1")
-    assert first.status == "DOWN"
+    failing = _wait_for_row(haproxy, "i-1", "DOWN", checked=True)
+    assert (failing.check_status, failing.check_code) == ("L7STS", 503)
+    assert httpx.get(url).status_code == 503  # HAProxy's own answer: no server is up
+    _Ok.healthy.set()
     row = _wait_for_row(haproxy, "i-1", "UP")
     assert (row.check_status, row.check_code, row.address) == ("L7OK", 200, f"127.0.0.1:{backend_server}")
 
-    assert httpx.get(f"http://127.0.0.1:{haproxy.ports['menu']}/items").status_code == 200
-    served = _wait_for_row(haproxy, "i-1", "UP")
-    assert (served.requests_total, served.hrsp_2xx, served.current_sessions) == (1, 1, 0)
+    assert httpx.get(url).status_code == 200
+    # The session ends once HAProxy has sent the answer, which the client may read first.
+    served = wait_until(
+        lambda: next((r for r in haproxy.api.show_stat() if not r.current_sessions), None),
+        what="the request's session to end",
+    )
+    assert (served.requests_total, served.hrsp_2xx) == (1, 1)
 
 
 def test_a_server_that_refuses_connections_is_down_with_l4con(haproxy: HAProxy) -> None:
@@ -125,9 +137,13 @@ def test_every_request_is_one_json_line_in_the_access_log(haproxy: HAProxy, back
 
     httpx.get(f"http://127.0.0.1:{haproxy.ports['menu']}/items?q=%22x%22")
     httpx.post(f"http://127.0.0.1:{haproxy.ports['orders']}/orders")
-    haproxy.stop()
 
-    records = [json.loads(line) for line in haproxy.access_log.read_text().splitlines()]
+    # HAProxy writes a request's line once it has answered; it may not be there yet.
+    lines = wait_until(
+        lambda: (text := haproxy.access_log.read_text()).count("\n") >= 2 and text.splitlines(),
+        what="two access log lines",
+    )
+    records = [json.loads(line) for line in lines]
     summary = [(r["service"], r["instance"], r["method"], r["path"], r["status"]) for r in records]
     assert summary == [
         ("menu", "i-1", "GET", "/items?q=%22x%22", 200),

@@ -14,6 +14,7 @@ from fleetops.providers.local.process import (
     process_start_time,
     to_record,
 )
+from fleetops.testing.waiting import DEADLINE, wait_until
 
 
 def _start(tmp_path: Path, code: str) -> ManagedProcess:
@@ -64,7 +65,7 @@ def test_output_of_both_streams_becomes_json_lines(tmp_path: Path) -> None:
         " print('oops', file=sys.stderr)",
     )
 
-    assert process.wait(timeout=10) == 0
+    assert process.wait(timeout=DEADLINE) == 0
     process.close_logs()
 
     records = _records(tmp_path / "logs" / "i-1.jsonl")
@@ -86,12 +87,11 @@ def test_stop_kills_a_process_that_ignores_sigterm_after_the_grace_period(tmp_pa
         "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True);"
         " time.sleep(60)",
     )
-    while not (tmp_path / "logs" / "i-1.jsonl").read_text():
-        time.sleep(0.02)
+    wait_until((tmp_path / "logs" / "i-1.jsonl").read_text, what="the process up")
     started = time.monotonic()
 
     assert process.stop(grace=0.5) == -9
-    assert 0.5 <= time.monotonic() - started < 3
+    assert 0.5 <= time.monotonic() - started < 10  # not the 60 s it would sleep
 
 
 def test_stop_ends_the_children_of_the_process_too(tmp_path: Path) -> None:
@@ -101,8 +101,7 @@ def test_stop_ends_the_children_of_the_process_too(tmp_path: Path) -> None:
         " time.sleep(60)",
     )
     log = tmp_path / "logs" / "i-1.jsonl"
-    while not log.read_text():
-        time.sleep(0.02)
+    wait_until(log.read_text, what="the child's pid")
     child = int(str(_records(log)[0]["msg"]))
     assert process_alive(child)
 

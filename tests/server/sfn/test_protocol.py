@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,18 +11,10 @@ from botocore.exceptions import ClientError
 from fleetops.engine import TaskContext
 from fleetops.server.auth import Role
 from fleetops.testing.sfn import ROLE_ARN, SfnHarness, sfn_client
+from fleetops.testing.waiting import wait_until
 
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": True}, "End": True}}}
 HOLD = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}
-
-
-def _until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def _machine(sfn: SfnHarness, name: str, definition: dict[str, Any]) -> str:
@@ -33,7 +23,7 @@ def _machine(sfn: SfnHarness, name: str, definition: dict[str, Any]) -> str:
 
 
 def _finished(sfn: SfnHarness, arn: str) -> dict[str, Any]:
-    described: dict[str, Any] = _until(
+    described: dict[str, Any] = wait_until(
         lambda: (d := sfn.admin.describe_execution(executionArn=arn))["status"] != "RUNNING" and d
     )
     return described
@@ -115,7 +105,7 @@ def test_input_that_is_not_json_is_refused(sfn: SfnHarness) -> None:
 
 def test_stop_execution_aborts_it(sfn: SfnHarness) -> None:
     arn = sfn.admin.start_execution(stateMachineArn=_machine(sfn, "m", HOLD))["executionArn"]
-    _until(
+    wait_until(
         lambda: sfn.admin.get_execution_history(executionArn=arn)["events"][-1]["type"] == "WaitStateEntered"
     )
     sfn.admin.stop_execution(executionArn=arn, error="Ops", cause="by hand")
@@ -175,12 +165,12 @@ def test_task_tokens_complete_callback_tasks(sfn: SfnHarness) -> None:
     machine = _machine(sfn, "m", definition)
     operator = sfn.clients[Role.OPERATOR]
     approved = operator.start_execution(stateMachineArn=machine)["executionArn"]
-    _until(lambda: len(tokens) == 1)
+    wait_until(lambda: len(tokens) == 1)
     operator.send_task_heartbeat(taskToken=tokens[0])
     operator.send_task_success(taskToken=tokens[0], output='{"approved": true}')
     assert json.loads(_finished(sfn, approved)["output"]) == {"approved": True}
     refused = operator.start_execution(stateMachineArn=machine)["executionArn"]
-    _until(lambda: len(tokens) == 2)
+    wait_until(lambda: len(tokens) == 2)
     operator.send_task_failure(taskToken=tokens[1], error="Rejected", cause="no")
     assert (_finished(sfn, refused)["status"], _finished(sfn, refused)["error"]) == ("FAILED", "Rejected")
     with pytest.raises(operator.exceptions.TaskDoesNotExist):
