@@ -86,7 +86,9 @@ def _plan(
                 "live": _live_json(current, already),
             }
             emit(
-                nothing, output, lambda c: c.print(f"nothing to deploy: every service runs {version} already")
+                nothing,
+                output,
+                lambda c: c.print(f"nothing to deploy: every service runs {version} already", markup=False),
             )
             return
     result = make_plan(fleet, environment, version, names)

@@ -32,7 +32,7 @@ from rich.table import Table
 
 from fleetops.cli.client import ApiClient, ServerAddress
 from fleetops.cli.main import app
-from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console
+from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console, plain
 from fleetops.errors import BadInput, FleetopsError, OperationFailed
 from fleetops.processes import pid_alive
 from fleetops.server.settings import TOKEN_FILE, environment_state_dir, pid_dirs, read_server_file
@@ -113,14 +113,15 @@ def up(
         for service in status["services"]:
             table.add_row(
                 service["name"],
-                service["version"],
+                plain(service["version"]),
                 f"{service['healthy']}/{service['desired']}",
                 service["endpoint"],
             )
         console.print(table)
         console.print(
             f"control plane: {info['url']} (state in {state_dir}), running {', '.join(running)}; "
-            "`fleetops down` stops everything"
+            "`fleetops down` stops everything",
+            markup=False,
         )
 
     emit({"server": info, "running": running, **status}, output, render)
@@ -148,7 +149,9 @@ def down(
                 emit(
                     {"server_pid": None, "killed_leftovers": [], "stopped_environments": []},
                     output,
-                    lambda c: c.print(f"environment {env} is not running (running: {', '.join(running)})"),
+                    lambda c: c.print(
+                        f"environment {env} is not running (running: {', '.join(running)})", markup=False
+                    ),
                 )
                 return
             if running != [env]:
@@ -157,7 +160,7 @@ def down(
                 emit(
                     {"server_pid": None, "killed_leftovers": killed, "stopped_environments": [env]},
                     output,
-                    lambda c: c.print(f"stopped environment {env} and its processes"),
+                    lambda c: c.print(f"stopped environment {env} and its processes", markup=False),
                 )
                 return
     stopped: int | None = None
@@ -169,7 +172,7 @@ def down(
 
     def render(console: Console) -> None:
         if stopped is None and not killed:
-            console.print(f"nothing was running for {state_dir}")
+            console.print(f"nothing was running for {state_dir}", markup=False)
             return
         if stopped is not None:
             console.print(f"stopped the control plane (pid {stopped}) and its fleet")
@@ -261,7 +264,9 @@ def _terminate(pid: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while pid_alive(pid):
         if time.monotonic() > deadline:
-            err_console.print(f"the control plane (pid {pid}) did not stop in {timeout:.0f}s; killing it")
+            err_console.print(
+                f"the control plane (pid {pid}) did not stop in {timeout:.0f}s; killing it", markup=False
+            )
             os.kill(pid, signal.SIGKILL)
             break
         time.sleep(0.1)
