@@ -423,6 +423,8 @@ class FleetRuntime:
         started_at: datetime,
         rollback_to: str | None = None,
     ) -> RolloutView:
+        # Before anything is recorded: a runtime not started must be left as it was.
+        loop = self._require_loop()
         target = rollback_to or request.version
         spec = self._service(request.service)
         instances = [
@@ -446,7 +448,7 @@ class FleetRuntime:
         running = RunningRollout(request, refresh, started_at, rollback=rollback_to is not None)
         self._running[request.rollout_id] = running
         self.provider.suspend_replacement(request.service, True)
-        running.future = asyncio.run_coroutine_threadsafe(self._drive(running), self._require_loop())
+        running.future = asyncio.run_coroutine_threadsafe(self._drive(running), loop)
         return view_of(running)
 
     async def _drive(self, running: RunningRollout) -> None:

@@ -215,6 +215,17 @@ def test_a_start_that_loses_its_id_to_a_fence_of_another_server_launches_nothing
     assert (view.status, view.fenced) == ("Cancelled", True)
 
 
+def test_a_rollout_refused_by_a_runtime_not_started_leaves_it_idle(
+    tmp_path: Path, sqlite_store: Store
+) -> None:
+    runtime = make_runtime(tmp_path, {"menu": {}}, sqlite_store)
+    with pytest.raises(Refused, match="the fleet runtime is not started"):
+        runtime.start_rollout(RolloutRequest("d2:menu:2", "dev", "menu", "v2", 2))
+    assert runtime.rolling("menu") is False
+    # Only its record is left, Pending: a start() starts it as after a restart.
+    assert runtime.describe_rollout("d2:menu:2").status == "Pending"
+
+
 def test_cancel_stops_a_rollout_and_refuses_once_ended(runtimes: MakeRuntime) -> None:
     checkpoints = {"checkpoints": [50, 100], "checkpoint_delay": "30s"}
     runtime = runtimes({"menu": {"deploy": checkpoints, "instances": {"desired": 2}}})
