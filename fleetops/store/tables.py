@@ -308,6 +308,8 @@ rollouts = Table(
     Column("started_at", UTCDateTime(), nullable=False),
     Column("ended_at", UTCDateTime(), nullable=True),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # Set by a server that does not run the rollout; the one that does cancels it when it sees it.
+    Column("cancel_requested_at", UTCDateTime(), nullable=True),
     Index(None, "environment", "service", "started_at"),
     Index(None, "status"),
 )
