@@ -13,6 +13,13 @@ graceful stop is therefore two steps here: stop the execution, give back the loc
 start the rollback runbook for that execution (``stopped_execution``), which cancels the rollouts
 it left in flight and returns every service it touched to its last verified release. The same
 definitions keep working on AWS Step Functions, where the same two calls do the same.
+
+A handler's thread goes on after the stop (the engine cannot interrupt it): an initialize step
+may take the lock or pin a release after the stop looked. So the stop first records the
+execution as stopped (``store.stopped``), after which its lock and pins are refused in the store;
+then what it holds is final. Stopped before its plan was recorded, it started no rollout: its
+lock is given back and its pinned releases marked rolled back, with no rollback to run, so a new
+deployment can start as soon as the stop returns.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from fleetops.errors import BadInput, Refused
 from fleetops.ops.clock import utc_now
 from fleetops.ops.locks import refusal, release_lock
 from fleetops.ops.maintenance import check_deployable
+from fleetops.ops.releases import roll_back_pinned
 from fleetops.runbooks import RunbookDeps, definition_text, register_handlers
 from fleetops.runbooks.handlers.approval import REJECTED, pending_approval_token
 from fleetops.runbooks.handlers.initialize import target_versions
@@ -246,11 +254,26 @@ class Deployments:
         arn = self.execution_arn(execution)
         record = await self.executions.stop_execution(arn, error="fleetops.Stopped", cause=f"stopped by {by}")
         out: dict[str, Any] = {"execution": record.name, "status": record.status, "rollback": None}
-        plan = deployment_plan(self.executions.history(arn))
-        if plan is None or plan.get("operation") == "rollback" or "waves" not in plan:
+        events = self.executions.history(arn)
+        plan = deployment_plan(events)
+        if plan is not None and (plan.get("operation") == "rollback" or "waves" not in plan):
             return out
-        environment = plan["environment"]
+        initialized = task_input(events, "deploy-initialize")
+        environment = plan["environment"] if plan is not None else (initialized or {}).get("environment")
+        if not isinstance(environment, str):
+            return out  # stopped before its initialize step began: it holds nothing
+        # Its initialize step may still run in its thread: from here on it can neither take
+        # the lock nor pin, so what it holds now is all it will ever hold.
+        self.store.stopped.record(record.name, by=by)
         release_lock(self.store, environment, owner=record.name)
+        if plan is None:
+            # No plan recorded, so no rollout of it was started (the plan is what starts them):
+            # its pinned releases end here, and the environment is free at once.
+            undone = roll_back_pinned(self.store, environment, record.name)
+            out["releases"] = [
+                {"service": r.service, "release": r.number, "status": str(r.status)} for r in undone
+            ]
+            return out
         touched = self.store.releases.list(environment=environment, execution_id=record.name)
         if touched:
             started = self.rollback(environment=environment, requested_by=by, stopped_execution=record.name)
@@ -321,6 +344,15 @@ def task_output(events: Sequence[HistoryEvent], resource: str) -> Any:
             scheduled[event.scope] = str(event.details.get("resource"))
         elif event.type == "TaskSucceeded" and scheduled.get(event.scope) == resource:
             found = json.loads(event.details["output"])
+    return found
+
+
+def task_input(events: Sequence[HistoryEvent], resource: str) -> Any:
+    """The input of the last task of ``resource`` scheduled (``deploy-initialize``), or None."""
+    found = None
+    for event in events:
+        if event.type == "TaskScheduled" and event.details.get("resource") == resource:
+            found = json.loads(event.details["parameters"])
     return found
 
 

@@ -45,6 +45,7 @@ from fleetops.control.rollout_state import (
     preferences_from_json,
     progress_of,
     row_view,
+    status_of,
     view_of,
 )
 from fleetops.control.rollouts import (
@@ -70,7 +71,7 @@ from fleetops.spec.graph import waves
 from fleetops.spec.models import Fleet, Service
 from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_preferences
 from fleetops.store import Store
-from fleetops.store.fleet_state import RolloutRow, ServiceState
+from fleetops.store.fleet_state import CANCELLABLE, RolloutRow, ServiceState
 
 T = TypeVar("T")
 _LIVE = (InstanceState.PENDING, InstanceState.IN_SERVICE)
@@ -236,12 +237,18 @@ class FleetRuntime:
         return row_view(row)
 
     def cancel_rollout(self, rollout_id: str) -> RolloutView:
-        """Stop replacing instances (CancelInstanceRefresh); Refused once it has ended."""
+        """Stop replacing instances (CancelInstanceRefresh); Refused once it has ended. A rollout
+        not running here (another server on this store runs it) is asked to cancel in the store:
+        the server running it cancels it when it next saves its progress, or when it resumes it."""
         with self._lock:
             running = self._running.get(rollout_id)
         if running is None:
-            view = self.describe_rollout(rollout_id)
-            raise Refused(f"rollout {rollout_id} is {view.status}; it cannot be cancelled")
+            row = self.store.rollouts.request_cancel(rollout_id)
+            if row is None:
+                raise KeyError(rollout_id)
+            if not row.cancel_pending and row.status != RefreshStatus.CANCELLING.value:
+                raise Refused(f"rollout {rollout_id} is {row.status}; it cannot be cancelled")
+            return row_view(row)
         self._call(_run_sync(running.refresh.cancel))
         return view_of(running)
 
@@ -382,7 +389,8 @@ class FleetRuntime:
             if running is not None:
                 return view_of(running)
             now = datetime.now(UTC)
-            if row.service not in self.services or row.status == RefreshStatus.CANCELLING.value:
+            cancelling = row.status == RefreshStatus.CANCELLING.value or row.cancel_pending
+            if row.service not in self.services or cancelling:
                 gone = row.service not in self.services
                 status = RefreshStatus.FAILED if gone else RefreshStatus.CANCELLED
                 reason = (
@@ -437,6 +445,8 @@ class FleetRuntime:
         started_at: datetime,
         rollback_to: str | None = None,
     ) -> RolloutView:
+        # Before anything is recorded: a runtime not started must be left as it was.
+        loop = self._require_loop()
         target = rollback_to or request.version
         spec = self._service(request.service)
         instances = [
@@ -460,7 +470,7 @@ class FleetRuntime:
         running = RunningRollout(request, refresh, started_at, rollback=rollback_to is not None)
         self._running[request.rollout_id] = running
         self.provider.suspend_replacement(request.service, True)
-        running.future = asyncio.run_coroutine_threadsafe(self._drive(running), self._require_loop())
+        running.future = asyncio.run_coroutine_threadsafe(self._drive(running), loop)
         return view_of(running)
 
     async def _drive(self, running: RunningRollout) -> None:
@@ -501,11 +511,18 @@ class FleetRuntime:
 
     async def _save_periodically(self, running: RunningRollout, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            await asyncio.to_thread(
-                self.store.rollouts.update, running.request.rollout_id, **progress_of(running)
-            )
+            asked = await asyncio.to_thread(self._save_progress, running)
+            # status_of: a resumed rollback reports RollbackInProgress, which a cancel leaves be.
+            if asked and status_of(running) in CANCELLABLE:
+                running.refresh.cancel()  # asked by a server that does not run it (cancel_rollout)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.settings.save_interval_s)
+
+    def _save_progress(self, running: RunningRollout) -> bool:
+        """Save the rollout's progress; whether a cancel of it was asked in the store."""
+        rollout_id = running.request.rollout_id
+        self.store.rollouts.update(rollout_id, **progress_of(running))
+        return self.store.rollouts.cancel_requested(rollout_id)
 
     async def _cancel_tasks(self) -> None:
         current = asyncio.current_task()

@@ -16,7 +16,7 @@ from fleetops.errors import BadInput
 from fleetops.ops.clock import Now, utc_now
 from fleetops.spec.models import Fleet
 from fleetops.store import Store
-from fleetops.store.releases import Release
+from fleetops.store.releases import Release, ReleaseStatus
 
 CONFIG_FIELDS = ("run", "aws", "instances", "health", "deploy", "depends_on", "secrets")
 
@@ -76,3 +76,16 @@ def verify_releases(store: Store, pinned: list[Release], *, clock: Now = utc_now
     """Mark every release of a deployment verified (its finalize step: all rollouts and checks passed)."""
     now = clock()
     return [store.releases.mark_verified(r.environment, r.service, r.number, now=now) for r in pinned]
+
+
+def roll_back_pinned(
+    store: Store, environment: str, execution_id: str, *, clock: Now = utc_now
+) -> list[Release]:
+    """Mark every release ``execution_id`` pinned and did not finish ``rolled_back`` (it was
+    stopped: its services are back on, or never left, their previous release); those marked."""
+    now = clock()
+    return [
+        store.releases.mark_rolled_back(environment, release.service, release.number, now=now)
+        for release in store.releases.list(environment=environment, execution_id=execution_id)
+        if release.status is ReleaseStatus.PINNED
+    ]

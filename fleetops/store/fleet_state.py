@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 UNFINISHED = ("Pending", "InProgress", "Baking", "Cancelling", "RollbackInProgress")
 """Rollout statuses that are not terminal."""
+CANCELLABLE = ("Pending", "InProgress", "Baking")
+"""Rollout statuses a cancel applies to (CancelInstanceRefresh)."""
 
 
 @dataclass(frozen=True)
@@ -59,11 +61,18 @@ class RolloutRow:
     started_at: datetime
     ended_at: datetime | None
     updated_at: datetime
+    cancel_requested_at: datetime | None = None
+    """When a server that does not run the rollout asked to cancel it (``request_cancel``)."""
 
     @property
     def unfinished(self) -> bool:
         """Whether the rollout had not reached a terminal status when last saved."""
         return self.status in UNFINISHED
+
+    @property
+    def cancel_pending(self) -> bool:
+        """Whether a cancel was asked and the rollout has not started cancelling yet."""
+        return self.cancel_requested_at is not None and self.status in CANCELLABLE
 
 
 class ServiceStateRepository:
@@ -152,6 +161,31 @@ class RolloutRepository:
         changes["updated_at"] = datetime.now(UTC)
         with self._store.transaction() as session:
             session.execute(update(rollouts).where(rollouts.c.rollout_id == rollout_id).values(changes))
+
+    def request_cancel(self, rollout_id: str, *, now: datetime | None = None) -> RolloutRow | None:
+        """Ask the server running the rollout to cancel it: ``cancel_requested_at`` is set if its
+        status is cancellable and no cancel was asked yet. The rollout (None if unknown)."""
+        with self._store.transaction() as session:
+            session.execute(
+                update(rollouts)
+                .where(
+                    rollouts.c.rollout_id == rollout_id,
+                    rollouts.c.status.in_(CANCELLABLE),
+                    rollouts.c.cancel_requested_at.is_(None),
+                )
+                .values(cancel_requested_at=now or datetime.now(UTC))
+            )
+            found = select(rollouts).where(rollouts.c.rollout_id == rollout_id)
+            row = session.execute(found).mappings().first()
+        return None if row is None else RolloutRow(**row)
+
+    def cancel_requested(self, rollout_id: str) -> bool:
+        """Whether a cancel of the rollout was asked (``request_cancel``)."""
+        with self._store.session() as session:
+            asked = session.execute(
+                select(rollouts.c.cancel_requested_at).where(rollouts.c.rollout_id == rollout_id)
+            ).scalar()
+        return asked is not None
 
     def get(self, rollout_id: str) -> RolloutRow | None:
         """One rollout, if known."""

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from fleetops.store.database import StoreKind
+from fleetops.store.stops import refuse_if_stopped
 from fleetops.store.tables import locks
 
 if TYPE_CHECKING:
@@ -74,7 +75,8 @@ class LockRepository:
 
         Free means: nobody holds it, its lease expired, or ``owner`` holds it already (then the
         lease is extended and ``acquired_at`` kept). Otherwise nothing changes and the holder
-        is returned with ``acquired=False``.
+        is returned with ``acquired=False``. Raises ``ExecutionStopped`` when ``owner`` (an
+        execution) was stopped (``store.stopped``).
         """
         if lease <= timedelta(0):
             raise ValueError(f"a lease must be positive (got {lease})")
@@ -89,6 +91,7 @@ class LockRepository:
         }
         while True:
             with self._store.transaction() as session:
+                refuse_if_stopped(self._store, session, owner)
                 before = _get(session, environment)
                 statement = self._upsert(row, at).returning(*locks.c)
                 taken = session.execute(statement).mappings().first()

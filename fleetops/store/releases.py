@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from fleetops.errors import FleetopsError
 from fleetops.store.advisory import advisory_key
 from fleetops.store.database import StoreKind
+from fleetops.store.stops import refuse_if_stopped
 from fleetops.store.tables import releases
 
 if TYPE_CHECKING:
@@ -111,7 +112,8 @@ class ReleaseRepository:
 
         Idempotent per (environment, service, execution): a retried call returns the release the
         first call pinned. Raises ``ReleaseConflict`` when that release pinned something else
-        (a handler bug: a retry must ask for the same thing).
+        (a handler bug: a retry must ask for the same thing), ``ExecutionStopped`` when the
+        execution was stopped (``store.stopped``).
         """
         row = {
             "environment": environment,
@@ -125,6 +127,7 @@ class ReleaseRepository:
             "created_by": created_by,
         }
         with self._store.transaction() as session:
+            refuse_if_stopped(self._store, session, execution_id)
             if self._store.kind is StoreKind.POSTGRESQL:
                 # Pins of one service queue here, so each sees the number the previous one took
                 # (SQLite's BEGIN IMMEDIATE already serialises every writer).

@@ -32,6 +32,7 @@ from fleetops.store.migrations import upgrade_to_head
 from fleetops.store.notifications import NotificationLog
 from fleetops.store.releases import ReleaseRepository
 from fleetops.store.state_machines import StateMachineRepository
+from fleetops.store.stops import StoppedExecutions
 from fleetops.store.tokens import TokenRepository
 
 
@@ -63,6 +64,7 @@ class Store:
         self.task_callbacks = TaskCallbackRepository(self)
         self.service_state = ServiceStateRepository(self)
         self.rollouts = RolloutRepository(self)
+        self.stopped = StoppedExecutions(self)
 
     @classmethod
     def open(cls, url: str | None, state_dir: Path) -> Store:

@@ -308,7 +308,19 @@ rollouts = Table(
     Column("started_at", UTCDateTime(), nullable=False),
     Column("ended_at", UTCDateTime(), nullable=True),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # Set by a server that does not run the rollout; the one that does cancels it when it sees it.
+    Column("cancel_requested_at", UTCDateTime(), nullable=True),
     Index(None, "environment", "service", "started_at"),
     Index(None, "status"),
 )
 """Rollouts (instance refreshes) of the fleet runtime: a restarted control plane knows them."""
+
+stopped_executions = Table(
+    "stopped_executions",
+    metadata,
+    # The execution's name: the owner of its lock and the execution id of its releases.
+    Column("execution_id", String(200), primary_key=True),
+    Column("stopped_by", String(200), nullable=False),
+    Column("stopped_at", UTCDateTime(), nullable=False),
+)
+"""Executions stopped by an operator: from then on they may neither take a lock nor pin a release."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,10 +23,9 @@ from typing import Any
 import httpx
 
 from fleetops.engine import Engine, ExecutionHandle, ExecutionResult, FakeClock, Registry, TaskContext
+from fleetops.engine.definition.resources import parse_resource
 from fleetops.ops.notify import RetryPolicy
 from fleetops.runbooks import RunbookDeps, definition, register_handlers
-from fleetops.runbooks.handlers import HANDLERS
-from fleetops.runbooks.handlers.common import as_task_failure
 from fleetops.spec.models import Fleet
 from fleetops.store import Store
 from fleetops.testing.async_fleet_runtime import AsyncFleetRuntime
@@ -52,6 +51,43 @@ class HeldCall:
         self.go.set()
         if not await asyncio.to_thread(self.left.wait, timeout):
             raise TimeoutError(f"the held call did not end within {timeout}s")
+
+
+def hold_calls(
+    registry: Registry,
+    resource: str,
+    *,
+    when: Callable[[Any], bool] = lambda _payload: True,
+    after: bool = False,
+) -> HeldCall:
+    """Hold the calls of the handler registered for ``resource`` whose input ``when`` accepts,
+    in their thread, until ``release()``: before the handler runs, or with ``after`` once it
+    has run and before its result (or error) reaches the engine. A test makes a handler still
+    running, or done but not yet recorded, when something else happens (a stop)."""
+    ref = parse_resource(resource)
+    registered = None if ref is None else registry.handler_for(ref)
+    if registered is None:
+        raise KeyError(f"no handler is registered for {resource!r}")
+    held, function, takes_context = HeldCall(), registered.function, registered.takes_context
+
+    def wait() -> None:
+        held.entered.set()
+        held.go.wait(60)
+
+    def handler(payload: Any, context: TaskContext) -> Any:
+        if not when(payload):
+            return function(payload, context) if takes_context else function(payload)
+        if not after:
+            wait()
+        try:
+            return function(payload, context) if takes_context else function(payload)
+        finally:
+            if after:
+                wait()
+            held.left.set()
+
+    registry.register(resource, handler)
+    return held
 
 
 @dataclass
@@ -98,22 +134,7 @@ class RunbookWorld:
         """Hold the next calls of ``resource`` (``fleetops:deploy-service``) for ``service`` in
         their thread until ``release()``: a test makes a handler still running when something
         else happens (a stop, a rollback plan) deterministically."""
-        held, function = HeldCall(), HANDLERS[resource]
-
-        def handler(payload: Any, context: TaskContext) -> Any:
-            if payload.get("service") != service:
-                with as_task_failure():
-                    return function(self.deps, payload, context)
-            held.entered.set()
-            held.go.wait(60)
-            try:
-                with as_task_failure():
-                    return function(self.deps, payload, context)
-            finally:
-                held.left.set()
-
-        self.registry.register(resource, handler)
-        return held
+        return hold_calls(self.registry, resource, when=lambda payload: payload.get("service") == service)
 
     def start(self, runbook: str, input: dict[str, Any], *, name: str) -> ExecutionHandle:
         """Start built-in runbook ``runbook`` (``deploy``, ``rollback``) as execution ``name``."""

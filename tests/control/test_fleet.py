@@ -184,6 +184,36 @@ def test_an_unfinished_rollout_is_finished_after_a_restart(
         runtime.stop()
 
 
+def test_a_cancel_asked_while_no_server_runs_the_rollout_ends_it_when_resumed(
+    tmp_path: Path, sqlite_store: Store
+) -> None:
+    _interrupted(sqlite_store, "InProgress")
+    asked = make_runtime(tmp_path, {"menu": {}}, sqlite_store).cancel_rollout("deploy-7:menu:4")
+    runtime = make_runtime(tmp_path, {"menu": {}}, sqlite_store)
+    runtime.start()
+    try:
+        view = runtime.wait_rollout("deploy-7:menu:4", timeout=30)
+        assert (asked.status, view.status) == ("InProgress", "Cancelled")
+        assert runtime.current_versions() == {"menu": "v1"}
+    finally:
+        runtime.stop()
+
+
+def test_a_cancel_asked_before_a_rollout_turned_rollback_leaves_the_resumed_rollback_be(
+    tmp_path: Path, sqlite_store: Store
+) -> None:
+    _interrupted(sqlite_store, "RollbackInProgress")
+    sqlite_store.rollouts.update("deploy-7:menu:4", cancel_requested_at=datetime.now(UTC))
+    # Its instances run v4 still: the resumed rollback has work to do while it saves progress.
+    runtime = make_runtime(tmp_path, {"menu": {}}, sqlite_store, initial_version="v4")
+    runtime.start()
+    try:
+        view = runtime.wait_rollout("deploy-7:menu:4", timeout=30)
+        assert (view.status, runtime.current_versions()) == ("RollbackSuccessful", {"menu": "v1"})
+    finally:
+        runtime.stop()
+
+
 def test_a_fenced_rollout_id_never_starts_even_after_a_restart(tmp_path: Path, sqlite_store: Store) -> None:
     request = RolloutRequest("d2:menu:2", "dev", "menu", "v2", 2)
     fence = make_runtime(tmp_path, {"menu": {}}, sqlite_store).fence_rollout(request)
@@ -215,6 +245,17 @@ def test_a_start_that_loses_its_id_to_a_fence_of_another_server_launches_nothing
     assert (view.status, view.fenced) == ("Cancelled", True)
 
 
+def test_a_rollout_refused_by_a_runtime_not_started_leaves_it_idle(
+    tmp_path: Path, sqlite_store: Store
+) -> None:
+    runtime = make_runtime(tmp_path, {"menu": {}}, sqlite_store)
+    with pytest.raises(Refused, match="the fleet runtime is not started"):
+        runtime.start_rollout(RolloutRequest("d2:menu:2", "dev", "menu", "v2", 2))
+    assert runtime.rolling("menu") is False
+    # Only its record is left, Pending: a start() starts it as after a restart.
+    assert runtime.describe_rollout("d2:menu:2").status == "Pending"
+
+
 def test_cancel_stops_a_rollout_and_refuses_once_ended(runtimes: MakeRuntime) -> None:
     checkpoints = {"checkpoints": [50, 100], "checkpoint_delay": "30s"}
     runtime = runtimes({"menu": {"deploy": checkpoints, "instances": {"desired": 2}}})
@@ -227,6 +268,25 @@ def test_cancel_stops_a_rollout_and_refuses_once_ended(runtimes: MakeRuntime) ->
         runtime.cancel_rollout("r-c")
     with pytest.raises(KeyError):
         runtime.describe_rollout("nope")
+
+
+def test_a_rollout_another_server_runs_is_cancelled_through_the_store(
+    runtimes: MakeRuntime, tmp_path: Path, sqlite_store: Store
+) -> None:
+    checkpoints = {"checkpoints": [50, 100], "checkpoint_delay": "30s"}
+    services = {"menu": {"deploy": checkpoints, "instances": {"desired": 2}}}
+    server_a = runtimes(services)
+    server_b = make_runtime(tmp_path, services, sqlite_store)  # the same store; runs nothing
+    wait_until(lambda: server_a.status().ready, 15, "menu ready")
+    server_a.start_rollout(RolloutRequest("r-c", "dev", "menu", "v2", 2))
+    # Server B reads the rollout from the store, where A saves its progress.
+    wait_until(lambda: server_b.describe_rollout("r-c").checkpoint == "50%", 20, "checkpoint 50%")
+    asked = server_b.cancel_rollout("r-c")
+    assert (asked.status, asked.checkpoint) == ("InProgress", "50%")
+    assert server_a.wait_rollout("r-c", timeout=20).status == "Cancelled"
+    assert server_b.describe_rollout("r-c").status == "Cancelled"
+    with pytest.raises(Refused, match="rollout r-c is Cancelled; it cannot be cancelled"):
+        server_b.cancel_rollout("r-c")
 
 
 def test_scale_within_bounds(runtimes: MakeRuntime, sqlite_store: Store) -> None:

@@ -67,3 +67,19 @@ def test_progress_is_saved_and_unfinished_rollouts_listed(store: Store) -> None:
     assert [r.rollout_id for r in store.rollouts.list("dev")] == ["r-2", "r-1"]
     assert [r.rollout_id for r in store.rollouts.list("dev", unfinished=True)] == ["r-1"]
     assert store.rollouts.get("nope") is None
+
+
+def test_a_cancel_is_asked_once_and_only_of_a_cancellable_rollout(store: Store) -> None:
+    store.rollouts.create(_rollout("r-1", "InProgress"))
+    store.rollouts.create(_rollout("r-2", "Successful"))
+    asked = store.rollouts.request_cancel("r-1", now=T0)
+    again = store.rollouts.request_cancel("r-1", now=T0.replace(hour=10))
+    ended = store.rollouts.request_cancel("r-2", now=T0)
+    assert asked is not None and (asked.cancel_requested_at, asked.cancel_pending) == (T0, True)
+    assert again == asked
+    assert ended is not None and (ended.cancel_requested_at, ended.cancel_pending) == (None, False)
+    assert (store.rollouts.cancel_requested("r-1"), store.rollouts.cancel_requested("r-2")) == (True, False)
+    assert store.rollouts.request_cancel("nope") is None
+    store.rollouts.update("r-1", status="Cancelling")
+    row = store.rollouts.get("r-1")
+    assert row is not None and (row.cancel_requested_at, row.cancel_pending) == (T0, False)

@@ -11,9 +11,10 @@ from typing import Any
 
 from fleetops.engine import TaskContext
 from fleetops.ops.locks import release_lock
+from fleetops.ops.releases import roll_back_pinned
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name, read_cause
-from fleetops.store.releases import ReleaseConflict, ReleaseStatus
+from fleetops.store.releases import ReleaseConflict
 
 FAILED_STATUSES = frozenset({"Failed", "RollbackSuccessful", "RollbackFailed", "RollbackInProgress"})
 
@@ -89,15 +90,7 @@ def rollback_finalize(deps: RunbookDeps, payload: dict[str, Any], _context: Task
     plan = payload["plan"]
     environment = plan["environment"]
     stopped = plan.get("stopped_execution")
-    marked = []
-    if stopped:
-        for release in deps.store.releases.list(environment=environment, execution_id=stopped):
-            if release.status is ReleaseStatus.PINNED:
-                moved = deps.store.releases.mark_rolled_back(
-                    environment, release.service, release.number, now=deps.clock()
-                )
-                marked.append(
-                    {"service": moved.service, "release": moved.number, "status": str(moved.status)}
-                )
+    moved = roll_back_pinned(deps.store, environment, stopped, clock=deps.clock) if stopped else []
+    marked = [{"service": r.service, "release": r.number, "status": str(r.status)} for r in moved]
     release_lock(deps.store, environment, owner=plan["execution"])
     return {"releases": marked, **(failure_of(payload) if payload.get("failure") else {})}

@@ -1,0 +1,103 @@
+"""Deployments in the execution service: a stop during initialize leaves nothing held."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fleetops.control.deployments import Deployments
+from fleetops.control.service import ExecutionService
+from fleetops.engine import ExecutionResult, ExecutionStatus, FakeClock
+from fleetops.spec.loader import load_fleet_text
+from fleetops.store import Store
+from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
+from fleetops.testing.runbooks import hold_calls
+
+FLEET = """
+name: shop
+environments:
+  dev: {provider: local}
+services:
+  menu: &svc
+    run: {command: "{python} services/x.py"}
+    instances: {min: 1, desired: 2, max: 3}
+    health: {path: /health, interval: 1s, timeout: 500ms, healthy_threshold: 2, unhealthy_threshold: 2}
+    deploy: {warmup: 1s, bake_time: 5s, deregistration_delay: 1s, auto_rollback: false}
+  orders:
+    <<: *svc
+    depends_on: [menu]
+"""
+
+
+@dataclass
+class Stopped:
+    """What a stop during initialize returned and left, and how the next deployment went."""
+
+    stop: dict[str, Any]
+    lock_owner: str | None
+    releases: dict[str, str]
+    next_deployment: ExecutionResult
+    versions: dict[str, str]
+
+
+def _stop_during_initialize(tmp_path: Path, *, after_it_ran: bool) -> Stopped:
+    """Deploy v2 as ``first``, stop it while its initialize step is held (before it ran, or
+    after it ran but before its plan reached the engine), let the step go on, then deploy v2
+    again at once."""
+
+    async def scenario() -> Stopped:
+        with Store.open(None, tmp_path) as store:
+            fleet = load_fleet_text(FLEET)
+            runtime = InMemoryFleetRuntime(fleet, "dev")
+            executions = ExecutionService(store, clock=FakeClock(auto_advance=True))
+            deployments = Deployments(executions, store, runtime, fleet)
+            deployments.register()
+            held = hold_calls(executions.registry, "fleetops:deploy-initialize", after=after_it_ran)
+            await executions.start()
+            try:
+                first = deployments.deploy(environment="dev", version="v2", requested_by="ana")
+                await held.reached()
+                stop = await deployments.stop(first.name, by="ana")
+                await held.release()  # it goes on in its thread, after the stop
+                lock = store.locks.get("dev")
+                releases = {r.service: str(r.status) for r in store.releases.list(execution_id=first.name)}
+                second = deployments.deploy(environment="dev", version="v2", requested_by="bo")
+                result = await executions.wait(second.arn)
+            finally:
+                await executions.close()
+            return Stopped(
+                {k: v for k, v in stop.items() if k != "execution"},
+                None if lock is None else lock.owner,
+                releases,
+                result,
+                runtime.current_versions(),
+            )
+
+    return asyncio.run(scenario())
+
+
+def test_a_deployment_stopped_before_its_initialize_step_ran_takes_nothing(tmp_path: Path) -> None:
+    stopped = _stop_during_initialize(tmp_path, after_it_ran=False)
+    assert stopped.stop == {"status": "ABORTED", "rollback": None, "releases": []}
+    assert (stopped.lock_owner, stopped.releases) == (None, {})
+    assert stopped.next_deployment.status is ExecutionStatus.SUCCEEDED, stopped.next_deployment
+    assert stopped.versions == {"menu": "v2", "orders": "v2"}
+
+
+def test_a_deployment_stopped_before_its_plan_was_recorded_gives_back_what_it_took(
+    tmp_path: Path,
+) -> None:
+    stopped = _stop_during_initialize(tmp_path, after_it_ran=True)
+    assert stopped.stop == {
+        "status": "ABORTED",
+        "rollback": None,
+        "releases": [
+            {"service": "orders", "release": 1, "status": "rolled_back"},
+            {"service": "menu", "release": 1, "status": "rolled_back"},
+        ],
+    }
+    assert (stopped.lock_owner, stopped.releases) == (None, {"menu": "rolled_back", "orders": "rolled_back"})
+    assert stopped.next_deployment.status is ExecutionStatus.SUCCEEDED, stopped.next_deployment
+    assert stopped.versions == {"menu": "v2", "orders": "v2"}
