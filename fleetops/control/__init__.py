@@ -9,7 +9,8 @@ record = service.start_execution(machine.arn, {"version": "v2"}, name="deploy-7"
 result = await service.wait(record.arn)     # ExecutionResult: status, output, error, cause
 
 The fleet runtime (``fleetops.control.fleet.FleetRuntime``): the provider of one (fleet,
-environment) with its rollouts and scaling; its types in ``fleetops.control.rollouts``.
+environment) with its rollouts (``fleetops.control.rollout_runner``) and scaling; its types in
+``fleetops.control.rollouts``.
 """
 
 from fleetops.control.handlers import HANDLERS_ENV, load_handlers

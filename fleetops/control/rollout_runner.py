@@ -1,0 +1,385 @@
+"""``RolloutRunner``: the rollouts of one (fleet, environment), run on a loop thread of their own.
+
+Rollouts run as ``fleetops.rollout.InstanceRefresh`` over ``ProviderPort``, on an asyncio loop
+of their own in a background thread, so they neither block nor depend on the server's loop (the
+runner also lends that loop to other background work of the runtime: ``submit``). Each is
+persisted in the store's ``rollouts`` table as it progresses; a successful one makes its version
+(and release) the service's current one. ``start_rollout`` is idempotent by rollout id: a known
+id returns that rollout, running or finished, and an id the store knows as unfinished (the
+control plane stopped during it) is started again with SkipMatching, so instances already on
+the target are kept (``resume``, which ``FleetRuntime.start`` calls for every unfinished one).
+
+While a rollout runs, the provider's own replacement of failed instances is suspended for its
+service (``suspend_replacement``, like suspending the ReplaceUnhealthy process of an Auto Scaling
+group): the refresh alone decides which instances to launch and terminate, so the provider does
+not relaunch an instance the refresh discarded as unhealthy (at the old version, fighting the
+refresh) nor replace one it is draining.
+
+Several servers may share one store: a cancel of a rollout another server runs is recorded in
+the store (``rollouts.request_cancel``) and seen by that server when it next saves its progress.
+
+It is a part of ``fleetops.control.fleet.FleetRuntime``, which checks the requests' service and
+environment and calls it; it is not used on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from fleetops.control.fleet_port import ManagedProvider, ProviderPort
+from fleetops.control.rollout_state import (
+    RunningRollout,
+    new_row,
+    preferences_from_json,
+    progress_of,
+    row_view,
+    status_of,
+    view_of,
+)
+from fleetops.control.rollouts import RolloutRequest, RolloutView
+from fleetops.errors import Refused
+from fleetops.ops.alarms import AlarmMonitor
+from fleetops.providers.base import InstanceState
+from fleetops.rollout import GroupInstance, InstanceRefresh, RefreshPreferences, RefreshStatus, SystemClock
+from fleetops.spec.models import Fleet, Service
+from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_preferences
+from fleetops.store import Store
+from fleetops.store.fleet_state import CANCELLABLE, RolloutRow, ServiceState
+
+if TYPE_CHECKING:
+    from fleetops.control.fleet import RuntimeSettings
+
+T = TypeVar("T")
+LIVE = (InstanceState.PENDING, InstanceState.IN_SERVICE)
+"""Instance states a rollout counts as part of the group (and ``current_versions`` as live)."""
+
+
+class RolloutRunner:
+    """See the module docstring. Thread-safe: ``lock`` guards which rollouts run."""
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        environment: str,
+        services: list[str],
+        *,
+        provider: ManagedProvider,
+        store: Store,
+        alarms: AlarmMonitor,
+        settings: RuntimeSettings,
+        service_state: Callable[[str], ServiceState],
+    ) -> None:
+        self.fleet = fleet
+        self.environment = environment
+        self.services = services
+        self.provider = provider
+        self.store = store
+        self.alarms = alarms
+        self.settings = settings
+        self._service_state = service_state
+        self.lock = threading.RLock()
+        """Held while a rollout is started or ends; hold it to act on a service only while no
+        rollout of it runs (``busy``), as ``FleetRuntime.set_desired`` does."""
+        self._running: dict[str, RunningRollout] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ports: dict[str, ProviderPort] = {}
+        self._clock = SystemClock()
+
+    # -- the loop thread ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the loop thread rollouts run on."""
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="fleet-runtime", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Cancel every task on the loop (rollouts are left unfinished in the store: a restart
+        resumes them), close the ports, and stop the loop thread."""
+        loop = self._loop
+        if loop is None:
+            return
+        with contextlib.suppress(Exception):
+            self._call(self._cancel_tasks(), timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        loop.close()
+        self._loop = None
+
+    def submit(self, coroutine: Coroutine[Any, Any, T]) -> Future[T]:
+        """Run ``coroutine`` on the loop thread (cancelled by ``stop``)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._require_loop())
+
+    # -- rollouts -------------------------------------------------------------------------------
+
+    def start_rollout(self, request: RolloutRequest) -> RolloutView:
+        """Start replacing the service's instances with the request's version (idempotent by id)."""
+        with self.lock:
+            running = self._running.get(request.rollout_id)
+            if running is not None:
+                return view_of(running)
+            row = self.store.rollouts.get(request.rollout_id)
+            if row is not None:
+                if row.unfinished:
+                    return self.resume(row)
+                return row_view(row)
+            busy = self.busy(request.service)
+            if busy is not None:
+                raise Refused(
+                    f"service {request.service!r} has rollout {busy!r} in progress; wait for it or cancel it"
+                )
+            state = self._service_state(request.service)
+            preferences = request.preferences or refresh_preferences(self._service(request.service).deploy)
+            now = datetime.now(UTC)
+            row, created = self.store.rollouts.create(new_row(request, preferences, previous=state, now=now))
+            if not created:  # a fence, or another server on this store, took the id meanwhile
+                return row_view(row)
+            return self._launch(request, preferences, previous=state.version, started_at=now)
+
+    def fence_rollout(self, request: RolloutRequest) -> RolloutView:
+        """Record ``request.rollout_id`` Cancelled (``FENCED``) unless a rollout with it exists:
+        see ``FleetRuntime.fence_rollout``. The existing rollout, or the fence."""
+        with self.lock:
+            running = self._running.get(request.rollout_id)
+            if running is not None:
+                return view_of(running)
+            preferences = request.preferences or refresh_preferences(self._service(request.service).deploy)
+            state, now = self._service_state(request.service), datetime.now(UTC)
+            row, _ = self.store.rollouts.create(
+                new_row(request, preferences, previous=state, now=now, fence=True)
+            )
+            return row_view(row)
+
+    def describe_rollout(self, rollout_id: str) -> RolloutView:
+        """The rollout now; KeyError if unknown."""
+        with self.lock:
+            running = self._running.get(rollout_id)
+            if running is not None:
+                return view_of(running)
+        row = self.store.rollouts.get(rollout_id)
+        if row is None:
+            raise KeyError(rollout_id)
+        return row_view(row)
+
+    def cancel_rollout(self, rollout_id: str) -> RolloutView:
+        """Stop replacing instances (CancelInstanceRefresh): see ``FleetRuntime.cancel_rollout``."""
+        with self.lock:
+            running = self._running.get(rollout_id)
+        if running is None:
+            row = self.store.rollouts.request_cancel(rollout_id)
+            if row is None:
+                raise KeyError(rollout_id)
+            if not row.cancel_pending and row.status != RefreshStatus.CANCELLING.value:
+                raise Refused(f"rollout {rollout_id} is {row.status}; it cannot be cancelled")
+            return row_view(row)
+        self._call(_run_sync(running.refresh.cancel))
+        return view_of(running)
+
+    def wait_rollout(self, rollout_id: str, timeout: float) -> RolloutView:
+        """Block until the rollout has ended (or ``timeout`` seconds passed); its view."""
+        with self.lock:
+            running = self._running.get(rollout_id)
+        if running is not None and running.future is not None:
+            with contextlib.suppress(TimeoutError):
+                running.future.result(timeout=timeout)
+        return self.describe_rollout(rollout_id)
+
+    def busy(self, service: str) -> str | None:
+        """The id of the rollout of ``service`` running here, if any."""
+        with self.lock:
+            return next((rid for rid, r in self._running.items() if r.request.service == service), None)
+
+    def running_by_service(self) -> dict[str, str]:
+        """Service -> the id of its rollout running here."""
+        return {r.request.service: rid for rid, r in list(self._running.items())}
+
+    def resume(self, row: RolloutRow) -> RolloutView:
+        """Start an unfinished rollout again after a restart: an InProgress one goes on toward its
+        version, a RollbackInProgress one goes on toward the previous version (AWS rollback
+        semantics: no checkpoints, bake or alarms), a Cancelling one ends Cancelled; instances
+        already on the version sought are kept (SkipMatching)."""
+        with self.lock:
+            running = self._running.get(row.rollout_id)
+            if running is not None:
+                return view_of(running)
+            now = datetime.now(UTC)
+            cancelling = row.status == RefreshStatus.CANCELLING.value or row.cancel_pending
+            if row.service not in self.services or cancelling:
+                gone = row.service not in self.services
+                status = RefreshStatus.FAILED if gone else RefreshStatus.CANCELLED
+                reason = (
+                    f"Service {row.service!r} is no longer in the fleet file."
+                    if gone
+                    else "Cancelled: the control plane restarted while cancelling."
+                )
+                self.store.rollouts.update(
+                    row.rollout_id, status=status.value, status_reason=reason, ended_at=now
+                )
+                found = self.store.rollouts.get(row.rollout_id)
+                assert found is not None
+                return row_view(found)
+            preferences = replace(preferences_from_json(row.preferences), skip_matching=True)
+            rollback = (
+                row.status == RefreshStatus.ROLLBACK_IN_PROGRESS.value and row.previous_version is not None
+            )
+            if rollback:
+                preferences = replace(
+                    preferences,
+                    checkpoint_percentages=(),
+                    checkpoint_delay_ms=None,
+                    bake_time_ms=0,
+                    alarms=(),
+                    auto_rollback=False,
+                )
+            request = RolloutRequest(
+                rollout_id=row.rollout_id,
+                environment=row.environment,
+                service=row.service,
+                version=row.version,
+                release_number=row.release_number,
+                preferences=preferences,
+            )
+            previous = row.previous_version or self._service_state(row.service).version
+            if rollback:
+                return self._launch(
+                    request,
+                    preferences,
+                    previous=row.version,
+                    started_at=row.started_at,
+                    rollback_to=previous,
+                )
+            return self._launch(request, preferences, previous=previous, started_at=row.started_at)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _launch(
+        self,
+        request: RolloutRequest,
+        preferences: RefreshPreferences,
+        *,
+        previous: str,
+        started_at: datetime,
+        rollback_to: str | None = None,
+    ) -> RolloutView:
+        # Before anything is recorded: a runtime not started must be left as it was.
+        loop = self._require_loop()
+        target = rollback_to or request.version
+        spec = self._service(request.service)
+        live = [i for i in self.provider.instances(request.service) if i.state in LIVE]
+        instances = [GroupInstance(i.id, i.version) for i in live]
+        refresh = InstanceRefresh(
+            port=self._port(request.service),
+            clock=self._clock,
+            instances=instances,
+            target_release=target,
+            preferences=preferences,
+            health_check=health_check(spec.health),
+            previous_release=previous if previous != target else None,
+            deregistration_delay_ms=milliseconds(spec.deploy.deregistration_delay),
+            failure_timeout_ms=round(self.settings.failure_timeout_s * 1000),
+            alarm_poll_interval_ms=round(self.settings.alarm_poll_s * 1000),
+            refresh_id=request.rollout_id,
+        )
+        running = RunningRollout(request, refresh, started_at, rollback=rollback_to is not None)
+        self._running[request.rollout_id] = running
+        self.provider.suspend_replacement(request.service, True)
+        running.future = asyncio.run_coroutine_threadsafe(self._drive(running), loop)
+        return view_of(running)
+
+    async def _drive(self, running: RunningRollout) -> None:
+        request, refresh = running.request, running.refresh
+        saving = asyncio.Event()
+        saver = asyncio.ensure_future(self._save_periodically(running, saving))
+        try:
+            try:
+                status = await refresh.run()
+            except Refused as err:
+                refresh.status, refresh.status_reason = RefreshStatus.FAILED, err.message
+                status = RefreshStatus.FAILED
+            # Not cancelled: a save in flight in its thread would land after the final one and
+            # put back a non-terminal status (seen as a rollout RollbackInProgress forever).
+            saving.set()
+            await asyncio.gather(saver, return_exceptions=True)
+            ended = datetime.now(UTC)
+            await asyncio.to_thread(self._finish, running, status, ended)
+        except asyncio.CancelledError:
+            saver.cancel()
+            raise
+        finally:
+            with self.lock:
+                self._running.pop(request.rollout_id, None)
+                if self.busy(request.service) is None:
+                    self.provider.suspend_replacement(request.service, False)
+
+    def _finish(self, running: RunningRollout, status: RefreshStatus, ended: datetime) -> None:
+        request = running.request
+        if status is RefreshStatus.SUCCESSFUL and not running.rollback:
+            self.store.service_state.save(
+                self.environment,
+                request.service,
+                version=request.version,
+                release_number=request.release_number,
+            )
+        self.store.rollouts.update(request.rollout_id, **progress_of(running), ended_at=ended)
+
+    async def _save_periodically(self, running: RunningRollout, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            asked = await asyncio.to_thread(self._save_progress, running)
+            # status_of: a resumed rollback reports RollbackInProgress, which a cancel leaves be.
+            if asked and status_of(running) in CANCELLABLE:
+                running.refresh.cancel()  # asked by a server that does not run it (cancel_rollout)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.save_interval_s)
+
+    def _save_progress(self, running: RunningRollout) -> bool:
+        """Save the rollout's progress; whether a cancel of it was asked in the store."""
+        rollout_id = running.request.rollout_id
+        self.store.rollouts.update(rollout_id, **progress_of(running))
+        return self.store.rollouts.cancel_requested(rollout_id)
+
+    async def _cancel_tasks(self) -> None:
+        current = asyncio.current_task()
+        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for port in self._ports.values():
+            await port.close()
+
+    def _port(self, service: str) -> ProviderPort:
+        port = self._ports.get(service)
+        if port is None:
+            port = ProviderPort(
+                self.provider,
+                service,
+                health_path=self._service(service).health.path,
+                launch_timeout_s=self.settings.launch_timeout_s,
+                alarms=self.alarms,
+            )
+            self._ports[service] = port
+        return port
+
+    def _service(self, name: str) -> Service:
+        return self.fleet.service(name, self.environment)
+
+    def _require_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise Refused("the fleet runtime is not started")
+        return self._loop
+
+    def _call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        return self.submit(coroutine).result(timeout)
+
+
+async def _run_sync(function: Any) -> Any:
+    # InstanceRefresh.cancel touches asyncio objects: it must run on the rollout loop.
+    return function()
