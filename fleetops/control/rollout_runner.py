@@ -44,7 +44,7 @@ from fleetops.control.rollout_state import (
     view_of,
 )
 from fleetops.control.rollouts import RolloutRequest, RolloutView
-from fleetops.errors import Refused
+from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmMonitor
 from fleetops.providers.base import InstanceState
 from fleetops.rollout import GroupInstance, InstanceRefresh, RefreshPreferences, RefreshStatus, SystemClock
@@ -129,6 +129,7 @@ class RolloutRunner:
                 return view_of(running)
             row = self.store.rollouts.get(request.rollout_id)
             if row is not None:
+                self._check_environment(row)
                 if row.unfinished:
                     return self.resume(row)
                 return row_view(row)
@@ -142,6 +143,7 @@ class RolloutRunner:
             now = datetime.now(UTC)
             row, created = self.store.rollouts.create(new_row(request, preferences, previous=state, now=now))
             if not created:  # a fence, or another server on this store, took the id meanwhile
+                self._check_environment(row)
                 return row_view(row)
             return self._launch(request, preferences, previous=state.version, started_at=now)
 
@@ -157,6 +159,8 @@ class RolloutRunner:
             row, _ = self.store.rollouts.create(
                 new_row(request, preferences, previous=state, now=now, fence=True)
             )
+            # An existing row of another environment is left as it was (create changed nothing).
+            self._check_environment(row)
             return row_view(row)
 
     def describe_rollout(self, rollout_id: str) -> RolloutView:
@@ -207,6 +211,7 @@ class RolloutRunner:
         version, a RollbackInProgress one goes on toward the previous version (AWS rollback
         semantics: no checkpoints, bake or alarms), a Cancelling one ends Cancelled; instances
         already on the version sought are kept (SkipMatching)."""
+        self._check_environment(row)
         with self.lock:
             running = self._running.get(row.rollout_id)
             if running is not None:
@@ -260,6 +265,15 @@ class RolloutRunner:
             return self._launch(request, preferences, previous=previous, started_at=row.started_at)
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _check_environment(self, row: RolloutRow) -> None:
+        # Rollout ids are unique across environments in a shared store: one of another
+        # environment must not be resumed (or fenced) on this environment's provider.
+        if row.environment != self.environment:
+            raise BadInput(
+                f"rollout {row.rollout_id!r} belongs to environment {row.environment!r}, "
+                f"not {self.environment!r}: choose another rollout id"
+            )
 
     def _launch(
         self,

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from fleetops.control.rollouts import FENCED, RolloutRequest
-from fleetops.errors import Refused
+from fleetops.errors import BadInput, Refused
 from fleetops.providers.base import InstanceState
 from fleetops.store import Store
 from fleetops.store.fleet_state import RolloutRow
@@ -82,12 +82,12 @@ def test_a_release_that_fails_health_rolls_back_with_a_report(runtimes: MakeRunt
     assert runtime.status().services[0].version == "v1"
 
 
-def _interrupted(store: Store, status: str) -> None:
+def _interrupted(store: Store, status: str, environment: str = "dev") -> None:
     # As a control plane that died mid-rollout leaves it.
     store.rollouts.create(
         {
             "rollout_id": "deploy-7:menu:4",
-            "environment": "dev",
+            "environment": environment,
             "service": "menu",
             "version": "v4",
             "release_number": 4,
@@ -125,6 +125,23 @@ def test_an_unfinished_rollout_is_finished_after_a_restart(
         assert saved is not None and (saved.status, saved.ended_at is not None) == (ended, True)
         state = sqlite_store.service_state.get("dev", "menu")
         assert state is not None and state.version == version
+    finally:
+        runtime.stop()
+
+
+@pytest.mark.parametrize("action", ["start_rollout", "fence_rollout"])
+def test_a_rollout_id_of_another_environment_is_refused_and_left_as_it_was(
+    tmp_path: Path, sqlite_store: Store, action: str
+) -> None:
+    _interrupted(sqlite_store, "InProgress", environment="stage")
+    runtime = make_runtime(tmp_path, {"menu": {}}, sqlite_store)
+    runtime.start()
+    try:
+        with pytest.raises(BadInput, match="belongs to environment 'stage', not 'dev'"):
+            getattr(runtime, action)(RolloutRequest("deploy-7:menu:4", "dev", "menu", "v4", 4))
+        assert runtime.rolling("menu") is False
+        saved = sqlite_store.rollouts.get("deploy-7:menu:4")
+        assert saved is not None and (saved.environment, saved.status) == ("stage", "InProgress")
     finally:
         runtime.stop()
 
