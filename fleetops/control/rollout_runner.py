@@ -133,6 +133,9 @@ class RolloutRunner:
                 if row.unfinished:
                     return self.resume(row)
                 return row_view(row)
+            # Before the insert: a runtime not started must record nothing (a Pending row would
+            # be started by its next start() although the request was refused).
+            self._require_loop()
             busy = self.busy(request.service)
             if busy is not None:
                 raise Refused(

@@ -203,8 +203,13 @@ def test_a_start_that_loses_its_id_to_a_fence_of_another_server_launches_nothing
         return found
 
     monkeypatch.setattr(sqlite_store.rollouts, "get", look_then_fence)
-    view = server_a.start_rollout(request)
-    assert (view.status, view.fenced) == ("Cancelled", True)
+    # Started: a runtime not started refuses before it looks for the id.
+    server_a.start()
+    try:
+        view = server_a.start_rollout(request)
+        assert (view.status, view.fenced, server_a.rolling("menu")) == ("Cancelled", True, False)
+    finally:
+        server_a.stop()
 
 
 def test_a_rollout_refused_by_a_runtime_not_started_leaves_it_idle(
@@ -214,8 +219,8 @@ def test_a_rollout_refused_by_a_runtime_not_started_leaves_it_idle(
     with pytest.raises(Refused, match="the fleet runtime is not started"):
         runtime.start_rollout(RolloutRequest("d2:menu:2", "dev", "menu", "v2", 2))
     assert runtime.rolling("menu") is False
-    # Only its record is left, Pending: a start() starts it as after a restart.
-    assert runtime.describe_rollout("d2:menu:2").status == "Pending"
+    # Nothing recorded: a later start() has no Pending rollout to start.
+    assert sqlite_store.rollouts.get("d2:menu:2") is None
 
 
 def test_cancel_stops_a_rollout_and_refuses_once_ended(runtimes: MakeRuntime) -> None:
