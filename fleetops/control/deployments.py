@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fleetops.control.environments import Environments, NoFleet
+from fleetops.control.environments import Environments
 from fleetops.control.rollouts import FleetControl
 from fleetops.control.service import ExecutionService
 from fleetops.engine import HistoryEvent
@@ -96,12 +96,9 @@ class Deployments:
 
     # -- wiring ----------------------------------------------------------------------------
 
-    def fleet(self) -> Fleet:
-        """The fleet file the server runs."""
-        fleet = self.environments.fleet
-        if fleet is None:
-            raise NoFleet("this server runs no fleet: start it with `fleetops up` or `--fleet FILE`")
-        return fleet
+    def fleet(self, environment: str) -> Fleet:
+        """The fleet file ``environment``'s runtime runs (errors as :meth:`runtime_for`)."""
+        return self.runtime_for(environment).fleet
 
     def runtime_for(self, environment: str) -> FleetControl:
         """The runtime of ``environment``; ``NoFleet`` (exit 3) naming the running ones if it
@@ -132,8 +129,7 @@ class Deployments:
 
         ``approval_timeout_seconds``: how long an ``approval: required`` environment's gate
         waits before the deployment fails (default: a day)."""
-        fleet = self.fleet()
-        self.runtime_for(environment)
+        fleet = self.fleet(environment)
         payload: dict[str, Any] = {
             "environment": environment,
             "version": version,
@@ -165,7 +161,7 @@ class Deployments:
         approval_timeout_seconds: int | None = None,
     ) -> Started:
         """Deploy to ``target`` exactly the releases verified in ``source``."""
-        fleet = self.fleet()
+        fleet = self.fleet(target)
         if source not in fleet.environments:
             raise BadInput(
                 f"unknown environment {source!r} (the fleet has: {', '.join(sorted(fleet.environments))})"

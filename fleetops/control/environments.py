@@ -144,7 +144,7 @@ class Environments:
     def open(self, environment: str, initial_version: str) -> ManagedRuntime:
         """Build ``environment``'s runtime and serve it, not started (:meth:`start_all` starts it)."""
         with self._changing:
-            runtime = self._build(environment, initial_version)
+            runtime = self._build(environment, initial_version, self._require_fleet())
             with self._lock:
                 self._runtimes[environment] = runtime
                 self._managed[environment] = runtime
@@ -167,9 +167,11 @@ class Environments:
             running = self.get(environment)
             if running is not None:
                 return running, False
-            if self._load is not None:
-                self._fleet = self._load()
-            runtime = self._build(environment, initial_version)
+            # The file read again reaches only the runtime built from it: the running ones keep
+            # the Fleet they were built from (their services, alarms), and a start that fails
+            # publishes nothing.
+            fleet = self._load() if self._load is not None else self._require_fleet()
+            runtime = self._build(environment, initial_version, fleet)
             try:
                 runtime.start()
             except BaseException as err:
@@ -178,6 +180,7 @@ class Environments:
                     raise FleetopsError(f"environment {environment!r} did not start: {err.message}") from err
                 raise
             with self._lock:
+                self._fleet = fleet
                 self._runtimes[environment] = runtime
                 self._managed[environment] = runtime
                 self._started.add(environment)
@@ -210,10 +213,9 @@ class Environments:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _build(self, environment: str, initial_version: str) -> ManagedRuntime:
+    def _build(self, environment: str, initial_version: str, fleet: Fleet) -> ManagedRuntime:
         if self.get(environment) is not None:
             raise BadInput(f"environment {environment!r} is already running")
-        fleet = self._require_fleet()
         if environment not in fleet.environments:
             known = ", ".join(sorted(fleet.environments))
             raise BadInput(f"unknown environment {environment!r} (the fleet has: {known})")

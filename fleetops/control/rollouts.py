@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fleetops.rollout import RefreshPreferences, RefreshStatus
+
+if TYPE_CHECKING:
+    from fleetops.spec.models import Fleet
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,8 @@ class FleetControl(Protocol):
     ``fleetops.testing.fleet_runtime.InMemoryFleetRuntime`` in tests)."""
 
     environment: str
+    fleet: Fleet
+    """The fleet file as this runtime was built from (a reload reaches only runtimes built after)."""
 
     def start_rollout(self, request: RolloutRequest) -> RolloutView:
         """Start (idempotently, by rollout id) replacing a service's instances with a release."""

@@ -1,6 +1,7 @@
 """Built-in runbooks: ASL definitions (``*.asl.json`` next to this file) and their task handlers.
 
-    register_handlers(registry, RunbookDeps(store, fleet=lambda: fleet, runtime_for=runtimes.__getitem__))
+    deps = RunbookDeps(store, fleet=lambda _environment: fleet, runtime_for=runtimes.__getitem__)
+    register_handlers(registry, deps)
     engine.start_execution(definition("deploy"), {"environment": "dev", "version": "v2"})
 
 The definitions run unchanged on any engine that has the handlers registered; users may copy

@@ -54,8 +54,9 @@ class RunbookDeps:
     """The world the handlers look at before they act."""
 
     store: Store
-    fleet: Callable[[], Fleet]
-    """The fleet file as it is now (the server reloads it when it changes)."""
+    fleet: Callable[[str], Fleet]
+    """The fleet file an environment's runtime runs (``fleet(environment)``): a file read again
+    for another environment's start does not change a running environment's services or alarms."""
     runtime_for: Callable[[str], RolloutRuntime]
     """The runtime of an environment (``KeyError`` or ``BadInput`` for an unknown one)."""
     clock: Now = utc_now

@@ -120,7 +120,7 @@ class RunbookWorld:
         }
         deps = RunbookDeps(
             store=store,
-            fleet=lambda: fleet,
+            fleet=lambda _environment: fleet,
             runtime_for=runtimes.__getitem__,
             clock=clock.now,
             http=http,

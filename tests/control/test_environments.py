@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
+from fleetops.control.deployments import Deployments
 from fleetops.control.environments import Environments, NoFleet
 from fleetops.control.rollouts import FleetControl
+from fleetops.control.service import ExecutionService
 from fleetops.errors import BadInput
 from fleetops.spec.loader import load_fleet
 from fleetops.spec.models import Fleet
+from fleetops.store import Store
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime, in_memory_environments
 from fleetops.testing.local import EXAMPLES
 
@@ -87,6 +91,52 @@ def test_add_starts_once_and_reads_the_fleet_file_again(fleet: Fleet) -> None:
     assert (started, started_again, again is runtime, loads) == (True, False, True, ["read"])
     assert isinstance(runtime, InMemoryFleetRuntime) and runtime.running
     assert runtime.current_versions()["menu"] == "v7"
+
+
+def test_a_fleet_file_read_again_reaches_only_the_environment_it_starts(fleet: Fleet) -> None:
+    edited = fleet.model_copy(update={"name": "edited"})
+
+    def opener(f: Fleet, env: str, version: str, _running: Sequence[FleetControl]) -> InMemoryFleetRuntime:
+        return InMemoryFleetRuntime(f, env, initial_version=version)
+
+    environments = Environments(fleet, opener=opener, load=lambda: edited)
+    environments.open("dev", "v1")
+    environments.start_all()
+    environments.add("stage", "v1")
+    names = [environments.runtime_for(env).fleet.name for env in ("dev", "stage")]
+    assert (names, environments.fleet) == ([fleet.name, "edited"], edited)
+
+
+def test_deployments_read_each_environment_s_fleet_from_its_runtime(fleet: Fleet, tmp_path: Path) -> None:
+    # What a deployment's runbook handlers see (RunbookDeps.fleet is Deployments.fleet).
+    edited = fleet.model_copy(update={"name": "edited"})
+
+    def opener(f: Fleet, env: str, version: str, _running: Sequence[FleetControl]) -> InMemoryFleetRuntime:
+        return InMemoryFleetRuntime(f, env, initial_version=version)
+
+    environments = Environments(fleet, opener=opener, load=lambda: edited)
+    environments.open("dev", "v1")
+    environments.start_all()
+    environments.add("stage", "v1")
+    with Store.open(None, tmp_path) as store:
+        deployments = Deployments(ExecutionService(store), store, environments)
+        assert (deployments.fleet("dev").name, deployments.fleet("stage").name) == (fleet.name, "edited")
+
+
+def test_a_fleet_file_read_for_a_start_that_fails_is_not_published(fleet: Fleet) -> None:
+    class Broken(InMemoryFleetRuntime):
+        def start(self) -> None:
+            raise BadInput("port 8080 is taken")
+
+    def opener(f: Fleet, env: str, version: str, _running: Sequence[FleetControl]) -> Broken:
+        return Broken(f, env)
+
+    environments = Environments(
+        fleet, opener=opener, load=lambda: fleet.model_copy(update={"name": "edited"})
+    )
+    with pytest.raises(BadInput, match="port 8080 is taken"):
+        environments.add("stage", "v1")
+    assert environments.fleet is fleet
 
 
 def test_the_opener_sees_the_runtimes_already_running(fleet: Fleet) -> None:

@@ -81,9 +81,9 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
     Each wave item is what the service's rollout needs: ``service``, ``version``, ``release``
     (its pinned number), ``rollout_id``, ``environment``, ``execution``.
     """
-    fleet = deps.fleet()
-    chosen = target_versions(fleet, payload)
     environment = str(payload["environment"])
+    fleet = deps.fleet(environment)
+    chosen = target_versions(fleet, payload)
     skipped = unchanged(deps, fleet, environment, chosen)
     chosen = {s: v for s, v in chosen.items() if s not in skipped}
     name = execution_name(context)

@@ -47,7 +47,7 @@ def event_of(deps: RunbookDeps, payload: dict[str, Any]) -> DeploymentEvent:
 def send(deps: RunbookDeps, payload: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
     """Send the event; the delivery records (channel, status) as the result."""
     event = event_of(deps, payload)
-    channels = deps.fleet().notifications
+    channels = deps.fleet(event.environment).notifications
     deliveries = notify(
         deps.store, channels, [event], clock=deps.clock, http=deps.http, retry=deps.notify_retry
     )

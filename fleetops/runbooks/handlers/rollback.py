@@ -91,7 +91,7 @@ def rollback_initialize(deps: RunbookDeps, payload: dict[str, Any], context: Tas
     ``stopped_execution`` (undo what that execution touched). Maintenance does not refuse a
     rollback: it is how a bad change is undone, in a window or not.
     """
-    fleet = deps.fleet()
+    fleet = deps.fleet(str(payload.get("environment")))
     environment = str(payload.get("environment"))
     if environment not in fleet.environments:
         raise BadInput(

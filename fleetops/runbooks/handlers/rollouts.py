@@ -74,7 +74,7 @@ def check_health(deps: RunbookDeps, item: dict[str, Any], _context: TaskContext)
 def succeeded(deps: RunbookDeps, item: dict[str, Any], view: RolloutView) -> dict[str, Any]:
     """Done after the service's smoke gate passes (``smoke``: its result, or None without one);
     ``fleetops.RolloutFailed`` when it fails, so the deployment rolls back as for a failed rollout."""
-    spec = deps.fleet().service(item["service"], item["environment"]).deploy.smoke
+    spec = deps.fleet(item["environment"]).service(item["service"], item["environment"]).deploy.smoke
     if spec is None:
         return {**progress(view, done=True), "smoke": None}
     endpoint = deps.runtime_for(item["environment"]).endpoint(item["service"])
@@ -104,7 +104,7 @@ def failure_text(view: RolloutView) -> str:
 def rollback_preferences(deps: RunbookDeps, environment: str, service: str) -> RefreshPreferences:
     """The service's rollout settings, made for going back: keep instances already there, no
     checkpoints, no bake, no alarms (the alarm that failed the deployment is likely still on)."""
-    base = refresh_preferences(deps.fleet().service(service, environment).deploy)
+    base = refresh_preferences(deps.fleet(environment).service(service, environment).deploy)
     return dataclasses.replace(
         base,
         skip_matching=True,
