@@ -5,9 +5,12 @@ each alarm target: an alarm with ``service`` is one target; an alarm without is 
 each service that lists it in ``deploy.alarms`` has its own target, evaluated on that service's
 metrics (so ``high-5xx`` of orders and ``high-5xx`` of menu are two states).
 
-Every ``interval_s`` (and before every read, so a reader never sees a stale state) it collects the
-new metric samples and evaluates every target (``fleetops.ops.alarms.evaluation``), keeping the
-state when the evaluation says so (``ignore``). A state change updates ``updated_at`` and its
+Every ``interval_s`` (a tick) it collects the new metric samples and evaluates every target
+(``fleetops.ops.alarms.evaluation``), keeping the state when the evaluation says so (``ignore``).
+Reads serve the last tick's states; only a tick older than ``interval_s`` (the background thread
+not started, or late) is evaluated again first. So the work, and the host counts sampled at each
+collection (``HealthyHostCount``), do not grow with the number of readers: a Sum or SampleCount
+alarm on them would change with how many rollouts poll. A state change updates ``updated_at`` and its
 reason and is passed to ``on_change``. A new target starts in INSUFFICIENT_DATA, "Unchecked:
 Initial alarm creation", as a new CloudWatch alarm does; after a restart of the control plane the
 states are evaluated again from the log (the metrics of the window are read back), so only an
@@ -131,6 +134,8 @@ class AlarmMonitor:
         )
         self._lock = threading.Lock()
         self._targets: dict[tuple[str, str], AlarmStatus] = {}
+        self._evaluated_at: datetime | None = None
+        """When ``refresh`` last evaluated (under ``_lock``)."""
         for name, alarm in sorted(self.alarms.items()):
             watchers = (
                 [alarm.service]
@@ -169,7 +174,7 @@ class AlarmMonitor:
                 alarm = self.alarms.get(name)
                 if alarm is not None:
                     self._target(name, alarm.service or service)
-        self.refresh()
+        self._refresh(older_than=self.interval_s)
         with self._lock:
             out = {}
             for name in names:
@@ -180,7 +185,7 @@ class AlarmMonitor:
 
     def describe(self, *, service: str | None = None, state: str | None = None) -> list[AlarmStatus]:
         """Every alarm target, by name then service; only ``service``'s / those in ``state``."""
-        self.refresh()
+        self._refresh(older_than=self.interval_s)
         with self._lock:
             found = [self._targets[key] for key in sorted(self._targets)]
         return [s for s in found if service in (None, s.service) and state in (None, s.state)]
@@ -189,9 +194,18 @@ class AlarmMonitor:
 
     def refresh(self) -> None:
         """Collect new samples and evaluate every target now."""
+        self._refresh(older_than=None)
+
+    def _refresh(self, *, older_than: float | None) -> None:
+        # ``older_than``: evaluate only if the last evaluation is at least that many seconds old
+        # (checked under the lock, so concurrent readers evaluate once).
         changes: list[tuple[AlarmStatus, AlarmStatus]] = []
         with self._lock:
             now = self._clock()
+            last = self._evaluated_at
+            if older_than is not None and last is not None and (now - last).total_seconds() < older_than:
+                return
+            self._evaluated_at = now
             now_ms = round(now.timestamp() * 1000)
             if self._metrics is not None and self._targets:  # no alarm: the log is not read at all
                 self._metrics.collect(self.store, now_ms)
@@ -233,7 +247,9 @@ class AlarmMonitor:
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
             try:
-                self.refresh()
+                # Half an interval: a tick is not skipped for clock jitter, yet a read that
+                # evaluated just before it is not followed by a second evaluation.
+                self._refresh(older_than=self.interval_s / 2)
             except Exception:  # a bad line or a provider hiccup must not end alarm evaluation
                 log.exception("alarm evaluation failed")
 

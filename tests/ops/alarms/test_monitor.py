@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fleetops.ops.alarms import AlarmMonitor, AlarmStatus, LocalMetrics
+from fleetops.providers.base import InstanceInfo
 from fleetops.spec.loader import load_fleet_text
 from fleetops.testing.step_clock import StepClock
 
@@ -156,3 +157,31 @@ def test_ignore_keeps_the_state_while_data_is_missing(tmp_path: Path) -> None:
     world.requests("orders", 100, 200)
     world.at(110)
     assert world.monitor.states("orders", ["lazy"]) == {"lazy": "OK"}
+
+
+def test_reads_serve_the_last_evaluation_and_sample_host_counts_once_per_interval(tmp_path: Path) -> None:
+    sampled: list[str] = []
+
+    def instances(service: str) -> list[InstanceInfo]:
+        sampled.append(service)
+        return []
+
+    clock = StepClock(T0)
+    log = tmp_path / "access.jsonl"
+    log.touch()
+    monitor = AlarmMonitor(
+        load_fleet_text(FLEET),
+        "dev",
+        ["menu", "orders"],
+        metrics=LocalMetrics(log, instances, ["menu", "orders"]),
+        clock=clock,
+    )
+    for _ in range(3):
+        monitor.states("orders", ["high-5xx"])
+        monitor.describe()
+    clock.now = T0 + timedelta(seconds=0.5)
+    monitor.states("menu", ["high-5xx"])
+    first = list(sampled)
+    clock.now = T0 + timedelta(seconds=1)
+    monitor.describe(service="menu")
+    assert (first, sampled) == (["menu", "orders"], ["menu", "orders", "menu", "orders"])
