@@ -15,6 +15,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleetops.control.deployments import Deployments, describe, machine_name
+from fleetops.errors import BadInput
 from fleetops.ops.clock import utc_now
 from fleetops.runbooks import RUNBOOKS
 from fleetops.server.auth import Principal, Role, require
@@ -35,8 +36,15 @@ APPROVAL_TIMEOUT = (
 
 
 def _seconds(duration: timedelta | None) -> int | None:
-    # Whole seconds, at least one: TimeoutSecondsPath takes a positive integer.
-    return None if duration is None else max(1, math.ceil(duration.total_seconds()))
+    # Whole seconds, at least one: TimeoutSecondsPath takes a positive integer. Less is refused
+    # rather than raised to 1s, which would time the gate out at once the user did not ask for.
+    if duration is None:
+        return None
+    if duration < timedelta(seconds=1):
+        raise BadInput(
+            f"approval_timeout {duration.total_seconds():g}s: it must be at least 1s (like 30m; default 1d)"
+        )
+    return math.ceil(duration.total_seconds())
 
 
 def get_deployments(request: Request) -> Deployments:
