@@ -34,6 +34,18 @@ class NoFleet(Refused):
     """The server runs no fleet, or not the environment asked for."""
 
 
+def check_environment(fleet: Fleet, environment: str) -> None:
+    """``BadInput`` (exit 2, HTTP 400) unless ``environment`` is a local environment of ``fleet``:
+    the one check of an environment the control plane is asked to run or act on."""
+    if environment not in fleet.environments:
+        known = ", ".join(sorted(fleet.environments))
+        raise BadInput(f"unknown environment {environment!r} (the fleet has: {known})")
+    if not isinstance(fleet.environments[environment], LocalSettings):
+        raise BadInput(
+            f"environment {environment!r} runs on aws: this control plane runs local environments only"
+        )
+
+
 class ManagedRuntime(FleetControl, Protocol):
     """A fleet runtime whose processes the control plane starts and stops (``FleetRuntime``)."""
 
@@ -100,20 +112,16 @@ class Environments:
             running = list(self._runtimes)
         if runtime is not None:
             return runtime
-        if self._fleet is None:
-            raise NoFleet("this server runs no fleet: start it with `fleetops up` or `--fleet FILE`")
-        if environment not in self._fleet.environments:
-            known = ", ".join(sorted(self._fleet.environments))
-            raise BadInput(f"unknown environment {environment!r} (the fleet has: {known})")
-        if not isinstance(self._fleet.environments[environment], LocalSettings):
-            raise NoFleet(
-                f"environment {environment!r} runs on aws: this control plane runs local environments "
-                f"only ({self._running(running)})"
-            )
+        self.check(environment)
         raise NoFleet(
             f"environment {environment!r} is not running on this control plane ({self._running(running)}); "
             f"start it with `fleetops up --env {environment}`"
         )
+
+    def check(self, environment: str) -> None:
+        """``NoFleet`` without a fleet file; ``BadInput`` for an environment of it that is unknown or
+        not local (:func:`check_environment`)."""
+        check_environment(self._require_fleet(), environment)
 
     def pick(self, environment: str | None) -> FleetControl:
         """``environment``'s runtime, or with None the only one running (``BadInput`` when
@@ -216,13 +224,7 @@ class Environments:
     def _build(self, environment: str, initial_version: str, fleet: Fleet) -> ManagedRuntime:
         if self.get(environment) is not None:
             raise BadInput(f"environment {environment!r} is already running")
-        if environment not in fleet.environments:
-            known = ", ".join(sorted(fleet.environments))
-            raise BadInput(f"unknown environment {environment!r} (the fleet has: {known})")
-        if not isinstance(fleet.environments[environment], LocalSettings):
-            raise BadInput(
-                f"environment {environment!r} runs on aws: the control plane runs local environments only"
-            )
+        check_environment(fleet, environment)
         with self._lock:
             running = list(self._runtimes.values())
         return self._require_opener()(fleet, environment, initial_version, running)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fleetops.control.autoscaler import Autoscaler
+from fleetops.control.environments import check_environment
 from fleetops.control.fleet_port import ManagedProvider
 from fleetops.control.initial_releases import pin_initial, verify_ready, verify_when_ready
 from fleetops.control.rollout_runner import LIVE, RolloutRunner
@@ -76,9 +77,7 @@ class FleetRuntime:
         initial_version: str = "v1",
         settings: RuntimeSettings | None = None,
     ) -> None:
-        if environment not in fleet.environments:
-            known = ", ".join(sorted(fleet.environments))
-            raise BadInput(f"unknown environment {environment!r} in the fleet file (known: {known})")
+        check_environment(fleet, environment)
         self.fleet = fleet
         self.environment = environment
         self.provider = provider

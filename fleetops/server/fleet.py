@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from fleetops.control.environments import Environments
+from fleetops.control.environments import Environments, check_environment
 from fleetops.control.fleet import FleetRuntime
 from fleetops.control.local_services import dev_secrets, fixed_ports, local_services
 from fleetops.control.rollouts import FleetControl
@@ -24,7 +24,7 @@ from fleetops.errors import BadInput
 from fleetops.providers.local import LocalProvider
 from fleetops.server.settings import ServerSettings, environment_state_dir
 from fleetops.spec.loader import load_fleet
-from fleetops.spec.models import Fleet, LocalSettings
+from fleetops.spec.models import Fleet
 from fleetops.store import Store
 
 
@@ -64,13 +64,7 @@ def open_fleet_runtime(
     """The runtime of ``fleet``'s ``environment`` (not started), its state in
     ``<state_dir>/envs/<environment>/``. Only local environments run here (BadInput for an aws
     one); BadInput when a pinned port is taken by a ``running`` environment."""
-    if environment not in fleet.environments:
-        known = ", ".join(sorted(fleet.environments))
-        raise BadInput(f"no environment {environment!r} in the fleet file (known: {known})")
-    if not isinstance(fleet.environments[environment], LocalSettings):
-        raise BadInput(
-            f"environment {environment!r} runs on aws: the control plane runs local environments only"
-        )
+    check_environment(fleet, environment)
     ports = fixed_ports(fleet, environment)
     check_ports(environment, ports, ports_in_use(running))
     folder = environment_state_dir(state_dir, environment)

@@ -59,8 +59,18 @@ def test_an_environment_not_running_is_refused_with_how_to_start_it(fleet: Fleet
 
 
 def test_an_aws_environment_is_refused_as_not_local(fleet: Fleet) -> None:
-    with pytest.raises(NoFleet, match="environment 'prod' runs on aws: this control plane runs local"):
+    with pytest.raises(BadInput, match="environment 'prod' runs on aws: this control plane runs local"):
         in_memory_environments(fleet, "dev").runtime_for("prod")
+
+
+def test_an_aws_environment_is_the_same_bad_input_to_act_on_or_to_start(fleet: Fleet) -> None:
+    environments = in_memory_environments(fleet, "dev")
+    errors = []
+    for attempt in (environments.runtime_for, lambda env: environments.add(env, "v1"), environments.check):
+        with pytest.raises(BadInput) as raised:
+            attempt("prod")
+        errors.append(raised.value.message)
+    assert errors == ["environment 'prod' runs on aws: this control plane runs local environments only"] * 3
 
 
 def test_an_unknown_environment_is_bad_input(fleet: Fleet) -> None:
@@ -183,7 +193,7 @@ def test_remove_stops_one_and_stop_all_the_rest(fleet: Fleet) -> None:
 
 def test_only_local_environments_of_the_fleet_start(fleet: Fleet) -> None:
     environments = in_memory_environments(fleet)
-    with pytest.raises(BadInput, match="environment 'prod' runs on aws: the control plane runs local"):
+    with pytest.raises(BadInput, match="environment 'prod' runs on aws: this control plane runs local"):
         environments.add("prod", "v1")
     with pytest.raises(BadInput, match="unknown environment 'qa'"):
         environments.add("qa", "v1")
