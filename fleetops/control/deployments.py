@@ -211,7 +211,8 @@ class Deployments:
             payload["stopped_execution"] = stopped_execution
         lock = self.store.locks.get(environment)
         now = utc_now()
-        if lock is not None and not lock.expired(now):
+        # A stopped execution's lock is kept for its rollback, which takes it over.
+        if lock is not None and not lock.expired(now) and lock.owner != stopped_execution:
             raise Refused(refusal(lock, now))
         return self._start("rollback", "rollback", environment, payload)
 
@@ -265,19 +266,27 @@ class Deployments:
         # Its initialize step may still run in its thread: from here on it can neither take
         # the lock nor pin, so what it holds now is all it will ever hold.
         self.store.stopped.record(record.name, by=by)
-        release_lock(self.store, environment, owner=record.name)
         if plan is None:
             # No plan recorded, so no rollout of it was started (the plan is what starts them):
             # its pinned releases end here, and the environment is free at once.
+            release_lock(self.store, environment, owner=record.name)
             undone = roll_back_pinned(self.store, environment, record.name)
             out["releases"] = [
                 {"service": r.service, "release": r.number, "status": str(r.status)} for r in undone
             ]
             return out
         touched = self.store.releases.list(environment=environment, execution_id=record.name)
-        if touched:
+        if not touched:
+            release_lock(self.store, environment, owner=record.name)
+            return out
+        # The lock stays held by the stopped execution until its rollback takes it over
+        # (``store.locks.transfer``): a deployment started meanwhile cannot slip in between.
+        try:
             started = self.rollback(environment=environment, requested_by=by, stopped_execution=record.name)
-            out["rollback"] = started.to_json()
+        except BaseException:
+            release_lock(self.store, environment, owner=record.name)
+            raise
+        out["rollback"] = started.to_json()
         return out
 
     async def stop_all(self, *, by: str) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from typing import Any
 from fleetops.control.deployments import Deployments
 from fleetops.control.service import ExecutionService
 from fleetops.engine import ExecutionResult, ExecutionStatus, FakeClock
+from fleetops.errors import Refused
 from fleetops.spec.loader import load_fleet_text
 from fleetops.store import Store
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
@@ -101,3 +102,54 @@ def test_a_deployment_stopped_before_its_plan_was_recorded_gives_back_what_it_to
     assert (stopped.lock_owner, stopped.releases) == (None, {"menu": "rolled_back", "orders": "rolled_back"})
     assert stopped.next_deployment.status is ExecutionStatus.SUCCEEDED, stopped.next_deployment
     assert stopped.versions == {"menu": "v2", "orders": "v2"}
+
+
+def _world(store: Store) -> tuple[Deployments, ExecutionService, InMemoryFleetRuntime]:
+    fleet = load_fleet_text(FLEET)
+    runtime = InMemoryFleetRuntime(fleet, "dev")
+    executions = ExecutionService(store, clock=FakeClock(auto_advance=True))
+    deployments = Deployments(executions, store, runtime, fleet)
+    deployments.register()
+    return deployments, executions, runtime
+
+
+def test_a_deployment_retried_right_after_a_stop_cannot_take_the_lock_from_its_rollback(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> tuple[str, str | None, str, ExecutionResult, str | None, dict[str, str]]:
+        with Store.open(None, tmp_path) as store:
+            deployments, executions, runtime = _world(store)
+            service = hold_calls(executions.registry, "fleetops:deploy-service")
+            initialize = hold_calls(executions.registry, "fleetops:rollback-initialize")
+            await executions.start()
+            try:
+                first = deployments.deploy(environment="dev", version="v2", requested_by="ana")
+                await service.reached()
+                stop = await deployments.stop(first.name, by="ana")
+                await initialize.reached()
+                lock = store.locks.get("dev")
+                held_by = None if lock is None else lock.owner
+                try:
+                    deployments.deploy(environment="dev", version="v2", requested_by="ci")
+                    retried = "started"
+                except Refused as refused:
+                    retried = f"refused: {first.name in str(refused)}"
+                await initialize.release()
+                result = await executions.wait(stop["rollback"]["execution_arn"])
+                await service.release()
+                after = store.locks.get("dev")
+            finally:
+                await executions.close()
+            return (
+                first.name,
+                held_by,
+                retried,
+                result,
+                None if after is None else after.owner,
+                (runtime.current_versions()),
+            )
+
+    name, held_by, retried, result, after, versions = asyncio.run(scenario())
+    assert (held_by, retried) == (name, "refused: True")
+    assert result.status is ExecutionStatus.SUCCEEDED, result
+    assert (after, versions) == (None, {"menu": "v1", "orders": "v1"})
