@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetops.control.deployments import Deployments
+from fleetops.control.initial_releases import pin_initial
 from fleetops.control.service import ExecutionService
 from fleetops.engine import ExecutionResult, ExecutionStatus, FakeClock
 from fleetops.errors import Refused
@@ -153,3 +154,33 @@ def test_a_deployment_retried_right_after_a_stop_cannot_take_the_lock_from_its_r
     assert (held_by, retried) == (name, "refused: True")
     assert result.status is ExecutionStatus.SUCCEEDED, result
     assert (after, versions) == (None, {"menu": "v1", "orders": "v1"})
+
+
+def test_a_finalize_step_still_running_after_the_stop_verifies_nothing(tmp_path: Path) -> None:
+    async def scenario() -> tuple[ExecutionResult, dict[str, str], dict[str, str]]:
+        with Store.open(None, tmp_path) as store:
+            deployments, executions, runtime = _world(store)
+            for service in ("menu", "orders"):  # what fleetops up records: v1, verified
+                initial = pin_initial(store, load_fleet_text(FLEET), "dev", service, "v1")
+                assert initial is not None
+                store.releases.mark_verified("dev", service, initial.number)
+            finalize = hold_calls(executions.registry, "fleetops:deploy-finalize")
+            initialize = hold_calls(executions.registry, "fleetops:rollback-initialize")
+            await executions.start()
+            try:
+                first = deployments.deploy(environment="dev", version="v2", requested_by="ana")
+                await finalize.reached()
+                stop = await deployments.stop(first.name, by="ana")
+                await finalize.release()  # it goes on in its thread, after the stop
+                await initialize.reached()
+                await initialize.release()
+                result = await executions.wait(stop["rollback"]["execution_arn"])
+                releases = {r.service: str(r.status) for r in store.releases.list(execution_id=first.name)}
+            finally:
+                await executions.close()
+            return result, releases, runtime.current_versions()
+
+    result, releases, versions = asyncio.run(scenario())
+    assert result.status is ExecutionStatus.SUCCEEDED, result
+    assert releases == {"menu": "rolled_back", "orders": "rolled_back"}
+    assert versions == {"menu": "v1", "orders": "v1"}
