@@ -9,8 +9,9 @@ approve or reject; stop; describe a deployment's progress per service.
 
 Stop, and why it is not a Catch in the runbook: StopExecution aborts a Step Functions execution
 at once (no state of it runs again, not even a Catch), and the engine is faithful to that. A
-graceful stop is therefore two steps here: stop the execution, give back the lock it held, and
-start the rollback runbook for that execution (``stopped_execution``), which cancels the rollouts
+graceful stop is therefore two steps here: stop the execution, and start the rollback runbook
+for that execution (``stopped_execution``), which takes its lock over (so no deployment slips in
+between: ``store.locks.transfer``), cancels the rollouts
 it left in flight and returns every service it touched to its last verified release. The same
 definitions keep working on AWS Step Functions, where the same two calls do the same.
 
@@ -257,15 +258,21 @@ class Deployments:
         out: dict[str, Any] = {"execution": record.name, "status": record.status, "rollback": None}
         events = self.executions.history(arn)
         plan = deployment_plan(events)
-        if plan is not None and (plan.get("operation") == "rollback" or "waves" not in plan):
-            return out
-        initialized = task_input(events, "deploy-initialize")
+        undoing = task_input(events, "rollback-initialize")
+        initialized = task_input(events, "deploy-initialize") or undoing
         environment = plan["environment"] if plan is not None else (initialized or {}).get("environment")
         if not isinstance(environment, str):
             return out  # stopped before its initialize step began: it holds nothing
         # Its initialize step may still run in its thread: from here on it can neither take
         # the lock nor pin, so what it holds now is all it will ever hold.
         self.store.stopped.record(record.name, by=by)
+        if undoing is not None or (plan is not None and "waves" not in plan):
+            # A rollback is not rolled back: it gives the environment back. Until its initialize
+            # step took the lock over, the execution it undoes held it for it.
+            release_lock(self.store, environment, owner=record.name)
+            if isinstance(undoing, dict) and isinstance(undoing.get("stopped_execution"), str):
+                release_lock(self.store, environment, owner=undoing["stopped_execution"])
+            return out
         if plan is None:
             # No plan recorded, so no rollout of it was started (the plan is what starts them):
             # its pinned releases end here, and the environment is free at once.

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fleetops.control.deployments import Deployments
+import pytest
+
+from fleetops.control.deployments import Deployments, machine_name
 from fleetops.control.initial_releases import pin_initial
 from fleetops.control.service import ExecutionService
 from fleetops.engine import ExecutionResult, ExecutionStatus, FakeClock
@@ -184,3 +186,61 @@ def test_a_finalize_step_still_running_after_the_stop_verifies_nothing(tmp_path:
     assert result.status is ExecutionStatus.SUCCEEDED, result
     assert releases == {"menu": "rolled_back", "orders": "rolled_back"}
     assert versions == {"menu": "v1", "orders": "v1"}
+
+
+StoppedRollback = tuple[dict[str, Any], str | None, list[str]]
+
+
+def _stop_a_rollback(tmp_path: Path, resource: str, *, after: bool) -> StoppedRollback:
+    """Deploy v2 (v1 verified before), stop it while orders' deploy-service call is held (menu
+    is on v2), then stop its rollback while its ``resource`` call is held; what the second stop
+    returned, the lock's owner after, and the rollback executions there are."""
+
+    async def scenario() -> StoppedRollback:
+        with Store.open(None, tmp_path) as store:
+            deployments, executions, _runtime = _world(store)
+            for service in ("menu", "orders"):
+                initial = pin_initial(store, load_fleet_text(FLEET), "dev", service, "v1")
+                assert initial is not None
+                store.releases.mark_verified("dev", service, initial.number)
+            orders = hold_calls(
+                executions.registry, "fleetops:deploy-service", when=lambda p: p.get("service") == "orders"
+            )
+            held = hold_calls(executions.registry, resource, after=after)
+            await executions.start()
+            try:
+                first = deployments.deploy(environment="dev", version="v2", requested_by="ana")
+                await orders.reached()
+                rollback = (await deployments.stop(first.name, by="ana"))["rollback"]
+                await held.reached()
+                stop = await deployments.stop(rollback["execution"], by="bo")
+                await held.release()
+                await orders.release()
+                lock = store.locks.get("dev")
+                machine = executions.engine.state_machine_arn(machine_name("rollback"))
+                rollbacks = [r.name for r in store.executions.list(machine, limit=10)]
+            finally:
+                await executions.close()
+            assert stop["execution"] == rollback["execution"]
+            assert store.stopped.get(rollback["execution"]) is not None
+            named = ["first" if name == rollback["execution"] else name for name in rollbacks]
+            answer = {k: v for k, v in stop.items() if k != "execution"}
+            return answer, None if lock is None else lock.owner, named
+
+    return asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("resource", "after"),
+    [
+        ("fleetops:rollback-initialize", False),
+        ("fleetops:rollback-initialize", True),
+        ("fleetops:rollback-service", False),
+    ],
+)
+def test_stopping_a_rollback_frees_the_environment_and_starts_no_rollback(
+    tmp_path: Path, resource: str, after: bool
+) -> None:
+    stop, lock_owner, rollbacks = _stop_a_rollback(tmp_path, resource, after=after)
+    assert stop == {"status": "ABORTED", "rollback": None}
+    assert (lock_owner, rollbacks) == (None, ["first"])
