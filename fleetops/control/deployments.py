@@ -35,7 +35,7 @@ from typing import Any
 from fleetops.control.environments import Environments, NoFleet
 from fleetops.control.rollouts import FleetControl
 from fleetops.control.service import ExecutionService
-from fleetops.engine import HistoryEvent
+from fleetops.engine import ExecutionStatus, HistoryEvent
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.clock import utc_now
 from fleetops.ops.locks import refusal, release_lock
@@ -252,9 +252,22 @@ class Deployments:
         return {"execution": record.name, "approved": approved, "by": by, "reason": reason}
 
     async def stop(self, execution: str, *, by: str) -> dict[str, Any]:
-        """Stop an execution, then undo what it touched (see the module docstring)."""
+        """Stop a running execution, then undo what it touched (see the module docstring).
+
+        ``BadInput`` when it is not running: it ended already, and nothing is changed.
+        """
         arn = self.execution_arn(execution)
-        record = await self.executions.stop_execution(arn, error="fleetops.Stopped", cause=f"stopped by {by}")
+        record = self.executions.describe_execution(arn)
+        running = record.status == RUNNING
+        if running:
+            record = await self.executions.stop_execution(
+                arn, error="fleetops.Stopped", cause=f"stopped by {by}"
+            )
+        # Not running, or it ended on its own meanwhile (stop_execution leaves that as it is).
+        if not running or record.status != ExecutionStatus.ABORTED:
+            raise BadInput(
+                f"execution {record.name} already ended ({record.status}): there is nothing to stop"
+            )
         out: dict[str, Any] = {"execution": record.name, "status": record.status, "rollback": None}
         events = self.executions.history(arn)
         plan = deployment_plan(events)
@@ -300,7 +313,13 @@ class Deployments:
         """Stop every running deploy execution (newest first), each undone as :meth:`stop` does."""
         machine = self.executions.engine.state_machine_arn(machine_name("deploy"))
         running = self.store.executions.list(machine, status=RUNNING, limit=1000)
-        return [await self.stop(record.arn, by=by) for record in running]
+        stopped = []
+        for record in running:
+            try:
+                stopped.append(await self.stop(record.arn, by=by))
+            except BadInput:
+                continue  # it ended on its own since it was listed: nothing to stop
+        return stopped
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from fleetops.control.deployments import Deployments, machine_name
 from fleetops.control.initial_releases import pin_initial
 from fleetops.control.service import ExecutionService
 from fleetops.engine import ExecutionResult, ExecutionStatus, FakeClock
-from fleetops.errors import Refused
+from fleetops.errors import BadInput, Refused
 from fleetops.spec.loader import load_fleet_text
 from fleetops.store import Store
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
@@ -244,3 +244,34 @@ def test_stopping_a_rollback_frees_the_environment_and_starts_no_rollback(
     stop, lock_owner, rollbacks = _stop_a_rollback(tmp_path, resource, after=after)
     assert stop == {"status": "ABORTED", "rollback": None}
     assert (lock_owner, rollbacks) == (None, ["first"])
+
+
+def test_stopping_a_finished_deployment_changes_nothing_and_says_it_ended(tmp_path: Path) -> None:
+    async def scenario() -> tuple[str, str, bool, list[str], dict[str, str], dict[str, str]]:
+        with Store.open(None, tmp_path) as store:
+            deployments, executions, runtime = _world(store)
+            await executions.start()
+            try:
+                first = deployments.deploy(environment="dev", version="v2", requested_by="ana")
+                assert (await executions.wait(first.arn)).status is ExecutionStatus.SUCCEEDED
+                with pytest.raises(BadInput) as refused:
+                    await deployments.stop(first.name, by="ana")
+                machine = executions.engine.state_machine_arn(machine_name("rollback"))
+                rollbacks = [r.name for r in store.executions.list(machine, limit=10)]
+                releases = {r.service: str(r.status) for r in store.releases.list(execution_id=first.name)}
+            finally:
+                await executions.close()
+            return (
+                first.name,
+                str(refused.value),
+                store.stopped.get(first.name) is None,
+                rollbacks,
+                releases,
+                runtime.current_versions(),
+            )
+
+    name, message, not_recorded, rollbacks, releases, versions = asyncio.run(scenario())
+    assert message == f"execution {name} already ended (SUCCEEDED): there is nothing to stop"
+    assert (not_recorded, rollbacks) == (True, [])
+    assert releases == {"menu": "verified", "orders": "verified"}
+    assert versions == {"menu": "v2", "orders": "v2"}
