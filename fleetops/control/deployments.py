@@ -9,8 +9,9 @@ approve or reject; stop; describe a deployment's progress per service.
 
 Stop, and why it is not a Catch in the runbook: StopExecution aborts a Step Functions execution
 at once (no state of it runs again, not even a Catch), and the engine is faithful to that. A
-graceful stop is therefore two steps here: stop the execution, give back the lock it held, and
-start the rollback runbook for that execution (``stopped_execution``), which cancels the rollouts
+graceful stop is therefore two steps here: stop the execution, and start the rollback runbook
+for that execution (``stopped_execution``), which takes its lock over (so no deployment slips in
+between: ``store.locks.transfer``), cancels the rollouts
 it left in flight and returns every service it touched to its last verified release. The same
 definitions keep working on AWS Step Functions, where the same two calls do the same.
 
@@ -34,7 +35,7 @@ from typing import Any
 from fleetops.control.environments import Environments
 from fleetops.control.rollouts import FleetControl
 from fleetops.control.service import ExecutionService
-from fleetops.engine import HistoryEvent
+from fleetops.engine import ExecutionStatus, HistoryEvent
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.clock import utc_now
 from fleetops.ops.locks import refusal, release_lock
@@ -207,7 +208,8 @@ class Deployments:
             payload["stopped_execution"] = stopped_execution
         lock = self.store.locks.get(environment)
         now = utc_now()
-        if lock is not None and not lock.expired(now):
+        # A stopped execution's lock is kept for its rollback, which takes it over.
+        if lock is not None and not lock.expired(now) and lock.owner != stopped_execution:
             raise Refused(refusal(lock, now))
         return self._start("rollback", "rollback", environment, payload)
 
@@ -246,41 +248,74 @@ class Deployments:
         return {"execution": record.name, "approved": approved, "by": by, "reason": reason}
 
     async def stop(self, execution: str, *, by: str) -> dict[str, Any]:
-        """Stop an execution, then undo what it touched (see the module docstring)."""
+        """Stop a running execution, then undo what it touched (see the module docstring).
+
+        ``BadInput`` when it is not running: it ended already, and nothing is changed.
+        """
         arn = self.execution_arn(execution)
-        record = await self.executions.stop_execution(arn, error="fleetops.Stopped", cause=f"stopped by {by}")
+        record = self.executions.describe_execution(arn)
+        running = record.status == RUNNING
+        if running:
+            record = await self.executions.stop_execution(
+                arn, error="fleetops.Stopped", cause=f"stopped by {by}"
+            )
+        # Not running, or it ended on its own meanwhile (stop_execution leaves that as it is).
+        if not running or record.status != ExecutionStatus.ABORTED:
+            raise BadInput(
+                f"execution {record.name} already ended ({record.status}): there is nothing to stop"
+            )
         out: dict[str, Any] = {"execution": record.name, "status": record.status, "rollback": None}
         events = self.executions.history(arn)
         plan = deployment_plan(events)
-        if plan is not None and (plan.get("operation") == "rollback" or "waves" not in plan):
-            return out
-        initialized = task_input(events, "deploy-initialize")
+        undoing = task_input(events, "rollback-initialize")
+        initialized = task_input(events, "deploy-initialize") or undoing
         environment = plan["environment"] if plan is not None else (initialized or {}).get("environment")
         if not isinstance(environment, str):
             return out  # stopped before its initialize step began: it holds nothing
         # Its initialize step may still run in its thread: from here on it can neither take
         # the lock nor pin, so what it holds now is all it will ever hold.
         self.store.stopped.record(record.name, by=by)
-        release_lock(self.store, environment, owner=record.name)
+        if undoing is not None or (plan is not None and "waves" not in plan):
+            # A rollback is not rolled back: it gives the environment back. Until its initialize
+            # step took the lock over, the execution it undoes held it for it.
+            release_lock(self.store, environment, owner=record.name)
+            if isinstance(undoing, dict) and isinstance(undoing.get("stopped_execution"), str):
+                release_lock(self.store, environment, owner=undoing["stopped_execution"])
+            return out
         if plan is None:
             # No plan recorded, so no rollout of it was started (the plan is what starts them):
             # its pinned releases end here, and the environment is free at once.
+            release_lock(self.store, environment, owner=record.name)
             undone = roll_back_pinned(self.store, environment, record.name)
             out["releases"] = [
                 {"service": r.service, "release": r.number, "status": str(r.status)} for r in undone
             ]
             return out
         touched = self.store.releases.list(environment=environment, execution_id=record.name)
-        if touched:
+        if not touched:
+            release_lock(self.store, environment, owner=record.name)
+            return out
+        # The lock stays held by the stopped execution until its rollback takes it over
+        # (``store.locks.transfer``): a deployment started meanwhile cannot slip in between.
+        try:
             started = self.rollback(environment=environment, requested_by=by, stopped_execution=record.name)
-            out["rollback"] = started.to_json()
+        except BaseException:
+            release_lock(self.store, environment, owner=record.name)
+            raise
+        out["rollback"] = started.to_json()
         return out
 
     async def stop_all(self, *, by: str) -> list[dict[str, Any]]:
         """Stop every running deploy execution (newest first), each undone as :meth:`stop` does."""
         machine = self.executions.engine.state_machine_arn(machine_name("deploy"))
         running = self.store.executions.list(machine, status=RUNNING, limit=1000)
-        return [await self.stop(record.arn, by=by) for record in running]
+        stopped = []
+        for record in running:
+            try:
+                stopped.append(await self.stop(record.arn, by=by))
+            except BadInput:
+                continue  # it ended on its own since it was listed: nothing to stop
+        return stopped
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -141,6 +141,41 @@ class LockRepository:
             lock = _get(session, environment)
         return lock if lock is not None and lock.owner == owner else None
 
+    def transfer(
+        self,
+        environment: str,
+        *,
+        from_owner: str,
+        to_owner: str,
+        reason: str,
+        lease: timedelta,
+        now: datetime | None = None,
+    ) -> Lock | None:
+        """Hand ``from_owner``'s lock to ``to_owner`` in one statement; None when ``from_owner``
+        does not hold it. The lock is never free in between, so nobody can take it there
+        (a stopped execution hands its lock to the rollback undoing it). ``acquired_at`` starts
+        anew; an expired lease is handed over too (nobody took it over). Raises
+        ``ExecutionStopped`` when ``to_owner`` was stopped.
+        """
+        if lease <= timedelta(0):
+            raise ValueError(f"a lease must be positive (got {lease})")
+        at = now or datetime.now(UTC)
+        with self._store.transaction() as session:
+            refuse_if_stopped(self._store, session, to_owner)
+            moved = (
+                session.execute(
+                    update(locks)
+                    .where(locks.c.environment == environment, locks.c.owner == from_owner)
+                    .values(
+                        owner=to_owner, reason=reason, acquired_at=at, expires_at=at + lease, renewed_at=at
+                    )
+                    .returning(*locks.c)
+                )
+                .mappings()
+                .first()
+            )
+        return None if moved is None else _lock(dict(moved))
+
     def release(self, environment: str, *, owner: str) -> bool:
         """Release ``owner``'s lock; False when ``owner`` did not hold it (already released or taken over)."""
         with self._store.transaction() as session:

@@ -45,6 +45,9 @@ _ALLOWED_FROM: dict[ReleaseStatus, frozenset[ReleaseStatus]] = {
     ReleaseStatus.ROLLED_BACK: frozenset({ReleaseStatus.PINNED, ReleaseStatus.VERIFIED}),
 }
 
+_FENCED = frozenset({ReleaseStatus.VERIFIED, ReleaseStatus.FAILED})
+"""The moves a stopped execution may no longer make (``store.stopped``); rolled back it may."""
+
 
 class ReleaseConflict(FleetopsError):
     """A pin or status change contradicts what the store already holds."""
@@ -171,13 +174,15 @@ class ReleaseRepository:
     def mark_verified(
         self, environment: str, service: str, number: int, *, now: datetime | None = None
     ) -> Release:
-        """Record that the release's rollout and post-deploy checks passed."""
+        """Record that the release's rollout and post-deploy checks passed (``ExecutionStopped``
+        when its execution was stopped)."""
         return self._move(environment, service, number, ReleaseStatus.VERIFIED, now)
 
     def mark_failed(
         self, environment: str, service: str, number: int, *, now: datetime | None = None
     ) -> Release:
-        """Record that the release's rollout or checks failed."""
+        """Record that the release's rollout or checks failed (``ExecutionStopped`` when its
+        execution was stopped)."""
         return self._move(environment, service, number, ReleaseStatus.FAILED, now)
 
     def mark_rolled_back(
@@ -240,6 +245,10 @@ class ReleaseRepository:
             if row is None:
                 raise ReleaseConflict(f"no release {service}#{number} in environment {environment!r}")
             current = _release(dict(row))
+            if status in _FENCED:
+                # The stop fence, as for pin and lock: a stopped execution's handler still
+                # running in its thread (finalize) must not record its releases verified/failed.
+                refuse_if_stopped(self._store, session, current.execution_id)
             if current.status is status:
                 return current  # handlers run at least once: a repeated mark is a no-op
             if current.status not in _ALLOWED_FROM[status]:

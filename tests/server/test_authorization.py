@@ -293,6 +293,7 @@ ROUTES = [
         "/api/v1/executions/{execution}/stop",
         Role.OPERATOR,
         url=f"/api/v1/executions/{FINISHED}/stop",
+        ok=400,  # admitted, then refused as input: a finished execution is not stopped
         prepare=_finished,
     ),
     Case("POST", "/api/v1/executions/stop-all", Role.OPERATOR),

@@ -13,6 +13,7 @@ import pytest
 
 from fleetops.store import Store
 from fleetops.store.locks import Lock
+from fleetops.store.stops import ExecutionStopped
 from fleetops.testing.waiting import wait_until
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -83,6 +84,32 @@ def test_release_only_by_the_holder(store: Store) -> None:
     assert store.locks.release("prod", owner="exec-1") is True
     assert store.locks.release("prod", owner="exec-1") is False
     assert store.locks.get("prod") is None
+
+
+def test_transfer_hands_the_holders_lock_over_with_a_fresh_lease(store: Store) -> None:
+    _acquire(store, "exec-1")
+    at = T0 + timedelta(minutes=20)  # the lease ran out, and nobody took it over
+    moved = store.locks.transfer(
+        "prod", from_owner="exec-1", to_owner="rb-1", reason="undo", lease=LEASE, now=at
+    )
+    assert moved == Lock("prod", "rb-1", "undo", at, at + LEASE, at)
+    assert store.locks.get("prod") == moved
+
+
+def test_transfer_from_a_non_holder_changes_nothing(store: Store) -> None:
+    held = _acquire(store, "exec-2").lock
+    moved = store.locks.transfer(
+        "prod", from_owner="exec-1", to_owner="rb-1", reason="undo", lease=LEASE, now=T0
+    )
+    assert (moved, store.locks.get("prod")) == (None, held)
+
+
+def test_transfer_to_a_stopped_execution_is_refused(store: Store) -> None:
+    held = _acquire(store, "exec-1").lock
+    store.stopped.record("rb-1", by="ana", now=T0)
+    with pytest.raises(ExecutionStopped):
+        store.locks.transfer("prod", from_owner="exec-1", to_owner="rb-1", reason="undo", lease=LEASE, now=T0)
+    assert store.locks.get("prod") == held
 
 
 def test_force_release_returns_what_it_released(store: Store) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fleetops.store import Store
 from fleetops.store.releases import Release, ReleaseConflict, ReleaseStatus
+from fleetops.store.stops import ExecutionStopped
 from fleetops.store.tables import releases
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -125,6 +126,18 @@ def test_a_failed_release_cannot_become_verified(store: Store) -> None:
         match=r"^release orders#1 in 'dev' is failed; it cannot become verified \(allowed from: pinned\)$",
     ):
         store.releases.mark_verified("dev", "orders", 1)
+
+
+def test_a_stopped_executions_release_cannot_become_verified_or_failed(store: Store) -> None:
+    pinned = _pin(store, "e1")
+    store.stopped.record("e1", by="ana", now=T0)
+    with pytest.raises(ExecutionStopped):
+        store.releases.mark_verified("dev", "orders", pinned.number, now=T0)
+    with pytest.raises(ExecutionStopped):
+        store.releases.mark_failed("dev", "orders", pinned.number, now=T0)
+    assert store.releases.get("dev", "orders", pinned.number) == pinned
+    undone = store.releases.mark_rolled_back("dev", "orders", pinned.number, now=T0)
+    assert undone.status is ReleaseStatus.ROLLED_BACK
 
 
 def test_marking_an_unknown_release_is_a_conflict(store: Store) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 from fleetops.control.rollouts import RolloutRequest
 from fleetops.engine import TaskContext
 from fleetops.errors import BadInput
-from fleetops.ops.locks import acquire_lock, release_lock
+from fleetops.ops.locks import DEFAULT_LEASE, acquire_lock
 from fleetops.runbooks.deps import RolloutRuntime, RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name, rollout_id
 from fleetops.runbooks.handlers.initialize import DEFAULT_POLL_SECONDS
@@ -109,18 +109,21 @@ def rollback_initialize(deps: RunbookDeps, payload: dict[str, Any], context: Tas
         )
     who = str(payload.get("requested_by") or "fleetops")
     wait = payload.get("lock_wait_seconds")
-    if stopped:
-        # A handler of the stopped execution still running when it was stopped may have taken
-        # the lock after the stop gave it back: the stopped execution holds nothing any more.
-        release_lock(deps.store, environment, owner=stopped)
-    acquire_lock(
-        deps.store,
-        environment,
-        owner=name,
-        reason=f"rollback by {who}" + (f" after stopping {stopped}" if stopped else ""),
-        wait=timedelta(seconds=float(wait)) if wait else None,
-        clock=deps.clock,
+    reason = f"rollback by {who}" + (f" after stopping {stopped}" if stopped else "")
+    # ``fleetops stop`` leaves the stopped execution's lock held for this rollback: it is
+    # handed over in one statement, so no deployment can take the environment in between.
+    handed = stopped and deps.store.locks.transfer(
+        environment, from_owner=stopped, to_owner=name, reason=reason, lease=DEFAULT_LEASE, now=deps.clock()
     )
+    if not handed:
+        acquire_lock(
+            deps.store,
+            environment,
+            owner=name,
+            reason=reason,
+            wait=timedelta(seconds=float(wait)) if wait else None,
+            clock=deps.clock,
+        )
     order = [s for wave in reversed(deployment_waves(fleet, environment, named)) for s in reversed(wave)]
     current = deps.runtime_for(environment).current_versions()
     targets, skipped = [], []
