@@ -22,8 +22,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two workers (CI has 2 cores; much of the suite waits on processes, health checks and bakes).
+# --dist loadfile keeps each test file on one worker, in order: module-scoped fleets and servers
+# are shared by the tests of their file only. PYTEST_WORKERS=0 runs it in this process.
+PYTEST_WORKERS ?= 2
+
 pytest: $(STAMP) system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck pytest
 
