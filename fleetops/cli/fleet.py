@@ -17,7 +17,6 @@ from fleetops.cli.client import ApiClient, connect
 from fleetops.cli.main import app
 from fleetops.cli.output import OutputFormat, OutputOption, console, emit, plain
 from fleetops.cli.up import EnvSelectOption, FleetFileOption, state_dir_of
-from fleetops.control.fleet_port import format_log_record
 from fleetops.errors import BadInput, OperationFailed
 
 
@@ -170,6 +169,8 @@ def _print_record(record: dict[str, Any], output: OutputFormat) -> None:
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(record, default=str))
     else:
+        from fleetops.control.fleet_port import format_log_record  # the control layer loads on use
+
         console.print(Text.assemble((str(record.get("instance", "")), "dim"), " ", format_log_record(record)))
 
 

@@ -138,6 +138,7 @@ def test_promote_dev_to_stage_on_one_control_plane(tmp_path: Path) -> None:
         assert _versions(folder, "stage") == {"menu": ["v2"], "notifications": ["v2"]}
         assert _versions(folder, "dev") == {"menu": ["v2"], "notifications": ["v2"]}
         releases = json.loads(_cli(folder, "releases", "--env", "stage", "-o", "json").stdout)
+        # `up --env stage` recorded each service's first release (execution "up"), verified once healthy.
         assert sorted((r["service"], r["version"], r["status"], r["execution_id"]) for r in releases) == [
             ("menu", "v1", "verified", "up"),
             ("menu", "v2", "rolled_back", first),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import sqlalchemy as sa
 
 from fleetops.errors import BadInput, FleetopsError
 from fleetops.store import Store, StoreKind
-from fleetops.store.database import resolve_url
+from fleetops.store.database import create_store_engine, resolve_url
 
 
 def test_default_is_sqlite_in_the_state_dir(tmp_path: Path) -> None:
@@ -65,6 +67,26 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path: Path)
         assert session.execute(sa.text("PRAGMA journal_mode")).scalar_one() == "wal"
         assert session.execute(sa.text("PRAGMA foreign_keys")).scalar_one() == 1
         assert session.execute(sa.text("PRAGMA busy_timeout")).scalar_one() == 30000
+
+
+def test_a_fresh_database_another_process_is_writing_is_waited_for_not_refused(tmp_path: Path) -> None:
+    # SQLite fails the switch to WAL at once (no busy handler) while another connection holds the
+    # write lock of a fresh file: concurrent first opens of one store failed "database is locked".
+    path = tmp_path / "fleetops.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("CREATE TABLE first_writer (i INTEGER)")
+    release = threading.Timer(0.3, holder.execute, ["COMMIT"])
+    release.start()
+    engine = create_store_engine(resolve_url(f"sqlite:///{path}", tmp_path))
+    try:
+        with engine.connect() as conn:
+            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+    finally:
+        release.join()
+        engine.dispose()
+        holder.close()
+    assert mode == "wal"
 
 
 def test_in_memory_sqlite_keeps_its_data_across_sessions(tmp_path: Path) -> None:

@@ -56,6 +56,8 @@ class StatRow:
     check_fall: int | None
     last_change_s: int
     address: str
+    check_running: bool = False
+    """A check is under way: ``check_status`` is the last result's, ``check_code`` unknown."""
 
 
 def _int(value: str) -> int:
@@ -95,15 +97,17 @@ def parse_show_stat(text: str) -> list[StatRow]:
                 redispatches=_int(rec["wredis"]),
                 avg_response_time_ms=_int(rec["rtime"]),
                 avg_total_time_ms=_int(rec["ttime"]),
-                # A check under way is shown as "* <last result>".
+                # A check under way is shown as "* <last result>", with the code HAProxy reset
+                # to 0 when the check started (not the last result's: "L7STS 0" after a 503).
                 check_status=rec["check_status"].removeprefix("* "),
-                check_code=_opt_int(rec["check_code"]),
+                check_code=None if rec["check_status"].startswith("* ") else _opt_int(rec["check_code"]),
                 check_duration_ms=_opt_int(rec["check_duration"]),
                 check_health=_opt_int(rec.get("check_health", "")),
                 check_rise=_opt_int(rec.get("check_rise", "")),
                 check_fall=_opt_int(rec.get("check_fall", "")),
                 last_change_s=_int(rec["lastchg"]),
                 address=rec.get("addr", ""),
+                check_running=rec["check_status"].startswith("* "),
             )
         )
     return rows

@@ -75,6 +75,8 @@ class Instance:
     stop_when_drained: bool = True
     """False after a bare ``deregister``: the instance stays, deregistered, until terminated."""
     stopper: threading.Thread | None = field(default=None, repr=False)
+    last_check: tuple[str, int | None] | None = None
+    """Status and code of the last completed health check seen in ``show stat``."""
 
     def info(self) -> InstanceInfo:
         """An immutable snapshot."""
@@ -95,8 +97,11 @@ class Instance:
         )
 
 
-def _health_reason(row: StatRow) -> str:
-    code = f" {row.check_code}" if row.check_code is not None else ""
+def _health_reason(row: StatRow, instance: Instance) -> str:
+    check_code = row.check_code
+    if row.check_running and instance.last_check and instance.last_check[0] == row.check_status:
+        check_code = instance.last_check[1]  # the next check is under way: the code of the last
+    code = f" {check_code}" if check_code is not None else ""
     return f"{row.status}: last check {row.check_status}{code}"
 
 
@@ -278,6 +283,8 @@ class Supervisor:
         if stats is None:
             return
         row = stats.get((instance.service, instance.id))
+        if row is not None and not row.check_running:
+            instance.last_check = (row.check_status, row.check_code)
         if instance.state is InstanceState.PENDING:
             if row is not None and row.status.startswith("UP"):
                 instance.state, instance.health, instance.health_reason = (
@@ -289,7 +296,7 @@ class Supervisor:
                 self._event(instance, "in service", seconds=round(now - instance.started_mono, 3))
             else:
                 if row is not None:
-                    instance.health_reason = _health_reason(row)
+                    instance.health_reason = _health_reason(row, instance)
                 grace = self.services[instance.service].health.grace_period
                 if now - instance.started_mono > grace:
                     instance.health = TargetHealth.UNHEALTHY
@@ -299,7 +306,8 @@ class Supervisor:
                     self._schedule_replacement(instance, now)
         elif instance.state is InstanceState.IN_SERVICE:
             if row is not None and row.status.startswith("DOWN"):
-                instance.health, instance.health_reason = TargetHealth.UNHEALTHY, _health_reason(row)
+                instance.health = TargetHealth.UNHEALTHY
+                instance.health_reason = _health_reason(row, instance)
                 self._begin_stop(instance, reason=f"failed health checks: {instance.health_reason}")
                 self._schedule_replacement(instance, now)
         elif instance.state is InstanceState.DRAINING:

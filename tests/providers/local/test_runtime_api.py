@@ -49,6 +49,22 @@ def test_server_rows_are_parsed_and_frontend_and_backend_rows_skipped() -> None:
     )
 
 
+def test_a_check_under_way_shows_the_last_status_and_no_code() -> None:
+    # HAProxy resets the code to 0 when the next check starts; the last result's code is gone.
+    text = "\n".join(
+        [
+            f"# {COLUMNS}",
+            "menu,menu-1,0,7,DOWN,0,0,0,0,1,* L7STS,0,1,0,6,0,0,1,0,7,3,4,0,2,2,127.0.0.1:8001",
+            "menu,menu-2,0,7,DOWN,0,0,0,0,1,L7STS,503,1,0,6,0,0,1,0,7,3,4,0,2,2,127.0.0.1:8002",
+        ]
+    )
+
+    running, done = parse_show_stat(text)
+
+    assert (running.check_status, running.check_code, running.check_running) == ("L7STS", None, True)
+    assert (done.check_status, done.check_code, done.check_running) == ("L7STS", 503, False)
+
+
 def test_output_without_the_header_is_an_error() -> None:
     with pytest.raises(RuntimeApiError, match="unexpected `show stat` output: 'Unknown command'"):
         parse_show_stat("Unknown command")
