@@ -118,9 +118,12 @@ class FakeClock:
 
     async def _drive(self) -> None:
         while self._sleepers:
+            # A whole settle must pass after the last handler finished, not just the rest of the
+            # one it finished in: its result still has to reach the task racing this deadline.
             await _settle()
             while self._busy:
-                await asyncio.sleep(0.001)
+                while self._busy:
+                    await asyncio.sleep(0.001)
                 await _settle()
             while self._sleepers and self._sleepers[0][2].done():
                 heapq.heappop(self._sleepers)
