@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import threading
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING
 from fleetops.control.rollouts import ScalingActivity
 from fleetops.errors import FleetopsError
 from fleetops.ops.autoscaling import CpuSample, TargetTracking, TargetTrackingPolicy
+from fleetops.ops.periodic import Periodic
 from fleetops.providers.base import InstanceState
 
 if TYPE_CHECKING:
@@ -58,23 +58,16 @@ class Autoscaler:
         """Scaling activities, oldest first (autoscaling's, and operators' through ``record``)."""
         self._previous: dict[str, tuple[float, float]] = {}
         self._in_service: set[str] = set()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic("fleet-autoscaler", self._tick, lambda: self.interval_s)
 
     def start(self) -> None:
         """Sample every service's CPU (shown by the status) and decide for the scaled ones,
         every ``interval_s``, in a daemon thread."""
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="fleet-autoscaler", daemon=True)
-            self._thread.start()
+        self._periodic.start()
 
     def stop(self) -> None:
         """Stop the thread."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._periodic.stop()
 
     def note_manual_change(self, service: str, before: int, after: int) -> None:
         """An operator scaled ``service``: recorded, and its cooldowns start again."""
@@ -83,10 +76,9 @@ class Autoscaler:
         if policy is not None:
             policy.note_manual_change()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            with contextlib.suppress(Exception):  # one bad pass must not end autoscaling
-                self.step()
+    def _tick(self) -> None:
+        with contextlib.suppress(Exception):  # one bad pass must not end autoscaling
+            self.step()
 
     def step(self) -> list[ScalingActivity]:
         """Sample every service once and apply the scaled ones' decisions; the activities."""

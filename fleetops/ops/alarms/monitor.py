@@ -45,6 +45,7 @@ from fleetops.ops.alarms.evaluation import (
 )
 from fleetops.ops.alarms.metric_store import MetricStore
 from fleetops.ops.clock import Now, utc_now
+from fleetops.ops.periodic import Periodic
 from fleetops.spec.models import Fleet
 from fleetops.spec.resources import Alarm
 
@@ -144,25 +145,17 @@ class AlarmMonitor:
             )
             for service in watchers:
                 self._target(name, service)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic("alarm-monitor", self._tick, lambda: self.interval_s)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Evaluate every ``interval_s`` in a background thread (idempotent)."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="alarm-monitor", daemon=True)
-        self._thread.start()
+        self._periodic.start()
 
     def stop(self) -> None:
         """Stop the background evaluation (idempotent)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._periodic.stop()
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -244,14 +237,13 @@ class AlarmMonitor:
             self._targets[key] = status
         return status
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                # Half an interval: a tick is not skipped for clock jitter, yet a read that
-                # evaluated just before it is not followed by a second evaluation.
-                self._refresh(older_than=self.interval_s / 2)
-            except Exception:  # a bad line or a provider hiccup must not end alarm evaluation
-                log.exception("alarm evaluation failed")
+    def _tick(self) -> None:
+        try:
+            # Half an interval: a tick is not skipped for clock jitter, yet a read that
+            # evaluated just before it is not followed by a second evaluation.
+            self._refresh(older_than=self.interval_s / 2)
+        except Exception:  # a bad line or a provider hiccup must not end alarm evaluation
+            log.exception("alarm evaluation failed")
 
 
 def _apply(status: AlarmStatus, evaluation: Evaluation, now: datetime) -> AlarmStatus:
