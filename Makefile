@@ -22,11 +22,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# PYTEST_WORKERS=2 runs the suite on two workers (pytest-xdist; much of it waits on processes,
-# health checks and bakes): 241-325 s against 498 s in one process here. --dist loadfile keeps
-# each test file on one worker, in order (module-scoped fleets and servers are per file). Off by
-# default until it has passed three full runs in a row (flakes it exposed were fixed on the way).
-PYTEST_WORKERS ?= 0
+# The suite runs on two workers (pytest-xdist; much of it waits on processes, health checks and
+# bakes): 241-325 s against 498 s in one process here. --dist loadfile keeps each test file on one
+# worker, in order (module-scoped fleets and servers are per file). PYTEST_WORKERS=0 runs it in
+# one process.
+PYTEST_WORKERS ?= 2
 
 pytest: $(STAMP) system-deps
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
