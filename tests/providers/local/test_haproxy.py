@@ -14,6 +14,7 @@ import pytest
 
 from fleetops.errors import FleetopsError
 from fleetops.providers.local.haproxy import HAProxy, render_config
+from fleetops.providers.local.port_holder import PortHolder
 from fleetops.providers.local.process import free_loopback_port
 from fleetops.providers.local.runtime_api import RuntimeApiError, StatRow
 from fleetops.providers.local.service import HealthCheck, ServiceRuntime
@@ -162,8 +163,29 @@ def test_a_port_another_process_holds_is_named_with_its_service(tmp_path: Path) 
             proxy.start()
     assert raised.value.message == (
         f"haproxy did not start (exit status 1); orders: cannot bind 127.0.0.1:{port} (Address already "
-        f"in use: another process uses the port); see {tmp_path / 'logs' / 'haproxy' / 'haproxy.jsonl'}"
+        f"in use: held by {PortHolder(os.getpid(), _command_line()).describe()}); "
+        f"see {tmp_path / 'logs' / 'haproxy' / 'haproxy.jsonl'}"
     )
+
+
+def test_a_port_shared_with_so_reuseport_is_refused_too(tmp_path: Path) -> None:
+    # Another HAProxy (another fleet's, pinned to the same port) binds with SO_REUSEPORT; Linux
+    # would let a second one share the port and split the requests between the two fleets.
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        proxy = HAProxy(tmp_path, [MENU], {"menu": port})
+        with pytest.raises(FleetopsError) as raised:
+            proxy.start()
+    assert f"menu: cannot bind 127.0.0.1:{port} (Address already in use: held by pid {os.getpid()} " in (
+        raised.value.message
+    )
+
+
+def _command_line() -> str:
+    return " ".join(part.decode() for part in Path("/proc/self/cmdline").read_bytes().split(b"\0") if part)
 
 
 def test_a_deep_state_folder_gets_a_short_socket_path(tmp_path: Path) -> None:
