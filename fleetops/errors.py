@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     FAILED = 1
     BAD_INPUT = 2
     REFUSED = 3
+    INTERRUPTED = 130
 
 
 class FleetopsError(Exception):
@@ -52,3 +53,9 @@ class Refused(FleetopsError):
     """The request was understood and refused: a lock is held, maintenance is on, not authorised."""
 
     exit_code = ExitCode.REFUSED
+
+
+class Interrupted(FleetopsError):
+    """The user pressed Ctrl-C (exit 130, as a shell reports SIGINT); the message says what goes on."""
+
+    exit_code = ExitCode.INTERRUPTED

@@ -8,7 +8,9 @@ the same as once, and ``up --env stage`` while it runs dev adds stage to it (``P
 /environments``), so one control plane runs both and ``fleetops promote dev stage`` works; a
 server that crashed is started again with every environment it ran. When
 a service does not come up in time, ``up`` exits 1 naming it, why (its instances' health), and
-its last log lines; the server keeps running (``fleetops down`` stops it).
+its last log lines, and stops what it started (the server, or the environment it added to a
+running one); so does Ctrl-C. ``up --version`` on an environment already running at another
+version is refused: ``fleetops deploy`` changes versions.
 
 ``down`` stops that server with SIGTERM; the server stops every environment's instances and
 HAProxy before it exits. Should it not exit (or have crashed), the processes named in the pid
@@ -19,10 +21,12 @@ stage`` stops only stage (the whole server when it is the only environment runni
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,7 +37,7 @@ from rich.table import Table
 from fleetops.cli.client import ApiClient, ServerAddress
 from fleetops.cli.main import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console, plain
-from fleetops.errors import BadInput, FleetopsError, OperationFailed
+from fleetops.errors import BadInput, FleetopsError, Interrupted, OperationFailed, Refused
 from fleetops.processes import pid_alive
 from fleetops.server.settings import TOKEN_FILE, environment_state_dir, pid_dirs, read_server_file
 
@@ -71,11 +75,16 @@ def client_for(state_dir: Path, info: dict[str, Any], *, timeout: float = 30.0) 
 def up(
     file: FleetFileOption = Path("fleet.yaml"),
     env: EnvOption = "dev",
-    version: Annotated[str, typer.Option(help="Version services start at the first time.")] = "v1",
+    version: Annotated[
+        str | None, typer.Option(help="Version services start at the first time (default v1).")
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for every service to be healthy.")] = 90.0,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
-    """Start the control plane in the background and bring the fleet to its desired state."""
+    """Start the control plane in the background and bring the fleet to its desired state.
+
+    When the fleet does not come up (or on Ctrl-C), what this command started is stopped again.
+    """
     from fleetops.spec.loader import load_fleet
     from fleetops.spec.models import LocalSettings
 
@@ -83,6 +92,7 @@ def up(
     state_dir = state_dir_of(file)
     info = running_server(state_dir)
     others: list[str] = []
+    started = Started(server=info is None, environment=env)
     if info is not None:
         if info.get("fleet_file") != str(file.resolve()):
             raise BadInput(
@@ -90,8 +100,15 @@ def up(
                 f"({info.get('environment')}); run `fleetops down` first"
             )
         with client_for(state_dir, info, timeout=max(timeout, 30.0)) as api:
+            if env in api.get("/environments")["running"]:
+                started = Started(server=False, environment=None)
+                if version is not None:
+                    _refuse_other_version(api, env, version)
             # Started by the server (or already running there): its processes are launched.
-            api.post("/environments", {"environment": env, "version": version})
+            try:
+                api.post("/environments", {"environment": env, "version": version or "v1"})
+            except BaseException as err:
+                raise _undone(err, started, state_dir, info) from err
     else:
         # A server that crashed comes back with every environment it ran, not only this one.
         crashed = read_server_file(state_dir) or {}
@@ -101,12 +118,15 @@ def up(
             for name in again or []
             if name != env and isinstance(fleet.environments.get(name), LocalSettings)
         ]
-        info = _start_server(file.resolve(), [env, *others], version, state_dir)
-    with client_for(state_dir, info) as api:
-        status = _wait_ready(api, state_dir, timeout, env)
-        for other in others:
-            _wait_ready(api, state_dir, timeout, other)
-        running = api.get("/environments")["running"]
+        info = _start_server(file.resolve(), [env, *others], version or "v1", state_dir)
+    try:
+        with client_for(state_dir, info) as api:
+            status = _wait_ready(api, state_dir, timeout, env)
+            for other in others:
+                _wait_ready(api, state_dir, timeout, other)
+            running = api.get("/environments")["running"]
+    except BaseException as err:
+        raise _undone(err, started, state_dir, info) from err
 
     def render(console: Console) -> None:
         table = Table("service", "version", "healthy", "endpoint", title=f"{status['fleet']} ({env}) is up")
@@ -122,9 +142,81 @@ def up(
             f"control plane: {info['url']} (state in {state_dir}), running {', '.join(running)}; "
             "`fleetops down` stops everything",
             markup=False,
+            soft_wrap=True,
         )
+        console.print("for other shells:", markup=False)
+        for line in export_lines(str(info["url"]), state_dir):
+            console.print(f"  {line}", markup=False, soft_wrap=True, highlight=False)
 
     emit({"server": info, "running": running, **status}, output, render)
+
+
+def export_lines(url: str, state_dir: Path) -> list[str]:
+    """The shell lines that point other shells' fleetops (and aws cli) at this control plane.
+
+    The token is read from its file, never printed.
+    """
+    token = f"$(cat {state_dir / TOKEN_FILE})"
+    return [
+        f"export FLEETOPS_URL={url} FLEETOPS_TOKEN={token}",
+        f"export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID={token} AWS_SECRET_ACCESS_KEY=unused "
+        "AWS_DEFAULT_REGION=us-east-1",
+    ]
+
+
+def _refuse_other_version(api: ApiClient, env: str, version: str) -> None:
+    running = api.get("/fleet", environment=env)
+    others = sorted({s["name"] for s in running["services"] if s["version"] != version})
+    if others:
+        at = ", ".join(f"{s['name']} {s['version']}" for s in running["services"])
+        raise Refused(
+            f"{env} already runs ({at}): `up --version` only sets the version a fleet starts at; "
+            f"`fleetops deploy {env} --version {version} --wait` changes it"
+        )
+
+
+@dataclass(frozen=True)
+class Started:
+    """What one ``up`` started: the control plane itself, or one environment on a running one."""
+
+    server: bool
+    environment: str | None
+
+
+def _undone(
+    err: BaseException, started: Started, state_dir: Path, info: dict[str, Any] | None
+) -> BaseException:
+    """``err`` with what was stopped again (or what still runs and how to stop it) said after it."""
+    if isinstance(err, SystemExit):
+        return err
+    from fleetops.providers.local.process import kill_leftovers  # the provider loads on use
+
+    if started.server and info is not None:
+        _terminate(int(info["pid"]), 60.0)
+        for folder in pid_dirs(state_dir):
+            kill_leftovers(folder)
+        done = "stopped the control plane and every process this `up` started"
+    elif started.environment is not None and info is not None:
+        try:
+            with client_for(state_dir, info, timeout=60.0) as api:
+                if started.environment in api.get("/environments")["running"]:
+                    api.delete(f"/environments/{started.environment}")
+            kill_leftovers(environment_state_dir(state_dir, started.environment) / "pids")
+            done = f"stopped {started.environment} again; the environments running before keep running"
+        except FleetopsError as stop_err:
+            done = (
+                f"{started.environment} may still run ({stop_err.message}): "
+                f"`fleetops down --env {started.environment}` stops it"
+            )
+    else:
+        done = "this `up` started nothing: what ran before keeps running (`fleetops down` stops it)"
+    logs = f"its logs are in {state_dir}"
+    if isinstance(err, KeyboardInterrupt):
+        return Interrupted(f"interrupted: {done}; {logs}")
+    message = err.message if isinstance(err, FleetopsError) else f"{type(err).__name__}: {err}"
+    failure = type(err)(message) if isinstance(err, FleetopsError) else FleetopsError(message)
+    failure.message = f"{message}\n{done}; {logs}"
+    return failure
 
 
 @app.command("down")
@@ -203,7 +295,7 @@ def _start_server(fleet_file: Path, envs: list[str], version: str, state_dir: Pa
         if info is not None and info.get("pid") == process.pid:
             return info
         if process.poll() is not None or time.monotonic() > deadline:
-            raise FleetopsError(f"the control plane did not start:\n{_tail(log_path, 15)}")
+            raise FleetopsError(f"the control plane did not start: {_server_failure(log_path)}")
         time.sleep(0.05)
 
 
@@ -213,7 +305,7 @@ def _wait_ready(api: ApiClient, state_dir: Path, timeout: float, environment: st
     pid = (read_server_file(state_dir) or {}).get("pid")
     while time.monotonic() < deadline:
         if not pid_alive(pid):
-            raise FleetopsError(f"the control plane stopped:\n{_tail(state_dir / 'server.log', 15)}")
+            raise FleetopsError(f"the control plane stopped: {_server_failure(state_dir / 'server.log')}")
         try:
             status = api.get("/fleet", environment=environment)
         except FleetopsError:
@@ -270,6 +362,20 @@ def _terminate(pid: int, timeout: float) -> None:
             os.kill(pid, signal.SIGKILL)
             break
         time.sleep(0.1)
+
+
+_RAISED = re.compile(r"^fleetops\.errors\.\w+: (?P<message>.+)$")
+
+
+def _server_failure(log_path: Path) -> str:
+    """Why the server exited, from its log: the fleetops error it raised (not its traceback),
+    else the log's last lines."""
+    lines = _tail(log_path, 200).splitlines()
+    for line in reversed(lines):
+        raised = _RAISED.match(line)
+        if raised is not None:
+            return raised["message"]
+    return "\n" + "\n".join(lines[-15:])
 
 
 def _tail(path: Path, lines: int) -> str:
