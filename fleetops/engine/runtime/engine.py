@@ -19,7 +19,8 @@ from fleetops.engine.runtime.callbacks import ActivityTask, Callbacks
 from fleetops.engine.runtime.context import ExecutionInfo
 from fleetops.engine.runtime.execution import ExecutionResult, ExecutionStatus, Stop, result_of, run_execution
 from fleetops.engine.runtime.failures import to_json
-from fleetops.engine.runtime.recorder import Recorder
+from fleetops.engine.runtime.pacing import Pacer
+from fleetops.engine.runtime.recorder import HISTORY_LIMIT, Recorder
 from fleetops.engine.runtime.runner import Runner
 from fleetops.errors import Refused
 
@@ -116,7 +117,8 @@ class Engine:
 
     ``registry`` maps Task resources to handlers; ``clock`` drives Wait, Retry and timeouts;
     ``journal_factory`` makes the journal of a new execution from its ARN (in memory by
-    default; the store provides a durable one).
+    default; the store provides a durable one); ``history_limit`` is AWS's 25,000 events per
+    execution; ``pacer`` shares the event loop between executions (see ``runtime/pacing.py``).
     """
 
     def __init__(
@@ -129,8 +131,12 @@ class Engine:
         account_id: str = "123456789012",
         role_arn: str | None = None,
         rng: random.Random | None = None,
+        history_limit: int = HISTORY_LIMIT,
+        pacer: Pacer | None = None,
     ) -> None:
         self.registry = registry
+        self.history_limit = history_limit
+        self.pacer = pacer or Pacer()
         self.clock = clock or SystemClock()
         self._journals: dict[str, InMemoryJournal] = {}
         self._journal_factory = journal_factory or self._memory_journal
@@ -213,7 +219,7 @@ class Engine:
     def _launch(
         self, machine: StateMachine, info: ExecutionInfo, journal: ExecutionJournal
     ) -> ExecutionHandle:
-        recorder = Recorder(journal, self.clock)
+        recorder = Recorder(journal, self.clock, limit=self.history_limit)
         runner = Runner(
             info=info,
             recorder=recorder,
@@ -222,6 +228,7 @@ class Engine:
             callbacks=self._callbacks,
             rng=self._rng,
             journal_factory=self._journal_factory,
+            pacer=self.pacer,
         )
         started = recorder.emit(
             "ExecutionStarted",

@@ -88,20 +88,28 @@ async def run_execution(
         else:
             output = await work
     except Expired:
+        if runner.recorder.full is not None:
+            return _limit_reached(runner)
         emit("ExecutionTimedOut", {}, scope="", previous=runner.recorder.last_id)
         return ExecutionResult(ExecutionStatus.TIMED_OUT)
     except StatesError as err:
+        if runner.recorder.full is not None:
+            return _limit_reached(runner)
         error = None if err.error is None else str(err.error)  # a StatesErrorName is reported as its text
         details = {k: v for k, v in (("error", error), ("cause", err.cause)) if v is not None}
         emit("ExecutionFailed", details, scope="", previous=runner.recorder.last_id)
         return ExecutionResult(ExecutionStatus.FAILED, error=error, cause=err.cause)
     except asyncio.CancelledError:
+        if runner.recorder.full is not None:  # the history reached its limit: that ended it
+            return _limit_reached(runner)
         stop = runner.stopping
         if stop is None:
             raise  # abandoned (the process "died"): write nothing, a new runner resumes
         details = {k: v for k, v in (("error", stop.error), ("cause", stop.cause)) if v is not None}
         emit("ExecutionAborted", details, scope="", previous=runner.recorder.last_id)
         return ExecutionResult(ExecutionStatus.ABORTED, error=stop.error, cause=stop.cause)
+    if runner.recorder.full is not None:
+        return _limit_reached(runner)
     emit(
         "ExecutionSucceeded",
         {"output": to_json(output), "outputDetails": {"truncated": False}},
@@ -109,3 +117,10 @@ async def run_execution(
         previous=runner.recorder.last_id,
     )
     return ExecutionResult(ExecutionStatus.SUCCEEDED, output=output)
+
+
+def _limit_reached(runner: Runner) -> ExecutionResult:
+    """The result of an execution whose history reached its limit (its failure is written)."""
+    full = runner.recorder.full
+    assert full is not None
+    return ExecutionResult(ExecutionStatus.FAILED, error=full.details["error"], cause=full.details["cause"])

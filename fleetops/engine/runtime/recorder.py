@@ -10,19 +10,41 @@ succeeded). The first miss is where the old run stopped; from there events are a
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fleetops.engine.clock import Clock
+from fleetops.engine.errors import StatesErrorName
 from fleetops.engine.history import ExecutionJournal, HistoryEvent
+
+HISTORY_LIMIT = 25_000
+"""Events in one execution's history, its terminal one included ("Maximum execution history
+size: 25,000 events ... If the execution history reaches this quota, the execution will fail")."""
+
+_TERMINAL = frozenset({"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"})
+
+
+def history_limit_cause(limit: int) -> str:
+    """The cause AWS writes when an execution's history reaches ``limit`` events."""
+    return f"The execution reached the maximum number of history events ({limit})."
 
 
 class Recorder:
-    """The single writer of an execution's journal."""
+    """The single writer of an execution's journal.
 
-    def __init__(self, journal: ExecutionJournal, clock: Clock) -> None:
+    With a ``limit``, the event that would take the history to ``limit`` events is written as
+    AWS writes it instead: ``ExecutionFailed`` (States.Runtime, "The execution reached the
+    maximum number of history events (25000)."), so event ``limit`` is the failure and the one
+    before it the last the machine produced. From then on :attr:`full` holds that event,
+    ``on_full`` has been called (the runner stops the run) and nothing more is written.
+    """
+
+    def __init__(self, journal: ExecutionJournal, clock: Clock, *, limit: int | None = None) -> None:
         self._journal = journal
         self._clock = clock
+        self.limit = limit
+        self.full: HistoryEvent | None = None
+        self.on_full: Callable[[], None] | None = None
         recorded = list(journal.events())
         self._next_id = len(recorded) + 1
         self._index: dict[tuple[str, str, int], HistoryEvent] = {}
@@ -55,6 +77,28 @@ class Recorder:
         recorded = self._index.get((scope, event_type, ordinal))
         if recorded is not None:
             return recorded
+        if self.full is not None:
+            # The history is closed: what the run does until its cancellation lands is not kept.
+            return HistoryEvent(self._next_id, previous, self._clock.now(), event_type, dict(details), scope)
+        if self.limit is not None and self._next_id >= self.limit and event_type not in _TERMINAL:
+            failure = {"error": str(StatesErrorName.RUNTIME), "cause": history_limit_cause(self.limit)}
+            self.full = self._append(
+                "ExecutionFailed", failure, scope="", previous=self._next_id - 1, meta=None
+            )
+            if self.on_full is not None:
+                self.on_full()
+            return self.full
+        return self._append(event_type, details, scope=scope, previous=previous, meta=meta)
+
+    def _append(
+        self,
+        event_type: str,
+        details: Mapping[str, Any],
+        *,
+        scope: str,
+        previous: int,
+        meta: Mapping[str, Any] | None,
+    ) -> HistoryEvent:
         event = HistoryEvent(
             id=self._next_id,
             previous_event_id=previous,

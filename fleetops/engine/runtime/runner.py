@@ -24,6 +24,7 @@ from fleetops.engine.registry import Registry
 from fleetops.engine.runtime.context import ExecutionInfo
 from fleetops.engine.runtime.failures import to_json
 from fleetops.engine.runtime.frame import Branch, StateRun
+from fleetops.engine.runtime.pacing import Pacer
 from fleetops.engine.runtime.recorder import Recorder
 from fleetops.engine.runtime.retry import error_matches, retry_delay
 
@@ -63,6 +64,7 @@ class Runner:
         callbacks: Callbacks,
         rng: random.Random | None = None,
         journal_factory: Callable[[str], ExecutionJournal] | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.info = info
         self.recorder = recorder
@@ -71,8 +73,15 @@ class Runner:
         self.callbacks = callbacks
         self.rng = rng or random.Random()
         self.journal_factory = journal_factory
+        self.pacer = pacer or Pacer()
         self._stop: list[Stop] = []  # shared with Map Run runners: one StopExecution stops all
         self.work: asyncio.Future[Any] | None = None
+        recorder.on_full = self._history_full
+
+    def _history_full(self) -> None:
+        # The execution has failed (its history is full): end the run as a stop would.
+        if self.work is not None:
+            self.work.cancel()
 
     def map_run(self, map_run_arn: str) -> Runner:
         """A runner whose events go to the Map Run's own journal (a DISTRIBUTED Map's iterations)."""
@@ -87,6 +96,7 @@ class Runner:
             callbacks=self.callbacks,
             rng=self.rng,
             journal_factory=self.journal_factory,
+            pacer=self.pacer,
         )
         child._stop = self._stop
         return child
@@ -106,6 +116,10 @@ class Runner:
         name = machine.start_at
         visits: Counter[str] = Counter()
         while True:
+            # A state that never waits (Pass, Choice) would otherwise keep the loop to itself.
+            await self.pacer.transition(self.info.execution_arn)
+            if self.recorder.full is not None:
+                raise asyncio.CancelledError  # the cancel from _history_full may not have landed yet
             state = machine.states[name]
             visits[name] += 1
             outcome = await self.run_state(state, value, branch, f"{branch.prefix}{name}#{visits[name]}")

@@ -10,7 +10,6 @@ the state fails with States.ExceedToleratedFailureThreshold once failures exceed
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from typing import Any
 
@@ -20,7 +19,6 @@ from fleetops.engine.runtime import dataflow
 from fleetops.engine.runtime.frame import StateRun
 from fleetops.engine.runtime.runner import Outcome, Runner
 from fleetops.engine.states import map_items
-from fleetops.engine.states.parallel import gather_failfast
 
 
 async def run(run: StateRun) -> Outcome:
@@ -47,35 +45,8 @@ async def run(run: StateRun) -> Outcome:
         arn = _map_run_arn(run, state)
         run.emit("MapRunStarted", {"mapRunArn": arn}, scope=run.attempt_scope)
         runner, first_id = run.runner.map_run(arn), 0
-    limit = asyncio.Semaphore(settings.max_concurrency) if settings.max_concurrency > 0 else None
-    failures: list[StatesError] = []
-    tolerant = settings.tolerated_count is not None or settings.tolerated_percentage is not None
-
-    stopped = asyncio.Event()  # set by the failure that fails the Map: start no more iterations
-
-    async def iterate(index: int, item: Any) -> Any:
-        async with limit if limit is not None else contextlib.nullcontext():
-            if stopped.is_set():
-                return None
-            try:
-                return await _iteration(
-                    run,
-                    runner,
-                    state,
-                    index=index,
-                    item=item,
-                    settings=settings,
-                    started_id=first_id,
-                    failures=failures,
-                    tolerant=tolerant,
-                )
-            except StatesError:
-                stopped.set()
-                raise
-
-    tasks = [asyncio.ensure_future(iterate(i, item)) for i, item in enumerate(items)]
     try:
-        results = await gather_failfast(tasks)
+        results = await _run_iterations(run, runner, items, settings, first_id)
     except StatesError:
         if runner is not run.runner:
             run.emit("MapRunFailed", scope=run.attempt_scope)
@@ -85,6 +56,88 @@ async def run(run: StateRun) -> Outcome:
     run.emit("MapStateSucceeded", scope=run.attempt_scope)
     output, assigned = dataflow.finish_results(run, results, selector=state.result_selector)
     return Outcome(output, state.next, assigned)
+
+
+async def _run_iterations(
+    run: StateRun, runner: Runner, items: list[Any], settings: map_items.MapSettings, first_id: int
+) -> list[Any]:
+    """Every iteration's output, in item order; the first failure that fails the Map is raised.
+
+    Iterations are started one by one, each after a transition granted by the pacer and a
+    MaxConcurrency slot, rather than all at once: a Map over 100,000 items would otherwise
+    create (and step) 100,000 tasks in one turn of the event loop.
+    """
+    state = run.state
+    assert isinstance(state, MapState)
+    limit = asyncio.Semaphore(settings.max_concurrency) if settings.max_concurrency > 0 else None
+    failures: list[StatesError] = []
+    tolerant = settings.tolerated_count is not None or settings.tolerated_percentage is not None
+    results: list[Any] = [None] * len(items)
+    tasks: list[asyncio.Future[None]] = []
+    failed: list[BaseException] = []
+    settled = asyncio.Event()  # the first failure, or every iteration finished
+    running = 0
+
+    async def iterate(index: int, item: Any) -> None:
+        try:
+            results[index] = await _iteration(
+                run,
+                runner,
+                state,
+                index=index,
+                item=item,
+                settings=settings,
+                started_id=first_id,
+                failures=failures,
+                tolerant=tolerant,
+            )
+        except Exception as err:
+            # Recorded before the slot is given back: the spawner, woken by that, starts no more.
+            if not failed:
+                failed.append(err)
+                settled.set()
+        finally:
+            if limit is not None:
+                limit.release()
+
+    def ended(_task: asyncio.Future[None]) -> None:
+        nonlocal running
+        running -= 1
+        if spawned.done() and running == 0:
+            settled.set()
+
+    async def spawn() -> None:
+        nonlocal running
+        for index, item in enumerate(items):
+            if limit is not None:
+                await limit.acquire()
+            await runner.pacer.transition(runner.info.execution_arn)
+            if failed:
+                return
+            running += 1
+            task = asyncio.ensure_future(iterate(index, item))
+            task.add_done_callback(ended)
+            tasks.append(task)
+        if running == 0:
+            settled.set()
+
+    def spawn_ended(task: asyncio.Future[None]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            settled.set()  # raised below, from spawned.result()
+
+    spawned = asyncio.ensure_future(spawn())
+    spawned.add_done_callback(spawn_ended)
+    try:
+        await settled.wait()
+        if failed:
+            raise failed[0]
+        spawned.result()  # raises what stopped the spawning, if anything did
+        return results
+    finally:
+        for task in (spawned, *tasks):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(spawned, *tasks, return_exceptions=True)
 
 
 def _map_run_arn(run: StateRun, state: MapState) -> str:
