@@ -38,8 +38,8 @@ from fleetops.control.service import ExecutionService
 from fleetops.engine import ExecutionStatus, HistoryEvent
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.clock import utc_now
+from fleetops.ops.gates import check_change
 from fleetops.ops.locks import refusal, release_lock
-from fleetops.ops.maintenance import check_deployable
 from fleetops.ops.releases import roll_back_pinned
 from fleetops.runbooks import RunbookDeps, definition_text, register_handlers
 from fleetops.runbooks.handlers.approval import REJECTED, pending_approval_token
@@ -143,11 +143,15 @@ class Deployments:
             "approval_timeout_seconds": approval_timeout_seconds,
         }
         chosen = target_versions(fleet, payload)
-        check_deployable(self.store, environment, list(chosen))
-        lock = self.store.locks.get(environment)
-        now = utc_now()
-        if lock is not None and not lock.expired(now) and not lock_wait_seconds:
-            raise Refused(refusal(lock, now))
+        # Refused at once when it would be refused now; the runbook checks again once it holds
+        # the lock (a deployment that waits for it may meet a window declared meanwhile).
+        check_change(
+            self.store,
+            environment,
+            list(chosen),
+            action=f"deployment to {environment!r}",
+            check_lock=not lock_wait_seconds,
+        )
         return self._start(
             "deploy", operation, environment, {k: v for k, v in payload.items() if v is not None}
         )
@@ -390,4 +394,5 @@ def task_input(events: Sequence[HistoryEvent], resource: str) -> Any:
 def deployment_plan(events: Sequence[HistoryEvent]) -> dict[str, Any] | None:
     """The plan a deploy or rollback execution's initialize step made (None before it ran)."""
     plan = task_output(events, "deploy-initialize") or task_output(events, "rollback-initialize")
-    return plan if isinstance(plan, dict) else None
+    # A deployment queued for the lock (--lock-wait) has made no plan yet.
+    return plan if isinstance(plan, dict) and not plan.get("queued") else None

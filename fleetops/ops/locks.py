@@ -27,13 +27,15 @@ DEFAULT_POLL = timedelta(seconds=2)
 """How often a waiting deployment (``--lock-wait``) looks again."""
 
 
-def refusal(lock: Lock, now: datetime) -> str:
-    """Why a deployment to ``lock.environment`` is refused, naming the holder."""
+def refusal(lock: Lock, now: datetime, *, waitable: bool = True) -> str:
+    """Why a change of ``lock.environment`` is refused, naming the holder (``waitable``: the
+    change is a deployment, which can wait for the lock with ``--lock-wait``)."""
     left = lock.expires_at - now
+    wait = "Wait with --lock-wait" if waitable else "Try again once it is released"
     return (
         f"environment {lock.environment!r} is locked by {lock.owner!r} (reason: {lock.reason}) since "
         f"{iso(lock.acquired_at)}; its lease expires at {iso(lock.expires_at)} (in {span(left)}). "
-        f"Wait with --lock-wait, or if the holder is gone: "
+        f"{wait}, or if the holder is gone: "
         f"fleetops lock release --force --env {lock.environment}"
     )
 

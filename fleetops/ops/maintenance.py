@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.clock import Now, iso, utc_now
@@ -95,13 +95,18 @@ def unblock_services(store: Store, services: Sequence[str], *, environment: str 
 def check_deployable(
     store: Store, environment: str, services: Sequence[str], *, clock: Now = utc_now
 ) -> None:
-    """Raise ``Refused`` when a deployment of ``services`` to ``environment`` may not start now.
+    """Raise ``Refused`` when a deployment of ``services`` to ``environment`` may not start now
+    for maintenance or a block (the lock aside: ``fleetops.ops.gates.check_change`` is the
+    whole gate), naming every reason."""
+    reasons = maintenance_reasons(store, environment, services, clock())
+    if reasons:
+        raise Refused(f"deployment to {environment!r} refused: " + "; ".join(reasons))
 
-    It may not during a maintenance window of the environment or of every environment, nor when
-    one of the services is blocked there or everywhere. The message names every reason: the
-    window (who, why, until when) and each blocked service (who, why, since when).
-    """
-    now = clock()
+
+def maintenance_reasons(store: Store, environment: str, services: Sequence[str], now: datetime) -> list[str]:
+    """Why a change of ``services`` in ``environment`` may not happen at ``now``, one sentence
+    per reason: a maintenance window of the environment or of every environment (who, why,
+    until when), each of the services blocked there or everywhere (who, why, since when)."""
     reasons: list[str] = []
     for window in store.maintenance.open_windows([environment, ALL], now=now):
         where = "every environment" if window.scope == ALL else f"environment {environment!r}"
@@ -117,8 +122,7 @@ def check_deployable(
             f"service {block.service!r} is blocked {where} by {block.blocked_by} since "
             f"{iso(block.blocked_at)} (reason: {block.reason})"
         )
-    if reasons:
-        raise Refused(f"deployment to {environment!r} refused: " + "; ".join(reasons))
+    return reasons
 
 
 def _check_names(kind: str, names: Sequence[str]) -> None:

@@ -4,23 +4,26 @@ Input (the execution input): ``environment``, and either ``version`` (every name
 all, to that version) or ``versions`` (service -> version, a promotion); optional ``services``,
 ``requested_by``, ``lock_wait_seconds``, ``operation`` (``deploy`` or ``promote``),
 ``promote_from``. Output: the deployment plan the rest of the runbook walks (see
-:func:`initialize`). Idempotent: a retried call finds its lock and its pinned releases.
+:func:`initialize`), or a queued answer while it waits for the lock. Idempotent: a retried call
+finds its lock and its pinned releases.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fleetops.engine import TaskContext
-from fleetops.errors import BadInput
-from fleetops.ops.locks import acquire_lock
-from fleetops.ops.maintenance import check_deployable
+from fleetops.errors import BadInput, Refused
+from fleetops.ops.clock import span
+from fleetops.ops.gates import check_change
+from fleetops.ops.locks import acquire_lock, refusal, release_lock
 from fleetops.ops.releases import pin_releases, resolved_config
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name, rollout_id
 from fleetops.spec.models import Approval, Fleet
 from fleetops.spec.plan import deployment_waves
+from fleetops.store.stops import ExecutionStopped
 
 DEFAULT_POLL_SECONDS = 2
 """How often the runbook looks at a rollout (its Wait state)."""
@@ -76,30 +79,50 @@ def unchanged(deps: RunbookDeps, fleet: Fleet, environment: str, chosen: dict[st
 
 
 def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext) -> dict[str, Any]:
-    """The plan: ``{execution, environment, operation, version(s), waves: [[item...]...], ...}``.
+    """The plan: ``{execution, environment, operation, version(s), waves: [[item...]...], ...}``,
+    or, while another holds the lock and ``lock_wait_seconds`` has not run out, ``{"queued":
+    true, ...}``: the runbook waits ``poll_seconds`` and calls again (handlers never sleep).
 
     Each wave item is what the service's rollout needs: ``service``, ``version``, ``release``
     (its pinned number), ``rollout_id``, ``environment``, ``execution``.
+
+    Every decision is made once the lock is held (what to skip, maintenance, blocks): a deployment
+    that waited behind another sees the fleet that one left, and a window or block declared
+    while it waited.
     """
     environment = str(payload["environment"])
     fleet = deps.fleet(environment)
     chosen = target_versions(fleet, payload)
-    skipped = unchanged(deps, fleet, environment, chosen)
-    chosen = {s: v for s, v in chosen.items() if s not in skipped}
     name = execution_name(context)
     operation = str(payload.get("operation") or "deploy")
     who = str(payload.get("requested_by") or "fleetops")
-    check_deployable(deps.store, environment, list(chosen), clock=deps.clock)
-    wait = payload.get("lock_wait_seconds")
+    poll = int(payload.get("poll_seconds") or DEFAULT_POLL_SECONDS)
     what = ", ".join(sorted(set(chosen.values())))
-    acquire_lock(
-        deps.store,
-        environment,
-        owner=name,
-        reason=f"{operation} {what} by {who}",
-        wait=timedelta(seconds=float(wait)) if wait else None,
-        clock=deps.clock,
-    )
+    try:
+        acquire_lock(
+            deps.store, environment, owner=name, reason=f"{operation} {what} by {who}", clock=deps.clock
+        )
+    except ExecutionStopped:
+        raise
+    except Refused:
+        queued = _queued(deps, payload, name, environment, poll)
+        if queued is None:
+            raise
+        return queued
+    try:
+        skipped = unchanged(deps, fleet, environment, chosen)
+        chosen = {s: v for s, v in chosen.items() if s not in skipped}
+        check_change(
+            deps.store,
+            environment,
+            list(chosen),
+            action=f"deployment to {environment!r}",
+            holder=name,
+            clock=deps.clock,
+        )
+    except Refused:
+        release_lock(deps.store, environment, owner=name)
+        raise
     pinned = pin_releases(
         deps.store,
         fleet,
@@ -113,6 +136,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
     ordered = deployment_waves(fleet, environment, chosen)
     settings = fleet.environments[environment]
     return {
+        "queued": False,
         "execution": name,
         "environment": environment,
         "operation": operation,
@@ -121,7 +145,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
         "versions": chosen,
         "skipped": skipped,
         "started_at": deps.clock().isoformat(),
-        "poll_seconds": int(payload.get("poll_seconds") or DEFAULT_POLL_SECONDS),
+        "poll_seconds": poll,
         "approval_required": settings.approval is Approval.REQUIRED,
         "approval_timeout_seconds": int(payload.get("approval_timeout_seconds") or DEFAULT_APPROVAL_SECONDS),
         "waves": [
@@ -139,3 +163,37 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
             for wave in ordered
         ],
     }
+
+
+def _queued(
+    deps: RunbookDeps, payload: dict[str, Any], name: str, environment: str, poll: int
+) -> dict[str, Any] | None:
+    """The queued answer while ``--lock-wait`` has time left (counted from the first look, kept
+    in the previous answer the runbook passes back as ``plan``); None when it has none."""
+    wait = payload.get("lock_wait_seconds")
+    if not wait:
+        return None
+    now = deps.clock()
+    before = payload.get("plan")
+    if isinstance(before, dict) and before.get("queued") and isinstance(before.get("lock_wait_until"), str):
+        until = datetime.fromisoformat(before["lock_wait_until"])
+    else:
+        until = now + timedelta(seconds=float(wait))
+    if now >= until:
+        raise Refused(f"waited {span(timedelta(seconds=float(wait)))}; " + _held(deps, environment, now))
+    holder = deps.store.locks.get(environment)
+    return {
+        "queued": True,
+        "execution": name,
+        "environment": environment,
+        "lock_wait_until": until.isoformat(),
+        "holder": None if holder is None else holder.owner,
+        "poll_seconds": poll,
+    }
+
+
+def _held(deps: RunbookDeps, environment: str, now: datetime) -> str:
+    lock = deps.store.locks.get(environment)
+    if lock is None:  # released since the look that found it held: the next look takes it
+        return f"the lock of {environment!r} was busy until the end of the wait"
+    return refusal(lock, now)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fleetops.control.environments import Environments
 from fleetops.control.rollouts import FleetControl, RolloutRequest
+from fleetops.ops.gates import check_change
 from fleetops.rollout import RefreshPreferences
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
@@ -84,9 +85,12 @@ def fleet_status(fleet: FleetDep) -> dict[str, Any]:
 
 
 @router.post("/fleet/scale", name="fleet.scale", dependencies=operator)
-def fleet_scale(body: ScaleBody, request: Request) -> dict[str, Any]:
-    """Set the desired count; instances are launched or drained in the background."""
+def fleet_scale(body: ScaleBody, request: Request, store: StoreDep) -> dict[str, Any]:
+    """Set the desired count; instances are launched or drained in the background. 423 in
+    maintenance, for a blocked service, or while a deployment holds the environment's lock."""
     fleet = pick_fleet(request, body.environment)
+    action = f"scale of {body.service!r} in {fleet.environment!r}"
+    check_change(store, fleet.environment, [body.service], action=action)
     fleet.scale(body.service, body.desired)
     return {"service": body.service, "desired": body.desired, "environment": fleet.environment}
 
@@ -113,9 +117,14 @@ def fleet_activities(
 
 
 @router.post("/rollouts", name="rollouts.start", dependencies=operator)
-def start_rollout(body: RolloutBody, request: Request) -> dict[str, Any]:
-    """Start replacing the service's instances with ``version``; a known id returns that rollout."""
+def start_rollout(body: RolloutBody, request: Request, store: StoreDep) -> dict[str, Any]:
+    """Start replacing the service's instances with ``version``; a known id returns that rollout.
+    A new one is refused (423) in maintenance, for a blocked service, or while a deployment
+    holds the environment's lock."""
     fleet = pick_fleet(request, body.environment)
+    if body.rollout_id is None or store.rollouts.get(body.rollout_id) is None:
+        action = f"rollout of {body.service!r} in {fleet.environment!r}"
+        check_change(store, fleet.environment, [body.service], action=action)
     preferences = RefreshPreferences.from_aws(body.preferences) if body.preferences is not None else None
     rollout = RolloutRequest(
         rollout_id=body.rollout_id or f"api-{uuid.uuid4().hex[:12]}",
