@@ -170,6 +170,11 @@ class FleetRuntime:
         the server running it cancels it when it next saves its progress, or when it resumes it."""
         return self._rollouts.cancel_rollout(rollout_id)
 
+    def rollback_rollout(self, rollout_id: str) -> RolloutView:
+        """Stop the running rollout and return what it replaced to the previous version
+        (RollbackInstanceRefresh); KeyError when it does not run here, Refused when it cannot."""
+        return self._rollouts.rollback_rollout(rollout_id)
+
     def rollouts(self, limit: int = 50) -> list[RolloutView]:
         """Rollouts of this environment, newest first."""
         return [

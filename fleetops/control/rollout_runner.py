@@ -191,6 +191,17 @@ class RolloutRunner:
         self._call(_run_sync(running.refresh.cancel))
         return view_of(running)
 
+    def rollback_rollout(self, rollout_id: str) -> RolloutView:
+        """Stop the running rollout and replace what it deployed with the previous version
+        (RollbackInstanceRefresh): KeyError when it does not run here, Refused when it has no
+        previous version or is already stopping."""
+        with self.lock:
+            running = self._running.get(rollout_id)
+        if running is None:
+            raise KeyError(rollout_id)
+        self._call(_run_sync(running.refresh.rollback))
+        return view_of(running)
+
     def wait_rollout(self, rollout_id: str, timeout: float) -> RolloutView:
         """Block until the rollout has ended (or ``timeout`` seconds passed); its view."""
         with self.lock:

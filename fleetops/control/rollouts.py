@@ -236,6 +236,11 @@ class FleetControl(Protocol):
         """Stop replacing instances; Refused once the rollout has ended."""
         ...
 
+    def rollback_rollout(self, rollout_id: str) -> RolloutView:
+        """Stop a running rollout and return what it replaced to the previous version; KeyError
+        when it does not run here, Refused when it cannot be rolled back."""
+        ...
+
     def fence_rollout(self, request: RolloutRequest) -> RolloutView:
         """Make sure no rollout with ``request.rollout_id`` starts from now on: unless one exists,
         record the id Cancelled (:data:`FENCED`) without launching anything, so a later

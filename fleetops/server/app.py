@@ -15,6 +15,7 @@ from fleetops.control.deployments import Deployments
 from fleetops.control.handlers import handler_specs
 from fleetops.server.audit import AuditMiddleware
 from fleetops.server.auth import ensure_admin_token
+from fleetops.server.aws.router import router as aws_router
 from fleetops.server.errors import install_error_handlers
 from fleetops.server.fleet import open_environments
 from fleetops.server.routes import (
@@ -31,7 +32,6 @@ from fleetops.server.routes import (
     tokens,
 )
 from fleetops.server.settings import ServerSettings
-from fleetops.server.sfn import router as sfn_router
 from fleetops.store import Store
 
 API_PREFIX = "/api/v1"
@@ -115,6 +115,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         alarms.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
-    # The Step Functions protocol lives at the root, where boto3's endpoint_url points.
-    app.include_router(sfn_router)
+    # The AWS protocols (Step Functions' among them) live at the root, where boto3's and the AWS
+    # CLI's endpoint URL points.
+    app.include_router(aws_router)
     return app

@@ -174,6 +174,16 @@ class InMemoryFleetRuntime:
             return view
         raise Refused(f"rollout {rollout_id} is {view.status}; it cannot be cancelled")
 
+    def rollback_rollout(self, rollout_id: str) -> RolloutView:
+        """A held rollout ends RollbackSuccessful (nothing was replaced); one that ran is Refused."""
+        view = self.rollout_views[rollout_id]
+        request = self._held.pop(rollout_id, None)
+        if request is not None:
+            view = self._pending_view(request, "RollbackSuccessful")
+            self.rollout_views[rollout_id] = view
+            return view
+        raise Refused(f"rollout {rollout_id} is {view.status}; it cannot be rolled back")
+
     def fence_rollout(self, request: RolloutRequest) -> RolloutView:
         """The rollout with this id, or else a fence: Cancelled, and no rollout of the id ever starts."""
         self._check(request.environment, request.service)

@@ -7,6 +7,6 @@ header is accepted too). Errors are AWS-shaped (``{"__type": "ExecutionDoesNotEx
 """
 
 from fleetops.server.sfn.actions import ACTIONS
-from fleetops.server.sfn.protocol import router
+from fleetops.server.sfn.protocol import call
 
-__all__ = ["ACTIONS", "router"]
+__all__ = ["ACTIONS", "call"]

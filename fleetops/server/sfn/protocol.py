@@ -1,4 +1,4 @@
-"""``POST /``: authenticate, authorise and dispatch one Step Functions JSON-protocol call.
+"""One Step Functions JSON-protocol call: authenticate, authorise and dispatch it.
 
 The caller is the fleetops token found in the SigV4 ``Authorization`` header's access key id
 (``Credential=<token>/<date>/<region>/states/aws4_request``) or in ``Authorization: Bearer``.
@@ -13,14 +13,14 @@ import logging
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from fleetops.control import ExecutionService
 from fleetops.engine import InvalidDefinition
 from fleetops.errors import BadInput, FleetopsError, Refused
-from fleetops.server.auth import Principal, token_digest
-from fleetops.server.roles import Role
+from fleetops.server.auth import Principal
+from fleetops.server.aws.auth import principal as aws_principal
 from fleetops.server.sfn.actions import ACTIONS
 from fleetops.store import Store
 
@@ -28,8 +28,6 @@ log = logging.getLogger(__name__)
 
 TARGET_PREFIX = "AWSStepFunctions."
 CONTENT_TYPE = "application/x-amz-json-1.0"
-
-router = APIRouter(tags=["stepfunctions"])
 
 
 class AwsError(Exception):
@@ -52,33 +50,16 @@ def _request_id() -> dict[str, str]:
     return {"x-amzn-RequestId": str(uuid.uuid4())}
 
 
-def access_token(request: Request) -> str | None:
-    """The token in the request's Authorization header (SigV4 access key id, or bearer)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, rest = header.partition(" ")
-    if scheme.lower() == "bearer":
-        return rest.strip() or None
-    if scheme == "AWS4-HMAC-SHA256":
-        for part in rest.split(","):
-            key, _, value = part.strip().partition("=")
-            if key == "Credential":
-                return value.split("/", 1)[0] or None
-    return None
-
-
 def caller(request: Request, store: Store) -> Principal:
     """Who sent the request; UnrecognizedClientException (401) when no known token."""
-    token = access_token(request)
-    record = None if token is None else store.tokens.find_by_digest(token_digest(token))
-    if record is None:
+    principal = aws_principal(request, store)
+    if principal is None:
         raise AwsError(
             "UnrecognizedClientException",
             "The security token included in the request is invalid: use a fleetops API token as the "
             "access key id (aws_access_key_id=<token>) or send 'Authorization: Bearer <token>'",
             401,
         )
-    principal = Principal(record.name, Role(record.role))
-    request.state.principal = principal
     return principal
 
 
@@ -96,9 +77,9 @@ def _decoded(body: dict[str, Any]) -> dict[str, Any]:
     return decoded
 
 
-@router.post("/", name="sfn.call", include_in_schema=False)
 async def call(request: Request) -> Response:
-    """One Step Functions call; the audit log names the action (``executions.start``...)."""
+    """One Step Functions call (``POST /`` dispatches it here: ``fleetops.server.aws.router``);
+    the audit log names the action (``executions.start``...)."""
     try:
         return await _call(request)
     except AwsError as err:

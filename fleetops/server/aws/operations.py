@@ -1,0 +1,107 @@
+"""The registry of AWS operations the control plane serves, and what a handler is given.
+
+A handler is a plain function ``(call, params) -> output``: ``params`` is the operation's input
+as botocore's model shapes it (already checked by the protocol's parser), the output a plain
+dict the protocol's serializer writes. ``@operation("autoscaling", "SetDesiredCapacity",
+Role.OPERATOR, target="AutoScalingGroupName")`` registers one: a viewer may call the
+operations registered with ``Role.VIEWER`` (reads), changes need ``Role.OPERATOR`` and are
+written to the audit log as ``<service>.<Operation>`` with the ``target`` member's value.
+Handlers run in a worker thread: they may block on the fleet runtime and the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fleetops.control.environments import Environments
+from fleetops.errors import Refused
+from fleetops.ops.clock import utc_now
+from fleetops.ops.locks import refusal
+from fleetops.ops.maintenance import check_deployable
+from fleetops.server.auth import Principal
+from fleetops.server.aws import resources
+from fleetops.server.aws.errors import AwsError
+from fleetops.server.aws.resources import Group
+from fleetops.server.roles import Role
+from fleetops.store import Store
+
+Params = dict[str, Any]
+Output = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call: who makes it, where, and what it can act on."""
+
+    environments: Environments
+    store: Store
+    principal: Principal
+    region: str
+    request_id: str
+    state: Any
+    """The app's ``state`` (shared registries of the AWS layer live there)."""
+
+    def groups(self) -> Iterator[Group]:
+        """Every service of every running environment under its AWS names."""
+        return resources.groups(self.environments, self.region)
+
+    def group(self, name: str, not_found: AwsError | None = None) -> Group:
+        """The Auto Scaling group ``name``."""
+        return resources.find(self.environments, self.region, name, by="name", not_found=not_found)
+
+    def gate(self, group: Group, action: str) -> None:
+        """Refuse (``Refused``) a change of ``group`` during maintenance, while its service is
+        blocked, or while someone holds its environment's deployment lock: the gates a
+        deployment passes."""
+        check_change(self.store, group.environment, [group.service], action=action)
+
+
+def check_change(store: Store, environment: str, services: Sequence[str], *, action: str) -> None:
+    """Maintenance, blocks and the environment's lock (held by anyone: an AWS call holds none)."""
+    check_deployable(store, environment, services)
+    now = utc_now()
+    lock = store.locks.get(environment)
+    if lock is not None and not lock.expired(now):
+        raise Refused(f"{action} refused: {refusal(lock, now)}")
+
+
+Handler = Callable[[Call, Params], Output]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of one service."""
+
+    service: str
+    name: str
+    role: Role
+    run: Handler
+    target: str | None = None
+    """The input member naming what a change acts on (the audit entry's target)."""
+
+    @property
+    def audited(self) -> bool:
+        """Whether calls are written to the audit log (every change)."""
+        return self.role is not Role.VIEWER
+
+    @property
+    def audit_action(self) -> str:
+        """The audit log's name of the call."""
+        return f"{self.service}.{self.name}"
+
+
+OPERATIONS: dict[tuple[str, str], Operation] = {}
+
+
+def operation(
+    service: str, name: str, role: Role = Role.VIEWER, *, target: str | None = None
+) -> Callable[[Handler], Handler]:
+    """Register the decorated function as ``service``'s operation ``name``."""
+
+    def add(function: Handler) -> Handler:
+        OPERATIONS[(service, name)] = Operation(service, name, role, function, target)
+        return function
+
+    return add

@@ -1,0 +1,132 @@
+"""The example fleet running under ``fleetops up``, and AWS clients (the real AWS CLI, boto3)
+pointed at its control plane's AWS endpoints.
+
+    with aws_fleet(tmp_path) as fleet:
+        done = fleet.aws("autoscaling", "describe-auto-scaling-groups")
+        assert done.returncode == 0 and json.loads(done.stdout)["AutoScalingGroups"]
+        fleet.client("autoscaling").set_desired_capacity(...)
+
+The fleet is a copy of ``examples/restaurant`` (its gateway on a free port), started with
+``fleetops up`` and stopped with ``fleetops down`` when the block ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from fleetops.testing.local import EXAMPLES
+from fleetops.testing.server import cli_env, run_cli
+
+REGION = "eu-west-1"
+"""The region the clients name (the example's prod region, which its ARNs carry)."""
+
+
+@dataclass(frozen=True)
+class AwsFleet:
+    """A running example fleet: its folder, control plane URL and admin token."""
+
+    folder: Path
+    url: str
+    token: str
+
+    def environment(self, token: str | None = None) -> dict[str, str]:
+        """The variables ``fleetops aws-env`` prints, with ``token`` (default: the admin's)."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": token or self.token,
+            "AWS_SECRET_ACCESS_KEY": "fleetops-unused",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            # Nothing from the machine's own AWS setup, one attempt, no pager.
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_MAX_ATTEMPTS": "1",
+            "AWS_PAGER": "",
+        }
+
+    def aws(
+        self, *args: str, token: str | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the real AWS CLI (``aws ARGS --output json``) against the control plane."""
+        return subprocess.run(
+            [sys.executable, "-m", "awscli", *args, "--output", "json"],
+            cwd=self.folder,
+            env=cli_env(self.environment(token)),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def aws_json(self, *args: str, token: str | None = None) -> Any:
+        """``aws ARGS`` that must succeed; its JSON output (None when it prints nothing)."""
+        done = self.aws(*args, token=token)
+        if done.returncode != 0:
+            raise AssertionError(f"aws {' '.join(args)} exited {done.returncode}: {done.stderr}")
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    def client(self, service: str, token: str | None = None) -> Any:
+        """A boto3 client of ``service`` for the control plane."""
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id=token or self.token,
+            aws_secret_access_key="fleetops-unused",
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+    def fleetops(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run ``fleetops ARGS`` in the fleet's folder."""
+        return run_cli(list(args), cwd=self.folder, timeout=timeout)
+
+    def token_for(self, name: str, role: str) -> str:
+        """A new token with ``role``."""
+        done = self.fleetops("token", "create", name, "--role", role, "-o", "json")
+        if done.returncode != 0:
+            raise AssertionError(done.stderr)
+        token: str = json.loads(done.stdout)["token"]
+        return token
+
+    def status(self) -> dict[str, Any]:
+        """``fleetops status -o json``."""
+        done = self.fleetops("status", "-o", "json")
+        if done.returncode != 0:
+            raise AssertionError(done.stderr)
+        status: dict[str, Any] = json.loads(done.stdout)
+        return status
+
+    def service(self, name: str) -> dict[str, Any]:
+        """One service of ``status``."""
+        found: dict[str, Any] = next(s for s in self.status()["services"] if s["name"] == name)
+        return found
+
+
+@contextmanager
+def aws_fleet(workdir: Path, *, timeout: float = 150) -> Iterator[AwsFleet]:
+    """The example fleet up in ``workdir/restaurant`` (see the module docstring)."""
+    folder = workdir / "restaurant"
+    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
+    fleet_file = folder / "fleet.yaml"
+    fleet_file.write_text(fleet_file.read_text().replace("      port: 8080\n", ""))
+    try:
+        up = run_cli(["up"], cwd=folder, timeout=timeout)
+        if up.returncode != 0:
+            raise RuntimeError(f"fleetops up failed ({up.returncode}): {up.stderr}")
+        info = json.loads((folder / ".fleetops" / "server.json").read_text())
+        token = (folder / ".fleetops" / "token").read_text().strip()
+        yield AwsFleet(folder=folder, url=str(info["url"]), token=token)
+    finally:
+        run_cli(["down"], cwd=folder, timeout=120)
