@@ -300,3 +300,20 @@ def test_rollback_instance_refresh_returns_the_old_version(fleet: AwsFleet) -> N
     )
     assert done["Status"] == "RollbackSuccessful"
     assert _versions(fleet, "auth") == ["v1", "v1"]
+
+
+def test_a_change_is_refused_in_maintenance_and_changes_nothing(fleet: AwsFleet) -> None:
+    on = fleet.fleetops("maintenance", "on", "--env", "dev", "--for", "5m", "--reason", "db upgrade")
+    assert on.returncode == 0, on.stderr
+    try:
+        refused = fleet.aws(
+            "autoscaling", "set-desired-capacity", "--auto-scaling-group-name", "restaurant-notifications",
+            "--desired-capacity", "2",
+        )  # fmt: skip
+    finally:
+        fleet.fleetops("maintenance", "off", "--env", "dev")
+    assert refused.returncode == 255
+    assert "(OperationNotPermitted)" in refused.stderr and "(reason: db upgrade" in refused.stderr
+    assert fleet.service("notifications")["desired"] == 1
+    audit = fleet.fleetops("audit", "--action", "autoscaling.SetDesiredCapacity", "-o", "json")
+    assert json.loads(audit.stdout)["entries"][0]["outcome"] == "refused"

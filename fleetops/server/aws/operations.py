@@ -11,15 +11,12 @@ Handlers run in a worker thread: they may block on the fleet runtime and the sto
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from fleetops.control.environments import Environments
-from fleetops.errors import Refused
-from fleetops.ops.clock import utc_now
-from fleetops.ops.locks import refusal
-from fleetops.ops.maintenance import check_deployable
+from fleetops.ops.gates import check_change
 from fleetops.server.auth import Principal
 from fleetops.server.aws import resources
 from fleetops.server.aws.errors import AwsError
@@ -53,18 +50,9 @@ class Call:
 
     def gate(self, group: Group, action: str) -> None:
         """Refuse (``Refused``) a change of ``group`` during maintenance, while its service is
-        blocked, or while someone holds its environment's deployment lock: the gates a
-        deployment passes."""
+        blocked, or while a deployment holds its environment's lock: the one gate every change
+        of a fleet passes (``fleetops.ops.gates``)."""
         check_change(self.store, group.environment, [group.service], action=action)
-
-
-def check_change(store: Store, environment: str, services: Sequence[str], *, action: str) -> None:
-    """Maintenance, blocks and the environment's lock (held by anyone: an AWS call holds none)."""
-    check_deployable(store, environment, services)
-    now = utc_now()
-    lock = store.locks.get(environment)
-    if lock is not None and not lock.expired(now):
-        raise Refused(f"{action} refused: {refusal(lock, now)}")
 
 
 Handler = Callable[[Call, Params], Output]
