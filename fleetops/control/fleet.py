@@ -22,14 +22,16 @@ Its parts, one concept each:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fleetops.control.autoscaler import Autoscaler
 from fleetops.control.environments import check_environment
 from fleetops.control.fleet_port import ManagedProvider
 from fleetops.control.initial_releases import pin_initial, verify_ready, verify_when_ready
+from fleetops.control.log_queries import query_logs
 from fleetops.control.rollout_runner import LIVE, RolloutRunner
 from fleetops.control.rollouts import (
     FleetStatus,
@@ -42,6 +44,7 @@ from fleetops.control.rollouts import (
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmActions, AlarmMonitor, local_metrics
 from fleetops.ops.logfilter import compile_filter
+from fleetops.ops.logquery import QueryResult
 from fleetops.spec.graph import waves
 from fleetops.spec.models import Fleet, Service
 from fleetops.store import Store
@@ -293,6 +296,31 @@ class FleetRuntime:
         matches = compile_filter(pattern)
         records = self.provider.logs(service, instance_id=instance_id, limit=max(limit * 20, 2000))
         return [dict(record) for record in records if matches(record)][-limit:]
+
+    def query_logs(
+        self,
+        query: str,
+        *,
+        services: Sequence[str] | None,
+        platform: bool,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> QueryResult:
+        """Run a Logs Insights ``query`` over the logs of ``services`` (None: every service), and
+        the load balancer's and supervisor's with ``platform`` (see ``control.log_queries``)."""
+        names = list(self.fleet.services) if services is None else list(services)
+        for name in names:
+            self._check_service(self.environment, name)
+        return query_logs(
+            self.fleet,
+            self.environment,
+            self.provider,
+            query,
+            services=names,
+            platform=platform,
+            start=start,
+            end=end,
+        )
 
     # -- internals ------------------------------------------------------------------------------
     def _state(self, service: str) -> ServiceState:

@@ -14,8 +14,8 @@ The supported subset, with CloudWatch's meaning:
   ``NOT EXISTS``. A numeric comparison with a non-number field does not match.
 - An empty pattern matches everything.
 
-Not supported (a ``BadInput`` says so if met by accident): space-delimited ``[a, b, c]`` patterns,
-regular expressions (``%...%``).
+- Space-delimited patterns ``[ip, user, ..., status = 5*, size > 1000]`` and regular
+  expressions ``%ERROR|WARN%``: see ``fleetops.ops.spacefilter``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fleetops.errors import BadInput
+from fleetops.ops.spacefilter import regular_expression, space_delimited
 
 Matcher = Callable[[Mapping[str, Any]], bool]
 _MISSING = object()
@@ -59,11 +60,10 @@ def compile_filter(pattern: str) -> Matcher:
         if not text.endswith("}"):
             raise BadInput(f"filter pattern {pattern!r}: a JSON condition must end with '}}'")
         return _JsonParser(text[1:-1], pattern).parse()
-    if text.startswith("[") or text.startswith("%"):
-        raise BadInput(
-            f"filter pattern {pattern!r}: space-delimited and regular-expression patterns are not "
-            'supported; use terms, "phrases", -exclusions or { $.field = value }'
-        )
+    if text.startswith("["):
+        return space_delimited(text, record_text)
+    if text.startswith("%"):
+        return regular_expression(text, record_text)
     return _terms(text, pattern)
 
 

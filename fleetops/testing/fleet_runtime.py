@@ -18,8 +18,11 @@ progress, or cancel it: a held rollout cancels to Cancelled).
 from __future__ import annotations
 
 import dataclasses
+import json
+import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fleetops.control.environments import Environments
@@ -35,6 +38,7 @@ from fleetops.control.rollouts import (
 )
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.logfilter import compile_filter
+from fleetops.ops.logquery import LogSource, QueryResult, run_query
 from fleetops.rollout import GroupInstance, InstanceRefresh
 from fleetops.spec.models import Fleet
 from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_preferences
@@ -264,6 +268,33 @@ class InMemoryFleetRuntime:
             for line in i.logs
         ]
         return [r for r in records if matches(r)][-limit:]
+
+    def query_logs(
+        self,
+        query: str,
+        *,
+        services: Sequence[str] | None,
+        platform: bool,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> QueryResult:
+        """The query run by the real query engine over the fake instances' log lines, written as
+        records ``{"instance", "version", "msg"}`` to one stream per instance."""
+        names = list(self.fleets) if services is None else list(services)
+        for name in names:
+            self._check(self.environment, name)
+        with tempfile.TemporaryDirectory() as folder:
+            sources = []
+            for name in names:
+                for instance in self.fleets[name].instances.values():
+                    path = Path(folder) / f"{instance.instance_id}.jsonl"
+                    records = [
+                        {"instance": instance.instance_id, "version": instance.release, "msg": line}
+                        for line in instance.logs
+                    ]
+                    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+                    sources.append(LogSource(name, instance.instance_id, path))
+            return run_query(query, sources, start=start, end=end)
 
     def scaling_activities(self, service: str | None = None) -> list[ScalingActivity]:
         """Operators' changes of desired counts, newest first."""

@@ -83,10 +83,13 @@ def test_pattern_matches(pattern: str, expected: bool) -> None:
             "{ $.a IS MAYBE }",
             "filter pattern '{ $.a IS MAYBE }': expected NULL, TRUE or FALSE after IS, got 'MAYBE'",
         ),
+        ("[ip, user", "filter pattern '[ip, user': a space-delimited pattern must end with ']'"),
+        ("[ip, , user]", "filter pattern '[ip, , user]': an empty field between commas"),
+        ("[size > big]", "filter pattern '[size > big]': > compares numbers, got 'big'"),
         (
-            "[ip, user]",
-            "filter pattern '[ip, user]': space-delimited and regular-expression patterns are not "
-            'supported; use terms, "phrases", -exclusions or { $.field = value }',
+            "%ab(%",
+            "filter pattern '%ab(%': a bad regular expression: "
+            "missing ), unterminated subpattern at position 2",
         ),
     ],
 )

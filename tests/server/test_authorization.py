@@ -339,6 +339,13 @@ ROUTES = [
         "POST", "/api/v1/fleet/scale", Role.OPERATOR, json={"service": "menu", "desired": 3}, prepare=_fleet
     ),
     Case("GET", "/api/v1/fleet/logs", Role.VIEWER, url="/api/v1/fleet/logs?service=menu", prepare=_fleet),
+    Case(
+        "GET",
+        "/api/v1/fleet/logs/query",
+        Role.VIEWER,
+        url="/api/v1/fleet/logs/query?query=stats%20count()&services=menu",
+        prepare=_fleet,
+    ),
     Case("GET", "/api/v1/fleet/activities", Role.VIEWER, prepare=_fleet),
     Case(
         "POST", "/api/v1/rollouts", Role.OPERATOR, json={"service": "menu", "version": "v2"}, prepare=_fleet

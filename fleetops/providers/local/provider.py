@@ -242,6 +242,10 @@ class LocalProvider:
         """The JSON-lines log file of one instance."""
         return self.state_dir / "logs" / service / f"{instance_id}.jsonl"
 
+    def log_files(self, service: str) -> list[Path]:
+        """Every log file of ``service``'s instances, also of instances since terminated."""
+        return sorted((self.state_dir / "logs" / service).glob("*.jsonl"))
+
     @property
     def events_log(self) -> Path:
         """Lifecycle events (launched, in service, draining, terminating, terminated,

@@ -10,18 +10,21 @@ to start it), 409 when the server runs no fleet. A rollout id names its environm
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from fleetops.control.environments import Environments
+from fleetops.control.log_queries import LogQueries
 from fleetops.control.rollouts import FleetControl, RolloutRequest
 from fleetops.ops.gates import check_change
 from fleetops.rollout import RefreshPreferences
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import ApiError
+from fleetops.spec.durations import parse_duration
 from fleetops.store import Store
 
 router = APIRouter(tags=["fleet"])
@@ -105,6 +108,40 @@ def fleet_logs(
 ) -> dict[str, Any]:
     """The last ``limit`` log records of a service (or one instance), oldest first."""
     return {"records": fleet.logs(service, instance_id=instance, limit=limit, pattern=filter)}
+
+
+@router.get("/fleet/logs/query", name="fleet.logs_query", dependencies=viewer)
+def fleet_logs_query(
+    fleet: FleetDep,
+    *,
+    query: Annotated[str, Query(min_length=1, max_length=10_000, description="A Logs Insights query.")],
+    services: Annotated[
+        str | None, Query(max_length=2000, description="Comma-separated services; default: every one.")
+    ] = None,
+    platform: Annotated[
+        bool, Query(description="Also the load balancer's access log and the supervisor's events.")
+    ] = False,
+    since: Annotated[str | None, Query(max_length=20, description="A duration back from now: 1h.")] = None,
+    start: Annotated[datetime | None, Query(description="From this time (ISO 8601 with a zone).")] = None,
+    end: Annotated[datetime | None, Query(description="Until this time (ISO 8601 with a zone).")] = None,
+) -> dict[str, Any]:
+    """Run a CloudWatch Logs Insights query over the environment's logs; the answer has
+    GetQueryResults' shape (``results`` of ``{field, value}``, ``statistics``) and ``columns``."""
+    if not isinstance(fleet, LogQueries):
+        raise ApiError(400, f"environment {fleet.environment!r} cannot run log queries")
+    if since is not None and start is not None:
+        raise ApiError(400, "since and start: give one of them")
+    if since is not None:
+        try:
+            start = datetime.now(UTC) - parse_duration(since)
+        except ValueError as err:
+            raise ApiError(400, f"since: {err}") from err
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and value.tzinfo is None:
+            raise ApiError(400, f"{name}: {value.isoformat()} has no time zone (add Z or +00:00)")
+    names = None if services is None else [name.strip() for name in services.split(",") if name.strip()]
+    result = fleet.query_logs(query, services=names, platform=platform, start=start, end=end)
+    return result.to_json()
 
 
 @router.get("/fleet/activities", name="fleet.activities", dependencies=viewer)

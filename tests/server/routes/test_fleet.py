@@ -74,6 +74,45 @@ def test_logs_are_filtered(api: ApiHarness, fleet: InMemoryFleetRuntime) -> None
     assert [r["msg"] for r in records] == ["starting release v2", "starting release v2"]
 
 
+def test_a_log_query_answers_like_get_query_results(api: ApiHarness, fleet: InMemoryFleetRuntime) -> None:
+    fleet.start_rollout(RolloutRequest("r", "dev", "menu", "v2", 2))
+    params = {"query": 'filter msg like "starting" | stats count() as n by version', "services": "menu"}
+    body = api.client(Role.VIEWER).get("/api/v1/fleet/logs/query", params=params).json()
+    assert (body["status"], body["columns"]) == ("Complete", ["version", "n"])
+    assert body["results"] == [[{"field": "version", "value": "v2"}, {"field": "n", "value": "2"}]]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"query": "fields a |"},
+            "query: column 11: expected a command (fields, display, filter, stats, sort, "
+            "limit, parse, dedup, unmask), found the end of the query",
+        ),
+        ({"query": "fields a", "services": "menuu"}, "unknown service 'menuu'"),
+        (
+            {"query": "fields a", "since": "1h", "start": "2026-01-01T00:00:00Z"},
+            "since and start: give one of them",
+        ),
+        (
+            {"query": "fields a", "since": "an hour"},
+            "since: expected a duration like 500ms, 30s, 5m, 2h or 30d",
+        ),
+        (
+            {"query": "fields a", "start": "2026-01-01T00:00:00"},
+            "start: 2026-01-01T00:00:00 has no time zone",
+        ),
+    ],
+)
+def test_a_bad_log_query_is_400(
+    api: ApiHarness, fleet: InMemoryFleetRuntime, params: dict[str, str], message: str
+) -> None:
+    response = api.client(Role.VIEWER).get("/api/v1/fleet/logs/query", params=params)
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(message)
+
+
 def test_operators_scaling_is_listed_as_an_activity(api: ApiHarness, fleet: InMemoryFleetRuntime) -> None:
     api.client(Role.OPERATOR).post("/api/v1/fleet/scale", json={"service": "menu", "desired": 3})
     activities = api.client(Role.VIEWER).get("/api/v1/fleet/activities", params={"service": "menu"}).json()

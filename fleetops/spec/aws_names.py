@@ -1,0 +1,21 @@
+"""The AWS names of a fleet's resources, from each service's ``aws:`` block or derived.
+
+A local environment answers to the same names its ``aws:`` blocks give (so a runbook written for
+prod runs against dev with only the endpoint changed); a service without one is named after the
+fleet, the environment and the service.
+"""
+
+from __future__ import annotations
+
+from fleetops.spec.models import Fleet
+
+
+def auto_scaling_group_name(fleet: Fleet, environment: str, service: str) -> str:
+    """The service's Auto Scaling group: its ``aws.auto_scaling_group``, else ``fleet-env-service``."""
+    aws = fleet.service(service, environment).aws
+    return aws.auto_scaling_group if aws else f"{fleet.name}-{environment}-{service}"
+
+
+def log_group_name(fleet: Fleet, environment: str, service: str) -> str:
+    """The CloudWatch Logs group of the service's instances, ``/aws/ec2/<group>`` as the seeds'."""
+    return f"/aws/ec2/{auto_scaling_group_name(fleet, environment, service)}"
