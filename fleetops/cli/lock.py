@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from fleetops.cli.client import connect
 from fleetops.cli.main import app
@@ -49,9 +50,18 @@ def release(
     env: Annotated[
         str | None, typer.Option("--env", "-e", help="The environment; default: the only one locked.")
     ] = None,
+    stop_holder: Annotated[
+        bool,
+        typer.Option(
+            "--stop-holder",
+            help="If the holder still runs, stop it first (as `fleetops stop`: it is rolled back, "
+            "and its rollback holds the lock until it ends).",
+        ),
+    ] = False,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
-    """Release a lock left by a crashed deployment (admin; recorded in the audit log)."""
+    """Release a lock left by a crashed deployment (admin; recorded in the audit log). A lock
+    whose deployment still runs is refused (exit 3) unless --stop-holder."""
     if not force:
         raise BadInput(
             "lock release needs --force: it takes the lock from whoever holds it (a deployment "
@@ -66,15 +76,27 @@ def release(
                     f"(locked environments: {', '.join(held) or 'none'})"
                 )
             env = held[0]
-        released: dict[str, Any] = api.delete(f"/locks/{env}")["released"]
+        path = f"/locks/{env}" + ("?stop_holder=true" if stop_holder else "")
+        result: dict[str, Any] = api.delete(path)
 
-    emit(
-        released,
-        output,
-        lambda console: console.print(
-            f"released the lock of {released['environment']} held by {released['owner']} "
-            f"(reason: {released['reason']})",
-            highlight=False,
-            markup=False,
-        ),
-    )
+    def render(console: Console) -> None:
+        stopped, released = result.get("stopped"), result.get("released")
+        if stopped is not None:
+            rollback = stopped.get("rollback")
+            then = f"; rolling back as {rollback['execution']}" if rollback else ""
+            console.print(f"stopped {stopped['execution']}{then}", highlight=False, markup=False)
+        if released is not None:
+            console.print(
+                f"released the lock of {released['environment']} held by {released['owner']} "
+                f"(reason: {released['reason']})",
+                highlight=False,
+                markup=False,
+            )
+        elif result.get("held_by"):
+            console.print(
+                f"the lock of {env} stays held (by {result['held_by']}) until that rollback ends",
+                highlight=False,
+                markup=False,
+            )
+
+    emit(result, output, render)

@@ -282,14 +282,14 @@ class Deployments:
         if undoing is not None or (plan is not None and "waves" not in plan):
             # A rollback is not rolled back: it gives the environment back. Until its initialize
             # step took the lock over, the execution it undoes held it for it.
-            release_lock(self.store, environment, owner=record.name)
+            release_lock(self.store, environment, owner=record.name, by_stop=True)
             if isinstance(undoing, dict) and isinstance(undoing.get("stopped_execution"), str):
-                release_lock(self.store, environment, owner=undoing["stopped_execution"])
+                release_lock(self.store, environment, owner=undoing["stopped_execution"], by_stop=True)
             return out
         if plan is None:
             # No plan recorded, so no rollout of it was started (the plan is what starts them):
             # its pinned releases end here, and the environment is free at once.
-            release_lock(self.store, environment, owner=record.name)
+            release_lock(self.store, environment, owner=record.name, by_stop=True)
             undone = roll_back_pinned(self.store, environment, record.name)
             out["releases"] = [
                 {"service": r.service, "release": r.number, "status": str(r.status)} for r in undone
@@ -297,14 +297,14 @@ class Deployments:
             return out
         touched = self.store.releases.list(environment=environment, execution_id=record.name)
         if not touched:
-            release_lock(self.store, environment, owner=record.name)
+            release_lock(self.store, environment, owner=record.name, by_stop=True)
             return out
         # The lock stays held by the stopped execution until its rollback takes it over
         # (``store.locks.transfer``): a deployment started meanwhile cannot slip in between.
         try:
             started = self.rollback(environment=environment, requested_by=by, stopped_execution=record.name)
         except BaseException:
-            release_lock(self.store, environment, owner=record.name)
+            release_lock(self.store, environment, owner=record.name, by_stop=True)
             raise
         out["rollback"] = started.to_json()
         return out

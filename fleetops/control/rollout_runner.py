@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
@@ -56,6 +57,7 @@ from fleetops.store.fleet_state import CANCELLABLE, RolloutRow, ServiceState
 if TYPE_CHECKING:
     from fleetops.control.fleet import RuntimeSettings
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 LIVE = (InstanceState.PENDING, InstanceState.IN_SERVICE)
 """Instance states a rollout counts as part of the group (and ``current_versions`` as live)."""
@@ -361,7 +363,17 @@ class RolloutRunner:
 
     async def _save_periodically(self, running: RunningRollout, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            asked = await asyncio.to_thread(self._save_progress, running)
+            try:
+                asked = await asyncio.to_thread(self._save_progress, running)
+            except Exception:
+                # A database hiccup must not end the saver: it is also how a cancel asked on
+                # another server reaches this rollout. The next save carries the progress.
+                log.exception(
+                    "saving the progress of rollout %s failed; trying again in %ss",
+                    running.request.rollout_id,
+                    self.settings.save_interval_s,
+                )
+                asked = False
             # status_of: a resumed rollback reports RollbackInProgress, which a cancel leaves be.
             if asked and status_of(running) in CANCELLABLE:
                 running.refresh.cancel()  # asked by a server that does not run it (cancel_rollout)

@@ -94,9 +94,11 @@ def renew_lock(
     return renewed
 
 
-def release_lock(store: Store, environment: str, *, owner: str) -> bool:
-    """Release ``owner``'s lock; False when it no longer held it (nothing to do)."""
-    return store.locks.release(environment, owner=owner)
+def release_lock(store: Store, environment: str, *, owner: str, by_stop: bool = False) -> bool:
+    """Release ``owner``'s lock; False when it no longer held it (nothing to do). A stopped
+    ``owner``'s release is refused (``ExecutionStopped``) unless ``by_stop``: see
+    ``store.locks.release``."""
+    return store.locks.release(environment, owner=owner, by_stop=by_stop)
 
 
 def force_release_lock(store: Store, environment: str | None = None) -> Lock:

@@ -176,9 +176,17 @@ class LockRepository:
             )
         return None if moved is None else _lock(dict(moved))
 
-    def release(self, environment: str, *, owner: str) -> bool:
-        """Release ``owner``'s lock; False when ``owner`` did not hold it (already released or taken over)."""
+    def release(self, environment: str, *, owner: str, by_stop: bool = False) -> bool:
+        """Release ``owner``'s lock; False when ``owner`` did not hold it (already released or taken over).
+
+        Raises ``ExecutionStopped`` when ``owner`` was stopped, unless ``by_stop`` (the stop
+        itself gives the lock back): a step of a stopped execution still running in its thread
+        (finalize, between marking its releases and this) must not free the environment that
+        the stop keeps locked for its rollback (``transfer``), or a new deployment slips in.
+        """
         with self._store.transaction() as session:
+            if not by_stop:
+                refuse_if_stopped(self._store, session, owner)
             held = session.execute(
                 delete(locks)
                 .where(locks.c.environment == environment, locks.c.owner == owner)

@@ -254,3 +254,36 @@ def test_a_rollout_another_server_runs_is_cancelled_through_the_store(
     assert server_b.describe_rollout("r-c").status == "Cancelled"
     with pytest.raises(Refused, match="rollout r-c is Cancelled; it cannot be cancelled"):
         server_b.cancel_rollout("r-c")
+
+
+def test_a_failed_progress_save_is_logged_and_the_saver_goes_on(
+    runtimes: MakeRuntime,
+    tmp_path: Path,
+    sqlite_store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The store fails one progress save (a database hiccup, injected); the saver logs it and
+    # keeps saving, so a cancel asked on another server still reaches the rollout.
+    checkpoints = {"checkpoints": [50, 100], "checkpoint_delay": "30s"}
+    services = {"menu": {"deploy": checkpoints, "instances": {"desired": 2}}}
+    server_a = runtimes(services)
+    server_b = make_runtime(tmp_path, services, sqlite_store)
+    wait_until(lambda: server_a.status().ready, 15, "menu ready")
+    update, failed = sqlite_store.rollouts.update, threading.Event()
+
+    def fail_once(rollout_id: str, **values: object) -> None:
+        if not failed.is_set():
+            failed.set()
+            raise OSError("disk I/O error")
+        update(rollout_id, **values)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sqlite_store.rollouts, "update", fail_once)
+    server_a.start_rollout(RolloutRequest("r-c", "dev", "menu", "v2", 2))
+    wait_until(lambda: server_b.describe_rollout("r-c").checkpoint == "50%", 20, "checkpoint 50%")
+    assert failed.is_set()
+    server_b.cancel_rollout("r-c")
+    assert server_a.wait_rollout("r-c", timeout=20).status == "Cancelled"
+    assert [r.getMessage() for r in caplog.records if r.name == "fleetops.control.rollout_runner"] == [
+        "saving the progress of rollout r-c failed; trying again in 0.1s"
+    ]

@@ -112,6 +112,18 @@ def test_transfer_to_a_stopped_execution_is_refused(store: Store) -> None:
     assert store.locks.get("prod") == held
 
 
+def test_a_stopped_holder_cannot_release_its_lock_only_the_stop_can(store: Store) -> None:
+    # finalize still running in its thread after the stop: its release would free the
+    # environment the stop keeps for its rollback, and a new deployment could slip in.
+    held = _acquire(store, "exec-1").lock
+    store.stopped.record("exec-1", by="ana", now=T0)
+    with pytest.raises(ExecutionStopped):
+        store.locks.release("prod", owner="exec-1")
+    assert store.locks.get("prod") == held
+    assert store.locks.release("prod", owner="exec-1", by_stop=True) is True
+    assert store.locks.get("prod") is None
+
+
 def test_force_release_returns_what_it_released(store: Store) -> None:
     held = _acquire(store, "exec-1").lock
     assert store.locks.force_release("prod") == held

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 from fleetops.engine import TaskContext, TaskFailure
 from fleetops.errors import BadInput, FleetopsError, Refused
+from fleetops.ops.locks import renew_lock
+from fleetops.runbooks.deps import RunbookDeps
 
 REFUSED = "fleetops.Refused"
 """A deployment may not run now (lock held, maintenance, blocked service): CLI exit 3."""
@@ -47,6 +49,28 @@ def read_cause(cause: str | None) -> tuple[str | None, str]:
         return None, cause or ""
     service = data.get("service")
     return (service if isinstance(service, str) else None), data["message"]
+
+
+def require_lock(deps: RunbookDeps, environment: str, owner: str) -> None:
+    """Renew ``owner``'s lock of ``environment``; ``fleetops.LockLost`` when it no longer holds it.
+
+    Called by every step that changes the fleet or the releases, before it does: an execution
+    whose lock was force-released or taken over must never act again (another deployment may
+    own the environment now), not even to roll back or to mark its releases.
+    """
+    try:
+        renew_lock(deps.store, environment, owner=owner, clock=deps.clock)
+    except Refused as err:
+        raise TaskFailure(LOCK_LOST, err.message) from err
+
+
+def holds_lock(deps: RunbookDeps, environment: str, owner: str) -> bool:
+    """Whether ``owner`` still holds the lock of ``environment`` (renewing it if so)."""
+    try:
+        require_lock(deps, environment, owner)
+    except TaskFailure:
+        return False
+    return True
 
 
 def execution_name(context: TaskContext) -> str:

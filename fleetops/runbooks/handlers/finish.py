@@ -13,7 +13,7 @@ from fleetops.engine import TaskContext
 from fleetops.ops.locks import release_lock
 from fleetops.ops.releases import roll_back_pinned
 from fleetops.runbooks.deps import RunbookDeps
-from fleetops.runbooks.handlers.common import execution_name, read_cause
+from fleetops.runbooks.handlers.common import execution_name, holds_lock, read_cause, require_lock
 from fleetops.store.releases import ReleaseConflict
 
 FAILED_STATUSES = frozenset({"Failed", "RollbackSuccessful", "RollbackFailed", "RollbackInProgress"})
@@ -34,8 +34,10 @@ def _items(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def finalize(deps: RunbookDeps, plan: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
-    """Mark every release of the deployment verified, release the lock; the verified releases."""
+    """Mark every release of the deployment verified, release the lock; the verified releases.
+    ``fleetops.LockLost`` (nothing marked) when the deployment no longer holds the lock."""
     environment = plan["environment"]
+    require_lock(deps, environment, plan["execution"])
     now = deps.clock()
     verified = []
     for item in _items(plan):
@@ -51,6 +53,10 @@ def deploy_failed(deps: RunbookDeps, payload: dict[str, Any], _context: TaskCont
     rollout failed), the others ``rolled_back``."""
     plan = payload["plan"]
     environment = plan["environment"]
+    if not holds_lock(deps, environment, plan["execution"]):
+        # The lock was force-released or taken over: another deployment may own these services
+        # now, so this one leaves every release as it is.
+        return {"releases": [], **failure_of(payload)}
     runtime = deps.runtime_for(environment)
     now = deps.clock()
     failed, _ = read_cause((payload.get("failure") or {}).get("Cause"))
@@ -90,6 +96,8 @@ def rollback_finalize(deps: RunbookDeps, payload: dict[str, Any], _context: Task
     plan = payload["plan"]
     environment = plan["environment"]
     stopped = plan.get("stopped_execution")
+    if not holds_lock(deps, environment, plan["execution"]):
+        return {"releases": [], **(failure_of(payload) if payload.get("failure") else {})}
     moved = roll_back_pinned(deps.store, environment, stopped, clock=deps.clock) if stopped else []
     marked = [{"service": r.service, "release": r.number, "status": str(r.status)} for r in moved]
     release_lock(deps.store, environment, owner=plan["execution"])

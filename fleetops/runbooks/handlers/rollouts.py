@@ -9,7 +9,6 @@ its next look.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from typing import Any
 
@@ -18,10 +17,9 @@ import httpx
 from fleetops.control.rollouts import RolloutRequest, RolloutView
 from fleetops.engine import TaskContext, TaskFailure
 from fleetops.errors import Refused
-from fleetops.ops.locks import renew_lock
 from fleetops.rollout import RefreshPreferences
 from fleetops.runbooks.deps import RunbookDeps
-from fleetops.runbooks.handlers.common import LOCK_LOST, ROLLBACK_FAILED, rollout_failed
+from fleetops.runbooks.handlers.common import ROLLBACK_FAILED, require_lock, rollout_failed
 from fleetops.runbooks.smoke import smoke_check
 from fleetops.spec.rollout_settings import refresh_preferences
 
@@ -34,7 +32,9 @@ def progress(view: RolloutView, *, done: bool) -> dict[str, Any]:
 
 
 def deploy_service(deps: RunbookDeps, item: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
-    """Start the service's rollout to its pinned release (or find the one already started)."""
+    """Start the service's rollout to its pinned release (or find the one already started);
+    ``fleetops.LockLost`` when the deployment no longer holds the environment's lock."""
+    require_lock(deps, item["environment"], item["execution"])
     runtime = deps.runtime_for(item["environment"])
     view = runtime.start_rollout(
         RolloutRequest(
@@ -59,10 +59,7 @@ def check_health(deps: RunbookDeps, item: dict[str, Any], _context: TaskContext)
     ``deploy.smoke`` request (if any) is the last gate. Each look also renews the environment
     lock, so a deployment keeps it exactly as long as it is being followed.
     """
-    try:
-        renew_lock(deps.store, item["environment"], owner=item["execution"], clock=deps.clock)
-    except Refused as err:
-        raise TaskFailure(LOCK_LOST, err.message) from err
+    require_lock(deps, item["environment"], item["execution"])
     view = deps.runtime_for(item["environment"]).describe_rollout(item["rollout_id"])
     if view.status == SUCCESSFUL:
         return succeeded(deps, item, view)
@@ -124,7 +121,8 @@ def rollback_service(deps: RunbookDeps, target: dict[str, Any], _context: TaskCo
     (a rollout of the failed deployment that must end first: cancelled if still running).
     """
     runtime = deps.runtime_for(target["environment"])
-    _keep_lock(deps, target)
+    # A rollback that lost its lock stops there: whoever holds the environment now owns it.
+    require_lock(deps, target["environment"], target["execution"])
     stop = target.get("stop_rollout_id")
     if stop:
         try:
@@ -159,9 +157,3 @@ def rollback_service(deps: RunbookDeps, target: dict[str, Any], _context: TaskCo
     if view.terminal:
         raise TaskFailure(ROLLBACK_FAILED, failure_text(view))
     return {"done": False, "phase": "rolling back", "rollout": view.to_json()}
-
-
-def _keep_lock(deps: RunbookDeps, target: dict[str, Any]) -> None:
-    # A rollback goes on even if the lock was lost: leaving a half-rolled service is worse.
-    with contextlib.suppress(Refused):
-        renew_lock(deps.store, target["environment"], owner=target["execution"], clock=deps.clock)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 
-from fleetops.ops.locks import force_release_lock
+from fleetops.control.lock_release import release_lock
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import ApiError
 from fleetops.server.routes.controls_deps import ClockDep
+from fleetops.server.routes.deployments import Admin, DeploymentsDep
 from fleetops.store.locks import Lock
 
 router = APIRouter(tags=["locks"])
@@ -36,9 +38,22 @@ def get_lock(environment: Environment, store: StoreDep, clock: ClockDep) -> dict
     return _out(lock, clock)
 
 
-@router.delete(
-    "/locks/{environment}", name="locks.force_release", dependencies=[Depends(require(Role.ADMIN))]
-)
-def force_release(environment: Environment, store: StoreDep, clock: ClockDep) -> dict[str, Any]:
-    """Release the lock whoever holds it (a crashed deployment's); the audit log records who did."""
-    return {"released": _out(force_release_lock(store, environment), clock)}
+@router.delete("/locks/{environment}", name="locks.force_release")
+async def force_release(
+    environment: Environment,
+    deployments: DeploymentsDep,
+    caller: Admin,
+    clock: ClockDep,
+    stop_holder: Annotated[
+        bool,
+        Query(description="Stop a holder still running (as `fleetops stop` does) first."),
+    ] = False,
+) -> dict[str, Any]:
+    """Release the lock of a holder that no longer runs (a crashed deployment's); the audit log
+    records who did. 423 when the holder still runs, unless ``stop_holder``: then it is stopped
+    and rolled back, and its rollback holds the lock until it ends (``held_by``)."""
+    out = await release_lock(deployments, environment, stop_holder=stop_holder, by=caller.name)
+    released = out["released"]
+    if released is not None:
+        released = {**released, "expired": datetime.fromisoformat(released["expires_at"]) <= clock()}
+    return {**out, "released": released}

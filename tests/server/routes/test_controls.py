@@ -59,7 +59,10 @@ def test_lock_status_and_force_release_is_audited(api: ApiHarness) -> None:
     assert api.client(Role.VIEWER).get("/api/v1/locks").json() == {"locks": [held]}
     assert api.client(Role.VIEWER).get("/api/v1/locks/prod").json() == held
     released = api.client(Role.ADMIN).delete("/api/v1/locks/prod")
-    assert (released.status_code, released.json()) == (200, {"released": held})
+    assert (released.status_code, released.json()) == (
+        200,
+        {"released": held, "stopped": None, "held_by": None},
+    )
     missing = api.client(Role.VIEWER).get("/api/v1/locks/prod")
     assert (missing.status_code, missing.json()["message"]) == (404, "environment 'prod' is not locked")
     [entry] = api.store.audit.list(action="locks.force_release")
