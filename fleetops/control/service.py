@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import socket
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +55,10 @@ CALLBACK_SECONDS = 0.5
 """How often task callbacks that peers received for executions running here are looked for."""
 PARSED_CACHE_SIZE = 256
 """How many parsed definitions are kept (then the cache starts over)."""
+MAX_RESUMES = 3
+"""Resumes an execution gets without running a lease period through; the next claim quarantines it."""
+QUARANTINED = "fleetops.Quarantined"
+"""The error of an execution quarantined because every resume of it failed or took its server down."""
 
 
 class ExecutionService:
@@ -96,6 +101,8 @@ class ExecutionService:
         self.callbacks = CallbackRelay(self)
         """SendTaskSuccess/Failure/Heartbeat for executions here or on a peer."""
         self._machines: dict[tuple[str, str], StateMachine] = {}
+        # Resumed here, not yet run a lease period through (monotonic time of the resume).
+        self._resumed_at: dict[str, float] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -119,7 +126,11 @@ class ExecutionService:
             handle.abandon()
         await asyncio.gather(*(handle.result() for handle in handles), return_exceptions=True)
         self.writer.flush()
-        self.store.executions.release(self.owner, [h.execution_arn for h in handles])
+        arns = [h.execution_arn for h in handles]
+        self.store.executions.release(self.owner, arns)
+        # A clean stop is not a failed resume: a peer (or this server, restarted) starts them over.
+        self.store.executions.settled(arns)
+        self._resumed_at.clear()
         self._running.clear()
 
     async def abandon(self) -> None:
@@ -151,12 +162,36 @@ class ExecutionService:
         )
         self.writer.holds([record.arn for record in claimed], self.lease_seconds)
         for record in claimed:
+            if record.resumes > MAX_RESUMES:
+                self._quarantine(record)
+                continue
             try:
                 self._resume(record)
             except Exception:
                 log.exception("cannot resume %s; its lease is given back", record.arn)
                 self.store.executions.release(self.owner, [record.arn])
         return [record.arn for record in claimed]
+
+    def _quarantine(self, record: ExecutionRecord) -> None:
+        """End an execution that failed every resume (or took its server down each time) FAILED,
+        as its last history event says, instead of trying it again after every restart."""
+        cause = (
+            f"resumed {record.resumes - 1} times after a restart or a lease loss without running "
+            f"{self.lease_seconds:g} s through (each resume failed or its server stopped): "
+            "quarantined, not resumed again; see the server log for what the resumes did"
+        )
+        last = self.store.executions.events(record.arn, reverse=True, limit=1)
+        last_id = last[0].id if last else 0
+        failed = HistoryEvent(
+            id=last_id + 1,
+            previous_event_id=last_id,
+            timestamp=_now(),
+            type="ExecutionFailed",
+            details={"error": QUARANTINED, "cause": cause},
+        )
+        self.writer.queue(record.arn, failed)
+        self.writer.flush()
+        log.error("quarantined %s: %s", record.arn, cause)
 
     def _resume(self, record: ExecutionRecord) -> None:
         journal = self.writer.load(record.arn)
@@ -171,6 +206,7 @@ class ExecutionService:
                 state_machine_name=_tail(record.state_machine_arn),
             )
         log.info("resumed %s from %d events", record.arn, len(journal.events()))
+        self._resumed_at[record.arn] = time.monotonic()
         self._track(handle)
 
     def _parsed(self, definition: str, machine_type: str) -> StateMachine:
@@ -190,6 +226,7 @@ class ExecutionService:
         done.add_done_callback(lambda _f: self._forget(arn, handle))
 
     def _forget(self, arn: str, handle: ExecutionHandle) -> None:
+        self._resumed_at.pop(arn, None)
         if self._running.get(arn) is handle:
             del self._running[arn]
             self.engine.forget(arn)  # its history is in the store; memory need not keep it
@@ -206,12 +243,21 @@ class ExecutionService:
                 self.writer.flush()
                 held = self.store.executions.renew(self.owner, now=_now(), lease_seconds=self.lease_seconds)
                 self.writer.holds(held, self.lease_seconds)
+                self._settle()
                 for arn in set(self._running) - held:
                     log.warning("lost the lease of %s: another server runs it now", arn)
                     self._drop(arn)
                 self.claim_orphans()
             except Exception:
                 log.exception("cannot renew execution leases; retrying in %s s", self.renew_seconds)
+
+    def _settle(self) -> None:
+        """Executions resumed here that ran a lease period through start their count over."""
+        since = time.monotonic() - self.lease_seconds
+        settled = [arn for arn, at in self._resumed_at.items() if at <= since]
+        self.store.executions.settled(settled)
+        for arn in settled:
+            del self._resumed_at[arn]
 
     # -- state machines and activities -----------------------------------------------------
 

@@ -84,6 +84,8 @@ class ExecutionRecord:
     stop_date: datetime | None
     lease_owner: str | None
     lease_expires: datetime | None
+    resumes: int = 0
+    """Times it was claimed to be resumed since it last ran a while (see ``settled``)."""
 
 
 class ExecutionRepository:
@@ -240,7 +242,8 @@ class ExecutionRepository:
         limit: int = 100,
     ) -> builtins.list[ExecutionRecord]:
         """Take the lease of RUNNING executions nobody holds (no lease, or an expired one), and
-        with ``include_own`` those ``owner`` already holds (a restarted server's own)."""
+        with ``include_own`` those ``owner`` already holds (a restarted server's own); each
+        claim counts one more in its ``resumes``."""
         holders = [executions.c.lease_owner.is_(None), executions.c.lease_expires < now]
         if include_own:
             holders.append(executions.c.lease_owner == owner)
@@ -256,12 +259,19 @@ class ExecutionRepository:
                     session.execute(
                         update(executions)
                         .where(executions.c.arn == arn, free)
-                        .values(lease_owner=owner, lease_expires=expires)
+                        .values(lease_owner=owner, lease_expires=expires, resumes=executions.c.resumes + 1)
                     )
                 )
             if done.rowcount == 1:
                 claimed.append(self.get(arn))
         return claimed
+
+    def settled(self, arns: Iterable[str]) -> None:
+        """These executions ran a while after their resume: their count of resumes starts over."""
+        chosen = builtins.list(arns)
+        if chosen:
+            with self._store.transaction() as session:
+                session.execute(update(executions).where(executions.c.arn.in_(chosen)).values(resumes=0))
 
     def renew(self, owner: str, *, now: datetime, lease_seconds: float) -> builtins.set[str]:
         """Extend every lease ``owner`` holds; return the ARNs it holds."""

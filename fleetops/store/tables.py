@@ -137,6 +137,9 @@ executions = Table(
     # Which server runs the execution, until when: another may take it over once it expires.
     Column("lease_owner", String(200), nullable=True),
     Column("lease_expires", UTCDateTime(), nullable=True),
+    # Claims to resume it since it last ran a while: an execution that takes its server down at
+    # every resume is quarantined (FAILED) after a few, not retried after every restart.
+    Column("resumes", Integer(), nullable=False, server_default="0"),
     Index(None, "state_machine_arn", "start_date"),
     Index(None, "status", "lease_expires"),
 )

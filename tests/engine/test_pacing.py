@@ -107,7 +107,7 @@ def test_other_coroutines_run_between_the_transitions_of_a_runaway_loop() -> Non
 
 def test_two_runaway_loops_share_the_loop_evenly() -> None:
     async def scenario() -> None:
-        engine = Engine(Registry(), pacer=Pacer(per_turn=8))
+        engine = Engine(Registry(), pacer=Pacer(per_turn=8, slice_seconds=float("inf")))
         first = engine.start_execution(RUNAWAY, name="first")
         second = engine.start_execution(RUNAWAY, name="second")
         for _ in range(200):
@@ -139,7 +139,7 @@ def test_a_map_over_100000_items_does_not_hold_the_loop() -> None:
 
 def test_the_pacer_grants_waiting_executions_in_turn() -> None:
     async def scenario() -> list[str]:
-        pacer = Pacer(per_turn=2)
+        pacer = Pacer(per_turn=2, slice_seconds=float("inf"))
         order: list[str] = []
 
         async def spin(name: str) -> None:

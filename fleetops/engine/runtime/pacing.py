@@ -4,7 +4,8 @@ A Pass or Choice state never waits for anything, so a loop of them (or a Map ove
 array) would run without ever giving the event loop back: no request served, no history
 written, memory growing. Every state transition therefore asks the :class:`Pacer` first.
 Within one *turn* (the time between two of the pacer's own callbacks, which the loop runs
-once per iteration while executions are busy) at most ``per_turn`` transitions go through,
+once per iteration while executions are busy) at most ``per_turn`` transitions go through
+(fewer once ``slice_seconds`` have passed since the turn began),
 and each execution at most its share of them: ``per_turn`` divided among the executions that
 were busy in the turn before. A transition over the budget waits; waiting executions are
 served round-robin at the next turn, one transition each in rotation, so a runaway execution
@@ -17,25 +18,30 @@ Runs on the event loop of the executions it paces (the server's).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict, deque
 
 PER_TURN = 64
 """Transitions per loop turn, shared by all executions (a turn then costs about a millisecond)."""
+SLICE_SECONDS = 0.005
+"""A turn also ends once its transitions took this long (states whose expressions are costly)."""
 
 
 class Pacer:
     """Grants state transitions, ``per_turn`` per loop turn, fairly between executions."""
 
-    def __init__(self, per_turn: int = PER_TURN) -> None:
+    def __init__(self, per_turn: int = PER_TURN, *, slice_seconds: float = SLICE_SECONDS) -> None:
         if per_turn < 1:
             raise ValueError(f"per_turn must be at least 1, got {per_turn}")
         self.per_turn = per_turn
+        self.slice_seconds = slice_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reset()
         self.turns = 0
         """Turns in which some execution had to wait (for benchmarks and tests)."""
 
     def _reset(self) -> None:
+        self._began = time.perf_counter()
         self._left = self.per_turn
         self._share = self.per_turn
         self._spent: dict[str, int] = {}
@@ -50,7 +56,12 @@ class Pacer:
             self._loop = loop
             self._reset()
         spent = self._spent.get(execution, 0)
-        if self._left > 0 and spent < self._share and execution not in self._waiting:
+        if (
+            self._left > 0
+            and spent < self._share
+            and execution not in self._waiting
+            and time.perf_counter() - self._began < self.slice_seconds
+        ):
             self._left -= 1
             self._spent[execution] = spent + 1
             self._arm(loop)
@@ -71,6 +82,7 @@ class Pacer:
         busy = len(self._spent.keys() | self._waiting.keys())
         self._share = max(1, self.per_turn // max(busy, 1))
         self._left = self.per_turn
+        self._began = time.perf_counter()
         self._spent = {}
         if self._waiting:
             self.turns += 1
