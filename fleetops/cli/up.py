@@ -118,12 +118,19 @@ def up(
             for name in again or []
             if name != env and isinstance(fleet.environments.get(name), LocalSettings)
         ]
-        info = _start_server(file.resolve(), [env, *others], version or "v1", state_dir)
+        # The others are added one by one once it runs: one that cannot start again (its port
+        # taken meanwhile, a broken override) is reported and does not keep the rest down.
+        info = _start_server(file.resolve(), [env], version or "v1", state_dir)
+    not_restarted: dict[str, str] = {}
     try:
-        with client_for(state_dir, info) as api:
+        with client_for(state_dir, info, timeout=max(timeout, 30.0)) as api:
             status = _wait_ready(api, state_dir, timeout, env)
             for other in others:
-                _wait_ready(api, state_dir, timeout, other)
+                try:
+                    api.post("/environments", {"environment": other, "version": version or "v1"})
+                    _wait_ready(api, state_dir, timeout, other)
+                except FleetopsError as err:
+                    not_restarted[other] = err.message
             running = api.get("/environments")["running"]
     except BaseException as err:
         raise _undone(err, started, state_dir, info) from err
@@ -148,7 +155,15 @@ def up(
         for line in export_lines(str(info["url"]), state_dir):
             console.print(f"  {line}", markup=False, soft_wrap=True, highlight=False)
 
-    emit({"server": info, "running": running, **status}, output, render)
+    emit({"server": info, "running": running, "not_restarted": not_restarted, **status}, output, render)
+    if not_restarted:
+        raise OperationFailed(
+            "; ".join(
+                f"environment {name} ran before the control plane stopped and did not start again: "
+                f"{why.splitlines()[0]} (once fixed: fleetops up --env {name})"
+                for name, why in not_restarted.items()
+            )
+        )
 
 
 def export_lines(url: str, state_dir: Path) -> list[str]:
@@ -299,6 +314,14 @@ def _start_server(fleet_file: Path, envs: list[str], version: str, state_dir: Pa
         time.sleep(0.05)
 
 
+def _first_releases_verified(api: ApiClient, environment: str, status: dict[str, Any]) -> bool:
+    """Whether the control plane has verified the first release of each service it brought up
+    (it does once the service is ready; a status read does not), so ``up`` returns with them."""
+    pinned = api.get("/releases", environment=environment, execution_id="up", status="pinned", limit=1000)
+    current = {(s["name"], s["release_number"]) for s in status["services"]}
+    return not any((r["service"], r["number"]) in current for r in pinned["releases"])
+
+
 def _wait_ready(api: ApiClient, state_dir: Path, timeout: float, environment: str) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     status: dict[str, Any] | None = None
@@ -310,7 +333,7 @@ def _wait_ready(api: ApiClient, state_dir: Path, timeout: float, environment: st
             status = api.get("/fleet", environment=environment)
         except FleetopsError:
             status = None  # still starting: the API answers once every instance is launched
-        if status is not None and status["ready"]:
+        if status is not None and status["ready"] and _first_releases_verified(api, environment, status):
             return status
         time.sleep(0.25)
     if status is None:

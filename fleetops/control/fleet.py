@@ -4,10 +4,10 @@ It is the facade the server and the deploy runbooks use (it implements ``FleetCo
 ``fleetops.control.rollouts``), and it keeps each service's desired state: ``start()`` starts
 the provider and brings every service to its desired state (its desired count, at its current
 release's version, both kept in the store's ``service_state``; on first start the version ``up``
-was given, recorded as the service's first release and verified once the service is healthy at
-it: ``fleetops.control.initial_releases``), ``stop()`` stops every process it started. ``scale``
-and ``set_desired`` change a desired count, ``status``, ``current_versions`` and ``logs`` read
-the provider.
+was given, recorded as the service's first release and verified by a background look once the
+service is healthy at it: ``fleetops.control.initial_releases``), ``stop()`` stops every
+process it started. ``scale`` and ``set_desired`` change a desired count, ``status``,
+``current_versions`` and ``logs`` read the provider.
 
 Its parts, one concept each:
 - rollouts: ``fleetops.control.rollout_runner.RolloutRunner``, on an asyncio loop thread of
@@ -65,6 +65,9 @@ class RuntimeSettings:
     """How often a running rollout's progress is written to the store."""
     scale_interval_s: float = 5.0
     """How often autoscaling samples CPU and decides."""
+    verify_interval_s: float = 0.5
+    """How often, after a start, the runtime looks whether the services' first releases
+    (``fleetops up``'s) are healthy, to mark them verified."""
 
 
 class FleetRuntime:
@@ -107,7 +110,6 @@ class FleetRuntime:
             service_state=self._state,
         )
         self._started = False
-        self._initial_pending = False  # set by start(): a status read before it verifies nothing
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -133,8 +135,9 @@ class FleetRuntime:
         self.alarms.start()
         for row in self.store.rollouts.list(self.environment, unfinished=True, limit=1000):
             self._rollouts.resume(row)
-        self._initial_pending = True
-        self._rollouts.submit(verify_when_ready(self._verify_initial))
+        self._rollouts.submit(
+            verify_when_ready(self._verify_initial, interval_s=self.settings.verify_interval_s)
+        )
         self.autoscaler.start()
 
     def stop(self) -> None:
@@ -239,15 +242,13 @@ class FleetRuntime:
                     rollout=running.get(name),
                 )
             )
-        status = FleetStatus(fleet=self.fleet.name, environment=self.environment, services=tuple(services))
-        if self._initial_pending:  # verified when first seen ready, so `up` returns with it verified
-            self._initial_pending = bool(verify_ready(self.store, self.environment, status))
-        return status
+        # A read only: the first releases are verified by the runtime's own look (a viewer's
+        # GET /fleet must not write), which `fleetops up` waits for.
+        return FleetStatus(fleet=self.fleet.name, environment=self.environment, services=tuple(services))
 
     def _verify_initial(self) -> bool:
-        """Look at the fleet (verifying initial releases now ready); whether some still wait."""
-        self.status()
-        return self._initial_pending
+        """Look at the fleet, verifying initial releases now ready; whether some still wait."""
+        return bool(verify_ready(self.store, self.environment, self.status()))
 
     def scale(self, service: str, desired: int) -> None:
         """Set the service's desired count (BadInput outside min..max; Refused during a rollout)."""

@@ -5,9 +5,9 @@ service needs one before its first deployment. When the fleet runtime brings a s
 the service has no release in the environment yet, :func:`pin_initial` pins one at the version
 it is brought up at (execution ``up``); :func:`verify_ready` marks it verified once the
 service is healthy at that version (its desired count in service and healthy, no other version
-live): the runtime checks whenever its status is read (so ``fleetops up``, which waits for a
-ready status, returns with the releases verified) and in the background
-(:func:`verify_when_ready`) until none waits. A restart pins nothing (the service has a
+live): the runtime checks in the background (:func:`verify_when_ready`) until none waits, never
+on a read of its status (a viewer's ``GET /fleet`` writes nothing); ``fleetops up`` waits for
+it. A restart pins nothing (the service has a
 release); one pinned but not verified yet (the control plane stopped before the service was
 healthy) is verified once it is.
 """

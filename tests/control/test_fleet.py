@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fleetops.control.fleet import RuntimeSettings
 from fleetops.errors import BadInput
 from fleetops.providers.base import InstanceState
 from fleetops.providers.local.process import process_alive
@@ -47,6 +48,15 @@ def test_start_records_each_services_first_release_verified_once_healthy(
     wait_until(lambda: _releases(sqlite_store)[0][3] == "verified", 5, "menu's release verified")
     assert _releases(sqlite_store) == [("menu", 1, "v1", "verified", "up")]
     assert runtime.status().services[0].release_number == 1
+
+
+def test_reading_the_status_verifies_no_release(runtimes: MakeRuntime, sqlite_store: Store) -> None:
+    # A viewer's GET /fleet is a read: only the runtime's own look (here not before an hour
+    # has passed since its first, made before menu was ready) marks the first release verified.
+    runtime = runtimes(MENU, settings=RuntimeSettings(failure_timeout_s=10, verify_interval_s=3600))
+    wait_until(lambda: runtime.status().ready, 15, "menu ready")
+    assert runtime.status().ready
+    assert _releases(sqlite_store) == [("menu", 1, "v1", "pinned", "up")]
 
 
 def _start_until_ready_and_stop(folder: Path, store: Store) -> None:
