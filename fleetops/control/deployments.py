@@ -41,7 +41,7 @@ from fleetops.ops.clock import utc_now
 from fleetops.ops.gates import check_change
 from fleetops.ops.locks import refusal, release_lock
 from fleetops.ops.releases import roll_back_pinned
-from fleetops.runbooks import RunbookDeps, definition_text, register_handlers
+from fleetops.runbooks import RUNBOOKS, RunbookDeps, definition_text, register_handlers
 from fleetops.runbooks.handlers.approval import REJECTED, pending_approval_token
 from fleetops.runbooks.handlers.initialize import target_versions
 from fleetops.spec.models import Fleet
@@ -110,6 +110,14 @@ class Deployments:
         """Bind the runbook handlers to this server (before the execution service starts)."""
         deps = RunbookDeps(store=self.store, fleet=self.fleet, runtime_for=self.runtime_for)
         register_handlers(self.executions.registry, deps)
+        # StopExecution of a runbook's execution, by any route (the Step Functions endpoint
+        # too), does what ``fleetops stop`` does.
+        for runbook in RUNBOOKS:
+            machine = self.executions.engine.state_machine_arn(machine_name(runbook))
+            self.executions.stop_procedures[machine] = self._stop_procedure
+
+    async def _stop_procedure(self, arn: str, by: str, error: str | None, cause: str | None) -> None:
+        await self.stop(arn, by=by, error=error, cause=cause)
 
     # -- starting --------------------------------------------------------------------------
 
@@ -251,17 +259,21 @@ class Deployments:
             )
         return {"execution": record.name, "approved": approved, "by": by, "reason": reason}
 
-    async def stop(self, execution: str, *, by: str) -> dict[str, Any]:
+    async def stop(
+        self, execution: str, *, by: str, error: str | None = None, cause: str | None = None
+    ) -> dict[str, Any]:
         """Stop a running execution, then undo what it touched (see the module docstring).
 
-        ``BadInput`` when it is not running: it ended already, and nothing is changed.
+        The execution ends ABORTED with ``error`` and ``cause`` (default ``fleetops.Stopped``,
+        "stopped by <by>"). ``BadInput`` when it is not running: it ended already, and nothing
+        is changed.
         """
         arn = self.execution_arn(execution)
         record = self.executions.describe_execution(arn)
         running = record.status == RUNNING
         if running:
             record = await self.executions.stop_execution(
-                arn, error="fleetops.Stopped", cause=f"stopped by {by}"
+                arn, error=error or "fleetops.Stopped", cause=cause or f"stopped by {by}"
             )
         # Not running, or it ended on its own meanwhile (stop_execution leaves that as it is).
         if not running or record.status != ExecutionStatus.ABORTED:

@@ -17,6 +17,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,7 +35,7 @@ from fleetops.engine import (
     parse_definition,
 )
 from fleetops.engine.runtime.failures import to_json
-from fleetops.errors import Refused
+from fleetops.errors import BadInput, Refused
 from fleetops.store import Store
 from fleetops.store.executions import RUNNING, ExecutionAlreadyExists, ExecutionRecord
 from fleetops.store.journal import JournalWriter
@@ -55,6 +56,9 @@ CALLBACK_SECONDS = 0.5
 """How often task callbacks that peers received for executions running here are looked for."""
 PARSED_CACHE_SIZE = 256
 """How many parsed definitions are kept (then the cache starts over)."""
+StopProcedure = Callable[[str, str, str | None, str | None], Awaitable[object]]
+"""How the executions of one state machine are stopped: called with the execution's ARN, who
+stops it, the error and the cause (a built-in runbook's also undoes what the execution did)."""
 MAX_RESUMES = 3
 """Resumes an execution gets without running a lease period through; the next claim quarantines it."""
 QUARANTINED = "fleetops.Quarantined"
@@ -101,6 +105,8 @@ class ExecutionService:
         self.callbacks = CallbackRelay(self)
         """SendTaskSuccess/Failure/Heartbeat for executions here or on a peer."""
         self._machines: dict[tuple[str, str], StateMachine] = {}
+        self.stop_procedures: dict[str, StopProcedure] = {}
+        """State machine ARN -> how its executions are stopped (see :meth:`stop_as`)."""
         # Resumed here, not yet run a lease period through (monotonic time of the resume).
         self._resumed_at: dict[str, float] = {}
 
@@ -405,6 +411,24 @@ class ExecutionService:
                 )
             await asyncio.sleep(0.1)
         return record
+
+    async def stop_as(
+        self, arn: str, *, by: str, error: str | None = None, cause: str | None = None
+    ) -> ExecutionRecord:
+        """StopExecution asked by ``by``: through the stop procedure of the execution's state
+        machine when one is registered (a built-in runbook's: stop, fence, roll back, hand the
+        lock over, as ``fleetops stop`` does), else :meth:`stop_execution`."""
+        record = self.describe_execution(arn)
+        procedure = self.stop_procedures.get(record.state_machine_arn)
+        if procedure is None or record.status != RUNNING:
+            return await self.stop_execution(arn, error=error, cause=cause)
+        try:
+            await procedure(arn, by, error, cause)
+        except BadInput:
+            # It ended on its own meanwhile: as StopExecution of an ended execution, no change.
+            if self.describe_execution(arn).status == RUNNING:
+                raise
+        return self.describe_execution(arn)
 
     def describe_execution(self, arn: str) -> ExecutionRecord:
         """DescribeExecution (ExecutionDoesNotExist): with every event appended so far written."""

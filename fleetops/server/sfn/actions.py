@@ -6,12 +6,14 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from fleetops.control import ExecutionService
 from fleetops.control.names import InvalidOutput, check_arn, parse_json
 from fleetops.errors import BadInput
+from fleetops.server.auth import Principal
 from fleetops.server.roles import Role
 from fleetops.server.sfn import shapes
 from fleetops.store.state_machines import StateMachineDoesNotExist
@@ -22,6 +24,9 @@ ACTIVITY_POLL_SECONDS = 55.0
 
 Body = dict[str, Any]
 Implementation = Callable[[ExecutionService, Body], Awaitable[Body]]
+
+CALLER: ContextVar[Principal] = ContextVar("sfn_caller")
+"""Who makes the call being served (set by the protocol around each action)."""
 
 
 class InvalidToken(BadInput):
@@ -161,8 +166,9 @@ async def start_execution(service: ExecutionService, body: Body) -> Body:
 
 @action("StopExecution", Role.OPERATOR, "executions.stop", target="executionArn")
 async def stop_execution(service: ExecutionService, body: Body) -> Body:
-    record = await service.stop_execution(
-        required(body, "executionArn"), error=body.get("error"), cause=body.get("cause")
+    # A built-in runbook's execution is stopped as ``fleetops stop`` stops it (rolled back).
+    record = await service.stop_as(
+        required(body, "executionArn"), by=CALLER.get().name, error=body.get("error"), cause=body.get("cause")
     )
     assert record.stop_date is not None
     return {"stopDate": shapes.epoch(record.stop_date)}

@@ -21,7 +21,7 @@ from fleetops.engine import InvalidDefinition
 from fleetops.errors import BadInput, FleetopsError, Refused
 from fleetops.server.auth import Principal
 from fleetops.server.aws.auth import principal as aws_principal
-from fleetops.server.sfn.actions import ACTIONS
+from fleetops.server.sfn.actions import ACTIONS, CALLER
 from fleetops.store import Store
 
 log = logging.getLogger(__name__)
@@ -126,5 +126,9 @@ async def _call(request: Request) -> Response:
         request.state.audit_target = body[action.target]
     if action.audit is not None:
         request.state.audit_arguments = _decoded(body)
-    answer = await action.run(service, body)
+    caller_set = CALLER.set(principal)
+    try:
+        answer = await action.run(service, body)
+    finally:
+        CALLER.reset(caller_set)
     return JSONResponse(answer, media_type=CONTENT_TYPE, headers=_request_id())
