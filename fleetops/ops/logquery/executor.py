@@ -66,21 +66,22 @@ def _timestamp(value: datetime) -> str:
     return quote_text(value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" "))
 
 
-def _base(files: Sequence[str], start: datetime | None, end: datetime | None) -> str:
+def _base(files: Sequence[str]) -> str:
     listed = ", ".join(quote_text(file) for file in files)
+    return (
+        'SELECT r.json AS __line, s.stream AS "@logStream", s.grp AS "@log" '
+        f"FROM read_ndjson_objects([{listed}], filename = true, ignore_errors = true) r "
+        "JOIN sources s ON s.file = r.filename WHERE r.json IS NOT NULL"
+    )
+
+
+def _window(start: datetime | None, end: datetime | None) -> str:
     window = ["TRUE"]
     if start is not None:
         window.append(f'"@timestamp" >= TIMESTAMP {_timestamp(start)}')
     if end is not None:
         window.append(f'"@timestamp" <= TIMESTAMP {_timestamp(end)}')
-    records = (
-        "SELECT r.json AS __line, "
-        "CAST(TRY_CAST(json_extract_string(r.json, '$.timestamp') AS TIMESTAMPTZ) AS TIMESTAMP) "
-        'AS "@timestamp", r.json AS "@message", s.stream AS "@logStream", s.grp AS "@log" '
-        f"FROM read_ndjson_objects([{listed}], filename = true, ignore_errors = true) r "
-        "JOIN sources s ON s.file = r.filename WHERE r.json IS NOT NULL"
-    )
-    return f"SELECT * FROM ({records}) WHERE {' AND '.join(window)}"
+    return " AND ".join(window)
 
 
 def run_query(
@@ -124,13 +125,16 @@ def run_query(
             "INSERT INTO sources VALUES (?, ?, ?)",
             [(str(source.path), source.log_stream, source.log_group) for source in present],
         )
-        base = _base([str(source.path) for source in present], start, end)
+        base = _base([str(source.path) for source in present])
+        window = _window(start, end)
         try:
-            fetched = connection.execute(compiled.statement(base)).fetchall()
+            fetched = connection.execute(compiled.statement(base, window)).fetchall()
             scanned = matched = 0
             if statistics:
-                counts = f"SELECT (SELECT count(*) FROM base), (SELECT count(*) FROM {compiled.matched_step})"
-                row = connection.execute(compiled.statement(base, counts)).fetchone()
+                counts = (
+                    f"SELECT (SELECT count(*) FROM fields), (SELECT count(*) FROM {compiled.matched_step})"
+                )
+                row = connection.execute(compiled.statement(base, window, counts)).fetchone()
                 scanned, matched = (int(row[0]), int(row[1])) if row else (0, 0)
         except duckdb.Error as err:
             raise BadInput(f"query: {err}") from err
