@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from fleetops.cli.client import ApiClient, connect
+from fleetops.cli.logquery import run_log_query
 from fleetops.cli.main import app
 from fleetops.cli.output import OutputFormat, OutputOption, console, emit, plain
 from fleetops.cli.up import EnvSelectOption, FleetFileOption, state_dir_of
@@ -108,7 +109,15 @@ def activities(
 
 @app.command("logs")
 def logs(
-    service: Annotated[str, typer.Argument(help="The service whose logs to show.")],
+    service: Annotated[
+        str, typer.Argument(help="The service whose logs to show, or `query` to run a Logs Insights query.")
+    ],
+    query: Annotated[
+        str | None,
+        typer.Argument(
+            help="With `query`: the query, e.g. 'filter level = \"error\" | stats count() by bin(5m)'."
+        ),
+    ] = None,
     *,
     file: FleetFileOption = Path("fleet.yaml"),
     env: EnvSelectOption = None,
@@ -117,13 +126,50 @@ def logs(
     filter: Annotated[
         str | None,
         typer.Option(
-            "--filter", help='CloudWatch filter pattern: terms, "phrases", -term, ?term, { $.status >= 500 }.'
+            "--filter",
+            help='CloudWatch filter pattern: terms, "phrases", -term, ?term, { $.status >= 500 }, '
+            "[ip, ..., status = 5*], %regex%.",
         ),
     ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="From this long ago (1h, 30m) or this time (ISO 8601 with a zone).")
+    ] = None,
+    start: Annotated[str | None, typer.Option(help="From this time (ISO 8601 with a zone).")] = None,
+    end: Annotated[str | None, typer.Option(help="Until this time (ISO 8601 with a zone).")] = None,
+    services: Annotated[
+        str | None, typer.Option(help="With `query`: comma-separated services (default: every one).")
+    ] = None,
+    platform: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="With `query`: also the load balancer's access log and supervisor events."
+        ),
+    ] = False,
     follow: Annotated[bool, typer.Option("--follow", help="Keep printing new records until Ctrl-C.")] = False,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
-    """The last log records of a service (merged across its instances), oldest first."""
+    """The last log records of a service (merged across its instances), oldest first; or, as
+    `fleetops logs query 'QUERY'`, a CloudWatch Logs Insights query over the fleet's logs."""
+    if service == "query":
+        if query is None:
+            raise BadInput("logs query: give the query, e.g. fleetops logs query 'stats count() by level'")
+        with _connect(file) as api:
+            run_log_query(
+                api,
+                query,
+                services=services,
+                platform=platform,
+                since=since,
+                start=start,
+                end=end,
+                environment=env,
+                output=output,
+            )
+        return
+    if query is not None or services is not None or platform:
+        raise BadInput(
+            f"logs {service}: a second argument, --services and --all go with `fleetops logs query`"
+        )
     with _connect(file) as api:
 
         def fetch() -> list[dict[str, Any]]:
@@ -133,6 +179,9 @@ def logs(
                 instance=instance,
                 limit=limit,
                 filter=filter,
+                since=since,
+                start=start,
+                end=end,
                 environment=env,
             )["records"]
             return records

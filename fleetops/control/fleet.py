@@ -43,7 +43,7 @@ from fleetops.control.rollouts import (
 )
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmActions, AlarmMonitor, local_metrics
-from fleetops.ops.logfilter import compile_filter
+from fleetops.ops.logfilter import compile_filter, in_window
 from fleetops.ops.logquery import QueryResult
 from fleetops.spec.graph import waves
 from fleetops.spec.models import Fleet, Service
@@ -288,15 +288,19 @@ class FleetRuntime:
         instance_id: str | None = None,
         limit: int = 100,
         pattern: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
     ) -> list[dict[str, Any]]:
         """The last ``limit`` log records of a service (or one instance) matching ``pattern``
-        (a CloudWatch Logs filter pattern, see ``fleetops.ops.logfilter``), oldest first."""
+        (a CloudWatch Logs filter pattern, see ``fleetops.ops.logfilter``) written from ``start``
+        to ``end``, oldest first."""
         self._check_service(self.environment, service)
-        if pattern is None or not pattern.strip():
+        if (pattern is None or not pattern.strip()) and start is None and end is None:
             return [dict(r) for r in self.provider.logs(service, instance_id=instance_id, limit=limit)]
-        matches = compile_filter(pattern)
+        matches = compile_filter(pattern or "")
+        window = in_window(start, end)
         records = self.provider.logs(service, instance_id=instance_id, limit=max(limit * 20, 2000))
-        return [dict(record) for record in records if matches(record)][-limit:]
+        return [dict(record) for record in records if window(record) and matches(record)][-limit:]
 
     def query_logs(
         self,

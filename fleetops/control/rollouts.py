@@ -264,9 +264,17 @@ class FleetControl(Protocol):
         ...
 
     def logs(
-        self, service: str, *, instance_id: str | None = None, limit: int = 100, pattern: str | None = None
+        self,
+        service: str,
+        *,
+        instance_id: str | None = None,
+        limit: int = 100,
+        pattern: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        """The last log records of a service (or one instance) matching a filter pattern."""
+        """The last log records of a service (or one instance) matching a filter pattern,
+        written from ``start`` to ``end``."""
         ...
 
     def scaling_activities(self, service: str | None = None) -> list[ScalingActivity]:

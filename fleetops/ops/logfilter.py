@@ -24,6 +24,7 @@ import json
 import operator
 import re
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from fleetops.errors import BadInput
@@ -65,6 +66,27 @@ def compile_filter(pattern: str) -> Matcher:
     if text.startswith("%"):
         return regular_expression(text, record_text)
     return _terms(text, pattern)
+
+
+def in_window(start: datetime | None, end: datetime | None) -> Matcher:
+    """Records whose ``timestamp`` is from ``start`` to ``end`` (inclusive; None: open); a
+    record without a readable timestamp is outside any window."""
+
+    def matches(record: Mapping[str, Any]) -> bool:
+        stamp = record.get("timestamp")
+        if not isinstance(stamp, str):
+            return False
+        try:
+            at = datetime.fromisoformat(stamp)
+        except ValueError:
+            return False
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        return (start is None or at >= start) and (end is None or at <= end)
+
+    if start is None and end is None:
+        return lambda record: True
+    return matches
 
 
 def record_text(record: Mapping[str, Any]) -> str:

@@ -37,7 +37,7 @@ from fleetops.control.rollouts import (
     ServiceStatus,
 )
 from fleetops.errors import BadInput, Refused
-from fleetops.ops.logfilter import compile_filter
+from fleetops.ops.logfilter import compile_filter, in_window
 from fleetops.ops.logquery import LogSource, QueryResult, run_query
 from fleetops.rollout import GroupInstance, InstanceRefresh
 from fleetops.spec.models import Fleet
@@ -256,7 +256,14 @@ class InMemoryFleetRuntime:
         self.desired[service] = desired
 
     def logs(
-        self, service: str, *, instance_id: str | None = None, limit: int = 100, pattern: str | None = None
+        self,
+        service: str,
+        *,
+        instance_id: str | None = None,
+        limit: int = 100,
+        pattern: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
     ) -> list[dict[str, Any]]:
         """The fake instances' log lines as records ``{"instance", "msg"}``."""
         self._check(self.environment, service)
@@ -267,7 +274,8 @@ class InMemoryFleetRuntime:
             if instance_id is None or i.instance_id == instance_id
             for line in i.logs
         ]
-        return [r for r in records if matches(r)][-limit:]
+        window = in_window(start, end)
+        return [r for r in records if matches(r) and window(r)][-limit:]
 
     def query_logs(
         self,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from fleetops.errors import BadInput
-from fleetops.ops.logfilter import compile_filter
+from fleetops.ops.logfilter import compile_filter, in_window
 
 RECORD: dict[str, Any] = {
     "level": "error",
@@ -97,3 +98,19 @@ def test_invalid_patterns_say_what_is_wrong(pattern: str, message: str) -> None:
     with pytest.raises(BadInput) as caught:
         compile_filter(pattern)
     assert caught.value.message == message
+
+
+def test_the_time_window_is_inclusive_and_skips_records_without_a_time() -> None:
+    window = in_window(datetime(2026, 3, 1, 12, 0, tzinfo=UTC), datetime(2026, 3, 1, 12, 5, tzinfo=UTC))
+    stamps = [
+        "2026-03-01T11:59:59.999Z",
+        "2026-03-01T12:00:00Z",
+        "2026-03-01T14:05:00+02:00",
+        "2026-03-01T12:05:01Z",
+    ]
+    assert [window({"timestamp": stamp}) for stamp in stamps] == [False, True, True, False]
+    assert [window(record) for record in ({}, {"timestamp": "yesterday"}, {"timestamp": 5})] == [False] * 3
+
+
+def test_an_open_window_takes_every_record() -> None:
+    assert in_window(None, None)({}) is True

@@ -98,16 +98,50 @@ def fleet_scale(body: ScaleBody, request: Request, store: StoreDep) -> dict[str,
     return {"service": body.service, "desired": body.desired, "environment": fleet.environment}
 
 
+SinceQuery = Annotated[
+    str | None, Query(max_length=40, description="A duration back from now (1h, 30m) or an ISO 8601 time.")
+]
+StartQuery = Annotated[datetime | None, Query(description="From this time (ISO 8601 with a zone).")]
+EndQuery = Annotated[datetime | None, Query(description="Until this time (ISO 8601 with a zone).")]
+
+
+def time_window(
+    since: str | None, start: datetime | None, end: datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """``since`` (a duration back from now, or a time) or ``start``, and ``end``; 400 when both
+    ``since`` and ``start`` are given, a time has no zone, or ``since`` is neither."""
+    if since is not None and start is not None:
+        raise ApiError(400, "since and start: give one of them")
+    if since is not None:
+        try:
+            start = datetime.now(UTC) - parse_duration(since)
+        except ValueError as err:
+            try:
+                start = datetime.fromisoformat(since)
+            except ValueError:
+                raise ApiError(400, f"since: {err}, or an ISO 8601 time") from err
+    for name, value in (("since" if since is not None else "start", start), ("end", end)):
+        if value is not None and value.tzinfo is None:
+            raise ApiError(400, f"{name}: {value.isoformat()} has no time zone (add Z or +00:00)")
+    return start, end
+
+
 @router.get("/fleet/logs", name="fleet.logs", dependencies=viewer)
 def fleet_logs(
     fleet: FleetDep,
+    *,
     service: Annotated[str, Query(min_length=1, max_length=100)],
     instance: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     filter: Annotated[str | None, Query(max_length=1000, description="A CloudWatch filter pattern.")] = None,
+    since: SinceQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
 ) -> dict[str, Any]:
     """The last ``limit`` log records of a service (or one instance), oldest first."""
-    return {"records": fleet.logs(service, instance_id=instance, limit=limit, pattern=filter)}
+    start, end = time_window(since, start, end)
+    records = fleet.logs(service, instance_id=instance, limit=limit, pattern=filter, start=start, end=end)
+    return {"records": records}
 
 
 @router.get("/fleet/logs/query", name="fleet.logs_query", dependencies=viewer)
@@ -121,24 +155,15 @@ def fleet_logs_query(
     platform: Annotated[
         bool, Query(description="Also the load balancer's access log and the supervisor's events.")
     ] = False,
-    since: Annotated[str | None, Query(max_length=20, description="A duration back from now: 1h.")] = None,
-    start: Annotated[datetime | None, Query(description="From this time (ISO 8601 with a zone).")] = None,
-    end: Annotated[datetime | None, Query(description="Until this time (ISO 8601 with a zone).")] = None,
+    since: SinceQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
 ) -> dict[str, Any]:
     """Run a CloudWatch Logs Insights query over the environment's logs; the answer has
     GetQueryResults' shape (``results`` of ``{field, value}``, ``statistics``) and ``columns``."""
     if not isinstance(fleet, LogQueries):
         raise ApiError(400, f"environment {fleet.environment!r} cannot run log queries")
-    if since is not None and start is not None:
-        raise ApiError(400, "since and start: give one of them")
-    if since is not None:
-        try:
-            start = datetime.now(UTC) - parse_duration(since)
-        except ValueError as err:
-            raise ApiError(400, f"since: {err}") from err
-    for name, value in (("start", start), ("end", end)):
-        if value is not None and value.tzinfo is None:
-            raise ApiError(400, f"{name}: {value.isoformat()} has no time zone (add Z or +00:00)")
+    start, end = time_window(since, start, end)
     names = None if services is None else [name.strip() for name in services.split(",") if name.strip()]
     result = fleet.query_logs(query, services=names, platform=platform, start=start, end=end)
     return result.to_json()

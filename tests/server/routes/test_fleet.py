@@ -97,7 +97,7 @@ def test_a_log_query_answers_like_get_query_results(api: ApiHarness, fleet: InMe
         ),
         (
             {"query": "fields a", "since": "an hour"},
-            "since: expected a duration like 500ms, 30s, 5m, 2h or 30d",
+            "since: expected a duration like 500ms, 30s, 5m, 2h or 30d, got 'an hour', or an ISO 8601 time",
         ),
         (
             {"query": "fields a", "start": "2026-01-01T00:00:00"},
