@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict
 
 from fleetops.ops.alarms import AlarmMonitor, AlarmState
 from fleetops.server.auth import Role, require
 from fleetops.server.errors import ApiError
+from fleetops.server.request_models import QueryModel
 from fleetops.server.routes.fleet import EnvironmentQuery, pick_fleet
 
 router = APIRouter(tags=["alarms"])
@@ -30,10 +30,8 @@ def get_alarms(request: Request, environment: EnvironmentQuery = None) -> AlarmM
     return monitor
 
 
-class AlarmQuery(BaseModel):
+class AlarmQuery(QueryModel):
     """Filters of ``GET /alarms``; unknown parameters are refused."""
-
-    model_config = ConfigDict(extra="forbid")
 
     service: str | None = None
     state: AlarmState | None = None

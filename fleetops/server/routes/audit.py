@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
+from fleetops.server.request_models import QueryModel
 from fleetops.store import Outcome
 
 router = APIRouter(tags=["audit"])
@@ -38,10 +39,8 @@ class AuditPage(BaseModel):
     next_offset: int | None
 
 
-class AuditQuery(BaseModel):
+class AuditQuery(QueryModel):
     """Filters and paging of ``GET /audit``; unknown parameters are refused."""
-
-    model_config = ConfigDict(extra="forbid")
 
     actor: str | None = None
     action: str | None = Field(None, description="exact, or a prefix ending in * (tokens.*)")

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from fleetops.control.deployments import Deployments, describe, machine_name
 from fleetops.errors import BadInput
@@ -20,6 +20,7 @@ from fleetops.ops.clock import utc_now
 from fleetops.runbooks import RUNBOOKS
 from fleetops.server.auth import Principal, Role, require
 from fleetops.server.deps import StoreDep
+from fleetops.server.request_models import StrictModel
 from fleetops.spec.durations import Duration
 from fleetops.store.execution_archive import cleanup_executions, export_executions, import_executions
 
@@ -56,10 +57,8 @@ def get_deployments(request: Request) -> Deployments:
 DeploymentsDep = Annotated[Deployments, Depends(get_deployments)]
 
 
-class DeployBody(BaseModel):
+class DeployBody(StrictModel):
     """Deploy ``version`` to the named services (default: all) of ``environment``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     environment: str = Field(min_length=1, max_length=100)
     version: str = Field(min_length=1, max_length=200)
@@ -68,19 +67,15 @@ class DeployBody(BaseModel):
     approval_timeout: Duration | None = Field(None, description=APPROVAL_TIMEOUT)
 
 
-class RollbackBody(BaseModel):
+class RollbackBody(StrictModel):
     """Return the named services (default: all) of ``environment`` to their last verified release."""
-
-    model_config = ConfigDict(extra="forbid")
 
     environment: str = Field(min_length=1, max_length=100)
     services: Names = Field(default_factory=list, max_length=100)
 
 
-class PromoteBody(BaseModel):
+class PromoteBody(StrictModel):
     """Deploy to ``target`` exactly the releases verified in ``source``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     source: str = Field(min_length=1, max_length=100)
     target: str = Field(min_length=1, max_length=100)
@@ -88,19 +83,15 @@ class PromoteBody(BaseModel):
     approval_timeout: Duration | None = Field(None, description=APPROVAL_TIMEOUT)
 
 
-class ApprovalBody(BaseModel):
+class ApprovalBody(StrictModel):
     """Approve (default) or reject a deployment waiting at its approval gate."""
-
-    model_config = ConfigDict(extra="forbid")
 
     approve: bool = True
     reason: str | None = Field(None, max_length=500)
 
 
-class CleanupBody(BaseModel):
+class CleanupBody(StrictModel):
     """Keep the newest ``keep`` finished executions, delete the older ones."""
-
-    model_config = ConfigDict(extra="forbid")
 
     keep: int = Field(ge=0, le=1_000_000)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from fleetops.control.environments import Environments
 from fleetops.errors import Refused
@@ -19,6 +19,7 @@ from fleetops.ops.clock import utc_now
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import ApiError
+from fleetops.server.request_models import StrictModel
 from fleetops.server.settings import record_environments
 from fleetops.spec.models import Fleet, LocalSettings
 
@@ -38,10 +39,8 @@ def get_environments(request: Request) -> Environments:
 EnvironmentsDep = Annotated[Environments, Depends(get_environments)]
 
 
-class StartBody(BaseModel):
+class StartBody(StrictModel):
     """Start ``environment`` of the server's fleet file; services start at ``version`` the first time."""
-
-    model_config = ConfigDict(extra="forbid")
 
     environment: str = Field(min_length=1, max_length=100)
     version: str = Field("v1", min_length=1, max_length=200)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from fleetops.control.environments import Environments
 from fleetops.control.log_queries import LogQueries
@@ -25,6 +25,7 @@ from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import ApiError
 from fleetops.spec.durations import parse_duration
+from fleetops.server.request_models import StrictModel
 from fleetops.store import Store
 
 router = APIRouter(tags=["fleet"])
@@ -56,27 +57,43 @@ def get_fleet(request: Request, environment: EnvironmentQuery = None) -> FleetCo
 FleetDep = Annotated[FleetControl, Depends(get_fleet)]
 
 
-class ScaleBody(BaseModel):
+class ScaleBody(StrictModel):
     """Set a service's desired instance count (within its min..max)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     service: str = Field(min_length=1, max_length=100)
     desired: int = Field(ge=0, le=10_000)
     environment: str | None = Field(None, max_length=100, description="Default: the only one running.")
 
 
-class RolloutBody(BaseModel):
-    """Start a rollout; ``rollout_id`` makes it idempotent (default: a new id)."""
+class AlarmsBody(StrictModel):
+    """The alarms that fail the refresh when they go into ALARM."""
 
-    model_config = ConfigDict(extra="forbid")
+    Alarms: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(default_factory=list)
+
+
+class PreferencesBody(StrictModel):
+    """AWS instance refresh ``Preferences`` with AWS's types and limits (durations in seconds)."""
+
+    MinHealthyPercentage: int | None = Field(None, ge=0, le=100)
+    MaxHealthyPercentage: int | None = Field(None, ge=100, le=200)
+    InstanceWarmup: int | None = Field(None, ge=0)
+    CheckpointPercentages: list[Annotated[int, Field(ge=1, le=100)]] | None = None
+    CheckpointDelay: int | None = Field(None, ge=0, le=172_800)
+    BakeTime: int | None = Field(None, ge=0, le=172_800)
+    SkipMatching: bool | None = None
+    AutoRollback: bool | None = None
+    AlarmSpecification: AlarmsBody | None = None
+
+
+class RolloutBody(StrictModel):
+    """Start a rollout; ``rollout_id`` makes it idempotent (default: a new id)."""
 
     service: str = Field(min_length=1, max_length=100)
     version: str = Field(min_length=1, max_length=200)
     release_number: int = Field(0, ge=0)
     rollout_id: str | None = Field(None, min_length=1, max_length=300, pattern=r"^[^/\s]+$")
     environment: str | None = Field(None, max_length=100, description="Default: the only one running.")
-    preferences: dict[str, Any] | None = Field(
+    preferences: PreferencesBody | None = Field(
         None, description="AWS instance refresh Preferences JSON; default: the service's deploy settings."
     )
 
@@ -187,7 +204,9 @@ def start_rollout(body: RolloutBody, request: Request, store: StoreDep) -> dict[
     if body.rollout_id is None or store.rollouts.get(body.rollout_id) is None:
         action = f"rollout of {body.service!r} in {fleet.environment!r}"
         check_change(store, fleet.environment, [body.service], action=action)
-    preferences = RefreshPreferences.from_aws(body.preferences) if body.preferences is not None else None
+    preferences = None
+    if body.preferences is not None:
+        preferences = RefreshPreferences.from_aws(body.preferences.model_dump(exclude_none=True))
     rollout = RolloutRequest(
         rollout_id=body.rollout_id or f"api-{uuid.uuid4().hex[:12]}",
         environment=fleet.environment,

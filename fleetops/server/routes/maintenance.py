@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from fleetops.ops.maintenance import (
     DEFAULT_WINDOW,
@@ -17,6 +17,7 @@ from fleetops.ops.maintenance import (
 )
 from fleetops.server.auth import Principal, Role, require
 from fleetops.server.deps import StoreDep
+from fleetops.server.request_models import StrictModel
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.spec.durations import Duration
 from fleetops.store.maintenance import scope_of
@@ -26,20 +27,16 @@ operator = require(Role.OPERATOR)
 EnvQuery = Annotated[str | None, Query(max_length=100, description="An environment; none: every one.")]
 
 
-class MaintenanceStart(BaseModel):
+class MaintenanceStart(StrictModel):
     """Turn maintenance on for an environment (or every one) for a while."""
-
-    model_config = ConfigDict(extra="forbid")
 
     environment: str | None = Field(None, max_length=100, description="None: every environment.")
     duration: Duration = Field(DEFAULT_WINDOW, description="How long, like 30m or 2h (at most 7d).")
     reason: str = Field(min_length=1, max_length=500)
 
 
-class BlockChange(BaseModel):
+class BlockChange(StrictModel):
     """Services to block or unblock in an environment (or everywhere)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     services: list[Annotated[str, Field(max_length=100)]] = Field(min_length=1, max_length=100)
     environment: str | None = Field(None, max_length=100, description="None: every environment.")

@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
+from fleetops.server.request_models import QueryModel
 
 router = APIRouter(tags=["notifications"])
 
 
-class DeliveryQuery(BaseModel):
+class DeliveryQuery(QueryModel):
     """Filters of ``GET /notifications``; unknown parameters are refused."""
-
-    model_config = ConfigDict(extra="forbid")
 
     channel: str | None = None
     execution_id: str | None = None

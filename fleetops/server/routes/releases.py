@@ -5,20 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from fleetops.redaction import redact
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
+from fleetops.server.request_models import QueryModel
 from fleetops.store.releases import ReleaseStatus
 
 router = APIRouter(tags=["releases"])
 
 
-class ReleaseQuery(BaseModel):
+class ReleaseQuery(QueryModel):
     """Filters of ``GET /releases``; unknown parameters are refused."""
-
-    model_config = ConfigDict(extra="forbid")
 
     environment: str | None = None
     service: str | None = None

@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from fleetops.server.auth import Principal, Role, new_token, require, token_digest
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import ApiError
+from fleetops.server.request_models import EnumText, StrictModel
 from fleetops.store.tokens import LastTokenOfRole, TokenNameTaken, TokenRecord
 
 router = APIRouter(tags=["tokens"])
@@ -19,10 +20,8 @@ admin = require(Role.ADMIN)
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$"
 
 
-class TokenCreate(BaseModel):
+class TokenCreate(StrictModel):
     """A request for a new token."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: Annotated[
         str,
@@ -31,7 +30,7 @@ class TokenCreate(BaseModel):
             description="letters, digits and _ . @ -, at most 100, first a letter or digit",
         ),
     ]
-    role: Role
+    role: EnumText[Role]
 
 
 class TokenInfo(BaseModel):
