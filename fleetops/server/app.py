@@ -16,6 +16,7 @@ from fleetops.control.handlers import handler_specs
 from fleetops.server.audit import AuditMiddleware
 from fleetops.server.auth import ensure_admin_token
 from fleetops.server.aws.router import router as aws_router
+from fleetops.server.body_limits import BodyLimitMiddleware
 from fleetops.server.errors import install_error_handlers
 from fleetops.server.fleet import open_environments
 from fleetops.server.routes import (
@@ -101,6 +102,8 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     app.state.deployments = runbooks
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, store=opened)
+    # Added last, so outside the audit: the audit log only ever sees a body within its limits.
+    app.add_middleware(BodyLimitMiddleware)
     for router in (
         system.router,
         tokens.router,

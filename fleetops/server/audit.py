@@ -2,12 +2,13 @@
 
 Every POST/PUT/PATCH/DELETE that reaches a route is recorded with: who (the token's name, or
 ``anonymous``), what (the route's ``name``, e.g. ``tokens.create``), the target (the path below
-``/api/v1/``), the arguments (JSON body and query, redacted by the audit log) and the outcome
-(from the status: success, refused for 401/403/423, bad_input for other 4xx, failed for 5xx,
-with the error body's ``message``). The entry is written before the response is sent. A route
-that serves several calls (the Step Functions protocol at ``/``) names the call it served in
-``request.state.audit_action``/``audit_target``/``audit_arguments``, or sets ``audit_skip``
-for a read.
+``/api/v1/``), the arguments (JSON body and query, redacted and clipped to a small summary by
+:mod:`fleetops.server.audit_arguments`) and the outcome (from the status: success, refused for
+401/403/423, bad_input for other 4xx, failed for 5xx, with the error body's ``message``; for an
+unknown or revoked token, its first characters). The entry is written before the response is
+sent. A route that serves several calls (the Step Functions protocol at ``/``) names the call it
+served in ``request.state.audit_action``/``audit_target``/``audit_arguments``, or sets
+``audit_skip`` for a read.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fleetops.jsonlimits import TooDeep, loads
+from fleetops.server.audit_arguments import summarize
 from fleetops.store import Outcome, Store
 
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 API_PREFIX = "/api/v1/"
 ANONYMOUS = "anonymous"
+MAX_TARGET = 256
 
 
 class AuditMiddleware:
@@ -80,12 +84,12 @@ class AuditMiddleware:
             actor=principal.name if principal is not None else ANONYMOUS,
             # A route serving several calls names the one it served in request.state.
             action=state.get("audit_action") or getattr(route, "name", None) or scope["path"],
-            target=state.get("audit_target") or _target(scope["path"]),
+            target=_clipped_target(state.get("audit_target") or _target(scope["path"])),
             # A route may give the arguments decoded further (JSON text members parsed) so that
             # secrets inside them are redacted too.
-            arguments=state.get("audit_arguments") or call.arguments(),
+            arguments=summarize(state.get("audit_arguments") or call.arguments()),
             outcome=outcome,
-            error=error,
+            error=_with_token_tried(error, state.get("token_tried")),
         )
 
 
@@ -104,8 +108,8 @@ class _Call:
         arguments: dict[str, Any] = {}
         if self.request_body:
             try:
-                body = json.loads(self.request_body)
-            except ValueError:
+                body = loads(self.request_body, "the request body")
+            except (ValueError, TooDeep):
                 body = f"<{len(self.request_body)} bytes, not JSON>"
             arguments = dict(body) if isinstance(body, dict) else {"body": body}
         query = parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True)
@@ -133,6 +137,19 @@ def _error_message(body: bytes) -> str | None:
         return None
     message = parsed.get("message") if isinstance(parsed, dict) else None
     return message if isinstance(message, str) else None
+
+
+def _with_token_tried(error: str | None, token_tried: str | None) -> str | None:
+    # A refused call with an unknown or revoked token names the token's first characters, so
+    # that an operator can tell which (old, leaked, mistyped) token is being tried.
+    if token_tried is None:
+        return error
+    return f"{error or 'refused'} (token tried: {token_tried}…)"
+
+
+def _clipped_target(target: str) -> str:
+    # A target comes from the request (a path, a name in the body): refused ones may be long.
+    return target if len(target) <= MAX_TARGET else f"{target[:MAX_TARGET]}…"
 
 
 def _target(path: str) -> str:

@@ -37,6 +37,7 @@ __all__ = [
     "read_token_file",
     "require",
     "token_digest",
+    "token_tried",
 ]
 
 TOKEN_PREFIX = "fo_"
@@ -55,6 +56,13 @@ class Principal:
 def new_token() -> str:
     """A new random token (256 bits)."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_tried(token: str) -> str:
+    """The first characters of a token that was refused, for the audit log: ``fo_`` and six more
+    (36 of its 256 random bits; printable characters only)."""
+    start = token[: len(TOKEN_PREFIX) + 6] if token.startswith(TOKEN_PREFIX) else token[:6]
+    return "".join(char if char.isprintable() else "?" for char in start)
 
 
 def token_digest(token: str) -> str:
@@ -80,6 +88,7 @@ def authenticate(
         )
     record = store.tokens.find_by_digest(token_digest(credentials.credentials))
     if record is None:
+        request.state.token_tried = token_tried(credentials.credentials)
         raise ApiError(401, "the API token is not valid (unknown or revoked)", headers=challenge)
     principal = Principal(record.name, Role(record.role))
     # The audit middleware reads the caller from here.

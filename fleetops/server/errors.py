@@ -28,6 +28,7 @@ _CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "too_large",
     422: "invalid_request",
     423: "refused",
     500: "internal",

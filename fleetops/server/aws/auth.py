@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from fleetops.server.auth import Principal, token_digest
+from fleetops.server.auth import Principal, token_digest, token_tried
 from fleetops.server.roles import Role
 from fleetops.store import Store
 
@@ -57,6 +57,8 @@ def principal(request: Request, store: Store) -> Principal | None:
     token = access_token(request)
     record = None if token is None else store.tokens.find_by_digest(token_digest(token))
     if record is None:
+        if token is not None:  # the audit log names the refused token's first characters
+            request.state.token_tried = token_tried(token)
         return None
     found = Principal(record.name, Role(record.role))
     request.state.principal = found

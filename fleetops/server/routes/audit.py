@@ -14,6 +14,8 @@ from fleetops.server.request_models import QueryModel
 from fleetops.store import Outcome
 
 router = APIRouter(tags=["audit"])
+# Beyond any audit log, and within every database's integers (a larger one overflowed: 500).
+MAX_OFFSET = 2**31 - 1
 
 
 class AuditEntryOut(BaseModel):
@@ -49,7 +51,7 @@ class AuditQuery(QueryModel):
     since: AwareDatetime | None = Field(None, description="inclusive; ISO 8601 with a time zone")
     until: AwareDatetime | None = Field(None, description="exclusive; ISO 8601 with a time zone")
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("/audit", name="audit.list", dependencies=[Depends(require(Role.ADMIN))])

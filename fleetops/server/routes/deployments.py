@@ -7,15 +7,17 @@ may not start now (lock held, maintenance, blocked service) is refused at once (
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field
 
 from fleetops.control.deployments import Deployments, describe, machine_name
 from fleetops.errors import BadInput
+from fleetops.jsonlimits import loads
 from fleetops.ops.clock import utc_now
 from fleetops.runbooks import RUNBOOKS
 from fleetops.server.auth import Principal, Role, require
@@ -183,10 +185,33 @@ def export(store: StoreDep, days: Annotated[float, Query(gt=0, le=3650)] = 7) ->
     return export_executions(store, since=utc_now() - timedelta(days=days))
 
 
-@router.post("/executions/import", name="executions.import")
-def import_(store: StoreDep, _caller: Admin, document: Annotated[dict[str, Any], Body()]) -> dict[str, int]:
+@router.post(
+    "/executions/import",
+    name="executions.import",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "An export (`GET /executions/export`), at most 64 MiB.",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+async def import_(request: Request, store: StoreDep, _caller: Admin) -> dict[str, int]:
     """Add the executions of an export this store lacks."""
-    return import_executions(store, document)
+    # The body is read here, after the caller is known to be an admin (a body parameter would
+    # be read before): an export may be far larger than other requests (body_limits).
+    raw = await request.body()
+    try:
+        document = loads(raw, "the export")
+    except ValueError as err:
+        raise BadInput(f"the export is not JSON: {err}") from err
+    executions = document.get("executions") if isinstance(document, dict) else None
+    # The audit entry says what was imported, not the payload.
+    request.state.audit_arguments = {
+        "bytes": len(raw),
+        "executions": len(executions) if isinstance(executions, list) else None,
+    }
+    return await asyncio.to_thread(import_executions, store, document)
 
 
 @router.post("/executions/cleanup", name="executions.cleanup")

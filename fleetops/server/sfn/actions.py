@@ -16,6 +16,7 @@ from fleetops.errors import BadInput
 from fleetops.server.auth import Principal
 from fleetops.server.roles import Role
 from fleetops.server.sfn import shapes
+from fleetops.server.sfn.validation import ValidationException
 from fleetops.store.state_machines import StateMachineDoesNotExist
 
 # GetActivityTask holds the request this long when no task is waiting (AWS: 60 s; botocore's
@@ -33,12 +34,6 @@ class InvalidToken(BadInput):
     """A pagination token this server did not hand out."""
 
     aws_code = "InvalidToken"
-
-
-class ValidationException(BadInput):
-    """A request missing a required member, or with one of the wrong type."""
-
-    aws_code = "ValidationException"
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,12 @@ from fastapi.responses import JSONResponse, Response
 from fleetops.control import ExecutionService
 from fleetops.engine import InvalidDefinition
 from fleetops.errors import BadInput, FleetopsError, Refused
+from fleetops.jsonlimits import TooDeep, loads
 from fleetops.server.auth import Principal
 from fleetops.server.aws.auth import principal as aws_principal
+from fleetops.server.body_limits import RequestBodyRefused
 from fleetops.server.sfn.actions import ACTIONS, CALLER
+from fleetops.server.sfn.validation import validate_request
 from fleetops.store import Store
 
 log = logging.getLogger(__name__)
@@ -71,9 +74,9 @@ def _decoded(body: dict[str, Any]) -> dict[str, Any]:
     decoded = dict(body)
     for member in _JSON_MEMBERS:
         if isinstance(decoded.get(member), str):
-            # Not JSON: recorded as sent (the action itself refuses it).
-            with contextlib.suppress(ValueError):
-                decoded[member] = json.loads(decoded[member])
+            # Not JSON, or too deep: recorded as sent (validation or the action refuses it).
+            with contextlib.suppress(ValueError, TooDeep):
+                decoded[member] = loads(decoded[member], member)
     return decoded
 
 
@@ -84,6 +87,10 @@ async def call(request: Request) -> Response:
         return await _call(request)
     except AwsError as err:
         return error_response(err.code, err.message, err.status)
+    except RequestBodyRefused as err:
+        if err.status_code == 413:
+            return error_response("RequestEntityTooLargeException", err.detail, 413)
+        return error_response("ValidationException", err.detail)
     except InvalidDefinition as err:
         return error_response("InvalidDefinition", err.message)
     except FleetopsError as err:
@@ -126,6 +133,7 @@ async def _call(request: Request) -> Response:
         request.state.audit_target = body[action.target]
     if action.audit is not None:
         request.state.audit_arguments = _decoded(body)
+    validate_request(action.name, body)
     caller_set = CALLER.set(principal)
     try:
         answer = await action.run(service, body)

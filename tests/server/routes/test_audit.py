@@ -78,3 +78,11 @@ def test_bad_filters_are_named(api: ApiHarness) -> None:
         "query.since: Input should be a valid datetime or date, input is too short (got 'yesterday')",
         "query.limit: Input should be greater than or equal to 1 (got '0')",
     ]
+
+
+def test_an_offset_beyond_the_databases_integers_is_422(api: ApiHarness) -> None:
+    response = api.client(Role.ADMIN).get("/api/v1/audit", params={"offset": str(10**30)})
+    assert response.status_code == 422
+    assert response.json()["problems"] == [
+        f"query.offset: Input should be less than or equal to 2147483647 (got '{10**30}')"
+    ]
