@@ -24,8 +24,8 @@ from fleetops.rollout import RefreshPreferences
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import ApiError
-from fleetops.spec.durations import parse_duration
 from fleetops.server.request_models import StrictModel
+from fleetops.spec.durations import parse_duration
 from fleetops.store import Store
 
 router = APIRouter(tags=["fleet"])
