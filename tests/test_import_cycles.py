@@ -35,11 +35,6 @@ KNOWN_CYCLES: list[frozenset[str]] = [
         "control.callbacks control.service",
         "ops.alarms.evaluation ops.alarms.reason",
         "control.autoscaler control.fleet control.rollout_runner",
-        (
-            "cli.alarms cli.audit cli.bench cli.commands cli.deploy cli.environments cli.executions "
-            "cli.fleet cli.lock cli.main cli.maintenance cli.notifications cli.plan cli.releases "
-            "cli.serve cli.sfn cli.tokens cli.up cli.validate"
-        ),
     ]
 ]
 

@@ -10,11 +10,11 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
+from fleetops.cli.app import app
 from fleetops.cli.client import connect
-from fleetops.cli.main import app
+from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, emit
 from fleetops.cli.timefmt import short_time
-from fleetops.cli.up import EnvSelectOption, FleetFileOption, state_dir_of
 
 _STATE_STYLE = {"OK": "green", "ALARM": "red", "INSUFFICIENT_DATA": "yellow"}
 

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from fleetops.cli.app import app
 from fleetops.cli.client import connect
-from fleetops.cli.main import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit
 
 _OUTCOME_STYLE = {"success": "green", "refused": "yellow", "bad_input": "yellow", "failed": "red"}

@@ -11,10 +11,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from fleetops.cli.app import app
 from fleetops.cli.client import locate_server
-from fleetops.cli.main import app
+from fleetops.cli.options import FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, emit
-from fleetops.cli.up import FleetFileOption, state_dir_of
 from fleetops.errors import FleetopsError
 
 DEFAULT_REGION = "us-east-1"

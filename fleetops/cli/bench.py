@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fleetops.cli.main import app
+from fleetops.cli.app import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console, plain
 from fleetops.errors import OperationFailed
 

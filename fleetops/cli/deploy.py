@@ -17,10 +17,10 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from fleetops.cli.app import app
 from fleetops.cli.client import ApiClient, connect
-from fleetops.cli.main import app
+from fleetops.cli.options import FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, console, emit, plain
-from fleetops.cli.up import FleetFileOption, state_dir_of
 from fleetops.errors import BadInput, OperationFailed, Refused
 from fleetops.spec.durations import parse_duration
 

@@ -8,10 +8,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from fleetops.cli.app import app
 from fleetops.cli.client import connect
-from fleetops.cli.main import app
+from fleetops.cli.options import FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, emit
-from fleetops.cli.up import FleetFileOption, state_dir_of
 
 
 @app.command("environments")

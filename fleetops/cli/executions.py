@@ -14,12 +14,12 @@ from typing import Annotated, Any
 
 import typer
 
+from fleetops.cli.app import app
 from fleetops.cli.client import ApiClient, connect
 from fleetops.cli.deploy import progress_table
-from fleetops.cli.main import app
+from fleetops.cli.options import FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows
 from fleetops.cli.timefmt import short_time
-from fleetops.cli.up import FleetFileOption, state_dir_of
 from fleetops.errors import BadInput
 
 executions_app = typer.Typer(

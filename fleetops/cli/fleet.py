@@ -13,11 +13,11 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from fleetops.cli.app import app
 from fleetops.cli.client import ApiClient, connect
 from fleetops.cli.logquery import run_log_query
-from fleetops.cli.main import app
+from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, console, emit, plain
-from fleetops.cli.up import EnvSelectOption, FleetFileOption, state_dir_of
 from fleetops.errors import BadInput, OperationFailed
 
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from fleetops.cli.app import app
 from fleetops.cli.client import connect
-from fleetops.cli.main import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows
 from fleetops.cli.timefmt import short_time
 from fleetops.errors import BadInput

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import sys
 
-import typer
 from rich.text import Text
 
 from fleetops import __version__
+from fleetops.cli.app import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console
 from fleetops.errors import BadInput, FleetopsError
-
-app = typer.Typer(
-    name="fleetops",
-    help="Operate a microservice fleet: deploy, roll back, rotate secrets, back up, drill.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-
-
-@app.callback()
-def _root() -> None:
-    """Operate a microservice fleet: deploy, roll back, rotate secrets, back up, drill."""
 
 
 @app.command()

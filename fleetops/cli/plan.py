@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from fleetops.cli.main import app
+from fleetops.cli.app import app
+from fleetops.cli.options import FileOption
 from fleetops.cli.output import OutputFormat, OutputOption, emit
-from fleetops.cli.validate import FileOption
 from fleetops.errors import BadInput, ExitCode
 from fleetops.spec.durations import format_duration
 
@@ -111,7 +111,7 @@ def _live(
 ) -> tuple[dict[str, list[str]], list[str]]:
     """Versions the running fleet's services run now, and those of ``names`` already on ``version``."""
     from fleetops.cli.client import connect
-    from fleetops.cli.up import state_dir_of
+    from fleetops.cli.options import state_dir_of
 
     if version is None:
         raise BadInput("--live needs --version: which version the running services are compared with")

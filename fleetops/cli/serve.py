@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from fleetops.cli.main import app
+from fleetops.cli.app import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console
 from fleetops.server.settings import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_DIR
 

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fleetops.cli.main import app
+from fleetops.cli.app import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit, plain
 from fleetops.cli.sfn_client import answer, arn_of, sfn_session
 from fleetops.errors import BadInput, OperationFailed

@@ -8,8 +8,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from fleetops.cli.app import app
 from fleetops.cli.client import connect
-from fleetops.cli.main import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows
 from fleetops.server.roles import Role
 

@@ -34,27 +34,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fleetops.cli.app import app
 from fleetops.cli.client import ApiClient, ServerAddress
-from fleetops.cli.main import app
+from fleetops.cli.options import EnvOption, FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console, plain
 from fleetops.errors import BadInput, FleetopsError, Interrupted, OperationFailed, Refused
 from fleetops.processes import pid_alive
 from fleetops.server.settings import TOKEN_FILE, environment_state_dir, pid_dirs, read_server_file
 
-FleetFileOption = Annotated[
-    Path, typer.Option("--file", "-f", help="The fleet file; its state lives in .fleetops/ beside it.")
-]
-EnvOption = Annotated[str, typer.Option("--env", help="The environment to run.")]
-EnvSelectOption = Annotated[
-    str | None,
-    typer.Option("--env", help="The environment (default: the only one the control plane runs)."),
-]
 SERVER_START_TIMEOUT_S = 30.0
-
-
-def state_dir_of(fleet_file: Path) -> Path:
-    """Where ``up`` keeps the state of ``fleet_file``: ``.fleetops/`` in its folder."""
-    return fleet_file.resolve().parent / ".fleetops"
 
 
 def running_server(state_dir: Path) -> dict[str, Any] | None:

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from fleetops.cli.main import app
+from fleetops.cli.app import app
+from fleetops.cli.options import FileOption
 from fleetops.cli.output import OutputFormat, OutputOption, emit
 from fleetops.errors import BadInput, ExitCode
-
-FileOption = Annotated[
-    Path,
-    typer.Option("--file", "-f", help="The fleet file.", show_default=True),
-]
 
 
 @app.command()
