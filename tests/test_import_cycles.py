@@ -32,9 +32,7 @@ KNOWN_CYCLES: list[frozenset[str]] = [
             "store.maintenance store.notifications store.releases store.state_machines store.stops "
             "store.store store.tokens"
         ),
-        "control.callbacks control.service",
         "ops.alarms.evaluation ops.alarms.reason",
-        "control.autoscaler control.fleet control.rollout_runner",
     ]
 ]
 

@@ -4,9 +4,9 @@ Every ``interval_s`` it samples each InService instance's CPU, of every service 
 shows it), from the provider (``usage()``: CPU seconds since start; utilization is the
 difference between two samples over the wall time between them, in percent of one core). For a
 service with ``scaling`` it asks its ``TargetTrackingPolicy`` (``fleetops.ops.autoscaling``) for
-a decision and applies it through the runtime's ``set_desired``, which saves the desired count
-and launches or drains instances. A scaled service is
-left alone while a rollout replaces its instances.
+a decision and applies it through ``set_desired`` (the runtime's: it saves the desired count and
+launches or drains instances). A scaled service is left alone while a rollout replaces its
+instances (``rolling``).
 """
 
 from __future__ import annotations
@@ -14,28 +14,46 @@ from __future__ import annotations
 import collections
 import contextlib
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
+from fleetops.control.fleet_port import ManagedProvider
 from fleetops.control.rollouts import ScalingActivity
 from fleetops.errors import FleetopsError
 from fleetops.ops.autoscaling import CpuSample, TargetTracking, TargetTrackingPolicy
 from fleetops.ops.periodic import Periodic
 from fleetops.providers.base import InstanceState
-
-if TYPE_CHECKING:
-    from fleetops.control.fleet import FleetRuntime
+from fleetops.spec.models import Fleet
 
 
 class Autoscaler:
-    """Drives the scaling policies of a ``FleetRuntime`` from a background thread."""
+    """Drives the scaling policies of one environment's ``services`` from a background thread.
 
-    def __init__(self, runtime: FleetRuntime, *, interval_s: float = 5.0) -> None:
-        self._runtime = runtime
+    ``desired`` reads a service's saved desired count (None before it has one), ``rolling`` says
+    whether a rollout replaces its instances, ``set_desired`` applies a new count.
+    """
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        environment: str,
+        services: list[str],
+        *,
+        provider: ManagedProvider,
+        desired: Callable[[str], int | None],
+        rolling: Callable[[str], bool],
+        set_desired: Callable[[str, int], None],
+        interval_s: float = 5.0,
+    ) -> None:
+        self._services = services
+        self._provider = provider
+        self._desired = desired
+        self._rolling = rolling
+        self._set_desired = set_desired
         self.interval_s = interval_s
         self.policies: dict[str, TargetTrackingPolicy] = {}
-        for name in runtime.services:
-            service = runtime.fleet.service(name, runtime.environment)
+        for name in services:
+            service = fleet.service(name, environment)
             if service.scaling is None:
                 continue
             scaling = service.scaling
@@ -84,34 +102,32 @@ class Autoscaler:
         """Sample every service once and apply the scaled ones' decisions; the activities."""
         events = []
         self._in_service = set()
-        all_samples = {service: self._sample(service) for service in self._runtime.services}
+        all_samples = {service: self._sample(service) for service in self._services}
         # Forget instances that have ended (their ids never come back).
         sampled = {sample.instance_id for samples in all_samples.values() for sample in samples}
         self.last_cpu = {key: value for key, value in self.last_cpu.items() if key in sampled}
         self._previous = {key: value for key, value in self._previous.items() if key in self._in_service}
         for service, samples in all_samples.items():
             policy = self.policies.get(service)
-            if policy is None or self._runtime.rolling(service):
+            if policy is None or self._rolling(service):
                 continue
-            state = self._runtime.store.service_state.get(self._runtime.environment, service)
-            if state is None:
+            desired = self._desired(service)
+            if desired is None:
                 continue
-            decision = policy.decide(state.desired, samples)
-            if decision is None or decision.desired == state.desired:
+            decision = policy.decide(desired, samples)
+            if decision is None or decision.desired == desired:
                 continue
             try:
-                self._runtime.set_desired(service, decision.desired)
+                self._set_desired(service, decision.desired)
             except FleetopsError:
                 continue
-            event = ScalingActivity(
-                datetime.now(UTC), service, state.desired, decision.desired, decision.reason
-            )
+            event = ScalingActivity(datetime.now(UTC), service, desired, decision.desired, decision.reason)
             self.events.append(event)
             events.append(event)
         return events
 
     def _sample(self, service: str) -> list[CpuSample]:
-        provider = self._runtime.provider
+        provider = self._provider
         now_wall = datetime.now(UTC)
         now = time.monotonic()
         samples = []

@@ -12,14 +12,12 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from fleetops.engine import TaskDoesNotExist
+from fleetops.engine import Engine, TaskDoesNotExist
 from fleetops.engine.runtime.failures import to_json
+from fleetops.store import Store
 from fleetops.store.executions import RUNNING, ExecutionDoesNotExist
-
-if TYPE_CHECKING:
-    from fleetops.control.service import ExecutionService
 
 log = logging.getLogger(__name__)
 
@@ -28,69 +26,83 @@ STOP = "stop"
 
 
 class CallbackRelay:
-    """The task callbacks of one :class:`ExecutionService`."""
+    """The task callbacks of one execution service: its engine, its store and its lease owner.
 
-    def __init__(self, service: ExecutionService) -> None:
-        self._service = service
+    ``flush`` writes the service's pending events (a token is in the store once flushed);
+    ``running`` says which executions run here now.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        *,
+        owner: str,
+        flush: Callable[[], None],
+        running: Callable[[], frozenset[str]],
+    ) -> None:
+        self._engine = engine
+        self._store = store
+        self._owner = owner
+        self._flush = flush
+        self._running = running
 
     def send_task_success(self, token: str, output: Any) -> None:
         """SendTaskSuccess (TaskDoesNotExist when no execution waits for ``token``)."""
-        engine = self._service.engine
+        engine = self._engine
         self._send(token, "success", lambda: engine.send_task_success(token, output), output=to_json(output))
 
     def send_task_failure(self, token: str, error: str | None = None, cause: str | None = None) -> None:
         """SendTaskFailure."""
-        engine = self._service.engine
+        engine = self._engine
         self._send(
             token, "failure", lambda: engine.send_task_failure(token, error, cause), error=error, cause=cause
         )
 
     def send_task_heartbeat(self, token: str) -> None:
         """SendTaskHeartbeat."""
-        engine = self._service.engine
+        engine = self._engine
         self._send(token, "heartbeat", lambda: engine.send_task_heartbeat(token))
 
     def _send(self, token: str, kind: str, here: Callable[[], None], **values: str | None) -> None:
-        service = self._service
         try:
             here()
             return
         except TaskDoesNotExist:
             # Not pending here: maybe pending on the peer that runs its execution.
-            service.writer.flush()
-            arn = service.store.task_callbacks.execution_of(token)
-            if arn is None or arn in service.running:
+            self._flush()
+            arn = self._store.task_callbacks.execution_of(token)
+            if arn is None or arn in self._running():
                 raise
             try:
-                record = service.store.executions.get(arn)
+                record = self._store.executions.get(arn)
             except ExecutionDoesNotExist:
                 raise TaskDoesNotExist(
                     f"Task Token does not exist or has already completed: {token!r}"
                 ) from None
-            if record.status != RUNNING or record.lease_owner in (None, service.owner):
+            if record.status != RUNNING or record.lease_owner in (None, self._owner):
                 raise
-        service.store.task_callbacks.forward(token, arn, kind, **values)
+        self._store.task_callbacks.forward(token, arn, kind, **values)
 
     def deliver(self) -> int:
         """Apply the callbacks peers left for executions running here; how many were applied."""
-        service = self._service
-        callbacks = service.store.task_callbacks.pending(service.running)
+        callbacks = self._store.task_callbacks.pending(self._running())
         applied = 0
         for callback in callbacks:
             try:
                 if callback.kind == STOP:
-                    if callback.execution_arn in service.running:
-                        service.engine.stop_execution(callback.execution_arn, callback.error, callback.cause)
+                    if callback.execution_arn in self._running():
+                        self._engine.stop_execution(callback.execution_arn, callback.error, callback.cause)
                 elif callback.kind == "success":
-                    service.engine.send_task_success(callback.token, json.loads(callback.output or "null"))
+                    self._engine.send_task_success(callback.token, json.loads(callback.output or "null"))
                 elif callback.kind == "failure":
-                    service.engine.send_task_failure(callback.token, callback.error, callback.cause)
+                    self._engine.send_task_failure(callback.token, callback.error, callback.cause)
                 else:
-                    service.engine.send_task_heartbeat(callback.token)
+                    self._engine.send_task_heartbeat(callback.token)
                 applied += 1
             except TaskDoesNotExist:
                 log.info("a forwarded %s for a task no longer waiting was dropped", callback.kind)
-        service.store.task_callbacks.done([callback.id for callback in callbacks])
+        self._store.task_callbacks.done([callback.id for callback in callbacks])
         return applied
 
     async def deliver_forever(self, every_seconds: float) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +40,7 @@ from fleetops.control.rollouts import (
     ScalingActivity,
     ServiceStatus,
 )
+from fleetops.control.runtime_settings import RuntimeSettings
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmActions, AlarmMonitor, local_metrics
 from fleetops.ops.logfilter import compile_filter, in_window
@@ -49,25 +49,6 @@ from fleetops.spec.graph import waves
 from fleetops.spec.models import Fleet, Service
 from fleetops.store import Store
 from fleetops.store.fleet_state import ServiceState
-
-
-@dataclass(frozen=True)
-class RuntimeSettings:
-    """Timings of the runtime (defaults suit the local sandbox)."""
-
-    failure_timeout_s: float = 120.0
-    """How long a rollout retries instances that fail health before it fails (AWS: one hour)."""
-    launch_timeout_s: float = 30.0
-    """How long a launch waits for the instance to be InService before the probes judge it."""
-    alarm_poll_s: float = 1.0
-    """How often a rollout reads its alarms (in-process and cheap here; AWS: every 10 s or more)."""
-    save_interval_s: float = 0.5
-    """How often a running rollout's progress is written to the store."""
-    scale_interval_s: float = 5.0
-    """How often autoscaling samples CPU and decides."""
-    verify_interval_s: float = 0.5
-    """How often, after a start, the runtime looks whether the services' first releases
-    (``fleetops up``'s) are healthy, to mark them verified."""
 
 
 class FleetRuntime:
@@ -91,7 +72,16 @@ class FleetRuntime:
         self.initial_version = initial_version
         self.settings = settings or RuntimeSettings()
         self.services = [name for name in fleet.services if fleet.service(name, environment).run is not None]
-        self.autoscaler = Autoscaler(self, interval_s=self.settings.scale_interval_s)
+        self.autoscaler = Autoscaler(
+            fleet,
+            environment,
+            self.services,
+            provider=provider,
+            desired=self._saved_desired,
+            rolling=self.rolling,
+            set_desired=self.set_desired,
+            interval_s=self.settings.scale_interval_s,
+        )
         self.alarms = AlarmMonitor(
             fleet,
             environment,
@@ -328,6 +318,10 @@ class FleetRuntime:
         )
 
     # -- internals ------------------------------------------------------------------------------
+    def _saved_desired(self, service: str) -> int | None:
+        state = self.store.service_state.get(self.environment, service)
+        return None if state is None else state.desired
+
     def _state(self, service: str) -> ServiceState:
         state = self.store.service_state.get(self.environment, service)
         if state is None:

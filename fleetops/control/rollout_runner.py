@@ -32,7 +32,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from fleetops.control.fleet_port import ManagedProvider, ProviderPort
 from fleetops.control.rollout_state import (
@@ -45,6 +45,7 @@ from fleetops.control.rollout_state import (
     view_of,
 )
 from fleetops.control.rollouts import RolloutRequest, RolloutView
+from fleetops.control.runtime_settings import RuntimeSettings
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmMonitor
 from fleetops.providers.base import InstanceState
@@ -54,10 +55,8 @@ from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_p
 from fleetops.store import Store
 from fleetops.store.fleet_state import CANCELLABLE, RolloutRow, ServiceState
 
-if TYPE_CHECKING:
-    from fleetops.control.fleet import RuntimeSettings
-
 log = logging.getLogger(__name__)
+
 T = TypeVar("T")
 LIVE = (InstanceState.PENDING, InstanceState.IN_SERVICE)
 """Instance states a rollout counts as part of the group (and ``current_versions`` as live)."""

@@ -102,7 +102,9 @@ class ExecutionService:
         self._keeper: asyncio.Task[None] | None = None
         self._deliverer: asyncio.Task[None] | None = None
         self._callback_seconds = callback_seconds
-        self.callbacks = CallbackRelay(self)
+        self.callbacks = CallbackRelay(
+            self.engine, store, owner=self.owner, flush=self.writer.flush, running=lambda: self.running
+        )
         """SendTaskSuccess/Failure/Heartbeat for executions here or on a peer."""
         self._machines: dict[tuple[str, str], StateMachine] = {}
         self.stop_procedures: dict[str, StopProcedure] = {}
