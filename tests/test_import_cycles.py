@@ -22,12 +22,6 @@ KNOWN_CYCLES: list[frozenset[str]] = [
         "spec.checks spec.models",
         "engine.definition.machine engine.definition.states",
         (
-            "engine.runtime.dataflow engine.runtime.execution engine.runtime.frame "
-            "engine.runtime.invoke engine.runtime.runner engine.states engine.states.choice "
-            "engine.states.fail engine.states.map_ engine.states.map_items engine.states.parallel "
-            "engine.states.pass_ engine.states.succeed engine.states.task engine.states.wait"
-        ),
-        (
             "store.audit store.callbacks store.executions store.fleet_state store.locks "
             "store.maintenance store.notifications store.releases store.state_machines store.stops "
             "store.store store.tokens"

@@ -17,11 +17,13 @@ from fleetops.engine.history import ExecutionJournal, HistoryEvent, InMemoryJour
 from fleetops.engine.registry import Registry, UnknownResource
 from fleetops.engine.runtime.callbacks import ActivityTask, Callbacks
 from fleetops.engine.runtime.context import ExecutionInfo
-from fleetops.engine.runtime.execution import ExecutionResult, ExecutionStatus, Stop, result_of, run_execution
+from fleetops.engine.runtime.execution import ExecutionResult, ExecutionStatus, result_of, run_execution
 from fleetops.engine.runtime.failures import to_json
 from fleetops.engine.runtime.pacing import Pacer
 from fleetops.engine.runtime.recorder import HISTORY_LIMIT, Recorder
 from fleetops.engine.runtime.runner import Runner
+from fleetops.engine.runtime.stop import Stop
+from fleetops.engine.states import behaviour_for
 from fleetops.errors import Refused
 
 JournalFactory = Callable[[str], ExecutionJournal]
@@ -229,6 +231,7 @@ class Engine:
             rng=self._rng,
             journal_factory=self._journal_factory,
             pacer=self.pacer,
+            behaviours=behaviour_for,
         )
         started = recorder.emit(
             "ExecutionStarted",

@@ -56,15 +56,6 @@ def result_of(event: HistoryEvent) -> ExecutionResult | None:
     return ExecutionResult(status, error=event.details.get("error"), cause=event.details.get("cause"))
 
 
-class Stop(Exception):
-    """Raised into a run by StopExecution (with the caller's error and cause)."""
-
-    def __init__(self, error: str | None, cause: str | None) -> None:
-        super().__init__(error)
-        self.error = error
-        self.cause = cause
-
-
 async def run_execution(
     runner: Runner, machine: StateMachine, started: HistoryEvent, value: Any
 ) -> ExecutionResult:

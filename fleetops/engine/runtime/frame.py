@@ -4,15 +4,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from fleetops.engine.clock import Clock
+from fleetops.engine.definition.machine import StateMachine
 from fleetops.engine.definition.states import AnyState
 from fleetops.engine.errors import StatesError, StatesErrorName
 from fleetops.engine.history import HistoryEvent
+from fleetops.engine.registry import Registry
+from fleetops.engine.runtime.callbacks import Callbacks
+from fleetops.engine.runtime.context import ExecutionInfo
 from fleetops.engine.runtime.failures import in_state
+from fleetops.engine.runtime.pacing import Pacer
+from fleetops.engine.runtime.recorder import Recorder
+from fleetops.engine.runtime.stop import Stop
 
-if TYPE_CHECKING:
-    from fleetops.engine.runtime.runner import Runner
+
+class StateRunner(Protocol):
+    """What a running state uses of the runner running it (``fleetops.engine.runtime.runner``)."""
+
+    info: ExecutionInfo
+    recorder: Recorder
+    registry: Registry
+    clock: Clock
+    callbacks: Callbacks
+    pacer: Pacer
+
+    @property
+    def stopping(self) -> Stop | None:
+        """The StopExecution request, once made."""
+
+    async def run_machine(self, machine: StateMachine, value: Any, branch: Branch) -> Any:
+        """Run a (sub-)machine from StartAt to a terminal state; its output."""
+
+    def map_run(self, map_run_arn: str) -> StateRunner:
+        """A runner whose events go to the Map Run's own journal."""
 
 
 @dataclass
@@ -37,7 +63,7 @@ class Branch:
 class StateRun:
     """One visit of one state."""
 
-    runner: Runner
+    runner: StateRunner
     state: AnyState
     branch: Branch
     key: str

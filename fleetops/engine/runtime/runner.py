@@ -1,7 +1,9 @@
 """The interpreter: walks a (sub-)machine state by state, with Retry and Catch around each.
 
 Values flow by return: a state's behaviour returns an :class:`Outcome` (its output, the next
-state, the variables it assigns); nothing is pushed on a shared stack.
+state, the variables it assigns); nothing is pushed on a shared stack. Which behaviour runs a
+state is given (``behaviours``: ``fleetops.engine.states.behaviour_for``), so the states, which
+run through this runner, are not imported by it.
 """
 
 from __future__ import annotations
@@ -10,45 +12,33 @@ import asyncio
 import json
 import random
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from fleetops.engine.clock import Clock
 from fleetops.engine.definition.common import MISSING, Catcher
 from fleetops.engine.definition.machine import StateMachine
 from fleetops.engine.definition.states import AnyState, FailState, MapState, ParallelState
 from fleetops.engine.errors import StatesError, StatesErrorName
-from fleetops.engine.history import ExecutionJournal
+from fleetops.engine.expressions import set_path
+from fleetops.engine.history import ExecutionJournal, InMemoryJournal
 from fleetops.engine.registry import Registry
+from fleetops.engine.runtime import dataflow
+from fleetops.engine.runtime.callbacks import Callbacks
 from fleetops.engine.runtime.context import ExecutionInfo
 from fleetops.engine.runtime.failures import to_json
 from fleetops.engine.runtime.frame import Branch, StateRun
+from fleetops.engine.runtime.outcome import Behaviour, Outcome
 from fleetops.engine.runtime.pacing import Pacer
 from fleetops.engine.runtime.recorder import Recorder
 from fleetops.engine.runtime.retry import error_matches, retry_delay
-
-if TYPE_CHECKING:
-    from fleetops.engine.runtime.callbacks import Callbacks
-    from fleetops.engine.runtime.execution import Stop
+from fleetops.engine.runtime.stop import Stop
 
 # States that can be in progress when an execution is stopped, with their *StateAborted event.
 _ABORTABLE = frozenset({"Task", "Wait", "Map", "Parallel"})
 
 # "The maximum size of state input or output ... is 256 KiB" (Step Functions quotas).
 PAYLOAD_LIMIT_BYTES = 256 * 1024
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a state produced: its output, where to go next (None: end), variables to assign."""
-
-    output: Any
-    next: str | None
-    assigned: dict[str, Any] | None = None
-
-
-Behaviour = Callable[[StateRun], Awaitable[Outcome]]
 
 
 class Runner:
@@ -62,6 +52,7 @@ class Runner:
         registry: Registry,
         clock: Clock,
         callbacks: Callbacks,
+        behaviours: Callable[[AnyState], Behaviour],
         rng: random.Random | None = None,
         journal_factory: Callable[[str], ExecutionJournal] | None = None,
         pacer: Pacer | None = None,
@@ -71,6 +62,7 @@ class Runner:
         self.registry = registry
         self.clock = clock
         self.callbacks = callbacks
+        self._behaviours = behaviours
         self.rng = rng or random.Random()
         self.journal_factory = journal_factory
         self.pacer = pacer or Pacer()
@@ -85,8 +77,6 @@ class Runner:
 
     def map_run(self, map_run_arn: str) -> Runner:
         """A runner whose events go to the Map Run's own journal (a DISTRIBUTED Map's iterations)."""
-        from fleetops.engine.history import InMemoryJournal
-
         journal = self.journal_factory(map_run_arn) if self.journal_factory else InMemoryJournal()
         child = Runner(
             info=self.info,
@@ -94,6 +84,7 @@ class Runner:
             registry=self.registry,
             clock=self.clock,
             callbacks=self.callbacks,
+            behaviours=self._behaviours,
             rng=self.rng,
             journal_factory=self.journal_factory,
             pacer=self.pacer,
@@ -129,8 +120,6 @@ class Runner:
 
     async def run_state(self, state: AnyState, value: Any, branch: Branch, key: str) -> Outcome:
         """Enter ``state``, run it (retrying and catching), exit it."""
-        from fleetops.engine.states import behaviour_for
-
         exited_type = f"{state.type}StateExited"
         recorded_exit = self.recorder.recorded(key, exited_type)
         entered = self.recorder.emit(
@@ -152,7 +141,7 @@ class Runner:
             )
         else:
             try:
-                outcome = await self._attempts(run, behaviour_for(state))
+                outcome = await self._attempts(run, self._behaviours(state))
             except asyncio.CancelledError:
                 if self.stopping is not None and state.type in _ABORTABLE:
                     run.emit(f"{state.type}StateAborted")
@@ -200,8 +189,6 @@ class Runner:
             raise err
 
     def _caught(self, run: StateRun, catcher: Catcher, err: StatesError) -> Outcome:
-        from fleetops.engine.runtime import dataflow
-
         error_output: dict[str, Any] = {"Error": err.error}
         if err.cause is not None:
             error_output["Cause"] = err.cause
@@ -219,8 +206,6 @@ class Runner:
         elif catcher.result_path == "$":
             output = error_output
         else:
-            from fleetops.engine.expressions import set_path
-
             output = set_path(run.raw_input, catcher.result_path, error_output)
         return Outcome(output, catcher.next, assigned)
 

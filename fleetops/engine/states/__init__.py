@@ -13,7 +13,7 @@ from fleetops.engine.definition.states import (
     TaskState,
     WaitState,
 )
-from fleetops.engine.runtime.runner import Behaviour
+from fleetops.engine.runtime.outcome import Behaviour
 from fleetops.engine.states import choice, fail, map_, parallel, pass_, succeed, task, wait
 
 _BEHAVIOURS: dict[type, Behaviour] = {

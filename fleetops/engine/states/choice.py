@@ -15,7 +15,7 @@ from fleetops.engine.expressions import Scope
 from fleetops.engine.expressions.jsonata_query import evaluate_condition
 from fleetops.engine.runtime import dataflow
 from fleetops.engine.runtime.frame import StateRun
-from fleetops.engine.runtime.runner import Outcome
+from fleetops.engine.runtime.outcome import Outcome
 
 
 async def run(run: StateRun) -> Outcome:

@@ -10,7 +10,7 @@ from fleetops.engine.errors import StatesError
 from fleetops.engine.runtime import dataflow
 from fleetops.engine.runtime.failures import runtime, to_json
 from fleetops.engine.runtime.frame import StateRun
-from fleetops.engine.runtime.runner import Outcome
+from fleetops.engine.runtime.outcome import Outcome
 
 
 async def run(run: StateRun) -> Outcome:

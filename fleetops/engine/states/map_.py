@@ -16,8 +16,8 @@ from typing import Any
 from fleetops.engine.definition.states import MapState
 from fleetops.engine.errors import StatesError, StatesErrorName
 from fleetops.engine.runtime import dataflow
-from fleetops.engine.runtime.frame import StateRun
-from fleetops.engine.runtime.runner import Outcome, Runner
+from fleetops.engine.runtime.frame import StateRun, StateRunner
+from fleetops.engine.runtime.outcome import Outcome
 from fleetops.engine.states import map_items
 
 
@@ -59,7 +59,7 @@ async def run(run: StateRun) -> Outcome:
 
 
 async def _run_iterations(
-    run: StateRun, runner: Runner, items: list[Any], settings: map_items.MapSettings, first_id: int
+    run: StateRun, runner: StateRunner, items: list[Any], settings: map_items.MapSettings, first_id: int
 ) -> list[Any]:
     """Every iteration's output, in item order; the first failure that fails the Map is raised.
 
@@ -153,7 +153,7 @@ def _map_run_arn(run: StateRun, state: MapState) -> str:
 
 async def _iteration(
     run: StateRun,
-    runner: Runner,
+    runner: StateRunner,
     state: MapState,
     *,
     index: int,

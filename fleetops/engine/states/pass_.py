@@ -6,7 +6,7 @@ from fleetops.engine.definition.common import MISSING
 from fleetops.engine.definition.states import PassState
 from fleetops.engine.runtime import dataflow
 from fleetops.engine.runtime.frame import StateRun
-from fleetops.engine.runtime.runner import Outcome
+from fleetops.engine.runtime.outcome import Outcome
 
 
 async def run(run: StateRun) -> Outcome:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fleetops.engine.definition.states import SucceedState
 from fleetops.engine.runtime import dataflow
 from fleetops.engine.runtime.frame import StateRun
-from fleetops.engine.runtime.runner import Outcome
+from fleetops.engine.runtime.outcome import Outcome
 
 
 async def run(run: StateRun) -> Outcome:

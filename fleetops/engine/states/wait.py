@@ -17,7 +17,7 @@ from fleetops.engine.expressions import PathNotFound, resolve_path
 from fleetops.engine.runtime import dataflow
 from fleetops.engine.runtime.failures import query_error, runtime, to_json
 from fleetops.engine.runtime.frame import StateRun
-from fleetops.engine.runtime.runner import Outcome
+from fleetops.engine.runtime.outcome import Outcome
 
 
 async def run(run: StateRun) -> Outcome:
