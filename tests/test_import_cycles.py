@@ -21,11 +21,6 @@ KNOWN_CYCLES: list[frozenset[str]] = [
     for cycle in [
         "spec.checks spec.models",
         "engine.definition.machine engine.definition.states",
-        (
-            "store.audit store.callbacks store.executions store.fleet_state store.locks "
-            "store.maintenance store.notifications store.releases store.state_machines store.stops "
-            "store.store store.tokens"
-        ),
         "ops.alarms.evaluation ops.alarms.reason",
     ]
 ]

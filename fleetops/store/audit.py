@@ -6,15 +6,13 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Select, func, insert, select
 
 from fleetops.redaction import redact, redact_text
+from fleetops.store.sessions import Sessions
 from fleetops.store.tables import audit_log
-
-if TYPE_CHECKING:
-    from fleetops.store.store import Store
 
 MAX_LIMIT = 1000
 
@@ -58,7 +56,7 @@ class AuditEntry:
 class AuditLog:
     """Appends to and reads the ``audit_log`` table. Reach it as ``store.audit``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Sessions) -> None:
         self._store = store
 
     def record(

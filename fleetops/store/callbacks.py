@@ -12,14 +12,11 @@ import builtins
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select
 
+from fleetops.store.sessions import Sessions
 from fleetops.store.tables import task_callbacks, task_tokens
-
-if TYPE_CHECKING:
-    from fleetops.store.store import Store
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,7 @@ class TaskCallback:
 class TaskCallbackRepository:
     """Reads and writes ``task_tokens`` and ``task_callbacks``. Reach it as ``store.task_callbacks``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Sessions) -> None:
         self._store = store
 
     def execution_of(self, token: str) -> str | None:

@@ -11,22 +11,20 @@ their histories are still growing and a server holds them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 
 from fleetops.errors import BadInput
+from fleetops.store.sessions import Sessions
 from fleetops.store.tables import executions, history_events, task_callbacks, task_tokens
-
-if TYPE_CHECKING:
-    from fleetops.store.store import Store
 
 FORMAT = "fleetops.executions/1"
 RUNNING = "RUNNING"
 _DATES = ("start_date", "stop_date", "lease_expires")
 
 
-def export_executions(store: Store, *, since: datetime) -> dict[str, Any]:
+def export_executions(store: Sessions, *, since: datetime) -> dict[str, Any]:
     """Every finished execution started at or after ``since``, oldest first, with its events."""
     query = (
         select(executions)
@@ -54,7 +52,7 @@ def export_executions(store: Store, *, since: datetime) -> dict[str, Any]:
     return {"format": FORMAT, "executions": out}
 
 
-def import_executions(store: Store, document: Any) -> dict[str, int]:
+def import_executions(store: Sessions, document: Any) -> dict[str, int]:
     """Add the exported executions this store lacks; ``{"imported": n, "skipped": m}``."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise BadInput(f"not an execution export: expected a JSON object with format {FORMAT!r}")
@@ -89,7 +87,7 @@ def import_executions(store: Store, document: Any) -> dict[str, int]:
     return {"imported": imported, "skipped": skipped}
 
 
-def cleanup_executions(store: Store, *, keep: int) -> list[str]:
+def cleanup_executions(store: Sessions, *, keep: int) -> list[str]:
     """Delete finished executions beyond the newest ``keep`` (and their events); their ARNs."""
     if keep < 0:
         raise BadInput(f"--keep must be 0 or more, got {keep}")

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection, CursorResult
@@ -22,10 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from fleetops.engine import HistoryEvent
 from fleetops.errors import BadInput
 from fleetops.store.database import WRITE_OPTION
+from fleetops.store.sessions import Sessions
 from fleetops.store.tables import executions, history_events, task_tokens
-
-if TYPE_CHECKING:
-    from fleetops.store.store import Store
 
 RUNNING = "RUNNING"
 _HELD = select(executions.c.arn).where(
@@ -91,7 +89,7 @@ class ExecutionRecord:
 class ExecutionRepository:
     """Reads and writes ``executions`` and ``history_events``. Reach it as ``store.executions``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Sessions) -> None:
         self._store = store
         self._write_engine = store.engine.execution_options(**{WRITE_OPTION: True})
         self._sqlite_insert: str | None = None

@@ -11,15 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from fleetops.store.sessions import Sessions
 from fleetops.store.tables import rollouts, service_state
-
-if TYPE_CHECKING:
-    from fleetops.store.store import Store
 
 UNFINISHED = ("Pending", "InProgress", "Baking", "Cancelling", "RollbackInProgress")
 """Rollout statuses that are not terminal."""
@@ -78,7 +76,7 @@ class RolloutRow:
 class ServiceStateRepository:
     """Reach it as ``store.service_state``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Sessions) -> None:
         self._store = store
 
     def all(self, environment: str) -> dict[str, ServiceState]:
@@ -130,7 +128,7 @@ class ServiceStateRepository:
 class RolloutRepository:
     """Reach it as ``store.rollouts``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Sessions) -> None:
         self._store = store
 
     def create(self, row: Mapping[str, Any]) -> tuple[RolloutRow, bool]:

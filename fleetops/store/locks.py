@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Insert, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from fleetops.store.database import StoreKind
+from fleetops.store.sessions import Sessions
 from fleetops.store.stops import refuse_if_stopped
 from fleetops.store.tables import locks
-
-if TYPE_CHECKING:
-    from fleetops.store.store import Store
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ class Acquired:
 class LockRepository:
     """Acquires, renews and releases deployment locks. Reach it as ``store.locks``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Sessions) -> None:
         self._store = store
 
     def acquire(

@@ -14,15 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from fleetops.store.sessions import Sessions
 from fleetops.store.tables import maintenance_windows, service_blocks
-
-if TYPE_CHECKING:
-    from fleetops.store.store import Store
 
 ALL = "*"
 """The scope meaning every environment."""
@@ -98,7 +96,7 @@ def scope_of(environment: str | None) -> str:
 class MaintenanceRepository:
     """Maintenance windows and service blocks. Reach it as ``store.maintenance``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Sessions) -> None:
         self._store = store
 
     def start(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
@@ -20,10 +20,8 @@ from sqlalchemy.orm import Session
 from fleetops.redaction import redact_text
 from fleetops.store.advisory import advisory_key
 from fleetops.store.database import StoreKind
+from fleetops.store.sessions import Sessions
 from fleetops.store.tables import notifications
-
-if TYPE_CHECKING:
-    from fleetops.store.store import Store
 
 MAX_LIMIT = 1000
 STALE_PENDING = timedelta(minutes=5)
@@ -75,7 +73,7 @@ class Delivery:
 class NotificationLog:
     """Claims, finishes and lists deliveries. Reach it as ``store.notifications``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Sessions) -> None:
         self._store = store
 
     def claim(

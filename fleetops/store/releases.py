@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
@@ -21,11 +21,9 @@ from sqlalchemy.orm import Session
 from fleetops.errors import FleetopsError
 from fleetops.store.advisory import advisory_key
 from fleetops.store.database import StoreKind
+from fleetops.store.sessions import Sessions
 from fleetops.store.stops import refuse_if_stopped
 from fleetops.store.tables import releases
-
-if TYPE_CHECKING:
-    from fleetops.store.store import Store
 
 MAX_LIMIT = 1000
 
@@ -96,7 +94,7 @@ class Release:
 class ReleaseRepository:
     """Pins releases and moves their status. Reach it as ``store.releases``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Sessions) -> None:
         self._store = store
 
     def pin(

@@ -8,17 +8,15 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from fleetops.errors import BadInput
+from fleetops.store.sessions import Sessions
 from fleetops.store.tables import activities, state_machines
-
-if TYPE_CHECKING:
-    from fleetops.store.store import Store
 
 
 class StateMachineAlreadyExists(BadInput):
@@ -71,7 +69,7 @@ class ActivityRecord:
 class StateMachineRepository:
     """Reads and writes ``state_machines`` and ``activities``. Reach it as ``store.state_machines``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Sessions) -> None:
         self._store = store
 
     def create(self, record: StateMachineRecord) -> StateMachineRecord:

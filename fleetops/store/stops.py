@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,10 +22,8 @@ from sqlalchemy.orm import Session
 from fleetops.errors import Refused
 from fleetops.store.advisory import advisory_key
 from fleetops.store.database import StoreKind
+from fleetops.store.sessions import Sessions
 from fleetops.store.tables import stopped_executions
-
-if TYPE_CHECKING:
-    from fleetops.store.store import Store
 
 
 @dataclass(frozen=True)
@@ -52,7 +49,7 @@ class ExecutionStopped(Refused):
 class StoppedExecutions:
     """Records stops and checks for them. Reach it as ``store.stopped``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Sessions) -> None:
         self._store = store
 
     def record(self, execution_id: str, *, by: str, now: datetime | None = None) -> Stop:
@@ -72,7 +69,7 @@ class StoppedExecutions:
             return _get(session, execution_id)
 
 
-def refuse_if_stopped(store: Store, session: Session, execution_id: str) -> None:
+def refuse_if_stopped(store: Sessions, session: Session, execution_id: str) -> None:
     """Raise :class:`ExecutionStopped` if ``execution_id`` was stopped; call it first in the
     transaction that takes a lock or pins a release for it, so a stop waits for that
     transaction to end or the transaction sees the stop."""
@@ -82,7 +79,7 @@ def refuse_if_stopped(store: Store, session: Session, execution_id: str) -> None
         raise ExecutionStopped(stop)
 
 
-def _queue(store: Store, session: Session, execution_id: str) -> None:
+def _queue(store: Sessions, session: Session, execution_id: str) -> None:
     if store.kind is StoreKind.POSTGRESQL:
         session.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key("execution", execution_id)}

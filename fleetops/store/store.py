@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -11,18 +9,14 @@ from typing import Self
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from fleetops.errors import FleetopsError
 from fleetops.redaction import redact_text
 from fleetops.store.audit import AuditLog
 from fleetops.store.callbacks import TaskCallbackRepository
 from fleetops.store.database import (
-    WRITE_OPTION,
-    StoreKind,
     create_store_engine,
     resolve_url,
-    store_kind,
 )
 from fleetops.store.executions import ExecutionRepository
 from fleetops.store.fleet_state import RolloutRepository, ServiceStateRepository
@@ -31,12 +25,13 @@ from fleetops.store.maintenance import MaintenanceRepository
 from fleetops.store.migrations import upgrade_to_head
 from fleetops.store.notifications import NotificationLog
 from fleetops.store.releases import ReleaseRepository
+from fleetops.store.sessions import Sessions
 from fleetops.store.state_machines import StateMachineRepository
 from fleetops.store.stops import StoppedExecutions
 from fleetops.store.tokens import TokenRepository
 
 
-class Store:
+class Store(Sessions):
     """A migrated database and the repositories over it.
 
     Open it with ``Store.open(url, state_dir)``; it is safe to share between threads (each
@@ -46,13 +41,7 @@ class Store:
 
     def __init__(self, engine: Engine, url: URL) -> None:
         """Wrap an engine whose database is already migrated; prefer ``Store.open``."""
-        self.engine = engine
-        self.url = url
-        self.kind: StoreKind = store_kind(url)
-        self._read_sessions = sessionmaker(engine, expire_on_commit=False)
-        self._write_sessions = sessionmaker(
-            engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
-        )
+        super().__init__(engine, url)
         self.audit = AuditLog(self)
         self.tokens = TokenRepository(self)
         self.releases = ReleaseRepository(self)
@@ -91,22 +80,6 @@ class Store:
     def display_url(self) -> str:
         """The database URL with its password hidden, for messages and ``health``."""
         return self.url.render_as_string(hide_password=True)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session for reading; anything left uncommitted is rolled back at the end."""
-        with self._read_sessions() as session:
-            yield session
-
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session in a write transaction: committed on success, rolled back on an exception.
-
-        On SQLite the write lock is taken when it begins, so concurrent writers queue rather
-        than fail; keep transactions short.
-        """
-        with self._write_sessions() as session, session.begin():
-            yield session
 
     def close(self) -> None:
         """Release every connection."""

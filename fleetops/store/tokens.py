@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from fleetops.store.sessions import Sessions
 from fleetops.store.tables import tokens
-
-if TYPE_CHECKING:
-    from fleetops.store.store import Store
 
 
 class TokenNameTaken(Exception):
@@ -54,7 +52,7 @@ class TokenRecord:
 class TokenRepository:
     """Reads and writes the ``tokens`` table. Reach it as ``store.tokens``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Sessions) -> None:
         self._store = store
 
     def add(self, *, name: str, role: str, token_sha256: str, created_by: str) -> TokenRecord:
