@@ -55,7 +55,7 @@ def validate(file: FileOption = Path("fleet.yaml"), output: OutputOption = Outpu
 @app.command()
 def schema(output: OutputOption = OutputFormat.JSON) -> None:
     """Print the JSON Schema of the fleet file (for editor completion and checks)."""
-    from fleetops.spec.models import Fleet
+    from fleetops.spec.fleet import Fleet
 
     document = Fleet.model_json_schema(mode="validation")
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"

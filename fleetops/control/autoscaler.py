@@ -23,7 +23,7 @@ from fleetops.errors import FleetopsError
 from fleetops.ops.autoscaling import CpuSample, TargetTracking, TargetTrackingPolicy
 from fleetops.ops.periodic import Periodic
 from fleetops.providers.base import InstanceState
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 
 
 class Autoscaler:

@@ -44,7 +44,7 @@ from fleetops.ops.releases import roll_back_pinned
 from fleetops.runbooks import RUNBOOKS, RunbookDeps, definition_text, register_handlers
 from fleetops.runbooks.handlers.approval import REJECTED, pending_approval_token
 from fleetops.runbooks.handlers.initialize import target_versions
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.store.executions import RUNNING, ExecutionRecord
 

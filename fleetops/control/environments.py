@@ -25,7 +25,8 @@ from typing import Protocol
 
 from fleetops.control.rollouts import FleetControl
 from fleetops.errors import BadInput, FleetopsError, Refused
-from fleetops.spec.models import Fleet, LocalSettings
+from fleetops.spec.fleet import Fleet
+from fleetops.spec.models import LocalSettings
 
 log = logging.getLogger(__name__)
 

@@ -45,8 +45,9 @@ from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmActions, AlarmMonitor, local_metrics
 from fleetops.ops.logfilter import compile_filter, in_window
 from fleetops.ops.logquery import QueryResult
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.graph import waves
-from fleetops.spec.models import Fleet, Service
+from fleetops.spec.models import Service
 from fleetops.store import Store
 from fleetops.store.fleet_state import ServiceState
 

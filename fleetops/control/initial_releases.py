@@ -20,7 +20,7 @@ from collections.abc import Callable
 from fleetops.control.rollouts import FleetStatus
 from fleetops.ops.clock import utc_now
 from fleetops.ops.releases import pin_releases
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.store.releases import Release, ReleaseConflict, ReleaseStatus
 

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 from fleetops.providers.local.service import HealthCheck, ServiceRuntime
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 
 LOCAL_GRACE_PERIOD_S = 30.0
 """How long a new local instance may stay unhealthy before the provider replaces it."""

@@ -18,7 +18,7 @@ from fleetops.errors import BadInput
 from fleetops.ops.logquery import LogSource, QueryResult, run_query
 from fleetops.providers.local.provider import LocalProvider
 from fleetops.spec.aws_names import log_group_name
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 
 
 @runtime_checkable

@@ -50,7 +50,8 @@ from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmMonitor
 from fleetops.providers.base import InstanceState
 from fleetops.rollout import GroupInstance, InstanceRefresh, RefreshPreferences, RefreshStatus, SystemClock
-from fleetops.spec.models import Fleet, Service
+from fleetops.spec.fleet import Fleet
+from fleetops.spec.models import Service
 from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_preferences
 from fleetops.store import Store
 from fleetops.store.fleet_state import CANCELLABLE, RolloutRow, ServiceState

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from fleetops.rollout import RefreshPreferences, RefreshStatus
 
 if TYPE_CHECKING:
-    from fleetops.spec.models import Fleet
+    from fleetops.spec.fleet import Fleet
 
 
 @dataclass(frozen=True)

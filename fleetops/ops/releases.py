@@ -14,7 +14,7 @@ from typing import Any
 
 from fleetops.errors import BadInput
 from fleetops.ops.clock import Now, utc_now
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.store.releases import Release, ReleaseStatus
 

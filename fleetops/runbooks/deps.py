@@ -16,7 +16,7 @@ import httpx
 from fleetops.control.rollouts import RolloutRequest, RolloutView
 from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.notify import RetryPolicy
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 
 

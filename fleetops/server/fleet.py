@@ -23,8 +23,8 @@ from fleetops.control.rollouts import FleetControl
 from fleetops.errors import BadInput
 from fleetops.providers.local import LocalProvider
 from fleetops.server.settings import ServerSettings, environment_state_dir
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet
-from fleetops.spec.models import Fleet
 from fleetops.store import Store
 
 

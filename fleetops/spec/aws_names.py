@@ -7,7 +7,7 @@ fleet, the environment and the service.
 
 from __future__ import annotations
 
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 
 
 def auto_scaling_group_name(fleet: Fleet, environment: str, service: str) -> str:

@@ -11,15 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from fleetops.spec.graph import cycles, format_cycle
-from fleetops.spec.models import (
-    RESERVED_ENV,
-    AwsSettings,
-    Environment,
-    Fleet,
-    Service,
-    env_var_name,
-    url_env_name,
-)
+from fleetops.spec.models import RESERVED_ENV, AwsSettings, Environment, Service, env_var_name, url_env_name
 from fleetops.spec.problems import Path, Problem
 from fleetops.spec.resources import Alarm, Datastore, EmailChannel, Secret
 
@@ -39,23 +31,6 @@ class Parts:
     def known(self, section: str) -> set[str]:
         """Names of the entries of ``section`` present in the file."""
         return set(self.names.get(section, set())) | set(getattr(self, section))
-
-    @classmethod
-    def of(cls, fleet: Fleet) -> Parts:
-        """All parts of a complete, field-valid fleet."""
-        return cls(
-            environments=fleet.environments,
-            services=fleet.services,
-            secrets=fleet.secrets,
-            datastores=fleet.datastores,
-            alarms=fleet.alarms,
-            notifications=fleet.notifications,
-        )
-
-
-def check_fleet(fleet: Fleet) -> list[Problem]:
-    """Every cross-field problem of a complete, field-valid fleet."""
-    return check_parts(Parts.of(fleet))
 
 
 def check_parts(parts: Parts) -> list[Problem]:

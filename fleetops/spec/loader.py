@@ -13,8 +13,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from fleetops.errors import BadInput
 from fleetops.spec.checks import Parts, check_parts
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.messages import describe
-from fleetops.spec.models import Environment, Fleet, Service
+from fleetops.spec.models import Environment, Service
 from fleetops.spec.problems import Path, Problem
 from fleetops.spec.resources import Alarm, Channel, Datastore, Secret
 from fleetops.spec.yamlpos import Document, Position, parse
@@ -122,7 +123,7 @@ def _valid_parts(data: Any, fleet: Fleet | None) -> tuple[Parts, set[Path]]:
     """The parts of the file that are valid on their own, for the cross-field checks, and the
     fields left out of them because they have errors of their own."""
     if fleet is not None:
-        return Parts.of(fleet), set()
+        return fleet.parts(), set()
     parts: dict[str, Any] = {}
     names: dict[str, set[str]] = {}
     unchecked: set[Path] = set()

@@ -8,12 +8,12 @@ from typing import Any, Union
 
 from pydantic import BaseModel
 
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import (
     ENV_VAR_PATTERN,
     LAUNCH_TEMPLATE_PATTERN,
     REGION_PATTERN,
     TARGET_GROUP_PATTERN,
-    Fleet,
 )
 from fleetops.spec.resources import NAME_PATTERN
 

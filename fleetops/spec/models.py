@@ -2,8 +2,9 @@
 
 Field names and defaults mirror AWS where there is an AWS equivalent (ALB target group health
 checks, EC2 Auto Scaling instance refresh preferences), so a runbook reader recognises them.
-Checks that span fields or sections (references, capacity, cycles) live in ``checks.py`` and run
-when a :class:`Fleet` is validated, and in the loader with file positions.
+The whole file is :class:`fleetops.spec.fleet.Fleet`; checks that span fields or sections
+(references, capacity, cycles) live in ``checks.py`` and run when a ``Fleet`` is validated, and
+in the loader with file positions.
 """
 
 from __future__ import annotations
@@ -13,21 +14,17 @@ import re
 import string
 from datetime import timedelta
 from enum import StrEnum
-from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BeforeValidator,
     Field,
-    PrivateAttr,
-    ValidationInfo,
     WithJsonSchema,
     field_validator,
-    model_validator,
 )
 
 from fleetops.spec.durations import Duration, format_duration
-from fleetops.spec.resources import Alarm, Channel, Datastore, Name, Secret, Spec
+from fleetops.spec.resources import Name, Spec
 
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
@@ -377,42 +374,3 @@ class Service(Spec):
         """The service's env with the overrides of ``version`` applied."""
         extra = self.versions[version].env if version is not None and version in self.versions else {}
         return {**self.env, **extra}
-
-
-class Fleet(Spec):
-    """Everything in one fleet file."""
-
-    name: str = Field(default="fleet", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    environments: dict[Name, Environment] = Field(min_length=1)
-    services: dict[Name, Service] = Field(min_length=1)
-    secrets: dict[Name, Secret] = Field(default_factory=dict)
-    datastores: dict[Name, Datastore] = Field(default_factory=dict)
-    alarms: dict[Name, Alarm] = Field(default_factory=dict)
-    notifications: dict[Name, Channel] = Field(default_factory=dict)
-    _base_dir: FilePath = PrivateAttr(default_factory=FilePath)
-
-    @property
-    def base_dir(self) -> FilePath:
-        """The fleet file's folder (``run.cwd`` and sqlite paths are relative to it)."""
-        return self._base_dir
-
-    def with_base_dir(self, folder: FilePath) -> Fleet:
-        """This fleet, remembering the folder its file is in."""
-        self._base_dir = folder
-        return self
-
-    @model_validator(mode="after")
-    def _cross_checks(self, info: ValidationInfo) -> Fleet:
-        # The loader runs the same checks itself (with file positions, alongside field errors).
-        if isinstance(info.context, dict) and info.context.get("skip_cross_checks"):
-            return self
-        from fleetops.spec.checks import check_fleet
-
-        problems = check_fleet(self)
-        if problems:
-            raise ValueError("; ".join(f"{'.'.join(map(str, p.path))}: {p.message}" for p in problems))
-        return self
-
-    def service(self, name: str, environment: str) -> Service:
-        """Service ``name`` as it runs in ``environment``."""
-        return self.services[name].in_environment(environment)

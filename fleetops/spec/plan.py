@@ -32,8 +32,9 @@ from typing import Any
 from fleetops.errors import BadInput
 from fleetops.rollout import RefreshPreferences, plan_refresh
 from fleetops.spec.durations import format_duration
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.graph import waves as graph_waves
-from fleetops.spec.models import Approval, AwsSettings, Fleet, Service
+from fleetops.spec.models import Approval, AwsSettings, Service
 from fleetops.spec.resources import Alarm
 
 

@@ -31,7 +31,7 @@ from fleetops.control.rollouts import FENCED, RolloutRequest, RolloutView
 from fleetops.engine import Clock
 from fleetops.errors import BadInput, Refused
 from fleetops.rollout import OK, GroupInstance, InstanceRefresh
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_preferences
 from fleetops.testing.fake_fleet import Behaviour, FakeFleet
 

@@ -40,7 +40,7 @@ from fleetops.errors import BadInput, Refused
 from fleetops.ops.logfilter import compile_filter, in_window
 from fleetops.ops.logquery import LogSource, QueryResult, run_query
 from fleetops.rollout import GroupInstance, InstanceRefresh
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_preferences
 from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.fake_fleet import Behaviour, FakeFleet

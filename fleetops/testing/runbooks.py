@@ -26,7 +26,7 @@ from fleetops.engine import Engine, ExecutionHandle, ExecutionResult, FakeClock,
 from fleetops.engine.definition.resources import parse_resource
 from fleetops.ops.notify import RetryPolicy
 from fleetops.runbooks import RunbookDeps, definition, register_handlers
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.testing.async_fleet_runtime import AsyncFleetRuntime
 

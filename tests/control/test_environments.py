@@ -12,8 +12,8 @@ from fleetops.control.environments import Environments, NoFleet
 from fleetops.control.rollouts import FleetControl
 from fleetops.control.service import ExecutionService
 from fleetops.errors import BadInput
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet
-from fleetops.spec.models import Fleet
 from fleetops.store import Store
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime, in_memory_environments
 from fleetops.testing.local import EXAMPLES

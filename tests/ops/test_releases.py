@@ -8,8 +8,8 @@ import pytest
 
 from fleetops.errors import BadInput
 from fleetops.ops.releases import pin_releases, resolved_config, verify_releases
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet_text
-from fleetops.spec.models import Fleet
 from fleetops.store import Store
 from fleetops.store.releases import ReleaseStatus
 from fleetops.testing.step_clock import StepClock

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet_text
-from fleetops.spec.models import Fleet
 from fleetops.store import Store
 from fleetops.testing.receivers import WebhookReceiver, webhook_receiver
 

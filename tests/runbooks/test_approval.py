@@ -6,7 +6,7 @@ import asyncio
 
 from fleetops.engine import ExecutionHandle, ExecutionResult, ExecutionStatus
 from fleetops.runbooks.handlers.approval import pending_approval_token
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.testing.receivers import WebhookReceiver
 from fleetops.testing.runbooks import RunbookWorld

@@ -9,7 +9,7 @@ from typing import Any
 from fleetops.control.deployments import deployment_plan
 from fleetops.engine import ExecutionStatus, TaskContext, TaskFailure
 from fleetops.runbooks.handlers.rollouts import check_health
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.plan import plan
 from fleetops.store import Store
 from fleetops.testing.fake_fleet import Behaviour

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from fleetops.engine import ExecutionResult, ExecutionStatus
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.testing.runbooks import RunbookWorld, hold_calls
 

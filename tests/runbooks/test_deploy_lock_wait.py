@@ -9,7 +9,7 @@ import pytest
 
 from fleetops.engine import ExecutionHandle, ExecutionResult, ExecutionStatus
 from fleetops.ops.maintenance import block_services, start_maintenance
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.testing.runbooks import T0, RunbookWorld, hold_calls
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from fleetops.engine import ExecutionResult, ExecutionStatus
 from fleetops.ops.maintenance import block_services, start_maintenance
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.testing.runbooks import T0, RunbookWorld
 

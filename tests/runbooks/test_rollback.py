@@ -8,7 +8,7 @@ from typing import Any
 from fleetops.control.rollouts import RolloutRequest
 from fleetops.engine import ExecutionResult, ExecutionStatus
 from fleetops.ops.locks import release_lock
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.testing.fake_fleet import Behaviour
 from fleetops.testing.receivers import WebhookReceiver

@@ -11,8 +11,8 @@ import yaml
 from fleetops.errors import BadInput
 from fleetops.providers.local import LocalProvider
 from fleetops.server.fleet import check_ports, open_fleet_runtime
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet
-from fleetops.spec.models import Fleet
 from fleetops.store import Store
 from fleetops.testing.fleet_files import fleet_document
 

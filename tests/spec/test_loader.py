@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from fleetops.errors import BadInput
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import format_path, load_fleet, load_fleet_text
-from fleetops.spec.models import Fleet
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "restaurant" / "fleet.yaml"
 

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fleetops.errors import BadInput
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet_text
-from fleetops.spec.models import Fleet
 
 EXAMPLE_TEXT = (Path(__file__).parents[2] / "examples" / "restaurant" / "fleet.yaml").read_text()
 EXAMPLE = yaml.safe_load(EXAMPLE_TEXT)

@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 import yaml
 
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "restaurant" / "fleet.yaml"
 

@@ -2,7 +2,6 @@
 
 from fleetops.engine.definition.common import MISSING, Catcher, Missing, QueryLanguage, Retrier
 from fleetops.engine.definition.diagnostics import Diagnostic, InvalidDefinition
-from fleetops.engine.definition.machine import StateMachine
 from fleetops.engine.definition.parser import parse_definition
 from fleetops.engine.definition.resources import ResourceKind, ResourceRef, parse_resource
 from fleetops.engine.definition.states import (
@@ -14,6 +13,7 @@ from fleetops.engine.definition.states import (
     ParallelState,
     PassState,
     State,
+    StateMachine,
     SucceedState,
     TaskState,
     WaitState,

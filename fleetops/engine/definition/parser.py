@@ -13,9 +13,9 @@ from typing import Any
 from fleetops.engine.definition import fields as f
 from fleetops.engine.definition.common import QueryLanguage
 from fleetops.engine.definition.diagnostics import Diagnostic, InvalidDefinition
-from fleetops.engine.definition.machine import StateMachine
 from fleetops.engine.definition.problems import Problems
 from fleetops.engine.definition.state_parsers import parse_state
+from fleetops.engine.definition.states import StateMachine
 
 MACHINE_FIELDS = frozenset({"StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage"})
 

@@ -1,20 +1,24 @@
-"""One frozen dataclass per state type, as the parser builds them.
+"""One frozen dataclass per state type, as the parser builds them, and the state machine.
 
 "States are represented as fields of the top-level States object. The state name, whose
 length MUST be less than or equal to 80 Unicode characters, is the field name; the state
 description is the field value." (Amazon States Language specification, States)
+
+"A State Machine MUST have an object field named States, whose fields represent the states.
+A State Machine MUST have a string field named StartAt, whose value MUST exactly match one
+of names of the States fields." (Amazon States Language specification)
+
+A machine holds states and a Parallel or Map state holds machines (its branches, its
+processor), so both are defined here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from fleetops.engine.definition.common import MISSING, Catcher, Missing, QueryLanguage, Retrier
-
-if TYPE_CHECKING:
-    from fleetops.engine.definition.machine import StateMachine
 
 
 class ChoiceRule(Protocol):
@@ -198,3 +202,20 @@ class MapState(State):
 AnyState = (
     PassState | TaskState | ChoiceState | WaitState | SucceedState | FailState | ParallelState | MapState
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class StateMachine:
+    """A parsed, validated definition (or sub-machine); ``source`` is the JSON it came from."""
+
+    start_at: str
+    states: Mapping[str, AnyState]
+    query_language: QueryLanguage = QueryLanguage.JSONPATH
+    timeout_seconds: int | None = None
+    comment: str | None = None
+    pointer: str = ""
+    source: Mapping[str, Any] | None = None
+
+    def state(self, name: str) -> AnyState:
+        """The state called ``name``."""
+        return self.states[name]

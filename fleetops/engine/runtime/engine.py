@@ -10,9 +10,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from fleetops.engine.clock import Clock, SystemClock
-from fleetops.engine.definition.machine import StateMachine
 from fleetops.engine.definition.parser import parse_definition
-from fleetops.engine.definition.states import MapState, ParallelState, TaskState
+from fleetops.engine.definition.states import MapState, ParallelState, StateMachine, TaskState
 from fleetops.engine.history import ExecutionJournal, HistoryEvent, InMemoryJournal
 from fleetops.engine.registry import Registry, UnknownResource
 from fleetops.engine.runtime.callbacks import ActivityTask, Callbacks

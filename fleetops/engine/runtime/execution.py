@@ -9,7 +9,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from fleetops.engine.definition.machine import StateMachine
+from fleetops.engine.definition.states import StateMachine
 from fleetops.engine.errors import StatesError
 from fleetops.engine.history import HistoryEvent
 from fleetops.engine.runtime.failures import to_json

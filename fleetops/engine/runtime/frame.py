@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from fleetops.engine.clock import Clock
-from fleetops.engine.definition.machine import StateMachine
-from fleetops.engine.definition.states import AnyState
+from fleetops.engine.definition.states import AnyState, StateMachine
 from fleetops.engine.errors import StatesError, StatesErrorName
 from fleetops.engine.history import HistoryEvent
 from fleetops.engine.registry import Registry

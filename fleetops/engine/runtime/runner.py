@@ -17,8 +17,7 @@ from typing import Any
 
 from fleetops.engine.clock import Clock
 from fleetops.engine.definition.common import MISSING, Catcher
-from fleetops.engine.definition.machine import StateMachine
-from fleetops.engine.definition.states import AnyState, FailState, MapState, ParallelState
+from fleetops.engine.definition.states import AnyState, FailState, MapState, ParallelState, StateMachine
 from fleetops.engine.errors import StatesError, StatesErrorName
 from fleetops.engine.expressions import set_path
 from fleetops.engine.history import ExecutionJournal, InMemoryJournal

@@ -12,7 +12,8 @@
 """
 
 from fleetops.ops.alarms.actions import AlarmActions
-from fleetops.ops.alarms.evaluation import AlarmState, Datapoint, Evaluation, evaluate, evaluation_range
+from fleetops.ops.alarms.datapoint import Datapoint
+from fleetops.ops.alarms.evaluation import AlarmState, Evaluation, evaluate, evaluation_range
 from fleetops.ops.alarms.local_metrics import LocalMetrics, local_metrics
 from fleetops.ops.alarms.metric_store import MetricStore
 from fleetops.ops.alarms.monitor import AlarmMonitor, AlarmStatus, MetricsSource

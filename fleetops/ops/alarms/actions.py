@@ -24,7 +24,7 @@ from fleetops.ops.alarms.evaluation import AlarmState
 from fleetops.ops.alarms.monitor import AlarmStatus
 from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.notify import DeploymentEvent, EventKind, notify
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.store.maintenance import scope_of
 

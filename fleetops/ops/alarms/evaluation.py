@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from fleetops.ops.alarms import reason
+from fleetops.ops.alarms.datapoint import Datapoint
 from fleetops.spec.resources import Alarm, Comparison, MissingData
 
 EXTRA_PERIODS = 2
@@ -47,14 +48,6 @@ class AlarmState(StrEnum):
     OK = "OK"
     ALARM = "ALARM"
     INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
-
-
-@dataclass(frozen=True)
-class Datapoint:
-    """The statistic of one period (``start_ms``: its start, epoch ms); None when it has no data."""
-
-    start_ms: int
-    value: float | None
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from fleetops.ops.alarms.datapoint import Datapoint
 from fleetops.ops.alarms.evaluation import (
     AlarmState,
-    Datapoint,
     Evaluation,
     evaluate,
     evaluation_range,
@@ -46,7 +46,7 @@ from fleetops.ops.alarms.evaluation import (
 from fleetops.ops.alarms.metric_store import MetricStore
 from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.periodic import Periodic
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.resources import Alarm
 
 log = logging.getLogger(__name__)

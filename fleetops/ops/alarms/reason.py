@@ -13,12 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
+from fleetops.ops.alarms.datapoint import Datapoint
 from fleetops.spec.resources import Alarm, Comparison
-
-if TYPE_CHECKING:
-    from fleetops.ops.alarms.evaluation import Datapoint
 
 _WORDS = {
     Comparison.GT: "greater than",

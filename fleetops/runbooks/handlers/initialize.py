@@ -21,7 +21,8 @@ from fleetops.ops.locks import acquire_lock, refusal, release_lock
 from fleetops.ops.releases import pin_releases, resolved_config
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name, rollout_id
-from fleetops.spec.models import Approval, Fleet
+from fleetops.spec.fleet import Fleet
+from fleetops.spec.models import Approval
 from fleetops.spec.plan import deployment_waves
 from fleetops.store.stops import ExecutionStopped
 

@@ -21,7 +21,8 @@ from fleetops.server.deps import StoreDep
 from fleetops.server.errors import ApiError
 from fleetops.server.request_models import StrictModel
 from fleetops.server.settings import record_environments
-from fleetops.spec.models import Fleet, LocalSettings
+from fleetops.spec.fleet import Fleet
+from fleetops.spec.models import LocalSettings
 
 router = APIRouter(tags=["environments"])
 viewer = [Depends(require(Role.VIEWER))]

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from fleetops.ops.alarms.datapoint import Datapoint
 from fleetops.ops.alarms.evaluation import (
     AlarmState,
-    Datapoint,
     Evaluation,
     evaluate,
     evaluation_range,

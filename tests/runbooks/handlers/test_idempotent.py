@@ -9,7 +9,7 @@ import pytest
 
 from fleetops.engine import TaskContext, TaskFailure
 from fleetops.runbooks.handlers import HANDLERS
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.testing.runbooks import RunbookWorld
 
