@@ -137,6 +137,10 @@ class AlarmMonitor:
         self._targets: dict[tuple[str, str], AlarmStatus] = {}
         self._evaluated_at: datetime | None = None
         """When ``refresh`` last evaluated (under ``_lock``)."""
+        self._held: dict[tuple[str, str], datetime] = {}
+        """Targets set by ``set_state``, not evaluated before the time given."""
+        self._muted: set[tuple[str, str]] = set()
+        """Targets whose actions are disabled (``set_actions``): their changes notify nobody."""
         for name, alarm in sorted(self.alarms.items()):
             watchers = (
                 [alarm.service]
@@ -183,6 +187,38 @@ class AlarmMonitor:
             found = [self._targets[key] for key in sorted(self._targets)]
         return [s for s in found if service in (None, s.service) and state in (None, s.state)]
 
+    def actions_enabled(self, name: str, service: str) -> bool:
+        """Whether a state change of the target is passed to ``on_change`` (ActionsEnabled)."""
+        with self._lock:
+            return (name, service) not in self._muted
+
+    # -- changing -------------------------------------------------------------------------------
+
+    def set_actions(self, name: str, service: str, *, enabled: bool) -> None:
+        """Enable or disable the target's actions (Enable/DisableAlarmActions); KeyError if unknown."""
+        with self._lock:
+            if (name, service) not in self._targets:
+                raise KeyError((name, service))
+            if enabled:
+                self._muted.discard((name, service))
+            else:
+                self._muted.add((name, service))
+
+    def set_state(self, name: str, service: str, state: AlarmState, reason: str) -> AlarmStatus:
+        """Put the target in ``state`` until its next evaluation, one period later, says
+        otherwise (SetAlarmState: to test its actions); a change is passed to ``on_change``.
+        KeyError if unknown."""
+        with self._lock:
+            before = self._targets[(name, service)]
+            now = self._clock()
+            after = replace(before, state=state, reason=reason, updated_at=now)
+            self._targets[(name, service)] = after
+            self._held[(name, service)] = now + before.alarm.period
+            muted = (name, service) in self._muted
+        if after.state != before.state and self._on_change is not None and not muted:
+            self._on_change(before, after)
+        return after
+
     # -- evaluation -----------------------------------------------------------------------------
 
     def refresh(self) -> None:
@@ -203,13 +239,18 @@ class AlarmMonitor:
             if self._metrics is not None and self._targets:  # no alarm: the log is not read at all
                 self._metrics.collect(self.store, now_ms)
             for key, status in self._targets.items():
+                held = self._held.get(key)
+                if held is not None and now < held:
+                    continue
+                self._held.pop(key, None)
                 after = _apply(status, self._evaluate(status, now_ms), now)
                 self._targets[key] = after
                 if after.state != status.state:
                     changes.append((status, after))
+            muted = set(self._muted)
         for before, after in changes:
             log.info("alarm %s of %s: %s -> %s", after.name, after.service, before.state, after.state)
-            if self._on_change is not None:
+            if self._on_change is not None and (after.name, after.service) not in muted:
                 self._on_change(before, after)
 
     def _evaluate(self, status: AlarmStatus, now_ms: int) -> Evaluation:

@@ -48,6 +48,10 @@ class Call:
         """The Auto Scaling group ``name``."""
         return resources.find(self.environments, self.region, name, by="name", not_found=not_found)
 
+    def resource(self, value: str, *, by: str, not_found: AwsError) -> Group:
+        """The group whose ``by`` (``target_group_arn``, ``log_group``...) is ``value``."""
+        return resources.find(self.environments, self.region, value, by=by, not_found=not_found)
+
     def gate(self, group: Group, action: str) -> None:
         """Refuse (``Refused``) a change of ``group`` during maintenance, while its service is
         blocked, or while a deployment holds its environment's lock: the one gate every change

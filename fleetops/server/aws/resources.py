@@ -7,7 +7,7 @@ endpoint changed. Without one they are derived from the fleet, environment and s
 group and launch template ``<fleet>-<environment>-<service>``, launch template id ``lt-`` and 17
 hex digits of a hash of those names, target group ``targetgroup/<environment>-<service>/<hash>``.
 Load balancers (one HAProxy frontend per service) take the target group's name; log groups are
-``/aws/ec2/<group>``.
+``/fleetops/<environment>/<service>`` (as ``fleetops logs query`` names them).
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def groups(environments: Environments, region: str) -> Iterator[Group]:
                 launch_template_name=name,
                 target_group_arn=target_group,
                 load_balancer_arn=load_balancer,
-                log_group=f"/aws/ec2/{name}",
+                log_group=f"/fleetops/{environment}/{service}",
                 region=region,
             )
 

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from fleetops.errors import BadInput, FleetopsError, Refused
-from fleetops.server.aws import autoscaling, ec2, sts
+from fleetops.server.aws import autoscaling, cloudwatch, ec2, elbv2, logs, sts
 from fleetops.server.aws.auth import Credential, credential, principal
 from fleetops.server.aws.errors import AwsError
 from fleetops.server.aws.models import SIGNING_NAMES, by_target_prefix, error_code, operation_model
@@ -32,7 +32,7 @@ from fleetops.server.sfn import call as sfn_call
 
 log = logging.getLogger(__name__)
 
-SERVED = (autoscaling, ec2, sts)
+SERVED = (autoscaling, cloudwatch, ec2, elbv2, logs, sts)
 """The modules whose handlers register themselves (imported for that)."""
 
 router = APIRouter(tags=["aws"])

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from fleetops.ops.alarms import AlarmMonitor, AlarmStatus, LocalMetrics
+from fleetops.ops.alarms import AlarmMonitor, AlarmState, AlarmStatus, LocalMetrics
 from fleetops.providers.base import InstanceInfo
 from fleetops.spec.loader import load_fleet_text
 from fleetops.testing.step_clock import StepClock
@@ -185,3 +185,41 @@ def test_reads_serve_the_last_evaluation_and_sample_host_counts_once_per_interva
     clock.now = T0 + timedelta(seconds=1)
     monitor.describe(service="menu")
     assert (first, sampled) == (["menu", "orders"], ["menu", "orders", "menu", "orders"])
+
+
+def test_a_state_set_holds_for_one_period_then_the_evaluation_decides(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.at(1)
+    world.monitor.refresh()
+    world.changes.clear()
+    world.monitor.set_state("high-5xx", "menu", AlarmState.ALARM, "drill")
+    world.at(10.5)
+    assert world.monitor.states("menu", ["high-5xx"]) == {"high-5xx": "ALARM"}
+    world.at(11.5)
+    assert world.monitor.states("menu", ["high-5xx"]) == {"high-5xx": "OK"}
+    assert world.changes == [
+        ("high-5xx", "menu", "OK", "ALARM"),
+        ("high-5xx", "menu", "ALARM", "OK"),
+    ]
+
+
+def test_disabled_actions_are_not_told_of_changes(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.at(1)
+    world.monitor.refresh()
+    world.changes.clear()
+    world.monitor.set_actions("high-5xx", "orders", enabled=False)
+    world.requests("orders", 10, 500, 500, 500)
+    world.requests("orders", 20, 500, 500, 500)
+    world.at(30)
+    world.monitor.set_state("high-5xx", "menu", AlarmState.ALARM, "drill")
+    world.monitor.refresh()
+    assert world.monitor.states("orders", ["high-5xx"]) == {"high-5xx": "ALARM"}
+    assert [c for c in world.changes if c[0] == "high-5xx"] == [("high-5xx", "menu", "OK", "ALARM")]
+    assert (
+        world.monitor.actions_enabled("high-5xx", "orders"),
+        world.monitor.actions_enabled("high-5xx", "menu"),
+    ) == (
+        False,
+        True,
+    )
