@@ -180,9 +180,9 @@ def test_metric_statistics_count_the_requests_the_load_balancer_served(fleet: Aw
 
 
 def test_log_groups_and_filtered_events(fleet: AwsFleet) -> None:
-    groups = fleet.aws_json("logs", "describe-log-groups", "--log-group-name-prefix", "/fleetops/dev/")
+    groups = fleet.aws_json("logs", "describe-log-groups", "--log-group-name-prefix", "/aws/ec2/restaurant-")
     assert [g["logGroupName"] for g in groups["logGroups"]] == [
-        f"/fleetops/dev/{s}"
+        f"/aws/ec2/restaurant-{s}"
         for s in sorted(["auth", "menu", "notifications", "payments", "orders", "gateway"])
     ]
     endpoint = fleet.service("notifications")["endpoint"]
@@ -191,7 +191,7 @@ def test_log_groups_and_filtered_events(fleet: AwsFleet) -> None:
 
     def found() -> Any:
         events = fleet.aws_json(
-            "logs", "filter-log-events", "--log-group-name", "/fleetops/dev/notifications",
+            "logs", "filter-log-events", "--log-group-name", "/aws/ec2/restaurant-notifications",
             "--filter-pattern", '{ $.path = "/no-such-path" }', "--start-time", str(since),
         )["events"]  # fmt: skip
         return events
@@ -203,9 +203,9 @@ def test_log_groups_and_filtered_events(fleet: AwsFleet) -> None:
         404,
         record["instance"],
     )
-    page = fleet.client("logs").filter_log_events(logGroupName="/fleetops/dev/notifications", limit=3)
+    page = fleet.client("logs").filter_log_events(logGroupName="/aws/ec2/restaurant-notifications", limit=3)
     assert len(page["events"]) == 3 and "nextToken" in page
-    missing = fleet.aws("logs", "filter-log-events", "--log-group-name", "/fleetops/dev/nope")
+    missing = fleet.aws("logs", "filter-log-events", "--log-group-name", "/aws/ec2/nope")
     assert missing.returncode == 255 and "(ResourceNotFoundException)" in missing.stderr
 
 
@@ -222,7 +222,7 @@ def test_a_logs_insights_query_runs_over_the_group(fleet: AwsFleet) -> None:
 
 def _query(fleet: AwsFleet, query: str) -> Any:
     started = fleet.aws_json(
-        "logs", "start-query", "--log-group-name", "/fleetops/dev/notifications",
+        "logs", "start-query", "--log-group-name", "/aws/ec2/restaurant-notifications",
         "--start-time", str(int(time.time()) - 3600), "--end-time", str(int(time.time()) + 60),
         "--query-string", query,
     )  # fmt: skip

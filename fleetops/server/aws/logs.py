@@ -1,5 +1,5 @@
 """CloudWatch Logs over the local fleet: one log group per service and environment
-(``/fleetops/<environment>/<service>``), one log stream per instance (its id), one event per
+(``/aws/ec2/<group>``, ``spec.aws_names``), one log stream per instance (its id), one event per
 JSON line the instance wrote.
 
 ``FilterLogEvents`` takes the filter patterns ``fleetops logs --filter`` takes (``ERROR``,
@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fleetops.control.log_queries import LogQueries
 from fleetops.ops.alarms.elb_metrics import timestamp_ms
-from fleetops.ops.logquery import LogSource, run_query
+from fleetops.providers.local.provider import LocalProvider
 from fleetops.server.aws import pages
 from fleetops.server.aws.errors import AwsError
 from fleetops.server.aws.operations import Call, Output, Params, operation
@@ -51,10 +52,8 @@ def _arn(group: Group) -> str:
 
 
 def _files(group: Group) -> list[Path]:
-    folder = getattr(getattr(group.runtime, "provider", None), "state_dir", None)
-    if not isinstance(folder, Path):
-        return []
-    return sorted((folder / "logs" / group.service).glob("*.jsonl"))
+    provider = getattr(group.runtime, "provider", None)
+    return provider.log_files(group.service) if isinstance(provider, LocalProvider) else []
 
 
 @operation(LOGS, "DescribeLogGroups")
@@ -177,13 +176,23 @@ def start_query(call: Call, params: Params) -> Output:
         raise AwsError(
             "InvalidParameterException", "name the log groups to query (logGroupName or logGroupNames)"
         )
-    sources = []
-    for name in names:
-        group = _group(call, {"logGroupName": name})
-        sources += [LogSource(group.log_group, path.stem, path) for path in _files(group)]
-    start = _seconds(params["startTime"])
-    end = _seconds(params["endTime"])
-    result = run_query(params["queryString"], sources, start=start, end=end)
+    groups = [_group(call, {"logGroupName": name}) for name in names]
+    runtime = groups[0].runtime
+    if any(group.environment != groups[0].environment for group in groups):
+        raise AwsError(
+            "InvalidParameterException", "a query reads the log groups of one environment at a time"
+        )
+    if not isinstance(runtime, LogQueries):
+        raise AwsError(
+            "InvalidParameterException", f"environment {groups[0].environment!r} cannot run log queries"
+        )
+    result = runtime.query_logs(
+        params["queryString"],
+        services=[group.service for group in groups],
+        platform=False,
+        start=_seconds(params["startTime"]),
+        end=_seconds(params["endTime"]),
+    )
     answer: dict[str, Any] = result.to_json()
     rows: list[Any] = answer["results"]
     limit = params.get("limit")

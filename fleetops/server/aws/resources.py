@@ -7,7 +7,7 @@ endpoint changed. Without one they are derived from the fleet, environment and s
 group and launch template ``<fleet>-<environment>-<service>``, launch template id ``lt-`` and 17
 hex digits of a hash of those names, target group ``targetgroup/<environment>-<service>/<hash>``.
 Load balancers (one HAProxy frontend per service) take the target group's name; log groups are
-``/fleetops/<environment>/<service>`` (as ``fleetops logs query`` names them).
+``/aws/ec2/<group>`` (``spec.aws_names``, as ``fleetops logs query`` names them).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from fleetops.control.environments import Environments
 from fleetops.control.rollouts import FleetControl
 from fleetops.server.aws.errors import AwsError, validation
+from fleetops.spec.aws_names import auto_scaling_group_name, log_group_name
 
 ACCOUNT = "123456789012"
 """The account id of every local resource (the one Step Functions ARNs use here too)."""
@@ -88,7 +89,7 @@ def groups(environments: Environments, region: str) -> Iterator[Group]:
             key = f"{fleet.name}/{environment}/{service}"
             short = f"{environment}-{service}"[:32]
             aws = spec.aws
-            name = aws.auto_scaling_group if aws else f"{fleet.name}-{environment}-{service}"
+            name = auto_scaling_group_name(fleet, environment, service)
             target_group = (
                 aws.target_group_arn
                 if aws
@@ -110,7 +111,7 @@ def groups(environments: Environments, region: str) -> Iterator[Group]:
                 launch_template_name=name,
                 target_group_arn=target_group,
                 load_balancer_arn=load_balancer,
-                log_group=f"/fleetops/{environment}/{service}",
+                log_group=log_group_name(fleet, environment, service),
                 region=region,
             )
 
