@@ -34,26 +34,35 @@ def is_map_run(arn: str) -> bool:
 
 
 class SqlJournal:
-    """One execution's journal: events kept in memory and written through the writer."""
+    """One execution's journal: events written through the writer.
+
+    Only the events it was opened with (a resumed run replays them) stay in memory: an
+    execution's whole history (up to 25,000 events) held by every running execution made the
+    garbage collector's full passes stop the server for most of a second.
+    """
 
     def __init__(
         self, writer: JournalWriter, execution_arn: str, events: Sequence[HistoryEvent] = ()
     ) -> None:
         self.execution_arn = execution_arn
         self._writer = writer
-        self._events = list(events)
+        self._loaded = tuple(events)
+        self._count = len(self._loaded)
 
     def append(self, event: HistoryEvent) -> None:
         """Queue ``event`` for the store, refusing an id out of sequence."""
-        expected = len(self._events) + 1
+        expected = self._count + 1
         if event.id != expected:
             raise ValueError(f"event id {event.id} appended where {expected} was expected")
-        self._events.append(event)
+        self._count += 1
         self._writer.queue(self.execution_arn, event)
 
     def events(self) -> Sequence[HistoryEvent]:
-        """The events, oldest first (written or about to be)."""
-        return tuple(self._events)
+        """The events, oldest first (those appended since it was opened: written, then read)."""
+        if self._count == len(self._loaded):
+            return self._loaded
+        self._writer.flush()
+        return tuple(self._writer.store.executions.events(self.execution_arn))
 
 
 class JournalWriter:

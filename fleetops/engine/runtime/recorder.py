@@ -72,11 +72,12 @@ class Recorder:
         meta: Mapping[str, Any] | None = None,
     ) -> HistoryEvent:
         """Append an event, or return the one recorded for the same step before a restart."""
-        ordinal = self._emitted[(scope, event_type)]
-        self._emitted[(scope, event_type)] += 1
-        recorded = self._index.get((scope, event_type, ordinal))
-        if recorded is not None:
-            return recorded
+        if self._index:  # replaying: count this step's events to find the recorded one
+            ordinal = self._emitted[(scope, event_type)]
+            self._emitted[(scope, event_type)] += 1
+            recorded = self._index.get((scope, event_type, ordinal))
+            if recorded is not None:
+                return recorded
         if self.full is not None:
             # The history is closed: what the run does until its cancellation lands is not kept.
             return HistoryEvent(self._next_id, previous, self._clock.now(), event_type, dict(details), scope)
