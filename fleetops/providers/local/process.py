@@ -36,6 +36,37 @@ def free_loopback_port() -> int:
         return port
 
 
+def port_free(port: int) -> bool:
+    """Whether a listener could bind 127.0.0.1:``port`` now (with SO_REUSEADDR, as HAProxy
+    binds: connections of a stopped listener left in TIME_WAIT do not count)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def read_ports(path: Path) -> dict[str, int]:
+    """Service -> port written by :func:`write_ports`; empty when missing or unreadable."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and type(v) is int and 0 < v < 65536}
+
+
+def write_ports(path: Path, ports: Mapping[str, int]) -> None:
+    """Keep ``ports`` in ``path`` (written whole, then moved into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pending = path.with_name(f".{path.name}.{os.getpid()}")
+    pending.write_text(json.dumps(dict(ports), indent=2, sort_keys=True) + "\n")
+    os.replace(pending, path)
+
+
 def utc_now_iso() -> str:
     """Now, ISO 8601 in UTC with milliseconds."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -258,6 +289,13 @@ class ManagedProcess:
         self.close_logs()
         if self.pid_file is not None:
             self.pid_file.unlink(missing_ok=True)
+
+
+def wait_gone(pids: Sequence[int], *, timeout: float) -> None:
+    """Wait until none of ``pids`` (process groups SIGKILLed) has a live process, or ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while any(group_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def kill_leftovers(pid_dir: Path) -> list[int]:

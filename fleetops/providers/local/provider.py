@@ -37,8 +37,12 @@ from fleetops.providers.local.process import (
     ProcessUsage,
     free_loopback_port,
     kill_leftovers,
+    port_free,
     process_usage,
+    read_ports,
     utc_now_iso,
+    wait_gone,
+    write_ports,
 )
 from fleetops.providers.local.service import ServiceRuntime, env_name
 from fleetops.providers.local.supervisor import Instance, Supervisor
@@ -75,7 +79,14 @@ class LocalProvider:
         self.state_dir = state_dir.resolve()
         self._secrets = secrets
         self._python = python
-        self.ports = {name: (ports or {}).get(name) or free_loopback_port() for name in self.services}
+        self._pinned = {name: port for name, port in (ports or {}).items() if port}
+        # A service without a pinned port keeps the one it had in this state folder (a restarted
+        # control plane keeps its endpoints), checked again at start: see ``start``.
+        remembered = read_ports(self.ports_file)
+        self.ports = {
+            name: self._pinned.get(name) or remembered.get(name) or free_loopback_port()
+            for name in self.services
+        }
         self.haproxy = HAProxy(self.state_dir, services, self.ports)
         self._events: JsonLinesFile | None = None
         self.supervisor = Supervisor(
@@ -93,7 +104,14 @@ class LocalProvider:
         """Stop leftovers of a crashed run, start HAProxy and the supervisor. Idempotent."""
         if self._started:
             return
-        kill_leftovers(self.pid_dir)
+        wait_gone(kill_leftovers(self.pid_dir), timeout=5.0)
+        # A remembered port something else took meanwhile is given up for a free one.
+        pinned = set(self._pinned.values())
+        for name, port in self.ports.items():
+            if name not in self._pinned and (port in pinned or not port_free(port)):
+                self.ports[name] = free_loopback_port()
+        self.haproxy.ports = dict(self.ports)
+        write_ports(self.ports_file, self.ports)
         self._events = JsonLinesFile(self.events_log)
         self.haproxy.start()
         self.supervisor.start()
@@ -115,6 +133,11 @@ class LocalProvider:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    @property
+    def ports_file(self) -> Path:
+        """The load-balancer port of each service, kept for the next start in this folder."""
+        return self.state_dir / "ports.json"
 
     @property
     def pid_dir(self) -> Path:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import threading
 from collections import Counter
@@ -386,3 +387,26 @@ def test_start_stops_what_a_crashed_run_left_behind(tmp_path: Path) -> None:
 
     with LocalProvider([runtime("menu")], state_dir=tmp_path / "state"):
         assert leftover.wait(timeout=5) == -signal.SIGKILL
+
+
+def test_a_provider_started_again_in_its_folder_keeps_each_services_port(tmp_path: Path) -> None:
+    # A restarted control plane keeps its endpoints: clients' URLs stay valid.
+    with LocalProvider([runtime("menu")], state_dir=tmp_path / "state") as first:
+        before = first.endpoint("menu")
+    with LocalProvider([runtime("menu")], state_dir=tmp_path / "state") as again:
+        assert again.endpoint("menu") == before
+        _launch_in_service(again, "menu")
+        assert httpx.get(before + "/items", timeout=DEADLINE).status_code == 200
+
+
+def test_a_remembered_port_another_process_took_is_given_up(tmp_path: Path) -> None:
+    with LocalProvider([runtime("menu")], state_dir=tmp_path / "state") as first:
+        before = first.ports["menu"]
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", before))
+        holder.listen()
+        with LocalProvider([runtime("menu")], state_dir=tmp_path / "state") as again:
+            assert again.ports["menu"] != before
+            assert json.loads((tmp_path / "state" / "ports.json").read_text()) == {
+                "menu": again.ports["menu"]
+            }
