@@ -7,6 +7,7 @@ One import per line, so that branches adding commands merge without conflicts.
 
 import fleetops.cli.alarms
 import fleetops.cli.audit
+import fleetops.cli.aws
 import fleetops.cli.aws_env
 import fleetops.cli.bench
 import fleetops.cli.deploy

@@ -30,7 +30,7 @@ def environments(
             "environment", "provider", "running", "approval", "promoted from", title=listing["fleet"]
         )
         for env in listing["environments"]:
-            running = "yes" if env["running"] else ("no" if env["runs_here"] else "no (aws)")
+            running = "yes" if env["running"] else "no"
             table.add_row(env["name"], env["provider"], running, env["approval"], env["promote_from"] or "")
         out.print(table)
 

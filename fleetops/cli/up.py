@@ -74,9 +74,17 @@ def up(
     When the fleet does not come up (or on Ctrl-C), what this command started is stopped again.
     """
     from fleetops.spec.loader import load_fleet
-    from fleetops.spec.models import LocalSettings
+    from fleetops.spec.models import AwsSettings
 
     fleet = load_fleet(file)  # a bad fleet file is reported here, before anything starts
+    settings = fleet.environments.get(env)
+    if isinstance(settings, AwsSettings):
+        # Checked here, with the same credentials chain as the control plane, so every difference
+        # is printed (exit 2) before a control plane starts for it.
+        from fleetops.providers.aws.preflight import preflight
+        from fleetops.providers.aws.session import AwsClients
+
+        preflight(fleet, env, AwsClients(settings.region, settings.profile))
     state_dir = state_dir_of(file)
     info = running_server(state_dir)
     others: list[str] = []
@@ -101,11 +109,7 @@ def up(
         # A server that crashed comes back with every environment it ran, not only this one.
         crashed = read_server_file(state_dir) or {}
         again = crashed.get("environments") if crashed.get("fleet_file") == str(file.resolve()) else None
-        others = [
-            name
-            for name in again or []
-            if name != env and isinstance(fleet.environments.get(name), LocalSettings)
-        ]
+        others = [name for name in again or [] if name != env and name in fleet.environments]
         # The others are added one by one once it runs: one that cannot start again (its port
         # taken meanwhile, a broken override) is reported and does not keep the rest down.
         info = _start_server(file.resolve(), [env], version or "v1", state_dir)

@@ -1,6 +1,7 @@
 """``Environments``: the fleet runtimes one control plane runs, one per environment of its fleet.
 
-A control plane serves one fleet file and may run several of its local environments at once
+A control plane serves one fleet file and may run several of its environments at once, local
+and aws side by side
 (``fleetops up --env dev``, then ``fleetops up --env stage`` adds stage to the same server), so
 ``fleetops promote dev stage`` deploys to stage what was verified in dev. Each environment has
 its own runtime: its own provider, processes, load balancers and autoscaler; what they share is
@@ -36,15 +37,18 @@ class NoFleet(Refused):
 
 
 def check_environment(fleet: Fleet, environment: str) -> None:
-    """``BadInput`` (exit 2, HTTP 400) unless ``environment`` is a local environment of ``fleet``:
-    the one check of an environment the control plane is asked to run or act on."""
+    """``BadInput`` (exit 2, HTTP 400) unless ``environment`` is an environment of ``fleet``: the
+    one check of an environment the control plane is asked to run or act on."""
     if environment not in fleet.environments:
         known = ", ".join(sorted(fleet.environments))
         raise BadInput(f"unknown environment {environment!r} (the fleet has: {known})")
+
+
+def check_local(fleet: Fleet, environment: str) -> None:
+    """:func:`check_environment`, and ``BadInput`` unless it runs on this machine (``local``)."""
+    check_environment(fleet, environment)
     if not isinstance(fleet.environments[environment], LocalSettings):
-        raise BadInput(
-            f"environment {environment!r} runs on aws: this control plane runs local environments only"
-        )
+        raise BadInput(f"environment {environment!r} runs on aws, not on this machine")
 
 
 class ManagedRuntime(FleetControl, Protocol):
@@ -120,8 +124,8 @@ class Environments:
         )
 
     def check(self, environment: str) -> None:
-        """``NoFleet`` without a fleet file; ``BadInput`` for an environment of it that is unknown or
-        not local (:func:`check_environment`)."""
+        """``NoFleet`` without a fleet file; ``BadInput`` for an environment it does not have
+        (:func:`check_environment`)."""
         check_environment(self._require_fleet(), environment)
 
     def pick(self, environment: str | None) -> FleetControl:

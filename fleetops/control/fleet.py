@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from fleetops.control.autoscaler import Autoscaler
-from fleetops.control.environments import check_environment
+from fleetops.control.environments import check_local
 from fleetops.control.fleet_port import ManagedProvider
 from fleetops.control.initial_releases import pin_initial, verify_ready, verify_when_ready
 from fleetops.control.log_queries import query_logs
@@ -65,7 +65,7 @@ class FleetRuntime:
         initial_version: str = "v1",
         settings: RuntimeSettings | None = None,
     ) -> None:
-        check_environment(fleet, environment)
+        check_local(fleet, environment)
         self.fleet = fleet
         self.environment = environment
         self.provider = provider

@@ -1,4 +1,6 @@
-"""The server's fleet runtimes: one per running local environment of ``--fleet FILE``.
+"""The server's fleet runtimes: one per running environment of ``--fleet FILE``: a
+``FleetRuntime`` over the local provider for a ``local`` one, an ``AwsFleetRuntime`` for an
+``aws`` one.
 
 ``open_environments`` makes the server's :class:`Environments` and opens ``--env`` in it (not
 started); ``fleetops up --env X`` later adds more through ``POST /environments``. Each
@@ -16,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from fleetops.control.environments import Environments, check_environment
+from fleetops.control.aws_runtime import AwsFleetRuntime
+from fleetops.control.environments import Environments, ManagedRuntime, check_local
 from fleetops.control.fleet import FleetRuntime
 from fleetops.control.local_services import dev_secrets, fixed_ports, local_services
 from fleetops.control.rollouts import FleetControl
@@ -25,20 +28,23 @@ from fleetops.providers.local import LocalProvider
 from fleetops.server.settings import ServerSettings, environment_state_dir
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet
+from fleetops.spec.models import AwsSettings
 from fleetops.store import Store
 
 
 def open_environments(settings: ServerSettings, store: Store) -> Environments:
     """The server's environments: ``settings.environment`` (and ``more_environments``) of
     ``settings.fleet_file`` opened (not started), or none without a fleet file. ``BadInput`` for
-    an unknown or aws one, or pinned ports that collide."""
+    an unknown one, or pinned ports that collide."""
     if settings.fleet_file is None:
         return Environments()
     fleet_file = settings.fleet_file
 
     def opener(
         fleet: Fleet, environment: str, initial_version: str, running: Sequence[FleetControl]
-    ) -> FleetRuntime:
+    ) -> ManagedRuntime:
+        if isinstance(fleet.environments.get(environment), AwsSettings):
+            return AwsFleetRuntime(fleet, environment, store=store, initial_version=initial_version)
         return open_fleet_runtime(
             fleet, environment, state_dir=settings.state_dir, store=store,
             initial_version=initial_version, running=running,
@@ -62,9 +68,9 @@ def open_fleet_runtime(
     running: Sequence[FleetControl] = (),
 ) -> FleetRuntime:
     """The runtime of ``fleet``'s ``environment`` (not started), its state in
-    ``<state_dir>/envs/<environment>/``. Only local environments run here (BadInput for an aws
-    one); BadInput when a pinned port is taken by a ``running`` environment."""
-    check_environment(fleet, environment)
+    ``<state_dir>/envs/<environment>/``. Only local environments run on a local provider
+    (BadInput for an aws one); BadInput when a pinned port is taken by a ``running`` environment."""
+    check_local(fleet, environment)
     ports = fixed_ports(fleet, environment)
     check_ports(environment, ports, ports_in_use(running))
     folder = environment_state_dir(state_dir, environment)

@@ -137,11 +137,61 @@ class Run(Spec):
 
 
 class AwsService(Spec):
-    """Where a service lives on AWS."""
+    """Where a service lives on AWS: an EC2 Auto Scaling group (``auto_scaling_group``,
+    ``launch_template_id``, ``target_group_arn``) or an ECS service (``ecs_cluster``,
+    ``ecs_service``; ``target_group_arn`` optional)."""
 
-    auto_scaling_group: str = Field(min_length=1, description="Auto Scaling group name.")
-    launch_template_id: str = Field(pattern=LAUNCH_TEMPLATE_PATTERN, description="Launch template id, lt-...")
-    target_group_arn: str = Field(pattern=TARGET_GROUP_PATTERN, description="Target group ARN.")
+    auto_scaling_group: str | None = Field(default=None, min_length=1, description="Auto Scaling group name.")
+    launch_template_id: str | None = Field(
+        default=None, pattern=LAUNCH_TEMPLATE_PATTERN, description="Launch template id, lt-..."
+    )
+    target_group_arn: str | None = Field(
+        default=None, pattern=TARGET_GROUP_PATTERN, description="Target group ARN."
+    )
+    ecs_cluster: str | None = Field(
+        default=None, min_length=1, description="ECS cluster name (ECS services)."
+    )
+    ecs_service: str | None = Field(
+        default=None, min_length=1, description="ECS service name (ECS services)."
+    )
+    images: dict[str, str] = Field(
+        default_factory=dict,
+        description="Version -> image: an AMI id (ami-...) for Auto Scaling, a container image for ECS; "
+        "a version not listed keeps the image of the current launch template version or task definition.",
+    )
+    user_data: str | None = Field(
+        default=None,
+        description="User data of each release's launch template version; {version}, {service} and "
+        "{environment} are filled in. None: the current version's user data is kept.",
+    )
+    log_group: str | None = Field(
+        default=None, min_length=1, description="CloudWatch Logs group of its instances' logs."
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> AwsService:
+        asg = (self.auto_scaling_group, self.launch_template_id, self.target_group_arn)
+        ecs = (self.ecs_cluster, self.ecs_service)
+        if any(ecs):
+            if not all(ecs):
+                raise ValueError("an ECS service needs both ecs_cluster and ecs_service")
+            if self.auto_scaling_group is not None or self.launch_template_id is not None:
+                raise ValueError(
+                    "give either an Auto Scaling group (auto_scaling_group, launch_template_id) "
+                    "or an ECS service (ecs_cluster, ecs_service), not both"
+                )
+            return self
+        if not all(asg):
+            raise ValueError(
+                "expected an Auto Scaling group (auto_scaling_group, launch_template_id, target_group_arn) "
+                "or an ECS service (ecs_cluster, ecs_service)"
+            )
+        return self
+
+    @property
+    def ecs(self) -> bool:
+        """Whether the service runs on ECS (else on an Auto Scaling group)."""
+        return self.ecs_service is not None
 
 
 class Instances(Spec):

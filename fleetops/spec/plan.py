@@ -282,6 +282,13 @@ def _service_plan(
 
 def _target(service: Service, settings: Any, version: str | None) -> dict[str, Any]:
     overrides = service.versions[version].env if version is not None and version in service.versions else {}
+    if isinstance(settings, AwsSettings) and service.aws is not None and service.aws.ecs:
+        return {
+            "ecs_cluster": service.aws.ecs_cluster,
+            "ecs_service": service.aws.ecs_service,
+            "task_definition": "a new revision for this release",
+            "version_env": dict(overrides),
+        }
     if isinstance(settings, AwsSettings) and service.aws is not None:
         return {
             "auto_scaling_group": service.aws.auto_scaling_group,

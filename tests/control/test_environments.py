@@ -58,19 +58,13 @@ def test_an_environment_not_running_is_refused_with_how_to_start_it(fleet: Fleet
     )
 
 
-def test_an_aws_environment_is_refused_as_not_local(fleet: Fleet) -> None:
-    with pytest.raises(BadInput, match="environment 'prod' runs on aws: this control plane runs local"):
+def test_an_aws_environment_not_running_is_refused_with_how_to_start_it(fleet: Fleet) -> None:
+    with pytest.raises(NoFleet) as raised:
         in_memory_environments(fleet, "dev").runtime_for("prod")
-
-
-def test_an_aws_environment_is_the_same_bad_input_to_act_on_or_to_start(fleet: Fleet) -> None:
-    environments = in_memory_environments(fleet, "dev")
-    errors = []
-    for attempt in (environments.runtime_for, lambda env: environments.add(env, "v1"), environments.check):
-        with pytest.raises(BadInput) as raised:
-            attempt("prod")
-        errors.append(raised.value.message)
-    assert errors == ["environment 'prod' runs on aws: this control plane runs local environments only"] * 3
+    assert raised.value.message == (
+        "environment 'prod' is not running on this control plane (it runs dev); "
+        "start it with `fleetops up --env prod`"
+    )
 
 
 def test_an_unknown_environment_is_bad_input(fleet: Fleet) -> None:
@@ -191,9 +185,13 @@ def test_remove_stops_one_and_stop_all_the_rest(fleet: Fleet) -> None:
     assert (environments.names(), dev.running) == ([], False)
 
 
-def test_only_local_environments_of_the_fleet_start(fleet: Fleet) -> None:
+def test_an_aws_environment_starts_beside_a_local_one(fleet: Fleet) -> None:
+    environments = in_memory_environments(fleet, "stage")
+    environments.add("prod", "v1")
+    assert environments.names() == ["stage", "prod"]
+
+
+def test_only_environments_of_the_fleet_start(fleet: Fleet) -> None:
     environments = in_memory_environments(fleet)
-    with pytest.raises(BadInput, match="environment 'prod' runs on aws: this control plane runs local"):
-        environments.add("prod", "v1")
     with pytest.raises(BadInput, match="unknown environment 'qa'"):
         environments.add("qa", "v1")

@@ -1,0 +1,141 @@
+"""boto3 clients of one aws environment, and AWS errors as fleetops errors.
+
+Credentials, region and endpoints come from boto3's standard chain only (the environment's
+``profile`` and ``region`` from the fleet file, then ``AWS_PROFILE``, ``AWS_ACCESS_KEY_ID``…,
+``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_<SERVICE>``), so one environment works against AWS,
+moto or any AWS-compatible endpoint unchanged. Throttling and transient errors are retried by
+botocore's ``standard`` retry mode.
+
+:func:`aws_call` runs one call and turns its failure into an error that names the action, the
+resource and AWS's error code and message: a missing IAM permission is ``Refused`` (exit 3).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from fleetops.errors import FleetopsError, Refused
+
+T = TypeVar("T")
+
+DENIED = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnauthorizedAccess",
+        "AuthorizationError",
+        "NotAuthorized",
+    }
+)
+"""AWS error codes of a missing IAM permission."""
+
+
+class AwsError(FleetopsError):
+    """An AWS call failed (exit 1): the action, the resource, AWS's code and message."""
+
+    def __init__(self, action: str, resource: str, code: str, message: str) -> None:
+        super().__init__(f"{action} on {resource} failed: {code}: {message}")
+        self.action = action
+        self.resource = resource
+        self.code = code
+        self.aws_message = message
+
+
+class MissingPermission(Refused):
+    """AWS refused a call for want of an IAM permission (exit 3)."""
+
+    def __init__(self, action: str, resource: str, code: str, message: str) -> None:
+        super().__init__(
+            f"missing IAM permission: {action} on {resource} was refused ({code}: {message}); "
+            f"allow the action {action} on that resource to the credentials in use"
+        )
+        self.action = action
+        self.resource = resource
+        self.code = code
+
+
+def error_code(err: ClientError) -> str:
+    """AWS's error code of a failed call."""
+    return str(err.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def aws_call(action: str, resource: str, call: Callable[..., T], /, **params: Any) -> T:
+    """``call(**params)``, its failure raised as :class:`MissingPermission` or :class:`AwsError`."""
+    try:
+        return call(**params)
+    except ClientError as err:
+        code = error_code(err)
+        message = str(err.response.get("Error", {}).get("Message", ""))
+        if code in DENIED:
+            raise MissingPermission(action, resource, code, message) from err
+        raise AwsError(action, resource, code, message) from err
+    except NoCredentialsError as err:
+        raise Refused(
+            f"{action} on {resource}: no AWS credentials found (set AWS_PROFILE, the environment's "
+            "`profile`, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
+        ) from err
+    except BotoCoreError as err:
+        raise AwsError(action, resource, type(err).__name__, str(err)) from err
+
+
+class AwsClients:
+    """The boto3 clients of one environment (one session; clients made once, thread-safe)."""
+
+    def __init__(self, region: str, profile: str | None = None) -> None:
+        self.region = region
+        self.profile = profile
+        self._session = boto3.session.Session(profile_name=profile, region_name=region)
+        self._config = Config(retries={"mode": "standard", "max_attempts": 5})
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()  # a boto3 session is not thread-safe; its clients are
+
+    def client(self, service: str) -> Any:
+        """The boto3 client of ``service`` (``autoscaling``, ``ec2``, ``elbv2``, ``ecs``…)."""
+        with self._lock:
+            found = self._clients.get(service)
+            if found is None:
+                found = self._session.client(service, config=self._config)
+                self._clients[service] = found
+            return found
+
+    @property
+    def autoscaling(self) -> Any:
+        """EC2 Auto Scaling."""
+        return self.client("autoscaling")
+
+    @property
+    def ec2(self) -> Any:
+        """EC2 (launch templates, instances)."""
+        return self.client("ec2")
+
+    @property
+    def elbv2(self) -> Any:
+        """Elastic Load Balancing v2 (target groups, target health)."""
+        return self.client("elbv2")
+
+    @property
+    def ecs(self) -> Any:
+        """ECS."""
+        return self.client("ecs")
+
+    @property
+    def cloudwatch(self) -> Any:
+        """CloudWatch (metric alarms)."""
+        return self.client("cloudwatch")
+
+    @property
+    def logs(self) -> Any:
+        """CloudWatch Logs."""
+        return self.client("logs")
+
+    @property
+    def sts(self) -> Any:
+        """STS (the caller's identity)."""
+        return self.client("sts")

@@ -1,0 +1,43 @@
+"""moto on a free port with fleetops' shims, and the example fleet's prod bootstrapped on it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fleetops.providers.aws.bootstrap import bootstrap, rewrite_file
+from fleetops.providers.aws.session import AwsClients
+from fleetops.spec.loader import load_fleet
+from fleetops.spec.models import Fleet
+from fleetops.testing.local import EXAMPLES
+from fleetops.testing.moto import MotoEndpoint, moto_server
+
+IMAGE = "ami-12c6146b"
+"""An AMI moto knows."""
+
+
+@pytest.fixture
+def moto() -> Iterator[MotoEndpoint]:
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A copy of the example fleet (its fleet file is rewritten by bootstrap)."""
+    folder = tmp_path / "restaurant"
+    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
+    return folder
+
+
+@pytest.fixture
+def prod(moto: MotoEndpoint, example: Path) -> Fleet:
+    """The example's prod bootstrapped on moto; the fleet file as rewritten with the new ids."""
+    fleet_file = example / "fleet.yaml"
+    fleet = load_fleet(fleet_file)
+    made = bootstrap(fleet, "prod", AwsClients("eu-west-1"), image_id=IMAGE)
+    rewrite_file(fleet_file, made)
+    return load_fleet(fleet_file)

@@ -1,0 +1,82 @@
+"""AwsFleetRuntime on Auto Scaling groups in moto.
+
+Shimmed (fleetops.testing.moto_shims): instance refresh (SHIM_INSTANCE_REFRESH), target health of
+a failing release (SHIM_TARGET_HEALTH) where a test says so; the rest is moto through boto3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from fleetops.control.aws_runtime import AwsFleetRuntime
+from fleetops.control.rollouts import RolloutRequest
+from fleetops.spec.models import Fleet
+from fleetops.store import Store
+from fleetops.testing import moto_shims
+from fleetops.testing.waiting import wait_until
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(None, tmp_path / "db") as opened:
+        yield opened
+
+
+@pytest.fixture
+def runtime(prod: Fleet, store: Store) -> AwsFleetRuntime:
+    started = AwsFleetRuntime(prod, "prod", store=store)
+    started.start()
+    return started
+
+
+def test_start_records_each_services_first_release_verified_once_ready(runtime: AwsFleetRuntime) -> None:
+    status = runtime.status()
+    assert status.ready
+    assert {s.name: (s.version, s.desired, s.healthy) for s in status.services}["orders"] == ("v1", 4, 4)
+    releases = runtime.store.releases.list(environment="prod", service="orders")
+    assert [(r.number, r.version, r.status.value) for r in releases] == [(1, "v1", "verified")]
+
+
+def test_a_rollout_is_a_numbered_template_version_and_an_instance_refresh(
+    runtime: AwsFleetRuntime, prod: Fleet
+) -> None:
+    with moto_shims.recording() as calls:
+        runtime.start_rollout(RolloutRequest("r1", "prod", "auth", "v2", 2))
+        view = wait_until(
+            lambda: (v := runtime.describe_rollout("r1")).terminal and v, timeout=30, what="rollout ends"
+        )
+    assert view.status == "Successful"
+    (create,) = calls.of("CreateLaunchTemplateVersion")
+    assert create.params["VersionDescription"] == "fleetops prod/auth release #2 (v2)"
+    assert create.params["SourceVersion"] == "1"  # the version the group launches
+    (start,) = calls.of("StartInstanceRefresh")
+    template = prod.service("auth", "prod").aws
+    assert template is not None
+    assert start.params["DesiredConfiguration"] == {
+        "LaunchTemplate": {"LaunchTemplateId": template.launch_template_id, "Version": "3"}
+    }
+    assert start.params["Preferences"] == {
+        "MinHealthyPercentage": 100,
+        "MaxHealthyPercentage": 150,
+        "InstanceWarmup": 60,
+        "SkipMatching": False,
+        "AutoRollback": True,
+        "BakeTime": 600,
+        "AlarmSpecification": {"Alarms": ["restaurant-prod-auth-high-5xx", "restaurant-prod-auth-slow-p99"]},
+    }
+    (update,) = calls.of("UpdateAutoScalingGroup")
+    assert update.params["LaunchTemplate"] == {
+        "LaunchTemplateId": template.launch_template_id,
+        "Version": "3",
+    }
+    assert not [c for c in calls.calls if "$Latest" in repr(c.params) or "$Default" in repr(c.params)]
+    group = boto3.client("autoscaling", region_name="eu-west-1").describe_auto_scaling_groups(
+        AutoScalingGroupNames=["restaurant-auth"]
+    )["AutoScalingGroups"][0]
+    assert group["LaunchTemplate"]["Version"] == "3"
+    status = {s.name: s for s in runtime.status().services}["auth"]
+    assert (status.version, status.release_number, status.versions, status.healthy) == ("v2", 2, ("v2",), 3)
