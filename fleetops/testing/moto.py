@@ -23,6 +23,8 @@ from moto.server import ThreadedMotoServer
 
 from fleetops.testing import moto_shims
 
+MOTO_IMAGE = "ami-12c6146b"
+"""An AMI id moto knows (for launch templates made in tests)."""
 MOTO_ENV_KEYS = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 

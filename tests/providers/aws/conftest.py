@@ -13,10 +13,7 @@ from fleetops.providers.aws.session import AwsClients
 from fleetops.spec.loader import load_fleet
 from fleetops.spec.models import Fleet
 from fleetops.testing.local import EXAMPLES
-from fleetops.testing.moto import MotoEndpoint, moto_server
-
-IMAGE = "ami-12c6146b"
-"""An AMI moto knows."""
+from fleetops.testing.moto import MOTO_IMAGE, MotoEndpoint, moto_server
 
 
 @pytest.fixture
@@ -38,6 +35,6 @@ def prod(moto: MotoEndpoint, example: Path) -> Fleet:
     """The example's prod bootstrapped on moto; the fleet file as rewritten with the new ids."""
     fleet_file = example / "fleet.yaml"
     fleet = load_fleet(fleet_file)
-    made = bootstrap(fleet, "prod", AwsClients("eu-west-1"), image_id=IMAGE)
+    made = bootstrap(fleet, "prod", AwsClients("eu-west-1"), image_id=MOTO_IMAGE)
     rewrite_file(fleet_file, made)
     return load_fleet(fleet_file)
