@@ -51,8 +51,13 @@ def test_start_adds_an_environment_once(api: ApiHarness, environments: Environme
     assert environments.runtime_for("stage").current_versions()["menu"] == "v2"
 
 
-def test_an_aws_environment_cannot_start_here(api: ApiHarness, environments: Environments) -> None:
+def test_an_aws_environment_starts_beside_a_local_one(api: ApiHarness, environments: Environments) -> None:
     response = api.client(Role.ADMIN).post("/api/v1/environments", json={"environment": "prod"})
+    assert (response.status_code, response.json()["running"]) == (201, ["dev", "prod"])
+
+
+def test_an_unknown_environment_cannot_start(api: ApiHarness, environments: Environments) -> None:
+    response = api.client(Role.ADMIN).post("/api/v1/environments", json={"environment": "qa"})
     assert response.status_code == 400
 
 
