@@ -190,7 +190,7 @@ class AwsFleetRuntime:
     def _launch(self, row: RolloutRow) -> RolloutView:
         backend = self.backends[row.service]
         target = backend.release_target(self.environment, row.release_number, row.version)
-        refresh = self._adoptable(backend, target, row.started_at)
+        refresh = self._adoptable(backend, row, target)
         if refresh is None:
             preferences = self.alarms.aws_preferences(row.service, row.preferences["aws"])
             try:
@@ -207,12 +207,19 @@ class AwsFleetRuntime:
         self.store.rollouts.update(row.rollout_id, preferences=preferences, status="InProgress")
         return self._follow(self.store.rollouts.get(row.rollout_id) or row)
 
-    def _adoptable(self, backend: ServiceBackend, target: str, since: datetime) -> Refresh | None:
+    def _adoptable(self, backend: ServiceBackend, row: RolloutRow, target: str) -> Refresh | None:
+        """A refresh toward ``target`` started since ``row`` was saved that no other rollout
+        claims: the one this rollout started before the control plane died."""
+        claimed = {
+            ref["id"]
+            for other in self.store.rollouts.list(self.environment, limit=1000)
+            if other.service == row.service and (ref := _refresh_ref(other)) is not None
+        }
         for refresh in backend.recent():
-            if refresh.target != target:
+            if refresh.target != target or refresh.id in claimed:
                 continue
             started = refresh.started_at
-            if started is not None and started >= since - ADOPT_SLACK:
+            if started is not None and started >= row.started_at - ADOPT_SLACK:
                 return refresh
         return None
 

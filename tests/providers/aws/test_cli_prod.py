@@ -11,6 +11,7 @@ request goes to the load balancer's DNS name, which moto does not serve.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,3 +121,96 @@ def test_bootstrap_up_and_deploy_prod_on_auto_scaling(cli: Cli) -> None:
         (2, "v2", "verified"),
         (1, "v1", "verified"),
     ]
+
+
+def prod_up(cli: Cli) -> None:
+    cli("aws", "bootstrap", "--env", "prod", "--image-id", MOTO_IMAGE)
+    cli("up", "--env", "prod")
+
+
+def test_a_failing_refresh_fails_the_deployment_and_a_stopped_one_is_cancelled(cli: Cli) -> None:
+    """Also shimmed: target health of v3-bad's instances (SHIM_TARGET_HEALTH)."""
+    prod_up(cli)
+    assert cli.approved("deploy", "prod", "--version", "v2")["status"] == "SUCCEEDED"
+    moto_shims.fail_health("v3-bad")
+    with moto_shims.recording() as calls:
+        failed = cli.approved("deploy", "prod", "--version", "v3-bad", "--services", "orders")
+    assert failed["status"] == "FAILED"
+    assert "Target.ResponseCodeMismatch: Health checks failed with these codes: [503]" in failed["cause"]
+    first, back = calls.of("StartInstanceRefresh")
+    assert first.params["DesiredConfiguration"]["LaunchTemplate"]["Version"] == "4"  # release #3
+    assert back.params["DesiredConfiguration"]["LaunchTemplate"]["Version"] == "3"  # release #2, verified
+    assert back.params["Preferences"]["SkipMatching"] is True
+    releases = cli.json("releases", "orders", "--env", "prod")
+    assert [(r["number"], r["version"], r["status"]) for r in releases][:2] == [
+        (3, "v3-bad", "failed"),
+        (2, "v2", "verified"),
+    ]
+    orders = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["orders"]
+    assert (orders["version"], orders["versions"], orders["healthy"]) == ("v2", ["v2"], 4)
+    assert group("restaurant-orders")["LaunchTemplate"]["Version"] == "3"
+
+    with moto_shims.recording() as calls:
+        name = cli.json("deploy", "prod", "--version", "v3", "--services", "menu")["execution"]
+        cli("approve", name)
+        wait_until(lambda: calls.of("StartInstanceRefresh"), timeout=60, what="menu's refresh starts")
+        stopped = cli.json("stop", name)[0]
+        rollback = stopped["rollback"]["execution"]
+        ended = wait_until(
+            lambda: (d := cli.json("executions", "describe", rollback))["status"] != "RUNNING" and d,
+            timeout=120,
+            what="the rollback ends",
+        )
+    assert ended["status"] == "SUCCEEDED"
+    assert [c.params["AutoScalingGroupName"] for c in calls.of("CancelInstanceRefresh")] == [
+        "restaurant-menu"
+    ]
+    menu = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["menu"]
+    assert (menu["version"], menu["versions"], menu["ready"]) == ("v2", ["v2"], True)
+    again = cli.json("rollback", "prod")
+    assert again["execution"].startswith("rollback")
+
+
+def test_status_scale_activities_alarms_and_logs_of_prod(cli: Cli) -> None:
+    """Also shimmed: scaling activities (SHIM_SCALING_ACTIVITIES)."""
+    prod_up(cli)
+    menu = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["menu"]
+    assert (menu["desired"], menu["min"], menu["max"], menu["healthy"]) == (3, 2, 6, 3)
+    assert {i["health"] for i in menu["instances"]} == {"healthy"}
+    refused = cli("scale", "menu", "7", "--env", "prod", ok=False)
+    assert refused.returncode == 2
+    cli("scale", "menu", "4", "--env", "prod")
+    assert group("restaurant-menu")["DesiredCapacity"] == 4
+    (activity,) = cli.json("activities", "menu", "--env", "prod")["activities"]
+    assert (activity["service"], activity["before"], activity["after"]) == ("menu", 3, 4)
+    assert "a user request explicitly set group desired capacity" in activity["cause"]
+
+    alarms = cli.json("alarms", "--env", "prod", "--service", "orders")
+    assert [(a["name"], a["service"], a["state"]) for a in alarms] == [
+        ("high-5xx", "orders", "OK"),
+        ("slow-p99", "orders", "OK"),
+    ]
+    cloudwatch = boto3.client("cloudwatch", region_name="eu-west-1")
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=["restaurant-prod-orders-high-5xx"])["MetricAlarms"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Period"], alarm["EvaluationPeriods"]) == (
+        "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", 10, 3,
+    )  # fmt: skip
+    assert [d["Name"] for d in alarm["Dimensions"]] == ["TargetGroup"]  # bootstrap makes no load balancer
+
+    logs = boto3.client("logs", region_name="eu-west-1")
+    logs.create_log_group(logGroupName="/fleetops/restaurant/orders")
+    logs.create_log_stream(logGroupName="/fleetops/restaurant/orders", logStreamName="i-0001")
+    now = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName="/fleetops/restaurant/orders",
+        logStreamName="i-0001",
+        logEvents=[
+            {
+                "timestamp": now,
+                "message": json.dumps({"level": "ERROR", "msg": "card declined", "status": 502}),
+            },
+            {"timestamp": now + 1, "message": "GET /health 200"},
+        ],
+    )
+    shown = cli("logs", "orders", "--env", "prod", "--filter", "ERROR").stdout
+    assert "card declined" in shown and "GET /health" not in shown
