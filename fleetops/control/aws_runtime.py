@@ -180,6 +180,20 @@ class AwsFleetRuntime:
                 self.store.rollouts.update(rollout_id, status=RefreshStatus.CANCELLING.value)
         return self.describe_rollout(rollout_id)
 
+    def rollback_rollout(self, rollout_id: str) -> RolloutView:
+        """RollbackInstanceRefresh: AWS stops the refresh and puts back the instances it replaced;
+        KeyError when unknown, Refused once it has ended or before its refresh started."""
+        row = self.store.rollouts.get(rollout_id)
+        if row is None:
+            raise KeyError(rollout_id)
+        ref = _refresh_ref(row)
+        if row.status not in CANCELLABLE or ref is None:
+            raise Refused(f"rollout {rollout_id!r} is {row.status}: there is no refresh to roll back")
+        with self._lock:
+            self.backends[row.service].rollback(ref["id"])
+            self.store.rollouts.update(rollout_id, status=RefreshStatus.ROLLBACK_IN_PROGRESS.value)
+        return self.describe_rollout(rollout_id)
+
     def rollouts(self, limit: int = 50) -> list[RolloutView]:
         """Rollouts of this environment, newest first."""
         return [

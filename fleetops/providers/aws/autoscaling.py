@@ -396,6 +396,10 @@ class AutoScalingService:
         """CancelInstanceRefresh (a group runs one refresh at a time)."""
         self.cancel_refresh()
 
+    def rollback(self, refresh_id: str) -> None:
+        """RollbackInstanceRefresh (a group runs one refresh at a time)."""
+        self.rollback_refresh()
+
     def finalize(self, target: str) -> None:
         """Set the group's launch template to version ``target``, so scale-outs launch it."""
         self.set_template_version(int(target))

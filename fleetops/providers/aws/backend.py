@@ -92,6 +92,10 @@ class ServiceBackend(Protocol):
         """Stop the refresh (it ends Cancelled)."""
         ...
 
+    def rollback(self, refresh_id: str) -> None:
+        """Stop the refresh and put back what it replaced (it ends RollbackSuccessful)."""
+        ...
+
     def finalize(self, target: str) -> None:
         """Make ``target`` what the service launches from now on."""
         ...

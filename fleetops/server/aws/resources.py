@@ -90,11 +90,9 @@ def groups(environments: Environments, region: str) -> Iterator[Group]:
             short = f"{environment}-{service}"[:32]
             aws = spec.aws
             name = auto_scaling_group_name(fleet, environment, service)
-            target_group = (
-                aws.target_group_arn
-                if aws
-                else f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:targetgroup/{short}/"
-                f"{_digest(key)[:16]}"
+            # An ECS service's aws block names no group: the local names serve.
+            target_group = (aws.target_group_arn if aws else None) or (
+                f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:targetgroup/{short}/{_digest(key)[:16]}"
             )
             tg_region, tg_account = _arn_parts(target_group, region)
             tg_name = target_group.split(":targetgroup/", 1)[-1].split("/", 1)[0]
@@ -107,7 +105,7 @@ def groups(environments: Environments, region: str) -> Iterator[Group]:
                 service=service,
                 runtime=runtime,
                 name=name,
-                launch_template_id=aws.launch_template_id if aws else f"lt-{_digest(key)[:17]}",
+                launch_template_id=(aws.launch_template_id if aws else None) or f"lt-{_digest(key)[:17]}",
                 launch_template_name=name,
                 target_group_arn=target_group,
                 load_balancer_arn=load_balancer,

@@ -80,3 +80,23 @@ def test_a_rollout_is_a_numbered_template_version_and_an_instance_refresh(
     assert group["LaunchTemplate"]["Version"] == "3"
     status = {s.name: s for s in runtime.status().services}["auth"]
     assert (status.version, status.release_number, status.versions, status.healthy) == ("v2", 2, ("v2",), 3)
+
+
+def test_rollback_of_a_running_rollout_is_rollback_instance_refresh(runtime: AwsFleetRuntime) -> None:
+    with moto_shims.recording() as calls:
+        runtime.start_rollout(RolloutRequest("r1", "prod", "menu", "v2", 2))
+        wait_until(
+            lambda: runtime.describe_rollout("r1").percentage_complete > 0,
+            timeout=30,
+            what="an instance replaced",
+        )
+        runtime.rollback_rollout("r1")
+        view = wait_until(
+            lambda: (v := runtime.describe_rollout("r1")).terminal and v, timeout=30, what="rollback ends"
+        )
+    assert view.status == "RollbackSuccessful"
+    assert [c.params for c in calls.of("RollbackInstanceRefresh")] == [
+        {"AutoScalingGroupName": "restaurant-menu"}
+    ]
+    menu = {s.name: s for s in runtime.status().services}["menu"]
+    assert (menu.version, menu.versions) == ("v1", ("v1",))
