@@ -43,7 +43,8 @@ from fleetops.providers.aws.cloudwatch_logs import read_logs
 from fleetops.providers.aws.factory import backends_of
 from fleetops.providers.aws.preflight import preflight
 from fleetops.providers.aws.session import AwsClients, AwsError
-from fleetops.rollout import RefreshPreferences, RefreshStatus
+from fleetops.rollout import RefreshStatus
+from fleetops.spec.aws_names import log_group_name
 from fleetops.spec.models import AwsSettings, Fleet, Service
 from fleetops.spec.rollout_settings import refresh_preferences
 from fleetops.store import Store
@@ -371,16 +372,20 @@ class AwsFleetRuntime:
         instance_id: str | None = None,
         limit: int = 100,
         pattern: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        """The last ``limit`` records of the service's log group (FilterLogEvents with ``pattern``)."""
+        """The last ``limit`` records of the service's log group (FilterLogEvents with ``pattern``)
+        written from ``start`` (default: a day before ``end``) to ``end`` (default: now)."""
         self._check_service(self.environment, service)
         return read_logs(
             self.clients,
-            log_group(self.fleet, self.environment, service),
+            log_group_name(self.fleet, self.environment, service),
             instance_id=instance_id,
             limit=limit,
             pattern=pattern,
-            now=self._now(),
+            start=start,
+            end=end or self._now(),
         )
 
     # -- internals ------------------------------------------------------------------------------
@@ -422,12 +427,4 @@ def _refresh_ref(row: RolloutRow) -> Mapping[str, str] | None:
     return ref if isinstance(ref, dict) else None
 
 
-def log_group(fleet: Fleet, environment: str, service: str) -> str:
-    """The service's CloudWatch Logs group: ``aws.log_group``, else ``/fleetops/<fleet>/<service>``."""
-    aws = fleet.service(service, environment).aws
-    if aws is not None and aws.log_group:
-        return aws.log_group
-    return f"/fleetops/{fleet.name}/{service}"
-
-
-__all__ = ["AwsFleetRuntime", "RefreshPreferences", "log_group"]
+__all__ = ["AwsFleetRuntime"]

@@ -4,7 +4,8 @@ A service's instances write to one log group (``aws.log_group``), one stream per
 CloudWatch agent's ``{instance_id}`` stream name), so ``--instance`` selects streams by prefix.
 The filter pattern is handed to CloudWatch as is: fleetops' local filter patterns are CloudWatch
 Logs filter patterns. A message that is a JSON object becomes the record; any other message is
-``{"msg": message}``. The last ``limit`` events of the last day are returned, oldest first.
+``{"msg": message}``. The last ``limit`` events of the window (default the last day) are
+returned, oldest first.
 """
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ def read_logs(
     instance_id: str | None,
     limit: int,
     pattern: str | None,
-    now: datetime,
+    start: datetime | None,
+    end: datetime,
 ) -> list[dict[str, Any]]:
-    """The last ``limit`` records of ``group`` (one instance's streams) matching ``pattern``."""
+    """The last ``limit`` records of ``group`` (one instance's streams) matching ``pattern``,
+    written from ``start`` (default: a day before ``end``) to ``end``."""
     params: dict[str, Any] = {
         "logGroupName": group,
-        "startTime": int((now - WINDOW).timestamp() * 1000),
-        "endTime": int(now.timestamp() * 1000) + 1,
+        "startTime": int((start or end - WINDOW).timestamp() * 1000),
+        "endTime": int(end.timestamp() * 1000) + 1,
     }
     if instance_id:
         params["logStreamNamePrefix"] = instance_id

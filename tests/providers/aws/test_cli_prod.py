@@ -198,11 +198,11 @@ def test_status_scale_activities_alarms_and_logs_of_prod(cli: Cli) -> None:
     assert [d["Name"] for d in alarm["Dimensions"]] == ["TargetGroup"]  # bootstrap makes no load balancer
 
     logs = boto3.client("logs", region_name="eu-west-1")
-    logs.create_log_group(logGroupName="/fleetops/restaurant/orders")
-    logs.create_log_stream(logGroupName="/fleetops/restaurant/orders", logStreamName="i-0001")
+    logs.create_log_group(logGroupName="/aws/ec2/restaurant-orders")
+    logs.create_log_stream(logGroupName="/aws/ec2/restaurant-orders", logStreamName="i-0001")
     now = int(time.time() * 1000)
     logs.put_log_events(
-        logGroupName="/fleetops/restaurant/orders",
+        logGroupName="/aws/ec2/restaurant-orders",
         logStreamName="i-0001",
         logEvents=[
             {
