@@ -14,9 +14,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fleetops.cli.main import app
+from fleetops.cli.app import app
+from fleetops.cli.options import FleetFileOption
 from fleetops.cli.output import OutputFormat, OutputOption, emit, plain
-from fleetops.cli.up import FleetFileOption
 from fleetops.errors import BadInput
 
 aws_app = typer.Typer(name="aws", help="Prepare an AWS account for an aws environment.", no_args_is_help=True)

@@ -24,7 +24,7 @@ from typing import Any
 from fleetops.errors import Refused
 from fleetops.ops.alarms import AlarmState, AlarmStatus
 from fleetops.providers.aws.session import AwsClients, aws_call
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.resources import Alarm
 
 ELB_METRICS = frozenset(

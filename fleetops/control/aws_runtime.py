@@ -45,7 +45,8 @@ from fleetops.providers.aws.preflight import preflight
 from fleetops.providers.aws.session import AwsClients, AwsError
 from fleetops.rollout import RefreshStatus
 from fleetops.spec.aws_names import log_group_name
-from fleetops.spec.models import AwsSettings, Fleet, Service
+from fleetops.spec.fleet import Fleet
+from fleetops.spec.models import AwsSettings, Service
 from fleetops.spec.rollout_settings import refresh_preferences
 from fleetops.store import Store
 from fleetops.store.fleet_state import CANCELLABLE, RolloutRow

@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from fleetops.spec.durations import Duration, format_duration

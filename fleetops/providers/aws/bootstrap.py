@@ -19,7 +19,8 @@ from fleetops.errors import BadInput
 from fleetops.providers.aws.autoscaling import VERSION_TAG
 from fleetops.providers.aws.preflight import _describe_or_none, account_problems
 from fleetops.providers.aws.session import AwsClients, aws_call
-from fleetops.spec.models import AwsService, Fleet, Service
+from fleetops.spec.fleet import Fleet
+from fleetops.spec.models import AwsService, Service
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from fleetops.errors import BadInput
 from fleetops.providers.aws.autoscaling import AutoScalingService
 from fleetops.providers.aws.backend import ServiceBackend
 from fleetops.providers.aws.session import AwsClients
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 
 
 def backends_of(fleet: Fleet, environment: str, clients: AwsClients) -> dict[str, ServiceBackend]:

@@ -12,7 +12,8 @@ from typing import Any
 
 from fleetops.errors import BadInput
 from fleetops.providers.aws.session import AwsClients, AwsError, aws_call
-from fleetops.spec.models import AwsService, AwsSettings, Fleet, HealthCheck, Instances
+from fleetops.spec.fleet import Fleet
+from fleetops.spec.models import AwsService, AwsSettings, HealthCheck, Instances
 
 BOOTSTRAP = "`fleetops aws bootstrap --env {env}` creates what is missing"
 

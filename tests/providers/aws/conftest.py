@@ -10,8 +10,8 @@ import pytest
 
 from fleetops.providers.aws.bootstrap import bootstrap, rewrite_file
 from fleetops.providers.aws.session import AwsClients
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet
-from fleetops.spec.models import Fleet
 from fleetops.testing.local import EXAMPLES
 from fleetops.testing.moto import MOTO_IMAGE, MotoEndpoint, moto_server
 

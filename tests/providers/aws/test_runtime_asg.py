@@ -14,7 +14,7 @@ import pytest
 
 from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.rollouts import RolloutRequest
-from fleetops.spec.models import Fleet
+from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.testing import moto_shims
 from fleetops.testing.waiting import wait_until
