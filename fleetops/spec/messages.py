@@ -15,7 +15,7 @@ from fleetops.spec.models import (
     REGION_PATTERN,
     TARGET_GROUP_PATTERN,
 )
-from fleetops.spec.resources import NAME_PATTERN
+from fleetops.spec.resources import NAME_PATTERN, VERSION_PATTERN
 
 _TYPES = {
     "int_type": "an integer",
@@ -40,6 +40,7 @@ _BOUNDS = {
 }
 _PATTERNS = {
     NAME_PATTERN: "a name of lowercase letters, digits and '-', starting with a letter (at most 63)",
+    VERSION_PATTERN: "a version of letters, digits, '.', '_', '+' and '-', starting with a letter or digit",
     ENV_VAR_PATTERN: "an environment variable name (letters, digits, '_'; not starting with a digit)",
     REGION_PATTERN: "an AWS region like eu-west-1",
     LAUNCH_TEMPLATE_PATTERN: "a launch template id like lt-0123456789abcdef0",

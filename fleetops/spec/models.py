@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from fleetops.spec.durations import Duration, format_duration
-from fleetops.spec.resources import Name, Spec
+from fleetops.spec.resources import Name, Spec, Version
 
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
@@ -393,7 +393,9 @@ class Service(Spec):
         default_factory=list, description="Secrets given to it as environment variables."
     )
     env: EnvMap = Field(default_factory=dict)
-    versions: dict[str, VersionOverride] = Field(default_factory=dict, description="Per-version overrides.")
+    versions: dict[Version, VersionOverride] = Field(
+        default_factory=dict, description="Per-version overrides."
+    )
     overrides: dict[Name, ServiceOverride] = Field(
         default_factory=dict, description="Per-environment overrides."
     )

@@ -17,12 +17,16 @@ from fleetops.spec.durations import Duration
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 """A name of a service, environment, secret, datastore, alarm or channel: ``orders-db``."""
+VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$"
+Version = Annotated[str, Field(pattern=VERSION_PATTERN)]
+"""A version of a service, ``v2``, ``1.4.0-rc.1``: it names files and processes, so no ``/``."""
 
 
 class Spec(BaseModel):
-    """Base of every fleet file model: frozen, and unknown fields are errors."""
+    """Base of every fleet file model: frozen, unknown fields are errors, and numbers are finite
+    (YAML's ``.nan`` and ``.inf`` are refused: an alarm threshold of NaN never fires)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class SecretRotation(Spec):

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from fleetops.jsonlimits import MAX_DEPTH
 from fleetops.spec.problems import Path, Problem
 
 # Aliases can make a small file expand exponentially ("billion laughs"); a fleet is far smaller.
@@ -57,6 +58,11 @@ def parse(text: str) -> Document:
     doc = Document()
     loader: yaml.SafeLoader | None = None
     try:
+        deep = _first_too_deep(text)
+        if deep is not None:
+            message = f"the file nests deeper than {MAX_DEPTH} levels of mappings and lists (the limit)"
+            doc.problems.append((_pos(deep), Problem((), message)))
+            return doc
         loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
@@ -83,6 +89,29 @@ def parse(text: str) -> Document:
         return doc
     doc.data = _Builder(loader, doc).build(node, ())
     return doc
+
+
+def _first_too_deep(text: str) -> yaml.Mark | None:
+    """Where the first mapping or list nested deeper than ``MAX_DEPTH`` starts, if any.
+
+    PyYAML's composer (and the builder below) recurse once per level and fail with a
+    RecursionError a few hundred levels down; its parser does not recurse, so the events it
+    yields are counted first.
+    """
+    loader = yaml.SafeLoader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
+    return None
 
 
 class _Builder:

@@ -97,3 +97,14 @@ def test_schema_is_json_schema_of_the_fleet() -> None:
     assert schema["required"] == ["environments", "services"]
     assert schema["additionalProperties"] is False
     assert schema["$defs"]["DeployPolicy"]["properties"]["warmup"]["pattern"] == r"^(\d+(ms|s|m|h|d))+$"
+
+
+def test_a_file_nested_500_levels_is_one_problem_and_exit_2(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text("name: " + "[" * 500 + "]" * 500 + "\n")
+    result = run("validate", "-f", str(fleet))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"error: {fleet}: 1 problem",
+        f"  {fleet}:1:70 (root): the file nests deeper than 64 levels of mappings and lists (the limit)",
+    ]

@@ -346,3 +346,35 @@ services:
     assert problems_of(text) == [
         "fleet.yaml:10:19 services.web.overrides.prod.run: the service has no 'run' section to override",
     ]
+
+
+@pytest.mark.parametrize("levels", [65, 500, 10_000])
+def test_a_file_nested_deeper_than_the_limit_is_one_problem(levels: int) -> None:
+    text = "name: " + "[" * levels + "]" * levels + "\n"
+    assert problems_of(text) == [
+        "fleet.yaml:1:70 (root): the file nests deeper than 64 levels of mappings and lists (the limit)"
+    ]
+
+
+def test_a_file_nested_64_levels_is_read() -> None:
+    # The top mapping, services, web and env are four levels; the lists sixty more.
+    text = MINIMAL + "    env: {A: " + "[" * 60 + "]" * 60 + "}\n"
+    # Read and validated: a list is not an env value.
+    assert problems_of(text) == ["fleet.yaml:6:14 services.web.env.A: expected text, got a list"]
+
+
+@pytest.mark.parametrize(("threshold", "read"), [(".nan", "nan"), (".inf", "inf"), ("-.inf", "-inf")])
+def test_an_alarm_threshold_must_be_a_finite_number(threshold: str, read: str) -> None:
+    text = MINIMAL + f"alarms:\n  errors: {{metric: HTTPCode_Target_5XX_Count, threshold: {threshold}}}\n"
+    assert problems_of(text) == [
+        "fleet.yaml:7:58 alarms.errors.threshold: input should be a finite number, got " + read
+    ]
+
+
+def test_a_version_key_must_not_be_a_path() -> None:
+    text = MINIMAL + "    versions:\n      ../../x: {env: {A: b}}\n"
+    assert problems_of(text) == [
+        'fleet.yaml:7:7 services.web.versions["../../x"]: '
+        "expected a version of letters, digits, '.', '_', "
+        "'+' and '-', starting with a letter or digit, got '../../x'"
+    ]
