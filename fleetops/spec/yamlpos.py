@@ -61,7 +61,7 @@ def parse(text: str) -> Document:
         deep = _first_too_deep(text)
         if deep is not None:
             message = f"the file nests deeper than {MAX_DEPTH} levels of mappings and lists (the limit)"
-            doc.problems.append((_pos(deep), Problem((), message)))
+            doc.problems.append((deep, Problem((), message)))
             return doc
         loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
@@ -91,7 +91,7 @@ def parse(text: str) -> Document:
     return doc
 
 
-def _first_too_deep(text: str) -> yaml.Mark | None:
+def _first_too_deep(text: str) -> Position | None:
     """Where the first mapping or list nested deeper than ``MAX_DEPTH`` starts, if any.
 
     PyYAML's composer (and the builder below) recurse once per level and fail with a
@@ -102,11 +102,12 @@ def _first_too_deep(text: str) -> yaml.Mark | None:
     depth = 0
     try:
         while loader.check_event():
-            event = loader.get_event()
+            event = loader.get_event()  # type: ignore[no-untyped-call]
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
+                mark = event.start_mark
                 if depth > MAX_DEPTH:
-                    return event.start_mark
+                    return Position(mark.line + 1, mark.column + 1) if mark is not None else Position(1, 1)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     finally:
