@@ -169,3 +169,27 @@ def test_a_finished_execution_is_not_kept_in_memory(store: Store) -> None:
         return service.running, kept
 
     assert asyncio.run(scenario()) == (frozenset(), False)
+
+
+def test_each_resume_is_counted_until_the_execution_runs_a_lease_period_through(store: Store) -> None:
+    async def scenario() -> tuple[int, int, int]:
+        first_deploys = Deploys(hang="a")
+        first = ExecutionService(store, owner="a", lease_seconds=0.5, renew_seconds=0.05)
+        first.registry.register("fleetops:deploy", first_deploys.deploy)
+        await first.start()
+        machine = first.create_state_machine("deploy", json.dumps(DEFINITION))
+        arn = first.start_execution(machine.arn, INPUT).arn
+        await wait_until_async(lambda: first_deploys.calls["a"] == 1, what="the deploy of a")
+        started = store.executions.get(arn).resumes
+        await first.abandon()  # killed
+
+        second = ExecutionService(store, owner="a", lease_seconds=0.5, renew_seconds=0.05)
+        second.registry.register("fleetops:deploy", Deploys(hang="a").deploy)
+        await second.start()  # the same server, restarted: resumes it
+        resumed = store.executions.get(arn).resumes
+        # Running half a second (its lease period) through: its resume is settled.
+        await wait_until_async(lambda: store.executions.get(arn).resumes == 0, what="the count started over")
+        await second.close()
+        return started, resumed, store.executions.get(arn).resumes
+
+    assert asyncio.run(scenario()) == (0, 1, 0)
