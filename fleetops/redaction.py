@@ -1,16 +1,27 @@
-"""Redaction of secret values from anything fleetops records or prints (audit log, histories, logs).
+"""Redaction of secret values from anything fleetops records, sends or prints.
 
-A value is secret when the key it sits under names a secret: one of its words (split on
-``_ - . space`` and camelCase) is ``password``, ``secret``, ``token``, ``key``… Identifiers *of*
-secrets stay readable: a key whose last word is ``name``, ``id``, ``arn``… (``secret_name``,
-``key_id``) is not redacted. Everything under a secret key, whatever its type, becomes ``"***"``.
-The password in a URL-like string (``postgresql://app:PASSWORD@db/orders``) is redacted too.
+A secret is recognised in two ways:
+
+- by its *value*: a :class:`Redactor` is a pipeline of plain text steps (the shape of structlog's
+  processors) run over every text that leaves an instance or the control plane: log excerpts,
+  failure causes, health reasons, notifications, execution histories, API responses.
+  :func:`secret_redactor` is the pipeline fleetops uses: the environment's current and previous
+  secret values (:class:`SecretValues`, their source read on each use, so a value generated or
+  rotated later is covered too), then the passwords of URLs (:func:`url_passwords`).
+- by its *key* (:func:`redact`, for the audit log's arguments): a value is secret when the key
+  it sits under names a secret: one of its words (split on ``_ - . space`` and camelCase) is
+  ``password``, ``secret``, ``token``, ``key``… Identifiers *of* secrets stay readable: a key
+  whose last word is ``name``, ``id``, ``arn``… (``secret_name``, ``key_id``) is not redacted.
+  Everything under a secret key, whatever its type, becomes ``"***"``; URL passwords in the
+  other strings are redacted too.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 REDACTED = "***"
@@ -75,3 +86,100 @@ def redact(value: Any) -> Any:
 def redact_text(text: str) -> str:
     """``text`` with the password of every URL in it replaced by ``"***"``."""
     return _URL_PASSWORD.sub(lambda match: match["head"] + REDACTED, text)
+
+
+url_passwords = redact_text
+"""The text step that removes URL passwords (``postgres://u:***@h``)."""
+
+MIN_SECRET_LENGTH = 4
+"""Shorter secret values are refused: replacing them would garble ordinary words, and letting
+them through would leak them."""
+
+TextStep = Callable[[str], str]
+"""One step of a :class:`Redactor`: a text in, the text with something removed out."""
+SecretSource = Callable[[], Iterable[str]]
+"""Where a :class:`SecretValues` step reads the values to remove (current and previous ones)."""
+
+
+class SecretValues:
+    """Replaces every value ``source()`` gives, as written and as spelled inside JSON text, with
+    ``***``. ``source`` is read on each use (cheap: the sources keep their values in memory);
+    the pattern is compiled again only when the values changed. ``ValueError`` for a value
+    shorter than :data:`MIN_SECRET_LENGTH`."""
+
+    def __init__(self, source: SecretSource) -> None:
+        if not callable(source):
+            raise TypeError(f"the source of secret values must be callable, got {type(source).__name__}")
+        self._source = source
+        self._lock = threading.Lock()
+        self._values: frozenset[str] = frozenset()
+        self._pattern: re.Pattern[str] | None = None
+        self._compile(frozenset(source()))
+
+    @classmethod
+    def of(cls, values: Iterable[str]) -> SecretValues:
+        """A step over a fixed set of values."""
+        fixed = frozenset(values)
+        return cls(lambda: fixed)
+
+    def _compile(self, values: frozenset[str]) -> re.Pattern[str] | None:
+        with self._lock:
+            if values == self._values:
+                return self._pattern
+            short = [value for value in values if len(value) < MIN_SECRET_LENGTH]
+            if short:
+                raise ValueError(
+                    f"{len(short)} secret value(s) shorter than {MIN_SECRET_LENGTH} characters cannot "
+                    "be redacted reliably"
+                )
+            # Inside JSON text (a history's input and output, a stored document) a value with a
+            # quote or a backslash is spelled escaped: both spellings go.
+            spellings = {form for value in values for form in (value, json.dumps(value)[1:-1])}
+            # Longest first, so a value containing another is replaced whole.
+            ordered = sorted(spellings, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+            self._values = values
+            return self._pattern
+
+    def __call__(self, text: str) -> str:
+        pattern = self._compile(frozenset(self._source()))
+        return pattern.sub(REDACTED, text) if pattern is not None else text
+
+
+class Redactor:
+    """Runs its text steps in order over a text, or over every string (keys included) of a
+    JSON-like value."""
+
+    def __init__(self, steps: Sequence[TextStep]) -> None:
+        bad = [step for step in steps if not callable(step)]
+        if bad:
+            raise TypeError(f"redaction steps must be callables taking and returning a text, got {bad!r}")
+        self.steps = tuple(steps)
+
+    def text(self, text: str) -> str:
+        """``text`` with every step applied."""
+        for step in self.steps:
+            text = step(text)
+        return text
+
+    __call__ = text
+
+    def value(self, value: Any) -> Any:
+        """A copy of ``value`` (mappings, lists, tuples, scalars) with every string redacted."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {
+                self.text(key) if isinstance(key, str) else key: self.value(item)
+                for key, item in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self.value(item) for item in value]
+        return value
+
+
+def secret_redactor(source: SecretSource = tuple) -> Redactor:
+    """The redaction fleetops applies where text leaves an instance or the control plane: the
+    values ``source()`` gives (an environment's current and previous secret values), then URL
+    passwords."""
+    return Redactor([SecretValues(source), url_passwords])

@@ -39,6 +39,7 @@ from fleetops.cli.client import ApiClient, ServerAddress
 from fleetops.cli.options import EnvOption, FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console, plain
 from fleetops.errors import BadInput, FleetopsError, Interrupted, OperationFailed, Refused
+from fleetops.private_files import private_file, private_folder
 from fleetops.processes import pid_alive
 from fleetops.server.settings import TOKEN_FILE, environment_state_dir, pid_dirs, read_server_file
 
@@ -282,8 +283,8 @@ def down(
 
 
 def _start_server(fleet_file: Path, envs: list[str], version: str, state_dir: Path) -> dict[str, Any]:
-    state_dir.mkdir(parents=True, exist_ok=True)
-    log_path = state_dir / "server.log"
+    private_folder(state_dir)
+    log_path = private_file(state_dir / "server.log")
     command = [sys.executable, "-m", "fleetops", "server", "--port", "0", "--state-dir", str(state_dir)]
     command += ["--fleet", str(fleet_file), "--version", version]
     command += [arg for env in envs for arg in ("--env", env)]

@@ -108,7 +108,12 @@ class Deployments:
 
     def register(self) -> None:
         """Bind the runbook handlers to this server (before the execution service starts)."""
-        deps = RunbookDeps(store=self.store, fleet=self.fleet, runtime_for=self.runtime_for)
+        deps = RunbookDeps(
+            store=self.store,
+            fleet=self.fleet,
+            runtime_for=self.runtime_for,
+            secret_values=self.environments.secret_values,
+        )
         register_handlers(self.executions.registry, deps)
         # StopExecution of a runbook's execution, by any route (the Step Functions endpoint
         # too), does what ``fleetops stop`` does.

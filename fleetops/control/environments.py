@@ -110,6 +110,17 @@ class Environments:
         with self._lock:
             return self._runtimes.get(environment)
 
+    def secret_values(self, environment: str | None = None) -> frozenset[str]:
+        """The current and previous secret values of ``environment`` (None: of every running
+        environment); an environment that does not run has none here."""
+        with self._lock:
+            runtimes = [
+                runtime
+                for name, runtime in self._runtimes.items()
+                if environment is None or name == environment
+            ]
+        return frozenset().union(*(runtime.secret_values() for runtime in runtimes))
+
     def runtime_for(self, environment: str) -> FleetControl:
         """The runtime of ``environment``; ``NoFleet`` (exit 3) when it does not run here."""
         with self._lock:

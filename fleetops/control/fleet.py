@@ -45,6 +45,7 @@ from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmActions, AlarmMonitor, local_metrics
 from fleetops.ops.logfilter import compile_filter, in_window
 from fleetops.ops.logquery import QueryResult
+from fleetops.redaction import SecretSource
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.graph import waves
 from fleetops.spec.models import Service
@@ -64,8 +65,12 @@ class FleetRuntime:
         store: Store,
         initial_version: str = "v1",
         settings: RuntimeSettings | None = None,
+        secret_values: SecretSource = tuple,
     ) -> None:
+        """``secret_values()``: the environment's current and previous secret values (its
+        provider hands them to instances; redaction removes them from what comes back)."""
         check_local(fleet, environment)
+        self._secret_values = secret_values
         self.fleet = fleet
         self.environment = environment
         self.provider = provider
@@ -88,7 +93,7 @@ class FleetRuntime:
             environment,
             self.services,
             metrics=local_metrics(provider, self.services),
-            on_change=AlarmActions(store, fleet, environment),
+            on_change=AlarmActions(store, fleet, environment, secret_values=secret_values),
         )
         self._rollouts = RolloutRunner(
             fleet,
@@ -317,6 +322,10 @@ class FleetRuntime:
             start=start,
             end=end,
         )
+
+    def secret_values(self) -> frozenset[str]:
+        """The current and previous values of the environment's secrets (what redaction removes)."""
+        return frozenset(self._secret_values())
 
     # -- internals ------------------------------------------------------------------------------
     def _saved_desired(self, service: str) -> int | None:

@@ -3,7 +3,9 @@
 ``DevSecrets`` is the local sandbox's secret source until the secrets module exists: each secret
 the fleet file declares gets a random value (of its ``length``) generated once and kept in
 ``<state_dir>/secrets.json`` (mode 0600), so instances of every version see the same value and a
-restarted control plane keeps it. It has no versions, rotation or encryption at rest.
+restarted control plane keeps it. It has no versions, rotation or encryption at rest: its
+``values()`` (what redaction removes) are the current values; a previous value exists once the
+secrets module rotates them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import secrets
 import threading
 from pathlib import Path
 
+from fleetops.private_files import private_folder
 from fleetops.providers.local.service import HealthCheck, ServiceRuntime
 from fleetops.spec.fleet import Fleet
 
@@ -71,20 +74,34 @@ class DevSecrets:
         self.path = state_dir / "secrets.json"
         self._lengths = lengths
         self._lock = threading.Lock()
+        self._known: frozenset[str] | None = None
+
+    def values(self) -> frozenset[str]:
+        """Every secret value this environment has handed out (what redaction removes); read
+        from the file once, then kept in memory (each new value is added as it is made)."""
+        with self._lock:
+            if self._known is None:
+                self._known = frozenset(self._read().values())
+            return self._known
+
+    def _read(self) -> dict[str, str]:
+        values: dict[str, str] = json.loads(self.path.read_text()) if self.path.exists() else {}
+        return values
 
     def __call__(self, name: str) -> str:
         """The value of secret ``name``, generating it on first use."""
         with self._lock:
-            values: dict[str, str] = json.loads(self.path.read_text()) if self.path.exists() else {}
+            values = self._read()
             if name not in values:
                 length = self._lengths.get(name, 32)
                 values[name] = secrets.token_urlsafe(length)[:length]
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private_folder(self.path.parent)
                 pending = self.path.with_suffix(".tmp")
                 fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "w") as handle:
                     json.dump(values, handle)
                 os.replace(pending, self.path)
+            self._known = frozenset(values.values())  # what redaction removes, read fresh
             return values[name]
 
 

@@ -280,3 +280,8 @@ class FleetControl(Protocol):
     def scaling_activities(self, service: str | None = None) -> list[ScalingActivity]:
         """Changes of desired counts (autoscaling and operators), newest first."""
         ...
+
+    def secret_values(self) -> frozenset[str]:
+        """The current and previous values of the environment's secrets: what redaction removes
+        from every text that leaves it."""
+        ...

@@ -36,6 +36,7 @@ from fleetops.engine import (
 )
 from fleetops.engine.runtime.failures import to_json
 from fleetops.errors import BadInput, Refused
+from fleetops.redaction import Redactor, secret_redactor
 from fleetops.store import Store
 from fleetops.store.executions import RUNNING, ExecutionAlreadyExists, ExecutionRecord
 from fleetops.store.journal import JournalWriter
@@ -84,13 +85,17 @@ class ExecutionService:
         callback_seconds: float = CALLBACK_SECONDS,
         region: str = "us-east-1",
         account_id: str = "123456789012",
+        redactor: Redactor | None = None,
     ) -> None:
+        """``redactor`` removes secret values from every history event, cause and input before
+        it is stored (default: URL passwords only)."""
         self.store = store
+        self.redactor = redactor or secret_redactor()
         self.registry = registry or Registry()
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease_seconds = lease_seconds
         self.renew_seconds = renew_seconds
-        self.writer = JournalWriter(store, self.owner, on_lost=self._drop)
+        self.writer = JournalWriter(store, self.owner, on_lost=self._drop, redactor=self.redactor)
         self.engine = Engine(
             self.registry,
             clock=clock,
@@ -359,7 +364,7 @@ class ExecutionService:
             name=name,
             status=RUNNING,
             definition=machine_record.definition,
-            input=to_json(value),
+            input=self.redactor.text(to_json(value)),
             output=None,
             error=None,
             cause=None,

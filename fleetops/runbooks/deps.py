@@ -7,7 +7,7 @@ fake clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -64,3 +64,5 @@ class RunbookDeps:
     http: httpx.Client | None = None
     """The client webhook notifications and smoke requests go through (None: a new one each time)."""
     notify_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    secret_values: Callable[[str], Iterable[str]] = lambda _environment: ()
+    """An environment's current and previous secret values, removed from its notifications."""

@@ -13,6 +13,7 @@ from fleetops import __version__
 from fleetops.control import ExecutionService, load_handlers
 from fleetops.control.deployments import Deployments
 from fleetops.control.handlers import handler_specs
+from fleetops.redaction import secret_redactor
 from fleetops.server.audit import AuditMiddleware
 from fleetops.server.auth import ensure_admin_token
 from fleetops.server.aws.router import router as aws_router
@@ -47,12 +48,17 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     lifespan) with the handlers of ``settings.handlers`` and ``$FLEETOPS_HANDLERS`` registered;
     ``app.state.environments`` the :class:`Environments` running ``settings.fleet_file``: its
     ``settings.environment`` is started before the executions, and every environment (more
-    are added through ``POST /environments``) is stopped after them.
+    are added through ``POST /environments``) is stopped after them; ``app.state.redactor`` the
+    redaction of their secret values that histories and API responses pass through.
     """
     owns_store = store is None
     opened = store or Store.open(settings.database_url, settings.state_dir)
     try:
         ensure_admin_token(opened, settings.state_dir)
+        envs = open_environments(settings, opened)
+        # One redaction for everything the server stores or answers: the running environments'
+        # secret values (read on each use: an environment added later is covered), URL passwords.
+        redactor = secret_redactor(envs.secret_values)
         executions = ExecutionService(
             opened,
             # Stable across restarts on one state dir (serve() refuses a second live server
@@ -61,9 +67,9 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
             owner=f"{socket.gethostname()}:{settings.state_dir.resolve()}",
             lease_seconds=settings.lease_seconds,
             renew_seconds=settings.renew_seconds,
+            redactor=redactor,
         )
         load_handlers(executions.registry, handler_specs(settings.handlers))
-        envs = open_environments(settings, opened)
         runbooks = Deployments(executions, opened, envs)
         if envs.fleet is not None:  # without a fleet the runbooks have nothing to act on
             runbooks.register()
@@ -100,6 +106,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     app.state.executions = executions
     app.state.environments = envs
     app.state.deployments = runbooks
+    app.state.redactor = redactor
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, store=opened)
     # Added last, so outside the audit: the audit log only ever sees a body within its limits.

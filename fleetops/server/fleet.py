@@ -25,6 +25,7 @@ from fleetops.control.local_services import dev_secrets, fixed_ports, local_serv
 from fleetops.control.rollouts import FleetControl
 from fleetops.errors import BadInput
 from fleetops.providers.local import LocalProvider
+from fleetops.redaction import secret_redactor
 from fleetops.server.settings import ServerSettings, environment_state_dir
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet
@@ -74,13 +75,18 @@ def open_fleet_runtime(
     ports = fixed_ports(fleet, environment)
     check_ports(environment, ports, ports_in_use(running))
     folder = environment_state_dir(state_dir, environment)
+    secrets = dev_secrets(fleet, folder)
     provider = LocalProvider(
         local_services(fleet, environment),
         state_dir=folder,
-        secrets=dev_secrets(fleet, folder),
+        secrets=secrets,
         ports=ports,
+        redactor=secret_redactor(secrets.values),
     )
-    return FleetRuntime(fleet, environment, provider=provider, store=store, initial_version=initial_version)
+    return FleetRuntime(
+        fleet, environment, provider=provider, store=store, initial_version=initial_version,
+        secret_values=secrets.values,
+    )  # fmt: skip
 
 
 def ports_in_use(running: Sequence[FleetControl]) -> dict[int, tuple[str, str]]:

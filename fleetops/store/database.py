@@ -7,6 +7,7 @@ The URL comes from the caller, else ``FLEETOPS_DATABASE_URL``, else
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -20,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
 from fleetops.errors import BadInput
+from fleetops.private_files import private_file
 
 DATABASE_URL_ENV = "FLEETOPS_DATABASE_URL"
 DEFAULT_DB_FILE = "fleetops.db"
@@ -87,7 +89,13 @@ def _sqlite_engine(url: URL) -> Engine:
         )
     else:
         assert url.database is not None
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # SQLite creates the -wal and -shm files with the database file's mode: 0600 for all.
+        # A location that cannot be created is left for SQLite to refuse, in its words.
+        database = Path(url.database)
+        with contextlib.suppress(OSError):
+            for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
+                if path == database or path.exists():
+                    private_file(path)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
         )

@@ -14,8 +14,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 from fleetops.engine import HistoryEvent
+from fleetops.redaction import Redactor, secret_redactor
 from fleetops.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -50,11 +52,12 @@ class SqlJournal:
         self._count = len(self._loaded)
 
     def append(self, event: HistoryEvent) -> None:
-        """Queue ``event`` for the store, refusing an id out of sequence."""
+        """Queue ``event`` (redacted) for the store, refusing an id out of sequence."""
         expected = self._count + 1
         if event.id != expected:
             raise ValueError(f"event id {event.id} appended where {expected} was expected")
         self._count += 1
+        event = self._writer.redact(event)
         self._writer.queue(self.execution_arn, event)
 
     def events(self) -> Sequence[HistoryEvent]:
@@ -69,11 +72,20 @@ class JournalWriter:
     """Writes the events of every execution ``owner`` runs; makes their journals.
 
     ``on_lost(arn)`` is called when an execution's lease turns out to be held by someone else:
-    its events are dropped and the caller should stop running it.
+    its events are dropped and the caller should stop running it. ``redactor`` cleans each
+    event's details (default: URL passwords only).
     """
 
-    def __init__(self, store: Store, owner: str, on_lost: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        owner: str,
+        on_lost: Callable[[str], None] | None = None,
+        *,
+        redactor: Redactor | None = None,
+    ) -> None:
         self.store = store
+        self.redactor = redactor or secret_redactor()
         self.owner = owner
         self._on_lost = on_lost
         self._pending: list[tuple[str, HistoryEvent]] = []
@@ -90,6 +102,11 @@ class JournalWriter:
             return SqlJournal(self, arn)
         self.flush()
         return self.load(arn)
+
+    def redact(self, event: HistoryEvent) -> HistoryEvent:
+        """``event`` with its details redacted (the same event when nothing was removed)."""
+        details = self.redactor.value(dict(event.details))
+        return event if details == event.details else replace(event, details=details)
 
     def load(self, execution_arn: str) -> SqlJournal:
         """The journal of an execution with the events already stored (to resume it)."""

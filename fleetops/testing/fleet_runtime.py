@@ -73,6 +73,8 @@ class InMemoryFleetRuntime:
         self._held: dict[str, RolloutRequest] = {}
         self.running = False
         """Whether ``start`` was called (and ``stop`` not since)."""
+        self.secrets: frozenset[str] = frozenset()
+        """The values ``secret_values`` answers (tests of redaction set them)."""
         for name in fleet.services:
             service = fleet.service(name, environment)
             self.fleets[name] = FakeFleet(self.clock, behaviours)
@@ -205,6 +207,10 @@ class InMemoryFleetRuntime:
             releases = [i.release for i in fake.live()]
             out[name] = max(set(releases), key=releases.count) if releases else self.versions[name][0]
         return out
+
+    def secret_values(self) -> frozenset[str]:
+        """The values set in ``secrets``."""
+        return self.secrets
 
     def endpoint(self, service: str) -> str:
         """A URL naming the service (nothing listens there)."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sqlite3
+import stat
 import threading
 from pathlib import Path
 
@@ -126,3 +128,24 @@ def test_unwritable_sqlite_location_is_a_clear_failure(tmp_path: Path) -> None:
         FleetopsError, match=r"^cannot open the store sqlite:///.*/dir\.db: unable to open database file$"
     ):
         Store.open(f"sqlite:///{tmp_path}/dir.db", tmp_path)
+
+
+def test_the_sqlite_files_are_the_owners_only(tmp_path: Path) -> None:
+    """The database, its WAL and shared memory: 0600, in a 0700 folder, whatever the umask."""
+    previous = os.umask(0)
+    try:
+        with Store.open(None, tmp_path / "state") as store:
+            store.tokens.count()
+            files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "state").iterdir()}
+            folder = stat.S_IMODE((tmp_path / "state").stat().st_mode)
+    finally:
+        os.umask(previous)
+    assert files == {"fleetops.db": 0o600, "fleetops.db-wal": 0o600, "fleetops.db-shm": 0o600}
+    assert folder == 0o700
+
+
+def test_an_older_store_is_tightened_when_opened(tmp_path: Path) -> None:
+    Store.open(None, tmp_path).close()
+    (tmp_path / "fleetops.db").chmod(0o644)
+    Store.open(None, tmp_path).close()
+    assert stat.S_IMODE((tmp_path / "fleetops.db").stat().st_mode) == 0o600

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fleetops.engine import HistoryEvent
+from fleetops.redaction import secret_redactor
 from fleetops.store import Store
 from fleetops.store.executions import ExecutionRecord
 from fleetops.store.journal import JournalWriter
@@ -77,3 +78,27 @@ def test_a_lost_lease_is_reported(leased: Store) -> None:
     JournalWriter(leased, "someone-else", on_lost=lost.append).journal(ARN).append(_event(1))
     assert lost == [ARN]
     assert leased.executions.events(ARN) == []
+
+
+def test_events_are_redacted_before_they_are_kept_or_stored(leased: Store) -> None:
+    writer = JournalWriter(leased, "me", redactor=secret_redactor(lambda: {"db-secret-value"}))
+    journal = writer.journal(ARN)
+    journal.append(
+        HistoryEvent(
+            1,
+            0,
+            NOW,
+            "ExecutionFailed",
+            {
+                "error": "fleetops.RolloutFailed",
+                "cause": "log: password=db-secret-value at postgres://u:pw@h/db",
+            },
+        )
+    )
+    details = {"error": "fleetops.RolloutFailed", "cause": "log: password=*** at postgres://u:***@h/db"}
+    assert [dict(e.details) for e in journal.events()] == [details]
+    assert [dict(e.details) for e in leased.executions.events(ARN)] == [details]
+    assert (leased.executions.get(ARN).status, leased.executions.get(ARN).cause) == (
+        "FAILED",
+        details["cause"],
+    )

@@ -9,6 +9,8 @@ Fault switches (for drills and demos; fleetops knows nothing of them), read from
   FAULT_SLOW_START         duration to wait before the port opens
   FAULT_CPU_BURN           number of threads spinning on the CPU
   FAULT_LATENCY            duration added to every non-health request
+  FAULT_LOG_ENV            comma-separated names of env variables whose values are logged at
+                           start-up (a careless release printing its configuration, secrets too)
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class Settings:
     slow_start: float = 0.0
     cpu_burn: int = 0
     latency: float = 0.0
+    logged_env: tuple[tuple[str, str], ...] = ()
     started: float = field(default_factory=time.monotonic)
 
     @classmethod
@@ -87,6 +90,11 @@ class Settings:
             slow_start=parse_duration(env.get("FAULT_SLOW_START", "0")),
             cpu_burn=int(env.get("FAULT_CPU_BURN", "0") or 0),
             latency=parse_duration(env.get("FAULT_LATENCY", "0")),
+            logged_env=tuple(
+                (name.strip(), env.get(name.strip(), ""))
+                for name in env.get("FAULT_LOG_ENV", "").split(",")
+                if name.strip()
+            ),
         )
 
 
@@ -288,6 +296,8 @@ def serve(app: ASGIApp, settings: Settings, log: JsonLog) -> None:
     if settings.slow_start > 0:
         log("warning", "slow start (FAULT_SLOW_START)", seconds=settings.slow_start)
         time.sleep(settings.slow_start)
+    for name, value in settings.logged_env:
+        log("warning", f"configuration {name}={value}", setting=name, value=value)
     log("info", "starting", port=settings.port)
     uvicorn.run(
         app,

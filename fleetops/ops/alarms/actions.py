@@ -24,6 +24,7 @@ from fleetops.ops.alarms.evaluation import AlarmState
 from fleetops.ops.alarms.monitor import AlarmStatus
 from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.notify import DeploymentEvent, EventKind, notify
+from fleetops.redaction import SecretSource
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.store.maintenance import scope_of
@@ -41,9 +42,18 @@ class AlarmActions:
     """See the module docstring."""
 
     def __init__(
-        self, store: Store, fleet: Fleet, environment: str, *, clock: Now = utc_now, run: Run = _on_thread
+        self,
+        store: Store,
+        fleet: Fleet,
+        environment: str,
+        *,
+        clock: Now = utc_now,
+        run: Run = _on_thread,
+        secret_values: SecretSource = tuple,
     ) -> None:
+        """``secret_values()``: the environment's secret values, removed from each message."""
         self._store = store
+        self._secret_values = secret_values
         self._fleet = fleet
         self._environment = environment
         self._clock = clock
@@ -77,6 +87,12 @@ class AlarmActions:
 
     def _send(self, event: DeploymentEvent) -> None:
         try:
-            notify(self._store, self._fleet.notifications, [event], clock=self._clock)
+            notify(
+                self._store,
+                self._fleet.notifications,
+                [event],
+                clock=self._clock,
+                secret_values=self._secret_values(),
+            )
         except Exception:  # never let a notification problem reach alarm evaluation
             log.exception("alarm notification failed")

@@ -13,24 +13,19 @@ Delivery (``deliver.py``) comes after the last step.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
 
 from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.notify.events import DeploymentEvent, subscribed
 from fleetops.ops.notify.message import Message, render
-from fleetops.redaction import REDACTED, redact_text
+from fleetops.redaction import secret_redactor
 from fleetops.spec.resources import EmailChannel, WebhookChannel
 from fleetops.store import Store
 from fleetops.store.notifications import Delivery, DeliveryStatus
 
 ChannelSpec = WebhookChannel | EmailChannel
-
-MIN_SECRET_LENGTH = 4
-"""Shorter secret values are refused by ``Redact``: replacing them would garble ordinary words."""
 
 
 @dataclass(frozen=True)
@@ -109,40 +104,21 @@ class Group:
 
 
 class Redact:
-    """Replaces secret values (and the passwords of URLs) in the message with ``***``."""
+    """Removes secret values (and the passwords of URLs) from the message: the fleet's one
+    redaction (``fleetops.redaction.secret_redactor``) over its subject, text and blocks.
+    ``ValueError`` when built with a value too short to be redacted reliably."""
 
     def __init__(self, secret_values: Iterable[str] = ()) -> None:
-        values = sorted(set(secret_values), key=len, reverse=True)
-        short = [v for v in values if len(v) < MIN_SECRET_LENGTH]
-        if short:
-            raise ValueError(
-                f"{len(short)} secret value(s) shorter than {MIN_SECRET_LENGTH} characters cannot be "
-                "redacted reliably"
-            )
-        self._pattern = re.compile("|".join(re.escape(v) for v in values)) if values else None
-
-    def text(self, text: str) -> str:
-        """``text`` without secrets."""
-        if self._pattern is not None:
-            text = self._pattern.sub(REDACTED, text)
-        return redact_text(text)
-
-    def _value(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, dict):
-            return {key: self._value(item) for key, item in value.items()}
-        if isinstance(value, list | tuple):
-            return [self._value(item) for item in value]
-        return value
+        values = frozenset(secret_values)
+        self.redactor = secret_redactor(lambda: values)
 
     def __call__(self, outbound: Outbound) -> Outbound:
         message = outbound.message
         if message is None:
             return outbound
         clean = Message(
-            subject=self.text(message.subject),
-            text=self.text(message.text),
-            blocks=tuple(self._value(block) for block in message.blocks),
+            subject=self.redactor.text(message.subject),
+            text=self.redactor.text(message.text),
+            blocks=tuple(self.redactor.value(block) for block in message.blocks),
         )
         return replace(outbound, message=clean)

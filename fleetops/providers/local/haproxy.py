@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetops.errors import FleetopsError
+from fleetops.private_files import private_folder
 from fleetops.providers.local.port_holder import describe_holders
 from fleetops.providers.local.process import JsonLinesFile, ManagedProcess
 from fleetops.providers.local.runtime_api import RuntimeApi
@@ -207,7 +208,7 @@ class HAProxy:
                 "haproxy is not installed: the local provider needs it"
                 " (Debian/Ubuntu: apt-get install haproxy; macOS: brew install haproxy)"
             )
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(self.state_dir)
         _own_folder(self.socket_path.parent)
         self.socket_path.unlink(missing_ok=True)
         self.config_path.write_text(render_config(self.services, self.ports, self.socket_path))

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from fleetops.private_files import private_file
+
 # Rewrites a captured record; returning None drops the line.
 Transform = Callable[[dict[str, Any]], dict[str, Any] | None]
 _DRAIN_OUTPUT_SECONDS = 10.0
@@ -76,9 +78,9 @@ class JsonLinesFile:
     """An append-only JSON-lines file shared by the threads that capture one process's streams."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._file = path.open("a", encoding="utf-8")
+        # An instance may print a secret: its log is for its owner's eyes only.
+        self._file = private_file(path).open("a", encoding="utf-8")
         self._lock = threading.Lock()
 
     def write(self, record: Mapping[str, Any]) -> None:

@@ -8,7 +8,9 @@ outlives them, like a network volume), the service's env and per-version env, it
 State lives under one directory (default ``.fleetops/``): ``haproxy.cfg``, ``haproxy.sock``,
 ``pids/`` (pid files, used at start-up to stop what a crashed run left behind), and ``logs/``:
 ``<service>/<instance>.jsonl`` per instance, ``haproxy/access.jsonl`` (one line per request),
-``haproxy/haproxy.jsonl`` and ``supervisor.jsonl`` (lifecycle events).
+``haproxy/haproxy.jsonl`` and ``supervisor.jsonl`` (lifecycle events). Log files are created
+mode 0600 in 0700 folders: an instance may print a secret. What leaves the provider (log records,
+health reasons) passes through its ``redactor`` (``fleetops.redaction``) first.
 
     with LocalProvider(services, state_dir=Path(".fleetops")) as provider:
         first = provider.launch("menu", "v1")
@@ -22,6 +24,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -46,6 +49,7 @@ from fleetops.providers.local.process import (
 )
 from fleetops.providers.local.service import ServiceRuntime, env_name
 from fleetops.providers.local.supervisor import Instance, Supervisor
+from fleetops.redaction import Redactor, secret_redactor
 
 SecretResolver = Callable[[str], str]
 # What an instance inherits from the control plane's environment; nothing else (a server's own
@@ -65,8 +69,10 @@ class LocalProvider:
         ports: Mapping[str, int] | None = None,
         tick: float = 0.2,
         python: str = sys.executable,
+        redactor: Redactor | None = None,
     ) -> None:
-        """``secrets`` resolves a secret name to its current value; ``ports`` pins frontend ports."""
+        """``secrets`` resolves a secret name to its current value; ``ports`` pins frontend ports;
+        ``redactor`` cleans what leaves an instance (default: URL passwords only)."""
         problems = [
             f"service {s.name!r} depends on unknown service {dep!r}"
             for s in services
@@ -78,6 +84,7 @@ class LocalProvider:
         self.services = {service.name: service for service in services}
         self.state_dir = state_dir.resolve()
         self._secrets = secrets
+        self.redactor = redactor or secret_redactor()
         self._python = python
         self._pinned = {name: port for name, port in (ports or {}).items() if port}
         # A service without a pinned port keeps the one it had in this state folder (a restarted
@@ -169,11 +176,15 @@ class LocalProvider:
         self, service: str | None = None, *, include_terminated: bool = False
     ) -> list[InstanceInfo]:
         """Instances, oldest first."""
-        return self.supervisor.list(service, include_terminated=include_terminated)
+        return [self._clean(i) for i in self.supervisor.list(service, include_terminated=include_terminated)]
 
     def instance(self, instance_id: str) -> InstanceInfo:
         """One instance; KeyError if unknown."""
-        return self.supervisor.get(instance_id)
+        return self._clean(self.supervisor.get(instance_id))
+
+    def _clean(self, info: InstanceInfo) -> InstanceInfo:
+        reason = self.redactor.text(info.health_reason)
+        return info if reason == info.health_reason else replace(info, health_reason=reason)
 
     def suspend_replacement(self, service: str, suspended: bool = True) -> None:
         """Stop (or resume) replacing ``service``'s instances that exit or fail health."""
@@ -282,14 +293,14 @@ class LocalProvider:
 
     def logs(self, service: str, *, instance_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """The last ``limit`` records of one instance, or of all a service's instances merged by
-        timestamp, oldest first."""
+        timestamp, oldest first, redacted."""
         folder = self.state_dir / "logs" / service
         paths: Iterable[Path] = (
             [self.log_path(service, instance_id)] if instance_id else sorted(folder.glob("*.jsonl"))
         )
         records = [record for path in paths for record in read_tail(path, limit)]
         records.sort(key=lambda record: str(record.get("timestamp", "")))
-        return records[-limit:] if limit > 0 else []
+        return [self.redactor.value(record) for record in records[-limit:]] if limit > 0 else []
 
     # -- internals --------------------------------------------------------------------------
 

@@ -49,7 +49,13 @@ def send(deps: RunbookDeps, payload: dict[str, Any], _context: TaskContext) -> d
     event = event_of(deps, payload)
     channels = deps.fleet(event.environment).notifications
     deliveries = notify(
-        deps.store, channels, [event], clock=deps.clock, http=deps.http, retry=deps.notify_retry
+        deps.store,
+        channels,
+        [event],
+        secret_values=deps.secret_values(event.environment),
+        clock=deps.clock,
+        http=deps.http,
+        retry=deps.notify_retry,
     )
     return {
         "event": event.name,

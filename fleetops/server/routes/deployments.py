@@ -21,7 +21,7 @@ from fleetops.jsonlimits import loads
 from fleetops.ops.clock import utc_now
 from fleetops.runbooks import RUNBOOKS
 from fleetops.server.auth import Principal, Role, require
-from fleetops.server.deps import StoreDep
+from fleetops.server.deps import RedactorDep, StoreDep
 from fleetops.server.request_models import StrictModel
 from fleetops.spec.durations import Duration
 from fleetops.store.execution_archive import cleanup_executions, export_executions, import_executions
@@ -114,9 +114,12 @@ async def start_deployment(body: DeployBody, deployments: DeploymentsDep, caller
 
 
 @router.get("/deployments/{execution}", name="deployments.get", dependencies=viewer)
-def get_deployment(execution: ExecutionName, deployments: DeploymentsDep) -> dict[str, Any]:
+def get_deployment(
+    execution: ExecutionName, deployments: DeploymentsDep, redactor: RedactorDep
+) -> dict[str, Any]:
     """The execution and each service's rollout now (status, percentage, checkpoint, reason)."""
-    return deployments.progress(execution)
+    answer: dict[str, Any] = redactor.value(deployments.progress(execution))
+    return answer
 
 
 @router.post("/rollbacks", name="rollbacks.start", status_code=201)
@@ -162,6 +165,7 @@ async def stop_all(deployments: DeploymentsDep, caller: Operator) -> dict[str, A
 @router.get("/executions", name="executions.list", dependencies=viewer)
 def list_executions(
     deployments: DeploymentsDep,
+    redactor: RedactorDep,
     runbook: Annotated[str, Query(pattern="^(deploy|rollback|all)$")] = "all",
     status: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
@@ -176,13 +180,16 @@ def list_executions(
         )
     ]
     records.sort(key=lambda r: r.start_date, reverse=True)
-    return {"executions": [describe(r) for r in records[:limit]]}
+    return {"executions": [redactor.value(describe(r)) for r in records[:limit]]}
 
 
 @router.get("/executions/export", name="executions.export", dependencies=viewer)
-def export(store: StoreDep, days: Annotated[float, Query(gt=0, le=3650)] = 7) -> dict[str, Any]:
+def export(
+    store: StoreDep, redactor: RedactorDep, days: Annotated[float, Query(gt=0, le=3650)] = 7
+) -> dict[str, Any]:
     """Finished executions of the last ``days`` days with their histories (for ``import``)."""
-    return export_executions(store, since=utc_now() - timedelta(days=days))
+    answer: dict[str, Any] = redactor.value(export_executions(store, since=utc_now() - timedelta(days=days)))
+    return answer
 
 
 @router.post(
@@ -222,13 +229,21 @@ def cleanup(body: CleanupBody, store: StoreDep, _caller: Admin) -> dict[str, Any
 
 
 @router.get("/executions/{execution}", name="executions.get", dependencies=viewer)
-def get_execution(execution: ExecutionName, deployments: DeploymentsDep) -> dict[str, Any]:
+def get_execution(
+    execution: ExecutionName, deployments: DeploymentsDep, redactor: RedactorDep
+) -> dict[str, Any]:
     """One execution (a name of a built-in runbook's execution, or any ARN)."""
-    return describe(deployments.executions.describe_execution(deployments.execution_arn(execution)))
+    record = deployments.executions.describe_execution(deployments.execution_arn(execution))
+    answer: dict[str, Any] = redactor.value(describe(record))
+    return answer
 
 
 @router.get("/executions/{execution}/history", name="executions.history", dependencies=viewer)
-def history(execution: ExecutionName, deployments: DeploymentsDep) -> dict[str, Any]:
+def history(execution: ExecutionName, deployments: DeploymentsDep, redactor: RedactorDep) -> dict[str, Any]:
     """The execution's events, oldest first (AWS shapes, timestamps as ISO 8601)."""
     events = deployments.executions.history(deployments.execution_arn(execution))
-    return {"events": [{**event.to_aws(), "timestamp": event.timestamp.isoformat()} for event in events]}
+    return {
+        "events": [
+            redactor.value({**event.to_aws(), "timestamp": event.timestamp.isoformat()}) for event in events
+        ]
+    }

@@ -22,7 +22,7 @@ from fleetops.control.rollouts import FleetControl, RolloutRequest
 from fleetops.ops.gates import check_change
 from fleetops.rollout import RefreshPreferences
 from fleetops.server.auth import Role, require
-from fleetops.server.deps import StoreDep
+from fleetops.server.deps import RedactorDep, StoreDep
 from fleetops.server.errors import ApiError
 from fleetops.server.request_models import StrictModel
 from fleetops.spec.durations import parse_duration
@@ -99,9 +99,10 @@ class RolloutBody(StrictModel):
 
 
 @router.get("/fleet", name="fleet.status", dependencies=viewer)
-def fleet_status(fleet: FleetDep) -> dict[str, Any]:
+def fleet_status(fleet: FleetDep, redactor: RedactorDep) -> dict[str, Any]:
     """Services, their instances, versions and health, and their load-balancer endpoints."""
-    return fleet.status().to_json()
+    answer: dict[str, Any] = redactor.value(fleet.status().to_json())
+    return answer
 
 
 @router.post("/fleet/scale", name="fleet.scale", dependencies=operator)
@@ -145,8 +146,9 @@ def time_window(
 
 @router.get("/fleet/logs", name="fleet.logs", dependencies=viewer)
 def fleet_logs(
-    fleet: FleetDep,
     *,
+    fleet: FleetDep,
+    redactor: RedactorDep,
     service: Annotated[str, Query(min_length=1, max_length=100)],
     instance: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
@@ -158,7 +160,7 @@ def fleet_logs(
     """The last ``limit`` log records of a service (or one instance), oldest first."""
     start, end = time_window(since, start, end)
     records = fleet.logs(service, instance_id=instance, limit=limit, pattern=filter, start=start, end=end)
-    return {"records": records}
+    return {"records": redactor.value(records)}
 
 
 @router.get("/fleet/logs/query", name="fleet.logs_query", dependencies=viewer)
@@ -220,12 +222,17 @@ def start_rollout(body: RolloutBody, request: Request, store: StoreDep) -> dict[
 
 @router.get("/rollouts/{rollout_id}", name="rollouts.describe", dependencies=viewer)
 def describe_rollout(
-    rollout_id: str, request: Request, store: StoreDep, environment: EnvironmentQuery = None
+    rollout_id: str,
+    request: Request,
+    store: StoreDep,
+    redactor: RedactorDep,
+    environment: EnvironmentQuery = None,
 ) -> dict[str, Any]:
     """The rollout as DescribeInstanceRefreshes shows it."""
     fleet = _rollout_fleet(request, store, rollout_id, environment)
     try:
-        return fleet.describe_rollout(rollout_id).to_json()
+        answer: dict[str, Any] = redactor.value(fleet.describe_rollout(rollout_id).to_json())
+        return answer
     except KeyError:
         raise ApiError(404, f"no rollout {rollout_id!r}") from None
 

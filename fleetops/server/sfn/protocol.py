@@ -20,6 +20,7 @@ from fleetops.control import ExecutionService
 from fleetops.engine import InvalidDefinition
 from fleetops.errors import BadInput, FleetopsError, Refused
 from fleetops.jsonlimits import TooDeep, loads
+from fleetops.redaction import Redactor
 from fleetops.server.auth import Principal
 from fleetops.server.aws.auth import principal as aws_principal
 from fleetops.server.body_limits import RequestBodyRefused
@@ -139,4 +140,6 @@ async def _call(request: Request) -> Response:
         answer = await action.run(service, body)
     finally:
         CALLER.reset(caller_set)
-    return JSONResponse(answer, media_type=CONTENT_TYPE, headers=_request_id())
+    # Histories and causes are redacted when stored; this also covers what was stored before.
+    redactor: Redactor = request.app.state.redactor
+    return JSONResponse(redactor.value(answer), media_type=CONTENT_TYPE, headers=_request_id())

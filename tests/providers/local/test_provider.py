@@ -22,6 +22,7 @@ from fleetops.providers.base import InstanceInfo, InstanceState, Provider, Targe
 from fleetops.providers.local.process import group_alive, process_alive, process_start_time
 from fleetops.providers.local.provider import LocalProvider
 from fleetops.providers.local.service import ServiceRuntime
+from fleetops.redaction import secret_redactor
 from fleetops.testing.local import example_runtime as runtime
 from fleetops.testing.waiting import DEADLINE, wait_until
 
@@ -410,3 +411,19 @@ def test_a_remembered_port_another_process_took_is_given_up(tmp_path: Path) -> N
             assert json.loads((tmp_path / "state" / "ports.json").read_text()) == {
                 "menu": again.ports["menu"]
             }
+
+
+def test_log_records_leave_the_provider_redacted(tmp_path: Path) -> None:
+    """What an instance printed is read back through the provider's redaction, keys included."""
+    provider = LocalProvider(
+        [runtime("menu")], state_dir=tmp_path / "state", redactor=secret_redactor(lambda: {"db-secret-1"})
+    )
+    path = provider.log_path("menu", "menu-1")
+    path.parent.mkdir(parents=True)
+    line = {"timestamp": "t1", "msg": "password db-secret-1", "dsn": "postgres://u:pw@h/db", "db-secret-1": 1}
+    path.write_text(json.dumps(line) + "\n")
+
+    assert provider.logs("menu") == [
+        {"timestamp": "t1", "msg": "password ***", "dsn": "postgres://u:***@h/db", "***": 1}
+    ]
+    assert "db-secret-1" in path.read_text()  # the instance's own log keeps what it wrote
