@@ -22,6 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from fleetops.errors import BadInput, FleetopsError, Refused
+from fleetops.redaction import Redactor
 from fleetops.server.aws import autoscaling, cloudwatch, ec2, elbv2, logs, sts
 from fleetops.server.aws.auth import Credential, credential, principal
 from fleetops.server.aws.errors import AwsError
@@ -143,7 +144,9 @@ async def _run(incoming: Incoming, service: str, request_id: str) -> Response:
         state=request.app.state,
     )
     output = await asyncio.to_thread(action.run, call, parsed)
-    return protocol.respond(model, output, request_id)
+    # A status reason or a log line may carry what an instance printed: answers are redacted.
+    redactor: Redactor = request.app.state.redactor
+    return protocol.respond(model, redactor.value(output), request_id)
 
 
 def _error(incoming: Incoming, code: str, message: str, status: int | None, request_id: str) -> Response:
