@@ -8,9 +8,10 @@ outlives them, like a network volume), the service's env and per-version env, it
 State lives under one directory (default ``.fleetops/``): ``haproxy.cfg``, ``haproxy.sock``,
 ``pids/`` (pid files, used at start-up to stop what a crashed run left behind), and ``logs/``:
 ``<service>/<instance>.jsonl`` per instance, ``haproxy/access.jsonl`` (one line per request),
-``haproxy/haproxy.jsonl`` and ``supervisor.jsonl`` (lifecycle events). Log files are created
-mode 0600 in 0700 folders: an instance may print a secret. What leaves the provider (log records,
-health reasons) passes through its ``redactor`` (``fleetops.redaction``) first.
+``haproxy/haproxy.jsonl`` and ``supervisor.jsonl`` (lifecycle events). An instance may print a
+secret: what it prints passes through the provider's ``redactor`` (``fleetops.redaction``) before
+it is written, and again when read back (files written before); health reasons too. Log files are
+created mode 0600 in 0700 folders.
 
     with LocalProvider(services, state_dir=Path(".fleetops")) as provider:
         first = provider.launch("menu", "v1")
@@ -340,7 +341,14 @@ class LocalProvider:
             log=JsonLinesFile(self.log_path(service.name, instance.id)),
             fields={"service": service.name, "instance": instance.id, "version": instance.version},
             pid_file=self.pid_dir / f"{instance.id}.pid",
+            # Redacted as captured: no reader of the file (a log query, a tail) ever sees a secret.
+            stdout_transform=self._redact_record,
+            stderr_transform=self._redact_record,
         )
+
+    def _redact_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        clean: dict[str, Any] = self.redactor.value(record)
+        return clean
 
     def _write_event(self, record: Mapping[str, Any]) -> None:
         if self._events is not None:

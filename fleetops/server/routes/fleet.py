@@ -166,6 +166,7 @@ def fleet_logs(
 @router.get("/fleet/logs/query", name="fleet.logs_query", dependencies=viewer)
 def fleet_logs_query(
     fleet: FleetDep,
+    redactor: RedactorDep,
     *,
     query: Annotated[str, Query(min_length=1, max_length=10_000, description="A Logs Insights query.")],
     services: Annotated[
@@ -185,7 +186,9 @@ def fleet_logs_query(
     start, end = time_window(since, start, end)
     names = None if services is None else [name.strip() for name in services.split(",") if name.strip()]
     result = fleet.query_logs(query, services=names, platform=platform, start=start, end=end)
-    return result.to_json()
+    # Instance logs are written redacted; this covers files written before that.
+    answer: dict[str, Any] = redactor.value(result.to_json())
+    return answer
 
 
 @router.get("/fleet/activities", name="fleet.activities", dependencies=viewer)
