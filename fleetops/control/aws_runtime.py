@@ -43,6 +43,7 @@ from fleetops.providers.aws.cloudwatch_logs import read_logs
 from fleetops.providers.aws.factory import backends_of
 from fleetops.providers.aws.preflight import preflight
 from fleetops.providers.aws.session import AwsClients, AwsError
+from fleetops.redaction import SecretSource
 from fleetops.rollout import RefreshStatus
 from fleetops.spec.aws_names import log_group_name
 from fleetops.spec.fleet import Fleet
@@ -69,7 +70,10 @@ class AwsFleetRuntime:
         initial_version: str = "v1",
         clients: AwsClients | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        secret_values: SecretSource = tuple,
     ) -> None:
+        """``secret_values()``: the environment's secret values, removed from what the server
+        stores and answers (none are read from Secrets Manager yet: URL passwords only)."""
         settings = fleet.environments.get(environment)
         if not isinstance(settings, AwsSettings):
             raise BadInput(f"environment {environment!r} does not run on aws")
@@ -85,6 +89,7 @@ class AwsFleetRuntime:
         self._now = now
         self._lock = threading.RLock()
         self._initial_pending = False
+        self._secret_values = secret_values
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -390,6 +395,10 @@ class AwsFleetRuntime:
         )
 
     # -- internals ------------------------------------------------------------------------------
+
+    def secret_values(self) -> frozenset[str]:
+        """The environment's secret values (what redaction removes)."""
+        return frozenset(self._secret_values())
 
     def _busy(self, service: str) -> str | None:
         for row in self.store.rollouts.list(self.environment, unfinished=True, limit=1000):
