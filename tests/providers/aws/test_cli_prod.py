@@ -11,6 +11,8 @@ request goes to the load balancer's DNS name, which moto does not serve.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,8 @@ import boto3
 import pytest
 import yaml
 
+from fleetops.processes import pid_alive
+from fleetops.server.settings import read_server_file
 from fleetops.testing import moto_shims
 from fleetops.testing.moto import MOTO_IMAGE, MotoEndpoint
 from fleetops.testing.server import run_cli
@@ -214,3 +218,40 @@ def test_status_scale_activities_alarms_and_logs_of_prod(cli: Cli) -> None:
     )
     shown = cli("logs", "orders", "--env", "prod", "--filter", "ERROR").stdout
     assert "card declined" in shown and "GET /health" not in shown
+
+
+def test_a_control_plane_killed_mid_deployment_resumes_it_without_a_second_refresh(cli: Cli) -> None:
+    prod_up(cli)
+    with moto_shims.recording() as calls:
+        name = cli.json("deploy", "prod", "--version", "v2", "--services", "menu")["execution"]
+        cli("approve", name)
+        wait_until(lambda: calls.of("StartInstanceRefresh"), timeout=60, what="menu's refresh starts")
+        server = read_server_file(cli.folder / ".fleetops")
+        assert server is not None
+        os.kill(server["pid"], signal.SIGKILL)
+        wait_until(lambda: not pid_alive(server["pid"]), timeout=10, what="the control plane dies")
+        cli("up", "--env", "prod")
+        ended = wait_until(
+            lambda: (d := cli.json("executions", "describe", name))["status"] != "RUNNING" and d,
+            timeout=180,
+            what=f"{name} ends after the restart",
+        )
+    assert ended["status"] == "SUCCEEDED"
+    assert [c.params["AutoScalingGroupName"] for c in calls.of("StartInstanceRefresh")] == ["restaurant-menu"]
+    menu = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["menu"]
+    assert (menu["version"], menu["versions"], menu["ready"]) == ("v2", ["v2"], True)
+
+
+def test_promote_from_a_local_stage_to_prod_on_aws(cli: Cli) -> None:
+    prod_up(cli)
+    assert cli.approved("deploy", "prod", "--version", "v2", "--services", "menu")["status"] == "SUCCEEDED"
+    cli("up", "--env", "stage")  # local processes behind HAProxy, beside prod in one control plane
+    assert cli.json("environments")["running"] == ["prod", "stage"]
+    with moto_shims.recording() as calls:
+        promoted = cli.approved("promote", "stage", "prod")
+    assert promoted["status"] == "SUCCEEDED", promoted
+    # Stage runs v1 everywhere: only menu (at v2 in prod) changes, to a new release at v1.
+    (start,) = calls.of("StartInstanceRefresh")
+    assert start.params["AutoScalingGroupName"] == "restaurant-menu"
+    menu = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["menu"]
+    assert (menu["version"], menu["release_number"], menu["versions"]) == ("v1", 3, ["v1"])

@@ -7,14 +7,17 @@ a failing release (SHIM_TARGET_HEALTH) where a test says so; the rest is moto th
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
 import pytest
 
 from fleetops.control.aws_runtime import AwsFleetRuntime
+from fleetops.control.rollout_state import new_row
 from fleetops.control.rollouts import RolloutRequest
 from fleetops.spec.fleet import Fleet
+from fleetops.spec.rollout_settings import refresh_preferences
 from fleetops.store import Store
 from fleetops.testing import moto_shims
 from fleetops.testing.waiting import wait_until
@@ -100,3 +103,26 @@ def test_rollback_of_a_running_rollout_is_rollback_instance_refresh(runtime: Aws
     ]
     menu = {s.name: s for s in runtime.status().services}["menu"]
     assert (menu.version, menu.versions) == ("v1", ("v1",))
+
+
+def test_a_rollout_saved_without_its_refresh_id_adopts_the_refresh_it_had_started(
+    runtime: AwsFleetRuntime,
+) -> None:
+    """The control plane died between StartInstanceRefresh and saving the refresh's id."""
+    request = RolloutRequest("r1", "prod", "auth", "v2", 2)
+    preferences = refresh_preferences(runtime.fleet.service("auth", "prod").deploy)
+    state = runtime.store.service_state.get("prod", "auth")
+    assert state is not None
+    runtime.store.rollouts.create(new_row(request, preferences, previous=state, now=datetime.now(UTC)))
+    backend = runtime.backends["auth"]
+    target = backend.release_target("prod", 2, "v2")
+    started = backend.start(target, runtime.alarms.aws_preferences("auth", preferences.to_aws()))
+    with moto_shims.recording() as calls:
+        view = wait_until(
+            lambda: (v := runtime.describe_rollout("r1")).terminal and v, timeout=30, what="rollout ends"
+        )
+    assert view.status == "Successful"
+    assert calls.of("StartInstanceRefresh") == []
+    assert calls.of("CreateLaunchTemplateVersion") == []
+    row = runtime.store.rollouts.get("r1")
+    assert row is not None and row.preferences["aws_refresh"] == {"id": started, "target": target}
