@@ -38,6 +38,7 @@ from fleetops.control.rollouts import (
     ServiceStatus,
 )
 from fleetops.errors import BadInput, Refused
+from fleetops.providers.aws.autoscaling import AutoScalingService
 from fleetops.providers.aws.backend import Refresh, ServiceBackend
 from fleetops.providers.aws.cloudwatch_logs import read_logs
 from fleetops.providers.aws.factory import backends_of
@@ -95,11 +96,20 @@ class AwsFleetRuntime:
 
     def start(self) -> None:
         """Check the account and every resource (``BadInput`` listing the differences), put the
-        fleet file's alarms and scaling policies, and record each service's first release."""
+        fleet file's alarms and target-tracking policies (``scaling:``, PutScalingPolicy on
+        ASGAverageCPUUtilization), and record each service's first release."""
         preflight(self.fleet, self.environment, self.clients)
         self.alarms.put_all()
         for name in self.services:
             backend = self.backends[name]
+            scaling = self._service(name).scaling
+            if scaling is not None and isinstance(backend, AutoScalingService):
+                warmup = scaling.warmup if scaling.warmup is not None else self._service(name).deploy.warmup
+                backend.put_target_tracking(
+                    scaling.target_cpu,
+                    disable_scale_in=scaling.disable_scale_in,
+                    warmup_s=round(warmup.total_seconds()),
+                )
             capacity = backend.capacity()
             state = self.store.service_state.get(self.environment, name)
             if state is None:

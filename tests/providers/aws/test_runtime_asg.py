@@ -12,14 +12,19 @@ from pathlib import Path
 
 import boto3
 import pytest
+import yaml
 
 from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.rollout_state import new_row
 from fleetops.control.rollouts import RolloutRequest
+from fleetops.providers.aws.bootstrap import bootstrap, rewrite_file
+from fleetops.providers.aws.session import AwsClients
 from fleetops.spec.fleet import Fleet
+from fleetops.spec.loader import load_fleet
 from fleetops.spec.rollout_settings import refresh_preferences
 from fleetops.store import Store
 from fleetops.testing import moto_shims
+from fleetops.testing.moto import MOTO_IMAGE, MotoEndpoint
 from fleetops.testing.waiting import wait_until
 
 
@@ -126,3 +131,36 @@ def test_a_rollout_saved_without_its_refresh_id_adopts_the_refresh_it_had_starte
     assert calls.of("CreateLaunchTemplateVersion") == []
     row = runtime.store.rollouts.get("r1")
     assert row is not None and row.preferences["aws_refresh"] == {"id": started, "target": target}
+
+
+def test_a_services_scaling_is_a_target_tracking_policy_on_its_group(
+    moto: MotoEndpoint, example: Path, store: Store
+) -> None:
+    fleet_file = example / "fleet.yaml"
+    document = yaml.safe_load(fleet_file.read_text())
+    document["services"]["menu"]["scaling"] = {"target_cpu": 50, "warmup": "45s"}
+    fleet_file.write_text(yaml.safe_dump(document, sort_keys=False))
+    rewrite_file(
+        fleet_file, bootstrap(load_fleet(fleet_file), "prod", AwsClients("eu-west-1"), image_id=MOTO_IMAGE)
+    )
+    with moto_shims.recording() as calls:
+        AwsFleetRuntime(load_fleet(fleet_file), "prod", store=store).start()
+    assert [c.params for c in calls.of("PutScalingPolicy")] == [
+        {
+            "AutoScalingGroupName": "restaurant-menu",
+            "PolicyName": "fleetops-target-cpu",
+            "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingConfiguration": {
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageCPUUtilization"},
+                "TargetValue": 50.0,
+                "DisableScaleIn": False,
+            },
+            "EstimatedInstanceWarmup": 45,
+        }
+    ]
+    policies = boto3.client("autoscaling", region_name="eu-west-1").describe_policies(
+        AutoScalingGroupName="restaurant-menu"
+    )["ScalingPolicies"]
+    assert [(p["PolicyName"], p["PolicyType"]) for p in policies] == [
+        ("fleetops-target-cpu", "TargetTrackingScaling")
+    ]
