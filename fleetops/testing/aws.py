@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -130,3 +131,76 @@ def aws_fleet(workdir: Path, *, timeout: float = 150) -> Iterator[AwsFleet]:
         yield AwsFleet(folder=folder, url=str(info["url"]), token=token)
     finally:
         run_cli(["down"], cwd=folder, timeout=120)
+
+
+SEEDS_ENV = "FLEETOPS_SEEDS"
+_AWS_COMMAND = re.compile(r"\baws ([a-z0-9-]+) ([a-z0-9-]+)")
+
+
+def seeds_dir() -> Path:
+    """The runbooks: ``$FLEETOPS_SEEDS``, else ``shared/seeds`` beside a parent of the repository."""
+    if os.environ.get(SEEDS_ENV):
+        return Path(os.environ[SEEDS_ENV])
+    root = Path(__file__).resolve().parents[2]
+    for folder in (root, *root.parents):
+        if (folder / "shared" / "seeds").is_dir():
+            return folder / "shared" / "seeds"
+    return root.parent / "shared" / "seeds"
+
+
+@dataclass(frozen=True)
+class SeedCommand:
+    """One ``aws`` command of a runbook, as written there (continuation lines joined)."""
+
+    seed: str
+    line: int
+    service: str
+    operation: str
+    text: str
+
+
+def seed_commands(folder: Path) -> list[SeedCommand]:
+    """Every ``aws SERVICE OPERATION ...`` command in the runbooks of ``folder``, in order.
+
+    A command continued with ``\\`` or inside an open quote (a JSON document, a query spanning
+    lines) is joined into one line; a wrapper around it (``X=$(aws ...)``, ``watch -n 10 "aws
+    ..."``, a trailing ``| head``, ``# comment``) is left out.
+    """
+    found = []
+    for path in sorted(folder.iterdir()):
+        lines = path.read_text().splitlines()
+        index = 0
+        while index < len(lines):
+            match = _AWS_COMMAND.search(lines[index])
+            start = index
+            if match is not None:
+                prefix = lines[index][: match.start()]
+                text = lines[index][match.start() :].rstrip()
+                while (text.endswith("\\") or _open_quote(prefix + text)) and index < start + 12:
+                    index += 1
+                    joined = lines[index].strip()
+                    text = text[:-1].rstrip() + " " + joined if text.endswith("\\") else text + "\n" + joined
+                found.append(
+                    SeedCommand(path.name, start + 1, match.group(1), match.group(2), _unwrap(prefix, text))
+                )
+            index += 1
+    return found
+
+
+def _open_quote(text: str) -> bool:
+    quote = None
+    for char in text:
+        if quote is None and char in "'\"":
+            quote = char
+        elif char == quote:
+            quote = None
+    return quote is not None
+
+
+def _unwrap(prefix: str, text: str) -> str:
+    if "$(" in prefix and text.endswith(")"):
+        text = text[:-1].rstrip()
+    elif prefix.rstrip().endswith('"') and text.endswith('"'):
+        text = text[:-1]
+    text = re.sub(r"\s+\|\s+head -n\s*\d+$", "", text)
+    return re.sub(r"\s+#[^'\"]*$", "", text).strip()

@@ -171,10 +171,15 @@ def test_metric_statistics_count_the_requests_the_load_balancer_served(fleet: Aw
     )
     (result,) = data["MetricDataResults"]
     assert (result["Id"], result["StatusCode"], sum(result["Values"])) == ("latency", "Complete", 25.0)
+    unpublished = client.get_metric_statistics(
+        Namespace="AWS/EC2", MetricName="CPUUtilization", StartTime=start, EndTime=now, Period=60,
+        Statistics=["Average"],
+    )  # fmt: skip
+    assert unpublished["Datapoints"] == []
     with pytest.raises(ClientError) as caught:
         client.get_metric_statistics(
-            Namespace="AWS/EC2", MetricName="CPUUtilization", StartTime=start, EndTime=now, Period=60,
-            Statistics=["Average"],
+            Namespace="AWS/ApplicationELB", MetricName="RequestCount", StartTime=start, EndTime=now, Period=7,
+            Statistics=["Sum"],
         )  # fmt: skip
     assert caught.value.response["Error"]["Code"] == "InvalidParameterValue"
 

@@ -4,7 +4,8 @@ Balancer metrics of a service, read back from HAProxy's access log (``ops.alarms
 A metric is named as an ALB publishes it: namespace ``AWS/ApplicationELB``, dimension
 ``LoadBalancer`` (``app/<name>/<id>``) or ``TargetGroup`` (``targetgroup/<name>/<id>``) of the
 service's group. ``HealthyHostCount`` and ``UnHealthyHostCount`` are not in the log: they have a
-datapoint for the current period only. As on AWS, a period without a sample has no datapoint.
+datapoint for the current period only. As on AWS, a period without a sample has no datapoint,
+and a metric nobody publishes (another namespace, other dimensions) has none at all.
 """
 
 from __future__ import annotations
@@ -30,13 +31,10 @@ def invalid(message: str) -> AwsError:
     return AwsError("InvalidParameterValueException", message)
 
 
-def group_of(groups: Sequence[Group], namespace: str, dimensions: Sequence[dict[str, str]]) -> Group:
-    """The group a metric's namespace and dimensions name."""
+def group_of(groups: Sequence[Group], namespace: str, dimensions: Sequence[dict[str, str]]) -> Group | None:
+    """The group a metric's namespace and dimensions name; None: a metric nobody publishes here."""
     if namespace != NAMESPACE:
-        raise invalid(
-            f"namespace {namespace!r} has no metrics here: the local fleet publishes {NAMESPACE} "
-            "(dimension LoadBalancer or TargetGroup of a service)"
-        )
+        return None
     for dimension in dimensions:
         name, value = dimension.get("Name"), dimension.get("Value")
         for group in groups:
@@ -45,11 +43,7 @@ def group_of(groups: Sequence[Group], namespace: str, dimensions: Sequence[dict[
                 ("TargetGroup", group.target_group_dimension),
             ):
                 return group
-    raise invalid(
-        "the dimensions name no load balancer or target group of the local fleet: give "
-        "Name=LoadBalancer,Value=app/<name>/<id> or Name=TargetGroup,Value=targetgroup/<name>/<id> "
-        "(aws elbv2 describe-load-balancers lists them)"
-    )
+    return None
 
 
 @dataclass(frozen=True)
@@ -66,7 +60,7 @@ def unit(metric: str) -> str:
 
 
 def statistics(
-    group: Group,
+    group: Group | None,
     metric: str,
     statistic_names: Sequence[str],
     *,
@@ -74,9 +68,8 @@ def statistics(
     end: datetime,
     period_s: int,
 ) -> dict[str, Series]:
-    """Each statistic of ``metric`` of ``group``'s service over ``[start, end)`` by period."""
-    if metric not in LOCAL_METRICS:
-        raise invalid(f"metric {metric!r} is not published here (it has: {', '.join(sorted(LOCAL_METRICS))})")
+    """Each statistic of ``metric`` of ``group``'s service over ``[start, end)`` by period (no
+    datapoint at all for ``group`` None or a metric the load balancers do not publish)."""
     if period_s <= 0 or (period_s % 60 and period_s not in (1, 5, 10, 30)):
         raise invalid(f"The parameter Period must be 1, 5, 10, 30 or a multiple of 60, got {period_s}")
     for name in statistic_names:
@@ -96,6 +89,8 @@ def statistics(
         raise invalid(
             f"You have requested up to {len(starts)} datapoints, which exceeds the limit of {MAX_DATAPOINTS}."
         )
+    if group is None or metric not in LOCAL_METRICS:
+        return {name: Series(starts, [None] * len(starts)) for name in statistic_names}
     provider = getattr(group.runtime, "provider", None)
     source = local_metrics(provider, [group.service])
     now_ms = int(datetime.now(UTC).timestamp() * 1000)

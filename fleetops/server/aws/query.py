@@ -31,8 +31,11 @@ def read_params(shape: Any, params: dict[str, str], *, ec2: bool, prefix: str = 
             if _present(params, key):
                 out[name] = read_params(member, params, ec2=ec2, prefix=key)
         for name in shape.required_members:
-            if name not in out:
-                raise missing(_join(prefix, _query_name(shape.members[name], name, ec2=ec2)))
+            member = shape.members[name]
+            if name not in out and member.type_name == "structure" and not member.required_members:
+                out[name] = {}  # an empty structure (``'{}'``) has no parameter to send
+            elif name not in out:
+                raise missing(_join(prefix, _query_name(member, name, ec2=ec2)))
         return out
     if kind == "list":
         base = _list_prefix(shape, prefix, ec2=ec2)
