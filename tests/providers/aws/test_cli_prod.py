@@ -219,6 +219,11 @@ def test_status_scale_activities_alarms_and_logs_of_prod(cli: Cli) -> None:
     shown = cli("logs", "orders", "--env", "prod", "--filter", "ERROR").stdout
     assert "card declined" in shown and "GET /health" not in shown
 
+    rolled = cli.json("rollout", "gateway", "v2", "--env", "prod", "--wait")
+    assert (rolled["status"], rolled["percentage_complete"]) == ("Successful", 100)
+    gateway = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["gateway"]
+    assert (gateway["version"], gateway["versions"]) == ("v2", ["v2"])
+
 
 def test_a_control_plane_killed_mid_deployment_resumes_it_without_a_second_refresh(cli: Cli) -> None:
     prod_up(cli)
