@@ -61,7 +61,13 @@ def preflight(fleet: Fleet, environment: str, clients: AwsClients) -> None:
         service = fleet.service(name, environment)
         if service.aws is None:
             problems.append(f"services.{name}.aws: missing for aws environment {environment!r}")
-        elif not service.aws.ecs:
+        elif service.aws.ecs:
+            problems.append(
+                f"services.{name}.aws: ECS services (ecs_cluster, ecs_service) are not supported by this "
+                "version of fleetops yet: give the service an Auto Scaling group, or leave it out of "
+                f"environment {environment!r}"
+            )
+        else:
             problems += group_problems(
                 clients, environment, name=name, aws=service.aws, instances=service.instances,
                 health=service.health,

@@ -77,3 +77,18 @@ def test_a_missing_iam_permission_names_the_action_and_the_resource(
         "missing IAM permission: autoscaling:DescribeAutoScalingGroups on restaurant-auth was refused"
         in message
     )
+
+
+def test_an_ecs_service_is_refused_before_anything_starts(moto: MotoEndpoint, example: Path) -> None:
+    fleet_file = example / "fleet.yaml"
+    text = fleet_file.read_text().replace(
+        "    overrides:\n      prod:\n        instances: {min: 2, desired: 2, max: 4}",
+        "    overrides:\n      prod:\n        aws: {ecs_cluster: restaurant, ecs_service: notifications}\n"
+        "        instances: {min: 2, desired: 2, max: 4}",
+    )
+    fleet_file.write_text(text)
+    up = run_cli(["up", "--env", "prod"], cwd=example, env=moto.env)
+    assert up.returncode == 2
+    message = " ".join(up.stderr.split())
+    assert "services.notifications.aws: ECS services (ecs_cluster, ecs_service) are not supported" in message
+    assert not (example / ".fleetops" / "server.json").exists()
