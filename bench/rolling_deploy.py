@@ -32,9 +32,9 @@ import httpx
 
 from fleetops.control.fleet import FleetRuntime, RuntimeSettings
 from fleetops.control.local_services import dev_secrets, local_services
-from fleetops.control.rollouts import RolloutRequest
 from fleetops.providers.local import LocalProvider
 from fleetops.rollout import plan_refresh
+from fleetops.runbooks.ports import RolloutRequest
 from fleetops.spec.loader import load_fleet
 from fleetops.spec.models import DeployPolicy
 from fleetops.spec.rollout_settings import milliseconds, refresh_preferences

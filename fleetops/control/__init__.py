@@ -10,7 +10,7 @@ result = await service.wait(record.arn)     # ExecutionResult: status, output, e
 
 The fleet runtime (``fleetops.control.fleet.FleetRuntime``): the provider of one (fleet,
 environment) with its rollouts (``fleetops.control.rollout_runner``) and scaling; its types in
-``fleetops.control.rollouts``.
+``fleetops.runbooks.ports``.
 """
 
 from fleetops.control.handlers import HANDLERS_ENV, load_handlers

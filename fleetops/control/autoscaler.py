@@ -18,11 +18,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from fleetops.control.fleet_port import ManagedProvider
-from fleetops.control.rollouts import ScalingActivity
 from fleetops.errors import FleetopsError
 from fleetops.ops.autoscaling import CpuSample, TargetTracking, TargetTrackingPolicy
 from fleetops.ops.periodic import Periodic
 from fleetops.providers.base import InstanceState
+from fleetops.runbooks.ports import ScalingActivity
 from fleetops.spec.fleet import Fleet
 
 

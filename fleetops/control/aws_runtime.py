@@ -29,14 +29,6 @@ from typing import Any
 from fleetops.control.aws_alarms import AwsAlarms
 from fleetops.control.initial_releases import pin_initial, verify_ready
 from fleetops.control.rollout_state import new_row, row_view
-from fleetops.control.rollouts import (
-    FleetStatus,
-    InstanceStatus,
-    RolloutRequest,
-    RolloutView,
-    ScalingActivity,
-    ServiceStatus,
-)
 from fleetops.errors import BadInput, Refused
 from fleetops.providers.aws.autoscaling import AutoScalingService
 from fleetops.providers.aws.backend import Refresh, ServiceBackend
@@ -46,6 +38,14 @@ from fleetops.providers.aws.preflight import preflight
 from fleetops.providers.aws.session import AwsClients, AwsError
 from fleetops.redaction import SecretSource
 from fleetops.rollout import RefreshStatus
+from fleetops.runbooks.ports import (
+    FleetStatus,
+    InstanceStatus,
+    RolloutRequest,
+    RolloutView,
+    ScalingActivity,
+    ServiceStatus,
+)
 from fleetops.spec.aws_names import log_group_name
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import AwsSettings, Service

@@ -33,7 +33,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fleetops.control.environments import Environments
-from fleetops.control.rollouts import FleetControl
 from fleetops.control.service import ExecutionService
 from fleetops.engine import ExecutionStatus, HistoryEvent
 from fleetops.errors import BadInput, Refused
@@ -44,6 +43,7 @@ from fleetops.ops.releases import roll_back_pinned
 from fleetops.runbooks import RUNBOOKS, RunbookDeps, definition_text, register_handlers
 from fleetops.runbooks.handlers.approval import REJECTED, pending_approval_token
 from fleetops.runbooks.handlers.initialize import target_versions
+from fleetops.runbooks.ports import FleetControl
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.store.executions import RUNNING, ExecutionRecord

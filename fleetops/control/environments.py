@@ -24,8 +24,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from fleetops.control.rollouts import FleetControl
 from fleetops.errors import BadInput, FleetopsError, Refused
+from fleetops.runbooks.ports import FleetControl
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import LocalSettings
 

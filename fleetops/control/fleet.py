@@ -1,7 +1,7 @@
 """``FleetRuntime``: the provider of one (fleet, environment) inside the control plane.
 
 It is the facade the server and the deploy runbooks use (it implements ``FleetControl``,
-``fleetops.control.rollouts``), and it keeps each service's desired state: ``start()`` starts
+``fleetops.runbooks.ports``), and it keeps each service's desired state: ``start()`` starts
 the provider and brings every service to its desired state (its desired count, at its current
 release's version, both kept in the store's ``service_state``; on first start the version ``up``
 was given, recorded as the service's first release and verified by a background look once the
@@ -32,7 +32,13 @@ from fleetops.control.fleet_port import ManagedProvider
 from fleetops.control.initial_releases import pin_initial, verify_ready, verify_when_ready
 from fleetops.control.log_queries import query_logs
 from fleetops.control.rollout_runner import LIVE, RolloutRunner
-from fleetops.control.rollouts import (
+from fleetops.control.runtime_settings import RuntimeSettings
+from fleetops.errors import BadInput, Refused
+from fleetops.ops.alarms import AlarmActions, AlarmMonitor, local_metrics
+from fleetops.ops.logfilter import compile_filter, in_window
+from fleetops.ops.logquery import QueryResult
+from fleetops.redaction import SecretSource
+from fleetops.runbooks.ports import (
     FleetStatus,
     InstanceStatus,
     RolloutRequest,
@@ -40,12 +46,6 @@ from fleetops.control.rollouts import (
     ScalingActivity,
     ServiceStatus,
 )
-from fleetops.control.runtime_settings import RuntimeSettings
-from fleetops.errors import BadInput, Refused
-from fleetops.ops.alarms import AlarmActions, AlarmMonitor, local_metrics
-from fleetops.ops.logfilter import compile_filter, in_window
-from fleetops.ops.logquery import QueryResult
-from fleetops.redaction import SecretSource
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.graph import waves
 from fleetops.spec.models import Service

@@ -17,9 +17,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from fleetops.control.rollouts import FleetStatus
 from fleetops.ops.clock import utc_now
 from fleetops.ops.releases import pin_releases
+from fleetops.runbooks.ports import FleetStatus
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.store.releases import Release, ReleaseConflict, ReleaseStatus

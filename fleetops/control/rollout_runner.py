@@ -44,12 +44,12 @@ from fleetops.control.rollout_state import (
     status_of,
     view_of,
 )
-from fleetops.control.rollouts import RolloutRequest, RolloutView
 from fleetops.control.runtime_settings import RuntimeSettings
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmMonitor
 from fleetops.providers.base import InstanceState
 from fleetops.rollout import GroupInstance, InstanceRefresh, RefreshPreferences, RefreshStatus, SystemClock
+from fleetops.runbooks.ports import RolloutRequest, RolloutView
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import Service
 from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_preferences

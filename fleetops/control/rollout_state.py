@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from fleetops.control.rollouts import FENCED, RolloutRequest, RolloutView
 from fleetops.rollout import InstanceRefresh, RefreshPreferences, RefreshStatus
+from fleetops.runbooks.ports import FENCED, RolloutRequest, RolloutView
 from fleetops.store.fleet_state import RolloutRow, ServiceState
 
 

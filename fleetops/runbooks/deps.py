@@ -13,9 +13,9 @@ from typing import Protocol
 
 import httpx
 
-from fleetops.control.rollouts import RolloutRequest, RolloutView
 from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.notify import RetryPolicy
+from fleetops.runbooks.ports import RolloutRequest, RolloutView
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 

@@ -22,10 +22,10 @@ from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.environments import Environments, ManagedRuntime, check_local
 from fleetops.control.fleet import FleetRuntime
 from fleetops.control.local_services import dev_secrets, fixed_ports, local_services
-from fleetops.control.rollouts import FleetControl
 from fleetops.errors import BadInput
 from fleetops.providers.local import LocalProvider
 from fleetops.redaction import secret_redactor
+from fleetops.runbooks.ports import FleetControl
 from fleetops.server.settings import ServerSettings, environment_state_dir
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet

@@ -27,10 +27,10 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from fleetops.control.rollouts import FENCED, RolloutRequest, RolloutView
 from fleetops.engine import Clock
 from fleetops.errors import BadInput, Refused
 from fleetops.rollout import OK, GroupInstance, InstanceRefresh
+from fleetops.runbooks.ports import FENCED, RolloutRequest, RolloutView
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_preferences
 from fleetops.testing.fake_fleet import Behaviour, FakeFleet

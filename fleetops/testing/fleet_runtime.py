@@ -26,7 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from fleetops.control.environments import Environments
-from fleetops.control.rollouts import (
+from fleetops.errors import BadInput, Refused
+from fleetops.ops.logfilter import compile_filter, in_window
+from fleetops.ops.logquery import LogSource, QueryResult, run_query
+from fleetops.rollout import GroupInstance, InstanceRefresh
+from fleetops.runbooks.ports import (
     FENCED,
     FleetControl,
     FleetStatus,
@@ -36,10 +40,6 @@ from fleetops.control.rollouts import (
     ScalingActivity,
     ServiceStatus,
 )
-from fleetops.errors import BadInput, Refused
-from fleetops.ops.logfilter import compile_filter, in_window
-from fleetops.ops.logquery import LogSource, QueryResult, run_query
-from fleetops.rollout import GroupInstance, InstanceRefresh
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_preferences
 from fleetops.testing.fake_clock import FakeClock

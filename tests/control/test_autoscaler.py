@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fleetops.control.fleet import RuntimeSettings
-from fleetops.control.rollouts import RolloutRequest
+from fleetops.runbooks.ports import RolloutRequest
 
 from .conftest import MakeRuntime, wait_until
 

@@ -9,9 +9,9 @@ import pytest
 
 from fleetops.control.deployments import Deployments
 from fleetops.control.environments import Environments, NoFleet
-from fleetops.control.rollouts import FleetControl
 from fleetops.control.service import ExecutionService
 from fleetops.errors import BadInput
+from fleetops.runbooks.ports import FleetControl
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet
 from fleetops.store import Store

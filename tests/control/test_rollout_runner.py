@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fleetops.control.rollouts import FENCED, RolloutRequest
 from fleetops.errors import BadInput, Refused
 from fleetops.providers.base import InstanceState
+from fleetops.runbooks.ports import FENCED, RolloutRequest
 from fleetops.store import Store
 from fleetops.store.fleet_state import RolloutRow
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fleetops.control.rollouts import RolloutRequest
 from fleetops.engine import ExecutionResult, ExecutionStatus
 from fleetops.ops.locks import release_lock
+from fleetops.runbooks.ports import RolloutRequest
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.testing.fake_fleet import Behaviour

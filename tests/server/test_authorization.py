@@ -17,8 +17,8 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from fleetops.control.deployments import Deployments
-from fleetops.control.rollouts import RolloutRequest
 from fleetops.ops.alarms import AlarmMonitor
+from fleetops.runbooks.ports import RolloutRequest
 from fleetops.server.auth import Role
 from fleetops.server.sfn import ACTIONS
 from fleetops.spec.loader import load_fleet

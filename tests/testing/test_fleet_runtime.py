@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fleetops.control.rollouts import RolloutRequest
 from fleetops.errors import BadInput, Refused
+from fleetops.runbooks.ports import RolloutRequest
 from fleetops.spec.loader import load_fleet
 from fleetops.testing.fake_fleet import Behaviour
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime

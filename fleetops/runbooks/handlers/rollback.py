@@ -20,13 +20,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fleetops.control.rollouts import RolloutRequest
 from fleetops.engine import TaskContext
 from fleetops.errors import BadInput
 from fleetops.ops.locks import DEFAULT_LEASE, acquire_lock
 from fleetops.runbooks.deps import RolloutRuntime, RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name, rollout_id
 from fleetops.runbooks.handlers.initialize import DEFAULT_POLL_SECONDS
+from fleetops.runbooks.ports import RolloutRequest
 from fleetops.spec.plan import deployment_waves
 from fleetops.store.releases import Release
 

@@ -14,12 +14,12 @@ from typing import Any
 
 import httpx
 
-from fleetops.control.rollouts import RolloutRequest, RolloutView
 from fleetops.engine import TaskContext, TaskFailure
 from fleetops.errors import Refused
 from fleetops.rollout import RefreshPreferences
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import ROLLBACK_FAILED, require_lock, rollout_failed
+from fleetops.runbooks.ports import RolloutRequest, RolloutView
 from fleetops.runbooks.smoke import smoke_check
 from fleetops.spec.rollout_settings import refresh_preferences
 

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fleetops.control.rollout_state import preferences_from_json
-from fleetops.control.rollouts import RolloutRequest, RolloutView, ServiceStatus
 from fleetops.rollout import RefreshPreferences
+from fleetops.runbooks.ports import RolloutRequest, RolloutView, ServiceStatus
 from fleetops.server.aws import pages, templates
 from fleetops.server.aws.errors import AwsError, validation
 from fleetops.server.aws.operations import Call, Output, Params, operation

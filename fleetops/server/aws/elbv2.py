@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from fleetops.control.rollouts import InstanceStatus, ServiceStatus
+from fleetops.runbooks.ports import InstanceStatus, ServiceStatus
 from fleetops.server.aws import pages
 from fleetops.server.aws.errors import AwsError
 from fleetops.server.aws.operations import Call, Output, Params, operation

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fleetops.control.environments import Environments
-from fleetops.control.rollouts import FleetControl
+from fleetops.runbooks.ports import FleetControl
 from fleetops.server.aws.errors import AwsError, validation
 from fleetops.spec.aws_names import auto_scaling_group_name, log_group_name
 

@@ -18,9 +18,9 @@ from pydantic import Field
 
 from fleetops.control.environments import Environments
 from fleetops.control.log_queries import LogQueries
-from fleetops.control.rollouts import FleetControl, RolloutRequest
 from fleetops.ops.gates import check_change
 from fleetops.rollout import RefreshPreferences
+from fleetops.runbooks.ports import FleetControl, RolloutRequest
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import RedactorDep, StoreDep
 from fleetops.server.errors import ApiError

@@ -16,9 +16,9 @@ import yaml
 
 from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.rollout_state import new_row
-from fleetops.control.rollouts import RolloutRequest
 from fleetops.providers.aws.bootstrap import bootstrap, rewrite_file
 from fleetops.providers.aws.session import AwsClients
+from fleetops.runbooks.ports import RolloutRequest
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet
 from fleetops.spec.rollout_settings import refresh_preferences

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fleetops.control.environments import Environments
-from fleetops.control.rollouts import RolloutRequest
+from fleetops.runbooks.ports import RolloutRequest
 from fleetops.server.auth import Role
 from fleetops.spec.loader import load_fleet
 from fleetops.testing.api import ApiHarness

@@ -1,20 +1,22 @@
-"""The types a rollout is asked for and described with, shared with the deploy runbooks.
+"""The fleet port: what the runbooks (and the API) act on an environment's fleet through.
 
-A rollout replaces one service's instances with a release, with EC2 Auto Scaling instance
-refresh semantics (``fleetops.rollout``). ``RolloutView`` is its DescribeInstanceRefreshes-like
-description; ``FleetStatus`` is what ``GET /fleet`` and ``fleetops status`` show.
+``FleetControl`` is the one protocol; ``fleetops.control.fleet.FleetRuntime`` implements it over
+a provider, ``fleetops.testing.fleet_runtime.InMemoryFleetRuntime`` in memory. Its value types:
+a rollout replaces one service's instances with a release, with EC2 Auto Scaling instance
+refresh semantics (``fleetops.rollout``), asked for with a ``RolloutRequest``; ``RolloutView``
+is its DescribeInstanceRefreshes-like description (``FENCED``: one that never ran);
+``FleetStatus`` is what ``GET /fleet`` and ``fleetops status`` show; ``ScalingActivity`` a
+change of a desired count.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from fleetops.rollout import RefreshPreferences, RefreshStatus
-
-if TYPE_CHECKING:
-    from fleetops.spec.fleet import Fleet
+from fleetops.spec.fleet import Fleet
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,7 @@ class ScalingActivity:
 
 
 class FleetControl(Protocol):
-    """What the API and the runbooks use of a fleet runtime (``FleetRuntime``, and
+    """What the runbooks and the API use of an environment's fleet (``FleetRuntime``, and
     ``fleetops.testing.fleet_runtime.InMemoryFleetRuntime`` in tests)."""
 
     environment: str
