@@ -1,4 +1,5 @@
-"""No import cycle between fleetops' modules, counting every import a module spells out.
+"""No import cycle between fleetops' modules, counting every import a module spells out; and
+runbooks and control meet only at the fleet port.
 
 An import under `if TYPE_CHECKING:` or inside a function still ties the two modules together (a
 reader has to know both, and the lazy import only hides the cycle from Python), so both count.
@@ -115,3 +116,21 @@ def test_the_graph_sees_type_checking_and_function_level_imports(tmp_path: Path)
 def test_no_import_cycle_between_modules() -> None:
     # 8 cycles (57 of 258 modules) when this test was written; removed in issue 10.
     assert [sorted(cycle) for cycle in cycles(import_graph(package_modules(PACKAGE_DIR)))] == []
+
+
+def test_runbooks_and_control_meet_only_at_the_port() -> None:
+    # The runbooks act on a fleet through runbooks/ports.py, which control implements; control
+    # starts runbooks through their package's public names. Nothing else crosses.
+    graph = import_graph(package_modules(PACKAGE_DIR))
+    crossings = sorted(
+        (module, imported)
+        for module, targets in graph.items()
+        for imported in targets
+        if (module.startswith("fleetops.runbooks") and imported.startswith("fleetops.control"))
+        or (
+            module.startswith("fleetops.control")
+            and imported.startswith("fleetops.runbooks")
+            and imported not in ("fleetops.runbooks", "fleetops.runbooks.ports")
+        )
+    )
+    assert crossings == []

@@ -40,9 +40,15 @@ from fleetops.ops.clock import utc_now
 from fleetops.ops.gates import check_change
 from fleetops.ops.locks import refusal, release_lock
 from fleetops.ops.releases import roll_back_pinned
-from fleetops.runbooks import RUNBOOKS, RunbookDeps, definition_text, register_handlers
-from fleetops.runbooks.handlers.approval import REJECTED, pending_approval_token
-from fleetops.runbooks.handlers.initialize import target_versions
+from fleetops.runbooks import (
+    REJECTED,
+    RUNBOOKS,
+    RunbookDeps,
+    definition_text,
+    pending_approval_token,
+    register_handlers,
+    target_versions,
+)
 from fleetops.runbooks.ports import FleetControl
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store

@@ -5,7 +5,9 @@
     engine.start_execution(definition("deploy"), {"environment": "dev", "version": "v2"})
 
 The definitions run unchanged on any engine that has the handlers registered; users may copy
-one and add states (an approval, a smoke test) and run it the same way.
+one and add states (an approval, a smoke test) and run it the same way. The handlers act on a
+fleet through the port in ``ports.py``; what the control plane reads of a deploy (the version
+each service is asked for, the approval it waits for, the error of a rejection) is exported here.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers import HANDLERS, register_handlers
+from fleetops.runbooks.handlers.approval import REJECTED, pending_approval_token
+from fleetops.runbooks.handlers.initialize import target_versions
 
 RUNBOOKS = ("deploy", "rollback")
 """The built-in runbooks, by name (the state machine name in the server)."""
@@ -36,4 +40,14 @@ def definition(name: str) -> dict[str, Any]:
     return value
 
 
-__all__ = ["HANDLERS", "RUNBOOKS", "RunbookDeps", "definition", "definition_text", "register_handlers"]
+__all__ = [
+    "HANDLERS",
+    "REJECTED",
+    "RUNBOOKS",
+    "RunbookDeps",
+    "definition",
+    "definition_text",
+    "pending_approval_token",
+    "register_handlers",
+    "target_versions",
+]
