@@ -17,11 +17,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from fleetops.control.fleet_port import ManagedProvider
 from fleetops.errors import FleetopsError
 from fleetops.ops.autoscaling import CpuSample, TargetTracking, TargetTrackingPolicy
 from fleetops.ops.periodic import Periodic
-from fleetops.providers.base import InstanceState
+from fleetops.providers.base import InstanceState, ManagedProvider
 from fleetops.runbooks.ports import ScalingActivity
 from fleetops.spec.fleet import Fleet
 

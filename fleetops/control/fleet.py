@@ -28,7 +28,6 @@ from typing import Any
 
 from fleetops.control.autoscaler import Autoscaler
 from fleetops.control.environments import check_local
-from fleetops.control.fleet_port import ManagedProvider
 from fleetops.control.initial_releases import pin_initial, verify_ready, verify_when_ready
 from fleetops.control.log_queries import query_logs
 from fleetops.control.rollout_runner import LIVE, RolloutRunner
@@ -37,6 +36,7 @@ from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmActions, AlarmMonitor, local_metrics
 from fleetops.ops.logfilter import compile_filter, in_window
 from fleetops.ops.logquery import QueryResult
+from fleetops.providers.base import ManagedProvider
 from fleetops.redaction import SecretSource
 from fleetops.runbooks.ports import (
     FleetStatus,

@@ -24,8 +24,7 @@ from typing import Protocol
 
 import httpx
 
-from fleetops.providers.base import InstanceInfo, InstanceState, Provider
-from fleetops.providers.local.process import ProcessUsage
+from fleetops.providers.base import InstanceState, ManagedProvider
 from fleetops.rollout import ProbeResult
 
 _ENDED = (InstanceState.TERMINATING, InstanceState.TERMINATED, InstanceState.DRAINING)
@@ -37,22 +36,6 @@ class AlarmStates(Protocol):
     def states(self, service: str, names: Sequence[str]) -> dict[str, str]:
         """State of each alarm named, for ``service``; unknown alarms are left out."""
         ...
-
-
-class ManagedProvider(Provider, Protocol):
-    """A Provider that also scales, suspends its own replacement of failed instances, and
-    reports per-instance CPU (the local provider; the aws one maps these to ASG calls)."""
-
-    def suspend_replacement(self, service: str, suspended: bool = True) -> None:
-        """Stop (or resume) replacing ``service``'s instances that exit or fail health."""
-
-    def scale(
-        self, service: str, desired: int, *, version: str, env: Mapping[str, str] | None = None
-    ) -> list[InstanceInfo]:
-        """Launch or terminate instances until ``desired`` are Pending or InService."""
-
-    def usage(self, instance_id: str) -> ProcessUsage | None:
-        """CPU time and memory of a running instance (None once it has ended)."""
 
 
 def format_log_record(record: Mapping[str, object]) -> str:

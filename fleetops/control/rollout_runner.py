@@ -34,7 +34,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from fleetops.control.fleet_port import ManagedProvider, ProviderPort
+from fleetops.control.fleet_port import ProviderPort
 from fleetops.control.rollout_state import (
     RunningRollout,
     new_row,
@@ -47,7 +47,7 @@ from fleetops.control.rollout_state import (
 from fleetops.control.runtime_settings import RuntimeSettings
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmMonitor
-from fleetops.providers.base import InstanceState
+from fleetops.providers.base import InstanceState, ManagedProvider
 from fleetops.rollout import GroupInstance, InstanceRefresh, RefreshPreferences, RefreshStatus, SystemClock
 from fleetops.runbooks.ports import RolloutRequest, RolloutView
 from fleetops.spec.fleet import Fleet

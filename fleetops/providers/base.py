@@ -1,4 +1,5 @@
-"""The Provider protocol: how the rest of fleetops starts, drains, stops and observes instances.
+"""The Provider protocol: how the rest of fleetops starts, drains, stops and observes instances
+(and ``ManagedProvider``: one the control plane also scales).
 
 Words follow AWS: an instance's lifecycle state is the Auto Scaling one (Pending → InService →
 Draining → Terminating → Terminated) and its health the ELB target-group one (initial, healthy,
@@ -123,3 +124,30 @@ class Provider(Protocol):
         self, service: str, *, instance_id: str | None = None, limit: int = 100
     ) -> Sequence[Mapping[str, Any]]:
         """The last ``limit`` log records of a service (or one instance), oldest first."""
+
+
+@dataclass(frozen=True)
+class ProcessUsage:
+    """CPU and memory of one instance's process (the local provider reads /proc)."""
+
+    cpu_seconds: float
+    """User plus system CPU time since the process started."""
+    rss_bytes: int
+    """Resident memory."""
+    threads: int
+
+
+class ManagedProvider(Provider, Protocol):
+    """A Provider that also scales, suspends its own replacement of failed instances, and
+    reports per-instance CPU (the local provider; the aws one maps these to ASG calls)."""
+
+    def suspend_replacement(self, service: str, suspended: bool = True) -> None:
+        """Stop (or resume) replacing ``service``'s instances that exit or fail health."""
+
+    def scale(
+        self, service: str, desired: int, *, version: str, env: Mapping[str, str] | None = None
+    ) -> list[InstanceInfo]:
+        """Launch or terminate instances until ``desired`` are Pending or InService."""
+
+    def usage(self, instance_id: str) -> ProcessUsage | None:
+        """CPU time and memory of a running instance (None once it has ended)."""

@@ -18,12 +18,12 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from fleetops.private_files import private_file
+from fleetops.providers.base import ProcessUsage
 
 # Rewrites a captured record; returning None drops the line.
 Transform = Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -148,17 +148,6 @@ def process_start_time(pid: int) -> int | None:
         return None
     # The command name (field 2) may hold spaces and parentheses: split after its closing one.
     return int(stat.rsplit(")", 1)[1].split()[19])
-
-
-@dataclass(frozen=True)
-class ProcessUsage:
-    """CPU and memory of one process, from /proc."""
-
-    cpu_seconds: float
-    """User plus system CPU time since the process started."""
-    rss_bytes: int
-    """Resident memory."""
-    threads: int
 
 
 def process_usage(pid: int) -> ProcessUsage | None:

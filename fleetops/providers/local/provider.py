@@ -31,14 +31,13 @@ from types import TracebackType
 from typing import Any
 
 from fleetops.errors import BadInput, FleetopsError, OperationFailed
-from fleetops.providers.base import InstanceInfo, InstanceState, TargetStats
+from fleetops.providers.base import InstanceInfo, InstanceState, ProcessUsage, TargetStats
 from fleetops.providers.local.balancer import HAProxyBalancer
 from fleetops.providers.local.haproxy import HAProxy
 from fleetops.providers.local.logs import read_tail
 from fleetops.providers.local.process import (
     JsonLinesFile,
     ManagedProcess,
-    ProcessUsage,
     free_loopback_port,
     kill_leftovers,
     port_free,
