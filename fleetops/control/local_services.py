@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 from fleetops.private_files import private_folder
-from fleetops.providers.local.service import HealthCheck, ServiceRuntime
+from fleetops.providers.local.service import LocalHealthCheck, ServiceRuntime
 from fleetops.spec.fleet import Fleet
 
 LOCAL_GRACE_PERIOD_S = 30.0
@@ -42,7 +42,7 @@ def local_services(fleet: Fleet, environment: str) -> list[ServiceRuntime]:
                 version_env={version: dict(o.env) for version, o in service.versions.items()},
                 secrets=tuple(service.secrets),
                 depends_on=tuple(service.depends_on),
-                health=HealthCheck(
+                health=LocalHealthCheck(
                     path=health.path,
                     interval=health.interval.total_seconds(),
                     timeout=health.timeout.total_seconds(),

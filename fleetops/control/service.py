@@ -26,6 +26,7 @@ from fleetops.control.names import InvalidExecutionInput, check_arn, check_name,
 from fleetops.engine import (
     Clock,
     Engine,
+    ExecutionAlreadyExists,
     ExecutionHandle,
     ExecutionResult,
     ExecutionStatus,
@@ -38,7 +39,7 @@ from fleetops.engine.runtime.failures import to_json
 from fleetops.errors import BadInput, Refused
 from fleetops.redaction import Redactor, secret_redactor
 from fleetops.store import Store
-from fleetops.store.executions import RUNNING, ExecutionAlreadyExists, ExecutionRecord
+from fleetops.store.executions import RUNNING, ExecutionRecord
 from fleetops.store.journal import JournalWriter
 from fleetops.store.state_machines import (
     ActivityRecord,

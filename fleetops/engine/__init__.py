@@ -26,11 +26,11 @@ finished states and tasks are not redone and Wait keeps its due time.
 
 from fleetops.engine.clock import Clock, FakeClock, SystemClock
 from fleetops.engine.definition import InvalidDefinition, StateMachine, parse_definition
-from fleetops.engine.errors import DefinitionError, StatesError, StatesErrorName
+from fleetops.engine.errors import DefinitionError, ExecutionAlreadyExists, StatesError, StatesErrorName
 from fleetops.engine.history import EventType, ExecutionJournal, HistoryEvent, InMemoryJournal
 from fleetops.engine.registry import Registry, TaskContext, TaskFailure, UnknownResource
 from fleetops.engine.runtime.callbacks import ActivityTask, TaskDoesNotExist
-from fleetops.engine.runtime.engine import Engine, ExecutionAlreadyExists, ExecutionHandle
+from fleetops.engine.runtime.engine import Engine, ExecutionHandle
 from fleetops.engine.runtime.execution import ExecutionResult, ExecutionStatus
 
 __all__ = [

@@ -47,6 +47,15 @@ class StatesError(Exception):
         self.cause = cause
 
 
+class ExecutionAlreadyExists(BadInput):
+    """An execution of that name exists with a different input (or, in the store, at all).
+
+    AWS answers StartExecution with it as a client error (HTTP 400): exit 2.
+    """
+
+    aws_code = "ExecutionAlreadyExists"
+
+
 class DefinitionError(BadInput):
     """A state machine definition AWS would reject; ``problems`` lists every one found.
 

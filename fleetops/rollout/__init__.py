@@ -5,7 +5,7 @@ It drives a `FleetPort` (launch, register, deregister, terminate, probe, alarms,
 """
 
 from fleetops.rollout.clock import Clock, SystemClock
-from fleetops.rollout.health import HealthCheck, ProbeRecord, ProbeResult, TargetHealth, TargetState
+from fleetops.rollout.health import HealthTracker, ProbePolicy, ProbeRecord, ProbeResult, TargetState
 from fleetops.rollout.plan import (
     BatchShape,
     CapacityWindow,
@@ -31,9 +31,10 @@ __all__ = [
     "FailureReport",
     "FleetPort",
     "GroupInstance",
-    "HealthCheck",
+    "HealthTracker",
     "InstanceRefresh",
     "PlannedBatch",
+    "ProbePolicy",
     "ProbeRecord",
     "ProbeResult",
     "RefreshEvent",
@@ -41,7 +42,6 @@ __all__ = [
     "RefreshPreferences",
     "RefreshStatus",
     "SystemClock",
-    "TargetHealth",
     "TargetState",
     "capacity_window",
     "full_batch",

@@ -48,7 +48,7 @@ def _parse_matcher(text: str) -> tuple[tuple[int, int], ...]:
 
 
 @dataclass(frozen=True)
-class HealthCheck:
+class ProbePolicy:
     """A target group's health check settings (ALB names, milliseconds instead of seconds)."""
 
     interval_ms: int = 30_000
@@ -129,13 +129,13 @@ class TargetState(StrEnum):
     UNHEALTHY = "unhealthy"
 
 
-class TargetHealth:
+class HealthTracker:
     """The health state of one target, fed one probe result at a time.
 
     Keeps the last `history` probes (with their timings) for failure reports.
     """
 
-    def __init__(self, check: HealthCheck, *, history: int = 10) -> None:
+    def __init__(self, check: ProbePolicy, *, history: int = 10) -> None:
         self._check = check
         self.state = TargetState.INITIAL
         self._successes = 0

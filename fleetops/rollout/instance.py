@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from fleetops.rollout.clock import Clock
-from fleetops.rollout.health import HealthCheck, ProbeResult, TargetHealth, TargetState
+from fleetops.rollout.health import HealthTracker, ProbePolicy, ProbeResult, TargetState
 from fleetops.rollout.port import FleetPort
 from fleetops.rollout.report import FailureReport
 
@@ -34,7 +34,7 @@ class Member:
     updated: bool = False
     """Counts toward PercentageComplete of the current phase (new, healthy and warmed up)."""
     launched_at: int | None = None
-    health: TargetHealth | None = None
+    health: HealthTracker | None = None
 
 
 class Verdict(Enum):
@@ -53,7 +53,7 @@ class LaunchFailed(Exception):
 class InstanceSettings:
     """The timings of one instance's lifecycle."""
 
-    health_check: HealthCheck
+    health_check: ProbePolicy
     instance_warmup_ms: int
     grace_period_ms: int
     deregistration_delay_ms: int
@@ -86,7 +86,7 @@ class InstanceOps:
             instance_id,
             release,
             launched_at=self._clock.now(),
-            health=TargetHealth(self.settings.health_check, history=self.settings.probe_history),
+            health=HealthTracker(self.settings.health_check, history=self.settings.probe_history),
         )
         track(member)
         self._event(f"launched {instance_id} ({release})")

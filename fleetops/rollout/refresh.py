@@ -58,7 +58,7 @@ from typing import Any
 from fleetops.errors import BadInput, Refused
 from fleetops.rollout.alarms import AlarmGate
 from fleetops.rollout.clock import Clock
-from fleetops.rollout.health import HealthCheck, TargetState
+from fleetops.rollout.health import ProbePolicy, TargetState
 from fleetops.rollout.instance import InstanceOps, InstanceSettings, LaunchFailed, Member, Verdict
 from fleetops.rollout.plan import (
     checkpoints_reached,
@@ -94,7 +94,7 @@ class InstanceRefresh:
         instances: Sequence[GroupInstance],
         target_release: str,
         preferences: RefreshPreferences,
-        health_check: HealthCheck,
+        health_check: ProbePolicy,
         previous_release: str | None = None,
         deregistration_delay_ms: int = 300_000,
         health_check_grace_period_ms: int | None = None,

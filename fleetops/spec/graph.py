@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from fleetops.errors import BadInput
 
-class CycleError(ValueError):
-    """The graph has a cycle; ``path`` is it, first node repeated at the end."""
+
+class CycleError(BadInput):
+    """The graph has a cycle; ``path`` is it, first node repeated at the end (exit 2: the
+    dependencies the fleet file declares are wrong)."""
 
     def __init__(self, path: list[str]) -> None:
         super().__init__(f"dependency cycle: {format_cycle(path)}")

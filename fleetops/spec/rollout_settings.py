@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fleetops.rollout import HealthCheck as RolloutHealthCheck
-from fleetops.rollout import RefreshPreferences
+from fleetops.rollout import ProbePolicy, RefreshPreferences
 from fleetops.spec.models import DeployPolicy, HealthCheck
 
 
@@ -34,9 +33,9 @@ def refresh_preferences(deploy: DeployPolicy) -> RefreshPreferences:
     )
 
 
-def health_check(health: HealthCheck) -> RolloutHealthCheck:
+def health_check(health: HealthCheck) -> ProbePolicy:
     """The target group health check a service's ``health`` section sets."""
-    return RolloutHealthCheck(
+    return ProbePolicy(
         interval_ms=milliseconds(health.interval),
         timeout_ms=milliseconds(health.timeout),
         healthy_threshold=health.healthy_threshold,

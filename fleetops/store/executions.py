@@ -19,7 +19,7 @@ from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError
 
-from fleetops.engine import HistoryEvent
+from fleetops.engine import ExecutionAlreadyExists, HistoryEvent
 from fleetops.errors import BadInput
 from fleetops.store.database import WRITE_OPTION
 from fleetops.store.sessions import Sessions
@@ -51,12 +51,6 @@ _TERMINAL = {
     "ExecutionTimedOut": "TIMED_OUT",
     "ExecutionAborted": "ABORTED",
 }
-
-
-class ExecutionAlreadyExists(BadInput):
-    """An execution of that name exists for the machine."""
-
-    aws_code = "ExecutionAlreadyExists"
 
 
 class ExecutionDoesNotExist(BadInput):

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fleetops.providers.local.service import HealthCheck, ServiceRuntime
+from fleetops.providers.local.service import LocalHealthCheck, ServiceRuntime
 
 # The example fleet lives next to the package in a source checkout (tests run from one).
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "restaurant"
 # Checks every 200 ms, so tests see health change quickly; the timeout and grace period are
 # generous because a loaded machine (CI: 2 cores, load above 10) can take seconds to start an
 # instance or answer a check, and two slow answers in a row would take a healthy one out.
-FAST_CHECKS = HealthCheck(
+FAST_CHECKS = LocalHealthCheck(
     interval=0.2, timeout=3.0, healthy_threshold=2, unhealthy_threshold=2, grace_period=30
 )
 # The example services' dependencies (their `depends_on` in the example fleet).

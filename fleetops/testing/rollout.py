@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fleetops.rollout import HealthCheck, InstanceRefresh, RefreshPreferences
+from fleetops.rollout import InstanceRefresh, ProbePolicy, RefreshPreferences
 from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.fake_fleet import FakeFleet
 
-TEST_CHECK = HealthCheck(interval_ms=10_000, timeout_ms=2_000, healthy_threshold=3, unhealthy_threshold=2)
+TEST_CHECK = ProbePolicy(interval_ms=10_000, timeout_ms=2_000, healthy_threshold=3, unhealthy_threshold=2)
 """Probe every 10 s, 2 s timeout, healthy after 3 successes, unhealthy after 2 failures."""
 
 MakeRefresh = Callable[..., InstanceRefresh]

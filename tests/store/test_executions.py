@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fleetops.engine import HistoryEvent
+from fleetops.engine import ExecutionAlreadyExists, HistoryEvent
 from fleetops.store import Store
-from fleetops.store.executions import ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionRecord
+from fleetops.store.executions import ExecutionDoesNotExist, ExecutionRecord
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 

@@ -12,6 +12,7 @@ from typing import Any
 from fleetops.engine.clock import Clock, SystemClock
 from fleetops.engine.definition.parser import parse_definition
 from fleetops.engine.definition.states import MapState, ParallelState, StateMachine, TaskState
+from fleetops.engine.errors import ExecutionAlreadyExists
 from fleetops.engine.history import ExecutionJournal, HistoryEvent, InMemoryJournal
 from fleetops.engine.registry import Registry, UnknownResource
 from fleetops.engine.runtime.callbacks import ActivityTask, Callbacks
@@ -23,15 +24,8 @@ from fleetops.engine.runtime.recorder import HISTORY_LIMIT, Recorder
 from fleetops.engine.runtime.runner import Runner
 from fleetops.engine.runtime.stop import Stop
 from fleetops.engine.states import behaviour_for
-from fleetops.errors import Refused
 
 JournalFactory = Callable[[str], ExecutionJournal]
-
-
-class ExecutionAlreadyExists(Refused):
-    """An execution of that name exists with a different input."""
-
-    aws_code = "ExecutionAlreadyExists"
 
 
 class ExecutionHandle:

@@ -13,7 +13,7 @@ _MATCHER_PART = re.compile(r"^(\d{3})(?:-(\d{3}))?$")
 
 
 @dataclass(frozen=True)
-class HealthCheck:
+class LocalHealthCheck:
     """Target-group health check settings (ALB semantics), applied by HAProxy's active checks."""
 
     path: str = "/health"
@@ -67,7 +67,7 @@ class ServiceRuntime:
     """Secret names; each is passed as env ``NAME_UPPER_CASED`` (``-`` -> ``_``)."""
     depends_on: tuple[str, ...] = ()
     """Services this one calls: each gets env ``<NAME>_URL`` = its load balancer."""
-    health: HealthCheck = field(default_factory=HealthCheck)
+    health: LocalHealthCheck = field(default_factory=LocalHealthCheck)
     deregistration_delay: float = 30.0
     """Longest wait for in-flight requests of a draining instance (ends early when none are left)."""
     stop_grace: float = 10.0

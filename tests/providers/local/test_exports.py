@@ -4,7 +4,7 @@ from fleetops.providers import base, local
 
 
 def test_the_local_providers_public_names() -> None:
-    assert local.__all__ == ["HealthCheck", "LocalProvider", "ServiceRuntime"]
+    assert local.__all__ == ["LocalHealthCheck", "LocalProvider", "ServiceRuntime"]
 
 
 def test_the_provider_protocols_methods() -> None:

@@ -17,13 +17,13 @@ from fleetops.providers.local.haproxy import HAProxy, render_config
 from fleetops.providers.local.port_holder import PortHolder
 from fleetops.providers.local.process import free_loopback_port
 from fleetops.providers.local.runtime_api import RuntimeApiError, StatRow
-from fleetops.providers.local.service import HealthCheck, ServiceRuntime
+from fleetops.providers.local.service import LocalHealthCheck, ServiceRuntime
 from fleetops.testing.waiting import wait_until
 
 pytestmark = pytest.mark.haproxy
 
-MENU = ServiceRuntime("menu", "unused", Path("."), health=HealthCheck(matcher="200-204"))
-ORDERS = ServiceRuntime("orders", "unused", Path("."), health=HealthCheck(path="/healthz"))
+MENU = ServiceRuntime("menu", "unused", Path("."), health=LocalHealthCheck(matcher="200-204"))
+ORDERS = ServiceRuntime("orders", "unused", Path("."), health=LocalHealthCheck(path="/healthz"))
 
 
 class _Ok(http.server.BaseHTTPRequestHandler):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from fleetops.providers.local.service import HealthCheck, ServiceRuntime, env_name, matcher_codes
+from fleetops.providers.local.service import LocalHealthCheck, ServiceRuntime, env_name, matcher_codes
 
 
 def test_argv_fills_the_placeholders() -> None:
@@ -30,7 +30,7 @@ def test_a_bad_matcher_is_refused_with_the_expected_form() -> None:
     with pytest.raises(
         ValueError, match=r"health check matcher '2xx': expected codes like 200, 200,202 or 200-299"
     ):
-        HealthCheck(matcher="2xx")
+        LocalHealthCheck(matcher="2xx")
 
 
 def test_env_name_upper_cases_and_replaces_dashes() -> None:
