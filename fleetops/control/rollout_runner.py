@@ -48,7 +48,14 @@ from fleetops.control.runtime_settings import RuntimeSettings
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmMonitor
 from fleetops.providers.base import InstanceState, ManagedProvider
-from fleetops.rollout import GroupInstance, InstanceRefresh, RefreshPreferences, RefreshStatus, SystemClock
+from fleetops.rollout import (
+    GroupInstance,
+    InstanceRefresh,
+    RefreshOptions,
+    RefreshPreferences,
+    RefreshStatus,
+    SystemClock,
+)
 from fleetops.runbooks.ports import RolloutRequest, RolloutView
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import Service
@@ -314,9 +321,11 @@ class RolloutRunner:
             preferences=preferences,
             health_check=health_check(spec.health),
             previous_release=previous if previous != target else None,
-            deregistration_delay_ms=milliseconds(spec.deploy.deregistration_delay),
-            failure_timeout_ms=round(self.settings.failure_timeout_s * 1000),
-            alarm_poll_interval_ms=round(self.settings.alarm_poll_s * 1000),
+            options=RefreshOptions(
+                deregistration_delay_ms=milliseconds(spec.deploy.deregistration_delay),
+                failure_timeout_ms=round(self.settings.failure_timeout_s * 1000),
+                alarm_poll_interval_ms=round(self.settings.alarm_poll_s * 1000),
+            ),
             refresh_id=request.rollout_id,
         )
         running = RunningRollout(request, refresh, started_at, rollback=rollback_to is not None)

@@ -6,6 +6,7 @@ It drives a `FleetPort` (launch, register, deregister, terminate, probe, alarms,
 
 from fleetops.rollout.clock import Clock, SystemClock
 from fleetops.rollout.health import HealthTracker, ProbePolicy, ProbeRecord, ProbeResult, TargetState
+from fleetops.rollout.options import RefreshOptions
 from fleetops.rollout.plan import (
     BatchShape,
     CapacityWindow,
@@ -38,6 +39,7 @@ __all__ = [
     "ProbeRecord",
     "ProbeResult",
     "RefreshEvent",
+    "RefreshOptions",
     "RefreshPlan",
     "RefreshPreferences",
     "RefreshStatus",

@@ -20,10 +20,11 @@ Health. New instances are probed with target-group semantics (`fleetops.rollout.
 instance counts as updated once healthy and `instance_warmup_ms` after launch ("An instance is
 considered healthy and ready to use after it successfully completes its first health check and the
 specified warmup time passes"). A new instance found unhealthy once its health check grace period
-is over (the group's HealthCheckGracePeriod, `health_check_grace_period_ms`; by default the
-warmup, since AWS uses the grace period as the default warmup) is terminated and replaced: a slow
-starter may fail its first probes and still recover. AWS "keeps retrying for an hour"
-(`failure_timeout_ms`, default one hour) and then fails the refresh.
+is over (the group's HealthCheckGracePeriod; by default the warmup, since AWS uses the grace
+period as the default warmup) is terminated and replaced: a slow starter may fail its first
+probes and still recover. AWS "keeps retrying for an hour" (`failure_timeout_ms`, default one
+hour) and then fails the refresh. These timings are the refresh's `RefreshOptions`
+(`fleetops.rollout.options`).
 Choice where AWS is silent: once counted, new instances stay probed until the refresh ends
 (Baking included) and one turning unhealthy fails the refresh, because a release that passes and
 then dies is exactly what a rollout must catch; AWS would quietly replace it.
@@ -60,6 +61,7 @@ from fleetops.rollout.alarms import AlarmGate
 from fleetops.rollout.clock import Clock
 from fleetops.rollout.health import ProbePolicy, TargetState
 from fleetops.rollout.instance import InstanceOps, InstanceSettings, LaunchFailed, Member, Verdict
+from fleetops.rollout.options import RefreshOptions
 from fleetops.rollout.plan import (
     checkpoints_reached,
     full_batch,
@@ -71,6 +73,8 @@ from fleetops.rollout.port import FleetPort, GroupInstance
 from fleetops.rollout.preferences import RefreshPreferences
 from fleetops.rollout.report import FailureReport
 from fleetops.rollout.status import RefreshEvent, RefreshStatus
+
+DEFAULT_OPTIONS = RefreshOptions()
 
 
 class _Stop(Enum):
@@ -96,12 +100,7 @@ class InstanceRefresh:
         preferences: RefreshPreferences,
         health_check: ProbePolicy,
         previous_release: str | None = None,
-        deregistration_delay_ms: int = 300_000,
-        health_check_grace_period_ms: int | None = None,
-        failure_timeout_ms: int = 3_600_000,
-        alarm_poll_interval_ms: int = 10_000,
-        probe_history: int = 10,
-        log_lines: int = 20,
+        options: RefreshOptions = DEFAULT_OPTIONS,
         refresh_id: str = "refresh-1",
     ) -> None:
         problems: list[str] = []
@@ -110,10 +109,6 @@ class InstanceRefresh:
             problems.append(f"instance ids must be unique, got {ids}")
         if not target_release:
             problems.append("target release must not be empty")
-        if not 0 <= deregistration_delay_ms <= 3_600_000:
-            problems.append(f"deregistration delay must be 0-3600 s, got {deregistration_delay_ms} ms")
-        if failure_timeout_ms < 0 or alarm_poll_interval_ms <= 0:
-            problems.append("failure timeout must be >= 0 and alarm poll interval > 0")
         if problems:
             raise BadInput("invalid instance refresh", problems)
         if previous_release is None:
@@ -124,10 +119,11 @@ class InstanceRefresh:
         self.previous_release = previous_release
         self.preferences = preferences
         self.health_check = health_check
+        self.options = options
         self.desired = len(instances)
         self._port = port
         self._clock = clock
-        grace = health_check_grace_period_ms
+        grace = options.health_check_grace_period_ms
         self._ops = InstanceOps(
             port,
             clock,
@@ -135,14 +131,14 @@ class InstanceRefresh:
                 health_check=health_check,
                 instance_warmup_ms=preferences.instance_warmup_ms,
                 grace_period_ms=preferences.instance_warmup_ms if grace is None else grace,
-                deregistration_delay_ms=deregistration_delay_ms,
-                probe_history=probe_history,
-                log_lines=log_lines,
+                deregistration_delay_ms=options.deregistration_delay_ms,
+                probe_history=options.probe_history,
+                log_lines=options.log_lines,
             ),
             self._event,
         )
-        self._failure_timeout_ms = failure_timeout_ms
-        self._alarm_poll_ms = alarm_poll_interval_ms
+        self._failure_timeout_ms = options.failure_timeout_ms
+        self._alarm_poll_ms = options.alarm_poll_interval_ms
         self._members = {
             i.instance_id: Member(
                 i.instance_id, i.release, updated=preferences.skip_matching and i.release == target_release

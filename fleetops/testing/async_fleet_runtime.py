@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from fleetops.engine import Clock
 from fleetops.errors import BadInput, Refused
-from fleetops.rollout import OK, GroupInstance, InstanceRefresh
+from fleetops.rollout import OK, GroupInstance, InstanceRefresh, RefreshOptions
 from fleetops.runbooks.ports import FENCED, RolloutRequest, RolloutView
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_preferences
@@ -139,7 +139,9 @@ class AsyncFleetRuntime:
                 target_release=request.version,
                 preferences=request.preferences or refresh_preferences(service.deploy),
                 health_check=health_check(service.health),
-                deregistration_delay_ms=milliseconds(service.deploy.deregistration_delay),
+                options=RefreshOptions(
+                    deregistration_delay_ms=milliseconds(service.deploy.deregistration_delay)
+                ),
                 refresh_id=request.rollout_id,
             )
             rollout = _Rollout(request, refresh, self.clock.now())

@@ -29,7 +29,7 @@ from fleetops.control.environments import Environments
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.logfilter import compile_filter, in_window
 from fleetops.ops.logquery import LogSource, QueryResult, run_query
-from fleetops.rollout import GroupInstance, InstanceRefresh
+from fleetops.rollout import GroupInstance, InstanceRefresh, RefreshOptions
 from fleetops.runbooks.ports import (
     FENCED,
     FleetControl,
@@ -140,8 +140,10 @@ class InMemoryFleetRuntime:
             preferences=request.preferences or refresh_preferences(spec.deploy),
             health_check=health_check(spec.health),
             previous_release=previous if previous != request.version else None,
-            deregistration_delay_ms=milliseconds(spec.deploy.deregistration_delay),
-            failure_timeout_ms=60_000,
+            options=RefreshOptions(
+                deregistration_delay_ms=milliseconds(spec.deploy.deregistration_delay),
+                failure_timeout_ms=60_000,
+            ),
             refresh_id=request.rollout_id,
         )
         started = self._now()

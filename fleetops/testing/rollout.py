@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from fleetops.rollout import InstanceRefresh, ProbePolicy, RefreshPreferences
+from fleetops.rollout import InstanceRefresh, ProbePolicy, RefreshOptions, RefreshPreferences
 from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.fake_fleet import FakeFleet
 
@@ -13,12 +14,14 @@ TEST_CHECK = ProbePolicy(interval_ms=10_000, timeout_ms=2_000, healthy_threshold
 """Probe every 10 s, 2 s timeout, healthy after 3 successes, unhealthy after 2 failures."""
 
 MakeRefresh = Callable[..., InstanceRefresh]
+OPTION_FIELDS = frozenset(field.name for field in dataclasses.fields(RefreshOptions))
 
 
 def refresh_factory(fleet: FakeFleet, clock: FakeClock) -> MakeRefresh:
     """`make(count, preferences=None, **overrides)`: seed `count` v1 instances, refresh them to v2.
 
-    Defaults: `TEST_CHECK`, no deregistration delay; any `InstanceRefresh` keyword overrides.
+    Defaults: `TEST_CHECK`, no deregistration delay; any `InstanceRefresh` keyword, or any
+    `RefreshOptions` field (`failure_timeout_ms=0`), overrides.
     """
 
     def make(count: int, preferences: RefreshPreferences | None = None, **overrides: Any) -> InstanceRefresh:
@@ -29,9 +32,10 @@ def refresh_factory(fleet: FakeFleet, clock: FakeClock) -> MakeRefresh:
             "target_release": "v2",
             "preferences": preferences or RefreshPreferences(),
             "health_check": TEST_CHECK,
-            "deregistration_delay_ms": 0,
         }
-        options.update(overrides)
-        return InstanceRefresh(**options)
+        settings = {"deregistration_delay_ms": 0}
+        for key, value in overrides.items():
+            (settings if key in OPTION_FIELDS else options)[key] = value
+        return InstanceRefresh(**options, options=RefreshOptions(**settings))
 
     return make

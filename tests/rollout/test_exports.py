@@ -21,6 +21,7 @@ def test_public_names() -> None:
         "ProbeRecord",
         "ProbeResult",
         "RefreshEvent",
+        "RefreshOptions",
         "RefreshPlan",
         "RefreshPreferences",
         "RefreshStatus",

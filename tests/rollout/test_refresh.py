@@ -6,7 +6,14 @@ import asyncio
 
 import pytest
 
-from fleetops.rollout import InstanceRefresh, RefreshPreferences, RefreshStatus, capacity_window, plan_refresh
+from fleetops.rollout import (
+    InstanceRefresh,
+    RefreshOptions,
+    RefreshPreferences,
+    RefreshStatus,
+    capacity_window,
+    plan_refresh,
+)
 from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.fake_fleet import Behaviour, FakeFleet
 from fleetops.testing.rollout import TEST_CHECK, MakeRefresh
@@ -221,7 +228,7 @@ def test_skip_matching_leaves_instances_already_on_the_target_release(
         target_release="v2",
         preferences=RefreshPreferences(min_healthy_percentage=75, skip_matching=True),
         health_check=TEST_CHECK,
-        deregistration_delay_ms=0,
+        options=RefreshOptions(deregistration_delay_ms=0),
     )
     assert refresh.percentage_complete == 50
     clock.run(refresh.run())
@@ -237,7 +244,7 @@ def test_without_skip_matching_every_instance_is_replaced(clock: FakeClock, flee
         target_release="v2",
         preferences=RefreshPreferences(min_healthy_percentage=50),
         health_check=TEST_CHECK,
-        deregistration_delay_ms=0,
+        options=RefreshOptions(deregistration_delay_ms=0),
     )
     clock.run(refresh.run())
     assert [target for _, _, target in fleet.ops("deregister")] == ["i-0001", "i-0002"]
@@ -292,7 +299,7 @@ def test_several_refreshes_run_concurrently_on_one_clock(clock: FakeClock) -> No
             target_release="v2",
             preferences=RefreshPreferences(min_healthy_percentage=50, instance_warmup_ms=warmup),
             health_check=check,
-            deregistration_delay_ms=0,
+            options=RefreshOptions(deregistration_delay_ms=0),
         )
         for fleet, warmup in ((web, 30_000), (api, 70_000))
     ]
