@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from fleetops import __version__
-from fleetops.control import ExecutionService, load_handlers
-from fleetops.control.deployments import Deployments
-from fleetops.control.handlers import handler_specs
-from fleetops.redaction import secret_redactor
 from fleetops.server.audit import AuditMiddleware
-from fleetops.server.auth import ensure_admin_token
 from fleetops.server.aws.router import router as aws_router
 from fleetops.server.body_limits import BodyLimitMiddleware
+from fleetops.server.composition import compose
 from fleetops.server.errors import install_error_handlers
-from fleetops.server.fleet import open_environments
 from fleetops.server.routes import (
     alarms,
     audit,
@@ -40,7 +33,8 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastAPI:
-    """The API app: opens (and migrates) the store, creates the first admin token if none exists.
+    """The API app over the control plane ``composition.compose`` builds: it opens (and migrates)
+    the store and creates the first admin token if none exists.
 
     Pass ``store`` to share an already open one (the app then leaves closing it to the caller).
     ``app.state.store`` and ``app.state.settings`` hold what the app runs on;
@@ -51,46 +45,12 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     are added through ``POST /environments``) is stopped after them; ``app.state.redactor`` the
     redaction of their secret values that histories and API responses pass through.
     """
-    owns_store = store is None
-    opened = store or Store.open(settings.database_url, settings.state_dir)
-    try:
-        ensure_admin_token(opened, settings.state_dir)
-        envs = open_environments(settings, opened)
-        # One redaction for everything the server stores or answers: the running environments'
-        # secret values (read on each use: an environment added later is covered), URL passwords.
-        redactor = secret_redactor(envs.secret_values)
-        executions = ExecutionService(
-            opened,
-            # Stable across restarts on one state dir (serve() refuses a second live server
-            # there), so a restarted server takes back its own executions without waiting
-            # for their leases to run out.
-            owner=f"{socket.gethostname()}:{settings.state_dir.resolve()}",
-            lease_seconds=settings.lease_seconds,
-            renew_seconds=settings.renew_seconds,
-            redactor=redactor,
-        )
-        load_handlers(executions.registry, handler_specs(settings.handlers))
-        runbooks = Deployments(executions, opened, envs)
-        if envs.fleet is not None:  # without a fleet the runbooks have nothing to act on
-            runbooks.register()
-    except BaseException:
-        if owns_store:
-            opened.close()
-        raise
+    plane = compose(settings, store=store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        try:
-            await asyncio.to_thread(envs.start_all)
-            await executions.start()
-            try:
-                yield
-            finally:
-                await executions.close()
-        finally:
-            await asyncio.to_thread(envs.stop_all)
-            if owns_store:
-                opened.close()
+        async with plane.running():
+            yield
 
     app = FastAPI(
         title="fleetops control plane",
@@ -101,14 +61,14 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    app.state.store = opened
+    app.state.store = plane.store
     app.state.settings = settings
-    app.state.executions = executions
-    app.state.environments = envs
-    app.state.deployments = runbooks
-    app.state.redactor = redactor
+    app.state.executions = plane.executions
+    app.state.environments = plane.environments
+    app.state.deployments = plane.deployments
+    app.state.redactor = plane.redactor
     install_error_handlers(app)
-    app.add_middleware(AuditMiddleware, store=opened)
+    app.add_middleware(AuditMiddleware, store=plane.store)
     # Added last, so outside the audit: the audit log only ever sees a body within its limits.
     app.add_middleware(BodyLimitMiddleware)
     for router in (

@@ -1,0 +1,90 @@
+"""The control plane's parts, built from the server settings and wired together.
+
+``compose`` opens (and migrates) the store, creates the first admin token if none exists, and
+builds the :class:`Environments` running ``settings.fleet_file``, the one redaction of their
+secret values, the :class:`ExecutionService` (with the handlers of ``settings.handlers`` and
+``$FLEETOPS_HANDLERS``) and the :class:`Deployments` that start the built-in runbooks.
+``ControlPlane.running`` is the order they start and stop in: the environments start before the
+executions (whose runbooks act on them) and stop after them. The HTTP side (``app.py``) only
+exposes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fleetops.control import ExecutionService, load_handlers
+from fleetops.control.deployments import Deployments
+from fleetops.control.environments import Environments
+from fleetops.control.handlers import handler_specs
+from fleetops.redaction import Redactor, secret_redactor
+from fleetops.server.auth import ensure_admin_token
+from fleetops.server.fleet import open_environments
+from fleetops.server.settings import ServerSettings
+from fleetops.store import Store
+
+
+@dataclass(frozen=True)
+class ControlPlane:
+    """The services one server process runs, over one store."""
+
+    store: Store
+    owns_store: bool
+    """Whether the store was opened here (and is closed when the plane stops)."""
+    environments: Environments
+    redactor: Redactor
+    """The redaction of the running environments' secret values that histories and API
+    responses pass through."""
+    executions: ExecutionService
+    deployments: Deployments
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Start the environments, then the executions; stop them in the reverse order."""
+        try:
+            await asyncio.to_thread(self.environments.start_all)
+            await self.executions.start()
+            try:
+                yield
+            finally:
+                await self.executions.close()
+        finally:
+            await asyncio.to_thread(self.environments.stop_all)
+            if self.owns_store:
+                self.store.close()
+
+
+def compose(settings: ServerSettings, *, store: Store | None = None) -> ControlPlane:
+    """Build the control plane (see the module docstring); ``store``: share an open one."""
+    owns_store = store is None
+    opened = store or Store.open(settings.database_url, settings.state_dir)
+    try:
+        ensure_admin_token(opened, settings.state_dir)
+        envs = open_environments(settings, opened)
+        # One redaction for everything the server stores or answers: the running environments'
+        # secret values (read on each use: an environment added later is covered), URL passwords.
+        redactor = secret_redactor(envs.secret_values)
+        executions = ExecutionService(
+            opened,
+            # Stable across restarts on one state dir (serve() refuses a second live server
+            # there), so a restarted server takes back its own executions without waiting
+            # for their leases to run out.
+            owner=f"{socket.gethostname()}:{settings.state_dir.resolve()}",
+            lease_seconds=settings.lease_seconds,
+            renew_seconds=settings.renew_seconds,
+            redactor=redactor,
+        )
+        load_handlers(executions.registry, handler_specs(settings.handlers))
+        deployments = Deployments(executions, opened, envs)
+        if envs.fleet is not None:  # without a fleet the runbooks have nothing to act on
+            deployments.register()
+    except BaseException:
+        if owns_store:
+            opened.close()
+        raise
+
+    return ControlPlane(opened, owns_store, envs, redactor, executions, deployments)
