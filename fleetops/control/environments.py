@@ -22,7 +22,6 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
 
 from fleetops.errors import BadInput, FleetopsError, Refused
 from fleetops.runbooks.ports import FleetControl
@@ -51,19 +50,7 @@ def check_local(fleet: Fleet, environment: str) -> None:
         raise BadInput(f"environment {environment!r} runs on aws, not on this machine")
 
 
-class ManagedRuntime(FleetControl, Protocol):
-    """A fleet runtime whose processes the control plane starts and stops (``FleetRuntime``)."""
-
-    def start(self) -> None:
-        """Start the provider and bring every service to its desired state."""
-        ...
-
-    def stop(self) -> None:
-        """Stop every process it started (idempotent)."""
-        ...
-
-
-Opener = Callable[[Fleet, str, str, Sequence[FleetControl]], ManagedRuntime]
+Opener = Callable[[Fleet, str, str, Sequence[FleetControl]], FleetControl]
 """``opener(fleet, environment, initial_version, running)``: the runtime of ``environment``, not
 started; ``running`` are the runtimes already running (whose ports it must not take)."""
 FleetLoader = Callable[[], Fleet]
@@ -86,7 +73,7 @@ class Environments:
         self._load = load
         self.fleet_file = fleet_file
         self._runtimes: dict[str, FleetControl] = {}
-        self._managed: dict[str, ManagedRuntime] = {}
+        self._managed: dict[str, FleetControl] = {}
         self._started: set[str] = set()
         self._lock = threading.RLock()
         # Held while an environment starts or stops (seconds): serializes those changes, while
@@ -165,7 +152,7 @@ class Environments:
         with self._lock:
             self._runtimes[runtime.environment] = runtime
 
-    def open(self, environment: str, initial_version: str) -> ManagedRuntime:
+    def open(self, environment: str, initial_version: str) -> FleetControl:
         """Build ``environment``'s runtime and serve it, not started (:meth:`start_all` starts it)."""
         with self._changing:
             runtime = self._build(environment, initial_version, self._require_fleet())
@@ -237,7 +224,7 @@ class Environments:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _build(self, environment: str, initial_version: str, fleet: Fleet) -> ManagedRuntime:
+    def _build(self, environment: str, initial_version: str, fleet: Fleet) -> FleetControl:
         if self.get(environment) is not None:
             raise BadInput(f"environment {environment!r} is already running")
         check_environment(fleet, environment)
@@ -260,7 +247,7 @@ class Environments:
             raise NoFleet("this server runs no fleet: start it with `fleetops up` or `--fleet FILE`")
         return self._fleet
 
-    def _require_opener(self) -> Callable[[Fleet, str, str, Sequence[FleetControl]], ManagedRuntime]:
+    def _require_opener(self) -> Callable[[Fleet, str, str, Sequence[FleetControl]], FleetControl]:
         if self._opener is None:
             raise NoFleet("this server cannot start environments: it was started without a fleet file")
         return self._opener

@@ -220,11 +220,20 @@ class ScalingActivity:
 
 class FleetControl(Protocol):
     """What the runbooks and the API use of an environment's fleet (``FleetRuntime``, and
-    ``fleetops.testing.fleet_runtime.InMemoryFleetRuntime`` in tests)."""
+    ``fleetops.testing.fleet_runtime.InMemoryFleetRuntime`` in tests); the control plane also
+    starts and stops the ones it opens (``fleetops.control.environments``)."""
 
     environment: str
     fleet: Fleet
     """The fleet file as this runtime was built from (a reload reaches only runtimes built after)."""
+
+    def start(self) -> None:
+        """Start the provider and bring every service to its desired state."""
+        ...
+
+    def stop(self) -> None:
+        """Stop every process it started (idempotent)."""
+        ...
 
     def start_rollout(self, request: RolloutRequest) -> RolloutView:
         """Start (idempotently, by rollout id) replacing a service's instances with a release."""

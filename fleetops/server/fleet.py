@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from fleetops.control.aws_runtime import AwsFleetRuntime
-from fleetops.control.environments import Environments, ManagedRuntime, check_local
+from fleetops.control.environments import Environments, check_local
 from fleetops.control.fleet import FleetRuntime
 from fleetops.control.local_services import dev_secrets, fixed_ports, local_services
 from fleetops.errors import BadInput
@@ -43,7 +43,7 @@ def open_environments(settings: ServerSettings, store: Store) -> Environments:
 
     def opener(
         fleet: Fleet, environment: str, initial_version: str, running: Sequence[FleetControl]
-    ) -> ManagedRuntime:
+    ) -> FleetControl:
         if isinstance(fleet.environments.get(environment), AwsSettings):
             return AwsFleetRuntime(fleet, environment, store=store, initial_version=initial_version)
         return open_fleet_runtime(
