@@ -67,6 +67,16 @@ QUARANTINED = "fleetops.Quarantined"
 """The error of an execution quarantined because every resume of it failed or took its server down."""
 
 
+SHUTDOWN_TAG = ("Status", "EmergencyShutdown")
+"""The tag (seed 001's emergency procedure) that stops a state machine from starting executions."""
+
+
+class EmergencyShutdown(Refused):
+    """StartExecution of a state machine tagged ``Status=EmergencyShutdown``."""
+
+    aws_code = "ValidationException"
+
+
 class ExecutionService:
     """Starts, resumes, stops and describes executions of stored state machines.
 
@@ -353,6 +363,12 @@ class ExecutionService:
         with no handler registered).
         """
         machine_record = self.store.state_machines.get(check_arn(state_machine_arn, "stateMachine"))
+        if self.store.tags.list(machine_record.arn).get(SHUTDOWN_TAG[0]) == SHUTDOWN_TAG[1]:
+            raise EmergencyShutdown(
+                f"state machine {machine_record.name!r} is tagged {SHUTDOWN_TAG[0]}={SHUTDOWN_TAG[1]}: "
+                "it starts no execution until the tag is removed "
+                "(aws stepfunctions untag-resource --tag-keys Status)"
+            )
         name = check_name(name, "execution") if name is not None else str(uuid.uuid4())
         value = parse_json(input_text, InvalidExecutionInput, "execution input") if input_text else input
         value = {} if value is None else value

@@ -28,6 +28,7 @@ from fleetops.store.releases import ReleaseRepository
 from fleetops.store.sessions import Sessions
 from fleetops.store.state_machines import StateMachineRepository
 from fleetops.store.stops import StoppedExecutions
+from fleetops.store.tags import TagRepository
 from fleetops.store.tokens import TokenRepository
 
 
@@ -49,6 +50,7 @@ class Store(Sessions):
         self.maintenance = MaintenanceRepository(self)
         self.notifications = NotificationLog(self)
         self.state_machines = StateMachineRepository(self)
+        self.tags = TagRepository(self)
         self.executions = ExecutionRepository(self)
         self.task_callbacks = TaskCallbackRepository(self)
         self.service_state = ServiceStateRepository(self)

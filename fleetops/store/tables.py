@@ -327,3 +327,13 @@ stopped_executions = Table(
     Column("stopped_at", UTCDateTime(), nullable=False),
 )
 """Executions stopped by an operator: from then on they may neither take a lock nor pin a release."""
+
+resource_tags = Table(
+    "resource_tags",
+    metadata,
+    Column("resource_arn", String(500), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("value", String(256), nullable=False),
+)
+"""Tags of Step Functions resources (TagResource): ``Status=EmergencyShutdown`` on a state
+machine refuses new executions of it."""

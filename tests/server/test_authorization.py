@@ -78,6 +78,7 @@ MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:m:e"
 ACTIVITY = "arn:aws:states:us-east-1:123456789012:activity:act"
 WAITING = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+PASSING = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 WORKING = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": ACTIVITY, "End": True}}}
 
 
@@ -140,6 +141,15 @@ SFN_ACTIONS = [
         lambda a: {"activityArn": a("CreateActivity", {"name": "x"})["activityArn"]},
     ),
     _sfn("GetActivityTask", Role.OPERATOR, lambda a: (_activity_work(a), {"activityArn": ACTIVITY})[1]),
+    _sfn(
+        "TagResource",
+        Role.OPERATOR,
+        lambda a: {"resourceArn": _machine(a), "tags": [{"key": "Status", "value": "ok"}]},
+    ),
+    _sfn("UntagResource", Role.OPERATOR, lambda a: {"resourceArn": _machine(a), "tagKeys": ["Status"]}),
+    _sfn("ListTagsForResource", Role.VIEWER, lambda a: {"resourceArn": _machine(a)}),
+    _sfn("ValidateStateMachineDefinition", Role.VIEWER, lambda _a: {"definition": json.dumps(WAITING)}),
+    _sfn("StartSyncExecution", Role.OPERATOR, lambda a: {"stateMachineArn": _machine(a, "s", PASSING)}),
 ]
 
 

@@ -3,6 +3,7 @@ name (None: a read, not audited), and its implementation over the ``ExecutionSer
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Awaitable, Callable
@@ -12,6 +13,7 @@ from typing import Any
 
 from fleetops.control import ExecutionService
 from fleetops.control.names import InvalidOutput, check_arn, parse_json
+from fleetops.engine import InvalidDefinition, parse_definition
 from fleetops.errors import BadInput
 from fleetops.server.auth import Principal
 from fleetops.server.roles import Role
@@ -248,3 +250,86 @@ async def get_activity_task(service: ExecutionService, body: Body) -> Body:
     if task is None:
         return {}
     return {"taskToken": task.token, "input": json.dumps(task.input, separators=(",", ":"))}
+
+
+def _tagged(service: ExecutionService, arn: str) -> str:
+    """``arn`` of an existing state machine or activity (its error when there is none)."""
+    if ":activity:" in arn:
+        service.store.state_machines.get_activity(check_arn(arn, "activity"))
+    else:
+        service.store.state_machines.get(check_arn(arn, "stateMachine"))
+    return arn
+
+
+@action("TagResource", Role.OPERATOR, "state_machines.tag", target="resourceArn")
+async def tag_resource(service: ExecutionService, body: Body) -> Body:
+    arn = _tagged(service, required(body, "resourceArn"))
+    tags = body.get("tags")
+    if not isinstance(tags, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("key"), str) and isinstance(t.get("value", ""), str)
+        for t in tags
+    ):
+        raise ValidationException("tags must be a list of {key, value} strings")
+    service.store.tags.tag(arn, {t["key"]: t.get("value", "") for t in tags})
+    return {}
+
+
+@action("UntagResource", Role.OPERATOR, "state_machines.untag", target="resourceArn")
+async def untag_resource(service: ExecutionService, body: Body) -> Body:
+    arn = _tagged(service, required(body, "resourceArn"))
+    keys = body.get("tagKeys")
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise ValidationException("tagKeys must be a list of strings")
+    service.store.tags.untag(arn, keys)
+    return {}
+
+
+@action("ListTagsForResource", Role.VIEWER)
+async def list_tags_for_resource(service: ExecutionService, body: Body) -> Body:
+    arn = _tagged(service, required(body, "resourceArn"))
+    return {"tags": [{"key": k, "value": v} for k, v in service.store.tags.list(arn).items()]}
+
+
+@action("ValidateStateMachineDefinition", Role.VIEWER)
+async def validate_state_machine_definition(service: ExecutionService, body: Body) -> Body:
+    definition = required(body, "definition")
+    try:
+        parse_definition(definition, machine_type=body.get("type") or "STANDARD")
+    except InvalidDefinition as err:
+        return {"result": "FAIL", "diagnostics": [d.to_aws() for d in err.diagnostics], "truncated": False}
+    return {"result": "OK", "diagnostics": [], "truncated": False}
+
+
+SYNC_WAIT_SECONDS = 300.0
+"""StartSyncExecution waits this long (AWS: an Express execution runs at most 5 minutes)."""
+
+
+@action("StartSyncExecution", Role.OPERATOR, "executions.start_sync", target="stateMachineArn")
+async def start_sync_execution(service: ExecutionService, body: Body) -> Body:
+    record = service.start_execution(
+        required(body, "stateMachineArn"), name=body.get("name"), input_text=body.get("input")
+    )
+    try:
+        await asyncio.wait_for(service.wait(record.arn), SYNC_WAIT_SECONDS)
+    except TimeoutError:
+        await service.stop_execution(record.arn, error="States.Timeout", cause="StartSyncExecution timed out")
+    ended = service.describe_execution(record.arn)
+    answer: Body = {
+        "executionArn": ended.arn,
+        "stateMachineArn": ended.state_machine_arn,
+        "name": ended.name,
+        "startDate": shapes.epoch(ended.start_date),
+        "stopDate": shapes.epoch(ended.stop_date or ended.start_date),
+        "status": "TIMED_OUT" if ended.status == "ABORTED" else ended.status,
+        "input": ended.input,
+        "inputDetails": {"included": True},
+        "billingDetails": {"billedMemoryUsedInMB": 0, "billedDurationInMilliseconds": 0},
+    }
+    if ended.output is not None:
+        answer["output"] = ended.output
+        answer["outputDetails"] = {"included": True}
+    for key in ("error", "cause"):
+        value = getattr(ended, key)
+        if value is not None:
+            answer[key] = value
+    return answer

@@ -96,8 +96,8 @@ async def call(request: Request) -> Response:
         return error_response("InvalidDefinition", err.message)
     except FleetopsError as err:
         code = getattr(err, "aws_code", None)
-        if isinstance(code, str):
-            return error_response(code, err.message)
+        if isinstance(code, str):  # a refusal answers 423, so the audit log says refused
+            return error_response(code, err.message, 423 if isinstance(err, Refused) else 400)
         if isinstance(err, Refused):
             return error_response("ConflictException", err.message, 409)
         if isinstance(err, BadInput):
