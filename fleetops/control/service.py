@@ -5,7 +5,9 @@ its events go to the store through a :class:`~fleetops.store.journal.JournalWrit
 ``start()`` the service claims RUNNING executions with no live lease (this server's own, after
 a crash or kill, or a dead peer's) and resumes each from its history; while it runs it renews
 its leases and keeps claiming orphans, so a peer's executions move here when the peer dies.
-An execution whose lease is found held by another server is dropped here at once.
+An execution whose lease is found held by another server is dropped here at once. The lease
+keeping, orphan claiming and quarantine are ``fleetops.control.leases``; the task callbacks that
+reach another server are ``fleetops.control.callbacks``.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ import json
 import logging
 import os
 import socket
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fleetops.control.callbacks import STOP, CallbackRelay
+from fleetops.control.leases import Leases
 from fleetops.control.names import InvalidExecutionInput, check_arn, check_name, parse_json
 from fleetops.engine import (
     Clock,
@@ -61,10 +63,6 @@ PARSED_CACHE_SIZE = 256
 StopProcedure = Callable[[str, str, str | None, str | None], Awaitable[object]]
 """How the executions of one state machine are stopped: called with the execution's ARN, who
 stops it, the error and the cause (a built-in runbook's also undoes what the execution did)."""
-MAX_RESUMES = 3
-"""Resumes an execution gets without running a lease period through; the next claim quarantines it."""
-QUARANTINED = "fleetops.Quarantined"
-"""The error of an execution quarantined because every resume of it failed or took its server down."""
 
 
 SHUTDOWN_TAG = ("Status", "EmergencyShutdown")
@@ -125,8 +123,17 @@ class ExecutionService:
         self._machines: dict[tuple[str, str], StateMachine] = {}
         self.stop_procedures: dict[str, StopProcedure] = {}
         """State machine ARN -> how its executions are stopped (see :meth:`stop_as`)."""
-        # Resumed here, not yet run a lease period through (monotonic time of the resume).
-        self._resumed_at: dict[str, float] = {}
+        self.leases = Leases(
+            store,
+            self.writer,
+            self.owner,
+            lease_seconds=lease_seconds,
+            renew_seconds=renew_seconds,
+            resume=self._resume,
+            running=lambda: self.running,
+            drop=self._drop,
+        )
+        """This server's execution leases: renewed, lost, extended to orphans, quarantined."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -136,7 +143,7 @@ class ExecutionService:
             self.registry.register_activity(activity.name)
         self.claim_orphans(include_own=True)
         loop = asyncio.get_running_loop()
-        self._keeper = loop.create_task(self._keep_leases())
+        self._keeper = loop.create_task(self.leases.keep())
         self._deliverer = loop.create_task(self.callbacks.deliver_forever(self._callback_seconds))
 
     async def close(self) -> None:
@@ -150,11 +157,8 @@ class ExecutionService:
             handle.abandon()
         await asyncio.gather(*(handle.result() for handle in handles), return_exceptions=True)
         self.writer.flush()
-        arns = [h.execution_arn for h in handles]
-        self.store.executions.release(self.owner, arns)
         # A clean stop is not a failed resume: a peer (or this server, restarted) starts them over.
-        self.store.executions.settled(arns)
-        self._resumed_at.clear()
+        self.leases.release([h.execution_arn for h in handles])
         self._running.clear()
 
     async def abandon(self) -> None:
@@ -176,46 +180,9 @@ class ExecutionService:
         return frozenset(self._running)
 
     def claim_orphans(self, *, include_own: bool = False) -> list[str]:
-        """Take and resume RUNNING executions whose lease is free or expired; their ARNs.
-
-        ``include_own`` also takes those leased to this owner: at start-up they are the runs of
-        this server's previous life (killed), which nothing runs now.
-        """
-        claimed = self.store.executions.claim_orphans(
-            self.owner, now=_now(), lease_seconds=self.lease_seconds, include_own=include_own
-        )
-        self.writer.holds([record.arn for record in claimed], self.lease_seconds)
-        for record in claimed:
-            if record.resumes > MAX_RESUMES:
-                self._quarantine(record)
-                continue
-            try:
-                self._resume(record)
-            except Exception:
-                log.exception("cannot resume %s; its lease is given back", record.arn)
-                self.store.executions.release(self.owner, [record.arn])
-        return [record.arn for record in claimed]
-
-    def _quarantine(self, record: ExecutionRecord) -> None:
-        """End an execution that failed every resume (or took its server down each time) FAILED,
-        as its last history event says, instead of trying it again after every restart."""
-        cause = (
-            f"resumed {record.resumes - 1} times after a restart or a lease loss without running "
-            f"{self.lease_seconds:g} s through (each resume failed or its server stopped): "
-            "quarantined, not resumed again; see the server log for what the resumes did"
-        )
-        last = self.store.executions.events(record.arn, reverse=True, limit=1)
-        last_id = last[0].id if last else 0
-        failed = HistoryEvent(
-            id=last_id + 1,
-            previous_event_id=last_id,
-            timestamp=_now(),
-            type="ExecutionFailed",
-            details={"error": QUARANTINED, "cause": cause},
-        )
-        self.writer.queue(record.arn, failed)
-        self.writer.flush()
-        log.error("quarantined %s: %s", record.arn, cause)
+        """Take and resume RUNNING executions whose lease is free or expired; their ARNs
+        (``fleetops.control.leases``)."""
+        return self.leases.claim_orphans(include_own=include_own)
 
     def _resume(self, record: ExecutionRecord) -> None:
         journal = self.writer.load(record.arn)
@@ -230,7 +197,6 @@ class ExecutionService:
                 state_machine_name=_tail(record.state_machine_arn),
             )
         log.info("resumed %s from %d events", record.arn, len(journal.events()))
-        self._resumed_at[record.arn] = time.monotonic()
         self._track(handle)
 
     def _parsed(self, definition: str, machine_type: str) -> StateMachine:
@@ -250,7 +216,7 @@ class ExecutionService:
         done.add_done_callback(lambda _f: self._forget(arn, handle))
 
     def _forget(self, arn: str, handle: ExecutionHandle) -> None:
-        self._resumed_at.pop(arn, None)
+        self.leases.forget(arn)
         if self._running.get(arn) is handle:
             del self._running[arn]
             self.engine.forget(arn)  # its history is in the store; memory need not keep it
@@ -259,29 +225,6 @@ class ExecutionService:
         handle = self._running.pop(arn, None)
         if handle is not None:
             handle.abandon()
-
-    async def _keep_leases(self) -> None:
-        while True:
-            await asyncio.sleep(self.renew_seconds)
-            try:
-                self.writer.flush()
-                held = self.store.executions.renew(self.owner, now=_now(), lease_seconds=self.lease_seconds)
-                self.writer.holds(held, self.lease_seconds)
-                self._settle()
-                for arn in set(self._running) - held:
-                    log.warning("lost the lease of %s: another server runs it now", arn)
-                    self._drop(arn)
-                self.claim_orphans()
-            except Exception:
-                log.exception("cannot renew execution leases; retrying in %s s", self.renew_seconds)
-
-    def _settle(self) -> None:
-        """Executions resumed here that ran a lease period through start their count over."""
-        since = time.monotonic() - self.lease_seconds
-        settled = [arn for arn, at in self._resumed_at.items() if at <= since]
-        self.store.executions.settled(settled)
-        for arn in settled:
-            del self._resumed_at[arn]
 
     # -- state machines and activities -----------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from fleetops.control.service import MAX_RESUMES, QUARANTINED
+from fleetops.control.leases import MAX_RESUMES, QUARANTINED
 from fleetops.testing.server import cli_env, running_server
 from fleetops.testing.sfn import ROLE_ARN, sfn_client
 from fleetops.testing.waiting import wait_until
