@@ -81,3 +81,9 @@ def test_an_unknown_state_is_refused(api: ApiHarness, monitor: AlarmMonitor) -> 
 def test_without_a_fleet_the_route_answers_409(api: ApiHarness) -> None:
     response = api.client(Role.VIEWER).get("/api/v1/alarms")
     assert response.status_code == 409
+
+
+def test_the_environment_is_a_known_filter(api: ApiHarness, monitor: AlarmMonitor) -> None:
+    response = api.client(Role.VIEWER).get("/api/v1/alarms", params={"environment": "dev", "service": "menu"})
+    assert response.status_code == 200, response.text
+    assert {(a["service"]) for a in response.json()["alarms"]} == {"menu"}
