@@ -7,20 +7,19 @@ input; 3 refused (lock held, maintenance, blocked service; also at once, before 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console, Group
-from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
 from fleetops.cli.app import app
 from fleetops.cli.client import ApiClient, connect
 from fleetops.cli.options import FleetFileOption, state_dir_of
-from fleetops.cli.output import OutputFormat, OutputOption, console, emit, plain
+from fleetops.cli.output import OutputFormat, OutputOption, console, emit, plain, shorten
+from fleetops.cli.progress import execution_lines, following_hint, poll_until, say
 from fleetops.errors import BadInput, OperationFailed, Refused
 from fleetops.spec.durations import parse_duration
 
@@ -38,7 +37,6 @@ ApprovalTimeoutOption = Annotated[
         "default 1d); then the deployment fails and nothing changes.",
     ),
 ]
-POLL_SECONDS = 1.0
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 
@@ -89,25 +87,21 @@ def _cells(row: dict[str, Any], wave: str) -> list[Text]:
             rollout.get("percentage_complete", ""),
             rollout.get("instances_to_update", ""),
             rollout.get("checkpoint"),
-            str(rollout.get("status_reason") or "")[:80],
+            shorten(str(rollout.get("status_reason") or ""), 80),
         )
     ]
 
 
 def follow(api: ApiClient, execution: str, output: OutputFormat) -> dict[str, Any]:
-    """Poll the execution until it ends, drawing its progress live (tables only)."""
-    progress: dict[str, Any] = api.get(f"/deployments/{execution}")
-    if output is OutputFormat.JSON:
-        while progress["status"] not in TERMINAL:
-            time.sleep(POLL_SECONDS)
-            progress = api.get(f"/deployments/{execution}")
-        return progress
-    with Live(progress_table(progress), console=console, refresh_per_second=4, transient=False) as live:
-        while progress["status"] not in TERMINAL:
-            time.sleep(POLL_SECONDS)
-            progress = api.get(f"/deployments/{execution}")
-            live.update(progress_table(progress))
-    return progress
+    """Poll the execution until it ends: live on a terminal, a line per change elsewhere."""
+    return poll_until(
+        lambda: api.get(f"/deployments/{execution}"),
+        lambda progress: progress["status"] in TERMINAL,
+        output=output,
+        lines=execution_lines,
+        draw=progress_table,
+        interrupted=following_hint(execution),
+    )
 
 
 def finish(progress: dict[str, Any]) -> None:
@@ -132,12 +126,14 @@ def _started(api: ApiClient, started: dict[str, Any], wait: bool, output: Output
             started,
             output,
             lambda c: c.print(
-                f"started {started['operation']} {name}; follow it with: fleetops executions describe {name}",
+                f"started {started['operation']} {name}; follow it with: "
+                f"fleetops executions describe {name} --wait",
                 highlight=False,
                 markup=False,
             ),
         )
         return
+    say(f"started {started['operation']} {name}", output)
     progress = follow(api, name, output)
     if output is OutputFormat.JSON:
         emit(progress, output, lambda _c: None)
@@ -229,6 +225,9 @@ def approve(
 def stop(
     execution: Annotated[str | None, typer.Argument(help="The execution to stop.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Stop every running deployment.")] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Follow the rollbacks to their end; exit 1 unless they succeed.")
+    ] = False,
     file: FleetFileOption = Path("fleet.yaml"),
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
@@ -246,12 +245,22 @@ def stop(
             else [api.post(f"/executions/{execution}/stop")]
         )
 
-    def render(c: Console) -> None:
-        if not stopped:
-            c.print("no deployment is running", highlight=False)
-        for item in stopped:
-            then = item["rollback"]
-            undo = f"; rolling back with {then['execution']}" if then else "; nothing to roll back"
-            c.print(f"stopped {item['execution']} ({item['status']}){undo}", highlight=False, markup=False)
+        def render(c: Console) -> None:
+            if not stopped:
+                c.print("no deployment is running", highlight=False)
+            for item in stopped:
+                then = item["rollback"]
+                undo = f"; rolling back with {then['execution']}" if then else "; nothing to roll back"
+                line = f"stopped {item['execution']} ({item['status']}){undo}"
+                c.print(line, highlight=False, markup=False)
 
-    emit(stopped, output, render)
+        if not wait:
+            emit(stopped, output, render)
+            return
+        if output is OutputFormat.TABLE:
+            render(console)
+        ended = [follow(api, item["rollback"]["execution"], output) for item in stopped if item["rollback"]]
+    if output is OutputFormat.JSON:
+        emit({"stopped": stopped, "rollbacks": ended}, output, lambda _c: None)
+    for progress in ended:
+        finish(progress)

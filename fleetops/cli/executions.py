@@ -16,9 +16,10 @@ import typer
 
 from fleetops.cli.app import app
 from fleetops.cli.client import ApiClient, connect
-from fleetops.cli.deploy import progress_table
+from fleetops.cli.deploy import finish, follow, progress_table
 from fleetops.cli.options import FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows
+from fleetops.cli.progress import live_on
 from fleetops.cli.timefmt import short_time
 from fleetops.errors import BadInput
 
@@ -65,13 +66,22 @@ def list_(
 @executions_app.command("describe")
 def describe(
     execution: ExecutionArg,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Follow it to the end; the exit code says how it ended.")
+    ] = False,
     file: FleetFileOption = Path("fleet.yaml"),
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """The execution and each service's rollout (status, percentage, checkpoint, reason)."""
     with _connect(file) as api:
-        progress: dict[str, Any] = api.get(f"/deployments/{execution}")
-    emit(progress, output, lambda console: console.print(progress_table(progress)))
+        if wait:
+            progress: dict[str, Any] = follow(api, execution, output)
+        else:
+            progress = api.get(f"/deployments/{execution}")
+    if not (wait and live_on(output)):  # a live view already shows its last state
+        emit(progress, output, lambda console: console.print(progress_table(progress)))
+    if wait:
+        finish(progress)
 
 
 @executions_app.command("history")

@@ -18,6 +18,7 @@ from fleetops.cli.client import ApiClient, connect
 from fleetops.cli.logquery import run_log_query
 from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, console, emit, plain
+from fleetops.cli.progress import poll_until, rollout_summary, say
 from fleetops.errors import BadInput, OperationFailed
 
 
@@ -223,10 +224,13 @@ def _print_record(record: dict[str, Any], output: OutputFormat) -> None:
         console.print(Text.assemble((str(record.get("instance", "")), "dim"), " ", format_log_record(record)))
 
 
+ROLLOUT_VERBS = ("status", "cancel")
+
+
 @app.command("rollout")
 def rollout(
-    service: Annotated[str, typer.Argument(help="The service to roll.")],
-    version: Annotated[str, typer.Argument(help="The version to roll it to.")],
+    service: Annotated[str, typer.Argument(help="The service to roll (or: status, cancel).")],
+    version: Annotated[str, typer.Argument(help="The version to roll it to (or: the rollout id).")],
     *,
     file: FleetFileOption = Path("fleet.yaml"),
     env: EnvSelectOption = None,
@@ -242,31 +246,61 @@ def rollout(
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Replace a service's instances with a version (instance refresh semantics, the service's
-    deploy settings)."""
+    deploy settings).
+
+    `fleetops rollout status ID [--wait]` shows a rollout; `fleetops rollout cancel ID` cancels
+    one in flight (the instances already replaced stay).
+    """
     with _connect(file) as api:
-        body: dict[str, Any] = {
-            "service": service,
-            "version": version,
-            "rollout_id": rollout_id,
-            "environment": env,
-        }
-        if preferences is not None:
-            body["preferences"] = _json_object(preferences, "--preferences")
-        view = api.post("/rollouts", body)
-        while wait and not view["terminal"]:
-            time.sleep(0.5)
-            view = api.get(f"/rollouts/{view['rollout_id']}", environment=view["environment"])
+        if service in ROLLOUT_VERBS:
+            view = _rollout_verb(api, service, version, env)
+        else:
+            body: dict[str, Any] = {
+                "service": service,
+                "version": version,
+                "rollout_id": rollout_id,
+                "environment": env,
+            }
+            if preferences is not None:
+                body["preferences"] = _json_object(preferences, "--preferences")
+            view = api.post("/rollouts", body)
+            if wait:
+                say(f"started rollout {view['rollout_id']}: {service} -> {version}", output)
+        if wait:
+            view = _follow_rollout(api, view, output)
 
-    def render(out: Console) -> None:
-        out.print(
-            f"rollout {view['rollout_id']}: {service} -> {version}: {view['status']} "
-            f"({view['percentage_complete']}%) {view['status_reason']}",
-            highlight=False,
-            markup=False,
-        )
-        if view["failure"]:
-            out.print(view["failure"], highlight=False, markup=False)
-
-    emit(view, output, render)
+    emit(view, output, lambda out: out.print(_rollout_text(view), highlight=False, markup=False))
     if wait and view["status"] != "Successful":
         raise OperationFailed(f"rollout {view['rollout_id']} ended {view['status']}")
+
+
+def _rollout_verb(api: ApiClient, verb: str, rollout_id: str, env: str | None) -> dict[str, Any]:
+    if verb == "cancel":
+        cancelled: dict[str, Any] = api.post(
+            f"/rollouts/{rollout_id}/cancel" + ("" if env is None else f"?environment={env}")
+        )
+        return cancelled
+    found: dict[str, Any] = api.get(f"/rollouts/{rollout_id}", environment=env)
+    return found
+
+
+def _rollout_text(view: dict[str, Any]) -> str:
+    text = f"rollout {view['rollout_id']}: {view['service']} -> " + rollout_summary(view, "", view["version"])
+    return text + (f"\n{view['failure']}" if view["failure"] else "")
+
+
+def _follow_rollout(api: ApiClient, view: dict[str, Any], output: OutputFormat) -> dict[str, Any]:
+    rollout_id, environment = view["rollout_id"], view["environment"]
+    return poll_until(
+        lambda: api.get(f"/rollouts/{rollout_id}", environment=environment),
+        lambda current: bool(current["terminal"]),
+        output=output,
+        lines=lambda current: {"": _rollout_text(current)},
+        draw=lambda current: Text(_rollout_text(current)),
+        interrupted=(
+            f"stopped following; rollout {rollout_id} goes on in the control plane: follow it with "
+            f"`fleetops rollout status {rollout_id} --wait`, "
+            f"cancel it with `fleetops rollout cancel {rollout_id}`"
+        ),
+        poll_seconds=0.5,
+    )

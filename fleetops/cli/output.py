@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -26,8 +27,19 @@ OutputOption = Annotated[
     typer.Option("--output", "-o", help="How to print the result: a table for people, json for programs."),
 ]
 
-console = Console()
-err_console = Console(stderr=True)
+FULL_WIDTH = 10_000
+"""The width of output that is not a terminal: lines are never cut or wrapped at 80 columns."""
+
+
+def _console(stream: TextIO, *, stderr: bool = False) -> Console:
+    # A terminal wraps at its own width; piped or redirected output (a script, a CI log) keeps
+    # whole lines. $COLUMNS, when set, still wins, as rich reads it.
+    piped = not stream.isatty() and "COLUMNS" not in os.environ
+    return Console(stderr=stderr, width=FULL_WIDTH if piped else None)
+
+
+console = _console(sys.stdout)
+err_console = _console(sys.stderr, stderr=True)
 
 
 def emit(data: Any, fmt: OutputFormat, render_table: Callable[[Console], None]) -> None:
@@ -36,6 +48,16 @@ def emit(data: Any, fmt: OutputFormat, render_table: Callable[[Console], None]) 
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
     else:
         render_table(console)
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` at a word boundary, ending in ``…`` when cut (never mid-word)."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    if " " in cut and not text[width - 1].isspace():
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip() + "…"
 
 
 def plain(value: object, style: str = "") -> Text:

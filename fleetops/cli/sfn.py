@@ -19,8 +19,9 @@ from rich.table import Table
 
 from fleetops.cli.app import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit, plain
+from fleetops.cli.progress import say
 from fleetops.cli.sfn_client import answer, arn_of, sfn_session
-from fleetops.errors import BadInput, OperationFailed
+from fleetops.errors import BadInput, Interrupted, OperationFailed
 
 sfn_app = typer.Typer(
     name="sfn",
@@ -158,10 +159,17 @@ def start_execution(
         if not wait:
             _show(started, output)
             return
-        while (described := sfn.describe_execution(executionArn=started["executionArn"]))[
-            "status"
-        ] == "RUNNING":
-            time.sleep(0.5)
+        # First, so a waiting CI log (or a Ctrl-C) already has the ARN to follow or stop it by.
+        arn = started["executionArn"]
+        say(f"started {arn}", output)
+        try:
+            while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"stopped following; {arn} goes on in the control plane: follow it with "
+                f"`fleetops sfn describe-execution {arn}`, stop it with `fleetops sfn stop-execution {arn}`"
+            ) from None
     ended = answer(described)
     _show(ended, output)
     if ended["status"] != "SUCCEEDED":

@@ -361,7 +361,8 @@ class Deployments:
         if plan is None:
             return out
         out["environment"] = plan["environment"]
-        items = [dict(i, wave=n) for n, wave in enumerate(plan.get("waves", [])) for i in wave]
+        # Numbered from 1, as ``fleetops plan`` numbers them.
+        items = [dict(i, wave=n) for n, wave in enumerate(plan.get("waves", []), start=1) for i in wave]
         out["services"] = [self._rollout_of(i, i["rollout_id"]) for i in items]
         targets = task_output(events, "deploy-rollback-plan") or {}
         rollbacks = targets.get("targets") or plan.get("targets") or []

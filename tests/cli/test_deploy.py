@@ -50,8 +50,8 @@ def test_deploy_then_a_bad_release_is_rolled_back(fleet_dir: Path) -> None:
     progress = json.loads(good.stdout)
     assert progress["status"] == "SUCCEEDED"
     assert [(s["wave"], s["service"], s["status"]) for s in progress["services"]] == [
-        (0, "menu", "Successful"),
-        (1, "notifications", "Successful"),
+        (1, "menu", "Successful"),
+        (2, "notifications", "Successful"),
     ]
     assert _versions(fleet_dir) == {"menu": ["v2"], "notifications": ["v2"]}
 

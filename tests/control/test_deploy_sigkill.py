@@ -157,8 +157,8 @@ def test_a_health_failure_in_a_later_wave_rolls_back_the_earlier_waves(tmp_path:
         assert ended["status"] == "FAILED", ended
         assert "payments" in (ended["cause"] or ""), ended
         assert sorted((s["service"], s["wave"], s["status"]) for s in ended["services"])[:2] == [
-            ("auth", 0, "Successful"),
-            ("menu", 0, "Successful"),
+            ("auth", 1, "Successful"),
+            ("menu", 1, "Successful"),
         ]
         deadline = time.monotonic() + 30
         while _instances(api) != {
