@@ -92,7 +92,8 @@ def test_ctrl_c_while_following_says_it_goes_on_and_how_to_follow_or_stop_it(fle
     followed = _cli(fleet_dir, "executions", "describe", name, "--wait", "-o", "json")
     assert followed.returncode == 0, followed.stderr
     assert json.loads(followed.stdout)["status"] == "SUCCEEDED"
-    assert f"{name}: notifications (wave 2) v3 Successful 100%: Instance refresh completed." in followed.stderr
+    done = f"{name}: notifications (wave 2) v3 Successful 100%: Instance refresh completed."
+    assert done in followed.stderr
 
 
 def test_rollout_wait_prints_its_progress_and_rollout_status_shows_it(fleet_dir: Path) -> None:
