@@ -1,7 +1,8 @@
 """The error hierarchy shared by every layer, and the exit codes the CLI maps it to.
 
-0 success; 1 the operation ran and failed; 2 bad input, nothing changed; 3 refused (lock held,
-maintenance on, not authorised).
+0 success; 1 the operation ran and failed; 2 bad input, nothing changed; 3 refused by the fleet's
+state (lock held, maintenance on, service blocked); 4 not authorised (no token, an unknown one,
+or a role below what the operation needs); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ class ExitCode(IntEnum):
     FAILED = 1
     BAD_INPUT = 2
     REFUSED = 3
+    NOT_AUTHORISED = 4
     INTERRUPTED = 130
 
 
@@ -50,9 +52,16 @@ class BadInput(FleetopsError):
 
 
 class Refused(FleetopsError):
-    """The request was understood and refused: a lock is held, maintenance is on, not authorised."""
+    """The request was understood and refused by the fleet's state: a lock is held, maintenance
+    is on, a service is blocked, the environment does not run here."""
 
     exit_code = ExitCode.REFUSED
+
+
+class NotAuthorised(FleetopsError):
+    """The caller may not do this: no token, an unknown or revoked one, or a role too low."""
+
+    exit_code = ExitCode.NOT_AUTHORISED
 
 
 class Interrupted(FleetopsError):

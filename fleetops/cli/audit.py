@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -13,6 +12,7 @@ from rich.markup import escape
 from fleetops.cli.app import app
 from fleetops.cli.client import connect
 from fleetops.cli.output import OutputFormat, OutputOption, emit
+from fleetops.cli.timefmt import short_time, since_time
 
 _OUTCOME_STYLE = {"success": "green", "refused": "yellow", "bad_input": "yellow", "failed": "red"}
 
@@ -27,7 +27,10 @@ def audit(
     actor: Annotated[str | None, typer.Option(help="Only calls made with this token name.")] = None,
     target: Annotated[str | None, typer.Option(help="Only calls on this target (tokens/ci).")] = None,
     outcome: Annotated[str | None, typer.Option(help="success, failed, bad_input or refused.")] = None,
-    since: Annotated[str | None, typer.Option(help="From this time on (ISO 8601 with a time zone).")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="From this time on: a duration back from now (1h, 7d) or an ISO 8601 time."),
+    ] = None,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many newer entries (paging).")] = 0,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
@@ -40,7 +43,7 @@ def audit(
             actor=actor,
             target=target,
             outcome=outcome,
-            since=since,
+            since=None if since is None else since_time(since, "--since").isoformat(),
             offset=offset,
         )
 
@@ -49,7 +52,7 @@ def audit(
         # long for a column of an 80-character table.
         for entry in page["entries"]:
             style = _OUTCOME_STYLE.get(entry["outcome"], "")
-            when = datetime.fromisoformat(entry["at"]).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+            when = short_time(entry["at"])
             console.print(
                 f"{when}  [bold]{escape(entry['actor'])}[/]  {escape(entry['action'])}  "
                 f"{escape(entry['target'] or '-')}  [{style}]{entry['outcome']}[/]",

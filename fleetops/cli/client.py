@@ -2,9 +2,10 @@
 
 It finds the server and a token: ``$FLEETOPS_URL`` / ``$FLEETOPS_TOKEN`` win, else
 ``<state_dir>/server.json`` (written by ``fleetops server``) and ``<state_dir>/token`` (the admin
-token written on first start). It maps error responses to fleetops errors carrying the
-server's message, so the CLI exits with the matching code: 401/403/423 -> ``Refused`` (3),
-other 4xx -> ``BadInput`` (2), 5xx -> ``FleetopsError`` (1).
+token written on first start), the default ``.fleetops`` looked for upward from a subfolder.
+It maps error responses to fleetops errors carrying the
+server's message, so the CLI exits with the matching code: 401/403 -> ``NotAuthorised`` (4),
+423 -> ``Refused`` (3), other 4xx -> ``BadInput`` (2), 5xx -> ``FleetopsError`` (1).
 
     with connect() as api:
         me = api.get("/whoami")
@@ -13,6 +14,8 @@ other 4xx -> ``BadInput`` (2), 5xx -> ``FleetopsError`` (1).
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -20,13 +23,15 @@ from typing import Any, Self
 
 import httpx
 
-from fleetops.errors import BadInput, FleetopsError, Refused
+from fleetops.cli import discovery
+from fleetops.errors import BadInput, FleetopsError, NotAuthorised, Refused
 from fleetops.server.settings import DEFAULT_STATE_DIR, TOKEN_FILE, read_server_file
 
 URL_ENV = "FLEETOPS_URL"
 TOKEN_ENV = "FLEETOPS_TOKEN"
 API_PREFIX = "/api/v1"
-REFUSED_STATUSES = frozenset({401, 403, 423})
+NOT_AUTHORISED_STATUSES = frozenset({401, 403})
+REFUSED_STATUSES = frozenset({423})
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ def locate_server(state_dir: Path = DEFAULT_STATE_DIR) -> ServerAddress:
     Raises ``FleetopsError`` when no server is known.
     """
     url = os.environ.get(URL_ENV)
+    state_dir = discovery.state_dir(state_dir)
     if not url:
         url = (read_server_file(state_dir) or {}).get("url")
     if not url:
@@ -70,9 +76,20 @@ class ApiClient:
         self._http = httpx.Client(base_url=address.url + API_PREFIX, headers=headers, timeout=timeout)
 
     def request(
-        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        flags: Mapping[str, str] | None = None,
     ) -> Any:
-        """Send a request to ``/api/v1{path}``; the decoded JSON body, or a fleetops error."""
+        """Send a request to ``/api/v1{path}``; the decoded JSON body, or a fleetops error.
+
+        Errors name the command's options, not the request's fields: ``query.since`` is said
+        ``--since``; ``flags`` maps the fields whose option has another name (``duration`` ->
+        ``--for``).
+        """
         query = {key: value for key, value in (params or {}).items() if value is not None}
         try:
             response = self._http.request(method, path, json=json, params=query)
@@ -83,16 +100,16 @@ class ApiClient:
                 f"cannot reach the fleetops server at {self.address.url} ({err}); is it running? "
                 "(`fleetops server`)"
             ) from err
-        raise_for_status(response, sent_token=self.address.token is not None)
+        raise_for_status(response, sent_token=self.address.token is not None, flags=flags or {})
         return response.json() if response.content else None
 
     def get(self, path: str, **params: Any) -> Any:
         """GET ``path`` with query ``params`` (None values are left out)."""
         return self.request("GET", path, params=params)
 
-    def post(self, path: str, body: Any = None) -> Any:
-        """POST ``body`` as JSON to ``path``."""
-        return self.request("POST", path, json=body)
+    def post(self, path: str, body: Any = None, *, flags: Mapping[str, str] | None = None) -> Any:
+        """POST ``body`` as JSON to ``path`` (``flags``: see ``request``)."""
+        return self.request("POST", path, json=body, flags=flags)
 
     def delete(self, path: str) -> Any:
         """DELETE ``path``."""
@@ -116,7 +133,18 @@ def connect(state_dir: Path = DEFAULT_STATE_DIR) -> ApiClient:
     return ApiClient(locate_server(state_dir))
 
 
-def raise_for_status(response: httpx.Response, *, sent_token: bool = True) -> None:
+_FIELD = re.compile(r"\b(?:query|body)\.([A-Za-z_]\w*)")
+
+
+def in_flags(text: str, flags: Mapping[str, str]) -> str:
+    """``text`` with request fields (``query.since``, ``body.duration``) said as the options a
+    user typed (``--since``, or what ``flags`` names them)."""
+    return _FIELD.sub(lambda m: flags.get(m[1], "--" + m[1].replace("_", "-")), text)
+
+
+def raise_for_status(
+    response: httpx.Response, *, sent_token: bool = True, flags: Mapping[str, str] | None = None
+) -> None:
     """Raise the fleetops error matching an error response (see the module docstring)."""
     status = response.status_code
     if status < 400:
@@ -126,12 +154,15 @@ def raise_for_status(response: httpx.Response, *, sent_token: bool = True) -> No
     except ValueError:
         body = None
     body = body if isinstance(body, dict) else {}
-    message = body.get("message") or f"HTTP {status} {response.reason_phrase}".strip()
-    if status in REFUSED_STATUSES:
+    message = in_flags(body.get("message") or f"HTTP {status} {response.reason_phrase}".strip(), flags or {})
+    if status in NOT_AUTHORISED_STATUSES:
         if status == 401 and not sent_token:
             message += f"; set {TOKEN_ENV}, or run where {DEFAULT_STATE_DIR / TOKEN_FILE} exists"
+        raise NotAuthorised(message)
+    if status in REFUSED_STATUSES:
         raise Refused(message)
     if status < 500:
         problems = body.get("problems")
-        raise BadInput(message, problems if isinstance(problems, list) and problems else None)
+        said = [in_flags(str(p), flags or {}) for p in problems] if isinstance(problems, list) else []
+        raise BadInput(message, said or None)
     raise FleetopsError(f"the server failed: {message}")

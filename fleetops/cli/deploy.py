@@ -69,7 +69,11 @@ def progress_table(progress: dict[str, Any]) -> Group:
         table.add_row(*_cells(row, str(row.get("wave", ""))))
     for row in progress.get("rollback") or []:
         table.add_row(*_cells(row, "rollback"))
-    parts: list[Any] = [head, table]
+    parts: list[Any] = [head]
+    if table.row_count or not progress.get("skipped"):
+        parts.append(table)
+    for item in progress.get("skipped") or []:
+        parts.append(Text(f"{item['service']} is {item['reason']}"))
     if progress.get("error"):
         parts.append(Text(f"{progress['error']}: {progress.get('cause') or ''}", "red"))
     return Group(*parts)

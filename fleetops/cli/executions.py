@@ -123,7 +123,7 @@ def export(
         document["executions"],
         output,
         columns=("execution", "status", "started"),
-        row=lambda item: (item["name"], item["status"], item["start_date"]),
+        row=lambda item: (item["name"], item["status"], short_time(item["start_date"])),
     )
 
 

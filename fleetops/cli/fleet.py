@@ -19,6 +19,7 @@ from fleetops.cli.logquery import run_log_query
 from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, console, emit, plain
 from fleetops.cli.progress import poll_until, rollout_summary, say
+from fleetops.cli.timefmt import short_time
 from fleetops.errors import BadInput, OperationFailed
 
 
@@ -102,10 +103,18 @@ def activities(
     def render(out: Console) -> None:
         table = Table("at", "service", "desired", "cause")
         for a in result["activities"]:
-            table.add_row(*map(plain, (a["at"], a["service"], f"{a['before']} -> {a['after']}", a["cause"])))
+            table.add_row(
+                *map(plain, (short_time(a["at"]), a["service"], f"{a['before']} -> {a['after']}", a["cause"]))
+            )
         out.print(table)
 
     emit(result, output, render)
+
+
+# `-f` follows here, as in `kubectl logs -f` and `aws logs tail -f`: the fleet file is --file only.
+LogsFileOption = Annotated[
+    Path, typer.Option("--file", help="The fleet file; its state lives in .fleetops/ beside it.")
+]
 
 
 @app.command("logs")
@@ -120,7 +129,7 @@ def logs(
         ),
     ] = None,
     *,
-    file: FleetFileOption = Path("fleet.yaml"),
+    file: LogsFileOption = Path("fleet.yaml"),
     env: EnvSelectOption = None,
     instance: Annotated[str | None, typer.Option(help="Only this instance.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many records.")] = 100,
@@ -146,7 +155,9 @@ def logs(
             "--all", help="With `query`: also the load balancer's access log and supervisor events."
         ),
     ] = False,
-    follow: Annotated[bool, typer.Option("--follow", help="Keep printing new records until Ctrl-C.")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new records until Ctrl-C.")
+    ] = False,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """The last log records of a service (merged across its instances), oldest first; or, as

@@ -37,14 +37,16 @@ def on(
     """Start a maintenance window now; it ends by itself after --for."""
     with connect() as api:
         window: dict[str, Any] = api.post(
-            "/maintenance", {"environment": env, "duration": duration, "reason": reason}
+            "/maintenance",
+            {"environment": env, "duration": duration, "reason": reason},
+            flags={"duration": "--for", "environment": "--env"},
         )
     emit(
         window,
         output,
         lambda console: console.print(
             f"maintenance on for {_where(window['environment'])} until "
-            f"{short_time(window['ends_at'])} UTC (reason: {window['reason']})",
+            f"{short_time(window['ends_at'])} (reason: {window['reason']})",
             highlight=False,
             markup=False,
         ),

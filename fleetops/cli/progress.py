@@ -57,6 +57,8 @@ def execution_lines(progress: dict[str, Any]) -> dict[str, str]:
             where = f"wave {row['wave']}" if kind == "" and "wave" in row else "rollback"
             summary = rollout_summary(row.get("rollout"), row.get("status", ""), row.get("version"))
             lines[f"{kind}{row.get('service')}"] = f"{name}: {row.get('service')} ({where}) {summary}"
+    for item in progress.get("skipped") or []:
+        lines[f"skipped {item['service']}"] = f"{name}: {item['service']} is {item['reason']}"
     # The execution's own line last: its final state ends the output.
     lines[""] = f"{name}: {progress['status']}"
     if progress.get("waiting_for_approval"):

@@ -40,7 +40,7 @@ def server(
     ] = None,
     env: Annotated[
         list[str] | None,
-        typer.Option("--env", help="An environment of --fleet to run (repeatable; default dev)."),
+        typer.Option("--env", "-e", help="An environment of --fleet to run (repeatable; default dev)."),
     ] = None,
     version: Annotated[
         str, typer.Option("--version", help="Version services start at when the store knows none.")

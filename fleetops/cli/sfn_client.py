@@ -3,7 +3,8 @@
 It finds the server and token as every other command does (``$FLEETOPS_URL``/``$FLEETOPS_TOKEN``,
 else ``.fleetops/server.json`` and ``.fleetops/token``) and signs in with the token as the access
 key id. AWS errors become fleetops errors (and exit codes): access denied or an unknown token ->
-``Refused`` (3), other client errors -> ``BadInput`` (2), server errors -> ``FleetopsError`` (1).
+``NotAuthorised`` (4), a conflict -> ``Refused`` (3), other client errors -> ``BadInput`` (2),
+server errors -> ``FleetopsError`` (1).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from fleetops.cli.client import TOKEN_ENV, locate_server
-from fleetops.errors import BadInput, FleetopsError, Refused
+from fleetops.errors import BadInput, FleetopsError, NotAuthorised, Refused
 from fleetops.server.settings import DEFAULT_STATE_DIR
 
-REFUSED_CODES = frozenset({"AccessDeniedException", "UnrecognizedClientException", "ConflictException"})
+NOT_AUTHORISED_CODES = frozenset({"AccessDeniedException", "UnrecognizedClientException"})
+REFUSED_CODES = frozenset({"ConflictException"})
 # The region and account of ARNs the control plane makes (fleetops answers as one account).
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -39,7 +41,7 @@ def sfn_session(state_dir: Path = DEFAULT_STATE_DIR) -> Iterator[Any]:
 
     address = locate_server(state_dir)
     if address.token is None:
-        raise Refused(f"no API token: set {TOKEN_ENV}, or run where {state_dir / 'token'} exists")
+        raise NotAuthorised(f"no API token: set {TOKEN_ENV}, or run where {state_dir / 'token'} exists")
     client = boto3.client(
         "stepfunctions",
         endpoint_url=address.url,
@@ -55,6 +57,8 @@ def sfn_session(state_dir: Path = DEFAULT_STATE_DIR) -> Iterator[Any]:
         error = err.response.get("Error", {})
         code, message = error.get("Code", "Error"), error.get("Message", str(err))
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
+        if code in NOT_AUTHORISED_CODES:
+            raise NotAuthorised(f"{code}: {message}") from err
         if code in REFUSED_CODES:
             raise Refused(f"{code}: {message}") from err
         if status >= 500:

@@ -11,6 +11,7 @@ from rich.text import Text
 from fleetops.cli.app import app
 from fleetops.cli.client import connect
 from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows
+from fleetops.cli.timefmt import short_time
 from fleetops.server.roles import Role
 
 token_app = typer.Typer(
@@ -52,7 +53,12 @@ def list_tokens(output: OutputOption = OutputFormat.TABLE) -> None:
         tokens,
         output,
         columns=("name", "role", "created", "by"),
-        row=lambda token: (token["name"], token["role"], token["created_at"], token["created_by"]),
+        row=lambda token: (
+            token["name"],
+            token["role"],
+            short_time(token["created_at"]),
+            token["created_by"],
+        ),
     )
 
 

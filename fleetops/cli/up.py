@@ -34,6 +34,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fleetops.cli import discovery
 from fleetops.cli.app import app
 from fleetops.cli.client import ApiClient, ServerAddress
 from fleetops.cli.options import EnvOption, FleetFileOption, state_dir_of
@@ -77,6 +78,7 @@ def up(
     from fleetops.spec.loader import load_fleet
     from fleetops.spec.models import AwsSettings
 
+    file = discovery.fleet_file(file)
     fleet = load_fleet(file)  # a bad fleet file is reported here, before anything starts
     settings = fleet.environments.get(env)
     if isinstance(settings, AwsSettings):
@@ -232,7 +234,7 @@ def down(
     file: FleetFileOption = Path("fleet.yaml"),
     env: Annotated[
         str | None,
-        typer.Option("--env", help="Stop only this environment (default: the control plane and all)."),
+        typer.Option("--env", "-e", help="Stop only this environment (default: the control plane and all)."),
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for a clean stop before killing.")] = 60.0,
     output: OutputOption = OutputFormat.TABLE,

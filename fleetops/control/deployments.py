@@ -357,10 +357,12 @@ class Deployments:
             "waiting_for_approval": record.status == RUNNING and pending_approval_token(events) is not None,
             "services": [],
             "rollback": [],
+            "skipped": [],
         }
         if plan is None:
             return out
         out["environment"] = plan["environment"]
+        out["skipped"] = skipped_services(plan)
         # Numbered from 1, as ``fleetops plan`` numbers them.
         items = [dict(i, wave=n) for n, wave in enumerate(plan.get("waves", []), start=1) for i in wave]
         out["services"] = [self._rollout_of(i, i["rollout_id"]) for i in items]
@@ -376,6 +378,20 @@ class Deployments:
         except (KeyError, Refused):
             return {**row, "status": "Waiting", "rollout": None}
         return {**row, "status": view.status, "rollout": view.to_json()}
+
+
+def skipped_services(plan: dict[str, Any]) -> list[dict[str, str]]:
+    """The services a deploy or rollback plan leaves as they are, each with why."""
+    skipped = plan.get("skipped") or {}
+    if isinstance(skipped, dict):  # a deploy's: service -> why
+        return [{"service": service, "reason": str(why)} for service, why in skipped.items()]
+    return [  # a rollback's: the service runs its target already
+        {
+            "service": item["service"],
+            "reason": f"already on its last verified release {item['version']}, nothing to do",
+        }
+        for item in skipped
+    ]
 
 
 def describe(record: ExecutionRecord) -> dict[str, Any]:

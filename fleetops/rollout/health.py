@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from fleetops.errors import BadInput
@@ -115,10 +116,21 @@ class ProbeRecord:
     reason: str
 
     def describe(self) -> str:
-        """One line for a failure report, e.g. `t=12000ms 503 in 4ms: fail (status 503 not in 200)`."""
+        """One line for a failure report, e.g. `12:00:01.250Z 503 in 4ms: fail (status 503 not in
+        200)`; on a clock counting from 0 (a test's) the time is `t=12000ms`."""
         code = "-" if self.status_code is None else str(self.status_code)
         verdict = "pass" if self.passed else f"fail ({self.reason})"
-        return f"t={self.at_ms}ms {code} in {self.elapsed_ms}ms: {verdict}"
+        return f"{_moment(self.at_ms)} {code} in {self.elapsed_ms}ms: {verdict}"
+
+
+_EPOCH_MS_FROM = 10**11
+"""Clock readings from here on (1973) are Unix times in milliseconds: shown as a time of day."""
+
+
+def _moment(at_ms: int) -> str:
+    if at_ms < _EPOCH_MS_FROM:
+        return f"t={at_ms}ms"
+    return datetime.fromtimestamp(at_ms / 1000, UTC).strftime("%H:%M:%S.%f")[:-3] + "Z"
 
 
 class TargetState(StrEnum):

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from fleetops.cli.client import ApiClient, ServerAddress, connect, locate_server, raise_for_status
-from fleetops.errors import BadInput, FleetopsError, Refused
+from fleetops.errors import BadInput, FleetopsError, NotAuthorised, Refused
 from fleetops.testing.server import RunningServer
 
 
@@ -65,8 +65,8 @@ def _response(status: int, body: object) -> httpx.Response:
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(401, Refused), (403, Refused), (423, Refused), (400, BadInput), (404, BadInput), (409, BadInput),
-     (422, BadInput), (500, FleetopsError), (503, FleetopsError)],
+    [(401, NotAuthorised), (403, NotAuthorised), (423, Refused), (400, BadInput), (404, BadInput),
+     (409, BadInput), (422, BadInput), (500, FleetopsError), (503, FleetopsError)],
 )  # fmt: skip
 def test_statuses_map_to_exit_codes(status: int, error: type[FleetopsError]) -> None:
     with pytest.raises(FleetopsError) as caught:
@@ -95,7 +95,7 @@ def test_talks_to_a_real_server(server: RunningServer) -> None:
 
 
 def test_missing_token_is_refused_with_a_hint(server: RunningServer) -> None:
-    with ApiClient(ServerAddress(server.url, None)) as api, pytest.raises(Refused) as caught:
+    with ApiClient(ServerAddress(server.url, None)) as api, pytest.raises(NotAuthorised) as caught:
         api.get("/whoami")
     assert caught.value.message == (
         "no API token: send 'Authorization: Bearer <token>' (fleetops token create); "

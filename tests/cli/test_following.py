@@ -135,3 +135,55 @@ def test_stop_wait_follows_the_rollback_to_its_end(fleet_dir: Path) -> None:
 def test_alarms_of_a_named_environment(fleet_dir: Path) -> None:
     listed = _cli(fleet_dir, "alarms", "--env", "dev", "-o", "json")
     assert (listed.returncode, json.loads(listed.stdout)) == (0, [])
+
+
+def test_rollback_and_deploy_say_which_services_they_leave_as_they_are(fleet_dir: Path) -> None:
+    rolled = _cli(fleet_dir, "rollback", "dev", "--wait")
+    assert rolled.returncode == 0, rolled.stderr
+    name = rolled.stdout.splitlines()[0].split()[-1]
+    said = [line.split(" ", 1)[1] for line in rolled.stdout.splitlines()]
+    assert said[1:] == [
+        f"{name}: menu is already on its last verified release v3, nothing to do",
+        f"{name}: notifications is already on its last verified release v3, nothing to do",
+        f"{name}: SUCCEEDED",
+    ] or said[1:] == [
+        f"{name}: RUNNING",
+        f"{name}: menu is already on its last verified release v3, nothing to do",
+        f"{name}: notifications is already on its last verified release v3, nothing to do",
+        f"{name}: SUCCEEDED",
+    ]
+    described = _cli(fleet_dir, "executions", "describe", name)
+    assert "menu is already on its last verified release v3, nothing to do\n" in described.stdout
+    assert "wave" not in described.stdout  # no empty table
+
+    deployed = _cli(fleet_dir, "deploy", "dev", "--version", "v3", "--services", "menu", "--wait")
+    assert deployed.returncode == 0, deployed.stderr
+    skipped = re.search(r": menu is already on v3 \(release #\d+, verified\)\n", deployed.stdout)
+    assert skipped, deployed.stdout
+
+
+def test_logs_f_follows_and_e_names_the_environment(fleet_dir: Path) -> None:
+    status = _cli(fleet_dir, "status", "-e", "dev", "-o", "json")
+    assert (status.returncode, json.loads(status.stdout)["environment"]) == (0, "dev")
+    process = _start(fleet_dir, "logs", "menu", "-f", "-e", "dev", "--limit", "1", "-o", "json")
+    try:
+        assert process.stdout is not None
+        first = json.loads(process.stdout.readline())
+        second = json.loads(process.stdout.readline())  # a record written after the first look
+        still_following = process.poll() is None
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert (first["service"], second["service"], still_following) == ("menu", "menu", True)
+    assert second["timestamp"] > first["timestamp"]
+    assert process.returncode == 0
+
+
+def test_commands_find_the_fleet_from_a_subfolder(fleet_dir: Path) -> None:
+    deeper = fleet_dir / "docs" / "notes"
+    deeper.mkdir(parents=True)
+    status = run_cli(["status", "-o", "json"], cwd=deeper)
+    releases = run_cli(["releases", "menu", "-o", "json"], cwd=deeper)
+    assert (status.returncode, json.loads(status.stdout)["fleet"]) == (0, "test"), status.stderr
+    assert releases.returncode == 0 and json.loads(releases.stdout)[0]["service"] == "menu", releases.stderr

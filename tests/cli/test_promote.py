@@ -120,6 +120,10 @@ def test_promote_dev_to_stage_on_one_control_plane(tmp_path: Path) -> None:
         assert timed_out.returncode == 1, timed_out.stderr
         assert json.loads(timed_out.stdout)["error"] == "States.Timeout"
         first = json.loads(timed_out.stdout)["execution"]
+        # Progress goes to stderr under -o json; the gate names the command that approves.
+        assert f"{first}: RUNNING, waiting for approval: fleetops approve {first} (or --reject)\n" in (
+            timed_out.stderr
+        )
 
         rejected = _promote_waiting_for_approval(folder)
         answer = _cli(folder, "approve", rejected, "--reject", "--reason", "not today")

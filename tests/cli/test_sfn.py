@@ -107,7 +107,7 @@ def test_a_viewer_cannot_start_an_execution(server: RunningServer) -> None:
         ).stdout
     )["token"]
     started = _cli(server, "start-execution", "cli-denied", token=token)
-    assert started.returncode == 3
+    assert started.returncode == 4
     assert "StartExecution needs operator or above" in started.stderr
 
 

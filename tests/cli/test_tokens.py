@@ -18,7 +18,7 @@ def test_create_prints_the_token_once_and_it_works(server: RunningServer) -> Non
     body = json.loads(created.stdout)
     assert (body["name"], body["role"]) == ("ci", "operator")
     whoami = _cli(server, "token", "list", token=body["token"])
-    assert whoami.returncode == 3
+    assert whoami.returncode == 4
     assert whoami.stderr == "error: token 'ci' has role operator; this needs admin or above\n"
 
 
