@@ -139,7 +139,7 @@ def _started(api: ApiClient, started: dict[str, Any], wait: bool, output: Output
         return
     say(f"started {started['operation']} {name}", output)
     progress = follow(api, name, output)
-    if output is OutputFormat.JSON:
+    if output.document:
         emit(progress, output, lambda _c: None)
     finish(progress)
 
@@ -264,7 +264,7 @@ def stop(
         if output is OutputFormat.TABLE:
             render(console)
         ended = [follow(api, item["rollback"]["execution"], output) for item in stopped if item["rollback"]]
-    if output is OutputFormat.JSON:
+    if output.document:
         emit({"stopped": stopped, "rollbacks": ended}, output, lambda _c: None)
     for progress in ended:
         finish(progress)

@@ -17,7 +17,7 @@ from fleetops.cli.app import app
 from fleetops.cli.client import ApiClient, connect
 from fleetops.cli.logquery import run_log_query
 from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
-from fleetops.cli.output import OutputFormat, OutputOption, console, emit, plain
+from fleetops.cli.output import OutputFormat, OutputOption, as_yaml, console, emit, plain
 from fleetops.cli.progress import poll_until, rollout_summary, say
 from fleetops.cli.timefmt import short_time
 from fleetops.errors import BadInput, OperationFailed
@@ -62,7 +62,7 @@ def status(
     """Services, instances, versions and health of the running fleet."""
     with _connect(file) as api:
         current = api.get("/fleet", environment=env)
-        if not watch or output is OutputFormat.JSON:
+        if not watch or output.document:
             emit(current, output, lambda out: out.print(status_tables(current)))
             return
         with Live(status_tables(current), console=console, refresh_per_second=4) as live:
@@ -229,6 +229,8 @@ def _key(record: dict[str, Any]) -> str:
 def _print_record(record: dict[str, Any], output: OutputFormat) -> None:
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(record, default=str))
+    elif output is OutputFormat.YAML:
+        typer.echo("---\n" + as_yaml(record), nl=False)
     else:
         from fleetops.control.fleet_port import format_log_record  # the control layer loads on use
 

@@ -8,7 +8,14 @@ from rich.text import Text
 
 from fleetops import __version__
 from fleetops.cli.app import app
-from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console
+from fleetops.cli.output import (
+    OutputFormat,
+    OutputOption,
+    document_printed,
+    emit,
+    err_console,
+    error_document,
+)
 from fleetops.errors import BadInput, FleetopsError
 
 
@@ -39,6 +46,21 @@ def report(err: FleetopsError) -> None:
             err_console.print(Text(f"  {problem}"), highlight=False, soft_wrap=True)
 
 
+def requested_format(argv: list[str]) -> OutputFormat:
+    """The ``-o/--output`` of a command line (table when none is given)."""
+    for i, arg in enumerate(argv):
+        value = None
+        if arg in ("-o", "--output") and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--output="):
+            value = arg.split("=", 1)[1]
+        elif arg.startswith("-o") and len(arg) > 2 and not arg.startswith("--"):
+            value = arg[2:]
+        if value in (OutputFormat.JSON.value, OutputFormat.YAML.value):
+            return OutputFormat(value)
+    return OutputFormat.TABLE
+
+
 def main() -> None:
     """Console-script entry point."""
     _register_commands()
@@ -46,5 +68,11 @@ def main() -> None:
         # Standalone mode: typer prints usage errors itself and exits 2.
         app()
     except FleetopsError as err:
-        report(err)
+        fmt = requested_format(sys.argv[1:])
+        if fmt.document and not document_printed():
+            # A program asked for a document: it gets the error as one, on stdout.
+            problems = err.problems if isinstance(err, BadInput) else []
+            emit(error_document(err.message, int(err.exit_code), problems), fmt, lambda _c: None)
+        else:
+            report(err)
         sys.exit(int(err.exit_code))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Annotated, Any, TextIO
 
 import typer
+import yaml
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -20,11 +22,19 @@ class OutputFormat(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+    YAML = "yaml"
+
+    @property
+    def document(self) -> bool:
+        """Whether stdout carries one document for programs (json, yaml): nothing else goes there."""
+        return self is not OutputFormat.TABLE
 
 
 OutputOption = Annotated[
     OutputFormat,
-    typer.Option("--output", "-o", help="How to print the result: a table for people, json for programs."),
+    typer.Option(
+        "--output", "-o", help="How to print the result: a table for people, json or yaml for programs."
+    ),
 ]
 
 FULL_WIDTH = 10_000
@@ -42,12 +52,30 @@ console = _console(sys.stdout)
 err_console = _console(sys.stderr, stderr=True)
 
 
+_printed = {"document": False}
+
+
+def document_printed() -> bool:
+    """Whether this command printed its JSON/YAML document already (an error after it must not
+    print a second one)."""
+    return _printed["document"]
+
+
 def emit(data: Any, fmt: OutputFormat, render_table: Callable[[Console], None]) -> None:
-    """Print ``data`` as JSON, or call ``render_table`` to draw it for people."""
+    """Print ``data`` as JSON or YAML, or call ``render_table`` to draw it for people."""
+    _printed["document"] = fmt.document
     if fmt is OutputFormat.JSON:
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    elif fmt is OutputFormat.YAML:
+        sys.stdout.write(as_yaml(data))
     else:
         render_table(console)
+
+
+def as_yaml(data: Any) -> str:
+    """``data`` as a YAML document (the same values as the JSON output: dates as ISO strings)."""
+    plain_data = json.loads(json.dumps(data, default=str))
+    return str(yaml.safe_dump(plain_data, sort_keys=False, allow_unicode=True, default_flow_style=False))
 
 
 def shorten(text: str, width: int) -> str:
@@ -94,3 +122,32 @@ def emit_rows(
         console.print(table)
 
     emit(rows, fmt, render)
+
+
+_PROBLEM = re.compile(
+    r"^(?P<file>[^\s:][^:]*):(?P<line>\d+):(?P<column>\d+) (?P<path>[^\s:]+): (?P<message>.+)$", re.S
+)
+
+
+def structured_problem(problem: str) -> dict[str, Any]:
+    """A problem as a program reads it: ``fleet.yaml:3:11 services: expected …`` becomes
+    ``{"file", "line", "column", "path", "message"}``; one without a place is ``{"message"}``."""
+    found = _PROBLEM.match(problem)
+    if found is None:
+        return {"message": problem}
+    return {
+        "file": found["file"],
+        "line": int(found["line"]),
+        "column": int(found["column"]),
+        "path": found["path"],
+        "message": found["message"],
+    }
+
+
+def error_document(message: str, exit_code: int, problems: Sequence[str]) -> dict[str, Any]:
+    """An error as ``-o json``/``-o yaml`` print it: an object, its problems structured."""
+    return {
+        "error": message,
+        "exit_code": exit_code,
+        "problems": [structured_problem(problem) for problem in problems],
+    }

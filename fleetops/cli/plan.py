@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from fleetops.cli.app import app
 from fleetops.cli.options import FileOption
-from fleetops.cli.output import OutputFormat, OutputOption, emit
+from fleetops.cli.output import OutputFormat, OutputOption, emit, error_document
 from fleetops.errors import BadInput, ExitCode
 from fleetops.spec.durations import format_duration
 
@@ -50,9 +50,9 @@ def plan(
     try:
         _plan(environment, version, services, live=live, file=file, output=output)
     except BadInput as err:
-        if output is not OutputFormat.JSON:
+        if not output.document:
             raise
-        emit({"error": err.message, "problems": err.problems}, output, lambda _: None)
+        emit(error_document(err.message, int(err.exit_code), err.problems), output, lambda _: None)
         raise typer.Exit(int(ExitCode.BAD_INPUT)) from err
 
 

@@ -28,7 +28,7 @@ POLL_SECONDS = 1.0
 
 def line_stream(output: OutputFormat) -> TextIO:
     """Where progress lines go: stdout for people, stderr when stdout carries JSON."""
-    return sys.stderr if output is OutputFormat.JSON else sys.stdout
+    return sys.stderr if output.document else sys.stdout
 
 
 def say(text: str, output: OutputFormat) -> None:

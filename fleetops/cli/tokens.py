@@ -10,7 +10,7 @@ from rich.text import Text
 
 from fleetops.cli.app import app
 from fleetops.cli.client import connect
-from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows
+from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows, err_console
 from fleetops.cli.timefmt import short_time
 from fleetops.server.roles import Role
 
@@ -31,7 +31,8 @@ def create(
         created: dict[str, Any] = api.post("/tokens", {"name": name, "role": str(role)})
 
     def render(console: Console) -> None:
-        console.print(
+        # Only the token on stdout, so `TOKEN=$(fleetops token create ci --role operator)` works.
+        err_console.print(
             Text.assemble(
                 "token ",
                 (created["name"], "bold"),

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from fleetops.cli.app import app
 from fleetops.cli.options import FileOption
-from fleetops.cli.output import OutputFormat, OutputOption, emit
+from fleetops.cli.output import OutputFormat, OutputOption, emit, structured_problem
 from fleetops.errors import BadInput, ExitCode
 
 
@@ -26,8 +26,9 @@ def validate(file: FileOption = Path("fleet.yaml"), output: OutputOption = Outpu
     try:
         fleet = load_fleet(file)
     except BadInput as err:
-        if output is OutputFormat.JSON:
-            emit({"file": str(file), "valid": False, "problems": err.problems}, output, lambda _: None)
+        if output.document:
+            problems = [structured_problem(problem) for problem in err.problems]
+            emit({"file": str(file), "valid": False, "problems": problems}, output, lambda _: None)
             raise typer.Exit(int(ExitCode.BAD_INPUT)) from err
         raise
     summary = {

@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
+from fleetops.testing.server import run_cli
+
 EXAMPLE = Path(__file__).parents[2] / "examples" / "restaurant" / "fleet.yaml"
 
 
@@ -88,4 +92,13 @@ def test_bad_input_as_json_is_an_error_object_on_stdout() -> None:
     result = run("plan", "dev", "--services", "orders,kitchen", "--output", "json")
     assert (result.returncode, result.stderr) == (2, "")
     message = "unknown service 'kitchen' (known: auth, gateway, menu, notifications, orders, payments)"
-    assert json.loads(result.stdout) == {"error": message, "problems": [message]}
+    assert json.loads(result.stdout) == {"error": message, "exit_code": 2, "problems": [{"message": message}]}
+
+
+def test_any_error_under_o_json_or_yaml_is_an_object_on_stdout(tmp_path: Path) -> None:
+    as_json = run_cli(["releases", "-o", "json"], cwd=tmp_path)
+    as_yaml = run_cli(["releases", "--output=yaml"], cwd=tmp_path)
+    assert (as_json.returncode, as_json.stderr, as_yaml.returncode, as_yaml.stderr) == (1, "", 1, "")
+    error = json.loads(as_json.stdout)
+    assert error["exit_code"] == 1 and error["error"].startswith("no fleetops server found: ")
+    assert yaml.safe_load(as_yaml.stdout) == error

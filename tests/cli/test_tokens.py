@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from fleetops.testing.server import RunningServer, run_cli
 
@@ -25,7 +26,8 @@ def test_create_prints_the_token_once_and_it_works(server: RunningServer) -> Non
 def test_create_table_output_shows_the_token(server: RunningServer) -> None:
     created = _cli(server, "token", "create", "tabled", "--role", "viewer")
     assert created.returncode == 0, created.stderr
-    assert created.stdout.startswith("token tabled (viewer) created; store it now, it is shown once:\nfo_")
+    assert created.stderr == "token tabled (viewer) created; store it now, it is shown once:\n"
+    assert re.fullmatch(r"fo_\S+\n", created.stdout), created.stdout
 
 
 def test_list_shows_names_and_roles(server: RunningServer) -> None:
@@ -48,6 +50,6 @@ def test_revoke_then_revoke_again_is_bad_input(server: RunningServer) -> None:
 def test_bad_token_is_refused(server: RunningServer) -> None:
     result = _cli(server, "token", "list", token="fo_wrong")
     assert (result.returncode, result.stderr) == (
-        3,
+        4,
         "error: the API token is not valid (unknown or revoked)\n",
     )

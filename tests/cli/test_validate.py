@@ -77,8 +77,20 @@ def test_problems_as_json(tmp_path: Path) -> None:
         "file": str(fleet),
         "valid": False,
         "problems": [
-            f"{fleet}:1:15 environments: expected at least 1 item(s), got 0",
-            f"{fleet}:2:11 services: expected at least 1 item(s), got 0",
+            {
+                "file": str(fleet),
+                "line": 1,
+                "column": 15,
+                "path": "environments",
+                "message": "expected at least 1 item(s), got 0",
+            },
+            {
+                "file": str(fleet),
+                "line": 2,
+                "column": 11,
+                "path": "services",
+                "message": "expected at least 1 item(s), got 0",
+            },
         ],
     }
 
