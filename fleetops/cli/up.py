@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -147,7 +148,7 @@ def up(
             soft_wrap=True,
         )
         console.print("for other shells:", markup=False)
-        for line in export_lines(str(info["url"]), state_dir):
+        for line in export_lines(str(info["url"]), state_dir, file.resolve()):
             console.print(f"  {line}", markup=False, soft_wrap=True, highlight=False)
 
     emit({"server": info, "running": running, "not_restarted": not_restarted, **status}, output, render)
@@ -161,16 +162,12 @@ def up(
         )
 
 
-def export_lines(url: str, state_dir: Path) -> list[str]:
-    """The shell lines that point other shells' fleetops (and aws cli) at this control plane.
-
-    The token is read from its file, never printed.
-    """
-    token = f"$(cat {state_dir / TOKEN_FILE})"
+def export_lines(url: str, state_dir: Path, fleet_file: Path) -> list[str]:
+    """The shell lines that point other shells' fleetops (and the aws cli, boto3) at this
+    control plane. The token is read from its file, never printed."""
     return [
-        f"export FLEETOPS_URL={url} FLEETOPS_TOKEN={token}",
-        f"export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID={token} AWS_SECRET_ACCESS_KEY=unused "
-        "AWS_DEFAULT_REGION=us-east-1",
+        f"export FLEETOPS_URL={url} FLEETOPS_TOKEN=$(cat {shlex.quote(str(state_dir / TOKEN_FILE))})",
+        f'eval "$(fleetops aws-env --file {shlex.quote(str(fleet_file))})"',
     ]
 
 
