@@ -175,14 +175,27 @@ def deploy(
 @app.command("rollback")
 def rollback(
     environment: Annotated[str, typer.Argument(help="The environment, e.g. dev.")],
+    *,
     services: ServicesOption = None,
+    to_release: Annotated[
+        int | None,
+        typer.Option(
+            "--to-release",
+            min=1,
+            help="Go back to this verified release (its number in `fleetops releases SERVICE`) of the one "
+            "service named with --services, instead of its last verified one.",
+        ),
+    ] = None,
     wait: WaitOption = False,
     file: FleetFileOption = Path("fleet.yaml"),
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Return services (default: all) to their last verified release, in reverse dependency order."""
+    body: dict[str, Any] = {"environment": environment, "services": _names(services)}
+    if to_release is not None:
+        body["to_release"] = to_release
     with _connect(file) as api:
-        started = api.post("/rollbacks", {"environment": environment, "services": _names(services)})
+        started = api.post("/rollbacks", body)
         _started(api, started, wait, output)
 
 

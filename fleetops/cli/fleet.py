@@ -27,10 +27,35 @@ def _connect(file: Path) -> ApiClient:
     return connect(state_dir_of(file))
 
 
+def with_drift(api: ApiClient, status: dict[str, Any]) -> dict[str, Any]:
+    """``status`` with each service's last verified release and whether what runs differs from
+    it (``drift``: a direct rollout, a failed rollback, a deployment under way), as Argo CD's
+    OutOfSync."""
+    verified = api.get("/releases", environment=status["environment"], status="verified", limit=1000)
+    last: dict[str, dict[str, Any]] = {}
+    for release in verified["releases"]:  # newest first
+        last.setdefault(release["service"], release)
+    for service in status["services"]:
+        release = last.get(service["name"])
+        service["last_verified"] = (
+            None if release is None else {"number": release["number"], "version": release["version"]}
+        )
+        service["drift"] = release is not None and service["versions"] != [release["version"]]
+    return status
+
+
+def _verified_cell(service: dict[str, Any]) -> Text:
+    release = service.get("last_verified")
+    if release is None:
+        return plain("-")
+    text = f"{release['version']} (#{release['number']})"
+    return plain(f"{text} drift", "yellow") if service.get("drift") else plain(text)
+
+
 def status_tables(status: dict[str, Any]) -> Group:
     """The fleet status as two tables: services, then instances."""
     services = Table(
-        "service", "version", "desired", "healthy", "versions", "rollout", "endpoint",
+        "service", "version", "desired", "healthy", "versions", "verified", "rollout", "endpoint",
         title=f"{status['fleet']} ({status['environment']})",
     )  # fmt: skip
     instances = Table("instance", "service", "version", "state", "health", "cpu %", "reason")
@@ -42,6 +67,7 @@ def status_tables(status: dict[str, Any]) -> Group:
             plain(f"{service['desired']} ({service['min']}..{service['max']})"),
             plain(healthy, "green" if service["ready"] else "yellow"),
             plain(", ".join(service["versions"])),
+            _verified_cell(service),
             plain(service["rollout"]),
             plain(service["endpoint"]),
         )
@@ -61,7 +87,7 @@ def status(
 ) -> None:
     """Services, instances, versions and health of the running fleet."""
     with _connect(file) as api:
-        current = api.get("/fleet", environment=env)
+        current = with_drift(api, api.get("/fleet", environment=env))
         if not watch or output.document:
             emit(current, output, lambda out: out.print(status_tables(current)))
             return
@@ -69,7 +95,7 @@ def status(
             try:
                 while True:
                     time.sleep(2)
-                    live.update(status_tables(api.get("/fleet", environment=env)))
+                    live.update(status_tables(with_drift(api, api.get("/fleet", environment=env))))
             except KeyboardInterrupt:
                 pass
 

@@ -132,3 +132,24 @@ def unblock(
         for s in dict.fromkeys(services)
     ]
     emit(removed, output, lambda console: console.print("\n".join(lines), highlight=False, markup=False))
+
+
+@app.command("blocks")
+def blocks(env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> None:
+    """Blocked services: who blocked them, why and since when (with --env: those blocked there)."""
+    with connect() as api:
+        found: list[dict[str, Any]] = api.get("/blocks", environment=env)["blocks"]
+
+    emit_rows(
+        found,
+        output,
+        empty=f"no service is blocked{'' if env is None else f' in {env}'}",
+        columns=("service", "env", "by", "reason", "since"),
+        row=lambda b: (
+            b["service"],
+            _where(b["environment"]),
+            b["blocked_by"],
+            b["reason"],
+            short_time(b.get("blocked_at")),
+        ),
+    )

@@ -39,7 +39,7 @@ from fleetops.errors import BadInput, Refused
 from fleetops.ops.clock import utc_now
 from fleetops.ops.gates import check_change
 from fleetops.ops.locks import refusal, release_lock
-from fleetops.ops.releases import roll_back_pinned
+from fleetops.ops.releases import roll_back_pinned, rollback_target
 from fleetops.runbooks import (
     REJECTED,
     RUNBOOKS,
@@ -221,12 +221,23 @@ class Deployments:
         services: Sequence[str] = (),
         requested_by: str,
         stopped_execution: str | None = None,
+        to_release: int | None = None,
     ) -> Started:
-        """Start the rollback runbook (named services, default all, to their last verified release)."""
+        """Start the rollback runbook (named services, default all, to their last verified release;
+        with ``to_release``, the one named service to that verified release)."""
         self.runtime_for(environment)
         payload: dict[str, Any] = {"environment": environment, "requested_by": requested_by}
         if services:
             payload["services"] = list(services)
+        if to_release is not None:
+            # Refused before anything starts; the runbook checks it again when it runs.
+            if len(services) != 1:
+                raise BadInput(
+                    "--to-release needs exactly one service (--services NAME): "
+                    "release numbers are per service"
+                )
+            rollback_target(self.store, environment, services[0], to_release)
+            payload["to_release"] = to_release
         if stopped_execution:
             payload["stopped_execution"] = stopped_execution
         lock = self.store.locks.get(environment)

@@ -89,3 +89,19 @@ def roll_back_pinned(
         for release in store.releases.list(environment=environment, execution_id=execution_id)
         if release.status is ReleaseStatus.PINNED
     ]
+
+
+def rollback_target(store: Store, environment: str, service: str, number: int) -> Release:
+    """Release ``number`` of ``service`` as a rollback target (``rollback --to-release``): it must
+    exist and have been verified (running well once); BadInput saying which otherwise."""
+    release = store.releases.get(environment, service, number)
+    if release is None:
+        raise BadInput(
+            f"{service} has no release #{number} in {environment} (see `fleetops releases {service}`)"
+        )
+    if release.status is not ReleaseStatus.VERIFIED:
+        raise BadInput(
+            f"release #{number} of {service} ({release.version}) is {release.status}: only a verified "
+            "release can be rolled back to"
+        )
+    return release

@@ -78,7 +78,7 @@ def test_lock_release_is_refused_to_an_operator(server: RunningServer, store: St
         env={"FLEETOPS_TOKEN": created["token"]},
     )
     assert (result.returncode, result.stderr) == (
-        3,
+        4,
         "error: token 'ops-cli' has role operator; this needs admin or above\n",
     )
     assert store.locks.get("qa") is not None
@@ -156,11 +156,11 @@ def test_a_table_shows_markup_in_its_cells_as_written(server: RunningServer, sto
     assert (shown.returncode, shown.stdout.splitlines()) == (
         0,
         [
-            "┏━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┓",
-            "┃ env    ┃ owner      ┃ reason                  ┃ since               ┃ lease until         ┃",
-            "┡━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━┩",
+            "┏━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━┓",
+            "┃ env    ┃ owner      ┃ reason                  ┃ since                ┃ lease until          ┃",
+            "┡━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━┩",
             f"│ markup │ exec-[red] │ [bold]db[/] upgrade [/] │ {since} │ {until} │",
-            "└────────┴────────────┴─────────────────────────┴─────────────────────┴─────────────────────┘",
+            "└────────┴────────────┴─────────────────────────┴──────────────────────┴──────────────────────┘",
         ],
     )
 

@@ -183,3 +183,37 @@ def test_commands_find_the_fleet_from_a_subfolder(fleet_dir: Path) -> None:
     releases = run_cli(["releases", "menu", "-o", "json"], cwd=deeper)
     assert (status.returncode, json.loads(status.stdout)["fleet"]) == (0, "test"), status.stderr
     assert releases.returncode == 0 and json.loads(releases.stdout)[0]["service"] == "menu", releases.stderr
+
+
+def test_rollback_to_a_named_verified_release(fleet_dir: Path) -> None:
+    releases = json.loads(_cli(fleet_dir, "releases", "menu", "--env", "dev", "-o", "json").stdout)
+    number = next(r["number"] for r in releases if (r["version"], r["status"]) == ("v2", "verified"))
+    rolled = _cli(fleet_dir, "rollback", "dev", "--services", "menu", "--to-release", str(number), "--wait")
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    status = json.loads(_cli(fleet_dir, "status", "-o", "json").stdout)
+    assert {s["name"]: s["versions"] for s in status["services"]} == {"menu": ["v2"], "notifications": ["v3"]}
+    # menu runs v2, its last verified release is v3: status marks the drift.
+    drift = {s["name"]: (s["drift"], s["last_verified"]["version"]) for s in status["services"]}
+    assert drift == {"menu": (True, "v3"), "notifications": (False, "v3")}
+    table = _cli(fleet_dir, "status").stdout
+    assert re.search(r"menu .* v3 \(#\d+\) drift", table), table
+
+    unknown = _cli(fleet_dir, "rollback", "dev", "--services", "menu", "--to-release", "999")
+    assert (unknown.returncode, unknown.stderr) == (
+        2,
+        "error: menu has no release #999 in dev (see `fleetops releases menu`)\n",
+    )
+    several = _cli(fleet_dir, "rollback", "dev", "--to-release", str(number))
+    assert several.returncode == 2
+    assert "--to-release needs exactly one service (--services NAME)" in several.stderr
+
+
+def test_blocks_lists_the_blocked_services(fleet_dir: Path) -> None:
+    assert _cli(fleet_dir, "block", "menu", "--env", "dev", "--reason", "card outage").returncode == 0
+    listed = _cli(fleet_dir, "blocks", "-o", "json")
+    assert [(b["service"], b["environment"], b["reason"]) for b in json.loads(listed.stdout)] == [
+        ("menu", "dev", "card outage")
+    ]
+    assert _cli(fleet_dir, "unblock", "menu", "--env", "dev").returncode == 0
+    empty = _cli(fleet_dir, "blocks")
+    assert (empty.returncode, empty.stdout) == (0, "no service is blocked\n")

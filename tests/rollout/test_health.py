@@ -100,7 +100,7 @@ def test_matcher_codes_outside_200_499_are_refused() -> None:
 
 
 def test_a_probe_on_a_real_clock_is_shown_at_its_time_of_day() -> None:
-    health = TargetHealth(CHECK, history=1)
+    health = HealthTracker(CHECK, history=1)
     health.record(1_796_590_292_054, ProbeResult(503, 7))
     assert [p.describe() for p in health.history] == [
         "20:51:32.054Z 503 in 7ms: fail (status 503 not in 200)"

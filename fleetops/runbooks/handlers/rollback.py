@@ -23,6 +23,7 @@ from typing import Any
 from fleetops.engine import TaskContext
 from fleetops.errors import BadInput
 from fleetops.ops.locks import DEFAULT_LEASE, acquire_lock
+from fleetops.ops.releases import rollback_target
 from fleetops.runbooks.deps import RolloutRuntime, RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name, rollout_id
 from fleetops.runbooks.handlers.initialize import DEFAULT_POLL_SECONDS
@@ -37,9 +38,19 @@ def _started(runtime: RolloutRuntime, request: RolloutRequest) -> bool:
 
 
 def _target(
-    deps: RunbookDeps, environment: str, service: str, execution: str, stop_rollout_id: str | None
+    deps: RunbookDeps,
+    environment: str,
+    service: str,
+    execution: str,
+    stop_rollout_id: str | None,
+    *,
+    to_release: int | None = None,
 ) -> dict[str, Any]:
-    last = deps.store.releases.last_verified(environment, service)
+    last = (
+        deps.store.releases.last_verified(environment, service)
+        if to_release is None
+        else rollback_target(deps.store, environment, service, to_release)
+    )
     return {
         "service": service,
         "environment": environment,
@@ -124,11 +135,24 @@ def rollback_initialize(deps: RunbookDeps, payload: dict[str, Any], context: Tas
             wait=timedelta(seconds=float(wait)) if wait else None,
             clock=deps.clock,
         )
+    to_release = payload.get("to_release")
+    if to_release is not None and len(named) != 1:
+        # Release numbers are per service: one names one service's release.
+        raise BadInput(
+            "--to-release needs exactly one service (--services NAME): release numbers are per service"
+        )
     order = [s for wave in reversed(deployment_waves(fleet, environment, named)) for s in reversed(wave)]
     current = deps.runtime_for(environment).current_versions()
     targets, skipped = [], []
     for service in order:
-        target = _target(deps, environment, service, name, stopping.get(service))
+        target = _target(
+            deps,
+            environment,
+            service,
+            name,
+            stopping.get(service),
+            to_release=None if to_release is None else int(to_release),
+        )
         if target["stop_rollout_id"] is None and current.get(service) == target["version"]:
             skipped.append({"service": service, "version": target["version"], "reason": "already there"})
         else:

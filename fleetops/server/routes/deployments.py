@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from fleetops.control.deployments import Deployments, describe, machine_name
 from fleetops.errors import BadInput
@@ -74,6 +74,9 @@ class RollbackBody(StrictModel):
 
     environment: str = Field(min_length=1, max_length=100)
     services: Names = Field(default_factory=list, max_length=100)
+    to_release: StrictInt | None = Field(
+        None, ge=1, description="a verified release of the one service named"
+    )
 
 
 class PromoteBody(StrictModel):
@@ -126,7 +129,10 @@ def get_deployment(
 async def start_rollback(body: RollbackBody, deployments: DeploymentsDep, caller: Operator) -> dict[str, Any]:
     """Start the rollback runbook."""
     return deployments.rollback(
-        environment=body.environment, services=body.services, requested_by=caller.name
+        environment=body.environment,
+        services=body.services,
+        requested_by=caller.name,
+        to_release=body.to_release,
     ).to_json()
 
 
