@@ -31,7 +31,8 @@ then dies is exactly what a rollout must catch; AWS would quietly replace it.
 
 Alarms ("If any of the alarms goes into ALARM state, the instance refresh fails"): checked before
 starting (in ALARM or INSUFFICIENT_DATA, AWS refuses to start), before each batch and every
-`alarm_poll_interval_ms`. INSUFFICIENT_DATA holds back new batches ("cannot replace instances
+`alarm_poll_interval_ms` (that watch, and the probing of counted instances, are
+`fleetops.rollout.watchers`). INSUFFICIENT_DATA holds back new batches ("cannot replace instances
 until new data points are found"). Alarms are also watched while Baking (AWS is silent; the bake
 is the point of watching).
 
@@ -52,14 +53,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
 from fleetops.errors import BadInput, Refused
 from fleetops.rollout.alarms import AlarmGate
 from fleetops.rollout.clock import Clock
-from fleetops.rollout.health import ProbePolicy, TargetState
+from fleetops.rollout.health import ProbePolicy
 from fleetops.rollout.instance import InstanceOps, InstanceSettings, LaunchFailed, Member, Verdict
 from fleetops.rollout.options import RefreshOptions
 from fleetops.rollout.plan import (
@@ -73,6 +74,7 @@ from fleetops.rollout.port import FleetPort, GroupInstance
 from fleetops.rollout.preferences import RefreshPreferences
 from fleetops.rollout.report import FailureReport
 from fleetops.rollout.status import RefreshEvent, RefreshStatus
+from fleetops.rollout.watchers import Watchers
 
 DEFAULT_OPTIONS = RefreshOptions()
 
@@ -156,7 +158,15 @@ class InstanceRefresh:
         self._stop: _Stop | None = None
         self._stop_event = asyncio.Event()
         self._alarms = AlarmGate(port, preferences.alarms)
-        self._watchers: set[asyncio.Task[None]] = set()
+        self._watchers = Watchers(
+            clock,
+            self._ops,
+            self._alarms,
+            self._members,
+            probe_interval_ms=health_check.interval_ms,
+            alarm_poll_ms=options.alarm_poll_interval_ms,
+            fail=lambda report: self._request_stop(_Stop.FAILURE, report),
+        )
 
     # -- what a caller reads -------------------------------------------------------------------
 
@@ -229,7 +239,7 @@ class InstanceRefresh:
             self._set(RefreshStatus.IN_PROGRESS, f"Replacing instances with release {self.target_release}.")
         self._event(f"started: {self.desired} instances, target release {self.target_release}")
         if self.preferences.alarms:
-            self._watch(self._watch_alarms())
+            self._watchers.watch_alarms()
         try:
             await self._replace_all(self.target_release, self.preferences)
             if not self._stopping():
@@ -239,7 +249,7 @@ class InstanceRefresh:
             else:
                 await self._after_stop()
         finally:
-            await self._stop_watchers()
+            await self._watchers.stop()
         return self.status
 
     # -- phases --------------------------------------------------------------------------------
@@ -318,7 +328,7 @@ class InstanceRefresh:
             self._finish(RefreshStatus.FAILED, reason)
 
     async def _rollback(self, release: str, reason: str) -> None:
-        await self._stop_watchers()
+        await self._watchers.stop()
         self._stop, self._stop_event = None, asyncio.Event()
         self._set(RefreshStatus.ROLLBACK_IN_PROGRESS, f"{reason} Rolling back to release {release}.".strip())
         self._event(f"rollback to release {release}")
@@ -363,7 +373,7 @@ class InstanceRefresh:
             if member is not None and verdict is Verdict.READY:
                 member.updated = True
                 if self.status is not RefreshStatus.ROLLBACK_IN_PROGRESS:
-                    self._watch(self._watch_health(member))
+                    self._watchers.watch_health(member)
                 return member
             if member is not None and verdict is Verdict.STOPPED:
                 if keep_when_stopped:
@@ -403,31 +413,12 @@ class InstanceRefresh:
         await self._ops.discard(member)
         self._members.pop(member.instance_id, None)
 
-    # -- watchers ------------------------------------------------------------------------------
-
-    async def _watch_health(self, member: Member) -> None:
-        """Keep probing a counted instance; one turning unhealthy fails the refresh."""
-        while member.instance_id in self._members:
-            await self._clock.sleep(self.health_check.interval_ms)
-            if member.instance_id in self._members and await self._ops.probe(member) is TargetState.UNHEALTHY:
-                reason = f"Instance {member.instance_id} became unhealthy after it was counted as updated."
-                self._request_stop(_Stop.FAILURE, await self._ops.report(member, reason))
-                return
-
-    async def _watch_alarms(self) -> None:
-        while True:
-            await self._clock.sleep(self._alarm_poll_ms)
-            await self._read_alarms()
-
-    async def _read_alarms(self) -> None:
-        report = await self._alarms.read()
-        if report is not None:
-            self._request_stop(_Stop.FAILURE, report)
+    # -- alarms ---------------------------------------------------------------------------------
 
     async def _hold_while_alarms_lack_data(self, preferences: RefreshPreferences) -> None:
         if not preferences.alarms:
             return
-        await self._read_alarms()
+        await self._watchers.read_alarms()
         since = self._clock.now()
         while not self._stopping() and self._alarms.lacks_data:
             if self._clock.now() - since >= self._failure_timeout_ms:
@@ -436,16 +427,7 @@ class InstanceRefresh:
                 return
             self.status_reason = "Waiting for alarms to leave INSUFFICIENT_DATA."
             await self._sleep(self._alarm_poll_ms)
-            await self._read_alarms()
-
-    def _watch(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        self._watchers.add(asyncio.ensure_future(coroutine))
-
-    async def _stop_watchers(self) -> None:
-        watchers, self._watchers = self._watchers, set()
-        for task in watchers:
-            task.cancel()
-        await asyncio.gather(*watchers, return_exceptions=True)
+            await self._watchers.read_alarms()
 
     # -- helpers -------------------------------------------------------------------------------
 
