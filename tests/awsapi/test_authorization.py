@@ -39,6 +39,7 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
     ("autoscaling", "CancelInstanceRefresh"): GROUP,
     ("autoscaling", "RollbackInstanceRefresh"): GROUP,
     ("autoscaling", "DescribeScalingActivities"): GROUP,
+    ("autoscaling", "DescribePolicies"): GROUP,
     ("ec2", "CreateLaunchTemplateVersion"): {**TEMPLATE, "LaunchTemplateData": {"ImageId": "v2"}},
     ("ec2", "DescribeLaunchTemplates"): {},
     ("ec2", "DescribeLaunchTemplateVersions"): TEMPLATE,

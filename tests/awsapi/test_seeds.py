@@ -62,8 +62,7 @@ NOT_SERVED = {
     "get-dashboard": "CloudWatch dashboards are not served",
     "describe-security-groups": "security groups have no local meaning",
     "describe-listeners": "ELBv2 listeners are not served",
-    "describe-policies": "Auto Scaling scaling policies are not served yet",
-    "put-scaling-policy": "Auto Scaling scaling policies are not served yet",
+    "put-scaling-policy": "scaling policies come from the fleet file's scaling: not changed here yet",
     "describe-scaling-policies": "not an Auto Scaling command (the AWS CLI refuses it too)",
     "tail": "`aws logs tail` is an AWS CLI v2 command; the PyPI awscli is v1",
 }

@@ -398,3 +398,47 @@ def _activities(groups: list[Group]) -> Iterator[dict[str, Any]]:
                 "StatusCode": "Successful",
                 "Progress": 100,
             }
+
+
+@operation(ASG, "DescribePolicies")
+def describe_policies(call: Call, params: Params) -> Output:
+    """Each group's scaling policy: the fleet file's ``scaling`` (target tracking on the group's
+    average CPU), the one the control plane's autoscaler runs."""
+    name = params.get("AutoScalingGroupName")
+    chosen = [_group(call, params)] if name else list(call.groups())
+    names = set(params.get("PolicyNames") or [])
+    types = set(params.get("PolicyTypes") or [])
+    policies = []
+    for group in chosen:
+        spec = group.runtime.fleet.service(group.service, group.environment)
+        scaling = spec.scaling
+        if scaling is None:
+            continue
+        policy_name = f"{group.name}-target-cpu"
+        if (names and policy_name not in names) or (types and "TargetTrackingScaling" not in types):
+            continue
+        warmup = scaling.warmup if scaling.warmup is not None else spec.deploy.warmup
+        policies.append(
+            {
+                "AutoScalingGroupName": group.name,
+                "PolicyName": policy_name,
+                "PolicyARN": _policy_arn(group, policy_name),
+                "PolicyType": "TargetTrackingScaling",
+                "EstimatedInstanceWarmup": round(warmup.total_seconds()),
+                "Alarms": [],
+                "TargetTrackingConfiguration": {
+                    "PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageCPUUtilization"},
+                    "TargetValue": scaling.target_cpu,
+                    "DisableScaleIn": scaling.disable_scale_in,
+                },
+                "Enabled": True,
+            }
+        )
+    page, token = pages.page(policies, params, default=50, limit=100)
+    return {"ScalingPolicies": page, "NextToken": token}
+
+
+def _policy_arn(group: Group, name: str) -> str:
+    account_part = group.arn.split(":autoScalingGroup:")[0]
+    policy_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{group.arn}/{name}")
+    return f"{account_part}:scalingPolicy:{policy_id}:autoScalingGroupName/{group.name}:policyName/{name}"
