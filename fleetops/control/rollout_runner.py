@@ -45,6 +45,7 @@ from fleetops.control.rollout_state import (
     view_of,
 )
 from fleetops.control.runtime_settings import RuntimeSettings
+from fleetops.engine import SystemClock
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmMonitor
 from fleetops.providers.base import InstanceState, ManagedProvider
@@ -54,8 +55,8 @@ from fleetops.rollout import (
     RefreshOptions,
     RefreshPreferences,
     RefreshStatus,
-    SystemClock,
 )
+from fleetops.rollout.clock import MillisecondClock
 from fleetops.runbooks.ports import RolloutRequest, RolloutView
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import Service
@@ -100,7 +101,8 @@ class RolloutRunner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ports: dict[str, ProviderPort] = {}
-        self._clock = SystemClock()
+        # The rollout counts in milliseconds: the wall clock converted at its boundary.
+        self._clock = MillisecondClock(SystemClock())
 
     # -- the loop thread ------------------------------------------------------------------------
 

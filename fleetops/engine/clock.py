@@ -15,17 +15,12 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from fleetops.clock import Clock as SharedClock
 
-class Clock(Protocol):
-    """What the engine needs from time."""
 
-    def now(self) -> datetime:
-        """The current time, timezone-aware (UTC)."""
-        ...
-
-    async def sleep(self, seconds: float) -> None:
-        """Return after ``seconds`` of this clock's time have passed."""
-        ...
+class Clock(SharedClock, Protocol):
+    """What the engine needs from time: the shared clock (``fleetops.clock``), and a way to
+    hold a fake one still while a task handler works."""
 
     def busy(self) -> AbstractContextManager[None]:
         """Mark work in progress outside the clock (a task handler running)."""

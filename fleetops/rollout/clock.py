@@ -3,7 +3,8 @@
 Every timing rule of a rollout (warmup, checkpoint delay, bake time, deregistration delay, health
 check interval) is expressed against this protocol, so tests run them on
 `fleetops.testing.fake_clock.FakeClock` instantly and deterministically, and production runs them
-on `SystemClock`.
+on `SystemClock`. The control plane's clock (``fleetops.clock.Clock``, aware datetimes and
+seconds) becomes one at the rollout's boundary through `MillisecondClock`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import Protocol
+
+from fleetops.clock import Clock as SharedClock
 
 
 class Clock(Protocol):
@@ -33,3 +36,18 @@ class SystemClock:
 
     async def sleep(self, ms: int) -> None:
         await asyncio.sleep(max(ms, 0) / 1000)
+
+
+class MillisecondClock:
+    """A rollout `Clock` read from, and sleeping on, the shared clock (``fleetops.clock``)."""
+
+    def __init__(self, clock: SharedClock) -> None:
+        self._clock = clock
+
+    def now(self) -> int:
+        """Milliseconds since the epoch, on the shared clock."""
+        return round(self._clock.now().timestamp() * 1000)
+
+    async def sleep(self, ms: int) -> None:
+        """Sleep `ms` milliseconds of the shared clock."""
+        await self._clock.sleep(max(ms, 0) / 1000)

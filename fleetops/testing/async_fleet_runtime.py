@@ -30,27 +30,13 @@ from typing import Any, TypeVar
 from fleetops.engine import Clock
 from fleetops.errors import BadInput, Refused
 from fleetops.rollout import OK, GroupInstance, InstanceRefresh, RefreshOptions
+from fleetops.rollout.clock import MillisecondClock
 from fleetops.runbooks.ports import FENCED, RolloutRequest, RolloutView
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_preferences
 from fleetops.testing.fake_fleet import Behaviour, FakeFleet
 
 T = TypeVar("T")
-
-
-class EngineTimeClock:
-    """The rollout's millisecond clock, read from and sleeping on an engine clock."""
-
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-
-    def now(self) -> int:
-        """Milliseconds since the epoch, on the engine clock."""
-        return round(self._clock.now().timestamp() * 1000)
-
-    async def sleep(self, ms: int) -> None:
-        """Sleep ``ms`` milliseconds of the engine clock."""
-        await self._clock.sleep(max(ms, 0) / 1000)
 
 
 class _Rollout:
@@ -79,7 +65,7 @@ class AsyncFleetRuntime:
         self.fleet = fleet
         self.environment = environment
         self.clock = clock
-        self._ms = EngineTimeClock(clock)
+        self._ms = MillisecondClock(clock)
         self._loop = loop or asyncio.get_running_loop()
         self._lock = threading.Lock()
         self.fakes: dict[str, FakeFleet] = {}
