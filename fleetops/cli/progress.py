@@ -63,8 +63,7 @@ def execution_lines(progress: dict[str, Any]) -> dict[str, str]:
     lines[""] = f"{name}: {progress['status']}"
     if progress.get("waiting_for_approval"):
         lines[""] += f", waiting for approval: fleetops approve {name} (or --reject)"
-    if progress.get("error"):
-        lines["error"] = f"{name}: {progress['error']}: {progress.get('cause') or ''}".rstrip(": ")
+    # How it failed is not a line here: the command's error says it once, when it ends.
     return lines
 
 
