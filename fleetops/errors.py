@@ -64,6 +64,11 @@ class NotAuthorised(FleetopsError):
     exit_code = ExitCode.NOT_AUTHORISED
 
 
+class Forbidden(NotAuthorised):
+    """This caller may not do this, whatever its role: an operator approving their own
+    deployment (HTTP 403, exit 4)."""
+
+
 class Interrupted(FleetopsError):
     """The user pressed Ctrl-C (exit 130, as a shell reports SIGINT); the message says what goes on."""
 

@@ -35,7 +35,7 @@ from typing import Any
 from fleetops.control.environments import Environments
 from fleetops.control.service import ExecutionService
 from fleetops.engine import ExecutionStatus, HistoryEvent
-from fleetops.errors import BadInput, Refused
+from fleetops.errors import BadInput, Forbidden, Refused
 from fleetops.ops.clock import utc_now
 from fleetops.ops.gates import check_change
 from fleetops.ops.locks import refusal, release_lock
@@ -252,7 +252,9 @@ class Deployments:
         # deploys lists no built-in state machines.
         machine = self.executions.ensure_state_machine(machine_name(runbook), definition_text(runbook)).arn
         name = new_name(operation, environment, utc_now())
-        record = self.executions.start_execution(machine, payload, name=name)
+        record = self.executions.start_execution(
+            machine, payload, name=name, started_by=str(payload["requested_by"])
+        )
         return Started(record.name, record.arn, operation)
 
     # -- approvals and stops ---------------------------------------------------------------
@@ -274,12 +276,28 @@ class Deployments:
         if token is None:
             raise BadInput(f"execution {record.name} is {record.status} and waits for no approval")
         if approved:
+            self._check_approver(record.name, deployment_plan(self.executions.history(arn)), by)
             self.executions.callbacks.send_task_success(token, {"approved_by": by, "reason": reason})
         else:
             self.executions.callbacks.send_task_failure(
                 token, REJECTED, f"rejected by {by}: {reason or 'no reason'}"
             )
         return {"execution": record.name, "approved": approved, "by": by, "reason": reason}
+
+    def _check_approver(self, execution: str, plan: Mapping[str, Any] | None, by: str) -> None:
+        """``Forbidden`` when ``by`` started the deployment and its environment wants another
+        identity's approval (``self_approval: false``, the default), as AWS's and Spinnaker's
+        approval gates keep the one who asks from being the one who approves."""
+        if plan is None:
+            return
+        environment = str(plan["environment"])
+        settings = self.fleet(environment).environments[environment]
+        if by == plan.get("requested_by") and not settings.self_approval:
+            raise Forbidden(
+                f"{by!r} started deployment {execution} and cannot approve it: environment "
+                f"{environment!r} needs the approval of another identity (or `self_approval: true` "
+                "on the environment in the fleet file); rejecting it is allowed"
+            )
 
     async def stop(
         self, execution: str, *, by: str, error: str | None = None, cause: str | None = None

@@ -296,8 +296,10 @@ class ExecutionService:
         *,
         name: str | None = None,
         input_text: str | None = None,
+        started_by: str | None = None,
     ) -> ExecutionRecord:
-        """StartExecution: the execution runs in this process, leased to it.
+        """StartExecution: the execution runs in this process, leased to it. ``started_by`` is
+        the authenticated caller (the runbooks credit their work to it, not to their input).
 
         Give ``input`` as a value or ``input_text`` as JSON text (InvalidExecutionInput if bad).
         Call it on the service's event loop (from an ``async def`` route, not a sync one, which
@@ -332,6 +334,7 @@ class ExecutionService:
             stop_date=None,
             lease_owner=self.owner,
             lease_expires=now + timedelta(seconds=self.lease_seconds),
+            started_by=started_by,
         )
         try:
             self.store.executions.create(record)

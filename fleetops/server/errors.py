@@ -2,7 +2,8 @@
 
 fleetops errors map onto statuses the CLI client maps back to the same exit codes:
 ``BadInput`` -> 400 (exit 2), ``Refused`` -> 423 (exit 3), any other ``FleetopsError`` -> 500
-(exit 1). Authentication and authorisation failures are 401 and 403 (exit 3).
+(exit 1). Authentication and authorisation failures are 401 and 403 (exit 4), ``Forbidden`` (this
+caller may not, whatever its role: approving their own deployment) 403.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fleetops.errors import BadInput, FleetopsError, Refused
+from fleetops.errors import BadInput, FleetopsError, Forbidden, Refused
 from fleetops.redaction import is_secret_key
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, FleetopsError)
         if isinstance(exc, BadInput):
             return ApiError(400, exc.message, error="bad_input", problems=exc.problems).response()
+        if isinstance(exc, Forbidden):
+            return ApiError(403, exc.message).response()
         if isinstance(exc, Refused):
             return ApiError(423, exc.message).response()
         return ApiError(500, exc.message, error="failed").response()

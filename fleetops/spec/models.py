@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BeforeValidator,
     Field,
+    StrictBool,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -83,6 +84,10 @@ class LocalSettings(Spec):
 
     provider: Literal["local"]
     approval: Approval = Approval.NONE
+    self_approval: StrictBool = Field(
+        default=False,
+        description="Whether whoever started a deployment may approve it; default: another identity must.",
+    )
     promote_from: Name | None = Field(
         default=None, description="Environment whose releases are promoted here."
     )
@@ -93,6 +98,10 @@ class AwsSettings(Spec):
 
     provider: Literal["aws"]
     approval: Approval = Approval.NONE
+    self_approval: StrictBool = Field(
+        default=False,
+        description="Whether whoever started a deployment may approve it; default: another identity must.",
+    )
     promote_from: Name | None = Field(
         default=None, description="Environment whose releases are promoted here."
     )

@@ -78,6 +78,8 @@ class ExecutionRecord:
     lease_expires: datetime | None
     resumes: int = 0
     """Times it was claimed to be resumed since it last ran a while (see ``settled``)."""
+    started_by: str | None = None
+    """The authenticated caller who started it (None: started before this was recorded)."""
 
 
 class ExecutionRepository:

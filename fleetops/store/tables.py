@@ -140,6 +140,9 @@ executions = Table(
     # Claims to resume it since it last ran a while: an execution that takes its server down at
     # every resume is quarantined (FAILED) after a few, not retried after every restart.
     Column("resumes", Integer(), nullable=False, server_default="0"),
+    # Who started it: the authenticated caller (a token's name), never a value of its input. A
+    # runbook credits its lock and releases to it. None for executions from before it was kept.
+    Column("started_by", String(200), nullable=True),
     Index(None, "state_machine_arn", "start_date"),
     Index(None, "status", "lease_expires"),
 )

@@ -132,7 +132,15 @@ def test_promote_dev_to_stage_on_one_control_plane(tmp_path: Path) -> None:
         assert _versions(folder, "stage") == {"menu": ["v1"], "notifications": ["v1"]}
 
         approved = _promote_waiting_for_approval(folder)
-        assert _cli(folder, "approve", approved).returncode == 0
+        # The admin started it: another identity approves (an approval gate's own rule).
+        own = _cli(folder, "approve", approved)
+        assert own.returncode == 3
+        assert f"'admin' started deployment {approved} and cannot approve it" in own.stderr
+        created = _cli(folder, "token", "create", "approver", "--role", "operator")
+        assert created.returncode == 0, created.stderr
+        token = created.stdout.strip().splitlines()[-1]
+        approve = run_cli(["approve", approved], cwd=folder, env={"FLEETOPS_TOKEN": token}, timeout=180)
+        assert approve.returncode == 0, approve.stderr
         progress = _ended(folder, approved)
         assert (progress["status"], progress["environment"]) == ("SUCCEEDED", "stage")
         assert [(s["service"], s["version"], s["status"]) for s in progress["services"]] == [

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from fleetops.spec.models import DeployPolicy, HealthCheck, Run, Service, SmokeRequest
+from fleetops.spec.models import DeployPolicy, HealthCheck, LocalSettings, Run, Service, SmokeRequest
 from fleetops.spec.resources import Alarm, Datastore, EmailChannel, WebhookChannel
 
 SERVICE = {
@@ -167,3 +167,10 @@ def test_run_override_pins_another_port_or_none() -> None:
 def test_run_override_has_only_the_port() -> None:
     with pytest.raises(ValidationError, match="command"):
         Service.model_validate({"run": {"command": "x"}, "overrides": {"stage": {"run": {"command": "y"}}}})
+
+
+def test_self_approval_is_refused_by_default_and_a_strict_boolean() -> None:
+    assert LocalSettings.model_validate({"provider": "local", "approval": "required"}).self_approval is False
+    assert LocalSettings.model_validate({"provider": "local", "self_approval": True}).self_approval is True
+    with pytest.raises(ValidationError, match="Input should be a valid boolean"):
+        LocalSettings.model_validate({"provider": "local", "self_approval": 1})

@@ -1,15 +1,18 @@
-"""Helpers shared by the handlers: error names, the execution's name, rollout ids, failures."""
+"""Helpers shared by the handlers: error names, the execution's name and who started it, rollout
+ids, failures."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from fleetops.engine import TaskContext, TaskFailure
 from fleetops.errors import BadInput, FleetopsError, Refused
 from fleetops.ops.locks import renew_lock
 from fleetops.runbooks.deps import RunbookDeps
+from fleetops.store.executions import ExecutionDoesNotExist
 
 REFUSED = "fleetops.Refused"
 """A deployment may not run now (lock held, maintenance, blocked service): CLI exit 3."""
@@ -71,6 +74,18 @@ def holds_lock(deps: RunbookDeps, environment: str, owner: str) -> bool:
     except TaskFailure:
         return False
     return True
+
+
+def requester(deps: RunbookDeps, payload: Mapping[str, Any], context: TaskContext) -> str:
+    """Who the execution works for: the authenticated caller the server recorded when it was
+    started. The input's ``requested_by`` counts only for an execution the store does not hold
+    (an engine run outside a server, as in tests) or one started before callers were recorded:
+    an operator cannot credit a deployment, its lock and its releases to someone else."""
+    try:
+        started_by = deps.store.executions.get(context.execution_arn).started_by
+    except ExecutionDoesNotExist:
+        started_by = None
+    return started_by or str(payload.get("requested_by") or "fleetops")
 
 
 def execution_name(context: TaskContext) -> str:

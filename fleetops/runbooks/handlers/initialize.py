@@ -20,7 +20,7 @@ from fleetops.ops.gates import check_change
 from fleetops.ops.locks import acquire_lock, refusal, release_lock
 from fleetops.ops.releases import pin_releases, resolved_config
 from fleetops.runbooks.deps import RunbookDeps
-from fleetops.runbooks.handlers.common import execution_name, rollout_id
+from fleetops.runbooks.handlers.common import execution_name, requester, rollout_id
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import Approval
 from fleetops.spec.plan import deployment_waves
@@ -96,7 +96,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
     chosen = target_versions(fleet, payload)
     name = execution_name(context)
     operation = str(payload.get("operation") or "deploy")
-    who = str(payload.get("requested_by") or "fleetops")
+    who = requester(deps, payload, context)
     poll = int(payload.get("poll_seconds") or DEFAULT_POLL_SECONDS)
     what = ", ".join(sorted(set(chosen.values())))
     try:

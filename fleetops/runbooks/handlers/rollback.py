@@ -25,7 +25,7 @@ from fleetops.errors import BadInput
 from fleetops.ops.locks import DEFAULT_LEASE, acquire_lock
 from fleetops.ops.releases import rollback_target
 from fleetops.runbooks.deps import RolloutRuntime, RunbookDeps
-from fleetops.runbooks.handlers.common import execution_name, rollout_id
+from fleetops.runbooks.handlers.common import execution_name, requester, rollout_id
 from fleetops.runbooks.handlers.initialize import DEFAULT_POLL_SECONDS
 from fleetops.runbooks.ports import RolloutRequest
 from fleetops.spec.plan import deployment_waves
@@ -118,7 +118,7 @@ def rollback_initialize(deps: RunbookDeps, payload: dict[str, Any], context: Tas
             f"unknown service {unknown[0]!r} (the fleet has: {', '.join(sorted(fleet.services))})",
             [f"unknown service {s!r}" for s in unknown],
         )
-    who = str(payload.get("requested_by") or "fleetops")
+    who = requester(deps, payload, context)
     wait = payload.get("lock_wait_seconds")
     reason = f"rollback by {who}" + (f" after stopping {stopped}" if stopped else "")
     # ``fleetops stop`` leaves the stopped execution's lock held for this rollback: it is

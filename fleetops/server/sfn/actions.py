@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from fleetops.control import ExecutionService
+from fleetops.control.deployments import machine_name
 from fleetops.control.names import InvalidOutput, check_arn, parse_json
 from fleetops.engine import InvalidDefinition, parse_definition
-from fleetops.errors import BadInput
+from fleetops.errors import BadInput, Forbidden
+from fleetops.runbooks.handlers.approval import pending_approval_token
 from fleetops.server.auth import Principal
 from fleetops.server.roles import Role
 from fleetops.server.sfn import shapes
@@ -155,8 +157,13 @@ async def delete_state_machine(service: ExecutionService, body: Body) -> Body:
 
 @action("StartExecution", Role.OPERATOR, "executions.start", target="stateMachineArn")
 async def start_execution(service: ExecutionService, body: Body) -> Body:
+    # The caller's identity is recorded: a runbook credits its lock and releases to it, so a
+    # ``requested_by`` in the input cannot credit a deployment to someone else.
     record = service.start_execution(
-        required(body, "stateMachineArn"), name=body.get("name"), input_text=body.get("input")
+        required(body, "stateMachineArn"),
+        name=body.get("name"),
+        input_text=body.get("input"),
+        started_by=CALLER.get().name,
     )
     return {"executionArn": record.arn, "startDate": shapes.epoch(record.start_date)}
 
@@ -196,15 +203,37 @@ async def get_execution_history(service: ExecutionService, body: Body) -> Body:
     return {"events": [shapes.event(e, include_data=include) for e in events], **_next(events, limit, offset)}
 
 
+class ApprovalElsewhere(Forbidden):
+    """A deployment's approval token sent to SendTask*: it would skip the check of who approves."""
+
+    aws_code = "AccessDeniedException"
+
+
+def _not_an_approval(service: ExecutionService, token: str) -> None:
+    # The approval gate's token is in the deployment's history (any viewer reads it), so an
+    # operator could approve their own deployment here: approvals go through `fleetops approve`.
+    arn = service.store.task_callbacks.execution_of(token)
+    if arn is None or f":execution:{machine_name('deploy')}:" not in arn:
+        return
+    if pending_approval_token(service.history(arn)) == token:
+        name = arn.rsplit(":", 1)[-1]
+        raise ApprovalElsewhere(
+            f"this task token is the approval gate of deployment {name}: approve or reject it with "
+            f"`fleetops approve {name}` (POST /api/v1/executions/{name}/approval), which checks who approves"
+        )
+
+
 @action("SendTaskSuccess", Role.OPERATOR, "tasks.succeed")
 async def send_task_success(service: ExecutionService, body: Body) -> Body:
     output = parse_json(required(body, "output"), InvalidOutput, "output")
+    _not_an_approval(service, required(body, "taskToken"))
     service.callbacks.send_task_success(required(body, "taskToken"), output)
     return {}
 
 
 @action("SendTaskFailure", Role.OPERATOR, "tasks.fail")
 async def send_task_failure(service: ExecutionService, body: Body) -> Body:
+    _not_an_approval(service, required(body, "taskToken"))
     service.callbacks.send_task_failure(required(body, "taskToken"), body.get("error"), body.get("cause"))
     return {}
 
