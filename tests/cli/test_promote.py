@@ -134,7 +134,7 @@ def test_promote_dev_to_stage_on_one_control_plane(tmp_path: Path) -> None:
         approved = _promote_waiting_for_approval(folder)
         # The admin started it: another identity approves (an approval gate's own rule).
         own = _cli(folder, "approve", approved)
-        assert own.returncode == 3
+        assert own.returncode == 4
         assert f"'admin' started deployment {approved} and cannot approve it" in own.stderr
         created = _cli(folder, "token", "create", "approver", "--role", "operator")
         assert created.returncode == 0, created.stderr
