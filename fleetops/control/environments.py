@@ -27,6 +27,7 @@ from fleetops.errors import BadInput, FleetopsError, Refused
 from fleetops.runbooks.ports import FleetControl
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import LocalSettings
+from fleetops.spec.names import unknown
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,7 @@ def check_environment(fleet: Fleet, environment: str) -> None:
     """``BadInput`` (exit 2, HTTP 400) unless ``environment`` is an environment of ``fleet``: the
     one check of an environment the control plane is asked to run or act on."""
     if environment not in fleet.environments:
-        known = ", ".join(sorted(fleet.environments))
-        raise BadInput(f"unknown environment {environment!r} (the fleet has: {known})")
+        raise BadInput(unknown("environment", environment, fleet.environments))
 
 
 def check_local(fleet: Fleet, environment: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fleetops.errors import BadInput, FleetopsError, Forbidden, Refused
@@ -34,6 +35,35 @@ _CODES = {
     423: "refused",
     500: "internal",
 }
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer."""
+
+    error: str = Field(description="A short code: bad_input, unauthenticated, forbidden, refused...")
+    message: str = Field(description="What was wrong, where, and what was expected.")
+    problems: list[str] | None = Field(None, description="Every problem, when there were several.")
+
+
+_MEANINGS = {
+    400: "Bad input: an unknown name, a value out of range, JSON nested too deeply (CLI exit 2).",
+    401: "No API token, or an unknown or revoked one (CLI exit 4).",
+    403: "The token's role is below the one the route needs (CLI exit 4).",
+    404: "The named resource does not exist.",
+    409: "Conflict: the server runs no fleet, or the resource is in a state that forbids it.",
+    413: "The request body is larger than the route accepts (1 MiB; 64 MiB for an import).",
+    422: "The request does not match its schema: a missing, unknown or mistyped member (CLI exit 2).",
+    423: "Refused by the fleet's state: a held lock, maintenance, a blocked service (CLI exit 3).",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of errors a router or route answers with (``APIRouter(responses=)``)."""
+    return {status: {"model": ErrorBody, "description": _MEANINGS[status]} for status in statuses}
+
+
+AUTHENTICATED = (400, 401, 403, 413, 422)
+"""What any route behind a token may answer: bad input, no or a weak token, a body too large."""
 
 
 class ApiError(Exception):

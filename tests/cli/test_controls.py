@@ -174,3 +174,9 @@ def test_a_released_lock_is_described_as_written(server: RunningServer, store: S
         0,
         "released the lock of mk held by x-[red] (reason: [bold]db[/] upgrade [/])\n",
     )
+
+
+def test_a_path_given_as_an_environment_is_refused_with_exit_2(server: RunningServer) -> None:
+    result = _cli(server, "maintenance", "off", "--env", "../../etc/passwd")
+    assert result.returncode == 2
+    assert "environment name '../../etc/passwd' is not valid" in result.stderr

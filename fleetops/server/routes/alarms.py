@@ -14,11 +14,12 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from fleetops.ops.alarms import AlarmState, AlarmStatus
 from fleetops.server.auth import Role, require
-from fleetops.server.errors import ApiError
+from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
+from fleetops.server.names import check_request_names
 from fleetops.server.request_models import QueryModel
 from fleetops.server.routes.fleet import EnvironmentQuery, pick_fleet
 
-router = APIRouter(tags=["alarms"])
+router = APIRouter(tags=["alarms"], responses=error_responses(*AUTHENTICATED, 409, 423))
 
 
 @runtime_checkable
@@ -51,8 +52,11 @@ class AlarmQuery(QueryModel):
 
 @router.get("/alarms", name="alarms.list", dependencies=[Depends(require(Role.VIEWER))])
 def list_alarms(
-    monitor: Annotated[AlarmReader, Depends(get_alarms)], query: Annotated[AlarmQuery, Query()]
+    request: Request,
+    monitor: Annotated[AlarmReader, Depends(get_alarms)],
+    query: Annotated[AlarmQuery, Query()],
 ) -> dict[str, Any]:
     """Every alarm of every service watching it, evaluated now, by name then service."""
+    check_request_names(request, services=[query.service])
     found = monitor.describe(service=query.service, state=query.state)
     return {"alarms": [status.to_json() for status in found]}

@@ -22,11 +22,13 @@ from fleetops.ops.clock import utc_now
 from fleetops.runbooks import RUNBOOKS
 from fleetops.server.auth import Principal, Role, require
 from fleetops.server.deps import RedactorDep, StoreDep
+from fleetops.server.errors import AUTHENTICATED, error_responses
+from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
 from fleetops.spec.durations import Duration
 from fleetops.store.execution_archive import cleanup_executions, export_executions, import_executions
 
-router = APIRouter(tags=["deployments"])
+router = APIRouter(tags=["deployments"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
 # Routes that start executions are async: the execution service starts them on the server's loop.
 viewer = [Depends(require(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
@@ -102,8 +104,11 @@ class CleanupBody(StrictModel):
 
 
 @router.post("/deployments", name="deployments.start", status_code=201)
-async def start_deployment(body: DeployBody, deployments: DeploymentsDep, caller: Operator) -> dict[str, Any]:
+async def start_deployment(
+    body: DeployBody, request: Request, deployments: DeploymentsDep, caller: Operator
+) -> dict[str, Any]:
     """Start the deploy runbook; refused at once when the lock is held or deploys are blocked."""
+    check_request_names(request, environments=[body.environment], services=body.services)
     wait = None if body.lock_wait is None else body.lock_wait.total_seconds()
     started = deployments.deploy(
         environment=body.environment,
@@ -126,8 +131,11 @@ def get_deployment(
 
 
 @router.post("/rollbacks", name="rollbacks.start", status_code=201)
-async def start_rollback(body: RollbackBody, deployments: DeploymentsDep, caller: Operator) -> dict[str, Any]:
+async def start_rollback(
+    body: RollbackBody, request: Request, deployments: DeploymentsDep, caller: Operator
+) -> dict[str, Any]:
     """Start the rollback runbook."""
+    check_request_names(request, environments=[body.environment], services=body.services)
     return deployments.rollback(
         environment=body.environment,
         services=body.services,
@@ -137,8 +145,11 @@ async def start_rollback(body: RollbackBody, deployments: DeploymentsDep, caller
 
 
 @router.post("/promotions", name="promotions.start", status_code=201)
-async def start_promotion(body: PromoteBody, deployments: DeploymentsDep, caller: Operator) -> dict[str, Any]:
+async def start_promotion(
+    body: PromoteBody, request: Request, deployments: DeploymentsDep, caller: Operator
+) -> dict[str, Any]:
     """Start a deployment of ``source``'s verified releases to ``target``."""
+    check_request_names(request, environments=[body.source, body.target], services=body.services)
     return deployments.promote(
         source=body.source,
         target=body.target,

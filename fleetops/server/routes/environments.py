@@ -18,13 +18,13 @@ from fleetops.errors import Refused
 from fleetops.ops.clock import utc_now
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
-from fleetops.server.errors import ApiError
+from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
 from fleetops.server.request_models import StrictModel
 from fleetops.server.settings import record_environments
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import LocalSettings
 
-router = APIRouter(tags=["environments"])
+router = APIRouter(tags=["environments"], responses=error_responses(*AUTHENTICATED, 409, 423))
 viewer = [Depends(require(Role.VIEWER))]
 admin = [Depends(require(Role.ADMIN))]
 EnvironmentName = Annotated[str, Path(min_length=1, max_length=100)]

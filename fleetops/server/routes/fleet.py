@@ -18,17 +18,20 @@ from pydantic import Field
 
 from fleetops.control.environments import Environments
 from fleetops.control.log_queries import LogQueries
+from fleetops.errors import BadInput
 from fleetops.ops.gates import check_change
 from fleetops.rollout import RefreshPreferences
 from fleetops.runbooks.ports import FleetControl, RolloutRequest
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import RedactorDep, StoreDep
-from fleetops.server.errors import ApiError
+from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
+from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
 from fleetops.spec.durations import parse_duration
+from fleetops.spec.names import unknown
 from fleetops.store import Store
 
-router = APIRouter(tags=["fleet"])
+router = APIRouter(tags=["fleet"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
 viewer = [Depends(require(Role.VIEWER))]
 operator = [Depends(require(Role.OPERATOR))]
 
@@ -110,6 +113,7 @@ def fleet_scale(body: ScaleBody, request: Request, store: StoreDep) -> dict[str,
     """Set the desired count; instances are launched or drained in the background. 423 in
     maintenance, for a blocked service, or while a deployment holds the environment's lock."""
     fleet = pick_fleet(request, body.environment)
+    check_request_names(request, services=[body.service])
     action = f"scale of {body.service!r} in {fleet.environment!r}"
     check_change(store, fleet.environment, [body.service], action=action)
     fleet.scale(body.service, body.desired)
@@ -146,6 +150,7 @@ def time_window(
 
 @router.get("/fleet/logs", name="fleet.logs", dependencies=viewer)
 def fleet_logs(
+    request: Request,
     *,
     fleet: FleetDep,
     redactor: RedactorDep,
@@ -157,9 +162,16 @@ def fleet_logs(
     start: StartQuery = None,
     end: EndQuery = None,
 ) -> dict[str, Any]:
-    """The last ``limit`` log records of a service (or one instance), oldest first."""
+    """The last ``limit`` log records of a service (or one instance), oldest first; 400 for an
+    instance the service does not run that left no records."""
+    check_request_names(request, services=[service])
     start, end = time_window(since, start, end)
     records = fleet.logs(service, instance_id=instance, limit=limit, pattern=filter, start=start, end=end)
+    if instance is not None and not records:
+        # A replaced instance's records stay readable; an id nothing ever logged under is a typo.
+        running = [i.id for s in fleet.status().services if s.name == service for i in s.instances]
+        if instance not in running:
+            raise BadInput(unknown("instance", instance, running, holder=f"{service} runs"))
     return {"records": redactor.value(records)}
 
 
@@ -167,6 +179,7 @@ def fleet_logs(
 def fleet_logs_query(
     fleet: FleetDep,
     redactor: RedactorDep,
+    request: Request,
     *,
     query: Annotated[str, Query(min_length=1, max_length=10_000, description="A Logs Insights query.")],
     services: Annotated[
@@ -185,6 +198,7 @@ def fleet_logs_query(
         raise ApiError(400, f"environment {fleet.environment!r} cannot run log queries")
     start, end = time_window(since, start, end)
     names = None if services is None else [name.strip() for name in services.split(",") if name.strip()]
+    check_request_names(request, services=names or ())
     result = fleet.query_logs(query, services=names, platform=platform, start=start, end=end)
     # Instance logs are written redacted; this covers files written before that.
     answer: dict[str, Any] = redactor.value(result.to_json())
@@ -193,10 +207,11 @@ def fleet_logs_query(
 
 @router.get("/fleet/activities", name="fleet.activities", dependencies=viewer)
 def fleet_activities(
-    fleet: FleetDep, service: Annotated[str | None, Query(max_length=100)] = None
+    fleet: FleetDep, request: Request, service: Annotated[str | None, Query(max_length=100)] = None
 ) -> dict[str, Any]:
     """Changes of desired counts, by autoscaling or operators, newest first (as
     describe-scaling-activities lists them)."""
+    check_request_names(request, services=[service])
     return {"activities": [a.to_json() for a in fleet.scaling_activities(service)]}
 
 
@@ -206,6 +221,7 @@ def start_rollout(body: RolloutBody, request: Request, store: StoreDep) -> dict[
     A new one is refused (423) in maintenance, for a blocked service, or while a deployment
     holds the environment's lock."""
     fleet = pick_fleet(request, body.environment)
+    check_request_names(request, services=[body.service])
     if body.rollout_id is None or store.rollouts.get(body.rollout_id) is None:
         action = f"rollout of {body.service!r} in {fleet.environment!r}"
         check_change(store, fleet.environment, [body.service], action=action)

@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from fleetops.control.lock_release import release_lock
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
-from fleetops.server.errors import ApiError
+from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
+from fleetops.server.names import check_request_names
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.server.routes.deployments import Admin, DeploymentsDep
 from fleetops.store.locks import Lock
 
-router = APIRouter(tags=["locks"])
+router = APIRouter(tags=["locks"], responses=error_responses(*AUTHENTICATED, 404, 423))
 Environment = Annotated[str, Path(max_length=100)]
 
 
@@ -30,8 +31,9 @@ def list_locks(store: StoreDep, clock: ClockDep) -> dict[str, Any]:
 
 
 @router.get("/locks/{environment}", name="locks.get", dependencies=[Depends(require(Role.VIEWER))])
-def get_lock(environment: Environment, store: StoreDep, clock: ClockDep) -> dict[str, Any]:
+def get_lock(environment: Environment, request: Request, store: StoreDep, clock: ClockDep) -> dict[str, Any]:
     """The lock of one environment; 404 when it is not locked."""
+    check_request_names(request, environments=[environment])
     lock = store.locks.get(environment)
     if lock is None:
         raise ApiError(404, f"environment {environment!r} is not locked")
@@ -41,6 +43,8 @@ def get_lock(environment: Environment, store: StoreDep, clock: ClockDep) -> dict
 @router.delete("/locks/{environment}", name="locks.force_release")
 async def force_release(
     environment: Environment,
+    request: Request,
+    *,
     deployments: DeploymentsDep,
     caller: Admin,
     clock: ClockDep,
@@ -52,6 +56,7 @@ async def force_release(
     """Release the lock of a holder that no longer runs (a crashed deployment's); the audit log
     records who did. 423 when the holder still runs, unless ``stop_holder``: then it is stopped
     and rolled back, and its rollback holds the lock until it ends (``held_by``)."""
+    check_request_names(request, environments=[environment])
     out = await release_lock(deployments, environment, stop_holder=stop_holder, by=caller.name)
     released = out["released"]
     if released is not None:

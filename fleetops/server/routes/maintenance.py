@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
 from fleetops.ops.maintenance import (
@@ -17,12 +17,14 @@ from fleetops.ops.maintenance import (
 )
 from fleetops.server.auth import Principal, Role, require
 from fleetops.server.deps import StoreDep
+from fleetops.server.errors import AUTHENTICATED, error_responses
+from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.spec.durations import Duration
 from fleetops.store.maintenance import scope_of
 
-router = APIRouter(tags=["maintenance"])
+router = APIRouter(tags=["maintenance"], responses=error_responses(*AUTHENTICATED))
 operator = require(Role.OPERATOR)
 EnvQuery = Annotated[str | None, Query(max_length=100, description="An environment; none: every one.")]
 
@@ -44,8 +46,11 @@ class BlockChange(StrictModel):
 
 
 @router.get("/maintenance", name="maintenance.status", dependencies=[Depends(require(Role.VIEWER))])
-def status(store: StoreDep, clock: ClockDep, environment: EnvQuery = None) -> dict[str, Any]:
+def status(
+    request: Request, store: StoreDep, clock: ClockDep, environment: EnvQuery = None
+) -> dict[str, Any]:
     """Open windows: all, or those that stop deployments to ``environment``."""
+    check_request_names(request, environments=[environment])
     windows = maintenance_status(store, environment=environment, clock=clock)
     return {"windows": [window.to_json() for window in windows]}
 
@@ -53,11 +58,13 @@ def status(store: StoreDep, clock: ClockDep, environment: EnvQuery = None) -> di
 @router.post("/maintenance", name="maintenance.start", status_code=201)
 def start(
     body: MaintenanceStart,
+    request: Request,
     store: StoreDep,
     clock: ClockDep,
     caller: Annotated[Principal, Depends(operator)],
 ) -> dict[str, Any]:
     """Open a maintenance window now; it ends by itself after ``duration``."""
+    check_request_names(request, environments=[body.environment])
     window = start_maintenance(
         store,
         environment=body.environment,
@@ -71,28 +78,36 @@ def start(
 
 @router.delete("/maintenance", name="maintenance.end")
 def end(
+    request: Request,
     store: StoreDep,
     clock: ClockDep,
     caller: Annotated[Principal, Depends(operator)],
     environment: EnvQuery = None,
 ) -> dict[str, Any]:
     """End the open window of ``environment`` (none: the every-environment one) early."""
+    check_request_names(request, environments=[environment])
     ended = end_maintenance(store, environment=environment, by=caller.name, clock=clock)
     return {"environment": environment, "ended": None if ended is None else ended.to_json()}
 
 
 @router.get("/blocks", name="blocks.list", dependencies=[Depends(require(Role.VIEWER))])
-def list_blocks(store: StoreDep, environment: EnvQuery = None) -> dict[str, Any]:
+def list_blocks(request: Request, store: StoreDep, environment: EnvQuery = None) -> dict[str, Any]:
     """Blocked services: all, or those blocked in ``environment`` (itself or everywhere)."""
+    check_request_names(request, environments=[environment])
     scopes = None if environment is None else [environment, scope_of(None)]
     return {"blocks": [block.to_json() for block in store.maintenance.blocks(scopes)]}
 
 
 @router.post("/block", name="blocks.add")
 def block(
-    body: BlockChange, store: StoreDep, clock: ClockDep, caller: Annotated[Principal, Depends(operator)]
+    body: BlockChange,
+    request: Request,
+    store: StoreDep,
+    clock: ClockDep,
+    caller: Annotated[Principal, Depends(operator)],
 ) -> dict[str, Any]:
     """Refuse deployments of ``services`` until they are unblocked; the blocks in place."""
+    check_request_names(request, environments=[body.environment], services=body.services)
     blocks = block_services(
         store,
         body.services,
@@ -105,7 +120,8 @@ def block(
 
 
 @router.post("/unblock", name="blocks.remove", dependencies=[Depends(operator)])
-def unblock(body: BlockChange, store: StoreDep) -> dict[str, Any]:
+def unblock(body: BlockChange, request: Request, store: StoreDep) -> dict[str, Any]:
     """Allow deployments of ``services`` again; the blocks removed."""
+    check_request_names(request, environments=[body.environment], services=body.services)
     removed = unblock_services(store, body.services, environment=body.environment)
     return {"removed": [item.to_json() for item in removed]}

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
+from fleetops.server.errors import AUTHENTICATED, error_responses
+from fleetops.server.names import check_request_names
 from fleetops.server.request_models import QueryModel
 
-router = APIRouter(tags=["notifications"])
+router = APIRouter(tags=["notifications"], responses=error_responses(*AUTHENTICATED))
 
 
 class DeliveryQuery(QueryModel):
@@ -23,7 +25,10 @@ class DeliveryQuery(QueryModel):
 
 
 @router.get("/notifications", name="notifications.list", dependencies=[Depends(require(Role.VIEWER))])
-def list_deliveries(store: StoreDep, query: Annotated[DeliveryQuery, Query()]) -> dict[str, Any]:
+def list_deliveries(
+    request: Request, store: StoreDep, query: Annotated[DeliveryQuery, Query()]
+) -> dict[str, Any]:
     """Deliveries (sent, failed, duplicate, pending) with attempts and the last error."""
+    check_request_names(request, channels=[query.channel])
     found = store.notifications.list(**query.model_dump())
     return {"deliveries": [delivery.to_json() for delivery in found]}

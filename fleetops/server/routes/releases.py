@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
 from fleetops.redaction import redact
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
+from fleetops.server.errors import AUTHENTICATED, error_responses
+from fleetops.server.names import check_request_names
 from fleetops.server.request_models import QueryModel
 from fleetops.store.releases import ReleaseStatus
 
-router = APIRouter(tags=["releases"])
+router = APIRouter(tags=["releases"], responses=error_responses(*AUTHENTICATED))
 
 
 class ReleaseQuery(QueryModel):
@@ -27,8 +29,11 @@ class ReleaseQuery(QueryModel):
 
 
 @router.get("/releases", name="releases.list", dependencies=[Depends(require(Role.VIEWER))])
-def list_releases(store: StoreDep, query: Annotated[ReleaseQuery, Query()]) -> dict[str, Any]:
+def list_releases(
+    request: Request, store: StoreDep, query: Annotated[ReleaseQuery, Query()]
+) -> dict[str, Any]:
     """Releases matching every filter, newest first; configs pass through secret redaction."""
+    check_request_names(request, environments=[query.environment], services=[query.service])
     found = store.releases.list(**query.model_dump())
     return {"releases": [redact_release(release.to_json()) for release in found]}
 

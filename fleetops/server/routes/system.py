@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from fleetops import __version__
 from fleetops.server.auth import Principal, Role, require
 from fleetops.server.deps import StoreDep
+from fleetops.server.errors import error_responses
 
 router = APIRouter(tags=["system"])
 
@@ -35,7 +36,7 @@ def health(store: StoreDep) -> Health:
     return Health(status="ok", version=__version__, store=str(store.kind))
 
 
-@router.get("/whoami", name="whoami")
+@router.get("/whoami", name="whoami", responses=error_responses(401, 403))
 def whoami(principal: Annotated[Principal, Depends(require(Role.VIEWER))]) -> WhoAmI:
     """The token the request was made with."""
     return WhoAmI(name=principal.name, role=principal.role)

@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field
 
 from fleetops.server.auth import Principal, Role, new_token, require, token_digest
 from fleetops.server.deps import StoreDep
-from fleetops.server.errors import ApiError
+from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
 from fleetops.server.request_models import EnumText, StrictModel
 from fleetops.store.tokens import LastTokenOfRole, TokenNameTaken, TokenRecord
 
-router = APIRouter(tags=["tokens"])
+router = APIRouter(tags=["tokens"], responses=error_responses(*AUTHENTICATED, 404, 409))
 admin = require(Role.ADMIN)
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$"
