@@ -52,11 +52,11 @@ from fleetops.providers.base import InstanceState, ManagedProvider
 from fleetops.rollout import (
     GroupInstance,
     InstanceRefresh,
+    MillisecondClock,
     RefreshOptions,
     RefreshPreferences,
     RefreshStatus,
 )
-from fleetops.rollout.clock import MillisecondClock
 from fleetops.runbooks.ports import RolloutRequest, RolloutView
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import Service

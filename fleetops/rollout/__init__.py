@@ -4,7 +4,7 @@ It drives a `FleetPort` (launch, register, deregister, terminate, probe, alarms,
 `Clock`, and knows nothing of processes or AWS.
 """
 
-from fleetops.rollout.clock import Clock, SystemClock
+from fleetops.rollout.clock import Clock, MillisecondClock
 from fleetops.rollout.health import HealthTracker, ProbePolicy, ProbeRecord, ProbeResult, TargetState
 from fleetops.rollout.options import RefreshOptions
 from fleetops.rollout.plan import (
@@ -34,6 +34,7 @@ __all__ = [
     "GroupInstance",
     "HealthTracker",
     "InstanceRefresh",
+    "MillisecondClock",
     "PlannedBatch",
     "ProbePolicy",
     "ProbeRecord",
@@ -43,7 +44,6 @@ __all__ = [
     "RefreshPlan",
     "RefreshPreferences",
     "RefreshStatus",
-    "SystemClock",
     "TargetState",
     "capacity_window",
     "full_batch",

@@ -2,15 +2,13 @@
 
 Every timing rule of a rollout (warmup, checkpoint delay, bake time, deregistration delay, health
 check interval) is expressed against this protocol, so tests run them on
-`fleetops.testing.fake_clock.FakeClock` instantly and deterministically, and production runs them
-on `SystemClock`. The control plane's clock (``fleetops.clock.Clock``, aware datetimes and
-seconds) becomes one at the rollout's boundary through `MillisecondClock`.
+`fleetops.testing.fake_clock.FakeClock` instantly and deterministically. In production the
+control plane's clock (``fleetops.clock.Clock``, aware datetimes and seconds) becomes one at the
+rollout's boundary through `MillisecondClock`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Protocol
 
 from fleetops.clock import Clock as SharedClock
@@ -26,16 +24,6 @@ class Clock(Protocol):
     async def sleep(self, ms: int) -> None:
         """Return after `ms` milliseconds (at once for `ms <= 0`)."""
         ...
-
-
-class SystemClock:
-    """The real clock: wall time for `now`, the running event loop for `sleep`."""
-
-    def now(self) -> int:
-        return time.time_ns() // 1_000_000
-
-    async def sleep(self, ms: int) -> None:
-        await asyncio.sleep(max(ms, 0) / 1000)
 
 
 class MillisecondClock:

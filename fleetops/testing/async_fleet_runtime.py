@@ -29,8 +29,7 @@ from typing import Any, TypeVar
 
 from fleetops.engine import Clock
 from fleetops.errors import BadInput, Refused
-from fleetops.rollout import OK, GroupInstance, InstanceRefresh, RefreshOptions
-from fleetops.rollout.clock import MillisecondClock
+from fleetops.rollout import OK, GroupInstance, InstanceRefresh, MillisecondClock, RefreshOptions
 from fleetops.runbooks.ports import FENCED, RolloutRequest, RolloutView
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_preferences
