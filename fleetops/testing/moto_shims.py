@@ -18,6 +18,12 @@ still goes through moto and real boto3 calls):
 - **scaling activities** (``SHIM_SCALING_ACTIVITIES``): SetDesiredCapacity and
   UpdateAutoScalingGroup record an activity with AWS's cause sentence; DescribeScalingActivities
   lists them (moto answers an empty list).
+- **ECS deployments** (``SHIM_ECS_DEPLOYMENTS``): UpdateService to another task definition
+  starts a PRIMARY deployment (the previous one ACTIVE) that moves one task per DescribeServices,
+  then COMPLETED (the ACTIVE one drained). A task definition tagged with a failing version
+  (:func:`fail_health`) fails it (FAILED, the circuit breaker's reason; with its rollback, the
+  service is back on the ACTIVE revision). ListTasks/DescribeTasks answer the service's tasks
+  (moto starts none for a service), RUNNING at their deployment's revision.
 
 :class:`CallLog` records every action moto serves (service, action, parameters) so a test can
 assert the exact calls a separate control plane process made.
@@ -43,6 +49,7 @@ from moto.elbv2 import models as elb_models
 SHIM_INSTANCE_REFRESH = "instance refresh (Start/Describe/Cancel/RollbackInstanceRefresh)"
 SHIM_TARGET_HEALTH = "target health of instances of a failing release"
 SHIM_SCALING_ACTIVITIES = "scaling activities (DescribeScalingActivities)"
+SHIM_ECS_DEPLOYMENTS = "ECS deployments that progress, and the tasks of a service (ListTasks/DescribeTasks)"
 
 VERSION_TAG = "fleetops:version"
 _ACTIVE = ("Pending", "InProgress", "Baking", "Cancelling", "RollbackInProgress")
@@ -93,6 +100,8 @@ class ShimState:
     refreshes: dict[str, list[_Refresh]] = field(default_factory=dict)
     unhealthy_versions: set[str] = field(default_factory=set)
     activities: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    tasks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """ECS service key (cluster:service) -> its tasks."""
 
 
 STATE = ShimState()
@@ -147,6 +156,7 @@ def reset() -> None:
         STATE.refreshes.clear()
         STATE.unhealthy_versions.clear()
         STATE.activities.clear()
+        STATE.tasks.clear()
 
 
 def install() -> None:
@@ -159,6 +169,7 @@ def install() -> None:
         _install_refresh()
         _install_health()
         _install_activities()
+        _install_ecs()
 
 
 # -- the call log ----------------------------------------------------------------------------------
@@ -471,7 +482,160 @@ def _install_activities() -> None:
     AutoScalingResponse.describe_scaling_activities = describe_scaling_activities  # type: ignore[method-assign]
 
 
+# -- ECS deployments and tasks ---------------------------------------------------------------------
+
+
+def _td_version(backend: Any, arn: str) -> str:
+    for tag in backend.list_tags_for_resource(arn):
+        if tag.get("key") == VERSION_TAG:
+            return str(tag.get("value"))
+    return ""
+
+
+def _ecs_tasks(backend: Any, key: str, service: Any) -> list[dict[str, Any]]:
+    tasks = STATE.tasks.get(key)
+    if tasks is None:
+        tasks = [_new_task(service, service.task_definition) for _ in range(int(service.desired_count or 0))]
+        STATE.tasks[key] = tasks
+    return tasks
+
+
+def _new_task(service: Any, task_definition: str) -> dict[str, Any]:
+    cluster = service.cluster_arn
+    now = datetime.now(UTC)
+    return {
+        "taskArn": f"{cluster.replace(':cluster/', ':task/')}/{uuid.uuid4().hex}",
+        "clusterArn": cluster,
+        "taskDefinitionArn": task_definition,
+        "lastStatus": "RUNNING",
+        "desiredStatus": "RUNNING",
+        "healthStatus": "UNKNOWN",
+        "group": f"service:{service.name}",
+        "createdAt": now,
+        "startedAt": now,
+        "launchType": "FARGATE",
+    }
+
+
+def _ecs_step(backend: Any, key: str, service: Any) -> None:
+    tasks = _ecs_tasks(backend, key, service)
+    primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
+    if primary is None or primary.get("rolloutState") != "IN_PROGRESS":
+        return
+    target = primary["taskDefinition"]
+    active = [d for d in service.deployments if d.get("status") == "ACTIVE"]
+    if _td_version(backend, target) in STATE.unhealthy_versions:
+        primary["rolloutState"] = "FAILED"
+        primary["rolloutStateReason"] = (
+            "ECS deployment circuit breaker: tasks failed to start (container health check failing)."
+        )
+        breaker = (getattr(service, "deployment_configuration", None) or {}).get(
+            "deploymentCircuitBreaker", {}
+        )
+        if breaker.get("rollback") and active:
+            service.task_definition = active[0]["taskDefinition"]
+            primary["status"] = "ACTIVE"
+            active[0].update(status="PRIMARY", rolloutState="COMPLETED")
+            for task in tasks:
+                task["taskDefinitionArn"] = active[0]["taskDefinition"]
+        return
+    old = [t for t in tasks if t["taskDefinitionArn"] != target]
+    if old:
+        tasks.remove(old[0])
+        tasks.append(_new_task(service, target))
+        primary["runningCount"] = sum(1 for t in tasks if t["taskDefinitionArn"] == target)
+        return
+    primary.update(
+        rolloutState="COMPLETED",
+        rolloutStateReason=f"ECS deployment {primary['id']} completed.",
+        runningCount=len(tasks),
+        updatedAt=datetime.now(UTC),
+    )
+    service.deployments = [d for d in service.deployments if d.get("status") == "PRIMARY"]
+
+
+def _install_ecs() -> None:
+    from moto.ecs import models as ecs_models
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    original_update: Callable[..., Any] = ecs_models.EC2ContainerServiceBackend.update_service
+
+    def update_service(self: Any, properties: dict[str, Any]) -> Any:
+        cluster = self._get_cluster(properties.get("cluster", "default"))
+        key = f"{cluster.name}:{str(properties.get('service', '')).split('/')[-1]}"
+        before = self.services[key].task_definition if key in self.services else None
+        service = original_update(self, properties)
+        with _lock:
+            tasks = _ecs_tasks(self, key, service)
+            desired = int(service.desired_count or 0)
+            while len(tasks) > desired:
+                tasks.pop(0)
+            while len(tasks) < desired:
+                tasks.append(_new_task(service, service.task_definition))
+            if before is not None and service.task_definition != before:
+                for deployment in service.deployments:
+                    if deployment.get("status") == "PRIMARY":
+                        deployment["status"] = "ACTIVE"
+                now = datetime.now(UTC)
+                service.deployments.insert(
+                    0,
+                    {
+                        "id": f"ecs-svc/{uuid.uuid4().int % 10**19}",
+                        "status": "PRIMARY",
+                        "taskDefinition": service.task_definition,
+                        "desiredCount": desired,
+                        "pendingCount": 0,
+                        "runningCount": 0,
+                        "failedTasks": 0,
+                        "createdAt": now,
+                        "updatedAt": now,
+                        "launchType": service.launch_type,
+                        "rolloutState": "IN_PROGRESS",
+                        "rolloutStateReason": "ECS deployment in progress.",
+                    },
+                )
+        return service
+
+    def describe_services(self: Any) -> ActionResult:
+        backend = self.ecs_backend
+        cluster = backend._get_cluster(self._get_param("cluster", "default"))
+        with _lock:
+            for name in self._get_param("services", []):
+                key = f"{cluster.name}:{name.split('/')[-1]}"
+                if key in backend.services:
+                    _ecs_step(backend, key, backend.services[key])
+        return original_describe(self)
+
+    def list_tasks(self: Any) -> ActionResult:
+        backend = self.ecs_backend
+        name = self._get_param("serviceName")
+        cluster = backend._get_cluster(self._get_param("cluster", "default"))
+        key = f"{cluster.name}:{name}"
+        if name is None or key not in backend.services:
+            return original_list(self)
+        with _lock:
+            arns = [t["taskArn"] for t in _ecs_tasks(backend, key, backend.services[key])]
+        return ActionResult({"taskArns": arns})
+
+    def describe_tasks(self: Any) -> ActionResult:
+        wanted = set(self._get_param("tasks", []))
+        with _lock:
+            found = [t for tasks in STATE.tasks.values() for t in tasks if t["taskArn"] in wanted]
+        if not found:
+            return original_describe_tasks(self)
+        return ActionResult({"tasks": found, "failures": []})
+
+    original_describe = EC2ContainerServiceResponse.describe_services
+    original_list = EC2ContainerServiceResponse.list_tasks
+    original_describe_tasks = EC2ContainerServiceResponse.describe_tasks
+    ecs_models.EC2ContainerServiceBackend.update_service = update_service  # type: ignore[method-assign,assignment]
+    EC2ContainerServiceResponse.describe_services = describe_services  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.list_tasks = list_tasks  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.describe_tasks = describe_tasks  # type: ignore[method-assign]
+
+
 __all__ = [
+    "SHIM_ECS_DEPLOYMENTS",
     "SHIM_INSTANCE_REFRESH",
     "SHIM_SCALING_ACTIVITIES",
     "SHIM_TARGET_HEALTH",

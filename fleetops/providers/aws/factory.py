@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fleetops.errors import BadInput
 from fleetops.providers.aws.autoscaling import AutoScalingService
 from fleetops.providers.aws.backend import ServiceBackend
+from fleetops.providers.aws.ecs import EcsService
 from fleetops.providers.aws.session import AwsClients
 from fleetops.spec.fleet import Fleet
 
@@ -17,8 +17,7 @@ def backends_of(fleet: Fleet, environment: str, clients: AwsClients) -> dict[str
         if aws is None:  # the fleet file's checks refuse this for an aws environment
             raise ValueError(f"service {name!r} has no aws block for environment {environment!r}")
         if aws.ecs:
-            raise BadInput(
-                f"service {name!r}: ECS services are not supported by this version of fleetops yet"
-            )
-        out[name] = AutoScalingService(clients, name, aws)
+            out[name] = EcsService(clients, name, aws, fleet.service(name, environment).instances)
+        else:
+            out[name] = AutoScalingService(clients, name, aws)
     return out

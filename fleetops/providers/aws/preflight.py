@@ -62,11 +62,7 @@ def preflight(fleet: Fleet, environment: str, clients: AwsClients) -> None:
         if service.aws is None:
             problems.append(f"services.{name}.aws: missing for aws environment {environment!r}")
         elif service.aws.ecs:
-            problems.append(
-                f"services.{name}.aws: ECS services (ecs_cluster, ecs_service) are not supported by this "
-                "version of fleetops yet: give the service an Auto Scaling group, or leave it out of "
-                f"environment {environment!r}"
-            )
+            problems += ecs_problems(clients, environment, name, service.aws)
         else:
             problems += group_problems(
                 clients, environment, name=name, aws=service.aws, instances=service.instances,
@@ -149,6 +145,23 @@ def group_problems(
                 "or correct the file"
             )
     return problems
+
+
+def ecs_problems(clients: AwsClients, environment: str, name: str, aws: AwsService) -> list[str]:
+    """The differences between an ECS service and AWS: the cluster and the service exist."""
+    found = aws_call(
+        "ecs:DescribeServices",
+        f"{aws.ecs_cluster}/{aws.ecs_service}",
+        clients.ecs.describe_services,
+        cluster=aws.ecs_cluster,
+        services=[aws.ecs_service],
+    )
+    if [s for s in found.get("services", []) if s.get("status") != "INACTIVE"]:
+        return []
+    return [
+        f"services.{name}.aws.ecs_service: no ECS service {aws.ecs_service!r} in cluster {aws.ecs_cluster!r} "
+        f"(`fleetops aws bootstrap` does not create ECS services: create it, or correct the file)"
+    ]
 
 
 def health_problems(where: str, group: dict[str, Any], health: HealthCheck) -> list[str]:

@@ -260,3 +260,44 @@ def test_promote_from_a_local_stage_to_prod_on_aws(cli: Cli) -> None:
     assert start.params["AutoScalingGroupName"] == "restaurant-menu"
     menu = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["menu"]
     assert (menu["version"], menu["release_number"], menu["versions"]) == ("v1", 3, ["v1"])
+
+
+def test_deploy_prod_with_one_service_on_ecs(cli: Cli) -> None:
+    """Also shimmed: ECS deployments and tasks (SHIM_ECS_DEPLOYMENTS); v3-bad's failing tasks."""
+    fleet_file = cli.folder / "fleet.yaml"
+    document = yaml.safe_load(fleet_file.read_text())
+    document["services"]["notifications"]["overrides"]["prod"]["aws"] = {
+        "ecs_cluster": "restaurant",
+        "ecs_service": "notifications",
+    }
+    fleet_file.write_text(yaml.safe_dump(document, sort_keys=False))
+    cli("aws", "bootstrap", "--env", "prod", "--image-id", MOTO_IMAGE)
+    ecs = boto3.client("ecs", region_name="eu-west-1")
+    ecs.create_cluster(clusterName="restaurant")
+    definition = ecs.register_task_definition(
+        family="restaurant-notifications",
+        containerDefinitions=[{"name": "app", "image": "registry.example/notifications:v1", "memory": 256}],
+        tags=[{"key": "fleetops:version", "value": "v1"}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(
+        cluster="restaurant", serviceName="notifications", taskDefinition=definition, desiredCount=2
+    )
+    cli("up", "--env", "prod")
+    with moto_shims.recording() as calls:
+        assert cli.approved("deploy", "prod", "--version", "v2")["status"] == "SUCCEEDED"
+    (update,) = calls.of("UpdateService")
+    assert update.params["taskDefinition"].endswith(":task-definition/restaurant-notifications:2")
+    assert "restaurant-notifications" not in [
+        c.params["AutoScalingGroupName"] for c in calls.of("StartInstanceRefresh")
+    ]
+    moto_shims.fail_health("v3-bad")
+    failed = cli.approved("deploy", "prod", "--version", "v3-bad", "--services", "notifications")
+    assert failed["status"] == "FAILED"
+    assert "circuit breaker" in failed["cause"]
+    releases = cli.json("releases", "notifications", "--env", "prod")
+    assert [(r["number"], r["version"], r["status"]) for r in releases][:2] == [
+        (3, "v3-bad", "failed"),
+        (2, "v2", "verified"),
+    ]
+    status = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["notifications"]
+    assert (status["version"], status["versions"], status["healthy"]) == ("v2", ["v2"], 2)

@@ -79,7 +79,7 @@ def test_a_missing_iam_permission_names_the_action_and_the_resource(
     )
 
 
-def test_an_ecs_service_is_refused_before_anything_starts(moto: MotoEndpoint, example: Path) -> None:
+def test_a_missing_ecs_service_is_a_difference(moto: MotoEndpoint, example: Path) -> None:
     fleet_file = example / "fleet.yaml"
     text = fleet_file.read_text().replace(
         "    overrides:\n      prod:\n        instances: {min: 2, desired: 2, max: 4}",
@@ -87,8 +87,18 @@ def test_an_ecs_service_is_refused_before_anything_starts(moto: MotoEndpoint, ex
         "        instances: {min: 2, desired: 2, max: 4}",
     )
     fleet_file.write_text(text)
+    assert (
+        run_cli(
+            ["aws", "bootstrap", "--env", "prod", "--image-id", "ami-12c6146b"], cwd=example, env=moto.env
+        ).returncode
+        == 0
+    )
+    boto3.client("ecs", region_name="eu-west-1").create_cluster(clusterName="restaurant")
     up = run_cli(["up", "--env", "prod"], cwd=example, env=moto.env)
     assert up.returncode == 2
     message = " ".join(up.stderr.split())
-    assert "services.notifications.aws: ECS services (ecs_cluster, ecs_service) are not supported" in message
+    assert (
+        "services.notifications.aws.ecs_service: no ECS service 'notifications' in cluster 'restaurant'"
+        in message
+    )
     assert not (example / ".fleetops" / "server.json").exists()
