@@ -12,9 +12,9 @@ from pathlib import Path
 
 import boto3
 import pytest
+from fleetops.control.rollouts import RolloutRequest
 
 from fleetops.control.aws_runtime import AwsFleetRuntime
-from fleetops.control.rollouts import RolloutRequest
 from fleetops.providers.aws.bootstrap import bootstrap, rewrite_file
 from fleetops.providers.aws.session import AwsClients
 from fleetops.spec.loader import load_fleet
