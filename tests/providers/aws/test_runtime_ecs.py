@@ -12,11 +12,11 @@ from pathlib import Path
 
 import boto3
 import pytest
-from fleetops.control.rollouts import RolloutRequest
 
 from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.providers.aws.bootstrap import bootstrap, rewrite_file
 from fleetops.providers.aws.session import AwsClients
+from fleetops.runbooks.ports import RolloutRequest
 from fleetops.spec.loader import load_fleet
 from fleetops.store import Store
 from fleetops.testing import moto_shims
@@ -113,3 +113,17 @@ def test_a_failing_deployment_fails_and_a_rollback_updates_the_service_to_the_ve
     (update,) = calls.of("UpdateService")
     assert update.params["taskDefinition"].endswith("task-definition/restaurant-notifications:2")
     assert notifications(runtime) == ("v2", ("v2",), 2)
+
+
+def test_a_cancelled_deployment_is_an_update_service_back_to_the_revision_it_replaced(
+    runtime: AwsFleetRuntime,
+) -> None:
+    runtime.scale("notifications", 4)  # the shim replaces a task per look: four last a few looks
+    view = runtime.start_rollout(RolloutRequest("r1", "prod", "notifications", "v2", 2))
+    assert view.status == "InProgress"
+    with moto_shims.recording() as calls:
+        runtime.cancel_rollout("r1")
+        assert ended(runtime, "r1") == "Cancelled"
+    (update,) = calls.of("UpdateService")
+    assert update.params["taskDefinition"].endswith("task-definition/restaurant-notifications:1")
+    assert notifications(runtime) == ("v1", ("v1",), 4)
