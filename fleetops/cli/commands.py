@@ -16,6 +16,7 @@ import fleetops.cli.executions
 import fleetops.cli.fleet
 import fleetops.cli.lock
 import fleetops.cli.maintenance
+import fleetops.cli.metrics
 import fleetops.cli.notifications
 import fleetops.cli.plan
 import fleetops.cli.releases

@@ -30,6 +30,7 @@ from fleetops.control.autoscaler import Autoscaler
 from fleetops.control.environments import check_local
 from fleetops.control.initial_releases import pin_initial, verify_ready, verify_when_ready
 from fleetops.control.log_queries import query_logs
+from fleetops.control.metrics_sampler import MetricsSampler
 from fleetops.control.rollout_runner import LIVE, RolloutRunner
 from fleetops.control.runtime_settings import RuntimeSettings
 from fleetops.errors import BadInput, Refused
@@ -46,6 +47,7 @@ from fleetops.runbooks.ports import (
     ScalingActivity,
     ServiceStatus,
 )
+from fleetops.spec.aws_names import auto_scaling_group_name
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.graph import waves
 from fleetops.spec.models import Service
@@ -95,6 +97,16 @@ class FleetRuntime:
             metrics=local_metrics(provider, self.services),
             on_change=AlarmActions(store, fleet, environment, secret_values=secret_values),
         )
+        self.metrics = MetricsSampler(
+            store.metrics,
+            environment,
+            services=self.services,
+            group_name=lambda service: auto_scaling_group_name(fleet, environment, service),
+            instances=provider.instances,
+            usage=provider.usage,
+            desired=self._saved_desired,
+            interval_s=self.settings.metrics_interval_s,
+        )
         self._rollouts = RolloutRunner(
             fleet,
             environment,
@@ -135,6 +147,7 @@ class FleetRuntime:
             verify_when_ready(self._verify_initial, interval_s=self.settings.verify_interval_s)
         )
         self.autoscaler.start()
+        self.metrics.start()
 
     def stop(self) -> None:
         """Stop autoscaling and the rollouts (left unfinished in the store: a restart resumes
@@ -142,6 +155,7 @@ class FleetRuntime:
         if not self._started:
             return
         self._started = False
+        self.metrics.stop()
         self.autoscaler.stop()
         self.alarms.stop()
         self._rollouts.stop()

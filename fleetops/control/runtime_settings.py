@@ -19,6 +19,8 @@ class RuntimeSettings:
     """How often a running rollout's progress is written to the store."""
     scale_interval_s: float = 5.0
     """How often autoscaling samples CPU and decides."""
+    metrics_interval_s: float = 10.0
+    """How often instance and group metrics are sampled into the store (``fleetops metrics``)."""
     verify_interval_s: float = 0.5
     """How often, after a start, the runtime looks whether the services' first releases
     (``fleetops up``'s) are healthy, to mark them verified."""

@@ -21,6 +21,7 @@ from fleetops.server.routes import (
     fleet,
     locks,
     maintenance,
+    metrics,
     notifications,
     releases,
     system,
@@ -83,6 +84,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         fleet.router,
         deployments.router,
         alarms.router,
+        metrics.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     # The AWS protocols (Step Functions' among them) live at the root, where boto3's and the AWS

@@ -22,6 +22,7 @@ from fleetops.store.executions import ExecutionRepository
 from fleetops.store.fleet_state import RolloutRepository, ServiceStateRepository
 from fleetops.store.locks import LockRepository
 from fleetops.store.maintenance import MaintenanceRepository
+from fleetops.store.metrics import MetricRepository
 from fleetops.store.migrations import upgrade_to_head
 from fleetops.store.notifications import NotificationLog
 from fleetops.store.releases import ReleaseRepository
@@ -56,6 +57,7 @@ class Store(Sessions):
         self.service_state = ServiceStateRepository(self)
         self.rollouts = RolloutRepository(self)
         self.stopped = StoppedExecutions(self)
+        self.metrics = MetricRepository(self)
 
     @classmethod
     def open(cls, url: str | None, state_dir: Path) -> Store:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -340,3 +341,25 @@ resource_tags = Table(
 )
 """Tags of Step Functions resources (TagResource): ``Status=EmergencyShutdown`` on a state
 machine refuses new executions of it."""
+
+metric_data = Table(
+    "metric_data",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    # Two environments of one fleet may name their groups alike (the aws: blocks are shared).
+    Column("environment", String(100), nullable=False),
+    Column("namespace", String(255), nullable=False),
+    Column("metric", String(255), nullable=False),
+    # Canonical "Name=Value,Name=Value", sorted by name ("" for none): one series per combination.
+    Column("dimensions", String(1024), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    # 0: one raw sample; otherwise the width of the downsampled period starting at ``at``.
+    Column("period_s", Integer(), nullable=False),
+    Column("sample_count", Integer(), nullable=False),
+    Column("total", Float(), nullable=False),
+    Column("minimum", Float(), nullable=False),
+    Column("maximum", Float(), nullable=False),
+    Index(None, "environment", "namespace", "metric", "dimensions", "at"),
+    Index(None, "period_s", "at"),
+)
+"""Metric samples (``period_s`` 0) and downsampled periods, CloudWatch-named (``ops.metrics``)."""

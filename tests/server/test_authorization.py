@@ -356,6 +356,14 @@ ROUTES = [
         prepare=_fleet,
     ),
     Case("GET", "/api/v1/fleet/activities", Role.VIEWER, prepare=_fleet),
+    Case("GET", "/api/v1/metrics", Role.VIEWER, prepare=_fleet),
+    Case(
+        "GET",
+        "/api/v1/metrics/statistics",
+        Role.VIEWER,
+        url="/api/v1/metrics/statistics?namespace=AWS/EC2&metric=CPUUtilization",
+        prepare=_fleet,
+    ),
     Case(
         "POST", "/api/v1/rollouts", Role.OPERATOR, json={"service": "menu", "version": "v2"}, prepare=_fleet
     ),

@@ -1,0 +1,67 @@
+"""The metrics fleetops records, with CloudWatch's names, units and dimensions.
+
+Per instance and per Auto Scaling group (a service of an environment), each sample is written
+twice: with the dimension ``InstanceId`` and with ``AutoScalingGroupName``, as EC2 and the
+CloudWatch agent publish them, so a query by group aggregates over its instances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from fleetops.errors import BadInput
+
+
+@dataclass(frozen=True)
+class MetricName:
+    namespace: str
+    metric: str
+    unit: str
+    description: str
+
+
+CPU_UTILIZATION = MetricName(
+    "AWS/EC2", "CPUUtilization", "Percent", "CPU used by the instance's process, in percent of one core"
+)
+MEMORY_USED = MetricName(
+    "CWAgent",
+    "mem_used_percent",
+    "Percent",
+    "resident memory of the instance's process, in percent of the host's",
+)
+MEMORY_RSS = MetricName(
+    "fleetops/Instances", "MemoryRSS", "Bytes", "resident memory of the instance's process"
+)
+IN_SERVICE = MetricName(
+    "AWS/AutoScaling", "GroupInServiceInstances", "Count", "instances in service (by group only)"
+)
+DESIRED = MetricName("AWS/AutoScaling", "GroupDesiredCapacity", "Count", "desired capacity (by group only)")
+KNOWN = (CPU_UTILIZATION, MEMORY_USED, MEMORY_RSS, IN_SERVICE, DESIRED)
+MAX_DIMENSIONS = 30
+"""CloudWatch's limit of dimensions per metric."""
+
+
+def dimension_key(dimensions: Mapping[str, str]) -> str:
+    """The canonical key of ``dimensions``: ``Name=Value`` pairs sorted by name, comma-joined."""
+    for name, value in dimensions.items():
+        if not name or "=" in name or "," in name or "," in value:
+            raise BadInput(f"dimension {name}={value}: names and values may not hold ',' (names not '=')")
+    return ",".join(f"{name}={dimensions[name]}" for name in sorted(dimensions))
+
+
+def parse_dimensions(texts: Sequence[str]) -> dict[str, str]:
+    """``["AutoScalingGroupName=x"]`` -> ``{"AutoScalingGroupName": "x"}``; BadInput saying what is wrong."""
+    if len(texts) > MAX_DIMENSIONS:
+        raise BadInput(f"dimensions: {len(texts)} given; the most is {MAX_DIMENSIONS}")
+    out: dict[str, str] = {}
+    for text in texts:
+        name, sep, value = text.partition("=")
+        if not sep or not name or not value:
+            raise BadInput(
+                f"dimension {text!r}: expected Name=Value, e.g. AutoScalingGroupName=restaurant-orders"
+            )
+        if name in out:
+            raise BadInput(f"dimension {name!r} is given twice")
+        out[name] = value
+    return out

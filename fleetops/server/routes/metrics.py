@@ -1,0 +1,93 @@
+"""``/metrics``: the fleet's recorded metrics, listed and as GetMetricStatistics datapoints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from fleetops.ops.metrics.names import KNOWN, dimension_key, parse_dimensions
+from fleetops.ops.metrics.statistics import check_statistics, datapoints, window
+from fleetops.server.auth import Role, require
+from fleetops.server.deps import StoreDep
+from fleetops.server.routes.fleet import (
+    EndQuery,
+    EnvironmentQuery,
+    SinceQuery,
+    StartQuery,
+    pick_fleet,
+    time_window,
+)
+from fleetops.store.metrics import Series
+
+router = APIRouter(tags=["metrics"])
+viewer = [Depends(require(Role.VIEWER))]
+UNITS = {(name.namespace, name.metric): name.unit for name in KNOWN}
+
+
+@router.get("/metrics", name="metrics.list", dependencies=viewer)
+def list_metrics(
+    request: Request,
+    store: StoreDep,
+    environment: EnvironmentQuery = None,
+) -> dict[str, Any]:
+    """The metrics with data in the last 15 days, with their dimensions (``list-metrics``)."""
+    name = pick_fleet(request, environment).environment
+    since = datetime.now(UTC) - timedelta(days=15)
+    return {
+        "environment": name,
+        "metrics": [
+            {
+                "namespace": series.namespace,
+                "metric": series.metric,
+                "dimensions": [
+                    {"name": key, "value": value}
+                    for key, _, value in (
+                        pair.partition("=") for pair in series.dimensions.split(",") if pair
+                    )
+                ],
+            }
+            for series in store.metrics.series(name, since)
+        ],
+    }
+
+
+@router.get("/metrics/statistics", name="metrics.statistics", dependencies=viewer)
+def metric_statistics(
+    request: Request,
+    store: StoreDep,
+    *,
+    namespace: Annotated[str, Query(min_length=1, max_length=255)],
+    metric: Annotated[str, Query(min_length=1, max_length=255)],
+    dimension: Annotated[
+        list[str] | None, Query(max_length=30, description="Name=Value, repeatable.")
+    ] = None,
+    period: Annotated[int, Query(ge=1, le=86_400, description="Seconds per datapoint.")] = 60,
+    statistics: Annotated[
+        str,
+        Query(
+            max_length=500, description="Comma-separated: SampleCount, Sum, Average, Minimum, Maximum, pNN."
+        ),
+    ] = "Average",
+    since: SinceQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    environment: EnvironmentQuery = None,
+) -> dict[str, Any]:
+    """Datapoints of one metric per ``period`` (``get-metric-statistics``), oldest first."""
+    name = pick_fleet(request, environment).environment
+    dimensions = parse_dimensions(dimension or [])
+    names = check_statistics([s.strip() for s in statistics.split(",") if s.strip()])
+    begin, stop = window(None, *time_window(since, start, end))
+    series = Series(name, namespace, metric, dimension_key(dimensions))
+    rows = store.metrics.read(series, begin, stop)
+    points = datapoints(rows, start=begin, end=stop, period_s=period, statistics=names)
+    return {
+        "label": metric,
+        "namespace": namespace,
+        "environment": name,
+        "dimensions": [{"name": k, "value": v} for k, v in sorted(dimensions.items())],
+        "unit": UNITS.get((namespace, metric), "None"),
+        "datapoints": [point.to_json() for point in points],
+    }

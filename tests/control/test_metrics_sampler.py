@@ -1,0 +1,48 @@
+"""Metrics sampled from real processes into the store: a CPU-burning version shows in
+``AWS/EC2 CPUUtilization`` of its group; memory and the group's sizes are recorded too."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from fleetops.control.fleet import RuntimeSettings
+from fleetops.ops.metrics.statistics import datapoints
+from fleetops.store import Store
+from fleetops.store.metrics import Series
+
+from .conftest import MakeRuntime, wait_until
+
+pytestmark = pytest.mark.haproxy
+SETTINGS = RuntimeSettings(failure_timeout_s=10, save_interval_s=0.1, metrics_interval_s=0.5)
+GROUP = "AutoScalingGroupName=test-dev-menu"
+
+
+def _maximum(store: Store, namespace: str, metric: str) -> float | None:
+    now = datetime.now(UTC)
+    rows = store.metrics.read(Series("dev", namespace, metric, GROUP), now - timedelta(minutes=5), now)
+    points = datapoints(rows, start=now - timedelta(minutes=5), end=now, period_s=300, statistics=["Maximum"])
+    return points[-1].values["Maximum"] if points else None
+
+
+def test_a_cpu_burning_version_shows_in_cpu_utilization(runtimes: MakeRuntime) -> None:
+    # `hot` instances keep a thread spinning (FAULT_CPU_BURN=1): about one core each.
+    runtime = runtimes({"menu": {}}, initial_version="hot", settings=SETTINGS)
+    wait_until(lambda: (_maximum(runtime.store, "AWS/EC2", "CPUUtilization") or 0) > 20, 30, "CPU over 20%")
+    assert (_maximum(runtime.store, "fleetops/Instances", "MemoryRSS") or 0) > 1_000_000
+    assert 0 < (_maximum(runtime.store, "CWAgent", "mem_used_percent") or 0) < 100
+    assert _maximum(runtime.store, "AWS/AutoScaling", "GroupInServiceInstances") == 1.0
+    assert _maximum(runtime.store, "AWS/AutoScaling", "GroupDesiredCapacity") == 1.0
+    instance = runtime.provider.instances("menu")[0].id
+    listed = runtime.store.metrics.series("dev", datetime.now(UTC) - timedelta(minutes=5))
+    assert {(s.namespace, s.metric, s.dimensions) for s in listed} == {
+        ("AWS/AutoScaling", "GroupDesiredCapacity", GROUP),
+        ("AWS/AutoScaling", "GroupInServiceInstances", GROUP),
+        ("AWS/EC2", "CPUUtilization", GROUP),
+        ("AWS/EC2", "CPUUtilization", f"InstanceId={instance}"),
+        ("CWAgent", "mem_used_percent", GROUP),
+        ("CWAgent", "mem_used_percent", f"InstanceId={instance}"),
+        ("fleetops/Instances", "MemoryRSS", GROUP),
+        ("fleetops/Instances", "MemoryRSS", f"InstanceId={instance}"),
+    }
