@@ -10,10 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fleetops.cli.app import app
 from fleetops.cli.client import connect
-from fleetops.cli.main import app
+from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, emit, plain
-from fleetops.cli.up import EnvSelectOption, FleetFileOption, state_dir_of
 
 metrics_app = typer.Typer(help="The fleet's metrics: CPU, memory, group sizes (CloudWatch names).")
 app.add_typer(metrics_app, name="metrics")
