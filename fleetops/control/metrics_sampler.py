@@ -26,8 +26,7 @@ from fleetops.ops.metrics.names import (
     dimension_key,
 )
 from fleetops.ops.periodic import Periodic
-from fleetops.providers.base import InstanceInfo, InstanceState
-from fleetops.providers.local.process import ProcessUsage
+from fleetops.providers.base import InstanceInfo, InstanceState, ProcessUsage
 from fleetops.store.metrics import MetricRepository, Sample
 
 log = logging.getLogger(__name__)
