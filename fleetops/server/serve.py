@@ -25,6 +25,7 @@ import uvicorn
 from fleetops.errors import FleetopsError, Refused
 from fleetops.processes import pid_alive
 from fleetops.server.app import create_app
+from fleetops.server.log_redaction import redact_logging
 from fleetops.server.settings import SERVER_FILE, ServerSettings, read_server_file
 
 GRACEFUL_SHUTDOWN_SECONDS = 5
@@ -72,6 +73,8 @@ def serve(settings: ServerSettings, on_ready: Callable[[dict[str, Any]], None] |
             lifespan="on",
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
+        # After uvicorn.Config, which installs uvicorn's log handlers.
+        redact_logging(app.state.redactor)
         uvicorn.Server(config).run(sockets=[sock])
     except _Stopped:
         pass
