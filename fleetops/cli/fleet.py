@@ -53,7 +53,7 @@ def _verified_cell(service: dict[str, Any]) -> Text:
 
 
 def status_tables(status: dict[str, Any]) -> Group:
-    """The fleet status as two tables: services, then instances."""
+    """The fleet status as tables: services, instances, then datastores (when it has some)."""
     services = Table(
         "service", "version", "desired", "healthy", "versions", "verified", "rollout", "endpoint",
         title=f"{status['fleet']} ({status['environment']})",
@@ -75,7 +75,20 @@ def status_tables(status: dict[str, Any]) -> Group:
             cpu = "" if i["cpu_percent"] is None else f"{i['cpu_percent']:.0f}"
             cells = (i["id"], service["name"], i["version"], i["state"], i["health"], cpu, i["health_reason"])
             instances.add_row(*map(plain, cells))
-    return Group(services, instances)
+    if not status.get("datastores"):
+        return Group(services, instances)
+    stores = Table("datastore", "kind", "health", "port", "connections", "size")
+    for store in status["datastores"]:
+        size = "" if store["size_bytes"] is None else f"{store['size_bytes'] / 1e6:.1f} MB"
+        stores.add_row(
+            plain(store["name"]),
+            plain(store["kind"]),
+            plain("healthy", "green") if store["healthy"] else plain(f"unhealthy: {store['detail']}", "red"),
+            plain("" if store["port"] is None else str(store["port"])),
+            plain("" if store["connections"] is None else str(store["connections"])),
+            plain(size),
+        )
+    return Group(services, instances, stores)
 
 
 @app.command("status")

@@ -38,8 +38,10 @@ from fleetops.ops.alarms import AlarmActions, AlarmMonitor, local_metrics
 from fleetops.ops.logfilter import compile_filter, in_window
 from fleetops.ops.logquery import QueryResult
 from fleetops.providers.base import ManagedProvider
+from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.redaction import SecretSource
 from fleetops.runbooks.ports import (
+    DatastoreStatus,
     FleetStatus,
     InstanceStatus,
     RolloutRequest,
@@ -68,10 +70,13 @@ class FleetRuntime:
         initial_version: str = "v1",
         settings: RuntimeSettings | None = None,
         secret_values: SecretSource = tuple,
+        datastores: LocalDatastores | None = None,
     ) -> None:
         """``secret_values()``: the environment's current and previous secret values (its
-        provider hands them to instances; redaction removes them from what comes back)."""
+        provider hands them to instances; redaction removes them from what comes back);
+        ``datastores``: the ones its provider runs, whose health ``status`` shows."""
         check_local(fleet, environment)
+        self.datastores = datastores
         self._secret_values = secret_values
         self.fleet = fleet
         self.environment = environment
@@ -254,7 +259,13 @@ class FleetRuntime:
             )
         # A read only: the first releases are verified by the runtime's own look (a viewer's
         # GET /fleet must not write), which `fleetops up` waits for.
-        return FleetStatus(fleet=self.fleet.name, environment=self.environment, services=tuple(services))
+        stores = tuple(
+            DatastoreStatus(h.name, h.kind, h.healthy, h.detail, h.port, h.connections, h.size_bytes)
+            for h in (self.datastores.health() if self.datastores is not None else ())
+        )
+        return FleetStatus(
+            fleet=self.fleet.name, environment=self.environment, services=tuple(services), datastores=stores
+        )
 
     def _verify_initial(self) -> bool:
         """Look at the fleet, verifying initial releases now ready; whether some still wait."""

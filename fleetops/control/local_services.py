@@ -14,10 +14,13 @@ import json
 import os
 import secrets
 import threading
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fleetops.private_files import private_folder
-from fleetops.providers.local.service import LocalHealthCheck, ServiceRuntime
+from fleetops.providers.local.datastores import LocalDatastore, LocalDatastores
+from fleetops.providers.local.service import LocalHealthCheck, ServiceRuntime, env_name
 from fleetops.spec.fleet import Fleet
 
 LOCAL_GRACE_PERIOD_S = 30.0
@@ -25,8 +28,12 @@ LOCAL_GRACE_PERIOD_S = 30.0
 LOCAL_STOP_GRACE_S = 5.0
 
 
-def local_services(fleet: Fleet, environment: str) -> list[ServiceRuntime]:
-    """Every service of ``fleet`` with a ``run`` section, as it runs in ``environment``."""
+def local_services(
+    fleet: Fleet, environment: str, datastore_urls: Mapping[str, str] | None = None
+) -> list[ServiceRuntime]:
+    """Every service of ``fleet`` with a ``run`` section, as it runs in ``environment``; each
+    datastore it names that has a URL in ``datastore_urls`` is given as ``<NAME>_URL``."""
+    urls = datastore_urls or {}
     out = []
     for name in fleet.services:
         service = fleet.service(name, environment)
@@ -38,7 +45,9 @@ def local_services(fleet: Fleet, environment: str) -> list[ServiceRuntime]:
                 name=name,
                 command=service.run.command,
                 cwd=(fleet.base_dir / (service.run.cwd or ".")).resolve(),
-                env=dict(service.env) | dict(service.run.env),
+                env=dict(service.env)
+                | dict(service.run.env)
+                | {f"{env_name(d)}_URL": urls[d] for d in service.datastores if d in urls},
                 version_env={version: dict(o.env) for version, o in service.versions.items()},
                 secrets=tuple(service.secrets),
                 depends_on=tuple(service.depends_on),
@@ -65,6 +74,27 @@ def fixed_ports(fleet: Fleet, environment: str) -> dict[str, int]:
         for name in fleet.services
         if (service := fleet.service(name, environment)).run is not None and service.run.port is not None
     }
+
+
+def local_datastores(fleet: Fleet, environment: str, state_dir: Path) -> LocalDatastores:
+    """The datastores existing in ``environment`` as private servers under
+    ``<state_dir>/datastores/``: PostgreSQL's user and database, Redis' database index are the
+    ones the fleet file's connection URL names (its host and port are the real deployment's)."""
+    stores = []
+    for name, store in fleet.datastores.items():
+        if store.environments is not None and environment not in store.environments:
+            continue
+        parts = urlsplit(store.connection)
+        path = parts.path.strip("/")
+        kind = store.kind.value
+        if kind == "redis":
+            stores.append(LocalDatastore(name, kind, db=int(path) if path.isdigit() else 0))
+        else:
+            default = name.replace("-", "_")
+            stores.append(
+                LocalDatastore(name, kind, user=parts.username or default, database=path or default)
+            )
+    return LocalDatastores(stores, state_dir / "datastores")
 
 
 class DevSecrets:

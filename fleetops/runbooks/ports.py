@@ -174,12 +174,38 @@ class ServiceStatus:
 
 
 @dataclass(frozen=True)
+class DatastoreStatus:
+    """One datastore of an environment: whether it answers, and its connections and size."""
+
+    name: str
+    kind: str
+    healthy: bool
+    detail: str
+    port: int | None = None
+    connections: int | None = None
+    size_bytes: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready values."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "healthy": self.healthy,
+            "detail": self.detail,
+            "port": self.port,
+            "connections": self.connections,
+            "size_bytes": self.size_bytes,
+        }
+
+
+@dataclass(frozen=True)
 class FleetStatus:
-    """Every service of one environment."""
+    """Every service of one environment, and its datastores."""
 
     fleet: str
     environment: str
     services: tuple[ServiceStatus, ...] = field(default=())
+    datastores: tuple[DatastoreStatus, ...] = field(default=())
 
     @property
     def ready(self) -> bool:
@@ -193,6 +219,7 @@ class FleetStatus:
             "environment": self.environment,
             "ready": self.ready,
             "services": [service.to_json() for service in self.services],
+            "datastores": [store.to_json() for store in self.datastores],
         }
 
 

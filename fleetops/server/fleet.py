@@ -21,7 +21,7 @@ from pathlib import Path
 from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.environments import Environments, check_local
 from fleetops.control.fleet import FleetRuntime
-from fleetops.control.local_services import dev_secrets, fixed_ports, local_services
+from fleetops.control.local_services import dev_secrets, fixed_ports, local_datastores, local_services
 from fleetops.errors import BadInput
 from fleetops.providers.local import LocalProvider
 from fleetops.redaction import secret_redactor
@@ -76,16 +76,22 @@ def open_fleet_runtime(
     check_ports(environment, ports, ports_in_use(running))
     folder = environment_state_dir(state_dir, environment)
     secrets = dev_secrets(fleet, folder)
+    datastores = local_datastores(fleet, environment, folder)
+
+    def secret_values() -> frozenset[str]:
+        return secrets.values() | datastores.passwords()
+
     provider = LocalProvider(
-        local_services(fleet, environment),
+        local_services(fleet, environment, datastores.urls()),
         state_dir=folder,
         secrets=secrets,
         ports=ports,
-        redactor=secret_redactor(secrets.values),
+        redactor=secret_redactor(secret_values),
+        datastores=datastores,
     )
     return FleetRuntime(
         fleet, environment, provider=provider, store=store, initial_version=initial_version,
-        secret_values=secrets.values,
+        secret_values=secret_values, datastores=datastores,
     )  # fmt: skip
 
 

@@ -87,6 +87,10 @@ def _check_service(name: str, service: Service, parts: Parts) -> list[Problem]:
     for i, secret in enumerate(service.secrets):
         if secret not in secrets:
             problems.append(Problem((*base, "secrets", i), _unknown("secret", secret, secrets)))
+    datastores = parts.known("datastores")
+    for i, store in enumerate(service.datastores):
+        if store not in datastores:
+            problems.append(Problem((*base, "datastores", i), _unknown("datastore", store, datastores)))
     alarms = parts.known("alarms")
     environments = parts.known("environments")
     for env_name in service.overrides:
@@ -132,6 +136,7 @@ def _check_env_names(base: Path, service: Service) -> list[Problem]:
     reserved = dict.fromkeys(RESERVED_ENV, "is set by fleetops on every instance")
     reserved |= {env_var_name(s): f"holds secret '{s}'" for s in service.secrets}
     reserved |= {url_env_name(d): f"holds the URL of dependency '{d}'" for d in service.depends_on}
+    reserved |= {url_env_name(d): f"holds the URL of datastore '{d}'" for d in service.datastores}
     places: list[tuple[Path, Mapping[str, str]]] = [((*base, "env"), service.env)]
     if service.run is not None:
         places.append(((*base, "run", "env"), service.run.env))

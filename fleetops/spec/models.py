@@ -401,6 +401,11 @@ class Service(Spec):
     secrets: list[Name] = Field(
         default_factory=list, description="Secrets given to it as environment variables."
     )
+    datastores: list[Name] = Field(
+        default_factory=list,
+        description="Datastores it uses: where one exists, its URL is given to it as <NAME>_URL "
+        "(orders-db -> ORDERS_DB_URL).",
+    )
     env: EnvMap = Field(default_factory=dict)
     versions: dict[Version, VersionOverride] = Field(
         default_factory=dict, description="Per-version overrides."

@@ -29,35 +29,10 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
+from fleetops.providers.local.pg_server import PG_BIN_ENV, PostgresUnavailable, find_pg_bin_dir
+
 SUPERUSER = "postgres"
-PG_BIN_ENV = "FLEETOPS_PG_BIN"
-
-
-class PostgresUnavailable(RuntimeError):
-    """The PostgreSQL server binaries are not installed, or the cluster would not start."""
-
-
-def find_pg_bin_dir(debian_root: Path = Path("/usr/lib/postgresql")) -> Path:
-    """The directory holding ``initdb`` and ``pg_ctl``.
-
-    ``$FLEETOPS_PG_BIN`` wins, then the newest ``<debian_root>/<version>/bin`` (Debian), then
-    ``PATH``. Raises ``PostgresUnavailable`` saying what to install.
-    """
-    candidates: list[Path] = []
-    if os.environ.get(PG_BIN_ENV):
-        candidates.append(Path(os.environ[PG_BIN_ENV]))
-    candidates += sorted(debian_root.glob("*/bin"), key=_version_key, reverse=True)
-    on_path = shutil.which("initdb")
-    if on_path:
-        candidates.append(Path(on_path).parent)
-    for candidate in candidates:
-        if (candidate / "initdb").is_file() and (candidate / "pg_ctl").is_file():
-            return candidate
-    raise PostgresUnavailable(
-        "PostgreSQL server binaries (initdb, pg_ctl) not found in $FLEETOPS_PG_BIN, "
-        f"{debian_root}/<version>/bin or PATH: install them (Debian/Ubuntu: apt-get install postgresql; "
-        "macOS: brew install postgresql) or set FLEETOPS_PG_BIN to their directory"
-    )
+__all__ = ["PG_BIN_ENV", "PostgresCluster", "PostgresUnavailable", "find_pg_bin_dir", "postgres_cluster"]
 
 
 @dataclass(frozen=True)
@@ -160,8 +135,3 @@ def _free_port(host: str) -> int:
         sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def _version_key(path: Path) -> tuple[int, ...]:
-    version = path.parent.name
-    return tuple(int(part) for part in version.split(".") if part.isdigit())

@@ -32,5 +32,5 @@ def test_schema_rejects_unknown_fields_and_bad_durations() -> None:
 @pytest.mark.parametrize("value", [8080, True, "x"])
 def test_env_values_may_be_scalars(value: object) -> None:
     data = yaml.safe_load(EXAMPLE.read_text())
-    data["services"]["orders"]["env"]["X"] = value
+    data["services"]["orders"].setdefault("env", {})["X"] = value
     validator().validate(data)

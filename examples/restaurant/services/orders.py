@@ -4,7 +4,9 @@ POST /orders {"user", "items": [menu item ids]} prices the items with menu, char
 asks notifications to tell the user (best effort) and stores the order -> 201 order.
 GET /orders[?user=] lists orders; GET /orders/{id} returns one.
 Requires menu and payments (health fails without them); notifications is optional.
-SQLite file: ``ORDERS_DB`` (a path or a ``sqlite:///PATH`` URL), else
+Database: ``ORDERS_DB_URL`` (the sandbox's orders-db datastore: ``postgresql://`` or
+``sqlite:///PATH``), else ``DATABASE_URL``; SQLite file: ``ORDERS_DB`` (a path or a
+``sqlite:///PATH`` URL), else
 ``$FLEETOPS_DATA_DIR/orders.sqlite`` (shared by the instances,
 kept across deploys), else a file per instance in the temp dir (removed on exit).
 """
@@ -126,11 +128,15 @@ def create_app(env: Mapping[str, str], log: JsonLog | None = None) -> ASGIApp:
     default_db = os.path.join(tempfile.gettempdir(), f"fleetops-orders-{settings.instance}.sqlite")
     if env.get("FLEETOPS_DATA_DIR"):
         default_db = os.path.join(env["FLEETOPS_DATA_DIR"], "orders.sqlite")
+    # The sandbox's datastore (the fleet file names orders-db) wins: a postgresql:// or sqlite:/// URL.
+    url = env.get("ORDERS_DB_URL") or env.get("DATABASE_URL") or None
     sqlite_path = env.get("ORDERS_DB") or default_db
+    if url is not None and url.startswith("sqlite:///"):
+        sqlite_path, url = url, None
     # The fleet file names it as its datastore does: sqlite:///relative/or//absolute/path.
     sqlite_path = sqlite_path.removeprefix("sqlite:///")
     os.makedirs(os.path.dirname(os.path.abspath(sqlite_path)), exist_ok=True)
-    store = OrderStore(env.get("DATABASE_URL") or None, sqlite_path)
+    store = OrderStore(url, sqlite_path)
     menu = Dependency.from_env("menu", env, required=True)
     payments = Dependency.from_env("payments", env, required=True)
     notifications = Dependency.from_env("notifications", env, required=False)

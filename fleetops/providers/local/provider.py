@@ -5,6 +5,9 @@ Each instance gets env ``PORT``, ``VERSION``, ``FLEETOPS_INSTANCE_ID``, ``FLEETO
 outlives them, like a network volume), the service's env and per-version env, its secrets,
 ``<DEP>_URL`` for each dependency, and only PATH/HOME/locale of the control plane's own env.
 
+The environment's datastores (``datastores``: ``fleetops.providers.local.datastores``) start
+before HAProxy and the instances and stop after them.
+
 State lives under one directory (default ``.fleetops/``): ``haproxy.cfg``, ``haproxy.sock``,
 ``pids/`` (pid files, used at start-up to stop what a crashed run left behind), and ``logs/``:
 ``<service>/<instance>.jsonl`` per instance, ``haproxy/access.jsonl`` (one line per request),
@@ -33,6 +36,7 @@ from typing import Any
 from fleetops.errors import BadInput, FleetopsError, OperationFailed
 from fleetops.providers.base import InstanceInfo, InstanceState, ProcessUsage, TargetStats
 from fleetops.providers.local.balancer import HAProxyBalancer
+from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.providers.local.haproxy import HAProxy
 from fleetops.providers.local.logs import read_tail
 from fleetops.providers.local.process import (
@@ -70,9 +74,12 @@ class LocalProvider:
         tick: float = 0.2,
         python: str = sys.executable,
         redactor: Redactor | None = None,
+        datastores: LocalDatastores | None = None,
     ) -> None:
         """``secrets`` resolves a secret name to its current value; ``ports`` pins frontend ports;
-        ``redactor`` cleans what leaves an instance (default: URL passwords only)."""
+        ``redactor`` cleans what leaves an instance (default: URL passwords only); ``datastores``
+        start before the instances and stop after them."""
+        self.datastores = datastores
         problems = [
             f"service {s.name!r} depends on unknown service {dep!r}"
             for s in services
@@ -120,6 +127,8 @@ class LocalProvider:
         self.haproxy.ports = dict(self.ports)
         write_ports(self.ports_file, self.ports)
         self._events = JsonLinesFile(self.events_log)
+        if self.datastores is not None:
+            self.datastores.start()
         self.haproxy.start()
         self.supervisor.start()
         self._started = True
@@ -128,6 +137,8 @@ class LocalProvider:
         """Stop every instance (no drain), then HAProxy; nothing started here is left running."""
         self.supervisor.stop()
         self.haproxy.stop()
+        if self.datastores is not None:
+            self.datastores.stop()
         if self._events is not None:
             self._events.close()
         self._started = False

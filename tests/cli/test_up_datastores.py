@@ -1,0 +1,75 @@
+"""``fleetops up`` starts the fleet file's datastores in the environment's state folder, ``status``
+shows their health, ``down`` stops them (the example, with orders-db on PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from fleetops.testing.local import EXAMPLES
+from fleetops.testing.server import run_cli
+from fleetops.testing.waiting import wait_until
+
+pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
+
+
+@pytest.fixture
+def restaurant(tmp_path: Path) -> Path:
+    """The example fleet in a fresh folder, its gateway on a free port instead of 8080."""
+    folder = tmp_path / "restaurant"
+    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
+    fleet_file = folder / "fleet.yaml"
+    text = fleet_file.read_text().replace("      port: 8080\n", "")
+    text = text.replace(
+        "    kind: sqlite\n    connection: sqlite:///data/orders.db\n",
+        "    kind: postgres\n    connection: postgresql://orders@localhost:5432/orders\n",
+    )
+    fleet_file.write_text(text)
+    return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_up_starts_the_datastores_and_down_stops_them(restaurant: Path) -> None:
+    stores = restaurant / ".fleetops" / "envs" / "dev" / "datastores"
+    try:
+        up = run_cli(["up", "-o", "json"], cwd=restaurant, timeout=180)
+        assert up.returncode == 0, up.stderr
+        status = json.loads(run_cli(["status", "-o", "json"], cwd=restaurant).stdout)
+        assert [(s["name"], s["kind"], s["healthy"]) for s in status["datastores"]] == [
+            ("orders-db", "postgres", True),
+            ("cache", "redis", True),
+        ]
+        pids = [
+            int((stores / "orders-db" / "server" / "data" / "postmaster.pid").read_text().split()[0]),
+            int((stores / "cache" / "server" / "redis.pid").read_text()),
+        ]
+        assert all(_alive(pid) for pid in pids)
+
+        orders = next(s["endpoint"] for s in status["services"] if s["name"] == "orders")
+        created = httpx.post(orders + "/orders", json={"user": "ann", "items": [1]}, timeout=10)
+        assert created.status_code == 201, created.text
+        port = int((stores / "orders-db" / "port").read_text())
+        password = (stores / "orders-db" / "password").read_text().strip()
+        with psycopg.connect(
+            host="127.0.0.1", port=port, user="orders", dbname="orders", password=password
+        ) as conn:
+            assert conn.execute("SELECT username FROM orders").fetchall() == [("ann",)]
+        table = run_cli(["status"], cwd=restaurant)
+        assert "orders-db" in table.stdout and "unhealthy" not in table.stdout
+    finally:
+        down = run_cli(["down"], cwd=restaurant, timeout=120)
+    assert down.returncode == 0, down.stderr
+    assert wait_until(lambda: not any(_alive(pid) for pid in pids), timeout=20)
