@@ -9,6 +9,7 @@ import fleetops.cli.alarms
 import fleetops.cli.audit
 import fleetops.cli.aws
 import fleetops.cli.aws_env
+import fleetops.cli.backups
 import fleetops.cli.bench
 import fleetops.cli.deploy
 import fleetops.cli.environments

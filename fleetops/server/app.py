@@ -16,6 +16,7 @@ from fleetops.server.errors import install_error_handlers
 from fleetops.server.routes import (
     alarms,
     audit,
+    backups,
     deployments,
     environments,
     fleet,
@@ -85,6 +86,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         deployments.router,
         alarms.router,
         metrics.router,
+        backups.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     # The AWS protocols (Step Functions' among them) live at the root, where boto3's and the AWS

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from fleetops.errors import FleetopsError
 from fleetops.redaction import redact_text
 from fleetops.store.audit import AuditLog
+from fleetops.store.backups import BackupCatalog
 from fleetops.store.callbacks import TaskCallbackRepository
 from fleetops.store.database import (
     create_store_engine,
@@ -58,6 +59,7 @@ class Store(Sessions):
         self.rollouts = RolloutRepository(self)
         self.stopped = StoppedExecutions(self)
         self.metrics = MetricRepository(self)
+        self.backups = BackupCatalog(self)
 
     @classmethod
     def open(cls, url: str | None, state_dir: Path) -> Store:

@@ -363,3 +363,30 @@ metric_data = Table(
     Index(None, "period_s", "at"),
 )
 """Metric samples (``period_s`` 0) and downsampled periods, CloudWatch-named (``ops.metrics``)."""
+backups = Table(
+    "backups",
+    metadata,
+    Column("backup_id", String(100), primary_key=True),
+    Column("environment", String(100), nullable=False),
+    Column("datastore", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("duration_ms", Integer(), nullable=False),
+    # Where the file lives, its size and checksum: a verification first checks these.
+    Column("location", Text(), nullable=False),
+    Column("size_bytes", BigInteger(), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("tool", String(100), nullable=False),
+    Column("tool_version", String(200), nullable=False),
+    # The source's position when the backup was taken: PostgreSQL's WAL LSN, Redis' replication
+    # offset, a time for SQLite ("lsn:0/16B3748", "offset:1234", "time:2026-...").
+    Column("source_position", String(200), nullable=False),
+    # Table (or key space) -> row (key) count at backup time: what a restore must show again.
+    Column("contents", JSON(), nullable=False),
+    Column("verify_status", String(20), nullable=True),
+    Column("verified_at", UTCDateTime(), nullable=True),
+    Column("verify_ms", Integer(), nullable=True),
+    Column("verify_detail", Text(), nullable=True),
+    Index(None, "environment", "datastore", "created_at"),
+)
+"""The backup catalog: every backup taken, where it is, and whether a restore of it was verified."""

@@ -254,6 +254,16 @@ ROUTES = [
     Case("POST", "/api/v1/tokens", Role.ADMIN, json={"name": "new", "role": "viewer"}, ok=201),
     Case("DELETE", "/api/v1/tokens/{name}", Role.ADMIN, url="/api/v1/tokens/victim", setup=("victim",)),
     Case("GET", "/api/v1/releases", Role.VIEWER),
+    Case("GET", "/api/v1/backups", Role.VIEWER),
+    # Admitted, then refused as input (the in-memory fleet runs no datastore servers).
+    Case("POST", "/api/v1/backups", Role.OPERATOR, json={"datastore": "nope"}, ok=400, prepare=_fleet),
+    Case(
+        "POST",
+        "/api/v1/backups/{backup_id}/verify",
+        Role.OPERATOR,
+        url="/api/v1/backups/bk-none/verify",
+        ok=400,
+    ),
     Case("GET", "/api/v1/locks", Role.VIEWER),
     Case("GET", "/api/v1/locks/{environment}", Role.VIEWER, url="/api/v1/locks/prod", prepare=_lock_prod),
     Case("DELETE", "/api/v1/locks/{environment}", Role.ADMIN, url="/api/v1/locks/prod", prepare=_lock_prod),

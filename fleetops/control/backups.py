@@ -1,0 +1,102 @@
+"""``Backups``: backups of the running environments' datastores, in the store's catalog.
+
+``create`` takes a backup of one datastore of a running local environment into
+``<env state>/backups/<datastore>/<id><suffix>`` (``fleetops.ops.backups.take``) and records its
+size, sha256, tool and version, source position and contents; ``verify`` restores one into a
+scratch server (``fleetops.ops.backups.verify``) and records verified or failed with its timing.
+Runs on the server's worker threads (each call takes seconds: a dump, a scratch server).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fleetops.control.environments import Environments
+from fleetops.control.fleet import FleetRuntime
+from fleetops.errors import BadInput, OperationFailed
+from fleetops.ops.backups.take import SUFFIXES, take_backup
+from fleetops.ops.backups.verify import sha256_of, verify_backup
+from fleetops.providers.local.datastores import LocalDatastores
+from fleetops.store import Store
+from fleetops.store.backups import Backup
+
+
+class Backups:
+    """See the module docstring."""
+
+    def __init__(self, store: Store, environments: Environments) -> None:
+        self.store = store
+        self.environments = environments
+
+    def create(self, datastore: str, *, environment: str | None = None) -> Backup:
+        """Back up ``datastore`` of ``environment`` (None: the only one running)."""
+        runtime = self.environments.pick(environment)
+        fleet = self.environments.fleet
+        present = sorted(
+            name
+            for name, spec in (fleet.datastores.items() if fleet is not None else ())
+            if spec.environments is None or runtime.environment in spec.environments
+        )
+        if datastore not in present:
+            raise BadInput(
+                f"environment {runtime.environment!r} has no datastore {datastore!r} "
+                f"(it has: {', '.join(present) or 'none'})"
+            )
+        stores = self._datastores(runtime.environment, runtime)
+        now = datetime.now(UTC)
+        backup_id = f"bk-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+        kind = stores.stores[datastore].kind
+        path = stores.folder.parent / "backups" / datastore / f"{backup_id}{SUFFIXES.get(kind, '')}"
+        started = time.monotonic()
+        taken = take_backup(stores, datastore, path)
+        return self.store.backups.add(
+            Backup(
+                backup_id=backup_id,
+                environment=runtime.environment,
+                datastore=datastore,
+                kind=kind,
+                created_at=now,
+                duration_ms=round((time.monotonic() - started) * 1000),
+                location=str(taken.path),
+                size_bytes=taken.path.stat().st_size,
+                sha256=sha256_of(taken.path),
+                tool=taken.tool,
+                tool_version=taken.tool_version,
+                source_position=taken.source_position,
+                contents=taken.contents,
+            )
+        )
+
+    def list(self, *, environment: str | None = None, datastore: str | None = None) -> list[Backup]:
+        """The catalog, newest first."""
+        return self.store.backups.list(environment=environment, datastore=datastore)
+
+    def verify(self, backup_id: str) -> Backup:
+        """Verify backup ``backup_id`` by restore and record the outcome (``verify_status``)."""
+        backup = self.store.backups.get(backup_id)
+        if backup is None:
+            raise BadInput(f"no backup {backup_id!r} in the catalog (see `fleetops backup list`)")
+        started = time.monotonic()
+        outcome = verify_backup(
+            backup.kind, Path(backup.location), sha256=backup.sha256, expected=backup.contents
+        )
+        return self.store.backups.record_verification(
+            backup,
+            status="verified" if outcome.ok else "failed",
+            at=datetime.now(UTC),
+            duration_ms=round((time.monotonic() - started) * 1000),
+            detail=f"{outcome.detail} (restore {outcome.restore_ms} ms)"
+            if outcome.restore_ms
+            else outcome.detail,
+        )
+
+    def _datastores(self, environment: str, runtime: object) -> LocalDatastores:
+        if not isinstance(runtime, FleetRuntime) or runtime.datastores is None:
+            raise OperationFailed(
+                f"environment {environment!r} does not run its datastores on this machine: "
+                "backups of aws datastores are not supported yet"
+            )
+        return runtime.datastores

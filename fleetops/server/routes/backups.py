@@ -1,0 +1,54 @@
+"""``/backups``: the backup catalog (viewer); take a backup, verify one by restore (operator)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import Field
+
+from fleetops.control.backups import Backups
+from fleetops.server.auth import Role, require
+from fleetops.server.deps import StoreDep
+from fleetops.server.request_models import StrictModel
+from fleetops.server.routes.deployments import Operator
+from fleetops.server.routes.environments import EnvironmentsDep
+
+router = APIRouter(tags=["backups"])
+BackupId = Annotated[str, Path(max_length=100)]
+
+
+class BackupBody(StrictModel):
+    """Back up ``datastore`` of ``environment`` (default: the only one running)."""
+
+    datastore: str = Field(min_length=1, max_length=100)
+    environment: str | None = Field(None, min_length=1, max_length=100)
+
+
+@router.get("/backups", name="backups.list", dependencies=[Depends(require(Role.VIEWER))])
+def list_backups(
+    store: StoreDep,
+    environments: EnvironmentsDep,
+    environment: Annotated[str | None, Query(max_length=100)] = None,
+    datastore: Annotated[str | None, Query(max_length=100)] = None,
+) -> dict[str, Any]:
+    """Backups, newest first, with their verification."""
+    found = Backups(store, environments).list(environment=environment, datastore=datastore)
+    return {"backups": [backup.to_json() for backup in found]}
+
+
+@router.post("/backups", name="backups.create", status_code=201)
+def create_backup(
+    body: BackupBody, store: StoreDep, environments: EnvironmentsDep, caller: Operator
+) -> dict[str, Any]:
+    """Take a backup of a datastore now; its catalog entry."""
+    return Backups(store, environments).create(body.datastore, environment=body.environment).to_json()
+
+
+@router.post("/backups/{backup_id}/verify", name="backups.verify")
+def verify_backup(
+    backup_id: BackupId, store: StoreDep, environments: EnvironmentsDep, caller: Operator
+) -> dict[str, Any]:
+    """Verify a backup by restoring it into a scratch server; its catalog entry, with
+    ``verify_status`` verified or failed (a failed verification is still 200: it was recorded)."""
+    return Backups(store, environments).verify(backup_id).to_json()

@@ -1,0 +1,76 @@
+"""``fleetops backup create / list / verify`` on the running example, orders-db on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fleetops.testing.local import EXAMPLES
+from fleetops.testing.server import run_cli
+
+pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
+
+
+@pytest.fixture
+def restaurant(tmp_path: Path) -> Path:
+    """The example fleet in a fresh folder, its gateway on a free port, orders-db on PostgreSQL."""
+    folder = tmp_path / "restaurant"
+    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
+    fleet_file = folder / "fleet.yaml"
+    text = fleet_file.read_text().replace("      port: 8080\n", "")
+    text = text.replace(
+        "    kind: sqlite\n    connection: sqlite:///data/orders.db\n",
+        "    kind: postgres\n    connection: postgresql://orders@localhost:5432/orders\n",
+    )
+    fleet_file.write_text(text)
+    return folder
+
+
+def test_a_backup_of_orders_is_catalogued_verified_and_a_flipped_byte_fails(restaurant: Path) -> None:
+    try:
+        up = run_cli(["up", "-o", "json"], cwd=restaurant, timeout=180)
+        assert up.returncode == 0, up.stderr
+        orders = next(s["endpoint"] for s in json.loads(up.stdout)["services"] if s["name"] == "orders")
+        for user in ("ann", "bob", "cy"):
+            created = httpx.post(orders + "/orders", json={"user": user, "items": [1]}, timeout=10)
+            assert created.status_code == 201, created.text
+
+        made = run_cli(["backup", "create", "orders-db", "-o", "json"], cwd=restaurant, timeout=120)
+        assert made.returncode == 0, made.stderr
+        backup = json.loads(made.stdout)
+        location = Path(backup["location"])
+        assert (backup["datastore"], backup["environment"], backup["contents"]) == (
+            "orders-db",
+            "dev",
+            {"public.orders": 3},
+        )
+        assert location.parent == restaurant / ".fleetops" / "envs" / "dev" / "backups" / "orders-db"
+        assert backup["size_bytes"] == location.stat().st_size
+        assert backup["source_position"].startswith("lsn:") and backup["verify_status"] is None
+
+        listed = json.loads(run_cli(["backup", "list", "-o", "json"], cwd=restaurant).stdout)
+        assert [b["backup_id"] for b in listed] == [backup["backup_id"]]
+
+        verified = run_cli(["backup", "verify", "--latest"], cwd=restaurant, timeout=180)
+        assert verified.returncode == 0, verified.stderr
+        assert f"{backup['backup_id']} (orders-db): verified in " in verified.stdout
+        assert "restored 1 tables, 3 rows, as at backup time" in verified.stdout
+
+        data = bytearray(location.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        location.write_bytes(bytes(data))
+        damaged = run_cli(
+            ["backup", "verify", backup["backup_id"], "-o", "json"], cwd=restaurant, timeout=180
+        )
+        assert damaged.returncode == 1
+        outcome = json.loads(damaged.stdout)
+        assert outcome["verify_status"] == "failed"
+        assert outcome["verify_detail"].startswith("checksum mismatch: the file's sha256 is ")
+        assert outcome["verify_detail"].endswith("the file is damaged and was not restored")
+    finally:
+        down = run_cli(["down"], cwd=restaurant, timeout=120)
+    assert down.returncode == 0, down.stderr
