@@ -15,6 +15,7 @@ import fleetops.cli.deploy
 import fleetops.cli.environments
 import fleetops.cli.executions
 import fleetops.cli.fleet
+import fleetops.cli.health
 import fleetops.cli.lock
 import fleetops.cli.maintenance
 import fleetops.cli.metrics

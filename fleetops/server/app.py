@@ -20,6 +20,7 @@ from fleetops.server.routes import (
     deployments,
     environments,
     fleet,
+    health_report,
     locks,
     maintenance,
     metrics,
@@ -87,6 +88,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         alarms.router,
         metrics.router,
         backups.router,
+        health_report.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     # The AWS protocols (Step Functions' among them) live at the root, where boto3's and the AWS

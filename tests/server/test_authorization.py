@@ -355,6 +355,13 @@ ROUTES = [
     Case("GET", "/api/v1/fleet", Role.VIEWER, prepare=_fleet),
     Case("GET", "/api/v1/alarms", Role.VIEWER, url="/api/v1/alarms?state=ALARM", prepare=_alarms),
     Case(
+        "GET",
+        "/api/v1/health/report",
+        Role.VIEWER,
+        url="/api/v1/health/report?checklist=pre-deploy",
+        prepare=_runbooks,
+    ),
+    Case(
         "POST", "/api/v1/fleet/scale", Role.OPERATOR, json={"service": "menu", "desired": 3}, prepare=_fleet
     ),
     Case("GET", "/api/v1/fleet/logs", Role.VIEWER, url="/api/v1/fleet/logs?service=menu", prepare=_fleet),

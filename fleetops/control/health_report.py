@@ -1,0 +1,156 @@
+"""``HealthReport`` of one environment: reads what exists into ``ops.health``'s inputs and runs
+the checks its checklist selects (on the server's event loop, per request).
+
+Reads: the fleet runtime's status (desired vs healthy, target health reasons), its alarms (those
+in ALARM), the environment's lock, the built-in runbooks' executions of the last day, open
+maintenance windows, and the load balancer's access log through the Logs Insights engine (the
+last 5 minutes against the last day). Only the selected checks read anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from fleetops.control.log_queries import LogQueries
+from fleetops.errors import BadInput
+from fleetops.ops.alarms import AlarmState, AlarmStatus
+from fleetops.ops.health import (
+    SELECTIONS,
+    AlarmInAlarm,
+    Checklist,
+    CheckResult,
+    ExecutionSeen,
+    HealthReport,
+    HeldLock,
+    OpenWindow,
+    Outcome,
+    ServiceCounts,
+    TrafficWindow,
+    check_alarms,
+    check_executions,
+    check_lock,
+    check_maintenance,
+    check_services,
+    check_traffic,
+)
+from fleetops.ops.maintenance import maintenance_status
+from fleetops.runbooks.ports import FleetControl, ServiceStatus
+from fleetops.store import Store
+
+LOCK_BOUND = timedelta(hours=1)
+"""A lock held longer than this outlived any deployment of the sample fleets (minutes)."""
+STUCK_AFTER = timedelta(hours=1)
+"""An execution RUNNING longer than this is reported as stuck."""
+EXECUTION_WINDOW = timedelta(days=1)
+RECENT = timedelta(minutes=5)
+BASELINE = timedelta(days=1)
+COUNT_QUERY = 'filter @logStream = "access" | stats count(*) as requests, sum(status >= 500) as errors'
+P95_QUERY = (
+    # -1: no target answered (HAProxy's own 503/504), not a response time.
+    'filter @logStream = "access" and response_time_ms >= 0 | stats pct(response_time_ms, 95) as p95'
+)
+
+
+@runtime_checkable
+class AlarmDescriber(Protocol):
+    """A runtime's alarms (``AlarmMonitor``, ``AwsAlarms``)."""
+
+    def describe(self, *, service: str | None = None, state: str | None = None) -> list[AlarmStatus]:
+        """Every alarm target; only those in ``state``."""
+        ...
+
+
+def service_counts(service: ServiceStatus) -> ServiceCounts:
+    """Desired and healthy counts, and the target health of each instance not healthy."""
+    unhealthy = tuple(
+        f"{i.id} {i.state} {i.health}" + (f": {i.health_reason}" if i.health_reason else "")
+        for i in service.instances
+        if i.state in ("Pending", "InService") and not (i.state == "InService" and i.health == "healthy")
+    )
+    return ServiceCounts(service.name, service.desired, service.healthy, unhealthy)
+
+
+def execution_environment(name: str) -> str:
+    """``deploy-dev-20261122T090000-3f2a`` -> ``dev`` (``control.deployments.new_name``)."""
+    head = name.rsplit("-", 2)[0]
+    return head.partition("-")[2]
+
+
+def traffic(runtime: object, now: datetime) -> list[CheckResult]:
+    """The traffic check over the access log; ok with the reason when it cannot be read."""
+    if not isinstance(runtime, LogQueries):
+        return [CheckResult("traffic", Outcome.OK, "not measured: this runtime has no access log")]
+
+    def window(span: timedelta) -> TrafficWindow:
+        def first(query: str) -> dict[str, str]:
+            found = runtime.query_logs(query, services=[], platform=True, start=now - span, end=now)
+            return found.rows[0] if found.rows else {}
+
+        counts, p95 = first(COUNT_QUERY), first(P95_QUERY).get("p95")
+        return TrafficWindow(
+            requests=int(float(counts.get("requests") or "0")),
+            errors=int(float(counts.get("errors") or "0")),
+            p95_ms=float(p95) if p95 else None,
+        )
+
+    try:
+        return check_traffic(window(RECENT), window(BASELINE))
+    except BadInput as err:  # aws: Logs Insights runs in CloudWatch, not here
+        return [CheckResult("traffic", Outcome.OK, f"not measured: {err}")]
+
+
+def health_report(
+    runtime: FleetControl,
+    store: Store,
+    machine_arns: Sequence[str],
+    *,
+    checklist: Checklist,
+    now: datetime,
+) -> HealthReport:
+    """Run ``checklist``'s checks on ``runtime``'s environment at ``now``."""
+    environment = runtime.environment
+    readers: dict[str, Callable[[], list[CheckResult]]] = {
+        "services": lambda: check_services([service_counts(s) for s in runtime.status().services]),
+        "alarms": lambda: check_alarms(_in_alarm(runtime)),
+        "lock": lambda: check_lock(_lock(store, environment), now=now, bound=LOCK_BOUND),
+        "executions": lambda: check_executions(
+            _executions(store, machine_arns, environment, now), now=now, stuck_after=STUCK_AFTER
+        ),
+        "maintenance": lambda: check_maintenance(
+            [
+                OpenWindow(w.reason, w.started_by, w.ends_at)
+                for w in maintenance_status(store, environment=environment, clock=lambda: now)
+            ],
+            now=now,
+        ),
+        "traffic": lambda: traffic(runtime, now),
+    }
+    results = [result for name in SELECTIONS[checklist] for result in readers[name]()]
+    return HealthReport(environment, checklist.value, tuple(results))
+
+
+def _in_alarm(runtime: object) -> list[AlarmInAlarm]:
+    alarms = getattr(runtime, "alarms", None)
+    if not isinstance(alarms, AlarmDescriber):
+        return []
+    return [AlarmInAlarm(a.name, a.service, a.reason) for a in alarms.describe(state=AlarmState.ALARM.value)]
+
+
+def _lock(store: Store, environment: str) -> HeldLock | None:
+    lock = store.locks.get(environment)
+    return None if lock is None else HeldLock(lock.owner, lock.reason, lock.acquired_at)
+
+
+def _executions(
+    store: Store, machine_arns: Sequence[str], environment: str, now: datetime
+) -> list[ExecutionSeen]:
+    since = now - EXECUTION_WINDOW
+    seen = [
+        ExecutionSeen(r.name, r.status, r.start_date, r.error)
+        for arn in machine_arns
+        for r in store.executions.list(arn, limit=1000)
+        if execution_environment(r.name) == environment and (r.start_date >= since or r.status == "RUNNING")
+    ]
+    return sorted(seen, key=lambda e: e.start_date)

@@ -1,0 +1,134 @@
+"""The health checks: pure functions from what was read (``inputs``) to ``CheckResult``s.
+
+Each returns at least one result, so a report shows every check that ran, the ok ones too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from fleetops.ops.health.inputs import (
+    AlarmInAlarm,
+    ExecutionSeen,
+    HeldLock,
+    OpenWindow,
+    ServiceCounts,
+    TrafficWindow,
+)
+from fleetops.ops.health.verdict import CheckResult, Outcome
+
+FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+ERROR_RATE_FAIL = 0.05
+"""A recent 5XX rate at or above this, and above twice the day's, fails."""
+ERROR_RATE_SLACK = 0.01
+"""A recent 5XX rate more than this above the day's warns."""
+LATENCY_FACTOR = 2.0
+"""A recent p95 more than this many times the day's (at least ``LATENCY_FLOOR_MS``) warns."""
+LATENCY_FLOOR_MS = 50.0
+"""Below this, p95 changes are noise on a quiet fleet, not a degradation."""
+
+
+def age(span: timedelta) -> str:
+    """``1h 5m``, ``3m 2s``, ``40s``: a span the way an operator says it."""
+    seconds = max(0, int(span.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {seconds}s"
+    return f"{seconds}s"
+
+
+def check_services(services: Sequence[ServiceCounts]) -> list[CheckResult]:
+    """Per service: fail with no healthy instance (desired > 0), warn below desired, else ok."""
+    results = []
+    for service in services:
+        counts = f"{service.name}: {service.healthy}/{service.desired} healthy"
+        detail = "; ".join(service.unhealthy)
+        evidence = f"{counts} ({detail})" if detail else counts
+        if service.desired > 0 and service.healthy == 0:
+            outcome = Outcome.FAIL
+        elif service.healthy < service.desired:
+            outcome = Outcome.WARN
+        else:
+            outcome = Outcome.OK
+        results.append(CheckResult("services", outcome, evidence))
+    return results or [CheckResult("services", Outcome.OK, "no services")]
+
+
+def check_alarms(in_alarm: Sequence[AlarmInAlarm]) -> list[CheckResult]:
+    """Each alarm in ALARM fails; none: ok."""
+    if not in_alarm:
+        return [CheckResult("alarms", Outcome.OK, "no alarm in ALARM")]
+    return [
+        CheckResult("alarms", Outcome.FAIL, f"{a.name} ({a.service}) in ALARM: {a.reason}") for a in in_alarm
+    ]
+
+
+def check_lock(lock: HeldLock | None, *, now: datetime, bound: timedelta) -> list[CheckResult]:
+    """A lock held longer than ``bound`` (what a deployment should take) warns: it blocks the next."""
+    if lock is None:
+        return [CheckResult("lock", Outcome.OK, "not locked")]
+    held = now - lock.acquired_at
+    evidence = f"locked by {lock.owner} ({lock.reason}) for {age(held)}"
+    if held > bound:
+        return [CheckResult("lock", Outcome.WARN, f"{evidence}, longer than {age(bound)}")]
+    return [CheckResult("lock", Outcome.OK, evidence)]
+
+
+def check_executions(
+    executions: Sequence[ExecutionSeen], *, now: datetime, stuck_after: timedelta
+) -> list[CheckResult]:
+    """Each execution of the window that failed, or runs longer than ``stuck_after``, warns."""
+    results = []
+    for execution in executions:
+        if execution.status in FAILED_STATUSES:
+            error = f" ({execution.error})" if execution.error else ""
+            evidence = f"{execution.name} {execution.status}{error}"
+            results.append(CheckResult("executions", Outcome.WARN, evidence))
+        elif execution.status == "RUNNING" and now - execution.start_date > stuck_after:
+            running = age(now - execution.start_date)
+            evidence = f"{execution.name} RUNNING for {running}, longer than {age(stuck_after)}"
+            results.append(CheckResult("executions", Outcome.WARN, evidence))
+    if not results:
+        return [
+            CheckResult("executions", Outcome.OK, f"{len(executions)} in the window, none failed or stuck")
+        ]
+    return results
+
+
+def check_maintenance(windows: Sequence[OpenWindow], *, now: datetime) -> list[CheckResult]:
+    """Maintenance on warns: deployments are refused and alarm notifications muted."""
+    if not windows:
+        return [CheckResult("maintenance", Outcome.OK, "maintenance off")]
+    return [
+        CheckResult(
+            "maintenance",
+            Outcome.WARN,
+            f"maintenance on for {age(w.ends_at - now)} more, by {w.started_by}: {w.reason}",
+        )
+        for w in windows
+    ]
+
+
+def _describe(label: str, window: TrafficWindow) -> str:
+    p95 = "-" if window.p95_ms is None else f"{window.p95_ms:.0f} ms"
+    return f"{label}: {window.requests} requests, {window.error_rate:.1%} 5XX, p95 {p95}"
+
+
+def check_traffic(recent: TrafficWindow, day: TrafficWindow) -> list[CheckResult]:
+    """The last minutes' 5XX rate and p95 against the last day's (thresholds above)."""
+    evidence = f"{_describe('last 5m', recent)}; {_describe('last day', day)}"
+    if recent.requests == 0:
+        return [CheckResult("traffic", Outcome.OK, evidence)]
+    rate, usual = recent.error_rate, day.error_rate
+    if rate >= ERROR_RATE_FAIL and rate > 2 * usual:
+        return [CheckResult("traffic", Outcome.FAIL, evidence)]
+    slow = recent.p95_ms is not None and recent.p95_ms > LATENCY_FACTOR * max(
+        day.p95_ms or 0.0, LATENCY_FLOOR_MS
+    )
+    if rate > usual + ERROR_RATE_SLACK or slow:
+        return [CheckResult("traffic", Outcome.WARN, evidence)]
+    return [CheckResult("traffic", Outcome.OK, evidence)]

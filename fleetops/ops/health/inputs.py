@@ -1,0 +1,72 @@
+"""What the health checks read, as narrow values the control plane fills from what exists
+(the fleet runtime's status, the alarms, the locks and maintenance stores, the executions, the
+load balancer's access log); the checks themselves read nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ServiceCounts:
+    """A service's desired count, its healthy instances, and why the others are not healthy."""
+
+    name: str
+    desired: int
+    healthy: int
+    unhealthy: tuple[str, ...] = ()
+    """One line per instance not in service and healthy: ``i-3 unhealthy: connection refused``."""
+
+
+@dataclass(frozen=True)
+class AlarmInAlarm:
+    """An alarm in the ALARM state."""
+
+    name: str
+    service: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class HeldLock:
+    """The environment's deployment lock, held."""
+
+    owner: str
+    reason: str
+    acquired_at: datetime
+
+
+@dataclass(frozen=True)
+class ExecutionSeen:
+    """A runbook execution started in the window."""
+
+    name: str
+    status: str
+    """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED."""
+    start_date: datetime
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenWindow:
+    """A maintenance window open now."""
+
+    reason: str
+    started_by: str
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class TrafficWindow:
+    """The access log over one window: requests, 5XX answers, p95 response time."""
+
+    requests: int
+    errors: int
+    p95_ms: float | None
+    """None when no request was answered by a target."""
+
+    @property
+    def error_rate(self) -> float:
+        """5XX answers per request (0 without requests)."""
+        return self.errors / self.requests if self.requests else 0.0

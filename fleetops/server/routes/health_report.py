@@ -1,0 +1,43 @@
+"""``GET /health/report``: one health verdict of an environment with each check's evidence.
+
+``GET /health`` stays the server's own liveness probe (no token); this one needs a viewer and
+reads the environment's fleet runtime (``?environment=``, chosen as the ``/fleet`` routes choose
+it), its store, alarms and access log (see ``fleetops.control.health_report``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from fleetops.control.deployments import machine_name
+from fleetops.control.health_report import health_report
+from fleetops.ops.health import Checklist
+from fleetops.runbooks import RUNBOOKS
+from fleetops.server.auth import Role, require
+from fleetops.server.deps import RedactorDep, StoreDep
+from fleetops.server.errors import AUTHENTICATED, error_responses
+from fleetops.server.routes.controls_deps import ClockDep
+from fleetops.server.routes.deployments import DeploymentsDep
+from fleetops.server.routes.fleet import FleetDep
+
+router = APIRouter(tags=["health"], responses=error_responses(*AUTHENTICATED, 409, 423))
+
+
+@router.get("/health/report", name="health.report", dependencies=[Depends(require(Role.VIEWER))])
+def report(
+    *,
+    fleet: FleetDep,
+    store: StoreDep,
+    deployments: DeploymentsDep,
+    redactor: RedactorDep,
+    clock: ClockDep,
+    checklist: Annotated[Checklist, Query(description="Which checks run; default: all.")] = Checklist.ALL,
+) -> dict[str, Any]:
+    """The verdict (healthy, degraded, failing) and every check's outcome with its evidence."""
+    engine = deployments.executions.engine
+    machines = [engine.state_machine_arn(machine_name(runbook)) for runbook in RUNBOOKS]
+    found = health_report(fleet, store, machines, checklist=checklist, now=clock())
+    answer: dict[str, Any] = redactor.value(found.to_json())
+    return answer

@@ -1,0 +1,209 @@
+"""``health_report`` on the in-memory runtime and a SQLite store: each check flips the verdict alone."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from fleetops.control.health_report import health_report, traffic
+from fleetops.ops.alarms import AlarmState, AlarmStatus
+from fleetops.ops.health import Checklist, CheckResult, HealthReport, Outcome, Verdict
+from fleetops.ops.logquery import LogSource, QueryResult, run_query
+from fleetops.ops.maintenance import start_maintenance
+from fleetops.spec.loader import load_fleet
+from fleetops.store import Store
+from fleetops.store.executions import ExecutionRecord
+from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
+from fleetops.testing.local import EXAMPLES
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:fleetops-deploy"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(None, tmp_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+def runtime() -> InMemoryFleetRuntime:
+    return InMemoryFleetRuntime(load_fleet(EXAMPLES / "fleet.yaml"), "dev")
+
+
+def _report(
+    runtime: InMemoryFleetRuntime, store: Store, checklist: Checklist = Checklist.ALL
+) -> HealthReport:
+    return health_report(runtime, store, [MACHINE], checklist=checklist, now=NOW)
+
+
+def _not_ok(report: HealthReport) -> list[tuple[str, str, str]]:
+    return [(r.check, r.outcome.value, r.evidence) for r in report.results if r.outcome.value != "ok"]
+
+
+class _Alarms:
+    """The alarm reader of a runtime with one alarm in ALARM (the in-memory runtime has none)."""
+
+    def __init__(self, alarm: AlarmStatus) -> None:
+        self.alarm = alarm
+
+    def describe(self, *, service: str | None = None, state: str | None = None) -> list[AlarmStatus]:
+        return [self.alarm] if state in (None, self.alarm.state.value) else []
+
+
+def _record(name: str, status: str, started: datetime, error: str | None = None) -> ExecutionRecord:
+    return ExecutionRecord(
+        arn=f"{MACHINE.replace('stateMachine', 'execution')}:{name}",
+        state_machine_arn=MACHINE,
+        name=name,
+        status=status,
+        definition="{}",
+        input="{}",
+        output=None,
+        error=error,
+        cause=None,
+        start_date=started,
+        stop_date=None,
+        lease_owner=None,
+        lease_expires=None,
+    )
+
+
+def test_a_fleet_as_deployed_is_healthy(runtime: InMemoryFleetRuntime, store: Store) -> None:
+    report = _report(runtime, store)
+    assert (report.verdict, _not_ok(report)) == (Verdict.HEALTHY, [])
+    assert [r.evidence for r in report.results if r.check == "services"][:2] == [
+        "auth: 2/2 healthy",
+        "menu: 2/2 healthy",
+    ]
+
+
+def test_killed_instances_fail_their_service(runtime: InMemoryFleetRuntime, store: Store) -> None:
+    for instance in runtime.fleets["menu"].live():
+        asyncio.run(runtime.fleets["menu"].terminate(instance.instance_id))
+    report = _report(runtime, store, Checklist.POST_DEPLOY)
+    assert (report.verdict, _not_ok(report)) == (Verdict.FAILING, [("services", "fail", "menu: 0/2 healthy")])
+
+
+def test_an_alarm_in_alarm_fails(runtime: InMemoryFleetRuntime, store: Store) -> None:
+    name, alarm = next(iter(runtime.fleet.alarms.items()))
+    status = AlarmStatus(name, "orders", alarm, AlarmState.ALARM, "Threshold Crossed", NOW)
+    runtime.alarms = _Alarms(status)  # type: ignore[attr-defined]
+    report = _report(runtime, store)
+    assert (report.verdict, _not_ok(report)) == (
+        Verdict.FAILING,
+        [("alarms", "fail", f"{name} (orders) in ALARM: Threshold Crossed")],
+    )
+
+
+def test_a_stale_lock_degrades(runtime: InMemoryFleetRuntime, store: Store) -> None:
+    started = NOW - timedelta(hours=2)
+    store.locks.acquire("dev", owner="deploy-dev-1", reason="deploy", lease=timedelta(hours=3), now=started)
+    report = _report(runtime, store, Checklist.PRE_DEPLOY)
+    assert (report.verdict, _not_ok(report)) == (
+        Verdict.DEGRADED,
+        [("lock", "warn", "locked by deploy-dev-1 (deploy) for 2h 0m, longer than 1h 0m")],
+    )
+
+
+def test_a_failed_execution_of_the_environment_degrades(runtime: InMemoryFleetRuntime, store: Store) -> None:
+    store.executions.create(
+        _record("deploy-dev-20261122T080000-ab12", "FAILED", NOW - timedelta(hours=1), "E")
+    )
+    store.executions.create(_record("deploy-stage-20261122T080000-cd34", "FAILED", NOW - timedelta(hours=1)))
+    store.executions.create(_record("deploy-dev-20261120T080000-ef56", "FAILED", NOW - timedelta(days=2)))
+    report = _report(runtime, store)
+    assert (report.verdict, _not_ok(report)) == (
+        Verdict.DEGRADED,
+        [("executions", "warn", "deploy-dev-20261122T080000-ab12 FAILED (E)")],
+    )
+
+
+def test_a_stuck_execution_degrades(runtime: InMemoryFleetRuntime, store: Store) -> None:
+    store.executions.create(
+        _record("deploy-dev-20261121T080000-ab12", "RUNNING", NOW - timedelta(days=1, hours=1))
+    )
+    report = _report(runtime, store)
+    assert _not_ok(report) == [
+        ("executions", "warn", "deploy-dev-20261121T080000-ab12 RUNNING for 25h 0m, longer than 1h 0m")
+    ]
+
+
+def test_maintenance_on_degrades(runtime: InMemoryFleetRuntime, store: Store) -> None:
+    start_maintenance(
+        store,
+        environment="dev",
+        duration=timedelta(minutes=30),
+        reason="db upgrade",
+        by="alice",
+        clock=lambda: NOW,
+    )
+    report = _report(runtime, store)
+    assert (report.verdict, _not_ok(report)) == (
+        Verdict.DEGRADED,
+        [("maintenance", "warn", "maintenance on for 30m 0s more, by alice: db upgrade")],
+    )
+
+
+def test_a_checklist_runs_only_its_checks(runtime: InMemoryFleetRuntime, store: Store) -> None:
+    start_maintenance(
+        store, environment="dev", duration=timedelta(minutes=30), reason="x", by="alice", clock=lambda: NOW
+    )
+    post = _report(runtime, store, Checklist.POST_DEPLOY)
+    assert (post.verdict, sorted({r.check for r in post.results})) == (
+        Verdict.HEALTHY,
+        ["alarms", "services", "traffic"],
+    )
+
+
+class _AccessLog:
+    """A runtime whose platform logs are one access log (the real query engine reads it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def query_logs(
+        self,
+        query: str,
+        *,
+        services: Sequence[str] | None,
+        platform: bool,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> QueryResult:
+        assert (services, platform) == ([], True)
+        return run_query(
+            query, [LogSource("/fleetops/dev/load-balancer", "access", self.path)], start=start, end=end
+        )
+
+
+def _requests(path: Path, at: datetime, answers: list[tuple[int, int]]) -> None:
+    with path.open("a") as out:
+        for status, response_time_ms in answers:
+            stamp = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            record = {"timestamp": stamp, "status": status, "response_time_ms": response_time_ms}
+            out.write(json.dumps(record) + "\n")
+
+
+def test_traffic_reads_the_access_log_against_the_last_day(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    _requests(log, NOW - timedelta(hours=3), [(200, 10)] * 95 + [(500, 10)] * 5)
+    _requests(log, NOW - timedelta(minutes=1), [(200, 10), (200, 20), (503, -1), (503, -1)])
+    assert traffic(_AccessLog(log), NOW) == [
+        CheckResult(
+            "traffic",
+            Outcome.FAIL,
+            "last 5m: 4 requests, 50.0% 5XX, p95 20 ms; last day: 104 requests, 6.7% 5XX, p95 10 ms",
+        )
+    ]
+
+
+def test_traffic_is_not_measured_without_an_access_log(runtime: InMemoryFleetRuntime) -> None:
+    assert traffic(object(), NOW) == [
+        CheckResult("traffic", Outcome.OK, "not measured: this runtime has no access log")
+    ]
