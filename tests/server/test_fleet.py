@@ -68,3 +68,21 @@ def test_two_services_of_one_environment_cannot_share_a_port() -> None:
     with pytest.raises(BadInput) as raised:
         check_ports("dev", {"menu": 9000, "orders": 9000}, {})
     assert raised.value.problems == ["orders: port 9000 is also pinned for menu"]
+
+
+def test_a_datastores_url_reaches_its_services_and_its_password_is_redacted(
+    tmp_path: Path, store: Store
+) -> None:
+    document = fleet_document({"menu": {"datastores": ["menu-db"]}})
+    document["datastores"] = {
+        "menu-db": {"kind": "postgres", "connection": "postgresql://chef@localhost/menu"}
+    }
+    (tmp_path / "fleet.yaml").write_text(yaml.safe_dump(document))
+    runtime = open_fleet_runtime(load_fleet(tmp_path / "fleet.yaml"), "dev", state_dir=tmp_path, store=store)
+    assert isinstance(runtime.provider, LocalProvider) and runtime.datastores is not None
+    password = runtime.datastores.password("menu-db")
+    port = runtime.datastores.ports["menu-db"]
+    url = f"postgresql://chef:{password}@127.0.0.1:{port}/menu"
+    assert runtime.provider.services["menu"].env["MENU_DB_URL"] == url
+    assert password in runtime.secret_values()
+    assert runtime.provider.redactor.text(f"connecting with {password}") == "connecting with ***"

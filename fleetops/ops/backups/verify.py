@@ -3,7 +3,8 @@
 ``verify_backup`` never restores a file whose sha256 differs from the catalog's: a flipped byte
 is reported as such. Otherwise the file is restored into a throw-away server on a free loopback
 port in a temp folder (PostgreSQL: a fresh ``initdb`` cluster and ``pg_restore``; Redis:
-``redis-server`` loading the RDB file; SQLite: a copy, ``PRAGMA integrity_check``), its tables
+``redis-server`` loading the RDB file; SQLite: a copy, ``PRAGMA integrity_check``), checked
+(PostgreSQL: ``pg_amcheck`` of tables and indexes, where installed), its tables
 and row counts (Redis: keys per database) are compared with those recorded at backup time, and
 the scratch server is stopped and removed whatever happened.
 """
@@ -73,7 +74,7 @@ def verify_backup(kind: str, path: Path, *, sha256: str, expected: Mapping[str, 
         )
     started = time.monotonic()
     try:
-        counts = _restore_and_count(kind, path)
+        counts, checks = _restore_and_count(kind, path)
     except (FleetopsError, OSError, psycopg.Error, sqlite3.Error) as err:
         return Verification(False, f"restore failed: {err}", _ms(started), {})
     restore_ms = _ms(started)
@@ -88,12 +89,12 @@ def verify_backup(kind: str, path: Path, *, sha256: str, expected: Mapping[str, 
             problems.append(f"not at backup time: {', '.join(extra)}")
         return Verification(False, "restored copy differs: " + "; ".join(problems), restore_ms, counts)
     total = sum(counts.values())
-    return Verification(
-        True, f"restored {len(counts)} tables, {total} rows, as at backup time", restore_ms, counts
-    )
+    detail = "; ".join([f"restored {len(counts)} tables, {total} rows, as at backup time", *checks])
+    return Verification(True, detail, restore_ms, counts)
 
 
-def _restore_and_count(kind: str, path: Path) -> dict[str, int]:
+def _restore_and_count(kind: str, path: Path) -> tuple[dict[str, int], list[str]]:
+    """What the restored copy holds, and the checks it passed (besides its counts)."""
     if kind == "postgres":
         return _postgres(path)
     if kind == "redis":
@@ -115,7 +116,7 @@ def _scratch_folder(owner: str | None) -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _postgres(path: Path) -> dict[str, int]:
+def _postgres(path: Path) -> tuple[dict[str, int], list[str]]:
     password = secrets.token_urlsafe(18)
     with _scratch_folder(SERVER_USER if os.geteuid() == 0 else None) as root:
         server = PgServer(bin_dir=find_pg_bin_dir(), folder=root / "server")
@@ -134,14 +135,34 @@ def _postgres(path: Path) -> dict[str, int]:
             )  # fmt: skip
             if result.returncode != 0:
                 raise FleetopsError(f"pg_restore failed: {result.stderr.strip()[-1000:]}")
+            checked = _amcheck(server.bin_dir, port, password)
             url = f"postgresql://{SCRATCH_USER}:{password}@127.0.0.1:{port}/postgres"
             with psycopg.connect(url) as conn:
-                return pg_counts(conn)
+                return pg_counts(conn), [checked] if checked else []
         finally:
             server.stop()
 
 
-def _redis(path: Path) -> dict[str, int]:
+def _amcheck(bin_dir: Path, port: int, password: str) -> str | None:
+    """``pg_amcheck`` over the restored tables and their B-tree indexes, where it is installed
+    (PostgreSQL 14+): corruption a row count cannot see (an index out of step with its table)."""
+    amcheck = bin_dir / "pg_amcheck"
+    if not amcheck.is_file():
+        return None
+    result = subprocess.run(
+        [
+            str(amcheck), "--install-missing", "--heapallindexed", "-h", "127.0.0.1", "-p", str(port),
+            "-U", SCRATCH_USER, "-d", "postgres",
+        ],
+        capture_output=True, text=True, check=False, cwd="/",
+        env={"PATH": os.environ.get("PATH", ""), "PGPASSWORD": password},
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise FleetopsError(f"pg_amcheck found corruption: {(result.stdout + result.stderr).strip()[-1000:]}")
+    return "pg_amcheck found no corruption"
+
+
+def _redis(path: Path) -> tuple[dict[str, int], list[str]]:
     with _scratch_folder(None) as root:
         server = RedisServer(folder=root / "server", password=secrets.token_urlsafe(18))
         server.folder.mkdir(mode=0o700)
@@ -149,12 +170,12 @@ def _redis(path: Path) -> dict[str, int]:
         port = free_loopback_port()
         server.start(port)
         try:
-            return redis_keyspace(port, server.password)
+            return redis_keyspace(port, server.password), []
         finally:
             server.stop()
 
 
-def _sqlite(path: Path) -> dict[str, int]:
+def _sqlite(path: Path) -> tuple[dict[str, int], list[str]]:
     with _scratch_folder(None) as root:
         copy = root / "restored.sqlite"
         shutil.copyfile(path, copy)
@@ -163,7 +184,7 @@ def _sqlite(path: Path) -> dict[str, int]:
         conn.close()
         if check is None or check[0] != "ok":
             raise FleetopsError(f"integrity_check: {check[0] if check else 'no answer'}")
-        return sqlite_counts(copy)
+        return sqlite_counts(copy), ["integrity_check ok"]
 
 
 def _ms(started: float) -> int:

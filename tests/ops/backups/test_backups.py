@@ -56,7 +56,7 @@ def test_a_postgres_backup_records_its_tables_rows_and_lsn_and_restores_them(
     assert taken.source_position.startswith("lsn:")
     outcome = verify_backup("postgres", taken.path, sha256=sha256_of(taken.path), expected=taken.contents)
     assert (outcome.ok, outcome.counts) == (True, {"billing.invoices": 7, "public.orders": 1234})
-    assert outcome.detail == "restored 2 tables, 1241 rows, as at backup time"
+    assert outcome.detail == "restored 2 tables, 1241 rows, as at backup time; pg_amcheck found no corruption"
 
 
 def test_a_redis_backup_restores_its_keys(stores: LocalDatastores, tmp_path: Path) -> None:
@@ -73,6 +73,7 @@ def test_a_sqlite_backup_restores_its_rows(stores: LocalDatastores, tmp_path: Pa
     assert taken.tool == "sqlite3 online backup API" and taken.source_position.startswith("time:")
     outcome = verify_backup("sqlite", taken.path, sha256=sha256_of(taken.path), expected=taken.contents)
     assert (outcome.ok, outcome.counts) == (True, {"entries": 40})
+    assert outcome.detail == "restored 1 tables, 40 rows, as at backup time; integrity_check ok"
 
 
 def test_a_flipped_byte_is_detected_and_never_restored(stores: LocalDatastores, tmp_path: Path) -> None:
