@@ -37,10 +37,15 @@ from fleetops.ops.health import (
 )
 from fleetops.ops.maintenance import maintenance_status
 from fleetops.runbooks.ports import FleetControl, ServiceStatus
+from fleetops.spec.fleet import Fleet
+from fleetops.spec.plan import plan
 from fleetops.store import Store
 
 LOCK_BOUND = timedelta(hours=1)
-"""A lock held longer than this outlived any deployment of the sample fleets (minutes)."""
+"""The least a lock may be held before it is reported: a deployment waiting for its approval
+holds the lock too, so the plan's estimate alone would report every approval wait."""
+LOCK_FACTOR = 2
+"""A lock held longer than this many times the plan's estimate of deploying every service is stale."""
 STUCK_AFTER = timedelta(hours=1)
 """An execution RUNNING longer than this is reported as stuck."""
 EXECUTION_WINDOW = timedelta(days=1)
@@ -70,6 +75,12 @@ def service_counts(service: ServiceStatus) -> ServiceCounts:
         if i.state in ("Pending", "InService") and not (i.state == "InService" and i.health == "healthy")
     )
     return ServiceCounts(service.name, service.desired, service.healthy, unhealthy)
+
+
+def lock_bound(fleet: Fleet, environment: str) -> timedelta:
+    """How long the lock may be held: ``LOCK_FACTOR`` times the plan's estimate of deploying every
+    service, at least ``LOCK_BOUND``."""
+    return max(LOCK_BOUND, LOCK_FACTOR * plan(fleet, environment).estimate)
 
 
 def execution_environment(name: str) -> str:
@@ -114,7 +125,9 @@ def health_report(
     readers: dict[str, Callable[[], list[CheckResult]]] = {
         "services": lambda: check_services([service_counts(s) for s in runtime.status().services]),
         "alarms": lambda: check_alarms(_in_alarm(runtime)),
-        "lock": lambda: check_lock(_lock(store, environment), now=now, bound=LOCK_BOUND),
+        "lock": lambda: check_lock(
+            _lock(store, environment), now=now, bound=lock_bound(runtime.fleet, environment)
+        ),
         "executions": lambda: check_executions(
             _executions(store, machine_arns, environment, now), now=now, stuck_after=STUCK_AFTER
         ),

@@ -207,3 +207,17 @@ def test_traffic_is_not_measured_without_an_access_log(runtime: InMemoryFleetRun
     assert traffic(object(), NOW) == [
         CheckResult("traffic", Outcome.OK, "not measured: this runtime has no access log")
     ]
+
+
+def test_the_lock_bound_is_twice_the_plans_estimate_when_that_is_longer(store: Store) -> None:
+    prod = InMemoryFleetRuntime(load_fleet(EXAMPLES / "fleet.yaml"), "prod")  # plan estimate 1h 17m
+    store.locks.acquire(
+        "prod", owner="deploy-prod-1", reason="deploy", lease=timedelta(hours=9), now=NOW - timedelta(hours=2)
+    )
+    assert _not_ok(_report(prod, store, Checklist.PRE_DEPLOY)) == []
+    later = health_report(
+        prod, store, [MACHINE], checklist=Checklist.PRE_DEPLOY, now=NOW + timedelta(hours=1)
+    )
+    assert _not_ok(later) == [
+        ("lock", "warn", "locked by deploy-prod-1 (deploy) for 3h 0m, longer than 2h 34m")
+    ]
