@@ -135,6 +135,11 @@ class FleetRuntime:
         self.provider.start()
         self._rollouts.start()
         states = self.store.service_state.all(self.environment)
+        unfinished = self.store.rollouts.list(self.environment, unfinished=True, limit=1000)
+        # A service in the middle of a rollout is left to it: the instances the provider adopted
+        # (old and new versions) are what the resumed rollout goes on from; scaling it now would
+        # terminate new ones or launch old ones it would then replace again.
+        rolling = {row.service for row in unfinished}
         order = [name for wave in waves(self._dependencies()) for name in wave if name in self.services]
         for name in order:
             state = states.get(name)
@@ -143,10 +148,11 @@ class FleetRuntime:
                 state = self.store.service_state.save(
                     self.environment, name, version=self.initial_version, desired=desired
                 )
-            self.provider.scale(name, state.desired, version=state.version)
+            if name not in rolling:
+                self.provider.scale(name, state.desired, version=state.version)
             pin_initial(self.store, self.fleet, self.environment, name, state.version)
         self.alarms.start()
-        for row in self.store.rollouts.list(self.environment, unfinished=True, limit=1000):
+        for row in unfinished:
             self._rollouts.resume(row)
         self._rollouts.submit(
             verify_when_ready(self._verify_initial, interval_s=self.settings.verify_interval_s)

@@ -50,6 +50,12 @@ class HAProxyBalancer:
             self._add(service, instance_id, port)
             self._servers[(service, instance_id)] = port
 
+    def keep(self, service: str, instance_id: str, port: int, *, up: bool) -> None:
+        with self._lock:
+            self._servers[(service, instance_id)] = port
+            if up:
+                self._up.add((service, instance_id))
+
     def drain(self, service: str, instance_id: str) -> None:
         with self._lock:
             self._haproxy.api.set_state(service, instance_id, "drain")

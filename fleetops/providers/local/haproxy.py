@@ -26,7 +26,7 @@ from typing import Any
 from fleetops.errors import FleetopsError
 from fleetops.private_files import private_folder
 from fleetops.providers.local.port_holder import describe_holders
-from fleetops.providers.local.process import JsonLinesFile, ManagedProcess
+from fleetops.providers.local.process import JsonLinesFile, ManagedProcess, read_pid_file
 from fleetops.providers.local.runtime_api import RuntimeApi
 from fleetops.providers.local.service import ServiceRuntime, matcher_codes
 
@@ -200,14 +200,58 @@ class HAProxy:
         self.api = RuntimeApi(self.socket_path)
         self.process: ManagedProcess | None = None
 
-    def start(self, *, timeout: float = 10.0) -> None:
-        """Validate the config with `haproxy -c`, start HAProxy in the foreground, wait until ready."""
+    @property
+    def pid_file(self) -> Path:
+        """HAProxy's pid file (with its command line, for a later control plane to adopt it)."""
+        return self.state_dir / "pids" / "haproxy.pid"
+
+    def _binary(self) -> str:
         binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
         if not os.path.exists(binary):
             raise FleetopsError(
                 "haproxy is not installed: the local provider needs it"
                 " (Debian/Ubuntu: apt-get install haproxy; macOS: brew install haproxy)"
             )
+        return binary
+
+    def _argv(self, binary: str) -> list[str]:
+        return [binary, "-db", "-f", str(self.config_path)]
+
+    def _logs(self) -> dict[str, Any]:
+        logs = self.state_dir / "logs" / "haproxy"
+        return {
+            "log": JsonLinesFile(logs / "haproxy.jsonl"),
+            "fields": {"service": "haproxy"},
+            "pid_file": self.pid_file,
+            "stdout_log": JsonLinesFile(logs / "access.jsonl"),
+            "stdout_transform": _access_record,
+            "stderr_transform": _message_record,
+        }
+
+    def adopt(self) -> bool:
+        """Take over the HAProxy an earlier control plane left running in this folder, when it is
+        the same process it started (pid, start time, command line), its config is the one this
+        one would write (same services, checks and ports) and its runtime API answers. Its
+        servers are left as they are: the caller reads them back (``show stat``)."""
+        record = read_pid_file(self.pid_file)
+        try:
+            written = self.config_path.read_text()
+        except OSError:
+            return False
+        if record is None or written != render_config(self.services, self.ports, self.socket_path):
+            return False
+        if not record.adoptable(self._argv(self._binary())):
+            return False
+        try:
+            self.api.execute("show info")
+        except OSError:
+            return False
+        self.process = ManagedProcess.adopt(record, **self._logs())
+        return True
+
+    def start(self, *, timeout: float = 10.0) -> None:
+        """Validate the config with `haproxy -c`, start HAProxy in the foreground, wait until ready."""
+        binary = self._binary()
         private_folder(self.state_dir)
         _own_folder(self.socket_path.parent)
         self.socket_path.unlink(missing_ok=True)
@@ -219,20 +263,9 @@ class HAProxy:
             # -q leaves only the alerts; some versions write them to stdout.
             said = (check.stderr + check.stdout).strip()
             raise FleetopsError(f"haproxy rejected {self.config_path}: {said}")
-        logs = self.state_dir / "logs" / "haproxy"
-        log_path = logs / "haproxy.jsonl"
+        log_path = self.state_dir / "logs" / "haproxy" / "haproxy.jsonl"
         logged_before = log_path.stat().st_size if log_path.exists() else 0
-        self.process = ManagedProcess(
-            [binary, "-db", "-f", str(self.config_path)],
-            cwd=self.state_dir,
-            env=os.environ,
-            log=JsonLinesFile(logs / "haproxy.jsonl"),
-            fields={"service": "haproxy"},
-            pid_file=self.state_dir / "pids" / "haproxy.pid",
-            stdout_log=JsonLinesFile(logs / "access.jsonl"),
-            stdout_transform=_access_record,
-            stderr_transform=_message_record,
-        )
+        self.process = ManagedProcess(self._argv(binary), cwd=self.state_dir, env=os.environ, **self._logs())
         deadline = time.monotonic() + timeout
         while True:
             try:

@@ -1,10 +1,11 @@
-"""One supervised OS process: started in its own process group, output captured as JSON lines.
+"""One supervised OS process: started in its own process group, output converted to JSON lines.
 
 Every line a process writes becomes one JSON object in its log file: a line that already is a
 JSON object is kept (with ``timestamp``/``stream`` and the instance's fields added when absent);
 any other line is wrapped as ``{"timestamp", "level", "msg", "stream", ...}``. Stopping sends
 SIGTERM to the whole group, then SIGKILL after a grace period, so children die too. A pid file
-(pid and kernel start time) lets a later run find and stop a process an earlier run left behind.
+(pid, kernel start time, command line) lets a later run adopt a process an earlier run left
+running, or stop it; a pid the kernel has given to another process since is never taken for it.
 """
 
 from __future__ import annotations
@@ -17,17 +18,19 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from fleetops.private_files import private_file
 from fleetops.providers.base import ProcessUsage
+from fleetops.providers.local.output import OutputTail, open_raw_output, output_paths
 
 # Rewrites a captured record; returning None drops the line.
 Transform = Callable[[dict[str, Any]], dict[str, Any] | None]
-_DRAIN_OUTPUT_SECONDS = 10.0
 
 
 def free_loopback_port() -> int:
@@ -114,32 +117,6 @@ def to_record(line: str, *, stream: str, fields: Mapping[str, Any]) -> dict[str,
     return {"timestamp": utc_now_iso(), "level": level, "msg": text, "stream": stream, **fields}
 
 
-def capture(
-    pipe: IO[bytes],
-    sink: JsonLinesFile,
-    *,
-    stream: str,
-    fields: Mapping[str, Any],
-    transform: Transform | None = None,
-) -> threading.Thread:
-    """Start a daemon thread copying ``pipe`` into ``sink`` as JSON records until EOF."""
-
-    def pump() -> None:
-        with pipe:
-            for raw in pipe:
-                record: dict[str, Any] | None = to_record(
-                    raw.decode("utf-8", "replace"), stream=stream, fields=fields
-                )
-                if transform is not None and record is not None:
-                    record = transform(record)
-                if record is not None:
-                    sink.write(record)
-
-    thread = threading.Thread(target=pump, name=f"capture-{stream}", daemon=True)
-    thread.start()
-    return thread
-
-
 def process_start_time(pid: int) -> int | None:
     """The kernel start time of ``pid`` (clock ticks since boot), None if it does not exist."""
     try:
@@ -188,13 +165,93 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
+def process_argv(pid: int) -> list[str] | None:
+    """The command line of ``pid`` as it was started; None if it does not exist."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return [part.decode("utf-8", "surrogateescape") for part in raw.split(b"\0")[:-1]]
+
+
+@dataclass(frozen=True)
+class PidRecord:
+    """What a pid file says of the process it names.
+
+    The first line is ``<pid> <start time>`` (what older pid files hold, all that stopping a
+    leftover needs); the second, a JSON object with the command line and what the provider needs
+    to adopt the process (``meta``). Older pid files have no second line: never adopted.
+    """
+
+    pid: int
+    start: int
+    argv: tuple[str, ...] | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def running(self) -> bool:
+        """Whether this very process still runs: same pid, same kernel start time, not a zombie
+        (a pid the kernel gave to a new process since does not count)."""
+        return process_start_time(self.pid) == self.start and process_alive(self.pid)
+
+    def adoptable(self, argv: Sequence[str] | None = None) -> bool:
+        """Whether it runs, with the command line recorded (and ``argv`` when given)."""
+        if self.argv is None or not self.running():
+            return False
+        if argv is not None and tuple(argv) != self.argv:
+            return False
+        return process_argv(self.pid) == list(self.argv)
+
+
+def write_pid_file(path: Path, record: PidRecord) -> None:
+    """Write ``record`` (private: its meta may name an instance's environment)."""
+    body = {"argv": list(record.argv or ()), "meta": dict(record.meta)}
+    pending = path.with_name(f".{path.name}.tmp")
+    private_file(pending).write_text(f"{record.pid} {record.start}\n{json.dumps(body, sort_keys=True)}\n")
+    os.replace(pending, path)
+
+
+def read_pid_file(path: Path) -> PidRecord | None:
+    """The record in ``path``; None when missing or unreadable."""
+    try:
+        lines = path.read_text().splitlines()
+        pid_text, start_text = lines[0].split()
+        pid, start = int(pid_text), int(start_text)
+    except (OSError, ValueError, IndexError):
+        return None
+    argv: tuple[str, ...] | None = None
+    meta: dict[str, Any] = {}
+    if len(lines) > 1:
+        try:
+            body = json.loads(lines[1])
+        except ValueError:
+            body = None
+        if (
+            isinstance(body, dict)
+            and isinstance(body.get("argv"), list)
+            and isinstance(body.get("meta"), dict)
+        ):
+            argv = tuple(str(part) for part in body["argv"])
+            meta = body["meta"]
+    return PidRecord(pid, start, argv, meta)
+
+
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
 
 
+ADOPTED_EXIT_UNKNOWN = 255
+"""The exit status reported for an adopted process that ended by itself: only its parent (the
+control plane that started it, now gone) could have read the real one."""
+
+
 class ManagedProcess:
-    """A started process with captured output; ``stop`` ends it and everything it started."""
+    """A started (or adopted) process whose output is converted into its log; ``stop`` ends it
+    and everything it started.
+
+    Its stdout and stderr go to raw files it appends to itself (``output.py``), never to pipes:
+    it outlives the control plane that started it, and a later one adopts it (:meth:`adopt`).
+    """
 
     def __init__(
         self,
@@ -208,78 +265,188 @@ class ManagedProcess:
         stdout_transform: Transform | None = None,
         stderr_transform: Transform | None = None,
         stdout_log: JsonLinesFile | None = None,
+        meta: Mapping[str, Any] | None = None,
     ) -> None:
+        """``meta`` is kept in the pid file for a later control plane that adopts the process."""
         self.argv = list(argv)
+        paths = output_paths(log.path)
+        # A new process starts new output: anything left from an earlier one is not its.
+        for raw, position in paths.values():
+            raw.unlink(missing_ok=True)
+            position.unlink(missing_ok=True)
+        with open_raw_output(paths["stdout"][0]) as out, open_raw_output(paths["stderr"][0]) as err:
+            self._popen: subprocess.Popen[bytes] | None = subprocess.Popen(
+                self.argv,
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
+        self.pid = self._popen.pid
+        self.record = PidRecord(
+            self.pid, process_start_time(self.pid) or 0, tuple(self.argv), dict(meta or {})
+        )
+        self._attach(
+            log=log,
+            stdout_log=stdout_log,
+            fields=fields,
+            pid_file=pid_file,
+            stdout_transform=stdout_transform,
+            stderr_transform=stderr_transform,
+        )
+
+    @classmethod
+    def adopt(
+        cls,
+        record: PidRecord,
+        *,
+        log: JsonLinesFile,
+        fields: Mapping[str, Any],
+        pid_file: Path | None = None,
+        stdout_transform: Transform | None = None,
+        stderr_transform: Transform | None = None,
+        stdout_log: JsonLinesFile | None = None,
+    ) -> ManagedProcess:
+        """Take over a process an earlier control plane started (``record.adoptable()`` checked
+        by the caller): its output is converted from where the earlier one stopped."""
+        process = cls.__new__(cls)
+        process.argv = list(record.argv or ())
+        process._popen = None
+        process.pid = record.pid
+        process.record = record
+        process._attach(
+            log=log,
+            stdout_log=stdout_log,
+            fields=fields,
+            pid_file=pid_file,
+            stdout_transform=stdout_transform,
+            stderr_transform=stderr_transform,
+        )
+        return process
+
+    def _attach(
+        self,
+        *,
+        log: JsonLinesFile,
+        stdout_log: JsonLinesFile | None,
+        fields: Mapping[str, Any],
+        pid_file: Path | None,
+        stdout_transform: Transform | None,
+        stderr_transform: Transform | None,
+    ) -> None:
         self.log = log
         self.stdout_log = stdout_log or log
         self.pid_file = pid_file
-        self._popen = subprocess.Popen(
-            self.argv,
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        self.pid = self._popen.pid
+        self._returncode: int | None = None
         if pid_file is not None:
-            pid_file.parent.mkdir(parents=True, exist_ok=True)
-            pid_file.write_text(f"{self.pid} {process_start_time(self.pid) or 0}\n")
-        assert self._popen.stdout is not None and self._popen.stderr is not None
-        self._threads = [
-            capture(
-                self._popen.stdout,
-                stdout_log or log,
-                stream="stdout",
-                fields=fields,
-                transform=stdout_transform,
-            ),
-            capture(self._popen.stderr, log, stream="stderr", fields=fields, transform=stderr_transform),
-        ]
+            write_pid_file(pid_file, self.record)
+        paths = output_paths(log.path)
+        sinks = {"stdout": (self.stdout_log, stdout_transform), "stderr": (log, stderr_transform)}
+        self._tails = []
+        for stream, (raw, position) in paths.items():
+            sink, transform = sinks[stream]
+            self._tails.append(
+                OutputTail(
+                    raw,
+                    position,
+                    partial(_convert, stream=stream, fields=dict(fields), transform=transform),
+                    sink.write,
+                    name=f"{self.pid}-{stream}",
+                )
+            )
         self._stop_lock = threading.Lock()
+        self._reaped = False
+
+    @property
+    def adopted(self) -> bool:
+        """Whether an earlier control plane started it."""
+        return self._popen is None
 
     def close_logs(self) -> None:
         """Close the log files (after the process has ended)."""
         self.log.close()
         self.stdout_log.close()
 
+    def detach(self) -> None:
+        """Stop converting its output and leave it running (the control plane is going away
+        without stopping its fleet); its pid and raw files stay for the next one."""
+        for tail in self._tails:
+            tail.detach()
+        self.close_logs()
+
     def poll(self) -> int | None:
         """The exit status if the process has ended (negative: killed by that signal), else None."""
-        return self._popen.poll()
+        if self._popen is not None:
+            return self._popen.poll()
+        if self._returncode is None and not self.record.running():
+            self._returncode = ADOPTED_EXIT_UNKNOWN
+        return self._returncode
+
+    def _wait_adopted(self, timeout: float | None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(self.argv, timeout or 0.0)
+            time.sleep(0.02)
+        assert self._returncode is not None
+        return self._returncode
 
     def stop(self, grace: float) -> int:
         """SIGTERM the process group, SIGKILL it after ``grace`` seconds; return the exit status."""
         with self._stop_lock:
-            if self._popen.poll() is None:
+            if self.poll() is None:
                 _signal_group(self.pid, signal.SIGTERM)
                 try:
-                    self._popen.wait(timeout=grace)
+                    self._wait(grace)
+                    if self._popen is None:
+                        self._returncode = -signal.SIGTERM
                 except subprocess.TimeoutExpired:
                     _signal_group(self.pid, signal.SIGKILL)
-                    self._popen.wait()
+                    self._wait(None)
+                    if self._popen is None:
+                        self._returncode = -signal.SIGKILL
             self._reap_group()
-            return self._popen.returncode
+            code = self._popen.returncode if self._popen is not None else self._returncode
+            assert code is not None
+            return code
+
+    def _wait(self, timeout: float | None) -> int:
+        if self._popen is not None:
+            return self._popen.wait(timeout=timeout)
+        return self._wait_adopted(timeout)
 
     def wait(self, timeout: float | None = None) -> int:
         """Wait for the process to exit on its own (TimeoutExpired after ``timeout``)."""
-        code = self._popen.wait(timeout=timeout)
+        code = self._wait(timeout)
         self._reap_group()
         return code
 
     def _reap_group(self) -> None:
+        if self._reaped:
+            return
+        self._reaped = True
         # The leader is gone; anything left in its group (forked workers) goes with it.
         _signal_group(self.pid, signal.SIGKILL)
         deadline = time.monotonic() + 5
         while group_alive(self.pid) and time.monotonic() < deadline:
             time.sleep(0.02)
-        # The pipes are at EOF now, unless something that left the group holds them: wait for
-        # the last lines to be written (seconds, on a loaded machine), but not forever.
-        for thread in self._threads:
-            thread.join(timeout=_DRAIN_OUTPUT_SECONDS)
+        # Its last lines are in the raw files: convert them, then the raw files go.
+        for tail in self._tails:
+            tail.finish(remove=True)
         self.close_logs()
         if self.pid_file is not None:
             self.pid_file.unlink(missing_ok=True)
+
+
+def _convert(
+    line: str, *, stream: str, fields: Mapping[str, Any], transform: Transform | None
+) -> dict[str, Any] | None:
+    record: dict[str, Any] | None = to_record(line, stream=stream, fields=fields)
+    if transform is not None and record is not None:
+        record = transform(record)
+    return record
 
 
 def wait_gone(pids: Sequence[int], *, timeout: float) -> None:
@@ -289,7 +456,13 @@ def wait_gone(pids: Sequence[int], *, timeout: float) -> None:
         time.sleep(0.02)
 
 
-def kill_leftovers(pid_dir: Path) -> list[int]:
+def kill_group(pid: int) -> list[int]:
+    """SIGKILL process group ``pid``; return it (for :func:`wait_gone`)."""
+    _signal_group(pid, signal.SIGKILL)
+    return [pid]
+
+
+def kill_leftovers(pid_dir: Path, *, keep: Collection[Path] = ()) -> list[int]:
     """SIGKILL the process groups named by pid files in ``pid_dir`` that still run; return them.
 
     A pid file holds ``<pid> <start time>``; a process is only killed if its start time matches,
@@ -299,14 +472,11 @@ def kill_leftovers(pid_dir: Path) -> list[int]:
     if not pid_dir.is_dir():
         return killed
     for pid_file in pid_dir.glob("*.pid"):
-        try:
-            pid_text, start_text = pid_file.read_text().split()
-            pid, start = int(pid_text), int(start_text)
-        except (OSError, ValueError):
-            pid_file.unlink(missing_ok=True)
+        if pid_file in keep:  # adopted: this run's own now
             continue
-        if process_start_time(pid) == start and process_alive(pid):
-            _signal_group(pid, signal.SIGKILL)
-            killed.append(pid)
+        record = read_pid_file(pid_file)
+        if record is not None and record.running():
+            _signal_group(record.pid, signal.SIGKILL)
+            killed.append(record.pid)
         pid_file.unlink(missing_ok=True)
     return killed

@@ -9,12 +9,14 @@ The environment's datastores (``datastores``: ``fleetops.providers.local.datasto
 before HAProxy and the instances and stop after them.
 
 State lives under one directory (default ``.fleetops/``): ``haproxy.cfg``, ``haproxy.sock``,
-``pids/`` (pid files, used at start-up to stop what a crashed run left behind), and ``logs/``:
-``<service>/<instance>.jsonl`` per instance, ``haproxy/access.jsonl`` (one line per request),
-``haproxy/haproxy.jsonl`` and ``supervisor.jsonl`` (lifecycle events). An instance may print a
-secret: what it prints passes through the provider's ``redactor`` (``fleetops.redaction``) before
-it is written, and again when read back (files written before); health reasons too. Log files are
-created mode 0600 in 0700 folders.
+``pids/`` (pid files, read at start-up to adopt what an earlier run left running, see
+``start``), and ``logs/``: ``<service>/<instance>.jsonl`` per instance, ``haproxy/access.jsonl``
+(one line per request), ``haproxy/haproxy.jsonl`` and ``supervisor.jsonl`` (lifecycle events).
+A process writes its output to raw files beside its log (``<instance>.stdout.raw``…), which the
+provider converts into the log (``output.py``) and deletes when the process has ended. An
+instance may print a secret: what it prints passes through the provider's ``redactor``
+(``fleetops.redaction``) as it is converted, before it reaches the log, and again when read back
+(files written before); health reasons too. Files are created mode 0600 in 0700 folders.
 
     with LocalProvider(services, state_dir=Path(".fleetops")) as provider:
         first = provider.launch("menu", "v1")
@@ -29,6 +31,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -42,10 +45,13 @@ from fleetops.providers.local.logs import read_tail
 from fleetops.providers.local.process import (
     JsonLinesFile,
     ManagedProcess,
+    PidRecord,
     free_loopback_port,
+    kill_group,
     kill_leftovers,
     port_free,
     process_usage,
+    read_pid_file,
     read_ports,
     utc_now_iso,
     wait_gone,
@@ -115,23 +121,88 @@ class LocalProvider:
     # -- lifecycle of the provider ----------------------------------------------------------
 
     def start(self) -> None:
-        """Stop leftovers of a crashed run, start HAProxy and the supervisor. Idempotent."""
+        """Adopt what an earlier run in this folder left running and healthy, stop the rest,
+        start HAProxy (unless adopted) and the supervisor. Idempotent.
+
+        As an Auto Scaling group keeps its instances while its API is down, a restarted control
+        plane keeps serving with the same processes: HAProxy is adopted when it is the process
+        that run started (pid, start time, command line) with the config this one would write;
+        an instance is adopted when it is that run's process of a service still in the fleet,
+        and is then as HAProxy has it (``Supervisor.adopt``). Anything else named by a pid
+        file is stopped; missing instances are launched by whoever scales the services."""
         if self._started:
             return
-        wait_gone(kill_leftovers(self.pid_dir), timeout=5.0)
-        # A remembered port something else took meanwhile is given up for a free one.
-        pinned = set(self._pinned.values())
-        for name, port in self.ports.items():
-            if name not in self._pinned and (port in pinned or not port_free(port)):
-                self.ports[name] = free_loopback_port()
-        self.haproxy.ports = dict(self.ports)
-        write_ports(self.ports_file, self.ports)
         self._events = JsonLinesFile(self.events_log)
+        haproxy_adopted = self.haproxy.adopt()
+        if not haproxy_adopted:
+            leftover = read_pid_file(self.haproxy.pid_file)
+            if leftover is not None and leftover.running():
+                wait_gone(kill_group(leftover.pid), timeout=5.0)
+            self.haproxy.pid_file.unlink(missing_ok=True)
+            # A remembered port something else took meanwhile is given up for a free one.
+            pinned = set(self._pinned.values())
+            for name, port in self.ports.items():
+                if name not in self._pinned and (port in pinned or not port_free(port)):
+                    self.ports[name] = free_loopback_port()
+            self.haproxy.ports = dict(self.ports)
+        adopted = self._adoptable_instances()
+        adopted_pids = {process.pid_file for i in adopted if (process := i.process) and process.pid_file}
+        if haproxy_adopted:
+            adopted_pids.add(self.haproxy.pid_file)
+        wait_gone(kill_leftovers(self.pid_dir, keep=adopted_pids), timeout=5.0)
+        write_ports(self.ports_file, self.ports)
         if self.datastores is not None:
             self.datastores.start()
-        self.haproxy.start()
+        if not haproxy_adopted:
+            self.haproxy.start()
+        rows = {(row.backend, row.server): row for row in self.haproxy.api.show_stat()}
+        for instance in adopted:
+            self.supervisor.adopt(
+                instance, rows.get((instance.service, instance.id)) if haproxy_adopted else None
+            )
+        kept = {(i.service, i.id) for i in adopted}
+        for service, server in rows:
+            if (service, server) not in kept:  # a server whose process is gone
+                self.supervisor.balancer.remove(service, server)
         self.supervisor.start()
         self._started = True
+
+    def _adoptable_instances(self) -> list[Instance]:
+        """The instances named by pid files that can be adopted, their processes taken over."""
+        found: list[Instance] = []
+        if not self.pid_dir.is_dir():
+            return found
+        for pid_file in sorted(self.pid_dir.glob("*.pid")):
+            record = read_pid_file(pid_file)
+            if record is None or pid_file == self.haproxy.pid_file or not record.adoptable():
+                continue
+            instance = self._instance_of(record)
+            if instance is None:
+                continue
+            instance.process = ManagedProcess.adopt(record, **self._process_logs(instance))
+            found.append(instance)
+        return found
+
+    def _instance_of(self, record: PidRecord) -> Instance | None:
+        meta = record.meta
+        try:
+            instance = Instance(
+                id=str(meta["id"]),
+                service=str(meta["service"]),
+                version=str(meta["version"]),
+                env={str(k): str(v) for k, v in dict(meta["env"]).items()},
+                port=int(meta["port"]),
+                started_at=datetime.fromisoformat(str(meta["started_at"])),
+                started_mono=time.monotonic(),
+                replaces=None if meta.get("replaces") is None else str(meta["replaces"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+        if instance.service not in self.services:
+            return None
+        # Oldest first, as the supervisor lists them: by how long ago it started.
+        instance.started_mono -= (datetime.now(UTC) - instance.started_at).total_seconds()
+        return instance
 
     def stop(self) -> None:
         """Stop every instance (no drain), then HAProxy; nothing started here is left running."""
@@ -348,13 +419,27 @@ class LocalProvider:
             service.argv(port=instance.port, version=instance.version, python=self._python),
             cwd=service.cwd,
             env=self._instance_env(instance),
-            log=JsonLinesFile(self.log_path(service.name, instance.id)),
-            fields={"service": service.name, "instance": instance.id, "version": instance.version},
-            pid_file=self.pid_dir / f"{instance.id}.pid",
-            # Redacted as captured: no reader of the file (a log query, a tail) ever sees a secret.
-            stdout_transform=self._redact_record,
-            stderr_transform=self._redact_record,
+            meta={
+                "id": instance.id,
+                "service": instance.service,
+                "version": instance.version,
+                "env": dict(instance.env),
+                "port": instance.port,
+                "started_at": instance.started_at.isoformat(),
+                "replaces": instance.replaces,
+            },
+            **self._process_logs(instance),
         )
+
+    def _process_logs(self, instance: Instance) -> dict[str, Any]:
+        return {
+            "log": JsonLinesFile(self.log_path(instance.service, instance.id)),
+            "fields": {"service": instance.service, "instance": instance.id, "version": instance.version},
+            "pid_file": self.pid_dir / f"{instance.id}.pid",
+            # Redacted as converted: no reader of the log (a log query, a tail) ever sees a secret.
+            "stdout_transform": self._redact_record,
+            "stderr_transform": self._redact_record,
+        }
 
     def _redact_record(self, record: dict[str, Any]) -> dict[str, Any]:
         clean: dict[str, Any] = self.redactor.value(record)

@@ -44,6 +44,9 @@ class Balancer(Protocol):
     def remove(self, service: str, instance_id: str) -> None:
         """Take it out entirely (maintenance, then delete). Idempotent."""
 
+    def keep(self, service: str, instance_id: str, port: int, *, up: bool) -> None:
+        """Take over a server already registered (by an earlier control plane)."""
+
     def stats(self) -> Mapping[tuple[str, str], StatRow]:
         """Current rows by (service, instance id)."""
 
@@ -165,6 +168,31 @@ class Supervisor:
         with self._lock:
             self._instances[instance.id] = instance
         self._event(instance, "launched", replaces=replaces, pid=instance.process.pid)
+        return instance.info()
+
+    def adopt(self, instance: Instance, row: StatRow | None) -> InstanceInfo:
+        """Take over an instance an earlier control plane started (``instance.process`` adopted)
+        as HAProxy has it: ``row`` is its server's row, None when HAProxy does not know it (a
+        new HAProxy): it is then registered and Pending again. A server that is up is InService;
+        one that is down is Pending, replaced unless it passes its checks within the grace period
+        counted from its start; one the earlier control plane was draining or removing is
+        stopped (not replaced)."""
+        assert instance.process is not None
+        if row is None:
+            self.balancer.register(instance.service, instance.id, instance.port)
+        else:
+            self.balancer.keep(instance.service, instance.id, instance.port, up=row.status.startswith("UP"))
+        with self._lock:
+            self._instances[instance.id] = instance
+            if row is not None and row.status.startswith("UP"):
+                instance.state, instance.health, instance.health_reason = (
+                    InstanceState.IN_SERVICE,
+                    TargetHealth.HEALTHY,
+                    "",
+                )
+            elif row is not None and not row.status.startswith("DOWN"):
+                self._begin_stop(instance, reason=f"adopted while leaving the load balancer ({row.status})")
+        self._event(instance, "adopted", pid=instance.process.pid, status=row.status if row else None)
         return instance.info()
 
     def terminate(self, instance_id: str, *, drain: bool = True) -> InstanceInfo:

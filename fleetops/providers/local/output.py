@@ -1,0 +1,125 @@
+"""A process's output, written by the process itself to files that outlive the control plane.
+
+A child writes its stdout and stderr straight into raw files it holds open in append mode (not
+into pipes read by the control plane): when the control plane dies, the child keeps writing and
+serving, and a restarted control plane adopts it and goes on converting its output from where
+the last one stopped. An :class:`OutputTail` turns each complete line of a raw file into one
+JSON record of the log (see ``process.to_record``), through the transform (the redaction of
+secret values: a raw file may hold a secret, a log file never does), and saves how far it read
+in a position file after each batch. Raw and position files are private (0600) and deleted
+once the process has ended and its last lines are converted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from fleetops.private_files import private_file
+
+_POLL_SECONDS = 0.05
+_BATCH_BYTES = 1 << 20
+
+Record = dict[str, Any]
+Sink = Callable[[Record], None]
+Convert = Callable[[str], Record | None]
+
+
+def open_raw_output(path: Path) -> IO[bytes]:
+    """The raw output file at ``path`` (created private), opened for the child to append to."""
+    return private_file(path).open("ab")
+
+
+def read_position(path: Path) -> int:
+    """The offset saved in ``path``; 0 when missing or unreadable."""
+    try:
+        value = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return 0
+    return max(value, 0)
+
+
+def _save_position(path: Path, offset: int) -> None:
+    pending = path.with_name(f".{path.name}.tmp")
+    private_file(pending).write_text(f"{offset}\n")
+    os.replace(pending, path)
+
+
+class OutputTail:
+    """Converts a raw output file into log records on a daemon thread (see the module docstring)."""
+
+    def __init__(self, raw: Path, position: Path, convert: Convert, sink: Sink, *, name: str) -> None:
+        self.raw = raw
+        self.position_file = position
+        self._convert = convert
+        self._sink = sink
+        self._offset = read_position(position)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name=f"tail-{name}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(_POLL_SECONDS):
+            with contextlib.suppress(OSError):
+                self.read(final=False)
+
+    def read(self, *, final: bool) -> int:
+        """Convert what was written since the last read (complete lines only, unless ``final``:
+        the process has ended, a last line without its newline is kept too); the records read."""
+        with self._lock:
+            count = 0
+            try:
+                handle = self.raw.open("rb")
+            except FileNotFoundError:
+                return 0
+            with handle:
+                if handle.seek(0, os.SEEK_END) < self._offset:
+                    self._offset = 0  # the file was replaced: start over
+                handle.seek(self._offset)
+                while True:
+                    data = handle.read(_BATCH_BYTES)
+                    if not data:
+                        break
+                    end = len(data) if final else data.rfind(b"\n") + 1
+                    if end == 0:
+                        if len(data) < _BATCH_BYTES:
+                            break
+                        end = len(data)  # a line longer than a batch: cut it
+                    for line in data[:end].decode("utf-8", "replace").splitlines():
+                        record = self._convert(line)
+                        if record is not None:
+                            self._sink(record)
+                            count += 1
+                    self._offset += end
+                    handle.seek(self._offset)
+                    _save_position(self.position_file, self._offset)
+            return count
+
+    def finish(self, *, remove: bool) -> None:
+        """Stop the thread, convert the last lines, and (``remove``) delete the raw and position
+        files."""
+        self._stop.set()
+        self._thread.join()
+        with contextlib.suppress(OSError):
+            self.read(final=True)
+        if remove:
+            self.raw.unlink(missing_ok=True)
+            self.position_file.unlink(missing_ok=True)
+
+    def detach(self) -> None:
+        """Stop the thread and leave the files (a later control plane goes on from here)."""
+        self._stop.set()
+        self._thread.join()
+
+
+def output_paths(base: Path) -> Mapping[str, tuple[Path, Path]]:
+    """Raw file and position file of each stream of the process whose log is ``base``."""
+    return {
+        stream: (base.with_name(f"{base.stem}.{stream}.raw"), base.with_name(f"{base.stem}.{stream}.pos"))
+        for stream in ("stdout", "stderr")
+    }
