@@ -351,7 +351,7 @@ class ManagedProcess:
                 OutputTail(
                     raw,
                     position,
-                    partial(_convert, stream=stream, fields=dict(fields), transform=transform),
+                    partial(to_record_with, stream=stream, fields=dict(fields), transform=transform),
                     sink.write,
                     name=f"{self.pid}-{stream}",
                 )
@@ -440,9 +440,10 @@ class ManagedProcess:
             self.pid_file.unlink(missing_ok=True)
 
 
-def _convert(
+def to_record_with(
     line: str, *, stream: str, fields: Mapping[str, Any], transform: Transform | None
 ) -> dict[str, Any] | None:
+    """:func:`to_record`, then ``transform`` (which may drop it: None)."""
     record: dict[str, Any] | None = to_record(line, stream=stream, fields=fields)
     if transform is not None and record is not None:
         record = transform(record)

@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -42,6 +43,7 @@ from fleetops.providers.local.balancer import HAProxyBalancer
 from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.providers.local.haproxy import HAProxy
 from fleetops.providers.local.logs import read_tail
+from fleetops.providers.local.output import OutputTail, output_paths
 from fleetops.providers.local.process import (
     JsonLinesFile,
     ManagedProcess,
@@ -53,6 +55,7 @@ from fleetops.providers.local.process import (
     process_usage,
     read_pid_file,
     read_ports,
+    to_record_with,
     utc_now_iso,
     wait_gone,
     write_ports,
@@ -145,11 +148,13 @@ class LocalProvider:
                 if name not in self._pinned and (port in pinned or not port_free(port)):
                     self.ports[name] = free_loopback_port()
             self.haproxy.ports = dict(self.ports)
-        adopted = self._adoptable_instances()
+        adopted, gone = self._adoptable_instances()
         adopted_pids = {process.pid_file for i in adopted if (process := i.process) and process.pid_file}
         if haproxy_adopted:
             adopted_pids.add(self.haproxy.pid_file)
         wait_gone(kill_leftovers(self.pid_dir, keep=adopted_pids), timeout=5.0)
+        for instance in gone:
+            self._convert_leftover_output(instance)
         write_ports(self.ports_file, self.ports)
         if self.datastores is not None:
             self.datastores.start()
@@ -167,21 +172,38 @@ class LocalProvider:
         self.supervisor.start()
         self._started = True
 
-    def _adoptable_instances(self) -> list[Instance]:
-        """The instances named by pid files that can be adopted, their processes taken over."""
-        found: list[Instance] = []
+    def _adoptable_instances(self) -> tuple[list[Instance], list[Instance]]:
+        """The instances named by pid files: those adopted (their processes taken over), and
+        those that cannot be (gone, or not what the pid file says: a pid the kernel reused)."""
+        adopted: list[Instance] = []
+        gone: list[Instance] = []
         if not self.pid_dir.is_dir():
-            return found
+            return adopted, gone
         for pid_file in sorted(self.pid_dir.glob("*.pid")):
             record = read_pid_file(pid_file)
-            if record is None or pid_file == self.haproxy.pid_file or not record.adoptable():
+            if record is None or pid_file == self.haproxy.pid_file:
                 continue
             instance = self._instance_of(record)
             if instance is None:
                 continue
+            if not record.adoptable() or instance.service not in self.services:
+                gone.append(instance)
+                continue
             instance.process = ManagedProcess.adopt(record, **self._process_logs(instance))
-            found.append(instance)
-        return found
+            adopted.append(instance)
+        return adopted, gone
+
+    def _convert_leftover_output(self, instance: Instance) -> None:
+        # What it printed after the last control plane's last read is still in its raw files:
+        # into its log (redacted), then the raw files go.
+        logs = self._process_logs(instance)
+        log = logs["log"]
+        for stream, (raw, position) in output_paths(log.path).items():
+            convert = partial(
+                to_record_with, stream=stream, fields=logs["fields"], transform=self._redact_record
+            )
+            OutputTail(raw, position, convert, log.write, name=f"{instance.id}-{stream}").finish(remove=True)
+        log.close()
 
     def _instance_of(self, record: PidRecord) -> Instance | None:
         meta = record.meta
@@ -197,8 +219,6 @@ class LocalProvider:
                 replaces=None if meta.get("replaces") is None else str(meta["replaces"]),
             )
         except (KeyError, TypeError, ValueError):
-            return None
-        if instance.service not in self.services:
             return None
         # Oldest first, as the supervisor lists them: by how long ago it started.
         instance.started_mono -= (datetime.now(UTC) - instance.started_at).total_seconds()
