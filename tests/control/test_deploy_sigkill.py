@@ -74,6 +74,12 @@ def _instances(api: ApiClient) -> dict[str, list[tuple[str, str]]]:
     }
 
 
+def _ids(api: ApiClient, service: str, version: str) -> set[str]:
+    """Ids of ``service``'s instances in service at ``version``."""
+    found = next(s for s in api.get("/fleet")["services"] if s["name"] == service)
+    return {i["id"] for i in found["instances"] if i["state"] == "InService" and i["version"] == version}
+
+
 def _releases(api: ApiClient, execution: str) -> list[tuple[str, str, str]]:
     found = api.get("/releases", execution_id=execution)["releases"]
     return sorted((r["service"], r["version"], r["status"]) for r in found)
@@ -106,6 +112,8 @@ def test_a_deployment_killed_with_the_control_plane_resumes_on_restart_and_ends_
             assert progress["status"] == "RUNNING" and time.monotonic() < deadline, progress
             time.sleep(0.05)
         before_kill = _pids(tmp_path)
+        replaced = _ids(api, "auth", "v2")
+        assert replaced
         os.kill(server_pid, signal.SIGKILL)
         while process_alive(server_pid):
             time.sleep(0.05)
@@ -128,8 +136,10 @@ def test_a_deployment_killed_with_the_control_plane_resumes_on_restart_and_ends_
                 ("menu", "v2", "verified"),
                 ("payments", "v2", "verified"),
             ]
+            # The rollout went on from the instances it had already replaced (adopted, kept).
+            assert replaced <= _ids(again, "auth", "v2"), replaced
             after_restart = _pids(tmp_path)
-    # The processes of the killed run were stopped at the restart, the rest by `down`.
+    # The processes the killed run left were adopted, and stopped by `down` with the rest.
     assert [pid for pid in before_kill | after_restart if process_alive(pid)] == []
     assert _pids(tmp_path) == set()
 

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from fleetops.private_files import private_file
 
-_POLL_SECONDS = 0.05
+_POLL_SECONDS = 0.1
 _BATCH_BYTES = 1 << 20
 
 Record = dict[str, Any]
