@@ -111,11 +111,6 @@ class OutputTail:
             self.raw.unlink(missing_ok=True)
             self.position_file.unlink(missing_ok=True)
 
-    def detach(self) -> None:
-        """Stop the thread and leave the files (a later control plane goes on from here)."""
-        self._stop.set()
-        self._thread.join()
-
 
 def output_paths(base: Path) -> Mapping[str, tuple[Path, Path]]:
     """Raw file and position file of each stream of the process whose log is ``base``."""

@@ -369,13 +369,6 @@ class ManagedProcess:
         self.log.close()
         self.stdout_log.close()
 
-    def detach(self) -> None:
-        """Stop converting its output and leave it running (the control plane is going away
-        without stopping its fleet); its pid and raw files stay for the next one."""
-        for tail in self._tails:
-            tail.detach()
-        self.close_logs()
-
     def poll(self) -> int | None:
         """The exit status if the process has ended (negative: killed by that signal), else None."""
         if self._popen is not None:

@@ -180,6 +180,8 @@ class Supervisor:
         assert instance.process is not None
         if row is None:
             self.balancer.register(instance.service, instance.id, instance.port)
+            # Its grace period starts again with its registration, as a new instance's does.
+            instance.started_mono = self._clock()
         else:
             self.balancer.keep(instance.service, instance.id, instance.port, up=row.status.startswith("UP"))
         with self._lock:

@@ -158,3 +158,25 @@ def test_a_dead_instance_is_not_adopted_and_a_recycled_pid_is_left_alone(tmp_pat
     assert after[0] == alive and after[1] not in pids
     assert servers == sorted(after)
     assert bystander_alive
+
+
+def test_instances_are_adopted_behind_a_new_haproxy_when_the_old_one_is_gone(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with _killed_control_plane(state, 1) as started:
+        pids: dict[str, int] = started["instances"]  # type: ignore[assignment]
+        haproxy = read_pid_file(state / "pids" / "haproxy.pid")
+        assert haproxy is not None
+        os.killpg(haproxy.pid, signal.SIGKILL)
+        wait_until(lambda: not process_alive(haproxy.pid), what="HAProxy's end")
+        with LocalProvider([example_runtime("menu")], state_dir=state) as again:
+            new_haproxy = again.haproxy.process.pid if again.haproxy.process else None
+            wait_until(
+                lambda: [i.state for i in again.instances("menu")] == [InstanceState.IN_SERVICE],
+                what="the adopted instance in service behind the new HAProxy",
+            )
+            served = httpx.get(again.endpoint("menu") + "/health", timeout=DEADLINE).json()["instance"]
+            shown = {i.id: i.pid for i in again.instances("menu")}
+
+    assert new_haproxy != haproxy.pid
+    assert shown == pids
+    assert served in pids
