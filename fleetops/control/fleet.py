@@ -137,8 +137,8 @@ class FleetRuntime:
         states = self.store.service_state.all(self.environment)
         unfinished = self.store.rollouts.list(self.environment, unfinished=True, limit=1000)
         # A service in the middle of a rollout is left to it: the instances the provider adopted
-        # (old and new versions) are what the resumed rollout goes on from; scaling it now would
-        # terminate new ones or launch old ones it would then replace again.
+        # (old and new versions) are what the resumed rollout goes on from; scaling it down now
+        # could terminate new ones. Only missing instances are launched (up to the desired count).
         rolling = {row.service for row in unfinished}
         order = [name for wave in waves(self._dependencies()) for name in wave if name in self.services]
         for name in order:
@@ -148,7 +148,8 @@ class FleetRuntime:
                 state = self.store.service_state.save(
                     self.environment, name, version=self.initial_version, desired=desired
                 )
-            if name not in rolling:
+            live = sum(1 for i in self.provider.instances(name) if i.state in LIVE)
+            if name not in rolling or live < state.desired:
                 self.provider.scale(name, state.desired, version=state.version)
             pin_initial(self.store, self.fleet, self.environment, name, state.version)
         self.alarms.start()
