@@ -37,7 +37,7 @@ from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmActions, AlarmMonitor, local_metrics
 from fleetops.ops.logfilter import compile_filter, in_window
 from fleetops.ops.logquery import QueryResult
-from fleetops.providers.base import ManagedProvider
+from fleetops.providers.base import InstanceState, ManagedProvider
 from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.redaction import SecretSource
 from fleetops.runbooks.ports import (
@@ -148,6 +148,13 @@ class FleetRuntime:
                 state = self.store.service_state.save(
                     self.environment, name, version=self.initial_version, desired=desired
                 )
+            if name in rolling:
+                # An adopted instance still Pending is one the rollout launched and has lost track
+                # of (it follows only what it sees in service): it goes, the rollout launches
+                # what it still needs.
+                for instance in self.provider.instances(name):
+                    if instance.state is InstanceState.PENDING:
+                        self.provider.terminate(instance.id, drain=False)
             live = sum(1 for i in self.provider.instances(name) if i.state in LIVE)
             if name not in rolling or live < state.desired:
                 self.provider.scale(name, state.desired, version=state.version)
