@@ -16,7 +16,8 @@ from fleetops.cli.app import app
 from fleetops.cli.client import connect
 from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, emit
-from fleetops.ops.health import Checklist
+from fleetops.errors import BadInput
+from fleetops.ops.health import Checklist, CheckResult, HealthReport, Outcome, check_config
 
 _VERDICT_STYLE = {"healthy": "green", "degraded": "yellow", "failing": "red"}
 _OUTCOME_STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
@@ -42,6 +43,26 @@ def _render(report: dict[str, Any]) -> Any:
     return render
 
 
+def config_check(file: Path) -> list[CheckResult]:
+    """``check_config`` of the fleet file at ``file`` (what the next deployment reads)."""
+    # Imported on use, as the other commands do: the fleet models are slow to import.
+    from fleetops.spec.loader import load_fleet
+
+    try:
+        fleet = load_fleet(file)
+    except BadInput as err:
+        return check_config(str(file), err.problems, services=0, secrets=0)
+    return check_config(str(file), [], services=len(fleet.services), secrets=len(fleet.secrets))
+
+
+def with_config(report: dict[str, Any], file: Path) -> dict[str, Any]:
+    """The server's report with the config check of the local fleet file first, and the verdict
+    of them all."""
+    served = [CheckResult(c["check"], Outcome(c["outcome"]), c["evidence"]) for c in report["checks"]]
+    checks = (*config_check(file), *served)
+    return HealthReport(report["environment"], report["checklist"], checks).to_json()
+
+
 @app.command("health")
 def health(
     *,
@@ -65,6 +86,8 @@ def health(
     with connect(state_dir_of(file)) as api:
         while True:
             report: dict[str, Any] = api.get("/health/report", environment=env, checklist=checklist.value)
+            if checklist is Checklist.PRE_DEPLOY:
+                report = with_config(report, file)
             emit(report, output, _render(report))
             if not watch:
                 break

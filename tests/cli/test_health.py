@@ -58,6 +58,27 @@ def test_health_is_healthy_after_up_and_failing_while_instances_are_killed(tmp_p
         ]
         assert [c["check"] for c in report["checks"][3:]] == ["traffic"]
 
+        ready = run_cli(["health", "--checklist", "pre-deploy", "-o", "json"], cwd=folder, timeout=60)
+        assert ready.returncode == 0, ready.stdout + ready.stderr
+        assert json.loads(ready.stdout)["checks"][0] == {
+            "check": "config",
+            "outcome": "ok",
+            "evidence": "fleet.yaml valid: 2 services, 0 secrets declared",
+        }
+        fleet_file = folder / "fleet.yaml"
+        valid = fleet_file.read_text()
+        fleet_file.write_text(
+            valid.replace("    instances:\n", "    secrets: [db-password]\n    instances:\n", 1)
+        )
+        try:
+            broken = run_cli(["health", "--checklist", "pre-deploy", "-o", "json"], cwd=folder, timeout=60)
+        finally:
+            fleet_file.write_text(valid)
+        assert broken.returncode == 1, broken.stdout + broken.stderr
+        report = json.loads(broken.stdout)
+        assert (report["verdict"], report["checks"][0]["outcome"]) == ("failing", "fail")
+        assert "unknown secret 'db-password'" in report["checks"][0]["evidence"]
+
         stop = threading.Event()
         killer = threading.Thread(target=_kill_instances, args=(folder, "menu", stop))
         killer.start()

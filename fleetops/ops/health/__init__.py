@@ -3,6 +3,7 @@
 from fleetops.ops.health.checklists import CHECKS, SELECTIONS, Checklist
 from fleetops.ops.health.checks import (
     check_alarms,
+    check_config,
     check_executions,
     check_lock,
     check_maintenance,
@@ -34,6 +35,7 @@ __all__ = [
     "TrafficWindow",
     "Verdict",
     "check_alarms",
+    "check_config",
     "check_executions",
     "check_lock",
     "check_maintenance",

@@ -41,6 +41,15 @@ def age(span: timedelta) -> str:
     return f"{seconds}s"
 
 
+def check_config(file: str, problems: Sequence[str], *, services: int, secrets: int) -> list[CheckResult]:
+    """The fleet file a deployment would read: fail listing its problems, else ok with what it
+    declares (every secret a service names is declared, or the file has a problem)."""
+    if problems:
+        return [CheckResult("config", Outcome.FAIL, f"{file}: {'; '.join(problems)}")]
+    evidence = f"{file} valid: {services} services, {secrets} secrets declared"
+    return [CheckResult("config", Outcome.OK, evidence)]
+
+
 def check_services(services: Sequence[ServiceCounts]) -> list[CheckResult]:
     """Per service: fail with no healthy instance (desired > 0), warn below desired, else ok."""
     results = []

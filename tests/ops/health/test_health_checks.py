@@ -15,6 +15,7 @@ from fleetops.ops.health import (
     TrafficWindow,
     Verdict,
     check_alarms,
+    check_config,
     check_executions,
     check_lock,
     check_maintenance,
@@ -155,3 +156,17 @@ def test_the_verdict_is_the_worst_outcome() -> None:
         Verdict.FAILING,
         Verdict.HEALTHY,
     )
+
+
+def test_a_fleet_file_with_problems_fails_the_config_check() -> None:
+    problems = ["fleet.yaml:9:7 services.menu.secrets[0]: unknown secret 'db-pasword'"]
+    assert check_config("fleet.yaml", problems, services=0, secrets=0) == [
+        CheckResult(
+            "config",
+            Outcome.FAIL,
+            "fleet.yaml: fleet.yaml:9:7 services.menu.secrets[0]: unknown secret 'db-pasword'",
+        )
+    ]
+    assert check_config("fleet.yaml", [], services=6, secrets=2) == [
+        CheckResult("config", Outcome.OK, "fleet.yaml valid: 6 services, 2 secrets declared")
+    ]
