@@ -1,0 +1,427 @@
+"""Every command line in the README's code blocks, run as written (through bash, `fleetops` and
+`aws` on the PATH) against a running copy of the example fleet, so the README cannot drift from
+the tool: a README line without an entry in ``PLAN`` fails the test, and so does an entry whose
+command does not end with its expected exit code.
+
+What is not run says why (``skip``). Placeholders (EXECUTION, NAME, ROLLOUT_ID, <execution-arn>)
+are filled from the output of a command run before. The copy's pinned ports (8080, stage's
+8180) are left to be picked free, and the fixed 8417 of `fleetops server` is the URL of this
+test's control plane. `fleetops down` is run last, after every other block.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from fleetops.server.settings import read_server_file
+from fleetops.testing.local import EXAMPLES
+from fleetops.testing.server import cli_env
+from fleetops.testing.waiting import wait_until
+
+pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command to run for a README line: its shell text, exit code, and what to read from it."""
+
+    run: str
+    exit_code: int = 0
+    follow: bool = False
+    """Runs until Ctrl-C (--watch, --follow, a foreground server): interrupted once it printed
+    (or after a few seconds: a follow with nothing to print yet), and must exit 0."""
+    capture: dict[str, str] = field(default_factory=dict)
+    """Placeholder -> regex with one group, read from the command's output."""
+    idle: bool = False
+    """Wait until no execution runs before the next step (a deployment started without --wait)."""
+    elsewhere: bool = False
+    """Run in a fresh folder of its own (`fleetops server` beside the running control plane)."""
+    env: dict[str, str] = field(default_factory=dict)
+    """More environment variables (a free port instead of a fixed one)."""
+    ready: str = ""
+    """With ``follow``: the text that says it is up, before which Ctrl-C would cut its start short."""
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A README line not run, and why."""
+
+    why: str
+
+
+AWS = 'eval "$(fleetops aws-env)" && '
+LATER = (
+    "added to the README (backups, metrics, health) after this test's last full run; to be given steps here"
+)
+ON_AWS = (
+    "prod is an aws environment: needs AWS credentials, or moto, where tests/providers/aws/test_cli_prod.py "
+    "runs the same commands"
+)
+APPROVAL = (
+    "no environment of the example that runs on this machine needs approval (prod runs on aws); "
+    "approve and --reject are run by tests/cli/test_promote.py"
+)
+
+PLAN: dict[str, list[Step] | Skip] = {
+    "make demo": Skip("a make target (the demo itself: examples/demo.py, run by `make demo`)"),
+    "make test": Skip("a make target: it runs this test"),
+    "fleetops validate -f fleet.yaml": [Step("fleetops validate -f fleet.yaml")],
+    "fleetops schema > fleet.schema.json": [Step("fleetops schema > fleet.schema.json")],
+    "fleetops plan dev --version v2": [Step("fleetops plan dev --version v2")],
+    "fleetops plan prod --services gateway -o json": [Step("fleetops plan prod --services gateway -o json")],
+    ".venv/bin/fleetops --help": [Step("fleetops --help")],
+    "cd examples/restaurant": Skip("the test runs in a copy of examples/restaurant"),
+    "fleetops up": [Step("fleetops up")],
+    "fleetops status --watch": [Step("fleetops status --watch", follow=True)],
+    "fleetops scale menu 3": [Step("fleetops scale menu 3")],
+    "fleetops activities menu": [Step("fleetops activities menu")],
+    "fleetops logs orders --filter '{ $.status >= 500 }' --follow": [
+        Step("fleetops logs orders --filter '{ $.status >= 500 }' --follow", follow=True)
+    ],
+    "fleetops rollout gateway v2 --wait": [
+        Step("fleetops rollout gateway v2 --wait", capture={"ROLLOUT_ID": r"started rollout (\S+):"})
+    ],
+    "fleetops rollout status ROLLOUT_ID": [Step("fleetops rollout status ROLLOUT_ID")],
+    "fleetops down": [],  # run last
+    "fleetops backup create orders-db [--env dev]": Skip(LATER),
+    "fleetops backup list [--datastore orders-db]": Skip(LATER),
+    "fleetops backup verify --latest": Skip(LATER),
+    'fleetops logs query \'fields @timestamp, level, msg | filter level = "error" '
+    "| stats count() as n by msg | sort n desc | limit 10'": [
+        Step(
+            'fleetops logs query \'fields @timestamp, level, msg | filter level = "error" '
+            "| stats count() as n by msg | sort n desc | limit 10'"
+        )
+    ],
+    "fleetops logs query 'filter ispresent(response_time_ms) | stats avg(response_time_ms), "
+    "pct(response_time_ms, 95) by bin(5m)' --since 1h": [
+        Step(
+            "fleetops logs query 'filter ispresent(response_time_ms) | stats avg(response_time_ms), "
+            "pct(response_time_ms, 95) by bin(5m)' --since 1h"
+        )
+    ],
+    "fleetops logs query 'filter status >= 500 | stats count() by @log' --all "
+    "--services orders,payments -o json": [
+        Step(
+            "fleetops logs query 'filter status >= 500 | stats count() by @log' --all "
+            "--services orders,payments -o json"
+        )
+    ],
+    "fleetops metrics list": Skip(LATER),
+    "fleetops metrics get AWS/EC2 CPUUtilization --dimension AutoScalingGroupName=restaurant-orders "
+    "--since 1h --period 60 --statistics Average,Maximum,p95": Skip(LATER),
+    "fleetops server": [
+        Step(
+            "fleetops server",
+            follow=True,
+            elsewhere=True,
+            env={"FLEETOPS_PORT": "0"},
+            ready="Ctrl-C stops it",
+        )
+    ],
+    "fleetops token create ci --role operator": [Step("fleetops token create ci --role operator")],
+    "fleetops token list / fleetops token revoke ci": [
+        Step("fleetops token list"),
+        Step("fleetops token revoke ci"),
+    ],
+    "fleetops audit --action 'tokens.*'": [Step("fleetops audit --action 'tokens.*'")],
+    "fleetops sfn create-state-machine --name hello --definition @hello.asl.json": [
+        Step("fleetops sfn create-state-machine --name hello --definition @hello.asl.json")
+    ],
+    'fleetops sfn start-execution hello --input \'{"who": "ops"}\' --wait': [
+        Step(
+            'fleetops sfn start-execution hello --input \'{"who": "ops"}\' --wait',
+            capture={"<execution-arn>": r"started (arn:\S+)"},
+        )
+    ],
+    "fleetops sfn get-execution-history <execution-arn> --reverse": [
+        Step("fleetops sfn get-execution-history <execution-arn> --reverse")
+    ],
+    "AWS_ACCESS_KEY_ID=$(cat .fleetops/token) AWS_SECRET_ACCESS_KEY=unused AWS_DEFAULT_REGION=us-east-1 "
+    "aws stepfunctions --endpoint-url http://127.0.0.1:8417 list-state-machines": [
+        Step(
+            "AWS_ACCESS_KEY_ID=$(cat .fleetops/token) AWS_SECRET_ACCESS_KEY=unused "
+            "AWS_DEFAULT_REGION=us-east-1 aws stepfunctions --endpoint-url URL list-state-machines"
+        )
+    ],
+    'boto3.client("stepfunctions", endpoint_url="http://127.0.0.1:8417", region_name="us-east-1", '
+    'aws_access_key_id=token, aws_secret_access_key="unused")': Skip("Python, not a command line"),
+    "cd examples/restaurant && fleetops up": [Step("fleetops up")],
+    'eval "$(fleetops aws-env)"': [Step('eval "$(fleetops aws-env)"')],
+    "aws sts get-caller-identity": [Step(AWS + "aws sts get-caller-identity")],
+    "aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names restaurant-menu": [
+        Step(AWS + "aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names restaurant-menu")
+    ],
+    "aws autoscaling set-desired-capacity --auto-scaling-group-name restaurant-menu --desired-capacity 3": [
+        Step(
+            AWS + "aws autoscaling set-desired-capacity --auto-scaling-group-name restaurant-menu "
+            "--desired-capacity 3"
+        )
+    ],
+    "aws ec2 create-launch-template-version --launch-template-id lt-0a1b2c3d4e5f60002 "
+    '--version-description "Deploy v2" --launch-template-data \'{"ImageId": "v2"}\'': [
+        Step(
+            AWS + "aws ec2 create-launch-template-version --launch-template-id lt-0a1b2c3d4e5f60002 "
+            '--version-description "Deploy v2" --launch-template-data \'{"ImageId": "v2"}\''
+        )
+    ],
+    "aws autoscaling start-instance-refresh --auto-scaling-group-name restaurant-menu "
+    '--desired-configuration \'{"LaunchTemplate": {"LaunchTemplateName": "restaurant-menu", '
+    '"Version": "$Latest"}}\'': [
+        Step(
+            AWS + "aws autoscaling start-instance-refresh --auto-scaling-group-name restaurant-menu "
+            '--desired-configuration \'{"LaunchTemplate": {"LaunchTemplateName": "restaurant-menu", '
+            '"Version": "$Latest"}}\'',
+        )
+    ],
+    "aws autoscaling describe-instance-refreshes --auto-scaling-group-name restaurant-menu --max-records 1": [
+        Step(
+            AWS + "aws autoscaling describe-instance-refreshes --auto-scaling-group-name restaurant-menu "
+            "--max-records 1",
+            idle=True,
+        )
+    ],
+    "fleetops plan dev --version v2 --live": [Step("fleetops plan dev --version v2 --live")],
+    "fleetops deploy dev --version v2 --wait": [Step("fleetops deploy dev --version v2 --wait")],
+    "fleetops deploy dev --version v2 --services menu,orders --lock-wait 10m": [
+        Step("fleetops deploy dev --version v2 --services menu,orders --lock-wait 10m", idle=True)
+    ],
+    "fleetops rollback dev [--services orders]": [
+        Step("fleetops rollback dev", idle=True),
+        Step("fleetops rollback dev --services orders", idle=True),
+    ],
+    "fleetops rollback dev --services orders --to-release 1": [
+        Step("fleetops rollback dev --services orders --to-release 1 --wait", idle=True)
+    ],
+    "fleetops promote stage prod --wait": Skip(ON_AWS),
+    'fleetops approve EXECUTION [--reject --reason "not today"]': Skip(APPROVAL),
+    "fleetops stop EXECUTION [--wait] | fleetops stop --all": [
+        Step("fleetops deploy dev --version v3", capture={"EXECUTION": r"started deploy (\S+);"}),
+        Step("fleetops stop EXECUTION --wait"),
+        Step("fleetops stop --all"),
+    ],
+    "fleetops executions list | describe NAME [--wait] | history NAME": [
+        Step("fleetops executions list", capture={"NAME": r"(deploy-dev-\d{8}T\d{6}-\w+) +│ SUCCEEDED"}),
+        Step("fleetops executions describe NAME"),
+        Step("fleetops executions describe NAME --wait"),
+        Step("fleetops executions history NAME"),
+    ],
+    "fleetops executions export --days 7 > executions.json / import executions.json / cleanup --keep 100": [
+        Step("fleetops executions export --days 7 > executions.json"),
+        Step("fleetops executions import executions.json"),
+        Step("fleetops executions cleanup --keep 100"),
+    ],
+    "fleetops up --env stage": [Step("fleetops up --env stage")],
+    "fleetops environments": [Step("fleetops environments")],
+    "fleetops promote dev stage --wait": [Step("fleetops promote dev stage --wait")],
+    "fleetops status --env stage": [Step("fleetops status --env stage")],
+    "fleetops down --env stage": [Step("fleetops down --env stage")],
+    "fleetops bench concurrent --concurrent 5": Skip(
+        "a benchmark: starts 5 more copies of the example (60 processes), run by hand"
+    ),
+    # The aws environment: on AWS, or moto (tests/providers/aws/test_cli_prod.py runs these there).
+    "fleetops aws bootstrap --env prod --image-id ami-0abc...": Skip(ON_AWS),
+    "fleetops up --env prod": Skip(ON_AWS),
+    "fleetops deploy prod --version v2 --wait": Skip(ON_AWS),
+    "fleetops status --env prod / fleetops scale menu 4 --env prod": Skip(ON_AWS),
+    "fleetops up --env stage && fleetops promote stage prod --wait": Skip(ON_AWS),
+    "fleetops activities menu --env prod": Skip(ON_AWS),
+    "fleetops alarms --env prod": Skip(ON_AWS),
+    "fleetops logs orders --env prod --filter ERROR --follow": Skip(ON_AWS),
+    "fleetops alarms": [Step("fleetops alarms")],
+    "fleetops alarms --state ALARM -o json": [Step("fleetops alarms --state ALARM -o json")],
+    "fleetops alarms --service orders": [Step("fleetops alarms --service orders")],
+    "fleetops releases orders --env prod": [Step("fleetops releases orders --env prod")],
+    "fleetops lock status": [Step("fleetops lock status")],
+    "fleetops lock release --force --env prod": Skip(
+        "needs a crashed deployment's lock on prod; run by tests/cli/test_controls.py"
+    ),
+    "fleetops lock release --force --stop-holder --env prod": Skip(
+        "needs a running deployment holding prod's lock; run by the control-gates tests"
+    ),
+    'fleetops maintenance on --env prod --for 2h --reason "db upgrade"': [
+        Step('fleetops maintenance on --env prod --for 2h --reason "db upgrade"')
+    ],
+    "fleetops maintenance status / fleetops maintenance off --env prod": [
+        Step("fleetops maintenance status"),
+        Step("fleetops maintenance off --env prod"),
+    ],
+    'fleetops block payments --env prod --reason "card outage" / fleetops unblock payments --env prod': [
+        Step('fleetops block payments --env prod --reason "card outage"'),
+        Step("fleetops unblock payments --env prod"),
+    ],
+    "fleetops blocks": [Step("fleetops blocks")],
+    "fleetops health": Skip(LATER),
+    "fleetops health --checklist post-deploy": Skip(LATER),
+    "fleetops health --checklist pre-deploy": Skip(LATER),
+    "fleetops health --checklist daily -o json": Skip(LATER),
+    "fleetops health --watch --interval 10": Skip(LATER),
+}
+
+FOLLOW_QUIET_S = 5.0
+HELLO = '{"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "End": true}}}'
+
+
+def readme_command_lines(text: str) -> list[str]:
+    """The README's code-block lines that are commands: indented blocks and shell fences, without
+    comments, continuation lines joined, in order (the fleet file's YAML block is not commands)."""
+    lines: list[str] = []
+    fence: str | None = None
+    pending = ""
+    for raw in text.splitlines():
+        if raw.startswith("```"):
+            fence = None if fence is not None else raw[3:].strip()
+            continue
+        if fence is not None and fence not in ("", "sh", "shell", "bash", "console"):
+            continue
+        if fence is None and not raw.startswith("    "):
+            continue
+        line = re.split(r"\s+#(?:\s|$)", raw.strip(), maxsplit=1)[0].strip()
+        if not line:
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1].strip() + " "
+            continue
+        line, pending = pending + line, ""
+        if lines and lines[-1].count("(") > lines[-1].count(")"):
+            lines[-1] += " " + line  # a Python call's next line
+        else:
+            lines.append(line)
+    return lines
+
+
+def test_every_readme_command_line_has_an_entry() -> None:
+    # A line shown twice (`fleetops up` in two walkthroughs) has one entry, run each time.
+    assert list(dict.fromkeys(readme_command_lines(README.read_text()))) == list(PLAN)
+
+
+@pytest.fixture
+def restaurant(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "restaurant"
+    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
+    fleet_file = folder / "fleet.yaml"
+    text = (
+        fleet_file.read_text()
+        .replace("      port: 8080\n", "")
+        .replace("run: {port: 8180}", "run: {port: null}")
+    )
+    fleet_file.write_text(text)
+    (folder / "hello.asl.json").write_text(HELLO)
+    try:
+        yield folder
+    finally:
+        _bash("fleetops down", folder, timeout=120)
+
+
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    venv_bin = str(Path(sys.executable).parent)  # fleetops and aws, as after `make`
+    env = cli_env()
+    env["PATH"] = f"{venv_bin}{os.pathsep}{env.get('PATH', '')}"
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        env.pop(name, None)
+    return {**env, **(extra or {})}
+
+
+def _bash(command: str, cwd: Path, *, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _followed(command: str, cwd: Path, extra: dict[str, str], ready: str) -> subprocess.CompletedProcess[str]:
+    """Run a command that goes on until Ctrl-C: interrupt it once it printed something."""
+    said: list[str] = []
+    with subprocess.Popen(
+        ["bash", "-c", command],
+        cwd=cwd,
+        env=_env(extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group: Ctrl-C reaches bash and the command
+    ) as process:
+        reader = threading.Thread(target=lambda: said.extend(process.stdout or []), daemon=True)
+        reader.start()
+        try:
+            if ready:
+                wait_until(lambda: ready in "".join(said) or process.poll() is not None, what=command)
+            else:
+                wait_until(lambda: said or process.poll() is not None, timeout=FOLLOW_QUIET_S, what=command)
+        except AssertionError:
+            pass  # nothing to print yet (no 5xx to follow): it still follows, and Ctrl-C ends it
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGINT)
+            process.wait(timeout=30)
+        reader.join(timeout=5)
+    return subprocess.CompletedProcess(command, process.returncode, "".join(said), "")
+
+
+def _idle(cwd: Path) -> None:
+    """Wait until no execution and no rollout (an instance refresh started through aws) runs."""
+
+    def nothing_runs() -> bool:
+        listed = _bash("fleetops executions list --status RUNNING -o json", cwd)
+        status = _bash("fleetops status -o json", cwd)
+        return (
+            listed.returncode == 0
+            and listed.stdout.strip() == "[]"
+            and status.returncode == 0
+            and not any(service["rollout"] for service in json.loads(status.stdout)["services"])
+        )
+
+    wait_until(nothing_runs, timeout=300, what="no execution or rollout running")
+
+
+@pytest.mark.timeout(1500)  # the README's walkthroughs, one after the other: several minutes
+def test_every_readme_command_runs_as_written(restaurant: Path, tmp_path: Path) -> None:
+    values: dict[str, str] = {}
+    failures: list[str] = []
+    lines = readme_command_lines(README.read_text())
+    steps = [step for line in lines if not isinstance(entry := PLAN[line], Skip) for step in entry]
+    for step in [*steps, Step("fleetops down")]:
+        command = step.run
+        for placeholder, value in values.items():
+            command = command.replace(placeholder, value)
+        info = read_server_file(restaurant / ".fleetops")
+        if info is not None:
+            command = command.replace(" URL ", f" {info['url']} ")
+        cwd = tmp_path / "elsewhere" if step.elsewhere else restaurant
+        cwd.mkdir(exist_ok=True)
+        print(f"$ {command}", flush=True)  # where a slow README run is, with -s
+        done = _followed(command, cwd, step.env, step.ready) if step.follow else _bash(command, cwd)
+        if done.returncode != step.exit_code:
+            failures.append(f"{command}: exit {done.returncode}\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+            print(failures[-1], flush=True)
+        for placeholder, pattern in step.capture.items():
+            found = re.search(pattern, done.stdout + done.stderr)
+            if found is None:
+                failures.append(
+                    f"{command}: no {placeholder} ({pattern}) in its output:\n{done.stdout[-2000:]}"
+                )
+                print(failures[-1], flush=True)
+            else:
+                values[placeholder] = found.group(1)
+        if step.idle:
+            _idle(restaurant)
+    assert failures == []
