@@ -137,5 +137,5 @@ def test_a_release_answering_errors_fails_on_its_alarm_and_is_rolled_back(tmp_pa
         ]
         table = run_cli(["alarms"], cwd=tmp_path, env={"COLUMNS": "80"})
         head, reason = table.stdout.splitlines()[:2]
-        assert re.match(r"^high-5xx  menu  (OK|ALARM) +  since 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d$", head), head
+        assert re.match(r"^high-5xx  menu  (OK|ALARM) +  since 20\d\d-\d\d-\d\d \d\d:\d\d:\d\dZ$", head), head
         assert reason.startswith("  Threshold Crossed: "), table.stdout
