@@ -52,6 +52,7 @@ from fleetops.providers.local.process import (
     kill_group,
     kill_leftovers,
     port_free,
+    process_start_time,
     process_usage,
     read_pid_file,
     read_ports,
@@ -158,6 +159,7 @@ class LocalProvider:
         write_ports(self.ports_file, self.ports)
         if self.datastores is not None:
             self.datastores.start()
+            self._record_datastore_pids(self.datastores)
         if not haproxy_adopted:
             self.haproxy.start()
         rows = {(row.backend, row.server): row for row in self.haproxy.api.show_stat()}
@@ -230,9 +232,19 @@ class LocalProvider:
         self.haproxy.stop()
         if self.datastores is not None:
             self.datastores.stop()
+            for pid_file in self.pid_dir.glob("datastore-*.pid"):
+                pid_file.unlink(missing_ok=True)
         if self._events is not None:
             self._events.close()
         self._started = False
+
+    def _record_datastore_pids(self, datastores: LocalDatastores) -> None:
+        # Datastore servers are daemons: a control plane killed outright leaves them running.
+        # Their pid files (each server leads its own process group) let the next start, or
+        # `fleetops down`, kill them as it kills instances left behind.
+        self.pid_dir.mkdir(parents=True, exist_ok=True)
+        for name, pid in datastores.pids().items():
+            (self.pid_dir / f"datastore-{name}.pid").write_text(f"{pid} {process_start_time(pid) or 0}\n")
 
     def __enter__(self) -> LocalProvider:
         self.start()

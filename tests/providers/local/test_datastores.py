@@ -17,6 +17,8 @@ from fleetops.providers.local.datastores import (
     LocalDatastores,
     datastore_password,
 )
+from fleetops.providers.local.process import group_alive, kill_leftovers
+from fleetops.providers.local.provider import LocalProvider
 from fleetops.providers.local.redis_server import redis_command
 from fleetops.testing.waiting import wait_until
 
@@ -119,3 +121,20 @@ def test_mongodb_without_mongod_is_refused_saying_what_to_install(
         "MongoDB from mongodb.com)"
     )
     assert not (tmp_path / "datastores").exists()
+
+
+def test_servers_left_by_a_killed_control_plane_are_killed_from_their_pid_files(tmp_path: Path) -> None:
+    stores = LocalDatastores(STORES, tmp_path / "datastores")
+    provider = LocalProvider([], state_dir=tmp_path, datastores=stores)
+    provider.start()
+    try:
+        pids = stores.pids()
+        recorded = sorted(p.name for p in provider.pid_dir.glob("datastore-*.pid"))
+        assert recorded == ["datastore-cache.pid", "datastore-orders-db.pid"]
+        # What `fleetops down` does when the control plane is gone: kill what the pid files name
+        # (HAProxy's too).
+        assert set(pids.values()) <= set(kill_leftovers(provider.pid_dir))
+        assert wait_until(lambda: not any(group_alive(pid) for pid in pids.values()), timeout=10)
+    finally:
+        provider.stop()
+    assert list(provider.pid_dir.glob("datastore-*.pid")) == []
