@@ -67,11 +67,14 @@ def with_config(report: dict[str, Any], file: Path) -> dict[str, Any]:
 def health(
     *,
     checklist: Annotated[
-        Checklist,
+        str,
         typer.Option(
-            "--checklist", "-c", help="Which checks run: pre-deploy, post-deploy, daily; default all."
+            "--checklist",
+            "-c",
+            help="Which checks run: pre-deploy, post-deploy, daily, or one of the fleet file's "
+            "checklists; default all.",
         ),
-    ] = Checklist.ALL,
+    ] = Checklist.ALL.value,
     watch: Annotated[
         bool, typer.Option("--watch", help="Re-evaluate every --interval until Ctrl-C.")
     ] = False,
@@ -85,8 +88,8 @@ def health(
     """One verdict of an environment from every check, each with its evidence; exit 0 if healthy."""
     with connect(state_dir_of(file)) as api:
         while True:
-            report: dict[str, Any] = api.get("/health/report", environment=env, checklist=checklist.value)
-            if checklist is Checklist.PRE_DEPLOY:
+            report: dict[str, Any] = api.get("/health/report", environment=env, checklist=checklist)
+            if checklist == Checklist.PRE_DEPLOY.value:
                 report = with_config(report, file)
             emit(report, output, _render(report))
             if not watch:

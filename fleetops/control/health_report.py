@@ -17,9 +17,7 @@ from fleetops.control.log_queries import LogQueries
 from fleetops.errors import BadInput
 from fleetops.ops.alarms import AlarmState, AlarmStatus
 from fleetops.ops.health import (
-    SELECTIONS,
     AlarmInAlarm,
-    Checklist,
     CheckResult,
     ExecutionSeen,
     HealthReport,
@@ -34,6 +32,7 @@ from fleetops.ops.health import (
     check_maintenance,
     check_services,
     check_traffic,
+    selection,
 )
 from fleetops.ops.maintenance import maintenance_status
 from fleetops.runbooks.ports import FleetControl, ServiceStatus
@@ -117,10 +116,12 @@ def health_report(
     store: Store,
     machine_arns: Sequence[str],
     *,
-    checklist: Checklist,
+    checklist: str,
     now: datetime,
 ) -> HealthReport:
-    """Run ``checklist``'s checks on ``runtime``'s environment at ``now``."""
+    """Run ``checklist``'s checks (built in, or the fleet file's) on ``runtime``'s environment at
+    ``now``; ``BadInput`` for an unknown checklist."""
+    checks = selection(checklist, runtime.fleet.checklists)
     environment = runtime.environment
     readers: dict[str, Callable[[], list[CheckResult]]] = {
         "services": lambda: check_services([service_counts(s) for s in runtime.status().services]),
@@ -140,8 +141,8 @@ def health_report(
         ),
         "traffic": lambda: traffic(runtime, now),
     }
-    results = [result for name in SELECTIONS[checklist] for result in readers[name]()]
-    return HealthReport(environment, checklist.value, tuple(results))
+    results = [result for name in checks for result in readers[name]()]
+    return HealthReport(environment, checklist, tuple(results))
 
 
 def _in_alarm(runtime: object) -> list[AlarmInAlarm]:

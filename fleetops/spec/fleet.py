@@ -12,7 +12,7 @@ from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from fleetops.spec.checks import Parts, check_parts
 from fleetops.spec.models import Environment, Service
-from fleetops.spec.resources import Alarm, Channel, Datastore, Name, Secret, Spec
+from fleetops.spec.resources import Alarm, Channel, Datastore, HealthCheckName, Name, Secret, Spec
 
 
 class Fleet(Spec):
@@ -25,6 +25,11 @@ class Fleet(Spec):
     datastores: dict[Name, Datastore] = Field(default_factory=dict)
     alarms: dict[Name, Alarm] = Field(default_factory=dict)
     notifications: dict[Name, Channel] = Field(default_factory=dict)
+    checklists: dict[Name, list[HealthCheckName]] = Field(
+        default_factory=dict,
+        description="`fleetops health --checklist NAME`: the checks each runs; a built-in name "
+        "(pre-deploy, post-deploy, daily) redefines that checklist.",
+    )
     _base_dir: FilePath = PrivateAttr(default_factory=FilePath)
 
     @property

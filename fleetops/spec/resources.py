@@ -289,3 +289,7 @@ def referenced_secrets(item: Any) -> list[tuple[tuple[str, ...], str]]:
     if isinstance(item, EmailChannel) and item.smtp.password_secret:
         found.append((("smtp", "password_secret"), item.smtp.password_secret))
     return found
+
+
+HealthCheckName = Literal["services", "alarms", "lock", "executions", "maintenance", "traffic"]
+"""The checks ``fleetops health`` runs on the control plane (``fleetops.ops.health``), by name."""

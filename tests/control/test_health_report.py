@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from fleetops.control.health_report import health_report, traffic
+from fleetops.errors import BadInput
 from fleetops.ops.alarms import AlarmState, AlarmStatus
 from fleetops.ops.health import Checklist, CheckResult, HealthReport, Outcome, Verdict
 from fleetops.ops.logquery import LogSource, QueryResult, run_query
@@ -215,9 +216,39 @@ def test_the_lock_bound_is_twice_the_plans_estimate_when_that_is_longer(store: S
         "prod", owner="deploy-prod-1", reason="deploy", lease=timedelta(hours=9), now=NOW - timedelta(hours=2)
     )
     assert _not_ok(_report(prod, store, Checklist.PRE_DEPLOY)) == []
-    later = health_report(
-        prod, store, [MACHINE], checklist=Checklist.PRE_DEPLOY, now=NOW + timedelta(hours=1)
-    )
+    later = health_report(prod, store, [MACHINE], checklist="pre-deploy", now=NOW + timedelta(hours=1))
     assert _not_ok(later) == [
         ("lock", "warn", "locked by deploy-prod-1 (deploy) for 3h 0m, longer than 2h 34m")
     ]
+
+
+def test_a_checklist_of_the_fleet_file_runs_its_checks(tmp_path: Path, store: Store) -> None:
+    text = (EXAMPLES / "fleet.yaml").read_text() + "\nchecklists:\n  release-day: [maintenance, lock]\n"
+    (tmp_path / "fleet.yaml").write_text(text)
+    runtime = InMemoryFleetRuntime(load_fleet(tmp_path / "fleet.yaml"), "dev")
+    report = _report_named(runtime, store, "release-day")
+    assert [(r.check, r.evidence) for r in report.results] == [
+        ("maintenance", "maintenance off"),
+        ("lock", "not locked"),
+    ]
+
+
+def test_an_unknown_checklist_is_refused_naming_the_known_ones(
+    runtime: InMemoryFleetRuntime, store: Store
+) -> None:
+    with pytest.raises(
+        BadInput, match=r"^unknown checklist 'pre-deplyo' \(known: all, daily, post-deploy, pre-deploy\)$"
+    ):
+        _report_named(runtime, store, "pre-deplyo")
+
+
+def test_the_fleet_file_refuses_an_unknown_check_in_a_checklist(tmp_path: Path) -> None:
+    text = (EXAMPLES / "fleet.yaml").read_text() + "\nchecklists:\n  release-day: [lcok]\n"
+    (tmp_path / "fleet.yaml").write_text(text)
+    with pytest.raises(BadInput) as raised:
+        load_fleet(tmp_path / "fleet.yaml")
+    assert len(raised.value.problems) == 1 and "checklists.release-day[0]" in raised.value.problems[0]
+
+
+def _report_named(runtime: InMemoryFleetRuntime, store: Store, checklist: str) -> HealthReport:
+    return health_report(runtime, store, [MACHINE], checklist=checklist, now=NOW)

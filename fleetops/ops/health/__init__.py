@@ -1,6 +1,6 @@
 """One health verdict with its evidence (``fleetops health``): checks, checklists, verdict."""
 
-from fleetops.ops.health.checklists import CHECKS, SELECTIONS, Checklist
+from fleetops.ops.health.checklists import CHECKS, SELECTIONS, Checklist, selection
 from fleetops.ops.health.checks import (
     check_alarms,
     check_config,
@@ -41,5 +41,6 @@ __all__ = [
     "check_maintenance",
     "check_services",
     "check_traffic",
+    "selection",
     "verdict_of",
 ]

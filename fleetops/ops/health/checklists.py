@@ -6,13 +6,20 @@
 - ``post-deploy`` (seed 003): every service at its desired count and healthy behind the load
   balancer, no alarm firing, traffic (5XX rate, p95) normal.
 - ``daily`` (seed 002's morning checklist), and no checklist: every check.
+
+The fleet file's ``checklists:`` adds more by name (or redefines these), each a list of checks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from typing import get_args
 
-CHECKS = ("services", "alarms", "lock", "executions", "maintenance", "traffic")
+from fleetops.errors import BadInput
+from fleetops.spec.resources import HealthCheckName
+
+CHECKS: tuple[str, ...] = get_args(HealthCheckName)
 
 
 class Checklist(StrEnum):
@@ -30,3 +37,15 @@ SELECTIONS: dict[Checklist, tuple[str, ...]] = {
     Checklist.POST_DEPLOY: ("services", "alarms", "traffic"),
     Checklist.DAILY: CHECKS,
 }
+
+
+def selection(name: str, extra: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+    """The checks of checklist ``name``: the fleet file's (``extra``) first, then the built-in
+    ones; ``BadInput`` naming the known checklists otherwise."""
+    if name in extra:
+        return tuple(extra[name])
+    for checklist in Checklist:
+        if checklist.value == name:
+            return SELECTIONS[checklist]
+    known = ", ".join(sorted({*(c.value for c in Checklist), *extra}))
+    raise BadInput(f"unknown checklist {name!r} (known: {known})")

@@ -22,7 +22,7 @@ from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.server.routes.deployments import DeploymentsDep
 from fleetops.server.routes.fleet import FleetDep
 
-router = APIRouter(tags=["health"], responses=error_responses(*AUTHENTICATED, 409, 423))
+router = APIRouter(tags=["health"], responses=error_responses(*AUTHENTICATED, 400, 409, 423))
 
 
 @router.get("/health/report", name="health.report", dependencies=[Depends(require(Role.VIEWER))])
@@ -33,7 +33,14 @@ def report(
     deployments: DeploymentsDep,
     redactor: RedactorDep,
     clock: ClockDep,
-    checklist: Annotated[Checklist, Query(description="Which checks run; default: all.")] = Checklist.ALL,
+    checklist: Annotated[
+        str,
+        Query(
+            max_length=100,
+            description="pre-deploy, post-deploy, daily, or one of the fleet file's `checklists`; "
+            "default: all.",
+        ),
+    ] = Checklist.ALL.value,
 ) -> dict[str, Any]:
     """The verdict (healthy, degraded, failing) and every check's outcome with its evidence."""
     engine = deployments.executions.engine
