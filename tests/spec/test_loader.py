@@ -130,6 +130,16 @@ def test_references_to_unknown_secrets_and_alarms() -> None:
     ]
 
 
+def test_a_service_naming_an_unknown_datastore() -> None:
+    text = (
+        MINIMAL
+        + "    datastores: [orders-bd]\ndatastores:\n  orders-db: {kind: sqlite, connection: 'sqlite:///o.db'}\n"
+    )
+    assert problems_of(text) == [
+        "fleet.yaml:6:18 services.web.datastores[0]: unknown datastore 'orders-bd' (known: orders-db)",
+    ]
+
+
 def test_an_invalid_field_does_not_hide_the_checks_on_its_neighbours() -> None:
     text = MINIMAL + "    deploy: {min_healthy_percent: 150, alarms: [nope]}\n"
     assert problems_of(text) == [
