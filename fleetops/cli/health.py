@@ -5,6 +5,7 @@ Exit 0 when healthy, 1 otherwise; ``--watch`` re-evaluates every ``--interval`` 
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -94,6 +95,7 @@ def health(
             emit(report, output, _render(report))
             if not watch:
                 break
+            sys.stdout.flush()  # each report as it comes, also through a pipe
             time.sleep(interval)  # a CLI polling for a person, not a test waiting
     if report["verdict"] != "healthy":
         raise typer.Exit(1)

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 
 from fleetops.server.settings import pid_dirs
 from fleetops.testing.fleet_files import write_fleet
-from fleetops.testing.server import run_cli
+from fleetops.testing.server import cli_env, run_cli
 from fleetops.testing.waiting import wait_until
 
 pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
@@ -79,10 +80,33 @@ def test_health_is_healthy_after_up_and_failing_while_instances_are_killed(tmp_p
         assert (report["verdict"], report["checks"][0]["outcome"]) == ("failing", "fail")
         assert "unknown secret 'db-password'" in report["checks"][0]["evidence"]
 
+        watch_out = tmp_path / "watch.out"
+        with watch_out.open("w") as out:
+            watcher = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "fleetops",
+                    "health",
+                    "-c",
+                    "post-deploy",
+                    "--watch",
+                    "--interval",
+                    "1",
+                ],
+                cwd=folder,
+                env=cli_env(None),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         stop = threading.Event()
         killer = threading.Thread(target=_kill_instances, args=(folder, "menu", stop))
-        killer.start()
         try:
+            wait_until(lambda: "dev: healthy (post-deploy)" in watch_out.read_text(), what="a healthy report")
+            killer.start()
+            wait_until(
+                lambda: "dev: failing (post-deploy)" in watch_out.read_text(), what="the watch failing"
+            )
 
             def failing() -> subprocess.CompletedProcess[str] | None:
                 done = _health(folder)
@@ -91,7 +115,11 @@ def test_health_is_healthy_after_up_and_failing_while_instances_are_killed(tmp_p
             failed = wait_until(failing, timeout=60, what="health failing")
         finally:
             stop.set()
-            killer.join()
+            if killer.is_alive():
+                killer.join()
+            watcher.send_signal(signal.SIGINT)
+            watcher.wait(timeout=30)
+        assert "menu: 0/2 healthy" in watch_out.read_text()
         report = json.loads(failed.stdout)
         assert report["verdict"] == "failing"
         not_ok = [
