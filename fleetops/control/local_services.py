@@ -1,11 +1,10 @@
 """The fleet file's services as the local provider runs them, and the secrets it hands them.
 
-``DevSecrets`` is the local sandbox's secret source until the secrets module exists: each secret
-the fleet file declares gets a random value (of its ``length``) generated once and kept in
-``<state_dir>/secrets.json`` (mode 0600), so instances of every version see the same value and a
-restarted control plane keeps it. It has no versions, rotation or encryption at rest: its
-``values()`` (what redaction removes) are the current values; a previous value exists once the
-secrets module rotates them.
+``DevSecrets`` is the secret source of a local provider run without a store (the provider tests
+and benchmarks): each secret gets a random value (of its ``length``) generated once and kept in
+``<state_dir>/secrets.json`` (mode 0600). It has no versions, rotation or encryption at rest.
+The server's environments use the store instead (``ops/secrets/vault.py``), which imports such
+a file once, so a sandbox made before the store had secrets keeps its values.
 """
 
 from __future__ import annotations

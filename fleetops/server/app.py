@@ -26,6 +26,7 @@ from fleetops.server.routes import (
     metrics,
     notifications,
     releases,
+    secrets,
     system,
     tokens,
 )
@@ -70,6 +71,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     app.state.environments = plane.environments
     app.state.deployments = plane.deployments
     app.state.redactor = plane.redactor
+    app.state.secrets = plane.secrets
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, store=plane.store)
     # Added last, so outside the audit: the audit log only ever sees a body within its limits.
@@ -89,6 +91,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         metrics.router,
         backups.router,
         health_report.router,
+        secrets.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     # The AWS protocols (Step Functions' among them) live at the root, where boto3's and the AWS

@@ -1,8 +1,9 @@
 """The control plane's parts, built from the server settings and wired together.
 
 ``compose`` opens (and migrates) the store, creates the first admin token if none exists, and
-builds the :class:`Environments` running ``settings.fleet_file``, the one redaction of their
-secret values, the :class:`ExecutionService` (with the handlers of ``settings.handlers`` and
+builds the :class:`SecretsVault` (every environment's secrets), the :class:`Environments`
+running ``settings.fleet_file``, the one redaction of their secret values, the
+:class:`ExecutionService` (with the handlers of ``settings.handlers`` and
 ``$FLEETOPS_HANDLERS``) and the :class:`Deployments` that start the built-in runbooks.
 ``ControlPlane.running`` is the order they start and stop in: the environments start before the
 executions (whose runbooks act on them) and stop after them. The HTTP side (``app.py``) only
@@ -21,6 +22,8 @@ from fleetops.control import ExecutionService, load_handlers
 from fleetops.control.deployments import Deployments
 from fleetops.control.environments import Environments
 from fleetops.control.handlers import handler_specs
+from fleetops.ops.secrets.cipher import Cipher
+from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.redaction import Redactor, secret_redactor
 from fleetops.server.auth import ensure_admin_token
 from fleetops.server.fleet import open_environments
@@ -41,6 +44,8 @@ class ControlPlane:
     responses pass through."""
     executions: ExecutionService
     deployments: Deployments
+    secrets: SecretsVault
+    """Every environment's secret versions (values sealed with ``<state dir>/secrets.key``)."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -64,7 +69,8 @@ def compose(settings: ServerSettings, *, store: Store | None = None) -> ControlP
     opened = store or Store.open(settings.database_url, settings.state_dir)
     try:
         ensure_admin_token(opened, settings.state_dir)
-        envs = open_environments(settings, opened)
+        vault = SecretsVault(opened, Cipher.from_state_dir(settings.state_dir))
+        envs = open_environments(settings, opened, vault)
         # One redaction for everything the server stores or answers: the running environments'
         # secret values (read on each use: an environment added later is covered), URL passwords.
         redactor = secret_redactor(envs.secret_values)
@@ -87,4 +93,4 @@ def compose(settings: ServerSettings, *, store: Store | None = None) -> ControlP
             opened.close()
         raise
 
-    return ControlPlane(opened, owns_store, envs, redactor, executions, deployments)
+    return ControlPlane(opened, owns_store, envs, redactor, executions, deployments, vault)

@@ -5,7 +5,9 @@
 ``open_environments`` makes the server's :class:`Environments` and opens ``--env`` in it (not
 started); ``fleetops up --env X`` later adds more through ``POST /environments``. Each
 environment keeps its processes' state under ``<state dir>/envs/<environment>/`` (HAProxy's
-config and socket, pid files, logs, data, sandbox secrets), so environments never share a file.
+config and socket, pid files, logs, data), so environments never share a file. Their secrets are
+in the store (``SecretsVault``): opening a local environment imports a sandbox's old
+``secrets.json`` once and gives each declared secret without a version its first one.
 
 Load-balancer ports a fleet file pins (``run.port``) are checked before anything starts: two
 environments on one machine cannot both bind 8080, so the second is refused with the port, the
@@ -21,8 +23,10 @@ from pathlib import Path
 from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.environments import Environments, check_local
 from fleetops.control.fleet import FleetRuntime
-from fleetops.control.local_services import dev_secrets, fixed_ports, local_datastores, local_services
+from fleetops.control.local_services import fixed_ports, local_datastores, local_services
 from fleetops.errors import BadInput
+from fleetops.ops.secrets.cipher import Cipher
+from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.providers.local import LocalProvider
 from fleetops.redaction import secret_redactor
 from fleetops.runbooks.ports import FleetControl
@@ -33,7 +37,9 @@ from fleetops.spec.models import AwsSettings
 from fleetops.store import Store
 
 
-def open_environments(settings: ServerSettings, store: Store) -> Environments:
+def open_environments(
+    settings: ServerSettings, store: Store, vault: SecretsVault | None = None
+) -> Environments:
     """The server's environments: ``settings.environment`` (and ``more_environments``) of
     ``settings.fleet_file`` opened (not started), or none without a fleet file. ``BadInput`` for
     an unknown one, or pinned ports that collide."""
@@ -48,7 +54,7 @@ def open_environments(settings: ServerSettings, store: Store) -> Environments:
             return AwsFleetRuntime(fleet, environment, store=store, initial_version=initial_version)
         return open_fleet_runtime(
             fleet, environment, state_dir=settings.state_dir, store=store,
-            initial_version=initial_version, running=running,
+            initial_version=initial_version, running=running, vault=vault,
         )  # fmt: skip
 
     environments = Environments(
@@ -67,6 +73,7 @@ def open_fleet_runtime(
     store: Store,
     initial_version: str = "v1",
     running: Sequence[FleetControl] = (),
+    vault: SecretsVault | None = None,
 ) -> FleetRuntime:
     """The runtime of ``fleet``'s ``environment`` (not started), its state in
     ``<state_dir>/envs/<environment>/``. Only local environments run on a local provider
@@ -75,16 +82,17 @@ def open_fleet_runtime(
     ports = fixed_ports(fleet, environment)
     check_ports(environment, ports, ports_in_use(running))
     folder = environment_state_dir(state_dir, environment)
-    secrets = dev_secrets(fleet, folder)
+    vault = vault or SecretsVault(store, Cipher.from_state_dir(state_dir))
+    prepare_secrets(vault, fleet, environment, folder)
     datastores = local_datastores(fleet, environment, folder)
 
     def secret_values() -> frozenset[str]:
-        return secrets.values() | datastores.passwords()
+        return vault.redaction_values(environment) | datastores.passwords()
 
     provider = LocalProvider(
         local_services(fleet, environment, datastores.urls()),
         state_dir=folder,
-        secrets=secrets,
+        secrets=lambda name: vault.current(environment, name),
         ports=ports,
         redactor=secret_redactor(secret_values),
         datastores=datastores,
@@ -93,6 +101,14 @@ def open_fleet_runtime(
         fleet, environment, provider=provider, store=store, initial_version=initial_version,
         secret_values=secret_values, datastores=datastores,
     )  # fmt: skip
+
+
+def prepare_secrets(vault: SecretsVault, fleet: Fleet, environment: str, folder: Path) -> None:
+    """Import the sandbox's old ``secrets.json`` (once: the file goes after), then give every
+    secret the fleet file declares and the store lacks its first, generated, version."""
+    vault.import_values_file(environment, folder / "secrets.json", by="fleetops up")
+    for name, secret in fleet.secrets.items():
+        vault.ensure(environment, name, secret.length, by="fleetops up")
 
 
 def ports_in_use(running: Sequence[FleetControl]) -> dict[int, tuple[str, str]]:

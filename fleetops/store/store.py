@@ -27,6 +27,7 @@ from fleetops.store.metrics import MetricRepository
 from fleetops.store.migrations import upgrade_to_head
 from fleetops.store.notifications import NotificationLog
 from fleetops.store.releases import ReleaseRepository
+from fleetops.store.secrets import SecretRepository
 from fleetops.store.sessions import Sessions
 from fleetops.store.state_machines import StateMachineRepository
 from fleetops.store.stops import StoppedExecutions
@@ -60,6 +61,7 @@ class Store(Sessions):
         self.stopped = StoppedExecutions(self)
         self.metrics = MetricRepository(self)
         self.backups = BackupCatalog(self)
+        self.secrets = SecretRepository(self)
 
     @classmethod
     def open(cls, url: str | None, state_dir: Path) -> Store:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -390,3 +391,47 @@ backups = Table(
     Index(None, "environment", "datastore", "created_at"),
 )
 """The backup catalog: every backup taken, where it is, and whether a restore of it was verified."""
+
+secret_versions = Table(
+    "secret_versions",
+    metadata,
+    Column("environment", String(100), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("version_id", String(64), primary_key=True),
+    # 1, 2, 3… per secret, in the order versions were made.
+    Column("number", Integer(), nullable=False),
+    # AES-GCM of the value (ops/secrets/cipher.py); the key lives in a file outside the database.
+    Column("ciphertext", LargeBinary(), nullable=False),
+    # How the value came: generated, put, imported (from a sandbox's old secrets.json).
+    Column("source", String(20), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
+"""Every value a secret has had, encrypted; staging labels point at them."""
+
+secret_stages = Table(
+    "secret_stages",
+    metadata,
+    Column("environment", String(100), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    # AWSCURRENT, AWSPENDING, AWSPREVIOUS: the key makes a label sit on one version at most.
+    Column("stage", String(20), primary_key=True),
+    Column("version_id", String(64), nullable=False),
+)
+"""Which version of a secret each staging label is on."""
+
+secret_events = Table(
+    "secret_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("environment", String(100), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("version_id", String(64), nullable=True),
+    Column("by", String(200), nullable=False),
+    # What changed, never a value: {"stage": "AWSCURRENT", "from": "<version id>"}.
+    Column("detail", JSON(), nullable=False),
+    Index(None, "environment", "name", "id"),
+)
+"""A secret's history: versions created and staging labels moved."""

@@ -168,6 +168,13 @@ def _fleet(api: ApiHarness) -> InMemoryFleetRuntime:
     return runtime
 
 
+def _secret(api: ApiHarness) -> object:
+    _fleet(api)
+    if not api.store.secrets.versions("dev", "payments-api-key"):
+        api.app.state.secrets.put("dev", "payments-api-key", "authz-value-1234", by="test")
+    return api.store.secrets.versions("dev", "payments-api-key")
+
+
 def _stage_too(api: ApiHarness) -> object:
     _fleet(api)
     return api.app.state.environments.add("stage", "v1")
@@ -211,6 +218,7 @@ def _verified_in_stage(api: ApiHarness) -> object:
 
 
 FINISHED = "deploy-dev-20261122T090000-0000"
+SECRET = "/api/v1/secrets/payments-api-key"
 
 
 def _export(name: str = FINISHED) -> dict[str, Any]:
@@ -353,6 +361,34 @@ ROUTES = [
         prepare=_stage_too,
     ),
     Case("GET", "/api/v1/fleet", Role.VIEWER, prepare=_fleet),
+    Case("GET", "/api/v1/secrets", Role.VIEWER, url="/api/v1/secrets?environment=dev", prepare=_fleet),
+    *(
+        Case(
+            "GET",
+            f"/api/v1/secrets/{{name}}{tail}",
+            Role.VIEWER,
+            url=f"{SECRET}{tail}?environment=dev",
+            prepare=_secret,
+        )
+        for tail in ("", "/versions", "/history")
+    ),
+    Case(
+        "POST",
+        "/api/v1/secrets/{name}/versions",
+        Role.OPERATOR,
+        url=f"{SECRET}/versions",
+        json={"environment": "dev", "generate": True},
+        ok=201,
+        prepare=_fleet,
+    ),
+    Case(
+        "POST",
+        "/api/v1/secrets/{name}/reveal",
+        Role.ADMIN,
+        url=f"{SECRET}/reveal",
+        json={"environment": "dev"},
+        prepare=_secret,
+    ),
     Case("GET", "/api/v1/alarms", Role.VIEWER, url="/api/v1/alarms?state=ALARM", prepare=_alarms),
     Case(
         "GET",

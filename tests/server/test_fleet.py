@@ -86,3 +86,41 @@ def test_a_datastores_url_reaches_its_services_and_its_password_is_redacted(
     assert runtime.provider.services["menu"].env["MENU_DB_URL"] == url
     assert password in runtime.secret_values()
     assert runtime.provider.redactor.text(f"connecting with {password}") == "connecting with ***"
+
+
+def _fleet_with_secrets(folder: Path) -> Fleet:
+    document = fleet_document({"menu": {"secrets": ["api-key"]}})
+    document["environments"] = {"dev": {"provider": "local"}}
+    document["secrets"] = {"api-key": {}, "signing-key": {"length": 64}}
+    path = folder / "fleet.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return load_fleet(path)
+
+
+def test_opening_an_environment_gives_each_declared_secret_a_first_version(
+    tmp_path: Path, store: Store
+) -> None:
+    open_fleet_runtime(_fleet_with_secrets(tmp_path), "dev", state_dir=tmp_path / ".fleetops", store=store)
+    versions = {name: store.secrets.versions("dev", name) for name in ("api-key", "signing-key")}
+    assert {name: [(v.number, v.stages, v.source) for v in found] for name, found in versions.items()} == {
+        "api-key": [(1, ("AWSCURRENT",), "generated")],
+        "signing-key": [(1, ("AWSCURRENT",), "generated")],
+    }
+
+
+def test_a_sandbox_keeps_the_values_of_its_old_secrets_file(tmp_path: Path, store: Store) -> None:
+    folder = tmp_path / ".fleetops" / "envs" / "dev"
+    folder.mkdir(parents=True)
+    (folder / "secrets.json").write_text('{"api-key": "kept-from-before-1234"}')
+    runtime = open_fleet_runtime(
+        _fleet_with_secrets(tmp_path), "dev", state_dir=tmp_path / ".fleetops", store=store
+    )
+    again = open_fleet_runtime(
+        _fleet_with_secrets(tmp_path), "dev", state_dir=tmp_path / ".fleetops", store=store
+    )
+    assert [(v.number, v.source) for v in store.secrets.versions("dev", "api-key")] == [(1, "imported")]
+    assert (folder / "secrets.json").exists() is False
+    assert (
+        "kept-from-before-1234" in runtime.secret_values()
+        and "kept-from-before-1234" in again.secret_values()
+    )

@@ -93,7 +93,9 @@ def leak(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Leak]:
         try:
             up = run_cli(["up", "-o", "json"], cwd=folder, timeout=120)
             assert up.returncode == 0, up.stdout + up.stderr
-            secret = json.loads((folder / ".fleetops/envs/dev/secrets.json").read_text())["db-password"]
+            revealed = run_cli(["secrets", "get", "db-password", "--reveal"], cwd=folder)
+            assert revealed.returncode == 0, revealed.stderr
+            secret = revealed.stdout.removesuffix("\n")
             deploy = run_cli(
                 ["deploy", "dev", "--version", "leaky", "--wait", "-o", "json"], cwd=folder, timeout=180
             )
