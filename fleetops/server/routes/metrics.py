@@ -11,6 +11,7 @@ from fleetops.ops.metrics.names import KNOWN, dimension_key, parse_dimensions
 from fleetops.ops.metrics.statistics import check_statistics, datapoints, window
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
+from fleetops.server.errors import AUTHENTICATED, error_responses
 from fleetops.server.routes.fleet import (
     EndQuery,
     EnvironmentQuery,
@@ -21,7 +22,7 @@ from fleetops.server.routes.fleet import (
 )
 from fleetops.store.metrics import Series
 
-router = APIRouter(tags=["metrics"])
+router = APIRouter(tags=["metrics"], responses=error_responses(*AUTHENTICATED, 409, 423))
 viewer = [Depends(require(Role.VIEWER))]
 UNITS = {(name.namespace, name.metric): name.unit for name in KNOWN}
 
