@@ -97,9 +97,9 @@ PLAN: dict[str, list[Step] | Skip] = {
     ],
     "fleetops rollout status ROLLOUT_ID": [Step("fleetops rollout status ROLLOUT_ID")],
     "fleetops down": [],  # run last
-    "fleetops backup create orders-db [--env dev]": Skip(LATER),
-    "fleetops backup list [--datastore orders-db]": Skip(LATER),
-    "fleetops backup verify --latest": Skip(LATER),
+    "fleetops backup create orders-db [--env dev]": [Step("fleetops backup create orders-db --env dev")],
+    "fleetops backup list [--datastore orders-db]": [Step("fleetops backup list --datastore orders-db")],
+    "fleetops backup verify --latest": [Step("fleetops backup verify --latest")],
     'fleetops logs query \'fields @timestamp, level, msg | filter level = "error" '
     "| stats count() as n by msg | sort n desc | limit 10'": [
         Step(
