@@ -10,7 +10,7 @@ import typer
 
 app = typer.Typer(
     name="fleetops",
-    help="Operate a microservice fleet: deploy, roll back, rotate secrets, back up, drill.",
+    help="Operate a microservice fleet: deploy, roll back, scale, back up, query logs and metrics.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -19,4 +19,4 @@ app = typer.Typer(
 
 @app.callback()
 def _root() -> None:
-    """Operate a microservice fleet: deploy, roll back, rotate secrets, back up, drill."""
+    """Operate a microservice fleet: deploy, roll back, scale, back up, query logs and metrics."""

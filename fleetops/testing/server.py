@@ -21,7 +21,9 @@ from pathlib import Path
 
 from fleetops.server.settings import read_server_file
 
-_ISOLATING = ("FLEETOPS_URL", "FLEETOPS_TOKEN", "FLEETOPS_DATABASE_URL")
+# The terminal's width too: a CLI run by a test prints as into a pipe (whole lines) unless the
+# test sets COLUMNS itself, whatever terminal the suite was started from.
+_ISOLATING = ("FLEETOPS_URL", "FLEETOPS_TOKEN", "FLEETOPS_DATABASE_URL", "COLUMNS", "LINES")
 
 
 @dataclass(frozen=True)

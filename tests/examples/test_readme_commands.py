@@ -64,8 +64,10 @@ class Skip:
 
 
 AWS = 'eval "$(fleetops aws-env)" && '
-LATER = (
-    "added to the README (backups, metrics, health) after this test's last full run; to be given steps here"
+HEALTH = (
+    "its verdict (and so its exit code) depends on what the README's earlier steps left behind (a "
+    "failed deployment of the last day makes it degraded, exit 1); tests/cli/test_health.py runs it "
+    "on a fleet whose state it arranges"
 )
 ON_AWS = (
     "prod is an aws environment: needs AWS credentials, or moto, where tests/providers/aws/test_cli_prod.py "
@@ -121,9 +123,14 @@ PLAN: dict[str, list[Step] | Skip] = {
             "--services orders,payments -o json"
         )
     ],
-    "fleetops metrics list": Skip(LATER),
+    "fleetops metrics list": [Step("fleetops metrics list")],
     "fleetops metrics get AWS/EC2 CPUUtilization --dimension AutoScalingGroupName=restaurant-orders "
-    "--since 1h --period 60 --statistics Average,Maximum,p95": Skip(LATER),
+    "--since 1h --period 60 --statistics Average,Maximum,p95": [
+        Step(
+            "fleetops metrics get AWS/EC2 CPUUtilization --dimension AutoScalingGroupName=restaurant-orders "
+            "--since 1h --period 60 --statistics Average,Maximum,p95"
+        )
+    ],
     "fleetops server": [
         Step(
             "fleetops server",
@@ -139,6 +146,19 @@ PLAN: dict[str, list[Step] | Skip] = {
         Step("fleetops token revoke ci"),
     ],
     "fleetops audit --action 'tokens.*'": [Step("fleetops audit --action 'tokens.*'")],
+    "fleetops secrets list": [Step("fleetops secrets list")],
+    "fleetops secrets describe db-password": [Step("fleetops secrets describe db-password")],
+    "fleetops secrets versions db-password": [Step("fleetops secrets versions db-password")],
+    "fleetops secrets history db-password": [Step("fleetops secrets history db-password")],
+    "fleetops secrets put payments-api-key --value-file key.txt": [
+        Step(
+            "printf readme-test-key-0123456789 > key.txt && "
+            "fleetops secrets put payments-api-key --value-file key.txt"
+        )
+    ],
+    "fleetops secrets get payments-api-key --reveal [--version-stage AWSPREVIOUS]": [
+        Step("fleetops secrets get payments-api-key --reveal --version-stage AWSPREVIOUS")
+    ],
     "fleetops sfn create-state-machine --name hello --definition @hello.asl.json": [
         Step("fleetops sfn create-state-machine --name hello --definition @hello.asl.json")
     ],
@@ -265,11 +285,11 @@ PLAN: dict[str, list[Step] | Skip] = {
         Step("fleetops unblock payments --env prod"),
     ],
     "fleetops blocks": [Step("fleetops blocks")],
-    "fleetops health": Skip(LATER),
-    "fleetops health --checklist post-deploy": Skip(LATER),
-    "fleetops health --checklist pre-deploy": Skip(LATER),
-    "fleetops health --checklist daily -o json": Skip(LATER),
-    "fleetops health --watch --interval 10": Skip(LATER),
+    "fleetops health": Skip(HEALTH),
+    "fleetops health --checklist post-deploy": Skip(HEALTH),
+    "fleetops health --checklist pre-deploy": Skip(HEALTH),
+    "fleetops health --checklist daily -o json": Skip(HEALTH),
+    "fleetops health --watch --interval 10": Skip(HEALTH),
 }
 
 FOLLOW_QUIET_S = 5.0

@@ -1,7 +1,7 @@
 """Runs an Insights query over JSON-lines log files with DuckDB.
 
 Each source file is one log stream of one log group (a local instance's log is the stream
-``<instance>`` of the group ``/fleetops/<environment>/<service>``). The result is what
+``<instance>`` of its service's group ``/aws/ec2/<group>``). The result is what
 GetQueryResults gives: rows of text values (a field with no value in a row is left out) and the
 statistics ``recordsScanned`` (records in the time window), ``recordsMatched`` (records that
 passed the filters, before ``stats``) and ``bytesScanned``.

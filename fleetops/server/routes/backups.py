@@ -10,11 +10,12 @@ from pydantic import Field
 from fleetops.control.backups import Backups
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
+from fleetops.server.errors import AUTHENTICATED, error_responses
 from fleetops.server.request_models import StrictModel
 from fleetops.server.routes.deployments import Operator
 from fleetops.server.routes.environments import EnvironmentsDep
 
-router = APIRouter(tags=["backups"])
+router = APIRouter(tags=["backups"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
 BackupId = Annotated[str, Path(max_length=100)]
 
 
