@@ -91,7 +91,8 @@ class ConcurrentReport:
     settings: ConcurrentSettings
     services: tuple[str, ...]
     processes: int
-    """Fleet processes running when the deployments started (instances and HAProxies)."""
+    """Fleet processes running when the deployments started (instances, HAProxies and
+    datastore servers such as the example's redis cache)."""
     setup_s: float
     wall_s: float
     """From the first deployment's start to the last one's end, as this client saw them."""

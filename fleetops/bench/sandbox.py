@@ -120,7 +120,7 @@ class Sandbox:
         return self._run("down", "-f", str(self.fleet_file), "--timeout", str(timeout), timeout=timeout + 60)
 
     def pids(self) -> list[int]:
-        """Processes the fleet runs now (instances and HAProxy), from its pid files."""
+        """Processes the fleet runs now (instances, HAProxy, datastore servers), from its pid files."""
         pid_dir = environment_state_dir(self.state_dir, self.environment) / "pids"
         return [int(p.read_text().split()[0]) for p in pid_dir.glob("*.pid")]
 
