@@ -15,6 +15,24 @@ from fleetops.store import Store
 from fleetops.testing.api import ApiHarness, api_harness
 from fleetops.testing.postgres import PostgresCluster, postgres_cluster
 
+# The longest test files (each minutes of real fleets), started first: on two workers a test
+# file runs whole on one (--dist loadfile), so one of these started last is the run's tail.
+LONGEST_FIRST = (
+    "tests/examples/test_readme_commands.py",
+    "tests/providers/aws/test_cli_prod.py",
+    "tests/awsapi/test_seeds.py",
+    "tests/awsapi/test_autoscaling.py",
+    "tests/awsapi/test_observability.py",
+    "tests/cli/test_following.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
+    # A stable sort: every file keeps its tests in their order.
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
 # Settings a developer's shell may carry that would point tests at real servers or databases.
 _HERMETIC_ENV = ("FLEETOPS_DATABASE_URL", "FLEETOPS_URL", "FLEETOPS_TOKEN")
 
