@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from fleetops.testing.local import EXAMPLES
 from fleetops.testing.server import RunningServer, running_server
 
 
@@ -14,3 +17,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """``fleetops server`` in a temp dir; CLI commands run with ``cwd=server.state_dir.parent`` find it."""
     with running_server(tmp_path_factory.mktemp("server")) as running:
         yield running
+
+
+def restaurant_on_postgres(tmp_path: Path) -> Path:
+    """The example fleet in a fresh folder, its gateway on a free port instead of 8080, orders-db
+    on the sandbox's PostgreSQL instead of SQLite."""
+    folder = tmp_path / "restaurant"
+    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
+    fleet_file = folder / "fleet.yaml"
+    text = fleet_file.read_text().replace("      port: 8080\n", "")
+    text = text.replace(
+        "    kind: sqlite\n    connection: sqlite:///data/orders.db\n",
+        "    kind: postgres\n    connection: postgresql://orders@localhost:5432/orders\n",
+    )
+    fleet_file.write_text(text)
+    return folder

@@ -5,33 +5,23 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 
-from fleetops.testing.local import EXAMPLES
 from fleetops.testing.server import run_cli
 from fleetops.testing.waiting import wait_until
+
+from .conftest import restaurant_on_postgres
 
 pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
 
 
 @pytest.fixture
 def restaurant(tmp_path: Path) -> Path:
-    """The example fleet in a fresh folder, its gateway on a free port instead of 8080."""
-    folder = tmp_path / "restaurant"
-    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
-    fleet_file = folder / "fleet.yaml"
-    text = fleet_file.read_text().replace("      port: 8080\n", "")
-    text = text.replace(
-        "    kind: sqlite\n    connection: sqlite:///data/orders.db\n",
-        "    kind: postgres\n    connection: postgresql://orders@localhost:5432/orders\n",
-    )
-    fleet_file.write_text(text)
-    return folder
+    return restaurant_on_postgres(tmp_path)
 
 
 def _alive(pid: int) -> bool:

@@ -90,14 +90,12 @@ def datapoints(
     return out
 
 
-def window(
-    since: timedelta | None, start: datetime | None, end: datetime | None
-) -> tuple[datetime, datetime]:
-    """The time asked for: ``since`` back from now, or ``start`` (default: an hour ago) to ``end``
-    (default: now)."""
+def window(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+    """``start`` (default: an hour ago) to ``end`` (default: now); ``since`` is resolved to a
+    ``start`` by the caller (``server.routes.fleet.time_window``)."""
     now = datetime.now(UTC)
     stop = end or now
-    begin = start or (now - (since or timedelta(hours=1)))
+    begin = start or (now - timedelta(hours=1))
     if stop <= begin:
         raise BadInput(
             f"time window: the end ({stop.isoformat()}) is not after the start ({begin.isoformat()})"

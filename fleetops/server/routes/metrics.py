@@ -80,7 +80,7 @@ def metric_statistics(
     name = pick_fleet(request, environment).environment
     dimensions = parse_dimensions(dimension or [])
     names = check_statistics([s.strip() for s in statistics.split(",") if s.strip()])
-    begin, stop = window(None, *time_window(since, start, end))
+    begin, stop = window(*time_window(since, start, end))
     series = Series(name, namespace, metric, dimension_key(dimensions))
     rows = store.metrics.read(series, begin, stop)
     points = datapoints(rows, start=begin, end=stop, period_s=period, statistics=names)
