@@ -111,6 +111,7 @@ class FleetRuntime:
             usage=provider.usage,
             desired=self._saved_desired,
             interval_s=self.settings.metrics_interval_s,
+            datastores=datastores.health if datastores is not None else None,
         )
         self._rollouts = RolloutRunner(
             fleet,

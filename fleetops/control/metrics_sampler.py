@@ -3,7 +3,9 @@
 Every ``interval_s`` (a daemon thread, ``ops.periodic``) it samples each in-service instance's
 process: CPU (the difference of its CPU seconds between two samples over the wall time between
 them, in percent of one core, as the autoscaler measures it) and resident memory, and each
-group's in-service and desired counts; see ``ops.metrics.names`` for the names and dimensions.
+group's in-service and desired counts, and every ``datastore_interval_s`` each datastore's
+open connections and size (``fleetops/Datastores``, by ``DatastoreName``: a PostgreSQL query or
+Redis INFO each, so less often); see ``ops.metrics.names`` for the names and dimensions.
 Every ``housekeeping_s`` it folds raw samples older than ``raw_for`` into 5-minute periods and
 deletes data older than ``keep_for``. It is given narrow callables, not the runtime.
 """
@@ -18,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 
 from fleetops.ops.metrics.names import (
     CPU_UTILIZATION,
+    DATASTORE_CONNECTIONS,
+    DATASTORE_SIZE,
     DESIRED,
     IN_SERVICE,
     MEMORY_RSS,
@@ -27,6 +31,7 @@ from fleetops.ops.metrics.names import (
 )
 from fleetops.ops.periodic import Periodic
 from fleetops.providers.base import InstanceInfo, InstanceState, ProcessUsage
+from fleetops.providers.local.datastores import DatastoreHealth
 from fleetops.store.metrics import MetricRepository, Sample
 
 log = logging.getLogger(__name__)
@@ -55,6 +60,8 @@ class MetricsSampler:
         keep_for: timedelta = timedelta(days=15),
         raw_for: timedelta = timedelta(days=1),
         housekeeping_s: float = 600.0,
+        datastores: Callable[[], Sequence[DatastoreHealth]] | None = None,
+        datastore_interval_s: float = 60.0,
     ) -> None:
         self._repository = repository
         self._environment = environment
@@ -68,6 +75,9 @@ class MetricsSampler:
         self.raw_for = raw_for
         self._housekeeping_s = housekeeping_s
         self._last_housekeeping = 0.0
+        self._datastores = datastores
+        self._datastore_interval_s = datastore_interval_s
+        self._last_datastores: float | None = None
         self._previous: dict[str, tuple[float, float]] = {}
         self._memory = host_memory_bytes()
         self._periodic = Periodic("fleet-metrics", self._tick, lambda: self.interval_s)
@@ -124,6 +134,16 @@ class MetricsSampler:
             if desired is not None:
                 samples.append(self._sample(DESIRED, group, now, float(desired)))
         self._previous = {key: value for key, value in self._previous.items() if key in seen}
+        if self._datastores is not None and (
+            self._last_datastores is None or clock - self._last_datastores >= self._datastore_interval_s
+        ):
+            self._last_datastores = clock
+            for health in self._datastores():
+                named = {"DatastoreName": health.name}
+                if health.connections is not None:
+                    samples.append(self._sample(DATASTORE_CONNECTIONS, named, now, float(health.connections)))
+                if health.size_bytes is not None:
+                    samples.append(self._sample(DATASTORE_SIZE, named, now, float(health.size_bytes)))
         self._repository.put(samples)
         return samples
 

@@ -4,7 +4,8 @@
 builds the :class:`SecretsVault` (every environment's secrets), the :class:`Environments`
 running ``settings.fleet_file``, the one redaction of their secret values, the
 :class:`ExecutionService` (with the handlers of ``settings.handlers`` and
-``$FLEETOPS_HANDLERS``) and the :class:`Deployments` that start the built-in runbooks.
+``$FLEETOPS_HANDLERS``), the :class:`Deployments` that start the built-in runbooks, and the
+:class:`OrchestratorMetrics` counting the executions' events (``fleetops/Deployments``).
 ``ControlPlane.running`` is the order they start and stop in: the environments start before the
 executions (whose runbooks act on them) and stop after them. The HTTP side (``app.py``) only
 exposes them.
@@ -22,6 +23,7 @@ from fleetops.control import ExecutionService, load_handlers
 from fleetops.control.deployments import Deployments
 from fleetops.control.environments import Environments
 from fleetops.control.handlers import handler_specs
+from fleetops.control.orchestrator_metrics import OrchestratorMetrics
 from fleetops.ops.secrets.cipher import Cipher
 from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.redaction import Redactor, secret_redactor
@@ -46,6 +48,8 @@ class ControlPlane:
     deployments: Deployments
     secrets: SecretsVault
     """Every environment's secret versions (values sealed with ``<state dir>/secrets.key``)."""
+    orchestrator_metrics: OrchestratorMetrics
+    """The ``fleetops/Deployments`` metrics, counted from the executions' events."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -53,9 +57,11 @@ class ControlPlane:
         try:
             await asyncio.to_thread(self.environments.start_all)
             await self.executions.start()
+            self.orchestrator_metrics.start()
             try:
                 yield
             finally:
+                self.orchestrator_metrics.stop()
                 await self.executions.close()
         finally:
             await asyncio.to_thread(self.environments.stop_all)
@@ -84,6 +90,8 @@ def compose(settings: ServerSettings, *, store: Store | None = None) -> ControlP
             renew_seconds=settings.renew_seconds,
             redactor=redactor,
         )
+        orchestrator = OrchestratorMetrics(opened, envs.names)
+        executions.writer.observers.append(orchestrator.counts.observe)
         load_handlers(executions.registry, handler_specs(settings.handlers))
         deployments = Deployments(executions, opened, envs)
         if envs.fleet is not None:  # without a fleet the runbooks have nothing to act on
@@ -93,4 +101,4 @@ def compose(settings: ServerSettings, *, store: Store | None = None) -> ControlP
             opened.close()
         raise
 
-    return ControlPlane(opened, owns_store, envs, redactor, executions, deployments, vault)
+    return ControlPlane(opened, owns_store, envs, redactor, executions, deployments, vault, orchestrator)

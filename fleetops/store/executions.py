@@ -126,6 +126,22 @@ class ExecutionRepository:
             rows = session.execute(query).mappings().all()
         return [ExecutionRecord(**dict(row)) for row in rows]
 
+    def running_names(self) -> builtins.list[tuple[str, str]]:
+        """(state machine ARN, execution name) of every RUNNING execution (on any server)."""
+        query = select(executions.c.state_machine_arn, executions.c.name).where(
+            executions.c.status == RUNNING
+        )
+        with self._store.engine.connect() as conn:
+            return [(str(machine), str(name)) for machine, name in conn.execute(query)]
+
+    def start_dates(self, arns: Collection[str]) -> dict[str, datetime]:
+        """ARN -> start date of those of ``arns`` that exist."""
+        if not arns:
+            return {}
+        query = select(executions.c.arn, executions.c.start_date).where(executions.c.arn.in_(list(arns)))
+        with self._store.engine.connect() as conn:
+            return {str(arn): start for arn, start in conn.execute(query)}
+
     def events(
         self, arn: str, *, reverse: bool = False, limit: int | None = None, offset: int = 0
     ) -> builtins.list[HistoryEvent]:

@@ -94,6 +94,9 @@ class JournalWriter:
         self._scheduled = False
         self.transactions = 0
         self.events_written = 0
+        self.observers: list[Callable[[str, HistoryEvent], None]] = []
+        """Called with each event once it is written (the orchestrator's metrics count them);
+        on the thread that flushes, so each must be quick and must not raise."""
 
     def journal(self, arn: str) -> SqlJournal:
         """The engine's ``journal_factory``: a new execution's journal (empty), or a DISTRIBUTED
@@ -165,6 +168,10 @@ class JournalWriter:
         for arn, event in batch:
             if event.type in _TERMINAL_TYPES:
                 self._held_until.pop(arn, None)
+        for observe in self.observers:
+            for arn, event in batch:
+                if arn not in lost:
+                    observe(arn, event)
         for arn in sorted(lost):
             self._held_until.pop(arn, None)
             log.warning("lost the lease of %s: another server runs it now", arn)

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fleetops.control.fleet import RuntimeSettings
+from fleetops.control.metrics_sampler import MetricsSampler
 from fleetops.ops.metrics.statistics import datapoints
+from fleetops.providers.local.datastores import DatastoreHealth
 from fleetops.store import Store
 from fleetops.store.metrics import Series
 
@@ -46,3 +48,38 @@ def test_a_cpu_burning_version_shows_in_cpu_utilization(runtimes: MakeRuntime) -
         ("fleetops/Instances", "MemoryRSS", GROUP),
         ("fleetops/Instances", "MemoryRSS", f"InstanceId={instance}"),
     }
+
+
+def test_datastores_connections_and_size_are_sampled_less_often(sqlite_store: Store) -> None:
+    health = [
+        DatastoreHealth("orders-db", "postgres", True, "SELECT 1 answered", 5432, 3, 7_000_000),
+        DatastoreHealth("cache", "redis", True, "PING answered PONG", 6379, 1, 900_000),
+        DatastoreHealth("down", "postgres", False, "refused", 5433, None, None),
+    ]
+    calls: list[int] = []
+
+    def datastores() -> list[DatastoreHealth]:
+        calls.append(1)
+        return health
+
+    sampler = MetricsSampler(
+        sqlite_store.metrics,
+        "dev",
+        services=[],
+        group_name=str,
+        instances=lambda _service: [],
+        usage=lambda _id: None,
+        desired=lambda _service: None,
+        datastores=datastores,
+        datastore_interval_s=3600,
+    )
+    first = sampler.sample()
+    second = sampler.sample()
+    assert sorted((s.namespace, s.metric, s.dimensions, s.value) for s in first) == [
+        ("fleetops/Datastores", "Connections", "DatastoreName=cache", 1.0),
+        ("fleetops/Datastores", "Connections", "DatastoreName=orders-db", 3.0),
+        ("fleetops/Datastores", "SizeBytes", "DatastoreName=cache", 900_000.0),
+        ("fleetops/Datastores", "SizeBytes", "DatastoreName=orders-db", 7_000_000.0),
+    ]
+    assert second == []
+    assert len(calls) == 1

@@ -37,7 +37,67 @@ IN_SERVICE = MetricName(
     "AWS/AutoScaling", "GroupInServiceInstances", "Count", "instances in service (by group only)"
 )
 DESIRED = MetricName("AWS/AutoScaling", "GroupDesiredCapacity", "Count", "desired capacity (by group only)")
-KNOWN = (CPU_UTILIZATION, MEMORY_USED, MEMORY_RSS, IN_SERVICE, DESIRED)
+
+DEPLOYMENTS = "fleetops/Deployments"
+"""The orchestrator's own metrics (``control.orchestrator_metrics``), without dimensions."""
+DEPLOYMENTS_STARTED = MetricName(DEPLOYMENTS, "DeploymentsStarted", "Count", "deployments started")
+DEPLOYMENTS_SUCCEEDED = MetricName(DEPLOYMENTS, "DeploymentsSucceeded", "Count", "deployments succeeded")
+DEPLOYMENTS_FAILED = MetricName(
+    DEPLOYMENTS, "DeploymentsFailed", "Count", "deployments failed, timed out or stopped"
+)
+DEPLOYMENT_SUCCESS_RATE = MetricName(
+    DEPLOYMENTS,
+    "DeploymentSuccessRate",
+    "Percent",
+    "one sample per finished deployment, 100 if it succeeded else 0: Average is the success rate",
+)
+DEPLOYMENT_DURATION = MetricName(
+    DEPLOYMENTS, "DeploymentDuration", "Seconds", "start to end of each finished deployment"
+)
+ROLLBACKS = MetricName(
+    DEPLOYMENTS, "Rollbacks", "Count", "rollbacks started: by a failed deployment or the rollback runbook"
+)
+CONCURRENT_DEPLOYMENTS = MetricName(
+    DEPLOYMENTS, "ConcurrentDeployments", "Count", "deployments running (any server on the store)"
+)
+EXECUTIONS_STARTED = MetricName(
+    DEPLOYMENTS, "ExecutionsStarted", "Count", "executions of any state machine started"
+)
+EXECUTIONS_RUNNING = MetricName(
+    DEPLOYMENTS, "ExecutionsRunning", "Count", "executions of any state machine running"
+)
+TASK_HANDLER_ERRORS = MetricName(
+    DEPLOYMENTS, "TaskHandlerErrors", "Count", "Task states that failed or timed out (any execution)"
+)
+ORCHESTRATOR = (
+    DEPLOYMENTS_STARTED,
+    DEPLOYMENTS_SUCCEEDED,
+    DEPLOYMENTS_FAILED,
+    DEPLOYMENT_SUCCESS_RATE,
+    DEPLOYMENT_DURATION,
+    ROLLBACKS,
+    CONCURRENT_DEPLOYMENTS,
+    EXECUTIONS_STARTED,
+    EXECUTIONS_RUNNING,
+    TASK_HANDLER_ERRORS,
+)
+
+DATASTORE_CONNECTIONS = MetricName(
+    "fleetops/Datastores", "Connections", "Count", "open connections of a datastore (by DatastoreName)"
+)
+DATASTORE_SIZE = MetricName(
+    "fleetops/Datastores", "SizeBytes", "Bytes", "size of a datastore's data (by DatastoreName)"
+)
+KNOWN = (
+    CPU_UTILIZATION,
+    MEMORY_USED,
+    MEMORY_RSS,
+    IN_SERVICE,
+    DESIRED,
+    *ORCHESTRATOR,
+    DATASTORE_CONNECTIONS,
+    DATASTORE_SIZE,
+)
 MAX_DIMENSIONS = 30
 """CloudWatch's limit of dimensions per metric."""
 
