@@ -25,11 +25,13 @@ typecheck: $(STAMP)
 # The suite runs on two workers (pytest-xdist; much of it waits on processes, health checks and
 # bakes): 241-325 s against 498 s in one process here. --dist loadfile keeps each test file on one
 # worker, in order (module-scoped fleets and servers are per file). PYTEST_WORKERS=0 runs it in
-# one process.
+# one process. --no-loadscope-reorder keeps the files in collection order (tests/conftest.py puts
+# the longest first); by default xdist starts the files with the most tests first, and so the
+# 7-minute README test, two tests, ran last and alone.
 PYTEST_WORKERS ?= 2
 
 pytest: $(STAMP) system-deps
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: lint typecheck pytest
 
