@@ -22,6 +22,7 @@ import fleetops.cli.metrics
 import fleetops.cli.notifications
 import fleetops.cli.plan
 import fleetops.cli.releases
+import fleetops.cli.report
 import fleetops.cli.secrets
 import fleetops.cli.serve
 import fleetops.cli.sfn

@@ -26,6 +26,7 @@ from fleetops.server.routes import (
     metrics,
     notifications,
     releases,
+    reports,
     secrets,
     system,
     tokens,
@@ -91,6 +92,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         metrics.router,
         backups.router,
         health_report.router,
+        reports.router,
         secrets.router,
     ):
         app.include_router(router, prefix=API_PREFIX)

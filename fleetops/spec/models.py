@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     Field,
     StrictBool,
+    StrictFloat,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -340,6 +341,14 @@ class DeployPolicy(Spec):
         return value
 
 
+class Slo(Spec):
+    """A service's objectives: reports measure its availability and error budget against them."""
+
+    availability: StrictFloat = Field(
+        gt=0, lt=100, description="Percent of requests answered without a 5XX at the load balancer (99.9)."
+    )
+
+
 class Scaling(Spec):
     """Target tracking on CPU (EC2 Auto Scaling): desired capacity moves within min..max."""
 
@@ -385,6 +394,7 @@ class ServiceOverride(Spec):
     deploy: DeployPolicy | None = None
     env: EnvMap | None = Field(default=None, description="Merged over the service's env.")
     aws: AwsService | None = None
+    slo: Slo | None = None
 
 
 class Service(Spec):
@@ -397,6 +407,7 @@ class Service(Spec):
     health: HealthCheck = Field(default_factory=HealthCheck)
     deploy: DeployPolicy = Field(default_factory=DeployPolicy)
     scaling: Scaling | None = Field(default=None, description="Target tracking on CPU; none: fixed desired.")
+    slo: Slo | None = Field(default=None, description="Service level objectives (fleetops report).")
     depends_on: list[Name] = Field(default_factory=list, description="Services deployed before this one.")
     secrets: list[Name] = Field(
         default_factory=list, description="Secrets given to it as environment variables."
@@ -435,6 +446,8 @@ class Service(Spec):
             update["env"] = {**self.env, **override.env}
         if override.aws is not None:
             update["aws"] = override.aws
+        if override.slo is not None:
+            update["slo"] = override.slo
         return self.model_copy(update=update)
 
     def env_for_version(self, version: str | None) -> dict[str, str]:

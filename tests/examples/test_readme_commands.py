@@ -290,6 +290,16 @@ PLAN: dict[str, list[Step] | Skip] = {
     "fleetops health --checklist pre-deploy": Skip(HEALTH),
     "fleetops health --checklist daily -o json": Skip(HEALTH),
     "fleetops health --watch --interval 10": Skip(HEALTH),
+    "fleetops report --period weekly": [Step("fleetops report --period weekly")],
+    "fleetops report --period monthly --format json": [
+        Step("fleetops report --period monthly --format json")
+    ],
+    "fleetops report --period weekly --format html --output report.html": [
+        Step("fleetops report --period weekly --format html --output report.html")
+    ],
+    "fleetops report --since 2d --format png --output report.png": [
+        Step("fleetops report --since 2d --format png --output report.png")
+    ],
 }
 
 FOLLOW_QUIET_S = 5.0

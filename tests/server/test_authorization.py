@@ -397,6 +397,7 @@ ROUTES = [
         url="/api/v1/health/report?checklist=pre-deploy",
         prepare=_runbooks,
     ),
+    Case("GET", "/api/v1/reports", Role.VIEWER, url="/api/v1/reports?period=monthly", prepare=_runbooks),
     Case(
         "POST", "/api/v1/fleet/scale", Role.OPERATOR, json={"service": "menu", "desired": 3}, prepare=_fleet
     ),

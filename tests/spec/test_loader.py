@@ -66,7 +66,7 @@ def test_five_mistakes_are_all_reported_with_their_lines() -> None:
         "fleet.yaml:9:23 services.web.depends_on[1]: unknown service 'paymnt' (known: api, payments)",
         "fleet.yaml:10:16 services.web.instances: expected min <= desired <= max, got 1, 4, 2",
         "fleet.yaml:14:5 services.api.healht: unknown field 'healht' (expected one of description, run, aws, "
-        "instances, health, deploy, scaling, depends_on, secrets, datastores, env, versions, overrides)",
+        "instances, health, deploy, scaling, slo, depends_on, secrets, datastores, env, versions, overrides)",
         "fleet.yaml:17:15 services.api.deploy.warmup: expected a duration like 500ms, 30s, 5m, 2h or 30d, "
         "got '10 seconds'",
         "fleet.yaml:20:23 services.payments.depends_on[1]: dependency cycle: payments -> payments",

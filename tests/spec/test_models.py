@@ -174,3 +174,14 @@ def test_self_approval_is_refused_by_default_and_a_strict_boolean() -> None:
     assert LocalSettings.model_validate({"provider": "local", "self_approval": True}).self_approval is True
     with pytest.raises(ValidationError, match="Input should be a valid boolean"):
         LocalSettings.model_validate({"provider": "local", "self_approval": 1})
+
+
+def test_slo_availability_is_a_strict_percentage_overridable_per_environment() -> None:
+    service = Service.model_validate({**SERVICE, "slo": {"availability": 99.9}})
+    assert service.slo is not None and service.slo.availability == 99.9
+    override = {**SERVICE["overrides"]["prod"], "slo": {"availability": 99.99}}  # type: ignore[dict-item]
+    prod = Service.model_validate({**SERVICE, "overrides": {"prod": override}}).in_environment("prod")
+    assert prod.slo is not None and prod.slo.availability == 99.99
+    for bad, message in ((True, "valid number"), ("99.9", "valid number"), (100, "less than 100")):
+        with pytest.raises(ValidationError, match=message):
+            Service.model_validate({**SERVICE, "slo": {"availability": bad}})
