@@ -34,6 +34,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from fleetops.clock import SystemClock
 from fleetops.control.fleet_port import ProviderPort
 from fleetops.control.rollout_state import (
     RunningRollout,
@@ -45,7 +46,6 @@ from fleetops.control.rollout_state import (
     view_of,
 )
 from fleetops.control.runtime_settings import RuntimeSettings
-from fleetops.engine import SystemClock
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmMonitor
 from fleetops.providers.base import InstanceState, ManagedProvider

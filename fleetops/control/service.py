@@ -22,11 +22,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fleetops.clock import Clock
 from fleetops.control.callbacks import STOP, CallbackRelay
 from fleetops.control.leases import Leases
 from fleetops.control.names import InvalidExecutionInput, check_arn, check_name, parse_json
 from fleetops.engine import (
-    Clock,
     Engine,
     ExecutionAlreadyExists,
     ExecutionHandle,

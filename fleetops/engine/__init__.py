@@ -1,6 +1,7 @@
 """Amazon States Language interpreter: parse, validate, run durably. Knows nothing of fleets.
 
-    from fleetops.engine import Engine, Registry, FakeClock
+    from fleetops.engine import Engine, Registry
+    from fleetops.testing.fake_clock import FakeClock
     registry = Registry()
     registry.register("fleetops:hello", lambda payload: {"hello": payload})
     handle = Engine(registry, clock=FakeClock(auto_advance=True)).start_execution(definition, {"x": 1})
@@ -17,14 +18,13 @@ Map of the package:
   task tokens and activities (``callbacks``), the context object, the journal writer and
   replay (``recorder``), one execution's life (``execution``) and the ``Engine`` (``engine``).
 - ``history.py``: event types, ``HistoryEvent``, the ``ExecutionJournal`` port.
-- ``registry.py``: Task resources -> handlers and activities. ``clock.py``: Clock, FakeClock.
+- ``registry.py``: Task resources -> handlers and activities. Time is ``fleetops.clock.Clock``.
 
 Durability: every event goes through an ``ExecutionJournal``; ``Engine.resume_execution``
 replays the definition against the recorded events (matched by ``HistoryEvent.scope``), so
 finished states and tasks are not redone and Wait keeps its due time.
 """
 
-from fleetops.engine.clock import Clock, FakeClock, SystemClock
 from fleetops.engine.definition import InvalidDefinition, StateMachine, parse_definition
 from fleetops.engine.errors import DefinitionError, ExecutionAlreadyExists, StatesError, StatesErrorName
 from fleetops.engine.history import EventType, ExecutionJournal, HistoryEvent, InMemoryJournal
@@ -35,7 +35,6 @@ from fleetops.engine.runtime.execution import ExecutionResult, ExecutionStatus
 
 __all__ = [
     "ActivityTask",
-    "Clock",
     "DefinitionError",
     "Engine",
     "EventType",
@@ -44,7 +43,6 @@ __all__ = [
     "ExecutionJournal",
     "ExecutionResult",
     "ExecutionStatus",
-    "FakeClock",
     "HistoryEvent",
     "InMemoryJournal",
     "InvalidDefinition",
@@ -52,7 +50,6 @@ __all__ = [
     "StateMachine",
     "StatesError",
     "StatesErrorName",
-    "SystemClock",
     "TaskContext",
     "TaskDoesNotExist",
     "TaskFailure",

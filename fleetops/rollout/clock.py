@@ -2,7 +2,7 @@
 
 Every timing rule of a rollout (warmup, checkpoint delay, bake time, deregistration delay, health
 check interval) is expressed against this protocol, so tests run them on
-`fleetops.testing.fake_clock.FakeClock` instantly and deterministically. In production the
+`MillisecondClock(fleetops.testing.fake_clock.FakeClock())` instantly and deterministically. In production the
 control plane's clock (``fleetops.clock.Clock``, aware datetimes and seconds) becomes one at the
 rollout's boundary through `MillisecondClock`.
 """

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fleetops.engine import Engine, FakeClock, InvalidDefinition, Registry, parse_definition
+from fleetops.engine import Engine, InvalidDefinition, Registry, parse_definition
+from fleetops.testing.fake_clock import FakeClock
 
 ENV_VAR = "FLEETOPS_ASL_CASES"
 

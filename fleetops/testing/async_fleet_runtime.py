@@ -27,7 +27,7 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from fleetops.engine import Clock
+from fleetops.clock import Clock
 from fleetops.errors import BadInput, Refused
 from fleetops.rollout import OK, GroupInstance, InstanceRefresh, MillisecondClock, RefreshOptions
 from fleetops.runbooks.ports import FENCED, RolloutRequest, RolloutView

@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fleetops.engine import Engine, ExecutionResult, FakeClock, HistoryEvent, Registry
+from fleetops.engine import Engine, ExecutionResult, HistoryEvent, Registry
+from fleetops.testing.fake_clock import FakeClock
 
 
 @dataclass(frozen=True)

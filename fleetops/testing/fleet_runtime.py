@@ -21,7 +21,7 @@ import dataclasses
 import json
 import tempfile
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from fleetops.control.environments import Environments
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.logfilter import compile_filter, in_window
 from fleetops.ops.logquery import LogSource, QueryResult, run_query
-from fleetops.rollout import GroupInstance, InstanceRefresh, RefreshOptions
+from fleetops.rollout import GroupInstance, InstanceRefresh, MillisecondClock, RefreshOptions
 from fleetops.runbooks.ports import (
     FENCED,
     FleetControl,
@@ -77,7 +77,7 @@ class InMemoryFleetRuntime:
         """The values ``secret_values`` answers (tests of redaction set them)."""
         for name in fleet.services:
             service = fleet.service(name, environment)
-            self.fleets[name] = FakeFleet(self.clock, behaviours)
+            self.fleets[name] = FakeFleet(MillisecondClock(self.clock), behaviours)
             self.fleets[name].seed(initial_version, service.instances.desired)
             for alarm in fleet.alarms:  # OK unless a test sets otherwise (fake.set_alarm)
                 self.fleets[name].set_alarm(alarm, "OK")
@@ -134,7 +134,7 @@ class InMemoryFleetRuntime:
         previous = self.versions[request.service][0]
         refresh = InstanceRefresh(
             port=fake,
-            clock=self.clock,
+            clock=MillisecondClock(self.clock),
             instances=[GroupInstance(i.instance_id, i.release) for i in fake.live()],
             target_release=request.version,
             preferences=request.preferences or refresh_preferences(spec.deploy),
@@ -317,7 +317,7 @@ class InMemoryFleetRuntime:
         return [a for a in self.activities if service is None or a.service == service]
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock.now() / 1000, UTC)
+        return self.clock.now()
 
     def _check(self, environment: str, service: str) -> None:
         if environment != self.environment:

@@ -6,8 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from fleetops.rollout import InstanceRefresh, ProbePolicy, RefreshOptions, RefreshPreferences
-from fleetops.testing.fake_clock import FakeClock
+from fleetops.rollout import Clock, InstanceRefresh, ProbePolicy, RefreshOptions, RefreshPreferences
 from fleetops.testing.fake_fleet import FakeFleet
 
 TEST_CHECK = ProbePolicy(interval_ms=10_000, timeout_ms=2_000, healthy_threshold=3, unhealthy_threshold=2)
@@ -17,7 +16,7 @@ MakeRefresh = Callable[..., InstanceRefresh]
 OPTION_FIELDS = frozenset(field.name for field in dataclasses.fields(RefreshOptions))
 
 
-def refresh_factory(fleet: FakeFleet, clock: FakeClock) -> MakeRefresh:
+def refresh_factory(fleet: FakeFleet, clock: Clock) -> MakeRefresh:
     """`make(count, preferences=None, **overrides)`: seed `count` v1 instances, refresh them to v2.
 
     Defaults: `TEST_CHECK`, no deregistration delay; any `InstanceRefresh` keyword, or any

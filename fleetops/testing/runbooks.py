@@ -22,13 +22,14 @@ from typing import Any
 
 import httpx
 
-from fleetops.engine import Engine, ExecutionHandle, ExecutionResult, FakeClock, Registry, TaskContext
+from fleetops.engine import Engine, ExecutionHandle, ExecutionResult, Registry, TaskContext
 from fleetops.engine.definition.resources import parse_resource
 from fleetops.ops.notify import RetryPolicy
 from fleetops.runbooks import RunbookDeps, definition, register_handlers
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.testing.async_fleet_runtime import AsyncFleetRuntime
+from fleetops.testing.fake_clock import FakeClock
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 

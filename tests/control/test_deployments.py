@@ -12,10 +12,11 @@ import pytest
 from fleetops.control.deployments import Deployments, machine_name
 from fleetops.control.initial_releases import pin_initial
 from fleetops.control.service import ExecutionService
-from fleetops.engine import ExecutionResult, ExecutionStatus, FakeClock
+from fleetops.engine import ExecutionResult, ExecutionStatus
 from fleetops.errors import BadInput, Refused
 from fleetops.spec.loader import load_fleet_text
 from fleetops.store import Store
+from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
 from fleetops.testing.runbooks import hold_calls
 

@@ -12,10 +12,11 @@ import pytest
 from fleetops.control.deployments import Deployments
 from fleetops.control.lock_release import release_lock
 from fleetops.control.service import ExecutionService
-from fleetops.engine import ExecutionStatus, FakeClock
+from fleetops.engine import ExecutionStatus
 from fleetops.errors import Refused
 from fleetops.spec.loader import load_fleet_text
 from fleetops.store import Store
+from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
 from fleetops.testing.runbooks import hold_calls
 

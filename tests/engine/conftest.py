@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fleetops.engine import FakeClock, Registry
+from fleetops.engine import Registry
+from fleetops.testing.fake_clock import FakeClock
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from fleetops.engine import Engine, ExecutionStatus, FakeClock, Registry, TaskContext, TaskDoesNotExist
+from fleetops.engine import Engine, ExecutionStatus, Registry, TaskContext, TaskDoesNotExist
 from fleetops.testing.engine import types
+from fleetops.testing.fake_clock import FakeClock
 
 APPROVAL = {
     "StartAt": "Approve",

@@ -6,8 +6,9 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from fleetops.engine import Engine, ExecutionAlreadyExists, ExecutionStatus, FakeClock, Registry
+from fleetops.engine import Engine, ExecutionAlreadyExists, ExecutionStatus, Registry
 from fleetops.testing.engine import run_definition, types
+from fleetops.testing.fake_clock import FakeClock
 
 WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}
 

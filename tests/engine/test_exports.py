@@ -8,7 +8,6 @@ import fleetops.engine
 def test_public_names() -> None:
     assert sorted(fleetops.engine.__all__) == [
         "ActivityTask",
-        "Clock",
         "DefinitionError",
         "Engine",
         "EventType",
@@ -17,7 +16,6 @@ def test_public_names() -> None:
         "ExecutionJournal",
         "ExecutionResult",
         "ExecutionStatus",
-        "FakeClock",
         "HistoryEvent",
         "InMemoryJournal",
         "InvalidDefinition",
@@ -25,7 +23,6 @@ def test_public_names() -> None:
         "StateMachine",
         "StatesError",
         "StatesErrorName",
-        "SystemClock",
         "TaskContext",
         "TaskDoesNotExist",
         "TaskFailure",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fleetops.engine import Engine, ExecutionStatus, FakeClock, InMemoryJournal, Registry, TaskFailure
+from fleetops.engine import Engine, ExecutionStatus, InMemoryJournal, Registry, TaskFailure
 from fleetops.testing.engine import run_definition, types
+from fleetops.testing.fake_clock import FakeClock
 
 
 def map_over(processor_state: dict[str, Any], **fields: Any) -> dict[str, Any]:

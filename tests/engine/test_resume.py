@@ -9,7 +9,8 @@ import copy
 from collections import Counter
 from typing import Any
 
-from fleetops.engine import Engine, ExecutionStatus, FakeClock, InMemoryJournal, Registry
+from fleetops.engine import Engine, ExecutionStatus, InMemoryJournal, Registry
+from fleetops.testing.fake_clock import FakeClock
 
 DEFINITION = {
     "StartAt": "Fanout",

@@ -11,13 +11,13 @@ import pytest
 from fleetops.engine import (
     Engine,
     ExecutionStatus,
-    FakeClock,
     Registry,
     TaskContext,
     TaskFailure,
     UnknownResource,
 )
 from fleetops.testing.engine import run_definition, types
+from fleetops.testing.fake_clock import FakeClock
 
 
 def task(resource: str = "fleetops:work", **fields: Any) -> dict[str, Any]:

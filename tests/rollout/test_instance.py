@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from fleetops.rollout import MillisecondClock
 from fleetops.rollout.instance import InstanceOps, InstanceSettings, Member
-from fleetops.testing.fake_clock import FakeClock
+from fleetops.testing.fake_clock import FakeClock, at_ms
 from fleetops.testing.fake_fleet import FakeFleet
 from fleetops.testing.rollout import TEST_CHECK
 
@@ -15,12 +16,13 @@ SETTINGS = InstanceSettings(
 
 
 def test_retire_deregisters_waits_the_delay_then_terminates() -> None:
-    clock = FakeClock()
+    fake = FakeClock(at_ms(0))
+    clock = MillisecondClock(fake)
     fleet = FakeFleet(clock)
     (old,) = fleet.seed("v1", 1)
     events: list[str] = []
     ops = InstanceOps(fleet, clock, SETTINGS, events.append)
-    clock.run(ops.retire(Member(old.instance_id, "v1")))
+    fake.run(ops.retire(Member(old.instance_id, "v1")))
     assert fleet.ops() == [(0, "deregister", "i-0001"), (12_000, "terminate", "i-0001")]
     assert events == ["draining i-0001", "terminated i-0001"]
 
@@ -31,9 +33,10 @@ class LoglessFleet(FakeFleet):
 
 
 def test_a_report_says_so_when_logs_cannot_be_read() -> None:
-    clock = FakeClock()
+    fake = FakeClock(at_ms(0))
+    clock = MillisecondClock(fake)
     fleet = LoglessFleet(clock)
     (old,) = fleet.seed("v1", 1)
     ops = InstanceOps(fleet, clock, SETTINGS, lambda _: None)
-    report = clock.run(ops.report(Member(old.instance_id, "v1"), "it broke"))
+    report = fake.run(ops.report(Member(old.instance_id, "v1"), "it broke"))
     assert report.log_lines == ("(logs unavailable: ConnectionError: log store down)",)

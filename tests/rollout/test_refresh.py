@@ -8,6 +8,7 @@ import pytest
 
 from fleetops.rollout import (
     InstanceRefresh,
+    MillisecondClock,
     RefreshOptions,
     RefreshPreferences,
     RefreshStatus,
@@ -27,10 +28,10 @@ def lifecycle(fleet: FakeFleet) -> list[tuple[int, str, str]]:
 
 
 def test_terminate_first_replaces_one_at_a_time_with_drain_then_launch(
-    clock: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
+    fake: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
 ) -> None:
     refresh = make_refresh(3, RefreshPreferences(instance_warmup_ms=MINUTE), deregistration_delay_ms=30_000)
-    assert clock.run(refresh.run()) is RefreshStatus.SUCCESSFUL
+    assert fake.run(refresh.run()) is RefreshStatus.SUCCESSFUL
     assert lifecycle(fleet) == [
         (0, "deregister", "i-0001"),
         (30_000, "launch", "i-0004"),
@@ -50,20 +51,20 @@ def test_terminate_first_replaces_one_at_a_time_with_drain_then_launch(
 
 
 def test_terminate_happens_after_launch_registration_only_within_one_step(
-    fleet: FakeFleet, clock: FakeClock, make_refresh: MakeRefresh
+    fleet: FakeFleet, fake: FakeClock, make_refresh: MakeRefresh
 ) -> None:
     """The old instance is terminated before its replacement launches (terminate first)."""
-    clock.run(make_refresh(1, RefreshPreferences(), deregistration_delay_ms=5_000).run())
+    fake.run(make_refresh(1, RefreshPreferences(), deregistration_delay_ms=5_000).run())
     assert fleet.ops("terminate", "launch") == [(5_000, "terminate", "i-0001"), (5_000, "launch", "i-0002")]
 
 
 def test_max_above_100_launches_new_instances_before_draining_old_ones(
-    clock: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
+    fake: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
 ) -> None:
     prefs = RefreshPreferences(
         min_healthy_percentage=100, max_healthy_percentage=200, instance_warmup_ms=MINUTE
     )
-    clock.run(make_refresh(2, prefs, deregistration_delay_ms=10_000).run())
+    fake.run(make_refresh(2, prefs, deregistration_delay_ms=10_000).run())
     assert lifecycle(fleet) == [
         (0, "launch", "i-0003"),
         (0, "launch", "i-0004"),
@@ -82,7 +83,7 @@ def test_max_above_100_launches_new_instances_before_draining_old_ones(
     [(10, 90, None), (10, 80, 120), (6, 50, 150), (4, 100, 200), (7, 70, 100), (5, 0, 100), (20, 90, 110)],
 )
 def test_capacity_stays_within_min_and_max_at_every_step(
-    clock: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh, case: tuple[int, int, int | None]
+    fake: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh, case: tuple[int, int, int | None]
 ) -> None:
     desired, min_pct, max_pct = case
     prefs = RefreshPreferences(
@@ -90,7 +91,7 @@ def test_capacity_stays_within_min_and_max_at_every_step(
     )
     window = capacity_window(desired, prefs)
     assert (
-        clock.run(make_refresh(desired, prefs, deregistration_delay_ms=20_000).run())
+        fake.run(make_refresh(desired, prefs, deregistration_delay_ms=20_000).run())
         is RefreshStatus.SUCCESSFUL
     )
     assert fleet.samples
@@ -100,57 +101,57 @@ def test_capacity_stays_within_min_and_max_at_every_step(
 
 
 def test_when_no_replacement_fits_an_explicit_max_exceeds_desired_by_one(
-    clock: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
+    fake: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
 ) -> None:
     """AWS: with MaxHealthyPercentage set, it launches before terminating, exceeding desired."""
     prefs = RefreshPreferences(min_healthy_percentage=100, max_healthy_percentage=100)
-    clock.run(make_refresh(3, prefs).run())
+    fake.run(make_refresh(3, prefs).run())
     assert max(s.running for s in fleet.samples) == 4
     assert min(s.in_service for s in fleet.samples) == 3
 
 
 def test_when_no_replacement_fits_an_omitted_max_drops_below_min_by_one(
-    clock: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
+    fake: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
 ) -> None:
     """AWS: with MaxHealthyPercentage omitted, it terminates and launches together."""
-    clock.run(make_refresh(5, RefreshPreferences(min_healthy_percentage=90)).run())
+    fake.run(make_refresh(5, RefreshPreferences(min_healthy_percentage=90)).run())
     assert max(s.running for s in fleet.samples) == 5
     assert min(s.in_service for s in fleet.samples) == 4
 
 
 def test_an_instance_counts_only_after_warmup_even_if_healthy_sooner(
-    clock: FakeClock, make_refresh: MakeRefresh
+    fake: FakeClock, make_refresh: MakeRefresh
 ) -> None:
     refresh = make_refresh(1, RefreshPreferences(instance_warmup_ms=45_000))
-    assert clock.run(refresh.run()) is RefreshStatus.SUCCESSFUL
+    assert fake.run(refresh.run()) is RefreshStatus.SUCCESSFUL
     assert refresh.end_time == 45_000
 
 
 def test_an_instance_counts_only_once_healthy_even_after_warmup(
-    clock: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
+    fake: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
 ) -> None:
     """Ready after 25 s; probes every 10 s; a slow starter recovers within its grace period."""
     fleet.behaviours["v2"] = Behaviour(ready_after_ms=25_000)
     refresh = make_refresh(
         1, RefreshPreferences(instance_warmup_ms=40_000), health_check_grace_period_ms=60_000
     )
-    assert clock.run(refresh.run()) is RefreshStatus.SUCCESSFUL
+    assert fake.run(refresh.run()) is RefreshStatus.SUCCESSFUL
     # probes at 0, 10, 20 fail (unhealthy), 30, 40, 50 pass: healthy again after 3 successes
     assert refresh.end_time == 50_000
 
 
 def test_an_instance_still_unhealthy_when_its_grace_period_ends_is_replaced(
-    clock: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
+    fake: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
 ) -> None:
     fleet.behaviours["v2"] = Behaviour(ready_after_ms=25_000)
     refresh = make_refresh(1, RefreshPreferences(instance_warmup_ms=40_000), failure_timeout_ms=MINUTE)
-    clock.run(refresh.run())
+    fake.run(refresh.run())
     # at 40 s the first instance has passed only 2 of 3 checks: replaced; so is every later one
     assert [t for t, _, _ in fleet.ops("launch")][:3] == [0, 40_000, 80_000]
 
 
 def test_percentage_complete_counts_only_warmed_up_instances(
-    clock: FakeClock, make_refresh: MakeRefresh
+    fake: FakeClock, clock: MillisecondClock, make_refresh: MakeRefresh
 ) -> None:
     refresh = make_refresh(4, RefreshPreferences(min_healthy_percentage=50, instance_warmup_ms=MINUTE))
     seen: list[tuple[int, int, str]] = []
@@ -162,12 +163,12 @@ def test_percentage_complete_counts_only_warmed_up_instances(
             seen.append((refresh.percentage_complete, refresh.instances_to_update, refresh.status.value))
         await task
 
-    clock.run(scenario())
+    fake.run(scenario())
     assert seen == [(0, 4, "InProgress"), (0, 4, "InProgress"), (50, 2, "InProgress"), (100, 0, "Successful")]
 
 
 def test_checkpoints_follow_the_aws_documented_timeline(
-    clock: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
+    fake: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
 ) -> None:
     """AWS: 10 instances, [20,50], 15 min delay, min 80 %: 2 at 0:00, 2 at 0:25, 1 at 0:35, done 0:45."""
     prefs = RefreshPreferences(
@@ -177,7 +178,7 @@ def test_checkpoints_follow_the_aws_documented_timeline(
         checkpoint_delay_ms=15 * MINUTE,
     )
     refresh = make_refresh(10, prefs)
-    assert clock.run(refresh.run()) is RefreshStatus.SUCCESSFUL
+    assert fake.run(refresh.run()) is RefreshStatus.SUCCESSFUL
     assert [t for t, _, _ in fleet.ops("launch")] == [0, 0, 25 * MINUTE, 25 * MINUTE, 35 * MINUTE]
     assert refresh.end_time == 45 * MINUTE
     assert (refresh.percentage_complete, refresh.last_checkpoint) == (50, 50)
@@ -185,14 +186,14 @@ def test_checkpoints_follow_the_aws_documented_timeline(
 
 
 def test_small_group_passes_two_checkpoints_at_once_and_pauses_once(
-    clock: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
+    fake: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
 ) -> None:
     """AWS: 2 instances, [10,40,100]: one replacement is 50 %, past 10 and 40; one notification."""
     prefs = RefreshPreferences(
         min_healthy_percentage=50, checkpoint_percentages=(10, 40, 100), checkpoint_delay_ms=MINUTE
     )
     refresh = make_refresh(2, prefs)
-    clock.run(refresh.run())
+    fake.run(refresh.run())
     assert [t for t, _, _ in fleet.ops("launch")] == [0, MINUTE]
     assert [e.message for e in refresh.events if "checkpoint" in e.message] == [
         "checkpoint 40% reached (50% updated)",
@@ -201,7 +202,7 @@ def test_small_group_passes_two_checkpoints_at_once_and_pauses_once(
 
 
 def test_bake_time_waits_after_the_last_replacement_in_status_baking(
-    clock: FakeClock, make_refresh: MakeRefresh
+    fake: FakeClock, clock: MillisecondClock, make_refresh: MakeRefresh
 ) -> None:
     refresh = make_refresh(1, RefreshPreferences(instance_warmup_ms=10_000, bake_time_ms=5 * MINUTE))
     seen: list[str] = []
@@ -212,13 +213,13 @@ def test_bake_time_waits_after_the_last_replacement_in_status_baking(
         seen.append(refresh.status.value)
         await task
 
-    clock.run(scenario())
+    fake.run(scenario())
     assert seen == ["Baking"]
     assert (refresh.status, refresh.end_time) == (RefreshStatus.SUCCESSFUL, 10_000 + 5 * MINUTE)
 
 
 def test_skip_matching_leaves_instances_already_on_the_target_release(
-    clock: FakeClock, fleet: FakeFleet
+    fake: FakeClock, clock: MillisecondClock, fleet: FakeFleet
 ) -> None:
     instances = fleet.seed("v2", 2) + fleet.seed("v1", 2)
     refresh = InstanceRefresh(
@@ -231,11 +232,13 @@ def test_skip_matching_leaves_instances_already_on_the_target_release(
         options=RefreshOptions(deregistration_delay_ms=0),
     )
     assert refresh.percentage_complete == 50
-    clock.run(refresh.run())
+    fake.run(refresh.run())
     assert [target for _, _, target in fleet.ops("deregister")] == ["i-0003", "i-0004"]
 
 
-def test_without_skip_matching_every_instance_is_replaced(clock: FakeClock, fleet: FakeFleet) -> None:
+def test_without_skip_matching_every_instance_is_replaced(
+    fake: FakeClock, clock: MillisecondClock, fleet: FakeFleet
+) -> None:
     instances = fleet.seed("v2", 2)
     refresh = InstanceRefresh(
         port=fleet,
@@ -246,17 +249,17 @@ def test_without_skip_matching_every_instance_is_replaced(clock: FakeClock, flee
         health_check=TEST_CHECK,
         options=RefreshOptions(deregistration_delay_ms=0),
     )
-    clock.run(refresh.run())
+    fake.run(refresh.run())
     assert [target for _, _, target in fleet.ops("deregister")] == ["i-0001", "i-0002"]
 
 
 def test_drain_precedes_terminate_by_exactly_the_deregistration_delay(
-    clock: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
+    fake: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh
 ) -> None:
     prefs = RefreshPreferences(
         min_healthy_percentage=50, max_healthy_percentage=150, instance_warmup_ms=7_000
     )
-    clock.run(make_refresh(6, prefs, deregistration_delay_ms=45_000).run())
+    fake.run(make_refresh(6, prefs, deregistration_delay_ms=45_000).run())
     drained = {target: t for t, _, target in fleet.ops("deregister")}
     terminated = {target: t for t, _, target in fleet.ops("terminate")}
     assert sorted(drained) == [f"i-000{n}" for n in range(1, 7)]
@@ -278,17 +281,17 @@ def test_drain_precedes_terminate_by_exactly_the_deregistration_delay(
     ],
 )
 def test_the_plan_predicts_batches_and_duration_of_a_healthy_refresh(
-    clock: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh, prefs: RefreshPreferences
+    fake: FakeClock, fleet: FakeFleet, make_refresh: MakeRefresh, prefs: RefreshPreferences
 ) -> None:
     plan = plan_refresh(desired=10, preferences=prefs, deregistration_delay_ms=15_000)
     refresh = make_refresh(10, prefs, deregistration_delay_ms=15_000)
-    clock.run(refresh.run())
+    fake.run(refresh.run())
     batches = [e.message for e in refresh.events if e.message.startswith("batch:")]
     assert len(batches) == len(plan.batches)
     assert refresh.end_time == plan.min_duration_ms
 
 
-def test_several_refreshes_run_concurrently_on_one_clock(clock: FakeClock) -> None:
+def test_several_refreshes_run_concurrently_on_one_clock(fake: FakeClock, clock: MillisecondClock) -> None:
     check = TEST_CHECK
     web, api = FakeFleet(clock), FakeFleet(clock)
     refreshes = [
@@ -307,13 +310,13 @@ def test_several_refreshes_run_concurrently_on_one_clock(clock: FakeClock) -> No
     async def both() -> list[RefreshStatus]:
         return list(await asyncio.gather(*(r.run() for r in refreshes)))
 
-    assert clock.run(both()) == [RefreshStatus.SUCCESSFUL] * 2
+    assert fake.run(both()) == [RefreshStatus.SUCCESSFUL] * 2
     assert [r.end_time for r in refreshes] == [60_000, 140_000]
 
 
-def test_describe_speaks_the_aws_shape(clock: FakeClock, make_refresh: MakeRefresh) -> None:
+def test_describe_speaks_the_aws_shape(fake: FakeClock, make_refresh: MakeRefresh) -> None:
     refresh = make_refresh(2, RefreshPreferences(min_healthy_percentage=50, instance_warmup_ms=1_000))
-    clock.run(refresh.run())
+    fake.run(refresh.run())
     assert refresh.describe() == {
         "InstanceRefreshId": "refresh-1",
         "Status": "Successful",

@@ -1,12 +1,13 @@
 """FakeFleet: release behaviours, alarms on a timeline, and the call and capacity records."""
 
-from fleetops.rollout import ALARM, OK, ProbeResult
-from fleetops.testing.fake_clock import FakeClock
+from fleetops.rollout import ALARM, OK, MillisecondClock, ProbeResult
+from fleetops.testing.fake_clock import FakeClock, at_ms
 from fleetops.testing.fake_fleet import Behaviour, CapacitySample, FakeFleet
 
 
 def test_an_instance_refuses_probes_until_ready_then_fails_when_told() -> None:
-    clock = FakeClock()
+    fake = FakeClock(at_ms(0))
+    clock = MillisecondClock(fake)
     fleet = FakeFleet(
         clock, {"v2": Behaviour(ready_after_ms=1_000, unhealthy_after_ms=3_000, failing_status=500)}
     )
@@ -19,7 +20,7 @@ def test_an_instance_refuses_probes_until_ready_then_fails_when_told() -> None:
             await clock.sleep(1_500)
         return results
 
-    assert clock.run(main()) == [
+    assert fake.run(main()) == [
         ProbeResult(None, 0, "connection refused"),
         ProbeResult(200, 0),
         ProbeResult(500, 0),
@@ -27,7 +28,8 @@ def test_an_instance_refuses_probes_until_ready_then_fails_when_told() -> None:
 
 
 def test_alarm_states_follow_their_timeline_and_omit_unknown_alarms() -> None:
-    clock = FakeClock()
+    fake = FakeClock(at_ms(0))
+    clock = MillisecondClock(fake)
     fleet = FakeFleet(clock)
     fleet.set_alarm("5xx", OK)
     fleet.set_alarm("5xx", ALARM, at_ms=1_000)
@@ -37,11 +39,12 @@ def test_alarm_states_follow_their_timeline_and_omit_unknown_alarms() -> None:
         await clock.sleep(1_000)
         return [before, dict(await fleet.alarm_states(["5xx"]))]
 
-    assert clock.run(main()) == [{"5xx": OK}, {"5xx": ALARM}]
+    assert fake.run(main()) == [{"5xx": OK}, {"5xx": ALARM}]
 
 
 def test_calls_and_capacity_are_recorded_after_each_call() -> None:
-    clock = FakeClock()
+    fake = FakeClock(at_ms(0))
+    clock = MillisecondClock(fake)
     fleet = FakeFleet(clock)
     (old,) = fleet.seed("v1", 1)
 
@@ -51,7 +54,7 @@ def test_calls_and_capacity_are_recorded_after_each_call() -> None:
         await fleet.deregister(old.instance_id)
         await fleet.terminate(old.instance_id)
 
-    clock.run(main())
+    fake.run(main())
     assert fleet.ops() == [
         (0, "launch", "i-0002"),
         (0, "register", "i-0002"),

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from fleetops.engine.clock import Clock, SystemClock
+from fleetops.clock import Clock, SystemClock
 from fleetops.engine.definition.parser import parse_definition
 from fleetops.engine.definition.states import MapState, ParallelState, StateMachine, TaskState
 from fleetops.engine.errors import ExecutionAlreadyExists

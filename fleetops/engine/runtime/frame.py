@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from fleetops.engine.clock import Clock
+from fleetops.clock import Clock
 from fleetops.engine.definition.states import AnyState, StateMachine
 from fleetops.engine.errors import StatesError, StatesErrorName
 from fleetops.engine.history import HistoryEvent

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from fleetops.engine.clock import Clock
+from fleetops.clock import Clock
 from fleetops.engine.definition.resources import Pattern, ResourceKind, ResourceRef
 from fleetops.engine.errors import StatesError, StatesErrorName
 from fleetops.engine.history import HistoryEvent

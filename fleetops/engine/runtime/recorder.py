@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fleetops.engine.clock import Clock
+from fleetops.clock import Clock
 from fleetops.engine.errors import StatesErrorName
 from fleetops.engine.history import ExecutionJournal, HistoryEvent
 

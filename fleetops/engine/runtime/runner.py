@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from fleetops.engine.clock import Clock
+from fleetops.clock import Clock
 from fleetops.engine.definition.common import MISSING, Catcher
 from fleetops.engine.definition.states import AnyState, FailState, MapState, ParallelState, StateMachine
 from fleetops.engine.errors import StatesError, StatesErrorName

@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
 
-from fleetops.engine.clock import Clock, sleep_until
+from fleetops.clock import Clock, sleep_until
 
 
 class Expired(Exception):

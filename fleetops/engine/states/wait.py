@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from fleetops.engine.clock import sleep_until
+from fleetops.clock import sleep_until
 from fleetops.engine.definition.common import MISSING
 from fleetops.engine.definition.fields import is_jsonata, parse_timestamp
 from fleetops.engine.definition.states import WaitState
