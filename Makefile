@@ -22,16 +22,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The suite runs on two workers (pytest-xdist; much of it waits on processes, health checks and
-# bakes): 241-325 s against 498 s in one process here. --dist loadfile keeps each test file on one
-# worker, in order (module-scoped fleets and servers are per file). PYTEST_WORKERS=0 runs it in
-# one process. --no-loadscope-reorder keeps the files in collection order (tests/conftest.py puts
-# the longest first); by default xdist starts the files with the most tests first, and so the
-# 7-minute README test, two tests, ran last and alone.
-PYTEST_WORKERS ?= 2
+# The suite runs on four workers (pytest-xdist) on this 2-core machine: most of its time is spent
+# waiting on processes (fleets coming up, health checks, bakes, moto), so four workers overlap
+# those waits.
+# --dist loadfile keeps each test file on one worker, in order (module-scoped fleets and servers
+# are per file); --no-loadscope-reorder keeps the files in collection order (tests/conftest.py
+# puts the longest first), where by default xdist starts the files with the most tests first and
+# so the README test (two tests, minutes long) ran last and alone. --durations=25 lists the
+# slowest tests at the end of every run, to keep the suite within its budget (10 minutes).
+# PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 4
 
 pytest: $(STAMP) system-deps
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
 test: lint typecheck pytest
 
