@@ -37,6 +37,7 @@ def validate(file: FileOption = Path("fleet.yaml"), output: OutputOption = Outpu
         "secrets": list(fleet.secrets),
         "datastores": list(fleet.datastores),
         "alarms": list(fleet.alarms),
+        "composite_alarms": list(fleet.composite_alarms),
         "notifications": list(fleet.notifications),
     }
 

@@ -70,6 +70,8 @@ class AwsAlarms:
         """(CloudWatch name, service, alarm) of every alarm target, by name."""
         out: dict[str, tuple[str, str, Alarm]] = {}
         for alarm_name, alarm in self.fleet.alarms.items():
+            if alarm.environments is not None and self.environment not in alarm.environments:
+                continue
             watchers = (
                 [alarm.service]
                 if alarm.service is not None

@@ -35,6 +35,8 @@ from fleetops.control.rollout_runner import LIVE, RolloutRunner
 from fleetops.control.runtime_settings import RuntimeSettings
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmActions, AlarmMonitor, local_metrics
+from fleetops.ops.alarms.actions import StartRunbook
+from fleetops.ops.alarms.stored_metrics import StoredMetrics
 from fleetops.ops.logfilter import compile_filter, in_window
 from fleetops.ops.logquery import QueryResult
 from fleetops.providers.base import InstanceState, ManagedProvider
@@ -71,10 +73,12 @@ class FleetRuntime:
         settings: RuntimeSettings | None = None,
         secret_values: SecretSource = tuple,
         datastores: LocalDatastores | None = None,
+        start_runbook: StartRunbook | None = None,
     ) -> None:
         """``secret_values()``: the environment's current and previous secret values (its
         provider hands them to instances; redaction removes them from what comes back);
-        ``datastores``: the ones its provider runs, whose health ``status`` shows."""
+        ``datastores``: the ones its provider runs, whose health ``status`` shows;
+        ``start_runbook``: how its alarms start their runbooks (rollback, scale-out)."""
         check_local(fleet, environment)
         self.datastores = datastores
         self._secret_values = secret_values
@@ -95,12 +99,22 @@ class FleetRuntime:
             set_desired=self.set_desired,
             interval_s=self.settings.scale_interval_s,
         )
+        self.alarm_actions = AlarmActions(
+            store, fleet, environment, secret_values=secret_values, start_runbook=start_runbook
+        )
         self.alarms = AlarmMonitor(
             fleet,
             environment,
             self.services,
             metrics=local_metrics(provider, self.services),
-            on_change=AlarmActions(store, fleet, environment, secret_values=secret_values),
+            on_change=self.alarm_actions,
+            on_composite=self.alarm_actions.composite,
+            stored=StoredMetrics(
+                store.metrics,
+                environment,
+                lambda service: auto_scaling_group_name(fleet, environment, service),
+            ),
+            history=store.alarm_history,
         )
         self.metrics = MetricsSampler(
             store.metrics,

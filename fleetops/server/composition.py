@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fleetops.control import ExecutionService, load_handlers
+from fleetops.control.alarm_runbooks import AlarmRunbooks
 from fleetops.control.deployments import Deployments
 from fleetops.control.environments import Environments
 from fleetops.control.handlers import handler_specs
@@ -50,6 +51,8 @@ class ControlPlane:
     """Every environment's secret versions (values sealed with ``<state dir>/secrets.key``)."""
     orchestrator_metrics: OrchestratorMetrics
     """The ``fleetops/Deployments`` metrics, counted from the executions' events."""
+    alarm_runbooks: AlarmRunbooks
+    """Starts the runbooks alarms name; it needs the running event loop."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -57,6 +60,7 @@ class ControlPlane:
         try:
             await asyncio.to_thread(self.environments.start_all)
             await self.executions.start()
+            self.alarm_runbooks.bind(loop=asyncio.get_running_loop())
             self.orchestrator_metrics.start()
             try:
                 yield
@@ -76,7 +80,8 @@ def compose(settings: ServerSettings, *, store: Store | None = None) -> ControlP
     try:
         ensure_admin_token(opened, settings.state_dir)
         vault = SecretsVault(opened, Cipher.from_state_dir(settings.state_dir))
-        envs = open_environments(settings, opened, vault)
+        runbooks = AlarmRunbooks(opened)
+        envs = open_environments(settings, opened, vault, runbooks)
         # One redaction for everything the server stores or answers: the running environments'
         # secret values (read on each use: an environment added later is covered), URL passwords.
         redactor = secret_redactor(envs.secret_values)
@@ -94,6 +99,7 @@ def compose(settings: ServerSettings, *, store: Store | None = None) -> ControlP
         executions.writer.observers.append(orchestrator.counts.observe)
         load_handlers(executions.registry, handler_specs(settings.handlers))
         deployments = Deployments(executions, opened, envs)
+        runbooks.bind(deployments=deployments, environments=envs)
         if envs.fleet is not None:  # without a fleet the runbooks have nothing to act on
             deployments.register()
     except BaseException:
@@ -101,4 +107,6 @@ def compose(settings: ServerSettings, *, store: Store | None = None) -> ControlP
             opened.close()
         raise
 
-    return ControlPlane(opened, owns_store, envs, redactor, executions, deployments, vault, orchestrator)
+    return ControlPlane(
+        opened, owns_store, envs, redactor, executions, deployments, vault, orchestrator, runbooks
+    )

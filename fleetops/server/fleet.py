@@ -20,11 +20,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from fleetops.control.alarm_runbooks import AlarmRunbooks
 from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.environments import Environments, check_local
 from fleetops.control.fleet import FleetRuntime
 from fleetops.control.local_services import fixed_ports, local_datastores, local_services
 from fleetops.errors import BadInput
+from fleetops.ops.alarms.actions import StartRunbook
 from fleetops.ops.secrets.cipher import Cipher
 from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.providers.local import LocalProvider
@@ -38,7 +40,10 @@ from fleetops.store import Store
 
 
 def open_environments(
-    settings: ServerSettings, store: Store, vault: SecretsVault | None = None
+    settings: ServerSettings,
+    store: Store,
+    vault: SecretsVault | None = None,
+    runbooks: AlarmRunbooks | None = None,
 ) -> Environments:
     """The server's environments: ``settings.environment`` (and ``more_environments``) of
     ``settings.fleet_file`` opened (not started), or none without a fleet file. ``BadInput`` for
@@ -55,6 +60,7 @@ def open_environments(
         return open_fleet_runtime(
             fleet, environment, state_dir=settings.state_dir, store=store,
             initial_version=initial_version, running=running, vault=vault,
+            start_runbook=runbooks.starter(environment) if runbooks is not None else None,
         )  # fmt: skip
 
     environments = Environments(
@@ -74,6 +80,7 @@ def open_fleet_runtime(
     initial_version: str = "v1",
     running: Sequence[FleetControl] = (),
     vault: SecretsVault | None = None,
+    start_runbook: StartRunbook | None = None,
 ) -> FleetRuntime:
     """The runtime of ``fleet``'s ``environment`` (not started), its state in
     ``<state_dir>/envs/<environment>/``. Only local environments run on a local provider
@@ -99,7 +106,7 @@ def open_fleet_runtime(
     )
     return FleetRuntime(
         fleet, environment, provider=provider, store=store, initial_version=initial_version,
-        secret_values=secret_values, datastores=datastores,
+        secret_values=secret_values, datastores=datastores, start_runbook=start_runbook,
     )  # fmt: skip
 
 

@@ -13,7 +13,14 @@ from datetime import timedelta
 from fleetops.spec.graph import cycles, format_cycle
 from fleetops.spec.models import RESERVED_ENV, AwsSettings, Environment, Service, env_var_name, url_env_name
 from fleetops.spec.problems import Path, Problem
-from fleetops.spec.resources import Alarm, Datastore, EmailChannel, Secret
+from fleetops.spec.resources import (
+    Alarm,
+    AlarmActionsSpec,
+    CompositeAlarm,
+    Datastore,
+    EmailChannel,
+    Secret,
+)
 
 
 @dataclass
@@ -25,6 +32,7 @@ class Parts:
     secrets: Mapping[str, Secret] = field(default_factory=dict)
     datastores: Mapping[str, Datastore] = field(default_factory=dict)
     alarms: Mapping[str, Alarm] = field(default_factory=dict)
+    composite_alarms: Mapping[str, CompositeAlarm] = field(default_factory=dict)
     notifications: Mapping[str, object] = field(default_factory=dict)
     names: Mapping[str, set[str]] = field(default_factory=dict)
 
@@ -41,6 +49,78 @@ def check_parts(parts: Parts) -> list[Problem]:
         problems += _check_service(name, service, parts)
     problems += _check_resources(parts)
     problems += _check_cycles(parts)
+    problems += _check_alarms(parts)
+    return problems
+
+
+def _check_actions(where: Path, actions: AlarmActionsSpec, has_service: bool, parts: Parts) -> list[Problem]:
+    problems: list[Problem] = []
+    channels = parts.known("notifications")
+    for i, channel in enumerate(actions.notify or []):
+        if channel not in channels:
+            problems.append(Problem((*where, "actions", "notify", i), _unknown("channel", channel, channels)))
+    if actions.runbook is not None and not has_service:
+        problems.append(
+            Problem(
+                (*where, "actions", "runbook"),
+                f"{actions.runbook.value} acts on a service: give the alarm a service, or list it "
+                "in services' deploy.alarms",
+            )
+        )
+    return problems
+
+
+def _check_alarms(parts: Parts) -> list[Problem]:
+    problems: list[Problem] = []
+    alarms = parts.known("alarms")
+    composites = parts.known("composite_alarms")
+    watched = {name for service in parts.services.values() for name in service.deploy.alarms}
+    environments = parts.known("environments")
+    for section, entries in (("alarms", parts.alarms), ("composite_alarms", parts.composite_alarms)):
+        for name, entry in entries.items():
+            for i, env in enumerate(entry.environments or []):
+                if env not in environments:
+                    problems.append(
+                        Problem(
+                            (section, name, "environments", i), _unknown("environment", env, environments)
+                        )
+                    )
+    for name, alarm in parts.alarms.items():
+        has_service = alarm.service is not None or name in watched
+        problems += _check_actions(("alarms", name), alarm.actions, has_service, parts)
+    both = alarms | composites
+    for name in sorted(alarms & composites):
+        problems.append(Problem(("composite_alarms", name), f"'{name}' is also the name of an alarm"))
+    for name, composite in parts.composite_alarms.items():
+        for reference in composite.references:
+            if reference not in both:
+                problems.append(
+                    Problem(("composite_alarms", name, "rule"), _unknown("alarm", reference, both))
+                )
+        suppressor = composite.actions_suppressor
+        if suppressor is not None and suppressor not in both:
+            problems.append(
+                Problem(("composite_alarms", name, "actions_suppressor"), _unknown("alarm", suppressor, both))
+            )
+        if composite.actions.runbook is not None:
+            problems.append(
+                Problem(
+                    ("composite_alarms", name, "actions", "runbook"),
+                    "a composite alarm has no service to act on: only notify",
+                )
+            )
+        problems += _check_actions(("composite_alarms", name), composite.actions, True, parts)
+    graph = {
+        name: [r for r in composite.references if r in parts.composite_alarms]
+        for name, composite in parts.composite_alarms.items()
+    }
+    for cycle in cycles(graph):
+        problems.append(
+            Problem(
+                ("composite_alarms", cycle[0], "rule"),
+                "composite alarms name each other in a cycle: " + " -> ".join(cycle),
+            )
+        )
     return problems
 
 

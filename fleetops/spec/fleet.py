@@ -12,7 +12,16 @@ from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from fleetops.spec.checks import Parts, check_parts
 from fleetops.spec.models import Environment, Service
-from fleetops.spec.resources import Alarm, Channel, Datastore, HealthCheckName, Name, Secret, Spec
+from fleetops.spec.resources import (
+    Alarm,
+    Channel,
+    CompositeAlarm,
+    Datastore,
+    HealthCheckName,
+    Name,
+    Secret,
+    Spec,
+)
 
 
 class Fleet(Spec):
@@ -24,6 +33,10 @@ class Fleet(Spec):
     secrets: dict[Name, Secret] = Field(default_factory=dict)
     datastores: dict[Name, Datastore] = Field(default_factory=dict)
     alarms: dict[Name, Alarm] = Field(default_factory=dict)
+    composite_alarms: dict[Name, CompositeAlarm] = Field(
+        default_factory=dict,
+        description="Alarms combining other alarms' states with a rule (ALARM(a) AND NOT OK(b)).",
+    )
     notifications: dict[Name, Channel] = Field(default_factory=dict)
     checklists: dict[Name, list[HealthCheckName]] = Field(
         default_factory=dict,
@@ -60,6 +73,7 @@ class Fleet(Spec):
             secrets=self.secrets,
             datastores=self.datastores,
             alarms=self.alarms,
+            composite_alarms=self.composite_alarms,
             notifications=self.notifications,
         )
 

@@ -17,7 +17,7 @@ from fleetops.spec.fleet import Fleet
 from fleetops.spec.messages import describe
 from fleetops.spec.models import Environment, Service
 from fleetops.spec.problems import Path, Problem
-from fleetops.spec.resources import Alarm, Channel, Datastore, Secret
+from fleetops.spec.resources import Alarm, Channel, CompositeAlarm, Datastore, Secret
 from fleetops.spec.yamlpos import Document, Position, parse
 
 _SECTIONS: dict[str, TypeAdapter[Any]] = {
@@ -26,6 +26,7 @@ _SECTIONS: dict[str, TypeAdapter[Any]] = {
     "secrets": TypeAdapter(Secret),
     "datastores": TypeAdapter(Datastore),
     "alarms": TypeAdapter(Alarm),
+    "composite_alarms": TypeAdapter(CompositeAlarm),
     "notifications": TypeAdapter(Channel),
 }
 _PLAIN = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from fleetops.spec.alarm_rule import RuleError, parse_rule, referenced
 from fleetops.spec.durations import Duration
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
@@ -134,14 +135,52 @@ class MissingData(StrEnum):
 PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d{1,3})?|100)$")
 
 
+class AlarmRunbook(StrEnum):
+    """A runbook an alarm starts when it goes into ALARM."""
+
+    ROLLBACK = "rollback"
+    """Roll the alarm's service back to its last verified release."""
+    SCALE_OUT = "scale-out"
+    """Add one instance to the alarm's service (up to its ``instances.max``)."""
+
+
+class AlarmActionsSpec(Spec):
+    """What an alarm does when it goes into ALARM (and, for ``notify``, back to OK)."""
+
+    notify: list[Name] | None = Field(
+        default=None,
+        description="Channels told of its changes; none given: every channel subscribed to alarm events.",
+    )
+    runbook: AlarmRunbook | None = Field(
+        default=None, description="rollback or scale-out of the alarm's service, started on ALARM."
+    )
+
+
 class Alarm(Spec):
     """A CloudWatch-style metric alarm (period, M of N datapoints, missing-data treatment).
 
     Without ``service`` the alarm is a template: a deployment evaluates it on the metrics of
-    each service that lists it in ``deploy.alarms``.
+    each service that lists it in ``deploy.alarms``. With ``namespace`` it reads the metrics
+    store (``fleetops metrics list``) instead of the load balancer's metrics.
     """
 
     metric: str = Field(min_length=1, description="Metric name, e.g. HTTPCode_Target_5XX_Count.")
+    namespace: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="A namespace of the metrics store, e.g. AWS/EC2 or fleetops/Deployments; "
+        "none: the load balancer's metrics.",
+    )
+    dimensions: dict[str, str] = Field(
+        default_factory=dict,
+        description="Dimensions of the stored metric; for AWS/EC2, CWAgent, fleetops/Instances and "
+        "AWS/AutoScaling the service's AutoScalingGroupName when none are given.",
+    )
+    actions: AlarmActionsSpec = Field(default_factory=AlarmActionsSpec)
+    environments: list[Name] | None = Field(
+        default=None, description="Environments it is evaluated in; none given: every one."
+    )
     service: Name | None = Field(
         default=None, description="Service whose metric; none: per watching service."
     )
@@ -180,10 +219,61 @@ class Alarm(Spec):
             )
         return self
 
+    @model_validator(mode="after")
+    def _dimensions_need_namespace(self) -> Alarm:
+        if self.dimensions and self.namespace is None:
+            raise ValueError("dimensions are for metrics of the store: give the namespace too")
+        if len(self.dimensions) > 30:
+            raise ValueError(f"{len(self.dimensions)} dimensions: the most is 30")
+        for key, value in self.dimensions.items():
+            if not key or "=" in key or "," in key or "," in value or not value:
+                raise ValueError(f"dimension {key}={value}: names and values are non-empty, without ','")
+        return self
+
     @property
     def m_of_n(self) -> tuple[int, int]:
         """(datapoints to alarm, evaluation periods)."""
         return (self.datapoints_to_alarm or self.evaluation_periods, self.evaluation_periods)
+
+
+class CompositeAlarm(Spec):
+    """A CloudWatch composite alarm: ALARM while its rule is TRUE, OK otherwise.
+
+    ``actions_suppressor`` (an alarm or composite alarm) suppresses its actions while in ALARM;
+    ``wait_period``: how long after going into ALARM the composite waits for the suppressor to go
+    into ALARM before acting; ``extension_period``: how long actions stay suppressed after the
+    suppressor leaves ALARM.
+    """
+
+    rule: str = Field(
+        min_length=1,
+        max_length=10_240,
+        description='AlarmRule, e.g. ALARM(high-5xx) AND NOT ALARM("maintenance").',
+    )
+    actions_suppressor: Name | None = None
+    wait_period: Duration = Field(default=timedelta(minutes=1), description="ActionsSuppressorWaitPeriod.")
+    extension_period: Duration = Field(
+        default=timedelta(minutes=1), description="ActionsSuppressorExtensionPeriod."
+    )
+    description: str = ""
+    actions: AlarmActionsSpec = Field(default_factory=AlarmActionsSpec)
+    environments: list[Name] | None = Field(
+        default=None, description="Environments it is evaluated in; none given: every one."
+    )
+
+    @field_validator("rule")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        try:
+            parse_rule(value)
+        except RuleError as err:
+            raise ValueError(f"rule: {err}") from err
+        return value
+
+    @property
+    def references(self) -> list[str]:
+        """The alarms its rule names."""
+        return referenced(parse_rule(self.rule))
 
 
 EVENT_PREFIXES = (

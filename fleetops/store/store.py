@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from fleetops.errors import FleetopsError
 from fleetops.redaction import redact_text
+from fleetops.store.alarm_history import AlarmHistoryRepository
 from fleetops.store.audit import AuditLog
 from fleetops.store.backups import BackupCatalog
 from fleetops.store.callbacks import TaskCallbackRepository
@@ -60,6 +61,7 @@ class Store(Sessions):
         self.rollouts = RolloutRepository(self)
         self.stopped = StoppedExecutions(self)
         self.metrics = MetricRepository(self)
+        self.alarm_history = AlarmHistoryRepository(self)
         self.backups = BackupCatalog(self)
         self.secrets = SecretRepository(self)
 

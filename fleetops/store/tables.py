@@ -435,3 +435,33 @@ secret_events = Table(
     Index(None, "environment", "name", "id"),
 )
 """A secret's history: versions created and staging labels moved."""
+
+alarm_history = Table(
+    "alarm_history",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("environment", String(100), nullable=False),
+    Column("alarm", String(255), nullable=False),
+    # "" for an alarm of no service (a composite alarm, a fleetops/Deployments alarm).
+    Column("service", String(100), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    # StateUpdate or Action (DescribeAlarmHistory's HistoryItemType).
+    Column("kind", String(30), nullable=False),
+    Column("old_state", String(30), nullable=True),
+    Column("new_state", String(30), nullable=True),
+    Column("summary", Text(), nullable=False),
+    Column("reason", Text(), nullable=False),
+    Index(None, "environment", "alarm", "at"),
+)
+"""Alarm state changes and the actions taken or held on them (``fleetops alarms history``)."""
+
+alarm_actions_disabled = Table(
+    "alarm_actions_disabled",
+    metadata,
+    Column("environment", String(100), primary_key=True),
+    Column("alarm", String(255), primary_key=True),
+    Column("service", String(100), primary_key=True),
+    Column("by", String(200), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+)
+"""Alarms whose actions are disabled (``fleetops alarms disable-actions``): kept over restarts."""

@@ -139,3 +139,18 @@ def test_a_release_answering_errors_fails_on_its_alarm_and_is_rolled_back(tmp_pa
         head, reason = table.stdout.splitlines()[:2]
         assert re.match(r"^high-5xx  menu  (OK|ALARM) +  since 20\d\d-\d\d-\d\d \d\d:\d\d:\d\dZ$", head), head
         assert reason.startswith("  Threshold Crossed: "), table.stdout
+
+        # The change into ALARM is in the alarm's history, with its reason.
+        history = run_cli(["alarms", "history", "high-5xx", "-o", "json"], cwd=tmp_path)
+        assert history.returncode == 0, history.stderr
+        updates = [h for h in json.loads(history.stdout)["history"] if h["kind"] == "StateUpdate"]
+        into_alarm = [h for h in updates if h["new_state"] == "ALARM"]
+        assert [(h["service"], h["old_state"]) for h in into_alarm] == [("menu", "OK")], updates
+        assert into_alarm[0]["reason"].startswith("Threshold Crossed: 2 out of the last 2 datapoints [")
+        disabled = run_cli(["alarms", "disable-actions", "high-5xx"], cwd=tmp_path)
+        assert disabled.stdout == "actions of high-5xx (menu) disabled\n", disabled.stderr
+        unknown = run_cli(["alarms", "history", "high-5xxx"], cwd=tmp_path)
+        assert unknown.returncode == 2
+        assert "unknown alarm 'high-5xxx' (known: high-5xx)" in unknown.stderr
+        history = run_cli(["alarms", "history", "high-5xx", "-o", "json"], cwd=tmp_path)
+        assert json.loads(history.stdout)["history"][0]["summary"] == "Actions disabled"

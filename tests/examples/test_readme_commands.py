@@ -265,6 +265,9 @@ PLAN: dict[str, list[Step] | Skip] = {
     "fleetops alarms": [Step("fleetops alarms")],
     "fleetops alarms --state ALARM -o json": [Step("fleetops alarms --state ALARM -o json")],
     "fleetops alarms --service orders": [Step("fleetops alarms --service orders")],
+    "fleetops alarms history orders-cpu-high": [Step("fleetops alarms history orders-cpu-high")],
+    "fleetops alarms disable-actions high-5xx": [Step("fleetops alarms disable-actions high-5xx")],
+    "fleetops alarms enable-actions high-5xx": [Step("fleetops alarms enable-actions high-5xx")],
     "fleetops releases orders --env prod": [Step("fleetops releases orders --env prod")],
     "fleetops lock status": [Step("fleetops lock status")],
     "fleetops lock release --force --env prod": Skip(

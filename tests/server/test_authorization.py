@@ -392,6 +392,27 @@ ROUTES = [
     Case("GET", "/api/v1/alarms", Role.VIEWER, url="/api/v1/alarms?state=ALARM", prepare=_alarms),
     Case(
         "GET",
+        "/api/v1/alarms/{name}/history",
+        Role.VIEWER,
+        url="/api/v1/alarms/high-5xx/history",
+        prepare=_alarms,
+    ),
+    Case(
+        "POST",
+        "/api/v1/alarms/{name}/disable-actions",
+        Role.OPERATOR,
+        url="/api/v1/alarms/high-5xx/disable-actions",
+        prepare=_alarms,
+    ),
+    Case(
+        "POST",
+        "/api/v1/alarms/{name}/enable-actions",
+        Role.OPERATOR,
+        url="/api/v1/alarms/high-5xx/enable-actions",
+        prepare=_alarms,
+    ),
+    Case(
+        "GET",
         "/api/v1/health/report",
         Role.VIEWER,
         url="/api/v1/health/report?checklist=pre-deploy",

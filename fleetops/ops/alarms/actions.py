@@ -12,26 +12,39 @@
   deduplication never hides a second incident; the event's reason is the state reason.
 - Sent on a thread of its own: ``notify`` retries a failing channel with backoff, and alarm
   evaluation must not wait for it.
+- The alarm's ``actions``: ``notify`` names the channels told (default: every channel, each
+  filtering by its ``events``); ``runbook`` (``rollback``, ``scale-out``) is started through
+  ``start_runbook`` on a change into ALARM (not muted by maintenance: a runbook is a change, and
+  maintenance refuses changes itself), on the same thread. What was done is recorded in the
+  alarm's history (and the runbook's start in the audit log, by the starter).
+- A composite alarm (``composite``) is told when its actions are due (after any suppression):
+  the same events, with its own channels.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import datetime
 
+from fleetops.ops.alarms.composite import CompositeStatus
 from fleetops.ops.alarms.evaluation import AlarmState
 from fleetops.ops.alarms.monitor import AlarmStatus
 from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.notify import DeploymentEvent, EventKind, notify
 from fleetops.redaction import SecretSource
 from fleetops.spec.fleet import Fleet
+from fleetops.spec.resources import AlarmActionsSpec, AlarmRunbook, Channel
 from fleetops.store import Store
+from fleetops.store.alarm_history import ACTION, HistoryItem
 from fleetops.store.maintenance import scope_of
 
 log = logging.getLogger(__name__)
 Run = Callable[[Callable[[], None]], None]
 """Runs a send: on a new thread by default, inline in tests."""
+StartRunbook = Callable[[AlarmRunbook, str, str, str], str]
+"""Starts ``runbook`` on ``service`` for alarm ``name`` with ``reason``; says what it started."""
 
 
 def _on_thread(send: Callable[[], None]) -> None:
@@ -50,9 +63,12 @@ class AlarmActions:
         clock: Now = utc_now,
         run: Run = _on_thread,
         secret_values: SecretSource = tuple,
+        start_runbook: StartRunbook | None = None,
     ) -> None:
-        """``secret_values()``: the environment's secret values, removed from each message."""
+        """``secret_values()``: the environment's secret values, removed from each message;
+        ``start_runbook``: how an alarm's runbook is started (None: runbooks are not run here)."""
         self._store = store
+        self.start_runbook = start_runbook
         self._secret_values = secret_values
         self._fleet = fleet
         self._environment = environment
@@ -67,32 +83,99 @@ class AlarmActions:
             kind = EventKind.OK
         else:
             return
-        if not self._fleet.notifications:
+        runbook = after.alarm.actions.runbook if kind is EventKind.ALARM else None
+        self._act(
+            after.name,
+            service=after.service,
+            kind=kind,
+            at=after.updated_at,
+            reason=after.reason,
+            actions=after.alarm.actions,
+            runbook=runbook,
+        )
+
+    def composite(self, after: CompositeStatus) -> None:
+        """Run a composite alarm's actions (due now, after any suppression) for its state."""
+        kind = EventKind.ALARM if after.state == AlarmState.ALARM else EventKind.OK
+        self._act(
+            after.name,
+            service="",
+            kind=kind,
+            at=after.updated_at,
+            reason=after.reason,
+            actions=after.composite.actions,
+            runbook=None,
+        )
+
+    def _act(
+        self,
+        name: str,
+        *,
+        service: str,
+        kind: EventKind,
+        at: datetime,
+        reason: str,
+        actions: AlarmActionsSpec,
+        runbook: AlarmRunbook | None,
+    ) -> None:
+        channels = self._channels(actions)
+        if not channels and runbook is None:
             return
-        scopes = [scope_of(None), scope_of(self._environment)]
-        if self._store.maintenance.open_windows(scopes, now=self._clock()):
-            log.info("alarm %s of %s: %s, muted by maintenance", after.name, after.service, after.state)
-            return
-        at = after.updated_at
+        if channels:
+            scopes = [scope_of(None), scope_of(self._environment)]
+            if self._store.maintenance.open_windows(scopes, now=self._clock()):
+                log.info("alarm %s of %s: %s, muted by maintenance", name, service, kind.value)
+                self._history(name, service, "Notification muted by a maintenance window", "")
+                channels = {}
         event = DeploymentEvent(
             kind=kind,
             environment=self._environment,
-            execution_id=f"{after.name}/{after.service}@{at:%Y-%m-%dT%H:%M:%S}",
+            execution_id=f"{name}/{service}@{at:%Y-%m-%dT%H:%M:%S}",
             at=at,
-            services=(after.service,),
-            reason=after.reason,
+            services=(service,) if service else (),
+            reason=reason,
             operation="alarm",
         )
-        self._run(lambda: self._send(event))
+        self._run(lambda: self._send(name, service, event, channels, runbook))
 
-    def _send(self, event: DeploymentEvent) -> None:
+    def _channels(self, actions: AlarmActionsSpec) -> dict[str, Channel]:
+        every = self._fleet.notifications
+        if actions.notify is None:
+            return dict(every)
+        return {name: every[name] for name in actions.notify if name in every}
+
+    def _send(
+        self,
+        name: str,
+        service: str,
+        event: DeploymentEvent,
+        channels: Mapping[str, Channel],
+        runbook: AlarmRunbook | None,
+    ) -> None:
+        if channels:
+            try:
+                notify(self._store, channels, [event], clock=self._clock, secret_values=self._secret_values())
+                self._history(name, service, f"Notified {', '.join(sorted(channels))}", event.kind.value)
+            except Exception:  # never let a notification problem reach alarm evaluation
+                log.exception("alarm notification failed")
+        if runbook is None:
+            return
+        if self.start_runbook is None:
+            self._history(name, service, f"Runbook {runbook.value} not started", "no runbook starter here")
+            return
         try:
-            notify(
-                self._store,
-                self._fleet.notifications,
-                [event],
-                clock=self._clock,
-                secret_values=self._secret_values(),
+            started = self.start_runbook(runbook, service, name, event.reason or "")
+            self._history(name, service, f"Runbook {runbook.value} started", started)
+        except Exception as err:  # refused (lock held, maintenance, bounds): recorded, not raised
+            log.warning("alarm %s: runbook %s of %s not started: %s", name, runbook.value, service, err)
+            self._history(name, service, f"Runbook {runbook.value} not started", str(err))
+
+    def _history(self, name: str, service: str, summary: str, reason: str) -> None:
+        try:
+            self._store.alarm_history.add(
+                HistoryItem(
+                    self._environment, name, service, self._clock(), ACTION, None, None, summary, reason
+                )
             )
-        except Exception:  # never let a notification problem reach alarm evaluation
-            log.exception("alarm notification failed")
+        except Exception:
+            log.exception("cannot record the history of alarm %s", name)

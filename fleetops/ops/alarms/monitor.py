@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from fleetops.ops.alarms.composite import CompositeStatus, Step, combined, new_status, step
 from fleetops.ops.alarms.datapoint import Datapoint
 from fleetops.ops.alarms.evaluation import (
     AlarmState,
@@ -44,10 +45,13 @@ from fleetops.ops.alarms.evaluation import (
     range_periods,
 )
 from fleetops.ops.alarms.metric_store import MetricStore
+from fleetops.ops.alarms.stored_metrics import StoredMetrics
 from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.periodic import Periodic
 from fleetops.spec.fleet import Fleet
-from fleetops.spec.resources import Alarm
+from fleetops.spec.graph import waves
+from fleetops.spec.resources import Alarm, CompositeAlarm
+from fleetops.store.alarm_history import ACTION, STATE_UPDATE, AlarmHistoryRepository, HistoryItem
 
 log = logging.getLogger(__name__)
 INITIAL_REASON = "Unchecked: Initial alarm creation"
@@ -84,11 +88,14 @@ class AlarmStatus:
         return {
             "name": self.name,
             "service": self.service,
+            "type": "MetricAlarm",
             "state": self.state.value,
             "reason": self.reason,
             "updated": _iso(self.updated_at),
             "evaluated": _iso(self.evaluated_at) if self.evaluated_at else None,
+            "namespace": alarm.namespace,
             "metric": alarm.metric,
+            "dimensions": dict(alarm.dimensions),
             "statistic": alarm.statistic,
             "period_s": alarm.period.total_seconds(),
             "evaluation_periods": alarm.evaluation_periods,
@@ -102,6 +109,8 @@ class AlarmStatus:
 
 OnChange = Callable[[AlarmStatus, AlarmStatus], None]
 """Called with (before, after) on every state change, outside the monitor's lock."""
+OnComposite = Callable[[CompositeStatus], None]
+"""Called when a composite alarm's actions are to run (its state's), outside the lock."""
 
 
 class AlarmMonitor:
@@ -118,8 +127,28 @@ class AlarmMonitor:
         clock: Now = utc_now,
         interval_s: float = 1.0,
         on_change: OnChange | None = None,
+        stored: StoredMetrics | None = None,
+        history: AlarmHistoryRepository | None = None,
+        on_composite: OnComposite | None = None,
     ) -> None:
-        self.alarms: Mapping[str, Alarm] = dict(fleet.alarms)
+        """``stored``: the metrics store of the environment, for alarms with a ``namespace``;
+        ``history``: where state changes are recorded and disabled actions kept (over restarts);
+        ``on_composite``: runs a composite alarm's actions when they are due."""
+        # An alarm limited to other environments (``environments``) is not evaluated here.
+        self.alarms: Mapping[str, Alarm] = {
+            name: a
+            for name, a in fleet.alarms.items()
+            if a.environments is None or environment in a.environments
+        }
+        self.composites: Mapping[str, CompositeAlarm] = {
+            name: c
+            for name, c in fleet.composite_alarms.items()
+            if c.environments is None or environment in c.environments
+        }
+        self.environment = environment
+        self._stored = stored
+        self._history = history
+        self._on_composite = on_composite
         self.provider = provider
         self.interval_s = interval_s
         self._metrics = metrics
@@ -139,14 +168,22 @@ class AlarmMonitor:
         """When ``refresh`` last evaluated (under ``_lock``)."""
         self._held: dict[tuple[str, str], datetime] = {}
         """Targets set by ``set_state``, not evaluated before the time given."""
-        self._muted: set[tuple[str, str]] = set()
+        self._muted: set[tuple[str, str]] = history.disabled(environment) if history else set()
         """Targets whose actions are disabled (``set_actions``): their changes notify nobody."""
+        now = self._clock()
+        self._composites = {name: new_status(name, c, now) for name, c in self.composites.items()}
+        order = waves(
+            {name: [r for r in c.references if r in self.composites] for name, c in self.composites.items()}
+        )
+        self._composite_order = [name for wave in order for name in wave]
         for name, alarm in sorted(self.alarms.items()):
             watchers = (
                 [alarm.service]
                 if alarm.service
                 else [s for s in services if name in fleet.service(s, environment).deploy.alarms]
             )
+            if not watchers and alarm.namespace is not None:
+                watchers = [""]  # a stored metric of no service (fleetops/Deployments): one target
             for service in watchers:
                 self._target(name, service)
         self._periodic = Periodic("alarm-monitor", self._tick, lambda: self.interval_s)
@@ -187,6 +224,23 @@ class AlarmMonitor:
             found = [self._targets[key] for key in sorted(self._targets)]
         return [s for s in found if service in (None, s.service) and state in (None, s.state)]
 
+    def describe_composites(self, *, state: str | None = None) -> list[CompositeStatus]:
+        """Every composite alarm, by name; only those in ``state``."""
+        self._refresh(older_than=self.interval_s)
+        with self._lock:
+            found = [self._composites[name] for name in sorted(self._composites)]
+        return [c for c in found if state in (None, c.state)]
+
+    def targets(self) -> list[tuple[str, str]]:
+        """(name, service) of every alarm target and (name, "") of every composite alarm, sorted."""
+        with self._lock:
+            return sorted([*self._targets, *((name, "") for name in self._composites)])
+
+    def knows(self, name: str, service: str) -> bool:
+        """Whether ``name`` of ``service`` is an alarm target or (service "") a composite alarm."""
+        with self._lock:
+            return (name, service) in self._targets or (service == "" and name in self._composites)
+
     def actions_enabled(self, name: str, service: str) -> bool:
         """Whether a state change of the target is passed to ``on_change`` (ActionsEnabled)."""
         with self._lock:
@@ -194,15 +248,33 @@ class AlarmMonitor:
 
     # -- changing -------------------------------------------------------------------------------
 
-    def set_actions(self, name: str, service: str, *, enabled: bool) -> None:
-        """Enable or disable the target's actions (Enable/DisableAlarmActions); KeyError if unknown."""
+    def set_actions(self, name: str, service: str, *, enabled: bool, by: str = "") -> None:
+        """Enable or disable the target's (or composite alarm's) actions (Enable/DisableAlarmActions),
+        kept in the store and recorded in its history; KeyError if unknown."""
+        if not self.knows(name, service):
+            raise KeyError((name, service))
+        now = self._clock()
         with self._lock:
-            if (name, service) not in self._targets:
-                raise KeyError((name, service))
             if enabled:
                 self._muted.discard((name, service))
             else:
                 self._muted.add((name, service))
+        if self._history is not None:
+            self._history.set_enabled(self.environment, name, service, enabled=enabled, by=by or "-", at=now)
+            word = "enabled" if enabled else "disabled"
+            self._record(
+                HistoryItem(
+                    self.environment,
+                    name,
+                    service,
+                    now,
+                    ACTION,
+                    None,
+                    None,
+                    f"Actions {word}",
+                    f"by {by or 'an API call'}",
+                )
+            )
 
     def set_state(self, name: str, service: str, state: AlarmState, reason: str) -> AlarmStatus:
         """Put the target in ``state`` until its next evaluation, one period later, says
@@ -215,8 +287,22 @@ class AlarmMonitor:
             self._targets[(name, service)] = after
             self._held[(name, service)] = now + before.alarm.period
             muted = (name, service) in self._muted
-        if after.state != before.state and self._on_change is not None and not muted:
-            self._on_change(before, after)
+        if after.state != before.state:
+            self._record(
+                HistoryItem(
+                    self.environment,
+                    name,
+                    service,
+                    now,
+                    STATE_UPDATE,
+                    before.state,
+                    after.state,
+                    f"Alarm updated from {before.state} to {after.state} (set)",
+                    reason,
+                )
+            )
+            if self._on_change is not None and not muted:
+                self._on_change(before, after)
         return after
 
     # -- evaluation -----------------------------------------------------------------------------
@@ -247,14 +333,129 @@ class AlarmMonitor:
                 self._targets[key] = after
                 if after.state != status.state:
                     changes.append((status, after))
+            steps = self._step_composites(now)
             muted = set(self._muted)
         for before, after in changes:
             log.info("alarm %s of %s: %s -> %s", after.name, after.service, before.state, after.state)
-            if self._on_change is not None and (after.name, after.service) not in muted:
+            self._record(
+                HistoryItem(
+                    self.environment,
+                    after.name,
+                    after.service,
+                    now,
+                    STATE_UPDATE,
+                    before.state,
+                    after.state,
+                    f"Alarm updated from {before.state} to {after.state}",
+                    after.reason,
+                )
+            )
+            if (after.name, after.service) in muted:
+                if after.state == AlarmState.ALARM:
+                    self._record(
+                        HistoryItem(
+                            self.environment,
+                            after.name,
+                            after.service,
+                            now,
+                            ACTION,
+                            None,
+                            None,
+                            "Actions disabled: none run",
+                            "",
+                        )
+                    )
+            elif self._on_change is not None:
                 self._on_change(before, after)
+        for before_c, done in steps:
+            after_c = done.status
+            if done.changed:
+                log.info("composite alarm %s: %s -> %s", after_c.name, before_c.state, after_c.state)
+                self._record(
+                    HistoryItem(
+                        self.environment,
+                        after_c.name,
+                        "",
+                        now,
+                        STATE_UPDATE,
+                        before_c.state,
+                        after_c.state,
+                        f"Alarm updated from {before_c.state} to {after_c.state}",
+                        after_c.reason,
+                    )
+                )
+            if after_c.suppressed_by is not None and after_c.suppressed_by != before_c.suppressed_by:
+                self._record(
+                    HistoryItem(
+                        self.environment,
+                        after_c.name,
+                        "",
+                        now,
+                        ACTION,
+                        None,
+                        None,
+                        f"Actions suppressed by {after_c.suppressed_by}",
+                        f"actions suppressor {after_c.composite.actions_suppressor}",
+                    )
+                )
+            if not done.act:
+                continue
+            if (after_c.name, "") in muted:
+                self._record(
+                    HistoryItem(
+                        self.environment,
+                        after_c.name,
+                        "",
+                        now,
+                        ACTION,
+                        None,
+                        None,
+                        "Actions disabled: none run",
+                        "",
+                    )
+                )
+            elif self._on_composite is not None:
+                self._on_composite(after_c)
+
+    def _step_composites(self, now: datetime) -> list[tuple[CompositeStatus, Step]]:
+        # Under the lock: metric targets are evaluated; composites in the order they name each other.
+        if not self._composites:
+            return []
+        states: dict[str, str] = {}
+        by_name: dict[str, list[str]] = {}
+        for (name, _service), status in self._targets.items():
+            by_name.setdefault(name, []).append(status.state.value)
+        for name in {*self.alarms, *(r for c in self.composites.values() for r in c.references)}:
+            # An alarm not evaluated here (limited to other environments) has no data.
+            states[name] = combined(by_name.get(name, []))
+        out = []
+        for name in self._composite_order:
+            before = self._composites[name]
+            for other in self._composites.values():
+                states[other.name] = other.state.value
+            done = step(before, states, now)
+            self._composites[name] = done.status
+            out.append((before, done))
+        return out
+
+    def _record(self, item: HistoryItem) -> None:
+        if self._history is None:
+            return
+        try:
+            self._history.add(item)
+        except Exception:  # a store hiccup must not end alarm evaluation
+            log.exception("cannot record the history of alarm %s", item.alarm)
 
     def _evaluate(self, status: AlarmStatus, now_ms: int) -> Evaluation:
         alarm = status.alarm
+        starts = evaluation_range(alarm, now_ms)
+        if alarm.namespace is not None:
+            if self._stored is None:
+                return Evaluation(
+                    AlarmState.INSUFFICIENT_DATA, "No metrics store: this environment records none"
+                )
+            values = self._stored.datapoints(alarm, status.service, period_ms=period_ms(alarm), starts=starts)
+            return evaluate(alarm, [Datapoint(start, v) for start, v in zip(starts, values, strict=True)])
         known = self._metrics.known if self._metrics else frozenset()
         if alarm.metric not in known:
             return Evaluation(
@@ -262,7 +463,6 @@ class AlarmMonitor:
                 f"Unknown metric: the {self.provider} provider has no metric {alarm.metric!r} "
                 f"(it has: {', '.join(sorted(known)) or 'none'})",
             )
-        starts = evaluation_range(alarm, now_ms)
         values = self.store.datapoints(
             status.service, alarm.metric, alarm.statistic, period_ms=period_ms(alarm), starts=starts
         )

@@ -11,6 +11,7 @@ import pytest
 
 from fleetops.ops.alarms import AlarmActions, AlarmMonitor, LocalMetrics
 from fleetops.spec.loader import load_fleet_text
+from fleetops.spec.resources import AlarmRunbook
 from fleetops.store import Store
 from fleetops.testing.receivers import WebhookReceiver, webhook_receiver
 from fleetops.testing.step_clock import StepClock
@@ -95,3 +96,48 @@ def test_maintenance_mutes_alarm_actions(
     world(5, errors=3)
     world(10)
     assert hook.bodies == []
+
+
+def test_an_alarm_notifies_its_channels_starts_its_runbook_and_records_both(
+    tmp_path: Path, sqlite_store: Store, hook: WebhookReceiver
+) -> None:
+    log = tmp_path / "access.jsonl"
+    log.touch()
+    clock = StepClock(T0)
+    text = FLEET.replace("URL", hook.url).replace(
+        "    treat_missing_data: notBreaching\n",
+        "    treat_missing_data: notBreaching\n    actions: {notify: [chat], runbook: rollback}\n",
+    )
+    fleet = load_fleet_text(
+        text + "  unused:\n    type: webhook\n    url: http://127.0.0.1:9/x\n    events: [alarm.*]\n"
+    )
+    started: list[tuple[str, str, str]] = []
+
+    def start(runbook: AlarmRunbook, service: str, alarm: str, reason: str) -> str:
+        started.append((runbook.value, service, alarm))
+        return "rollback execution rollback-dev-1"
+
+    actions = AlarmActions(
+        sqlite_store, fleet, "dev", clock=clock, run=lambda send: send(), start_runbook=start
+    )
+    monitor = AlarmMonitor(
+        fleet, "dev", ["menu"], metrics=LocalMetrics(log, None, ["menu"]), clock=clock, on_change=actions
+    )
+    stamp = (T0 + timedelta(seconds=5)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    record = {
+        "timestamp": stamp,
+        "service": "menu",
+        "instance": "menu-1",
+        "status": 500,
+        "response_time_ms": 2,
+    }
+    log.write_text((json.dumps(record) + "\n") * 3)
+    clock.now = T0 + timedelta(seconds=10)
+    monitor.refresh()
+    assert started == [("rollback", "menu", "high-5xx")]
+    assert texts(hook) == [texts(hook)[0]] and "ALARM" in texts(hook)[0]
+    history = sqlite_store.alarm_history.list("dev", "high-5xx")
+    assert [(h.kind, h.summary, h.reason) for h in history] == [
+        ("Action", "Runbook rollback started", "rollback execution rollback-dev-1"),
+        ("Action", "Notified chat", "alarm"),
+    ]

@@ -43,12 +43,15 @@ def test_alarms_of_one_service_in_one_state(api: ApiHarness, monitor: AlarmMonit
     assert alarm == {
         "name": "high-5xx",
         "service": "orders",
+        "type": "MetricAlarm",
         "state": "ALARM",
         "reason": "Threshold Crossed: 2 out of the last 2 datapoints [10.0 (12:00:35), 10.0 (12:00:45)] "
         "were greater than the threshold (5.0) and 1 missing datapoint was treated as [NonBreaching]",
         "updated": "2026-11-22T12:01:00.500Z",
         "evaluated": "2026-11-22T12:01:00.500Z",
+        "namespace": None,
         "metric": "HTTPCode_Target_5XX_Count",
+        "dimensions": {},
         "statistic": "Sum",
         "period_s": 5.0,
         "evaluation_periods": 3,
@@ -65,6 +68,7 @@ def test_every_alarm_of_every_watching_service(api: ApiHarness, monitor: AlarmMo
     assert [(a["name"], a["service"], a["state"]) for a in found] == [
         ("high-5xx", "menu", "OK"),
         ("high-5xx", "orders", "ALARM"),
+        ("orders-cpu-high", "orders", "INSUFFICIENT_DATA"),  # no metrics store given here
         ("slow-p99", "menu", "OK"),
         ("slow-p99", "orders", "OK"),
     ]
