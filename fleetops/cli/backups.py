@@ -11,7 +11,7 @@ from rich.console import Console
 from fleetops.cli.app import app
 from fleetops.cli.client import ApiClient, locate_server
 from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
-from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows, plain
+from fleetops.cli.output import NoHeadersOption, OutputFormat, OutputOption, emit, emit_rows, plain
 from fleetops.cli.timefmt import short_time
 from fleetops.errors import BadInput, OperationFailed
 
@@ -62,6 +62,7 @@ def list_backups(
     env: EnvSelectOption = None,
     datastore: Annotated[str | None, typer.Option("--datastore", "-d", help="Only this datastore's.")] = None,
     output: OutputOption = OutputFormat.TABLE,
+    no_headers: NoHeadersOption = False,
 ) -> None:
     """The backup catalog, newest first."""
     with _connect(file) as api:
@@ -81,6 +82,7 @@ def list_backups(
             b["source_position"],
             _verified(b),
         ),
+        headers=not no_headers,
     )
 
 

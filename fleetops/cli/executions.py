@@ -18,7 +18,7 @@ from fleetops.cli.app import app
 from fleetops.cli.client import ApiClient, connect
 from fleetops.cli.deploy import finish, follow, progress_table
 from fleetops.cli.options import FleetFileOption, state_dir_of
-from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows
+from fleetops.cli.output import NoHeadersOption, OutputFormat, OutputOption, emit, emit_rows
 from fleetops.cli.progress import live_on
 from fleetops.cli.timefmt import short_time
 from fleetops.errors import BadInput
@@ -36,12 +36,13 @@ def _connect(file: Path) -> ApiClient:
 
 
 @executions_app.command("list")
-def list_(
+def list_(  # noqa: PLR0917 (typer: every option is a parameter)
     runbook: Annotated[str, typer.Option(help="deploy, rollback or all.")] = "all",
     status: Annotated[str | None, typer.Option(help="RUNNING, SUCCEEDED, FAILED, ABORTED…")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many, newest first.")] = 50,
     file: FleetFileOption = Path("fleet.yaml"),
     output: OutputOption = OutputFormat.TABLE,
+    no_headers: NoHeadersOption = False,
 ) -> None:
     """Executions of the built-in runbooks, newest first."""
     with _connect(file) as api:
@@ -60,6 +61,7 @@ def list_(
             short_time(item["stop_date"]) if item["stop_date"] else "",
             item["error"],
         ),
+        headers=not no_headers,
     )
 
 
@@ -89,6 +91,7 @@ def history(
     execution: ExecutionArg,
     file: FleetFileOption = Path("fleet.yaml"),
     output: OutputOption = OutputFormat.TABLE,
+    no_headers: NoHeadersOption = False,
 ) -> None:
     """The execution's events, oldest first (Step Functions event types)."""
     with _connect(file) as api:
@@ -99,7 +102,9 @@ def history(
         what = details.get("name") or details.get("resource") or details.get("error")
         return event["id"], short_time(event["timestamp"]), event["type"], what
 
-    emit_rows(events, output, columns=("id", "time", "type", "state / resource"), row=row)
+    emit_rows(
+        events, output, columns=("id", "time", "type", "state / resource"), row=row, headers=not no_headers
+    )
 
 
 @executions_app.command("export")

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from fleetops.cli.app import app
 from fleetops.cli.client import connect
-from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows
+from fleetops.cli.output import NoHeadersOption, OutputFormat, OutputOption, emit, emit_rows
 from fleetops.cli.timefmt import short_time
 from fleetops.errors import BadInput
 
@@ -20,7 +20,9 @@ EnvOption = Annotated[str | None, typer.Option("--env", "-e", help="One environm
 
 
 @lock_app.command("status")
-def status(env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> None:
+def status(
+    env: EnvOption = None, output: OutputOption = OutputFormat.TABLE, no_headers: NoHeadersOption = False
+) -> None:
     """Who holds each environment's deployment lock, why, since when and until when."""
     with connect() as api:
         locks: list[dict[str, Any]] = api.get("/locks")["locks"]
@@ -39,6 +41,7 @@ def status(env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> 
             short_time(lock["acquired_at"]),
             short_time(lock["expires_at"]) + (" (expired)" if lock["expired"] else ""),
         ),
+        headers=not no_headers,
     )
 
 

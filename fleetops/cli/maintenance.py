@@ -8,7 +8,7 @@ import typer
 
 from fleetops.cli.app import app
 from fleetops.cli.client import connect
-from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows
+from fleetops.cli.output import NoHeadersOption, OutputFormat, OutputOption, emit, emit_rows
 from fleetops.cli.timefmt import short_time
 
 maintenance_app = typer.Typer(
@@ -68,7 +68,9 @@ def off(env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> Non
 
 
 @maintenance_app.command("status")
-def status(env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> None:
+def status(
+    env: EnvOption = None, output: OutputOption = OutputFormat.TABLE, no_headers: NoHeadersOption = False
+) -> None:
     """Open maintenance windows (with --env: those that stop deployments to it)."""
     with connect() as api:
         windows: list[dict[str, Any]] = api.get("/maintenance", environment=env)["windows"]
@@ -85,6 +87,7 @@ def status(env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> 
             short_time(w["starts_at"]),
             short_time(w["ends_at"]),
         ),
+        headers=not no_headers,
     )
 
 
@@ -135,7 +138,9 @@ def unblock(
 
 
 @app.command("blocks")
-def blocks(env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> None:
+def blocks(
+    env: EnvOption = None, output: OutputOption = OutputFormat.TABLE, no_headers: NoHeadersOption = False
+) -> None:
     """Blocked services: who blocked them, why and since when (with --env: those blocked there)."""
     with connect() as api:
         found: list[dict[str, Any]] = api.get("/blocks", environment=env)["blocks"]
@@ -152,4 +157,5 @@ def blocks(env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> 
             b["reason"],
             short_time(b.get("blocked_at")),
         ),
+        headers=not no_headers,
     )

@@ -8,7 +8,7 @@ import typer
 
 from fleetops.cli.app import app
 from fleetops.cli.client import connect
-from fleetops.cli.output import OutputFormat, OutputOption, emit_rows, plain
+from fleetops.cli.output import NoHeadersOption, OutputFormat, OutputOption, emit_rows, plain
 from fleetops.cli.timefmt import short_time
 
 _STATUS_STYLE = {"sent": "green", "failed": "red", "duplicate": "dim", "pending": "cyan"}
@@ -20,6 +20,7 @@ def notifications(
     execution: Annotated[str | None, typer.Option(help="Only this deployment's execution id.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 20,
     output: OutputOption = OutputFormat.TABLE,
+    no_headers: NoHeadersOption = False,
 ) -> None:
     """List notification deliveries: channel, event, status, attempts and the last error."""
     with connect() as api:
@@ -42,4 +43,5 @@ def notifications(
             d["attempts"],
             d["error"],
         ),
+        headers=not no_headers,
     )

@@ -37,6 +37,14 @@ OutputOption = Annotated[
     ),
 ]
 
+NoHeadersOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-headers",
+        help="Print the table's rows without its header and borders: columns apart by spaces, for scripts.",
+    ),
+]
+
 FULL_WIDTH = 10_000
 """The width of output that is not a terminal: lines are never cut or wrapped at 80 columns."""
 
@@ -107,16 +115,20 @@ def emit_rows(
     columns: Sequence[str],
     row: Row,
     empty: str | None = None,
+    headers: bool = True,
 ) -> None:
     """Print ``rows`` as JSON, or as a table of ``columns`` with one line per row: ``row`` gives
     its cells, each shown as written (a ``Text`` keeps its style); ``empty`` is printed instead
-    of an empty table when given."""
+    of an empty table when given. Without ``headers`` (``--no-headers``, as kubectl has it) the
+    rows alone, their columns apart by spaces, and nothing at all for no rows: a script reads
+    every line as a row."""
 
     def render(console: Console) -> None:
-        if not rows and empty is not None:
-            console.print(empty, highlight=False, markup=False)
+        if not rows and (empty is not None or not headers):
+            if headers:
+                console.print(empty, highlight=False, markup=False)
             return
-        table = Table(*columns)
+        table = Table(*columns) if headers else Table(*columns, show_header=False, box=None, pad_edge=False)
         for item in rows:
             table.add_row(*(cell if isinstance(cell, Text) else plain(cell) for cell in row(item)))
         console.print(table)

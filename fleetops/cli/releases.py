@@ -8,19 +8,20 @@ import typer
 
 from fleetops.cli.app import app
 from fleetops.cli.client import connect
-from fleetops.cli.output import OutputFormat, OutputOption, emit_rows, plain
+from fleetops.cli.output import NoHeadersOption, OutputFormat, OutputOption, emit_rows, plain
 from fleetops.cli.timefmt import short_time
 
 _STATUS_STYLE = {"verified": "green", "pinned": "cyan", "failed": "red", "rolled_back": "yellow"}
 
 
 @app.command("releases")
-def releases(
+def releases(  # noqa: PLR0917 (typer: every option is a parameter)
     service: Annotated[str | None, typer.Argument(help="Only this service's releases.")] = None,
     env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
     status: Annotated[str | None, typer.Option(help="pinned, verified, failed or rolled_back.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 20,
     output: OutputOption = OutputFormat.TABLE,
+    no_headers: NoHeadersOption = False,
 ) -> None:
     """List releases newest first: number, version, status, and the deployment that pinned them."""
     with connect() as api:
@@ -43,4 +44,5 @@ def releases(
             short_time(r["verified_at"]),
             r["execution_id"],
         ),
+        headers=not no_headers,
     )

@@ -13,7 +13,7 @@ import typer
 
 from fleetops.cli.app import app
 from fleetops.cli.client import connect
-from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows
+from fleetops.cli.output import NoHeadersOption, OutputFormat, OutputOption, emit, emit_rows
 from fleetops.cli.timefmt import short_time
 from fleetops.errors import BadInput
 
@@ -46,7 +46,9 @@ def _every(seconds: float | None) -> str:
 
 
 @secrets_app.command("list")
-def list_secrets(env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> None:
+def list_secrets(
+    env: EnvOption = None, output: OutputOption = OutputFormat.TABLE, no_headers: NoHeadersOption = False
+) -> None:
     """Every secret: current version, rotation interval and when the next rotation is due."""
     with connect() as api:
         answer: dict[str, Any] = api.get("/secrets", environment=env)
@@ -64,6 +66,7 @@ def list_secrets(env: EnvOption = None, output: OutputOption = OutputFormat.TABL
             if s["next_rotation"] is None
             else short_time(s["next_rotation"]) + (" (overdue)" if s["overdue"] else ""),
         ),
+        headers=not no_headers,
     )
 
 
@@ -92,7 +95,12 @@ def describe(name: NameArgument, env: EnvOption = None, output: OutputOption = O
 
 
 @secrets_app.command("versions")
-def versions(name: NameArgument, env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> None:
+def versions(
+    name: NameArgument,
+    env: EnvOption = None,
+    output: OutputOption = OutputFormat.TABLE,
+    no_headers: NoHeadersOption = False,
+) -> None:
     """The secret's versions, oldest first, with their staging labels (no values)."""
     with connect() as api:
         answer: dict[str, Any] = api.get(_path(name, "/versions"), environment=env)
@@ -108,11 +116,17 @@ def versions(name: NameArgument, env: EnvOption = None, output: OutputOption = O
             v["source"],
             _labels(v),
         ),
+        headers=not no_headers,
     )
 
 
 @secrets_app.command("history")
-def history(name: NameArgument, env: EnvOption = None, output: OutputOption = OutputFormat.TABLE) -> None:
+def history(
+    name: NameArgument,
+    env: EnvOption = None,
+    output: OutputOption = OutputFormat.TABLE,
+    no_headers: NoHeadersOption = False,
+) -> None:
     """Versions made and staging labels moved, oldest first (no values)."""
     with connect() as api:
         answer: dict[str, Any] = api.get(_path(name, "/history"), environment=env)
@@ -132,6 +146,7 @@ def history(name: NameArgument, env: EnvOption = None, output: OutputOption = Ou
         output,
         columns=("at", "by", "what"),
         row=lambda e: (short_time(e["at"]), e["by"], what(e)),
+        headers=not no_headers,
     )
 
 

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from fleetops.cli.app import app
 from fleetops.cli.client import connect
-from fleetops.cli.output import OutputFormat, OutputOption, emit, emit_rows, err_console
+from fleetops.cli.output import NoHeadersOption, OutputFormat, OutputOption, emit, emit_rows, err_console
 from fleetops.cli.timefmt import short_time
 from fleetops.server.roles import Role
 
@@ -45,7 +45,7 @@ def create(
 
 
 @token_app.command("list")
-def list_tokens(output: OutputOption = OutputFormat.TABLE) -> None:
+def list_tokens(output: OutputOption = OutputFormat.TABLE, no_headers: NoHeadersOption = False) -> None:
     """List tokens: name, role, when and by whom created (never the tokens themselves)."""
     with connect() as api:
         tokens: list[dict[str, Any]] = api.get("/tokens")["tokens"]
@@ -60,6 +60,7 @@ def list_tokens(output: OutputOption = OutputFormat.TABLE) -> None:
             short_time(token["created_at"]),
             token["created_by"],
         ),
+        headers=not no_headers,
     )
 
 

@@ -53,3 +53,13 @@ def test_bad_token_is_refused(server: RunningServer) -> None:
         4,
         "error: the API token is not valid (unknown or revoked)\n",
     )
+
+
+def test_list_with_no_headers_prints_one_line_per_token_and_nothing_else(server: RunningServer) -> None:
+    _cli(server, "token", "create", "headless", "--role", "viewer")
+    listed = json.loads(_cli(server, "token", "list", "-o", "json").stdout)
+    plain = _cli(server, "token", "list", "--no-headers")
+    assert plain.returncode == 0, plain.stderr
+    rows = [line.split() for line in plain.stdout.splitlines()]
+    assert [row[:2] for row in rows] == [[t["name"], t["role"]] for t in listed]
+    assert not any(character in plain.stdout for character in "│─┃━┏┗")
