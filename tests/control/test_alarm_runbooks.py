@@ -9,11 +9,11 @@ import json
 from fleetops.control.alarm_runbooks import AlarmRunbooks
 from fleetops.control.deployments import Deployments, machine_name
 from fleetops.control.service import ExecutionService
-from fleetops.engine import FakeClock
 from fleetops.spec.loader import load_fleet_text
 from fleetops.spec.resources import AlarmRunbook
 from fleetops.store import Store
 from fleetops.store.audit import Outcome
+from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
 
 FLEET = """
