@@ -131,6 +131,8 @@ def up(
     except BaseException as err:
         raise _undone(err, started, state_dir, info) from err
 
+    dashboard = f"{str(info['url']).rstrip('/')}/ui"
+
     def render(console: Console) -> None:
         table = Table("service", "version", "healthy", "endpoint", title=f"{status['fleet']} ({env}) is up")
         for service in status["services"]:
@@ -147,11 +149,27 @@ def up(
             markup=False,
             soft_wrap=True,
         )
+        console.print(
+            f"dashboard: {dashboard} (sign in with the token in {state_dir / TOKEN_FILE})",
+            markup=False,
+            soft_wrap=True,
+            highlight=False,
+        )
         console.print("for other shells:", markup=False)
         for line in export_lines(str(info["url"]), state_dir, file.resolve()):
             console.print(f"  {line}", markup=False, soft_wrap=True, highlight=False)
 
-    emit({"server": info, "running": running, "not_restarted": not_restarted, **status}, output, render)
+    emit(
+        {
+            "server": info,
+            "dashboard": dashboard,
+            "running": running,
+            "not_restarted": not_restarted,
+            **status,
+        },
+        output,
+        render,
+    )
     if not_restarted:
         raise OperationFailed(
             "; ".join(

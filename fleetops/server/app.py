@@ -19,6 +19,7 @@ from fleetops.server.routes import (
     backups,
     deployments,
     environments,
+    events,
     fleet,
     health_report,
     locks,
@@ -32,6 +33,7 @@ from fleetops.server.routes import (
     tokens,
 )
 from fleetops.server.settings import ServerSettings
+from fleetops.server.ui import pages as ui_pages
 from fleetops.store import Store
 
 API_PREFIX = "/api/v1"
@@ -94,8 +96,12 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         health_report.router,
         reports.router,
         secrets.router,
+        events.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    # The dashboard: pages and their files; their data comes from the API above.
+    app.mount(f"{ui_pages.UI_PREFIX}/static", ui_pages.STATIC, name="ui-static")
+    app.include_router(ui_pages.router)
     # The AWS protocols (Step Functions' among them) live at the root, where boto3's and the AWS
     # CLI's endpoint URL points.
     app.include_router(aws_router)

@@ -361,6 +361,13 @@ ROUTES = [
         prepare=_stage_too,
     ),
     Case("GET", "/api/v1/fleet", Role.VIEWER, prepare=_fleet),
+    Case("GET", "/api/v1/events", Role.VIEWER, url="/api/v1/events?view=fleet&seconds=0", prepare=_fleet),
+    # The dashboard's page shells: public (they hold no data; app.js reads the API with a token).
+    Case("GET", "/ui", None),  # a redirect to /ui/fleet, followed
+    Case("GET", "/ui/", None),
+    Case("GET", "/ui/signin", None),
+    Case("GET", "/ui/{page}", None, url="/ui/fleet"),
+    Case("GET", "/ui/deployments/{execution}", None, url="/ui/deployments/deploy-dev-1"),
     Case("GET", "/api/v1/secrets", Role.VIEWER, url="/api/v1/secrets?environment=dev", prepare=_fleet),
     *(
         Case(

@@ -32,7 +32,11 @@ def test_every_operation_answers_as_documented(tmp_path: Path) -> None:
     with api_harness(tmp_path / "state") as api, serving(api.app) as url:
         headers = {"Authorization": f"Bearer {api.tokens[Role.ADMIN]}"}
         schema = schemathesis.openapi.from_url(f"{url}/api/v1/openapi.json")
-        operations = [result.ok() for result in schema.get_all_operations()]
+        # The live stream answers until its client leaves or for up to an hour (its `seconds`):
+        # tests/server/routes/test_events.py covers it.
+        operations = [
+            result.ok() for result in schema.get_all_operations() if not result.ok().path.endswith("/events")
+        ]
         failures: list[str] = []
         for operation in operations:
 

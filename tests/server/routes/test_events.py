@@ -1,0 +1,52 @@
+"""``GET /api/v1/events``: a view as server-sent events (the live updates are covered in a real
+browser by tests/server/ui/test_dashboard.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from fleetops.server.auth import Role
+from fleetops.testing.api import ApiHarness, api_harness
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiHarness]:
+    with api_harness(tmp_path_factory.mktemp("events")) as harness:
+        yield harness
+
+
+def test_the_first_view_is_sent_at_once(api: ApiHarness) -> None:
+    with api.client(Role.VIEWER) as client:
+        response = client.get("/api/v1/events", params={"view": "deployments", "seconds": 0})
+    assert (response.status_code, response.headers["content-type"], response.headers["cache-control"]) == (
+        200,
+        "text/event-stream; charset=utf-8",
+        "no-store",
+    )
+    assert response.text == 'event: snapshot\ndata: {"executions":[]}\n\n'
+
+
+def test_a_deployment_view_needs_an_execution(api: ApiHarness) -> None:
+    with api.client(Role.VIEWER) as client:
+        response = client.get("/api/v1/events", params={"view": "deployment"})
+    assert (response.status_code, response.json()["message"]) == (400, "view=deployment needs execution=NAME")
+
+
+def test_an_unknown_execution_is_refused_as_get_deployment_refuses_it(api: ApiHarness) -> None:
+    with api.client(Role.VIEWER) as client:
+        params = {"view": "deployment", "execution": "deploy-dev-nope"}
+        streamed = client.get("/api/v1/events", params=params)
+        direct = client.get("/api/v1/deployments/deploy-dev-nope")
+    assert (streamed.status_code, streamed.json()) == (400, direct.json())
+    assert direct.json()["message"].startswith("Execution Does Not Exist: ")
+
+
+def test_the_fleet_view_without_a_fleet_is_a_conflict(api: ApiHarness) -> None:
+    with api.client(Role.VIEWER) as client:
+        response = client.get("/api/v1/events", params={"view": "fleet"})
+    assert (response.status_code, response.json()["message"]) == (
+        409,
+        "this server runs no fleet: start it with `fleetops up` or `fleetops server --fleet FILE`",
+    )
