@@ -15,7 +15,7 @@ each through ``fleetops.ops.logquery.run_query`` (statistics off, as a user's qu
 DuckDB SQL over ``read_json`` with the columns typed (the floor for our layer). It prints
 lines per second and the ratios, and checks that the three answers agree.
 
-    .venv/bin/python bench/logquery.py [--lines 1000000 10000000] [--skip-jq-above 10000000]
+    .venv/bin/python bench/logquery.py [--lines 1000000 10000000] [--skip-jq-above 10000000] [--with-100m]
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ import duckdb
 
 from fleetops.ops.logquery import LogSource, run_query
 
+HUNDRED_MILLION = 100_000_000
+NEEDED_FOR_100M = 25 * 10**9
+"""Bytes of temporary disk the 100M-line point needs (its log is about 20 GB)."""
 QUERIES = {
     "errors-by-bin": 'filter level = "error" | stats count() as n by bin(5m)',
     "p95": "stats pct(response_time_ms, 95) as p95",
@@ -125,7 +128,21 @@ def main() -> None:
     parser.add_argument(
         "--skip-jq-above", type=int, default=10_000_000, help="Lines above which jq is not run."
     )
+    parser.add_argument(
+        "--with-100m",
+        action="store_true",
+        help="Add the 100,000,000-line point (about 20 GB of temporary disk; jq is skipped there "
+        "unless --skip-jq-above says otherwise).",
+    )
     args = parser.parse_args()
+    if args.with_100m and HUNDRED_MILLION not in args.lines:
+        args.lines = [*args.lines, HUNDRED_MILLION]
+        free = shutil.disk_usage(tempfile.gettempdir()).free
+        if free < NEEDED_FOR_100M:
+            raise SystemExit(
+                f"--with-100m needs about {NEEDED_FOR_100M // 10**9} GB free in {tempfile.gettempdir()} "
+                f"(TMPDIR), {free // 10**9} GB are"
+            )
     if shutil.which("jq") is None:
         raise SystemExit("jq is not installed (apt-get install jq)")
     header = ("lines", "query", "ours s", "lines/s", "jq s", "x jq", "duckdb s", "/duckdb")

@@ -26,9 +26,10 @@ def make_runtime(
     *,
     initial_version: str = "v1",
     settings: RuntimeSettings | None = None,
+    alarms: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> FleetRuntime:
-    """A runtime (not started) for a fleet file of ``services`` written in ``folder``."""
-    fleet = load_fleet(write_fleet(folder, services))
+    """A runtime (not started) for a fleet file of ``services`` (and ``alarms``) written in ``folder``."""
+    fleet = load_fleet(write_fleet(folder, services, alarms=alarms))
     state = folder / ".fleetops"
     provider = LocalProvider(
         local_services(fleet, "dev"),

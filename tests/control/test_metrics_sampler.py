@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fleetops.control.fleet import RuntimeSettings
+from fleetops.control.fleet import FleetRuntime, RuntimeSettings
 from fleetops.control.metrics_sampler import MetricsSampler
 from fleetops.ops.metrics.statistics import datapoints
 from fleetops.providers.local.datastores import DatastoreHealth
@@ -28,10 +28,28 @@ def _maximum(store: Store, namespace: str, metric: str) -> float | None:
     return points[-1].values["Maximum"] if points else None
 
 
+CPU_ALARM = {
+    "service": "menu",
+    "namespace": "AWS/EC2",
+    "metric": "CPUUtilization",
+    "statistic": "Maximum",
+    "period": "2s",
+    "threshold": 20,
+}
+
+
+def _cpu_alarm(runtime: FleetRuntime) -> tuple[str, str]:
+    [status] = runtime.alarms.describe(service="menu")
+    return status.state.value, status.reason
+
+
 def test_a_cpu_burning_version_shows_in_cpu_utilization(runtimes: MakeRuntime) -> None:
     # `hot` instances keep a thread spinning (FAULT_CPU_BURN=1): about one core each.
-    runtime = runtimes({"menu": {}}, initial_version="hot", settings=SETTINGS)
+    runtime = runtimes({"menu": {}}, initial_version="hot", settings=SETTINGS, alarms={"cpu-burn": CPU_ALARM})
     wait_until(lambda: (_maximum(runtime.store, "AWS/EC2", "CPUUtilization") or 0) > 20, 30, "CPU over 20%")
+    # Its alarm on the stored metric (by the service's group) goes into ALARM.
+    wait_until(lambda: _cpu_alarm(runtime)[0] == "ALARM", 30, "cpu-burn in ALARM")
+    assert _cpu_alarm(runtime)[1].startswith("Threshold Crossed: 1 out of the last 1 datapoint [")
     assert (_maximum(runtime.store, "fleetops/Instances", "MemoryRSS") or 0) > 1_000_000
     assert 0 < (_maximum(runtime.store, "CWAgent", "mem_used_percent") or 0) < 100
     assert _maximum(runtime.store, "AWS/AutoScaling", "GroupInServiceInstances") == 1.0
