@@ -29,6 +29,7 @@ from fleetops.server.routes import (
     releases,
     reports,
     secrets,
+    security,
     system,
     tokens,
 )
@@ -97,6 +98,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         reports.router,
         secrets.router,
         events.router,
+        security.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     # The dashboard: pages and their files; their data comes from the API above.

@@ -13,6 +13,7 @@ import hashlib
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +21,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from fleetops.ops.clock import utc_now
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import ApiError
 from fleetops.server.roles import Role
@@ -51,6 +53,10 @@ class Principal:
 
     name: str
     role: Role
+
+
+LAST_USE_RESOLUTION = timedelta(minutes=1)
+"""A token's last use is written at most this often (not a write per request)."""
 
 
 def new_token() -> str:
@@ -86,10 +92,12 @@ def authenticate(
             "no API token: send 'Authorization: Bearer <token>' (fleetops token create)",
             headers=challenge,
         )
-    record = store.tokens.find_by_digest(token_digest(credentials.credentials))
+    now = getattr(request.app.state, "clock", utc_now)()
+    record = store.tokens.find_by_digest(token_digest(credentials.credentials), now=now)
     if record is None:
         request.state.token_tried = token_tried(credentials.credentials)
-        raise ApiError(401, "the API token is not valid (unknown or revoked)", headers=challenge)
+        raise ApiError(401, "the API token is not valid (unknown, revoked or expired)", headers=challenge)
+    store.tokens.mark_used(record.name, now=now, resolution=LAST_USE_RESOLUTION)
     principal = Principal(record.name, Role(record.role))
     # The audit middleware reads the caller from here.
     request.state.principal = principal

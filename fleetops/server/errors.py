@@ -47,7 +47,7 @@ class ErrorBody(BaseModel):
 
 _MEANINGS = {
     400: "Bad input: an unknown name, a value out of range, JSON nested too deeply (CLI exit 2).",
-    401: "No API token, or an unknown or revoked one (CLI exit 4).",
+    401: "No API token, or an unknown, revoked or expired one (CLI exit 4).",
     403: "The token's role is below the one the route needs (CLI exit 4).",
     404: "The named resource does not exist.",
     409: "Conflict: the server runs no fleet, or the resource is in a state that forbids it.",

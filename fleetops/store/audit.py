@@ -120,6 +120,13 @@ class AuditLog:
         with self._store.session() as session:
             return [_entry(dict(row)) for row in session.execute(query).mappings()]
 
+    def id_span(self) -> tuple[int | None, int | None, int]:
+        """The first and last entry ids and how many entries there are (gaps: entries deleted)."""
+        query = select(func.min(audit_log.c.id), func.max(audit_log.c.id), func.count())
+        with self._store.session() as session:
+            first, last, count = session.execute(query).one()
+        return first, last, int(count)
+
     def count(
         self,
         *,

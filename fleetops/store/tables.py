@@ -104,6 +104,15 @@ tokens = Table(
     Column("token_sha256", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("created_by", String(200), nullable=False),
+    # When it last authenticated a request (written at most once a minute: not a write per call).
+    Column("last_used_at", UTCDateTime(), nullable=True),
+    # None: never expires (``fleetops audit security`` reports it).
+    Column("expires_at", UTCDateTime(), nullable=True),
+    # After ``fleetops token rotate``: the old secret's digest, accepted until its grace ends.
+    Column("previous_sha256", String(64), nullable=True),
+    Column("previous_expires_at", UTCDateTime(), nullable=True),
+    Column("rotated_at", UTCDateTime(), nullable=True),
+    Index(None, "previous_sha256"),
 )
 """Bearer tokens of the control-plane API, stored hashed."""
 

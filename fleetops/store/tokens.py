@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from fleetops.store.sessions import Sessions
@@ -38,14 +38,32 @@ class TokenRecord:
     role: str
     created_at: datetime
     created_by: str
+    last_used_at: datetime | None = None
+    expires_at: datetime | None = None
+    """None: never expires."""
+    previous_expires_at: datetime | None = None
+    """After a rotation: until when the old secret still works."""
+    rotated_at: datetime | None = None
+
+    def expired(self, now: datetime) -> bool:
+        """Whether it no longer authenticates."""
+        return self.expires_at is not None and self.expires_at <= now
 
     def to_json(self) -> dict[str, Any]:
         """The record as JSON-ready values."""
+
+        def iso(moment: datetime | None) -> str | None:
+            return None if moment is None else moment.isoformat()
+
         return {
             "name": self.name,
             "role": self.role,
             "created_at": self.created_at.isoformat(),
             "created_by": self.created_by,
+            "last_used_at": iso(self.last_used_at),
+            "expires_at": iso(self.expires_at),
+            "previous_expires_at": iso(self.previous_expires_at),
+            "rotated_at": iso(self.rotated_at),
         }
 
 
@@ -55,14 +73,24 @@ class TokenRepository:
     def __init__(self, store: Sessions) -> None:
         self._store = store
 
-    def add(self, *, name: str, role: str, token_sha256: str, created_by: str) -> TokenRecord:
+    def add(
+        self,
+        *,
+        name: str,
+        role: str,
+        token_sha256: str,
+        created_by: str,
+        expires_at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> TokenRecord:
         """Store a new token; raises ``TokenNameTaken`` if ``name`` is in use."""
         row = {
             "name": name,
             "role": role,
             "token_sha256": token_sha256,
-            "created_at": datetime.now(UTC),
+            "created_at": now or datetime.now(UTC),
             "created_by": created_by,
+            "expires_at": expires_at,
         }
         try:
             with self._store.transaction() as session:
@@ -71,15 +99,53 @@ class TokenRepository:
             raise TokenNameTaken(name) from err
         return _record(row)
 
-    def find_by_digest(self, token_sha256: str) -> TokenRecord | None:
-        """The token whose sha256 is ``token_sha256``, if any."""
+    def find_by_digest(self, token_sha256: str, *, now: datetime | None = None) -> TokenRecord | None:
+        """The token whose sha256 is ``token_sha256``, or whose previous secret it is while that
+        is in its grace period, if any and not expired (at ``now``)."""
+        at = now or datetime.now(UTC)
+        query = select(tokens).where(
+            or_(
+                tokens.c.token_sha256 == token_sha256,
+                (tokens.c.previous_sha256 == token_sha256) & (tokens.c.previous_expires_at > at),
+            ),
+            or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > at),
+        )
         with self._store.session() as session:
-            row = (
-                session.execute(select(tokens).where(tokens.c.token_sha256 == token_sha256))
-                .mappings()
-                .first()
-            )
+            row = session.execute(query).mappings().first()
         return None if row is None else _record(dict(row))
+
+    def mark_used(self, name: str, *, now: datetime, resolution: timedelta) -> None:
+        """Record that ``name`` authenticated a request at ``now``, unless it was recorded less
+        than ``resolution`` before (one write a minute, not one a request)."""
+        query = (
+            update(tokens)
+            .where(
+                tokens.c.name == name,
+                or_(tokens.c.last_used_at.is_(None), tokens.c.last_used_at <= now - resolution),
+            )
+            .values(last_used_at=now)
+        )
+        with self._store.transaction() as session:
+            session.execute(query)
+
+    def rotate(self, name: str, *, token_sha256: str, grace: timedelta, now: datetime) -> TokenRecord | None:
+        """Give ``name`` a new secret; the current one keeps working for ``grace``. None when no
+        token has that name."""
+        with self._store.transaction() as session:
+            row = session.execute(select(tokens.c.token_sha256).where(tokens.c.name == name)).first()
+            if row is None:
+                return None
+            session.execute(
+                update(tokens)
+                .where(tokens.c.name == name)
+                .values(
+                    token_sha256=token_sha256,
+                    previous_sha256=row.token_sha256,
+                    previous_expires_at=now + grace,
+                    rotated_at=now,
+                )
+            )
+        return self.get(name)
 
     def get(self, name: str) -> TokenRecord | None:
         """The token called ``name``, if any."""
@@ -125,5 +191,12 @@ class TokenRepository:
 
 def _record(row: dict[str, Any]) -> TokenRecord:
     return TokenRecord(
-        name=row["name"], role=row["role"], created_at=row["created_at"], created_by=row["created_by"]
+        name=row["name"],
+        role=row["role"],
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+        last_used_at=row.get("last_used_at"),
+        expires_at=row.get("expires_at"),
+        previous_expires_at=row.get("previous_expires_at"),
+        rotated_at=row.get("rotated_at"),
     )

@@ -51,7 +51,7 @@ def test_bad_token_is_refused(server: RunningServer) -> None:
     result = _cli(server, "token", "list", token="fo_wrong")
     assert (result.returncode, result.stderr) == (
         4,
-        "error: the API token is not valid (unknown or revoked)\n",
+        "error: the API token is not valid (unknown, revoked or expired)\n",
     )
 
 

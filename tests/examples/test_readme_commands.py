@@ -141,6 +141,10 @@ PLAN: dict[str, list[Step] | Skip] = {
         )
     ],
     "fleetops token create ci --role operator": [Step("fleetops token create ci --role operator")],
+    "fleetops token create ci-weekly --role viewer --expires 7d": [
+        Step("fleetops token create ci-weekly --role viewer --expires 7d")
+    ],
+    "fleetops token rotate ci --grace 1h": [Step("fleetops token rotate ci --grace 1h")],
     "fleetops token list / fleetops token revoke ci": [
         Step("fleetops token list"),
         Step("fleetops token revoke ci"),
@@ -303,6 +307,8 @@ PLAN: dict[str, list[Step] | Skip] = {
     "fleetops report --since 2d --format png --output report.png": [
         Step("fleetops report --since 2d --format png --output report.png")
     ],
+    "fleetops audit security": [Step("fleetops audit security")],
+    "fleetops audit security -o json": [Step("fleetops audit security -o json")],
 }
 
 FOLLOW_QUIET_S = 5.0

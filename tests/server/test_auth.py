@@ -50,7 +50,7 @@ def test_unknown_token_is_401_with_a_bearer_challenge(api: ApiHarness) -> None:
     assert (response.status_code, response.headers["www-authenticate"]) == (401, "Bearer")
     assert response.json() == {
         "error": "unauthenticated",
-        "message": "the API token is not valid (unknown or revoked)",
+        "message": "the API token is not valid (unknown, revoked or expired)",
     }
 
 

@@ -261,6 +261,15 @@ ROUTES = [
     Case("GET", "/api/v1/tokens", Role.ADMIN),
     Case("POST", "/api/v1/tokens", Role.ADMIN, json={"name": "new", "role": "viewer"}, ok=201),
     Case("DELETE", "/api/v1/tokens/{name}", Role.ADMIN, url="/api/v1/tokens/victim", setup=("victim",)),
+    Case(
+        "POST",
+        "/api/v1/tokens/{name}/rotate",
+        Role.ADMIN,
+        url="/api/v1/tokens/rotated/rotate",
+        json={"grace": "1m"},
+        setup=("rotated",),
+    ),
+    Case("GET", "/api/v1/security/audit", Role.ADMIN, prepare=_fleet),
     Case("GET", "/api/v1/releases", Role.VIEWER),
     Case("GET", "/api/v1/backups", Role.VIEWER),
     # Admitted, then refused as input (the in-memory fleet runs no datastore servers).

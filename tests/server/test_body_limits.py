@@ -80,7 +80,7 @@ def test_an_unknown_token_is_recorded_with_its_first_characters(api: ApiHarness)
     assert (entry.actor, entry.outcome, entry.error) == (
         "anonymous",
         Outcome.REFUSED,
-        "the API token is not valid (unknown or revoked) (token tried: fo_abcdef…)",
+        "the API token is not valid (unknown, revoked or expired) (token tried: fo_abcdef…)",
     )
 
 

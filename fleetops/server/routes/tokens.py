@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
@@ -12,6 +12,8 @@ from fleetops.server.auth import Principal, Role, new_token, require, token_dige
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
 from fleetops.server.request_models import EnumText, StrictModel
+from fleetops.server.routes.controls_deps import ClockDep
+from fleetops.spec.durations import parse_duration
 from fleetops.store.tokens import LastTokenOfRole, TokenNameTaken, TokenRecord
 
 router = APIRouter(tags=["tokens"], responses=error_responses(*AUTHENTICATED, 404, 409))
@@ -31,6 +33,28 @@ class TokenCreate(StrictModel):
         ),
     ]
     role: EnumText[Role]
+    expires: str | None = Field(
+        None, max_length=20, description="Lifetime from now (90d, 12h); none: never expires."
+    )
+
+
+class TokenRotate(StrictModel):
+    """A rotation: a new secret; the old one keeps working for ``grace``."""
+
+    grace: str = Field(
+        "1h", max_length=20, description="How long the old secret still works (0s: not at all)."
+    )
+
+
+def _duration(field: str, text: str, *, at_least: timedelta) -> timedelta:
+    """``text`` as a duration; 400 naming ``field`` otherwise."""
+    try:
+        value = parse_duration(text)
+    except ValueError as err:
+        raise ApiError(400, f"{field}: {err}") from err
+    if value < at_least:
+        raise ApiError(400, f"{field}: {text} is shorter than {at_least.total_seconds():.0f}s")
+    return value
 
 
 class TokenInfo(BaseModel):
@@ -40,6 +64,10 @@ class TokenInfo(BaseModel):
     role: Role
     created_at: datetime
     created_by: str
+    last_used_at: datetime | None = None
+    expires_at: datetime | None = None
+    previous_expires_at: datetime | None = None
+    """After a rotation: until when the old secret still works."""
 
     @classmethod
     def of(cls, record: TokenRecord) -> TokenInfo:
@@ -48,6 +76,9 @@ class TokenInfo(BaseModel):
             role=Role(record.role),
             created_at=record.created_at,
             created_by=record.created_by,
+            last_used_at=record.last_used_at,
+            expires_at=record.expires_at,
+            previous_expires_at=record.previous_expires_at,
         )
 
 
@@ -72,13 +103,22 @@ class TokenRevoked(BaseModel):
 
 @router.post("/tokens", name="tokens.create", status_code=201)
 def create_token(
-    body: TokenCreate, store: StoreDep, caller: Annotated[Principal, Depends(admin)]
+    body: TokenCreate, store: StoreDep, clock: ClockDep, caller: Annotated[Principal, Depends(admin)]
 ) -> TokenCreated:
-    """Create a token with a role; the response holds the token, which is not stored."""
+    """Create a token with a role (and a lifetime); the response holds the token, which is not stored."""
+    now = clock()
+    lifetime = (
+        None if body.expires is None else _duration("expires", body.expires, at_least=timedelta(minutes=1))
+    )
     token = new_token()
     try:
         record = store.tokens.add(
-            name=body.name, role=body.role, token_sha256=token_digest(token), created_by=caller.name
+            name=body.name,
+            role=body.role,
+            token_sha256=token_digest(token),
+            created_by=caller.name,
+            expires_at=None if lifetime is None else now + lifetime,
+            now=now,
         )
     except TokenNameTaken as err:
         raise ApiError(
@@ -87,9 +127,22 @@ def create_token(
     return TokenCreated(**TokenInfo.of(record).model_dump(), token=token)
 
 
+@router.post("/tokens/{name}/rotate", name="tokens.rotate", dependencies=[Depends(admin)])
+def rotate_token(
+    name: Annotated[str, Path(max_length=200)], body: TokenRotate, store: StoreDep, clock: ClockDep
+) -> TokenCreated:
+    """A new secret for the token (shown once); the old one keeps working for ``grace``."""
+    grace = _duration("grace", body.grace, at_least=timedelta(0))
+    token = new_token()
+    record = store.tokens.rotate(name, token_sha256=token_digest(token), grace=grace, now=clock())
+    if record is None:
+        raise ApiError(404, f"no token named {name!r}")
+    return TokenCreated(**TokenInfo.of(record).model_dump(), token=token)
+
+
 @router.get("/tokens", name="tokens.list", dependencies=[Depends(admin)])
 def list_tokens(store: StoreDep) -> TokenList:
-    """Every token's name, role and creation."""
+    """Every token's name, role, creation, last use and expiry."""
     return TokenList(tokens=[TokenInfo.of(record) for record in store.tokens.list()])
 
 

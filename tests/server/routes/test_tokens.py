@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from fleetops.server.auth import Role
 from fleetops.testing.api import ApiHarness
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 def test_created_token_works_with_its_role(api: ApiHarness) -> None:
@@ -23,7 +27,11 @@ def test_list_shows_no_secret(api: ApiHarness) -> None:
         ("operator", "operator"),
         ("viewer", "viewer"),
     ]
-    assert all(set(t) == {"name", "role", "created_at", "created_by"} for t in tokens)
+    assert all(
+        set(t)
+        == {"name", "role", "created_at", "created_by", "last_used_at", "expires_at", "previous_expires_at"}
+        for t in tokens
+    )
 
 
 def test_duplicate_name_is_409(api: ApiHarness) -> None:
@@ -78,3 +86,65 @@ def test_the_last_admin_token_cannot_be_revoked(api: ApiHarness) -> None:
     created = api.client(Role.ADMIN).post("/api/v1/tokens", json={"name": "admin2", "role": "admin"})
     assert created.status_code == 201
     assert api.client(Role.ADMIN).delete("/api/v1/tokens/admin").status_code == 200
+
+
+def test_a_token_with_an_expiry_stops_working_then(api: ApiHarness) -> None:
+    api.app.state.clock = lambda: NOW
+    body = (
+        api.client(Role.ADMIN)
+        .post("/api/v1/tokens", json={"name": "ci", "role": "viewer", "expires": "2h"})
+        .json()
+    )
+    assert body["expires_at"] == "2026-11-22T11:00:00Z"
+    assert api.client(token=body["token"]).get("/api/v1/whoami").status_code == 200
+    api.app.state.clock = lambda: NOW + timedelta(hours=2)
+    refused = api.client(token=body["token"]).get("/api/v1/whoami")
+    assert (refused.status_code, refused.json()["message"]) == (
+        401,
+        "the API token is not valid (unknown, revoked or expired)",
+    )
+
+
+def test_a_bad_expiry_is_refused_and_creates_nothing(api: ApiHarness) -> None:
+    response = api.client(Role.ADMIN).post(
+        "/api/v1/tokens", json={"name": "ci", "role": "viewer", "expires": "soon"}
+    )
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("expires: ")
+    assert api.store.tokens.get("ci") is None
+
+
+def test_last_use_is_recorded_at_most_once_a_minute(api: ApiHarness) -> None:
+    api.app.state.clock = lambda: NOW
+    api.client(Role.VIEWER).get("/api/v1/whoami")
+    assert api.store.tokens.get("viewer").last_used_at == NOW  # type: ignore[union-attr]
+    api.app.state.clock = lambda: NOW + timedelta(seconds=30)
+    api.client(Role.VIEWER).get("/api/v1/whoami")
+    assert api.store.tokens.get("viewer").last_used_at == NOW  # type: ignore[union-attr]
+    api.app.state.clock = lambda: NOW + timedelta(seconds=61)
+    api.client(Role.VIEWER).get("/api/v1/whoami")
+    assert api.store.tokens.get("viewer").last_used_at == NOW + timedelta(seconds=61)  # type: ignore[union-attr]
+
+
+def test_rotation_keeps_the_old_secret_for_its_grace_only(api: ApiHarness) -> None:
+    api.app.state.clock = lambda: NOW
+    old = (
+        api.client(Role.ADMIN).post("/api/v1/tokens", json={"name": "ci", "role": "operator"}).json()["token"]
+    )
+    rotated = api.client(Role.ADMIN).post("/api/v1/tokens/ci/rotate", json={"grace": "10m"}).json()
+    assert (rotated["name"], rotated["role"], rotated["previous_expires_at"]) == (
+        "ci",
+        "operator",
+        "2026-11-22T09:10:00Z",
+    )
+    new = rotated["token"]
+    assert new != old
+    assert api.client(token=old).get("/api/v1/whoami").json() == {"name": "ci", "role": "operator"}
+    api.app.state.clock = lambda: NOW + timedelta(minutes=10)
+    assert api.client(token=old).get("/api/v1/whoami").status_code == 401
+    assert api.client(token=new).get("/api/v1/whoami").json() == {"name": "ci", "role": "operator"}
+
+
+def test_rotating_an_unknown_token_is_404(api: ApiHarness) -> None:
+    response = api.client(Role.ADMIN).post("/api/v1/tokens/nobody/rotate", json={})
+    assert (response.status_code, response.json()["message"]) == (404, "no token named 'nobody'")
