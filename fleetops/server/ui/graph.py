@@ -22,6 +22,7 @@ NODE_HEIGHT = 34
 GAP_X = 30
 GAP_Y = 36
 MARGIN = 12
+ROUTING = 60
 FAILURE_SUFFIXES = ("Failed", "TimedOut")
 EXECUTION_ENDS = {"ExecutionFailed": "failed", "ExecutionTimedOut": "failed", "ExecutionAborted": "aborted"}
 
@@ -35,6 +36,7 @@ class Node:
     type: str
     x: int
     y: int
+    layer: int
     status: str
 
     def to_json(self) -> dict[str, Any]:
@@ -44,6 +46,7 @@ class Node:
             "type": self.type,
             "x": self.x,
             "y": self.y,
+            "layer": self.layer,
             "width": NODE_WIDTH,
             "height": NODE_HEIGHT,
             "status": self.status,
@@ -133,11 +136,12 @@ def layout(definition: Mapping[str, Any], statuses: Mapping[str, str] | None = N
     for name in order:
         rows.setdefault(layer[name], []).append(name)
     widest = max((len(row) for row in rows.values()), default=0)
-    width = 2 * MARGIN + widest * NODE_WIDTH + max(widest - 1, 0) * GAP_X
+    # Room on the right for the transitions that go back up or skip layers (drawn around).
+    width = 2 * MARGIN + widest * NODE_WIDTH + max(widest - 1, 0) * GAP_X + ROUTING
     nodes = []
     for depth, row in sorted(rows.items()):
         row_width = len(row) * NODE_WIDTH + (len(row) - 1) * GAP_X
-        left = (width - row_width) // 2
+        left = (width - ROUTING - row_width) // 2
         for index, name in enumerate(row):
             nodes.append(
                 Node(
@@ -145,6 +149,7 @@ def layout(definition: Mapping[str, Any], statuses: Mapping[str, str] | None = N
                     type=str(states[name].get("Type", "")),
                     x=left + index * (NODE_WIDTH + GAP_X),
                     y=MARGIN + depth * (NODE_HEIGHT + GAP_Y),
+                    layer=depth,
                     status=(statuses or {}).get(name, "not_entered"),
                 )
             )

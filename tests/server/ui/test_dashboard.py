@@ -136,6 +136,22 @@ def test_sign_in_shows_the_fleet(browser: Browser, plane: Plane) -> None:
     page.close()
 
 
+def test_a_lost_connection_is_shown_until_the_stream_is_back(browser: Browser, plane: Plane) -> None:
+    page = _signed_in(browser, plane, "viewer")
+    stream = re.compile(r"/api/v1/events\?")
+    page.route(stream, lambda route: route.fulfill(status=503, json={"message": "down"}))
+    page.reload()
+    expect(page.locator("#connection")).to_be_visible()
+    expect(page.locator("#connection")).to_have_text(
+        "Connection to the control plane lost: reconnecting\u2026"
+    )
+    _shot(page, "connection-lost")
+    page.unroute(stream)
+    expect(page.locator("#connection")).to_be_hidden()
+    expect(page.locator("#services tr[data-service=menu]")).to_be_visible()
+    page.close()
+
+
 def _no_reload_marker(page: Page) -> None:
     # A reload would drop this: the page must change by itself.
     page.evaluate("window.stillTheSamePage = true")
@@ -184,9 +200,12 @@ def test_a_promotion_waiting_for_approval_is_approved(browser: Browser, plane: P
     expect(approve).to_be_visible()
     expect(page.locator("#graph g.node[data-state=Approval]")).to_have_attribute("data-status", "entered")
     _shot(page, "approval")
-    approve.click()
-    page.fill("#confirm-reason", "dev looks good")
-    page.get_by_role("button", name="Approve", exact=True).click()
+    # By keyboard: the button takes the focus, Enter opens the dialog, Enter in its reason confirms.
+    approve.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#confirm-reason")).to_be_focused()
+    page.keyboard.type("dev looks good")
+    page.keyboard.press("Enter")
     expect(page.locator("#status")).to_have_text("SUCCEEDED")
     expect(page.locator("#graph g.node[data-state=Approval]")).to_have_attribute("data-status", "succeeded")
     assert _versions(plane, "stage") == _versions(plane, "dev")

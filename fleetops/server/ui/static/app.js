@@ -230,6 +230,8 @@ function ask(title, text, options = {}) {
       { once: true },
     );
     dialog.returnValue = "";
+    // Cancel is not a submit button: Enter in the reason field confirms, Esc cancels.
+    document.getElementById("confirm-cancel").onclick = () => dialog.close("cancel");
     dialog.showModal();
     (options.reason ? reason : document.getElementById("confirm-ok")).focus();
   });
@@ -334,7 +336,13 @@ pages.fleet = async () => {
               "td",
               {},
               r
-                ? [badge(r.status), " ", bar(r.percentage_complete), r.checkpoint ? h("small", {}, ` checkpoint ${JSON.stringify(r.checkpoint)}`) : null, r.status_reason ? h("div", { class: "reason" }, r.status_reason) : null]
+                ? [
+                    badge(r.status),
+                    " ",
+                    bar(r.percentage_complete),
+                    h("small", {}, ` ${r.instances_to_update} to update`, r.checkpoint ? `, checkpoint ${r.checkpoint}` : ""),
+                    r.status_reason ? h("div", { class: "reason" }, r.status_reason) : null,
+                  ]
                 : "—",
             ),
             h("td", { class: alarms.length ? "bad" : "" }, alarms.join(", ") || "—"),
@@ -497,7 +505,7 @@ pages.deployment = () => {
       document.getElementById("summary"),
       [
         ["Environment", d.environment || input.environment],
-        ["Version", input.version || (input.versions ? JSON.stringify(input.versions) : "")],
+        ["Version", input.version || Object.entries(input.versions || {}).map(([service, v]) => `${service} ${v}`).join(", ")],
         ["Requested by", input.requested_by],
         ["Started", time(d.start_date)],
         ["Ended", time(d.stop_date)],
@@ -519,13 +527,18 @@ pages.deployment = () => {
           h("td", {}, s.version, s.release ? h("small", {}, ` release ${s.release}`) : null),
           h("td", {}, badge(s.status)),
           h("td", {}, s.rollout ? bar(s.rollout.percentage_complete) : "—"),
-          h("td", {}, s.rollout && s.rollout.checkpoint ? JSON.stringify(s.rollout.checkpoint) : ""),
-          h("td", { class: "reason" }, s.rollout ? s.rollout.status_reason : ""),
+          h("td", {}, s.rollout ? [`${s.rollout.instances_to_update} to update`, s.rollout.checkpoint ? `, ${s.rollout.checkpoint}` : ""] : ""),
+          h(
+            "td",
+            { class: "reason" },
+            s.rollout ? s.rollout.status_reason : "",
+            s.rollout && s.rollout.failure ? h("details", {}, h("summary", {}, "Failure report"), h("pre", { class: "log" }, s.rollout.failure)) : null,
+          ),
         ),
       );
     fill(
       document.getElementById("waves"),
-      table(["Wave", "Service", "Version", "Status", "Progress", "Checkpoint", "Reason"], [...rows(d.services, "wave"), ...rows(d.rollback, "rollback")], "No rollout planned yet."),
+      table(["Wave", "Service", "Version", "Status", "Progress", "Batch / checkpoint", "Reason"], [...rows(d.services, "wave"), ...rows(d.rollback, "rollback")], "No rollout planned yet."),
       d.skipped.length ? h("p", {}, "Skipped: ", d.skipped.map((s) => `${s.service} (${s.reason})`).join("; ")) : null,
     );
     fill(document.getElementById("graph"), drawGraph(d.graph));
@@ -621,9 +634,10 @@ function drawGraph(graph) {
     const a = nodes.get(e.from);
     const b = nodes.get(e.to);
     let d;
-    if (e.back || b.y <= a.y) {
-      // Loops back up: around the right of both states.
-      const x = Math.max(a.x, b.x) + a.width + 12;
+    const layers = b.layer - a.layer;
+    if (e.back || b.y <= a.y || layers > 1) {
+      // Loops back up, or skips layers: around the right of the states, clear of those between.
+      const x = Math.max(a.x, b.x) + a.width + 12 + 8 * Math.min(Math.abs(layers), 6);
       d = `M${a.x + a.width},${a.y + a.height / 2} C${x},${a.y + a.height / 2} ${x},${b.y + b.height / 2} ${b.x + b.width},${b.y + b.height / 2}`;
     } else {
       const x1 = a.x + a.width / 2;
