@@ -1,16 +1,18 @@
 """``HealthReport`` of one environment: reads what exists into ``ops.health``'s inputs and runs
 the checks its checklist selects (on the server's event loop, per request).
 
-Reads: the fleet runtime's status (desired vs healthy, target health reasons), its alarms (those
-in ALARM), the environment's lock, the built-in runbooks' executions of the last day, open
-maintenance windows, and the load balancer's access log through the Logs Insights engine (the
-last 5 minutes against the last day). Only the selected checks read anything.
+Reads: the fleet runtime's status (desired vs healthy, target health reasons, its datastores'
+probes), its alarms (those in ALARM), the environment's lock, the built-in runbooks' executions
+of the last day, open maintenance windows, the load balancer's access log through the Logs
+Insights engine (the last 5 minutes against the last day), the secrets' rotation schedules and
+the backup catalog. Only the selected checks read anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Protocol, runtime_checkable
 
 from fleetops.control.log_queries import LogQueries
@@ -18,23 +20,30 @@ from fleetops.errors import BadInput
 from fleetops.ops.alarms import AlarmState, AlarmStatus
 from fleetops.ops.health import (
     AlarmInAlarm,
+    BackupsSeen,
     CheckResult,
+    DatastoreSeen,
     ExecutionSeen,
     HealthReport,
     HeldLock,
     OpenWindow,
     Outcome,
+    SecretDue,
     ServiceCounts,
     TrafficWindow,
     check_alarms,
+    check_backups,
+    check_datastores,
     check_executions,
     check_lock,
     check_maintenance,
+    check_secrets,
     check_services,
     check_traffic,
     selection,
 )
 from fleetops.ops.maintenance import maintenance_status
+from fleetops.ops.secrets.catalog import list_secrets
 from fleetops.runbooks.ports import FleetControl, ServiceStatus
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.plan import plan
@@ -48,6 +57,9 @@ LOCK_FACTOR = 2
 STUCK_AFTER = timedelta(hours=1)
 """An execution RUNNING longer than this is reported as stuck."""
 EXECUTION_WINDOW = timedelta(days=1)
+BACKUP_GRACE = timedelta(minutes=15)
+"""How late a scheduled backup (or its verification) may be before it is reported: a backup of a
+large database takes minutes."""
 RECENT = timedelta(minutes=5)
 BASELINE = timedelta(days=1)
 COUNT_QUERY = 'filter @logStream = "access" | stats count(*) as requests, sum(status >= 500) as errors'
@@ -123,8 +135,12 @@ def health_report(
     ``now``; ``BadInput`` for an unknown checklist."""
     checks = selection(checklist, runtime.fleet.checklists)
     environment = runtime.environment
+    status = cache(runtime.status)  # services and datastores both read it: once per report
     readers: dict[str, Callable[[], list[CheckResult]]] = {
-        "services": lambda: check_services([service_counts(s) for s in runtime.status().services]),
+        "services": lambda: check_services([service_counts(s) for s in status().services]),
+        "datastores": lambda: check_datastores(
+            [DatastoreSeen(d.name, d.kind, d.healthy, d.detail) for d in status().datastores]
+        ),
         "alarms": lambda: check_alarms(_in_alarm(runtime)),
         "lock": lambda: check_lock(
             _lock(store, environment), now=now, bound=lock_bound(runtime.fleet, environment)
@@ -140,6 +156,10 @@ def health_report(
             now=now,
         ),
         "traffic": lambda: traffic(runtime, now),
+        "secrets": lambda: check_secrets(_secrets_due(store, runtime.fleet, environment, now), now=now),
+        "backups": lambda: check_backups(
+            _backups(store, runtime.fleet, environment), now=now, grace=BACKUP_GRACE
+        ),
     }
     results = [result for name in checks for result in readers[name]()]
     return HealthReport(environment, checklist, tuple(results))
@@ -168,3 +188,43 @@ def _executions(
         if execution_environment(r.name) == environment and (r.start_date >= since or r.status == "RUNNING")
     ]
     return sorted(seen, key=lambda e: e.start_date)
+
+
+def _secrets_due(store: Store, fleet: Fleet, environment: str, now: datetime) -> list[SecretDue]:
+    return [
+        SecretDue(s.name, timedelta(seconds=s.rotation_every_s), s.next_rotation)
+        for s in list_secrets(store, fleet, environment, clock=lambda: now)
+        if s.rotation_every_s is not None
+    ]
+
+
+def _backups(store: Store, fleet: Fleet, environment: str) -> list[BackupsSeen]:
+    """Each datastore of ``environment`` with a backup schedule, and its catalog's newest entries."""
+    firsts = [store.releases.get(environment, service, 1) for service in fleet.services]
+    started = [release.created_at for release in firsts if release is not None]
+    seen = []
+    for name, datastore in fleet.datastores.items():
+        schedule = datastore.backup
+        if schedule is None or (
+            datastore.environments is not None and environment not in datastore.environments
+        ):
+            continue
+        taken = store.backups.list(environment=environment, datastore=name, limit=100)
+        verified = [b for b in taken if b.verify_status == "verified"]
+        checked = next((b for b in taken if b.verify_status is not None), None)
+        seen.append(
+            BackupsSeen(
+                datastore=name,
+                every=schedule.every,
+                verify=schedule.verify,
+                newest=taken[0].created_at if taken else None,
+                newest_verified=verified[0].created_at if verified else None,
+                last_verify_failed=(
+                    checked.verify_detail or "failed"
+                    if checked is not None and checked.verify_status != "verified"
+                    else None
+                ),
+                since=min(started, default=None),
+            )
+        )
+    return seen

@@ -381,5 +381,7 @@ def referenced_secrets(item: Any) -> list[tuple[tuple[str, ...], str]]:
     return found
 
 
-HealthCheckName = Literal["services", "alarms", "lock", "executions", "maintenance", "traffic"]
+HealthCheckName = Literal[
+    "services", "datastores", "alarms", "lock", "executions", "maintenance", "traffic", "secrets", "backups"
+]
 """The checks ``fleetops health`` runs on the control plane (``fleetops.ops.health``), by name."""

@@ -52,12 +52,13 @@ def test_health_is_healthy_after_up_and_failing_while_instances_are_killed(tmp_p
         assert healthy.returncode == 0, healthy.stdout + healthy.stderr
         report = json.loads(healthy.stdout)
         assert (report["verdict"], report["checklist"]) == ("healthy", "post-deploy")
-        assert [(c["check"], c["outcome"], c["evidence"]) for c in report["checks"][:3]] == [
+        assert [(c["check"], c["outcome"], c["evidence"]) for c in report["checks"][:4]] == [
             ("services", "ok", "menu: 2/2 healthy"),
             ("services", "ok", "auth: 1/1 healthy"),
+            ("datastores", "ok", "no datastores"),
             ("alarms", "ok", "no alarm in ALARM"),
         ]
-        assert [c["check"] for c in report["checks"][3:]] == ["traffic"]
+        assert [c["check"] for c in report["checks"][4:]] == ["traffic"]
 
         ready = run_cli(["health", "--checklist", "pre-deploy", "-o", "json"], cwd=folder, timeout=60)
         assert ready.returncode == 0, ready.stdout + ready.stderr

@@ -16,8 +16,11 @@ from fleetops.ops.alarms import AlarmState, AlarmStatus
 from fleetops.ops.health import Checklist, CheckResult, HealthReport, Outcome, Verdict
 from fleetops.ops.logquery import LogSource, QueryResult, run_query
 from fleetops.ops.maintenance import start_maintenance
+from fleetops.ops.secrets.cipher import Cipher
+from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.spec.loader import load_fleet
 from fleetops.store import Store
+from fleetops.store.backups import Backup
 from fleetops.store.executions import ExecutionRecord
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
 from fleetops.testing.local import EXAMPLES
@@ -151,6 +154,56 @@ def test_maintenance_on_degrades(runtime: InMemoryFleetRuntime, store: Store) ->
     )
 
 
+def test_a_secret_overdue_for_rotation_degrades(
+    runtime: InMemoryFleetRuntime, store: Store, tmp_path: Path
+) -> None:
+    made = NOW - timedelta(days=31)  # the example rotates db-password every 30d
+    SecretsVault(store, Cipher.from_state_dir(tmp_path), clock=lambda: made).put(
+        "dev", "db-password", "db-password-value-1", by="alice"
+    )
+    report = _report(runtime, store)
+    assert (report.verdict, _not_ok(report)) == (
+        Verdict.DEGRADED,
+        [("secrets", "warn", "db-password: rotation overdue by 24h 0m (every 30d)")],
+    )
+
+
+def test_a_backup_past_its_schedule_degrades_and_a_failed_verification_fails(
+    runtime: InMemoryFleetRuntime, store: Store
+) -> None:
+    store.releases.pin(
+        environment="dev",
+        service="menu",
+        version="v1",
+        config={},
+        secret_versions={},
+        execution_id="up",
+        created_by="alice",
+        now=NOW - timedelta(days=2),
+    )  # fmt: skip  (the environment's first release: it runs since then)
+    report = _report(runtime, store, Checklist.DAILY)
+    assert [r for r in _not_ok(report) if r[0] == "backups"] == [
+        ("backups", "warn", "orders-db: no backup since 2026-11-20 09:00Z (every 1h)"),
+        ("backups", "warn", "cache: no backup since 2026-11-20 09:00Z (every 6h)"),
+    ]
+    taken = store.backups.add(_backup("b-1", "orders-db", NOW - timedelta(minutes=10)))
+    store.backups.add(_backup("b-2", "cache", NOW - timedelta(minutes=10)))
+    store.backups.record_verification(taken, status="failed", at=NOW, duration_ms=5, detail="sha256 differs")
+    report = _report(runtime, store, Checklist.DAILY)
+    assert (report.verdict, _not_ok(report)) == (
+        Verdict.FAILING,
+        [("backups", "fail", "orders-db: newest verification failed: sha256 differs")],
+    )
+
+
+def _backup(backup_id: str, datastore: str, at: datetime) -> Backup:
+    return Backup(
+        backup_id=backup_id, environment="dev", datastore=datastore, kind="sqlite", created_at=at,
+        duration_ms=10, location=f"/backups/{backup_id}", size_bytes=1, sha256="0" * 64, tool="sqlite3",
+        tool_version="3", source_position=at.isoformat(), contents={},
+    )  # fmt: skip
+
+
 def test_a_checklist_runs_only_its_checks(runtime: InMemoryFleetRuntime, store: Store) -> None:
     start_maintenance(
         store, environment="dev", duration=timedelta(minutes=30), reason="x", by="alice", clock=lambda: NOW
@@ -158,7 +211,7 @@ def test_a_checklist_runs_only_its_checks(runtime: InMemoryFleetRuntime, store: 
     post = _report(runtime, store, Checklist.POST_DEPLOY)
     assert (post.verdict, sorted({r.check for r in post.results})) == (
         Verdict.HEALTHY,
-        ["alarms", "services", "traffic"],
+        ["alarms", "datastores", "services", "traffic"],
     )
 
 

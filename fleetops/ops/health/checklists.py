@@ -1,11 +1,14 @@
 """Checklists: which checks run, after the seeds' runbooks.
 
 - ``pre-deploy`` (seed 003): the fleet file valid with its secrets declared (``config``, checked
-  by the CLI on the file beside it), and nothing in the way of a deployment: no alarm firing, no
-  lock held too long, no execution failed or stuck, maintenance off.
+  by the CLI on the file beside it), and nothing in the way of a deployment: datastores
+  answering, no alarm firing, no lock held too long, no execution failed or stuck, maintenance
+  off.
 - ``post-deploy`` (seed 003): every service at its desired count and healthy behind the load
-  balancer, no alarm firing, traffic (5XX rate, p95) normal.
-- ``daily`` (seed 002's morning checklist), and no checklist: every check.
+  balancer, datastores answering ("DB connections healthy"), no alarm firing, traffic (5XX rate,
+  p95) normal.
+- ``daily`` (seed 002's morning checklist), and no checklist: every check, secrets overdue for
+  rotation and backups missing or unverified past their schedule among them.
 
 The fleet file's ``checklists:`` adds more by name (or redefines these), each a list of checks.
 """
@@ -33,8 +36,8 @@ class Checklist(StrEnum):
 
 SELECTIONS: dict[Checklist, tuple[str, ...]] = {
     Checklist.ALL: CHECKS,
-    Checklist.PRE_DEPLOY: ("alarms", "lock", "executions", "maintenance"),
-    Checklist.POST_DEPLOY: ("services", "alarms", "traffic"),
+    Checklist.PRE_DEPLOY: ("datastores", "alarms", "lock", "executions", "maintenance"),
+    Checklist.POST_DEPLOY: ("services", "datastores", "alarms", "traffic"),
     Checklist.DAILY: CHECKS,
 }
 

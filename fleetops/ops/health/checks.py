@@ -6,17 +6,21 @@ Each returns at least one result, so a report shows every check that ran, the ok
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from fleetops.ops.health.inputs import (
     AlarmInAlarm,
+    BackupsSeen,
+    DatastoreSeen,
     ExecutionSeen,
     HeldLock,
     OpenWindow,
+    SecretDue,
     ServiceCounts,
     TrafficWindow,
 )
 from fleetops.ops.health.verdict import CheckResult, Outcome
+from fleetops.spec.durations import format_duration
 
 FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 ERROR_RATE_FAIL = 0.05
@@ -141,3 +145,75 @@ def check_traffic(recent: TrafficWindow, day: TrafficWindow) -> list[CheckResult
     if rate > usual + ERROR_RATE_SLACK or slow:
         return [CheckResult("traffic", Outcome.WARN, evidence)]
     return [CheckResult("traffic", Outcome.OK, evidence)]
+
+
+def check_datastores(datastores: Sequence[DatastoreSeen]) -> list[CheckResult]:
+    """Each datastore that does not answer fails (the services using it cannot work); else ok."""
+    if not datastores:
+        return [CheckResult("datastores", Outcome.OK, "no datastores")]
+    return [
+        CheckResult(
+            "datastores", Outcome.OK if d.healthy else Outcome.FAIL, f"{d.name} ({d.kind}): {d.detail}"
+        )
+        for d in datastores
+    ]
+
+
+def check_secrets(secrets: Sequence[SecretDue], *, now: datetime) -> list[CheckResult]:
+    """Each secret whose scheduled rotation is overdue warns (seed 001's security audit: a key
+    older than its policy); ok otherwise, with the next one due."""
+    overdue = [s for s in secrets if s.due is not None and s.due <= now]
+    if overdue:
+        return [
+            CheckResult(
+                "secrets",
+                Outcome.WARN,
+                f"{s.name}: rotation overdue by {age(now - s.due)} (every {format_duration(s.every)})",
+            )
+            for s in overdue
+            if s.due is not None
+        ]
+    due = sorted((s.due, s.name) for s in secrets if s.due is not None)
+    if not due:
+        return [CheckResult("secrets", Outcome.OK, "no secret with a rotation due")]
+    moment, name = due[0]
+    return [CheckResult("secrets", Outcome.OK, f"no rotation overdue; next: {name} in {age(moment - now)}")]
+
+
+def check_backups(backups: Sequence[BackupsSeen], *, now: datetime, grace: timedelta) -> list[CheckResult]:
+    """Per datastore with a backup schedule: its newest verification failed: fail (its backups may
+    not restore); no backup, or none verified (when the schedule verifies), within its interval
+    plus ``grace``: warn; else ok."""
+    if not backups:
+        return [CheckResult("backups", Outcome.OK, "no datastore with a backup schedule")]
+    results = []
+    for seen in backups:
+        late = seen.every + grace
+        schedule = f"every {format_duration(seen.every)}"
+        if seen.last_verify_failed is not None:
+            evidence = f"{seen.datastore}: newest verification failed: {seen.last_verify_failed}"
+            results.append(CheckResult("backups", Outcome.FAIL, evidence))
+        elif seen.newest is None:
+            young = seen.since is None or now - seen.since <= late
+            outcome, evidence = (
+                (Outcome.OK, f"{seen.datastore}: no backup yet, first due within {age(late)} ({schedule})")
+                if young
+                else (Outcome.WARN, f"{seen.datastore}: no backup since {iso_time(seen.since)} ({schedule})")
+            )
+            results.append(CheckResult("backups", outcome, evidence))
+        elif now - seen.newest > late:
+            evidence = f"{seen.datastore}: newest backup {age(now - seen.newest)} old ({schedule})"
+            results.append(CheckResult("backups", Outcome.WARN, evidence))
+        elif seen.verify and (seen.newest_verified is None or now - seen.newest_verified > late):
+            verified = "none" if seen.newest_verified is None else f"{age(now - seen.newest_verified)} old"
+            evidence = f"{seen.datastore}: newest verified backup: {verified} ({schedule}, verified)"
+            results.append(CheckResult("backups", Outcome.WARN, evidence))
+        else:
+            evidence = f"{seen.datastore}: newest backup {age(now - seen.newest)} old ({schedule})"
+            results.append(CheckResult("backups", Outcome.OK, evidence))
+    return results
+
+
+def iso_time(moment: datetime | None) -> str:
+    """``2026-11-22 09:00Z``: a moment in evidence (``-`` for none)."""
+    return "-" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")

@@ -5,7 +5,7 @@ load balancer's access log); the checks themselves read nothing else."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -70,3 +70,43 @@ class TrafficWindow:
     def error_rate(self) -> float:
         """5XX answers per request (0 without requests)."""
         return self.errors / self.requests if self.requests else 0.0
+
+
+@dataclass(frozen=True)
+class DatastoreSeen:
+    """One datastore of the environment as its runtime probed it (PostgreSQL ``SELECT 1``, Redis
+    ``PING``, a SQLite file)."""
+
+    name: str
+    kind: str
+    healthy: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class SecretDue:
+    """A secret with a rotation schedule: when its next rotation is due."""
+
+    name: str
+    every: timedelta
+    due: datetime | None
+    """None: no AWSCURRENT version yet (nothing to rotate)."""
+
+
+@dataclass(frozen=True)
+class BackupsSeen:
+    """A datastore with a backup schedule, and its catalog's newest entries."""
+
+    datastore: str
+    every: timedelta
+    verify: bool
+    """Whether the schedule verifies each backup by restore (``backup.verify``)."""
+    newest: datetime | None
+    """When its newest backup was taken; None: never."""
+    newest_verified: datetime | None
+    """When its newest verified backup was taken; None: none verified."""
+    last_verify_failed: str | None = None
+    """The detail of the newest verification, when it failed."""
+    since: datetime | None = None
+    """Since when the environment runs (its first release): a datastore never backed up is only
+    late once its first interval has passed; None: not known."""
