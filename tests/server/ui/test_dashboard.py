@@ -23,12 +23,23 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from fleetops.testing.fleet_files import fleet_document
 from fleetops.testing.server import run_cli
+from fleetops.testing.waiting import wait_until
 
 pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-output" / "dashboard"
 TIMEOUT_MS = 60_000
+HIGH_5XX = {
+    "metric": "HTTPCode_Target_5XX_Count",
+    "statistic": "Sum",
+    "period": "5s",
+    "evaluation_periods": 3,
+    "datapoints_to_alarm": 2,
+    "threshold": 5,
+    "comparison": "GreaterThanThreshold",
+    "treat_missing_data": "notBreaching",
+}
 
 
 @dataclass(frozen=True)
@@ -53,9 +64,13 @@ class Plane:
 def _fleet(folder: Path) -> None:
     document = fleet_document(
         {
-            "menu": {"versions": {"slow-start": {"env": {"FAULT_SLOW_START": "15s"}}}},
+            "menu": {
+                "versions": {"slow-start": {"env": {"FAULT_SLOW_START": "15s"}}},
+                "deploy": {"alarms": ["high-5xx"]},
+            },
             "notifications": {"depends_on": ["menu"]},
-        }
+        },
+        alarms={"high-5xx": HIGH_5XX},
     )
     document["environments"] = {
         "dev": {"provider": "local"},
@@ -123,7 +138,9 @@ def test_sign_in_shows_the_fleet(browser: Browser, plane: Plane) -> None:
     page.wait_for_url(re.compile(r"/ui/signin\?next="))
     page.fill("#token", "fo_not-a-token")
     page.click("button[type=submit]")
-    expect(page.locator("#signin-error")).to_have_text("the API token is not valid (unknown or revoked)")
+    refused = httpx.get(f"{plane.url}/api/v1/whoami", headers={"Authorization": "Bearer fo_not-a-token"})
+    assert refused.status_code == 401
+    expect(page.locator("#signin-error")).to_have_text(refused.json()["message"])
     page.fill("#token", plane.tokens["operator"])
     page.click("button[type=submit]")
     page.wait_for_url(f"{plane.url}/ui/fleet")
@@ -307,7 +324,23 @@ def test_the_logs_query_box_returns_rows(browser: Browser, plane: Plane) -> None
     page.close()
 
 
-@pytest.mark.parametrize("path", ["alarms", "releases", "locks", "audit"])
+def test_an_alarm_shows_its_state_and_history(browser: Browser, plane: Plane) -> None:
+    history = "/alarms/high-5xx/history?service=menu&environment=dev"
+    changes = wait_until(lambda: plane.call("viewer", "GET", history)["history"], timeout=30)
+    page = _signed_in(browser, plane, "viewer", "/ui/alarms")
+    row = page.locator("#alarms tr[data-alarm='high-5xx/menu']")
+    expect(row.locator(".badge")).to_have_text("OK")
+    row.get_by_role("button", name="Show").click()
+    last = changes[0]
+    expect(row.locator("ol.history li").last).to_contain_text(
+        f" {changes[-1]['old_state'] or '?'} \u2192 {changes[-1]['new_state']}: {changes[-1]['summary']}"
+    )
+    assert last["new_state"] == "OK"
+    _shot(page, "alarms")
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["releases", "locks", "audit"])
 def test_the_other_pages_show_their_tables(browser: Browser, plane: Plane, path: str) -> None:
     page = _signed_in(browser, plane, "admin", f"/ui/{path}")
     expect(page.locator(f"#{path} table, #{path} p.empty").first).to_be_visible()

@@ -757,21 +757,65 @@ pages.locks = async () => {
 pages.alarms = async () => {
   const select = document.getElementById("environment");
   await environments(select);
+  const histories = new Map(); // "alarm/service" -> its history entries (fetched when asked)
+  let last = [];
   async function load() {
-    const { alarms } = await api("GET", `/alarms${query({ environment: select.value })}`);
+    last = (await api("GET", `/alarms${query({ environment: select.value })}`)).alarms;
+    render();
+  }
+  function render() {
     fill(
       document.getElementById("alarms"),
       table(
-        ["Alarm", "Service", "State", "Reason", "Since", "Metric", "Threshold"],
-        alarms.map((a) =>
-          h("tr", {}, h("td", {}, a.name, a.description ? h("div", { class: "reason" }, a.description) : null), h("td", {}, a.service), h("td", {}, badge(a.state)), h("td", { class: "reason" }, a.reason), h("td", {}, time(a.updated)),
-            h("td", {}, `${a.statistic} ${a.metric} / ${a.period_s}s`), h("td", {}, `${a.comparison} ${a.threshold} (${a.datapoints_to_alarm} of ${a.evaluation_periods})`)),
-        ),
+        ["Alarm", "Service", "State", "Reason", "Since", "Condition", "History"],
+        last.map((a) => {
+          const key = `${a.name}/${a.service}`;
+          const condition =
+            a.type === "CompositeAlarm"
+              ? `composite: ${a.rule}`
+              : `${a.statistic} ${a.metric} / ${a.period_s}s ${a.comparison} ${a.threshold} (${a.datapoints_to_alarm} of ${a.evaluation_periods})`;
+          return h(
+            "tr",
+            { "data-alarm": key },
+            h("td", {}, a.name, a.description ? h("div", { class: "reason" }, a.description) : null),
+            h("td", {}, a.service || "—"),
+            h("td", {}, badge(a.state)),
+            h("td", { class: "reason" }, a.reason),
+            h("td", {}, time(a.updated)),
+            h("td", { class: "reason" }, condition),
+            h("td", {}, histories.has(key) ? historyOf(key) : h("button", { type: "button", class: "quiet", onclick: () => showHistory(a, key) }, "Show")),
+          );
+        }),
         "No alarms.",
       ),
     );
   }
-  select.addEventListener("change", load);
+  function historyOf(key) {
+    const items = histories.get(key);
+    if (items === null) return "…";
+    if (!items.length) return h("span", { class: "empty history" }, "No state change yet.");
+    return h(
+      "ol",
+      { class: "history" },
+      items.map((i) => h("li", {}, time(i.at), ` ${i.kind === "StateUpdate" ? `${i.old_state ?? "?"} → ${i.new_state}` : "action"}: ${i.summary}`)),
+    );
+  }
+  async function showHistory(alarm, key) {
+    histories.set(key, null);
+    render();
+    try {
+      const answer = await api("GET", `/alarms/${encodeURIComponent(alarm.name)}/history${query({ service: alarm.service || null, environment: select.value, limit: 20 })}`);
+      histories.set(key, answer.history);
+    } catch (err) {
+      histories.delete(key);
+      failed(err);
+    }
+    render();
+  }
+  select.addEventListener("change", () => {
+    histories.clear();
+    load().catch(failed);
+  });
   await load();
   setInterval(() => load().catch(failed), 5000);
 };
