@@ -20,6 +20,7 @@ import fleetops.cli.lock
 import fleetops.cli.maintenance
 import fleetops.cli.metrics
 import fleetops.cli.notifications
+import fleetops.cli.notify
 import fleetops.cli.plan
 import fleetops.cli.releases
 import fleetops.cli.report

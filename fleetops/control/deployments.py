@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -90,10 +90,14 @@ class Deployments:
         store: Store,
         runtime: Environments | FleetControl | None,
         fleet: Fleet | None = None,
+        *,
+        secret_value: Callable[[str, str], str | None] = lambda _environment, _name: None,
     ) -> None:
-        """``runtime``: the server's environments, or one runtime of ``fleet`` (tests)."""
+        """``runtime``: the server's environments, or one runtime of ``fleet`` (tests);
+        ``secret_value(environment, name)``: a secret's current value, for notification channels."""
         self.executions = executions
         self.store = store
+        self.secret_value = secret_value
         if isinstance(runtime, Environments):
             self.environments = runtime
         else:
@@ -119,6 +123,7 @@ class Deployments:
             fleet=self.fleet,
             runtime_for=self.runtime_for,
             secret_values=self.environments.secret_values,
+            secret_value=self.secret_value,
         )
         register_handlers(self.executions.registry, deps)
         # StopExecution of a runbook's execution, by any route (the Step Functions endpoint

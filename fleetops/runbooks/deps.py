@@ -66,3 +66,5 @@ class RunbookDeps:
     notify_retry: RetryPolicy = field(default_factory=RetryPolicy)
     secret_values: Callable[[str], Iterable[str]] = lambda _environment: ()
     """An environment's current and previous secret values, removed from its notifications."""
+    secret_value: Callable[[str, str], str | None] = lambda _environment, _name: None
+    """A secret's current value in an environment (a PagerDuty routing key, an SMTP password)."""

@@ -15,6 +15,7 @@ from fleetops.server.composition import compose
 from fleetops.server.errors import install_error_handlers
 from fleetops.server.routes import (
     alarms,
+    announcements,
     audit,
     backups,
     deployments,
@@ -88,6 +89,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         locks.router,
         maintenance.router,
         notifications.router,
+        announcements.router,
         environments.router,
         fleet.router,
         deployments.router,

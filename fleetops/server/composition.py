@@ -98,7 +98,7 @@ def compose(settings: ServerSettings, *, store: Store | None = None) -> ControlP
         orchestrator = OrchestratorMetrics(opened, envs.names)
         executions.writer.observers.append(orchestrator.counts.observe)
         load_handlers(executions.registry, handler_specs(settings.handlers))
-        deployments = Deployments(executions, opened, envs)
+        deployments = Deployments(executions, opened, envs, secret_value=vault.lookup)
         runbooks.bind(deployments=deployments, environments=envs)
         if envs.fleet is not None:  # without a fleet the runbooks have nothing to act on
             deployments.register()

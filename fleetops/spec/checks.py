@@ -19,6 +19,7 @@ from fleetops.spec.resources import (
     CompositeAlarm,
     Datastore,
     EmailChannel,
+    PagerDutyChannel,
     Secret,
 )
 
@@ -307,6 +308,13 @@ def _check_resources(parts: Parts) -> list[Problem]:
                 Problem(
                     ("notifications", name, "smtp", "password_secret"),
                     _unknown("secret", str(channel.smtp.password_secret), secrets),
+                )
+            )
+        if isinstance(channel, PagerDutyChannel) and channel.routing_key_secret not in secrets:
+            problems.append(
+                Problem(
+                    ("notifications", name, "routing_key_secret"),
+                    _unknown("secret", channel.routing_key_secret, secrets),
                 )
             )
     return problems

@@ -277,6 +277,7 @@ class CompositeAlarm(Spec):
 
 
 EVENT_PREFIXES = (
+    "announcement",
     "deploy",
     "rollback",
     "promote",
@@ -289,6 +290,7 @@ EVENT_PREFIXES = (
 )
 EVENTS = frozenset(
     {
+        "announcement.posted",
         "deploy.started",
         "deploy.succeeded",
         "deploy.failed",
@@ -328,8 +330,24 @@ def _check_event(value: str) -> str:
 Event = Annotated[str, Field(description="An event name like deploy.failed, a prefix like deploy.*, or *.")]
 
 
+class Level(StrEnum):
+    """How urgent a notification is (PagerDuty's severities): deployments that failed or were rolled
+    back are errors, an alarm going into ALARM is critical, the rest info; an announcement
+    (``fleetops notify``) has the level it is given."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+
 class _Channel(Spec):
     events: list[Event] = Field(default_factory=lambda: ["*"], description="Events sent to this channel.")
+    levels: list[Level] = Field(
+        default_factory=lambda: list(Level),
+        min_length=1,
+        description="Levels sent to this channel (routing by severity: a pager takes [critical]).",
+    )
 
     @field_validator("events")
     @classmethod
@@ -367,8 +385,21 @@ class EmailChannel(_Channel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
 
-Channel = Annotated[WebhookChannel | EmailChannel, Field(discriminator="type")]
-"""A notification channel: ``type: webhook`` or ``type: email``."""
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+
+
+class PagerDutyChannel(_Channel):
+    """PagerDuty's Events API v2: each message triggers (or, for ``alarm.ok``, resolves) an alert."""
+
+    type: Literal["pagerduty"]
+    routing_key_secret: Name = Field(description="Secret holding the integration's routing key.")
+    url: str = Field(
+        default=PAGERDUTY_EVENTS_URL, pattern=r"^https?://", description="Events API v2 endpoint."
+    )
+
+
+Channel = Annotated[WebhookChannel | EmailChannel | PagerDutyChannel, Field(discriminator="type")]
+"""A notification channel: ``type: webhook``, ``email`` or ``pagerduty``."""
 
 
 def referenced_secrets(item: Any) -> list[tuple[tuple[str, ...], str]]:
@@ -378,6 +409,8 @@ def referenced_secrets(item: Any) -> list[tuple[tuple[str, ...], str]]:
         found.append((("password_secret",), item.password_secret))
     if isinstance(item, EmailChannel) and item.smtp.password_secret:
         found.append((("smtp", "password_secret"), item.smtp.password_secret))
+    if isinstance(item, PagerDutyChannel):
+        found.append((("routing_key_secret",), item.routing_key_secret))
     return found
 
 

@@ -292,6 +292,9 @@ PLAN: dict[str, list[Step] | Skip] = {
         Step("fleetops unblock payments --env prod"),
     ],
     "fleetops blocks": [Step("fleetops blocks")],
+    'fleetops notify --level warning --message "orders maintenance in 15 minutes"': [
+        Step('fleetops notify --level warning --message "orders maintenance in 15 minutes"')
+    ],
     "fleetops health": Skip(HEALTH),
     "fleetops health --checklist post-deploy": Skip(HEALTH),
     "fleetops health --checklist pre-deploy": Skip(HEALTH),

@@ -293,6 +293,13 @@ ROUTES = [
     Case("GET", "/api/v1/notifications", Role.VIEWER),
     Case(
         "POST",
+        "/api/v1/notifications/announce",
+        Role.OPERATOR,
+        json={"level": "info", "message": "hello"},
+        prepare=_fleet,
+    ),
+    Case(
+        "POST",
         "/api/v1/deployments",
         Role.OPERATOR,
         json={"environment": "dev", "version": "v2", "services": ["menu"]},

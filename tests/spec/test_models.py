@@ -5,8 +5,10 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import DeployPolicy, HealthCheck, LocalSettings, Run, Service, SmokeRequest
 from fleetops.spec.resources import Alarm, Datastore, EmailChannel, WebhookChannel
+from fleetops.testing.fleet_files import fleet_document
 
 SERVICE = {
     "run": {"command": "{python} web.py"},
@@ -185,3 +187,19 @@ def test_slo_availability_is_a_strict_percentage_overridable_per_environment() -
     for bad, message in ((True, "valid number"), ("99.9", "valid number"), (100, "less than 100")):
         with pytest.raises(ValidationError, match=message):
             Service.model_validate({**SERVICE, "slo": {"availability": bad}})
+
+
+def test_a_pagerduty_channel_names_its_routing_key_secret_and_may_take_some_levels() -> None:
+    channel = {"type": "pagerduty", "routing_key_secret": "pd-key", "levels": ["critical"]}
+    document = {**fleet_document({"web": {}}), "notifications": {"pager": channel}}
+    with pytest.raises(ValidationError, match="unknown secret 'pd-key'"):
+        Fleet.model_validate(document)
+    fleet = Fleet.model_validate({**document, "secrets": {"pd-key": {}}})
+    pager = fleet.notifications["pager"]
+    assert (pager.type, pager.levels, pager.url) == (
+        "pagerduty",
+        ["critical"],
+        "https://events.pagerduty.com/v2/enqueue",
+    )
+    with pytest.raises(ValidationError, match="levels"):
+        Fleet.model_validate({**document, "notifications": {"pager": {**channel, "levels": ["sev1"]}}})

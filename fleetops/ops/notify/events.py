@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from fleetops.spec.resources import EVENTS
+from fleetops.spec.resources import EVENTS, Level
 
 
 class EventKind(StrEnum):
@@ -20,6 +20,11 @@ class EventKind(StrEnum):
     ROLLED_BACK = "rolled_back"
     ALARM = "alarm"
     OK = "ok"
+    POSTED = "posted"
+    """An announcement (``fleetops notify``): operation ``announcement``."""
+
+
+_LEVELS = {EventKind.FAILED: Level.ERROR, EventKind.ROLLED_BACK: Level.ERROR, EventKind.ALARM: Level.CRITICAL}
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,15 @@ class DeploymentEvent:
     reason: str | None = None
     """Why it failed or was rolled back (the failing state's error and cause)."""
     operation: str = "deploy"
-    """The runbook: ``deploy``, ``rollback`` or ``promote`` (or ``alarm``); with ``kind`` it names
-    the event."""
+    """The runbook: ``deploy``, ``rollback`` or ``promote`` (or ``alarm``, ``announcement``); with
+    ``kind`` it names the event."""
+    level: Level | None = None
+    """How urgent it is; None: by its kind (failed and rolled back: error, alarm: critical, else info)."""
+
+    @property
+    def severity(self) -> Level:
+        """The level channels route on."""
+        return self.level if self.level is not None else _LEVELS.get(self.kind, Level.INFO)
 
     def __post_init__(self) -> None:
         if self.name not in EVENTS:
@@ -59,6 +71,11 @@ class DeploymentEvent:
     def key(self) -> str:
         """What makes two events the same for deduplication: name, environment and execution."""
         return f"{self.name}/{self.environment}/{self.execution_id}"
+
+
+def routed(levels: list[Level], event: DeploymentEvent) -> bool:
+    """Whether a channel taking ``levels`` takes ``event``."""
+    return event.severity in levels
 
 
 def subscribed(patterns: list[str], event_name: str) -> bool:

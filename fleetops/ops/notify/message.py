@@ -17,6 +17,7 @@ _VERB = {
     EventKind.ROLLED_BACK: "was rolled back",
     EventKind.ALARM: "went into ALARM",
     EventKind.OK: "is OK again",
+    EventKind.POSTED: "posted",
 }
 _MARK = {
     EventKind.STARTED: ":rocket:",
@@ -25,6 +26,7 @@ _MARK = {
     EventKind.ROLLED_BACK: ":leftwards_arrow_with_hook:",
     EventKind.ALARM: ":rotating_light:",
     EventKind.OK: ":large_green_circle:",
+    EventKind.POSTED: ":mega:",
 }
 
 
@@ -42,7 +44,9 @@ class Message:
 
 
 def title(event: DeploymentEvent) -> str:
-    """``prod: deploy failed after 3m05s (exec-1)``."""
+    """``prod: deploy failed after 3m05s (exec-1)``; an announcement: ``prod: CRITICAL: text``."""
+    if event.kind is EventKind.POSTED:
+        return f"{event.environment}: {event.severity.value.upper()}: {event.reason}"
     took = f" after {span(event.duration)}" if event.duration is not None else ""
     return f"{event.environment}: {event.operation} {_VERB[event.kind]}{took} ({event.execution_id})"
 
@@ -56,7 +60,7 @@ def details(event: DeploymentEvent) -> list[str]:
             "services: "
             + ", ".join(f"{s} {event.versions[s]}" if s in event.versions else s for s in services)
         )
-    if event.reason:
+    if event.reason and event.kind is not EventKind.POSTED:
         lines.append(f"reason: {event.reason}")
     lines.append(f"at: {event.at.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S')} UTC")
     return lines

@@ -3,7 +3,7 @@
 Each step takes an ``Outbound`` and returns it (changed) or ``None`` to drop it, the shape of
 structlog's processors. Steps validate their settings when built. The default order:
 
-    Subscribed()                 keep the events the channel's ``events`` patterns name
+    Subscribed()                 keep the events the channel's ``events`` patterns and ``levels`` name
     Deduplicate(store, window)   drop events sent to this channel within the window (recorded)
     Group()                      render the remaining events as one message
     Redact(secret_values)        remove secret values and URL passwords from the message
@@ -18,14 +18,14 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from fleetops.ops.clock import Now, utc_now
-from fleetops.ops.notify.events import DeploymentEvent, subscribed
+from fleetops.ops.notify.events import DeploymentEvent, routed, subscribed
 from fleetops.ops.notify.message import Message, render
 from fleetops.redaction import secret_redactor
-from fleetops.spec.resources import EmailChannel, WebhookChannel
+from fleetops.spec.resources import EmailChannel, PagerDutyChannel, WebhookChannel
 from fleetops.store import Store
 from fleetops.store.notifications import Delivery, DeliveryStatus
 
-ChannelSpec = WebhookChannel | EmailChannel
+ChannelSpec = WebhookChannel | EmailChannel | PagerDutyChannel
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,14 @@ def run(steps: Sequence[Step], outbound: Outbound) -> Outbound | None:
 
 
 class Subscribed:
-    """Keeps the events the channel subscribes to; drops the outbound when none is left."""
+    """Keeps the events the channel subscribes to, at the levels it takes; drops the outbound
+    when none is left."""
 
     def __call__(self, outbound: Outbound) -> Outbound | None:
-        events = tuple(e for e in outbound.events if subscribed(outbound.spec.events, e.name))
+        spec = outbound.spec
+        events = tuple(
+            e for e in outbound.events if subscribed(spec.events, e.name) and routed(spec.levels, e)
+        )
         return replace(outbound, events=events) if events else None
 
 

@@ -28,8 +28,14 @@ from fleetops.ops.notify.pipeline import (
     Subscribed,
     run,
 )
-from fleetops.ops.notify.transports import DeliveryError, SecretValue, send_email, send_webhook
-from fleetops.spec.resources import WebhookChannel
+from fleetops.ops.notify.transports import (
+    DeliveryError,
+    SecretValue,
+    send_email,
+    send_pagerduty,
+    send_webhook,
+)
+from fleetops.spec.resources import EmailChannel, PagerDutyChannel, WebhookChannel
 from fleetops.store import Store
 from fleetops.store.notifications import Delivery, DeliveryStatus
 
@@ -77,13 +83,15 @@ def notify(
 
     ``channels`` is the fleet file's ``notifications`` section (``fleet.notifications``).
     ``secret_values`` are removed from every message; ``secret_value(name)`` gives the SMTP
-    password of an email channel (its value is redacted too). Never raises for a delivery
-    problem: it is logged and recorded as ``failed``.
+    password of an email channel and the routing key of a PagerDuty one (redacted too). Never
+    raises for a delivery problem: it is logged and recorded as ``failed``.
     """
     extra: list[str] = []
     if secret_value is not None:
         for spec in channels.values():
             name = getattr(getattr(spec, "smtp", None), "password_secret", None)
+            if isinstance(spec, PagerDutyChannel):
+                name = spec.routing_key_secret
             value = secret_value(name) if name else None
             if value:
                 extra.append(value)
@@ -142,10 +150,13 @@ def _deliver(
     attempt = 0
     for attempt in range(1, retry.attempts + 1):
         try:
-            if isinstance(outbound.spec, WebhookChannel):
-                send_webhook(outbound.spec, message, client=http)
+            spec = outbound.spec
+            if isinstance(spec, WebhookChannel):
+                send_webhook(spec, message, client=http)
+            elif isinstance(spec, EmailChannel):
+                send_email(spec, message, secret_value=secret_value)
             else:
-                send_email(outbound.spec, message, secret_value=secret_value)
+                send_pagerduty(spec, message, outbound.events, secret_value=secret_value, client=http)
         except DeliveryError as err:
             error = err
             log.warning(

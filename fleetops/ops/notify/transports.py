@@ -1,4 +1,5 @@
-"""Sending one rendered message: a Slack-compatible webhook (httpx) or an email (smtplib).
+"""Sending one rendered message: a Slack-compatible webhook (httpx), an email (smtplib), or a
+PagerDuty Events API v2 alert (httpx).
 
 A transport raises ``DeliveryError`` saying whether trying again may help: connection
 problems, timeouts, HTTP 429 and 5xx, and SMTP 4xx replies may; other refusals will not.
@@ -8,13 +9,16 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC
 from email.message import EmailMessage
+from typing import Any
 
 import httpx
 
+from fleetops.ops.notify.events import DeploymentEvent, EventKind
 from fleetops.ops.notify.message import Message
-from fleetops.spec.resources import EmailChannel, WebhookChannel
+from fleetops.spec.resources import EmailChannel, Level, PagerDutyChannel, WebhookChannel
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -103,3 +107,66 @@ def send_email(
         raise DeliveryError(
             f"SMTP {smtp.host}:{smtp.port}: {type(err).__name__}: {err}", retryable=True
         ) from err
+
+
+_RANK = {Level.INFO: 0, Level.WARNING: 1, Level.ERROR: 2, Level.CRITICAL: 3}
+SUMMARY_MAX = 1024
+DEDUP_KEY_MAX = 255
+
+
+def pagerduty_event(routing_key: str, message: Message, events: Sequence[DeploymentEvent]) -> dict[str, Any]:
+    """The Events API v2 body for ``message`` (the pipeline's grouped, redacted rendering of
+    ``events``): a trigger at the highest level among them, deduplicated by the first event's
+    key; one ``alarm.ok`` resolves the alert its ``alarm.alarm`` triggered."""
+    first = events[0]
+    if len(events) == 1 and first.kind is EventKind.OK and first.operation == "alarm":
+        key = first.key.replace("alarm.ok/", "alarm.alarm/", 1)
+        return {"routing_key": routing_key, "event_action": "resolve", "dedup_key": key[:DEDUP_KEY_MAX]}
+    severity = max((e.severity for e in events), key=_RANK.__getitem__)
+    services = sorted({s for e in events for s in (*e.services, *e.versions)})
+    payload: dict[str, Any] = {
+        "summary": message.subject[:SUMMARY_MAX],
+        "source": f"fleetops/{first.environment}",
+        "severity": severity.value,
+        "timestamp": first.at.astimezone(UTC).isoformat(),
+        "group": first.environment,
+        "class": first.name,
+        "custom_details": {"text": message.text, "events": [e.name for e in events]},
+    }
+    if services:
+        payload["component"] = ", ".join(services)
+    return {
+        "routing_key": routing_key,
+        "event_action": "trigger",
+        "dedup_key": first.key[:DEDUP_KEY_MAX],
+        "payload": payload,
+    }
+
+
+def send_pagerduty(
+    channel: PagerDutyChannel,
+    message: Message,
+    events: Sequence[DeploymentEvent],
+    *,
+    secret_value: SecretValue | None,
+    client: httpx.Client | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> None:
+    """POST the alert to the Events API; the routing key comes from the secrets store."""
+    key = None if secret_value is None else secret_value(channel.routing_key_secret)
+    if not key:
+        raise DeliveryError(f"secret {channel.routing_key_secret!r} has no value", retryable=False)
+    body = pagerduty_event(key, message, events)
+    try:
+        post = client.post if client is not None else httpx.post
+        response = post(channel.url, json=body, timeout=timeout)
+    except httpx.TimeoutException as err:
+        raise DeliveryError(f"PagerDuty timed out after {timeout:g}s", retryable=True) from err
+    except httpx.TransportError as err:
+        raise DeliveryError(f"PagerDuty unreachable: {type(err).__name__}: {err}", retryable=True) from err
+    if response.status_code >= 300:
+        text = response.text.strip()[:200]
+        raise DeliveryError(
+            f"PagerDuty answered HTTP {response.status_code}" + (f": {text}" if text else ""),
+            retryable=response.status_code == 429 or response.status_code >= 500,
+        )

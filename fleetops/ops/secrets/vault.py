@@ -125,6 +125,13 @@ class SecretsVault:
         """The AWSCURRENT value (what an instance is started with)."""
         return self.reveal(environment, name).value
 
+    def lookup(self, environment: str, name: str) -> str | None:
+        """The AWSCURRENT value, None when the secret has none (a notification channel's key)."""
+        try:
+            return self.current(environment, name)
+        except SecretNotFound:
+            return None
+
     def ensure(self, environment: str, name: str, length: int, *, by: str) -> SecretVersion | None:
         """Give a secret without versions its first one (generated, AWSCURRENT); the new version,
         or None when it had one already."""

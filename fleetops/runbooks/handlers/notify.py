@@ -53,6 +53,7 @@ def send(deps: RunbookDeps, payload: dict[str, Any], _context: TaskContext) -> d
         channels,
         [event],
         secret_values=deps.secret_values(event.environment),
+        secret_value=lambda name: deps.secret_value(event.environment, name),
         clock=deps.clock,
         http=deps.http,
         retry=deps.notify_retry,
