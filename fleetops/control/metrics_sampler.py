@@ -3,7 +3,8 @@
 Every ``interval_s`` (a daemon thread, ``ops.periodic``) it samples each in-service instance's
 process: CPU (the difference of its CPU seconds between two samples over the wall time between
 them, in percent of one core, as the autoscaler measures it) and resident memory, and each
-group's in-service and desired counts, and every ``datastore_interval_s`` each datastore's
+group's in-service and desired counts and its restarts (instances launched since the last sample
+to replace one that exited or failed health), and every ``datastore_interval_s`` each datastore's
 open connections and size (``fleetops/Datastores``, by ``DatastoreName``: a PostgreSQL query or
 Redis INFO each, so less often); see ``ops.metrics.names`` for the names and dimensions.
 Every ``housekeeping_s`` it folds raw samples older than ``raw_for`` into 5-minute periods and
@@ -26,6 +27,8 @@ from fleetops.ops.metrics.names import (
     IN_SERVICE,
     MEMORY_RSS,
     MEMORY_USED,
+    OPEN_SOCKETS,
+    RESTARTS,
     MetricName,
     dimension_key,
 )
@@ -79,6 +82,8 @@ class MetricsSampler:
         self._datastore_interval_s = datastore_interval_s
         self._last_datastores: float | None = None
         self._previous: dict[str, tuple[float, float]] = {}
+        self._replacements: set[str] = set()
+        """Replacement instances already counted in ``Restarts``."""
         self._memory = host_memory_bytes()
         self._periodic = Periodic("fleet-metrics", self._tick, lambda: self.interval_s)
 
@@ -104,10 +109,16 @@ class MetricsSampler:
         clock = time.monotonic()
         samples: list[Sample] = []
         seen: set[str] = set()
+        listed: set[str] = set()
         for service in self._services:
             group = {"AutoScalingGroupName": self._group_name(service)}
             in_service = 0
-            for info in self._instances(service):
+            infos = list(self._instances(service))
+            replacements = {i.id for i in infos if i.replaces is not None}
+            listed |= replacements
+            samples.append(self._sample(RESTARTS, group, now, float(len(replacements - self._replacements))))
+            self._replacements |= replacements
+            for info in infos:
                 if info.state is not InstanceState.IN_SERVICE:
                     continue
                 in_service += 1
@@ -120,6 +131,8 @@ class MetricsSampler:
                     (MEMORY_RSS, float(usage.rss_bytes)),
                     (MEMORY_USED, 100.0 * usage.rss_bytes / self._memory),
                 ]
+                if usage.open_sockets is not None:
+                    values.append((OPEN_SOCKETS, float(usage.open_sockets)))
                 previous = self._previous.get(info.id)
                 self._previous[info.id] = (clock, usage.cpu_seconds)
                 if previous is not None and clock > previous[0]:
@@ -134,6 +147,7 @@ class MetricsSampler:
             if desired is not None:
                 samples.append(self._sample(DESIRED, group, now, float(desired)))
         self._previous = {key: value for key, value in self._previous.items() if key in seen}
+        self._replacements &= listed  # bounded: only those the provider still lists
         if self._datastores is not None and (
             self._last_datastores is None or clock - self._last_datastores >= self._datastore_interval_s
         ):

@@ -135,6 +135,8 @@ class ProcessUsage:
     rss_bytes: int
     """Resident memory."""
     threads: int
+    open_sockets: int | None = None
+    """Sockets the process holds open (listening and connected; None: not known)."""
 
 
 class ManagedProvider(Provider, Protocol):

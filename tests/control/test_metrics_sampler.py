@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from fleetops.control.fleet import FleetRuntime, RuntimeSettings
 from fleetops.control.metrics_sampler import MetricsSampler
 from fleetops.ops.metrics.statistics import datapoints
+from fleetops.providers.base import InstanceInfo, InstanceState, TargetHealth
 from fleetops.providers.local.datastores import DatastoreHealth
 from fleetops.store import Store
 from fleetops.store.metrics import Series
@@ -52,7 +54,9 @@ def test_a_cpu_burning_version_shows_in_cpu_utilization(runtimes: MakeRuntime) -
     assert _cpu_alarm(runtime)[1].startswith("Threshold Crossed: 1 out of the last 1 datapoint [")
     assert (_maximum(runtime.store, "fleetops/Instances", "MemoryRSS") or 0) > 1_000_000
     assert 0 < (_maximum(runtime.store, "CWAgent", "mem_used_percent") or 0) < 100
+    assert (_maximum(runtime.store, "fleetops/Instances", "OpenSockets") or 0) >= 1  # its listener
     assert _maximum(runtime.store, "AWS/AutoScaling", "GroupInServiceInstances") == 1.0
+    assert _maximum(runtime.store, "fleetops/Instances", "Restarts") == 0.0
     assert _maximum(runtime.store, "AWS/AutoScaling", "GroupDesiredCapacity") == 1.0
     instance = runtime.provider.instances("menu")[0].id
     listed = runtime.store.metrics.series("dev", datetime.now(UTC) - timedelta(minutes=5))
@@ -65,6 +69,9 @@ def test_a_cpu_burning_version_shows_in_cpu_utilization(runtimes: MakeRuntime) -
         ("CWAgent", "mem_used_percent", f"InstanceId={instance}"),
         ("fleetops/Instances", "MemoryRSS", GROUP),
         ("fleetops/Instances", "MemoryRSS", f"InstanceId={instance}"),
+        ("fleetops/Instances", "OpenSockets", GROUP),
+        ("fleetops/Instances", "Restarts", GROUP),
+        ("fleetops/Instances", "OpenSockets", f"InstanceId={instance}"),
     }
 
 
@@ -101,3 +108,30 @@ def test_datastores_connections_and_size_are_sampled_less_often(sqlite_store: St
     ]
     assert second == []
     assert len(calls) == 1
+
+
+def test_a_replacement_instance_is_counted_once_in_restarts(sqlite_store: Store) -> None:
+    listed: list[InstanceInfo] = []
+    sampler = MetricsSampler(
+        sqlite_store.metrics,
+        "dev",
+        services=["menu"],
+        group_name=lambda service: f"shop-dev-{service}",
+        instances=lambda _service: listed,
+        usage=lambda _id: None,
+        desired=lambda _service: None,
+    )
+
+    def restarts() -> float:
+        [sample] = [s for s in sampler.sample() if s.metric == "Restarts"]
+        return sample.value
+
+    first = datetime(2026, 12, 7, tzinfo=UTC)
+    listed.append(
+        InstanceInfo(
+            "i-1", "menu", "v1", InstanceState.IN_SERVICE, "127.0.0.1", 1, first, TargetHealth.HEALTHY
+        )
+    )
+    assert restarts() == 0.0
+    listed.append(replace(listed[0], id="i-2", replaces="i-1"))
+    assert [restarts(), restarts()] == [1.0, 0.0]

@@ -33,6 +33,18 @@ MEMORY_USED = MetricName(
 MEMORY_RSS = MetricName(
     "fleetops/Instances", "MemoryRSS", "Bytes", "resident memory of the instance's process"
 )
+OPEN_SOCKETS = MetricName(
+    "fleetops/Instances",
+    "OpenSockets",
+    "Count",
+    "sockets the instance's process holds open (its listener and its connections)",
+)
+RESTARTS = MetricName(
+    "fleetops/Instances",
+    "Restarts",
+    "Count",
+    "instances launched to replace one that exited or failed health (by group only)",
+)
 IN_SERVICE = MetricName(
     "AWS/AutoScaling", "GroupInServiceInstances", "Count", "instances in service (by group only)"
 )
@@ -92,6 +104,8 @@ KNOWN = (
     CPU_UTILIZATION,
     MEMORY_USED,
     MEMORY_RSS,
+    OPEN_SOCKETS,
+    RESTARTS,
     IN_SERVICE,
     DESIRED,
     *ORCHESTRATOR,

@@ -139,7 +139,23 @@ def process_usage(pid: int) -> ProcessUsage | None:
         cpu_seconds=(int(fields[11]) + int(fields[12])) / ticks,
         rss_bytes=int(fields[21]) * os.sysconf("SC_PAGE_SIZE"),
         threads=int(fields[17]),
+        open_sockets=_open_sockets(pid),
     )
+
+
+def _open_sockets(pid: int) -> int | None:
+    # Each open socket is an fd linking to "socket:[inode]": a few dozen readlinks per instance.
+    folder = f"/proc/{pid}/fd"
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return None
+    count = 0
+    for name in names:
+        with contextlib.suppress(OSError):
+            if os.readlink(f"{folder}/{name}").startswith("socket:"):
+                count += 1
+    return count
 
 
 def process_alive(pid: int) -> bool:

@@ -4,6 +4,7 @@ switches and a composite alarm over them, all on a hand-moved clock."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from fleetops.control.orchestrator_metrics import OrchestratorMetrics
@@ -11,9 +12,10 @@ from fleetops.engine import HistoryEvent
 from fleetops.ops.alarms import AlarmMonitor, AlarmStatus
 from fleetops.ops.alarms.composite import CompositeStatus
 from fleetops.ops.alarms.stored_metrics import StoredMetrics
-from fleetops.spec.loader import load_fleet_text
+from fleetops.spec.loader import load_fleet, load_fleet_text
 from fleetops.store import Store
 from fleetops.store.metrics import Sample
+from fleetops.testing.local import EXAMPLES
 from fleetops.testing.step_clock import StepClock
 
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -25,14 +27,7 @@ services:
     run: {command: "{python} menu.py"}
     deploy: {alarms: [cpu-high]}
 alarms:
-  state-machine-down:
-    namespace: fleetops/Deployments
-    metric: ExecutionsStarted
-    statistic: Sum
-    period: 10m
-    threshold: 1
-    comparison: LessThanThreshold
-    treat_missing_data: breaching
+  state-machine-down: DOWN
   cpu-high:
     namespace: AWS/EC2
     metric: CPUUtilization
@@ -43,6 +38,9 @@ composite_alarms:
   page:
     rule: ALARM(state-machine-down) AND NOT ALARM(cpu-high)
 """
+# The example fleet's rule (seed 001's State_Machine_Down), as the example writes it.
+DOWN = load_fleet(EXAMPLES / "fleet.yaml").alarms["state-machine-down"]
+FLEET = FLEET.replace("DOWN", json.dumps(DOWN.model_dump(mode="json", exclude={"environments", "actions"})))
 STARTED = "arn:aws:states:us-east-1:123456789012:execution:other:run-1"
 
 
@@ -90,28 +88,28 @@ class World:
 
 def test_no_executions_for_ten_minutes_goes_into_alarm(sqlite_store: Store) -> None:
     world = World(sqlite_store)
-    world.monitor.refresh()  # nothing recorded yet: the missing datapoints breach
-    world.minutes(30, executions_at=(-9,))
+    world.monitor.refresh()  # nothing recorded yet: missing data is not breaching
+    world.minutes(35, executions_at=(-9, 12))
     assert [c for c in world.changes if c[1] == "state-machine-down"] == [
-        (T0 - timedelta(minutes=10), "state-machine-down", "INSUFFICIENT_DATA", "ALARM"),
-        (T0, "state-machine-down", "ALARM", "OK"),  # one execution in 11:50-12:00
-        (T0 + timedelta(minutes=10), "state-machine-down", "OK", "ALARM"),  # none in 12:00-12:10
+        # 11:50-12:00 had one execution: OK; 12:00-12:10 none: ALARM; 12:10-12:20 one: OK.
+        (T0 - timedelta(minutes=10), "state-machine-down", "INSUFFICIENT_DATA", "OK"),
+        (T0 + timedelta(minutes=10), "state-machine-down", "OK", "ALARM"),
+        (T0 + timedelta(minutes=20), "state-machine-down", "ALARM", "OK"),
     ]
     history = sqlite_store.alarm_history.list("dev", "state-machine-down")
     assert [(h.at, h.kind, h.old_state, h.new_state) for h in history] == [
+        (T0 + timedelta(minutes=20), "StateUpdate", "ALARM", "OK"),
         (T0 + timedelta(minutes=10), "StateUpdate", "OK", "ALARM"),
-        (T0, "StateUpdate", "ALARM", "OK"),
-        (T0 - timedelta(minutes=10), "StateUpdate", "INSUFFICIENT_DATA", "ALARM"),
+        (T0 - timedelta(minutes=10), "StateUpdate", "INSUFFICIENT_DATA", "OK"),
     ]
-    assert history[0].reason == (
+    assert history[1].reason == (
         "Threshold Crossed: 1 out of the last 1 datapoint [0.0 (12:00:00)] was less than the threshold (1.0)"
     )
-    assert history[1].summary == "Alarm updated from ALARM to OK"
+    assert history[0].summary == "Alarm updated from ALARM to OK"
     # The composite follows it while cpu-high (no CPU data: INSUFFICIENT_DATA) is not in ALARM.
     assert world.composite_actions == [
-        (T0 - timedelta(minutes=10), "ALARM"),
-        (T0, "OK"),
         (T0 + timedelta(minutes=10), "ALARM"),
+        (T0 + timedelta(minutes=20), "OK"),
     ]
 
 
@@ -125,26 +123,26 @@ def test_a_template_alarm_reads_each_watching_services_group(sqlite_store: Store
         "threshold (80.0)"
     )
     [page] = world.monitor.describe_composites()
-    # state-machine-down is in ALARM (nothing recorded before 11:50) and so is cpu-high.
+    # Its reason is that of its last change (its first evaluation, before any CPU sample).
     assert (page.state.value, page.reason) == (
         "OK",
         "Rule FALSE: ALARM(state-machine-down) AND NOT ALARM(cpu-high) "
-        "(state-machine-down is ALARM, cpu-high is ALARM)",
+        "(state-machine-down is OK, cpu-high is INSUFFICIENT_DATA)",
     )
 
 
 def test_disabled_actions_stay_disabled_over_a_restart_and_are_recorded(sqlite_store: Store) -> None:
     world = World(sqlite_store)
-    world.monitor.set_actions("state-machine-down", "", enabled=False, by="alice")
+    world.monitor.set_actions("cpu-high", "menu", enabled=False, by="alice")
     world.monitor = world.new_monitor()  # the control plane restarted
-    assert world.monitor.actions_enabled("state-machine-down", "") is False
-    world.monitor.refresh()
-    assert world.changes == []
-    history = sqlite_store.alarm_history.list("dev", "state-machine-down")
-    assert [(h.kind, h.summary, h.reason) for h in history] == [
-        ("Action", "Actions disabled: none run", ""),
-        ("StateUpdate", "Alarm updated from INSUFFICIENT_DATA to ALARM", history[1].reason),
-        ("Action", "Actions disabled", "by alice"),
+    assert world.monitor.actions_enabled("cpu-high", "menu") is False
+    world.minutes(2, cpu=95.0)
+    assert [c for c in world.changes if c[1] == "cpu-high"] == []
+    history = sqlite_store.alarm_history.list("dev", "cpu-high")
+    assert [(h.service, h.kind, h.summary, h.reason) for h in history] == [
+        ("menu", "Action", "Actions disabled: none run", ""),
+        ("menu", "StateUpdate", "Alarm updated from INSUFFICIENT_DATA to ALARM", history[1].reason),
+        ("menu", "Action", "Actions disabled", "by alice"),
     ]
-    world.monitor.set_actions("state-machine-down", "", enabled=True, by="alice")
-    assert world.new_monitor().actions_enabled("state-machine-down", "") is True
+    world.monitor.set_actions("cpu-high", "menu", enabled=True, by="alice")
+    assert world.new_monitor().actions_enabled("cpu-high", "menu") is True
