@@ -9,44 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import httpx
 
 from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.notify import RetryPolicy
-from fleetops.runbooks.ports import RolloutRequest, RolloutView
+from fleetops.runbooks.ports import FleetControl
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
-
-
-class RolloutRuntime(Protocol):
-    """The part of a fleet runtime the runbooks use (``FleetRuntime``, or a test double)."""
-
-    def start_rollout(self, request: RolloutRequest) -> RolloutView:
-        """Start a rollout, or return the one already started with that ``rollout_id``."""
-        ...
-
-    def describe_rollout(self, rollout_id: str) -> RolloutView:
-        """The rollout now; KeyError if unknown."""
-        ...
-
-    def cancel_rollout(self, rollout_id: str) -> RolloutView:
-        """Stop replacing instances; the rollout ends Cancelled."""
-        ...
-
-    def fence_rollout(self, request: RolloutRequest) -> RolloutView:
-        """Make sure no rollout with ``request.rollout_id`` ever starts (a Cancelled record unless
-        one exists); the existing rollout or the fence."""
-        ...
-
-    def current_versions(self) -> dict[str, str]:
-        """Service -> the version its instances run."""
-        ...
-
-    def endpoint(self, service: str) -> str:
-        """The URL of the service's load balancer (what the smoke gate requests)."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -57,7 +27,7 @@ class RunbookDeps:
     fleet: Callable[[str], Fleet]
     """The fleet file an environment's runtime runs (``fleet(environment)``): a file read again
     for another environment's start does not change a running environment's services or alarms."""
-    runtime_for: Callable[[str], RolloutRuntime]
+    runtime_for: Callable[[str], FleetControl]
     """The runtime of an environment (``KeyError`` or ``BadInput`` for an unknown one)."""
     clock: Now = utc_now
     """Time for locks, releases and notifications (tests pass the engine's fake clock)."""

@@ -28,8 +28,8 @@ from fleetops.ops.notify import RetryPolicy
 from fleetops.runbooks import RunbookDeps, definition, register_handlers
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
-from fleetops.testing.async_fleet_runtime import AsyncFleetRuntime
 from fleetops.testing.fake_clock import FakeClock
+from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -98,7 +98,7 @@ class RunbookWorld:
     store: Store
     fleet: Fleet
     clock: FakeClock
-    runtimes: dict[str, AsyncFleetRuntime]
+    runtimes: dict[str, InMemoryFleetRuntime]
     registry: Registry
     engine: Engine
     deps: RunbookDeps
@@ -116,7 +116,9 @@ class RunbookWorld:
         """Build the world; call inside the event loop the runbooks will run on."""
         clock = FakeClock(T0, auto_advance=True)
         runtimes = {
-            env: AsyncFleetRuntime(fleet, env, clock, initial_version=initial_version)
+            env: InMemoryFleetRuntime(
+                fleet, env, clock=clock, loop=asyncio.get_running_loop(), initial_version=initial_version
+            )
             for env in (environments or list(fleet.environments))
         }
         deps = RunbookDeps(

@@ -190,7 +190,7 @@ def _alarms(api: ApiHarness) -> object:
 
 def _held_rollout(api: ApiHarness) -> object:
     runtime = _fleet(api)
-    runtime.rollout_views.pop("r-1", None)
+    runtime.rollouts.pop("r-1", None)
     runtime.start_rollout(RolloutRequest("r-1", "dev", "menu", "v2", 1))
     return runtime
 

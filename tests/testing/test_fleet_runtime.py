@@ -1,12 +1,17 @@
-"""InMemoryFleetRuntime: rollouts in virtual time over FakeFleets, for runbook tests."""
+"""InMemoryFleetRuntime: rollouts in virtual time over FakeFleets, run to their end at once or,
+with a loop, concurrently in the clock's time."""
 
 from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
 
 import pytest
 
 from fleetops.errors import BadInput, Refused
 from fleetops.runbooks.ports import RolloutRequest
 from fleetops.spec.loader import load_fleet
+from fleetops.testing.fake_clock import START, FakeClock
 from fleetops.testing.fake_fleet import Behaviour
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
 from fleetops.testing.local import EXAMPLES
@@ -29,8 +34,8 @@ def test_a_rollout_runs_to_its_end_in_virtual_time(runtime: InMemoryFleetRuntime
 def test_the_same_rollout_id_returns_the_same_rollout(runtime: InMemoryFleetRuntime) -> None:
     request = RolloutRequest("d-1:menu:2", "dev", "menu", "v2", 2)
     first = runtime.start_rollout(request)
-    assert runtime.start_rollout(request) is first
-    assert runtime.requests == [request]
+    assert runtime.start_rollout(request) == first
+    assert runtime.started == [request]
 
 
 def test_a_release_failing_health_rolls_back(runtime: InMemoryFleetRuntime) -> None:
@@ -63,3 +68,23 @@ def test_unknown_service_and_environment_are_bad_input(runtime: InMemoryFleetRun
         runtime.start_rollout(RolloutRequest("x", "dev", "nope", "v2", 1))
     with pytest.raises(BadInput, match="this runtime runs environment 'dev', not 'stage'"):
         runtime.start_rollout(RolloutRequest("x", "stage", "menu", "v2", 1))
+
+
+def test_with_a_loop_rollouts_run_concurrently_in_the_clocks_time() -> None:
+    async def scenario() -> list[tuple[str, str, datetime, datetime | None]]:
+        clock = FakeClock(START, auto_advance=True)
+        loop = asyncio.get_running_loop()
+        runtime = InMemoryFleetRuntime(load_fleet(EXAMPLES / "fleet.yaml"), "dev", clock=clock, loop=loop)
+        for service in ("menu", "auth"):
+            request = RolloutRequest(f"d-5:{service}:2", "dev", service, "v2", 2)
+            view = await asyncio.to_thread(runtime.start_rollout, request)
+            assert not view.terminal
+        await asyncio.gather(*(r.task for r in runtime.rollouts.values() if r.task is not None))
+        views = [runtime.describe_rollout(f"d-5:{service}:2") for service in ("menu", "auth")]
+        return [(v.service, v.status, v.started_at, v.ended_at) for v in views]
+
+    ended = START + timedelta(seconds=9)  # one rollout's length: they ran side by side
+    assert asyncio.run(scenario()) == [
+        ("menu", "Successful", START, ended),
+        ("auth", "Successful", START, ended),
+    ]

@@ -24,15 +24,15 @@ from fleetops.engine import TaskContext
 from fleetops.errors import BadInput
 from fleetops.ops.locks import DEFAULT_LEASE, acquire_lock
 from fleetops.ops.releases import rollback_target
-from fleetops.runbooks.deps import RolloutRuntime, RunbookDeps
+from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name, requester, rollout_id
 from fleetops.runbooks.handlers.initialize import DEFAULT_POLL_SECONDS
-from fleetops.runbooks.ports import RolloutRequest
+from fleetops.runbooks.ports import FleetControl, RolloutRequest
 from fleetops.spec.plan import deployment_waves
 from fleetops.store.releases import Release
 
 
-def _started(runtime: RolloutRuntime, request: RolloutRequest) -> bool:
+def _started(runtime: FleetControl, request: RolloutRequest) -> bool:
     """Whether the rollout of ``request`` started; fenced now if it did not, so it never will."""
     return not runtime.fence_rollout(request).fenced
 

@@ -46,7 +46,7 @@ def test_a_rollout_is_started_described_and_idempotent(api: ApiHarness, fleet: I
     assert (started["rollout_id"], started["status"]) == ("exec-1:menu:2", "Successful")
     assert client.post("/api/v1/rollouts", json=body).json() == started
     assert client.get("/api/v1/rollouts/exec-1:menu:2").json() == started
-    assert len(fleet.requests) == 1
+    assert len(fleet.started) == 1
 
 
 def test_rollout_preferences_are_read_as_aws_json(api: ApiHarness, fleet: InMemoryFleetRuntime) -> None:

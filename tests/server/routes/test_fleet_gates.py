@@ -37,7 +37,7 @@ def test_a_rollout_in_maintenance_is_refused_naming_the_window(
         f"rollout of 'menu' in 'dev' refused: maintenance of environment 'dev' by ana until {ends} "
         "(reason: db upgrade; end it early with: fleetops maintenance off --env dev)"
     )
-    assert fleet.requests == []
+    assert fleet.started == []
 
 
 def test_a_rollout_of_a_blocked_service_is_refused(api: ApiHarness, fleet: InMemoryFleetRuntime) -> None:
@@ -47,7 +47,7 @@ def test_a_rollout_of_a_blocked_service_is_refused(api: ApiHarness, fleet: InMem
     assert response.json()["message"].startswith(
         "rollout of 'menu' in 'dev' refused: service 'menu' is blocked everywhere by bo since "
     )
-    assert fleet.requests == []
+    assert fleet.started == []
 
 
 def test_a_rollout_while_a_deployment_holds_the_lock_is_refused_naming_it(
@@ -66,7 +66,7 @@ def test_a_rollout_while_a_deployment_holds_the_lock_is_refused_naming_it(
     assert message.endswith(
         "Try again once it is released, or if the holder is gone: fleetops lock release --force --env dev"
     )
-    assert fleet.requests == []
+    assert fleet.started == []
 
 
 def test_scale_is_refused_in_maintenance_while_locked_and_when_blocked(
@@ -97,4 +97,4 @@ def test_a_rollout_with_no_reason_to_refuse_starts(api: ApiHarness, fleet: InMem
     block_services(api.store, ["orders"], environment="dev", reason="incident 42", by="bo")
     response = api.client(Role.OPERATOR).post("/api/v1/rollouts", json=ROLLOUT)
     assert (response.status_code, response.json()["status"]) == (200, "Successful")
-    assert [r.service for r in fleet.requests] == ["menu"]
+    assert [r.service for r in fleet.started] == ["menu"]
