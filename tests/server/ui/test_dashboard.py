@@ -206,6 +206,23 @@ def test_a_deployment_is_followed_live_to_succeeded(browser: Browser, plane: Pla
     page.goto(f"{plane.url}/ui/deployments")
     expect(page.locator(f"#executions tr[data-execution='{name}'] .badge")).to_have_text("SUCCEEDED")
     _shot(page, "deployments")
+    page.fill("#filters input[name=environment]", "stage")
+    expect(page.locator(f"#executions tr[data-execution='{name}']")).to_have_count(0)
+    page.close()
+
+
+def test_the_deploy_form_shows_what_the_api_refused(browser: Browser, plane: Plane) -> None:
+    page = _signed_in(browser, plane, "operator", "/ui/deployments")
+    page.fill("#deploy-form input[name=environment]", "dev")
+    page.fill("#deploy-form input[name=version]", "v9")
+    page.fill("#deploy-form input[name=services]", "mneu")
+    page.get_by_role("button", name="Deploy…").click()
+    page.get_by_role("button", name="Deploy", exact=True).click()
+    with plane.api("operator") as api:
+        refused = api.post("/deployments", json={"environment": "dev", "version": "v9", "services": ["mneu"]})
+    assert refused.status_code == 400
+    expect(page.locator("#notice")).to_have_text(f"400: {refused.json()['message']}")
+    assert page.url == f"{plane.url}/ui/deployments"
     page.close()
 
 
