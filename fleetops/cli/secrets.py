@@ -139,6 +139,13 @@ def history(
             )
         if event["action"] == "stage.removed":
             return f"{detail['stage']} removed from {event['version_id']}"
+        # Set through the Secrets Manager endpoint (aws secretsmanager ...).
+        if event["action"] == "secret.described":
+            return f"description set: {detail.get('description', '')}"
+        if event["action"] == "secret.deleted":
+            return f"deletion scheduled for {short_time(detail['delete_on'])}"
+        if event["action"] == "secret.restored":
+            return "deletion cancelled"
         return f"version {event['version_id']} created ({detail.get('source', '')})"
 
     emit_rows(

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fleetops.control.aws_alarms import AwsAlarms
+from fleetops.control.aws_secrets import AwsSecrets
 from fleetops.control.initial_releases import pin_initial, verify_ready
 from fleetops.control.rollout_state import new_row, row_view
 from fleetops.errors import BadInput, Refused
@@ -74,7 +75,7 @@ class AwsFleetRuntime:
         secret_values: SecretSource = tuple,
     ) -> None:
         """``secret_values()``: the environment's secret values, removed from what the server
-        stores and answers (none are read from Secrets Manager yet: URL passwords only)."""
+        stores and answers (with those ``fleetops secrets`` read or put in Secrets Manager)."""
         settings = fleet.environments.get(environment)
         if not isinstance(settings, AwsSettings):
             raise BadInput(f"environment {environment!r} does not run on aws")
@@ -87,6 +88,7 @@ class AwsFleetRuntime:
         self.services = list(fleet.services)
         self.backends: dict[str, ServiceBackend] = backends_of(fleet, environment, self.clients)
         self.alarms = AwsAlarms(fleet, environment, self.clients)
+        self.secrets = AwsSecrets(fleet, environment, self.clients, now=now)
         self._now = now
         self._lock = threading.RLock()
         self._initial_pending = False
@@ -408,7 +410,7 @@ class AwsFleetRuntime:
 
     def secret_values(self) -> frozenset[str]:
         """The environment's secret values (what redaction removes)."""
-        return frozenset(self._secret_values())
+        return frozenset(self._secret_values()) | self.secrets.seen_values()
 
     def _busy(self, service: str) -> str | None:
         for row in self.store.rollouts.list(self.environment, unfinished=True, limit=1000):

@@ -158,6 +158,28 @@ class SecretRepository:
             _event(_Change(session, environment, name, by, at), "stage.removed", held, {"stage": stage})
             return held
 
+    def record(
+        self, environment: str, name: str, action: str, *, by: str, at: datetime, detail: dict[str, Any]
+    ) -> None:
+        """Add an event to the secret's history that changes no version (a description set, a
+        deletion scheduled or cancelled through the Secrets Manager endpoint)."""
+        with self._store.transaction() as session:
+            _event(_Change(session, environment, name, by, at), action, None, detail)
+
+    def purge(self, environment: str, name: str) -> int:
+        """Remove every version, label and event of the secret (a deletion without recovery);
+        how many versions it had."""
+        with self._store.transaction() as session:
+            session.execute(delete(secret_stages).where(*_staged(environment, name)))
+            session.execute(
+                delete(secret_events).where(
+                    secret_events.c.environment == environment, secret_events.c.name == name
+                )
+            )
+            count = session.execute(select(func.count()).where(*_of(environment, name))).scalar_one()
+            session.execute(delete(secret_versions).where(*_of(environment, name)))
+            return int(count)
+
     def names(self, environment: str) -> list[str]:
         """The secrets of ``environment`` that have at least one version, sorted."""
         with self._store.session() as session:

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from fleetops.server.aws.operations import OPERATIONS
 from fleetops.server.roles import Role
 from fleetops.spec.loader import load_fleet
-from fleetops.testing.api import ApiHarness
+from fleetops.testing.api import ApiHarness, api_harness
 from fleetops.testing.aws import REGION
 from fleetops.testing.fleet_runtime import in_memory_environments
 from fleetops.testing.local import EXAMPLES
@@ -28,6 +28,7 @@ from fleetops.testing.sfn import serving
 
 GROUP = {"AutoScalingGroupName": "restaurant-menu"}
 TEMPLATE = {"LaunchTemplateId": "lt-0a1b2c3d4e5f60002"}
+SECRET = {"SecretId": "db-password"}
 TG = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/menu/0000000000000002"
 CALLS: dict[tuple[str, str], dict[str, Any]] = {
     ("sts", "GetCallerIdentity"): {},
@@ -74,12 +75,31 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
         "queryString": "fields @message",
     },
     ("logs", "GetQueryResults"): {"queryId": "unknown"},
+    ("secretsmanager", "DescribeSecret"): SECRET,
+    ("secretsmanager", "ListSecrets"): {},
+    ("secretsmanager", "ListSecretVersionIds"): SECRET,
+    ("secretsmanager", "GetSecretValue"): SECRET,
+    ("secretsmanager", "CreateSecret"): {"Name": "made-here", "SecretString": "made-value"},
+    ("secretsmanager", "PutSecretValue"): {**SECRET, "SecretString": "new-value"},
+    ("secretsmanager", "UpdateSecret"): {**SECRET, "SecretString": "new-value"},
+    ("secretsmanager", "UpdateSecretVersionStage"): {**SECRET, "VersionStage": "AWSPENDING"},
+    ("secretsmanager", "TagResource"): {**SECRET, "Tags": [{"Key": "a", "Value": "b"}]},
+    ("secretsmanager", "UntagResource"): {**SECRET, "TagKeys": ["a"]},
+    ("secretsmanager", "DeleteSecret"): SECRET,
+    ("secretsmanager", "RestoreSecret"): SECRET,
 }
 DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
 UNKNOWN = {"InvalidClientTokenId", "UnrecognizedClientException", "AuthFailure"}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiHarness]:
+    """One app for the module: every test here only reads which calls are refused."""
+    with api_harness(tmp_path_factory.mktemp("awsauth") / "state") as harness:
+        yield harness
+
+
+@pytest.fixture(scope="module")
 def served(api: ApiHarness) -> Iterator[str]:
     api.app.state.environments = in_memory_environments(load_fleet(EXAMPLES / "fleet.yaml"), "dev")
     with serving(api.app) as url:
@@ -102,14 +122,19 @@ def test_every_operation_is_in_the_table() -> None:
     assert set(CALLS) == set(OPERATIONS)
 
 
-def test_reads_are_for_viewers_and_changes_for_operators() -> None:
+def test_reads_are_for_viewers_changes_for_operators_and_values_for_admins() -> None:
     changes = {key for key, op in OPERATIONS.items() if op.role is Role.OPERATOR}
     assert {op for _, op in changes} == {
         "SetDesiredCapacity", "UpdateAutoScalingGroup", "StartInstanceRefresh", "CancelInstanceRefresh",
         "RollbackInstanceRefresh", "CreateLaunchTemplateVersion", "ModifyLaunchTemplate", "SetAlarmState",
-        "EnableAlarmActions", "DisableAlarmActions",
+        "EnableAlarmActions", "DisableAlarmActions", "CreateSecret", "PutSecretValue", "UpdateSecret",
+        "UpdateSecretVersionStage", "TagResource", "UntagResource", "RestoreSecret",
     }  # fmt: skip
-    assert {op.role for key, op in OPERATIONS.items() if key not in changes} == {Role.VIEWER}
+    # A value is revealed to admins only, as by `fleetops secrets get --reveal`.
+    admin = {op for (_, op), operation in OPERATIONS.items() if operation.role is Role.ADMIN}
+    assert admin == {"GetSecretValue", "DeleteSecret"}
+    readers = {op.role for key, op in OPERATIONS.items() if key not in changes and op.name not in admin}
+    assert readers == {Role.VIEWER}
 
 
 @pytest.mark.parametrize("key", sorted(OPERATIONS), ids=lambda key: f"{key[0]}.{key[1]}")

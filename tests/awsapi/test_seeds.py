@@ -1,9 +1,10 @@
-"""The runbooks' own ``aws`` commands for Auto Scaling, EC2, ELBv2, CloudWatch, CloudWatch Logs
-and STS, taken from ``../shared/seeds/`` and run as written (through bash, with the real AWS CLI)
-against the example fleet, with only names substituted: each succeeds, with its effect.
+"""The runbooks' own ``aws`` commands for Auto Scaling, EC2, ELBv2, CloudWatch, CloudWatch Logs,
+Secrets Manager and STS, taken from ``../shared/seeds/`` and run as written (through bash, with
+the real AWS CLI) against the example fleet, with only names substituted: each succeeds, with its effect.
 
 Substituted: the runbooks' group, launch template, target group, load balancer, log group and
-alarm names become those of the example's menu service; their prod queries ask for dev (the
+alarm names become those of the example's menu service, their secrets (a name, an ARN)
+the example's db-password; their prod queries ask for dev (the
 environment running here); capacities beyond the example's menu (``--desired-capacity 10``, ``0``)
 become its max and min. The commands this control plane does not serve are listed in
 ``NOT_SERVED`` with why; each must still fail cleanly (an AWS error or the CLI's own refusal).
@@ -35,7 +36,10 @@ TEMPLATE = "lt-0a1b2c3d4e5f60002"
 TARGET_GROUP = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/menu/0000000000000002"
 LOG_GROUP = "/aws/ec2/restaurant-menu"
 CLI_SERVICES = {"sts": "sts", "autoscaling": "autoscaling", "ec2": "ec2", "elbv2": "elbv2",
-                "cloudwatch": "cloudwatch", "logs": "logs"}  # fmt: skip
+                "cloudwatch": "cloudwatch", "logs": "logs", "secretsmanager": "secretsmanager"}  # fmt: skip
+SECRET = "db-password"
+NEW_SECRET = '{"password": "seed-updated-value-0001"}'
+"""What seed 000's update-secret puts (from its new-secret.json)."""
 
 SUBSTITUTIONS = [
     ("lt-123", TEMPLATE),
@@ -54,6 +58,7 @@ SUBSTITUTIONS = [
     ("--alarm-name-prefix dev-backend", "--alarm-name-prefix restaurant-menu"),
     ("'dev-alb'", "'menu'"),
     ("Value=='prod'", "Value=='dev'"),
+    ("service_env_prod", SECRET),
     ("--desired-capacity 10", "--desired-capacity 3"),
     ("--desired-capacity 0", "--desired-capacity 1"),
 ]
@@ -65,6 +70,7 @@ NOT_SERVED = {
     "put-scaling-policy": "scaling policies come from the fleet file's scaling: not changed here yet",
     "describe-scaling-policies": "not an Auto Scaling command (the AWS CLI refuses it too)",
     "tail": "`aws logs tail` is an AWS CLI v2 command; the PyPI awscli is v1",
+    "rotate-secret": "secret rotation is not built yet (RotateSecret answers UnknownOperationException)",
 }
 
 
@@ -133,6 +139,9 @@ def _text(fleet: AwsFleet, command: SeedCommand) -> str:
             "LoadBalancerArn"
         ]
         text = text.replace("<ALB_FULL_NAME>", arn.split(":loadbalancer/", 1)[1])
+    if "${SECRET_ARN}" in text or "your-secret-arn" in text:
+        arn = fleet.client("secretsmanager").describe_secret(SecretId=SECRET)["ARN"]
+        text = text.replace("${SECRET_ARN}", arn).replace("your-secret-arn", arn)
     if command.operation == "create-launch-template-version" and "--launch-template-data" not in text:
         # The AWS CLI itself requires it (the runbook's command is refused by AWS as written):
         # empty data copies the source version.
@@ -153,6 +162,8 @@ def _prepare(fleet: AwsFleet, command: SeedCommand) -> dict[str, str]:
                          "CheckpointDelay": 600},
         )  # fmt: skip
     extra = {}
+    if command.operation == "update-secret":
+        (fleet.folder / "new-secret.json").write_text(NEW_SECRET)
     if command.operation == "get-query-results":
         started = fleet.client("logs").start_query(
             logGroupName=LOG_GROUP, startTime=0, endTime=2_000_000_000, queryString="stats count(*) as n"
@@ -194,7 +205,7 @@ def test_the_seeds_name_the_operations_served() -> None:
         "describe-scaling-activities", "create-launch-template-version", "describe-instances",
         "describe-target-health", "describe-load-balancers", "describe-alarms", "get-metric-statistics",
         "disable-alarm-actions", "enable-alarm-actions", "filter-log-events", "describe-log-groups",
-        "start-query", "get-query-results", "get-caller-identity",
+        "start-query", "get-query-results", "get-caller-identity", "update-secret", "get-secret-value",
     }  # fmt: skip
 
 
@@ -240,6 +251,20 @@ def _check_effect(fleet: AwsFleet, command: SeedCommand, text: str, output: str)
             {"ImageId": "v1"},
             "Deploy v1.2.3",
         )
+    elif command.operation == "update-secret":
+        value = fleet.client("secretsmanager").get_secret_value(SecretId=SECRET)["SecretString"]
+        assert (value, json.loads(output)["Name"]) == (NEW_SECRET, SECRET)
+    elif command.operation == "get-secret-value":
+        if "jq -r '.password'" in text:
+            assert output == "seed-updated-value-0001\n"
+        elif "| jq ." in text:
+            assert json.loads(output) == json.loads(NEW_SECRET)
+        else:
+            assert json.loads(output)["SecretString"] == NEW_SECRET
+        # The value left the server only in the answer: not in its log, not in the audit log.
+        log = (fleet.folder / ".fleetops" / "server.log").read_text()
+        audit = fleet.fleetops("audit", "-o", "json", "--limit", "1000").stdout
+        assert ("seed-updated-value-0001" in log, "seed-updated-value-0001" in audit) == (False, False)
     elif command.operation in ("disable-alarm-actions", "enable-alarm-actions"):
         names = text.split("--alarm-names", 1)[1].replace('"', "").split()
         alarms = fleet.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]

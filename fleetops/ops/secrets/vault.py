@@ -68,11 +68,13 @@ class SecretsVault:
         by: str,
         source: str = "put",
         stages: Sequence[str] = (AWSCURRENT,),
+        version_id: str | None = None,
     ) -> SecretVersion:
-        """A new version holding ``value``, with ``stages`` moved onto it. ``BadInput`` for a
-        value redaction could not remove (shorter than 4 characters) or longer than 64 KiB."""
+        """A new version holding ``value`` (its id ``version_id``, default a new UUID), with
+        ``stages`` moved onto it. ``BadInput`` for a value redaction could not remove (shorter
+        than 4 characters) or longer than 64 KiB."""
         check_value(name, value)
-        version_id = str(uuid.uuid4())
+        version_id = version_id or str(uuid.uuid4())
         sealed = self._cipher.seal(value, _context(environment, name, version_id))
         try:
             return self._store.secrets.add_version(

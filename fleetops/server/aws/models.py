@@ -14,7 +14,7 @@ from botocore.model import OperationNotFoundError, ServiceModel
 
 from fleetops.server.aws.errors import AwsError
 
-SERVICES = ("sts", "autoscaling", "ec2", "elbv2", "cloudwatch", "logs")
+SERVICES = ("sts", "autoscaling", "ec2", "elbv2", "cloudwatch", "logs", "secretsmanager")
 """The services this module serves (Step Functions has its own module, ``server.sfn``)."""
 
 SIGNING_NAMES = {
@@ -24,6 +24,7 @@ SIGNING_NAMES = {
     "elasticloadbalancing": "elbv2",
     "monitoring": "cloudwatch",
     "logs": "logs",
+    "secretsmanager": "secretsmanager",
 }
 """The SigV4 credential scope's service (the endpoint prefix) -> botocore's service name."""
 

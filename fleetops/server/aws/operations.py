@@ -72,6 +72,9 @@ class Operation:
     run: Handler
     target: str | None = None
     """The input member naming what a change acts on (the audit entry's target)."""
+    redact: bool = True
+    """Whether the answer passes the secret redaction (not an answer that is a value asked
+    for by an admin: GetSecretValue)."""
 
     @property
     def audited(self) -> bool:
@@ -88,12 +91,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {}
 
 
 def operation(
-    service: str, name: str, role: Role = Role.VIEWER, *, target: str | None = None
+    service: str, name: str, role: Role = Role.VIEWER, *, target: str | None = None, redact: bool = True
 ) -> Callable[[Handler], Handler]:
     """Register the decorated function as ``service``'s operation ``name``."""
 
     def add(function: Handler) -> Handler:
-        OPERATIONS[(service, name)] = Operation(service, name, role, function, target)
+        OPERATIONS[(service, name)] = Operation(service, name, role, function, target, redact)
         return function
 
     return add

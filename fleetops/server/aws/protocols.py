@@ -26,6 +26,7 @@ _VALIDATION = {
     "ec2": "InvalidParameterValue",
     "cloudwatch": "InvalidParameterValue",
     "logs": "InvalidParameterException",
+    "secretsmanager": "InvalidParameterException",
 }
 
 

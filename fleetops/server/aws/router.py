@@ -23,7 +23,7 @@ from fastapi.responses import Response
 
 from fleetops.errors import BadInput, FleetopsError, Refused
 from fleetops.redaction import Redactor
-from fleetops.server.aws import autoscaling, cloudwatch, ec2, elbv2, logs, sts
+from fleetops.server.aws import autoscaling, cloudwatch, ec2, elbv2, logs, secretsmanager, sts
 from fleetops.server.aws.auth import Credential, credential, principal
 from fleetops.server.aws.errors import AwsError
 from fleetops.server.aws.models import SIGNING_NAMES, by_target_prefix, error_code, operation_model
@@ -33,7 +33,7 @@ from fleetops.server.sfn import call as sfn_call
 
 log = logging.getLogger(__name__)
 
-SERVED = (autoscaling, cloudwatch, ec2, elbv2, logs, sts)
+SERVED = (autoscaling, cloudwatch, ec2, elbv2, logs, secretsmanager, sts)
 """The modules whose handlers register themselves (imported for that)."""
 
 router = APIRouter(tags=["aws"])
@@ -146,7 +146,7 @@ async def _run(incoming: Incoming, service: str, request_id: str) -> Response:
     output = await asyncio.to_thread(action.run, call, parsed)
     # A status reason or a log line may carry what an instance printed: answers are redacted.
     redactor: Redactor = request.app.state.redactor
-    return protocol.respond(model, redactor.value(output), request_id)
+    return protocol.respond(model, redactor.value(output) if action.redact else output, request_id)
 
 
 def _error(incoming: Incoming, code: str, message: str, status: int | None, request_id: str) -> Response:

@@ -3,7 +3,8 @@ reveal (admin, audited: the audit entry names the secret and label, never the va
 
 Every route acts on one environment: ``?environment=`` (``environment`` in a body), by default
 the only one the server runs. An environment the fleet file does not have is refused (400); a
-secret without versions is 404.
+secret without versions is 404. On an aws environment the secrets are in Secrets Manager
+(``control.aws_secrets``, through boto3); their history is CloudTrail's there, not served.
 """
 
 from __future__ import annotations
@@ -13,17 +14,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field, model_validator
 
+from fleetops.control.aws_runtime import AwsFleetRuntime
+from fleetops.control.aws_secrets import AwsSecrets
 from fleetops.control.environments import Environments
 from fleetops.ops.clock import Now
 from fleetops.ops.secrets.catalog import list_secrets, summarize
 from fleetops.ops.secrets.generate import generate_value
 from fleetops.ops.secrets.vault import MAX_VALUE_BYTES, SecretNotFound, SecretsVault
+from fleetops.providers.aws.session import AwsClients
 from fleetops.server.auth import Principal, Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
 from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
 from fleetops.server.routes.controls_deps import ClockDep
+from fleetops.spec.models import AwsSettings
 from fleetops.spec.resources import NAME_PATTERN
 from fleetops.store import Store
 from fleetops.store.secrets import STAGES
@@ -64,6 +69,19 @@ def _vault(request: Request) -> SecretsVault:
     return vault
 
 
+def _aws(request: Request, environment: str) -> AwsSecrets | None:
+    """The Secrets Manager secrets of an aws environment (None: a local one, the store's)."""
+    environments: Environments = request.app.state.environments
+    fleet = environments.fleet
+    settings = fleet.environments.get(environment) if fleet is not None else None
+    if fleet is None or not isinstance(settings, AwsSettings):
+        return None
+    runtime = environments.get(environment)
+    if isinstance(runtime, AwsFleetRuntime):
+        return runtime.secrets
+    return AwsSecrets(fleet, environment, AwsClients(settings.region, settings.profile))
+
+
 def _environment(request: Request, environment: str | None) -> str:
     if environment is not None:
         check_request_names(request, environments=[environment])
@@ -86,7 +104,11 @@ def list_all(
 ) -> dict[str, Any]:
     """Every secret of the environment with its current version and next rotation (no values)."""
     env = _environment(request, environment)
-    secrets = list_secrets(store, request.app.state.environments.fleet, env, clock=clock)
+    aws = _aws(request, env)
+    if aws is not None:
+        secrets = aws.summaries()
+    else:
+        secrets = list_secrets(store, request.app.state.environments.fleet, env, clock=clock)
     return {"environment": env, "secrets": [summary.to_json() for summary in secrets]}
 
 
@@ -96,6 +118,14 @@ def describe(
 ) -> dict[str, Any]:
     """One secret: its summary and versions with their labels (no values)."""
     env = _environment(request, environment)
+    aws = _aws(request, env)
+    if aws is not None:
+        try:
+            found = aws.summary(name)
+        except SecretNotFound as err:
+            raise ApiError(404, str(err)) from err
+        listed = aws.versions(name) if found.versions else []
+        return {"environment": env, **found.to_json(), "version_list": [v.to_json() for v in listed]}
     summary = _summary(request, store, env, name, clock)
     return {**summary, "version_list": [v.to_json() for v in store.secrets.versions(env, name)]}
 
@@ -104,8 +134,9 @@ def describe(
 def versions(request: Request, name: SecretName, environment: EnvironmentQuery = None) -> dict[str, Any]:
     """The secret's versions, oldest first, with their staging labels (no values)."""
     env = _environment(request, environment)
+    aws = _aws(request, env)
     try:
-        found = _vault(request).versions(env, name)
+        found = aws.versions(name) if aws is not None else _vault(request).versions(env, name)
     except SecretNotFound as err:
         raise ApiError(404, str(err)) from err
     return {"environment": env, "name": name, "versions": [v.to_json() for v in found]}
@@ -117,6 +148,12 @@ def history(
 ) -> dict[str, Any]:
     """Versions made and labels moved, oldest first (no values)."""
     env = _environment(request, environment)
+    if _aws(request, env) is not None:
+        raise ApiError(
+            400,
+            f"environment {env!r} keeps its secrets in Secrets Manager: their history is in CloudTrail "
+            "(event source secretsmanager.amazonaws.com)",
+        )
     events = store.secrets.history(env, name)
     if not events:
         raise ApiError(404, f"no secret {name!r} in environment {env!r}")
@@ -140,7 +177,11 @@ def put(
     else:
         value = generate_value(declared.length if declared is not None else 32)
     source = "put" if body.secret_value is not None else "generated"
-    version = _vault(request).put(env, name, value, by=caller.name, source=source)
+    aws = _aws(request, env)
+    if aws is not None:
+        version = aws.put(name, value)
+    else:
+        version = _vault(request).put(env, name, value, by=caller.name, source=source)
     return {"environment": env, "name": name, **version.to_json()}
 
 
@@ -154,8 +195,12 @@ def reveal(
     """The value of the version with ``version_stage`` (or ``version_id``; neither: AWSCURRENT).
     Admin only; the call is in the audit log, the value is not."""
     env = _environment(request, body.environment)
+    aws = _aws(request, env)
     try:
-        revealed = _vault(request).reveal(env, name, stage=body.version_stage, version_id=body.version_id)
+        if aws is not None:
+            revealed = aws.reveal(name, stage=body.version_stage, version_id=body.version_id)
+        else:
+            revealed = _vault(request).reveal(env, name, stage=body.version_stage, version_id=body.version_id)
     except SecretNotFound as err:
         raise ApiError(404, str(err)) from err
     return {"environment": env, "name": name, **revealed.version.to_json(), "value": revealed.value}
