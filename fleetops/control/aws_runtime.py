@@ -14,8 +14,14 @@ rollouts, the runtime starts them and looks at them when asked (the runbooks' Wa
   is idempotent by rollout id, and a row the control plane saved before it died without the
   refresh id is matched to a refresh toward its target started since (or to the one AWS reports
   in progress for it), so a restarted control plane never starts a second refresh.
+- A release's target (launch template version number, task definition ARN) is recorded in
+  fleetops' release (``provider_target``) when first made, and a later rollout to that release
+  (a rollback to it) names it from there.
 - A refresh that succeeds makes its release the service's current one and its target what the
   service launches (``finalize``: the group's launch template set to that numbered version).
+- A deployment rolled back while a refresh of a group runs undoes it with AWS's own
+  RollbackInstanceRefresh (``rolls_back_in_place``): the group's previous launch template version
+  and the instances it launched come back, with no second refresh.
 """
 
 from __future__ import annotations
@@ -121,7 +127,8 @@ class AwsFleetRuntime:
                 )
             release = pin_initial(self.store, self.fleet, self.environment, name, state.version)
             if release is not None:  # its target recorded now, so a rollback can come back to it
-                backend.record_current(self.environment, release.number, release.version)
+                target = backend.record_current(self.environment, release.number, release.version)
+                self.store.releases.set_provider_target(self.environment, name, release.number, target)
         self._initial_pending = True
 
     def stop(self) -> None:
@@ -213,6 +220,13 @@ class AwsFleetRuntime:
             self.store.rollouts.update(rollout_id, status=RefreshStatus.ROLLBACK_IN_PROGRESS.value)
         return self.describe_rollout(rollout_id)
 
+    def rolls_back_in_place(self, service: str) -> bool:
+        """Yes for an Auto Scaling group (RollbackInstanceRefresh puts back the launch template
+        version and the instances the refresh replaced); an ECS service's deployment is
+        cancelled and the service updated to its last verified revision."""
+        self._check_service(self.environment, service)
+        return isinstance(self.backends[service], AutoScalingService)
+
     def rollouts(self, limit: int = 50) -> list[RolloutView]:
         """Rollouts of this environment, newest first."""
         return [
@@ -222,7 +236,7 @@ class AwsFleetRuntime:
 
     def _launch(self, row: RolloutRow) -> RolloutView:
         backend = self.backends[row.service]
-        target = backend.release_target(self.environment, row.release_number, row.version)
+        target = self._target(backend, row)
         refresh = self._adoptable(backend, row, target)
         if refresh is None:
             preferences = self.alarms.aws_preferences(row.service, row.preferences["aws"])
@@ -239,6 +253,17 @@ class AwsFleetRuntime:
         preferences = {**row.preferences, "aws_refresh": {"id": refresh.id, "target": target}}
         self.store.rollouts.update(row.rollout_id, preferences=preferences, status="InProgress")
         return self._follow(self.store.rollouts.get(row.rollout_id) or row)
+
+    def _target(self, backend: ServiceBackend, row: RolloutRow) -> str:
+        """The release's target: as fleetops' release records it, else found or made on AWS
+        (and recorded in the release from then on)."""
+        release = self.store.releases.get(self.environment, row.service, row.release_number)
+        if release is not None and release.provider_target and release.version == row.version:
+            return release.provider_target
+        target = backend.release_target(self.environment, row.release_number, row.version)
+        if release is not None and release.version == row.version:
+            self.store.releases.set_provider_target(self.environment, row.service, row.release_number, target)
+        return target
 
     def _adoptable(self, backend: ServiceBackend, row: RolloutRow, target: str) -> Refresh | None:
         """A refresh toward ``target`` started since ``row`` was saved that no other rollout

@@ -225,6 +225,11 @@ class FleetRuntime:
         (RollbackInstanceRefresh); KeyError when it does not run here, Refused when it cannot."""
         return self._rollouts.rollback_rollout(rollout_id)
 
+    def rolls_back_in_place(self, service: str) -> bool:
+        """No: a deployment's rollback cancels a running local rollout and rolls the service
+        to its last verified release, with the rollback's own settings (no bake, no alarms)."""
+        return False
+
     def rollouts(self, limit: int = 50) -> list[RolloutView]:
         """Rollouts of this environment, newest first."""
         return [

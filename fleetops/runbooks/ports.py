@@ -279,6 +279,12 @@ class FleetControl(Protocol):
         when it does not run here, Refused when it cannot be rolled back."""
         ...
 
+    def rolls_back_in_place(self, service: str) -> bool:
+        """Whether a running rollout of ``service`` is undone by its provider
+        (``rollback_rollout``: AWS's RollbackInstanceRefresh) when a deployment is rolled back,
+        rather than cancelled and followed by a rollout to the last verified release."""
+        ...
+
     def fence_rollout(self, request: RolloutRequest) -> RolloutView:
         """Make sure no rollout with ``request.rollout_id`` starts from now on: unless one exists,
         record the id Cancelled (:data:`FENCED`) without launching anything, so a later

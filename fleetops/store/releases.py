@@ -67,6 +67,8 @@ class Release:
     created_by: str
     verified_at: datetime | None
     finished_at: datetime | None
+    provider_target: str | None = None
+    """What it became on its provider (aws: launch template version number, task definition ARN)."""
 
     @property
     def name(self) -> str:
@@ -88,6 +90,7 @@ class Release:
             "created_by": self.created_by,
             "verified_at": None if self.verified_at is None else self.verified_at.isoformat(),
             "finished_at": None if self.finished_at is None else self.finished_at.isoformat(),
+            "provider_target": self.provider_target,
         }
 
 
@@ -168,6 +171,22 @@ class ReleaseRepository:
                 .first()
             )
         return None if row is None else _release(dict(row))
+
+    def set_provider_target(self, environment: str, service: str, number: int, target: str) -> None:
+        """Record what release ``number`` became on its provider (``ReleaseConflict``: no such
+        release)."""
+        with self._store.transaction() as session:
+            done = session.execute(
+                update(releases)
+                .where(
+                    releases.c.environment == environment,
+                    releases.c.service == service,
+                    releases.c.number == number,
+                )
+                .values(provider_target=target)
+            )
+            if not done.rowcount:  # type: ignore[attr-defined]
+                raise ReleaseConflict(f"no release {service}#{number} in environment {environment!r}")
 
     def mark_verified(
         self, environment: str, service: str, number: int, *, now: datetime | None = None
@@ -303,4 +322,5 @@ def _release(row: dict[str, Any]) -> Release:
         created_by=row["created_by"],
         verified_at=row["verified_at"],
         finished_at=row["finished_at"],
+        provider_target=row.get("provider_target"),
     )

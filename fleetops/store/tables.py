@@ -224,6 +224,9 @@ releases = Table(
     Column("created_by", String(200), nullable=False),
     Column("verified_at", UTCDateTime(), nullable=True),
     Column("finished_at", UTCDateTime(), nullable=True),
+    # What the release became on its provider (aws: a launch template version number or a task
+    # definition ARN); None until a rollout made it, and on a local environment.
+    Column("provider_target", String(400), nullable=True),
     UniqueConstraint("environment", "service", "number"),
     # A retried pin of the same execution finds its release instead of adding one.
     UniqueConstraint("environment", "service", "execution_id"),

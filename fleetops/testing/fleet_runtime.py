@@ -113,6 +113,8 @@ class InMemoryFleetRuntime:
         self.started: list[RolloutRequest] = []
         """Every request that started (or held) a rollout, in order; not the idempotent repeats."""
         self.hold = False
+        self.in_place_rollback = False
+        """What ``rolls_back_in_place`` answers (True: as an aws Auto Scaling group)."""
         self.activities: list[ScalingActivity] = []
         """Scaling activities, newest first."""
         self.running = False
@@ -220,6 +222,12 @@ class InMemoryFleetRuntime:
             raise Refused(f"rollout {rollout_id} is {status}; it cannot be rolled back")
         self._call(_run_sync(refresh.rollback))
         return self._view(rollout)
+
+    def rolls_back_in_place(self, service: str) -> bool:
+        """``in_place_rollback``: False as the local provider (a rollback cancels a running
+        rollout first); a test sets True to be an aws Auto Scaling group."""
+        self._check(self.environment, service)
+        return self.in_place_rollback
 
     def fence_rollout(self, request: RolloutRequest) -> RolloutView:
         """The rollout with this id, or else a fence: Cancelled, and no rollout of the id ever starts."""

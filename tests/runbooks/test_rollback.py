@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from fleetops.engine import ExecutionResult, ExecutionStatus
@@ -103,4 +104,36 @@ def test_a_deploy_service_call_still_running_after_the_stop_starts_nothing(
     assert started[2:] == ["r1:rollback:menu:1", "r1:rollback:db-api:1"]
     fence = runtime.describe_rollout("d2:orders:2")
     assert (fence.status, fence.fenced) == ("Cancelled", True)
+    assert world.versions() == dict.fromkeys(ALL, "v2")
+
+
+def test_a_stopped_rollout_is_rolled_back_in_place_where_the_provider_can(store: Store, fleet: Fleet) -> None:
+    # As on an aws Auto Scaling group: RollbackInstanceRefresh, not a cancel then another rollout.
+    async def scenario() -> tuple[ExecutionResult, RunbookWorld, list[str]]:
+        world = RunbookWorld.make(store, fleet)
+        await world.run("deploy", {"environment": "dev", "version": "v2"}, name="d1")
+        runtime = world.runtimes["dev"]
+        runtime.in_place_rollback = True
+        runtime.behave("orders", "v3", Behaviour(ready_after_ms=30_000))
+        handle = world.start("deploy", {"environment": "dev", "version": "v3"}, name="d2")
+        while "d2:orders:2" not in runtime.rollouts:
+            await world.clock.sleep(1)
+        handle.stop("fleetops.Stopped", "stopped by ana")
+        await handle.result()
+        release_lock(store, "dev", owner="d2")
+        rollback = world.start("rollback", {"environment": "dev", "stopped_execution": "d2"}, name="r1")
+        result = await rollback.result()
+        phases = [
+            str(json.loads(e.details["output"])["phase"])
+            for e in rollback.history()
+            if e.type == "TaskSucceeded" and "phase" in e.details.get("output", "")
+        ]
+        return result, world, phases
+
+    result, world, phases = asyncio.run(scenario())
+    runtime = world.runtimes["dev"]
+    assert result.status is ExecutionStatus.SUCCEEDED, result
+    assert runtime.describe_rollout("d2:orders:2").status == "RollbackSuccessful"
+    assert [r.rollout_id for r in runtime.started if r.service == "orders"] == ["d1:orders:1", "d2:orders:2"]
+    assert "rolled back in place (RollbackInstanceRefresh) to v2" in phases
     assert world.versions() == dict.fromkeys(ALL, "v2")

@@ -19,11 +19,14 @@ from fleetops.errors import Refused
 from fleetops.rollout import RefreshPreferences
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import ROLLBACK_FAILED, require_lock, rollout_failed
-from fleetops.runbooks.ports import RolloutRequest, RolloutView
+from fleetops.runbooks.ports import FleetControl, RolloutRequest, RolloutView
 from fleetops.runbooks.smoke import smoke_check
 from fleetops.spec.rollout_settings import refresh_preferences
 
 SUCCESSFUL = "Successful"
+ROLLBACK_IN_PROGRESS = "RollbackInProgress"
+ROLLED_BACK = "RollbackSuccessful"
+IN_PLACE = "in place (RollbackInstanceRefresh)"
 
 
 def progress(view: RolloutView, *, done: bool) -> dict[str, Any]:
@@ -113,6 +116,22 @@ def rollback_preferences(deps: RunbookDeps, environment: str, service: str) -> R
     )
 
 
+def _stop(runtime: FleetControl, running: RolloutView, *, in_place: bool) -> RolloutView:
+    """Ask the failed deployment's rollout still running to stop: undone by its provider
+    (RollbackInstanceRefresh) where it can, else cancelled."""
+    asked = ROLLBACK_IN_PROGRESS if in_place else "Cancelling"
+    if running.status == asked:
+        return running
+    try:
+        return (
+            runtime.rollback_rollout(running.rollout_id)
+            if in_place
+            else runtime.cancel_rollout(running.rollout_id)
+        )
+    except Refused:  # it ended (or is ending) meanwhile
+        return runtime.describe_rollout(running.rollout_id)
+
+
 def rollback_service(deps: RunbookDeps, target: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
     """One look at returning a service to its target release; called until ``done``.
 
@@ -129,14 +148,16 @@ def rollback_service(deps: RunbookDeps, target: dict[str, Any], _context: TaskCo
             running = runtime.describe_rollout(stop)
         except KeyError:
             running = None
+        in_place = runtime.rolls_back_in_place(target["service"])
         if running is not None and not running.terminal:
-            if running.status != "Cancelling":
-                try:
-                    running = runtime.cancel_rollout(stop)
-                except Refused:  # it ended meanwhile: nothing to cancel
-                    running = runtime.describe_rollout(stop)
+            running = _stop(runtime, running, in_place=in_place)
             if not running.terminal:
-                return {"done": False, "phase": "cancelling", "rollout": running.to_json()}
+                phase = f"rolling back {IN_PLACE}" if in_place else "cancelling"
+                return {"done": False, "phase": phase, "rollout": running.to_json()}
+        back = runtime.current_versions().get(target["service"]) if in_place else None
+        if running is not None and running.status == ROLLED_BACK and back == target.get("version"):
+            # The provider put the service back on the release it ran before: that is the target.
+            return {"done": True, "phase": f"rolled back {IN_PLACE} to {back}", "rollout": running.to_json()}
     if target.get("release") is None:
         return {"done": True, "phase": "nothing to go back to", "rollout": None}
     try:

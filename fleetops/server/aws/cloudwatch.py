@@ -1,5 +1,6 @@
 """CloudWatch over the local fleet: the fleet file's alarms as each environment's alarm monitor
-evaluates them (``ops.alarms``), and the load balancers' metrics (``metrics``).
+evaluates them (``ops.alarms``), the load balancers' metrics (``metrics``) and the instance and
+group metrics fleetops records (``stored_metrics``).
 
 An alarm with its own ``service`` is named as in the fleet file; a template alarm (no
 ``service``) is one alarm per service watching it, named ``<group>-<alarm>``
@@ -16,7 +17,7 @@ from typing import Any
 
 from fleetops.ops.alarms import AlarmMonitor, AlarmState
 from fleetops.ops.alarms.monitor import AlarmStatus
-from fleetops.server.aws import metrics, pages
+from fleetops.server.aws import metrics, pages, stored_metrics
 from fleetops.server.aws.errors import AwsError
 from fleetops.server.aws.operations import Call, Output, Params, operation
 from fleetops.server.aws.resources import ACCOUNT, Group
@@ -153,27 +154,54 @@ def disable_alarm_actions(call: Call, params: Params) -> Output:
     return _set_actions(call, params, enabled=False)
 
 
+def _series(
+    call: Call,
+    groups: list[Group],
+    *,
+    namespace: str,
+    metric: str,
+    dimensions: list[dict[str, str]],
+    names: list[str],
+    start: datetime,
+    end: datetime,
+    period_s: int,
+) -> dict[str, metrics.Series]:
+    """A load balancer's metric from HAProxy's access log, else one fleetops records (CPU,
+    memory, group sizes: ``stored_metrics``), else no datapoints, as for a metric nobody
+    publishes."""
+    group = metrics.group_of(groups, namespace, dimensions)
+    series = metrics.statistics(group, metric, names, start=start, end=end, period_s=period_s)
+    if group is not None:
+        return series
+    starts = next(iter(series.values())).starts
+    stored = stored_metrics.statistics(
+        call, namespace, metric, dimensions, names, starts=starts, end=end, period_s=period_s
+    )
+    return stored if stored is not None else series
+
+
 @operation(CW, "GetMetricStatistics")
 def get_metric_statistics(call: Call, params: Params) -> Output:
-    """Statistics of one load-balancer metric of one service, by period."""
+    """Statistics of one metric by period: a load balancer's, or one fleetops records."""
     simple = params.get("Statistics") or []
     extended = params.get("ExtendedStatistics") or []
     if not simple and not extended:
         raise AwsError("MissingParameter", "Statistics or ExtendedStatistics must be given")
-    group = metrics.group_of(list(call.groups()), params["Namespace"], params.get("Dimensions") or [])
     metric = params["MetricName"]
-    series = metrics.statistics(
-        group, metric, [*simple, *extended], start=params["StartTime"], end=params["EndTime"],
-        period_s=params["Period"],
+    series = _series(
+        call, list(call.groups()), namespace=params["Namespace"], metric=metric,
+        dimensions=params.get("Dimensions") or [], names=[*simple, *extended],
+        start=params["StartTime"], end=params["EndTime"], period_s=params["Period"],
     )  # fmt: skip
     starts = next(iter(series.values())).starts
+    shown_unit = stored_metrics.unit(params["Namespace"], metric) or metrics.unit(metric)
     datapoints = []
     for index, start in enumerate(starts):
         if all(s.values[index] is None for s in series.values()):
             continue
         point: dict[str, Any] = {
             "Timestamp": datetime.fromtimestamp(start / 1000, UTC),
-            "Unit": metrics.unit(metric),
+            "Unit": shown_unit,
         }
         for name in simple:
             point[name] = series[name].values[index]
@@ -196,10 +224,10 @@ def get_metric_data(call: Call, params: Params) -> Output:
                 f"query {query['Id']}: metric math (Expression) is not served here; use MetricStat",
             )
         metric = stat["Metric"]
-        group = metrics.group_of(groups, metric.get("Namespace", ""), metric.get("Dimensions") or [])
-        series = metrics.statistics(
-            group, metric.get("MetricName", ""), [stat["Stat"]], start=params["StartTime"],
-            end=params["EndTime"], period_s=stat["Period"],
+        series = _series(
+            call, groups, namespace=metric.get("Namespace", ""), metric=metric.get("MetricName", ""),
+            dimensions=metric.get("Dimensions") or [], names=[stat["Stat"]],
+            start=params["StartTime"], end=params["EndTime"], period_s=stat["Period"],
         )[stat["Stat"]]  # fmt: skip
         points = [(s, v) for s, v in zip(series.starts, series.values, strict=True) if v is not None]
         points.sort(reverse=params.get("ScanBy", "TimestampDescending") == "TimestampDescending")

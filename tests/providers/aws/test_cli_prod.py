@@ -144,7 +144,7 @@ def prod_up(cli: Cli) -> None:
     cli("up", "--env", "prod")
 
 
-def test_a_failing_refresh_fails_the_deployment_and_a_stopped_one_is_cancelled(cli: Cli) -> None:
+def test_a_failing_refresh_fails_the_deployment_and_a_stopped_one_is_rolled_back_by_aws(cli: Cli) -> None:
     """Also shimmed: target health of v3-bad's instances (SHIM_TARGET_HEALTH)."""
     prod_up(cli)
     assert cli.approved("deploy", "prod", "--version", "v2")["status"] == "SUCCEEDED"
@@ -153,14 +153,15 @@ def test_a_failing_refresh_fails_the_deployment_and_a_stopped_one_is_cancelled(c
         failed = cli.approved("deploy", "prod", "--version", "v3-bad", "--services", "orders")
     assert failed["status"] == "FAILED"
     assert "Target.ResponseCodeMismatch: Health checks failed with these codes: [503]" in failed["cause"]
-    first, back = calls.of("StartInstanceRefresh")
+    # The refresh's AutoRollback (AWS's) put release #2's version and instances back: the
+    # deployment's rollback finds orders there and starts no second refresh.
+    (first,) = calls.of("StartInstanceRefresh")
     assert first.params["DesiredConfiguration"]["LaunchTemplate"]["Version"] == "4"  # release #3
-    assert back.params["DesiredConfiguration"]["LaunchTemplate"]["Version"] == "3"  # release #2, verified
-    assert back.params["Preferences"]["SkipMatching"] is True
+    assert first.params["Preferences"]["AutoRollback"] is True
     releases = cli.json("releases", "orders", "--env", "prod")
-    assert [(r["number"], r["version"], r["status"]) for r in releases][:2] == [
-        (3, "v3-bad", "failed"),
-        (2, "v2", "verified"),
+    assert [(r["number"], r["version"], r["status"], r["provider_target"]) for r in releases][:2] == [
+        (3, "v3-bad", "failed", "4"),
+        (2, "v2", "verified", "3"),
     ]
     orders = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["orders"]
     assert (orders["version"], orders["versions"], orders["healthy"]) == ("v2", ["v2"], 4)
@@ -178,16 +179,20 @@ def test_a_failing_refresh_fails_the_deployment_and_a_stopped_one_is_cancelled(c
             what="the rollback ends",
         )
     assert ended["status"] == "SUCCEEDED"
-    assert [c.params["AutoScalingGroupName"] for c in calls.of("CancelInstanceRefresh")] == [
-        "restaurant-menu"
+    # AWS's own rollback of the running refresh, and no second refresh (recorded in the history).
+    assert [c.params for c in calls.of("RollbackInstanceRefresh")] == [
+        {"AutoScalingGroupName": "restaurant-menu"}
     ]
+    assert (len(calls.of("StartInstanceRefresh")), calls.of("CancelInstanceRefresh")) == (1, [])
+    history = cli("executions", "history", rollback, "-o", "json").stdout
+    assert "rolled back in place (RollbackInstanceRefresh) to v2" in history
     menu = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["menu"]
     assert (menu["version"], menu["versions"], menu["ready"]) == ("v2", ["v2"], True)
     again = cli.json("rollback", "prod")
     assert again["execution"].startswith("rollback")
 
 
-def test_status_scale_activities_alarms_and_logs_of_prod(cli: Cli) -> None:
+def test_status_scale_activities_alarms_logs_and_secrets_of_prod(cli: Cli) -> None:
     """Also shimmed: scaling activities (SHIM_SCALING_ACTIVITIES)."""
     prod_up(cli)
     menu = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["menu"]
@@ -235,6 +240,23 @@ def test_status_scale_activities_alarms_and_logs_of_prod(cli: Cli) -> None:
     assert (rolled["status"], rolled["percentage_complete"]) == ("Successful", 100)
     gateway = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["gateway"]
     assert (gateway["version"], gateway["versions"]) == ("v2", ["v2"])
+
+    # prod's secrets are Secrets Manager's (moto's own, not shimmed).
+    for value in ("prod-db-value-one", "prod-db-value-two"):
+        (cli.folder / "value.txt").write_text(value + "\n")
+        cli("secrets", "put", "db-password", "--value-file", "value.txt", "--env", "prod")
+    listed = {s["name"]: s["versions"] for s in cli.json("secrets", "list", "--env", "prod")}
+    assert listed == {"db-password": 2, "payments-api-key": 0, "session-signing-key": 0}
+    versions = cli.json("secrets", "versions", "db-password", "--env", "prod")
+    assert [(v["number"], v["stages"]) for v in versions] == [(1, ["AWSPREVIOUS"]), (2, ["AWSCURRENT"])]
+    previous = cli(
+        "secrets", "get", "db-password", "--reveal", "--version-stage", "AWSPREVIOUS", "--env", "prod"
+    )
+    secretsmanager = boto3.client("secretsmanager", region_name="eu-west-1")
+    assert (previous.stdout, secretsmanager.get_secret_value(SecretId="db-password")["SecretString"]) == (
+        "prod-db-value-one\n", "prod-db-value-two",
+    )  # fmt: skip
+    assert "prod-db-value" not in (cli.folder / ".fleetops" / "server.log").read_text()
 
 
 def test_a_control_plane_killed_mid_deployment_resumes_it_without_a_second_refresh(cli: Cli) -> None:

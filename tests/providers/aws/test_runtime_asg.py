@@ -46,7 +46,9 @@ def test_start_records_each_services_first_release_verified_once_ready(runtime: 
     assert status.ready
     assert {s.name: (s.version, s.desired, s.healthy) for s in status.services}["orders"] == ("v1", 4, 4)
     releases = runtime.store.releases.list(environment="prod", service="orders")
-    assert [(r.number, r.version, r.status.value) for r in releases] == [(1, "v1", "verified")]
+    assert [(r.number, r.version, r.status.value, r.provider_target) for r in releases] == [
+        (1, "v1", "verified", "2")  # the launch template version recorded as release #1's
+    ]
 
 
 def test_a_rollout_is_a_numbered_template_version_and_an_instance_refresh(
