@@ -1,8 +1,8 @@
 """Releases record what they became on their provider: a launch template version number or a
 task definition ARN (aws), so a rollback names it from fleetops' own record.
 
-Revision ID: 0043_release_target
-Revises: 0042_secrets
+Revision ID: 0051_release_target
+Revises: 0050_token_use
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0043_release_target"
-down_revision: str | None = "0042_secrets"
+revision = "0051_release_target"
+down_revision: str | None = "0050_token_use"
 branch_labels: str | None = None
 depends_on: str | None = None
 
