@@ -11,7 +11,8 @@ still goes through moto and real boto3 calls):
   group launches), Baking when ``BakeTime`` is set, then Successful, when the group is set to the
   desired version as AWS does. A replaced instance whose target is unhealthy fails the refresh
   (with ``AutoRollback``: RollbackInProgress, then its new instances replaced back,
-  RollbackSuccessful). Cancel: Cancelling, then Cancelled.
+  RollbackSuccessful). Cancel: Cancelling, then Cancelled. The refresh of a group a test holds
+  (:func:`hold`) stays InProgress, replacing nothing, until it is cancelled or rolled back.
 - **target health** (``SHIM_TARGET_HEALTH``): :func:`fail_health` makes instances launched from
   a release version (the ``fleetops:version`` instance tag) unhealthy in every target group,
   with ELB's reason code and description.
@@ -99,6 +100,8 @@ class ShimState:
 
     refreshes: dict[str, list[_Refresh]] = field(default_factory=dict)
     unhealthy_versions: set[str] = field(default_factory=set)
+    held_groups: set[str] = field(default_factory=set)
+    """Groups whose refreshes replace no instance while held (``hold``)."""
     activities: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tasks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """ECS service key (cluster:service) -> its tasks."""
@@ -150,11 +153,19 @@ def fail_health(*versions: str) -> None:
         STATE.unhealthy_versions.update(versions)
 
 
+def hold(*groups: str) -> None:
+    """Keep the refreshes of these groups InProgress without replacing anything (a test can then
+    act on a refresh that is surely still running); a rollback or a cancel still proceeds."""
+    with _lock:
+        STATE.held_groups.update(groups)
+
+
 def reset() -> None:
     """Forget every refresh, failing version and activity (moto's own state is moto's reset)."""
     with _lock:
         STATE.refreshes.clear()
         STATE.unhealthy_versions.clear()
+        STATE.held_groups.clear()
         STATE.activities.clear()
         STATE.tasks.clear()
 
@@ -267,6 +278,8 @@ def _step(backend: Any, refresh: _Refresh) -> None:
         refresh.status, refresh.ended = "RollbackSuccessful", datetime.now(UTC)
         return
     if refresh.status == "InProgress":
+        if refresh.group in STATE.held_groups:
+            return
         if refresh.replaced and _unhealthy(group, refresh.replaced[-1]):
             reason = (
                 f"Instance {refresh.replaced[-1]} failed its target group health checks "

@@ -145,7 +145,8 @@ def prod_up(cli: Cli) -> None:
 
 
 def test_a_failing_refresh_fails_the_deployment_and_a_stopped_one_is_rolled_back_by_aws(cli: Cli) -> None:
-    """Also shimmed: target health of v3-bad's instances (SHIM_TARGET_HEALTH)."""
+    """Also shimmed: target health of v3-bad's instances (SHIM_TARGET_HEALTH); menu's refresh is
+    held InProgress (moto_shims.hold)."""
     prod_up(cli)
     assert cli.approved("deploy", "prod", "--version", "v2")["status"] == "SUCCEEDED"
     moto_shims.fail_health("v3-bad")
@@ -167,6 +168,7 @@ def test_a_failing_refresh_fails_the_deployment_and_a_stopped_one_is_rolled_back
     assert (orders["version"], orders["versions"], orders["healthy"]) == ("v2", ["v2"], 4)
     assert group("restaurant-orders")["LaunchTemplate"]["Version"] == "3"
 
+    moto_shims.hold("restaurant-menu")  # its refresh is still running when the deployment is stopped
     with moto_shims.recording() as calls:
         name = cli.json("deploy", "prod", "--version", "v3", "--services", "menu")["execution"]
         cli.approve(name)
