@@ -130,7 +130,9 @@ class AlarmActions:
         event = DeploymentEvent(
             kind=kind,
             environment=self._environment,
-            execution_id=f"{name}/{service}@{at:%Y-%m-%dT%H:%M:%S}",
+            execution_id=f"{name}/{service}@{at:%Y-%m-%dT%H:%M:%S}"
+            if service
+            else f"{name}@{at:%Y-%m-%dT%H:%M:%S}",
             at=at,
             services=(service,) if service else (),
             reason=reason,

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fleetops.ops.alarms import AlarmActions, AlarmMonitor, LocalMetrics
+from fleetops.ops.alarms import AlarmActions, AlarmMonitor, AlarmState, LocalMetrics
+from fleetops.ops.alarms.composite import CompositeStatus
 from fleetops.spec.loader import load_fleet_text
 from fleetops.spec.resources import AlarmRunbook
 from fleetops.store import Store
@@ -141,3 +142,14 @@ def test_an_alarm_notifies_its_channels_starts_its_runbook_and_records_both(
         ("Action", "Runbook rollback started", "rollback execution rollback-dev-1"),
         ("Action", "Notified chat", "alarm"),
     ]
+
+
+def test_a_composite_alarms_actions_tell_its_channels(sqlite_store: Store, hook: WebhookReceiver) -> None:
+    text = FLEET.replace("URL", hook.url) + "composite_alarms:\n  page:\n    rule: ALARM(high-5xx)\n"
+    fleet = load_fleet_text(text + "    actions: {notify: [chat]}\n")
+    actions = AlarmActions(sqlite_store, fleet, "dev", clock=StepClock(T0), run=lambda send: send())
+    status = CompositeStatus("page", fleet.composite_alarms["page"], AlarmState.ALARM, "Rule TRUE: ...", T0)
+    actions.composite(status)
+    assert texts(hook) == ["dev: alarm went into ALARM (page@2026-11-22T12:00:00)"]
+    [item] = sqlite_store.alarm_history.list("dev", "page")
+    assert (item.service, item.summary) == ("", "Notified chat")
