@@ -27,6 +27,7 @@ from fleetops.store import Store
 from fleetops.store.maintenance import scope_of
 
 DEPLOYMENTS_LISTED = 100
+EVENTS_SHOWN = 500
 
 
 def fleet_view(app: FastAPI, environment: str | None) -> dict[str, Any]:
@@ -95,7 +96,12 @@ def deployment_view(app: FastAPI, execution: str) -> dict[str, Any]:
     view = {
         **progress,
         "runbook": "rollback" if record.state_machine_arn.endswith(machine_name("rollback")) else "deploy",
-        "events": [{**event.to_aws(), "timestamp": event.timestamp.isoformat()} for event in events],
+        # The newest only: a long deployment polls through thousands of Wait events, and the
+        # view is sent again on every change (GET /executions/NAME/history has them all).
+        "events": [
+            {**event.to_aws(), "timestamp": event.timestamp.isoformat()} for event in events[-EVENTS_SHOWN:]
+        ],
+        "events_total": len(events),
         "graph": layout(definition, statuses).to_json(),
     }
     answer: dict[str, Any] = redactor.value(view)

@@ -3,12 +3,17 @@ browser by tests/server/ui/test_dashboard.py)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from fleetops.server.auth import Role
+from fleetops.server.ui.snapshots import EVENTS_SHOWN
 from fleetops.testing.api import ApiHarness, api_harness
+from fleetops.testing.sfn import ROLE_ARN, sfn_harness
+from fleetops.testing.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +55,46 @@ def test_the_fleet_view_without_a_fleet_is_a_conflict(api: ApiHarness) -> None:
         409,
         "this server runs no fleet: start it with `fleetops up` or `fleetops server --fleet FILE`",
     )
+
+
+LOOP = {
+    "QueryLanguage": "JSONata",
+    "StartAt": "Count",
+    "States": {
+        "Count": {"Type": "Pass", "Output": "{% $states.input + 1 %}", "Next": "More"},
+        "More": {
+            "Type": "Choice",
+            "Choices": [{"Condition": "{% $states.input < 150 %}", "Next": "Count"}],
+            "Default": "Done",
+        },
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def test_a_long_history_sends_its_newest_events_and_every_state_status(api: ApiHarness) -> None:
+    with sfn_harness(api) as sfn:
+        machine = sfn.admin.create_state_machine(name="loop", definition=json.dumps(LOOP), roleArn=ROLE_ARN)
+        arn = sfn.admin.start_execution(stateMachineArn=machine["stateMachineArn"], input="0")["executionArn"]
+        wait_until(lambda: sfn.admin.describe_execution(executionArn=arn)["status"] == "SUCCEEDED")
+        with httpx.Client(
+            base_url=sfn.url, headers={"Authorization": f"Bearer {api.tokens[Role.VIEWER]}"}
+        ) as client:
+            response = client.get(
+                "/api/v1/events", params={"view": "deployment", "execution": arn, "seconds": 0}
+            )
+    assert response.status_code == 200
+    kind, data = response.text.removesuffix("\n\n").split("\n")
+    view = json.loads(data.removeprefix("data: "))
+    # ExecutionStarted, 4 events per loop turn (150), 2 for Done, ExecutionSucceeded.
+    assert (kind, view["events_total"], len(view["events"]), view["events"][-1]["id"]) == (
+        "event: snapshot",
+        604,
+        EVENTS_SHOWN,
+        604,
+    )
+    assert {node["name"]: node["status"] for node in view["graph"]["nodes"]} == {
+        "Count": "succeeded",
+        "More": "succeeded",
+        "Done": "succeeded",
+    }

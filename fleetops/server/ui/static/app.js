@@ -544,6 +544,7 @@ pages.deployment = () => {
     fill(document.getElementById("graph"), drawGraph(d.graph));
     fill(
       document.getElementById("events"),
+      d.events_total > d.events.length ? h("p", {}, `The last ${d.events.length} of ${d.events_total} events.`) : null,
       table(
         ["#", "Time", "Type", "Detail"],
         d.events.map((e) => h("tr", {}, h("td", {}, e.id), h("td", {}, time(e.timestamp)), h("td", {}, e.type), h("td", { class: "reason" }, eventDetail(e)))),
