@@ -86,6 +86,13 @@ class Autoscaler:
         """Stop the thread."""
         self._periodic.stop()
 
+    def set_policy(self, service: str, tracking: TargetTracking | None) -> None:
+        """Run ``tracking`` for ``service`` from the next look on (None: no policy at all)."""
+        if tracking is None:
+            self.policies.pop(service, None)
+        else:
+            self.policies[service] = TargetTrackingPolicy(tracking, time.monotonic)
+
     def note_manual_change(self, service: str, before: int, after: int) -> None:
         """An operator scaled ``service``: recorded, and its cooldowns start again."""
         self.events.append(ScalingActivity(datetime.now(UTC), service, before, after, "set by an operator"))

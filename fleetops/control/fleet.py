@@ -33,6 +33,7 @@ from fleetops.control.log_queries import query_logs
 from fleetops.control.metrics_sampler import MetricsSampler
 from fleetops.control.rollout_runner import LIVE, RolloutRunner
 from fleetops.control.runtime_settings import RuntimeSettings
+from fleetops.control.scaling_policy import target_tracking
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmActions, AlarmMonitor, local_metrics
 from fleetops.ops.alarms.actions import StartRunbook
@@ -102,6 +103,8 @@ class FleetRuntime:
         self.alarm_actions = AlarmActions(
             store, fleet, environment, secret_values=secret_values, start_runbook=start_runbook
         )
+        for name in self.services:  # policies put through the AWS endpoint outlive a restart
+            self.apply_scaling_policy(name)
         self.alarms = AlarmMonitor(
             fleet,
             environment,
@@ -224,6 +227,13 @@ class FleetRuntime:
         """Stop the running rollout and return what it replaced to the previous version
         (RollbackInstanceRefresh); KeyError when it does not run here, Refused when it cannot."""
         return self._rollouts.rollback_rollout(rollout_id)
+
+    def apply_scaling_policy(self, service: str) -> None:
+        """Have the autoscaler run the service's policy: the one put through the AWS endpoint
+        (``control.scaling_policy``), else the fleet file's ``scaling``."""
+        row = self.store.scaling_policies.get(self.environment, service)
+        if row is not None:
+            self.autoscaler.set_policy(service, target_tracking(self.fleet, self.environment, service, row))
 
     def rolls_back_in_place(self, service: str) -> bool:
         """No: a deployment's rollback cancels a running local rollout and rolls the service

@@ -28,6 +28,7 @@ from fleetops.store.metrics import MetricRepository
 from fleetops.store.migrations import upgrade_to_head
 from fleetops.store.notifications import NotificationLog
 from fleetops.store.releases import ReleaseRepository
+from fleetops.store.scaling_policies import ScalingPolicyRepository
 from fleetops.store.secrets import SecretRepository
 from fleetops.store.sessions import Sessions
 from fleetops.store.state_machines import StateMachineRepository
@@ -64,6 +65,7 @@ class Store(Sessions):
         self.alarm_history = AlarmHistoryRepository(self)
         self.backups = BackupCatalog(self)
         self.secrets = SecretRepository(self)
+        self.scaling_policies = ScalingPolicyRepository(self)
 
     @classmethod
     def open(cls, url: str | None, state_dir: Path) -> Store:

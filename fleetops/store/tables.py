@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -354,6 +355,22 @@ resource_tags = Table(
 )
 """Tags of Step Functions resources (TagResource): ``Status=EmergencyShutdown`` on a state
 machine refuses new executions of it."""
+
+scaling_policies = Table(
+    "scaling_policies",
+    metadata,
+    Column("environment", String(100), primary_key=True),
+    Column("service", String(100), primary_key=True),
+    Column("name", String(255), nullable=False),
+    # NULL: deleted through the endpoint (no policy, whatever the fleet file says).
+    Column("target_cpu", Float(), nullable=True),
+    Column("disable_scale_in", Boolean(), nullable=False),
+    Column("warmup_s", Integer(), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("updated_by", String(200), nullable=False),
+)
+"""Target tracking policies put through the AWS endpoint (PutScalingPolicy, DeletePolicy): they
+replace a service's ``scaling`` from the fleet file."""
 
 metric_data = Table(
     "metric_data",

@@ -41,6 +41,16 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
     ("autoscaling", "RollbackInstanceRefresh"): GROUP,
     ("autoscaling", "DescribeScalingActivities"): GROUP,
     ("autoscaling", "DescribePolicies"): GROUP,
+    ("autoscaling", "PutScalingPolicy"): {
+        **GROUP,
+        "PolicyName": "p",
+        "PolicyType": "TargetTrackingScaling",
+        "TargetTrackingConfiguration": {
+            "TargetValue": 50.0,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageCPUUtilization"},
+        },
+    },
+    ("autoscaling", "DeletePolicy"): {**GROUP, "PolicyName": "p"},
     ("ec2", "CreateLaunchTemplateVersion"): {**TEMPLATE, "LaunchTemplateData": {"ImageId": "v2"}},
     ("ec2", "DescribeLaunchTemplates"): {},
     ("ec2", "DescribeLaunchTemplateVersions"): TEMPLATE,
@@ -128,7 +138,8 @@ def test_reads_are_for_viewers_changes_for_operators_and_values_for_admins() -> 
         "SetDesiredCapacity", "UpdateAutoScalingGroup", "StartInstanceRefresh", "CancelInstanceRefresh",
         "RollbackInstanceRefresh", "CreateLaunchTemplateVersion", "ModifyLaunchTemplate", "SetAlarmState",
         "EnableAlarmActions", "DisableAlarmActions", "CreateSecret", "PutSecretValue", "UpdateSecret",
-        "UpdateSecretVersionStage", "TagResource", "UntagResource", "RestoreSecret",
+        "UpdateSecretVersionStage", "TagResource", "UntagResource", "RestoreSecret", "PutScalingPolicy",
+        "DeletePolicy",
     }  # fmt: skip
     # A value is revealed to admins only, as by `fleetops secrets get --reveal`.
     admin = {op for (_, op), operation in OPERATIONS.items() if operation.role is Role.ADMIN}

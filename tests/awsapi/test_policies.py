@@ -1,4 +1,6 @@
-"""``describe-policies``: a group's scaling policy is its service's ``scaling`` in the fleet file."""
+"""``describe-policies``, ``put-scaling-policy``, ``delete-policy``: a group's scaling policy is its
+service's ``scaling`` in the fleet file until one is put or deleted (kept in the store). The
+autoscaler running a put policy is tested in tests/control."""
 
 from __future__ import annotations
 
@@ -8,10 +10,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from fleetops.server.roles import Role
 from fleetops.spec.loader import load_fleet_text
-from fleetops.testing.api import ApiHarness
+from fleetops.testing.api import ApiHarness, api_harness
 from fleetops.testing.fleet_runtime import in_memory_environments
 from fleetops.testing.sfn import serving
 
@@ -29,18 +32,25 @@ services:
 """
 
 
-@pytest.fixture
-def autoscaling(api: ApiHarness) -> Iterator[Any]:
-    api.app.state.environments = in_memory_environments(load_fleet_text(FLEET), "dev")
-    with serving(api.app) as url:
-        yield boto3.client(
-            "autoscaling",
-            endpoint_url=url,
-            region_name="eu-west-1",
-            aws_access_key_id=api.tokens[Role.VIEWER],
-            aws_secret_access_key="unused",
-            config=Config(retries={"max_attempts": 1}),
-        )
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiHarness, str]]:
+    with api_harness(tmp_path_factory.mktemp("policies") / "state") as api:
+        api.app.state.environments = in_memory_environments(load_fleet_text(FLEET), "dev")
+        with serving(api.app) as url:
+            yield api, url
+
+
+def _client(served: tuple[ApiHarness, str], role: Role) -> Any:
+    api, url = served
+    return boto3.client(
+        "autoscaling", endpoint_url=url, region_name="eu-west-1", aws_access_key_id=api.tokens[role],
+        aws_secret_access_key="unused", config=Config(retries={"max_attempts": 1}),
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def autoscaling(served: tuple[ApiHarness, str]) -> Any:
+    return _client(served, Role.VIEWER)
 
 
 def test_the_fleet_files_target_tracking_is_the_groups_policy(autoscaling: Any) -> None:
@@ -54,3 +64,46 @@ def test_the_fleet_files_target_tracking_is_the_groups_policy(autoscaling: Any) 
         "DisableScaleIn": True,
     }
     assert autoscaling.describe_policies(AutoScalingGroupName="shop-dev-orders")["ScalingPolicies"] == []
+
+
+def test_a_put_policy_replaces_the_fleet_files_and_a_deleted_one_is_gone(
+    served: tuple[ApiHarness, str],
+) -> None:
+    client = _client(served, Role.OPERATOR)
+    put = client.put_scaling_policy(
+        AutoScalingGroupName="shop-dev-orders", PolicyName="orders-cpu-50",
+        PolicyType="TargetTrackingScaling", EstimatedInstanceWarmup=30,
+        TargetTrackingConfiguration={
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageCPUUtilization"},
+            "TargetValue": 50.0,
+        },
+    )  # fmt: skip
+    (found,) = client.describe_policies(AutoScalingGroupName="shop-dev-orders")["ScalingPolicies"]
+    assert (found["PolicyName"], found["PolicyARN"], found["EstimatedInstanceWarmup"]) == (
+        "orders-cpu-50", put["PolicyARN"], 30,
+    )  # fmt: skip
+    assert found["TargetTrackingConfiguration"]["TargetValue"] == 50.0
+    client.delete_policy(AutoScalingGroupName="shop-dev-menu", PolicyName="shop-dev-menu-target-cpu")
+    assert client.describe_policies(AutoScalingGroupName="shop-dev-menu")["ScalingPolicies"] == []
+    api, _ = served
+    row = api.store.scaling_policies.get("dev", "menu")
+    assert (row is not None and row.target_cpu, row is not None and row.updated_by) == (None, "operator")
+
+
+def test_what_the_autoscaler_cannot_run_is_refused_and_changes_nothing(
+    served: tuple[ApiHarness, str],
+) -> None:
+    client = _client(served, Role.OPERATOR)
+    before = client.describe_policies()["ScalingPolicies"]
+    codes = []
+    for extra in (
+        {"PolicyType": "SimpleScaling", "AdjustmentType": "ChangeInCapacity", "ScalingAdjustment": 2},
+        {"PolicyType": "TargetTrackingScaling", "TargetTrackingConfiguration": {
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "ALBRequestCountPerTarget"},
+            "TargetValue": 100.0}},
+    ):  # fmt: skip
+        with pytest.raises(ClientError) as caught:
+            client.put_scaling_policy(AutoScalingGroupName="shop-dev-orders", PolicyName="p", **extra)
+        codes.append(caught.value.response["Error"]["Code"])
+    assert codes == ["ValidationError", "ValidationError"]
+    assert client.describe_policies()["ScalingPolicies"] == before

@@ -67,7 +67,6 @@ NOT_SERVED = {
     "get-dashboard": "CloudWatch dashboards are not served",
     "describe-security-groups": "security groups have no local meaning",
     "describe-listeners": "ELBv2 listeners are not served",
-    "put-scaling-policy": "scaling policies come from the fleet file's scaling: not changed here yet",
     "describe-scaling-policies": "not an Auto Scaling command (the AWS CLI refuses it too)",
     "tail": "`aws logs tail` is an AWS CLI v2 command; the PyPI awscli is v1",
     "rotate-secret": "secret rotation is not built yet (RotateSecret answers UnknownOperationException)",
@@ -78,6 +77,10 @@ REFUSED = {
     ("002", 850): (
         "ValidationError",
         "MaxSize is the fleet file's instances.max here: the command says to edit it",
+    ),
+    ("004", 426): (
+        "ValidationError",
+        "a simple scaling policy (--scaling-adjustment) has no local meaning: the autoscaler tracks CPU",
     ),
     ("002", 951): (
         "InvalidParameterValue",

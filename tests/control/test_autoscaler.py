@@ -1,13 +1,20 @@
-"""Target tracking on CPU with real processes: burn CPU, scale out; remove the load, scale in."""
+"""Target tracking on CPU with real processes: burn CPU, scale out; remove the load, scale in.
+And which policy the autoscaler runs: a put one (AWS endpoint) over the fleet file's."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from fleetops.control.fleet import RuntimeSettings
+from fleetops.ops.autoscaling import TargetTracking
 from fleetops.runbooks.ports import RolloutRequest
+from fleetops.store import Store
+from fleetops.store.scaling_policies import ScalingPolicyRow
 
-from .conftest import MakeRuntime, wait_until
+from .conftest import MakeRuntime, make_runtime, wait_until
 
 pytestmark = pytest.mark.haproxy
 SCALED = {
@@ -39,3 +46,18 @@ def test_cpu_load_scales_out_and_its_end_scales_back_in(runtimes: MakeRuntime) -
     scale_in = runtime.scaling_activities()[0]
     assert (scale_in.before, scale_in.after) == (2, 1)
     assert scale_in.cause.endswith("% below target 20%")
+
+
+def test_a_policy_put_through_the_aws_endpoint_replaces_the_fleet_files_across_a_restart(
+    tmp_path: Path, sqlite_store: Store
+) -> None:
+    at = datetime(2026, 12, 7, tzinfo=UTC)
+    sqlite_store.scaling_policies.put(ScalingPolicyRow("dev", "menu", "p", 55.0, True, 30, at, "ana"))
+    runtime = make_runtime(tmp_path, SCALED, sqlite_store)  # not started: a new control plane
+    assert runtime.autoscaler.policies["menu"].config == TargetTracking(
+        target_cpu=55.0, min=1, max=2, scale_out_cooldown_s=1.0, scale_in_cooldown_s=1.0, warmup_s=30.0,
+        disable_scale_in=True,
+    )  # fmt: skip
+    sqlite_store.scaling_policies.put(ScalingPolicyRow("dev", "menu", "p", None, False, None, at, "ana"))
+    runtime.apply_scaling_policy("menu")
+    assert "menu" not in runtime.autoscaler.policies

@@ -23,7 +23,7 @@ from fastapi.responses import Response
 
 from fleetops.errors import BadInput, FleetopsError, Refused
 from fleetops.redaction import Redactor
-from fleetops.server.aws import autoscaling, cloudwatch, ec2, elbv2, logs, secretsmanager, sts
+from fleetops.server.aws import autoscaling, cloudwatch, ec2, elbv2, logs, policies, secretsmanager, sts
 from fleetops.server.aws.auth import Credential, credential, principal
 from fleetops.server.aws.errors import AwsError
 from fleetops.server.aws.models import SIGNING_NAMES, by_target_prefix, error_code, operation_model
@@ -33,7 +33,7 @@ from fleetops.server.sfn import call as sfn_call
 
 log = logging.getLogger(__name__)
 
-SERVED = (autoscaling, cloudwatch, ec2, elbv2, logs, secretsmanager, sts)
+SERVED = (autoscaling, cloudwatch, ec2, elbv2, logs, policies, secretsmanager, sts)
 """The modules whose handlers register themselves (imported for that)."""
 
 router = APIRouter(tags=["aws"])
