@@ -94,6 +94,8 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plane]:
         assert started["dashboard"] == f"{url}/ui"
         stage = run_cli(["up", "--env", "stage"], cwd=folder, timeout=120)
         assert stage.returncode == 0, stage.stderr
+        token_file = folder / ".fleetops" / "token"
+        assert f"dashboard: {url}/ui (sign in with the token in {token_file})\n" in stage.stdout
         tokens = {"admin": (folder / ".fleetops" / "token").read_text().strip()}
         plane = Plane(url, folder, tokens)
         for role in ("operator", "viewer"):
