@@ -24,6 +24,7 @@ import fleetops.cli.notify
 import fleetops.cli.plan
 import fleetops.cli.releases
 import fleetops.cli.report
+import fleetops.cli.restore
 import fleetops.cli.secrets
 import fleetops.cli.serve
 import fleetops.cli.sfn

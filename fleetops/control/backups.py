@@ -31,8 +31,20 @@ class Backups:
         self.store = store
         self.environments = environments
 
-    def create(self, datastore: str, *, environment: str | None = None) -> Backup:
-        """Back up ``datastore`` of ``environment`` (None: the only one running)."""
+    def create(
+        self,
+        datastore: str,
+        *,
+        environment: str | None = None,
+        backup_id: str | None = None,
+        tag: str | None = None,
+    ) -> Backup:
+        """Back up ``datastore`` of ``environment`` (None: the only one running). ``backup_id``
+        (default: a new one) already in the catalog: that backup, nothing taken again."""
+        if backup_id is not None:
+            found = self.store.backups.get(backup_id)
+            if found is not None:
+                return found
         runtime = self.environments.pick(environment)
         fleet = self.environments.fleet
         present = sorted(
@@ -47,7 +59,7 @@ class Backups:
             )
         stores = self._datastores(runtime.environment, runtime)
         now = datetime.now(UTC)
-        backup_id = f"bk-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+        backup_id = backup_id or f"bk-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         kind = stores.stores[datastore].kind
         path = stores.folder.parent / "backups" / datastore / f"{backup_id}{SUFFIXES.get(kind, '')}"
         started = time.monotonic()
@@ -67,6 +79,7 @@ class Backups:
                 tool_version=taken.tool_version,
                 source_position=taken.source_position,
                 contents=taken.contents,
+                tag=tag,
             )
         )
 
@@ -92,6 +105,33 @@ class Backups:
             if outcome.restore_ms
             else outcome.detail,
         )
+
+    def checked(self, backup_id: str, *, environment: str, datastore: str) -> Backup:
+        """The catalog entry of ``backup_id``, its file's sha256 checked against the catalog's:
+        ``BadInput`` (nothing is done with it) when it is not a backup of ``datastore`` in
+        ``environment``, or its file is missing or damaged."""
+        backup = self.store.backups.get(backup_id)
+        if backup is None:
+            raise BadInput(f"no backup {backup_id!r} in the catalog (see `fleetops backup list`)")
+        if (backup.environment, backup.datastore) != (environment, datastore):
+            raise BadInput(
+                f"backup {backup_id} is of {backup.datastore!r} in {backup.environment!r}, "
+                f"not of {datastore!r} in {environment!r}"
+            )
+        path = Path(backup.location)
+        if not path.is_file():
+            raise BadInput(f"backup {backup_id}: its file {path} is missing; nothing was restored")
+        actual = sha256_of(path)
+        if actual != backup.sha256:
+            raise BadInput(
+                f"backup {backup_id} is damaged: its file's sha256 is {actual}, the catalog's "
+                f"{backup.sha256}; it was not restored and nothing was changed"
+            )
+        return backup
+
+    def datastores_of(self, environment: str) -> LocalDatastores:
+        """The local datastores of running ``environment``; ``OperationFailed`` for an aws one."""
+        return self._datastores(environment, self.environments.runtime_for(environment))
 
     def _datastores(self, environment: str, runtime: object) -> LocalDatastores:
         if not isinstance(runtime, FleetRuntime) or runtime.datastores is None:

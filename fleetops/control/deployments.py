@@ -32,10 +32,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from fleetops.control.backups import Backups
 from fleetops.control.environments import Environments
+from fleetops.control.fleet import FleetRuntime
+from fleetops.control.restores import LocalDatastoreControl
 from fleetops.control.service import ExecutionService
 from fleetops.engine import ExecutionStatus, HistoryEvent
-from fleetops.errors import BadInput, Forbidden, Refused
+from fleetops.errors import BadInput, Forbidden, OperationFailed, Refused
 from fleetops.ops.clock import utc_now
 from fleetops.ops.gates import check_change
 from fleetops.ops.locks import refusal, release_lock
@@ -47,9 +50,10 @@ from fleetops.runbooks import (
     definition_text,
     pending_approval_token,
     register_handlers,
+    restore_plan,
     target_versions,
 )
-from fleetops.runbooks.ports import FleetControl
+from fleetops.runbooks.ports import DatastoreControl, FleetControl
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.store.executions import RUNNING, ExecutionRecord
@@ -116,15 +120,30 @@ class Deployments:
         does not run here."""
         return self.environments.runtime_for(environment)
 
-    def register(self) -> None:
-        """Bind the runbook handlers to this server (before the execution service starts)."""
-        deps = RunbookDeps(
+    def datastores(self, environment: str) -> DatastoreControl:
+        """The datastores of running local ``environment`` and the services using them (the
+        restore runbook's port); ``OperationFailed`` for an aws environment."""
+        runtime = self.runtime_for(environment)
+        if not isinstance(runtime, FleetRuntime) or runtime.datastores is None:
+            raise OperationFailed(
+                f"environment {environment!r} does not run its datastores on this machine: "
+                "restores of aws datastores are not supported yet"
+            )
+        return LocalDatastoreControl(runtime, Backups(self.store, self.environments))
+
+    def _deps(self) -> RunbookDeps:
+        return RunbookDeps(
             store=self.store,
             fleet=self.fleet,
             runtime_for=self.runtime_for,
             secret_values=self.environments.secret_values,
             secret_value=self.secret_value,
+            datastores=self.datastores,
         )
+
+    def register(self) -> None:
+        """Bind the runbook handlers to this server (before the execution service starts)."""
+        deps = self._deps()
         register_handlers(self.executions.registry, deps)
         # StopExecution of a runbook's execution, by any route (the Step Functions endpoint
         # too), does what ``fleetops stop`` does.
@@ -252,6 +271,34 @@ class Deployments:
             raise Refused(refusal(lock, now))
         return self._start("rollback", "rollback", environment, payload)
 
+    def restore(
+        self,
+        *,
+        datastore: str,
+        backup_id: str,
+        environment: str | None,
+        requested_by: str,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """Start the restore runbook (``dry_run``: only its plan, nothing changed). Refused at
+        once (``BadInput``) for a backup that is damaged, missing or another datastore's, and
+        (``Refused``) while another holds the environment's lock."""
+        env = self.environments.pick(environment).environment
+        plan = restore_plan(self._deps(), env, datastore, backup_id, execution=None)
+        if dry_run:
+            return {"dry_run": True, **plan}
+        lock = self.store.locks.get(env)
+        now = utc_now()
+        if lock is not None and not lock.expired(now):
+            raise Refused(refusal(lock, now))
+        payload = {
+            "environment": env,
+            "datastore": datastore,
+            "backup_id": backup_id,
+            "requested_by": requested_by,
+        }
+        return self._start("restore", "restore", env, payload).to_json()
+
     def _start(self, runbook: str, operation: str, environment: str, payload: dict[str, Any]) -> Started:
         # Stored on first use (and updated when the built-in changed), so a server that never
         # deploys lists no built-in state machines.
@@ -268,7 +315,7 @@ class Deployments:
         """An execution's ARN from its name (a deploy or rollback runbook's) or ARN."""
         if name_or_arn.startswith("arn:"):
             return name_or_arn
-        runbook = "rollback" if name_or_arn.startswith("rollback-") else "deploy"
+        runbook = next((r for r in ("rollback", "restore") if name_or_arn.startswith(f"{r}-")), "deploy")
         return self.executions.engine.execution_arn(machine_name(runbook), name_or_arn)
 
     def approve(
@@ -392,6 +439,7 @@ class Deployments:
             "services": [],
             "rollback": [],
             "skipped": [],
+            "steps": steps_of(events),
         }
         if plan is None:
             return out
@@ -426,6 +474,31 @@ def skipped_services(plan: dict[str, Any]) -> list[dict[str, str]]:
         }
         for item in skipped
     ]
+
+
+def steps_of(events: Sequence[HistoryEvent]) -> list[dict[str, Any]]:
+    """The Task states the execution went through, in the order last entered, each ``running``,
+    ``done`` or ``failed`` (a state looked at again, a Wait loop's, is one step): what ``--wait``
+    shows of a runbook without rollouts (a restore)."""
+    steps: dict[str, dict[str, Any]] = {}
+    for event in events:
+        name = event.details.get("name")
+        if not isinstance(name, str) or not event.type.startswith("TaskState"):
+            continue
+        if event.type.endswith("StateEntered"):
+            steps.pop(name, None)
+            steps[name] = {
+                "state": name,
+                "status": "running",
+                "at": event.timestamp.astimezone(UTC).isoformat(),
+            }
+        elif event.type.endswith("StateExited") and name in steps:
+            steps[name]["status"] = "done"
+    if events and events[-1].type in ("ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"):
+        for step in steps.values():
+            if step["status"] == "running":
+                step["status"] = "failed"
+    return list(steps.values())
 
 
 def describe(record: ExecutionRecord) -> dict[str, Any]:

@@ -21,8 +21,9 @@ from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers import HANDLERS, register_handlers
 from fleetops.runbooks.handlers.approval import REJECTED, pending_approval_token
 from fleetops.runbooks.handlers.initialize import target_versions
+from fleetops.runbooks.handlers.restore import restore_plan
 
-RUNBOOKS = ("deploy", "rollback")
+RUNBOOKS = ("deploy", "rollback", "restore")
 """The built-in runbooks, by name (the state machine name in the server)."""
 
 
@@ -49,5 +50,6 @@ __all__ = [
     "definition_text",
     "pending_approval_token",
     "register_handlers",
+    "restore_plan",
     "target_versions",
 ]

@@ -14,7 +14,7 @@ import httpx
 
 from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.notify import RetryPolicy
-from fleetops.runbooks.ports import FleetControl
+from fleetops.runbooks.ports import DatastoreControl, FleetControl
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 
@@ -38,3 +38,5 @@ class RunbookDeps:
     """An environment's current and previous secret values, removed from its notifications."""
     secret_value: Callable[[str, str], str | None] = lambda _environment, _name: None
     """A secret's current value in an environment (a PagerDuty routing key, an SMTP password)."""
+    datastores: Callable[[str], DatastoreControl] | None = None
+    """An environment's datastores, for the restore runbook (None: this world has none)."""

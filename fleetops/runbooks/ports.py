@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from fleetops.rollout import RefreshPreferences, RefreshStatus
 from fleetops.spec.fleet import Fleet
+from fleetops.store.backups import Backup
 
 
 @dataclass(frozen=True)
@@ -328,4 +329,49 @@ class FleetControl(Protocol):
     def secret_values(self) -> frozenset[str]:
         """The current and previous values of the environment's secrets: what redaction removes
         from every text that leaves it."""
+        ...
+
+
+class DatastoreControl(Protocol):
+    """What the restore runbook acts on in one environment: its datastores and their backups, and
+    the desired counts of the services that use them (``fleetops.control.restores`` over the
+    local sandbox). Every call is safe to repeat: handlers run at least once."""
+
+    environment: str
+
+    def users(self, datastore: str) -> list[str]:
+        """The services of the environment that use ``datastore`` (they are paused during a restore)."""
+        ...
+
+    def desired(self, service: str) -> int:
+        """The service's desired count now."""
+        ...
+
+    def set_desired(self, service: str, desired: int) -> None:
+        """Set a desired count outside the service's min..max too (0 pauses it)."""
+        ...
+
+    def live_instances(self, service: str) -> int:
+        """Instances of the service still running (pending, in service or draining)."""
+        ...
+
+    def waiting_for(self, service: str) -> str | None:
+        """None once the service has its desired count of healthy instances; else what it lacks."""
+        ...
+
+    def backup(self, datastore: str, *, backup_id: str, tag: str) -> Backup:
+        """Take a backup now under ``backup_id`` (the one already taken under it, if any)."""
+        ...
+
+    def check_backup(self, backup_id: str, datastore: str) -> Backup:
+        """The catalog entry, its file's sha256 checked: ``BadInput`` when it is not a backup of
+        ``datastore`` here, or when the file is missing or damaged (it is never restored)."""
+        ...
+
+    def restore(self, datastore: str, backup_id: str) -> None:
+        """Replace the datastore's data with the backup's."""
+        ...
+
+    def contents(self, datastore: str) -> dict[str, int]:
+        """Rows per table (keys per Redis database) the datastore holds now."""
         ...

@@ -33,6 +33,8 @@ class Backup:
     verified_at: datetime | None = None
     verify_ms: int | None = None
     verify_detail: str | None = None
+    tag: str | None = None
+    """``pre-restore``, ``scheduled``, or None (taken by hand)."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready values."""

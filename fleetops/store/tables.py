@@ -417,6 +417,9 @@ backups = Table(
     Column("verified_at", UTCDateTime(), nullable=True),
     Column("verify_ms", Integer(), nullable=True),
     Column("verify_detail", Text(), nullable=True),
+    # Why it was taken when not by hand: "pre-restore" (the restore runbook's snapshot of the
+    # state it replaces), "scheduled" (the datastore's backup schedule).
+    Column("tag", String(40), nullable=True),
     Index(None, "environment", "datastore", "created_at"),
 )
 """The backup catalog: every backup taken, where it is, and whether a restore of it was verified."""

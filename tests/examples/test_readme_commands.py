@@ -99,9 +99,19 @@ PLAN: dict[str, list[Step] | Skip] = {
     ],
     "fleetops rollout status ROLLOUT_ID": [Step("fleetops rollout status ROLLOUT_ID")],
     "fleetops down": [],  # run last
-    "fleetops backup create orders-db [--env dev]": [Step("fleetops backup create orders-db --env dev")],
+    "fleetops backup create orders-db [--env dev]": [
+        Step(
+            "fleetops backup create orders-db --env dev", capture={"BACKUP_ID": r"(bk-[0-9a-z-]+): orders-db"}
+        )
+    ],
     "fleetops backup list [--datastore orders-db]": [Step("fleetops backup list --datastore orders-db")],
     "fleetops backup verify --latest": [Step("fleetops backup verify --latest")],
+    "fleetops restore orders-db --backup BACKUP_ID --dry-run": [
+        Step("fleetops restore orders-db --backup BACKUP_ID --dry-run")
+    ],
+    "fleetops restore orders-db --backup BACKUP_ID --wait": [
+        Step("fleetops restore orders-db --backup BACKUP_ID --wait")
+    ],
     'fleetops logs query \'fields @timestamp, level, msg | filter level = "error" '
     "| stats count() as n by msg | sort n desc | limit 10'": [
         Step(

@@ -11,6 +11,7 @@
 | ``fleetops:deploy-finalize`` / ``deploy-failed`` / ``deploy-abort`` | finish | releases, lock |
 | ``fleetops:rollback-initialize`` / ``rollback-finalize`` | rollback, finish | the rollback runbook |
 | ``fleetops:notify`` | notify | start, success, failure, rollback notifications |
+| ``fleetops:restore-*`` | restore | the restore runbook: pause, snapshot, restore, verify, resume |
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from fleetops.engine import Registry, TaskContext
 from fleetops.runbooks.deps import RunbookDeps
-from fleetops.runbooks.handlers import approval, finish, initialize, notify, rollback, rollouts
+from fleetops.runbooks.handlers import approval, finish, initialize, notify, restore, rollback, rollouts
 from fleetops.runbooks.handlers.common import as_task_failure
 
 Bound = Callable[[RunbookDeps, Any, TaskContext], Any]
@@ -38,6 +39,14 @@ HANDLERS: dict[str, Bound] = {
     "fleetops:rollback-initialize": rollback.rollback_initialize,
     "fleetops:rollback-finalize": finish.rollback_finalize,
     "fleetops:notify": notify.send,
+    "fleetops:restore-initialize": restore.initialize,
+    "fleetops:restore-pause": restore.pause,
+    "fleetops:restore-snapshot": restore.snapshot,
+    "fleetops:restore-apply": restore.apply,
+    "fleetops:restore-verify": restore.verify,
+    "fleetops:restore-resume": restore.resume,
+    "fleetops:restore-fall-back": restore.fall_back,
+    "fleetops:restore-finalize": restore.finalize,
 }
 """Resource -> handler (before binding to the deps)."""
 

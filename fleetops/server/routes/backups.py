@@ -1,18 +1,20 @@
-"""``/backups``: the backup catalog (viewer); take a backup, verify one by restore (operator)."""
+"""``/backups``: the backup catalog (viewer); take a backup, verify one by restore (operator).
+``/restores``: restore a datastore from a backup through the restore runbook (operator)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field
 
 from fleetops.control.backups import Backups
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, error_responses
+from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
-from fleetops.server.routes.deployments import Operator
+from fleetops.server.routes.deployments import DeploymentsDep, Operator
 from fleetops.server.routes.environments import EnvironmentsDep
 
 router = APIRouter(tags=["backups"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
@@ -53,3 +55,31 @@ def verify_backup(
     """Verify a backup by restoring it into a scratch server; its catalog entry, with
     ``verify_status`` verified or failed (a failed verification is still 200: it was recorded)."""
     return Backups(store, environments).verify(backup_id).to_json()
+
+
+class RestoreBody(StrictModel):
+    """Restore ``datastore`` of ``environment`` (default: the only one running) from backup
+    ``backup_id``; ``dry_run``: only the plan."""
+
+    datastore: str = Field(min_length=1, max_length=100)
+    backup_id: str = Field(min_length=1, max_length=100)
+    environment: str | None = Field(None, min_length=1, max_length=100)
+    dry_run: bool = False
+
+
+@router.post("/restores", name="restores.start", status_code=201)
+async def start_restore(
+    body: RestoreBody, request: Request, deployments: DeploymentsDep, caller: Operator
+) -> dict[str, Any]:
+    """Start the restore runbook (lock, pause the datastore's services, snapshot, restore,
+    verify, resume, unlock); with ``dry_run`` its plan, nothing changed. A damaged backup is
+    refused (400) before anything changes; a held lock (423)."""
+    if body.environment is not None:
+        check_request_names(request, environments=[body.environment])
+    return deployments.restore(
+        datastore=body.datastore,
+        backup_id=body.backup_id,
+        environment=body.environment,
+        requested_by=caller.name,
+        dry_run=body.dry_run,
+    )
