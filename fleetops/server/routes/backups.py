@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field
 
 from fleetops.control.backups import Backups
+from fleetops.errors import BadInput
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, error_responses
@@ -16,6 +17,7 @@ from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
 from fleetops.server.routes.deployments import DeploymentsDep, Operator
 from fleetops.server.routes.environments import EnvironmentsDep
+from fleetops.spec.names import unknown
 
 router = APIRouter(tags=["backups"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
 BackupId = Annotated[str, Path(max_length=100)]
@@ -69,17 +71,29 @@ class RestoreBody(StrictModel):
 
 @router.post("/restores", name="restores.start", status_code=201)
 async def start_restore(
-    body: RestoreBody, request: Request, deployments: DeploymentsDep, caller: Operator
+    body: RestoreBody,
+    request: Request,
+    deployments: DeploymentsDep,
+    environments: EnvironmentsDep,
+    caller: Operator,
 ) -> dict[str, Any]:
     """Start the restore runbook (lock, pause the datastore's services, snapshot, restore,
     verify, resume, unlock); with ``dry_run`` its plan, nothing changed. A damaged backup is
     refused (400) before anything changes; a held lock (423)."""
     if body.environment is not None:
         check_request_names(request, environments=[body.environment])
+    runtime = environments.pick(body.environment)
+    present = sorted(
+        name
+        for name, spec in runtime.fleet.datastores.items()
+        if spec.environments is None or runtime.environment in spec.environments
+    )
+    if body.datastore not in present:
+        raise BadInput(unknown("datastore", body.datastore, present))
     return deployments.restore(
         datastore=body.datastore,
         backup_id=body.backup_id,
-        environment=body.environment,
+        environment=runtime.environment,
         requested_by=caller.name,
         dry_run=body.dry_run,
     )

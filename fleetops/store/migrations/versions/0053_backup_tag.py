@@ -1,7 +1,7 @@
 """Backups: a tag saying why one was taken (pre-restore, scheduled).
 
-Revision ID: 0043_backup_tag
-Revises: 0042_secrets
+Revision ID: 0053_backup_tag
+Revises: 0052_scaling_policies
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0043_backup_tag"
-down_revision: str | None = "0042_secrets"
+revision = "0053_backup_tag"
+down_revision: str | None = "0052_scaling_policies"
 branch_labels: str | None = None
 depends_on: str | None = None
 
