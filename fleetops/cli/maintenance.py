@@ -1,4 +1,4 @@
-"""``fleetops maintenance on|off|status`` and ``fleetops block|unblock SERVICE...``."""
+"""``fleetops maintenance on|off|status|schedule|schedules|cancel``, ``fleetops block|unblock``."""
 
 from __future__ import annotations
 
@@ -159,3 +159,66 @@ def blocks(
         ),
         headers=not no_headers,
     )
+
+
+@maintenance_app.command("schedule")
+def schedule(
+    cron: Annotated[str, typer.Option("--cron", help='When, in UTC: five cron fields, e.g. "0 2 * * SUN".')],
+    duration: Annotated[
+        str, typer.Option("--for", help="How long each window lasts: 30m, 2h… (at most 7d).")
+    ],
+    env: EnvOption = None,
+    reason: Annotated[str, typer.Option(help="Why deployments are stopped.")] = "scheduled maintenance",
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Schedule recurring maintenance: the control plane opens a window at each time --cron names,
+    for --for, and announces maintenance.started and maintenance.ended."""
+    with connect() as api:
+        added: dict[str, Any] = api.post(
+            "/maintenance/schedules",
+            {"cron": cron, "duration": duration, "reason": reason, "environment": env},
+            flags={"duration": "--for", "environment": "--env", "cron": "--cron"},
+        )
+    emit(
+        added,
+        output,
+        lambda console: console.print(
+            f"maintenance schedule {added['id']}: {_where(added['environment'])} at '{added['cron']}' "
+            f"(UTC) for {added['duration_seconds'] // 60}m (reason: {added['reason']})",
+            highlight=False,
+            markup=False,
+        ),
+    )
+
+
+@maintenance_app.command("schedules")
+def schedules(output: OutputOption = OutputFormat.TABLE, no_headers: NoHeadersOption = False) -> None:
+    """List the maintenance schedules: when, how long, and the last window each opened."""
+    with connect() as api:
+        found: list[dict[str, Any]] = api.get("/maintenance/schedules")["schedules"]
+    emit_rows(
+        found,
+        output,
+        empty="no maintenance schedule",
+        columns=("id", "environment", "cron (UTC)", "for", "reason", "last opened"),
+        row=lambda s: (
+            s["id"],
+            _where(s["environment"]),
+            s["cron"],
+            f"{s['duration_seconds'] // 60}m",
+            s["reason"],
+            short_time(s["last_started_at"]),
+        ),
+        headers=not no_headers,
+    )
+
+
+@maintenance_app.command("cancel")
+def cancel(
+    schedule_id: Annotated[int, typer.Argument(help="The schedule's id (fleetops maintenance schedules).")],
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Cancel a maintenance schedule: no later window opens (one open now runs to its end)."""
+    with connect() as api:
+        cancelled: dict[str, Any] = api.delete(f"/maintenance/schedules/{schedule_id}")
+    emit(cancelled, output, lambda console: console.print(f"maintenance schedule {schedule_id} cancelled"))

@@ -14,17 +14,20 @@ exposes them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from fleetops.clock import SystemClock
 from fleetops.control import ExecutionService, load_handlers
 from fleetops.control.alarm_runbooks import AlarmRunbooks
 from fleetops.control.deployments import Deployments
 from fleetops.control.environments import Environments
 from fleetops.control.handlers import handler_specs
 from fleetops.control.orchestrator_metrics import OrchestratorMetrics
+from fleetops.ops.maintenance_schedule import MaintenanceScheduler
 from fleetops.ops.secrets.cipher import Cipher
 from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.redaction import Redactor, secret_redactor
@@ -56,15 +59,26 @@ class ControlPlane:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Start the environments, then the executions; stop them in the reverse order."""
+        """Start the environments, then the executions and the maintenance schedules (a task
+        on this event loop); stop them in the reverse order."""
         try:
             await asyncio.to_thread(self.environments.start_all)
             await self.executions.start()
             self.alarm_runbooks.bind(loop=asyncio.get_running_loop())
             self.orchestrator_metrics.start()
+            environments = self.environments
+            scheduler = MaintenanceScheduler(
+                self.store,
+                SystemClock(),
+                lambda: {} if environments.fleet is None else environments.fleet.notifications,
+            )
+            schedules = asyncio.create_task(scheduler.run(), name="maintenance-schedules")
             try:
                 yield
             finally:
+                schedules.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await schedules
                 self.orchestrator_metrics.stop()
                 await self.executions.close()
         finally:

@@ -24,6 +24,7 @@ from fleetops.store.executions import ExecutionRepository
 from fleetops.store.fleet_state import RolloutRepository, ServiceStateRepository
 from fleetops.store.locks import LockRepository
 from fleetops.store.maintenance import MaintenanceRepository
+from fleetops.store.maintenance_schedules import MaintenanceScheduleRepository
 from fleetops.store.metrics import MetricRepository
 from fleetops.store.migrations import upgrade_to_head
 from fleetops.store.notifications import NotificationLog
@@ -53,6 +54,7 @@ class Store(Sessions):
         self.releases = ReleaseRepository(self)
         self.locks = LockRepository(self)
         self.maintenance = MaintenanceRepository(self)
+        self.maintenance_schedules = MaintenanceScheduleRepository(self)
         self.notifications = NotificationLog(self)
         self.state_machines = StateMachineRepository(self)
         self.tags = TagRepository(self)

@@ -263,6 +263,24 @@ maintenance_windows = Table(
 )
 """Time-boxed maintenance windows: deployments are refused while one is open."""
 
+maintenance_schedules = Table(
+    "maintenance_schedules",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    # An environment's name, or "*" for every environment.
+    Column("scope", String(100), nullable=False),
+    Column("cron", String(200), nullable=False),
+    Column("duration_s", Integer(), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("cancelled_at", UTCDateTime(), nullable=True),
+    # The occurrence (its start) whose window was opened, and the one whose end was announced.
+    Column("last_started_at", UTCDateTime(), nullable=True),
+    Column("last_ended_at", UTCDateTime(), nullable=True),
+)
+"""Recurring maintenance: the control plane opens a window at each time the cron names."""
+
 service_blocks = Table(
     "service_blocks",
     metadata,

@@ -302,6 +302,13 @@ PLAN: dict[str, list[Step] | Skip] = {
         Step("fleetops unblock payments --env prod"),
     ],
     "fleetops blocks": [Step("fleetops blocks")],
+    'fleetops maintenance schedule --env prod --cron "0 2 * * SUN" --for 2h --reason "db patching"': [
+        Step('fleetops maintenance schedule --env prod --cron "0 2 * * SUN" --for 2h --reason "db patching"')
+    ],
+    "fleetops maintenance schedules / fleetops maintenance cancel 1": [
+        Step("fleetops maintenance schedules"),
+        Step("fleetops maintenance cancel 1"),
+    ],
     'fleetops notify --level warning --message "orders maintenance in 15 minutes"': [
         Step('fleetops notify --level warning --message "orders maintenance in 15 minutes"')
     ],

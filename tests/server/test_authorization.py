@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from fleetops.control.deployments import Deployments
 from fleetops.ops.alarms import AlarmMonitor
@@ -23,6 +24,7 @@ from fleetops.server.auth import Role
 from fleetops.server.sfn import ACTIONS
 from fleetops.spec.loader import load_fleet
 from fleetops.store.execution_archive import import_executions
+from fleetops.store.tables import maintenance_schedules
 from fleetops.testing.api import ApiHarness
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime, in_memory_environments
 from fleetops.testing.local import EXAMPLES
@@ -195,6 +197,24 @@ def _held_rollout(api: ApiHarness) -> object:
     return runtime
 
 
+def _schedule(api: ApiHarness) -> object:
+    """Schedule 1, active (the case's URL names it)."""
+    found = api.store.maintenance_schedules.get(1)
+    if found is None:
+        api.store.maintenance_schedules.add(
+            scope="*",
+            cron="0 2 * * SUN",
+            duration=timedelta(hours=2),
+            reason="r",
+            by="t",
+            now=datetime.now(UTC),
+        )
+    elif found.cancelled_at is not None:
+        with api.store.transaction() as session:
+            session.execute(update(maintenance_schedules).values(cancelled_at=None))
+    return None
+
+
 def _runbooks(api: ApiHarness) -> Deployments:
     _fleet(api)
     deployments = Deployments(api.app.state.executions, api.store, api.app.state.environments)
@@ -295,6 +315,21 @@ ROUTES = [
     Case("GET", "/api/v1/maintenance", Role.VIEWER),
     Case("POST", "/api/v1/maintenance", Role.OPERATOR, json={"duration": "1h", "reason": "upgrade"}, ok=201),
     Case("DELETE", "/api/v1/maintenance", Role.OPERATOR),
+    Case("GET", "/api/v1/maintenance/schedules", Role.VIEWER),
+    Case(
+        "POST",
+        "/api/v1/maintenance/schedules",
+        Role.OPERATOR,
+        json={"cron": "0 2 * * SUN", "duration": "2h"},
+        ok=201,
+    ),
+    Case(
+        "DELETE",
+        "/api/v1/maintenance/schedules/{schedule_id}",
+        Role.OPERATOR,
+        url="/api/v1/maintenance/schedules/1",
+        prepare=_schedule,
+    ),
     Case("GET", "/api/v1/blocks", Role.VIEWER),
     Case("POST", "/api/v1/block", Role.OPERATOR, json={"services": ["orders"]}),
     Case("POST", "/api/v1/unblock", Role.OPERATOR, json={"services": ["orders"]}),

@@ -20,6 +20,8 @@ class EventKind(StrEnum):
     ROLLED_BACK = "rolled_back"
     ALARM = "alarm"
     OK = "ok"
+    ENDED = "ended"
+    """A maintenance window ended (operation ``maintenance``; ``started`` opens one)."""
     POSTED = "posted"
     """An announcement (``fleetops notify``): operation ``announcement``."""
 

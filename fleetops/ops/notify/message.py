@@ -17,6 +17,7 @@ _VERB = {
     EventKind.ROLLED_BACK: "was rolled back",
     EventKind.ALARM: "went into ALARM",
     EventKind.OK: "is OK again",
+    EventKind.ENDED: "ended",
     EventKind.POSTED: "posted",
 }
 _MARK = {
@@ -26,6 +27,7 @@ _MARK = {
     EventKind.ROLLED_BACK: ":leftwards_arrow_with_hook:",
     EventKind.ALARM: ":rotating_light:",
     EventKind.OK: ":large_green_circle:",
+    EventKind.ENDED: ":checkered_flag:",
     EventKind.POSTED: ":mega:",
 }
 
