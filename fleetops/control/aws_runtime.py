@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,10 +37,12 @@ from fleetops.control.aws_secrets import AwsSecrets
 from fleetops.control.initial_releases import pin_initial, verify_ready
 from fleetops.control.rollout_state import new_row, row_view
 from fleetops.errors import BadInput, Refused
+from fleetops.ops.logquery import QueryResult
 from fleetops.providers.aws.autoscaling import AutoScalingService
 from fleetops.providers.aws.backend import Refresh, ServiceBackend
 from fleetops.providers.aws.cloudwatch_logs import read_logs
 from fleetops.providers.aws.factory import backends_of
+from fleetops.providers.aws.insights import insights_query
 from fleetops.providers.aws.preflight import preflight
 from fleetops.providers.aws.session import AwsClients, AwsError
 from fleetops.redaction import SecretSource
@@ -429,6 +431,47 @@ class AwsFleetRuntime:
             pattern=pattern,
             start=start,
             end=end or self._now(),
+        )
+
+    def query_logs(
+        self,
+        query: str,
+        *,
+        services: Sequence[str] | None,
+        platform: bool,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> QueryResult:
+        """Run a Logs Insights query in CloudWatch over the services' log groups (StartQuery,
+        GetQueryResults) between ``start`` (default an hour before ``end``) and ``end`` (now)."""
+        if platform:
+            raise BadInput(
+                f"environment {self.environment!r} runs on aws: its load balancer's access log is not "
+                "a CloudWatch Logs group fleetops knows (query the services' groups, without --all)"
+            )
+        names = list(services) if services else self.services
+        for name in names:
+            self._check_service(self.environment, name)
+        stop = end or self._now()
+        answer = insights_query(
+            self.clients,
+            [log_group_name(self.fleet, self.environment, name) for name in names],
+            query,
+            start=start or stop - timedelta(hours=1),
+            end=stop,
+        )
+        rows = [
+            {str(cell["field"]): str(cell.get("value", "")) for cell in row if cell.get("field") != "@ptr"}
+            for row in answer.get("results", [])
+        ]
+        columns = tuple(dict.fromkeys(field for row in rows for field in row))
+        stats = answer.get("statistics") or {}
+        return QueryResult(
+            columns=columns,
+            rows=rows,
+            records_scanned=int(stats.get("recordsScanned", 0)),
+            records_matched=int(stats.get("recordsMatched", len(rows))),
+            bytes_scanned=int(stats.get("bytesScanned", 0)),
         )
 
     # -- internals ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ a failing release (SHIM_TARGET_HEALTH) where a test says so; the rest is moto th
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -166,3 +167,28 @@ def test_a_services_scaling_is_a_target_tracking_policy_on_its_group(
     assert [(p["PolicyName"], p["PolicyType"]) for p in policies] == [
         ("fleetops-target-cpu", "TargetTrackingScaling")
     ]
+
+
+def test_a_log_query_runs_in_cloudwatch_logs_insights(runtime: AwsFleetRuntime) -> None:
+    """moto's StartQuery answers ``fields``, ``sort`` and ``limit`` (it ignores ``filter`` and
+    ``stats``, and gives no statistics): the query here uses only what it runs."""
+    logs = boto3.client("logs", region_name="eu-west-1")
+    logs.create_log_group(logGroupName="/aws/ec2/restaurant-orders")
+    logs.create_log_stream(logGroupName="/aws/ec2/restaurant-orders", logStreamName="i-0001")
+    now = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName="/aws/ec2/restaurant-orders", logStreamName="i-0001",
+        logEvents=[
+            {"timestamp": now - 1, "message": "card declined"},
+            {"timestamp": now, "message": "GET /health 200"},
+        ],
+    )  # fmt: skip
+    with moto_shims.recording() as calls:
+        result = runtime.query_logs(
+            "fields @message | sort @timestamp desc | limit 5",
+            services=["orders"], platform=False, start=None, end=None,
+        )  # fmt: skip
+    assert (result.columns, [row["@message"] for row in result.rows]) == (
+        ("@message",), ["GET /health 200", "card declined"],
+    )  # fmt: skip
+    assert (len(calls.of("StartQuery")), len(calls.of("GetQueryResults"))) == (1, 1)  # moto ends it at once
