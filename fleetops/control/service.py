@@ -26,6 +26,7 @@ from fleetops.clock import Clock
 from fleetops.control.callbacks import STOP, CallbackRelay
 from fleetops.control.leases import Leases
 from fleetops.control.names import InvalidExecutionInput, check_arn, check_name, parse_json
+from fleetops.control.versions import resolve
 from fleetops.engine import (
     Engine,
     ExecutionAlreadyExists,
@@ -36,6 +37,7 @@ from fleetops.engine import (
     Registry,
     StateMachine,
     parse_definition,
+    redriven_event,
 )
 from fleetops.engine.runtime.failures import to_json
 from fleetops.errors import BadInput, Refused
@@ -65,6 +67,11 @@ StopProcedure = Callable[[str, str, str | None, str | None], Awaitable[object]]
 stops it, the error and the cause (a built-in runbook's also undoes what the execution did)."""
 
 
+REDRIVABLE = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
+"""Statuses RedriveExecution accepts."""
+REDRIVE_WINDOW = timedelta(days=14)
+"""How long after its end an execution can be redriven (AWS: 14 days)."""
+
 SHUTDOWN_TAG = ("Status", "EmergencyShutdown")
 """The tag (seed 001's emergency procedure) that stops a state machine from starting executions."""
 
@@ -73,6 +80,12 @@ class EmergencyShutdown(Refused):
     """StartExecution of a state machine tagged ``Status=EmergencyShutdown``."""
 
     aws_code = "ValidationException"
+
+
+class ExecutionNotRedrivable(BadInput):
+    """RedriveExecution of an execution that is running, succeeded, or ended too long ago."""
+
+    aws_code = "ExecutionNotRedrivable"
 
 
 class ExecutionService:
@@ -307,7 +320,8 @@ class ExecutionService:
         ExecutionAlreadyExists (same name, different input), UnknownResource (a Task resource
         with no handler registered).
         """
-        machine_record = self.store.state_machines.get(check_arn(state_machine_arn, "stateMachine"))
+        target = resolve(self.store, check_arn(state_machine_arn, "stateMachine"))
+        machine_record = target.machine
         if self.store.tags.list(machine_record.arn).get(SHUTDOWN_TAG[0]) == SHUTDOWN_TAG[1]:
             raise EmergencyShutdown(
                 f"state machine {machine_record.name!r} is tagged {SHUTDOWN_TAG[0]}={SHUTDOWN_TAG[1]}: "
@@ -317,7 +331,7 @@ class ExecutionService:
         name = check_name(name, "execution") if name is not None else str(uuid.uuid4())
         value = parse_json(input_text, InvalidExecutionInput, "execution input") if input_text else input
         value = {} if value is None else value
-        machine = self._parsed(machine_record.definition, machine_record.type)
+        machine = self._parsed(target.definition, machine_record.type)
         self.engine.check_resources(machine)
         now = _now()
         record = ExecutionRecord(
@@ -325,7 +339,7 @@ class ExecutionService:
             state_machine_arn=machine_record.arn,
             name=name,
             status=RUNNING,
-            definition=machine_record.definition,
+            definition=target.definition,
             input=self.redactor.text(to_json(value)),
             output=None,
             error=None,
@@ -335,6 +349,8 @@ class ExecutionService:
             lease_owner=self.owner,
             lease_expires=now + timedelta(seconds=self.lease_seconds),
             started_by=started_by,
+            state_machine_version_arn=target.version_arn,
+            state_machine_alias_arn=target.alias_arn,
         )
         try:
             self.store.executions.create(record)
@@ -354,6 +370,33 @@ class ExecutionService:
         )
         self._track(handle)
         return record
+
+    def redrive_execution(self, arn: str) -> ExecutionRecord:
+        """RedriveExecution: a FAILED, TIMED_OUT or ABORTED execution of the last 14 days runs
+        again in this process from where it failed, with its ARN, input and definition
+        (``fleetops.engine.runtime.redrive``); ExecutionNotRedrivable otherwise."""
+        record = self.describe_execution(arn)
+        if record.status not in REDRIVABLE:
+            raise ExecutionNotRedrivable(
+                f"Execution {arn} cannot be redriven: its status is {record.status} "
+                f"(only {', '.join(sorted(REDRIVABLE))} executions can be)"
+            )
+        now = _now()
+        if record.stop_date is not None and now - record.stop_date > REDRIVE_WINDOW:
+            raise ExecutionNotRedrivable(
+                f"Execution {arn} ended more than 14 days ago: it cannot be redriven"
+            )
+        machine = self._parsed(record.definition, "STANDARD")
+        self.engine.check_resources(machine)
+        if not self.store.executions.redrive(
+            arn, self.owner, was=record.status, now=now, lease_seconds=self.lease_seconds
+        ):
+            raise ExecutionNotRedrivable(f"Execution {arn} is being redriven already")
+        self.writer.holds([arn], self.lease_seconds)
+        journal = self.writer.load(arn)
+        journal.append(redriven_event(journal.events(), now))
+        self._track(self.engine.resume_execution(machine, journal))
+        return self.describe_execution(arn)
 
     async def stop_execution(
         self, arn: str, *, error: str | None = None, cause: str | None = None, stop_wait_seconds: float = 10.0

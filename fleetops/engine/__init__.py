@@ -30,7 +30,7 @@ from fleetops.engine.errors import DefinitionError, ExecutionAlreadyExists, Stat
 from fleetops.engine.history import EventType, ExecutionJournal, HistoryEvent, InMemoryJournal
 from fleetops.engine.registry import Registry, TaskContext, TaskFailure, UnknownResource
 from fleetops.engine.runtime.callbacks import ActivityTask, TaskDoesNotExist
-from fleetops.engine.runtime.engine import Engine, ExecutionHandle
+from fleetops.engine.runtime.engine import Engine, ExecutionHandle, redriven_event
 from fleetops.engine.runtime.execution import ExecutionResult, ExecutionStatus
 
 __all__ = [
@@ -55,4 +55,5 @@ __all__ = [
     "TaskFailure",
     "UnknownResource",
     "parse_definition",
+    "redriven_event",
 ]

@@ -26,6 +26,7 @@ class EventType(StrEnum):
     EXECUTION_FAILED = "ExecutionFailed"
     EXECUTION_TIMED_OUT = "ExecutionTimedOut"
     EXECUTION_ABORTED = "ExecutionAborted"
+    EXECUTION_REDRIVEN = "ExecutionRedriven"
     PASS_STATE_ENTERED = "PassStateEntered"
     PASS_STATE_EXITED = "PassStateExited"
     TASK_STATE_ENTERED = "TaskStateEntered"

@@ -80,6 +80,14 @@ class ExecutionRecord:
     """Times it was claimed to be resumed since it last ran a while (see ``settled``)."""
     started_by: str | None = None
     """The authenticated caller who started it (None: started before this was recorded)."""
+    state_machine_version_arn: str | None = None
+    """The version it runs, when started through a version or an alias."""
+    state_machine_alias_arn: str | None = None
+    """The alias it was started through, if any."""
+    redrive_count: int = 0
+    """Times it was redriven (RedriveExecution)."""
+    redrive_date: datetime | None = None
+    """When it was last redriven."""
 
 
 class ExecutionRepository:
@@ -115,10 +123,22 @@ class ExecutionRepository:
         return ExecutionRecord(**dict(row))
 
     def list(
-        self, state_machine_arn: str, *, status: str | None = None, limit: int, offset: int = 0
+        self,
+        state_machine_arn: str,
+        *,
+        status: str | None = None,
+        limit: int,
+        offset: int = 0,
+        version_arn: str | None = None,
+        alias_arn: str | None = None,
     ) -> builtins.list[ExecutionRecord]:
-        """The machine's executions, newest first."""
+        """The machine's executions, newest first (those started through ``version_arn`` or
+        ``alias_arn`` only, when given)."""
         query = select(executions).where(executions.c.state_machine_arn == state_machine_arn)
+        if version_arn is not None:
+            query = query.where(executions.c.state_machine_version_arn == version_arn)
+        if alias_arn is not None:
+            query = query.where(executions.c.state_machine_alias_arn == alias_arn)
         if status is not None:
             query = query.where(executions.c.status == status)
         query = query.order_by(executions.c.start_date.desc(), executions.c.arn).limit(limit).offset(offset)
@@ -275,6 +295,31 @@ class ExecutionRepository:
             if done.rowcount == 1:
                 claimed.append(self.get(arn))
         return claimed
+
+    def redrive(self, arn: str, owner: str, *, was: str, now: datetime, lease_seconds: float) -> bool:
+        """RedriveExecution's claim: an execution that ended ``was`` (FAILED, TIMED_OUT, ABORTED)
+        runs again, leased to ``owner``, one more in its ``redrive_count``; False when it is no
+        longer ``was`` (a racing redrive won)."""
+        with self._store.transaction() as session:
+            done = _rows(
+                session.execute(
+                    update(executions)
+                    .where(executions.c.arn == arn, executions.c.status == was)
+                    .values(
+                        status=RUNNING,
+                        output=None,
+                        error=None,
+                        cause=None,
+                        stop_date=None,
+                        lease_owner=owner,
+                        lease_expires=now + timedelta(seconds=lease_seconds),
+                        redrive_count=executions.c.redrive_count + 1,
+                        redrive_date=now,
+                        resumes=0,
+                    )
+                )
+            )
+        return done.rowcount == 1
 
     def settled(self, arns: Iterable[str]) -> None:
         """These executions ran a while after their resume: their count of resumes starts over."""

@@ -32,6 +32,7 @@ from fleetops.store.releases import ReleaseRepository
 from fleetops.store.scaling_policies import ScalingPolicyRepository
 from fleetops.store.secrets import SecretRepository
 from fleetops.store.sessions import Sessions
+from fleetops.store.state_machine_versions import VersionRepository
 from fleetops.store.state_machines import StateMachineRepository
 from fleetops.store.stops import StoppedExecutions
 from fleetops.store.tags import TagRepository
@@ -58,6 +59,7 @@ class Store(Sessions):
         self.notifications = NotificationLog(self)
         self.state_machines = StateMachineRepository(self)
         self.tags = TagRepository(self)
+        self.versions = VersionRepository(self)
         self.executions = ExecutionRepository(self)
         self.task_callbacks = TaskCallbackRepository(self)
         self.service_state = ServiceStateRepository(self)

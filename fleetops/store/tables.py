@@ -155,6 +155,12 @@ executions = Table(
     # Who started it: the authenticated caller (a token's name), never a value of its input. A
     # runbook credits its lock and releases to it. None for executions from before it was kept.
     Column("started_by", String(200), nullable=True),
+    # Started through a version or an alias (StartExecution with its ARN): DescribeExecution says so.
+    Column("state_machine_version_arn", String(500), nullable=True),
+    Column("state_machine_alias_arn", String(500), nullable=True),
+    # RedriveExecution: how often it was redriven and when last (it keeps its ARN and history).
+    Column("redrive_count", Integer(), nullable=False, server_default="0"),
+    Column("redrive_date", UTCDateTime(), nullable=True),
     Index(None, "state_machine_arn", "start_date"),
     Index(None, "status", "lease_expires"),
 )
@@ -174,6 +180,37 @@ history_events = Table(
     Column("meta", JSON(), nullable=False),
 )
 """Every execution's history, as GetExecutionHistory returns it; the engine resumes from it."""
+
+state_machine_versions = Table(
+    "state_machine_versions",
+    metadata,
+    Column("arn", String(500), primary_key=True),
+    Column("state_machine_arn", String(500), nullable=False),
+    Column("version", Integer(), nullable=False),
+    Column("definition", Text(), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("role_arn", String(500), nullable=False),
+    Column("description", Text(), nullable=False),
+    # The machine's revision it was published from: publishing the same revision again is a no-op.
+    Column("revision", Integer(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("state_machine_arn", "version"),
+)
+"""Published, immutable versions of state machines (PublishStateMachineVersion): ``<machine>:<n>``."""
+
+state_machine_aliases = Table(
+    "state_machine_aliases",
+    metadata,
+    Column("arn", String(500), primary_key=True),
+    Column("state_machine_arn", String(500), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("description", Text(), nullable=False),
+    # [{"stateMachineVersionArn": ..., "weight": 0-100}], one or two versions, weights adding to 100.
+    Column("routing", JSON(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+"""Aliases (``<machine>:<alias>``): names that route executions to one or two versions by weight."""
 
 activities = Table(
     "activities",

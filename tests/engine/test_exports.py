@@ -28,4 +28,5 @@ def test_public_names() -> None:
         "TaskFailure",
         "UnknownResource",
         "parse_definition",
+        "redriven_event",
     ]

@@ -7,6 +7,7 @@ import json
 import random
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from fleetops.clock import Clock, SystemClock
@@ -21,6 +22,7 @@ from fleetops.engine.runtime.execution import ExecutionResult, ExecutionStatus, 
 from fleetops.engine.runtime.failures import to_json
 from fleetops.engine.runtime.pacing import Pacer
 from fleetops.engine.runtime.recorder import HISTORY_LIMIT, Recorder
+from fleetops.engine.runtime.redrive import REDRIVEN, redrive_count
 from fleetops.engine.runtime.runner import Runner
 from fleetops.engine.runtime.stop import Stop
 from fleetops.engine.states import behaviour_for
@@ -194,7 +196,10 @@ class Engine:
     def resume_execution(
         self, definition: StateMachine | Mapping[str, Any] | str, journal: ExecutionJournal
     ) -> ExecutionHandle:
-        """Continue an execution from its journal (after a restart): finished steps are not redone."""
+        """Continue an execution from its journal (after a restart): finished steps are not redone.
+
+        A journal whose last event is ``ExecutionRedriven`` (see :func:`redriven_event`) makes
+        an ended execution run again from where it failed (``runtime/redrive.py``)."""
         machine = definition if isinstance(definition, StateMachine) else parse_definition(definition)
         events = journal.events()
         if not events or events[0].type != "ExecutionStarted":
@@ -208,6 +213,7 @@ class Engine:
             input=json.loads(started.details["input"]),
             start_time=started.timestamp,
             role_arn=started.details["roleArn"],
+            redrive_count=redrive_count(events),
         )
         return self._launch(machine, info, journal)
 
@@ -283,6 +289,18 @@ class Engine:
     ) -> ActivityTask | None:
         """GetActivityTask: the next task of the activity, or None after ``wait_seconds``."""
         return await self._callbacks.poll(activity_arn.rsplit(":", 1)[-1], worker_name, wait_seconds)
+
+
+def redriven_event(events: Sequence[HistoryEvent], when: datetime) -> HistoryEvent:
+    """The ``ExecutionRedriven`` event to append to an ended execution's history to redrive it."""
+    return HistoryEvent(
+        id=len(events) + 1,
+        previous_event_id=len(events),
+        timestamp=when,
+        type=REDRIVEN,
+        details={"redriveCount": redrive_count(events) + 1},
+        scope="",
+    )
 
 
 def _tasks(machine: StateMachine) -> Iterator[TaskState]:

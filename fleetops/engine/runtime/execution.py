@@ -60,10 +60,11 @@ async def run_execution(
     runner: Runner, machine: StateMachine, started: HistoryEvent, value: Any
 ) -> ExecutionResult:
     """Run the machine to its end and write the terminal event."""
-    for event in reversed(runner.recorder.journal.events()):
-        done = result_of(event)
-        if done is not None:
-            return done
+    ended = runner.recorder.ended()
+    if ended is not None:
+        done = result_of(ended)
+        assert done is not None
+        return done
     # AWS chains the first state's event to 0, not to ExecutionStarted.
     branch = Branch(prefix="", variables={}, last_event_id=0)
     emit = runner.recorder.emit

@@ -5,6 +5,7 @@ would write is first looked up by (scope, type, ordinal) among the recorded even
 that step already happened: the recorded event (its id, timestamp, output) is returned and
 nothing is appended; the runner uses it to skip the work (a state that exited, a task that
 succeeded). The first miss is where the old run stopped; from there events are appended as new.
+A redriven execution replays all but its failure (``redrive.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from fleetops.clock import Clock
 from fleetops.engine.errors import StatesErrorName
 from fleetops.engine.history import ExecutionJournal, HistoryEvent
+from fleetops.engine.runtime.redrive import replayable
 
 HISTORY_LIMIT = 25_000
 """Events in one execution's history, its terminal one included ("Maximum execution history
@@ -50,7 +52,8 @@ class Recorder:
         self._index: dict[tuple[str, str, int], HistoryEvent] = {}
         self._by_scope: dict[str, list[HistoryEvent]] = defaultdict(list)
         seen: Counter[tuple[str, str]] = Counter()
-        for event in recorded:
+        # A redriven execution does not replay its failure (``redrive.py``).
+        for event in replayable(recorded):
             ordinal = seen[(event.scope, event.type)]
             seen[(event.scope, event.type)] += 1
             self._index[(event.scope, event.type, ordinal)] = event
@@ -121,6 +124,10 @@ class Recorder:
     def has_scope(self, scope: str) -> bool:
         """True when events of ``scope`` were recorded before this run."""
         return bool(self._by_scope.get(scope))
+
+    def ended(self) -> HistoryEvent | None:
+        """The recorded terminal event (None while the execution runs, or runs again after a redrive)."""
+        return self.recorded("", *_TERMINAL)
 
     def recorded(self, scope: str, *types: str) -> HistoryEvent | None:
         """The last recorded event of one of ``types`` in ``scope`` (before this run), if any."""

@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from fleetops.control import ExecutionService
+from fleetops.control import ExecutionService, versions
 from fleetops.control.deployments import machine_name
 from fleetops.control.names import InvalidOutput, check_arn, parse_json
 from fleetops.engine import InvalidDefinition, parse_definition
@@ -78,7 +78,7 @@ def required(body: Body, member: str) -> str:
     return value
 
 
-def _page(body: Body, default: int = 100) -> tuple[int, int]:
+def page(body: Body, default: int = 100) -> tuple[int, int]:
     """(limit, offset) from maxResults and nextToken."""
     limit = body.get("maxResults") or default
     if not isinstance(limit, int) or not 0 < limit <= 1000:
@@ -93,7 +93,7 @@ def _page(body: Body, default: int = 100) -> tuple[int, int]:
     return limit, offset
 
 
-def _next(items: list[Any], limit: int, offset: int) -> dict[str, str]:
+def next_page(items: list[Any], limit: int, offset: int) -> dict[str, str]:
     if len(items) < limit:
         return {}
     token = base64.urlsafe_b64encode(json.dumps({"offset": offset + limit}).encode()).decode()
@@ -108,7 +108,13 @@ async def create_state_machine(service: ExecutionService, body: Body) -> Body:
         role_arn=body.get("roleArn"),
         machine_type=body.get("type") or "STANDARD",
     )
-    return {"stateMachineArn": record.arn, "creationDate": shapes.epoch(record.created_at)}
+    answer: Body = {"stateMachineArn": record.arn, "creationDate": shapes.epoch(record.created_at)}
+    if body.get("publish") is True:
+        published = versions.publish(
+            service.store, record.arn, revision_id=None, description=body.get("versionDescription")
+        )
+        answer["stateMachineVersionArn"] = published.arn
+    return answer
 
 
 @action("UpdateStateMachine", Role.ADMIN, "state_machines.update", target="stateMachineArn")
@@ -116,13 +122,25 @@ async def update_state_machine(service: ExecutionService, body: Body) -> Body:
     record = service.update_state_machine(
         required(body, "stateMachineArn"), definition=body.get("definition"), role_arn=body.get("roleArn")
     )
-    return {"updateDate": shapes.epoch(record.updated_at), "revisionId": str(record.revision)}
+    answer: Body = {"updateDate": shapes.epoch(record.updated_at), "revisionId": str(record.revision)}
+    if body.get("publish") is True:
+        published = versions.publish(
+            service.store, record.arn, revision_id=None, description=body.get("versionDescription")
+        )
+        answer["stateMachineVersionArn"] = published.arn
+    return answer
 
 
 @action("DescribeStateMachine", Role.VIEWER)
 async def describe_state_machine(service: ExecutionService, body: Body) -> Body:
     arn = check_arn(required(body, "stateMachineArn"), "stateMachine")
-    return shapes.state_machine(service.store.state_machines.get(arn))
+    machine_arn, qualifier = versions.split(arn)
+    machine = service.store.state_machines.get(machine_arn)
+    if qualifier is None:
+        return shapes.state_machine(machine)
+    if not qualifier.isdigit():
+        raise ValidationException(f"DescribeStateMachine takes a machine or version ARN, not the alias {arn}")
+    return shapes.version(service.store.versions.get(arn), machine.name)
 
 
 @action("DescribeStateMachineForExecution", Role.VIEWER)
@@ -144,14 +162,24 @@ async def describe_state_machine_for_execution(service: ExecutionService, body: 
 
 @action("ListStateMachines", Role.VIEWER)
 async def list_state_machines(service: ExecutionService, body: Body) -> Body:
-    limit, offset = _page(body)
+    limit, offset = page(body)
     records = service.store.state_machines.list(limit=limit, offset=offset)
-    return {"stateMachines": [shapes.state_machine_item(r) for r in records], **_next(records, limit, offset)}
+    return {
+        "stateMachines": [shapes.state_machine_item(r) for r in records],
+        **next_page(records, limit, offset),
+    }
 
 
 @action("DeleteStateMachine", Role.ADMIN, "state_machines.delete", target="stateMachineArn")
 async def delete_state_machine(service: ExecutionService, body: Body) -> Body:
-    service.store.state_machines.delete(check_arn(required(body, "stateMachineArn"), "stateMachine"))
+    arn = check_arn(required(body, "stateMachineArn"), "stateMachine")
+    if versions.split(arn)[1] is not None:
+        raise ValidationException(
+            f"DeleteStateMachine takes a machine ARN: delete {arn} with DeleteStateMachineVersion or "
+            "DeleteStateMachineAlias"
+        )
+    service.store.state_machines.delete(arn)
+    service.store.versions.delete_machine(arn)
     return {}
 
 
@@ -186,21 +214,30 @@ async def describe_execution(service: ExecutionService, body: Body) -> Body:
 @action("ListExecutions", Role.VIEWER)
 async def list_executions(service: ExecutionService, body: Body) -> Body:
     arn = check_arn(required(body, "stateMachineArn"), "stateMachine")
-    service.store.state_machines.get(arn)
-    limit, offset = _page(body)
+    machine_arn, qualifier = versions.split(arn)
+    service.store.state_machines.get(machine_arn)
+    through: dict[str, str] = {}
+    if qualifier is not None:
+        through["version_arn" if qualifier.isdigit() else "alias_arn"] = arn
+    limit, offset = page(body)
     service.writer.flush()
-    records = service.store.executions.list(arn, status=body.get("statusFilter"), limit=limit, offset=offset)
-    return {"executions": [shapes.execution_item(r) for r in records], **_next(records, limit, offset)}
+    records = service.store.executions.list(
+        machine_arn, status=body.get("statusFilter"), limit=limit, offset=offset, **through
+    )
+    return {"executions": [shapes.execution_item(r) for r in records], **next_page(records, limit, offset)}
 
 
 @action("GetExecutionHistory", Role.VIEWER)
 async def get_execution_history(service: ExecutionService, body: Body) -> Body:
-    limit, offset = _page(body)
+    limit, offset = page(body)
     events = service.history(
         required(body, "executionArn"), reverse=bool(body.get("reverseOrder")), limit=limit, offset=offset
     )
     include = body.get("includeExecutionData", True) is not False
-    return {"events": [shapes.event(e, include_data=include) for e in events], **_next(events, limit, offset)}
+    return {
+        "events": [shapes.event(e, include_data=include) for e in events],
+        **next_page(events, limit, offset),
+    }
 
 
 class ApprovalElsewhere(Forbidden):
@@ -258,9 +295,9 @@ async def describe_activity(service: ExecutionService, body: Body) -> Body:
 
 @action("ListActivities", Role.VIEWER)
 async def list_activities(service: ExecutionService, body: Body) -> Body:
-    limit, offset = _page(body)
+    limit, offset = page(body)
     records = service.store.state_machines.list_activities(limit=limit, offset=offset)
-    return {"activities": [shapes.activity(r) for r in records], **_next(records, limit, offset)}
+    return {"activities": [shapes.activity(r) for r in records], **next_page(records, limit, offset)}
 
 
 @action("DeleteActivity", Role.ADMIN, "activities.delete", target="activityArn")

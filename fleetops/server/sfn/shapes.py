@@ -7,6 +7,7 @@ from typing import Any
 
 from fleetops.engine import HistoryEvent
 from fleetops.store.executions import ExecutionRecord
+from fleetops.store.state_machine_versions import AliasRecord, VersionRecord
 from fleetops.store.state_machines import ActivityRecord, StateMachineRecord
 
 
@@ -26,7 +27,41 @@ def state_machine(record: StateMachineRecord) -> dict[str, Any]:
         "type": record.type,
         "creationDate": epoch(record.created_at),
         "revisionId": str(record.revision),
+        "loggingConfiguration": {"level": "OFF", "includeExecutionData": False},
+        "tracingConfiguration": {"enabled": False},
     }
+
+
+def version(record: VersionRecord, name: str) -> dict[str, Any]:
+    """DescribeStateMachine's answer for a version ARN (``name`` is its machine's)."""
+    return {
+        "stateMachineArn": record.arn,
+        "name": name,
+        "status": "ACTIVE",
+        "definition": record.definition,
+        "roleArn": record.role_arn,
+        "type": record.type,
+        "creationDate": epoch(record.created_at),
+        "revisionId": str(record.revision),
+        "description": record.description,
+        "loggingConfiguration": {"level": "OFF", "includeExecutionData": False},
+        "tracingConfiguration": {"enabled": False},
+    }
+
+
+def alias(record: AliasRecord) -> dict[str, Any]:
+    """DescribeStateMachineAlias's answer."""
+    return {
+        "stateMachineAliasArn": record.arn,
+        "name": record.name,
+        "description": record.description,
+        "routingConfiguration": record.routing,
+        "creationDate": epoch(record.created_at),
+        "updateDate": epoch(record.updated_at),
+    }
+
+
+REDRIVABLE = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
 
 
 def state_machine_item(record: StateMachineRecord) -> dict[str, Any]:
@@ -50,6 +85,13 @@ def execution_item(record: ExecutionRecord) -> dict[str, Any]:
     }
     if record.stop_date is not None:
         item["stopDate"] = epoch(record.stop_date)
+    item["redriveCount"] = record.redrive_count
+    if record.redrive_date is not None:
+        item["redriveDate"] = epoch(record.redrive_date)
+    if record.state_machine_version_arn is not None:
+        item["stateMachineVersionArn"] = record.state_machine_version_arn
+    if record.state_machine_alias_arn is not None:
+        item["stateMachineAliasArn"] = record.state_machine_alias_arn
     return item
 
 
@@ -65,6 +107,15 @@ def execution(record: ExecutionRecord) -> dict[str, Any]:
         value = getattr(record, key)
         if value is not None:
             described[key] = value
+    if record.status in REDRIVABLE:
+        described["redriveStatus"] = "REDRIVABLE"
+    else:
+        described["redriveStatus"] = "NOT_REDRIVABLE"
+        described["redriveStatusReason"] = (
+            "Execution is RUNNING and cannot be redriven"
+            if record.status == "RUNNING"
+            else f"Execution is {record.status} and cannot be redriven"
+        )
     return described
 
 
