@@ -28,6 +28,9 @@ import fleetops.cli.restore
 import fleetops.cli.secrets
 import fleetops.cli.serve
 import fleetops.cli.sfn
+import fleetops.cli.sfn_backup
+import fleetops.cli.sfn_export
 import fleetops.cli.tokens
 import fleetops.cli.up
 import fleetops.cli.validate
+import fleetops.cli.worker

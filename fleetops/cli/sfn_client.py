@@ -37,7 +37,6 @@ def sfn_session(state_dir: Path = DEFAULT_STATE_DIR) -> Iterator[Any]:
     """A boto3 ``stepfunctions`` client for the server; its errors raised as fleetops errors."""
     import boto3
     from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError
 
     address = locate_server(state_dir)
     if address.token is None:
@@ -51,8 +50,17 @@ def sfn_session(state_dir: Path = DEFAULT_STATE_DIR) -> Iterator[Any]:
         aws_secret_access_key="unused",
         config=Config(read_timeout=65, retries={"max_attempts": 1}),
     )
-    try:
+    with aws_errors(f"the fleetops server at {address.url}"):
         yield client
+
+
+@contextmanager
+def aws_errors(where: str) -> Iterator[None]:
+    """Raise boto3's errors as fleetops errors (and exit codes); ``where`` names the endpoint."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
     except ClientError as err:
         error = err.response.get("Error", {})
         code, message = error.get("Code", "Error"), error.get("Message", str(err))
@@ -65,7 +73,23 @@ def sfn_session(state_dir: Path = DEFAULT_STATE_DIR) -> Iterator[Any]:
             raise FleetopsError(f"the server failed: {code}: {message}") from err
         raise BadInput(f"{code}: {message}") from err
     except BotoCoreError as err:
-        raise FleetopsError(f"cannot reach the fleetops server at {address.url}: {err}") from err
+        raise FleetopsError(f"cannot reach {where}: {err}") from err
+
+
+def target_client(endpoint_url: str | None, region: str | None, *, pollers: int = 10) -> Any:
+    """A boto3 ``stepfunctions`` client for the Step Functions that runs exported runbooks: AWS
+    (credentials, region and endpoint from boto3's standard chain) or ``endpoint_url`` (another
+    fleetops server: its API token as ``AWS_ACCESS_KEY_ID``). ``pollers``: how many calls may
+    wait at once (each GetActivityTask holds a connection up to a minute)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=endpoint_url,
+        region_name=region or None,
+        config=Config(read_timeout=70, retries={"max_attempts": 3}, max_pool_connections=pollers + 4),
+    )
 
 
 def answer(response: dict[str, Any]) -> dict[str, Any]:

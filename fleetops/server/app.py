@@ -33,6 +33,7 @@ from fleetops.server.routes import (
     secrets,
     security,
     system,
+    tasks,
     tokens,
 )
 from fleetops.server.settings import ServerSettings
@@ -103,6 +104,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
         secrets.router,
         events.router,
         security.router,
+        tasks.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     # The dashboard: pages and their files; their data comes from the API above.

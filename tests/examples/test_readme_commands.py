@@ -64,6 +64,11 @@ class Skip:
 
 
 AWS = 'eval "$(fleetops aws-env)" && '
+SFN_VERSIONS = "$M stands for a machine ARN; tests/server/sfn/test_versions.py publishes and moves an alias"
+SFN_EXPORT = (
+    "needs a second fleetops server as the endpoint and long-running workers: tests/cli/test_sfn_workers.py "
+    "exports the example's dev runbooks and runs a deployment with two workers"
+)
 HEALTH = (
     "its verdict (and so its exit code) depends on what the README's earlier steps left behind (a "
     "failed deployment of the last day makes it degraded, exit 1); tests/cli/test_health.py runs it "
@@ -194,6 +199,15 @@ PLAN: dict[str, list[Step] | Skip] = {
     ],
     'boto3.client("stepfunctions", endpoint_url="http://127.0.0.1:8417", region_name="us-east-1", '
     'aws_access_key_id=token, aws_secret_access_key="unused")': Skip("Python, not a command line"),
+    "aws stepfunctions update-state-machine --state-machine-arn $M "
+    "--definition file://new.json --publish": Skip(SFN_VERSIONS),
+    "aws stepfunctions update-state-machine-alias --state-machine-alias-arn $M:live "
+    "--routing-configuration stateMachineVersionArn=$M:2,weight=100": Skip(SFN_VERSIONS),
+    "fleetops sfn export --all --env dev --endpoint-url http://other:8417": Skip(SFN_EXPORT),
+    "fleetops worker --env dev --endpoint-url http://other:8417": Skip(SFN_EXPORT),
+    "aws stepfunctions start-execution --state-machine-arn "
+    "arn:aws:states:eu-west-1:123456789012:stateMachine:fleetops-restaurant-prod-deploy:live "
+    '--input \'{"environment": "prod", "version": "v2", "requested_by": "alice"}\'': Skip(SFN_EXPORT),
     "cd examples/restaurant && fleetops up": [Step("fleetops up")],
     'eval "$(fleetops aws-env)"': [Step('eval "$(fleetops aws-env)"')],
     "aws sts get-caller-identity": [Step(AWS + "aws sts get-caller-identity")],

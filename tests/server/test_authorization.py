@@ -28,6 +28,7 @@ from fleetops.store.tables import maintenance_schedules
 from fleetops.testing.api import ApiHarness
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime, in_memory_environments
 from fleetops.testing.local import EXAMPLES
+from fleetops.testing.waiting import wait_until
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,27 @@ def _task_token(admin: Admin) -> str:
     return str(admin("GetActivityTask", {"activityArn": ACTIVITY})["taskToken"])
 
 
+def _version(admin: Admin) -> str:
+    return str(
+        admin("PublishStateMachineVersion", {"stateMachineArn": _machine(admin)})["stateMachineVersionArn"]
+    )
+
+
+def _alias(admin: Admin) -> str:
+    body = {
+        "name": "live",
+        "routingConfiguration": [{"stateMachineVersionArn": _version(admin), "weight": 100}],
+    }
+    return str(admin("CreateStateMachineAlias", body)["stateMachineAliasArn"])
+
+
+def _failed_execution(admin: Admin) -> str:
+    failing = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom"}}}
+    arn = str(admin("StartExecution", {"stateMachineArn": _machine(admin, "f", failing)})["executionArn"])
+    wait_until(lambda: admin("DescribeExecution", {"executionArn": arn})["status"] == "FAILED")
+    return arn
+
+
 def _sfn(action: str, role: Role, prepare: Callable[[Admin], dict[str, Any]]) -> Case:
     return Case("POST", "/", role, action=action, sfn_body=prepare)
 
@@ -152,6 +174,26 @@ SFN_ACTIONS = [
     _sfn("ListTagsForResource", Role.VIEWER, lambda a: {"resourceArn": _machine(a)}),
     _sfn("ValidateStateMachineDefinition", Role.VIEWER, lambda _a: {"definition": json.dumps(WAITING)}),
     _sfn("StartSyncExecution", Role.OPERATOR, lambda a: {"stateMachineArn": _machine(a, "s", PASSING)}),
+    _sfn("PublishStateMachineVersion", Role.ADMIN, lambda a: {"stateMachineArn": _machine(a)}),
+    _sfn("ListStateMachineVersions", Role.VIEWER, lambda a: {"stateMachineArn": _machine(a)}),
+    _sfn("DeleteStateMachineVersion", Role.ADMIN, lambda a: {"stateMachineVersionArn": _version(a)}),
+    _sfn(
+        "CreateStateMachineAlias",
+        Role.ADMIN,
+        lambda a: {
+            "name": "live",
+            "routingConfiguration": [{"stateMachineVersionArn": _version(a), "weight": 100}],
+        },
+    ),
+    _sfn("DescribeStateMachineAlias", Role.VIEWER, lambda a: {"stateMachineAliasArn": _alias(a)}),
+    _sfn(
+        "UpdateStateMachineAlias",
+        Role.ADMIN,
+        lambda a: {"stateMachineAliasArn": _alias(a), "description": "moved"},
+    ),
+    _sfn("DeleteStateMachineAlias", Role.ADMIN, lambda a: {"stateMachineAliasArn": _alias(a)}),
+    _sfn("ListStateMachineAliases", Role.VIEWER, lambda a: {"stateMachineArn": _machine(a)}),
+    _sfn("RedriveExecution", Role.OPERATOR, lambda a: {"executionArn": _failed_execution(a)}),
 ]
 
 
@@ -510,6 +552,17 @@ ROUTES = [
     ),
     Case(
         "GET", "/api/v1/rollouts/{rollout_id}", Role.VIEWER, url="/api/v1/rollouts/r-1", prepare=_held_rollout
+    ),
+    Case(
+        "POST",
+        "/api/v1/tasks/run",
+        Role.ADMIN,
+        json={
+            "resource": "fleetops:notify",
+            "payload": {"event": "started", "plan": {"environment": "dev"}},
+            "context": {"execution_arn": EXECUTION, "state": "NotifyStarted"},
+        },
+        prepare=_runbooks,
     ),
     Case(
         "POST",

@@ -32,6 +32,10 @@ Implementation = Callable[[ExecutionService, Body], Awaitable[Body]]
 
 CALLER: ContextVar[Principal] = ContextVar("sfn_caller")
 """Who makes the call being served (set by the protocol around each action)."""
+DISCONNECTED: ContextVar[Callable[[], Awaitable[bool]]] = ContextVar("sfn_disconnected")
+"""Whether the caller went away (set by the protocol; a long poll stops waiting for it)."""
+DISCONNECT_CHECK_SECONDS = 1.0
+"""How often a waiting GetActivityTask looks whether its caller is still there."""
 
 
 class InvalidToken(BadInput):
@@ -310,11 +314,22 @@ async def delete_activity(service: ExecutionService, body: Body) -> Body:
 async def get_activity_task(service: ExecutionService, body: Body) -> Body:
     arn = check_arn(required(body, "activityArn"), "activity")
     service.store.state_machines.get_activity(arn)
-    task = await service.engine.get_activity_task(
-        arn, body.get("workerName"), wait_seconds=ACTIVITY_POLL_SECONDS
-    )
-    if task is None:
-        return {}
+    # Looked at in slices: a poll whose worker went away (killed) must not take a task it would
+    # never run (it would wait for its heartbeat timeout, or forever without one).
+    gone = DISCONNECTED.get(None)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ACTIVITY_POLL_SECONDS
+    while True:
+        left = deadline - loop.time()
+        if left <= 0:
+            return {}
+        task = await service.engine.get_activity_task(
+            arn, body.get("workerName"), wait_seconds=min(left, DISCONNECT_CHECK_SECONDS)
+        )
+        if task is not None:
+            break
+        if gone is not None and await gone():
+            return {}
     return {"taskToken": task.token, "input": json.dumps(task.input, separators=(",", ":"))}
 
 

@@ -24,7 +24,7 @@ from fleetops.redaction import Redactor
 from fleetops.server.auth import Principal
 from fleetops.server.aws.auth import principal as aws_principal
 from fleetops.server.body_limits import RequestBodyRefused
-from fleetops.server.sfn.actions import ACTIONS, CALLER
+from fleetops.server.sfn.actions import ACTIONS, CALLER, DISCONNECTED
 from fleetops.server.sfn.validation import validate_request
 from fleetops.store import Store
 
@@ -136,9 +136,11 @@ async def _call(request: Request) -> Response:
         request.state.audit_arguments = _decoded(body)
     validate_request(action.name, body)
     caller_set = CALLER.set(principal)
+    disconnected_set = DISCONNECTED.set(request.is_disconnected)
     try:
         answer = await action.run(service, body)
     finally:
+        DISCONNECTED.reset(disconnected_set)
         CALLER.reset(caller_set)
     # Histories and causes are redacted when stored; this also covers what was stored before.
     redactor: Redactor = request.app.state.redactor
