@@ -147,3 +147,31 @@ def test_an_activity_worker_takes_and_completes_a_task(server: RunningServer) ->
         if described["status"] != "RUNNING":
             break
     assert json.loads(described["output"]) == {"done": 7}
+
+
+def test_backup_all_then_restore_brings_a_changed_machine_back(server: RunningServer, tmp_path: Path) -> None:
+    definition = tmp_path / "orchestrator.asl.json"
+    definition.write_text(json.dumps(PASS))
+    _json(
+        _cli(
+            server,
+            "create-state-machine",
+            "--name",
+            "cli-orchestrator",
+            "--definition",
+            f"@{definition}",
+            "-o",
+            "json",
+        )
+    )
+    backed_up = _json(_cli(server, "backup", "--all", str(tmp_path / "backup"), "-o", "json"))
+    assert "cli-orchestrator" in [m["name"] for m in backed_up["machines"]]
+    saved = json.loads((tmp_path / "backup" / "cli-orchestrator.json").read_text())
+    assert (saved["definition"], saved["aliases"], saved["tags"]) == (PASS, [], [])
+    definition.write_text(json.dumps(FAIL))  # the corruption seed 001 recovers from
+    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:cli-orchestrator"
+    assert _cli(server, "update-state-machine", arn, "--definition", f"@{definition}").returncode == 0
+    restored = _json(_cli(server, "restore", str(tmp_path / "backup"), "-o", "json"))
+    assert {m["name"]: m["action"] for m in restored["machines"]}["cli-orchestrator"] == "updated"
+    described = _json(_cli(server, "describe-state-machine", "cli-orchestrator", "-o", "json"))
+    assert json.loads(described["definition"]) == PASS

@@ -65,6 +65,7 @@ class Skip:
 
 AWS = 'eval "$(fleetops aws-env)" && '
 SFN_VERSIONS = "$M stands for a machine ARN; tests/server/sfn/test_versions.py publishes and moves an alias"
+SFN_BACKUP = "tests/cli/test_sfn.py backs a changed machine up and restores it on a real server"
 SFN_EXPORT = (
     "needs a second fleetops server as the endpoint and long-running workers: tests/cli/test_sfn_workers.py "
     "exports the example's dev runbooks and runs a deployment with two workers"
@@ -203,6 +204,8 @@ PLAN: dict[str, list[Step] | Skip] = {
     "--definition file://new.json --publish": Skip(SFN_VERSIONS),
     "aws stepfunctions update-state-machine-alias --state-machine-alias-arn $M:live "
     "--routing-configuration stateMachineVersionArn=$M:2,weight=100": Skip(SFN_VERSIONS),
+    "fleetops sfn backup --all sfn-backup/": Skip(SFN_BACKUP),
+    "fleetops sfn restore sfn-backup/": Skip(SFN_BACKUP),
     "fleetops sfn export --all --env dev --endpoint-url http://other:8417": Skip(SFN_EXPORT),
     "fleetops worker --env dev --endpoint-url http://other:8417": Skip(SFN_EXPORT),
     "aws stepfunctions start-execution --state-machine-arn "
