@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from fleetops.control.environments import Environments
-from fleetops.control.fleet import FleetRuntime
-from fleetops.errors import BadInput, OperationFailed
+from fleetops.errors import BadInput, FleetopsError, OperationFailed
 from fleetops.ops.backups.take import SUFFIXES, take_backup
 from fleetops.ops.backups.verify import sha256_of, verify_backup
+from fleetops.ops.clock import Now, utc_now
+from fleetops.ops.notify import DeploymentEvent, EventKind, notify
 from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.store import Store
 from fleetops.store.backups import Backup
@@ -27,9 +27,10 @@ from fleetops.store.backups import Backup
 class Backups:
     """See the module docstring."""
 
-    def __init__(self, store: Store, environments: Environments) -> None:
+    def __init__(self, store: Store, environments: Environments, *, clock: Now = utc_now) -> None:
         self.store = store
         self.environments = environments
+        self.clock = clock
 
     def create(
         self,
@@ -58,13 +59,17 @@ class Backups:
                 f"(it has: {', '.join(present) or 'none'})"
             )
         stores = self._datastores(runtime.environment, runtime)
-        now = datetime.now(UTC)
+        now = self.clock()
         backup_id = backup_id or f"bk-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         kind = stores.stores[datastore].kind
         path = stores.folder.parent / "backups" / datastore / f"{backup_id}{SUFFIXES.get(kind, '')}"
         started = time.monotonic()
-        taken = take_backup(stores, datastore, path)
-        return self.store.backups.add(
+        try:
+            taken = take_backup(stores, datastore, path)
+        except (FleetopsError, OSError) as err:
+            self._notify(EventKind.FAILED, runtime.environment, f"{datastore} {backup_id}", str(err))
+            raise
+        added = self.store.backups.add(
             Backup(
                 backup_id=backup_id,
                 environment=runtime.environment,
@@ -82,6 +87,8 @@ class Backups:
                 tag=tag,
             )
         )
+        self._notify(EventKind.COMPLETED, runtime.environment, f"{datastore} {backup_id}", None)
+        return added
 
     def list(self, *, environment: str | None = None, datastore: str | None = None) -> list[Backup]:
         """The catalog, newest first."""
@@ -96,14 +103,43 @@ class Backups:
         outcome = verify_backup(
             backup.kind, Path(backup.location), sha256=backup.sha256, expected=backup.contents
         )
+        if not outcome.ok:
+            self._notify(
+                EventKind.VERIFY_FAILED,
+                backup.environment,
+                f"{backup.datastore} {backup.backup_id}",
+                outcome.detail,
+            )
         return self.store.backups.record_verification(
             backup,
             status="verified" if outcome.ok else "failed",
-            at=datetime.now(UTC),
+            at=self.clock(),
             duration_ms=round((time.monotonic() - started) * 1000),
             detail=f"{outcome.detail} (restore {outcome.restore_ms} ms)"
             if outcome.restore_ms
             else outcome.detail,
+        )
+
+    def _notify(self, kind: EventKind, environment: str, what: str, reason: str | None) -> None:
+        """``backup.<kind>`` to the fleet file's channels that list it (a delivery problem is
+        recorded by the notifications, never raised)."""
+        fleet = self.environments.fleet
+        if fleet is None or not fleet.notifications:
+            return
+        event = DeploymentEvent(
+            kind=kind,
+            environment=environment,
+            execution_id=what,
+            at=self.clock(),
+            reason=reason,
+            operation="backup",
+        )
+        notify(
+            self.store,
+            fleet.notifications,
+            [event],
+            secret_values=self.environments.secret_values(environment),
+            clock=self.clock,
         )
 
     def checked(self, backup_id: str, *, environment: str, datastore: str) -> Backup:
@@ -134,9 +170,11 @@ class Backups:
         return self._datastores(environment, self.environments.runtime_for(environment))
 
     def _datastores(self, environment: str, runtime: object) -> LocalDatastores:
-        if not isinstance(runtime, FleetRuntime) or runtime.datastores is None:
+        # Any runtime with local datastores (a FleetRuntime; an in-memory one in tests).
+        stores = getattr(runtime, "datastores", None)
+        if not isinstance(stores, LocalDatastores):
             raise OperationFailed(
                 f"environment {environment!r} does not run its datastores on this machine: "
                 "backups of aws datastores are not supported yet"
             )
-        return runtime.datastores
+        return stores

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from fleetops.clock import SystemClock
 from fleetops.control import ExecutionService, load_handlers
 from fleetops.control.alarm_runbooks import AlarmRunbooks
+from fleetops.control.backup_scheduler import BackupScheduler
 from fleetops.control.deployments import Deployments
 from fleetops.control.environments import Environments
 from fleetops.control.handlers import handler_specs
@@ -56,6 +57,8 @@ class ControlPlane:
     """The ``fleetops/Deployments`` metrics, counted from the executions' events."""
     alarm_runbooks: AlarmRunbooks
     """Starts the runbooks alarms name; it needs the running event loop."""
+    backup_scheduler: BackupScheduler
+    """The fleet file's ``backup:`` schedules over the running environments' datastores."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -73,12 +76,14 @@ class ControlPlane:
                 lambda: {} if environments.fleet is None else environments.fleet.notifications,
             )
             schedules = asyncio.create_task(scheduler.run(), name="maintenance-schedules")
+            backups = asyncio.create_task(self.backup_scheduler.run(), name="backup-schedule")
             try:
                 yield
             finally:
-                schedules.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await schedules
+                for task in (backups, schedules):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
                 self.orchestrator_metrics.stop()
                 await self.executions.close()
         finally:
@@ -121,6 +126,7 @@ def compose(settings: ServerSettings, *, store: Store | None = None) -> ControlP
             opened.close()
         raise
 
+    scheduler = BackupScheduler(opened, envs, clock=SystemClock())
     return ControlPlane(
-        opened, owns_store, envs, redactor, executions, deployments, vault, orchestrator, runbooks
+        opened, owns_store, envs, redactor, executions, deployments, vault, orchestrator, runbooks, scheduler
     )

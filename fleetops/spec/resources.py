@@ -10,7 +10,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from fleetops.spec.alarm_rule import RuleError, parse_rule, referenced
 from fleetops.spec.durations import Duration
@@ -63,17 +63,30 @@ _SCHEMES: dict[DatastoreKind, tuple[str, ...]] = {
 
 
 class Backup(Spec):
-    """When a datastore is backed up and how long backups are kept."""
+    """When a datastore is backed up and how many backups, or for how long, are kept (at least
+    one of ``keep`` and ``retention``; the newest verified backup is always kept)."""
 
-    every: Duration = Field(description="Backup interval, e.g. 1d.")
-    retention: Duration = Field(description="How long a backup is kept, e.g. 30d.")
-    verify: bool = Field(
+    every: Duration = Field(description="Backup interval, e.g. 1d (at least 1m).")
+    keep: StrictInt | None = Field(
+        default=None, ge=1, le=100_000, description="How many scheduled backups to keep, e.g. 7."
+    )
+    retention: Duration | None = Field(
+        default=None, description="How long a scheduled backup is kept, e.g. 30d."
+    )
+    verify: StrictBool = Field(
         default=True, description="Restore each backup into a scratch instance and probe it."
     )
 
     @model_validator(mode="after")
-    def _retention_covers_interval(self) -> Backup:
-        if self.retention < self.every:
+    def _kept_somehow(self) -> Backup:
+        if self.every < timedelta(minutes=1):
+            raise ValueError("every must be at least 1m")
+        if self.keep is None and self.retention is None:
+            raise ValueError(
+                "say how long backups are kept: keep (how many, e.g. {every: 1d, keep: 7}) "
+                "or retention (how long, e.g. 30d)"
+            )
+        if self.retention is not None and self.retention < self.every:
             raise ValueError("retention must be at least the backup interval (every)")
         return self
 
@@ -305,7 +318,7 @@ EVENTS = frozenset(
         "alarm.ok",
         "secret.rotated",
         "secret.rotation_failed",
-        "backup.succeeded",
+        "backup.completed",
         "backup.failed",
         "backup.verify_failed",
         "restore.started",

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from fleetops.store.sessions import Sessions
 from fleetops.store.tables import backups
@@ -63,10 +63,17 @@ class BackupCatalog:
         return None if row is None else Backup(**row)
 
     def list(
-        self, *, environment: str | None = None, datastore: str | None = None, limit: int = 100
+        self,
+        *,
+        environment: str | None = None,
+        datastore: str | None = None,
+        tag: str | None = None,
+        limit: int = 100,
     ) -> list[Backup]:
-        """Backups, newest first."""
+        """Backups (``tag``: only those tagged so), newest first."""
         query = select(backups).order_by(backups.c.created_at.desc(), backups.c.backup_id.desc())
+        if tag is not None:
+            query = query.where(backups.c.tag == tag)
         if environment is not None:
             query = query.where(backups.c.environment == environment)
         if datastore is not None:
@@ -74,6 +81,15 @@ class BackupCatalog:
         with self._store.session() as session:
             rows = session.execute(query.limit(limit)).mappings().all()
         return [Backup(**row) for row in rows]
+
+    def delete(self, backup_id: str) -> bool:
+        """Remove an entry (its file is the caller's); whether it existed."""
+        with self._store.transaction() as session:
+            found = session.execute(
+                select(backups.c.backup_id).where(backups.c.backup_id == backup_id)
+            ).first()
+            session.execute(delete(backups).where(backups.c.backup_id == backup_id))
+        return found is not None
 
     def record_verification(
         self, backup: Backup, *, status: str, at: datetime, duration_ms: int, detail: str

@@ -46,6 +46,7 @@ from fleetops.control.environments import Environments
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.logfilter import compile_filter, in_window
 from fleetops.ops.logquery import LogSource, QueryResult, run_query
+from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.rollout import (
     OK,
     GroupInstance,
@@ -123,6 +124,8 @@ class InMemoryFleetRuntime:
         """The values ``secret_values`` answers (tests of redaction set them)."""
         self.endpoints: dict[str, str] = {name: f"memory://{name}" for name in fleet.services}
         """Each service's load balancer URL; a test points one at a local server for smoke gates."""
+        self.datastores: LocalDatastores | None = None
+        """Datastores a test runs for it (backups of them: SQLite files need no server)."""
         for name in fleet.services:
             service = fleet.service(name, environment)
             fake = FakeFleet(self._ms, behaviours)

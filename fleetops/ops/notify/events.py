@@ -22,11 +22,20 @@ class EventKind(StrEnum):
     OK = "ok"
     ENDED = "ended"
     """A maintenance window ended (operation ``maintenance``; ``started`` opens one)."""
+    COMPLETED = "completed"
+    """A backup was taken (``backup.completed``)."""
+    VERIFY_FAILED = "verify_failed"
+    """A backup failed its verification by restore (``backup.verify_failed``)."""
     POSTED = "posted"
     """An announcement (``fleetops notify``): operation ``announcement``."""
 
 
-_LEVELS = {EventKind.FAILED: Level.ERROR, EventKind.ROLLED_BACK: Level.ERROR, EventKind.ALARM: Level.CRITICAL}
+_LEVELS = {
+    EventKind.FAILED: Level.ERROR,
+    EventKind.ROLLED_BACK: Level.ERROR,
+    EventKind.ALARM: Level.CRITICAL,
+    EventKind.VERIFY_FAILED: Level.ERROR,
+}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ _VERB = {
     EventKind.OK: "is OK again",
     EventKind.ENDED: "ended",
     EventKind.POSTED: "posted",
+    EventKind.COMPLETED: "completed",
+    EventKind.VERIFY_FAILED: "failed its verification",
 }
 _MARK = {
     EventKind.STARTED: ":rocket:",
@@ -29,6 +31,8 @@ _MARK = {
     EventKind.OK: ":large_green_circle:",
     EventKind.ENDED: ":checkered_flag:",
     EventKind.POSTED: ":mega:",
+    EventKind.COMPLETED: ":floppy_disk:",
+    EventKind.VERIFY_FAILED: ":x:",
 }
 
 

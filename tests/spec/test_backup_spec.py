@@ -1,0 +1,49 @@
+"""A datastore's ``backup:`` schedule in the fleet file: strict, with clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleetops.errors import BadInput
+from fleetops.spec.loader import load_fleet_text
+
+FLEET = """
+name: shop
+environments: {dev: {provider: local}}
+services:
+  api: {run: {command: "{python} api.py"}}
+datastores:
+  db:
+    kind: sqlite
+    connection: sqlite:///db.sqlite
+    backup: BACKUP
+"""
+
+
+def _problems(backup: str) -> list[str]:
+    with pytest.raises(BadInput) as caught:
+        load_fleet_text(FLEET.replace("BACKUP", backup))
+    return caught.value.problems
+
+
+def test_every_and_keep() -> None:
+    backup = load_fleet_text(FLEET.replace("BACKUP", "{every: 1d, keep: 7}")).datastores["db"].backup
+    assert backup is not None
+    assert (backup.every.days, backup.keep, backup.retention, backup.verify) == (1, 7, None, True)
+
+
+def test_keep_must_be_a_number_not_a_boolean() -> None:
+    assert _problems("{every: 1d, keep: true}") == [
+        "fleet.yaml:10:31 datastores.db.backup.keep: expected an integer, got True"
+    ]
+
+
+def test_keep_or_retention_is_required() -> None:
+    (problem,) = _problems("{every: 1d}")
+    assert "say how long backups are kept: keep (how many, e.g. {every: 1d, keep: 7})" in problem
+    assert problem.startswith("fleet.yaml:10:13 datastores.db.backup")
+
+
+def test_an_unknown_field_is_refused() -> None:
+    (problem,) = _problems("{every: 1d, keep: 7, kepe: 3}")
+    assert "datastores.db.backup.kepe" in problem
