@@ -123,7 +123,8 @@ def finish(progress: dict[str, Any]) -> None:
     raise OperationFailed(message)
 
 
-def _started(api: ApiClient, started: dict[str, Any], wait: bool, output: OutputFormat) -> None:
+def follow_started(api: ApiClient, started: dict[str, Any], wait: bool, output: OutputFormat) -> None:
+    """Say what started and how to follow it; with ``wait``, follow it and exit as it ended."""
     name = started["execution"]
     if not wait:
         emit(
@@ -169,7 +170,7 @@ def deploy(
     if _duration("--approval-timeout", approval_timeout) is not None:
         body["approval_timeout"] = approval_timeout
     with _connect(file) as api:
-        _started(api, api.post("/deployments", body), wait, output)
+        follow_started(api, api.post("/deployments", body), wait, output)
 
 
 @app.command("rollback")
@@ -196,7 +197,7 @@ def rollback(
         body["to_release"] = to_release
     with _connect(file) as api:
         started = api.post("/rollbacks", body)
-        _started(api, started, wait, output)
+        follow_started(api, started, wait, output)
 
 
 @app.command("promote")
@@ -220,7 +221,7 @@ def promote(
     if _duration("--approval-timeout", approval_timeout) is not None:
         body["approval_timeout"] = approval_timeout
     with _connect(file) as api:
-        _started(api, api.post("/promotions", body), wait, output)
+        follow_started(api, api.post("/promotions", body), wait, output)
 
 
 @app.command("approve")

@@ -1,4 +1,4 @@
-"""``fleetops secrets list | describe | versions | history | put | get``: the secret store.
+"""``fleetops secrets list | describe | versions | history | put | get | rotate``: the secret store.
 
 Values are never printed, except by ``get --reveal`` (admin only, and audited).
 """
@@ -13,13 +13,15 @@ import typer
 
 from fleetops.cli.app import app
 from fleetops.cli.client import connect
+from fleetops.cli.deploy import follow_started
 from fleetops.cli.output import NoHeadersOption, OutputFormat, OutputOption, emit, emit_rows
 from fleetops.cli.timefmt import short_time
 from fleetops.errors import BadInput
 
 secrets_app = typer.Typer(
     name="secrets",
-    help="Secrets: versions with staging labels (AWSCURRENT, AWSPENDING, AWSPREVIOUS), encrypted at rest.",
+    help="Secrets: versions with staging labels (AWSCURRENT, AWSPENDING, AWSPREVIOUS), encrypted at "
+    "rest; rotated with proof that every instance picked the new value up.",
     no_args_is_help=True,
 )
 app.add_typer(secrets_app)
@@ -107,13 +109,14 @@ def versions(
     emit_rows(
         answer["versions"],
         output,
-        columns=("#", "version id", "created", "by", "source", "labels"),
+        columns=("#", "version id", "created", "by", "source", "user", "labels"),
         row=lambda v: (
             str(v["number"]),
             v["version_id"],
             short_time(v["created_at"]),
             v["created_by"],
             v["source"],
+            v.get("username") or "-",
             _labels(v),
         ),
         headers=not no_headers,
@@ -146,7 +149,10 @@ def history(
             return f"deletion scheduled for {short_time(detail['delete_on'])}"
         if event["action"] == "secret.restored":
             return "deletion cancelled"
-        return f"version {event['version_id']} created ({detail.get('source', '')})"
+        if event["action"] == "version.revoked":
+            return f"version {event['version_id']} revoked (no instance used it any more)"
+        user = f", user {detail['username']}" if detail.get("username") else ""
+        return f"version {event['version_id']} created ({detail.get('source', '')}{user})"
 
     emit_rows(
         answer["events"],
@@ -232,3 +238,20 @@ def get(  # noqa: PLR0917 - typer passes options by keyword; their order is the 
         sys.stdout.write(answer["value"] + "\n")
 
     emit(answer, output, render)
+
+
+@secrets_app.command("rotate")
+def rotate(
+    name: NameArgument,
+    env: EnvOption = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Follow it to the end; exit 1 unless it succeeds.")
+    ] = False,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Rotate a secret: a new value set on what it guards and tested, made AWSCURRENT, every
+    service using it redeployed (health- and alarm-gated), every instance's pickup proven, then
+    the previous value revoked; operator. A failure leaves the previous value working."""
+    with connect() as api:
+        started: dict[str, Any] = api.post(_path(name, "/rotations"), {"environment": env})
+        follow_started(api, started, wait, output)

@@ -36,6 +36,7 @@ from fleetops.control.aws_alarms import AwsAlarms
 from fleetops.control.aws_secrets import AwsSecrets
 from fleetops.control.initial_releases import pin_initial, verify_ready
 from fleetops.control.rollout_state import new_row, row_view
+from fleetops.control.secret_targets import NoRotationTargets
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.logquery import QueryResult
 from fleetops.providers.aws.autoscaling import AutoScalingService
@@ -68,7 +69,7 @@ _FAILED = frozenset({"Failed", "Cancelled", "RollbackSuccessful", "RollbackFaile
 _CAUSE = re.compile(r"from (\d+) to (\d+)")
 
 
-class AwsFleetRuntime:
+class AwsFleetRuntime(NoRotationTargets):
     """See the module docstring. Thread-safe: the server calls it from its worker threads."""
 
     def __init__(

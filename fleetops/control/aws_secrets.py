@@ -110,7 +110,7 @@ class AwsSecrets:
             description=(declared.description if declared is not None else "")
             or (described or {}).get("Description", ""),
             declared=declared is not None,
-            guards=guarded_datastore(self.fleet, name),
+            guards=guarded_datastore(self.fleet, name, self.environment),
             versions=len(versions),
             current=current,
             rotation_every_s=float(days) * 86400 if isinstance(days, int) and rotating else None,

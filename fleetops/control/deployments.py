@@ -43,10 +43,12 @@ from fleetops.ops.clock import utc_now
 from fleetops.ops.gates import check_change
 from fleetops.ops.locks import refusal, release_lock
 from fleetops.ops.releases import roll_back_pinned, rollback_target
+from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.runbooks import (
     REJECTED,
     RUNBOOKS,
     RunbookDeps,
+    consumers,
     definition_text,
     pending_approval_token,
     register_handlers,
@@ -96,12 +98,15 @@ class Deployments:
         fleet: Fleet | None = None,
         *,
         secret_value: Callable[[str, str], str | None] = lambda _environment, _name: None,
+        secrets: SecretsVault | None = None,
     ) -> None:
         """``runtime``: the server's environments, or one runtime of ``fleet`` (tests);
-        ``secret_value(environment, name)``: a secret's current value, for notification channels."""
+        ``secret_value(environment, name)``: a secret's current value, for notification channels;
+        ``secrets``: the store the rotation runbook takes values from."""
         self.executions = executions
         self.store = store
         self.secret_value = secret_value
+        self.secrets = secrets
         if isinstance(runtime, Environments):
             self.environments = runtime
         else:
@@ -139,6 +144,7 @@ class Deployments:
             secret_values=self.environments.secret_values,
             secret_value=self.secret_value,
             datastores=self.datastores,
+            secrets=self.secrets,
         )
 
     def register(self) -> None:
@@ -299,6 +305,19 @@ class Deployments:
         }
         return self._start("restore", "restore", env, payload).to_json()
 
+    def rotate(self, *, environment: str, secret: str, requested_by: str) -> Started:
+        """Start the rotate-secret runbook; ``BadInput`` for a secret the fleet file does not
+        declare, ``Refused`` at once when the lock is held, maintenance is on or a user of the
+        secret is blocked (the runbook checks again once it holds the lock)."""
+        fleet = self.fleet(environment)
+        if secret not in fleet.secrets:
+            known = ", ".join(sorted(fleet.secrets)) or "none"
+            raise BadInput(f"unknown secret {secret!r} (the fleet file declares: {known})")
+        users = consumers(fleet, environment, secret)
+        check_change(self.store, environment, users, action=f"rotation of {secret!r} in {environment!r}")
+        payload = {"environment": environment, "secret": secret, "requested_by": requested_by}
+        return self._start("rotate-secret", f"rotate-{secret}", environment, payload)
+
     def _start(self, runbook: str, operation: str, environment: str, payload: dict[str, Any]) -> Started:
         # Stored on first use (and updated when the built-in changed), so a server that never
         # deploys lists no built-in state machines.
@@ -312,10 +331,14 @@ class Deployments:
     # -- approvals and stops ---------------------------------------------------------------
 
     def execution_arn(self, name_or_arn: str) -> str:
-        """An execution's ARN from its name (a deploy or rollback runbook's) or ARN."""
+        """An execution's ARN from its name (a deploy, rollback or rotate-secret runbook's) or ARN."""
         if name_or_arn.startswith("arn:"):
             return name_or_arn
-        runbook = next((r for r in ("rollback", "restore") if name_or_arn.startswith(f"{r}-")), "deploy")
+        runbook = "deploy"
+        if name_or_arn.startswith("rotate-"):
+            runbook = "rotate-secret"
+        else:
+            runbook = next((r for r in ("rollback", "restore") if name_or_arn.startswith(f"{r}-")), "deploy")
         return self.executions.engine.execution_arn(machine_name(runbook), name_or_arn)
 
     def approve(
@@ -539,7 +562,12 @@ def task_input(events: Sequence[HistoryEvent], resource: str) -> Any:
 
 
 def deployment_plan(events: Sequence[HistoryEvent]) -> dict[str, Any] | None:
-    """The plan a deploy or rollback execution's initialize step made (None before it ran)."""
-    plan = task_output(events, "deploy-initialize") or task_output(events, "rollback-initialize")
+    """The plan a deploy or rollback execution's initialize step made, or a rotation's redeploy
+    (None before it ran)."""
+    plan = (
+        task_output(events, "deploy-initialize")
+        or task_output(events, "rollback-initialize")
+        or task_output(events, "rotate-redeploy-plan")
+    )
     # A deployment queued for the lock (--lock-wait) has made no plan yet.
     return plan if isinstance(plan, dict) and not plan.get("queued") else None

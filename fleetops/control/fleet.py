@@ -34,6 +34,7 @@ from fleetops.control.metrics_sampler import MetricsSampler
 from fleetops.control.rollout_runner import LIVE, RolloutRunner
 from fleetops.control.runtime_settings import RuntimeSettings
 from fleetops.control.scaling_policy import target_tracking
+from fleetops.control.secret_targets import LocalSecretTargets
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmActions, AlarmMonitor, local_metrics
 from fleetops.ops.alarms.actions import StartRunbook
@@ -139,6 +140,9 @@ class FleetRuntime:
             alarms=self.alarms,
             settings=self.settings,
             service_state=self._state,
+        )
+        self._secret_targets = LocalSecretTargets(
+            datastores, provider.instances, lambda service: self._service(service).health.path
         )
         self._started = False
 
@@ -395,6 +399,28 @@ class FleetRuntime:
     def secret_values(self) -> frozenset[str]:
         """The current and previous values of the environment's secrets (what redaction removes)."""
         return frozenset(self._secret_values())
+
+    # -- what a secret rotation acts on (``RotationTargets``) -----------------------------------
+
+    def rotation_user(self, datastore: str) -> str:
+        """See ``RotationTargets.rotation_user``."""
+        return self._secret_targets.rotation_user(datastore)
+
+    def set_login(self, datastore: str, user: str | None, password: str) -> None:
+        """See ``RotationTargets.set_login``."""
+        self._secret_targets.set_login(datastore, user, password)
+
+    def try_login(self, datastore: str, user: str | None, password: str) -> None:
+        """See ``RotationTargets.try_login``."""
+        self._secret_targets.try_login(datastore, user, password)
+
+    def revoke_login(self, datastore: str, user: str | None, password: str) -> None:
+        """See ``RotationTargets.revoke_login``."""
+        self._secret_targets.revoke_login(datastore, user, password)
+
+    def loaded_secret_versions(self, service: str) -> dict[str, dict[str, str] | None]:
+        """See ``RotationTargets.loaded_secret_versions``."""
+        return self._secret_targets.loaded_secret_versions(service)
 
     # -- internals ------------------------------------------------------------------------------
     def _saved_desired(self, service: str) -> int | None:

@@ -1,7 +1,8 @@
 """``ProviderPort``: one service of a Provider as the rollout's ``FleetPort``.
 
 - ``launch`` starts an instance of the version (the provider adds the service's env and that
-  version's overrides) and returns once the provider reports it InService, that is once the load
+  version's overrides; ``launch_env``, the rollout's, pins the secret versions of its release)
+  and returns once the provider reports it InService, that is once the load
   balancer's own health checks pass and it takes traffic, so a refresh never counts an instance
   users cannot reach yet. It gives up waiting after ``launch_timeout_s`` (or when the instance
   ends) and returns the id anyway: the rollout's probes then judge it and report why it failed.
@@ -28,6 +29,9 @@ from fleetops.providers.base import InstanceState, ManagedProvider
 from fleetops.rollout import ProbeResult
 
 _ENDED = (InstanceState.TERMINATING, InstanceState.TERMINATED, InstanceState.DRAINING)
+OTHER_PINS = " (other secret versions)"
+"""Marks the release of an instance started with other secret pins than its rollout's: not a
+match for SkipMatching; launched again (a rollback) as its plain version."""
 
 
 class AlarmStates(Protocol):
@@ -66,9 +70,12 @@ class ProviderPort:
         self.launch_timeout_s = launch_timeout_s
         self._poll_s = poll_s
         self._http = httpx.AsyncClient()
+        self.launch_env: Mapping[str, str] = {}
+        """Env of the instances the running rollout launches (one rollout per service at a time)."""
 
     async def launch(self, release: str) -> str:
-        info = await asyncio.to_thread(self.provider.launch, self.service, release)
+        version = release.removesuffix(OTHER_PINS)
+        info = await asyncio.to_thread(self.provider.launch, self.service, version, env=self.launch_env)
         deadline = time.monotonic() + self.launch_timeout_s
         while info.state is InstanceState.PENDING and time.monotonic() < deadline:
             await asyncio.sleep(self._poll_s)

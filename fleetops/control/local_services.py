@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fleetops.private_files import private_folder
-from fleetops.providers.local.datastores import LocalDatastore, LocalDatastores
+from fleetops.providers.local.datastores import LocalDatastore, LocalDatastores, LoginSource
 from fleetops.providers.local.service import LocalHealthCheck, ServiceRuntime, env_name
 from fleetops.spec.fleet import Fleet
 
@@ -50,6 +50,7 @@ def local_services(
                 version_env={version: dict(o.env) for version, o in service.versions.items()},
                 secrets=tuple(service.secrets),
                 depends_on=tuple(service.depends_on),
+                datastores=tuple(d for d in service.datastores if d in urls),
                 health=LocalHealthCheck(
                     path=health.path,
                     interval=health.interval.total_seconds(),
@@ -75,10 +76,13 @@ def fixed_ports(fleet: Fleet, environment: str) -> dict[str, int]:
     }
 
 
-def local_datastores(fleet: Fleet, environment: str, state_dir: Path) -> LocalDatastores:
+def local_datastores(
+    fleet: Fleet, environment: str, state_dir: Path, logins: LoginSource | None = None
+) -> LocalDatastores:
     """The datastores existing in ``environment`` as private servers under
     ``<state_dir>/datastores/``: PostgreSQL's user and database, Redis' database index are the
-    ones the fleet file's connection URL names (its host and port are the real deployment's)."""
+    ones the fleet file's connection URL names (its host and port are the real deployment's);
+    ``logins``: the current login of each one linked to a secret (``password_secret``)."""
     stores = []
     for name, store in fleet.datastores.items():
         if store.environments is not None and environment not in store.environments:
@@ -86,14 +90,23 @@ def local_datastores(fleet: Fleet, environment: str, state_dir: Path) -> LocalDa
         parts = urlsplit(store.connection)
         path = parts.path.strip("/")
         kind = store.kind.value
+        secret = store.password_secret if kind in ("postgres", "redis") else None
         if kind == "redis":
-            stores.append(LocalDatastore(name, kind, db=int(path) if path.isdigit() else 0))
+            stores.append(
+                LocalDatastore(name, kind, db=int(path) if path.isdigit() else 0, password_secret=secret)
+            )
         else:
             default = name.replace("-", "_")
             stores.append(
-                LocalDatastore(name, kind, user=parts.username or default, database=path or default)
+                LocalDatastore(
+                    name,
+                    kind,
+                    user=parts.username or default,
+                    database=path or default,
+                    password_secret=secret,
+                )
             )
-    return LocalDatastores(stores, state_dir / "datastores")
+    return LocalDatastores(stores, state_dir / "datastores", logins)
 
 
 class DevSecrets:

@@ -26,16 +26,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from fleetops.clock import SystemClock
-from fleetops.control.fleet_port import ProviderPort
+from fleetops.control.fleet_port import OTHER_PINS, ProviderPort
 from fleetops.control.rollout_state import (
     RunningRollout,
     new_row,
@@ -48,7 +49,7 @@ from fleetops.control.rollout_state import (
 from fleetops.control.runtime_settings import RuntimeSettings
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmMonitor
-from fleetops.providers.base import InstanceState, ManagedProvider
+from fleetops.providers.base import SECRET_VERSIONS_ENV, InstanceState, ManagedProvider
 from fleetops.rollout import (
     GroupInstance,
     InstanceRefresh,
@@ -314,9 +315,13 @@ class RolloutRunner:
         target = rollback_to or request.version
         spec = self._service(request.service)
         live = [i for i in self.provider.instances(request.service) if i.state in LIVE]
-        instances = [GroupInstance(i.id, i.version) for i in live]
+        port = self._port(request.service)
+        port.launch_env = self._release_env(request.service, request.release_number)
+        instances = [
+            GroupInstance(i.id, self._member_release(i.id, i.version, port.launch_env)) for i in live
+        ]
         refresh = InstanceRefresh(
-            port=self._port(request.service),
+            port=port,
             clock=self._clock,
             instances=instances,
             target_release=target,
@@ -418,6 +423,28 @@ class RolloutRunner:
             )
             self._ports[service] = port
         return port
+
+    def _member_release(self, instance_id: str, version: str, launch_env: Mapping[str, str]) -> str:
+        """What the refresh compares with its target to tell an instance already replaced (kept
+        by SkipMatching on resume): its version, unless it was started with other secret pins
+        than the rollout's (a rotation's redeploy keeps the version and changes the pins)."""
+        wanted = launch_env.get(SECRET_VERSIONS_ENV)
+        launched = getattr(self.provider, "launch_env", None)
+        if wanted is None or launched is None:
+            return version
+        try:
+            pins = launched(instance_id).get(SECRET_VERSIONS_ENV)
+        except KeyError:
+            return version
+        return version if pins == wanted else f"{version}{OTHER_PINS}"
+
+    def _release_env(self, service: str, number: int) -> dict[str, str]:
+        """What instances of release ``number`` are launched with: the secret versions it pins
+        (the provider hands out a pinned version while it is valid, else AWSCURRENT)."""
+        release = self.store.releases.get(self.environment, service, number)
+        if release is None or not release.secret_versions:
+            return {}
+        return {SECRET_VERSIONS_ENV: json.dumps(dict(sorted(release.secret_versions.items())))}
 
     def _service(self, name: str) -> Service:
         return self.fleet.service(name, self.environment)

@@ -17,6 +17,7 @@ from fleetops.ops.clock import Now, utc_now
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.store.releases import Release, ReleaseStatus
+from fleetops.store.secrets import AWSCURRENT
 
 CONFIG_FIELDS = ("run", "aws", "instances", "health", "deploy", "depends_on", "secrets")
 
@@ -33,6 +34,35 @@ def resolved_config(fleet: Fleet, environment: str, service: str, version: str) 
     config: dict[str, Any] = settings.model_dump(mode="json", include=set(CONFIG_FIELDS), by_alias=True)
     config["env"] = settings.env_for_version(version)
     return config
+
+
+def datastore_exists(fleet: Fleet, environment: str, datastore: str) -> bool:
+    """Whether ``datastore`` exists in ``environment`` (its ``environments``, default all)."""
+    spec = fleet.datastores.get(datastore)
+    return spec is not None and (spec.environments is None or environment in spec.environments)
+
+
+def secrets_used(fleet: Fleet, environment: str, service: str) -> list[str]:
+    """The secrets an instance of ``service`` gets in ``environment``: its own, and the password
+    secret of each datastore it uses there."""
+    settings = fleet.service(service, environment)
+    names = list(settings.secrets)
+    for datastore in settings.datastores:
+        guard = fleet.datastores[datastore].password_secret if datastore in fleet.datastores else None
+        if guard and datastore_exists(fleet, environment, datastore):
+            names.append(guard)
+    return list(dict.fromkeys(names))
+
+
+def current_secret_versions(store: Store, fleet: Fleet, environment: str) -> dict[str, str]:
+    """Secret -> its AWSCURRENT version id, for every secret the fleet file declares that has one
+    (what a deployment pins at its start)."""
+    out = {}
+    for name in fleet.secrets:
+        version = store.secrets.stage_version(environment, name, AWSCURRENT)
+        if version is not None:
+            out[name] = version
+    return out
 
 
 def pin_releases(
@@ -63,7 +93,9 @@ def pin_releases(
                 service=service,
                 version=version,
                 config=config,
-                secret_versions={name: known[name] for name in config["secrets"] if name in known},
+                secret_versions={
+                    name: known[name] for name in secrets_used(fleet, environment, service) if name in known
+                },
                 execution_id=execution_id,
                 created_by=created_by,
                 now=now,

@@ -15,6 +15,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+SECRET_VERSIONS_ENV = "FLEETOPS_SECRET_VERSIONS"
+"""The env var holding ``{"secret": "version id"}`` of the values an instance was given: a
+release's pins on the way in (launch ``env``), what was handed out once it starts (an instance
+may echo it on its health endpoint: that is how a rotation proves every instance picked the new
+value up)."""
+
 
 class InstanceState(StrEnum):
     """Lifecycle of an instance (the Auto Scaling words)."""

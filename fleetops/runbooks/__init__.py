@@ -22,8 +22,9 @@ from fleetops.runbooks.handlers import HANDLERS, register_handlers
 from fleetops.runbooks.handlers.approval import REJECTED, pending_approval_token
 from fleetops.runbooks.handlers.initialize import target_versions
 from fleetops.runbooks.handlers.restore import restore_plan
+from fleetops.runbooks.handlers.rotation import consumers
 
-RUNBOOKS = ("deploy", "rollback", "restore")
+RUNBOOKS = ("deploy", "rollback", "restore", "rotate-secret")
 """The built-in runbooks, by name (the state machine name in the server)."""
 
 
@@ -46,6 +47,7 @@ __all__ = [
     "REJECTED",
     "RUNBOOKS",
     "RunbookDeps",
+    "consumers",
     "definition",
     "definition_text",
     "pending_approval_token",

@@ -14,6 +14,7 @@ import httpx
 
 from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.notify import RetryPolicy
+from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.runbooks.ports import DatastoreControl, FleetControl
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
@@ -40,3 +41,5 @@ class RunbookDeps:
     """A secret's current value in an environment (a PagerDuty routing key, an SMTP password)."""
     datastores: Callable[[str], DatastoreControl] | None = None
     """An environment's datastores, for the restore runbook (None: this world has none)."""
+    secrets: SecretsVault | None = None
+    """The secrets store (the rotation runbook's values; None: rotation refuses to run)."""

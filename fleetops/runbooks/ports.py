@@ -246,7 +246,36 @@ class ScalingActivity:
         }
 
 
-class FleetControl(Protocol):
+class RotationTargets(Protocol):
+    """What a secret rotation acts on in an environment: the datastore a password guards (set,
+    test and revoke a login; the current login is the runtime's own, from the secrets store)
+    and the instances that must prove they loaded the new version."""
+
+    def rotation_user(self, datastore: str) -> str:
+        """The user a new password of ``datastore`` goes to: PostgreSQL alternates between its
+        user and ``<user>_clone`` (never the current one); Redis keeps its user."""
+        ...
+
+    def set_login(self, datastore: str, user: str | None, password: str) -> None:
+        """setSecret: make the login valid, leaving the current one working (``user`` None, here
+        and below: the datastore's own user)."""
+        ...
+
+    def try_login(self, datastore: str, user: str | None, password: str) -> None:
+        """testSecret: log in with it and run a query; an error saying why not."""
+        ...
+
+    def revoke_login(self, datastore: str, user: str | None, password: str) -> None:
+        """Make the login refused from now on (never the current one)."""
+        ...
+
+    def loaded_secret_versions(self, service: str) -> dict[str, dict[str, str] | None]:
+        """Instance id -> the secret versions it reports it loaded (its health endpoint's
+        ``secret_versions``; None: it does not say), for every instance still running."""
+        ...
+
+
+class FleetControl(RotationTargets, Protocol):
     """What the runbooks and the API use of an environment's fleet (``FleetRuntime``, and
     ``fleetops.testing.fleet_runtime.InMemoryFleetRuntime`` in tests); the control plane also
     starts and stops the ones it opens (``fleetops.control.environments``)."""

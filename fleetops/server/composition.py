@@ -28,6 +28,7 @@ from fleetops.control.deployments import Deployments
 from fleetops.control.environments import Environments
 from fleetops.control.handlers import handler_specs
 from fleetops.control.orchestrator_metrics import OrchestratorMetrics
+from fleetops.control.rotation_schedule import RotationSchedule
 from fleetops.ops.maintenance_schedule import MaintenanceScheduler
 from fleetops.ops.secrets.cipher import Cipher
 from fleetops.ops.secrets.vault import SecretsVault
@@ -35,6 +36,8 @@ from fleetops.redaction import Redactor, secret_redactor
 from fleetops.server.auth import ensure_admin_token
 from fleetops.server.fleet import open_environments
 from fleetops.server.settings import ServerSettings
+from fleetops.spec.fleet import Fleet
+from fleetops.spec.models import AwsSettings
 from fleetops.store import Store
 
 
@@ -59,11 +62,13 @@ class ControlPlane:
     """Starts the runbooks alarms name; it needs the running event loop."""
     backup_scheduler: BackupScheduler
     """The fleet file's ``backup:`` schedules over the running environments' datastores."""
+    schedule: RotationSchedule | None = None
+    """Rotates secrets when their ``rotation.every`` makes them due (None: no fleet file)."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Start the environments, then the executions and the maintenance schedules (a task
-        on this event loop); stop them in the reverse order."""
+        """Start the environments, then the executions, the maintenance schedules and the
+        rotation schedule (tasks on this event loop); stop them in the reverse order."""
         try:
             await asyncio.to_thread(self.environments.start_all)
             await self.executions.start()
@@ -77,10 +82,11 @@ class ControlPlane:
             )
             schedules = asyncio.create_task(scheduler.run(), name="maintenance-schedules")
             backups = asyncio.create_task(self.backup_scheduler.run(), name="backup-schedule")
+            rotations = [] if self.schedule is None else [asyncio.create_task(self.schedule.run())]
             try:
                 yield
             finally:
-                for task in (backups, schedules):
+                for task in (*rotations, backups, schedules):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
@@ -117,10 +123,12 @@ def compose(settings: ServerSettings, *, store: Store | None = None) -> ControlP
         orchestrator = OrchestratorMetrics(opened, envs.names)
         executions.writer.observers.append(orchestrator.counts.observe)
         load_handlers(executions.registry, handler_specs(settings.handlers))
-        deployments = Deployments(executions, opened, envs, secret_value=vault.lookup)
+        deployments = Deployments(executions, opened, envs, secret_value=vault.lookup, secrets=vault)
         runbooks.bind(deployments=deployments, environments=envs)
+        schedule = None
         if envs.fleet is not None:  # without a fleet the runbooks have nothing to act on
             deployments.register()
+            schedule = rotation_schedule(opened, envs, deployments)
     except BaseException:
         if owns_store:
             opened.close()
@@ -128,5 +136,33 @@ def compose(settings: ServerSettings, *, store: Store | None = None) -> ControlP
 
     scheduler = BackupScheduler(opened, envs, clock=SystemClock())
     return ControlPlane(
-        opened, owns_store, envs, redactor, executions, deployments, vault, orchestrator, runbooks, scheduler
+        opened,
+        owns_store,
+        envs,
+        redactor,
+        executions,
+        deployments,
+        vault,
+        orchestrator,
+        runbooks,
+        scheduler,
+        schedule,
     )
+
+
+def rotation_schedule(store: Store, envs: Environments, deployments: Deployments) -> RotationSchedule:
+    """The schedule of the running local environments' secrets (aws ones rotate in Secrets
+    Manager), started as the ``schedule`` identity."""
+
+    def running() -> list[tuple[str, Fleet]]:
+        out = []
+        for name in envs.names():
+            runtime = envs.get(name)
+            if runtime is not None and not isinstance(runtime.fleet.environments.get(name), AwsSettings):
+                out.append((name, runtime.fleet))
+        return out
+
+    def start(environment: str, secret: str) -> object:
+        return deployments.rotate(environment=environment, secret=secret, requested_by="schedule")
+
+    return RotationSchedule(store, running, start, SystemClock())

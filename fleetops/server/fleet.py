@@ -30,6 +30,8 @@ from fleetops.ops.alarms.actions import StartRunbook
 from fleetops.ops.secrets.cipher import Cipher
 from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.providers.local import LocalProvider
+from fleetops.providers.local.datastores import LocalDatastores, LoginSource
+from fleetops.providers.local.provider import SecretValue
 from fleetops.redaction import secret_redactor
 from fleetops.runbooks.ports import FleetControl
 from fleetops.server.settings import ServerSettings, environment_state_dir
@@ -91,15 +93,21 @@ def open_fleet_runtime(
     folder = environment_state_dir(state_dir, environment)
     vault = vault or SecretsVault(store, Cipher.from_state_dir(state_dir))
     prepare_secrets(vault, fleet, environment, folder)
-    datastores = local_datastores(fleet, environment, folder)
+    logins = current_logins(vault, fleet, environment)
+    datastores = local_datastores(fleet, environment, folder, logins=logins)
+    import_datastore_passwords(vault, datastores, environment)
 
     def secret_values() -> frozenset[str]:
         return vault.redaction_values(environment) | datastores.passwords()
 
+    def handed_out(name: str, pinned: str | None) -> SecretValue:
+        revealed = vault.resolve(environment, name, pinned)
+        return SecretValue(revealed.value, revealed.version.version_id, revealed.version.username)
+
     provider = LocalProvider(
         local_services(fleet, environment, datastores.urls()),
         state_dir=folder,
-        secrets=lambda name: vault.current(environment, name),
+        versioned_secrets=handed_out,
         ports=ports,
         redactor=secret_redactor(secret_values),
         datastores=datastores,
@@ -116,6 +124,34 @@ def prepare_secrets(vault: SecretsVault, fleet: Fleet, environment: str, folder:
     vault.import_values_file(environment, folder / "secrets.json", by="fleetops up")
     for name, secret in fleet.secrets.items():
         vault.ensure(environment, name, secret.length, by="fleetops up")
+
+
+def current_logins(vault: SecretsVault, fleet: Fleet, environment: str) -> LoginSource:
+    """The login of each datastore linked to a secret (PostgreSQL or Redis with
+    ``password_secret``): its AWSCURRENT version's user and value."""
+
+    def login(name: str) -> tuple[str | None, str] | None:
+        spec = fleet.datastores.get(name)
+        if spec is None or spec.password_secret is None or spec.kind.value not in ("postgres", "redis"):
+            return None
+        revealed = vault.reveal(environment, spec.password_secret)
+        return revealed.version.username, revealed.value
+
+    return login
+
+
+def import_datastore_passwords(vault: SecretsVault, datastores: LocalDatastores, environment: str) -> None:
+    """A datastore linked to a secret whose server a former fleetops made with a generated
+    password (kept in its folder's ``password`` file): that password becomes the secret's
+    AWSCURRENT version (the server and running instances keep using it), then the file goes."""
+    for name, store in datastores.stores.items():
+        path = datastores.home(name) / "password"
+        if store.password_secret is None or not path.exists():
+            continue
+        vault.put(
+            environment, store.password_secret, path.read_text().strip(), by="fleetops up", source="imported"
+        )
+        path.unlink()
 
 
 def ports_in_use(running: Sequence[FleetControl]) -> dict[int, tuple[str, str]]:

@@ -45,6 +45,14 @@ class SecretVersion:
     created_by: str
     source: str
     stages: tuple[str, ...]
+    username: str | None = None
+    """The login the value is the password of (alternating users); None: the datastore's own."""
+
+    @property
+    def valid(self) -> bool:
+        """Whether the value may still be handed out: a version with no label left was revoked
+        (or replaced twice over) and is never given to an instance again."""
+        return bool(self.stages)
 
     def to_json(self) -> dict[str, Any]:
         """The version as JSON-ready values (never the value)."""
@@ -55,6 +63,7 @@ class SecretVersion:
             "created_by": self.created_by,
             "source": self.source,
             "stages": list(self.stages),
+            "username": self.username,
         }
 
 
@@ -108,6 +117,7 @@ class SecretRepository:
         by: str,
         at: datetime,
         stages: Sequence[str] = (AWSCURRENT,),
+        username: str | None = None,
     ) -> SecretVersion:
         """Add a version with ``stages`` moved onto it (see the module docstring); ``ValueError``
         for an unknown label or a version id the secret already has."""
@@ -125,11 +135,12 @@ class SecretRepository:
                 insert(secret_versions).values(
                     environment=environment, name=name, version_id=version_id, ciphertext=ciphertext,
                     number=(last.scalar_one_or_none() or 0) + 1,
-                    source=source, created_at=at, created_by=by,
+                    source=source, created_at=at, created_by=by, username=username,
                 )
             )  # fmt: skip
             change = _Change(session, environment, name, by, at)
-            _event(change, "version.created", version_id, {"source": source})
+            detail = {"source": source} | ({"username": username} if username else {})
+            _event(change, "version.created", version_id, detail)
             for stage in stages:
                 _move(change, stage, version_id)
             return _versions(session, environment, name, only=version_id)[0]
@@ -179,6 +190,32 @@ class SecretRepository:
             count = session.execute(select(func.count()).where(*_of(environment, name))).scalar_one()
             session.execute(delete(secret_versions).where(*_of(environment, name)))
             return int(count)
+
+    def note(
+        self,
+        environment: str,
+        name: str,
+        action: str,
+        version_id: str | None,
+        *,
+        by: str,
+        at: datetime,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Add a line to the secret's history that changes no label (``version.revoked``)."""
+        with self._store.transaction() as session:
+            _event(_Change(session, environment, name, by, at), action, version_id, detail or {})
+
+    def all_ciphertexts(self, environment: str) -> list[StagedCiphertext]:
+        """The ciphertext of every version of every secret of ``environment`` (``stage`` empty):
+        a revoked value is still redacted wherever it shows up."""
+        with self._store.session() as session:
+            rows = session.execute(
+                select(secret_versions.c.name, secret_versions.c.version_id, secret_versions.c.ciphertext)
+                .where(secret_versions.c.environment == environment)
+                .order_by(secret_versions.c.name, secret_versions.c.number)
+            )
+            return [StagedCiphertext(row.name, "", row.version_id, bytes(row.ciphertext)) for row in rows]
 
     def names(self, environment: str) -> list[str]:
         """The secrets of ``environment`` that have at least one version, sorted."""
@@ -315,7 +352,7 @@ def _event(change: _Change, action: str, version_id: str | None, detail: dict[st
 def _versions(session: Session, environment: str, name: str, only: str | None = None) -> list[SecretVersion]:
     query = select(
         secret_versions.c.version_id, secret_versions.c.number, secret_versions.c.created_at,
-        secret_versions.c.created_by, secret_versions.c.source,
+        secret_versions.c.created_by, secret_versions.c.source, secret_versions.c.username,
     ).where(*_of(environment, name))  # fmt: skip
     if only is not None:
         query = query.where(secret_versions.c.version_id == only)
@@ -328,7 +365,7 @@ def _versions(session: Session, environment: str, name: str, only: str | None = 
     return [
         SecretVersion(
             row.version_id, row.number, row.created_at, row.created_by, row.source,
-            tuple(stage for stage in STAGES if stage in stages.get(row.version_id, ())),
+            tuple(stage for stage in STAGES if stage in stages.get(row.version_id, ())), row.username,
         )
         for row in rows
     ]  # fmt: skip

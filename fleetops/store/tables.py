@@ -493,6 +493,9 @@ secret_versions = Table(
     Column("source", String(20), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("created_by", String(200), nullable=False),
+    # The database login the value is the password of, when a rotation alternates between two
+    # (``orders`` / ``orders_clone``); None: the datastore's own user, or not a password.
+    Column("username", String(63), nullable=True),
 )
 """Every value a secret has had, encrypted; staging labels point at them."""
 

@@ -69,6 +69,7 @@ from fleetops.spec.fleet import Fleet
 from fleetops.spec.rollout_settings import health_check, milliseconds, refresh_preferences
 from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.fake_fleet import Behaviour, FakeFleet
+from fleetops.testing.rotation_targets import FakeRotationTargets
 
 T = TypeVar("T")
 
@@ -84,7 +85,7 @@ class _Rollout:
     task: asyncio.Task[None] | None = None
 
 
-class InMemoryFleetRuntime:
+class InMemoryFleetRuntime(FakeRotationTargets):
     """See the module docstring."""
 
     def __init__(

@@ -22,9 +22,10 @@ from typing import Any
 
 import httpx
 
-from fleetops.engine import Engine, ExecutionHandle, ExecutionResult, Registry, TaskContext
+from fleetops.engine import Engine, ExecutionHandle, ExecutionResult, Registry, TaskContext, TaskFailure
 from fleetops.engine.definition.resources import parse_resource
 from fleetops.ops.notify import RetryPolicy
+from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.runbooks import RunbookDeps, definition, register_handlers
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
@@ -52,6 +53,18 @@ class HeldCall:
         self.go.set()
         if not await asyncio.to_thread(self.left.wait, timeout):
             raise TimeoutError(f"the held call did not end within {timeout}s")
+
+
+def fail_calls(registry: Registry, resource: str, error: str, cause: str) -> None:
+    """Make every call of the handler registered for ``resource`` fail with ``error`` and
+    ``cause`` before it runs: a step of a runbook failing, injected."""
+    if parse_resource(resource) is None:
+        raise KeyError(f"not a resource: {resource!r}")
+
+    def handler(_payload: Any, _context: TaskContext) -> Any:
+        raise TaskFailure(error, cause)
+
+    registry.register(resource, handler)
 
 
 def hold_calls(
@@ -112,6 +125,7 @@ class RunbookWorld:
         environments: Sequence[str] | None = None,
         initial_version: str = "v1",
         http: httpx.Client | None = None,
+        secrets: SecretsVault | None = None,
     ) -> RunbookWorld:
         """Build the world; call inside the event loop the runbooks will run on."""
         clock = FakeClock(T0, auto_advance=True)
@@ -128,6 +142,7 @@ class RunbookWorld:
             clock=clock.now,
             http=http,
             notify_retry=RetryPolicy(attempts=1),
+            secrets=secrets,
         )
         registry = Registry()
         register_handlers(registry, deps)

@@ -52,7 +52,8 @@ def test_up_starts_the_datastores_and_down_stops_them(restaurant: Path) -> None:
         created = httpx.post(orders + "/orders", json={"user": "ann", "items": [1]}, timeout=10)
         assert created.status_code == 201, created.text
         port = int((stores / "orders-db" / "port").read_text())
-        password = (stores / "orders-db" / "password").read_text().strip()
+        # The example links orders-db to db-password: its password is that secret's value.
+        password = run_cli(["secrets", "get", "db-password", "--reveal"], cwd=restaurant).stdout.strip()
         with psycopg.connect(
             host="127.0.0.1", port=port, user="orders", dbname="orders", password=password
         ) as conn:

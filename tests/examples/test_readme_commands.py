@@ -176,6 +176,9 @@ PLAN: dict[str, list[Step] | Skip] = {
             "fleetops secrets put payments-api-key --value-file key.txt"
         )
     ],
+    "fleetops secrets rotate payments-api-key --wait": [
+        Step("fleetops secrets rotate payments-api-key --wait")
+    ],
     "fleetops secrets get payments-api-key --reveal [--version-stage AWSPREVIOUS]": [
         Step("fleetops secrets get payments-api-key --reveal --version-stage AWSPREVIOUS")
     ],

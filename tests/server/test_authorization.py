@@ -19,6 +19,7 @@ from sqlalchemy import update
 
 from fleetops.control.deployments import Deployments
 from fleetops.ops.alarms import AlarmMonitor
+from fleetops.ops.locks import force_release_lock
 from fleetops.runbooks.ports import RolloutRequest
 from fleetops.server.auth import Role
 from fleetops.server.sfn import ACTIONS
@@ -265,6 +266,20 @@ def _runbooks(api: ApiHarness) -> Deployments:
     return deployments
 
 
+def _rotatable(api: ApiHarness) -> object:
+    """The runbooks with the secrets store, a secret to rotate, and no lock held (a rotation
+    started by the previous role's request holds it)."""
+    _secret(api)
+    deployments = Deployments(
+        api.app.state.executions, api.store, api.app.state.environments, secrets=api.app.state.secrets
+    )
+    deployments.register()
+    api.app.state.deployments = deployments
+    for lock in api.store.locks.list():
+        force_release_lock(api.store, lock.environment)
+    return deployments
+
+
 def _verified_in_stage(api: ApiHarness) -> object:
     _runbooks(api)
     release = api.store.releases.pin(
@@ -488,6 +503,15 @@ ROUTES = [
         json={"environment": "dev", "generate": True},
         ok=201,
         prepare=_fleet,
+    ),
+    Case(
+        "POST",
+        "/api/v1/secrets/{name}/rotations",
+        Role.OPERATOR,
+        url=f"{SECRET}/rotations",
+        json={"environment": "dev"},
+        ok=201,
+        prepare=_rotatable,
     ),
     Case(
         "POST",

@@ -45,6 +45,9 @@ class Leak:
 
     folder: Path
     secret: str
+    rotated: str
+    """db-password's value after ``fleetops secrets rotate`` (``secret`` is then revoked)."""
+    rotation: str
     execution: str
     deploy: dict[str, object]
     hook: WebhookReceiver
@@ -103,7 +106,20 @@ def leak(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Leak]:
             outcome = json.loads(deploy.stdout)
             # Every notification of the deployment (started, failed, rolled back) was delivered.
             wait_until(lambda: len(hook.bodies) >= 3 and len(smtp.messages) >= 3, timeout=30)
-            yield Leak(folder, secret, outcome["execution"], outcome, hook, smtp)
+            rotate = run_cli(
+                ["secrets", "rotate", "db-password", "--wait", "-o", "json"], cwd=folder, timeout=180
+            )
+            assert rotate.returncode == 0, rotate.stdout + rotate.stderr
+            rotated = run_cli(["secrets", "get", "db-password", "--reveal"], cwd=folder).stdout.removesuffix(
+                "\n"
+            )
+            assert rotated != secret
+            wait_until(
+                lambda: "secret rotated" in json.dumps(hook.bodies),
+                timeout=30,
+            )
+            rotation = json.loads(rotate.stdout)["execution"]
+            yield Leak(folder, secret, rotated, rotation, outcome["execution"], outcome, hook, smtp)
         finally:
             run_cli(["down"], cwd=folder, timeout=60)
 
@@ -209,6 +225,27 @@ def test_notifications_carry_no_secret(leak: Leak) -> None:
     for text in (hooks, mails):
         assert leak.secret not in text
         assert URL_PASSWORD not in text
+
+
+def test_a_rotation_leaves_its_values_nowhere(leak: Leak) -> None:
+    """The old value (revoked by the rotation) and the new one: in no API answer about the
+    rotation, its history, the secret's versions and history, the audit log, the store's files,
+    server.log, the instances' logs or the notifications."""
+    paths = [
+        f"/executions/{leak.rotation}/history", f"/deployments/{leak.rotation}", "/secrets",
+        "/secrets/db-password", "/secrets/db-password/versions", "/secrets/db-password/history",
+        "/audit", "/releases", "/executions/export",
+    ]  # fmt: skip
+    texts = [leak.api(path) for path in paths]
+    texts += [
+        (leak.state / name).read_bytes().decode(errors="replace") for name in ("fleetops.db", "server.log")
+    ]
+    texts += [path.read_text() for path in (leak.state / "envs/dev/logs").rglob("*.jsonl")]
+    texts += [json.dumps(leak.hook.bodies), "\n".join(m.as_string() for m in leak.smtp.messages)]
+    assert "secret rotated" in texts[-2]
+    for text in texts:
+        assert leak.rotated not in text
+        assert leak.secret not in text
 
 
 def test_the_state_is_private(leak: Leak) -> None:

@@ -71,6 +71,9 @@ class Settings:
     cpu_burn: int = 0
     latency: float = 0.0
     logged_env: tuple[tuple[str, str], ...] = ()
+    secret_versions: Mapping[str, str] = field(default_factory=dict)
+    """The secret versions fleetops handed this instance (``FLEETOPS_SECRET_VERSIONS``), echoed
+    on /health: how a rotation proves every instance picked its new value up."""
     started: float = field(default_factory=time.monotonic)
 
     @classmethod
@@ -95,6 +98,7 @@ class Settings:
                 for name in env.get("FAULT_LOG_ENV", "").split(",")
                 if name.strip()
             ),
+            secret_versions=json.loads(env.get("FLEETOPS_SECRET_VERSIONS") or "{}"),
         )
 
 
@@ -259,6 +263,7 @@ def create_service_app(
             "database": database_state,
             "timestamp": now_iso(),
             "instance": settings.instance,
+            "secret_versions": dict(settings.secret_versions),
             "dependencies": {name: "ok" if ok else "down" for name, ok in checks.items()},
             **(extra_health() if extra_health else {}),
         }

@@ -28,6 +28,8 @@ class EventKind(StrEnum):
     """A backup failed its verification by restore (``backup.verify_failed``)."""
     POSTED = "posted"
     """An announcement (``fleetops notify``): operation ``announcement``."""
+    ROTATED = "rotated"
+    ROTATION_FAILED = "rotation_failed"
 
 
 _LEVELS = {

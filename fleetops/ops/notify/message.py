@@ -21,6 +21,8 @@ _VERB = {
     EventKind.POSTED: "posted",
     EventKind.COMPLETED: "completed",
     EventKind.VERIFY_FAILED: "failed its verification",
+    EventKind.ROTATED: "rotated",
+    EventKind.ROTATION_FAILED: "rotation failed",
 }
 _MARK = {
     EventKind.STARTED: ":rocket:",
@@ -33,6 +35,8 @@ _MARK = {
     EventKind.POSTED: ":mega:",
     EventKind.COMPLETED: ":floppy_disk:",
     EventKind.VERIFY_FAILED: ":x:",
+    EventKind.ROTATED: ":key:",
+    EventKind.ROTATION_FAILED: ":x:",
 }
 
 

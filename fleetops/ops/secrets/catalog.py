@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from fleetops.ops.clock import Now, utc_now
+from fleetops.ops.releases import datastore_exists
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.store.secrets import AWSCURRENT, SecretVersion
@@ -49,12 +50,12 @@ class SecretSummary:
         }
 
 
-def guarded_datastore(fleet: Fleet | None, name: str) -> str | None:
-    """The datastore whose password secret ``name`` is (None: none, an app key)."""
+def guarded_datastore(fleet: Fleet | None, name: str, environment: str) -> str | None:
+    """The datastore of ``environment`` whose password secret ``name`` is (None: none, an app key)."""
     if fleet is None:
         return None
     for store_name, datastore in fleet.datastores.items():
-        if datastore.password_secret == name:
+        if datastore.password_secret == name and datastore_exists(fleet, environment, store_name):
             return store_name
     return None
 
@@ -72,7 +73,7 @@ def summarize(
         name=name,
         description=declared.description if declared is not None else "",
         declared=declared is not None,
-        guards=guarded_datastore(fleet, name),
+        guards=guarded_datastore(fleet, name, environment),
         versions=len(versions),
         current=current,
         rotation_every_s=None if every is None else every.total_seconds(),

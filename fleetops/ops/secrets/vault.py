@@ -6,7 +6,7 @@ provider starting an instance, ``get --reveal``, redaction). Everything else (li
 versions, history) reads the store's metadata and never decrypts.
 
 One vault serves every environment of a server. It keeps, per environment, the values
-redaction removes (AWSCURRENT, AWSPENDING and AWSPREVIOUS of every secret) in memory and
+redaction removes (every version of every secret, revoked ones too) in memory and
 forgets them whenever it changes a label, so a rotation is redacted from its first moment. A
 change made by another server sharing the database is seen once this vault changes something
 or ``refresh()`` is called.
@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fleetops.errors import BadInput
 from fleetops.ops.clock import Now, utc_now
@@ -29,11 +30,10 @@ from fleetops.ops.secrets.cipher import Cipher
 from fleetops.ops.secrets.generate import generate_value
 from fleetops.redaction import MIN_SECRET_LENGTH
 from fleetops.store import Store
-from fleetops.store.secrets import AWSCURRENT, AWSPENDING, AWSPREVIOUS, STAGES, SecretVersion
+from fleetops.store.secrets import AWSCURRENT, STAGES, SecretVersion
 
 MAX_VALUE_BYTES = 65536
 """Secrets Manager's limit on a secret value."""
-REDACTED_STAGES = (AWSCURRENT, AWSPENDING, AWSPREVIOUS)
 
 
 class SecretNotFound(BadInput):
@@ -69,6 +69,7 @@ class SecretsVault:
         source: str = "put",
         stages: Sequence[str] = (AWSCURRENT,),
         version_id: str | None = None,
+        username: str | None = None,
     ) -> SecretVersion:
         """A new version holding ``value`` (its id ``version_id``, default a new UUID), with
         ``stages`` moved onto it. ``BadInput`` for a value redaction could not remove (shorter
@@ -79,7 +80,7 @@ class SecretsVault:
         try:
             return self._store.secrets.add_version(
                 environment, name, version_id=version_id, ciphertext=sealed, source=source, by=by,
-                at=self._clock(), stages=stages,
+                at=self._clock(), stages=stages, username=username,
             )  # fmt: skip
         finally:
             self.refresh(environment)
@@ -134,6 +135,32 @@ class SecretsVault:
         except SecretNotFound:
             return None
 
+    def resolve(self, environment: str, name: str, pinned: str | None = None) -> Revealed:
+        """What an instance is started with: the ``pinned`` version (a release's) while it is
+        still valid (it holds a label), else AWSCURRENT: a revoked value is never handed out."""
+        if pinned is not None:
+            version = next(
+                (v for v in self._store.secrets.versions(environment, name) if v.version_id == pinned), None
+            )
+            if version is not None and version.valid:
+                return self.reveal(environment, name, version_id=pinned)
+        return self.reveal(environment, name)
+
+    def note(
+        self,
+        environment: str,
+        name: str,
+        action: str,
+        version_id: str | None,
+        *,
+        by: str,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """A line in the secret's history that moves no label (``version.revoked``)."""
+        self._store.secrets.note(
+            environment, name, action, version_id, by=by, at=self._clock(), detail=detail
+        )
+
     def ensure(self, environment: str, name: str, length: int, *, by: str) -> SecretVersion | None:
         """Give a secret without versions its first one (generated, AWSCURRENT); the new version,
         or None when it had one already."""
@@ -163,14 +190,14 @@ class SecretsVault:
         return imported
 
     def redaction_values(self, environment: str) -> frozenset[str]:
-        """The values redaction removes for ``environment`` (AWSCURRENT, AWSPENDING and
-        AWSPREVIOUS of every secret), from memory after the first read."""
+        """The values redaction removes for ``environment`` (every version of every secret: a
+        revoked password is still a password), from memory after the first read."""
         with self._lock:
             known = self._redacted.get(environment)
             generation = self._generation
         if known is not None:
             return known
-        staged = self._store.secrets.staged(environment, REDACTED_STAGES)
+        staged = self._store.secrets.all_ciphertexts(environment)
         values = frozenset(
             self._cipher.open(item.ciphertext, _context(environment, item.name, item.version_id))
             for item in staged

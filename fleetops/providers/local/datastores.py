@@ -4,10 +4,12 @@ Each datastore lives in ``<env state>/datastores/<name>/`` (0700): PostgreSQL (`
 ``pg_ctl`` start/stop; ``fleetops.providers.local.pg_server``), Redis (``redis-server`` with an
 RDB file; ``fleetops.providers.local.redis_server``) or SQLite (``<name>.sqlite``). Servers listen
 on 127.0.0.1 on a port chosen free when the environment is opened and kept in ``port`` (a
-restarted control plane gives its services the same URLs while the port stays free). Each has a
-generated password, ``password`` (0600): :func:`datastore_password` is the one place it comes
-from, until the secrets store exists. MongoDB is refused with what to install, or that the
-sandbox does not run it yet.
+restarted control plane gives its services the same URLs while the port stays free). A
+datastore the fleet file links to a secret (``password_secret``) logs in with that secret's
+AWSCURRENT version (``logins``: user and password, from the secrets store; a rotation alternates
+between two users, ``fleetops.providers.local.datastore_logins``); any other has a generated
+password in ``password`` (0600, :func:`datastore_password`). MongoDB is refused with what to
+install, or that the sandbox does not run it yet.
 
     orders = LocalDatastore("orders-db", "postgres", user="orders", database="orders")
     stores = LocalDatastores([orders], folder)
@@ -21,8 +23,8 @@ import os
 import secrets
 import shutil
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -56,6 +58,19 @@ def datastore_password(folder: Path) -> str:
 
 
 @dataclass(frozen=True)
+class Login:
+    """A user and password a datastore accepts (Redis: ``default`` unless an ACL user)."""
+
+    user: str
+    password: str = field(repr=False)
+
+
+LoginSource = Callable[[str], "tuple[str | None, str] | None"]
+"""Datastore name -> ``(user, password)`` of its secret's AWSCURRENT version (user None: the
+datastore's own); None for a datastore not linked to a secret."""
+
+
+@dataclass(frozen=True)
 class LocalDatastore:
     """One datastore as it runs here: ``user`` and ``database`` (PostgreSQL), ``db`` (Redis index)."""
 
@@ -64,6 +79,8 @@ class LocalDatastore:
     user: str = "fleetops"
     database: str = "fleetops"
     db: int = 0
+    password_secret: str | None = None
+    """The secret holding its login (None: a generated password in its folder)."""
 
 
 @dataclass(frozen=True)
@@ -84,14 +101,18 @@ class LocalDatastores:
     """The datastores of one environment (see the module docstring). Not thread-safe on start and
     stop (the environment's start and stop are serialized); ``health`` may run any time."""
 
-    def __init__(self, stores: Sequence[LocalDatastore], folder: Path) -> None:
-        """``folder``: the environment's ``datastores/`` folder."""
+    def __init__(
+        self, stores: Sequence[LocalDatastore], folder: Path, logins: LoginSource | None = None
+    ) -> None:
+        """``folder``: the environment's ``datastores/`` folder; ``logins``: the current login
+        of each datastore linked to a secret."""
         for store in stores:
             if store.kind not in KINDS:
                 raise ValueError(f"datastore {store.name!r}: unknown kind {store.kind!r}")
         self.stores = {store.name: store for store in stores}
         self.folder = folder
         self._passwords: dict[str, str] = {}
+        self._logins = logins or (lambda _name: None)
         self.ports: dict[str, int] = {}
         for store in stores:
             if store.kind in ("postgres", "redis"):
@@ -101,27 +122,51 @@ class LocalDatastores:
         """The datastore's own folder."""
         return self.folder / name
 
-    def password(self, name: str) -> str:
-        """The datastore's password (see :func:`datastore_password`), read once."""
+    def linked(self, name: str) -> bool:
+        """Whether the datastore's login comes from the secrets store (answered without reading
+        it: redaction asks on every text it cleans)."""
+        store = self.stores[name]
+        return store.password_secret is not None and store.kind in ("postgres", "redis")
+
+    def login(self, name: str) -> Login:
+        """The login fleetops and new instances use now: the linked secret's AWSCURRENT (its
+        user, or the datastore's own), else the datastore's user and generated password."""
+        store = self.stores[name]
+        default = "default" if store.kind == "redis" else store.user
+        linked = self._logins(name)
+        if linked is not None:
+            return Login(linked[0] or default, linked[1])
         if name not in self._passwords:
             self._passwords[name] = datastore_password(self.home(name))
-        return self._passwords[name]
+        return Login(default, self._passwords[name])
+
+    def password(self, name: str) -> str:
+        """The password of the current login (see :meth:`login`)."""
+        return self.login(name).password
 
     def passwords(self) -> frozenset[str]:
-        """Every password handed out (what redaction removes)."""
-        return frozenset(self.password(n) for n, s in self.stores.items() if s.kind in ("postgres", "redis"))
+        """Every generated password handed out (what redaction removes; linked logins are
+        secrets, which redaction knows already)."""
+        return frozenset(
+            self.password(n)
+            for n, s in self.stores.items()
+            if s.kind in ("postgres", "redis") and not self.linked(n)
+        )
 
-    def url(self, name: str) -> str:
-        """The URL services connect with (password included)."""
+    def url(self, name: str, login: Login | None = None) -> str:
+        """The URL services connect with (password included), with ``login`` (default: the
+        current one)."""
         store = self.stores[name]
         if store.kind == "sqlite":
             return f"sqlite:///{self.sqlite_file(name)}"
         port = self.ports.get(name)
-        secret = quote(self.password(name), safe="")
+        login = login or self.login(name)
+        secret = quote(login.password, safe="")
         if store.kind == "postgres":
-            return f"postgresql://{quote(store.user, safe='')}:{secret}@127.0.0.1:{port}/{store.database}"
+            return f"postgresql://{quote(login.user, safe='')}:{secret}@127.0.0.1:{port}/{store.database}"
         if store.kind == "redis":
-            return f"redis://:{secret}@127.0.0.1:{port}/{store.db}"
+            user = "" if login.user == "default" else quote(login.user, safe="")
+            return f"redis://{user}:{secret}@127.0.0.1:{port}/{store.db}"
         return f"mongodb://127.0.0.1:{port}/{store.database}"
 
     def urls(self) -> dict[str, str]:
@@ -211,6 +256,8 @@ class LocalDatastores:
             sqlite3.connect(self.sqlite_file(name)).close()
         elif store.kind == "postgres":
             server = self.pg(name)
+            # A new cluster's superuser is the URL's user, with the current password (a linked
+            # secret's first version names no other user).
             server.init(user=store.user, password=self.password(name))
             server.start(self.ports[name])
             self._create_database(server, store)
@@ -218,9 +265,10 @@ class LocalDatastores:
             self.redis(name).start(self.ports[name])
 
     def _create_database(self, server: PgServer, store: LocalDatastore) -> None:
+        login = self.login(store.name)
         with psycopg.connect(
-            host="127.0.0.1", port=self.ports[store.name], user=store.user, dbname="postgres",
-            password=self.password(store.name), autocommit=True,
+            host="127.0.0.1", port=self.ports[store.name], user=login.user, dbname="postgres",
+            password=login.password, autocommit=True,
         ) as conn:  # fmt: skip
             found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (store.database,)).fetchone()
             if found is None:
@@ -246,10 +294,10 @@ class LocalDatastores:
                 connections, size = (int(row[0]), int(row[1])) if row else (None, None)
                 return DatastoreHealth(name, store.kind, True, "SELECT 1 answered", port, connections, size)
             if store.kind == "redis" and port is not None:
-                password = self.password(name)
-                answer = redis_command(port, password, "PING")
-                clients = redis_command(port, password, "INFO", "clients")
-                memory = redis_command(port, password, "INFO", "memory")
+                login = self.login(name)
+                answer = redis_command(port, login.password, "PING", user=login.user)
+                clients = redis_command(port, login.password, "INFO", "clients", user=login.user)
+                memory = redis_command(port, login.password, "INFO", "memory", user=login.user)
                 return DatastoreHealth(
                     name, store.kind, answer == "PONG", f"PING answered {answer}", port,
                     _info_int(clients, "connected_clients"), _info_int(memory, "used_memory"),

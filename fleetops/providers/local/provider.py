@@ -26,11 +26,12 @@ instance may print a secret: what it prints passes through the provider's ``reda
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -38,9 +39,15 @@ from types import TracebackType
 from typing import Any
 
 from fleetops.errors import BadInput, FleetopsError, OperationFailed
-from fleetops.providers.base import InstanceInfo, InstanceState, ProcessUsage, TargetStats
+from fleetops.providers.base import (
+    SECRET_VERSIONS_ENV,
+    InstanceInfo,
+    InstanceState,
+    ProcessUsage,
+    TargetStats,
+)
 from fleetops.providers.local.balancer import HAProxyBalancer
-from fleetops.providers.local.datastores import LocalDatastores
+from fleetops.providers.local.datastores import LocalDatastores, Login
 from fleetops.providers.local.haproxy import HAProxy
 from fleetops.providers.local.logs import read_tail
 from fleetops.providers.local.output import OutputTail, output_paths
@@ -66,6 +73,21 @@ from fleetops.providers.local.supervisor import Instance, Supervisor
 from fleetops.redaction import Redactor, secret_redactor
 
 SecretResolver = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class SecretValue:
+    """One version of a secret, as handed to an instance."""
+
+    value: str = field(repr=False)
+    version_id: str
+    username: str | None = None
+    """The login the value is the password of (alternating users); None: the datastore's own."""
+
+
+VersionedSecrets = Callable[[str, "str | None"], SecretValue]
+"""(secret, pinned version id or None) -> the version to hand out: the pinned one while it is
+still valid, else AWSCURRENT."""
 # What an instance inherits from the control plane's environment; nothing else (a server's own
 # settings, such as its database URL, are not the services' business).
 INHERITED_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "VIRTUAL_ENV")
@@ -85,8 +107,11 @@ class LocalProvider:
         python: str = sys.executable,
         redactor: Redactor | None = None,
         datastores: LocalDatastores | None = None,
+        versioned_secrets: VersionedSecrets | None = None,
     ) -> None:
-        """``secrets`` resolves a secret name to its current value; ``ports`` pins frontend ports;
+        """``secrets`` resolves a secret name to its current value (``versioned_secrets``, when
+        given, instead: with versions, pinned by the launch's ``FLEETOPS_SECRET_VERSIONS``);
+        ``ports`` pins frontend ports;
         ``redactor`` cleans what leaves an instance (default: URL passwords only); ``datastores``
         start before the instances and stop after them."""
         self.datastores = datastores
@@ -101,6 +126,7 @@ class LocalProvider:
         self.services = {service.name: service for service in services}
         self.state_dir = state_dir.resolve()
         self._secrets = secrets
+        self._versioned = versioned_secrets
         self.redactor = redactor or secret_redactor()
         self._python = python
         self._pinned = {name: port for name, port in (ports or {}).items() if port}
@@ -278,6 +304,10 @@ class LocalProvider:
             raise FleetopsError("the local provider is not started: call start() first")
         return self.supervisor.launch(service, version, env)
 
+    def launch_env(self, instance_id: str) -> dict[str, str]:
+        """The ``env`` the instance was launched with (a release's secret pins; never a value)."""
+        return dict(self.supervisor.record(instance_id).env)
+
     def terminate(self, instance_id: str, *, drain: bool = True) -> InstanceInfo:
         """Drain (unless ``drain`` is false), remove from HAProxy, stop; not replaced."""
         return self.supervisor.terminate(instance_id, drain=drain)
@@ -423,15 +453,14 @@ class LocalProvider:
         env = {k: v for k, v in os.environ.items() if k in INHERITED_ENV or k.startswith("LC_")}
         env |= service.env
         env |= service.version_env.get(instance.version, {})
-        for secret in service.secrets:
-            if secret in instance.env or env_name(secret) in instance.env:
-                continue
-            if self._secrets is None:
-                raise BadInput(
-                    f"service {service.name!r} uses secret {secret!r} but no secret store is configured"
-                )
-            env[env_name(secret)] = self._secrets(secret)
+        handed = self._secret_values(service, instance.env)
+        env |= {env_name(name): handed[name].value for name in service.secrets if name in handed}
         env |= instance.env
+        if handed:
+            env[SECRET_VERSIONS_ENV] = json.dumps(
+                {name: value.version_id for name, value in sorted(handed.items()) if value.version_id}
+            )
+        env |= self._datastore_urls(service, handed)
         for dep in service.depends_on:
             env[f"{env_name(dep)}_URL"] = self.endpoint(dep)
         data_dir = self.state_dir / "data" / service.name
@@ -444,6 +473,52 @@ class LocalProvider:
             "FLEETOPS_SERVICE": service.name,
         }
         return env
+
+    def _secret_values(
+        self, service: ServiceRuntime, launch_env: Mapping[str, str]
+    ) -> dict[str, SecretValue]:
+        """The secrets an instance gets (its own and its datastores' logins): the versions the
+        launch pins while valid, else the current ones. A value the launch sets itself wins."""
+        pins = _pins(launch_env.get(SECRET_VERSIONS_ENV))
+        names = list(service.secrets)
+        if self.datastores is not None:
+            names += [
+                guard
+                for store in service.datastores
+                if store in self.datastores.stores
+                and (guard := self.datastores.stores[store].password_secret)
+            ]
+        out: dict[str, SecretValue] = {}
+        for name in dict.fromkeys(names):
+            if name in launch_env or env_name(name) in launch_env:
+                continue
+            if self._versioned is not None:
+                out[name] = self._versioned(name, pins.get(name))
+            elif self._secrets is not None:
+                out[name] = SecretValue(self._secrets(name), "")
+            else:
+                raise BadInput(
+                    f"service {service.name!r} uses secret {name!r} but no secret store is configured"
+                )
+        return out
+
+    def _datastore_urls(self, service: ServiceRuntime, handed: Mapping[str, SecretValue]) -> dict[str, str]:
+        """``<NAME>_URL`` of each datastore the service uses, with the login of its secret's
+        version handed to this instance (the current login for one not linked to a secret)."""
+        if self.datastores is None:
+            return {}
+        out = {}
+        for name in service.datastores:
+            store = self.datastores.stores.get(name)
+            if store is None:
+                continue
+            given = handed.get(store.password_secret or "")
+            login = None
+            if given is not None:
+                default = "default" if store.kind == "redis" else store.user
+                login = Login(given.username or default, given.value)
+            out[f"{env_name(name)}_URL"] = self.datastores.url(name, login)
+        return out
 
     def _spawn(self, instance: Instance) -> ManagedProcess:
         service = self.services[instance.service]
@@ -480,3 +555,15 @@ class LocalProvider:
     def _write_event(self, record: Mapping[str, Any]) -> None:
         if self._events is not None:
             self._events.write({"timestamp": utc_now_iso(), **record})
+
+
+def _pins(text: str | None) -> dict[str, str]:
+    """The secret versions a launch pins (``FLEETOPS_SECRET_VERSIONS``); none when unset or not
+    an object of strings (then the current versions are handed out)."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if isinstance(v, str) and v}

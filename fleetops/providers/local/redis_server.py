@@ -43,14 +43,16 @@ def find_redis_server() -> str:
     return found
 
 
-def redis_command(port: int, password: str | None, *args: str, timeout: float = 2.0) -> Reply:
-    """Send one command (after AUTH when ``password``) to 127.0.0.1:``port``; its reply.
-    ``RedisUnavailable`` on an error reply or no answer."""
+def redis_command(
+    port: int, password: str | None, *args: str, timeout: float = 2.0, user: str = "default"
+) -> Reply:
+    """Send one command (after AUTH as ``user`` when ``password``) to 127.0.0.1:``port``; its
+    reply. ``RedisUnavailable`` on an error reply (a refused AUTH too) or no answer."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
             reader = sock.makefile("rb")
             if password is not None:
-                sock.sendall(_encode("AUTH", password))
+                sock.sendall(_encode("AUTH", user, password))
                 _read(reader)
             sock.sendall(_encode(*args))
             return _read(reader)

@@ -67,6 +67,9 @@ class ServiceRuntime:
     """Secret names; each is passed as env ``NAME_UPPER_CASED`` (``-`` -> ``_``)."""
     depends_on: tuple[str, ...] = ()
     """Services this one calls: each gets env ``<NAME>_URL`` = its load balancer."""
+    datastores: tuple[str, ...] = ()
+    """Datastores it uses: each gets env ``<NAME>_URL`` with the login of the instance's secret
+    version (made when the instance starts, so a rotated password reaches new instances)."""
     health: LocalHealthCheck = field(default_factory=LocalHealthCheck)
     deregistration_delay: float = 30.0
     """Longest wait for in-flight requests of a draining instance (ends early when none are left)."""

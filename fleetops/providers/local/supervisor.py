@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from fleetops.providers.base import InstanceInfo, InstanceState, TargetHealth
+from fleetops.providers.base import SECRET_VERSIONS_ENV, InstanceInfo, InstanceState, TargetHealth
 from fleetops.providers.local.process import ManagedProcess, free_loopback_port
 from fleetops.providers.local.runtime_api import StatRow
 from fleetops.providers.local.service import ServiceRuntime
@@ -294,8 +294,11 @@ class Supervisor:
             old = replacement.old
             if old.service in self._suspended or self._stop.is_set():
                 continue
+            # Without the secret pins of the one it replaces: a replacement gets the current
+            # values, so one started while a rotation redeploys cannot bring back the old value.
+            env = {k: v for k, v in old.env.items() if k != SECRET_VERSIONS_ENV}
             with contextlib.suppress(Exception):
-                self.launch(old.service, old.version, old.env, replaces=old.id)
+                self.launch(old.service, old.version, env, replaces=old.id)
 
     def _observe(
         self, instance: Instance, stats: Mapping[tuple[str, str], StatRow] | None, now: float

@@ -12,6 +12,9 @@
 | ``fleetops:rollback-initialize`` / ``rollback-finalize`` | rollback, finish | the rollback runbook |
 | ``fleetops:notify`` | notify | start, success, failure, rollback notifications |
 | ``fleetops:restore-*`` | restore | the restore runbook: pause, snapshot, restore, verify, resume |
+| ``fleetops:rotate-initialize/create/set/test/finish`` | rotation | the four steps of a rotation |
+| ``fleetops:rotate-redeploy-*``, ``-check-pickup``, ``-revoke`` | rotation_rollout | the rest |
+| ``fleetops:rotate-finalize`` / ``rotate-failed`` | rotation_rollout | the rotation's ends |
 """
 
 from __future__ import annotations
@@ -21,7 +24,17 @@ from typing import Any
 
 from fleetops.engine import Registry, TaskContext
 from fleetops.runbooks.deps import RunbookDeps
-from fleetops.runbooks.handlers import approval, finish, initialize, notify, restore, rollback, rollouts
+from fleetops.runbooks.handlers import (
+    approval,
+    finish,
+    initialize,
+    notify,
+    restore,
+    rollback,
+    rollouts,
+    rotation,
+    rotation_rollout,
+)
 from fleetops.runbooks.handlers.common import as_task_failure
 
 Bound = Callable[[RunbookDeps, Any, TaskContext], Any]
@@ -47,6 +60,17 @@ HANDLERS: dict[str, Bound] = {
     "fleetops:restore-resume": restore.resume,
     "fleetops:restore-fall-back": restore.fall_back,
     "fleetops:restore-finalize": restore.finalize,
+    "fleetops:rotate-initialize": rotation.initialize,
+    "fleetops:rotate-create": rotation.create_secret,
+    "fleetops:rotate-set": rotation.set_secret,
+    "fleetops:rotate-test": rotation.try_secret,
+    "fleetops:rotate-finish": rotation.finish_secret,
+    "fleetops:rotate-redeploy-plan": rotation_rollout.redeploy_plan,
+    "fleetops:rotate-redeploy-service": rotation_rollout.redeploy_service,
+    "fleetops:rotate-check-pickup": rotation_rollout.check_pickup,
+    "fleetops:rotate-revoke": rotation_rollout.revoke,
+    "fleetops:rotate-finalize": rotation_rollout.finalize,
+    "fleetops:rotate-failed": rotation_rollout.failed,
 }
 """Resource -> handler (before binding to the deps)."""
 

@@ -18,7 +18,7 @@ from fleetops.errors import BadInput, Refused
 from fleetops.ops.clock import span
 from fleetops.ops.gates import check_change
 from fleetops.ops.locks import acquire_lock, refusal, release_lock
-from fleetops.ops.releases import pin_releases, resolved_config
+from fleetops.ops.releases import current_secret_versions, pin_releases, resolved_config
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name, requester, rollout_id
 from fleetops.spec.fleet import Fleet
@@ -131,6 +131,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
         versions=chosen,
         execution_id=name,
         created_by=who,
+        secret_versions=current_secret_versions(deps.store, fleet, environment),
         clock=deps.clock,
     )
     releases = {r.service: r for r in pinned}

@@ -19,13 +19,17 @@ def event_of(deps: RunbookDeps, payload: dict[str, Any]) -> DeploymentEvent:
     plan = payload["plan"]
     kind = EventKind(payload["event"])
     operation = str(plan.get("operation") or "deploy")
+    if operation == "rotate":  # secret.rotated, secret.rotation_failed
+        operation = "secret"
     if f"{operation}.{kind}" not in EVENTS:  # a promotion starts and rolls back as a deployment
         operation = "deploy"
     now = deps.clock()
     started = plan.get("started_at")
     failure = payload.get("failure") or {}
     reason = read_cause(failure.get("Cause"))[1] or failure.get("Error")
-    if "waves" in plan:
+    if operation == "secret":
+        versions = {}
+    elif "waves" in plan:
         versions = {i["service"]: i["version"] for wave in plan["waves"] for i in wave}
     else:
         versions = {t["service"]: t["version"] for t in plan.get("targets", []) if t.get("version")}
@@ -36,7 +40,7 @@ def event_of(deps: RunbookDeps, payload: dict[str, Any]) -> DeploymentEvent:
         environment=plan["environment"],
         execution_id=plan["execution"],
         at=now,
-        services=tuple(versions),
+        services=tuple(versions) or tuple(plan.get("services") or ()),
         versions=versions,
         duration=None if not started or kind is EventKind.STARTED else now - datetime.fromisoformat(started),
         reason=reason,

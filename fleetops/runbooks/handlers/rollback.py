@@ -30,6 +30,7 @@ from fleetops.runbooks.handlers.initialize import DEFAULT_POLL_SECONDS
 from fleetops.runbooks.ports import FleetControl, RolloutRequest
 from fleetops.spec.plan import deployment_waves
 from fleetops.store.releases import Release
+from fleetops.store.secrets import AWSCURRENT
 
 
 def _started(runtime: FleetControl, request: RolloutRequest) -> bool:
@@ -59,7 +60,23 @@ def _target(
         "release": None if last is None else last.number,
         "rollout_id": None if last is None else f"{execution}:rollback:{service}:{last.number}",
         "stop_rollout_id": stop_rollout_id,
+        "secrets": [] if last is None else revoked_pins(deps, last),
     }
+
+
+def revoked_pins(deps: RunbookDeps, release: Release) -> list[str]:
+    """What a rollback to ``release`` cannot restore: each secret version it pinned that was
+    revoked since (never handed out again: its instances get AWSCURRENT instead)."""
+    notes = []
+    for secret, pinned in sorted(release.secret_versions.items()):
+        versions = {v.version_id: v for v in deps.store.secrets.versions(release.environment, secret)}
+        if pinned in versions and not versions[pinned].valid:
+            current = next((v.version_id for v in versions.values() if AWSCURRENT in v.stages), None)
+            notes.append(
+                f"release #{release.number} pinned {secret} version {pinned}, revoked since: "
+                f"its instances get AWSCURRENT ({current}) instead"
+            )
+    return notes
 
 
 def deploy_rollback_plan(deps: RunbookDeps, payload: dict[str, Any], _context: TaskContext) -> dict[str, Any]:

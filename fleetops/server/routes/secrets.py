@@ -1,5 +1,5 @@
-"""``/secrets``: list, describe, versions and history (viewer, never a value); put (operator);
-reveal (admin, audited: the audit entry names the secret and label, never the value).
+"""``/secrets``: list, describe, versions and history (viewer, never a value); put and rotate
+(operator); reveal (admin, audited: the audit entry names the secret and label, never the value).
 
 Every route acts on one environment: ``?environment=`` (``environment`` in a body), by default
 the only one the server runs. An environment the fleet file does not have is refused (400); a
@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 
 from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.aws_secrets import AwsSecrets
+from fleetops.control.deployments import Deployments
 from fleetops.control.environments import Environments
 from fleetops.ops.clock import Now
 from fleetops.ops.secrets.catalog import list_secrets, summarize
@@ -54,6 +55,12 @@ class PutSecret(StrictModel):
         if (self.secret_value is None) == (not self.generate):
             raise ValueError("give exactly one of secret_value and generate: true")
         return self
+
+
+class RotateSecret(StrictModel):
+    """Which environment's secret to rotate."""
+
+    environment: str | None = Field(None, max_length=100, description="Default: the only one running.")
 
 
 class RevealSecret(StrictModel):
@@ -204,3 +211,18 @@ def reveal(
     except SecretNotFound as err:
         raise ApiError(404, str(err)) from err
     return {"environment": env, "name": name, **revealed.version.to_json(), "value": revealed.value}
+
+
+@router.post("/secrets/{name}/rotations", name="secrets.rotate", status_code=201)
+async def rotate(
+    body: RotateSecret,
+    request: Request,
+    name: SecretName,
+    caller: Annotated[Principal, Depends(require(Role.OPERATOR))],
+) -> dict[str, Any]:
+    """Start the rotate-secret runbook (the four rotation steps, a gated redeploy of the
+    secret's users, proof of pickup, then the previous value revoked); refused at once (423)
+    when the environment's lock is held, in maintenance, or a user of the secret is blocked."""
+    env = _environment(request, body.environment)
+    deployments: Deployments = request.app.state.deployments
+    return deployments.rotate(environment=env, secret=name, requested_by=caller.name).to_json()

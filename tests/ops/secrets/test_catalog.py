@@ -31,7 +31,7 @@ def test_next_rotation_is_due_every_after_the_current_version(store: Store, tmp_
     vault.put("dev", "hand-made", "hand-made-value-22", by="alice")
     listed = list_secrets(store, fleet, "dev", clock=lambda: T0 + timedelta(days=31))
     assert [(s.name, s.declared, s.guards, s.versions, s.next_rotation, s.overdue) for s in listed] == [
-        ("db-password", True, "orders-db-prod", 1, T0 + timedelta(days=30), True),
+        ("db-password", True, "orders-db", 1, T0 + timedelta(days=30), True),
         ("hand-made", False, None, 1, None, False),
         ("payments-api-key", True, None, 0, None, False),
         ("session-signing-key", True, None, 0, None, False),

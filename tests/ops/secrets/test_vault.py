@@ -78,13 +78,23 @@ def test_a_database_without_its_key_does_not_decrypt(sqlite_store: Store, tmp_pa
         other.current("dev", "api-key")
 
 
-def test_redaction_covers_current_pending_and_previous_values_only(vault: SecretsVault) -> None:
+def test_redaction_covers_every_version_labelled_or_revoked(vault: SecretsVault) -> None:
     vault.put("dev", "api-key", "oldest-value-1111", by="alice")
     vault.put("dev", "api-key", VALUE, by="alice")
     assert vault.redaction_values("dev") == {"oldest-value-1111", VALUE}
     vault.put("dev", "api-key", NEXT, by="alice")
     vault.put("dev", "api-key", "pending-value-2222", by="alice", stages=(AWSPENDING,))
-    assert vault.redaction_values("dev") == {VALUE, NEXT, "pending-value-2222"}
+    # The oldest has no label left (never handed out again), but a revoked password is still one.
+    assert vault.redaction_values("dev") == {"oldest-value-1111", VALUE, NEXT, "pending-value-2222"}
+
+
+def test_a_pinned_version_is_handed_out_while_it_has_a_label_else_awscurrent(vault: SecretsVault) -> None:
+    first = vault.put("dev", "api-key", "first-value-1111", by="alice")
+    vault.put("dev", "api-key", VALUE, by="alice")
+    assert vault.resolve("dev", "api-key", first.version_id).value == "first-value-1111"  # AWSPREVIOUS
+    vault.remove_stage("dev", "api-key", AWSPREVIOUS, by="rotation")
+    assert vault.resolve("dev", "api-key", first.version_id).value == VALUE
+    assert vault.resolve("dev", "api-key", None).value == VALUE
 
 
 def test_a_short_value_is_refused_and_nothing_is_stored(vault: SecretsVault) -> None:
