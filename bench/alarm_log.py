@@ -31,8 +31,8 @@ from fleetops.ops.alarms import AlarmMonitor, LocalMetrics
 from fleetops.ops.alarms.elb_metrics import request_metrics, timestamp_ms, written_at
 from fleetops.ops.alarms.log_follower import LogFollower
 from fleetops.spec.loader import load_fleet
+from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.local import EXAMPLES
-from fleetops.testing.step_clock import StepClock
 
 SERVICES = ["auth", "menu", "notifications", "payments", "orders", "gateway"]
 RATE = 1000  # requests a second
@@ -85,7 +85,7 @@ def main() -> None:
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=args.lines / RATE)
         end = write_lines(log, start, args.lines, seed=1)
         size_mb = log.stat().st_size / 1e6
-        clock = StepClock(end)
+        clock = FakeClock(end)
         metrics = LocalMetrics(log, None, SERVICES)
         fleet = load_fleet(EXAMPLES / "fleet.yaml")
         monitor = AlarmMonitor(fleet, "dev", SERVICES, metrics=metrics, clock=clock)
@@ -97,7 +97,7 @@ def main() -> None:
         held = monitor.store.sample_count()
         firing = sorted(f"{s.name}/{s.service}" for s in monitor.describe(state="ALARM"))
 
-        clock.now = write_lines(log, end, args.append, seed=2)
+        clock.move_to(write_lines(log, end, args.append, seed=2))
         began = time.perf_counter()
         monitor.refresh()
         incremental_s = time.perf_counter() - began

@@ -49,6 +49,10 @@ class SystemClock:
         return contextlib.nullcontext()
 
 
+SYSTEM_CLOCK = SystemClock()
+"""The real clock: what every ``clock`` argument defaults to."""
+
+
 async def sleep_until(clock: Clock, due: datetime) -> None:
     """Sleep on ``clock`` until ``due`` (returns at once when it is already past)."""
     remaining = (due - clock.now()).total_seconds()

@@ -57,7 +57,7 @@ class BackupScheduler:
         self.environments = environments
         self.clock = clock
         self.interval_s = interval_s
-        self.backups = Backups(store, environments, clock=clock.now)
+        self.backups = Backups(store, environments, clock=clock)
 
     def step(self) -> list[Look]:
         """One look at every running local environment's datastores (see the module docstring)."""

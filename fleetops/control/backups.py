@@ -13,11 +13,11 @@ import secrets
 import time
 from pathlib import Path
 
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.control.environments import Environments
 from fleetops.errors import BadInput, FleetopsError, OperationFailed
 from fleetops.ops.backups.take import SUFFIXES, take_backup
 from fleetops.ops.backups.verify import sha256_of, verify_backup
-from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.notify import DeploymentEvent, EventKind, notify
 from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.store import Store
@@ -27,7 +27,7 @@ from fleetops.store.backups import Backup
 class Backups:
     """See the module docstring."""
 
-    def __init__(self, store: Store, environments: Environments, *, clock: Now = utc_now) -> None:
+    def __init__(self, store: Store, environments: Environments, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = store
         self.environments = environments
         self.clock = clock
@@ -59,7 +59,7 @@ class Backups:
                 f"(it has: {', '.join(present) or 'none'})"
             )
         stores = self._datastores(runtime.environment, runtime)
-        now = self.clock()
+        now = self.clock.now()
         backup_id = backup_id or f"bk-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         kind = stores.stores[datastore].kind
         path = stores.folder.parent / "backups" / datastore / f"{backup_id}{SUFFIXES.get(kind, '')}"
@@ -113,7 +113,7 @@ class Backups:
         return self.store.backups.record_verification(
             backup,
             status="verified" if outcome.ok else "failed",
-            at=self.clock(),
+            at=self.clock.now(),
             duration_ms=round((time.monotonic() - started) * 1000),
             detail=f"{outcome.detail} (restore {outcome.restore_ms} ms)"
             if outcome.restore_ms
@@ -130,7 +130,7 @@ class Backups:
             kind=kind,
             environment=environment,
             execution_id=what,
-            at=self.clock(),
+            at=self.clock.now(),
             reason=reason,
             operation="backup",
         )

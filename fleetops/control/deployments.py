@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from fleetops.clock import SYSTEM_CLOCK
 from fleetops.control.backups import Backups
 from fleetops.control.environments import Environments
 from fleetops.control.fleet import FleetRuntime
@@ -39,7 +40,6 @@ from fleetops.control.restores import LocalDatastoreControl
 from fleetops.control.service import ExecutionService
 from fleetops.engine import ExecutionStatus, HistoryEvent
 from fleetops.errors import BadInput, Forbidden, OperationFailed, Refused
-from fleetops.ops.clock import utc_now
 from fleetops.ops.gates import check_change
 from fleetops.ops.locks import refusal, release_lock
 from fleetops.ops.releases import roll_back_pinned, rollback_target
@@ -271,7 +271,7 @@ class Deployments:
         if stopped_execution:
             payload["stopped_execution"] = stopped_execution
         lock = self.store.locks.get(environment)
-        now = utc_now()
+        now = SYSTEM_CLOCK.now()
         # A stopped execution's lock is kept for its rollback, which takes it over.
         if lock is not None and not lock.expired(now) and lock.owner != stopped_execution:
             raise Refused(refusal(lock, now))
@@ -294,7 +294,7 @@ class Deployments:
         if dry_run:
             return {"dry_run": True, **plan}
         lock = self.store.locks.get(env)
-        now = utc_now()
+        now = SYSTEM_CLOCK.now()
         if lock is not None and not lock.expired(now):
             raise Refused(refusal(lock, now))
         payload = {
@@ -322,7 +322,7 @@ class Deployments:
         # Stored on first use (and updated when the built-in changed), so a server that never
         # deploys lists no built-in state machines.
         machine = self.executions.ensure_state_machine(machine_name(runbook), definition_text(runbook)).arn
-        name = new_name(operation, environment, utc_now())
+        name = new_name(operation, environment, SYSTEM_CLOCK.now())
         record = self.executions.start_execution(
             machine, payload, name=name, started_by=str(payload["requested_by"])
         )

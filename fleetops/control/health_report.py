@@ -151,7 +151,7 @@ def health_report(
         "maintenance": lambda: check_maintenance(
             [
                 OpenWindow(w.reason, w.started_by, w.ends_at)
-                for w in maintenance_status(store, environment=environment, clock=lambda: now)
+                for w in maintenance_status(store, environment=environment, now=now)
             ],
             now=now,
         ),
@@ -193,7 +193,7 @@ def _executions(
 def _secrets_due(store: Store, fleet: Fleet, environment: str, now: datetime) -> list[SecretDue]:
     return [
         SecretDue(s.name, timedelta(seconds=s.rotation_every_s), s.next_rotation)
-        for s in list_secrets(store, fleet, environment, clock=lambda: now)
+        for s in list_secrets(store, fleet, environment, now=now)
         if s.rotation_every_s is not None
     ]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from fleetops.ops.clock import utc_now
+from fleetops.clock import SYSTEM_CLOCK
 from fleetops.ops.releases import pin_releases
 from fleetops.runbooks.ports import FleetStatus
 from fleetops.spec.fleet import Fleet
@@ -65,7 +65,7 @@ def verify_ready(store: Store, environment: str, status: FleetStatus) -> list[Re
             waiting.append(release)
             continue
         try:
-            store.releases.mark_verified(environment, release.service, release.number, now=utc_now())
+            store.releases.mark_verified(environment, release.service, release.number, now=SYSTEM_CLOCK.now())
         except ReleaseConflict:  # another server on this store finished it meanwhile
             continue
     return waiting

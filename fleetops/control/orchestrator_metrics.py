@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from fleetops.ops.clock import Now, utc_now
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.ops.metrics.names import (
     CONCURRENT_DEPLOYMENTS,
     DEPLOYMENT_DURATION,
@@ -52,7 +52,7 @@ class OrchestratorMetrics:
         store: Store,
         environments: Callable[[], Sequence[str]],
         *,
-        clock: Now = utc_now,
+        clock: Clock = SYSTEM_CLOCK,
         interval_s: float = 10.0,
     ) -> None:
         """``environments()``: the environments this server runs now."""
@@ -73,7 +73,7 @@ class OrchestratorMetrics:
 
     def _tick(self) -> None:
         try:
-            self.sample(self._clock())
+            self.sample(self._clock.now())
         except Exception:  # one bad pass must not end the sampling
             log.exception("sampling the orchestrator's metrics failed")
 

@@ -1,22 +1,8 @@
-"""The clock the deployment controls read: a function returning an aware UTC ``datetime``.
-
-Everything that compares with "now" (lock leases, maintenance windows, deduplication windows)
-takes ``clock: Now`` so tests pass a fixed or stepping time instead of sleeping. A bound
-``engine.clock.Clock.now`` fits.
-"""
+"""How messages show times and lengths of time (the clock itself is ``fleetops.clock.Clock``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-
-Now = Callable[[], datetime]
-"""Returns the current time, timezone-aware."""
-
-
-def utc_now() -> datetime:
-    """The wall clock, in UTC."""
-    return datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:

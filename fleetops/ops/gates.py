@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.errors import Refused
-from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.locks import refusal
 from fleetops.ops.maintenance import maintenance_reasons
 from fleetops.store import Store
@@ -27,7 +27,7 @@ def check_change(
     action: str,
     holder: str | None = None,
     check_lock: bool = True,
-    clock: Now = utc_now,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> None:
     """Raise ``Refused`` when ``action`` on ``services`` of ``environment`` may not happen now.
 
@@ -36,7 +36,7 @@ def check_change(
     execution): its own lock does not refuse it. ``check_lock=False`` leaves the lock out (a
     deployment that will wait for it with ``--lock-wait``).
     """
-    now = clock()
+    now = clock.now()
     reasons = maintenance_reasons(store, environment, services, now)
     lock = store.locks.get(environment) if check_lock else None
     if lock is not None and not lock.expired(now) and lock.owner != holder:

@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.errors import BadInput, Refused
-from fleetops.ops.clock import Now, iso, span, utc_now
+from fleetops.ops.clock import iso, span
 from fleetops.store import Store
 from fleetops.store.locks import Lock
 
@@ -49,7 +50,7 @@ def acquire_lock(
     lease: timedelta = DEFAULT_LEASE,
     wait: timedelta | None = None,
     poll: timedelta = DEFAULT_POLL,
-    clock: Now = utc_now,
+    clock: Clock = SYSTEM_CLOCK,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Lock:
     """Take the lock of ``environment`` for ``owner``; the lock held.
@@ -60,9 +61,9 @@ def acquire_lock(
     """
     if lease <= timedelta(0):
         raise BadInput(f"the lock lease must be positive, got {lease}")
-    deadline = None if wait is None else clock() + wait
+    deadline = None if wait is None else clock.now() + wait
     while True:
-        now = clock()
+        now = clock.now()
         result = store.locks.acquire(environment, owner=owner, reason=reason, lease=lease, now=now)
         if result.acquired:
             if result.previous is not None:
@@ -80,10 +81,15 @@ def acquire_lock(
 
 
 def renew_lock(
-    store: Store, environment: str, *, owner: str, lease: timedelta = DEFAULT_LEASE, clock: Now = utc_now
+    store: Store,
+    environment: str,
+    *,
+    owner: str,
+    lease: timedelta = DEFAULT_LEASE,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Lock:
     """Extend ``owner``'s lease; ``Refused`` when the lock was released or taken over meanwhile."""
-    renewed = store.locks.renew(environment, owner=owner, lease=lease, now=clock())
+    renewed = store.locks.renew(environment, owner=owner, lease=lease, now=clock.now())
     if renewed is None:
         holder = store.locks.get(environment)
         now_held = f"it is now held by {holder.owner!r}" if holder is not None else "nobody holds it now"
@@ -142,7 +148,7 @@ class LeaseKeeper:
         owner: str,
         lease: timedelta = DEFAULT_LEASE,
         every: timedelta | None = None,
-        clock: Now = utc_now,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         interval = every if every is not None else lease / 3
         if not timedelta(0) < interval < lease:

@@ -14,8 +14,9 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.errors import BadInput, Refused
-from fleetops.ops.clock import Now, iso, utc_now
+from fleetops.ops.clock import iso
 from fleetops.spec.durations import format_duration
 from fleetops.spec.resources import NAME_PATTERN
 from fleetops.store import Store
@@ -34,7 +35,7 @@ def start_maintenance(
     duration: timedelta = DEFAULT_WINDOW,
     reason: str,
     by: str,
-    clock: Now = utc_now,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> MaintenanceWindow:
     """Open a maintenance window now, for ``duration`` (replacing one already open there)."""
     _check_names("environment", [] if environment is None else [environment])
@@ -44,25 +45,25 @@ def start_maintenance(
         )
     if not reason.strip():
         raise BadInput("--reason must say why deployments are stopped")
-    now = clock()
+    now = clock.now()
     return store.maintenance.start(
         scope=scope_of(environment), reason=reason, started_by=by, starts_at=now, ends_at=now + duration
     )
 
 
 def end_maintenance(
-    store: Store, *, environment: str | None, by: str, clock: Now = utc_now
+    store: Store, *, environment: str | None, by: str, clock: Clock = SYSTEM_CLOCK
 ) -> MaintenanceWindow | None:
     """End the window open for ``environment`` (None: the all-environments one); None if none was."""
-    return store.maintenance.end(scope=scope_of(environment), ended_by=by, now=clock())
+    return store.maintenance.end(scope=scope_of(environment), ended_by=by, now=clock.now())
 
 
 def maintenance_status(
-    store: Store, *, environment: str | None = None, clock: Now = utc_now
+    store: Store, *, environment: str | None = None, now: datetime
 ) -> list[MaintenanceWindow]:
-    """Open windows: all of them, or those that stop deployments to ``environment``."""
+    """Windows open at ``now``: all of them, or those that stop deployments to ``environment``."""
     scopes = None if environment is None else [environment, ALL]
-    return store.maintenance.open_windows(scopes, now=clock())
+    return store.maintenance.open_windows(scopes, now=now)
 
 
 def block_services(
@@ -72,7 +73,7 @@ def block_services(
     environment: str | None,
     reason: str,
     by: str,
-    clock: Now = utc_now,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> list[Block]:
     """Block deployments of ``services`` in ``environment`` (None: everywhere); the blocks now in place."""
     _check_names("service", services)
@@ -80,7 +81,7 @@ def block_services(
     if not services:
         raise BadInput("name at least one service to block")
     return store.maintenance.block(
-        scope=scope_of(environment), services=services, reason=reason, blocked_by=by, now=clock()
+        scope=scope_of(environment), services=services, reason=reason, blocked_by=by, now=clock.now()
     )
 
 
@@ -93,12 +94,12 @@ def unblock_services(store: Store, services: Sequence[str], *, environment: str 
 
 
 def check_deployable(
-    store: Store, environment: str, services: Sequence[str], *, clock: Now = utc_now
+    store: Store, environment: str, services: Sequence[str], *, clock: Clock = SYSTEM_CLOCK
 ) -> None:
     """Raise ``Refused`` when a deployment of ``services`` to ``environment`` may not start now
     for maintenance or a block (the lock aside: ``fleetops.ops.gates.check_change`` is the
     whole gate), naming every reason."""
-    reasons = maintenance_reasons(store, environment, services, clock())
+    reasons = maintenance_reasons(store, environment, services, clock.now())
     if reasons:
         raise Refused(f"deployment to {environment!r} refused: " + "; ".join(reasons))
 

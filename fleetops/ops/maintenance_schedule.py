@@ -92,7 +92,7 @@ class MaintenanceScheduler:
         for schedule in self.store.maintenance_schedules.list():
             events.extend(self._tick_one(schedule, now))
         if events:
-            notify(self.store, self.channels(), events, clock=self.clock.now, retry=RETRY, sleep=_no_wait)
+            notify(self.store, self.channels(), events, clock=self.clock, retry=RETRY, sleep=_no_wait)
         return events
 
     def _tick_one(self, schedule: MaintenanceSchedule, now: datetime) -> list[DeploymentEvent]:
@@ -110,7 +110,7 @@ class MaintenanceScheduler:
                 duration=occurrence + schedule.duration - now,
                 reason=schedule.reason,
                 by=f"schedule #{schedule.id}",
-                clock=lambda: now,
+                clock=self.clock,
             )
             self.store.maintenance_schedules.mark(schedule.id, started=occurrence)
             events.append(self._event(EventKind.STARTED, schedule, now, occurrence))
@@ -120,7 +120,7 @@ class MaintenanceScheduler:
         by = f"schedule #{schedule.id}"
         return any(
             w.started_by == by and w.scope == schedule.scope
-            for w in maintenance_status(self.store, environment=environment, clock=lambda: now)
+            for w in maintenance_status(self.store, environment=environment, now=now)
         )
 
     def _event(

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.errors import BadInput
-from fleetops.ops.clock import Now, utc_now
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.store.releases import Release, ReleaseStatus
@@ -74,7 +74,7 @@ def pin_releases(
     execution_id: str,
     created_by: str,
     secret_versions: Mapping[str, str] | None = None,
-    clock: Now = utc_now,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> list[Release]:
     """Pin one release per service in ``versions`` (service -> version), in that order.
 
@@ -83,7 +83,7 @@ def pin_releases(
     initialize gets the same releases back.
     """
     known = dict(secret_versions or {})
-    now = clock()
+    now = clock.now()
     pinned = []
     for service, version in versions.items():
         config = resolved_config(fleet, environment, service, version)
@@ -104,18 +104,18 @@ def pin_releases(
     return pinned
 
 
-def verify_releases(store: Store, pinned: list[Release], *, clock: Now = utc_now) -> list[Release]:
+def verify_releases(store: Store, pinned: list[Release], *, clock: Clock = SYSTEM_CLOCK) -> list[Release]:
     """Mark every release of a deployment verified (its finalize step: all rollouts and checks passed)."""
-    now = clock()
+    now = clock.now()
     return [store.releases.mark_verified(r.environment, r.service, r.number, now=now) for r in pinned]
 
 
 def roll_back_pinned(
-    store: Store, environment: str, execution_id: str, *, clock: Now = utc_now
+    store: Store, environment: str, execution_id: str, *, clock: Clock = SYSTEM_CLOCK
 ) -> list[Release]:
     """Mark every release ``execution_id`` pinned and did not finish ``rolled_back`` (it was
     stopped: its services are back on, or never left, their previous release); those marked."""
-    now = clock()
+    now = clock.now()
     return [
         store.releases.mark_rolled_back(environment, release.service, release.number, now=now)
         for release in store.releases.list(environment=environment, execution_id=execution_id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from fleetops.ops.clock import Now, utc_now
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.ops.notify import RetryPolicy
 from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.runbooks.ports import DatastoreControl, FleetControl
@@ -30,7 +30,7 @@ class RunbookDeps:
     for another environment's start does not change a running environment's services or alarms."""
     runtime_for: Callable[[str], FleetControl]
     """The runtime of an environment (``KeyError`` or ``BadInput`` for an unknown one)."""
-    clock: Now = utc_now
+    clock: Clock = SYSTEM_CLOCK
     """Time for locks, releases and notifications (tests pass the engine's fake clock)."""
     http: httpx.Client | None = None
     """The client webhook notifications and smoke requests go through (None: a new one each time)."""

@@ -21,7 +21,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from fleetops.ops.clock import utc_now
+from fleetops.clock import SYSTEM_CLOCK
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import ApiError
 from fleetops.server.roles import Role
@@ -92,7 +92,7 @@ def authenticate(
             "no API token: send 'Authorization: Bearer <token>' (fleetops token create)",
             headers=challenge,
         )
-    now = getattr(request.app.state, "clock", utc_now)()
+    now = getattr(request.app.state, "clock", SYSTEM_CLOCK).now()
     record = store.tokens.find_by_digest(token_digest(credentials.credentials), now=now)
     if record is None:
         request.state.token_tried = token_tried(credentials.credentials)

@@ -13,6 +13,9 @@ Two ways to move it, for the two kinds of code under test:
   earliest pending deadline whenever the loop has nothing else to do and no task handler is
   running (``busy``): a 60 s Wait completes at once while timers still fire in the order their
   deadlines say (a 5 s execution timeout beats a 60 s Wait).
+- For synchronous code (locks, maintenance windows, notifications, alarms), a test sets the time
+  with ``move_to`` or ``step``, and passes ``sleep=clock.blocking_sleep`` where the code sleeps
+  in its thread: the time moves at once and ``slept`` lists every such sleep.
 
     clock = FakeClock()
     status = clock.run(refresh.run())
@@ -65,6 +68,8 @@ class FakeClock:
         self._origin = self._now
         self._seconds = 0.0
         self._loop: _VirtualTimeLoop | None = None
+        self.slept: list[float] = []
+        """Every ``blocking_sleep``, in seconds."""
 
     def now(self) -> datetime:
         """The fake current time (aware UTC)."""
@@ -112,6 +117,19 @@ class FakeClock:
             future.set_result(None)
             await _settle()
         self._now = target
+
+    def move_to(self, moment: datetime) -> None:
+        """Set the time (for synchronous code under test; wakes no sleeper)."""
+        self._now = moment
+
+    def step(self, delta: timedelta) -> None:
+        """Move the time forward by ``delta`` (for synchronous code under test; wakes no sleeper)."""
+        self._now += delta
+
+    def blocking_sleep(self, seconds: float) -> None:
+        """A synchronous sleep on this clock: record it in ``slept`` and move the time by it, at once."""
+        self.slept.append(seconds)
+        self._now += timedelta(seconds=seconds)
 
     def run(self, main: Coroutine[Any, Any, T]) -> T:
         """Run ``main`` to completion on a virtual-time event loop; return its result."""

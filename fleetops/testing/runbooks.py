@@ -139,7 +139,7 @@ class RunbookWorld:
             store=store,
             fleet=lambda _environment: fleet,
             runtime_for=runtimes.__getitem__,
-            clock=clock.now,
+            clock=clock,
             http=http,
             notify_retry=RetryPolicy(attempts=1),
             secrets=secrets,

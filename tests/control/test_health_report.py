@@ -22,6 +22,7 @@ from fleetops.spec.loader import load_fleet
 from fleetops.store import Store
 from fleetops.store.backups import Backup
 from fleetops.store.executions import ExecutionRecord
+from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
 from fleetops.testing.local import EXAMPLES
 
@@ -145,7 +146,7 @@ def test_maintenance_on_degrades(runtime: InMemoryFleetRuntime, store: Store) ->
         duration=timedelta(minutes=30),
         reason="db upgrade",
         by="alice",
-        clock=lambda: NOW,
+        clock=FakeClock(NOW),
     )
     report = _report(runtime, store)
     assert (report.verdict, _not_ok(report)) == (
@@ -158,7 +159,7 @@ def test_a_secret_overdue_for_rotation_degrades(
     runtime: InMemoryFleetRuntime, store: Store, tmp_path: Path
 ) -> None:
     made = NOW - timedelta(days=31)  # the example rotates db-password every 30d
-    SecretsVault(store, Cipher.from_state_dir(tmp_path), clock=lambda: made).put(
+    SecretsVault(store, Cipher.from_state_dir(tmp_path), clock=FakeClock(made)).put(
         "dev", "db-password", "db-password-value-1", by="alice"
     )
     report = _report(runtime, store)
@@ -206,7 +207,7 @@ def _backup(backup_id: str, datastore: str, at: datetime) -> Backup:
 
 def test_a_checklist_runs_only_its_checks(runtime: InMemoryFleetRuntime, store: Store) -> None:
     start_maintenance(
-        store, environment="dev", duration=timedelta(minutes=30), reason="x", by="alice", clock=lambda: NOW
+        store, environment="dev", duration=timedelta(minutes=30), reason="x", by="alice", clock=FakeClock(NOW)
     )
     post = _report(runtime, store, Checklist.POST_DEPLOY)
     assert (post.verdict, sorted({r.check for r in post.results})) == (

@@ -32,7 +32,7 @@ secrets:
 
 def test_due_secrets_start_once_and_a_refused_start_is_tried_again(tmp_path: Path) -> None:
     with Store.open(None, tmp_path) as store:
-        vault = SecretsVault(store, Cipher(b"k" * 32), clock=lambda: T0)
+        vault = SecretsVault(store, Cipher(b"k" * 32), clock=FakeClock(T0))
         for name in ("monthly", "quarterly", "manual"):
             vault.put("dev", name, f"{name}-value-0123456789", by="test")
         # The control plane was down when monthly fell due (day 30): its first look, on day 45,
@@ -54,7 +54,7 @@ def test_due_secrets_start_once_and_a_refused_start_is_tried_again(tmp_path: Pat
         assert schedule.tick() == [("dev", "monthly")]
         assert schedule.tick() == []  # started already: not again within retry_after
         # The rotation made a new AWSCURRENT version: monthly is due again only 30 days later.
-        SecretsVault(store, Cipher(b"k" * 32), clock=clock.now).put(
+        SecretsVault(store, Cipher(b"k" * 32), clock=clock).put(
             "dev", "monthly", "rotated-value-0123456789", by="x"
         )
         asyncio.run(clock.advance(timedelta(hours=2).total_seconds()))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fleetops.store import Store
-from fleetops.testing.step_clock import StepClock
+from fleetops.testing.fake_clock import FakeClock
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -21,5 +21,5 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def clock() -> StepClock:
-    return StepClock(T0)
+def clock() -> FakeClock:
+    return FakeClock(T0)

@@ -9,7 +9,7 @@ import pytest
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.locks import LeaseKeeper, acquire_lock, force_release_lock, release_lock, renew_lock
 from fleetops.store import Store
-from fleetops.testing.step_clock import StepClock
+from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.waiting import DEADLINE, wait_until
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -17,9 +17,9 @@ T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=15)
 
 
-def test_a_second_deployment_is_refused_naming_the_holder(sqlite_store: Store, clock: StepClock) -> None:
+def test_a_second_deployment_is_refused_naming_the_holder(sqlite_store: Store, clock: FakeClock) -> None:
     acquire_lock(sqlite_store, "prod", owner="exec-1", reason="deploy v2", lease=LEASE, clock=clock)
-    clock.advance(timedelta(minutes=3))
+    clock.step(timedelta(minutes=3))
     with pytest.raises(Refused) as refused:
         acquire_lock(sqlite_store, "prod", owner="exec-2", reason="deploy v3", lease=LEASE, clock=clock)
     assert refused.value.message == (
@@ -30,11 +30,11 @@ def test_a_second_deployment_is_refused_naming_the_holder(sqlite_store: Store, c
     assert refused.value.exit_code == 3
 
 
-def test_lock_wait_polls_until_the_holder_releases(sqlite_store: Store, clock: StepClock) -> None:
+def test_lock_wait_polls_until_the_holder_releases(sqlite_store: Store, clock: FakeClock) -> None:
     acquire_lock(sqlite_store, "prod", owner="exec-1", reason="deploy", lease=LEASE, clock=clock)
 
     def sleep(seconds: float) -> None:
-        clock.sleep(seconds)
+        clock.blocking_sleep(seconds)
         if len(clock.slept) == 3:
             release_lock(sqlite_store, "prod", owner="exec-1")
 
@@ -53,7 +53,7 @@ def test_lock_wait_polls_until_the_holder_releases(sqlite_store: Store, clock: S
     assert clock.slept == [5.0, 5.0, 5.0]
 
 
-def test_lock_wait_gives_up_after_the_wait(sqlite_store: Store, clock: StepClock) -> None:
+def test_lock_wait_gives_up_after_the_wait(sqlite_store: Store, clock: FakeClock) -> None:
     acquire_lock(sqlite_store, "prod", owner="exec-1", reason="deploy", lease=LEASE, clock=clock)
     with pytest.raises(Refused, match=r"^waited 10s; environment 'prod' is locked by 'exec-1'"):
         acquire_lock(
@@ -64,19 +64,19 @@ def test_lock_wait_gives_up_after_the_wait(sqlite_store: Store, clock: StepClock
             wait=timedelta(seconds=10),
             poll=timedelta(seconds=4),
             clock=clock,
-            sleep=clock.sleep,
+            sleep=clock.blocking_sleep,
         )
     assert clock.slept == [4.0, 4.0, 2.0]
 
 
-def test_a_crashed_holders_lease_expires(sqlite_store: Store, clock: StepClock) -> None:
+def test_a_crashed_holders_lease_expires(sqlite_store: Store, clock: FakeClock) -> None:
     acquire_lock(sqlite_store, "prod", owner="crashed", reason="deploy", lease=LEASE, clock=clock)
-    clock.advance(LEASE)
+    clock.step(LEASE)
     lock = acquire_lock(sqlite_store, "prod", owner="exec-2", reason="deploy", lease=LEASE, clock=clock)
     assert lock.owner == "exec-2"
 
 
-def test_renew_after_losing_the_lock_is_refused(sqlite_store: Store, clock: StepClock) -> None:
+def test_renew_after_losing_the_lock_is_refused(sqlite_store: Store, clock: FakeClock) -> None:
     acquire_lock(sqlite_store, "prod", owner="exec-1", reason="deploy", lease=LEASE, clock=clock)
     force_release_lock(sqlite_store, "prod")
     acquire_lock(sqlite_store, "prod", owner="exec-2", reason="deploy", lease=LEASE, clock=clock)
@@ -89,7 +89,7 @@ def test_renew_after_losing_the_lock_is_refused(sqlite_store: Store, clock: Step
 
 
 def test_force_release_without_an_environment_takes_the_only_lock(
-    sqlite_store: Store, clock: StepClock
+    sqlite_store: Store, clock: FakeClock
 ) -> None:
     acquire_lock(sqlite_store, "prod", owner="exec-1", reason="deploy", clock=clock)
     assert force_release_lock(sqlite_store).owner == "exec-1"
@@ -103,7 +103,7 @@ def test_force_release_without_an_environment_takes_the_only_lock(
         force_release_lock(sqlite_store, "stage")
 
 
-def test_lease_keeper_keeps_the_lock_while_it_runs(sqlite_store: Store, clock: StepClock) -> None:
+def test_lease_keeper_keeps_the_lock_while_it_runs(sqlite_store: Store, clock: FakeClock) -> None:
     lease = timedelta(minutes=1)
     acquire_lock(sqlite_store, "prod", owner="exec-1", reason="deploy", lease=lease, clock=clock)
     every = timedelta(milliseconds=20)
@@ -111,11 +111,11 @@ def test_lease_keeper_keeps_the_lock_while_it_runs(sqlite_store: Store, clock: S
 
         def renewed() -> bool:
             lock = sqlite_store.locks.get("prod")
-            return lock is not None and lock.expires_at == clock() + lease
+            return lock is not None and lock.expires_at == clock.now() + lease
 
         # Three leases' time, half a lease at a time, each half renewed before the next.
         for _ in range(6):
-            clock.advance(lease / 2)
+            clock.step(lease / 2)
             wait_until(renewed, what="a renewal")
         with pytest.raises(Refused, match=r"^environment 'prod' is locked by 'exec-1'"):
             acquire_lock(sqlite_store, "prod", owner="exec-2", reason="deploy", lease=lease, clock=clock)

@@ -52,14 +52,14 @@ def test_a_weekly_window_opens_and_closes_on_the_clock(store: Store, hook: Webho
     async def main() -> None:
         task = asyncio.create_task(scheduler.run())
         await clock.sleep(30 * 60)  # 01:30: not yet
-        seen["01:30"] = maintenance_status(store, environment="prod", clock=clock.now)
+        seen["01:30"] = maintenance_status(store, environment="prod", now=clock.now())
         await clock.sleep(60 * 60)  # 02:30: open since 02:00, until 04:00
         seen["02:30"] = [
-            (w.reason, w.started_by, w.ends_at) for w in maintenance_status(store, clock=clock.now)
+            (w.reason, w.started_by, w.ends_at) for w in maintenance_status(store, now=clock.now())
         ]
         seen["02:30 texts"] = _texts(hook)
         await clock.sleep(2 * 60 * 60)  # 04:30: over
-        seen["04:30"] = maintenance_status(store, clock=clock.now)
+        seen["04:30"] = maintenance_status(store, now=clock.now())
         await clock.sleep(24 * 60 * 60)  # Monday: nothing more
         task.cancel()
 
@@ -87,7 +87,7 @@ def test_a_cancelled_schedule_opens_nothing(store: Store) -> None:
     )
     store.maintenance_schedules.cancel(schedule.id, now=clock.now())
     assert MaintenanceScheduler(store, clock, dict).tick() == []
-    assert maintenance_status(store, clock=clock.now) == []
+    assert maintenance_status(store, now=clock.now()) == []
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet_text
 from fleetops.store import Store
 from fleetops.store.releases import ReleaseStatus
-from fleetops.testing.step_clock import StepClock
+from fleetops.testing.fake_clock import FakeClock
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -60,7 +60,7 @@ def test_unknown_service_is_bad_input(fleet: Fleet) -> None:
 
 
 def test_pin_records_the_secret_versions_the_service_uses(
-    sqlite_store: Store, fleet: Fleet, clock: StepClock
+    sqlite_store: Store, fleet: Fleet, clock: FakeClock
 ) -> None:
     pinned = pin_releases(
         sqlite_store,

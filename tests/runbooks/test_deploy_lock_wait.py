@@ -11,6 +11,7 @@ from fleetops.engine import ExecutionHandle, ExecutionResult, ExecutionStatus
 from fleetops.ops.maintenance import block_services, start_maintenance
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
+from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.runbooks import T0, RunbookWorld, hold_calls
 
 ALL = ["db-api", "gateway", "menu", "orders"]
@@ -76,7 +77,7 @@ def _queued_then(
 
 def test_a_maintenance_window_declared_while_a_deploy_waits_refuses_it(store: Store, fleet: Fleet) -> None:
     def declare() -> None:
-        start_maintenance(store, environment="dev", reason="db upgrade", by="ana", clock=lambda: T0)
+        start_maintenance(store, environment="dev", reason="db upgrade", by="ana", clock=FakeClock(T0))
 
     second, first, world = _queued_then(store, fleet, declare)
     assert second.status is ExecutionStatus.SUCCEEDED
@@ -90,7 +91,9 @@ def test_a_maintenance_window_declared_while_a_deploy_waits_refuses_it(store: St
 
 def test_a_block_declared_while_a_deploy_waits_refuses_it(store: Store, fleet: Fleet) -> None:
     def declare() -> None:
-        block_services(store, ["orders"], environment="dev", reason="incident 7", by="bo", clock=lambda: T0)
+        block_services(
+            store, ["orders"], environment="dev", reason="incident 7", by="bo", clock=FakeClock(T0)
+        )
 
     _second, first, world = _queued_then(store, fleet, declare)
     assert (first.status, first.error) == (ExecutionStatus.FAILED, "fleetops.Refused")

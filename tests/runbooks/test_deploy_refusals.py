@@ -11,6 +11,7 @@ from fleetops.engine import ExecutionResult, ExecutionStatus
 from fleetops.ops.maintenance import block_services, start_maintenance
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
+from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.runbooks import T0, RunbookWorld
 
 
@@ -36,7 +37,7 @@ def test_a_held_lock_refuses_naming_the_holder(store: Store, fleet: Fleet) -> No
 
 
 def test_maintenance_refuses(store: Store, fleet: Fleet) -> None:
-    start_maintenance(store, environment="dev", reason="db upgrade", by="ana", clock=lambda: T0)
+    start_maintenance(store, environment="dev", reason="db upgrade", by="ana", clock=FakeClock(T0))
     result, world = _deploy(store, fleet, {"environment": "dev", "version": "v2"})
     assert (result.status, result.error) == (ExecutionStatus.FAILED, "fleetops.Refused")
     assert result.cause is not None and "maintenance of environment 'dev' by ana" in result.cause
@@ -45,7 +46,7 @@ def test_maintenance_refuses(store: Store, fleet: Fleet) -> None:
 
 
 def test_a_blocked_service_refuses(store: Store, fleet: Fleet) -> None:
-    block_services(store, ["orders"], environment=None, reason="incident 42", by="bo", clock=lambda: T0)
+    block_services(store, ["orders"], environment=None, reason="incident 42", by="bo", clock=FakeClock(T0))
     result, _world = _deploy(store, fleet, {"environment": "dev", "version": "v2"})
     assert result.error == "fleetops.Refused"
     assert result.cause is not None and "service 'orders' is blocked everywhere by bo" in result.cause

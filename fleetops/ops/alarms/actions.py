@@ -28,10 +28,10 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.ops.alarms.composite import CompositeStatus
 from fleetops.ops.alarms.evaluation import AlarmState
 from fleetops.ops.alarms.monitor import AlarmStatus
-from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.notify import DeploymentEvent, EventKind, notify
 from fleetops.redaction import SecretSource
 from fleetops.spec.fleet import Fleet
@@ -60,7 +60,7 @@ class AlarmActions:
         fleet: Fleet,
         environment: str,
         *,
-        clock: Now = utc_now,
+        clock: Clock = SYSTEM_CLOCK,
         run: Run = _on_thread,
         secret_values: SecretSource = tuple,
         start_runbook: StartRunbook | None = None,
@@ -123,7 +123,7 @@ class AlarmActions:
             return
         if channels:
             scopes = [scope_of(None), scope_of(self._environment)]
-            if self._store.maintenance.open_windows(scopes, now=self._clock()):
+            if self._store.maintenance.open_windows(scopes, now=self._clock.now()):
                 log.info("alarm %s of %s: %s, muted by maintenance", name, service, kind.value)
                 self._history(name, service, "Notification muted by a maintenance window", "")
                 channels = {}
@@ -176,7 +176,7 @@ class AlarmActions:
         try:
             self._store.alarm_history.add(
                 HistoryItem(
-                    self._environment, name, service, self._clock(), ACTION, None, None, summary, reason
+                    self._environment, name, service, self._clock.now(), ACTION, None, None, summary, reason
                 )
             )
         except Exception:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.ops.alarms.composite import CompositeStatus, Step, combined, new_status, step
 from fleetops.ops.alarms.datapoint import Datapoint
 from fleetops.ops.alarms.evaluation import (
@@ -46,7 +47,6 @@ from fleetops.ops.alarms.evaluation import (
 )
 from fleetops.ops.alarms.metric_store import MetricStore
 from fleetops.ops.alarms.stored_metrics import StoredMetrics
-from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.periodic import Periodic
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.graph import waves
@@ -124,7 +124,7 @@ class AlarmMonitor:
         *,
         metrics: MetricsSource | None,
         provider: str = "local",
-        clock: Now = utc_now,
+        clock: Clock = SYSTEM_CLOCK,
         interval_s: float = 1.0,
         on_change: OnChange | None = None,
         stored: StoredMetrics | None = None,
@@ -170,7 +170,7 @@ class AlarmMonitor:
         """Targets set by ``set_state``, not evaluated before the time given."""
         self._muted: set[tuple[str, str]] = history.disabled(environment) if history else set()
         """Targets whose actions are disabled (``set_actions``): their changes notify nobody."""
-        now = self._clock()
+        now = self._clock.now()
         self._composites = {name: new_status(name, c, now) for name, c in self.composites.items()}
         order = waves(
             {name: [r for r in c.references if r in self.composites] for name, c in self.composites.items()}
@@ -253,7 +253,7 @@ class AlarmMonitor:
         kept in the store and recorded in its history; KeyError if unknown."""
         if not self.knows(name, service):
             raise KeyError((name, service))
-        now = self._clock()
+        now = self._clock.now()
         with self._lock:
             if enabled:
                 self._muted.discard((name, service))
@@ -282,7 +282,7 @@ class AlarmMonitor:
         KeyError if unknown."""
         with self._lock:
             before = self._targets[(name, service)]
-            now = self._clock()
+            now = self._clock.now()
             after = replace(before, state=state, reason=reason, updated_at=now)
             self._targets[(name, service)] = after
             self._held[(name, service)] = now + before.alarm.period
@@ -316,7 +316,7 @@ class AlarmMonitor:
         # (checked under the lock, so concurrent readers evaluate once).
         changes: list[tuple[AlarmStatus, AlarmStatus]] = []
         with self._lock:
-            now = self._clock()
+            now = self._clock.now()
             last = self._evaluated_at
             if older_than is not None and last is not None and (now - last).total_seconds() < older_than:
                 return
@@ -473,7 +473,12 @@ class AlarmMonitor:
         status = self._targets.get(key)
         if status is None:
             status = AlarmStatus(
-                name, service, self.alarms[name], AlarmState.INSUFFICIENT_DATA, INITIAL_REASON, self._clock()
+                name,
+                service,
+                self.alarms[name],
+                AlarmState.INSUFFICIENT_DATA,
+                INITIAL_REASON,
+                self._clock.now(),
             )
             self._targets[key] = status
         return status

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from fleetops.ops.clock import Now, utc_now
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.ops.notify.events import DeploymentEvent, routed, subscribed
 from fleetops.ops.notify.message import Message, render
 from fleetops.redaction import secret_redactor
@@ -72,7 +72,7 @@ class Deduplicate:
     notify handler, or another process, does not send it again.
     """
 
-    def __init__(self, store: Store, *, window: timedelta, clock: Now = utc_now) -> None:
+    def __init__(self, store: Store, *, window: timedelta, clock: Clock = SYSTEM_CLOCK) -> None:
         if window <= timedelta(0):
             raise ValueError(f"the deduplication window must be positive, got {window}")
         self.store = store
@@ -90,7 +90,7 @@ class Deduplicate:
                 environment=event.environment,
                 execution_id=event.execution_id,
                 window=self.window,
-                now=self.clock(),
+                now=self.clock.now(),
             )
             if claim.status is DeliveryStatus.PENDING:
                 kept.append(event)

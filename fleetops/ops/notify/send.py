@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import httpx
 
-from fleetops.ops.clock import Now, utc_now
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.ops.notify.events import DeploymentEvent
 from fleetops.ops.notify.pipeline import (
     ChannelSpec,
@@ -75,7 +75,7 @@ def notify(
     secret_value: SecretValue | None = None,
     window: timedelta = DEFAULT_WINDOW,
     retry: RetryPolicy = RetryPolicy(),
-    clock: Now = utc_now,
+    clock: Clock = SYSTEM_CLOCK,
     sleep: Callable[[float], None] = time.sleep,
     http: httpx.Client | None = None,
 ) -> list[Delivery]:
@@ -139,7 +139,7 @@ def _deliver(
     outbound: Outbound,
     *,
     retry: RetryPolicy,
-    clock: Now,
+    clock: Clock,
     sleep: Callable[[float], None],
     http: httpx.Client | None,
     secret_value: SecretValue | None,
@@ -173,9 +173,15 @@ def _deliver(
 
 
 def _finish(
-    store: Store, outbound: Outbound, status: DeliveryStatus, *, attempts: int, error: str | None, clock: Now
+    store: Store,
+    outbound: Outbound,
+    status: DeliveryStatus,
+    *,
+    attempts: int,
+    error: str | None,
+    clock: Clock,
 ) -> list[Delivery]:
-    now = clock()
+    now = clock.now()
     return [
         store.notifications.finish(claim.id, status=status, attempts=attempts, error=error, now=now)
         for claim in outbound.claims

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.releases import datastore_exists
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
@@ -61,9 +60,9 @@ def guarded_datastore(fleet: Fleet | None, name: str, environment: str) -> str |
 
 
 def summarize(
-    store: Store, fleet: Fleet | None, environment: str, name: str, *, clock: Now = utc_now
+    store: Store, fleet: Fleet | None, environment: str, name: str, *, now: datetime
 ) -> SecretSummary:
-    """The summary of one secret (declared or with versions)."""
+    """The summary of one secret (declared or with versions), overdue or not at ``now``."""
     versions = store.secrets.versions(environment, name)
     declared = fleet.secrets.get(name) if fleet is not None else None
     current = next((version for version in versions if AWSCURRENT in version.stages), None)
@@ -78,13 +77,13 @@ def summarize(
         current=current,
         rotation_every_s=None if every is None else every.total_seconds(),
         next_rotation=due,
-        overdue=due is not None and due <= clock(),
+        overdue=due is not None and due <= now,
     )
 
 
 def list_secrets(
-    store: Store, fleet: Fleet | None, environment: str, *, clock: Now = utc_now
+    store: Store, fleet: Fleet | None, environment: str, *, now: datetime
 ) -> list[SecretSummary]:
     """Every secret of ``environment``: declared in the fleet file or stored, sorted by name."""
     names = set(store.secrets.names(environment)) | set(fleet.secrets if fleet is not None else ())
-    return [summarize(store, fleet, environment, name, clock=clock) for name in sorted(names)]
+    return [summarize(store, fleet, environment, name, now=now) for name in sorted(names)]

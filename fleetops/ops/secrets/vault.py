@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.errors import BadInput
-from fleetops.ops.clock import Now, utc_now
 from fleetops.ops.secrets.cipher import Cipher
 from fleetops.ops.secrets.generate import generate_value
 from fleetops.redaction import MIN_SECRET_LENGTH
@@ -51,7 +51,7 @@ class Revealed:
 class SecretsVault:
     """Versions of secrets with their values sealed (see the module docstring)."""
 
-    def __init__(self, store: Store, cipher: Cipher, *, clock: Now = utc_now) -> None:
+    def __init__(self, store: Store, cipher: Cipher, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self._store = store
         self._cipher = cipher
         self._clock = clock
@@ -80,7 +80,7 @@ class SecretsVault:
         try:
             return self._store.secrets.add_version(
                 environment, name, version_id=version_id, ciphertext=sealed, source=source, by=by,
-                at=self._clock(), stages=stages, username=username,
+                at=self._clock.now(), stages=stages, username=username,
             )  # fmt: skip
         finally:
             self.refresh(environment)
@@ -88,7 +88,7 @@ class SecretsVault:
     def move_stage(self, environment: str, name: str, stage: str, version_id: str, *, by: str) -> None:
         """Put ``stage`` on ``version_id`` (``AWSCURRENT``'s old holder gets ``AWSPREVIOUS``)."""
         try:
-            self._store.secrets.move_stage(environment, name, stage, version_id, by=by, at=self._clock())
+            self._store.secrets.move_stage(environment, name, stage, version_id, by=by, at=self._clock.now())
         except KeyError as err:
             raise SecretNotFound(str(err.args[0])) from err
         finally:
@@ -97,7 +97,7 @@ class SecretsVault:
     def remove_stage(self, environment: str, name: str, stage: str, *, by: str) -> str | None:
         """Take ``stage`` off its version; the version it was on (None: on none)."""
         try:
-            return self._store.secrets.remove_stage(environment, name, stage, by=by, at=self._clock())
+            return self._store.secrets.remove_stage(environment, name, stage, by=by, at=self._clock.now())
         finally:
             self.refresh(environment)
 
@@ -158,7 +158,7 @@ class SecretsVault:
     ) -> None:
         """A line in the secret's history that moves no label (``version.revoked``)."""
         self._store.secrets.note(
-            environment, name, action, version_id, by=by, at=self._clock(), detail=detail
+            environment, name, action, version_id, by=by, at=self._clock.now(), detail=detail
         )
 
     def ensure(self, environment: str, name: str, length: int, *, by: str) -> SecretVersion | None:

@@ -38,7 +38,7 @@ def finalize(deps: RunbookDeps, plan: dict[str, Any], _context: TaskContext) -> 
     ``fleetops.LockLost`` (nothing marked) when the deployment no longer holds the lock."""
     environment = plan["environment"]
     require_lock(deps, environment, plan["execution"])
-    now = deps.clock()
+    now = deps.clock.now()
     verified = []
     for item in _items(plan):
         release = deps.store.releases.mark_verified(environment, item["service"], item["release"], now=now)
@@ -58,7 +58,7 @@ def deploy_failed(deps: RunbookDeps, payload: dict[str, Any], _context: TaskCont
         # now, so this one leaves every release as it is.
         return {"releases": [], **failure_of(payload)}
     runtime = deps.runtime_for(environment)
-    now = deps.clock()
+    now = deps.clock.now()
     failed, _ = read_cause((payload.get("failure") or {}).get("Cause"))
     marked = []
     for item in _items(plan):

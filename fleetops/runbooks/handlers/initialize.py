@@ -146,7 +146,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
         "promote_from": payload.get("promote_from"),
         "versions": chosen,
         "skipped": skipped,
-        "started_at": deps.clock().isoformat(),
+        "started_at": deps.clock.now().isoformat(),
         "poll_seconds": poll,
         "approval_required": settings.approval is Approval.REQUIRED,
         "approval_timeout_seconds": int(payload.get("approval_timeout_seconds") or DEFAULT_APPROVAL_SECONDS),
@@ -175,7 +175,7 @@ def _queued(
     wait = payload.get("lock_wait_seconds")
     if not wait:
         return None
-    now = deps.clock()
+    now = deps.clock.now()
     before = payload.get("plan")
     if isinstance(before, dict) and before.get("queued") and isinstance(before.get("lock_wait_until"), str):
         until = datetime.fromisoformat(before["lock_wait_until"])

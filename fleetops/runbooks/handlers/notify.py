@@ -23,7 +23,7 @@ def event_of(deps: RunbookDeps, payload: dict[str, Any]) -> DeploymentEvent:
         operation = "secret"
     if f"{operation}.{kind}" not in EVENTS:  # a promotion starts and rolls back as a deployment
         operation = "deploy"
-    now = deps.clock()
+    now = deps.clock.now()
     started = plan.get("started_at")
     failure = payload.get("failure") or {}
     reason = read_cause(failure.get("Cause"))[1] or failure.get("Error")

@@ -137,7 +137,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
         "execution": name,
         "operation": "restore",
         "requested_by": who,
-        "started_at": deps.clock().isoformat(),
+        "started_at": deps.clock.now().isoformat(),
         "poll_seconds": int(payload.get("poll_seconds") or DEFAULT_POLL_SECONDS),
         "resume_timeout_seconds": int(payload.get("resume_timeout_seconds") or DEFAULT_RESUME_SECONDS),
     }
@@ -205,7 +205,7 @@ def resume(deps: RunbookDeps, payload: dict[str, Any], _context: TaskContext) ->
             waiting[item["service"]] = why
     if waiting:
         since = datetime.fromisoformat(str(payload["since"]).replace("Z", "+00:00"))
-        if deps.clock() - since > timedelta(seconds=int(plan["resume_timeout_seconds"])):
+        if deps.clock.now() - since > timedelta(seconds=int(plan["resume_timeout_seconds"])):
             raise TaskFailure(
                 HEALTH_GATE_FAILED,
                 f"not healthy {plan['resume_timeout_seconds']}s after the restore: "

@@ -141,7 +141,12 @@ def rollback_initialize(deps: RunbookDeps, payload: dict[str, Any], context: Tas
     # ``fleetops stop`` leaves the stopped execution's lock held for this rollback: it is
     # handed over in one statement, so no deployment can take the environment in between.
     handed = stopped and deps.store.locks.transfer(
-        environment, from_owner=stopped, to_owner=name, reason=reason, lease=DEFAULT_LEASE, now=deps.clock()
+        environment,
+        from_owner=stopped,
+        to_owner=name,
+        reason=reason,
+        lease=DEFAULT_LEASE,
+        now=deps.clock.now(),
     )
     if not handed:
         acquire_lock(
@@ -180,7 +185,7 @@ def rollback_initialize(deps: RunbookDeps, payload: dict[str, Any], context: Tas
         "operation": "rollback",
         "requested_by": who,
         "stopped_execution": stopped,
-        "started_at": deps.clock().isoformat(),
+        "started_at": deps.clock.now().isoformat(),
         "poll_seconds": int(payload.get("poll_seconds") or DEFAULT_POLL_SECONDS),
         "targets": targets,
         "skipped": skipped,

@@ -138,7 +138,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
         "previous_version": previous,
         "version": pending_version_id(context, secret),
         "services": users,
-        "started_at": deps.clock().isoformat(),
+        "started_at": deps.clock.now().isoformat(),
         "poll_seconds": int(payload.get("poll_seconds") or DEFAULT_POLL_SECONDS),
         "pickup_seconds": int(payload.get("pickup_seconds") or DEFAULT_PICKUP_SECONDS),
     }

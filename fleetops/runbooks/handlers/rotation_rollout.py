@@ -102,7 +102,7 @@ def check_pickup(deps: RunbookDeps, payload: dict[str, Any], _context: TaskConte
                 reported = None if loaded is None else loaded.get(plan["secret"])
                 if reported != plan["version"]:
                     waiting.append({"service": service, "instance": instance, "reports": reported})
-        now = deps.clock()
+        now = deps.clock.now()
         previous = payload.get("previous") or {}
         until = (
             datetime.fromisoformat(previous["until"])

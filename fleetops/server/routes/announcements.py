@@ -40,7 +40,7 @@ def announce(body: Announcement, request: Request, store: StoreDep, clock: Clock
     """Send the announcement to every channel subscribed to ``announcement.posted`` at its level."""
     runtime = pick_fleet(request, body.environment)
     environment = runtime.environment
-    now = clock()
+    now = clock.now()
     event = DeploymentEvent(
         kind=EventKind.POSTED,
         environment=environment,

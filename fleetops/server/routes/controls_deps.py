@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from fleetops.ops.clock import Now, utc_now
+from fleetops.clock import SYSTEM_CLOCK, Clock
 
 
-def get_clock(request: Request) -> Now:
+def get_clock(request: Request) -> Clock:
     """``app.state.clock`` if set (tests move time with it), else the wall clock."""
-    clock: Now = getattr(request.app.state, "clock", utc_now)
+    clock: Clock = getattr(request.app.state, "clock", SYSTEM_CLOCK)
     return clock
 
 
-ClockDep = Annotated[Now, Depends(get_clock)]
+ClockDep = Annotated[Clock, Depends(get_clock)]

@@ -15,10 +15,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field, StrictInt
 
+from fleetops.clock import SYSTEM_CLOCK
 from fleetops.control.deployments import Deployments, describe, machine_name
 from fleetops.errors import BadInput
 from fleetops.jsonlimits import loads
-from fleetops.ops.clock import utc_now
 from fleetops.runbooks import RUNBOOKS
 from fleetops.server.auth import Principal, Role, require
 from fleetops.server.deps import RedactorDep, StoreDep
@@ -205,7 +205,9 @@ def export(
     store: StoreDep, redactor: RedactorDep, days: Annotated[float, Query(gt=0, le=3650)] = 7
 ) -> dict[str, Any]:
     """Finished executions of the last ``days`` days with their histories (for ``import``)."""
-    answer: dict[str, Any] = redactor.value(export_executions(store, since=utc_now() - timedelta(days=days)))
+    answer: dict[str, Any] = redactor.value(
+        export_executions(store, since=SYSTEM_CLOCK.now() - timedelta(days=days))
+    )
     return answer
 
 

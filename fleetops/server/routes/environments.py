@@ -13,9 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import Field
 
+from fleetops.clock import SYSTEM_CLOCK
 from fleetops.control.environments import Environments
 from fleetops.errors import Refused
-from fleetops.ops.clock import utc_now
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
@@ -103,7 +103,7 @@ def stop_environment(
     _fleet(environments)
     environments.runtime_for(environment)
     lock = store.locks.get(environment)
-    now = utc_now()
+    now = SYSTEM_CLOCK.now()
     if lock is not None and not lock.expired(now):
         raise Refused(
             f"environment {environment!r} is locked by {lock.owner!r} ({lock.reason}): wait for it to "

@@ -45,6 +45,6 @@ def report(
     """The verdict (healthy, degraded, failing) and every check's outcome with its evidence."""
     engine = deployments.executions.engine
     machines = [engine.state_machine_arn(machine_name(runbook)) for runbook in RUNBOOKS]
-    found = health_report(fleet, store, machines, checklist=checklist, now=clock())
+    found = health_report(fleet, store, machines, checklist=checklist, now=clock.now())
     answer: dict[str, Any] = redactor.value(found.to_json())
     return answer

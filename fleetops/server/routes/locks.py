@@ -21,7 +21,7 @@ Environment = Annotated[str, Path(max_length=100)]
 
 
 def _out(lock: Lock, clock: ClockDep) -> dict[str, Any]:
-    return {**lock.to_json(), "expired": lock.expired(clock())}
+    return {**lock.to_json(), "expired": lock.expired(clock.now())}
 
 
 @router.get("/locks", name="locks.list", dependencies=[Depends(require(Role.VIEWER))])
@@ -60,5 +60,5 @@ async def force_release(
     out = await release_lock(deployments, environment, stop_holder=stop_holder, by=caller.name)
     released = out["released"]
     if released is not None:
-        released = {**released, "expired": datetime.fromisoformat(released["expires_at"]) <= clock()}
+        released = {**released, "expired": datetime.fromisoformat(released["expires_at"]) <= clock.now()}
     return {**out, "released": released}

@@ -51,7 +51,7 @@ def status(
 ) -> dict[str, Any]:
     """Open windows: all, or those that stop deployments to ``environment``."""
     check_request_names(request, environments=[environment])
-    windows = maintenance_status(store, environment=environment, clock=clock)
+    windows = maintenance_status(store, environment=environment, now=clock.now())
     return {"windows": [window.to_json() for window in windows]}
 
 

@@ -56,7 +56,7 @@ def schedule(
         duration=body.duration,
         reason=body.reason,
         by=caller.name,
-        now=clock(),
+        now=clock.now(),
     )
     return added.to_json()
 
@@ -66,7 +66,7 @@ def schedule(
 )
 def cancel(schedule_id: Annotated[int, Path(ge=1)], store: StoreDep, clock: ClockDep) -> dict[str, Any]:
     """Cancel a schedule (a window it opened stays until it ends or maintenance off)."""
-    cancelled = store.maintenance_schedules.cancel(schedule_id, now=clock())
+    cancelled = store.maintenance_schedules.cancel(schedule_id, now=clock.now())
     if cancelled is None:
         raise ApiError(404, f"no active maintenance schedule {schedule_id}")
     return cancelled.to_json()

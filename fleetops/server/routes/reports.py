@@ -75,7 +75,7 @@ def report(
     ] = None,
 ) -> dict[str, Any]:
     """The report's figures, its DORA keys with their bands, and the series its plots draw."""
-    now = clock()
+    now = clock.now()
     start = window_start(now, period, since)
     engine = deployments.executions.engine
     found = delivery_report(

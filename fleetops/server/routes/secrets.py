@@ -14,11 +14,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field, model_validator
 
+from fleetops.clock import Clock
 from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.aws_secrets import AwsSecrets
 from fleetops.control.deployments import Deployments
 from fleetops.control.environments import Environments
-from fleetops.ops.clock import Now
 from fleetops.ops.secrets.catalog import list_secrets, summarize
 from fleetops.ops.secrets.generate import generate_value
 from fleetops.ops.secrets.vault import MAX_VALUE_BYTES, SecretNotFound, SecretsVault
@@ -97,9 +97,9 @@ def _environment(request: Request, environment: str | None) -> str:
     return environments.pick(None).environment
 
 
-def _summary(request: Request, store: Store, environment: str, name: str, clock: Now) -> dict[str, Any]:
+def _summary(request: Request, store: Store, environment: str, name: str, clock: Clock) -> dict[str, Any]:
     fleet = request.app.state.environments.fleet
-    summary = summarize(store, fleet, environment, name, clock=clock)
+    summary = summarize(store, fleet, environment, name, now=clock.now())
     if summary.versions == 0 and not summary.declared:
         raise ApiError(404, f"no secret {name!r} in environment {environment!r}")
     return {"environment": environment, **summary.to_json()}
@@ -115,7 +115,7 @@ def list_all(
     if aws is not None:
         secrets = aws.summaries()
     else:
-        secrets = list_secrets(store, request.app.state.environments.fleet, env, clock=clock)
+        secrets = list_secrets(store, request.app.state.environments.fleet, env, now=clock.now())
     return {"environment": env, "secrets": [summary.to_json() for summary in secrets]}
 
 

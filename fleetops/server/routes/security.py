@@ -31,7 +31,7 @@ def audit(
         state_dir=settings.state_dir,
         host=settings.host,
         fleet_file=str(settings.fleet_file or "fleet.yaml"),
-        now=clock(),
+        now=clock.now(),
     )
     answer: dict[str, Any] = redactor.value(found.to_json())
     return answer

@@ -106,7 +106,7 @@ def create_token(
     body: TokenCreate, store: StoreDep, clock: ClockDep, caller: Annotated[Principal, Depends(admin)]
 ) -> TokenCreated:
     """Create a token with a role (and a lifetime); the response holds the token, which is not stored."""
-    now = clock()
+    now = clock.now()
     lifetime = (
         None if body.expires is None else _duration("expires", body.expires, at_least=timedelta(minutes=1))
     )
@@ -134,7 +134,7 @@ def rotate_token(
     """A new secret for the token (shown once); the old one keeps working for ``grace``."""
     grace = _duration("grace", body.grace, at_least=timedelta(0))
     token = new_token()
-    record = store.tokens.rotate(name, token_sha256=token_digest(token), grace=grace, now=clock())
+    record = store.tokens.rotate(name, token_sha256=token_digest(token), grace=grace, now=clock.now())
     if record is None:
         raise ApiError(404, f"no token named {name!r}")
     return TokenCreated(**TokenInfo.of(record).model_dump(), token=token)

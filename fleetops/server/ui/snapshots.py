@@ -16,9 +16,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from fleetops.clock import SYSTEM_CLOCK
 from fleetops.control.deployments import Deployments, describe, machine_name
 from fleetops.control.environments import Environments
-from fleetops.ops.clock import utc_now
 from fleetops.ops.maintenance import maintenance_status
 from fleetops.redaction import Redactor
 from fleetops.runbooks import RUNBOOKS
@@ -48,14 +48,14 @@ def fleet_view(app: FastAPI, environment: str | None) -> dict[str, Any]:
     alarms = [status.to_json() for status in describe_alarms()] if callable(describe_alarms) else []
     name = runtime.environment
     lock = store.locks.get(name)
-    now = utc_now()
+    now = SYSTEM_CLOCK.now()
     fleet = environments.fleet
     view = {
         **status,
         "environments": [] if fleet is None else list(fleet.environments),
         "running": environments.names(),
         "alarms": alarms,
-        "maintenance": [window.to_json() for window in maintenance_status(store, environment=name)],
+        "maintenance": [window.to_json() for window in maintenance_status(store, environment=name, now=now)],
         "lock": None if lock is None or lock.expired(now) else lock.to_json(),
         "blocks": [block.to_json() for block in store.maintenance.blocks([name, scope_of(None)])],
     }

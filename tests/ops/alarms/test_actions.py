@@ -14,8 +14,8 @@ from fleetops.ops.alarms.composite import CompositeStatus
 from fleetops.spec.loader import load_fleet_text
 from fleetops.spec.resources import AlarmRunbook
 from fleetops.store import Store
+from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.receivers import WebhookReceiver, webhook_receiver
-from fleetops.testing.step_clock import StepClock
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 FLEET = """
@@ -51,7 +51,7 @@ def world(tmp_path: Path, sqlite_store: Store, hook: WebhookReceiver) -> Iterato
     """``at(second)``: requests are logged, the clock moves to T0 + second, alarms are evaluated."""
     log = tmp_path / "access.jsonl"
     log.touch()
-    clock = StepClock(T0)
+    clock = FakeClock(T0)
     fleet = load_fleet_text(FLEET.replace("URL", hook.url))
     actions = AlarmActions(sqlite_store, fleet, "dev", clock=clock, run=lambda send: send())
     monitor = AlarmMonitor(
@@ -63,7 +63,7 @@ def world(tmp_path: Path, sqlite_store: Store, hook: WebhookReceiver) -> Iterato
         record = {"timestamp": stamp, "service": "menu", "instance": "menu-1", "status": 500}
         with log.open("a") as handle:
             handle.writelines(json.dumps(record | {"response_time_ms": 2}) + "\n" for _ in range(errors))
-        clock.now = T0 + timedelta(seconds=second)
+        clock.move_to(T0 + timedelta(seconds=second))
         monitor.refresh()
 
     yield at
@@ -104,7 +104,7 @@ def test_an_alarm_notifies_its_channels_starts_its_runbook_and_records_both(
 ) -> None:
     log = tmp_path / "access.jsonl"
     log.touch()
-    clock = StepClock(T0)
+    clock = FakeClock(T0)
     text = FLEET.replace("URL", hook.url).replace(
         "    treat_missing_data: notBreaching\n",
         "    treat_missing_data: notBreaching\n    actions: {notify: [chat], runbook: rollback}\n",
@@ -133,7 +133,7 @@ def test_an_alarm_notifies_its_channels_starts_its_runbook_and_records_both(
         "response_time_ms": 2,
     }
     log.write_text((json.dumps(record) + "\n") * 3)
-    clock.now = T0 + timedelta(seconds=10)
+    clock.move_to(T0 + timedelta(seconds=10))
     monitor.refresh()
     assert started == [("rollback", "menu", "high-5xx")]
     assert texts(hook) == [texts(hook)[0]] and "ALARM" in texts(hook)[0]
@@ -147,7 +147,7 @@ def test_an_alarm_notifies_its_channels_starts_its_runbook_and_records_both(
 def test_a_composite_alarms_actions_tell_its_channels(sqlite_store: Store, hook: WebhookReceiver) -> None:
     text = FLEET.replace("URL", hook.url) + "composite_alarms:\n  page:\n    rule: ALARM(high-5xx)\n"
     fleet = load_fleet_text(text + "    actions: {notify: [chat]}\n")
-    actions = AlarmActions(sqlite_store, fleet, "dev", clock=StepClock(T0), run=lambda send: send())
+    actions = AlarmActions(sqlite_store, fleet, "dev", clock=FakeClock(T0), run=lambda send: send())
     status = CompositeStatus("page", fleet.composite_alarms["page"], AlarmState.ALARM, "Rule TRUE: ...", T0)
     actions.composite(status)
     assert texts(hook) == ["dev: alarm went into ALARM (page@2026-11-22T12:00:00)"]

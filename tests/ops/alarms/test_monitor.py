@@ -9,7 +9,7 @@ from pathlib import Path
 from fleetops.ops.alarms import AlarmMonitor, AlarmState, AlarmStatus, LocalMetrics
 from fleetops.providers.base import InstanceInfo
 from fleetops.spec.loader import load_fleet_text
-from fleetops.testing.step_clock import StepClock
+from fleetops.testing.fake_clock import FakeClock
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 FLEET = """
@@ -54,7 +54,7 @@ class World:
     def __init__(self, tmp_path: Path) -> None:
         self.log = tmp_path / "access.jsonl"
         self.log.touch()
-        self.clock = StepClock(T0)
+        self.clock = FakeClock(T0)
         self.changes: list[tuple[str, str, str, str]] = []
         self.monitor = AlarmMonitor(
             load_fleet_text(FLEET),
@@ -83,7 +83,7 @@ class World:
                 handle.write(json.dumps(record) + "\n")
 
     def at(self, second: float) -> None:
-        self.clock.now = T0 + timedelta(seconds=second)
+        self.clock.move_to(T0 + timedelta(seconds=second))
 
 
 def test_a_template_alarm_has_a_state_per_watching_service(tmp_path: Path) -> None:
@@ -166,7 +166,7 @@ def test_reads_serve_the_last_evaluation_and_sample_host_counts_once_per_interva
         sampled.append(service)
         return []
 
-    clock = StepClock(T0)
+    clock = FakeClock(T0)
     log = tmp_path / "access.jsonl"
     log.touch()
     monitor = AlarmMonitor(
@@ -179,10 +179,10 @@ def test_reads_serve_the_last_evaluation_and_sample_host_counts_once_per_interva
     for _ in range(3):
         monitor.states("orders", ["high-5xx"])
         monitor.describe()
-    clock.now = T0 + timedelta(seconds=0.5)
+    clock.move_to(T0 + timedelta(seconds=0.5))
     monitor.states("menu", ["high-5xx"])
     first = list(sampled)
-    clock.now = T0 + timedelta(seconds=1)
+    clock.move_to(T0 + timedelta(seconds=1))
     monitor.describe(service="menu")
     assert (first, sampled) == (["menu", "orders"], ["menu", "orders", "menu", "orders"])
 

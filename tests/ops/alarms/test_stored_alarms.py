@@ -15,8 +15,8 @@ from fleetops.ops.alarms.stored_metrics import StoredMetrics
 from fleetops.spec.loader import load_fleet, load_fleet_text
 from fleetops.store import Store
 from fleetops.store.metrics import Sample
+from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.local import EXAMPLES
-from fleetops.testing.step_clock import StepClock
 
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 FLEET = """
@@ -47,7 +47,7 @@ STARTED = "arn:aws:states:us-east-1:123456789012:execution:other:run-1"
 class World:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.clock = StepClock(T0 - timedelta(minutes=10))
+        self.clock = FakeClock(T0 - timedelta(minutes=10))
         self.changes: list[tuple[datetime, str, str, str]] = []
         self.composite_actions: list[tuple[datetime, str]] = []
         self.metrics = OrchestratorMetrics(store, lambda: ["dev"], clock=self.clock)
@@ -67,22 +67,24 @@ class World:
         )
 
     def _changed(self, before: AlarmStatus, after: AlarmStatus) -> None:
-        self.changes.append((self.clock(), after.name, before.state.value, after.state.value))
+        self.changes.append((self.clock.now(), after.name, before.state.value, after.state.value))
 
     def _composite(self, after: CompositeStatus) -> None:
-        self.composite_actions.append((self.clock(), after.state.value))
+        self.composite_actions.append((self.clock.now(), after.state.value))
 
     def minutes(self, count: int, *, executions_at: tuple[int, ...] = (), cpu: float | None = None) -> None:
         """Move ``count`` minutes, one at a time: sample the metrics, then evaluate."""
         for _ in range(count):
-            minute = round((self.clock() - T0).total_seconds() / 60)
+            minute = round((self.clock.now() - T0).total_seconds() / 60)
             if minute in executions_at:
-                self.metrics.counts.observe(STARTED, HistoryEvent(1, 0, self.clock(), "ExecutionStarted"))
-            self.clock.advance(timedelta(minutes=1))
-            self.metrics.sample(self.clock())
+                self.metrics.counts.observe(STARTED, HistoryEvent(1, 0, self.clock.now(), "ExecutionStarted"))
+            self.clock.step(timedelta(minutes=1))
+            self.metrics.sample(self.clock.now())
             if cpu is not None:
                 group = "AutoScalingGroupName=shop-dev-menu"
-                self.store.metrics.put([Sample("dev", "AWS/EC2", "CPUUtilization", group, self.clock(), cpu)])
+                self.store.metrics.put(
+                    [Sample("dev", "AWS/EC2", "CPUUtilization", group, self.clock.now(), cpu)]
+                )
             self.monitor.refresh()
 
 

@@ -12,8 +12,8 @@ from fleetops.ops.notify import DeploymentEvent, EventKind, RetryPolicy, notify
 from fleetops.spec.resources import EmailChannel, WebhookChannel
 from fleetops.store import Store
 from fleetops.store.notifications import DeliveryStatus
+from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.receivers import smtp_server, webhook_receiver
-from fleetops.testing.step_clock import StepClock
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 FAST = RetryPolicy(attempts=3, backoff=timedelta(seconds=1), factor=2)
@@ -26,8 +26,8 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def clock() -> StepClock:
-    return StepClock(T0)
+def clock() -> FakeClock:
+    return FakeClock(T0)
 
 
 def _event(
@@ -48,9 +48,11 @@ def _hook(url: str, events: list[str] | None = None) -> WebhookChannel:
     return WebhookChannel(type="webhook", url=url, events=events or ["deploy.*"])
 
 
-def test_webhook_gets_slack_json(sqlite_store: Store, clock: StepClock) -> None:
+def test_webhook_gets_slack_json(sqlite_store: Store, clock: FakeClock) -> None:
     with webhook_receiver() as hook:
-        records = notify(sqlite_store, {"chat": _hook(hook.url)}, [_event()], clock=clock, sleep=clock.sleep)
+        records = notify(
+            sqlite_store, {"chat": _hook(hook.url)}, [_event()], clock=clock, sleep=clock.blocking_sleep
+        )
     assert hook.bodies == [
         {
             "text": "prod: deploy failed (exec-1)\n  services: orders v3\n  at: 2026-11-22 09:00:00 UTC",
@@ -71,7 +73,7 @@ def test_webhook_gets_slack_json(sqlite_store: Store, clock: StepClock) -> None:
     ]
 
 
-def test_email_is_sent_through_smtp(sqlite_store: Store, clock: StepClock) -> None:
+def test_email_is_sent_through_smtp(sqlite_store: Store, clock: FakeClock) -> None:
     with smtp_server() as smtp:
         channel = EmailChannel.model_validate(
             {
@@ -99,7 +101,7 @@ def test_email_is_sent_through_smtp(sqlite_store: Store, clock: StepClock) -> No
     ]
 
 
-def test_channels_get_only_the_events_they_subscribe_to(sqlite_store: Store, clock: StepClock) -> None:
+def test_channels_get_only_the_events_they_subscribe_to(sqlite_store: Store, clock: FakeClock) -> None:
     with webhook_receiver() as failures, webhook_receiver() as everything:
         channels = {"failures": _hook(failures.url, ["deploy.failed"]), "all": _hook(everything.url, ["*"])}
         records = notify(sqlite_store, channels, [_event(EventKind.STARTED)], clock=clock)
@@ -107,14 +109,14 @@ def test_channels_get_only_the_events_they_subscribe_to(sqlite_store: Store, clo
     assert [r.channel for r in records] == ["all"]
 
 
-def test_the_same_event_within_the_window_is_sent_once(sqlite_store: Store, clock: StepClock) -> None:
+def test_the_same_event_within_the_window_is_sent_once(sqlite_store: Store, clock: FakeClock) -> None:
     with webhook_receiver() as hook:
         channels = {"chat": _hook(hook.url)}
         notify(sqlite_store, channels, [_event()], clock=clock)
-        clock.advance(timedelta(minutes=30))
+        clock.step(timedelta(minutes=30))
         again = notify(sqlite_store, channels, [_event()], clock=clock)
         other = notify(sqlite_store, channels, [_event(execution="exec-2")], clock=clock)
-        clock.advance(timedelta(minutes=31))
+        clock.step(timedelta(minutes=31))
         later = notify(sqlite_store, channels, [_event()], clock=clock)
     assert len(hook.bodies) == 3
     assert (again, [r.status for r in other], [r.status for r in later]) == (
@@ -130,7 +132,7 @@ def test_the_same_event_within_the_window_is_sent_once(sqlite_store: Store, cloc
     ]
 
 
-def test_events_of_one_call_are_grouped_into_one_post(sqlite_store: Store, clock: StepClock) -> None:
+def test_events_of_one_call_are_grouped_into_one_post(sqlite_store: Store, clock: FakeClock) -> None:
     with webhook_receiver() as hook:
         records = notify(
             sqlite_store, {"chat": _hook(hook.url)}, [_event(), _event(EventKind.ROLLED_BACK)], clock=clock
@@ -143,7 +145,7 @@ def test_events_of_one_call_are_grouped_into_one_post(sqlite_store: Store, clock
     assert [r.event for r in records] == ["deploy.failed", "deploy.rolled_back"]
 
 
-def test_secrets_are_redacted(sqlite_store: Store, clock: StepClock) -> None:
+def test_secrets_are_redacted(sqlite_store: Store, clock: FakeClock) -> None:
     reason = "connect to postgresql://app:hunter22@db/orders failed; token s3cr3t-token refused"
     with webhook_receiver() as hook:
         notify(
@@ -158,20 +160,30 @@ def test_secrets_are_redacted(sqlite_store: Store, clock: StepClock) -> None:
     assert "s3cr3t" not in str(hook.bodies) and "hunter22" not in str(hook.bodies)
 
 
-def test_server_errors_are_retried_with_backoff(sqlite_store: Store, clock: StepClock) -> None:
+def test_server_errors_are_retried_with_backoff(sqlite_store: Store, clock: FakeClock) -> None:
     with webhook_receiver(statuses=[503, 500, 200]) as hook:
         records = notify(
-            sqlite_store, {"chat": _hook(hook.url)}, [_event()], retry=FAST, clock=clock, sleep=clock.sleep
+            sqlite_store,
+            {"chat": _hook(hook.url)},
+            [_event()],
+            retry=FAST,
+            clock=clock,
+            sleep=clock.blocking_sleep,
         )
     assert len(hook.bodies) == 3
     assert clock.slept == [1.0, 2.0]
     assert [(r.status, r.attempts) for r in records] == [(DeliveryStatus.SENT, 3)]
 
 
-def test_a_refusal_is_not_retried_and_is_recorded(sqlite_store: Store, clock: StepClock) -> None:
+def test_a_refusal_is_not_retried_and_is_recorded(sqlite_store: Store, clock: FakeClock) -> None:
     with webhook_receiver(statuses=[404]) as hook:
         records = notify(
-            sqlite_store, {"chat": _hook(hook.url)}, [_event()], retry=FAST, clock=clock, sleep=clock.sleep
+            sqlite_store,
+            {"chat": _hook(hook.url)},
+            [_event()],
+            retry=FAST,
+            clock=clock,
+            sleep=clock.blocking_sleep,
         )
     assert len(hook.bodies) == 1
     assert [(r.status, r.attempts, r.error) for r in records] == [
@@ -180,7 +192,7 @@ def test_a_refusal_is_not_retried_and_is_recorded(sqlite_store: Store, clock: St
 
 
 def test_an_unreachable_channel_fails_after_bounded_tries_without_raising(
-    sqlite_store: Store, clock: StepClock
+    sqlite_store: Store, clock: FakeClock
 ) -> None:
     with webhook_receiver() as hook:
         url = hook.url  # the receiver is gone once the block ends: nothing listens on its port
@@ -200,7 +212,7 @@ def test_an_unreachable_channel_fails_after_bounded_tries_without_raising(
         [_event()],
         retry=FAST,
         clock=clock,
-        sleep=clock.sleep,
+        sleep=clock.blocking_sleep,
     )
     assert [(r.channel, r.status, r.attempts) for r in records] == [
         ("chat", DeliveryStatus.FAILED, 3),
@@ -210,7 +222,7 @@ def test_an_unreachable_channel_fails_after_bounded_tries_without_raising(
     assert records[1].error is not None and records[1].error.startswith("SMTP 127.0.0.1:")
 
 
-def test_a_failed_delivery_is_tried_again_by_the_next_notify(sqlite_store: Store, clock: StepClock) -> None:
+def test_a_failed_delivery_is_tried_again_by_the_next_notify(sqlite_store: Store, clock: FakeClock) -> None:
     with webhook_receiver(statuses=[404, 200]) as hook:
         channels = {"chat": _hook(hook.url)}
         first = notify(sqlite_store, channels, [_event()], retry=FAST, clock=clock)
@@ -235,7 +247,7 @@ def _mail_channel(port: int, **smtp: object) -> EmailChannel:
 
 
 def test_email_logs_in_with_the_password_secret_and_never_shows_it(
-    sqlite_store: Store, clock: StepClock
+    sqlite_store: Store, clock: FakeClock
 ) -> None:
     with smtp_server(credentials=("fleetops", "smtp-pass-123")) as smtp:
         channel = _mail_channel(smtp.port, username="fleetops", password_secret="smtp-password")
@@ -251,7 +263,7 @@ def test_email_logs_in_with_the_password_secret_and_never_shows_it(
     assert "  reason: auth with *** failed" in smtp.messages[0].get_content().splitlines()
 
 
-def test_email_with_a_wrong_password_fails_without_retrying(sqlite_store: Store, clock: StepClock) -> None:
+def test_email_with_a_wrong_password_fails_without_retrying(sqlite_store: Store, clock: FakeClock) -> None:
     with smtp_server(credentials=("fleetops", "right")) as smtp:
         channel = _mail_channel(smtp.port, username="fleetops", password_secret="smtp-password")
         records = notify(
@@ -261,7 +273,7 @@ def test_email_with_a_wrong_password_fails_without_retrying(sqlite_store: Store,
             secret_value={"smtp-password": "wrong-one"}.get,
             retry=FAST,
             clock=clock,
-            sleep=clock.sleep,
+            sleep=clock.blocking_sleep,
         )
     assert [(r.status, r.attempts, r.error) for r in records] == [
         (DeliveryStatus.FAILED, 1, "SMTP server answered 535 5.7.8 Authentication credentials invalid")
@@ -270,7 +282,7 @@ def test_email_with_a_wrong_password_fails_without_retrying(sqlite_store: Store,
 
 
 def test_email_with_a_username_but_no_secret_lookup_fails_clearly(
-    sqlite_store: Store, clock: StepClock
+    sqlite_store: Store, clock: FakeClock
 ) -> None:
     channel = _mail_channel(1, username="fleetops", password_secret="smtp-password")
     records = notify(sqlite_store, {"mail": channel}, [_event()], clock=clock)

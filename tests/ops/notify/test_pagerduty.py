@@ -14,8 +14,8 @@ import pytest
 from fleetops.ops.notify import DeploymentEvent, EventKind, RetryPolicy, notify
 from fleetops.spec.resources import Level, PagerDutyChannel, WebhookChannel
 from fleetops.store import Store
+from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.receivers import webhook_receiver
-from fleetops.testing.step_clock import StepClock
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 KEY = "R0123456789abcdef0123456789abcde"  # an integration key is 32 characters
@@ -76,9 +76,9 @@ def _event(
 def _send(
     store: Store, channels: dict[str, Any], events: list[DeploymentEvent], key: str | None = KEY
 ) -> list[Any]:
-    clock = StepClock(T0)
+    clock = FakeClock(T0)
     return notify(store, channels, events, secret_value=lambda name: key if name == "pd-key" else None,
-                  retry=ONCE, clock=clock, sleep=clock.sleep)  # fmt: skip
+                  retry=ONCE, clock=clock, sleep=clock.blocking_sleep)  # fmt: skip
 
 
 def test_a_critical_alarm_pages_with_a_valid_trigger(store: Store) -> None:

@@ -13,8 +13,8 @@ from fleetops.ops.alarms import AlarmMonitor, LocalMetrics
 from fleetops.server.auth import Role
 from fleetops.spec.loader import load_fleet
 from fleetops.testing.api import ApiHarness
+from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.local import EXAMPLES
-from fleetops.testing.step_clock import StepClock
 
 NOW = datetime(2026, 11, 22, 12, 1, 0, 500_000, tzinfo=UTC)
 SERVICES = ["menu", "orders"]
@@ -31,7 +31,7 @@ def monitor(api: ApiHarness, tmp_path: Path) -> AlarmMonitor:
                 handle.write(json.dumps({"timestamp": stamp.replace("+00:00", "Z"), **record}) + "\n")
     fleet = load_fleet(EXAMPLES / "fleet.yaml")
     alarms = AlarmMonitor(
-        fleet, "dev", SERVICES, metrics=LocalMetrics(log, None, SERVICES), clock=StepClock(NOW)
+        fleet, "dev", SERVICES, metrics=LocalMetrics(log, None, SERVICES), clock=FakeClock(NOW)
     )
     api.app.state.environments.put(SimpleNamespace(environment="dev", alarms=alarms))
     return alarms

@@ -8,7 +8,7 @@ from fleetops.server.auth import Role
 from fleetops.store import Outcome
 from fleetops.store.notifications import DeliveryStatus
 from fleetops.testing.api import ApiHarness
-from fleetops.testing.step_clock import StepClock
+from fleetops.testing.fake_clock import FakeClock
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -45,7 +45,7 @@ def test_release_filters_are_checked(api: ApiHarness) -> None:
 
 
 def test_lock_status_and_force_release_is_audited(api: ApiHarness) -> None:
-    api.app.state.clock = StepClock(T0 + timedelta(minutes=1))
+    api.app.state.clock = FakeClock(T0 + timedelta(minutes=1))
     api.store.locks.acquire("prod", owner="exec-1", reason="deploy v2", lease=timedelta(minutes=15), now=T0)
     held = {
         "environment": "prod",
@@ -78,7 +78,7 @@ def test_force_release_of_a_free_environment_is_bad_input(api: ApiHarness) -> No
 
 
 def test_maintenance_on_status_and_expiry(api: ApiHarness) -> None:
-    clock = StepClock(T0)
+    clock = FakeClock(T0)
     api.app.state.clock = clock
     started = api.client(Role.OPERATOR).post(
         "/api/v1/maintenance", json={"environment": "prod", "duration": "2h", "reason": "db upgrade"}
@@ -98,12 +98,12 @@ def test_maintenance_on_status_and_expiry(api: ApiHarness) -> None:
     viewer = api.client(Role.VIEWER)
     assert viewer.get("/api/v1/maintenance", params={"environment": "prod"}).json() == {"windows": [window]}
     assert viewer.get("/api/v1/maintenance", params={"environment": "dev"}).json() == {"windows": []}
-    clock.advance(timedelta(hours=2))
+    clock.step(timedelta(hours=2))
     assert viewer.get("/api/v1/maintenance").json() == {"windows": []}
 
 
 def test_maintenance_off_ends_the_window(api: ApiHarness) -> None:
-    api.app.state.clock = StepClock(T0)
+    api.app.state.clock = FakeClock(T0)
     api.client(Role.OPERATOR).post("/api/v1/maintenance", json={"reason": "incident"})
     ended = api.client(Role.OPERATOR).delete("/api/v1/maintenance").json()
     assert (ended["environment"], ended["ended"]["environment"], ended["ended"]["ended_by"]) == (
@@ -124,7 +124,7 @@ def test_maintenance_needs_a_duration_within_limits(api: ApiHarness) -> None:
 
 
 def test_block_and_unblock(api: ApiHarness) -> None:
-    api.app.state.clock = StepClock(T0)
+    api.app.state.clock = FakeClock(T0)
     operator = api.client(Role.OPERATOR)
     blocked = operator.post(
         "/api/v1/block", json={"services": ["orders"], "environment": "prod", "reason": "inc-7"}
@@ -153,7 +153,7 @@ def test_block_refuses_bad_service_names(api: ApiHarness) -> None:
 
 def test_controls_work_on_both_databases(api_on_store_url: ApiHarness) -> None:
     api = api_on_store_url
-    api.app.state.clock = StepClock(T0)
+    api.app.state.clock = FakeClock(T0)
     operator = api.client(Role.OPERATOR)
     assert (
         operator.post("/api/v1/maintenance", json={"environment": "prod", "reason": "r"}).status_code == 201

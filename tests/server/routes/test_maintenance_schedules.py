@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 
 from fleetops.server.auth import Role
 from fleetops.testing.api import ApiHarness
+from fleetops.testing.fake_clock import FakeClock
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 PATH = "/api/v1/maintenance/schedules"
 
 
 def test_add_list_cancel(api: ApiHarness) -> None:
-    api.app.state.clock = lambda: NOW
+    api.app.state.clock = FakeClock(NOW)
     operator = api.client(Role.OPERATOR)
     added = operator.post(PATH, json={"cron": "0 2 * * SUN", "duration": "2h", "reason": "db patching"})
     assert (added.status_code, added.json()) == (

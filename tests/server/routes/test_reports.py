@@ -11,6 +11,7 @@ from fleetops.control.deployments import Deployments
 from fleetops.server.auth import Role
 from fleetops.spec.loader import load_fleet
 from fleetops.testing.api import ApiHarness, api_harness
+from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
 from fleetops.testing.local import EXAMPLES
 
@@ -24,7 +25,7 @@ def api_with_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiHarn
         deployments = Deployments(api.app.state.executions, api.store, api.app.state.environments)
         deployments.register()
         api.app.state.deployments = deployments
-        api.app.state.clock = lambda: NOW
+        api.app.state.clock = FakeClock(NOW)
         yield api
 
 

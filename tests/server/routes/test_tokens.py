@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from fleetops.server.auth import Role
 from fleetops.testing.api import ApiHarness
+from fleetops.testing.fake_clock import FakeClock
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -89,7 +90,7 @@ def test_the_last_admin_token_cannot_be_revoked(api: ApiHarness) -> None:
 
 
 def test_a_token_with_an_expiry_stops_working_then(api: ApiHarness) -> None:
-    api.app.state.clock = lambda: NOW
+    api.app.state.clock = FakeClock(NOW)
     body = (
         api.client(Role.ADMIN)
         .post("/api/v1/tokens", json={"name": "ci", "role": "viewer", "expires": "2h"})
@@ -97,7 +98,7 @@ def test_a_token_with_an_expiry_stops_working_then(api: ApiHarness) -> None:
     )
     assert body["expires_at"] == "2026-11-22T11:00:00Z"
     assert api.client(token=body["token"]).get("/api/v1/whoami").status_code == 200
-    api.app.state.clock = lambda: NOW + timedelta(hours=2)
+    api.app.state.clock = FakeClock(NOW + timedelta(hours=2))
     refused = api.client(token=body["token"]).get("/api/v1/whoami")
     assert (refused.status_code, refused.json()["message"]) == (
         401,
@@ -115,19 +116,19 @@ def test_a_bad_expiry_is_refused_and_creates_nothing(api: ApiHarness) -> None:
 
 
 def test_last_use_is_recorded_at_most_once_a_minute(api: ApiHarness) -> None:
-    api.app.state.clock = lambda: NOW
+    api.app.state.clock = FakeClock(NOW)
     api.client(Role.VIEWER).get("/api/v1/whoami")
     assert api.store.tokens.get("viewer").last_used_at == NOW  # type: ignore[union-attr]
-    api.app.state.clock = lambda: NOW + timedelta(seconds=30)
+    api.app.state.clock = FakeClock(NOW + timedelta(seconds=30))
     api.client(Role.VIEWER).get("/api/v1/whoami")
     assert api.store.tokens.get("viewer").last_used_at == NOW  # type: ignore[union-attr]
-    api.app.state.clock = lambda: NOW + timedelta(seconds=61)
+    api.app.state.clock = FakeClock(NOW + timedelta(seconds=61))
     api.client(Role.VIEWER).get("/api/v1/whoami")
     assert api.store.tokens.get("viewer").last_used_at == NOW + timedelta(seconds=61)  # type: ignore[union-attr]
 
 
 def test_rotation_keeps_the_old_secret_for_its_grace_only(api: ApiHarness) -> None:
-    api.app.state.clock = lambda: NOW
+    api.app.state.clock = FakeClock(NOW)
     old = (
         api.client(Role.ADMIN).post("/api/v1/tokens", json={"name": "ci", "role": "operator"}).json()["token"]
     )
@@ -140,7 +141,7 @@ def test_rotation_keeps_the_old_secret_for_its_grace_only(api: ApiHarness) -> No
     new = rotated["token"]
     assert new != old
     assert api.client(token=old).get("/api/v1/whoami").json() == {"name": "ci", "role": "operator"}
-    api.app.state.clock = lambda: NOW + timedelta(minutes=10)
+    api.app.state.clock = FakeClock(NOW + timedelta(minutes=10))
     assert api.client(token=old).get("/api/v1/whoami").status_code == 401
     assert api.client(token=new).get("/api/v1/whoami").json() == {"name": "ci", "role": "operator"}
 
