@@ -30,6 +30,7 @@ import fleetops.cli.serve
 import fleetops.cli.sfn
 import fleetops.cli.sfn_backup
 import fleetops.cli.sfn_export
+import fleetops.cli.sfn_versions
 import fleetops.cli.tokens
 import fleetops.cli.up
 import fleetops.cli.validate

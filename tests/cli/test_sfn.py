@@ -175,3 +175,46 @@ def test_backup_all_then_restore_brings_a_changed_machine_back(server: RunningSe
     assert {m["name"]: m["action"] for m in restored["machines"]}["cli-orchestrator"] == "updated"
     described = _json(_cli(server, "describe-state-machine", "cli-orchestrator", "-o", "json"))
     assert json.loads(described["definition"]) == PASS
+
+
+def test_a_version_rolled_out_behind_an_alias_is_rolled_back_by_moving_it(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    definition = tmp_path / "rolled.asl.json"
+    for result in ("one", "two"):
+        definition.write_text(
+            json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": result, "End": True}}})
+        )
+        if result == "one":
+            _json(
+                _cli(
+                    server,
+                    "create-state-machine",
+                    "--name",
+                    "cli-rolled",
+                    "--definition",
+                    f"@{definition}",
+                    "-o",
+                    "json",
+                )
+            )
+        else:
+            assert (
+                _cli(
+                    server, "update-state-machine", "cli-rolled", "--definition", f"@{definition}"
+                ).returncode
+                == 0
+            )
+        _json(_cli(server, "publish-state-machine-version", "cli-rolled", "-o", "json"))
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:cli-rolled"
+    outputs = []
+    for version in (2, 1):
+        moved = _json(
+            _cli(server, "move-alias", "cli-rolled", "live", "--to-version", str(version), "-o", "json")
+        )
+        assert moved["routingConfiguration"] == [
+            {"stateMachineVersionArn": f"{machine}:{version}", "weight": 100}
+        ]
+        ended = _json(_cli(server, "start-execution", f"{machine}:live", "--wait", "-o", "json"))
+        outputs.append((ended["output"], ended["stateMachineVersionArn"]))
+    assert outputs == [('"two"', f"{machine}:2"), ('"one"', f"{machine}:1")]
