@@ -411,6 +411,19 @@ resource_tags = Table(
 """Tags of Step Functions resources (TagResource): ``Status=EmergencyShutdown`` on a state
 machine refuses new executions of it."""
 
+launch_templates = Table(
+    "launch_templates",
+    metadata,
+    Column("environment", String(100), primary_key=True),
+    Column("service", String(100), primary_key=True),
+    # NULL: not set (the service's current release stands in).
+    Column("default_version", Integer(), nullable=True),
+    Column("group_version", String(20), nullable=True),
+    # VersionDescription by version number (text keys).
+    Column("descriptions", JSON(), nullable=False),
+)
+"""The local AWS endpoint's launch template pointers and version descriptions, per service."""
+
 scaling_policies = Table(
     "scaling_policies",
     metadata,

@@ -75,7 +75,7 @@ def _version(call: Call, group: Group, release: Release) -> dict[str, Any]:
         "LaunchTemplateId": group.launch_template_id,
         "LaunchTemplateName": group.launch_template_name,
         "VersionNumber": release.number,
-        "VersionDescription": memory.descriptions.get((group.environment, group.service, release.number))
+        "VersionDescription": memory.description(group, release.number)
         or f"release {release.service}#{release.number} ({release.status})",
         "CreateTime": release.created_at,
         "CreatedBy": f"arn:aws:iam::{ACCOUNT}:user/{release.created_by}",
@@ -129,7 +129,7 @@ def create_launch_template_version(call: Call, params: Params) -> Output:
         created_by=call.principal.name,
     )
     if "VersionDescription" in params:
-        memory.descriptions[(group.environment, group.service, release.number)] = params["VersionDescription"]
+        memory.set_description(group, release.number, params["VersionDescription"])
     return {"LaunchTemplateVersion": _version(call, group, release)}
 
 

@@ -5,14 +5,11 @@ release #N in that environment, and the version's ``ImageId`` is the release's v
 current release until ``modify-launch-template --default-version`` sets one). The version an
 Auto Scaling group launches (``update-auto-scaling-group --launch-template ...Version=``) is the
 one its next instance refresh deploys, shown as given (``$Latest`` stays ``$Latest``, as on AWS).
-These two pointers are kept in the control plane's memory (``Pointers``): a restarted control
-plane shows the current release in both again; the releases themselves are in the store.
+These two pointers and the versions' descriptions are kept in the store (``Pointers``), so a
+restarted control plane shows them as they were; the releases themselves are in the store too.
 """
 
 from __future__ import annotations
-
-import threading
-from dataclasses import dataclass, field
 
 from fleetops.server.aws.errors import AwsError
 from fleetops.server.aws.resources import Group
@@ -24,45 +21,43 @@ LATEST = "$Latest"
 DEFAULT = "$Default"
 
 
-@dataclass
 class Pointers:
-    """The default version of each launch template and the version each group launches, by
-    (environment, service). Thread-safe."""
+    """The default version of each launch template, the version each group launches and the
+    versions' descriptions, by (environment, service), in the store (``store.launch_templates``)."""
 
-    defaults: dict[tuple[str, str], int] = field(default_factory=dict)
-    group_versions: dict[tuple[str, str], str] = field(default_factory=dict)
-    descriptions: dict[tuple[str, str, int], str] = field(default_factory=dict)
-    """VersionDescription by (environment, service, version number)."""
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
     def default_version(self, store: Store, group: Group) -> int:
         """The template's default version number."""
-        with self.lock:
-            chosen = self.defaults.get((group.environment, group.service))
+        chosen = self._store.launch_templates.get(group.environment, group.service).default_version
         return chosen if chosen is not None else current_number(store, group)
 
     def set_default(self, group: Group, number: int) -> None:
-        with self.lock:
-            self.defaults[(group.environment, group.service)] = number
+        self._store.launch_templates.set_default(group.environment, group.service, number)
 
     def group_version(self, store: Store, group: Group) -> str:
         """The version the group launches, as it was given (``$Latest``, ``$Default``, ``3``)."""
-        with self.lock:
-            chosen = self.group_versions.get((group.environment, group.service))
+        chosen = self._store.launch_templates.get(group.environment, group.service).group_version
         return chosen if chosen is not None else str(current_number(store, group))
 
     def set_group_version(self, group: Group, version: str) -> None:
-        with self.lock:
-            self.group_versions[(group.environment, group.service)] = version
+        self._store.launch_templates.set_group_version(group.environment, group.service, version)
+
+    def description(self, group: Group, number: int) -> str | None:
+        """The VersionDescription CreateLaunchTemplateVersion gave version ``number``."""
+        return self._store.launch_templates.get(group.environment, group.service).descriptions.get(
+            str(number)
+        )
+
+    def set_description(self, group: Group, number: int, text: str) -> None:
+        self._store.launch_templates.set_description(group.environment, group.service, number, text)
 
 
 def pointers(state: object) -> Pointers:
-    """The app's pointers (made on first use)."""
-    found = getattr(state, "aws_launch_templates", None)
-    if not isinstance(found, Pointers):
-        found = Pointers()
-        state.aws_launch_templates = found  # type: ignore[attr-defined]
-    return found
+    """The pointers over the app's store."""
+    store: Store = state.store  # type: ignore[attr-defined]
+    return Pointers(store)
 
 
 def releases(store: Store, group: Group) -> list[Release]:
