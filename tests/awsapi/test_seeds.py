@@ -69,7 +69,7 @@ NOT_SERVED = {
     "describe-listeners": "ELBv2 listeners are not served",
     "describe-scaling-policies": "not an Auto Scaling command (the AWS CLI refuses it too)",
     "tail": "`aws logs tail` is an AWS CLI v2 command; the PyPI awscli is v1",
-    "rotate-secret": "secret rotation is not built yet (RotateSecret answers UnknownOperationException)",
+    "rotate-secret": "not served on the endpoint yet (UnknownOperationException): fleetops secrets rotate",
 }
 
 

@@ -6,7 +6,7 @@ and an answer holding one (GetSecretValue) needs the admin role, as ``--reveal``
 the audit log without the value (its ``SecretString`` is redacted there by its key). Versions and
 the labels AWSCURRENT, AWSPENDING and AWSPREVIOUS move as Secrets Manager moves them
 (``store.secrets``); other labels, binary values, KMS keys and replication have no local meaning
-and are refused. RotateSecret is not served: rotation is not built here yet.
+and are refused. RotateSecret is not served yet (``fleetops secrets rotate`` runs the rotation).
 
 A secret of the fleet file cannot be deleted here (its services start with it); one made by
 CreateSecret can, after a recovery window (7 to 30 days, default 30) or at once with
