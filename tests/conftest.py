@@ -19,10 +19,16 @@ from fleetops.testing.postgres import PostgresCluster, postgres_cluster
 # file runs whole on one (--dist loadfile), so one of these started last is the run's tail.
 LONGEST_FIRST = (
     "tests/examples/test_readme_commands.py",
+    "tests/cli/test_sfn_workers.py",
     "tests/providers/aws/test_cli_prod.py",
+    "tests/server/test_secret_leaks.py",
+    "tests/server/test_authorization.py",
     "tests/awsapi/test_seeds.py",
     "tests/awsapi/test_autoscaling.py",
+    "tests/server/ui/test_dashboard.py",
+    "tests/cli/test_secrets_rotate.py",
     "tests/awsapi/test_observability.py",
+    "tests/cli/test_restore.py",
     "tests/cli/test_following.py",
 )
 

@@ -44,18 +44,17 @@ from fleetops.ops.gates import check_change
 from fleetops.ops.locks import refusal, release_lock
 from fleetops.ops.releases import roll_back_pinned, rollback_target
 from fleetops.ops.secrets.vault import SecretsVault
-from fleetops.runbooks import (
+from fleetops.runbooks import RUNBOOKS, definition_text
+from fleetops.runbooks.ports import DatastoreControl, FleetControl
+from fleetops.runbooks.wiring import (
     REJECTED,
-    RUNBOOKS,
     RunbookDeps,
     consumers,
-    definition_text,
     pending_approval_token,
     register_handlers,
     restore_plan,
     target_versions,
 )
-from fleetops.runbooks.ports import DatastoreControl, FleetControl
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.store.executions import RUNNING, ExecutionRecord

@@ -1,13 +1,15 @@
 """Built-in runbooks: ASL definitions (``*.asl.json`` next to this file) and their task handlers.
 
     deps = RunbookDeps(store, fleet=lambda _environment: fleet, runtime_for=runtimes.__getitem__)
-    register_handlers(registry, deps)
+    register_handlers(registry, deps)     # RunbookDeps, register_handlers: fleetops.runbooks.wiring
     engine.start_execution(definition("deploy"), {"environment": "dev", "version": "v2"})
 
 The definitions run unchanged on any engine that has the handlers registered; users may copy
 one and add states (an approval, a smoke test) and run it the same way. The handlers act on a
 fleet through the port in ``ports.py``; what the control plane reads of a deploy (the version
-each service is asked for, the approval it waits for, the error of a rejection) is exported here.
+each service is asked for, the approval it waits for, the error of a rejection) is exported by
+``wiring.py``. This module holds only the definitions, so what reads them alone (``fleetops sfn
+export``, the worker: CLI commands) does not load the handlers and the store behind them.
 """
 
 from __future__ import annotations
@@ -16,13 +18,6 @@ import json
 from functools import cache
 from importlib import resources
 from typing import Any
-
-from fleetops.runbooks.deps import RunbookDeps
-from fleetops.runbooks.handlers import HANDLERS, register_handlers
-from fleetops.runbooks.handlers.approval import REJECTED, pending_approval_token
-from fleetops.runbooks.handlers.initialize import target_versions
-from fleetops.runbooks.handlers.restore import restore_plan
-from fleetops.runbooks.handlers.rotation import consumers
 
 RUNBOOKS = ("deploy", "rollback", "restore", "rotate-secret")
 """The built-in runbooks, by name (the state machine name in the server)."""
@@ -42,16 +37,4 @@ def definition(name: str) -> dict[str, Any]:
     return value
 
 
-__all__ = [
-    "HANDLERS",
-    "REJECTED",
-    "RUNBOOKS",
-    "RunbookDeps",
-    "consumers",
-    "definition",
-    "definition_text",
-    "pending_approval_token",
-    "register_handlers",
-    "restore_plan",
-    "target_versions",
-]
+__all__ = ["RUNBOOKS", "definition", "definition_text"]

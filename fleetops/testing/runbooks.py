@@ -26,7 +26,8 @@ from fleetops.engine import Engine, ExecutionHandle, ExecutionResult, Registry, 
 from fleetops.engine.definition.resources import parse_resource
 from fleetops.ops.notify import RetryPolicy
 from fleetops.ops.secrets.vault import SecretsVault
-from fleetops.runbooks import RunbookDeps, definition, register_handlers
+from fleetops.runbooks import definition
+from fleetops.runbooks.wiring import RunbookDeps, register_handlers
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.testing.fake_clock import FakeClock

@@ -176,11 +176,11 @@ PLAN: dict[str, list[Step] | Skip] = {
             "fleetops secrets put payments-api-key --value-file key.txt"
         )
     ],
-    "fleetops secrets rotate payments-api-key --wait": [
-        Step("fleetops secrets rotate payments-api-key --wait")
-    ],
     "fleetops secrets get payments-api-key --reveal [--version-stage AWSPREVIOUS]": [
         Step("fleetops secrets get payments-api-key --reveal --version-stage AWSPREVIOUS")
+    ],
+    "fleetops secrets rotate payments-api-key --wait": [
+        Step("fleetops secrets rotate payments-api-key --wait")
     ],
     "fleetops sfn create-state-machine --name hello --definition @hello.asl.json": [
         Step("fleetops sfn create-state-machine --name hello --definition @hello.asl.json")

@@ -104,8 +104,8 @@ def _postgres(stores: LocalDatastores, name: str, path: Path) -> Taken:
     version = subprocess.run(
         [pg_dump, "--version"], capture_output=True, text=True, check=True
     ).stdout.strip()
-    password = stores.password(name)
-    with psycopg.connect(stores.url(name)) as conn:
+    login = stores.login(name)  # after a rotation, the alternate user (orders_clone) holds the password
+    with psycopg.connect(stores.url(name, login)) as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         with conn.transaction():
             snapshot_row = conn.execute("SELECT pg_export_snapshot(), pg_current_wal_lsn()::text").fetchone()
@@ -117,10 +117,10 @@ def _postgres(stores: LocalDatastores, name: str, path: Path) -> Taken:
             result = subprocess.run(
                 [
                     str(pg_dump), "-Fc", f"--snapshot={snapshot}", "-h", "127.0.0.1",
-                    "-p", str(stores.ports[name]), "-U", store.user, "-d", store.database, "-f", str(path),
+                    "-p", str(stores.ports[name]), "-U", login.user, "-d", store.database, "-f", str(path),
                 ],
                 capture_output=True, text=True, check=False, cwd="/",
-                env={**_base_env(), "PGPASSWORD": password},
+                env={**_base_env(), "PGPASSWORD": login.password},
             )  # fmt: skip
     if result.returncode != 0:
         path.unlink(missing_ok=True)
