@@ -59,6 +59,16 @@ def copy_example(
         raise BadInput(f"unknown services {', '.join(unknown)} (the example has: {', '.join(all_services)})")
     kept = _with_dependencies(all_services, services) if services else set(all_services)
     document["services"] = {name: spec for name, spec in all_services.items() if name in kept}
+    # An alarm on a service left out goes with it, and so does a composite alarm naming it.
+    alarms: dict[str, Any] = document.get("alarms") or {}
+    dropped = {name for name, alarm in alarms.items() if alarm.get("service") not in (None, *kept)}
+    document["alarms"] = {name: alarm for name, alarm in alarms.items() if name not in dropped}
+    if "composite_alarms" in document:
+        document["composite_alarms"] = {
+            name: composite
+            for name, composite in (document["composite_alarms"] or {}).items()
+            if not any(f"({alarm})" in str(composite.get("rule", "")) for alarm in dropped)
+        }
     for spec in document["services"].values():
         spec.get("run", {}).pop("port", None)
         for override in (spec.get("overrides") or {}).values():

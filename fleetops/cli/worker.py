@@ -31,7 +31,7 @@ import typer
 from fleetops.cli.app import app
 from fleetops.cli.client import ApiClient, connect
 from fleetops.cli.options import FileOption, state_dir_of
-from fleetops.cli.output import OutputFormat
+from fleetops.cli.output import OutputFormat, OutputOption, emit
 from fleetops.cli.progress import say as _say
 from fleetops.cli.sfn_client import aws_errors, target_client
 from fleetops.cli.sfn_export import EndpointOption, RegionOption, environment_settings
@@ -40,8 +40,9 @@ from fleetops.runbooks.activities import WORKER_STOPPED, ActivityNames
 
 
 def say(text: str) -> None:
-    """One timestamped line of the worker's log (stdout, flushed)."""
-    _say(text, OutputFormat.TABLE)
+    """One timestamped line of the worker's log, on stderr (flushed): stdout carries only its
+    summary when it stops, a JSON document with ``-o json``."""
+    _say(text, OutputFormat.JSON)  # progress goes where a document's progress goes: stderr
 
 
 # Step Functions' limits on SendTaskFailure's members.
@@ -223,6 +224,7 @@ def worker(
         str | None, typer.Option("--name", help="The workerName it polls with (default: host:pid).")
     ] = None,
     file: FileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Serve the Activities of runbooks exported with `fleetops sfn export`, until SIGTERM."""
     names, env_region, _account = environment_settings(file, env)
@@ -250,4 +252,9 @@ def worker(
     signal.signal(signal.SIGINT, stop)
     say(f"worker {me}: serving {activities_count} activities {names.prefix}* ({concurrency} poller(s) each)")
     served.run()
-    say(f"worker {me}: stopped after {served.done} tasks ({served.failed} failed)")
+    summary = {"worker": me, "activities": activities_count, "tasks": served.done, "failed": served.failed}
+    emit(
+        summary,
+        output,
+        lambda _console: say(f"worker {me}: stopped after {served.done} tasks ({served.failed} failed)"),
+    )

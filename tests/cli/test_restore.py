@@ -40,9 +40,13 @@ class Fleet:
     def users(self) -> list[str]:
         stores = self.folder / ".fleetops" / "envs" / "dev" / "datastores" / "orders-db"
         port = int((stores / "port").read_text())
-        password = (stores / "password").read_text().strip()
+        # orders-db's login is the db-password secret's AWSCURRENT (its user, else orders).
+        code, out, err = self.cli("secrets", "get", "db-password", "--reveal", "-o", "json")
+        assert code == 0, err
+        login = json.loads(out)
+        user = login.get("username") or "orders"
         with psycopg.connect(
-            host="127.0.0.1", port=port, user="orders", dbname="orders", password=password
+            host="127.0.0.1", port=port, user=user, dbname="orders", password=login["value"]
         ) as conn:
             return [str(row[0]) for row in conn.execute("SELECT username FROM orders ORDER BY id")]
 

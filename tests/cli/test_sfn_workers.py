@@ -23,6 +23,7 @@ from typing import IO, Any
 import boto3
 import pytest
 
+from fleetops.runbooks import RUNBOOKS
 from fleetops.server.settings import read_server_file
 from fleetops.testing.local import EXAMPLES
 from fleetops.testing.moto import moto_server
@@ -143,7 +144,7 @@ def _versions(setup: Setup) -> dict[str, list[str]]:
 
 def test_export_publishes_a_checked_version_behind_live(setup: Setup) -> None:
     machines = setup.exported["machines"]
-    assert sorted(machines) == ["fleetops-restaurant-dev-deploy", "fleetops-restaurant-dev-rollback"]
+    assert sorted(machines) == [f"fleetops-restaurant-dev-{runbook}" for runbook in sorted(RUNBOOKS)]
     deploy = machines["fleetops-restaurant-dev-deploy"]
     assert (deploy["alias_arn"], deploy["version_arn"], deploy["checked"]) == (
         DEPLOY_ALIAS,
@@ -223,7 +224,7 @@ def test_the_export_is_accepted_by_motos_step_functions(tmp_path: Path) -> None:
         assert export.returncode == 0, export.stderr
         client = boto3.client("stepfunctions", region_name="us-east-1")
         names = sorted(m["name"] for m in client.list_state_machines()["stateMachines"])
-        assert names == ["fleetops-restaurant-dev-deploy", "fleetops-restaurant-dev-rollback"]
+        assert names == [f"fleetops-restaurant-dev-{runbook}" for runbook in sorted(RUNBOOKS)]
         deploy = json.loads(export.stdout)["machines"]["fleetops-restaurant-dev-deploy"]
         alias = client.describe_state_machine_alias(stateMachineAliasArn=deploy["alias_arn"])
         assert alias["routingConfiguration"] == [
