@@ -75,10 +75,13 @@ def test_with_a_loop_rollouts_run_concurrently_in_the_clocks_time() -> None:
         clock = FakeClock(START, auto_advance=True)
         loop = asyncio.get_running_loop()
         runtime = InMemoryFleetRuntime(load_fleet(EXAMPLES / "fleet.yaml"), "dev", clock=clock, loop=loop)
-        for service in ("menu", "auth"):
-            request = RolloutRequest(f"d-5:{service}:2", "dev", service, "v2", 2)
-            view = await asyncio.to_thread(runtime.start_rollout, request)
-            assert not view.terminal
+        # Time holds still until both started: while the loop waits on the starting thread,
+        # auto-advance would otherwise run menu's rollout ahead before auth's starts.
+        with clock.busy():
+            for service in ("menu", "auth"):
+                request = RolloutRequest(f"d-5:{service}:2", "dev", service, "v2", 2)
+                view = await asyncio.to_thread(runtime.start_rollout, request)
+                assert not view.terminal
         await asyncio.gather(*(r.task for r in runtime.rollouts.values() if r.task is not None))
         views = [runtime.describe_rollout(f"d-5:{service}:2") for service in ("menu", "auth")]
         return [(v.service, v.status, v.started_at, v.ended_at) for v in views]
