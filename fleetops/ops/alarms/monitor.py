@@ -262,19 +262,7 @@ class AlarmMonitor:
         if self._history is not None:
             self._history.set_enabled(self.environment, name, service, enabled=enabled, by=by or "-", at=now)
             word = "enabled" if enabled else "disabled"
-            self._record(
-                HistoryItem(
-                    self.environment,
-                    name,
-                    service,
-                    now,
-                    ACTION,
-                    None,
-                    None,
-                    f"Actions {word}",
-                    f"by {by or 'an API call'}",
-                )
-            )
+            self._record_action(name, service, now, f"Actions {word}", f"by {by or 'an API call'}")
 
     def set_state(self, name: str, service: str, state: AlarmState, reason: str) -> AlarmStatus:
         """Put the target in ``state`` until its next evaluation, one period later, says
@@ -352,19 +340,7 @@ class AlarmMonitor:
             )
             if (after.name, after.service) in muted:
                 if after.state == AlarmState.ALARM:
-                    self._record(
-                        HistoryItem(
-                            self.environment,
-                            after.name,
-                            after.service,
-                            now,
-                            ACTION,
-                            None,
-                            None,
-                            "Actions disabled: none run",
-                            "",
-                        )
-                    )
+                    self._record_action(after.name, after.service, now, "Actions disabled: none run", "")
             elif self._on_change is not None:
                 self._on_change(before, after)
         for before_c, done in steps:
@@ -385,35 +361,17 @@ class AlarmMonitor:
                     )
                 )
             if after_c.suppressed_by is not None and after_c.suppressed_by != before_c.suppressed_by:
-                self._record(
-                    HistoryItem(
-                        self.environment,
-                        after_c.name,
-                        "",
-                        now,
-                        ACTION,
-                        None,
-                        None,
-                        f"Actions suppressed by {after_c.suppressed_by}",
-                        f"actions suppressor {after_c.composite.actions_suppressor}",
-                    )
+                self._record_action(
+                    after_c.name,
+                    "",
+                    now,
+                    f"Actions suppressed by {after_c.suppressed_by}",
+                    f"actions suppressor {after_c.composite.actions_suppressor}",
                 )
             if not done.act:
                 continue
             if (after_c.name, "") in muted:
-                self._record(
-                    HistoryItem(
-                        self.environment,
-                        after_c.name,
-                        "",
-                        now,
-                        ACTION,
-                        None,
-                        None,
-                        "Actions disabled: none run",
-                        "",
-                    )
-                )
+                self._record_action(after_c.name, "", now, "Actions disabled: none run", "")
             elif self._on_composite is not None:
                 self._on_composite(after_c)
 
@@ -437,6 +395,10 @@ class AlarmMonitor:
             self._composites[name] = done.status
             out.append((before, done))
         return out
+
+    def _record_action(self, name: str, service: str, now: datetime, summary: str, detail: str) -> None:
+        """Record what happened to a target's actions (no state change)."""
+        self._record(HistoryItem(self.environment, name, service, now, ACTION, None, None, summary, detail))
 
     def _record(self, item: HistoryItem) -> None:
         if self._history is None:
