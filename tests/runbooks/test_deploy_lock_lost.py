@@ -28,6 +28,11 @@ def test_a_deployment_that_lost_its_lock_does_not_roll_back_the_one_after_it(
         d4 = world.start("deploy", {"environment": "dev", "version": "v4", "services": ["menu"]}, name="d4")
         await held.reached()
         store.locks.force_release("dev")
+        # d4's first look can come while its rollout still runs; v5 would be refused until it ends
+        for _ in range(600):
+            if world.runtimes["dev"].describe_rollout("d4:menu:2").terminal:
+                break
+            await world.clock.advance(1)
         d5 = world.start("deploy", {"environment": "dev", "version": "v5", "services": ["menu"]}, name="d5")
         ended = asyncio.ensure_future(d5.result())
         for _ in range(600):  # a held handler holds auto-advance: time moves by hand meanwhile
