@@ -65,10 +65,12 @@ def live_contents(stores: LocalDatastores, name: str) -> dict[str, int]:
 
 def _postgres(stores: LocalDatastores, name: str, path: Path) -> None:
     store = stores.stores[name]
-    password = stores.password(name)
+    # After a rotation the current login is the alternate user (orders_clone): the datastore's
+    # own user may have no password any more.
+    login = stores.login(name)
     port = stores.ports[name]
     with psycopg.connect(
-        host="127.0.0.1", port=port, user=store.user, dbname="postgres", password=password,
+        host="127.0.0.1", port=port, user=login.user, dbname="postgres", password=login.password,
         autocommit=True, connect_timeout=5,
     ) as conn:  # fmt: skip
         database = sql.Identifier(store.database)
@@ -77,10 +79,10 @@ def _postgres(stores: LocalDatastores, name: str, path: Path) -> None:
     result = subprocess.run(
         [
             str(stores.pg(name).bin_dir / "pg_restore"), "--no-owner", "--exit-on-error",
-            "-h", "127.0.0.1", "-p", str(port), "-U", store.user, "-d", store.database, str(path),
+            "-h", "127.0.0.1", "-p", str(port), "-U", login.user, "-d", store.database, str(path),
         ],
         capture_output=True, text=True, check=False, cwd="/",
-        env={"PATH": os.environ.get("PATH", ""), "PGPASSWORD": password},
+        env={"PATH": os.environ.get("PATH", ""), "PGPASSWORD": login.password},
     )  # fmt: skip
     if result.returncode != 0:
         raise OperationFailed(f"pg_restore into {name!r} failed: {result.stderr.strip()[-1000:]}")

@@ -9,10 +9,17 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from fleetops.ops.backups.restore import live_contents, restore_into
 from fleetops.ops.backups.take import take_backup
 from fleetops.ops.backups.verify import sha256_of, verify_backup
-from fleetops.providers.local.datastores import LocalDatastore, LocalDatastores
+from fleetops.providers.local.datastore_logins import revoke_login, set_login
+from fleetops.providers.local.datastores import LocalDatastore, LocalDatastores, Login
 from fleetops.providers.local.redis_server import redis_command
+
+
+ROTATED: dict[str, tuple[str | None, str]] = {}
+"""Datastore -> its login after a rotation (the secrets store's AWSCURRENT, as a control plane
+hands it to ``LocalDatastores``); none until a test rotates."""
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +33,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDatastores
             LocalDatastore("ledger", "sqlite"),
         ],
         folder / "datastores",
+        logins=ROTATED.get,
     )
     started.start()
     try:
@@ -96,3 +104,24 @@ def test_a_restore_showing_other_counts_fails(stores: LocalDatastores, tmp_path:
     outcome = verify_backup("postgres", taken.path, sha256=sha256_of(taken.path), expected=expected)
     assert not outcome.ok
     assert outcome.detail == "restored copy differs: public.orders: 1234 rows restored, 1235 at backup time"
+
+
+def test_after_a_rotation_a_restore_logs_in_as_the_current_user(
+    stores: LocalDatastores, tmp_path: Path
+) -> None:
+    # What a rotation does to PostgreSQL: the alternate user gets the new password, becomes the
+    # current login, and the original user's password is revoked.
+    old = stores.login("orders-db")
+    new = Login("orders_clone", "rotated-password-1")
+    set_login(stores, "orders-db", new, admin=old)
+    ROTATED["orders-db"] = (new.user, new.password)
+    revoke_login(stores, "orders-db", old, admin=new)
+    with pytest.raises(psycopg.OperationalError, match='password authentication failed for user "orders"'):
+        psycopg.connect(stores.url("orders-db", old), connect_timeout=5).close()
+    taken = take_backup(stores, "orders-db", tmp_path / "b.dump")
+    with psycopg.connect(stores.url("orders-db")) as conn:
+        conn.execute("INSERT INTO orders (item) VALUES ('after the backup')")
+
+    restore_into(stores, "orders-db", taken.path)
+
+    assert live_contents(stores, "orders-db") == taken.contents == {"billing.invoices": 7, "public.orders": 1234}
