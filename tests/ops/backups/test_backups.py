@@ -16,7 +16,6 @@ from fleetops.providers.local.datastore_logins import revoke_login, set_login
 from fleetops.providers.local.datastores import LocalDatastore, LocalDatastores, Login
 from fleetops.providers.local.redis_server import redis_command
 
-
 ROTATED: dict[str, tuple[str | None, str]] = {}
 """Datastore -> its login after a rotation (the secrets store's AWSCURRENT, as a control plane
 hands it to ``LocalDatastores``); none until a test rotates."""
@@ -124,4 +123,5 @@ def test_after_a_rotation_a_restore_logs_in_as_the_current_user(
 
     restore_into(stores, "orders-db", taken.path)
 
-    assert live_contents(stores, "orders-db") == taken.contents == {"billing.invoices": 7, "public.orders": 1234}
+    expected = {"billing.invoices": 7, "public.orders": 1234}
+    assert live_contents(stores, "orders-db") == taken.contents == expected
