@@ -1,7 +1,8 @@
 """The fleet file's datastores as private servers of one environment on this machine.
 
 Each datastore lives in ``<env state>/datastores/<name>/`` (0700): PostgreSQL (``initdb`` once,
-``pg_ctl`` start/stop; ``fleetops.providers.local.pg_server``), Redis (``redis-server`` with an
+``pg_ctl`` start/stop; ``fleetops.providers.local.pg_server``; its WAL archived into
+``<env state>/backups/<name>/wal/``, ``fleetops.providers.local.pg_wal``), Redis (``redis-server`` with an
 RDB file; ``fleetops.providers.local.redis_server``) or SQLite (``<name>.sqlite``). Servers listen
 on 127.0.0.1 on a port chosen free when the environment is opened and kept in ``port`` (a
 restarted control plane gives its services the same URLs while the port stays free). A
@@ -33,7 +34,8 @@ from psycopg import sql
 
 from fleetops.errors import FleetopsError
 from fleetops.private_files import private_folder
-from fleetops.providers.local.pg_server import PgServer, find_pg_bin_dir
+from fleetops.providers.local.pg_server import PgServer, find_pg_bin_dir, server_owned_folder
+from fleetops.providers.local.pg_wal import archiving
 from fleetops.providers.local.process import free_loopback_port, port_free
 from fleetops.providers.local.redis_server import RedisServer, RedisUnavailable, redis_command
 
@@ -181,6 +183,15 @@ class LocalDatastores:
         """The PostgreSQL server of a ``postgres`` datastore."""
         return PgServer(bin_dir=find_pg_bin_dir(), folder=self.home(name) / "server")
 
+    def wal_archive(self, name: str) -> Path:
+        """Where a ``postgres`` datastore archives its WAL (next to its backups)."""
+        return self.folder.parent / "backups" / name / "wal"
+
+    def restart(self, name: str) -> None:
+        """Start (or stop and start again) one datastore's server on its port, as :meth:`start`
+        does (a restored PostgreSQL data directory gets its settings and database back)."""
+        self._start_one(name, self.stores[name])
+
     def redis(self, name: str) -> RedisServer:
         """The Redis server of a ``redis`` datastore."""
         return RedisServer(folder=self.home(name) / "server", password=self.password(name))
@@ -259,7 +270,10 @@ class LocalDatastores:
             # A new cluster's superuser is the URL's user, with the current password (a linked
             # secret's first version names no other user).
             server.init(user=store.user, password=self.password(name))
-            server.start(self.ports[name])
+            archive = self.wal_archive(name)
+            private_folder(archive.parent)
+            server_owned_folder(archive)
+            server.start(self.ports[name], settings=archiving(archive))
             self._create_database(server, store)
         elif store.kind == "redis":
             self.redis(name).start(self.ports[name])

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import os
 import pwd
+import shlex
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,13 @@ from fleetops.errors import FleetopsError
 PG_BIN_ENV = "FLEETOPS_PG_BIN"
 SERVER_USER = "postgres"
 """The OS user PostgreSQL runs as when fleetops runs as root."""
+SETTINGS_FILE = "fleetops.conf"
+_INCLUDE = f"include_if_exists = '{SETTINGS_FILE}'"
+
+
+def conf_quote(value: str) -> str:
+    """``value`` as a quoted ``postgresql.conf`` string (quotes doubled, backslashes escaped)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 class PostgresUnavailable(FleetopsError):
@@ -132,13 +141,45 @@ class PgServer:
             and run_pg(self.bin_dir / "pg_ctl", "-D", self.data_dir, "status", check=False).returncode == 0
         )
 
-    def start(self, port: int, *, extra_options: str = "") -> None:
+    def configure(self, settings: Mapping[str, str]) -> None:
+        """Write ``settings`` into the data directory's ``fleetops.conf`` (replacing what it held),
+        which ``postgresql.conf`` includes: read at the next start. A copy of the data directory
+        (a base backup) carries both, so whoever starts a copy decides its settings again."""
+        conf = self.data_dir / "postgresql.conf"
+        text = conf.read_text()
+        if _INCLUDE not in text.splitlines():
+            conf.write_text(text + ("" if text.endswith("\n") else "\n") + _INCLUDE + "\n")
+        path = self.data_dir / SETTINGS_FILE
+        lines = [f"{key} = {conf_quote(value)}" for key, value in settings.items()]
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(
+                "# Written by fleetops at each start: changes here are lost.\n" + "\n".join(lines) + "\n"
+            )
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam(SERVER_USER)
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+
+    def start(
+        self,
+        port: int,
+        *,
+        extra_options: str = "",
+        settings: Mapping[str, str] | None = None,
+        socket_dir: Path | None = None,
+    ) -> None:
         """Start on 127.0.0.1:``port`` and wait until it accepts connections. A server left
-        running by a crashed control plane is stopped first (it may listen on another port)."""
+        running by a crashed control plane is stopped first (it may listen on another port).
+        ``settings``: written by :meth:`configure` first; ``socket_dir``: a unix socket there too
+        (a short path, owned by the server's user), where local connections are trusted."""
         if self.running():
             self.stop()
-        # No unix socket: its path (the state folder's, plus the port) may pass the 107-byte limit.
-        options = f"-p {port} -c listen_addresses=127.0.0.1 -k '' {extra_options}".strip()
+        if settings is not None:
+            self.configure(settings)
+        # No unix socket by default: its path (the state folder's, plus the port) may pass the
+        # 107-byte limit.
+        sockets = "''" if socket_dir is None else shlex.quote(str(socket_dir))
+        options = f"-p {port} -c listen_addresses=127.0.0.1 -k {sockets} {extra_options}".strip()
         result = run_pg(
             self.bin_dir / "pg_ctl", "-D", self.data_dir, "-l", self.log_file, "-o", options,
             "-w", "-t", "60", "start",
