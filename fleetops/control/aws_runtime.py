@@ -42,6 +42,7 @@ from fleetops.ops.logquery import QueryResult
 from fleetops.providers.aws.autoscaling import AutoScalingService
 from fleetops.providers.aws.backend import Refresh, ServiceBackend
 from fleetops.providers.aws.cloudwatch_logs import read_logs
+from fleetops.providers.aws.ecs import EcsService
 from fleetops.providers.aws.factory import backends_of
 from fleetops.providers.aws.insights import insights_query
 from fleetops.providers.aws.preflight import preflight
@@ -107,8 +108,10 @@ class AwsFleetRuntime(NoRotationTargets):
 
     def start(self) -> None:
         """Check the account and every resource (``BadInput`` listing the differences), put the
-        fleet file's alarms and target-tracking policies (``scaling:``, PutScalingPolicy on
-        ASGAverageCPUUtilization), and record each service's first release."""
+        fleet file's alarms and target-tracking policies (``scaling:``: PutScalingPolicy on
+        ASGAverageCPUUtilization for a group; for an ECS service, RegisterScalableTarget and
+        PutScalingPolicy on ECSServiceAverageCPUUtilization in Application Auto Scaling), and
+        record each service's first release."""
         preflight(self.fleet, self.environment, self.clients)
         self.alarms.put_all()
         for name in self.services:
@@ -121,6 +124,8 @@ class AwsFleetRuntime(NoRotationTargets):
                     disable_scale_in=scaling.disable_scale_in,
                     warmup_s=round(warmup.total_seconds()),
                 )
+            if isinstance(backend, EcsService):
+                backend.put_target_tracking()
             capacity = backend.capacity()
             state = self.store.service_state.get(self.environment, name)
             if state is None:
@@ -383,6 +388,12 @@ class AwsFleetRuntime(NoRotationTargets):
                 f"desired count {desired} for {service!r} is outside its instances min..max "
                 f"({bounds.min}..{bounds.max})"
             )
+        self.set_desired(service, desired)
+
+    def set_desired(self, service: str, desired: int) -> None:
+        """Apply and save a desired count, 0 and counts outside min..max too (a restore's pause:
+        an ECS service's scalable target is widened to take it); Refused during a rollout."""
+        self._check_service(self.environment, service)
         busy = self._busy(service)
         if busy is not None:
             raise Refused(f"service {service!r} has rollout {busy!r} in progress; scale it afterwards")
@@ -399,6 +410,9 @@ class AwsFleetRuntime(NoRotationTargets):
                 cause = str(item.get("Cause") or item.get("Description") or "")
                 found = _CAUSE.search(cause)
                 before, after = (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+                if item.get("After") is not None:  # Application Auto Scaling's (ECS)
+                    after = int(item["After"])
+                    before = int(item.get("Before", after))
                 at = item.get("StartTime")
                 out.append(
                     ScalingActivity(

@@ -25,6 +25,9 @@ still goes through moto and real boto3 calls):
   (:func:`fail_health`) fails it (FAILED, the circuit breaker's reason; with its rollback, the
   service is back on the ACTIVE revision). ListTasks/DescribeTasks answer the service's tasks
   (moto starts none for a service), RUNNING at their deployment's revision.
+- **Application Auto Scaling activities** (``SHIM_APP_SCALING_ACTIVITIES``, in
+  ``fleetops.testing.moto_app_scaling``): DescribeScalingActivities (moto has none) answering
+  what :func:`policy_scales` did as a target-tracking policy would (moto never scales).
 
 :class:`CallLog` records every action moto serves (service, action, parameters) so a test can
 assert the exact calls a separate control plane process made.
@@ -47,10 +50,14 @@ from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 from moto.elbv2 import models as elb_models
 
+from fleetops.testing import moto_app_scaling
+from fleetops.testing.moto_app_scaling import policy_scales
+
 SHIM_INSTANCE_REFRESH = "instance refresh (Start/Describe/Cancel/RollbackInstanceRefresh)"
 SHIM_TARGET_HEALTH = "target health of instances of a failing release"
 SHIM_SCALING_ACTIVITIES = "scaling activities (DescribeScalingActivities)"
 SHIM_ECS_DEPLOYMENTS = "ECS deployments that progress, and the tasks of a service (ListTasks/DescribeTasks)"
+SHIM_APP_SCALING_ACTIVITIES = "Application Auto Scaling's DescribeScalingActivities, and a policy that scales"
 
 VERSION_TAG = "fleetops:version"
 _ACTIVE = ("Pending", "InProgress", "Baking", "Cancelling", "RollbackInProgress")
@@ -168,6 +175,7 @@ def reset() -> None:
         STATE.held_groups.clear()
         STATE.activities.clear()
         STATE.tasks.clear()
+    moto_app_scaling.reset()
 
 
 def install() -> None:
@@ -181,6 +189,7 @@ def install() -> None:
         _install_health()
         _install_activities()
         _install_ecs()
+        moto_app_scaling.install()
 
 
 # -- the call log ----------------------------------------------------------------------------------
@@ -648,6 +657,7 @@ def _install_ecs() -> None:
 
 
 __all__ = [
+    "SHIM_APP_SCALING_ACTIVITIES",
     "SHIM_ECS_DEPLOYMENTS",
     "SHIM_INSTANCE_REFRESH",
     "SHIM_SCALING_ACTIVITIES",
@@ -658,6 +668,7 @@ __all__ = [
     "EmptyResult",
     "fail_health",
     "install",
+    "policy_scales",
     "recording",
     "reset",
 ]

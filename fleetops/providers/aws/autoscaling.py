@@ -17,7 +17,7 @@ from typing import Any
 
 from fleetops.providers.aws.backend import AwsInstance, Capacity, Refresh
 from fleetops.providers.aws.session import AwsClients, AwsError, aws_call
-from fleetops.spec.models import AwsService
+from fleetops.spec.models import AwsService, Instances
 
 VERSION_TAG = "fleetops:version"
 RELEASE_TAG = "fleetops:release"
@@ -48,12 +48,16 @@ class AutoScalingService:
     """The Auto Scaling side of one service (``aws: {auto_scaling_group, launch_template_id,
     target_group_arn}``). Every method makes the AWS calls it names and returns plain values."""
 
-    def __init__(self, clients: AwsClients, service: str, aws: AwsService) -> None:
+    def __init__(
+        self, clients: AwsClients, service: str, aws: AwsService, instances: Instances | None = None
+    ) -> None:
+        """``instances``: the fleet file's bounds, the group's MinSize..MaxSize outside a pause."""
         if aws.auto_scaling_group is None or aws.launch_template_id is None:
             raise ValueError(f"service {service!r} has no Auto Scaling group")
         self.clients = clients
         self.service = service
         self.aws = aws
+        self.bounds = instances
         self.group_name: str = aws.auto_scaling_group
         self.template_id: str = aws.launch_template_id
         self._endpoint: str | None = None
@@ -312,7 +316,24 @@ class AutoScalingService:
     # -- capacity --------------------------------------------------------------------------------
 
     def set_desired(self, desired: int) -> None:
-        """SetDesiredCapacity (honouring the group's cooldown is AWS's business: HonorCooldown false)."""
+        """SetDesiredCapacity (honouring the group's cooldown is AWS's business: HonorCooldown
+        false). A count outside the group's MinSize..MaxSize (a restore's pause to 0) is set with
+        UpdateAutoScalingGroup, the bounds widened to take it; once inside the fleet file's
+        bounds again, they are the file's again."""
+        if self.bounds is not None:
+            group = self.group()
+            wanted = (min(self.bounds.min, desired), max(self.bounds.max, desired))
+            if (int(group.get("MinSize", 0)), int(group.get("MaxSize", 0))) != wanted:
+                aws_call(
+                    "autoscaling:UpdateAutoScalingGroup",
+                    self.group_name,
+                    self.clients.autoscaling.update_auto_scaling_group,
+                    AutoScalingGroupName=self.group_name,
+                    MinSize=wanted[0],
+                    MaxSize=wanted[1],
+                    DesiredCapacity=desired,
+                )
+                return
         aws_call(
             "autoscaling:SetDesiredCapacity",
             self.group_name,

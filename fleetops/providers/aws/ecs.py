@@ -8,7 +8,9 @@ of a release is found again instead of registered twice. A rollout is UpdateServ
 revision with the deployment configuration of the service's ``deploy`` (minimumHealthyPercent,
 maximumPercent, the deployment circuit breaker with rollback = AutoRollback, its alarms), followed
 through DescribeServices' deployments and their ``rolloutState``. A cancel or rollback is
-UpdateService back to the revision the deployment replaced.
+UpdateService back to the revision the deployment replaced. Capacity: UpdateService desiredCount,
+kept inside the bounds of the service's scalable target when it has one
+(``app_autoscaling.ScalableTarget``: ``scaling:`` in the fleet file).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fleetops.errors import Refused
+from fleetops.providers.aws.app_autoscaling import ScalableTarget
 from fleetops.providers.aws.backend import AwsInstance, Capacity, Refresh
 from fleetops.providers.aws.session import AwsClients, AwsError, aws_call
-from fleetops.spec.models import AwsService, Instances
+from fleetops.spec.models import AwsService, Instances, Scaling
 
 VERSION_TAG = "fleetops:version"
 RELEASE_TAG = "fleetops:release"
@@ -65,15 +68,24 @@ def retag(image: str, version: str) -> str:
 class EcsService:
     """The ECS side of one service (``aws: {ecs_cluster, ecs_service}``)."""
 
-    def __init__(self, clients: AwsClients, service: str, aws: AwsService, instances: Instances) -> None:
+    def __init__(
+        self,
+        clients: AwsClients,
+        service: str,
+        aws: AwsService,
+        instances: Instances,
+        scaling: Scaling | None = None,
+    ) -> None:
         if aws.ecs_cluster is None or aws.ecs_service is None:
             raise ValueError(f"service {service!r} is not an ECS service")
         self.clients = clients
         self.service = service
         self.aws = aws
         self.bounds = instances
+        self.scaling = scaling
         self.cluster: str = aws.ecs_cluster
         self.name: str = aws.ecs_service
+        self.target = ScalableTarget(clients, aws.ecs_cluster, aws.ecs_service)
         self._labels: dict[str, dict[str, str]] = {}
 
     # -- reading ---------------------------------------------------------------------------------
@@ -279,8 +291,15 @@ class EcsService:
             )
         return out
 
+    def put_target_tracking(self) -> None:
+        """Register the service as a scalable target with the file's min..max and put its
+        target-tracking policy (nothing without ``scaling:``)."""
+        if self.scaling is not None:
+            self.target.put_target_tracking(self.scaling, self.bounds)
+
     def set_desired(self, desired: int) -> None:
-        """UpdateService desiredCount."""
+        """UpdateService desiredCount, the scalable target's bounds first made to include it."""
+        self.target.keep_including(desired, self.bounds)
         aws_call(
             "ecs:UpdateService",
             f"{self.cluster}/{self.name}",
@@ -291,7 +310,10 @@ class EcsService:
         )
 
     def activities(self) -> Sequence[Mapping[str, Any]]:
-        """The service's events (ECS's record of what it did), as activities."""
+        """Application Auto Scaling's activities of the service (with ``scaling:``), else the
+        service's events (ECS's record of what it did), newest first."""
+        if self.scaling is not None:
+            return self.target.activities()
         events = self.describe_service().get("events", [])
         return [{"StartTime": e.get("createdAt"), "Cause": e.get("message", "")} for e in events]
 

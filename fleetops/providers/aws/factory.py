@@ -16,8 +16,9 @@ def backends_of(fleet: Fleet, environment: str, clients: AwsClients) -> dict[str
         aws = fleet.service(name, environment).aws
         if aws is None:  # the fleet file's checks refuse this for an aws environment
             raise ValueError(f"service {name!r} has no aws block for environment {environment!r}")
+        service = fleet.service(name, environment)
         if aws.ecs:
-            out[name] = EcsService(clients, name, aws, fleet.service(name, environment).instances)
+            out[name] = EcsService(clients, name, aws, service.instances, service.scaling)
         else:
-            out[name] = AutoScalingService(clients, name, aws)
+            out[name] = AutoScalingService(clients, name, aws, service.instances)
     return out

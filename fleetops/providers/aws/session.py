@@ -126,6 +126,21 @@ class AwsClients:
         return self.client("ecs")
 
     @property
+    def application_autoscaling(self) -> Any:
+        """Application Auto Scaling (scalable targets and policies of ECS services)."""
+        return self.client("application-autoscaling")
+
+    @property
+    def rds(self) -> Any:
+        """RDS (DB snapshots, restores)."""
+        return self.client("rds")
+
+    @property
+    def elasticache(self) -> Any:
+        """ElastiCache (cache snapshots, restores)."""
+        return self.client("elasticache")
+
+    @property
     def cloudwatch(self) -> Any:
         """CloudWatch (metric alarms)."""
         return self.client("cloudwatch")

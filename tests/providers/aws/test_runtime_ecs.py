@@ -2,7 +2,9 @@
 
 Shimmed (fleetops.testing.moto_shims): ECS deployments that progress and the service's tasks
 (SHIM_ECS_DEPLOYMENTS); a failing release's tasks (SHIM_TARGET_HEALTH's failing versions) where
-named; the Auto Scaling services' instance refresh is not used here.
+named; Application Auto Scaling's activities and a policy that scales
+(SHIM_APP_SCALING_ACTIVITIES) where named; the Auto Scaling services' instance refresh is not used
+here. The scalable target and its policy are moto's own.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ def runtime(moto: MotoEndpoint, example: Path, tmp_path: Path) -> Iterator[AwsFl
         "    overrides:\n      prod:\n        instances: {min: 2, desired: 2, max: 4}",
         "    overrides:\n      prod:\n" + ECS_OVERRIDE + "        instances: {min: 2, desired: 2, max: 4}",
     )
+    text = text.replace(  # target tracking in Application Auto Scaling
+        "    instances: {min: 1, desired: 1, max: 2}\n    health: *fast-health\n    deploy:\n"
+        "      <<: *fast-rolling\n      max_healthy_percent: 200",
+        "    instances: {min: 1, desired: 1, max: 2}\n    scaling: {target_cpu: 60, scale_in_cooldown: 2m}\n"
+        "    health: *fast-health\n    deploy:\n      <<: *fast-rolling\n      max_healthy_percent: 200",
+    )
     fleet_file.write_text(text)
     rewrite_file(
         fleet_file, bootstrap(load_fleet(fleet_file), "prod", AwsClients("eu-west-1"), image_id=MOTO_IMAGE)
@@ -53,6 +61,9 @@ def runtime(moto: MotoEndpoint, example: Path, tmp_path: Path) -> Iterator[AwsFl
         started = AwsFleetRuntime(load_fleet(fleet_file), "prod", store=store)
         started.start()
         yield started
+
+
+RESOURCE = "service/restaurant/notifications"
 
 
 def ended(runtime: AwsFleetRuntime, rollout_id: str) -> str:
@@ -127,3 +138,52 @@ def test_a_cancelled_deployment_is_an_update_service_back_to_the_revision_it_rep
     (update,) = calls.of("UpdateService")
     assert update.params["taskDefinition"].endswith("task-definition/restaurant-notifications:1")
     assert notifications(runtime) == ("v1", ("v1",), 4)
+
+
+def scalable_target() -> tuple[int, int, int]:
+    """(MinCapacity, MaxCapacity, the service's desiredCount) on moto."""
+    aas = boto3.client("application-autoscaling", region_name="eu-west-1")
+    (target,) = aas.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[RESOURCE])[
+        "ScalableTargets"
+    ]
+    ecs = boto3.client("ecs", region_name="eu-west-1")
+    (service,) = ecs.describe_services(cluster="restaurant", services=["notifications"])["services"]
+    return target["MinCapacity"], target["MaxCapacity"], service["desiredCount"]
+
+
+def test_scaling_is_a_scalable_target_with_target_tracking_and_scale_keeps_it_consistent(
+    runtime: AwsFleetRuntime,
+) -> None:
+    aas = boto3.client("application-autoscaling", region_name="eu-west-1")
+    (policy,) = aas.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=RESOURCE)["ScalingPolicies"]
+    assert (policy["PolicyName"], policy["ScalableDimension"], policy["PolicyType"]) == (
+        "fleetops-target-cpu",
+        "ecs:service:DesiredCount",
+        "TargetTrackingScaling",
+    )
+    assert policy["TargetTrackingScalingPolicyConfiguration"] == {
+        "TargetValue": 60.0,
+        "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+        "ScaleOutCooldown": 300,
+        "ScaleInCooldown": 120,
+        "DisableScaleIn": False,
+    }
+    assert scalable_target() == (2, 4, 2)  # prod's instances: {min: 2, desired: 2, max: 4}
+    with moto_shims.recording() as calls:
+        runtime.scale("notifications", 3)
+    assert calls.of("RegisterScalableTarget") == []  # 3 is inside 2..4
+    assert scalable_target() == (2, 4, 3)
+    runtime.set_desired("notifications", 0)  # a restore's pause: the target's min follows
+    assert scalable_target() == (0, 4, 0)
+    runtime.set_desired("notifications", 2)
+    assert scalable_target() == (2, 4, 2)
+
+
+def test_activities_of_an_ecs_service_are_application_auto_scalings(runtime: AwsFleetRuntime) -> None:
+    moto_shims.policy_scales(RESOURCE, 3)
+    moto_shims.policy_scales(RESOURCE, 4)
+    found = [(a.service, a.before, a.after) for a in runtime.scaling_activities("notifications")]
+    assert found == [("notifications", 3, 4), ("notifications", 3, 3)]
+    (newest, _) = runtime.scaling_activities("notifications")
+    assert newest.cause.startswith("Setting desired count to 4. monitor alarm TargetTracking-")
+    assert scalable_target() == (2, 4, 4)
