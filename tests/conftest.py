@@ -13,6 +13,7 @@ import pytest
 
 from fleetops.store import Store
 from fleetops.testing.api import ApiHarness, api_harness
+from fleetops.testing.example import NotificationSinks, notification_sinks
 from fleetops.testing.postgres import PostgresCluster, postgres_cluster
 
 # The longest test files (each minutes of real fleets), started first: on two workers a test
@@ -87,3 +88,10 @@ def api_on_store_url(store_url: str, tmp_path: Path) -> Iterator[ApiHarness]:
     """The API app on ``store_url``: runs once on SQLite and once on PostgreSQL."""
     with api_harness(tmp_path / "state", store_url) as harness:
         yield harness
+
+
+@pytest.fixture(scope="session")
+def sinks() -> Iterator[NotificationSinks]:
+    """Where copies of the example deliver their notifications (``fleetops.testing.example``)."""
+    with notification_sinks() as started:
+        yield started

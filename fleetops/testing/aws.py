@@ -1,12 +1,13 @@
 """The example fleet running under ``fleetops up``, and AWS clients (the real AWS CLI, boto3)
 pointed at its control plane's AWS endpoints.
 
-    with aws_fleet(tmp_path) as fleet:
+    with notification_sinks() as sinks, aws_fleet(tmp_path, sinks) as fleet:
         done = fleet.aws("autoscaling", "describe-auto-scaling-groups")
         assert done.returncode == 0 and json.loads(done.stdout)["AutoScalingGroups"]
         fleet.client("autoscaling").set_desired_capacity(...)
 
-The fleet is a copy of ``examples/restaurant`` (its gateway on a free port), started with
+The fleet is a copy of ``examples/restaurant`` (its gateway on a free port, its notifications
+delivered to ``sinks``: ``fleetops.testing.example``), started with
 ``fleetops up`` and stopped with ``fleetops down`` when the block ends.
 """
 
@@ -15,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,7 +27,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from fleetops.testing.local import EXAMPLES
+from fleetops.testing.example import NotificationSinks, copy_example
 from fleetops.testing.server import cli_env, run_cli
 
 REGION = "eu-west-1"
@@ -116,10 +116,9 @@ class AwsFleet:
 
 
 @contextmanager
-def aws_fleet(workdir: Path, *, timeout: float = 150) -> Iterator[AwsFleet]:
+def aws_fleet(workdir: Path, sinks: NotificationSinks, *, timeout: float = 150) -> Iterator[AwsFleet]:
     """The example fleet up in ``workdir/restaurant`` (see the module docstring)."""
-    folder = workdir / "restaurant"
-    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
+    folder = copy_example(workdir / "restaurant", sinks)
     fleet_file = folder / "fleet.yaml"
     fleet_file.write_text(fleet_file.read_text().replace("      port: 8080\n", ""))
     try:

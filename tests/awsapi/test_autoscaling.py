@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fleetops.testing.aws import AwsFleet, aws_fleet
+from fleetops.testing.example import NotificationSinks
 from fleetops.testing.waiting import wait_until
 
 pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
@@ -32,8 +33,8 @@ HALFWAY = json.dumps(
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AwsFleet]:
-    with aws_fleet(tmp_path_factory.mktemp("awsapi")) as running:
+def fleet(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) -> Iterator[AwsFleet]:
+    with aws_fleet(tmp_path_factory.mktemp("awsapi"), sinks) as running:
         yield running
 
 

@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fleetops.testing.aws import AwsFleet, aws_fleet
+from fleetops.testing.example import NotificationSinks
 from fleetops.testing.waiting import wait_until
 
 pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
@@ -23,8 +24,8 @@ MENU_TG = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/menu/
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AwsFleet]:
-    with aws_fleet(tmp_path_factory.mktemp("awsobs")) as running:
+def fleet(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) -> Iterator[AwsFleet]:
+    with aws_fleet(tmp_path_factory.mktemp("awsobs"), sinks) as running:
         yield running
 
 

@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 
 from fleetops.server.aws.operations import OPERATIONS
 from fleetops.testing.aws import AwsFleet, SeedCommand, aws_fleet, seed_commands, seeds_dir
+from fleetops.testing.example import NotificationSinks
 from fleetops.testing.server import cli_env
 from fleetops.testing.waiting import wait_until
 
@@ -118,8 +119,8 @@ COMMANDS = _relevant()
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AwsFleet]:
-    with aws_fleet(tmp_path_factory.mktemp("awsseeds")) as running:
+def fleet(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) -> Iterator[AwsFleet]:
+    with aws_fleet(tmp_path_factory.mktemp("awsseeds"), sinks) as running:
         yield running
 
 

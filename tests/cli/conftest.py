@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from fleetops.testing.local import EXAMPLES
+from fleetops.testing.example import NotificationSinks, copy_example
 from fleetops.testing.server import RunningServer, running_server
 
 
@@ -19,11 +18,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         yield running
 
 
-def restaurant_on_postgres(tmp_path: Path) -> Path:
+def restaurant_on_postgres(tmp_path: Path, sinks: NotificationSinks) -> Path:
     """The example fleet in a fresh folder, its gateway on a free port instead of 8080, orders-db
     on the sandbox's PostgreSQL instead of SQLite."""
-    folder = tmp_path / "restaurant"
-    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
+    folder = copy_example(tmp_path / "restaurant", sinks)
     fleet_file = folder / "fleet.yaml"
     text = fleet_file.read_text().replace("      port: 8080\n", "")
     text = text.replace(

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fleetops.testing.example import NotificationSinks
 from fleetops.testing.server import run_cli
 
 from .conftest import restaurant_on_postgres
@@ -16,8 +17,8 @@ pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
 
 
 @pytest.fixture
-def restaurant(tmp_path: Path) -> Path:
-    return restaurant_on_postgres(tmp_path)
+def restaurant(tmp_path: Path, sinks: NotificationSinks) -> Path:
+    return restaurant_on_postgres(tmp_path, sinks)
 
 
 def test_a_backup_of_orders_is_catalogued_verified_and_a_flipped_byte_fails(restaurant: Path) -> None:

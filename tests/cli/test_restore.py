@@ -16,6 +16,7 @@ import httpx
 import psycopg
 import pytest
 
+from fleetops.testing.example import NotificationSinks
 from fleetops.testing.server import run_cli
 from fleetops.testing.waiting import wait_until
 
@@ -63,8 +64,8 @@ class Fleet:
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    folder = restaurant_on_postgres(tmp_path_factory.mktemp("restore"))
+def fleet(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) -> Iterator[Fleet]:
+    folder = restaurant_on_postgres(tmp_path_factory.mktemp("restore"), sinks)
     try:
         up = run_cli(["up", "-o", "json"], cwd=folder, timeout=180)
         assert up.returncode == 0, up.stderr

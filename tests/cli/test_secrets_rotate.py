@@ -21,6 +21,7 @@ import pytest
 from fleetops.cli.up import client_for, state_dir_of
 from fleetops.providers.local.process import process_alive
 from fleetops.server.settings import read_server_file
+from fleetops.testing.example import NotificationSinks
 from fleetops.testing.server import run_cli
 
 from .conftest import restaurant_on_postgres
@@ -60,8 +61,8 @@ def cli_json(folder: Path, *args: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def restaurant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = restaurant_on_postgres(tmp_path_factory.mktemp("rotate"))
+def restaurant(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) -> Iterator[Path]:
+    folder = restaurant_on_postgres(tmp_path_factory.mktemp("rotate"), sinks)
     # The redeploy keeps the high-5xx gate (a failed request would trip it); slow-p99 goes: on
     # the shared, loaded machine a p99 above 500 ms says nothing about the rotation.
     fleet_file = folder / "fleet.yaml"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import pytest
 
 from fleetops.runbooks import RUNBOOKS
 from fleetops.server.settings import read_server_file
-from fleetops.testing.local import EXAMPLES
+from fleetops.testing.example import NotificationSinks, copy_example
 from fleetops.testing.moto import moto_server
 from fleetops.testing.server import RunningServer, cli_env, run_cli, running_server
 from fleetops.testing.sfn import sfn_client
@@ -50,9 +49,8 @@ class Setup:
     env: dict[str, str]
 
 
-def _example(base: Path) -> Path:
-    folder = base / "restaurant"
-    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
+def _example(base: Path, sinks: NotificationSinks) -> Path:
+    folder = copy_example(base / "restaurant", sinks)
     fleet_file = folder / "fleet.yaml"
     text = fleet_file.read_text().replace("      port: 8080\n", "")
     text = text.replace("      warmup: 1s\n      bake_time: 5s\n", "      warmup: 0s\n      bake_time: 1s\n")
@@ -74,9 +72,9 @@ def _worker(
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+def setup(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) -> Iterator[Setup]:
     base = tmp_path_factory.mktemp("sfn-workers")
-    folder = _example(base)
+    folder = _example(base, sinks)
     workers: dict[str, subprocess.Popen[bytes]] = {}
     logs = [(base / f"{name}.log").open("wb") for name in ("w1", "w2")]
     try:
@@ -206,8 +204,8 @@ def test_a_killed_worker_times_out_on_its_heartbeat_and_the_retry_finishes(setup
     assert all(v == ["v3"] for v in _versions(setup).values())
 
 
-def test_the_export_is_accepted_by_motos_step_functions(tmp_path: Path) -> None:
-    folder = _example(tmp_path)
+def test_the_export_is_accepted_by_motos_step_functions(tmp_path: Path, sinks: NotificationSinks) -> None:
+    folder = _example(tmp_path, sinks)
     with moto_server() as moto:
         export = run_cli(
             [

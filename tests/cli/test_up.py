@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections import Counter
 from pathlib import Path
@@ -13,18 +12,17 @@ import pytest
 
 from fleetops.providers.local.process import process_alive
 from fleetops.server.settings import pid_dirs
+from fleetops.testing.example import NotificationSinks, copy_example
 from fleetops.testing.fleet_files import write_fleet
-from fleetops.testing.local import EXAMPLES
 from fleetops.testing.server import run_cli
 
 pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
 
 
 @pytest.fixture
-def restaurant(tmp_path: Path) -> Path:
+def restaurant(tmp_path: Path, sinks: NotificationSinks) -> Path:
     """The example fleet in a fresh folder, its gateway on a free port instead of 8080."""
-    folder = tmp_path / "restaurant"
-    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
+    folder = copy_example(tmp_path / "restaurant", sinks)
     fleet_file = folder / "fleet.yaml"
     fleet_file.write_text(fleet_file.read_text().replace("      port: 8080\n", ""))
     return folder

@@ -11,6 +11,7 @@ import httpx
 import psycopg
 import pytest
 
+from fleetops.testing.example import NotificationSinks
 from fleetops.testing.server import run_cli
 from fleetops.testing.waiting import wait_until
 
@@ -20,8 +21,8 @@ pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
 
 
 @pytest.fixture
-def restaurant(tmp_path: Path) -> Path:
-    return restaurant_on_postgres(tmp_path)
+def restaurant(tmp_path: Path, sinks: NotificationSinks) -> Path:
+    return restaurant_on_postgres(tmp_path, sinks)
 
 
 def _alive(pid: int) -> bool:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from fleetops.server.settings import read_server_file
-from fleetops.testing.local import EXAMPLES
+from fleetops.testing.example import NotificationSinks, copy_example
 from fleetops.testing.server import cli_env
 from fleetops.testing.waiting import wait_until
 
@@ -389,9 +388,8 @@ def test_every_readme_command_line_has_an_entry() -> None:
 
 
 @pytest.fixture
-def restaurant(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / "restaurant"
-    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
+def restaurant(tmp_path: Path, sinks: NotificationSinks) -> Iterator[Path]:
+    folder = copy_example(tmp_path / "restaurant", sinks)
     fleet_file = folder / "fleet.yaml"
     text = (
         fleet_file.read_text()

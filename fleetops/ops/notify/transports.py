@@ -8,6 +8,7 @@ problems, timeouts, HTTP 429 and 5xx, and SMTP 4xx replies may; other refusals w
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable, Sequence
 from datetime import UTC
@@ -34,6 +35,18 @@ class DeliveryError(Exception):
         self.retryable = retryable
 
 
+def unknown_host(err: BaseException) -> bool:
+    """Whether ``err`` comes from a host name that does not exist (the resolver's definitive
+    EAI_NONAME, not a temporary EAI_AGAIN): a mistyped or placeholder URL, which retrying a
+    second later cannot fix, so the runbook waiting on the notification does not wait for it."""
+    cause: BaseException | None = err
+    while cause is not None:
+        if isinstance(cause, socket.gaierror) and cause.errno == socket.EAI_NONAME:
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def send_webhook(
     channel: WebhookChannel,
     message: Message,
@@ -50,7 +63,9 @@ def send_webhook(
     except httpx.TimeoutException as err:
         raise DeliveryError(f"webhook timed out after {timeout:g}s", retryable=True) from err
     except httpx.TransportError as err:
-        raise DeliveryError(f"webhook unreachable: {type(err).__name__}: {err}", retryable=True) from err
+        raise DeliveryError(
+            f"webhook unreachable: {type(err).__name__}: {err}", retryable=not unknown_host(err)
+        ) from err
     if response.status_code >= 300:
         body = response.text.strip()[:200]
         raise DeliveryError(
@@ -163,7 +178,9 @@ def send_pagerduty(
     except httpx.TimeoutException as err:
         raise DeliveryError(f"PagerDuty timed out after {timeout:g}s", retryable=True) from err
     except httpx.TransportError as err:
-        raise DeliveryError(f"PagerDuty unreachable: {type(err).__name__}: {err}", retryable=True) from err
+        raise DeliveryError(
+            f"PagerDuty unreachable: {type(err).__name__}: {err}", retryable=not unknown_host(err)
+        ) from err
     if response.status_code >= 300:
         text = response.text.strip()[:200]
         raise DeliveryError(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from fleetops.ops.notify import DeploymentEvent, EventKind, RetryPolicy, notify
@@ -220,6 +222,49 @@ def test_an_unreachable_channel_fails_after_bounded_tries_without_raising(
     ]
     assert records[0].error is not None and records[0].error.startswith("webhook unreachable: ConnectError")
     assert records[1].error is not None and records[1].error.startswith("SMTP 127.0.0.1:")
+
+
+def _resolver_says(errno: int) -> httpx.Client:
+    """A client whose every request fails as httpx fails on a host name the resolver answers
+    ``errno`` for (DNS is beyond this machine: the failure is made where httpx would raise it)."""
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        try:
+            raise socket.gaierror(errno, "resolver answer")
+        except socket.gaierror as err:
+            raise httpx.ConnectError(str(err), request=request) from err
+
+    return httpx.Client(transport=httpx.MockTransport(fail))
+
+
+def test_a_host_that_does_not_exist_is_tried_once(sqlite_store: Store, clock: FakeClock) -> None:
+    with _resolver_says(socket.EAI_NONAME) as client:
+        records = notify(
+            sqlite_store,
+            {"chat": _hook("https://hooks.slack.example.invalid/x")},
+            [_event()],
+            retry=FAST,
+            clock=clock,
+            sleep=clock.blocking_sleep,
+            http=client,
+        )
+    assert [(r.status, r.attempts, r.error) for r in records] == [
+        (DeliveryStatus.FAILED, 1, "webhook unreachable: ConnectError: [Errno -2] resolver answer")
+    ]
+
+
+def test_a_resolver_that_fails_for_now_is_tried_again(sqlite_store: Store, clock: FakeClock) -> None:
+    with _resolver_says(socket.EAI_AGAIN) as client:
+        records = notify(
+            sqlite_store,
+            {"chat": _hook("https://hooks.slack.example.invalid/x")},
+            [_event()],
+            retry=FAST,
+            clock=clock,
+            sleep=clock.blocking_sleep,
+            http=client,
+        )
+    assert [(r.status, r.attempts) for r in records] == [(DeliveryStatus.FAILED, 3)]
 
 
 def test_a_failed_delivery_is_tried_again_by_the_next_notify(sqlite_store: Store, clock: FakeClock) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from fleetops.providers.aws.bootstrap import bootstrap, rewrite_file
 from fleetops.providers.aws.session import AwsClients
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet
-from fleetops.testing.local import EXAMPLES
+from fleetops.testing.example import NotificationSinks, copy_example
 from fleetops.testing.moto import MOTO_IMAGE, MotoEndpoint, moto_server
 
 
@@ -23,11 +22,9 @@ def moto() -> Iterator[MotoEndpoint]:
 
 
 @pytest.fixture
-def example(tmp_path: Path) -> Path:
+def example(tmp_path: Path, sinks: NotificationSinks) -> Path:
     """A copy of the example fleet (its fleet file is rewritten by bootstrap)."""
-    folder = tmp_path / "restaurant"
-    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
-    return folder
+    return copy_example(tmp_path / "restaurant", sinks)
 
 
 @pytest.fixture

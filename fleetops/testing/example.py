@@ -1,0 +1,55 @@
+"""A copy of the example fleet for a test, its notifications delivered on this machine.
+
+The example's channels name a Slack placeholder (``hooks.slack.example.invalid``) and an SMTP
+server on 127.0.0.1:2525 that nothing runs: every deploy event of a copy run as written would
+fail to be delivered, and the runbooks wait for each delivery and its retries (seconds per
+event, minutes per test file). A copy delivers to ``NotificationSinks`` instead, a webhook
+receiver and an SMTP server a test session starts once:
+
+    with notification_sinks() as sinks:
+        folder = copy_example(tmp_path / "restaurant", sinks)
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from fleetops.testing.local import EXAMPLES
+from fleetops.testing.receivers import SmtpServer, WebhookReceiver, smtp_server, webhook_receiver
+
+EXAMPLE_HOOK = "https://hooks.slack.example.invalid/services/T000/B000/XXXX"
+EXAMPLE_SMTP = "smtp: {host: 127.0.0.1, port: 2525, starttls: false}"
+
+
+@dataclass(frozen=True)
+class NotificationSinks:
+    """Where a copy of the example delivers its notifications."""
+
+    webhook: WebhookReceiver
+    smtp: SmtpServer
+
+
+@contextmanager
+def notification_sinks() -> Iterator[NotificationSinks]:
+    """A webhook receiver answering 200 and an SMTP server, on free loopback ports."""
+    with webhook_receiver() as hook, smtp_server() as smtp:
+        yield NotificationSinks(hook, smtp)
+
+
+def copy_example(folder: Path, sinks: NotificationSinks) -> Path:
+    """Copy examples/restaurant to ``folder`` (not its state, data or caches), its channels
+    delivering to ``sinks``; return ``folder``. The fleet file is otherwise as written."""
+    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
+    fleet_file = folder / "fleet.yaml"
+    text = fleet_file.read_text()
+    if text.count(EXAMPLE_HOOK) != 1 or text.count(EXAMPLE_SMTP) != 1:
+        raise AssertionError("the example's notification channels moved: update fleetops/testing/example.py")
+    text = text.replace(EXAMPLE_HOOK, sinks.webhook.url).replace(
+        EXAMPLE_SMTP, f"smtp: {{host: 127.0.0.1, port: {sinks.smtp.port}, starttls: false}}"
+    )
+    fleet_file.write_text(text)
+    return folder
