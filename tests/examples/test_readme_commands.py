@@ -492,7 +492,6 @@ def test_every_readme_command_runs_as_written(restaurant: Path, tmp_path: Path) 
         cwd = tmp_path / "elsewhere" if step.elsewhere else restaurant
         cwd.mkdir(exist_ok=True)
         print(f"$ {command}", flush=True)  # where a slow README run is, with -s
-        import time; __t = time.monotonic()
         done = _followed(command, cwd, step.env, step.ready) if step.follow else _bash(command, cwd)
         if done.returncode != step.exit_code:
             failures.append(f"{command}: exit {done.returncode}\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
@@ -508,6 +507,4 @@ def test_every_readme_command_runs_as_written(restaurant: Path, tmp_path: Path) 
                 values[placeholder] = found.group(1)
         if step.idle:
             _idle(restaurant)
-        with open("/tmp/readme-steps.log", "a") as __f:
-            __f.write(f"{time.monotonic() - __t:7.1f} {command[:120]}\n")
     assert failures == []
