@@ -16,6 +16,7 @@ import fleetops.cli.environments
 import fleetops.cli.executions
 import fleetops.cli.fleet
 import fleetops.cli.health
+import fleetops.cli.incidents
 import fleetops.cli.lock
 import fleetops.cli.maintenance
 import fleetops.cli.metrics

@@ -301,6 +301,7 @@ EVENT_PREFIXES = (
     "drill",
     "maintenance",
     "approval",
+    "incident",
 )
 EVENTS = frozenset(
     {
@@ -329,6 +330,9 @@ EVENTS = frozenset(
         "maintenance.started",
         "maintenance.ended",
         "approval.requested",
+        "incident.opened",
+        "incident.updated",
+        "incident.resolved",
     }
 )
 

@@ -22,6 +22,7 @@ from fleetops.store.database import (
 )
 from fleetops.store.executions import ExecutionRepository
 from fleetops.store.fleet_state import RolloutRepository, ServiceStateRepository
+from fleetops.store.incidents import IncidentRepository
 from fleetops.store.launch_templates import LaunchTemplateRepository
 from fleetops.store.locks import LockRepository
 from fleetops.store.maintenance import MaintenanceRepository
@@ -72,6 +73,7 @@ class Store(Sessions):
         self.secrets = SecretRepository(self)
         self.scaling_policies = ScalingPolicyRepository(self)
         self.launch_templates = LaunchTemplateRepository(self)
+        self.incidents = IncidentRepository(self)
 
     @classmethod
     def open(cls, url: str | None, state_dir: Path) -> Store:

@@ -568,3 +568,39 @@ alarm_actions_disabled = Table(
     Column("at", UTCDateTime(), nullable=False),
 )
 """Alarms whose actions are disabled (``fleetops alarms disable-actions``): kept over restarts."""
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("environment", String(100), nullable=False),
+    # SEV1 (the most severe) .. SEV4.
+    Column("severity", String(8), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("description", Text(), nullable=True),
+    # investigating, identified, monitoring, resolved: the status of the latest timeline entry.
+    Column("status", String(20), nullable=False),
+    # When a fix is expected (--eta), if anyone said.
+    Column("eta_at", UTCDateTime(), nullable=True),
+    Column("opened_by", String(200), nullable=False),
+    Column("opened_at", UTCDateTime(), nullable=False),
+    Column("resolved_by", String(200), nullable=True),
+    Column("resolved_at", UTCDateTime(), nullable=True),
+    Column("summary", Text(), nullable=True),
+    Index(None, "resolved_at", "id"),
+)
+"""Incidents (``fleetops incident open``): one row each, its current status and resolution."""
+
+incident_updates = Table(
+    "incident_updates",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_id", BigId, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    # The token that wrote it.
+    Column("author", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("message", Text(), nullable=False),
+    Index(None, "incident_id", "id"),
+)
+"""An incident's timeline: its opening, every update and its resolution, in order."""

@@ -25,7 +25,7 @@ from fleetops.server.auth import Role
 from fleetops.server.sfn import ACTIONS
 from fleetops.spec.loader import load_fleet
 from fleetops.store.execution_archive import import_executions
-from fleetops.store.tables import maintenance_schedules
+from fleetops.store.tables import incidents, maintenance_schedules
 from fleetops.testing.api import ApiHarness
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime, in_memory_environments
 from fleetops.testing.local import EXAMPLES
@@ -258,6 +258,28 @@ def _schedule(api: ApiHarness) -> object:
     return None
 
 
+def _incident(api: ApiHarness) -> object:
+    """Incident 1, open (the case's URL names it)."""
+    _fleet(api)
+    found = api.store.incidents.get(1)
+    if found is None:
+        api.store.incidents.open(
+            environment="dev",
+            severity="SEV4",
+            title="t",
+            description=None,
+            status="investigating",
+            message="m",
+            eta_at=None,
+            by="t",
+            now=datetime.now(UTC),
+        )
+    elif found.resolved:
+        with api.store.transaction() as session:
+            session.execute(update(incidents).values(resolved_at=None, status="investigating"))
+    return None
+
+
 def _runbooks(api: ApiHarness) -> Deployments:
     _fleet(api)
     deployments = Deployments(api.app.state.executions, api.store, api.app.state.environments)
@@ -391,6 +413,33 @@ ROUTES = [
     Case("POST", "/api/v1/block", Role.OPERATOR, json={"services": ["orders"]}),
     Case("POST", "/api/v1/unblock", Role.OPERATOR, json={"services": ["orders"]}),
     Case("GET", "/api/v1/notifications", Role.VIEWER),
+    Case("GET", "/api/v1/incidents", Role.VIEWER),
+    Case("GET", "/api/v1/incidents/{incident_id}", Role.VIEWER, url="/api/v1/incidents/1", prepare=_incident),
+    Case(
+        "POST",
+        "/api/v1/incidents",
+        Role.OPERATOR,
+        json={"severity": "SEV4", "title": "t"},
+        ok=201,
+        prepare=_fleet,
+    ),
+    Case(
+        "POST",
+        "/api/v1/incidents/{incident_id}/updates",
+        Role.OPERATOR,
+        url="/api/v1/incidents/1/updates",
+        json={"message": "m"},
+        ok=201,
+        prepare=_incident,
+    ),
+    Case(
+        "POST",
+        "/api/v1/incidents/{incident_id}/resolve",
+        Role.OPERATOR,
+        url="/api/v1/incidents/1/resolve",
+        json={"summary": "s"},
+        prepare=_incident,
+    ),
     Case(
         "POST",
         "/api/v1/notifications/announce",

@@ -1,5 +1,6 @@
-"""What a notification is about: a deployment event (started, succeeded, failed, rolled back), or
-an alarm's state change (``alarm.alarm``, ``alarm.ok``: operation ``alarm``)."""
+"""What a notification is about: a deployment event (started, succeeded, failed, rolled back), an
+alarm's state change (``alarm.alarm``, ``alarm.ok``: operation ``alarm``), or another operation's
+(``incident.opened``, ``maintenance.started``, ``backup.completed``...)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ class EventKind(StrEnum):
     """An announcement (``fleetops notify``): operation ``announcement``."""
     ROTATED = "rotated"
     ROTATION_FAILED = "rotation_failed"
+    OPENED = "opened"
+    """An incident was opened (``incident.opened``); ``updated`` and ``resolved`` follow."""
+    UPDATED = "updated"
+    RESOLVED = "resolved"
 
 
 _LEVELS = {
@@ -61,6 +66,14 @@ class DeploymentEvent:
     ``kind`` it names the event."""
     level: Level | None = None
     """How urgent it is; None: by its kind (failed and rolled back: error, alarm: critical, else info)."""
+    subject: str | None = None
+    """What it is about, in words, shown in the title instead of the execution id (an
+    incident's ``SEV1 #3 checkout is down``)."""
+    lines: tuple[str, ...] = ()
+    """More lines under the title (an incident's status and message)."""
+    alert_key: str | None = None
+    """Events of one subject share it (an incident's opening, updates and resolution): a pager
+    keeps one alert for them, and the ``resolved`` event resolves it. None: the event's ``key``."""
 
     @property
     def severity(self) -> Level:

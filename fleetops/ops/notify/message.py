@@ -23,6 +23,9 @@ _VERB = {
     EventKind.VERIFY_FAILED: "failed its verification",
     EventKind.ROTATED: "rotated",
     EventKind.ROTATION_FAILED: "rotation failed",
+    EventKind.OPENED: "opened",
+    EventKind.UPDATED: "updated",
+    EventKind.RESOLVED: "resolved",
 }
 _MARK = {
     EventKind.STARTED: ":rocket:",
@@ -37,6 +40,9 @@ _MARK = {
     EventKind.VERIFY_FAILED: ":x:",
     EventKind.ROTATED: ":key:",
     EventKind.ROTATION_FAILED: ":x:",
+    EventKind.OPENED: ":fire:",
+    EventKind.UPDATED: ":memo:",
+    EventKind.RESOLVED: ":white_check_mark:",
 }
 
 
@@ -54,11 +60,13 @@ class Message:
 
 
 def title(event: DeploymentEvent) -> str:
-    """``prod: deploy failed after 3m05s (exec-1)``; an announcement: ``prod: CRITICAL: text``."""
+    """``prod: deploy failed after 3m05s (exec-1)``; an announcement: ``prod: CRITICAL: text``;
+    with a subject: ``prod: incident opened: SEV1 #3 checkout is down``."""
     if event.kind is EventKind.POSTED:
         return f"{event.environment}: {event.severity.value.upper()}: {event.reason}"
     took = f" after {span(event.duration)}" if event.duration is not None else ""
-    return f"{event.environment}: {event.operation} {_VERB[event.kind]}{took} ({event.execution_id})"
+    head = f"{event.environment}: {event.operation} {_VERB[event.kind]}{took}"
+    return f"{head}: {event.subject}" if event.subject is not None else f"{head} ({event.execution_id})"
 
 
 def details(event: DeploymentEvent) -> list[str]:
@@ -72,6 +80,7 @@ def details(event: DeploymentEvent) -> list[str]:
         )
     if event.reason and event.kind is not EventKind.POSTED:
         lines.append(f"reason: {event.reason}")
+    lines.extend(event.lines)
     lines.append(f"at: {event.at.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S')} UTC")
     return lines
 

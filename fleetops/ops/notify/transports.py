@@ -132,11 +132,16 @@ DEDUP_KEY_MAX = 255
 def pagerduty_event(routing_key: str, message: Message, events: Sequence[DeploymentEvent]) -> dict[str, Any]:
     """The Events API v2 body for ``message`` (the pipeline's grouped, redacted rendering of
     ``events``): a trigger at the highest level among them, deduplicated by the first event's
-    key; one ``alarm.ok`` resolves the alert its ``alarm.alarm`` triggered."""
+    alert key (or key): the updates of an incident join the alert its opening triggered. One
+    ``alarm.ok`` resolves the alert its ``alarm.alarm`` triggered, one ``incident.resolved`` the
+    incident's."""
     first = events[0]
     if len(events) == 1 and first.kind is EventKind.OK and first.operation == "alarm":
         key = first.key.replace("alarm.ok/", "alarm.alarm/", 1)
         return {"routing_key": routing_key, "event_action": "resolve", "dedup_key": key[:DEDUP_KEY_MAX]}
+    dedup_key = (first.alert_key or first.key)[:DEDUP_KEY_MAX]
+    if len(events) == 1 and first.kind is EventKind.RESOLVED and first.alert_key is not None:
+        return {"routing_key": routing_key, "event_action": "resolve", "dedup_key": dedup_key}
     severity = max((e.severity for e in events), key=_RANK.__getitem__)
     services = sorted({s for e in events for s in (*e.services, *e.versions)})
     payload: dict[str, Any] = {
@@ -153,7 +158,7 @@ def pagerduty_event(routing_key: str, message: Message, events: Sequence[Deploym
     return {
         "routing_key": routing_key,
         "event_action": "trigger",
-        "dedup_key": first.key[:DEDUP_KEY_MAX],
+        "dedup_key": dedup_key,
         "payload": payload,
     }
 
