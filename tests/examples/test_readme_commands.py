@@ -331,6 +331,19 @@ PLAN: dict[str, list[Step] | Skip] = {
     'fleetops notify --level warning --message "orders maintenance in 15 minutes"': [
         Step('fleetops notify --level warning --message "orders maintenance in 15 minutes"')
     ],
+    'fleetops incident open --env dev --severity SEV2 --title "checkout errors" --eta 1h': [
+        Step('fleetops incident open --env dev --severity SEV2 --title "checkout errors" --eta 1h')
+    ],
+    'fleetops incident update 1 --status identified --message "payments v3 times out"': [
+        Step('fleetops incident update 1 --status identified --message "payments v3 times out"')
+    ],
+    'fleetops incident resolve 1 --summary "rolled back payments to v2"': [
+        Step('fleetops incident resolve 1 --summary "rolled back payments to v2"')
+    ],
+    "fleetops incident list --all / fleetops incident show 1": [
+        Step("fleetops incident list --all"),
+        Step("fleetops incident show 1"),
+    ],
     "fleetops health": Skip(HEALTH),
     "fleetops health --checklist post-deploy": Skip(HEALTH),
     "fleetops health --checklist pre-deploy": Skip(HEALTH),
