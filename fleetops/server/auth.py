@@ -35,6 +35,7 @@ __all__ = [
     "RoleGuard",
     "authenticate",
     "ensure_admin_token",
+    "identify",
     "new_token",
     "read_token_file",
     "require",
@@ -92,14 +93,26 @@ def authenticate(
             "no API token: send 'Authorization: Bearer <token>' (fleetops token create)",
             headers=challenge,
         )
-    now = getattr(request.app.state, "clock", SYSTEM_CLOCK).now()
-    record = store.tokens.find_by_digest(token_digest(credentials.credentials), now=now)
-    if record is None:
-        request.state.token_tried = token_tried(credentials.credentials)
+    principal = identify(request, store, credentials.credentials)
+    if principal is None:
         raise ApiError(401, "the API token is not valid (unknown, revoked or expired)", headers=challenge)
+    return principal
+
+
+def identify(request: Request, store: Store, token: str) -> Principal | None:
+    """The caller whose token ``token`` is (None: unknown, revoked or expired), its last use
+    recorded; every way in (bearer, the AWS protocols' access key id) comes through here.
+
+    The audit log reads the caller from ``request.state.principal``, or the first characters of
+    a refused token from ``request.state.token_tried``.
+    """
+    now = getattr(request.app.state, "clock", SYSTEM_CLOCK).now()
+    record = store.tokens.find_by_digest(token_digest(token), now=now)
+    if record is None:
+        request.state.token_tried = token_tried(token)
+        return None
     store.tokens.mark_used(record.name, now=now, resolution=LAST_USE_RESOLUTION)
     principal = Principal(record.name, Role(record.role))
-    # The audit middleware reads the caller from here.
     request.state.principal = principal
     return principal
 

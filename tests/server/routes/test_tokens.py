@@ -149,3 +149,22 @@ def test_rotation_keeps_the_old_secret_for_its_grace_only(api: ApiHarness) -> No
 def test_rotating_an_unknown_token_is_404(api: ApiHarness) -> None:
     response = api.client(Role.ADMIN).post("/api/v1/tokens/nobody/rotate", json={})
     assert (response.status_code, response.json()["message"]) == (404, "no token named 'nobody'")
+
+
+def test_a_call_to_the_aws_endpoints_is_a_use_of_its_token(api: ApiHarness) -> None:
+    api.app.state.clock = FakeClock(NOW + timedelta(days=3))
+    signed = (
+        f"AWS4-HMAC-SHA256 Credential={api.tokens[Role.OPERATOR]}/20261125/us-east-1/states/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=0"
+    )
+    response = api.client().post(
+        "/",
+        json={},
+        headers={
+            "Authorization": signed,
+            "X-Amz-Target": "AWSStepFunctions.ListStateMachines",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+    )
+    assert (response.status_code, response.json()) == (200, {"stateMachines": []})
+    assert api.store.tokens.get("operator").last_used_at == NOW + timedelta(days=3)  # type: ignore[union-attr]
