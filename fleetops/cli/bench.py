@@ -7,7 +7,8 @@ when a deployment did not succeed.
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -90,3 +91,93 @@ def concurrent(
     emit(data, output, render)
     if report.success_rate < 1:
         raise OperationFailed(f"{len(report.results) - data['succeeded']} deployment(s) did not succeed")
+
+
+@bench_app.command("orchestrator")
+def orchestrator(
+    *,
+    deployments: Annotated[
+        int, typer.Option("--deployments", "-n", help="Deployments at once, each to its own environment.")
+    ] = 10,
+    control_planes: Annotated[
+        int, typer.Option("--control-planes", help="1, or 2 sharing one PostgreSQL store.")
+    ] = 1,
+    store: Annotated[
+        str, typer.Option("--store", help="sqlite or postgresql (a private server).")
+    ] = "sqlite",
+    version: Annotated[str, typer.Option("--version", help="The version deployed (from v1).")] = "v2",
+    services: Annotated[
+        str | None,
+        typer.Option("--services", "-s", help="Comma-separated services (with dependencies); default: all."),
+    ] = None,
+    fleet: Annotated[
+        Path | None,
+        typer.Option("--fleet", "-f", help="A fleet.yaml whose settings it deploys (default: the example)."),
+    ] = None,
+    start_parallelism: Annotated[
+        int, typer.Option("--start-parallelism", min=1, help="Start requests in flight at once.")
+    ] = 8,
+    poll: Annotated[
+        float, typer.Option("--poll", min=0.1, help="Seconds between reads of the running executions.")
+    ] = 2.0,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """N deployments at once on ONE real control plane (or two on one PostgreSQL) whose fleet is a
+    fake that does no work but keeps each rollout's timing: success rate, durations against
+    what the settings imply, transitions/s, store writes/s, the server's memory."""
+    from fleetops.bench.orchestrator import OrchestratorSettings, run_orchestrator
+
+    settings = OrchestratorSettings(
+        deployments=deployments,
+        control_planes=control_planes,
+        store=store,
+        version=version,
+        services=tuple(name.strip() for name in (services or "").split(",") if name.strip()),
+        fleet=fleet,
+        start_parallelism=start_parallelism,
+        poll_s=poll,
+    )
+    report = run_orchestrator(
+        settings, say=lambda line: err_console.print(line, highlight=False, markup=False)
+    )
+    data = report.to_json()
+
+    def render(console: Console) -> None:
+        failed = [d for d in report.deployments if d.status != "SUCCEEDED"]
+        if failed:
+            table = Table(title=f"deployments that did not succeed ({len(failed)}; the first 20)")
+            for column in ("environment", "status", "duration", "error"):
+                table.add_column(column, no_wrap=column != "error")
+            for d in failed[:20]:
+                cells = (d.environment, d.status, _seconds(d.duration_s), (d.error or "")[:120])
+                table.add_row(*map(plain, cells))
+            console.print(table)
+        for line in _orchestrator_lines(data):
+            console.print(line, highlight=False, markup=False)
+
+    emit(data, output, render)
+    if report.success_rate < 1:
+        raise OperationFailed(f"{len(report.deployments) - report.succeeded} deployment(s) did not succeed")
+
+
+def _orchestrator_lines(data: dict[str, Any]) -> list[str]:
+    def s(key: str) -> str:
+        return _seconds(data[key])
+
+    return [
+        f"{data['deployments']} deployments at once on {data['control_planes']} control plane(s), "
+        f"{data['store']} store; services {', '.join(data['services'])}; their settings imply "
+        f"{data['implied_s']}s each",
+        f"baseline (one alone): {data['baseline_status']} in {s('baseline_s')} "
+        f"({data['baseline_ratio']}x implied)",
+        f"succeeded {data['succeeded']}/{data['deployments']} ({data['success_rate']:.0%}); duration "
+        f"p50 {s('duration_p50_s')} ({data['ratio_p50']}x), p95 {s('duration_p95_s')} "
+        f"({data['ratio_p95']}x), max {s('duration_max_s')}",
+        f"start requests p50 {s('start_request_p50_s')}, p95 {s('start_request_p95_s')}",
+        f"{data['transitions_per_s']} state transitions/s, {data['events_per_s']} history events/s; "
+        f"store: {data['write_transactions_per_s']} write transactions/s, "
+        f"{data['rows_written_per_s']} rows/s",
+        f"server RSS peak {data['rss_peak_mb']} MB; CPU "
+        + ", ".join(f"{p['cpu_s']}s" for p in data["planes"])
+        + f" in a {data['window_s']}s window; load average {data['load_average'][0]} at the start",
+    ]

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from fleetops import __version__
+from fleetops.control.environments import Opener
 from fleetops.server.audit import AuditMiddleware
 from fleetops.server.aws.router import router as aws_router
 from fleetops.server.body_limits import BodyLimitMiddleware
@@ -44,11 +45,14 @@ from fleetops.store import Store
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastAPI:
+def create_app(
+    settings: ServerSettings, *, store: Store | None = None, opener: Opener | None = None
+) -> FastAPI:
     """The API app over the control plane ``composition.compose`` builds: it opens (and migrates)
     the store and creates the first admin token if none exists.
 
-    Pass ``store`` to share an already open one (the app then leaves closing it to the caller).
+    Pass ``store`` to share an already open one (the app then leaves closing it to the caller);
+    ``opener`` builds the environments' runtimes instead of their providers (the bench's fake).
     ``app.state.store`` and ``app.state.settings`` hold what the app runs on;
     ``app.state.executions`` is the :class:`ExecutionService` (started and stopped with the app's
     lifespan) with the handlers of ``settings.handlers`` and ``$FLEETOPS_HANDLERS`` registered;
@@ -57,7 +61,7 @@ def create_app(settings: ServerSettings, *, store: Store | None = None) -> FastA
     are added through ``POST /environments``) is stopped after them; ``app.state.redactor`` the
     redaction of their secret values that histories and API responses pass through.
     """
-    plane = compose(settings, store=store)
+    plane = compose(settings, store=store, opener=opener)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

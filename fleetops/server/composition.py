@@ -25,7 +25,7 @@ from fleetops.control import ExecutionService, load_handlers
 from fleetops.control.alarm_runbooks import AlarmRunbooks
 from fleetops.control.backup_scheduler import BackupScheduler
 from fleetops.control.deployments import Deployments
-from fleetops.control.environments import Environments
+from fleetops.control.environments import Environments, Opener
 from fleetops.control.handlers import handler_specs
 from fleetops.control.orchestrator_metrics import OrchestratorMetrics
 from fleetops.control.rotation_schedule import RotationSchedule
@@ -98,15 +98,18 @@ class ControlPlane:
                 self.store.close()
 
 
-def compose(settings: ServerSettings, *, store: Store | None = None) -> ControlPlane:
-    """Build the control plane (see the module docstring); ``store``: share an open one."""
+def compose(
+    settings: ServerSettings, *, store: Store | None = None, opener: Opener | None = None
+) -> ControlPlane:
+    """Build the control plane (see the module docstring); ``store``: share an open one;
+    ``opener``: what builds the environments' runtimes (``open_environments``)."""
     owns_store = store is None
     opened = store or Store.open(settings.database_url, settings.state_dir)
     try:
         ensure_admin_token(opened, settings.state_dir)
         vault = SecretsVault(opened, Cipher.from_state_dir(settings.state_dir))
         runbooks = AlarmRunbooks(opened)
-        envs = open_environments(settings, opened, vault, runbooks)
+        envs = open_environments(settings, opened, vault, runbooks, opener=opener)
         # One redaction for everything the server stores or answers: the running environments'
         # secret values (read on each use: an environment added later is covered), URL passwords.
         redactor = secret_redactor(envs.secret_values)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from fleetops.control.alarm_runbooks import AlarmRunbooks
 from fleetops.control.aws_runtime import AwsFleetRuntime
-from fleetops.control.environments import Environments, check_local
+from fleetops.control.environments import Environments, Opener, check_local
 from fleetops.control.fleet import FleetRuntime
 from fleetops.control.local_services import fixed_ports, local_datastores, local_services
 from fleetops.errors import BadInput
@@ -46,15 +46,20 @@ def open_environments(
     store: Store,
     vault: SecretsVault | None = None,
     runbooks: AlarmRunbooks | None = None,
+    *,
+    opener: Opener | None = None,
 ) -> Environments:
     """The server's environments: ``settings.environment`` (and ``more_environments``) of
     ``settings.fleet_file`` opened (not started), or none without a fleet file. ``BadInput`` for
-    an unknown one, or pinned ports that collide."""
+    an unknown one, or pinned ports that collide.
+
+    ``opener`` builds the runtimes instead of the providers the fleet file names: only Python
+    code passes one (``fleetops bench orchestrator``'s timed fake fleet), never a fleet file."""
     if settings.fleet_file is None:
         return Environments()
     fleet_file = settings.fleet_file
 
-    def opener(
+    def provider_opener(
         fleet: Fleet, environment: str, initial_version: str, running: Sequence[FleetControl]
     ) -> FleetControl:
         if isinstance(fleet.environments.get(environment), AwsSettings):
@@ -66,7 +71,10 @@ def open_environments(
         )  # fmt: skip
 
     environments = Environments(
-        load_fleet(fleet_file), opener=opener, load=lambda: load_fleet(fleet_file), fleet_file=fleet_file
+        load_fleet(fleet_file),
+        opener=opener or provider_opener,
+        load=lambda: load_fleet(fleet_file),
+        fleet_file=fleet_file,
     )
     for name in dict.fromkeys((settings.environment, *settings.more_environments)):
         environments.open(name, settings.initial_version)

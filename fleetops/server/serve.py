@@ -22,6 +22,7 @@ from typing import Any
 
 import uvicorn
 
+from fleetops.control.environments import Opener
 from fleetops.errors import FleetopsError, Refused
 from fleetops.processes import pid_alive
 from fleetops.server.app import create_app
@@ -32,10 +33,16 @@ GRACEFUL_SHUTDOWN_SECONDS = 5
 """How long a stopping server lets requests in progress finish before cancelling them."""
 
 
-def serve(settings: ServerSettings, on_ready: Callable[[dict[str, Any]], None] | None = None) -> None:
+def serve(
+    settings: ServerSettings,
+    on_ready: Callable[[dict[str, Any]], None] | None = None,
+    *,
+    opener: Opener | None = None,
+) -> None:
     """Serve the API until interrupted. Refuses to start when a live server owns ``state_dir``.
 
-    ``on_ready`` is called with the ``server.json`` contents once the port is bound.
+    ``on_ready`` is called with the ``server.json`` contents once the port is bound; ``opener``
+    (``create_app``) is for ``fleetops bench orchestrator`` only.
     """
     running = read_server_file(settings.state_dir)
     if running is not None and pid_alive(running.get("pid")):
@@ -44,7 +51,7 @@ def serve(settings: ServerSettings, on_ready: Callable[[dict[str, Any]], None] |
             f"(pid {running['pid']}, {running.get('url')}); stop it first"
         )
     sock = _bind(settings.host, settings.port)
-    app = create_app(settings)
+    app = create_app(settings, opener=opener)
     port = sock.getsockname()[1]
     url = f"http://{_client_host(settings.host)}:{port}"
     server_file = settings.state_dir / SERVER_FILE

@@ -69,8 +69,12 @@ class FakeInstance:
 class FakeFleet:
     """A fleet in memory. `behaviours` maps a release to how its instances behave."""
 
-    def __init__(self, clock: Clock, behaviours: Mapping[str, Behaviour] | None = None) -> None:
+    def __init__(
+        self, clock: Clock, behaviours: Mapping[str, Behaviour] | None = None, *, keep_calls: bool = True
+    ) -> None:
+        """``keep_calls``: record every call and capacity sample (False: record none)."""
         self._clock = clock
+        self._keep_calls = keep_calls
         self.behaviours: dict[str, Behaviour] = dict(behaviours or {})
         self.instances: dict[str, FakeInstance] = {}
         self.calls: list[Call] = []
@@ -179,6 +183,8 @@ class FakeFleet:
         return 200
 
     def _record(self, op: str, target: str) -> None:
+        if not self._keep_calls:
+            return
         now = self._clock.now()
         self.calls.append(Call(now, op, target))
         if op not in _CHANGES_CAPACITY:

@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fleetops.clock import Clock
 from fleetops.control.environments import Environments
 from fleetops.errors import BadInput, Refused
 from fleetops.ops.logfilter import compile_filter, in_window
@@ -93,16 +94,20 @@ class InMemoryFleetRuntime(FakeRotationTargets):
         fleet: Fleet,
         environment: str = "dev",
         *,
-        clock: FakeClock | None = None,
+        clock: Clock | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
         behaviours: Mapping[str, Behaviour] | None = None,
         initial_version: str = "v1",
+        keep_calls: bool = True,
     ) -> None:
+        """``clock``: a ``FakeClock`` (the default), or, with ``loop``, any clock: the wall clock
+        makes rollouts take real time (``fleetops bench orchestrator``). ``keep_calls``: whether
+        the fake fleets record every port call (``FakeFleet.calls``; a long run turns it off)."""
         if environment not in fleet.environments:
             raise BadInput(f"unknown environment {environment!r}")
         self.fleet = fleet
         self.environment = environment
-        self.clock = clock or FakeClock()
+        self.clock: Clock = clock or FakeClock()
         self._ms = MillisecondClock(self.clock)
         self._loop = loop
         self._lock = threading.RLock()
@@ -129,7 +134,7 @@ class InMemoryFleetRuntime(FakeRotationTargets):
         """Datastores a test runs for it (backups of them: SQLite files need no server)."""
         for name in fleet.services:
             service = fleet.service(name, environment)
-            fake = FakeFleet(self._ms, behaviours)
+            fake = FakeFleet(self._ms, behaviours, keep_calls=keep_calls)
             for alarm in fleet.alarms:  # OK unless a test sets otherwise (set_alarm)
                 fake.set_alarm(alarm, OK)
             self.fleets[name] = fake
@@ -385,7 +390,7 @@ class InMemoryFleetRuntime(FakeRotationTargets):
 
     def _launch(self, rollout: _Rollout) -> RolloutView:
         if self._loop is None:
-            self.clock.run(self._run(rollout))
+            self._virtual().run(self._run(rollout))
             return self._view(rollout)
 
         async def launch() -> None:
@@ -408,7 +413,7 @@ class InMemoryFleetRuntime(FakeRotationTargets):
 
     def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         if self._loop is None:
-            return self.clock.run(coroutine)
+            return self._virtual().run(coroutine)
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -417,6 +422,11 @@ class InMemoryFleetRuntime(FakeRotationTargets):
             coroutine.close()
             raise RuntimeError("call the runtime from a handler thread, not from the loop itself")
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
+
+    def _virtual(self) -> FakeClock:
+        if not isinstance(self.clock, FakeClock):
+            raise TypeError("without a loop, rollouts run in virtual time: give a FakeClock")
+        return self.clock
 
     def _never_ran(self, request: RolloutRequest, status: str) -> RolloutView:
         now = self.clock.now()
