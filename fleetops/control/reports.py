@@ -19,6 +19,7 @@ from fleetops.engine.history import HistoryEvent
 from fleetops.errors import BadInput
 from fleetops.ops.reports import (
     DeploymentSeen,
+    IncidentSeen,
     ReleaseSeen,
     Report,
     RollbackSeen,
@@ -162,4 +163,10 @@ def delivery_report(
         deployments=deployments,
         rollbacks=rollbacks,
         traffic=traffic(runtime, runtime.fleet, environment, start, end),
+        incidents=[
+            IncidentSeen(i.severity, i.opened_at, i.resolved_at)
+            for i in store.incidents.list(
+                resolved=True, environment=environment, opened_since=start, limit=100_000
+            )
+        ],
     )

@@ -146,14 +146,22 @@ class IncidentRepository:
         return found[0] if found else None
 
     def list(
-        self, *, resolved: bool = False, environment: str | None = None, limit: int = 1000
+        self,
+        *,
+        resolved: bool = False,
+        environment: str | None = None,
+        opened_since: datetime | None = None,
+        limit: int = 1000,
     ) -> list[Incident]:
-        """Incidents, newest first: the open ones, or every one with ``resolved``."""
+        """Incidents, newest first: the open ones, or every one with ``resolved``; of one
+        environment, opened at or after ``opened_since``, when given."""
         query = select(incidents).order_by(incidents.c.id.desc()).limit(limit)
         if not resolved:
             query = query.where(incidents.c.resolved_at.is_(None))
         if environment is not None:
             query = query.where(incidents.c.environment == environment)
+        if opened_since is not None:
+            query = query.where(incidents.c.opened_at >= opened_since)
         return _load(self._store, query)
 
     def update(

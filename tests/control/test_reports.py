@@ -181,6 +181,33 @@ def _fill(store: Store) -> None:
     _execution(
         store, ROLLBACK, "rollback-dev-20261121T090000-000a", "SUCCEEDED", NOW - day, seconds=90, by="bob"
     )
+    _incidents(store)
+
+
+def _incidents(store: Store) -> None:
+    """dev: a SEV1 resolved in 20 minutes and a SEV3 in 40, a SEV3 still open, one opened before
+    the week; a stage incident."""
+    day = timedelta(days=1)
+    for environment, severity, opened, took in [
+        ("dev", "SEV2", NOW - 8 * day, timedelta(minutes=5)),
+        ("dev", "SEV1", NOW - 4 * day, timedelta(minutes=20)),
+        ("dev", "SEV3", NOW - 2 * day, timedelta(minutes=40)),
+        ("dev", "SEV3", NOW - day, None),
+        ("stage", "SEV1", NOW - day, None),
+    ]:
+        incident = store.incidents.open(
+            environment=environment,
+            severity=severity,
+            title="t",
+            description=None,
+            status="investigating",
+            message="m",
+            eta_at=None,
+            by="alice",
+            now=opened,
+        )
+        if took is not None:
+            store.incidents.resolve(incident.id, summary="s", by="alice", now=opened + took)
 
 
 def _access_log(path: Path) -> None:
@@ -266,3 +293,13 @@ def test_per_day_series(report: dict[str, Any]) -> None:
         ("2026-11-21", 0, 0),
         ("2026-11-22", 0, 0),
     ]
+
+
+def test_incidents_opened_in_the_week(report: dict[str, Any]) -> None:
+    assert report["incidents"] == {
+        "opened": 3,
+        "by_severity": {"SEV1": 1, "SEV2": 0, "SEV3": 2, "SEV4": 0},
+        "resolved": 2,
+        "open": 1,
+        "mean_time_to_resolve_seconds": 1800.0,
+    }

@@ -3,13 +3,20 @@ DORA keys with their bands, availability and error budgets; as JSON, text, HTML 
 
 from fleetops.ops.reports.dora import Band
 from fleetops.ops.reports.figures import Availability, Report, Restore, Rollback, build_report, p95
-from fleetops.ops.reports.inputs import DeploymentSeen, ReleaseSeen, RollbackSeen, ServiceTraffic
+from fleetops.ops.reports.inputs import (
+    DeploymentSeen,
+    IncidentSeen,
+    ReleaseSeen,
+    RollbackSeen,
+    ServiceTraffic,
+)
 from fleetops.ops.reports.text import render_text
 
 __all__ = [
     "Availability",
     "Band",
     "DeploymentSeen",
+    "IncidentSeen",
     "ReleaseSeen",
     "Report",
     "Restore",

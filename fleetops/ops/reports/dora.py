@@ -4,10 +4,15 @@ The thresholds are those of the software delivery performance levels table of DO
 *Accelerate State of DevOps Report 2023* (Google Cloud / DORA):
 
     level   deployment frequency             lead time          failure rate  recovery time
-    elite   on demand                        < one day          5%            < one hour
+    elite   on demand (multiple per day)     < one day          5%            < one hour
     high    once per day to once per week    one day to a week  10%           < one day
     medium  once per week to once per month  a week to a month  15%           one day to a week
-    low     (less often)                     (longer)           64%           a month to six months
+    low     once per week to once per month  a week to a month  64%           a month to six months
+
+(checked against the published table: its low row repeats the medium row's deployment frequency
+and lead time, so those two cannot tell medium from low; they are told apart below by taking
+what is slower than medium as low; recovery times between a week and a month, which no row
+names, are low too.)
 
 Turned into cut points, each band's upper (or lower) end, so every figure has one band:
 - deployment frequency: at least one successful deployment per day on average is "on demand"

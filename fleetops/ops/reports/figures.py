@@ -11,7 +11,8 @@ Definitions (the README says them too):
   the end of the next successful deployment or rollback; MTTR is its mean;
 - lead time for changes runs from a release's creation to its verification;
 - availability is the share of a service's requests the load balancer did not answer with a
-  5XX; the error budget is the 5XX answers the SLO allows over the same requests.
+  5XX; the error budget is the 5XX answers the SLO allows over the same requests;
+- incidents are those opened in the window (``incidents.py``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from fleetops.ops.reports.dora import (
     lead_time_band,
     restore_band,
 )
-from fleetops.ops.reports.inputs import DeploymentSeen, RollbackSeen, ServiceTraffic
+from fleetops.ops.reports.incidents import incident_figures
+from fleetops.ops.reports.inputs import DeploymentSeen, IncidentSeen, RollbackSeen, ServiceTraffic
 
 APPROVAL_STEP = "deploy-approval"
 UNRESTORED_ERRORS = frozenset({"fleetops.RollbackFailed", "fleetops.LockLost"})
@@ -139,6 +141,7 @@ class Report:
     restores: tuple[Restore, ...]
     lead_times: tuple[timedelta, ...]
     availability: tuple[Availability, ...]
+    incidents: tuple[IncidentSeen, ...] = ()
 
     @property
     def finished(self) -> list[DeploymentSeen]:
@@ -300,6 +303,7 @@ class Report:
             "not_restored": [r.execution for r in self.restores if r.restored_at is None],
             "dora": self.dora(),
             "availability": [a.to_json() for a in self.availability],
+            "incidents": incident_figures(self.incidents, start=self.start, end=self.end),
             "kpis": self.kpis(),
             "series": {
                 "per_day": [{"day": d, "succeeded": ok, "failed": bad} for d, ok, bad in self.per_day()],
@@ -338,10 +342,11 @@ def build_report(
     deployments: Sequence[DeploymentSeen],
     rollbacks: Sequence[RollbackSeen],
     traffic: Sequence[ServiceTraffic],
+    incidents: Sequence[IncidentSeen] = (),
 ) -> Report:
     """The report of ``environment`` over ``start``..``end`` from the deploy and rollback
-    executions seen (those started in the window; later ones may end a restore) and each
-    service's traffic."""
+    executions seen (those started in the window; later ones may end a restore), each
+    service's traffic and the environment's incidents."""
     in_window = sorted((d for d in deployments if start <= d.started < end), key=lambda d: d.started)
     counted = tuple(d for d in in_window if d.failed_step != APPROVAL_STEP)
     finished = [d for d in counted if d.finished]
@@ -381,4 +386,5 @@ def build_report(
         restores=tuple(_restores(failed, goods)),
         lead_times=lead_times,
         availability=tuple(Availability(t.service, t.requests, t.errors, t.slo) for t in traffic),
+        incidents=tuple(incidents),
     )

@@ -97,6 +97,19 @@ def render_html(report: dict[str, Any]) -> str:
             for a in report["availability"]
         ],
     )
+    found = report["incidents"]
+    incidents = _table(
+        ["incidents opened", *found["by_severity"], "resolved", "still open", "mean time to resolve"],
+        [
+            [
+                str(found["opened"]),
+                *(str(n) for n in found["by_severity"].values()),
+                str(found["resolved"]),
+                str(found["open"]),
+                seconds_text(found["mean_time_to_resolve_seconds"]),
+            ]
+        ],
+    )
     kpis = _table(
         ["KPI (runbook 001)", "target", "met"],
         [
@@ -122,5 +135,6 @@ def render_html(report: dict[str, Any]) -> str:
         f"<style>{_STYLE}</style></head><body><h1>{name}</h1><p>Window: {window}.</p>"
         f"<h2>Deployments</h2>{summary}<h2>DORA keys</h2>{keys}<h2>Plots</h2>{plots}"
         f"<h2>Rollbacks and their causes</h2>{causes}<h2>Failures by service and step</h2>{failures}"
-        f"<h2>Availability and error budget</h2>{availability}<h2>KPIs</h2>{kpis}</body></html>\n"
+        f"<h2>Availability and error budget</h2>{availability}<h2>Incidents</h2>{incidents}"
+        f"<h2>KPIs</h2>{kpis}</body></html>\n"
     )

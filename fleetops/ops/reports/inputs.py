@@ -72,3 +72,13 @@ class ServiceTraffic:
     errors: int
     slo: float | None = None
     """The fleet file's availability objective in percent (99.9); None: none declared."""
+
+
+@dataclass(frozen=True)
+class IncidentSeen:
+    """An incident of the environment (``fleetops incident``)."""
+
+    severity: str
+    """SEV1 .. SEV4."""
+    opened: datetime
+    resolved: datetime | None

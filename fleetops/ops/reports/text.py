@@ -83,6 +83,14 @@ def render_text(report: dict[str, Any]) -> str:
                 f"  {a['service']:<{width}}  {percent_text(a['availability'], scale=1.0, digits=3):>9}"
                 f"  SLO {slo:>7}  budget left {budget:>6}  requests {a['requests']}  5XX {a['errors']}"
             )
+    incidents = report["incidents"]
+    severities = ", ".join(f"{s} {n}" for s, n in incidents["by_severity"].items() if n)
+    lines += [
+        "",
+        f"Incidents: {incidents['opened']} opened" + (f" ({severities})" if severities else ""),
+        f"  resolved {incidents['resolved']}  still open {incidents['open']}"
+        f"  mean time to resolve {seconds_text(incidents['mean_time_to_resolve_seconds'])}",
+    ]
     lines += ["", "KPIs (runbook 001)"]
     for kpi in report["kpis"]:
         met = {True: "met", False: "MISSED", None: "-"}[kpi["met"]]

@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from fleetops.ops.reports import DeploymentSeen, ReleaseSeen, RollbackSeen, ServiceTraffic, build_report
+from fleetops.ops.reports import (
+    DeploymentSeen,
+    IncidentSeen,
+    ReleaseSeen,
+    RollbackSeen,
+    ServiceTraffic,
+    build_report,
+)
 from fleetops.ops.reports.html import render_html
 from fleetops.ops.reports.plots import PLOTS, plot_png, report_png
 from fleetops.ops.reports.text import render_text
@@ -49,6 +56,9 @@ def report() -> dict[str, Any]:
         deployments=[_deployment(6, 120, True), _deployment(4, 600, False), _deployment(2, 90, True)],
         rollbacks=[RollbackSeen("rollback-dev-1", "SUCCEEDED", NOW - timedelta(days=1), NOW, "bob")],
         traffic=[ServiceTraffic("menu", 1000, 1, 99.9), ServiceTraffic("orders", 0, 0, None)],
+        incidents=[
+            IncidentSeen("SEV1", NOW - timedelta(days=3), NOW - timedelta(days=3) + timedelta(minutes=25))
+        ],
     ).to_json()
 
 
@@ -60,6 +70,8 @@ def test_text_fits_100_columns_and_says_the_figures(report: dict[str, Any]) -> N
     assert "  success rate 66.7%  average 4m30s  p95 10m00s  MTTR 10m00s" in lines
     assert "  change failure rate   33.3%  low" in lines
     assert "  menu      99.900%  SLO   99.9%  budget left     0%  requests 1000  5XX 1" in lines
+    incidents = lines.index("Incidents: 1 opened (SEV1 1)")
+    assert lines[incidents + 1] == "  resolved 1  still open 0  mean time to resolve 25m00s"
 
 
 def test_html_is_one_file_with_its_plots(report: dict[str, Any]) -> None:
@@ -72,6 +84,7 @@ def test_html_is_one_file_with_its_plots(report: dict[str, Any]) -> None:
         "Rollbacks and their causes",
         "Failures by service and step",
         "Availability and error budget",
+        "Incidents",
         "KPIs",
     ]
     assert re.findall(r'<img alt="([^"]*)" src="data:image/png;base64,', html) == list(PLOTS)
