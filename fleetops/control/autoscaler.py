@@ -21,7 +21,7 @@ from fleetops.errors import FleetopsError
 from fleetops.ops.autoscaling import CpuSample, TargetTracking, TargetTrackingPolicy
 from fleetops.ops.periodic import Periodic
 from fleetops.providers.base import InstanceState, ManagedProvider
-from fleetops.runbooks.ports import ScalingActivity
+from fleetops.runbooks.ports import OPERATOR_CAUSE, ScalingActivity
 from fleetops.spec.fleet import Fleet
 
 
@@ -93,9 +93,10 @@ class Autoscaler:
         else:
             self.policies[service] = TargetTrackingPolicy(tracking, time.monotonic)
 
-    def note_manual_change(self, service: str, before: int, after: int) -> None:
-        """An operator scaled ``service``: recorded, and its cooldowns start again."""
-        self.events.append(ScalingActivity(datetime.now(UTC), service, before, after, "set by an operator"))
+    def note_manual_change(self, service: str, before: int, after: int, cause: str = OPERATOR_CAUSE) -> None:
+        """An operator (or a simple scaling policy) scaled ``service``: recorded with ``cause``,
+        and its target tracking cooldowns start again."""
+        self.events.append(ScalingActivity(datetime.now(UTC), service, before, after, cause))
         policy = self.policies.get(service)
         if policy is not None:
             policy.note_manual_change()

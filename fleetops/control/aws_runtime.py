@@ -50,6 +50,7 @@ from fleetops.providers.aws.session import AwsClients, AwsError
 from fleetops.redaction import SecretSource
 from fleetops.rollout import RefreshStatus
 from fleetops.runbooks.ports import (
+    OPERATOR_CAUSE,
     FleetStatus,
     InstanceStatus,
     RolloutRequest,
@@ -379,8 +380,9 @@ class AwsFleetRuntime(NoRotationTargets):
             self._initial_pending = bool(verify_ready(self.store, self.environment, status))
         return status
 
-    def scale(self, service: str, desired: int) -> None:
-        """SetDesiredCapacity (BadInput outside the fleet file's min..max; Refused during a rollout)."""
+    def scale(self, service: str, desired: int, *, cause: str = OPERATOR_CAUSE) -> None:
+        """SetDesiredCapacity (BadInput outside the fleet file's min..max; Refused during a rollout);
+        the cause AWS records is its own."""
         self._check_service(self.environment, service)
         bounds = self._service(service).instances
         if not bounds.min <= desired <= bounds.max:

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from fleetops.control import simple_scaling
 from fleetops.control.autoscaler import Autoscaler
 from fleetops.control.environments import check_local
 from fleetops.control.initial_releases import pin_initial, verify_ready, verify_when_ready
@@ -45,6 +46,7 @@ from fleetops.providers.base import InstanceState, ManagedProvider
 from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.redaction import SecretSource
 from fleetops.runbooks.ports import (
+    OPERATOR_CAUSE,
     DatastoreStatus,
     FleetStatus,
     InstanceStatus,
@@ -102,7 +104,12 @@ class FleetRuntime:
             interval_s=self.settings.scale_interval_s,
         )
         self.alarm_actions = AlarmActions(
-            store, fleet, environment, secret_values=secret_values, start_runbook=start_runbook
+            store,
+            fleet,
+            environment,
+            secret_values=secret_values,
+            start_runbook=start_runbook,
+            execute_policy=self._alarm_policy,
         )
         for name in self.services:  # policies put through the AWS endpoint outlive a restart
             self.apply_scaling_policy(name)
@@ -239,6 +246,15 @@ class FleetRuntime:
         if row is not None:
             self.autoscaler.set_policy(service, target_tracking(self.fleet, self.environment, service, row))
 
+    def _alarm_policy(self, service: str, policy: str, alarm: str) -> str:
+        """Run ``service``'s simple scaling policy for ``alarm`` (its cooldown honoured)."""
+        done = simple_scaling.execute(
+            self.store, self, service, policy, honor_cooldown=True,
+            trigger=f"a monitor alarm {alarm} in state ALARM triggered policy",
+            desired=lambda name: self._state(name).desired,
+        )  # fmt: skip
+        return done.describe()
+
     def rolls_back_in_place(self, service: str) -> bool:
         """No: a deployment's rollback cancels a running local rollout and rolls the service
         to its last verified release, with the rollback's own settings (no bake, no alarms)."""
@@ -319,8 +335,9 @@ class FleetRuntime:
         """Look at the fleet, verifying initial releases now ready; whether some still wait."""
         return bool(verify_ready(self.store, self.environment, self.status()))
 
-    def scale(self, service: str, desired: int) -> None:
-        """Set the service's desired count (BadInput outside min..max; Refused during a rollout)."""
+    def scale(self, service: str, desired: int, *, cause: str = OPERATOR_CAUSE) -> None:
+        """Set the service's desired count (BadInput outside min..max; Refused during a rollout);
+        ``cause``: why, as its scaling activity says."""
         self._check_service(self.environment, service)
         bounds = self._service(service).instances
         if not bounds.min <= desired <= bounds.max:
@@ -331,7 +348,7 @@ class FleetRuntime:
         before = self._state(service).desired
         self.set_desired(service, desired)
         if before != desired:
-            self.autoscaler.note_manual_change(service, before, desired)
+            self.autoscaler.note_manual_change(service, before, desired, cause)
 
     def scaling_activities(self, service: str | None = None) -> list[ScalingActivity]:
         """Changes of desired counts since start (autoscaling and operators), newest first."""

@@ -224,6 +224,10 @@ class FleetStatus:
         }
 
 
+OPERATOR_CAUSE = "set by an operator"
+"""The cause of a scaling activity an operator asked for."""
+
+
 @dataclass(frozen=True)
 class ScalingActivity:
     """A change of a service's desired count (DescribeScalingActivities): when, from, to, why."""
@@ -333,8 +337,9 @@ class FleetControl(RotationTargets, Protocol):
         """Services, instances, versions, health."""
         ...
 
-    def scale(self, service: str, desired: int) -> None:
-        """Set a service's desired count; BadInput outside min..max."""
+    def scale(self, service: str, desired: int, *, cause: str = OPERATOR_CAUSE) -> None:
+        """Set a service's desired count; BadInput outside min..max. ``cause``: why, as its
+        scaling activity says (an operator's count, a scaling policy an alarm triggered)."""
         ...
 
     def logs(

@@ -167,6 +167,12 @@ class AlarmActionsSpec(Spec):
     runbook: AlarmRunbook | None = Field(
         default=None, description="rollback or scale-out of the alarm's service, started on ALARM."
     )
+    scaling_policies: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(
+        default_factory=list,
+        description="Simple scaling policies of the alarm's service's Auto Scaling group (put with "
+        "`aws autoscaling put-scaling-policy`), run on ALARM with their cooldown; its AlarmActions "
+        "on the AWS endpoint are their ARNs.",
+    )
 
 
 class Alarm(Spec):
@@ -281,6 +287,13 @@ class CompositeAlarm(Spec):
             parse_rule(value)
         except RuleError as err:
             raise ValueError(f"rule: {err}") from err
+        return value
+
+    @field_validator("actions")
+    @classmethod
+    def _no_scaling(cls, value: AlarmActionsSpec) -> AlarmActionsSpec:
+        if value.scaling_policies:  # as on AWS
+            raise ValueError("a composite alarm cannot run scaling policies (actions.scaling_policies)")
         return value
 
     @property

@@ -34,6 +34,7 @@ from fleetops.store.releases import ReleaseRepository
 from fleetops.store.scaling_policies import ScalingPolicyRepository
 from fleetops.store.secrets import SecretRepository
 from fleetops.store.sessions import Sessions
+from fleetops.store.simple_policies import SimplePolicyRepository
 from fleetops.store.state_machine_versions import VersionRepository
 from fleetops.store.state_machines import StateMachineRepository
 from fleetops.store.stops import StoppedExecutions
@@ -72,6 +73,7 @@ class Store(Sessions):
         self.backups = BackupCatalog(self)
         self.secrets = SecretRepository(self)
         self.scaling_policies = ScalingPolicyRepository(self)
+        self.simple_policies = SimplePolicyRepository(self)
         self.launch_templates = LaunchTemplateRepository(self)
         self.incidents = IncidentRepository(self)
 

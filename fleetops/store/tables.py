@@ -440,6 +440,25 @@ scaling_policies = Table(
 """Target tracking policies put through the AWS endpoint (PutScalingPolicy, DeletePolicy): they
 replace a service's ``scaling`` from the fleet file."""
 
+simple_scaling_policies = Table(
+    "simple_scaling_policies",
+    metadata,
+    Column("environment", String(100), primary_key=True),
+    Column("service", String(100), primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("adjustment_type", String(40), nullable=False),
+    Column("scaling_adjustment", Integer(), nullable=False),
+    Column("min_adjustment_magnitude", Integer(), nullable=True),
+    Column("cooldown_s", Integer(), nullable=True),
+    Column("enabled", Boolean(), nullable=False),
+    # When it last changed the group's capacity: the group's cooldown starts there.
+    Column("executed_at", UTCDateTime(), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("updated_by", String(200), nullable=False),
+)
+"""Simple scaling policies put through the AWS endpoint (PutScalingPolicy), run by alarms whose
+actions name them and by ExecutePolicy."""
+
 metric_data = Table(
     "metric_data",
     metadata,

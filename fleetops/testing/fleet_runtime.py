@@ -58,6 +58,7 @@ from fleetops.rollout import (
 )
 from fleetops.runbooks.ports import (
     FENCED,
+    OPERATOR_CAUSE,
     FleetControl,
     FleetStatus,
     InstanceStatus,
@@ -290,7 +291,7 @@ class InMemoryFleetRuntime(FakeRotationTargets):
             )
         return FleetStatus(fleet=self.fleet.name, environment=self.environment, services=tuple(services))
 
-    def scale(self, service: str, desired: int) -> None:
+    def scale(self, service: str, desired: int, *, cause: str = OPERATOR_CAUSE) -> None:
         """Seed or terminate fake instances (BadInput outside min..max)."""
         self._check(self.environment, service)
         bounds = self.fleet.service(service, self.environment).instances
@@ -304,9 +305,7 @@ class InMemoryFleetRuntime(FakeRotationTargets):
         if desired != self.desired[service]:
             self.activities.insert(
                 0,
-                ScalingActivity(
-                    self.clock.now(), service, self.desired[service], desired, "set by an operator"
-                ),
+                ScalingActivity(self.clock.now(), service, self.desired[service], desired, cause),
             )
         if desired > len(live):
             self._groups[service] += fake.seed(self.versions[service][0], desired - len(live))

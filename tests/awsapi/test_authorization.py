@@ -51,6 +51,7 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
         },
     },
     ("autoscaling", "DeletePolicy"): {**GROUP, "PolicyName": "p"},
+    ("autoscaling", "ExecutePolicy"): {**GROUP, "PolicyName": "p"},
     ("ec2", "CreateLaunchTemplateVersion"): {**TEMPLATE, "LaunchTemplateData": {"ImageId": "v2"}},
     ("ec2", "DescribeLaunchTemplates"): {},
     ("ec2", "DescribeLaunchTemplateVersions"): TEMPLATE,
@@ -139,7 +140,7 @@ def test_reads_are_for_viewers_changes_for_operators_and_values_for_admins() -> 
         "RollbackInstanceRefresh", "CreateLaunchTemplateVersion", "ModifyLaunchTemplate", "SetAlarmState",
         "EnableAlarmActions", "DisableAlarmActions", "CreateSecret", "PutSecretValue", "UpdateSecret",
         "UpdateSecretVersionStage", "TagResource", "UntagResource", "RestoreSecret", "PutScalingPolicy",
-        "DeletePolicy",
+        "DeletePolicy", "ExecutePolicy",
     }  # fmt: skip
     # A value is revealed to admins only, as by `fleetops secrets get --reveal`.
     admin = {op for (_, op), operation in OPERATIONS.items() if operation.role is Role.ADMIN}

@@ -235,3 +235,53 @@ def _query(fleet: AwsFleet, query: str) -> Any:
     results = fleet.aws_json("logs", "get-query-results", "--query-id", started["queryId"])
     assert results["status"] == "Complete"
     return results["results"]
+
+
+def _history(fleet: AwsFleet) -> list[tuple[str, str]]:
+    found = httpx.get(
+        f"{fleet.url}/api/v1/alarms/orders-cpu-high/history",
+        params={"environment": "dev"},
+        headers={"Authorization": f"Bearer {fleet.token}"},
+    ).json()["history"]
+    return [
+        (item["summary"], item["reason"]) for item in found if item["summary"].startswith("Scaling policy")
+    ]
+
+
+def test_an_alarm_runs_the_simple_scaling_policy_its_actions_name(fleet: AwsFleet) -> None:
+    autoscaling, cloudwatch = fleet.client("autoscaling"), fleet.client("cloudwatch")
+    # Seed 004's command, on orders (whose orders-cpu-high alarm names orders-scale-out).
+    put = autoscaling.put_scaling_policy(
+        AutoScalingGroupName="restaurant-orders", PolicyName="orders-scale-out", ScalingAdjustment=1,
+        AdjustmentType="ChangeInCapacity", Cooldown=600,
+    )  # fmt: skip
+    assert put["Alarms"] == [
+        {
+            "AlarmName": "orders-cpu-high",
+            "AlarmARN": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:orders-cpu-high",
+        }
+    ]
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=["orders-cpu-high"])["MetricAlarms"]
+    assert alarm["AlarmActions"] == [put["PolicyARN"]]
+
+    def set_state(state: str) -> None:
+        cloudwatch.set_alarm_state(AlarmName="orders-cpu-high", StateValue=state, StateReason="drill")
+
+    set_state("ALARM")
+    wait_until(lambda: _history(fleet), what="the policy run recorded")
+    assert _history(fleet) == [("Scaling policy orders-scale-out run", "desired capacity 2 -> 3")]
+    set_state("OK")
+    set_state("ALARM")  # within the policy's 600 s cooldown
+    wait_until(lambda: len(_history(fleet)) == 2, what="the second run recorded")
+    assert _history(fleet)[0][0] == "Scaling policy orders-scale-out not run"
+    assert "cooldown" in _history(fleet)[0][1]
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["restaurant-orders"])
+    activity = autoscaling.describe_scaling_activities(AutoScalingGroupName="restaurant-orders")[
+        "Activities"
+    ][0]
+    assert (group["AutoScalingGroups"][0]["DesiredCapacity"], activity["Cause"].split(": ", 1)[1]) == (
+        3, "a monitor alarm orders-cpu-high in state ALARM triggered policy orders-scale-out.",
+    )  # fmt: skip
+    set_state("OK")
+    autoscaling.set_desired_capacity(AutoScalingGroupName="restaurant-orders", DesiredCapacity=2)
+    autoscaling.delete_policy(AutoScalingGroupName="restaurant-orders", PolicyName="orders-scale-out")

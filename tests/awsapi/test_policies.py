@@ -97,13 +97,64 @@ def test_what_the_autoscaler_cannot_run_is_refused_and_changes_nothing(
     before = client.describe_policies()["ScalingPolicies"]
     codes = []
     for extra in (
-        {"PolicyType": "SimpleScaling", "AdjustmentType": "ChangeInCapacity", "ScalingAdjustment": 2},
+        {"PolicyType": "StepScaling", "AdjustmentType": "ChangeInCapacity",
+         "StepAdjustments": [{"MetricIntervalLowerBound": 0.0, "ScalingAdjustment": 1}]},
         {"PolicyType": "TargetTrackingScaling", "TargetTrackingConfiguration": {
             "PredefinedMetricSpecification": {"PredefinedMetricType": "ALBRequestCountPerTarget"},
             "TargetValue": 100.0}},
+        {"AdjustmentType": "ChangeInCapacity"},
+        {"AdjustmentType": "ChangeInCapacity", "ScalingAdjustment": 1, "MinAdjustmentMagnitude": 2},
+        {"AdjustmentType": "ChangeInCapacity", "ScalingAdjustment": 1, "EstimatedInstanceWarmup": 30},
     ):  # fmt: skip
         with pytest.raises(ClientError) as caught:
             client.put_scaling_policy(AutoScalingGroupName="shop-dev-orders", PolicyName="p", **extra)
         codes.append(caught.value.response["Error"]["Code"])
-    assert codes == ["ValidationError", "ValidationError"]
+    assert codes == ["ValidationError"] * 5
     assert client.describe_policies()["ScalingPolicies"] == before
+
+
+def test_a_simple_policy_is_put_described_executed_and_deleted(served: tuple[ApiHarness, str]) -> None:
+    client = _client(served, Role.OPERATOR)
+    # As seed 004 writes it: no --policy-type (SimpleScaling is AWS's default).
+    put = client.put_scaling_policy(
+        AutoScalingGroupName="shop-dev-menu", PolicyName="dev-scale-up", ScalingAdjustment=2,
+        AdjustmentType="ChangeInCapacity", Cooldown=600,
+    )  # fmt: skip
+    assert put["PolicyARN"].endswith(":autoScalingGroupName/shop-dev-menu:policyName/dev-scale-up")
+    found = client.describe_policies(AutoScalingGroupName="shop-dev-menu", PolicyTypes=["SimpleScaling"])
+    assert found["ScalingPolicies"] == [
+        {"AutoScalingGroupName": "shop-dev-menu", "PolicyName": "dev-scale-up", "PolicyARN": put["PolicyARN"],
+         "PolicyType": "SimpleScaling", "AdjustmentType": "ChangeInCapacity", "ScalingAdjustment": 2,
+         "Cooldown": 600, "Alarms": [], "Enabled": True},
+    ]  # fmt: skip
+    client.execute_policy(PolicyName=put["PolicyARN"], HonorCooldown=True)
+    group = client.describe_auto_scaling_groups(AutoScalingGroupNames=["shop-dev-menu"])["AutoScalingGroups"][
+        0
+    ]
+    activity = client.describe_scaling_activities(AutoScalingGroupName="shop-dev-menu")["Activities"][0]
+    assert (group["DesiredCapacity"], activity["Description"]) == (4, "Launching 2 instances")
+    assert activity["Cause"].endswith(
+        "the desired capacity changed from 2 to 4: a user request executed policy dev-scale-up."
+    )
+    with pytest.raises(ClientError) as caught:  # its 600 s cooldown runs
+        client.execute_policy(
+            AutoScalingGroupName="shop-dev-menu", PolicyName="dev-scale-up", HonorCooldown=True
+        )
+    assert caught.value.response["Error"]["Code"] == "ScalingActivityInProgress"
+    assert "the policy was not run" in caught.value.response["Error"]["Message"]
+    client.delete_policy(AutoScalingGroupName="shop-dev-menu", PolicyName="dev-scale-up")
+    assert (
+        client.describe_policies(AutoScalingGroupName="shop-dev-menu", PolicyTypes=["SimpleScaling"])[
+            "ScalingPolicies"
+        ]
+        == []
+    )
+    with pytest.raises(ClientError) as caught:
+        client.execute_policy(AutoScalingGroupName="shop-dev-menu", PolicyName="dev-scale-up")
+    assert caught.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_a_viewer_cannot_execute_a_policy(autoscaling: Any) -> None:
+    with pytest.raises(ClientError) as caught:
+        autoscaling.execute_policy(AutoScalingGroupName="shop-dev-menu", PolicyName="any")
+    assert caught.value.response["Error"]["Code"] == "AccessDenied"

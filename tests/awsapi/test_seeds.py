@@ -79,10 +79,6 @@ REFUSED = {
         "ValidationError",
         "MaxSize is the fleet file's instances.max here: the command says to edit it",
     ),
-    ("004", 426): (
-        "ValidationError",
-        "a simple scaling policy (--scaling-adjustment) has no local meaning: the autoscaler tracks CPU",
-    ),
     ("002", 951): (
         "InvalidParameterValue",
         "AWS refuses it too: --statistics takes values separated by spaces",
@@ -269,6 +265,12 @@ def _check_effect(fleet: AwsFleet, command: SeedCommand, text: str, output: str)
         log = (fleet.folder / ".fleetops" / "server.log").read_text()
         audit = fleet.fleetops("audit", "-o", "json", "--limit", "1000").stdout
         assert ("seed-updated-value-0001" in log, "seed-updated-value-0001" in audit) == (False, False)
+    elif command.operation == "put-scaling-policy":
+        policies = client.describe_policies(AutoScalingGroupName=GROUP, PolicyNames=["dev-scale-up"])
+        assert [(p["PolicyType"], p["AdjustmentType"], p["ScalingAdjustment"], p["PolicyARN"])
+                for p in policies["ScalingPolicies"]] == [
+            ("SimpleScaling", "ChangeInCapacity", 2, json.loads(output)["PolicyARN"])
+        ]  # fmt: skip
     elif command.operation in ("disable-alarm-actions", "enable-alarm-actions"):
         names = text.split("--alarm-names", 1)[1].replace('"', "").split()
         alarms = fleet.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]

@@ -63,6 +63,10 @@ class Skip:
 
 
 AWS = 'eval "$(fleetops aws-env)" && '
+SCALING_DRILL = (
+    "an alarm scaling orders out would change what the README's later steps deploy; "
+    "tests/awsapi/test_observability.py runs the same drill on the example and puts orders back"
+)
 SFN_VERSIONS = "$M stands for a machine ARN; tests/server/sfn/test_versions.py publishes and moves an alias"
 SFN_BACKUP = "tests/cli/test_sfn.py backs a changed machine up and restores it on a real server"
 SFN_EXPORT = (
@@ -248,6 +252,17 @@ PLAN: dict[str, list[Step] | Skip] = {
             idle=True,
         )
     ],
+    (
+        "aws autoscaling put-scaling-policy --auto-scaling-group-name restaurant-orders --policy-name "
+        "orders-scale-out --adjustment-type ChangeInCapacity --scaling-adjustment 1 --cooldown 600"
+    ): Skip(SCALING_DRILL),
+    (
+        "aws cloudwatch set-alarm-state --alarm-name orders-cpu-high --state-value ALARM --state-reason drill"
+    ): Skip(SCALING_DRILL),
+    (
+        "aws autoscaling describe-scaling-activities --auto-scaling-group-name restaurant-orders "
+        "--max-records 1"
+    ): Skip(SCALING_DRILL),
     "fleetops plan dev --version v2 --live": [Step("fleetops plan dev --version v2 --live")],
     "fleetops deploy dev --version v2 --wait": [Step("fleetops deploy dev --version v2 --wait")],
     "fleetops deploy dev --version v2 --services menu,orders --lock-wait 10m": [

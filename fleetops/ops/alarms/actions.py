@@ -17,6 +17,11 @@
   ``start_runbook`` on a change into ALARM (not muted by maintenance: a runbook is a change, and
   maintenance refuses changes itself), on the same thread. What was done is recorded in the
   alarm's history (and the runbook's start in the audit log, by the starter).
+- ``scaling_policies``: simple scaling policies of the alarm's service, run through
+  ``execute_policy`` on a change into ALARM, on the same thread (their cooldown, the gates and
+  the group's bounds decide; a refusal is recorded in the history, not raised). CloudWatch
+  also runs an Auto Scaling action again each minute the alarm stays in ALARM; here it runs on
+  the change only.
 - A composite alarm (``composite``) is told when its actions are due (after any suppression):
   the same events, with its own channels.
 """
@@ -45,6 +50,8 @@ Run = Callable[[Callable[[], None]], None]
 """Runs a send: on a new thread by default, inline in tests."""
 StartRunbook = Callable[[AlarmRunbook, str, str, str], str]
 """Starts ``runbook`` on ``service`` for alarm ``name`` with ``reason``; says what it started."""
+ExecutePolicy = Callable[[str, str, str], str]
+"""Runs ``service``'s simple scaling policy ``policy`` for alarm ``name``; says what it did."""
 
 
 def _on_thread(send: Callable[[], None]) -> None:
@@ -64,11 +71,14 @@ class AlarmActions:
         run: Run = _on_thread,
         secret_values: SecretSource = tuple,
         start_runbook: StartRunbook | None = None,
+        execute_policy: ExecutePolicy | None = None,
     ) -> None:
         """``secret_values()``: the environment's secret values, removed from each message;
-        ``start_runbook``: how an alarm's runbook is started (None: runbooks are not run here)."""
+        ``start_runbook``: how an alarm's runbook is started (None: runbooks are not run here);
+        ``execute_policy``: how its scaling policies run (None: not here)."""
         self._store = store
         self.start_runbook = start_runbook
+        self.execute_policy = execute_policy
         self._secret_values = secret_values
         self._fleet = fleet
         self._environment = environment
@@ -83,7 +93,7 @@ class AlarmActions:
             kind = EventKind.OK
         else:
             return
-        runbook = after.alarm.actions.runbook if kind is EventKind.ALARM else None
+        alarming = kind is EventKind.ALARM
         self._act(
             after.name,
             service=after.service,
@@ -91,7 +101,8 @@ class AlarmActions:
             at=after.updated_at,
             reason=after.reason,
             actions=after.alarm.actions,
-            runbook=runbook,
+            runbook=after.alarm.actions.runbook if alarming else None,
+            policies=tuple(after.alarm.actions.scaling_policies) if alarming else (),
         )
 
     def composite(self, after: CompositeStatus) -> None:
@@ -105,6 +116,7 @@ class AlarmActions:
             reason=after.reason,
             actions=after.composite.actions,
             runbook=None,
+            policies=(),
         )
 
     def _act(
@@ -117,9 +129,10 @@ class AlarmActions:
         reason: str,
         actions: AlarmActionsSpec,
         runbook: AlarmRunbook | None,
+        policies: tuple[str, ...],
     ) -> None:
         channels = self._channels(actions)
-        if not channels and runbook is None:
+        if not channels and runbook is None and not policies:
             return
         if channels:
             scopes = [scope_of(None), scope_of(self._environment)]
@@ -138,7 +151,7 @@ class AlarmActions:
             reason=reason,
             operation="alarm",
         )
-        self._run(lambda: self._send(name, service, event, channels, runbook))
+        self._run(lambda: self._send(name, service, event, channels, runbook, policies=policies))
 
     def _channels(self, actions: AlarmActionsSpec) -> dict[str, Channel]:
         every = self._fleet.notifications
@@ -153,7 +166,11 @@ class AlarmActions:
         event: DeploymentEvent,
         channels: Mapping[str, Channel],
         runbook: AlarmRunbook | None,
+        *,
+        policies: tuple[str, ...] = (),
     ) -> None:
+        for policy in policies:
+            self._execute(name, service, policy)
         if channels:
             try:
                 notify(self._store, channels, [event], clock=self._clock, secret_values=self._secret_values())
@@ -171,6 +188,18 @@ class AlarmActions:
         except Exception as err:  # refused (lock held, maintenance, bounds): recorded, not raised
             log.warning("alarm %s: runbook %s of %s not started: %s", name, runbook.value, service, err)
             self._history(name, service, f"Runbook {runbook.value} not started", str(err))
+
+    def _execute(self, name: str, service: str, policy: str) -> None:
+        if self.execute_policy is None or not service:
+            why = "no scaling policies run here" if service else "the alarm watches no service"
+            self._history(name, service, f"Scaling policy {policy} not run", why)
+            return
+        try:
+            done = self.execute_policy(service, policy, name)
+            self._history(name, service, f"Scaling policy {policy} run", done)
+        except Exception as err:  # cooldown, gates, bounds, unknown policy: recorded, not raised
+            log.info("alarm %s: scaling policy %s of %s not run: %s", name, policy, service, err)
+            self._history(name, service, f"Scaling policy {policy} not run", str(err))
 
     def _history(self, name: str, service: str, summary: str, reason: str) -> None:
         try:

@@ -1,11 +1,14 @@
-"""CloudWatch over the local fleet: the fleet file's alarms as each environment's alarm monitor
-evaluates them (``ops.alarms``), the load balancers' metrics (``metrics``) and the instance and
-group metrics fleetops records (``stored_metrics``).
+"""CloudWatch over the local fleet: the fleet file's alarms and composite alarms as each
+environment's alarm monitor evaluates them (``ops.alarms``; named as ``alarm_targets`` says),
+the load balancers' metrics (``metrics``) and the instance and group metrics fleetops records
+(``stored_metrics``).
 
-An alarm with its own ``service`` is named as in the fleet file; a template alarm (no
-``service``) is one alarm per service watching it, named ``<group>-<alarm>``
-(``restaurant-orders-high-5xx``). ``SetAlarmState`` sets a state until the next evaluation
-(every second) says otherwise, as on AWS; ``DisableAlarmActions`` stops its notifications.
+Each metric alarm shows the metric it watches: the load balancer's (``AWS/ApplicationELB`` by
+target group and load balancer) or the stored one its ``namespace`` names, with its dimensions
+(the service's ``AutoScalingGroupName`` for an instance or group namespace without any). Its
+``AlarmActions`` are the ARNs of the scaling policies its actions run. ``SetAlarmState`` sets a
+state until the next evaluation (every second) says otherwise, as on AWS;
+``DisableAlarmActions`` stops its actions.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fleetops.ops.alarms import AlarmMonitor, AlarmState
-from fleetops.ops.alarms.monitor import AlarmStatus
-from fleetops.server.aws import metrics, pages, stored_metrics
+from fleetops.ops.alarms.composite import CompositeStatus
+from fleetops.ops.alarms.stored_metrics import GROUP_NAMESPACES
+from fleetops.server.aws import alarm_targets, metrics, pages, stored_metrics
+from fleetops.server.aws.alarm_targets import Target
 from fleetops.server.aws.errors import AwsError
 from fleetops.server.aws.operations import Call, Output, Params, operation
 from fleetops.server.aws.resources import ACCOUNT, Group
@@ -27,57 +32,41 @@ from fleetops.spec.resources import PERCENTILE
 CW = "cloudwatch"
 
 
-@dataclass(frozen=True)
-class Target:
-    """One alarm of one service of one environment, under its CloudWatch name."""
-
-    name: str
-    group: Group
-    monitor: AlarmMonitor
-    status: AlarmStatus
-
-
-def _targets(call: Call) -> Iterator[Target]:
-    groups = {(g.environment, g.service): g for g in call.groups()}
-    seen: set[str] = set()
-    for environment in call.environments.names():
-        runtime = call.environments.get(environment)
-        monitor = getattr(runtime, "alarms", None)
-        if not isinstance(monitor, AlarmMonitor):
-            continue
-        for status in monitor.describe():
-            group = groups.get((environment, status.service))
-            if group is None:
-                continue
-            name = status.name if status.alarm.service else f"{group.name}-{status.name}"
-            if name not in seen:  # two environments sharing names: the first started wins
-                seen.add(name)
-                yield Target(name, group, monitor, status)
+def _dimensions(target: Target) -> list[dict[str, str]]:
+    alarm, group = target.status.alarm, target.group
+    if alarm.namespace is None:  # the load balancer's metrics
+        if group is None:
+            return []
+        return [
+            {"Name": "TargetGroup", "Value": group.target_group_dimension},
+            {"Name": "LoadBalancer", "Value": group.load_balancer_dimension},
+        ]
+    dimensions = dict(alarm.dimensions)
+    if not dimensions and group is not None and alarm.namespace in GROUP_NAMESPACES:
+        dimensions = {"AutoScalingGroupName": group.name}
+    return [{"Name": name, "Value": value} for name, value in sorted(dimensions.items())]
 
 
-def _alarm(target: Target) -> dict[str, Any]:
-    status, alarm, group = target.status, target.status.alarm, target.group
+def _alarm(target: Target, region: str) -> dict[str, Any]:
+    status, alarm = target.status, target.status.alarm
     percentile = PERCENTILE.match(alarm.statistic) is not None
     return {
         "AlarmName": target.name,
-        "AlarmArn": f"arn:aws:cloudwatch:{group.region}:{ACCOUNT}:alarm:{target.name}",
+        "AlarmArn": target.arn(region),
         "AlarmDescription": alarm.description or None,
         "ActionsEnabled": target.monitor.actions_enabled(status.name, status.service),
         "OKActions": [],
-        "AlarmActions": [],
+        "AlarmActions": target.policy_arns,
         "InsufficientDataActions": [],
         "StateValue": status.state.value,
         "StateReason": status.reason,
         "StateUpdatedTimestamp": status.updated_at,
         "StateTransitionedTimestamp": status.updated_at,
         "MetricName": alarm.metric,
-        "Namespace": metrics.NAMESPACE,
+        "Namespace": alarm.namespace or metrics.NAMESPACE,
         "Statistic": None if percentile else alarm.statistic,
         "ExtendedStatistic": alarm.statistic if percentile else None,
-        "Dimensions": [
-            {"Name": "TargetGroup", "Value": group.target_group_dimension},
-            {"Name": "LoadBalancer", "Value": group.load_balancer_dimension},
-        ],
+        "Dimensions": _dimensions(target),
         "Period": max(1, round(alarm.period.total_seconds())),
         "EvaluationPeriods": alarm.evaluation_periods,
         "DatapointsToAlarm": alarm.m_of_n[0],
@@ -87,34 +76,82 @@ def _alarm(target: Target) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Composite:
+    """One composite alarm of one environment."""
+
+    monitor: AlarmMonitor
+    status: CompositeStatus
+
+
+def _composites(call: Call) -> Iterator[Composite]:
+    seen: set[str] = set()
+    for _environment, monitor in alarm_targets.monitors(call):
+        for status in monitor.describe_composites():
+            if status.name not in seen:  # two environments sharing names: the first started wins
+                seen.add(status.name)
+                yield Composite(monitor, status)
+
+
+def _composite(found: Composite, region: str) -> dict[str, Any]:
+    status, spec = found.status, found.status.composite
+    shown: dict[str, Any] = {
+        "AlarmName": status.name,
+        "AlarmArn": f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{status.name}",
+        "AlarmDescription": spec.description or None,
+        "ActionsEnabled": found.monitor.actions_enabled(status.name, ""),
+        "OKActions": [],
+        "AlarmActions": [],
+        "InsufficientDataActions": [],
+        "AlarmRule": spec.rule,
+        "StateValue": status.state.value,
+        "StateReason": status.reason,
+        "StateUpdatedTimestamp": status.updated_at,
+        "StateTransitionedTimestamp": status.updated_at,
+    }
+    if spec.actions_suppressor is not None:
+        shown["ActionsSuppressor"] = spec.actions_suppressor
+        shown["ActionsSuppressorWaitPeriod"] = round(spec.wait_period.total_seconds())
+        shown["ActionsSuppressorExtensionPeriod"] = round(spec.extension_period.total_seconds())
+    if status.suppressed_by is not None:
+        shown["ActionsSuppressedBy"] = status.suppressed_by
+    return shown
+
+
+def _wanted(params: Params, name: str, state: str) -> bool:
+    names, prefix = params.get("AlarmNames") or [], params.get("AlarmNamePrefix")
+    return (
+        (not names or name in names)
+        and (prefix is None or name.startswith(prefix))
+        and params.get("StateValue") in (None, state)
+    )
+
+
 @operation(CW, "DescribeAlarms")
 def describe_alarms(call: Call, params: Params) -> Output:
-    """The alarms (``AlarmNames``, ``AlarmNamePrefix``, ``StateValue``), by name."""
-    names, prefix = params.get("AlarmNames") or [], params.get("AlarmNamePrefix")
-    if names and prefix:
+    """The alarms (``AlarmNames``, ``AlarmNamePrefix``, ``StateValue``, ``AlarmTypes``), by
+    name: metric alarms only unless ``AlarmTypes`` says otherwise, as on AWS."""
+    if params.get("AlarmNames") and params.get("AlarmNamePrefix") is not None:
         raise AwsError(
             "InvalidParameterCombination", "AlarmNames and AlarmNamePrefix cannot be given together"
         )
-    state = params.get("StateValue")
     types = params.get("AlarmTypes") or ["MetricAlarm"]
-    found = sorted(
-        (
-            t
-            for t in _targets(call)
-            if (not names or t.name in names)
-            and (prefix is None or t.name.startswith(prefix))
-            and state in (None, t.status.state.value)
-        ),
-        key=lambda t: t.name,
-    )
-    if "MetricAlarm" not in types:
-        found = []
+    found: list[Target | Composite] = []
+    if "MetricAlarm" in types:
+        found += [t for t in alarm_targets.targets(call) if _wanted(params, t.name, t.status.state.value)]
+    if "CompositeAlarm" in types:
+        found += [c for c in _composites(call) if _wanted(params, c.status.name, c.status.state.value)]
+    found.sort(key=lambda item: item.name if isinstance(item, Target) else item.status.name)
     page, token = pages.page(found, params, default=50, limit=100)
-    return {"MetricAlarms": [_alarm(t) for t in page], "CompositeAlarms": [], "NextToken": token}
+    return {
+        "MetricAlarms": [_alarm(item, call.region) for item in page if isinstance(item, Target)],
+        "CompositeAlarms": [_composite(item, call.region) for item in page if isinstance(item, Composite)],
+        "NextToken": token,
+    }
 
 
 def _find(call: Call, name: str) -> Target:
-    for target in _targets(call):
+    for target in alarm_targets.targets(call):
         if target.name == name:
             return target
     raise AwsError("ResourceNotFound", f"Alarm {name} does not exist")
@@ -136,21 +173,29 @@ def set_alarm_state(call: Call, params: Params) -> Output:
 
 
 def _set_actions(call: Call, params: Params, *, enabled: bool) -> Output:
-    chosen = [_find(call, name) for name in params["AlarmNames"]]
-    for target in chosen:
-        target.monitor.set_actions(target.status.name, target.status.service, enabled=enabled)
+    chosen: list[tuple[AlarmMonitor, str, str]] = []
+    composites = {c.status.name: c for c in _composites(call)}
+    for name in params["AlarmNames"]:
+        if name in composites:
+            chosen.append((composites[name].monitor, name, ""))
+        else:
+            target = _find(call, name)
+            chosen.append((target.monitor, target.status.name, target.status.service))
+    for monitor, name, service in chosen:
+        monitor.set_actions(name, service, enabled=enabled, by=call.principal.name)
     return {}
 
 
 @operation(CW, "EnableAlarmActions", Role.OPERATOR)
 def enable_alarm_actions(call: Call, params: Params) -> Output:
-    """Notify the alarms' changes again."""
+    """Run the alarms' actions on their changes again."""
     return _set_actions(call, params, enabled=True)
 
 
 @operation(CW, "DisableAlarmActions", Role.OPERATOR)
 def disable_alarm_actions(call: Call, params: Params) -> Output:
-    """Stop notifying the alarms' changes (their states are still evaluated)."""
+    """Stop running the alarms' actions (notifications, runbooks, scaling policies; their
+    states are still evaluated)."""
     return _set_actions(call, params, enabled=False)
 
 

@@ -13,6 +13,7 @@ Load balancers (one HAProxy frontend per service) take the target group's name; 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -49,6 +50,12 @@ class Group:
             f"{_digest(self.name)[:8]}-0000-0000-0000-{_digest(self.name)[:12]}:"
             f"autoScalingGroupName/{self.name}"
         )
+
+    def policy_arn(self, name: str) -> str:
+        """The ARN of its scaling policy ``name`` (stable for a group and a name)."""
+        account_part = self.arn.split(":autoScalingGroup:")[0]
+        policy_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{self.arn}/{name}")
+        return f"{account_part}:scalingPolicy:{policy_id}:autoScalingGroupName/{self.name}:policyName/{name}"
 
     @property
     def target_group_name(self) -> str:
