@@ -30,6 +30,7 @@ from fleetops.redaction import Redactor
 from fleetops.server.auth import Principal, Role, require
 from fleetops.server.deps import RedactorDep, StoreDep
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
+from fleetops.server.names import check_request_names
 from fleetops.server.request_models import EnumText, StrictModel
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.server.routes.fleet import pick_fleet
@@ -125,12 +126,15 @@ def _refused(err: IncidentResolved) -> ApiError:
 
 @router.get("/incidents", name="incidents.list", dependencies=[Depends(require(Role.VIEWER))])
 def incidents(
+    request: Request,
     store: StoreDep,
     include_resolved: Annotated[bool, Query(alias="all", description="Resolved incidents too.")] = False,
     environment: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    """Incidents, newest first: the open ones (``?all=true``: resolved ones too)."""
+    """Incidents, newest first: the open ones (``?all=true``: resolved ones too); 400 for an
+    environment the fleet file does not have."""
+    check_request_names(request, environments=[environment])
     found = store.incidents.list(resolved=include_resolved, environment=environment, limit=limit)
     return {"incidents": [incident.to_json() for incident in found]}
 
