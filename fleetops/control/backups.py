@@ -1,5 +1,8 @@
 """``Backups``: backups of the running environments' datastores, in the store's catalog.
 
+On an aws environment, backups are the datastores' native snapshots (``control.aws_backups``:
+RDS DB snapshots, ElastiCache snapshots), recorded with their ARNs.
+
 ``create`` takes a backup of one datastore of a running local environment into
 ``<env state>/backups/<datastore>/<id><suffix>`` (``fleetops.ops.backups.take``) and records its
 size, sha256, tool and version, source position and contents; ``verify`` restores one into a
@@ -11,9 +14,12 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from fleetops.clock import SYSTEM_CLOCK, Clock
+from fleetops.control.aws_backups import AwsBackups
+from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.environments import Environments
 from fleetops.errors import BadInput, FleetopsError, OperationFailed
 from fleetops.ops.backups.take import SUFFIXES, take_backup
@@ -27,10 +33,14 @@ from fleetops.store.backups import Backup
 class Backups:
     """See the module docstring."""
 
-    def __init__(self, store: Store, environments: Environments, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, store: Store, environments: Environments, *, clock: Clock = SYSTEM_CLOCK, poll_s: float = 15.0
+    ) -> None:
+        """``poll_s``: seconds between two looks while AWS makes or restores a snapshot."""
         self.store = store
         self.environments = environments
         self.clock = clock
+        self.poll_s = poll_s
 
     def create(
         self,
@@ -58,9 +68,11 @@ class Backups:
                 f"environment {runtime.environment!r} has no datastore {datastore!r} "
                 f"(it has: {', '.join(present) or 'none'})"
             )
-        stores = self._datastores(runtime.environment, runtime)
         now = self.clock.now()
         backup_id = backup_id or f"bk-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+        if isinstance(runtime, AwsFleetRuntime):
+            return self._create_on_aws(runtime, datastore, backup_id, tag)
+        stores = self._datastores(runtime.environment, runtime)
         kind = stores.stores[datastore].kind
         path = stores.folder.parent / "backups" / datastore / f"{backup_id}{SUFFIXES.get(kind, '')}"
         started = time.monotonic()
@@ -90,6 +102,28 @@ class Backups:
         self._notify(EventKind.COMPLETED, runtime.environment, f"{datastore} {backup_id}", None)
         return added
 
+    def _create_on_aws(
+        self, runtime: AwsFleetRuntime, datastore: str, backup_id: str, tag: str | None
+    ) -> Backup:
+        """A native snapshot (``control.aws_backups``), recorded with its ARN."""
+        now = self.clock.now()
+        kind = runtime.fleet.datastores[datastore].kind.value
+        started = time.monotonic()
+        try:
+            taken = self.on_aws(runtime).take(datastore, backup_id, kind=kind, tag=tag, now=now)
+        except FleetopsError as err:
+            self._notify(EventKind.FAILED, runtime.environment, f"{datastore} {backup_id}", str(err))
+            raise
+        added = self.store.backups.add(replace(taken, duration_ms=round((time.monotonic() - started) * 1000)))
+        self._notify(EventKind.COMPLETED, runtime.environment, f"{datastore} {backup_id}", None)
+        return added
+
+    def on_aws(self, runtime: AwsFleetRuntime) -> AwsBackups:
+        """The snapshots of aws environment ``runtime``'s datastores."""
+        return AwsBackups(
+            runtime.fleet, runtime.environment, runtime.clients, clock=self.clock, poll_s=self.poll_s
+        )
+
     def list(self, *, environment: str | None = None, datastore: str | None = None) -> list[Backup]:
         """The catalog, newest first."""
         return self.store.backups.list(environment=environment, datastore=datastore)
@@ -100,6 +134,9 @@ class Backups:
         if backup is None:
             raise BadInput(f"no backup {backup_id!r} in the catalog (see `fleetops backup list`)")
         started = time.monotonic()
+        runtime = self.environments.get(backup.environment)
+        if isinstance(runtime, AwsFleetRuntime):
+            return self._verify_on_aws(runtime, backup)
         outcome = verify_backup(
             backup.kind, Path(backup.location), sha256=backup.sha256, expected=backup.contents
         )
@@ -118,6 +155,25 @@ class Backups:
             detail=f"{outcome.detail} (restore {outcome.restore_ms} ms)"
             if outcome.restore_ms
             else outcome.detail,
+        )
+
+    def _verify_on_aws(self, runtime: AwsFleetRuntime, backup: Backup) -> Backup:
+        """A scratch instance restored from the snapshot, checked, deleted (``AwsBackups.verify``)."""
+        started = time.monotonic()
+        outcome = self.on_aws(runtime).verify(backup)
+        if not outcome.ok:
+            self._notify(
+                EventKind.VERIFY_FAILED,
+                backup.environment,
+                f"{backup.datastore} {backup.backup_id}",
+                outcome.detail,
+            )
+        return self.store.backups.record_verification(
+            backup,
+            status="verified" if outcome.ok else "failed",
+            at=self.clock.now(),
+            duration_ms=round((time.monotonic() - started) * 1000),
+            detail=outcome.detail,
         )
 
     def _notify(self, kind: EventKind, environment: str, what: str, reason: str | None) -> None:
@@ -154,6 +210,10 @@ class Backups:
                 f"backup {backup_id} is of {backup.datastore!r} in {backup.environment!r}, "
                 f"not of {datastore!r} in {environment!r}"
             )
+        runtime = self.environments.get(environment)
+        if isinstance(runtime, AwsFleetRuntime):
+            self.on_aws(runtime).check(backup)  # a native snapshot: no file, AWS keeps it
+            return backup
         path = Path(backup.location)
         if not path.is_file():
             raise BadInput(f"backup {backup_id}: its file {path} is missing; nothing was restored")
@@ -173,8 +233,5 @@ class Backups:
         # Any runtime with local datastores (a FleetRuntime; an in-memory one in tests).
         stores = getattr(runtime, "datastores", None)
         if not isinstance(stores, LocalDatastores):
-            raise OperationFailed(
-                f"environment {environment!r} does not run its datastores on this machine: "
-                "backups of aws datastores are not supported yet"
-            )
+            raise OperationFailed(f"environment {environment!r} does not run its datastores on this machine")
         return stores

@@ -33,6 +33,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fleetops.clock import SYSTEM_CLOCK
+from fleetops.control.aws_restores import AwsDatastoreControl
+from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.backups import Backups
 from fleetops.control.environments import Environments
 from fleetops.control.fleet import FleetRuntime
@@ -125,14 +127,14 @@ class Deployments:
         return self.environments.runtime_for(environment)
 
     def datastores(self, environment: str) -> DatastoreControl:
-        """The datastores of running local ``environment`` and the services using them (the
-        restore runbook's port); ``OperationFailed`` for an aws environment."""
+        """The datastores of running ``environment`` and the services using them (the restore
+        runbook's port): the local sandbox's, or an aws environment's native snapshots;
+        ``OperationFailed`` for a local environment that runs none."""
         runtime = self.runtime_for(environment)
+        if isinstance(runtime, AwsFleetRuntime):
+            return AwsDatastoreControl(runtime, Backups(self.store, self.environments))
         if not isinstance(runtime, FleetRuntime) or runtime.datastores is None:
-            raise OperationFailed(
-                f"environment {environment!r} does not run its datastores on this machine: "
-                "restores of aws datastores are not supported yet"
-            )
+            raise OperationFailed(f"environment {environment!r} runs no datastores on this machine")
         return LocalDatastoreControl(runtime, Backups(self.store, self.environments))
 
     def _deps(self) -> RunbookDeps:

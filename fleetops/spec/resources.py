@@ -91,6 +91,31 @@ class Backup(Spec):
         return self
 
 
+class DatastoreAws(Spec):
+    """Where a datastore lives on AWS (its environments with ``provider: aws``): an RDS DB
+    instance or an ElastiCache cluster. Backups there are the service's native snapshots."""
+
+    rds_instance: str | None = Field(
+        default=None,
+        max_length=63,
+        pattern=r"^[a-zA-Z]([a-zA-Z0-9]|-[a-zA-Z0-9]){0,62}$",
+        description="RDS DB instance identifier (backups: DB snapshots; restores: a new instance "
+        "from the snapshot or a point in time, then renamed in place of this one).",
+    )
+    elasticache_cluster: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="ElastiCache cache cluster id (backups: ElastiCache snapshots).",
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> DatastoreAws:
+        if (self.rds_instance is None) == (self.elasticache_cluster is None):
+            raise ValueError("give exactly one of rds_instance and elasticache_cluster")
+        return self
+
+
 class Datastore(Spec):
     """A database or cache the fleet's services use."""
 
@@ -104,6 +129,9 @@ class Datastore(Spec):
         default=None, description="Environments where this datastore exists; default: all."
     )
     backup: Backup | None = None
+    aws: DatastoreAws | None = Field(
+        default=None, description="The AWS resource it is in aws environments (backups, restores)."
+    )
 
     @model_validator(mode="after")
     def _scheme_matches_kind(self) -> Datastore:
@@ -114,6 +142,11 @@ class Datastore(Spec):
             )
         if re.match(r"^[a-z+]+://[^/@]*:[^/@]+@", self.connection):
             raise ValueError("connection must not contain a password: use password_secret")
+        if self.aws is not None:
+            if self.aws.rds_instance is not None and self.kind != DatastoreKind.POSTGRES:
+                raise ValueError(f"aws.rds_instance is for a postgres datastore, not {self.kind.value}")
+            if self.aws.elasticache_cluster is not None and self.kind != DatastoreKind.REDIS:
+                raise ValueError(f"aws.elasticache_cluster is for a redis datastore, not {self.kind.value}")
         return self
 
 

@@ -35,6 +35,7 @@ assert the exact calls a separate control plane process made.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 import uuid
@@ -205,7 +206,9 @@ def _install_call_log() -> None:
                     params = self._get_params()
                 except Exception:  # a body this protocol's parser cannot read: keep the action
                     params = {}
-                call = Call(self.service_name or "", self._get_action(), params)
+                # A copy: moto's handlers change the dict they are given (ModifyDBInstance pops
+                # NewDBInstanceIdentifier), and the log keeps what was sent.
+                call = Call(self.service_name or "", self._get_action(), copy.deepcopy(params))
                 for log in _logs:
                     log.calls.append(call)
         return original(self)

@@ -82,6 +82,10 @@ ON_AWS = (
     "prod is an aws environment: needs AWS credentials, or moto, where tests/providers/aws/test_cli_prod.py "
     "runs the same commands"
 )
+ON_AWS_BACKUPS = (
+    "prod is an aws environment with an RDS instance: tests/providers/aws/test_backups.py runs the same "
+    "code (catalog, snapshots, the restore runbook) on moto in-process"
+)
 APPROVAL = (
     "no environment of the example that runs on this machine needs approval (prod runs on aws); "
     "approve and --reject are run by tests/cli/test_promote.py"
@@ -310,6 +314,11 @@ PLAN: dict[str, list[Step] | Skip] = {
     "fleetops activities menu --env prod": Skip(ON_AWS),
     "fleetops alarms --env prod": Skip(ON_AWS),
     "fleetops logs orders --env prod --filter ERROR --follow": Skip(ON_AWS),
+    # Backups on aws: tests/providers/aws/test_backups.py runs the same code on moto, in-process.
+    "fleetops backup create orders-db-prod --env prod": Skip(ON_AWS_BACKUPS),
+    "fleetops backup list --env prod": Skip(ON_AWS_BACKUPS),
+    "fleetops backup verify BACKUP_ID": Skip(ON_AWS_BACKUPS),
+    "fleetops restore orders-db-prod --backup BACKUP_ID --env prod --wait": Skip(ON_AWS_BACKUPS),
     "fleetops alarms": [Step("fleetops alarms")],
     "fleetops alarms --state ALARM -o json": [Step("fleetops alarms --state ALARM -o json")],
     "fleetops alarms --service orders": [Step("fleetops alarms --service orders")],

@@ -47,3 +47,33 @@ def test_keep_or_retention_is_required() -> None:
 def test_an_unknown_field_is_refused() -> None:
     (problem,) = _problems("{every: 1d, keep: 7, kepe: 3}")
     assert "datastores.db.backup.kepe" in problem
+
+
+AWS_FLEET = """
+name: shop
+environments: {dev: {provider: local}}
+services:
+  api: {run: {command: "{python} api.py"}}
+datastores:
+  db:
+    kind: KIND
+    connection: CONNECTION
+    aws: AWS
+"""
+
+
+def _aws_problems(kind: str, connection: str, aws: str) -> list[str]:
+    text = AWS_FLEET.replace("KIND", kind).replace("CONNECTION", connection).replace("AWS", aws)
+    with pytest.raises(BadInput) as caught:
+        load_fleet_text(text)
+    return caught.value.problems
+
+
+def test_a_datastore_names_one_aws_resource_of_its_kind() -> None:
+    assert _aws_problems(
+        "postgres", "postgresql://db@host/db", "{rds_instance: db, elasticache_cluster: c}"
+    ) == ["fleet.yaml:10:10 datastores.db.aws: give exactly one of rds_instance and elasticache_cluster"]
+    assert _aws_problems("redis", "redis://host:6379/0", "{rds_instance: db}") == [
+        "fleet.yaml:8:5 datastores.db: aws.rds_instance is for a postgres datastore, not redis"
+    ]
+    assert len(_aws_problems("postgres", "postgresql://db@host/db", "{rds_instance: db--1}")) == 1
