@@ -26,6 +26,7 @@ from fleetops.ops.health import (
     ExecutionSeen,
     HealthReport,
     HeldLock,
+    OpenIncident,
     OpenWindow,
     Outcome,
     SecretDue,
@@ -35,6 +36,7 @@ from fleetops.ops.health import (
     check_backups,
     check_datastores,
     check_executions,
+    check_incidents,
     check_lock,
     check_maintenance,
     check_secrets,
@@ -159,6 +161,13 @@ def health_report(
         "secrets": lambda: check_secrets(_secrets_due(store, runtime.fleet, environment, now), now=now),
         "backups": lambda: check_backups(
             _backups(store, runtime.fleet, environment), now=now, grace=BACKUP_GRACE
+        ),
+        "incidents": lambda: check_incidents(
+            [
+                OpenIncident(i.id, i.severity, i.title, i.status, i.opened_at)
+                for i in reversed(store.incidents.list(environment=environment))
+            ],
+            now=now,
         ),
     }
     results = [result for name in checks for result in readers[name]()]

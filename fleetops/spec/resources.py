@@ -482,6 +482,15 @@ def referenced_secrets(item: Any) -> list[tuple[tuple[str, ...], str]]:
 
 
 HealthCheckName = Literal[
-    "services", "datastores", "alarms", "lock", "executions", "maintenance", "traffic", "secrets", "backups"
+    "services",
+    "datastores",
+    "alarms",
+    "lock",
+    "executions",
+    "maintenance",
+    "traffic",
+    "secrets",
+    "backups",
+    "incidents",
 ]
 """The checks ``fleetops health`` runs on the control plane (``fleetops.ops.health``), by name."""

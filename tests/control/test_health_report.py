@@ -155,6 +155,27 @@ def test_maintenance_on_degrades(runtime: InMemoryFleetRuntime, store: Store) ->
     )
 
 
+def test_an_open_incident_degrades_until_it_is_resolved(runtime: InMemoryFleetRuntime, store: Store) -> None:
+    opened = store.incidents.open(
+        environment="dev",
+        severity="SEV2",
+        title="checkout errors",
+        description=None,
+        status="investigating",
+        message="m",
+        eta_at=None,
+        by="alice",
+        now=NOW - timedelta(minutes=25),
+    )
+    report = _report(runtime, store)
+    assert (report.verdict, _not_ok(report)) == (
+        Verdict.DEGRADED,
+        [("incidents", "warn", f"SEV2 #{opened.id} checkout errors: investigating, open for 25m 0s")],
+    )
+    store.incidents.resolve(opened.id, summary="s", by="alice", now=NOW)
+    assert _report(runtime, store).verdict is Verdict.HEALTHY
+
+
 def test_a_secret_overdue_for_rotation_degrades(
     runtime: InMemoryFleetRuntime, store: Store, tmp_path: Path
 ) -> None:

@@ -8,7 +8,8 @@
   balancer, datastores answering ("DB connections healthy"), no alarm firing, traffic (5XX rate,
   p95) normal.
 - ``daily`` (seed 002's morning checklist), and no checklist: every check, secrets overdue for
-  rotation and backups missing or unverified past their schedule among them.
+  rotation, backups missing or unverified past their schedule and open incidents among them.
+  (Not pre-deploy: the fix of an open incident is deployed while it is open.)
 
 The fleet file's ``checklists:`` adds more by name (or redefines these), each a list of checks.
 """

@@ -14,6 +14,7 @@ from fleetops.ops.health.inputs import (
     DatastoreSeen,
     ExecutionSeen,
     HeldLock,
+    OpenIncident,
     OpenWindow,
     SecretDue,
     ServiceCounts,
@@ -123,6 +124,21 @@ def check_maintenance(windows: Sequence[OpenWindow], *, now: datetime) -> list[C
             f"maintenance on for {age(w.ends_at - now)} more, by {w.started_by}: {w.reason}",
         )
         for w in windows
+    ]
+
+
+def check_incidents(incidents: Sequence[OpenIncident], *, now: datetime) -> list[CheckResult]:
+    """Each open incident warns, with its severity, status and age: people are on it, and the
+    verdict says so until it is resolved."""
+    if not incidents:
+        return [CheckResult("incidents", Outcome.OK, "no open incident")]
+    return [
+        CheckResult(
+            "incidents",
+            Outcome.WARN,
+            f"{i.severity} #{i.id} {i.title}: {i.status}, open for {age(now - i.opened_at)}",
+        )
+        for i in incidents
     ]
 
 

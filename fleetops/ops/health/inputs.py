@@ -110,3 +110,14 @@ class BackupsSeen:
     since: datetime | None = None
     """Since when the environment runs (its first release): a datastore never backed up is only
     late once its first interval has passed; None: not known."""
+
+
+@dataclass(frozen=True)
+class OpenIncident:
+    """An incident of the environment not resolved yet (``fleetops incident``)."""
+
+    id: int
+    severity: str
+    title: str
+    status: str
+    opened_at: datetime
