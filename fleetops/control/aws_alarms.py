@@ -23,9 +23,10 @@ from typing import Any
 
 from fleetops.errors import Refused
 from fleetops.ops.alarms import AlarmState, AlarmStatus
+from fleetops.ops.alarms.stored_metrics import GROUP_NAMESPACES
 from fleetops.providers.aws.session import AwsClients, aws_call
 from fleetops.spec.fleet import Fleet
-from fleetops.spec.resources import Alarm
+from fleetops.spec.resources import Alarm, MetricQuery
 
 ELB_METRICS = frozenset(
     {
@@ -99,26 +100,51 @@ class AwsAlarms:
 
     def alarm_params(self, name: str, service: str, alarm: Alarm) -> dict[str, Any]:
         """The PutMetricAlarm parameters of one target."""
-        namespace, dimensions = self._dimensions(service, alarm.metric)
         m, n = alarm.m_of_n
+        period = cloudwatch_period(alarm.period.total_seconds())
         params: dict[str, Any] = {
             "AlarmName": name,
-            "AlarmDescription": alarm.description or f"{alarm.metric} of {service} (fleetops)",
-            "Namespace": namespace,
-            "MetricName": alarm.metric,
-            "Dimensions": dimensions,
-            "Period": cloudwatch_period(alarm.period.total_seconds()),
+            "AlarmDescription": alarm.description or f"{alarm.watched} of {service} (fleetops)",
             "EvaluationPeriods": n,
             "DatapointsToAlarm": m,
             "Threshold": alarm.threshold,
             "ComparisonOperator": alarm.comparison.value,
             "TreatMissingData": alarm.treat_missing_data.value,
         }
+        if alarm.metrics is not None:
+            params["Metrics"] = [self._query(service, query, period) for query in alarm.metrics]
+            return params
+        assert alarm.metric is not None
+        namespace, dimensions = self._dimensions(service, alarm.metric)
+        params.update(Namespace=namespace, MetricName=alarm.metric, Dimensions=dimensions, Period=period)
         if alarm.statistic.startswith("p"):
             params["ExtendedStatistic"] = alarm.statistic
         else:
             params["Statistic"] = alarm.statistic
         return params
+
+    def _query(self, service: str, query: MetricQuery, period: int) -> dict[str, Any]:
+        """One entry of PutMetricAlarm's ``Metrics``: a metric on this environment's names (a
+        store namespace as given, on its group when it has no dimensions), or an expression."""
+        out: dict[str, Any] = {"Id": query.id, "ReturnData": query.return_data}
+        if query.label:
+            out["Label"] = query.label
+        if query.expression is not None:
+            out["Expression"] = query.expression
+            return out
+        stat = query.metric_stat
+        assert stat is not None
+        if stat.namespace is None:
+            namespace, dimensions = self._dimensions(service, stat.metric)
+        else:
+            namespace = stat.namespace
+            dimensions = [{"Name": k, "Value": v} for k, v in sorted(stat.dimensions.items())]
+            aws = self.fleet.service(service, self.environment).aws
+            if not dimensions and namespace in GROUP_NAMESPACES and aws is not None:
+                dimensions = [{"Name": "AutoScalingGroupName", "Value": str(aws.auto_scaling_group)}]
+        metric = {"Namespace": namespace, "MetricName": stat.metric, "Dimensions": dimensions}
+        out["MetricStat"] = {"Metric": metric, "Period": period, "Stat": stat.stat}
+        return out
 
     def _dimensions(self, service: str, metric: str) -> tuple[str, list[dict[str, str]]]:
         aws = self.fleet.service(service, self.environment).aws

@@ -9,7 +9,8 @@ counted (``ops.metrics.orchestrator``) and writes one sample of each metric, zer
   server); per finished deployment a DeploymentDuration (seconds) and a DeploymentSuccessRate
   sample (100 or 0, so Average over a period is the success rate in percent);
 - in every environment this server runs (they concern no one environment): ExecutionsStarted,
-  ExecutionsRunning (RUNNING executions in the store), TaskHandlerErrors.
+  ExecutionsRunning (RUNNING executions in the store), TaskHandlerErrors and
+  TaskHandlerInvocations (so an error rate is metric math: errors / invocations * 100).
 
 Counts are this server's (summed over servers they are the fleet's); the two gauges read the
 shared store, so with several servers read them with Maximum or Average, not Sum. Samples carry
@@ -34,6 +35,7 @@ from fleetops.ops.metrics.names import (
     EXECUTIONS_STARTED,
     ROLLBACKS,
     TASK_HANDLER_ERRORS,
+    TASK_HANDLER_INVOCATIONS,
     MetricName,
 )
 from fleetops.ops.metrics.orchestrator import DEPLOY_MACHINE, EventCounts, environment_of
@@ -96,6 +98,7 @@ class OrchestratorMetrics:
             put(environment, EXECUTIONS_STARTED, counts.executions_started)
             put(environment, EXECUTIONS_RUNNING, len(running))
             put(environment, TASK_HANDLER_ERRORS, counts.handler_errors)
+            put(environment, TASK_HANDLER_INVOCATIONS, counts.handler_invocations)
             put(environment, DEPLOYMENTS_STARTED, counts.deployments_started[environment])
             put(environment, ROLLBACKS, counts.rollbacks[environment])
             put(environment, CONCURRENT_DEPLOYMENTS, concurrent.get(environment, 0))

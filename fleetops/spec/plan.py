@@ -324,6 +324,6 @@ def describe_alarm(alarm: Alarm) -> str:
     m, n = alarm.m_of_n
     threshold = f"{alarm.threshold:g}"
     return (
-        f"{alarm.statistic} of {alarm.metric} {symbols[alarm.comparison.value]} {threshold} "
+        f"{alarm.watched} {symbols[alarm.comparison.value]} {threshold} "
         f"for {m} of {n} periods of {format_duration(alarm.period)}"
     )

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_
 
 from fleetops.spec.alarm_rule import RuleError, parse_rule, referenced
 from fleetops.spec.durations import Duration
+from fleetops.spec.metric_eval import check_types
+from fleetops.spec.metric_math import MathError, check_id, parse_expression
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -208,15 +210,120 @@ class AlarmActionsSpec(Spec):
     )
 
 
+def _known_statistic(value: str) -> str:
+    if value in {s.value for s in Statistic} or PERCENTILE.match(value):
+        return value
+    choices = ", ".join(s.value for s in Statistic)
+    raise ValueError(f"expected one of {choices} or a percentile like p99, got {value!r}")
+
+
+def _check_dimensions(dimensions: dict[str, str]) -> None:
+    if len(dimensions) > 30:
+        raise ValueError(f"{len(dimensions)} dimensions: the most is 30")
+    for key, value in dimensions.items():
+        if not key or "=" in key or "," in key or "," in value or not value:
+            raise ValueError(f"dimension {key}={value}: names and values are non-empty, without ','")
+
+
+class MetricStat(Spec):
+    """One metric of a metric math alarm (CloudWatch's MetricStat); its period is the alarm's."""
+
+    namespace: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="A namespace of the metrics store; none: the load balancer's metrics.",
+    )
+    metric: str = Field(min_length=1, max_length=255, description="Metric name.")
+    dimensions: dict[str, str] = Field(
+        default_factory=dict,
+        description="As an alarm's dimensions: none on a group namespace means the service's group.",
+    )
+    stat: str = Field(default="Average", description="Sum, Average, Minimum, Maximum, SampleCount or pNN.")
+
+    @field_validator("stat")
+    @classmethod
+    def _known_stat(cls, value: str) -> str:
+        return _known_statistic(value)
+
+    @model_validator(mode="after")
+    def _dimensions(self) -> MetricStat:
+        if self.dimensions and self.namespace is None:
+            raise ValueError("dimensions are for metrics of the store: give the namespace too")
+        _check_dimensions(self.dimensions)
+        return self
+
+
+class MetricQuery(Spec):
+    """One entry of an alarm's ``metrics`` (CloudWatch's MetricDataQuery): a metric or an
+    expression over the others' ids, e.g. ``errors / invocations * 100``."""
+
+    id: str = Field(description="Starts with a lowercase letter; letters, digits and '_'.")
+    metric_stat: MetricStat | None = None
+    expression: str | None = Field(default=None, max_length=2048, description="Metric math.")
+    label: str = ""
+    return_data: StrictBool = Field(
+        default=True, description="The alarm's series: exactly one query returns data."
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        try:
+            return check_id(value)
+        except MathError as err:
+            raise ValueError(str(err)) from err
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> MetricQuery:
+        if (self.metric_stat is None) == (self.expression is None):
+            raise ValueError(f"query {self.id}: give one of metric_stat or expression")
+        if self.expression is not None:
+            try:
+                parse_expression(self.expression)
+            except MathError as err:
+                raise ValueError(f"query {self.id}: expression: {err}") from err
+        return self
+
+
+def check_queries(queries: list[MetricQuery]) -> None:
+    """The checks PutMetricAlarm makes of ``Metrics``: ids unique, every id an expression names
+    defined, no cycle, exactly one query returning data and it a time series (ValueError)."""
+    ids = [q.id for q in queries]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ValueError(f"metrics: id {', '.join(twice)} is given more than once")
+    returned = [q.id for q in queries if q.return_data]
+    if len(returned) != 1:
+        raise ValueError(
+            f"metrics: exactly one query has return_data true (the alarm's series), not {len(returned)}"
+            + (f" ({', '.join(returned)})" if returned else "")
+        )
+    expressions = {q.id: parse_expression(q.expression) for q in queries if q.expression is not None}
+    try:
+        check_types(expressions, [q.id for q in queries if q.metric_stat is not None], returned)
+    except MathError as err:
+        raise ValueError(f"metrics: {err}") from err
+
+
 class Alarm(Spec):
     """A CloudWatch-style metric alarm (period, M of N datapoints, missing-data treatment).
 
     Without ``service`` the alarm is a template: a deployment evaluates it on the metrics of
     each service that lists it in ``deploy.alarms``. With ``namespace`` it reads the metrics
-    store (``fleetops metrics list``) instead of the load balancer's metrics.
+    store (``fleetops metrics list``) instead of the load balancer's metrics. With ``metrics``
+    (instead of ``metric``) it watches a metric math expression over several metrics.
     """
 
-    metric: str = Field(min_length=1, description="Metric name, e.g. HTTPCode_Target_5XX_Count.")
+    metric: str | None = Field(
+        default=None, min_length=1, description="Metric name, e.g. HTTPCode_Target_5XX_Count."
+    )
+    metrics: list[MetricQuery] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10,
+        description="Metric math instead of metric: metric_stat and expression queries by id.",
+    )
     namespace: str | None = Field(
         default=None,
         min_length=1,
@@ -250,10 +357,7 @@ class Alarm(Spec):
     @field_validator("statistic")
     @classmethod
     def _known_statistic(cls, value: str) -> str:
-        if value in {s.value for s in Statistic} or PERCENTILE.match(value):
-            return value
-        choices = ", ".join(s.value for s in Statistic)
-        raise ValueError(f"expected one of {choices} or a percentile like p99, got {value!r}")
+        return _known_statistic(value)
 
     @field_validator("period")
     @classmethod
@@ -275,12 +379,43 @@ class Alarm(Spec):
     def _dimensions_need_namespace(self) -> Alarm:
         if self.dimensions and self.namespace is None:
             raise ValueError("dimensions are for metrics of the store: give the namespace too")
-        if len(self.dimensions) > 30:
-            raise ValueError(f"{len(self.dimensions)} dimensions: the most is 30")
-        for key, value in self.dimensions.items():
-            if not key or "=" in key or "," in key or "," in value or not value:
-                raise ValueError(f"dimension {key}={value}: names and values are non-empty, without ','")
+        _check_dimensions(self.dimensions)
         return self
+
+    @model_validator(mode="after")
+    def _metric_or_metrics(self) -> Alarm:
+        if self.metrics is None:
+            if self.metric is None:
+                raise ValueError("give metric (one metric) or metrics (metric math)")
+            return self
+        given = sorted({"metric", "namespace", "dimensions", "statistic"} & self.model_fields_set)
+        if given:
+            raise ValueError(f"metrics (metric math) replaces {', '.join(given)}: give each in a metric_stat")
+        check_queries(self.metrics)
+        return self
+
+    @property
+    def returned(self) -> MetricQuery | None:
+        """The query of ``metrics`` whose series the alarm watches (None: not metric math)."""
+        return next((q for q in self.metrics or [] if q.return_data), None)
+
+    @property
+    def reads_store_only(self) -> bool:
+        """Whether every metric it reads is in the metrics store (none of the load balancer's)."""
+        if self.metrics is None:
+            return self.namespace is not None
+        return all(q.metric_stat.namespace is not None for q in self.metrics if q.metric_stat is not None)
+
+    @property
+    def watched(self) -> str:
+        """What it watches, for people: ``Sum of TaskHandlerErrors`` or ``rate = a / b * 100``."""
+        returned = self.returned
+        if returned is None:
+            return f"{self.statistic} of {self.metric}"
+        if returned.expression is not None:
+            return f"{returned.id} = {returned.expression}"
+        assert returned.metric_stat is not None
+        return f"{returned.metric_stat.stat} of {returned.metric_stat.metric}"
 
     @property
     def m_of_n(self) -> tuple[int, int]:

@@ -88,6 +88,7 @@ def test_executions_deployments_rollbacks_and_handler_errors_are_counted(sqlite_
         ("dev", "ExecutionsStarted"): [3.0],
         ("dev", "ExecutionsRunning"): [1.0],
         ("dev", "TaskHandlerErrors"): [1.0],
+        ("dev", "TaskHandlerInvocations"): [3.0],  # other's Step, the failed deploy's Step, Hang
         ("dev", "DeploymentsStarted"): [2.0],
         ("dev", "Rollbacks"): [1.0],
         ("dev", "ConcurrentDeployments"): [1.0],
@@ -97,6 +98,7 @@ def test_executions_deployments_rollbacks_and_handler_errors_are_counted(sqlite_
         ("stage", "ExecutionsStarted"): [3.0],
         ("stage", "ExecutionsRunning"): [1.0],
         ("stage", "TaskHandlerErrors"): [1.0],
+        ("stage", "TaskHandlerInvocations"): [3.0],
         ("stage", "DeploymentsStarted"): [0.0],
         ("stage", "Rollbacks"): [0.0],
         ("stage", "ConcurrentDeployments"): [0.0],

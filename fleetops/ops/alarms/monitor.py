@@ -45,6 +45,7 @@ from fleetops.ops.alarms.evaluation import (
     period_ms,
     range_periods,
 )
+from fleetops.ops.alarms.math_alarm import NoMetrics, math_datapoints
 from fleetops.ops.alarms.metric_store import MetricStore
 from fleetops.ops.alarms.stored_metrics import StoredMetrics
 from fleetops.ops.periodic import Periodic
@@ -95,6 +96,9 @@ class AlarmStatus:
             "evaluated": _iso(self.evaluated_at) if self.evaluated_at else None,
             "namespace": alarm.namespace,
             "metric": alarm.metric,
+            "metrics": [q.model_dump(mode="json", exclude_defaults=True) for q in alarm.metrics]
+            if alarm.metrics is not None
+            else None,
             "dimensions": dict(alarm.dimensions),
             "statistic": alarm.statistic,
             "period_s": alarm.period.total_seconds(),
@@ -182,7 +186,7 @@ class AlarmMonitor:
                 if alarm.service
                 else [s for s in services if name in fleet.service(s, environment).deploy.alarms]
             )
-            if not watchers and alarm.namespace is not None:
+            if not watchers and alarm.reads_store_only:
                 watchers = [""]  # a stored metric of no service (fleetops/Deployments): one target
             for service in watchers:
                 self._target(name, service)
@@ -411,6 +415,16 @@ class AlarmMonitor:
     def _evaluate(self, status: AlarmStatus, now_ms: int) -> Evaluation:
         alarm = status.alarm
         starts = evaluation_range(alarm, now_ms)
+        if alarm.metrics is not None:
+            known = self._metrics.known if self._metrics else frozenset()
+            try:
+                values = math_datapoints(
+                    alarm, status.service, starts=starts, period_ms=period_ms(alarm), stored=self._stored,
+                    balancer=self.store, balancer_metrics=known, provider=self.provider,
+                )  # fmt: skip
+            except NoMetrics as err:
+                return Evaluation(AlarmState.INSUFFICIENT_DATA, str(err))
+            return evaluate(alarm, [Datapoint(start, v) for start, v in zip(starts, values, strict=True)])
         if alarm.namespace is not None:
             if self._stored is None:
                 return Evaluation(
@@ -419,6 +433,7 @@ class AlarmMonitor:
             values = self._stored.datapoints(alarm, status.service, period_ms=period_ms(alarm), starts=starts)
             return evaluate(alarm, [Datapoint(start, v) for start, v in zip(starts, values, strict=True)])
         known = self._metrics.known if self._metrics else frozenset()
+        assert alarm.metric is not None  # not metric math
         if alarm.metric not in known:
             return Evaluation(
                 AlarmState.INSUFFICIENT_DATA,

@@ -14,7 +14,7 @@ samples were folded by downsampling has no percentile (None), as its values are 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from fleetops.ops.alarms.statistics import Samples, statistic_of
@@ -43,19 +43,30 @@ class StoredMetrics:
 
     def series(self, alarm: Alarm, service: str) -> Series:
         """The series ``alarm`` watches for ``service`` ("" for an alarm of no service)."""
-        assert alarm.namespace is not None
-        dimensions = dict(alarm.dimensions)
-        if not dimensions and service and alarm.namespace in GROUP_NAMESPACES:
-            dimensions = {"AutoScalingGroupName": self._group_name(service)}
-        return Series(self.environment, alarm.namespace, alarm.metric, dimension_key(dimensions))
+        assert alarm.namespace is not None and alarm.metric is not None
+        return self.series_of(alarm.namespace, alarm.metric, alarm.dimensions, service)
+
+    def series_of(self, namespace: str, metric: str, dimensions: Mapping[str, str], service: str) -> Series:
+        """The series of ``metric`` for ``service``: on a group namespace without dimensions, by
+        the service's group."""
+        chosen = dict(dimensions)
+        if not chosen and service and namespace in GROUP_NAMESPACES:
+            chosen = {"AutoScalingGroupName": self._group_name(service)}
+        return Series(self.environment, namespace, metric, dimension_key(chosen))
 
     def datapoints(
         self, alarm: Alarm, service: str, *, period_ms: int, starts: Sequence[int]
     ) -> list[float | None]:
         """The statistic of each period beginning at ``starts`` (epoch ms, consecutive)."""
+        return self.read(self.series(alarm, service), alarm.statistic, period_ms=period_ms, starts=starts)
+
+    def read(
+        self, series: Series, statistic: str, *, period_ms: int, starts: Sequence[int]
+    ) -> list[float | None]:
+        """``statistic`` of ``series`` in each period beginning at ``starts`` (epoch ms, consecutive)."""
         if not starts:
             return []
-        rows = self._repository.read(self.series(alarm, service), _at(starts[0]), _at(starts[-1] + period_ms))
+        rows = self._repository.read(series, _at(starts[0]), _at(starts[-1] + period_ms))
         buckets = [Samples(keep=True) for _ in starts]
         folded = [False for _ in starts]
         for row in rows:
@@ -73,8 +84,8 @@ class StoredMetrics:
             folded[index] = True
         out: list[float | None] = []
         for samples, was_folded in zip(buckets, folded, strict=True):
-            if was_folded and alarm.statistic.startswith("p"):
+            if was_folded and statistic.startswith("p"):
                 out.append(None)
             else:
-                out.append(statistic_of(samples, alarm.statistic))
+                out.append(statistic_of(samples, statistic))
         return out

@@ -81,6 +81,12 @@ EXECUTIONS_RUNNING = MetricName(
 TASK_HANDLER_ERRORS = MetricName(
     DEPLOYMENTS, "TaskHandlerErrors", "Count", "Task states that failed or timed out (any execution)"
 )
+TASK_HANDLER_INVOCATIONS = MetricName(
+    DEPLOYMENTS,
+    "TaskHandlerInvocations",
+    "Count",
+    "Task states scheduled: task handler calls (any execution)",
+)
 ORCHESTRATOR = (
     DEPLOYMENTS_STARTED,
     DEPLOYMENTS_SUCCEEDED,
@@ -92,6 +98,7 @@ ORCHESTRATOR = (
     EXECUTIONS_STARTED,
     EXECUTIONS_RUNNING,
     TASK_HANDLER_ERRORS,
+    TASK_HANDLER_INVOCATIONS,
 )
 
 DATASTORE_CONNECTIONS = MetricName(

@@ -4,7 +4,8 @@
 (each server counts its own executions, so counts summed over servers are the fleet's). Between
 two samples it keeps, per environment, the deployments started, finished (with their end time,
 their start looked up later) and rolled back, and for every state machine the executions
-started and the Task states that failed or timed out. ``drain`` hands them over and starts again.
+started, the Task states scheduled and those that failed or timed out. ``drain`` hands them over
+and starts again.
 
 Deployments are executions of the built-in ``fleetops-deploy`` state machine, whose execution
 names are ``<operation>-<environment>-<time>-<hex>`` (``control.deployments.new_name``); a
@@ -26,6 +27,7 @@ ROLLBACK_STATE = "RollBack"
 """The deploy runbook's state that returns what a failed deployment touched."""
 _FAILED_ENDS = frozenset({"ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"})
 _HANDLER_ERRORS = frozenset({"TaskFailed", "TaskTimedOut", "ActivityFailed", "ActivityTimedOut"})
+_HANDLER_CALLS = frozenset({"TaskScheduled", "ActivityScheduled"})
 _STATE_ENTERED = "StateEntered"
 
 
@@ -45,6 +47,8 @@ class Counts:
 
     executions_started: int = 0
     handler_errors: int = 0
+    handler_invocations: int = 0
+    """Task states scheduled (each a call of a handler, a Lambda's Invocations)."""
     deployments_started: Counter[str] = field(default_factory=Counter)
     """Environment -> deployments started."""
     rollbacks: Counter[str] = field(default_factory=Counter)
@@ -80,6 +84,10 @@ class EventCounts:
         if kind in _HANDLER_ERRORS:
             with self._lock:
                 self._counts.handler_errors += 1
+            return
+        if kind in _HANDLER_CALLS:
+            with self._lock:
+                self._counts.handler_invocations += 1
             return
         ends = kind in _FAILED_ENDS or kind == "ExecutionSucceeded"
         rolls_back = kind.endswith(_STATE_ENTERED) and event.details.get("name") == ROLLBACK_STATE
