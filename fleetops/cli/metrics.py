@@ -83,3 +83,56 @@ def get_metric(
         console.print(table)
 
     emit(found, output, render)
+
+
+@metrics_app.command("math")
+def metric_math(
+    expression: Annotated[
+        str | None, typer.Argument(help="Metric math over the metrics' ids, e.g. 'errors / calls * 100'.")
+    ] = None,
+    *,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metric",
+            "-m",
+            help="ID=NAMESPACE/METRIC[:STAT][,Name=Value...], "
+            "e.g. errors=fleetops/Deployments/TaskHandlerErrors:Sum.",
+        ),
+    ] = None,
+    alarm: Annotated[
+        str | None, typer.Option(help="Instead of an expression: what this alarm watches.")
+    ] = None,
+    service: Annotated[str | None, typer.Option(help="The service, for an alarm or metric by group.")] = None,
+    since: Annotated[str, typer.Option(help="From this long ago (1h, 30m) or this time (ISO 8601).")] = "1h",
+    end: Annotated[
+        str | None, typer.Option(help="Until this time (ISO 8601 with a zone); default now.")
+    ] = None,
+    period: Annotated[int, typer.Option(min=1, max=86_400, help="Seconds per datapoint.")] = 60,
+    env: EnvSelectOption = None,
+    file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """A metric math expression per period, oldest first (as get-metric-data answers it)."""
+    with connect(state_dir_of(file)) as api:
+        found: dict[str, Any] = api.get(
+            "/metrics/math",
+            expression=expression,
+            metric=metric,
+            alarm=alarm,
+            service=service,
+            since=since,
+            end=end,
+            period=period,
+            environment=env,
+        )
+
+    def render(console: Console) -> None:
+        table = Table(
+            "time", "value", title=f"{found['label']}: {found['expression']} (period {found['period']}s)"
+        )
+        for point in found["datapoints"]:
+            table.add_row(plain(point["timestamp"]), f"{point['value']:.2f}")
+        console.print(table)
+
+    emit(found, output, render)

@@ -23,8 +23,8 @@ def test_example_is_valid() -> None:
         "  6 services: auth, menu, notifications, payments, orders, gateway",
         "  3 secrets: db-password, payments-api-key, session-signing-key",
         "  3 datastores: orders-db, orders-db-prod, cache",
-        "  9 alarms: high-5xx, slow-p99, deployment-failure-critical, state-machine-down, handler-errors, "
-        "deployments-slow, deployment-errors-high, capacity-warning, orders-cpu-high",
+        "  9 alarms: high-5xx, slow-p99, deployment-failure-critical, state-machine-down, "
+        "handler-error-rate, deployments-slow, deployment-errors-high, capacity-warning, orders-cpu-high",
         "  1 composite_alarms: orchestrator-page",
         "  2 notifications: ops-chat, on-call-email",
     ]

@@ -154,6 +154,17 @@ PLAN: dict[str, list[Step] | Skip] = {
             "--since 1h --period 60 --statistics Average,Maximum,p95"
         )
     ],
+    "fleetops metrics math 'errors / calls * 100' -m errors=fleetops/Deployments/TaskHandlerErrors:Sum "
+    "-m calls=fleetops/Deployments/TaskHandlerInvocations:Sum --period 300": [
+        Step(
+            "fleetops metrics math 'errors / calls * 100' "
+            "-m errors=fleetops/Deployments/TaskHandlerErrors:Sum "
+            "-m calls=fleetops/Deployments/TaskHandlerInvocations:Sum --period 300"
+        )
+    ],
+    "fleetops metrics math --alarm handler-error-rate --since 3h": [
+        Step("fleetops metrics math --alarm handler-error-rate --since 3h")
+    ],
     "fleetops server": [
         Step(
             "fleetops server",

@@ -621,6 +621,13 @@ ROUTES = [
         prepare=_fleet,
     ),
     Case(
+        "GET",
+        "/api/v1/metrics/math",
+        Role.VIEWER,
+        url="/api/v1/metrics/math?expression=TIME_SERIES(1)",
+        prepare=_fleet,
+    ),
+    Case(
         "POST", "/api/v1/rollouts", Role.OPERATOR, json={"service": "menu", "version": "v2"}, prepare=_fleet
     ),
     Case(

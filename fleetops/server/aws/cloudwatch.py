@@ -1,7 +1,7 @@
 """CloudWatch over the local fleet: the fleet file's alarms and composite alarms as each
 environment's alarm monitor evaluates them (``ops.alarms``; named as ``alarm_targets`` says),
 the load balancers' metrics (``metrics``) and the instance and group metrics fleetops records
-(``stored_metrics``).
+(``stored_metrics``); GetMetricData with metric math (``metric_data``).
 
 Each metric alarm shows the metric it watches: the load balancer's (``AWS/ApplicationELB`` by
 target group and load balancer) or the stored one its ``namespace`` names, with its dimensions
@@ -13,7 +13,7 @@ state until the next evaluation (every second) says otherwise, as on AWS;
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +24,7 @@ from fleetops.ops.alarms.stored_metrics import GROUP_NAMESPACES
 from fleetops.server.aws import alarm_targets, metrics, pages, stored_metrics
 from fleetops.server.aws.alarm_targets import Target
 from fleetops.server.aws.errors import AwsError
+from fleetops.server.aws.metric_data import metric_data
 from fleetops.server.aws.operations import Call, Output, Params, operation
 from fleetops.server.aws.resources import ACCOUNT, Group
 from fleetops.server.roles import Role
@@ -32,24 +33,45 @@ from fleetops.spec.resources import PERCENTILE
 CW = "cloudwatch"
 
 
-def _dimensions(target: Target) -> list[dict[str, str]]:
-    alarm, group = target.status.alarm, target.group
-    if alarm.namespace is None:  # the load balancer's metrics
+def _dimensions(target: Target, namespace: str | None, given: Mapping[str, str]) -> list[dict[str, str]]:
+    group = target.group
+    if namespace is None:  # the load balancer's metrics
         if group is None:
             return []
         return [
             {"Name": "TargetGroup", "Value": group.target_group_dimension},
             {"Name": "LoadBalancer", "Value": group.load_balancer_dimension},
         ]
-    dimensions = dict(alarm.dimensions)
-    if not dimensions and group is not None and alarm.namespace in GROUP_NAMESPACES:
+    dimensions = dict(given)
+    if not dimensions and group is not None and namespace in GROUP_NAMESPACES:
         dimensions = {"AutoScalingGroupName": group.name}
     return [{"Name": name, "Value": value} for name, value in sorted(dimensions.items())]
+
+
+def _metrics(target: Target, period_s: int) -> list[dict[str, Any]]:
+    """A metric math alarm's ``Metrics``, each metric under the names ``_dimensions`` gives it."""
+    out: list[dict[str, Any]] = []
+    for query in target.status.alarm.metrics or []:
+        item: dict[str, Any] = {"Id": query.id, "ReturnData": query.return_data, "Label": query.label or None}
+        if query.metric_stat is None:
+            item["Expression"] = query.expression
+        else:
+            stat = query.metric_stat
+            metric = {
+                "Namespace": stat.namespace or metrics.NAMESPACE,
+                "MetricName": stat.metric,
+                "Dimensions": _dimensions(target, stat.namespace, stat.dimensions),
+            }
+            item["MetricStat"] = {"Metric": metric, "Period": period_s, "Stat": stat.stat}
+        out.append(item)
+    return out
 
 
 def _alarm(target: Target, region: str) -> dict[str, Any]:
     status, alarm = target.status, target.status.alarm
     percentile = PERCENTILE.match(alarm.statistic) is not None
+    math = alarm.metrics is not None  # metric math: Metrics instead of one metric's fields
+    period_s = max(1, round(alarm.period.total_seconds()))
     return {
         "AlarmName": target.name,
         "AlarmArn": target.arn(region),
@@ -63,11 +85,12 @@ def _alarm(target: Target, region: str) -> dict[str, Any]:
         "StateUpdatedTimestamp": status.updated_at,
         "StateTransitionedTimestamp": status.updated_at,
         "MetricName": alarm.metric,
-        "Namespace": alarm.namespace or metrics.NAMESPACE,
-        "Statistic": None if percentile else alarm.statistic,
+        "Namespace": None if math else alarm.namespace or metrics.NAMESPACE,
+        "Statistic": None if percentile or math else alarm.statistic,
         "ExtendedStatistic": alarm.statistic if percentile else None,
-        "Dimensions": _dimensions(target),
-        "Period": max(1, round(alarm.period.total_seconds())),
+        "Dimensions": [] if math else _dimensions(target, alarm.namespace, alarm.dimensions),
+        "Period": None if math else period_s,
+        "Metrics": _metrics(target, period_s) if math else None,
         "EvaluationPeriods": alarm.evaluation_periods,
         "DatapointsToAlarm": alarm.m_of_n[0],
         "Threshold": alarm.threshold,
@@ -258,32 +281,15 @@ def get_metric_statistics(call: Call, params: Params) -> Output:
 
 @operation(CW, "GetMetricData")
 def get_metric_data(call: Call, params: Params) -> Output:
-    """Each query's datapoints (``MetricStat`` queries; metric math is not served)."""
+    """Each query's datapoints: ``MetricStat`` queries and metric math ``Expression`` ones."""
     groups = list(call.groups())
-    results = []
-    for query in params["MetricDataQueries"]:
-        stat = query.get("MetricStat")
-        if stat is None:
-            raise AwsError(
-                "InvalidParameterValue",
-                f"query {query['Id']}: metric math (Expression) is not served here; use MetricStat",
-            )
-        metric = stat["Metric"]
-        series = _series(
+
+    def read(stat: dict[str, Any], period_s: int) -> metrics.Series:
+        metric, name = stat.get("Metric") or {}, stat.get("Stat", "Average")
+        return _series(
             call, groups, namespace=metric.get("Namespace", ""), metric=metric.get("MetricName", ""),
-            dimensions=metric.get("Dimensions") or [], names=[stat["Stat"]],
-            start=params["StartTime"], end=params["EndTime"], period_s=stat["Period"],
-        )[stat["Stat"]]  # fmt: skip
-        points = [(s, v) for s, v in zip(series.starts, series.values, strict=True) if v is not None]
-        points.sort(reverse=params.get("ScanBy", "TimestampDescending") == "TimestampDescending")
-        if query.get("ReturnData", True):
-            results.append(
-                {
-                    "Id": query["Id"],
-                    "Label": query.get("Label") or metric.get("MetricName"),
-                    "Timestamps": [datetime.fromtimestamp(s / 1000, UTC) for s, _ in points],
-                    "Values": [v for _, v in points],
-                    "StatusCode": "Complete",
-                }
-            )
-    return {"MetricDataResults": results, "Messages": []}
+            dimensions=metric.get("Dimensions") or [], names=[name],
+            start=params["StartTime"], end=params["EndTime"], period_s=period_s,
+        )[name]  # fmt: skip
+
+    return metric_data(params, read)

@@ -1,4 +1,5 @@
-"""``/metrics``: the fleet's recorded metrics, listed and as GetMetricStatistics datapoints."""
+"""``/metrics``: the fleet's recorded metrics, listed, as GetMetricStatistics datapoints, and in
+metric math expressions (``/metrics/math``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from fleetops.errors import BadInput
+from fleetops.ops.metrics.math_query import alarm_queries, evaluate_queries, expression_queries
 from fleetops.ops.metrics.names import KNOWN, dimension_key, parse_dimensions
 from fleetops.ops.metrics.statistics import check_statistics, datapoints, window
 from fleetops.server.auth import Role, require
@@ -20,6 +23,7 @@ from fleetops.server.routes.fleet import (
     pick_fleet,
     time_window,
 )
+from fleetops.spec.aws_names import auto_scaling_group_name
 from fleetops.store.metrics import Series
 
 router = APIRouter(tags=["metrics"], responses=error_responses(*AUTHENTICATED, 409, 423))
@@ -92,3 +96,45 @@ def metric_statistics(
         "unit": UNITS.get((namespace, metric), "None"),
         "datapoints": [point.to_json() for point in points],
     }
+
+
+@router.get("/metrics/math", name="metrics.math", dependencies=viewer)
+def metric_math(
+    request: Request,
+    store: StoreDep,
+    *,
+    expression: Annotated[
+        str | None, Query(max_length=2048, description="Metric math over the metrics' ids.")
+    ] = None,
+    metric: Annotated[
+        list[str] | None,
+        Query(max_length=10, description="ID=NAMESPACE/METRIC[:STAT][,Name=Value...], repeatable."),
+    ] = None,
+    alarm: Annotated[str | None, Query(max_length=63, description="Instead: an alarm's metrics.")] = None,
+    service: Annotated[
+        str | None, Query(max_length=63, description="The service of a template alarm.")
+    ] = None,
+    period: Annotated[int, Query(ge=1, le=86_400, description="Seconds per datapoint.")] = 60,
+    since: SinceQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    environment: EnvironmentQuery = None,
+) -> dict[str, Any]:
+    """A metric math expression per ``period``, as GetMetricData answers it, oldest first."""
+    runtime = pick_fleet(request, environment)
+    name, fleet = runtime.environment, runtime.fleet
+    if (expression is None) == (alarm is None):
+        raise BadInput("give an expression (with its metrics) or an alarm")
+    if alarm is not None:
+        if alarm not in fleet.alarms:
+            raise BadInput(f"alarm {alarm!r}: the fleet file has no such alarm")
+        queries = alarm_queries(fleet.alarms[alarm], alarm)
+    else:
+        assert expression is not None
+        queries = expression_queries(expression, metric or [])
+    begin, stop = window(*time_window(since, start, end))
+    result = evaluate_queries(
+        store.metrics, name, queries, start=begin, end=stop, period_s=period, service=service or "",
+        group_name=lambda svc: auto_scaling_group_name(fleet, name, svc),
+    )  # fmt: skip
+    return {"environment": name, **result.to_json()}

@@ -74,3 +74,58 @@ def test_bad_requests_are_400(
     response = api.client(Role.VIEWER).get("/api/v1/metrics/statistics", params=query)
     assert response.status_code == 400
     assert response.json()["message"].startswith(message)
+
+
+def test_an_expression_over_metrics_per_period(api: ApiHarness, samples: datetime) -> None:
+    params = {
+        "expression": "cpu / 100",
+        "metric": "cpu=AWS/EC2/CPUUtilization:Maximum,AutoScalingGroupName=restaurant-menu",
+        "since": "10m",
+    }
+    body = api.client(Role.VIEWER).get("/api/v1/metrics/math", params=params).json()
+    assert body == {
+        "environment": "dev",
+        "label": "expression",
+        "expression": "cpu / 100",
+        "period": 60,
+        "datapoints": [
+            {"timestamp": samples.isoformat(), "value": 0.5},
+            {"timestamp": (samples + timedelta(minutes=1)).isoformat(), "value": 0.9},
+        ],
+    }
+
+
+def test_an_alarms_metrics_by_its_service_group(api: ApiHarness, samples: datetime) -> None:
+    # The example's handler-error-rate alarm over the orchestrator's counts: 1 of 2 calls failed.
+    api.store.metrics.put(
+        [
+            Sample("dev", "fleetops/Deployments", "TaskHandlerErrors", "", samples, 1.0),
+            Sample("dev", "fleetops/Deployments", "TaskHandlerInvocations", "", samples, 2.0),
+        ]
+    )
+    params = {"alarm": "handler-error-rate", "period": 300, "since": "10m"}
+    body = api.client(Role.VIEWER).get("/api/v1/metrics/math", params=params).json()
+    period_start = datetime.fromtimestamp(samples.timestamp() // 300 * 300, UTC)
+    assert (body["label"], body["expression"], body["datapoints"]) == (
+        "Handler error rate (%)",
+        "errors / invocations * 100",
+        [{"timestamp": period_start.isoformat(), "value": 50.0}],
+    )
+
+
+BAD_MATH = [
+    ({"expression": "cpu / 2", "metric": "cpu=CPUUtilization"}, "metric 'cpu=CPUUtilization': expected ID="),
+    ({"expression": "cpu / 100"}, "query expression: column 1: no query has the id 'cpu'"),
+    ({"expression": "cpu +", "metric": "cpu=AWS/EC2/CPUUtilization"}, "expression: column 6: expected"),
+    ({"expression": "cpu", "metric": "cpu=AWS/EC2/CPUUtilization"}, "query cpu: AWS/EC2 is by group: give"),
+    ({"alarm": "high-5xx"}, "alarm high-5xx watches one metric (Sum of HTTPCode_Target_5XX_Count)"),
+    ({}, "give an expression (with its metrics) or an alarm"),
+]
+
+
+def test_bad_math_requests_are_400(api: ApiHarness, samples: datetime) -> None:
+    # One server for every case (each request changes nothing).
+    client = api.client(Role.VIEWER)
+    for params, message in BAD_MATH:
+        response = client.get("/api/v1/metrics/math", params=params)
+        assert (response.status_code, response.json()["message"][: len(message)]) == (400, message)
