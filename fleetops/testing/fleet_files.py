@@ -5,8 +5,8 @@
 Every service runs ``examples/restaurant/services/<name>.py`` (its ``depends_on`` must be listed
 too), checks health every 200 ms, drains for 200 ms and rolls one batch at a time with
 MinHealthyPercentage 100 (launch before terminate). Versions ``bad`` (health fails 1 s after
-start) and ``hot`` (a thread burns CPU) are defined for every service. ``changes`` are merged
-over each service's defaults, section by section.
+start), ``hot`` (a thread burns CPU) and ``leaky`` (20 MB more memory a second, up to 256 MB) are
+defined for every service. ``changes`` are merged over each service's defaults, section by section.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ def fleet_document(
             "versions": {
                 "bad": {"env": {"FAULT_FAIL_HEALTH_AFTER": "1s"}},
                 "hot": {"env": {"FAULT_CPU_BURN": "1"}},
+                "leaky": {"env": {"FAULT_MEMORY_GROWTH": "20"}},
             },
         }
         for key, value in changes.items():

@@ -1,5 +1,6 @@
 """Metrics sampled from real processes into the store: a CPU-burning version shows in
-``AWS/EC2 CPUUtilization`` of its group; memory and the group's sizes are recorded too."""
+``AWS/EC2 CPUUtilization`` of its group, a leaking one in ``CWAgent mem_used_percent``, and their
+alarms fire; the group's sizes are recorded too."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fleetops.control.fleet import FleetRuntime, RuntimeSettings
-from fleetops.control.metrics_sampler import MetricsSampler
+from fleetops.control.metrics_sampler import MetricsSampler, host_memory_bytes
 from fleetops.ops.metrics.statistics import datapoints
 from fleetops.providers.base import InstanceInfo, InstanceState, TargetHealth
 from fleetops.providers.local.datastores import DatastoreHealth
@@ -73,6 +74,32 @@ def test_a_cpu_burning_version_shows_in_cpu_utilization(runtimes: MakeRuntime) -
         ("fleetops/Instances", "Restarts", GROUP),
         ("fleetops/Instances", "OpenSockets", f"InstanceId={instance}"),
     }
+
+
+def _memory_alarm(runtime: FleetRuntime) -> str:
+    [status] = runtime.alarms.describe(service="menu")
+    return status.state.value
+
+
+def _mem_used(runtime: FleetRuntime) -> list[float]:
+    now = datetime.now(UTC)
+    rows = runtime.store.metrics.read(
+        Series("dev", "CWAgent", "mem_used_percent", GROUP), now - timedelta(minutes=5), now
+    )
+    return [row.total for row in rows]
+
+
+def test_a_leaking_version_grows_mem_used_percent_and_its_alarm_fires(runtimes: MakeRuntime) -> None:
+    # `leaky` instances keep 20 MB more every second (FAULT_MEMORY_GROWTH=20), up to 256 MB.
+    megabytes = 100.0 * 1_048_576 / host_memory_bytes()  # 1 MB in mem_used_percent
+    alarm = {**CPU_ALARM, "namespace": "CWAgent", "metric": "mem_used_percent", "threshold": 150 * megabytes}
+    runtime = runtimes(
+        {"menu": {}}, initial_version="leaky", settings=SETTINGS, alarms={"memory-high": alarm}
+    )
+    wait_until(lambda: len(_mem_used(runtime)) >= 1, 30, "a first memory sample")
+    first = _mem_used(runtime)[0]
+    wait_until(lambda: _mem_used(runtime)[-1] - first >= 40 * megabytes, 30, "40 MB more resident memory")
+    wait_until(lambda: _memory_alarm(runtime) == "ALARM", 30, "memory-high in ALARM")
 
 
 def test_datastores_connections_and_size_are_sampled_less_often(sqlite_store: Store) -> None:

@@ -8,6 +8,7 @@ Fault switches (for drills and demos; fleetops knows nothing of them), read from
   FAULT_ERROR_RATE         share (0..1) of non-health requests answered with a 500
   FAULT_SLOW_START         duration to wait before the port opens
   FAULT_CPU_BURN           number of threads spinning on the CPU
+  FAULT_MEMORY_GROWTH      megabytes allocated (and kept: a leak) every second, up to 256 MB
   FAULT_LATENCY            duration added to every non-health request
   FAULT_LOG_ENV            comma-separated names of env variables whose values are logged at
                            start-up (a careless release printing its configuration, secrets too)
@@ -69,6 +70,7 @@ class Settings:
     error_rate: float = 0.0
     slow_start: float = 0.0
     cpu_burn: int = 0
+    memory_growth_mb: int = 0
     latency: float = 0.0
     logged_env: tuple[tuple[str, str], ...] = ()
     secret_versions: Mapping[str, str] = field(default_factory=dict)
@@ -92,6 +94,7 @@ class Settings:
             error_rate=error_rate,
             slow_start=parse_duration(env.get("FAULT_SLOW_START", "0")),
             cpu_burn=int(env.get("FAULT_CPU_BURN", "0") or 0),
+            memory_growth_mb=int(env.get("FAULT_MEMORY_GROWTH", "0") or 0),
             latency=parse_duration(env.get("FAULT_LATENCY", "0")),
             logged_env=tuple(
                 (name.strip(), env.get(name.strip(), ""))
@@ -288,6 +291,19 @@ def _burn_cpu() -> None:
         sum(i * i for i in range(10_000))
 
 
+MEMORY_GROWTH_CAP_MB = 256
+"""Where a leak stops growing: enough to show, not enough to hurt the machine."""
+
+
+def _leak_memory(megabytes_per_second: int) -> None:
+    kept: list[bytes] = []
+    while len(kept) < MEMORY_GROWTH_CAP_MB:
+        for _ in range(min(megabytes_per_second, MEMORY_GROWTH_CAP_MB - len(kept))):
+            kept.append(os.urandom(1) * 1_048_576)  # written pages: resident, not just reserved
+        time.sleep(1)
+    threading.Event().wait()  # keep it all until the process ends
+
+
 def serve(app: ASGIApp, settings: Settings, log: JsonLog) -> None:
     """Apply start-up faults, then serve ``app`` on 127.0.0.1:$PORT until SIGTERM."""
     handler = _LogHandler(log)
@@ -298,6 +314,9 @@ def serve(app: ASGIApp, settings: Settings, log: JsonLog) -> None:
         logger.propagate = False
     for _ in range(settings.cpu_burn):
         threading.Thread(target=_burn_cpu, daemon=True, name="fault-cpu-burn").start()
+    if settings.memory_growth_mb > 0:
+        args = (settings.memory_growth_mb,)
+        threading.Thread(target=_leak_memory, args=args, daemon=True, name="fault-memory-growth").start()
     if settings.slow_start > 0:
         log("warning", "slow start (FAULT_SLOW_START)", seconds=settings.slow_start)
         time.sleep(settings.slow_start)
