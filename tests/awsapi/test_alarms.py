@@ -98,3 +98,29 @@ def test_composite_alarms_are_shown_when_asked_for(cloudwatch: Any) -> None:
         AlarmTypes=["MetricAlarm", "CompositeAlarm"], AlarmNamePrefix="orchestrator"
     )
     assert [a["AlarmName"] for a in both["CompositeAlarms"]] == ["orchestrator-page"]
+
+
+def test_a_metric_math_alarm_shows_its_metrics(cloudwatch: Any) -> None:
+    (rate,) = cloudwatch.describe_alarms(AlarmNames=["handler-error-rate"])["MetricAlarms"]
+    assert ("MetricName" in rate, "Namespace" in rate, "Period" in rate) == (False, False, False)
+    counts = [
+        {
+            "Id": qid,
+            "ReturnData": False,
+            "MetricStat": {
+                "Metric": {"Namespace": "fleetops/Deployments", "MetricName": metric, "Dimensions": []},
+                "Period": 300,
+                "Stat": "Sum",
+            },
+        }
+        for qid, metric in (("errors", "TaskHandlerErrors"), ("invocations", "TaskHandlerInvocations"))
+    ]
+    assert rate["Metrics"] == [
+        *counts,
+        {
+            "Id": "rate",
+            "Expression": "errors / invocations * 100",
+            "Label": "Handler error rate (%)",
+            "ReturnData": True,
+        },
+    ]
