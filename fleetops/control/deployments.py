@@ -314,6 +314,16 @@ class Deployments:
         if secret not in fleet.secrets:
             known = ", ".join(sorted(fleet.secrets)) or "none"
             raise BadInput(f"unknown secret {secret!r} (the fleet file declares: {known})")
+        if isinstance(self.runtime_for(environment), AwsFleetRuntime):
+            # The runbook's steps set and test a new password on the datastore and prove that
+            # every instance loaded it; on AWS fleetops reaches neither databases nor instances,
+            # which is why AWS runs those steps in a rotation Lambda inside the VPC.
+            raise BadInput(
+                f"rotating secrets of aws environment {environment!r} is not built: rotate {secret!r} with "
+                "Secrets Manager's own rotation (aws secretsmanager rotate-secret --secret-id ID, with a "
+                "rotation Lambda), then redeploy the services using it (fleetops deploy "
+                f"{environment} --version ...)"
+            )
         users = consumers(fleet, environment, secret)
         check_change(self.store, environment, users, action=f"rotation of {secret!r} in {environment!r}")
         payload = {"environment": environment, "secret": secret, "requested_by": requested_by}

@@ -1,5 +1,5 @@
 """Backups, verification and restores of an aws environment's datastores, and what a restore's
-pause does to a service's capacity, on moto (in-process:
+pause does to a service's capacity (and the refusal of a secret's rotation there), on moto (in-process:
 one moto server for the module, the catalog and the control code called directly; the CLI and
 HTTP path is the local one's). The example's prod: orders-db-prod is RDS instance
 restaurant-orders, cache is ElastiCache cluster restaurant-cache.
@@ -21,7 +21,9 @@ from fleetops.control.aws_backups import AwsBackups
 from fleetops.control.aws_restores import AwsDatastoreControl
 from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.backups import Backups
+from fleetops.control.deployments import Deployments
 from fleetops.control.environments import Environments
+from fleetops.control.service import ExecutionService
 from fleetops.engine import Engine, ExecutionResult, Registry
 from fleetops.errors import BadInput
 from fleetops.providers.aws.autoscaling import AutoScalingService
@@ -63,7 +65,8 @@ def aws() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def backups(aws: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backups]:
-    fleet = load_fleet(EXAMPLES / "fleet.yaml")
+    # Without the example's channels: backup.* notifications are the local backups' tests' concern.
+    fleet = load_fleet(EXAMPLES / "fleet.yaml").model_copy(update={"notifications": {}})
     with Store.open(None, Path(tmp_path_factory.mktemp("db"))) as store:
         environments = Environments(fleet)
         environments.put(AwsFleetRuntime(fleet, "prod", store=store))
@@ -219,7 +222,7 @@ def test_the_restore_runbook_on_aws_snapshots_first_then_switches_a_restored_ins
     backups.create("orders-db-prod", environment="prod", backup_id="bk-rds-5")
     runtime = backups.environments.runtime_for("prod")
     assert isinstance(runtime, AwsFleetRuntime)
-    fleet = runtime.fleet.model_copy(update={"notifications": {}})
+    fleet = runtime.fleet
 
     async def scenario() -> ExecutionResult:
         clock = FakeClock(T0, auto_advance=True)
@@ -287,3 +290,15 @@ def test_a_pause_to_0_widens_an_auto_scaling_groups_min_size_and_a_resume_puts_t
     assert bounds() == (0, 4, 0)
     group.set_desired(3)
     assert bounds() == (2, 4, 3)
+
+
+def test_rotating_a_secret_of_an_aws_environment_is_refused_before_anything_starts(backups: Backups) -> None:
+    deployments = Deployments(ExecutionService(backups.store), backups.store, backups.environments)
+    with pytest.raises(BadInput) as refused:
+        deployments.rotate(environment="prod", secret="db-password", requested_by="test")
+    assert str(refused.value) == (
+        "rotating secrets of aws environment 'prod' is not built: rotate 'db-password' with Secrets "
+        "Manager's own rotation (aws secretsmanager rotate-secret --secret-id ID, with a rotation Lambda), "
+        "then redeploy the services using it (fleetops deploy prod --version ...)"
+    )
+    assert backups.store.locks.get("prod") is None
