@@ -96,6 +96,7 @@ class AlarmStatus:
             "evaluated": _iso(self.evaluated_at) if self.evaluated_at else None,
             "namespace": alarm.namespace,
             "metric": alarm.metric,
+            "watched": alarm.watched,
             "metrics": [q.model_dump(mode="json", exclude_defaults=True) for q in alarm.metrics]
             if alarm.metrics is not None
             else None,

@@ -51,6 +51,8 @@ def test_alarms_of_one_service_in_one_state(api: ApiHarness, monitor: AlarmMonit
         "evaluated": "2026-11-22T12:01:00.500Z",
         "namespace": None,
         "metric": "HTTPCode_Target_5XX_Count",
+        "watched": "Sum of HTTPCode_Target_5XX_Count",
+        "metrics": None,
         "dimensions": {},
         "statistic": "Sum",
         "period_s": 5.0,

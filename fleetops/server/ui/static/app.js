@@ -774,7 +774,7 @@ pages.alarms = async () => {
           const condition =
             a.type === "CompositeAlarm"
               ? `composite: ${a.rule}`
-              : `${a.statistic} ${a.metric} / ${a.period_s}s ${a.comparison} ${a.threshold} (${a.datapoints_to_alarm} of ${a.evaluation_periods})`;
+              : `${a.watched} / ${a.period_s}s ${a.comparison} ${a.threshold} (${a.datapoints_to_alarm} of ${a.evaluation_periods})`;
           return h(
             "tr",
             { "data-alarm": key },
