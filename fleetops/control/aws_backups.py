@@ -210,6 +210,10 @@ class AwsBackups:
         restored, replaced = rds.names(key)
         if backup is not None:
             self.check(backup)
+        elif rds.describe(restored) is None and rds.restored_from() == key:
+            # Done already (a handler runs again after a crash): the live instance is the one
+            # restored to that moment, and a restore to the same moment gives the same data.
+            return replaced
         rds.restore_into(
             restored,
             snapshot_id=None if backup is None else snapshot_identifier(backup.backup_id),

@@ -12,6 +12,8 @@ Runs on the engine's handler threads (a restore waits on AWS: minutes to tens of
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.backups import Backups
 from fleetops.errors import BadInput
@@ -78,6 +80,61 @@ class AwsDatastoreControl:
                 f"backup {backup_id} is a {backup.tool} snapshot: only RDS restores are built on aws"
             )
         self.backups.on_aws(self.runtime).restore(datastore, backup=backup, to_time=None, key=backup_id)
+
+    def base_backup_before(self, datastore: str, moment: datetime) -> Backup:
+        """What a restore to ``moment`` starts from on AWS: the instance's automated backups
+        (RDS keeps them and its transaction logs; no catalog entry is needed), described as a
+        backup for the plan. ``BadInput`` when the instance keeps none (BackupRetentionPeriod 0),
+        or ``moment`` is after its LatestRestorableTime or before its retention window."""
+        aws = self.backups.on_aws(self.runtime).resource(datastore)
+        if aws.rds_instance is None:
+            raise BadInput(f"datastore {datastore!r} is ElastiCache: point-in-time restores are RDS's")
+        live = self.backups.on_aws(self.runtime).rds(aws.rds_instance).describe()
+        if live is None:
+            raise BadInput(f"datastore {datastore!r}: RDS instance {aws.rds_instance} does not exist")
+        days = int(live.get("BackupRetentionPeriod", 0))
+        latest = live.get("LatestRestorableTime")
+        if days == 0 or not isinstance(latest, datetime):
+            raise BadInput(
+                f"RDS instance {aws.rds_instance} keeps no automated backups (BackupRetentionPeriod 0): "
+                "no point in time to restore to"
+            )
+        if moment > latest:
+            raise BadInput(
+                f"to_time {moment.isoformat()} is after {aws.rds_instance}'s latest restorable time "
+                f"{latest.isoformat()}"
+            )
+        earliest = latest - timedelta(days=days)
+        created = live.get("InstanceCreateTime")
+        if isinstance(created, datetime):
+            earliest = max(earliest, created)
+        if moment < earliest:
+            raise BadInput(
+                f"to_time {moment.isoformat()} is before {aws.rds_instance}'s earliest restorable time "
+                f"{earliest.isoformat()} ({days} days of automated backups)"
+            )
+        return Backup(
+            backup_id=f"{aws.rds_instance}-automated",
+            environment=self.environment,
+            datastore=datastore,
+            kind=self.runtime.fleet.datastores[datastore].kind.value,
+            created_at=earliest,
+            duration_ms=0,
+            location=str(live.get("DBInstanceArn", aws.rds_instance)),
+            size_bytes=0,
+            sha256="",
+            tool="rds:RestoreDBInstanceToPointInTime",
+            tool_version=f"{live.get('Engine', '')} {live.get('EngineVersion', '')}".strip(),
+            source_position=f"automated backups, restorable up to {latest.isoformat()}",
+            contents={},
+        )
+
+    def restore_to_time(self, datastore: str, base_backup_id: str, moment: datetime) -> None:
+        """RestoreDBInstanceToPointInTime of the live instance at ``moment`` into a new instance,
+        renamed in place of the live one (``base_backup_id``: RDS's automated backups, unused)."""
+        self.backups.on_aws(self.runtime).restore(
+            datastore, backup=None, to_time=moment, key=f"pitr {moment.isoformat()}"
+        )
 
     def contents(self, datastore: str) -> dict[str, int]:
         """Nothing: fleetops does not connect to databases on AWS (see the module docstring)."""

@@ -79,6 +79,11 @@ class RdsInstance:
             raise
         return dict(found[0]) if found else None
 
+    def restored_from(self) -> str | None:
+        """The key of the restore the live instance came from (its ``fleetops:restored-from`` tag)."""
+        live = self.describe() or {}
+        return {t["Key"]: t["Value"] for t in live.get("TagList", [])}.get(RESTORED_TAG)
+
     def snapshot(self, snapshot_id: str) -> dict[str, Any] | None:
         """DescribeDBSnapshots of one snapshot; None when there is none."""
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import boto3
@@ -268,9 +269,9 @@ def test_a_pause_to_0_widens_an_auto_scaling_groups_min_size_and_a_resume_puts_t
     autoscaling.create_auto_scaling_group(
         AutoScalingGroupName="paused",
         LaunchTemplate={"LaunchTemplateId": template, "Version": "1"},
-        MinSize=2,
-        MaxSize=4,
-        DesiredCapacity=3,
+        MinSize=1,
+        MaxSize=2,
+        DesiredCapacity=1,
         AvailabilityZones=[f"{REGION}a"],
     )
     aws_block = AwsService(
@@ -278,7 +279,7 @@ def test_a_pause_to_0_widens_an_auto_scaling_groups_min_size_and_a_resume_puts_t
         launch_template_id=template,
         target_group_arn="arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/paused/0000000000000009",
     )
-    group = AutoScalingService(AwsClients(REGION), "paused", aws_block, Instances(min=2, desired=3, max=4))
+    group = AutoScalingService(AwsClients(REGION), "paused", aws_block, Instances(min=1, desired=1, max=2))
 
     def bounds() -> tuple[int, int, int]:
         (found,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["paused"])[
@@ -287,9 +288,9 @@ def test_a_pause_to_0_widens_an_auto_scaling_groups_min_size_and_a_resume_puts_t
         return found["MinSize"], found["MaxSize"], found["DesiredCapacity"]
 
     group.set_desired(0)
-    assert bounds() == (0, 4, 0)
-    group.set_desired(3)
-    assert bounds() == (2, 4, 3)
+    assert bounds() == (0, 2, 0)
+    group.set_desired(1)
+    assert bounds() == (1, 2, 1)
 
 
 def test_rotating_a_secret_of_an_aws_environment_is_refused_before_anything_starts(backups: Backups) -> None:
@@ -302,3 +303,30 @@ def test_rotating_a_secret_of_an_aws_environment_is_refused_before_anything_star
         "then redeploy the services using it (fleetops deploy prod --version ...)"
     )
     assert backups.store.locks.get("prod") is None
+
+
+def test_a_point_in_time_restore_is_restore_db_instance_to_point_in_time_switched_in_once(
+    backups: Backups,
+) -> None:
+    runtime = backups.environments.runtime_for("prod")
+    assert isinstance(runtime, AwsFleetRuntime)
+    control = AwsDatastoreControl(runtime, backups)
+    live = boto3.client("rds", region_name=REGION).describe_db_instances(
+        DBInstanceIdentifier="restaurant-orders"
+    )
+    moment = live["DBInstances"][0]["LatestRestorableTime"]
+    base = control.base_backup_before("orders-db-prod", moment)
+    assert (base.backup_id, base.tool) == (
+        "restaurant-orders-automated",
+        "rds:RestoreDBInstanceToPointInTime",
+    )
+    with pytest.raises(BadInput, match="after restaurant-orders's latest restorable time"):
+        control.base_backup_before("orders-db-prod", moment + timedelta(hours=1))
+    with moto_shims.recording() as calls:
+        control.restore_to_time("orders-db-prod", base.backup_id, moment)
+        control.restore_to_time("orders-db-prod", base.backup_id, moment)  # again, as after a crash
+    (restore,) = calls.of("RestoreDBInstanceToPointInTime")
+    assert restore.params["SourceDBInstanceIdentifier"] == "restaurant-orders"
+    assert restore.params["RestoreTime"] == moment.astimezone(UTC).replace(tzinfo=None)  # moto's: naive UTC
+    renamed = [c.params["NewDBInstanceIdentifier"] for c in calls.of("ModifyDBInstance")]
+    assert renamed[1] == "restaurant-orders" and len(renamed) == 2
