@@ -306,10 +306,13 @@ class Deployments:
         }
         return self._start("restore", "restore", env, payload).to_json()
 
-    def rotate(self, *, environment: str, secret: str, requested_by: str) -> Started:
+    def rotate(
+        self, *, environment: str, secret: str, requested_by: str, version_id: str | None = None
+    ) -> Started:
         """Start the rotate-secret runbook; ``BadInput`` for a secret the fleet file does not
         declare, ``Refused`` at once when the lock is held, maintenance is on or a user of the
-        secret is blocked (the runbook checks again once it holds the lock)."""
+        secret is blocked (the runbook checks again once it holds the lock). ``version_id``: the
+        id of the version it makes (default: derived from the execution)."""
         fleet = self.fleet(environment)
         if secret not in fleet.secrets:
             known = ", ".join(sorted(fleet.secrets)) or "none"
@@ -327,6 +330,8 @@ class Deployments:
         users = consumers(fleet, environment, secret)
         check_change(self.store, environment, users, action=f"rotation of {secret!r} in {environment!r}")
         payload = {"environment": environment, "secret": secret, "requested_by": requested_by}
+        if version_id is not None:
+            payload["version_id"] = version_id
         return self._start("rotate-secret", f"rotate-{secret}", environment, payload)
 
     def _start(self, runbook: str, operation: str, environment: str, payload: dict[str, Any]) -> Started:

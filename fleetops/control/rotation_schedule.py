@@ -1,4 +1,6 @@
-"""``RotationSchedule``: the fleet file's ``rotation: {every: 30d}``, acted on by the control plane.
+"""``RotationSchedule``: the fleet file's ``rotation: {every: 30d}`` (or the ``RotationRules`` a
+RotateSecret on the AWS endpoint set since: ``ops.secrets.rotation_rules``), acted on by the
+control plane.
 
 A secret is due once its AWSCURRENT version is ``every`` old (what ``fleetops secrets list``
 shows as the next rotation). Each look (at start, then every ``interval_s`` of the one
@@ -18,6 +20,7 @@ from datetime import datetime, timedelta
 
 from fleetops.clock import Clock
 from fleetops.errors import FleetopsError
+from fleetops.ops.secrets.rotation_rules import rotation_rules
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.store.secrets import AWSCURRENT
@@ -59,7 +62,8 @@ class RotationSchedule:
         out = []
         for environment, fleet in self._running():
             for name, secret in sorted(fleet.secrets.items()):
-                if secret.rotation is None:
+                every = rotation_rules(self._store.secrets.history(environment, name), secret).every
+                if every is None:
                     continue
                 current = self._store.secrets.stage_version(environment, name, AWSCURRENT)
                 made = next(
@@ -70,7 +74,7 @@ class RotationSchedule:
                     ),
                     None,
                 )
-                if made is not None and made + secret.rotation.every <= now:
+                if made is not None and made + every <= now:
                     out.append((environment, name))
         return out
 

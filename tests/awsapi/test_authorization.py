@@ -98,6 +98,7 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
     ("secretsmanager", "UntagResource"): {**SECRET, "TagKeys": ["a"]},
     ("secretsmanager", "DeleteSecret"): SECRET,
     ("secretsmanager", "RestoreSecret"): SECRET,
+    ("secretsmanager", "RotateSecret"): {**SECRET, "RotateImmediately": False},
 }
 DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
 UNKNOWN = {"InvalidClientTokenId", "UnrecognizedClientException", "AuthFailure"}
@@ -140,7 +141,7 @@ def test_reads_are_for_viewers_changes_for_operators_and_values_for_admins() -> 
         "RollbackInstanceRefresh", "CreateLaunchTemplateVersion", "ModifyLaunchTemplate", "SetAlarmState",
         "EnableAlarmActions", "DisableAlarmActions", "CreateSecret", "PutSecretValue", "UpdateSecret",
         "UpdateSecretVersionStage", "TagResource", "UntagResource", "RestoreSecret", "PutScalingPolicy",
-        "DeletePolicy", "ExecutePolicy",
+        "DeletePolicy", "ExecutePolicy", "RotateSecret",
     }  # fmt: skip
     # A value is revealed to admins only, as by `fleetops secrets get --reveal`.
     admin = {op for (_, op), operation in OPERATIONS.items() if operation.role is Role.ADMIN}

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from botocore import xform_name
 from botocore.exceptions import ClientError
@@ -70,7 +71,6 @@ NOT_SERVED = {
     "describe-listeners": "ELBv2 listeners are not served",
     "describe-scaling-policies": "not an Auto Scaling command (the AWS CLI refuses it too)",
     "tail": "`aws logs tail` is an AWS CLI v2 command; the PyPI awscli is v1",
-    "rotate-secret": "not served on the endpoint yet (UnknownOperationException): fleetops secrets rotate",
 }
 
 
@@ -265,6 +265,20 @@ def _check_effect(fleet: AwsFleet, command: SeedCommand, text: str, output: str)
         log = (fleet.folder / ".fleetops" / "server.log").read_text()
         audit = fleet.fleetops("audit", "-o", "json", "--limit", "1000").stdout
         assert ("seed-updated-value-0001" in log, "seed-updated-value-0001" in audit) == (False, False)
+    elif command.operation == "rotate-secret":
+        # The rotation runbook runs: the version it answers becomes AWSCURRENT (orders redeployed
+        # and seen to use it), and the environment's lock is free again for the next commands.
+        version = json.loads(output)["VersionId"]
+        secrets = fleet.client("secretsmanager")
+
+        def rotated() -> bool:
+            stages = secrets.describe_secret(SecretId=SECRET)["VersionIdsToStages"]
+            locked = httpx.get(
+                f"{fleet.url}/api/v1/locks/dev", headers={"Authorization": f"Bearer {fleet.token}"}
+            )
+            return "AWSCURRENT" in stages.get(version, []) and locked.status_code == 404
+
+        wait_until(rotated, timeout=180, what=f"the rotation to {version} done")
     elif command.operation == "put-scaling-policy":
         policies = client.describe_policies(AutoScalingGroupName=GROUP, PolicyNames=["dev-scale-up"])
         assert [(p["PolicyType"], p["AdjustmentType"], p["ScalingAdjustment"], p["PolicyARN"])

@@ -10,6 +10,7 @@ from pathlib import Path
 from fleetops.control.rotation_schedule import RotationSchedule
 from fleetops.errors import Refused
 from fleetops.ops.secrets.cipher import Cipher
+from fleetops.ops.secrets.rotation_rules import ROTATION_RULES
 from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.spec.loader import load_fleet_text
 from fleetops.store import Store
@@ -62,3 +63,20 @@ def test_due_secrets_start_once_and_a_refused_start_is_tried_again(tmp_path: Pat
         asyncio.run(clock.advance(timedelta(days=30).total_seconds()))
         assert schedule.due() == [("dev", "monthly")]
         assert started == [("dev", "monthly")]
+
+
+def test_rules_set_through_rotate_secret_replace_the_fleet_files(tmp_path: Path) -> None:
+    with Store.open(None, tmp_path) as store:
+        vault = SecretsVault(store, Cipher(b"k" * 32), clock=FakeClock(T0))
+        for name in ("monthly", "quarterly", "manual"):
+            vault.put("dev", name, f"{name}-value-0123456789", by="test")
+        schedule = RotationSchedule(
+            store, lambda: [("dev", FLEET)], lambda *_: None, FakeClock(T0 + timedelta(days=10))
+        )
+        assert schedule.due() == []
+        # Weekly for the manual one, and the monthly one no longer scheduled (RotateSecret's rules).
+        for name, every_s in (("manual", 7 * 86400.0), ("monthly", None)):
+            store.secrets.record(
+                "dev", name, ROTATION_RULES, by="operator", at=T0, detail={"every_s": every_s}
+            )
+        assert schedule.due() == [("dev", "manual")]

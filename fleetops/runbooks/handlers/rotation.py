@@ -92,7 +92,13 @@ def consumers(fleet: Fleet, environment: str, secret: str) -> list[str]:
 
 def pending_version_id(context: TaskContext, secret: str) -> str:
     """The pending version's id: the same for every retry of one execution."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"fleetops:{context.execution_arn}:{secret}"))
+    return version_id_of(context.execution_arn, secret)
+
+
+def version_id_of(execution_arn: str, secret: str) -> str:
+    """The id of the version the rotation ``execution_arn`` makes of ``secret`` (unless its
+    input names one: ``version_id``, a RotateSecret's ClientRequestToken)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"fleetops:{execution_arn}:{secret}"))
 
 
 def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext) -> dict[str, Any]:
@@ -136,7 +142,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
         "kind": kind,
         "datastore": datastore,
         "previous_version": previous,
-        "version": pending_version_id(context, secret),
+        "version": str(payload.get("version_id") or pending_version_id(context, secret)),
         "services": users,
         "started_at": deps.clock.now().isoformat(),
         "poll_seconds": int(payload.get("poll_seconds") or DEFAULT_POLL_SECONDS),

@@ -11,9 +11,10 @@ Handlers run in a worker thread: they may block on the fleet runtime and the sto
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fleetops.control.environments import Environments
 from fleetops.ops.gates import check_change
@@ -26,6 +27,8 @@ from fleetops.store import Store
 
 Params = dict[str, Any]
 Output = dict[str, Any]
+T = TypeVar("T")
+ON_LOOP_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,18 @@ class Call:
     request_id: str
     state: Any
     """The app's ``state`` (shared registries of the AWS layer live there)."""
+    loop: asyncio.AbstractEventLoop | None = None
+    """The server's event loop, where what starts an execution must run (``on_loop``)."""
+
+    def on_loop(self, function: Callable[[], T]) -> T:
+        """``function()`` run on the server's event loop (the handler runs in a worker thread)."""
+        if self.loop is None:
+            return function()
+
+        async def run() -> T:
+            return function()
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=ON_LOOP_TIMEOUT_S)
 
     def groups(self) -> Iterator[Group]:
         """Every service of every running environment under its AWS names."""

@@ -23,7 +23,17 @@ from fastapi.responses import Response
 
 from fleetops.errors import BadInput, FleetopsError, Refused
 from fleetops.redaction import Redactor
-from fleetops.server.aws import autoscaling, cloudwatch, ec2, elbv2, logs, policies, secretsmanager, sts
+from fleetops.server.aws import (
+    autoscaling,
+    cloudwatch,
+    ec2,
+    elbv2,
+    logs,
+    policies,
+    secret_rotation,
+    secretsmanager,
+    sts,
+)
 from fleetops.server.aws.auth import Credential, credential, principal
 from fleetops.server.aws.errors import AwsError
 from fleetops.server.aws.models import SIGNING_NAMES, by_target_prefix, error_code, operation_model
@@ -33,7 +43,7 @@ from fleetops.server.sfn import call as sfn_call
 
 log = logging.getLogger(__name__)
 
-SERVED = (autoscaling, cloudwatch, ec2, elbv2, logs, policies, secretsmanager, sts)
+SERVED = (autoscaling, cloudwatch, ec2, elbv2, logs, policies, secret_rotation, secretsmanager, sts)
 """The modules whose handlers register themselves (imported for that)."""
 
 router = APIRouter(tags=["aws"])
@@ -142,6 +152,7 @@ async def _run(incoming: Incoming, service: str, request_id: str) -> Response:
         region=incoming.credential.region,
         request_id=request_id,
         state=request.app.state,
+        loop=asyncio.get_running_loop(),
     )
     output = await asyncio.to_thread(action.run, call, parsed)
     # A status reason or a log line may carry what an instance printed: answers are redacted.

@@ -6,7 +6,7 @@ and an answer holding one (GetSecretValue) needs the admin role, as ``--reveal``
 the audit log without the value (its ``SecretString`` is redacted there by its key). Versions and
 the labels AWSCURRENT, AWSPENDING and AWSPREVIOUS move as Secrets Manager moves them
 (``store.secrets``); other labels, binary values, KMS keys and replication have no local meaning
-and are refused. RotateSecret is not served yet (``fleetops secrets rotate`` runs the rotation).
+and are refused. RotateSecret runs fleetops' rotation runbook (``secret_rotation``).
 
 A secret of the fleet file cannot be deleted here (its services start with it); one made by
 CreateSecret can, after a recovery window (7 to 30 days, default 30) or at once with
@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fleetops.errors import BadInput
+from fleetops.ops.secrets.rotation_rules import rotation_rules
 from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.server.aws import pages
 from fleetops.server.aws.errors import AwsError
@@ -121,13 +122,26 @@ def _summary(call: Call, found: LocalSecret) -> dict[str, Any]:
         "ARN": found.arn,
         "Name": found.aws_name,
         "Description": found.description or None,
-        "RotationEnabled": False,
+        **_rotation(found),
         "LastChangedDate": found.last_changed,
         "DeletedDate": found.deleted_at,
         "Tags": _tags(call, found),
         "CreatedDate": versions[0].created_at if versions else None,
         "_stages": _stages_map(versions),
     }
+
+
+def _rotation(found: LocalSecret) -> dict[str, Any]:
+    rules = rotation_rules(found.history, found.declared)
+    if rules.every is None:
+        return {"RotationEnabled": False}
+    days, rest = divmod(round(rules.every.total_seconds()), 86400)
+    shown = (
+        {"AutomaticallyAfterDays": days}
+        if not rest
+        else {"ScheduleExpression": f"rate({round(rules.every.total_seconds() / 3600)} hours)"}
+    )
+    return {"RotationEnabled": True, "RotationRules": shown}
 
 
 @operation(SM, "DescribeSecret")
