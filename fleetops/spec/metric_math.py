@@ -64,6 +64,10 @@ _TOKEN = re.compile(
     r"|(?P<op>==|!=|<=|>=|&&|\|\||[-+*/^<>()\[\],]))"
 )
 _COMPARISONS = ("==", "!=", "<=", ">=", "<", ">")
+MAX_DEPTH = 50
+"""How deeply parentheses, arrays, calls and unary minus may nest (the parser recurses)."""
+MAX_OPERATIONS = 100
+"""How many operations may be inside one another (``1+1+...`` too: evaluation recurses)."""
 
 
 class MathError(ValueError):
@@ -160,6 +164,12 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokens(text)
         self.at = 0
+        self.depth = 0
+
+    def deeper(self, token: _Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise MathError(f"nested more than {MAX_DEPTH} deep", token.column)
 
     def peek(self) -> _Token:
         return self.tokens[self.at]
@@ -219,9 +229,13 @@ class _Parser:
         return expr
 
     def unary(self) -> Expr:
-        if self.accept("-") is not None:
-            return Unary(self.unary())
-        return self.power()
+        token = self.accept("-")
+        if token is None:
+            return self.power()
+        self.deeper(token)
+        operand = self.unary()
+        self.depth -= 1
+        return Unary(operand)
 
     def power(self) -> Expr:
         base = self.primary()
@@ -232,6 +246,17 @@ class _Parser:
 
     def primary(self) -> Expr:
         token = self.take()
+        nests = (token.kind == "op" and token.text in ("(", "[")) or (
+            token.kind == "word" and token.text[0].isupper()  # a function call
+        )
+        if nests:
+            self.deeper(token)
+        expr = self._primary(token)
+        if nests:
+            self.depth -= 1
+        return expr
+
+    def _primary(self, token: _Token) -> Expr:
         if token.kind == "number":
             return Number(float(token.text))
         if token.kind == "text":
@@ -284,35 +309,39 @@ def parse_expression(text: str) -> Expr:
         raise MathError(f"an expression may be at most {MAX_EXPRESSION} characters")
     if not text.strip():
         raise MathError("the expression is empty")
-    return _Parser(text).parse()
+    expr = _Parser(text).parse()
+    if _height(expr) > MAX_OPERATIONS:
+        raise MathError(f"more than {MAX_OPERATIONS} operations inside one another: split it into queries")
+    return expr
+
+
+def _children(expr: Expr) -> tuple[Expr, ...]:
+    if isinstance(expr, Array):
+        return expr.items
+    if isinstance(expr, Unary):
+        return (expr.operand,)
+    if isinstance(expr, Binary):
+        return (expr.left, expr.right)
+    if isinstance(expr, Call):
+        return expr.args
+    return ()
+
+
+def _height(expr: Expr) -> int:
+    """How many nodes the longest path down ``expr`` has (without recursing)."""
+    highest, stack = 0, [(expr, 1)]
+    while stack:
+        node, height = stack.pop()
+        highest = max(highest, height)
+        stack.extend((child, height + 1) for child in _children(node))
+    return highest
 
 
 def references(expr: Expr) -> list[Ref]:
     """The ids ``expr`` names, in order of appearance."""
     if isinstance(expr, Ref):
         return [expr]
-    if isinstance(expr, Array):
-        return [r for item in expr.items for r in references(item)]
-    if isinstance(expr, Unary):
-        return references(expr.operand)
-    if isinstance(expr, Binary):
-        return [*references(expr.left), *references(expr.right)]
-    if isinstance(expr, Call):
-        return [r for arg in expr.args for r in references(arg)]
-    return []
-
-
-def uses_all_metrics(expr: Expr) -> bool:
-    """Whether ``expr`` calls METRICS() (so it depends on every metric query)."""
-    if isinstance(expr, Call):
-        return expr.name == "METRICS" or any(uses_all_metrics(a) for a in expr.args)
-    if isinstance(expr, Array):
-        return any(uses_all_metrics(item) for item in expr.items)
-    if isinstance(expr, Unary):
-        return uses_all_metrics(expr.operand)
-    if isinstance(expr, Binary):
-        return uses_all_metrics(expr.left) or uses_all_metrics(expr.right)
-    return False
+    return [ref for child in _children(expr) for ref in references(child)]
 
 
 def evaluation_order(expressions: Mapping[str, Expr], metric_ids: Sequence[str]) -> list[str]:

@@ -125,6 +125,9 @@ def test_expressions_evaluate_as_cloudwatch_documents(
         ("(m1 + m2", "column 9: expected ')' to close the '(', found the end of the expression"),
         ("m1 $ 2", "column 4: unexpected '$'"),
         ("Errors / m1", "column 1: unknown function Errors"),
+        ("(" * 60 + "m1" + ")" * 60, "column 51: nested more than 50 deep"),
+        ("-" * 60 + "m1", "column 51: nested more than 50 deep"),
+        ("m1" + " + 1" * 100, "more than 100 operations inside one another: split it into queries"),
     ],
 )
 def test_a_mistake_names_its_column(expression: str, message: str) -> None:
