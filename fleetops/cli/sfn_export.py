@@ -41,7 +41,8 @@ EndpointOption = Annotated[
     str | None,
     typer.Option(
         "--endpoint-url",
-        help="Step Functions endpoint (another fleetops server); default: AWS, from boto3's chain.",
+        help="Step Functions endpoint (another fleetops server); default: the environment's "
+        "stepfunctions.endpoint_url, else AWS (boto3's chain).",
     ),
 ]
 RegionOption = Annotated[
@@ -63,8 +64,20 @@ class Plan:
         self.calls.append({"action": action, **{k: v for k, v in members.items() if k != "definition"}})
 
 
-def environment_settings(file: Path, environment: str) -> tuple[ActivityNames, str | None, str | None]:
-    """The naming of ``environment``'s exports and its AWS region and account (None for local)."""
+@dataclass(frozen=True)
+class Target:
+    """Where an environment's runbooks go: their naming, and the fleet file's region, account
+    and Step Functions endpoint (None: not said there; the options or boto3's chain decide)."""
+
+    names: ActivityNames
+    region: str | None
+    account: str | None
+    endpoint_url: str | None
+
+
+def environment_settings(file: Path, environment: str) -> Target:
+    """The naming of ``environment``'s exports and where they go (``stepfunctions:`` of an
+    ``orchestrator: aws-stepfunctions`` environment, else its AWS region and account)."""
     from fleetops.spec.loader import load_fleet
 
     fleet = load_fleet(file)
@@ -73,9 +86,11 @@ def environment_settings(file: Path, environment: str) -> tuple[ActivityNames, s
         raise BadInput(
             f"--env {environment!r}: not an environment of {file} (it has: {', '.join(fleet.environments)})"
         )
-    region = getattr(settings, "region", None)
+    sfn = settings.stepfunctions
+    region = (sfn.region if sfn else None) or getattr(settings, "region", None)
     account = getattr(settings, "account_id", None)
-    return ActivityNames(fleet.name, environment), region, account
+    endpoint = sfn.endpoint_url if sfn else None
+    return Target(ActivityNames(fleet.name, environment), region, account, endpoint)
 
 
 def chosen_runbooks(runbooks: list[str], every: bool) -> list[str]:
@@ -123,7 +138,9 @@ def export(
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Export runbooks as state machines whose fleetops tasks are Activities served by `fleetops worker`."""
-    names, env_region, account = environment_settings(file, env)
+    target = environment_settings(file, env)
+    names, env_region, account = target.names, target.region, target.account
+    endpoint_url = endpoint_url or target.endpoint_url
     chosen = chosen_runbooks(list(runbooks or []), every)
     plan = Plan()
     settings = Settings(role_arn, heartbeat_seconds, check)

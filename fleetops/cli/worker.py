@@ -227,7 +227,9 @@ def worker(
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Serve the Activities of runbooks exported with `fleetops sfn export`, until SIGTERM."""
-    names, env_region, _account = environment_settings(file, env)
+    target = environment_settings(file, env)
+    names, env_region = target.names, target.region
+    endpoint_url = endpoint_url or target.endpoint_url
     activities_count = 0
     client = target_client(endpoint_url, region or env_region, pollers=64)
     with aws_errors(endpoint_url or "AWS Step Functions"):

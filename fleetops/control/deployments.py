@@ -25,6 +25,7 @@ deployment can start as soon as the stop returns.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -40,6 +41,7 @@ from fleetops.control.environments import Environments
 from fleetops.control.fleet import FleetRuntime
 from fleetops.control.restores import LocalDatastoreControl
 from fleetops.control.service import ExecutionService
+from fleetops.control.stepfunctions import StepFunctionsRunbooks, Target, orchestrated
 from fleetops.engine import ExecutionStatus, HistoryEvent
 from fleetops.errors import BadInput, Forbidden, OperationFailed, Refused
 from fleetops.ops.gates import check_change
@@ -59,7 +61,7 @@ from fleetops.runbooks.wiring import (
 )
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
-from fleetops.store.executions import RUNNING, ExecutionRecord
+from fleetops.store.executions import RUNNING, ExecutionDoesNotExist, ExecutionRecord
 
 MACHINE_PREFIX = "fleetops-"
 """Built-in runbook ``deploy`` is the state machine ``fleetops-deploy``."""
@@ -114,6 +116,8 @@ class Deployments:
             self.environments = Environments(fleet)
             if runtime is not None:
                 self.environments.put(runtime)
+        self.stepfunctions = StepFunctionsRunbooks(lambda: self.environments.fleet)
+        """Where ``orchestrator: aws-stepfunctions`` environments' runbooks run."""
 
     # -- wiring ----------------------------------------------------------------------------
 
@@ -335,10 +339,15 @@ class Deployments:
         return self._start("rotate-secret", f"rotate-{secret}", environment, payload)
 
     def _start(self, runbook: str, operation: str, environment: str, payload: dict[str, Any]) -> Started:
+        name = new_name(operation, environment, SYSTEM_CLOCK.now())
+        if orchestrated(self.environments.fleet, environment):
+            # The exported machine, through its alias live; the handlers its activities call run
+            # here anyway (fleetops worker -> POST /tasks/run): the lock and releases as locally.
+            arn = self.stepfunctions.start(environment, runbook, name, payload)
+            return Started(name, arn, operation)
         # Stored on first use (and updated when the built-in changed), so a server that never
         # deploys lists no built-in state machines.
         machine = self.executions.ensure_state_machine(machine_name(runbook), definition_text(runbook)).arn
-        name = new_name(operation, environment, SYSTEM_CLOCK.now())
         record = self.executions.start_execution(
             machine, payload, name=name, started_by=str(payload["requested_by"])
         )
@@ -357,11 +366,52 @@ class Deployments:
             runbook = next((r for r in ("rollback", "restore") if name_or_arn.startswith(f"{r}-")), "deploy")
         return self.executions.engine.execution_arn(machine_name(runbook), name_or_arn)
 
+    def locate(self, name_or_arn: str) -> tuple[str, Target | None]:
+        """An execution's ARN and, for one on Step Functions, where it runs (None: here).
+
+        A name is looked up here first, then as an execution of an ``aws-stepfunctions``
+        environment (names say their environment: ``deploy-dev-20261122T090000-3f2a``)."""
+        if name_or_arn.startswith("arn:"):
+            return name_or_arn, self.stepfunctions.target_of(name_or_arn)
+        arn = self.execution_arn(name_or_arn)
+        try:
+            self.store.executions.get(arn)
+        except ExecutionDoesNotExist:
+            remote = self.stepfunctions.find(name_or_arn)
+            if remote is not None:
+                return remote
+        return arn, None
+
+    def record(self, execution: str) -> ExecutionRecord:
+        """An execution (name or ARN), here or on Step Functions."""
+        arn, target = self.locate(execution)
+        if target is not None:
+            return self.stepfunctions.describe(target, arn)
+        return self.executions.describe_execution(arn)
+
+    def history(self, execution: str) -> list[HistoryEvent]:
+        """An execution's events, oldest first; one on Step Functions as AWS records it."""
+        arn, target = self.locate(execution)
+        if target is None:
+            return list(self.executions.history(arn))
+        return self.stepfunctions.as_recorded(target, arn)
+
+    def _read(self, arn: str, target: Target | None) -> tuple[ExecutionRecord, Sequence[HistoryEvent]]:
+        """The record and the history in the engine's terms (activities read as their tasks)."""
+        if target is None:
+            return self.executions.describe_execution(arn), self.executions.history(arn)
+        return self.stepfunctions.describe(target, arn), self.stepfunctions.history(target, arn)
+
     def approve(
         self, execution: str, *, approved: bool, by: str, reason: str | None = None
     ) -> dict[str, Any]:
         """Approve (or reject) the deployment waiting at its approval gate."""
-        arn = self.execution_arn(execution)
+        arn, target = self.locate(execution)
+        if target is not None:
+            raise BadInput(
+                f"execution {arn.rsplit(':', 1)[-1]} runs on Step Functions, which has no approval "
+                "gate (approval: required is refused for aws-stepfunctions environments)"
+            )
         record = self.executions.describe_execution(arn)
         token = pending_approval_token(self.executions.history(arn)) if record.status == RUNNING else None
         if token is None:
@@ -399,20 +449,21 @@ class Deployments:
         "stopped by <by>"). ``BadInput`` when it is not running: it ended already, and nothing
         is changed.
         """
-        arn = self.execution_arn(execution)
-        record = self.executions.describe_execution(arn)
+        arn, target = self.locate(execution)
+        record, _ = self._read(arn, target)
         running = record.status == RUNNING
-        if running:
-            record = await self.executions.stop_execution(
-                arn, error=error or "fleetops.Stopped", cause=cause or f"stopped by {by}"
-            )
+        error, cause = error or "fleetops.Stopped", cause or f"stopped by {by}"
+        if running and target is not None:
+            record = await asyncio.to_thread(self.stepfunctions.stop, target, arn, error=error, cause=cause)
+        elif running:
+            record = await self.executions.stop_execution(arn, error=error, cause=cause)
         # Not running, or it ended on its own meanwhile (stop_execution leaves that as it is).
         if not running or record.status != ExecutionStatus.ABORTED:
             raise BadInput(
                 f"execution {record.name} already ended ({record.status}): there is nothing to stop"
             )
         out: dict[str, Any] = {"execution": record.name, "status": record.status, "rollback": None}
-        events = self.executions.history(arn)
+        _, events = self._read(arn, target)
         plan = deployment_plan(events)
         undoing = task_input(events, "rollback-initialize")
         initialized = task_input(events, "deploy-initialize") or undoing
@@ -456,6 +507,7 @@ class Deployments:
         """Stop every running deploy execution (newest first), each undone as :meth:`stop` does."""
         machine = self.executions.engine.state_machine_arn(machine_name("deploy"))
         running = self.store.executions.list(machine, status=RUNNING, limit=1000)
+        running += self.remote_executions(("deploy",), status=RUNNING, limit=1000)
         stopped = []
         for record in running:
             try:
@@ -468,9 +520,7 @@ class Deployments:
 
     def progress(self, execution: str) -> dict[str, Any]:
         """The execution and, per service, its rollout now (percentage, checkpoint, reason)."""
-        arn = self.execution_arn(execution)
-        record = self.executions.describe_execution(arn)
-        events = self.executions.history(arn)
+        record, events = self._read(*self.locate(execution))
         plan = deployment_plan(events)
         out: dict[str, Any] = {
             **describe(record),
@@ -491,6 +541,12 @@ class Deployments:
         rollbacks = targets.get("targets") or plan.get("targets") or []
         out["rollback"] = [self._rollout_of(t, t.get("rollout_id")) for t in rollbacks]
         return out
+
+    def remote_executions(
+        self, runbooks: Sequence[str], *, status: str | None, limit: int
+    ) -> list[ExecutionRecord]:
+        """Executions of ``runbooks`` on Step Functions (``aws-stepfunctions`` environments)."""
+        return self.stepfunctions.list_all(runbooks, status=status, limit=limit)
 
     def _rollout_of(self, item: dict[str, Any], rollout_id: str | None) -> dict[str, Any]:
         row: dict[str, Any] = {k: item[k] for k in ("service", "version", "release", "wave") if k in item}

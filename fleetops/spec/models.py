@@ -80,6 +80,48 @@ class Approval(StrEnum):
     NONE = "none"
 
 
+class Orchestrator(StrEnum):
+    """What runs an environment's runbooks (deploy, rollback, promote...)."""
+
+    LOCAL = "local"
+    """The control plane's own engine."""
+    AWS_STEPFUNCTIONS = "aws-stepfunctions"
+    """AWS Step Functions (or another fleetops server's endpoint): the state machines
+    ``fleetops sfn export`` made, through their alias ``live``, served by ``fleetops worker``."""
+
+
+class StepFunctionsSettings(Spec):
+    """Where an ``orchestrator: aws-stepfunctions`` environment's runbooks run. The state
+    machines are the export's (``fleetops-<fleet>-<environment>-<runbook>``, alias ``live``);
+    credentials come from boto3's standard chain of the control plane's process."""
+
+    region: str | None = Field(
+        default=None,
+        pattern=REGION_PATTERN,
+        description="AWS region; default: the environment's region (aws), else boto3's chain.",
+    )
+    endpoint_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Step Functions endpoint (another fleetops server); default: AWS, from boto3's chain.",
+    )
+
+
+def _check_orchestrator(
+    orchestrator: Orchestrator, stepfunctions: StepFunctionsSettings | None, approval: Approval
+) -> None:
+    if stepfunctions is not None and orchestrator is not Orchestrator.AWS_STEPFUNCTIONS:
+        raise ValueError("stepfunctions: settings need `orchestrator: aws-stepfunctions`")
+    if orchestrator is Orchestrator.AWS_STEPFUNCTIONS and approval is Approval.REQUIRED:
+        # The gate's task token would be the activity's, held by Step Functions and never shown
+        # in its history: `fleetops approve` could not reach it. Refused rather than skipped.
+        raise ValueError(
+            "approval: required is not supported with orchestrator: aws-stepfunctions yet "
+            "(`fleetops approve` cannot answer an approval gate that runs on Step Functions); "
+            "use orchestrator: local for an environment that needs approvals"
+        )
+
+
 class LocalSettings(Spec):
     """Settings of the local provider (processes on this machine behind HAProxy)."""
 
@@ -92,6 +134,18 @@ class LocalSettings(Spec):
     promote_from: Name | None = Field(
         default=None, description="Environment whose releases are promoted here."
     )
+    orchestrator: Orchestrator = Field(
+        default=Orchestrator.LOCAL,
+        description="What runs its runbooks: local (this control plane) or aws-stepfunctions.",
+    )
+    stepfunctions: StepFunctionsSettings | None = Field(
+        default=None, description="Region and endpoint of aws-stepfunctions (both optional)."
+    )
+
+    @model_validator(mode="after")
+    def _orchestrated(self) -> LocalSettings:
+        _check_orchestrator(self.orchestrator, self.stepfunctions, self.approval)
+        return self
 
 
 class AwsSettings(Spec):
@@ -106,9 +160,21 @@ class AwsSettings(Spec):
     promote_from: Name | None = Field(
         default=None, description="Environment whose releases are promoted here."
     )
+    orchestrator: Orchestrator = Field(
+        default=Orchestrator.LOCAL,
+        description="What runs its runbooks: local (this control plane) or aws-stepfunctions.",
+    )
+    stepfunctions: StepFunctionsSettings | None = Field(
+        default=None, description="Region and endpoint of aws-stepfunctions (both optional)."
+    )
     region: str = Field(pattern=REGION_PATTERN, description="AWS region, e.g. eu-west-1.")
     account_id: str | None = Field(default=None, pattern=r"^\d{12}$", description="12-digit account id.")
     profile: str | None = Field(default=None, description="AWS CLI profile to use.")
+
+    @model_validator(mode="after")
+    def _orchestrated(self) -> AwsSettings:
+        _check_orchestrator(self.orchestrator, self.stepfunctions, self.approval)
+        return self
 
 
 Environment = Annotated[LocalSettings | AwsSettings, Field(discriminator="provider")]

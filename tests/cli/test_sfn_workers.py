@@ -3,7 +3,9 @@
 One module, shared processes: the example fleet's dev environment runs under its control plane
 (``fleetops up``; bake and warmup shortened to keep the module short), a second fleetops server
 is the Step Functions endpoint, ``fleetops sfn export --all`` puts the runbooks there and two
-workers serve their activities. Deployments run on the endpoint, the rollouts on the fleet.
+workers serve their activities. dev is ``orchestrator: aws-stepfunctions`` with that endpoint,
+so ``fleetops deploy dev`` runs there too. Deployments run on the endpoint, the rollouts on the
+fleet.
 Also: the export to moto's Step Functions (which runs nothing, hence ``--no-check``).
 """
 
@@ -49,11 +51,18 @@ class Setup:
     env: dict[str, str]
 
 
-def _example(base: Path, sinks: NotificationSinks) -> Path:
+def _example(base: Path, sinks: NotificationSinks, endpoint: str | None = None) -> Path:
+    """The example fleet; with ``endpoint``, its dev environment orchestrated there."""
     folder = copy_example(base / "restaurant", sinks)
     fleet_file = folder / "fleet.yaml"
     text = fleet_file.read_text().replace("      port: 8080\n", "")
     text = text.replace("      warmup: 1s\n      bake_time: 5s\n", "      warmup: 0s\n      bake_time: 1s\n")
+    if endpoint is not None:
+        orchestrated = (
+            "  dev:\n    provider: local\n    orchestrator: aws-stepfunctions\n"
+            f"    stepfunctions: {{endpoint_url: '{endpoint}', region: us-east-1}}\n"
+        )
+        text = text.replace("  dev:\n    provider: local\n", orchestrated, 1)
     fleet_file.write_text(text)
     return folder
 
@@ -74,24 +83,22 @@ def _worker(
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) -> Iterator[Setup]:
     base = tmp_path_factory.mktemp("sfn-workers")
-    folder = _example(base, sinks)
     workers: dict[str, subprocess.Popen[bytes]] = {}
     logs = [(base / f"{name}.log").open("wb") for name in ("w1", "w2")]
-    try:
-        up = run_cli(["up", "--env", "dev", "-o", "json"], cwd=folder, timeout=180)
-        assert up.returncode == 0, up.stderr
-        (base / "endpoint").mkdir()
-        with running_server(base / "endpoint", timeout=120) as endpoint:
-            env = {
-                "AWS_ACCESS_KEY_ID": endpoint.admin_token,
-                "AWS_SECRET_ACCESS_KEY": "unused",
-                "AWS_DEFAULT_REGION": "us-east-1",
-            }
-            export = run_cli(
-                [*EXPORT, "--endpoint-url", endpoint.url, "--heartbeat-seconds", HEARTBEAT],
-                cwd=folder,
-                env=env,
-            )
+    (base / "endpoint").mkdir()
+    with running_server(base / "endpoint", timeout=120) as endpoint:
+        # The control plane's credentials for the endpoint (boto3's chain), as on AWS its role's.
+        env = {
+            "AWS_ACCESS_KEY_ID": endpoint.admin_token,
+            "AWS_SECRET_ACCESS_KEY": "unused",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        folder = _example(base, sinks, endpoint.url)
+        try:
+            up = run_cli(["up", "--env", "dev", "-o", "json"], cwd=folder, env=env, timeout=180)
+            assert up.returncode == 0, up.stderr
+            # The endpoint comes from the fleet file (stepfunctions.endpoint_url).
+            export = run_cli([*EXPORT, "--heartbeat-seconds", HEARTBEAT], cwd=folder, env=env)
             assert export.returncode == 0, export.stderr
             for name, log in zip(("w1", "w2"), logs, strict=True):
                 workers[name] = _worker(folder, endpoint.url, name, env, log)
@@ -103,14 +110,14 @@ def setup(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) ->
                 workers,
                 env,
             )
-    finally:
-        for process in workers.values():
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        for log in logs:
-            log.close()
-        run_cli(["down"], cwd=folder, timeout=60)
+        finally:
+            for process in workers.values():
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+            for log in logs:
+                log.close()
+            run_cli(["down"], cwd=folder, timeout=60)
 
 
 def _deploy(setup: Setup, version: str) -> str:
@@ -156,17 +163,49 @@ def test_export_publishes_a_checked_version_behind_live(setup: Setup) -> None:
     assert all(name.startswith("fleetops-restaurant-dev-") for name in activities)
 
 
-def test_a_deploy_runs_on_the_endpoint_served_by_the_workers(setup: Setup) -> None:
-    arn = _deploy(setup, "v2")
-    ended = _ended(setup, arn)
-    assert (ended["status"], ended.get("error")) == ("SUCCEEDED", None)
-    assert all(v == ["v2"] for v in _versions(setup).values())
+def test_fleetops_deploy_of_an_aws_stepfunctions_environment_runs_on_the_endpoint(setup: Setup) -> None:
+    """`orchestrator: aws-stepfunctions`: `fleetops deploy --wait` starts the exported machine
+    through `live`, the workers serve its activities, the CLI follows it to exit 0."""
+    deployed = run_cli(
+        ["deploy", "dev", "--version", "v2", "--wait", "-o", "json"], cwd=setup.folder, timeout=240
+    )
+    assert deployed.returncode == 0, deployed.stderr
+    progress = json.loads(deployed.stdout)
+    name = progress["execution"]
+    assert (progress["status"], progress["execution_arn"]) == (
+        "SUCCEEDED",
+        f"{DEPLOY_ALIAS.removesuffix(':live').replace(':stateMachine:', ':execution:')}:{name}",
+    )
+    assert sorted((s["service"], s["version"], s["status"]) for s in progress["services"]) == [
+        (service, "v2", "Successful") for service in sorted(_versions(setup))
+    ]
+    described = setup.client.describe_execution(executionArn=progress["execution_arn"])
+    assert described["stateMachineAliasArn"] == DEPLOY_ALIAS
     workers = {
         e["activityStartedEventDetails"]["workerName"]
-        for e in _history(setup, arn)
+        for e in _history(setup, progress["execution_arn"])
         if e["type"] == "ActivityStarted"
     }
     assert workers and workers <= {"w1", "w2"}
+    assert all(v == ["v2"] for v in _versions(setup).values())
+    # The handlers ran in the control plane: the lock is given back, the releases verified.
+    locks = run_cli(["lock", "status", "-o", "json"], cwd=setup.folder)
+    assert json.loads(locks.stdout) == [], locks.stdout
+    releases = run_cli(["releases", "--env", "dev", "-o", "json"], cwd=setup.folder)
+    pinned = [r for r in json.loads(releases.stdout) if r["execution_id"] == name]
+    assert sorted((r["version"], r["status"]) for r in pinned) == [("v2", "verified")] * len(
+        progress["services"]
+    )
+    # `executions` reads it from the endpoint.
+    listed = run_cli(["executions", "list", "--runbook", "deploy", "-o", "json"], cwd=setup.folder)
+    assert [(e["execution"], e["status"]) for e in json.loads(listed.stdout)][:1] == [(name, "SUCCEEDED")]
+    history = run_cli(["executions", "history", name, "-o", "json"], cwd=setup.folder)
+    types = [e["type"] for e in json.loads(history.stdout)]
+    assert (types[0], types[-1], "ActivityScheduled" in types) == (
+        "ExecutionStarted",
+        "ExecutionSucceeded",
+        True,
+    )
 
 
 def test_a_killed_worker_times_out_on_its_heartbeat_and_the_retry_finishes(setup: Setup) -> None:

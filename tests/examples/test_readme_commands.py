@@ -232,6 +232,11 @@ PLAN: dict[str, list[Step] | Skip] = {
     "aws stepfunctions start-execution --state-machine-arn "
     "arn:aws:states:eu-west-1:123456789012:stateMachine:fleetops-restaurant-prod-deploy:live "
     '--input \'{"environment": "prod", "version": "v2", "requested_by": "alice"}\'': Skip(SFN_EXPORT),
+    "fleetops sfn export --all --env prod --role-arn arn:aws:iam::123456789012:role/fleetops-sfn": Skip(
+        SFN_EXPORT
+    ),
+    "fleetops worker --env prod &": Skip(SFN_EXPORT),
+    "fleetops deploy prod --version v2 --wait": Skip(SFN_EXPORT),
     "cd examples/restaurant && fleetops up": [Step("fleetops up")],
     'eval "$(fleetops aws-env)"': [Step('eval "$(fleetops aws-env)"')],
     "aws sts get-caller-identity": [Step(AWS + "aws sts get-caller-identity")],

@@ -6,7 +6,16 @@ import pytest
 from pydantic import ValidationError
 
 from fleetops.spec.fleet import Fleet
-from fleetops.spec.models import DeployPolicy, HealthCheck, LocalSettings, Run, Service, SmokeRequest
+from fleetops.spec.models import (
+    DeployPolicy,
+    HealthCheck,
+    LocalSettings,
+    Orchestrator,
+    Run,
+    Service,
+    SmokeRequest,
+    StepFunctionsSettings,
+)
 from fleetops.spec.resources import Alarm, Datastore, EmailChannel, WebhookChannel
 from fleetops.testing.fleet_files import fleet_document
 
@@ -176,6 +185,34 @@ def test_self_approval_is_refused_by_default_and_a_strict_boolean() -> None:
     assert LocalSettings.model_validate({"provider": "local", "self_approval": True}).self_approval is True
     with pytest.raises(ValidationError, match="Input should be a valid boolean"):
         LocalSettings.model_validate({"provider": "local", "self_approval": 1})
+
+
+def test_orchestrator_aws_stepfunctions_takes_an_endpoint_and_region_and_refuses_approvals() -> None:
+    settings = LocalSettings.model_validate(
+        {
+            "provider": "local",
+            "orchestrator": "aws-stepfunctions",
+            "stepfunctions": {"endpoint_url": "http://127.0.0.1:8123", "region": "eu-west-1"},
+        }
+    )
+    assert (settings.orchestrator, settings.stepfunctions) == (
+        Orchestrator.AWS_STEPFUNCTIONS,
+        StepFunctionsSettings(endpoint_url="http://127.0.0.1:8123", region="eu-west-1"),
+    )
+    assert LocalSettings.model_validate({"provider": "local"}).orchestrator is Orchestrator.LOCAL
+    refused = (
+        ({"stepfunctions": {}}, "stepfunctions: settings need `orchestrator: aws-stepfunctions`"),
+        ({"orchestrator": "stepfunctions"}, "'local' or 'aws-stepfunctions'"),
+        ({"orchestrator": "aws-stepfunctions", "stepfunctions": {"endpoint_url": "ftp://x"}}, "endpoint_url"),
+        ({"orchestrator": "aws-stepfunctions", "stepfunctions": {"region": 1}}, "valid string"),
+        (
+            {"orchestrator": "aws-stepfunctions", "approval": "required"},
+            "approval: required is not supported with orchestrator: aws-stepfunctions",
+        ),
+    )
+    for bad, message in refused:
+        with pytest.raises(ValidationError, match=message):
+            LocalSettings.model_validate({"provider": "local", **bad})
 
 
 def test_slo_availability_is_a_strict_percentage_overridable_per_environment() -> None:

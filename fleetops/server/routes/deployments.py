@@ -196,6 +196,8 @@ def list_executions(
             deployments.executions.engine.state_machine_arn(machine_name(name)), status=status, limit=limit
         )
     ]
+    # Those of aws-stepfunctions environments, from ListExecutions of their exported machines.
+    records += deployments.remote_executions(names, status=status, limit=limit)
     records.sort(key=lambda r: r.start_date, reverse=True)
     return {"executions": [redactor.value(describe(r)) for r in records[:limit]]}
 
@@ -252,15 +254,14 @@ def get_execution(
     execution: ExecutionName, deployments: DeploymentsDep, redactor: RedactorDep
 ) -> dict[str, Any]:
     """One execution (a name of a built-in runbook's execution, or any ARN)."""
-    record = deployments.executions.describe_execution(deployments.execution_arn(execution))
-    answer: dict[str, Any] = redactor.value(describe(record))
+    answer: dict[str, Any] = redactor.value(describe(deployments.record(execution)))
     return answer
 
 
 @router.get("/executions/{execution}/history", name="executions.history", dependencies=viewer)
 def history(execution: ExecutionName, deployments: DeploymentsDep, redactor: RedactorDep) -> dict[str, Any]:
     """The execution's events, oldest first (AWS shapes, timestamps as ISO 8601)."""
-    events = deployments.executions.history(deployments.execution_arn(execution))
+    events = deployments.history(execution)
     return {
         "events": [
             redactor.value({**event.to_aws(), "timestamp": event.timestamp.isoformat()}) for event in events
