@@ -64,6 +64,16 @@ def load_cases(directory: Path) -> list[Case]:
     return cases
 
 
+def read_known_failures(path: Path) -> dict[str, str]:
+    """``case-id reason`` lines of a known-failures file (``#`` comments), as id -> reason."""
+    known = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            case_id, _, reason = line.partition(" ")
+            known[case_id] = reason.strip()
+    return known
+
+
 def check_case(case: Case, *, timeout: float = 60.0) -> str | None:
     """None when the engine matches AWS on ``case``; else what differed."""
     return asyncio.run(_check(case, timeout))

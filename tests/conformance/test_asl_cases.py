@@ -11,18 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from fleetops.testing.asl_cases import Case, cases_dir, check_case, load_cases
+from fleetops.testing.asl_cases import Case, cases_dir, check_case, load_cases, read_known_failures
 
 KNOWN_FAILURES = Path(__file__).with_name("known_failures.txt")
 
 
 def _known_failures() -> dict[str, str]:
-    known = {}
-    for line in KNOWN_FAILURES.read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            case_id, _, reason = line.partition(" ")
-            known[case_id] = reason.strip()
-    return known
+    return read_known_failures(KNOWN_FAILURES)
 
 
 def _params() -> list[object]:
