@@ -167,7 +167,7 @@ def test_fleetops_deploy_of_an_aws_stepfunctions_environment_runs_on_the_endpoin
     """`orchestrator: aws-stepfunctions`: `fleetops deploy --wait` starts the exported machine
     through `live`, the workers serve its activities, the CLI follows it to exit 0."""
     deployed = run_cli(
-        ["deploy", "dev", "--version", "v2", "--wait", "-o", "json"], cwd=setup.folder, timeout=240
+        ["deploy", "dev", "--version", "v2", "--wait", "-o", "json"], cwd=setup.folder, timeout=480
     )
     assert deployed.returncode == 0, deployed.stderr
     progress = json.loads(deployed.stdout)
