@@ -236,7 +236,7 @@ PLAN: dict[str, list[Step] | Skip] = {
         SFN_EXPORT
     ),
     "fleetops worker --env prod &": Skip(SFN_EXPORT),
-    "fleetops deploy prod --version v2 --wait": Skip(SFN_EXPORT),
+    "fleetops deploy prod --version v3 --wait": Skip(SFN_EXPORT),
     "cd examples/restaurant && fleetops up": [Step("fleetops up")],
     'eval "$(fleetops aws-env)"': [Step('eval "$(fleetops aws-env)"')],
     "aws sts get-caller-identity": [Step(AWS + "aws sts get-caller-identity")],
