@@ -192,6 +192,16 @@ class AwsBackups:
             f"{cluster.get('EngineVersion', '')}; deleted (keys not compared)",
         )
 
+    def delete(self, backup: Backup) -> None:
+        """Delete the backup's snapshot (nothing when it is gone already)."""
+        aws = self.resource(backup.datastore)
+        name = snapshot_identifier(backup.backup_id)
+        if aws.rds_instance is not None:
+            self.rds(aws.rds_instance).delete_snapshot(name)
+        else:
+            assert aws.elasticache_cluster is not None
+            self.cache(aws.elasticache_cluster).delete_snapshot(name)
+
     # -- restores --------------------------------------------------------------------------------
 
     def restore(self, datastore: str, *, backup: Backup | None, to_time: datetime | None, key: str) -> str:

@@ -7,7 +7,9 @@ datastore whose newest scheduled backup is ``every`` old (or that has none) is b
 beyond ``keep`` or older than ``retention`` are deleted, file and catalog entry, never the
 newest verified one (``fleetops.ops.backups.schedule``). A datastore being restored (the
 environment's lock held by a restore execution) is left alone until the restore ends. A backup
-that fails is notified (``backup.failed``) and tried again at the next look.
+that fails is notified (``backup.failed``) and tried again at the next look. An aws
+environment's datastores with an ``aws:`` block are kept the same way with native snapshots
+(``control.aws_backups``: a deleted backup is DeleteDBSnapshot or DeleteSnapshot).
 
 Runs on the server's event loop; each look runs in a worker thread (a backup takes seconds).
 Time comes from the project's one ``Clock``, so tests drive it with a fake one.
@@ -18,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from fleetops.clock import Clock
+from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.backups import Backups
 from fleetops.control.environments import Environments
 from fleetops.errors import FleetopsError
@@ -64,6 +66,13 @@ class BackupScheduler:
         looks = []
         for environment in self.environments.names():
             runtime = self.environments.get(environment)
+            if isinstance(runtime, AwsFleetRuntime) and not self._restoring(environment):
+                # Native snapshots, of the datastores in this environment that name their resource.
+                for name, spec in runtime.fleet.datastores.items():
+                    here = spec.environments is None or environment in spec.environments
+                    if spec.backup is not None and spec.aws is not None and here:
+                        looks.append(self._one(environment, name, spec.backup))
+                continue
             stores = getattr(runtime, "datastores", None)
             if runtime is None or not isinstance(stores, LocalDatastores) or self._restoring(environment):
                 continue
@@ -106,6 +115,5 @@ class BackupScheduler:
             now=self.clock.now(),
         )
         for victim in victims:
-            Path(victim.location).unlink(missing_ok=True)
-            self.store.backups.delete(victim.backup_id)
+            self.backups.discard(victim)
         return Look(environment, name, taken, tuple(v.backup_id for v in victims))

@@ -176,6 +176,16 @@ class Backups:
             detail=outcome.detail,
         )
 
+    def discard(self, backup: Backup) -> None:
+        """Delete a backup: its file (on aws, its snapshot: DeleteDBSnapshot, DeleteSnapshot),
+        then its catalog entry."""
+        runtime = self.environments.get(backup.environment)
+        if isinstance(runtime, AwsFleetRuntime) and backup.tool.startswith(("rds:", "elasticache:")):
+            self.on_aws(runtime).delete(backup)
+        else:
+            Path(backup.location).unlink(missing_ok=True)
+        self.store.backups.delete(backup.backup_id)
+
     def _notify(self, kind: EventKind, environment: str, what: str, reason: str | None) -> None:
         """``backup.<kind>`` to the fleet file's channels that list it (a delivery problem is
         recorded by the notifications, never raised)."""

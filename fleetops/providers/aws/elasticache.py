@@ -83,6 +83,19 @@ class CacheCluster:
             )
         return self._wait(f"snapshot {name}", lambda: self.snapshot(name), "SnapshotStatus")
 
+    def delete_snapshot(self, name: str) -> None:
+        """DeleteSnapshot (nothing when it is gone already)."""
+        try:
+            aws_call(
+                "elasticache:DeleteSnapshot",
+                name,
+                self.clients.elasticache.delete_snapshot,
+                SnapshotName=name,
+            )
+        except AwsError as err:
+            if err.code != "SnapshotNotFoundFault":
+                raise
+
     def restore_scratch(self, snapshot: str, scratch: str) -> dict[str, Any]:
         """A scratch cluster ``scratch`` from ``snapshot`` (the live cluster's node type), once
         available."""

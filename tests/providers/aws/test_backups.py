@@ -21,6 +21,7 @@ import pytest
 from fleetops.control.aws_backups import AwsBackups
 from fleetops.control.aws_restores import AwsDatastoreControl
 from fleetops.control.aws_runtime import AwsFleetRuntime
+from fleetops.control.backup_scheduler import BackupScheduler
 from fleetops.control.backups import Backups
 from fleetops.control.deployments import Deployments
 from fleetops.control.environments import Environments
@@ -330,3 +331,32 @@ def test_a_point_in_time_restore_is_restore_db_instance_to_point_in_time_switche
     assert restore.params["RestoreTime"] == moment.astimezone(UTC).replace(tzinfo=None)  # moto's: naive UTC
     renamed = [c.params["NewDBInstanceIdentifier"] for c in calls.of("ModifyDBInstance")]
     assert renamed[1] == "restaurant-orders" and len(renamed) == 2
+
+
+def test_scheduled_backups_of_an_aws_environment_are_snapshots_deleted_after_their_retention(
+    backups: Backups,
+) -> None:
+    """orders-db-prod: backup {every: 1d, retention: 30d}, verified; cache: {every: 6h,
+    retention: 2d, verify: false} (the example's)."""
+    clock = FakeClock(T0)
+    scheduler = BackupScheduler(backups.store, backups.environments, clock=clock)
+    first = {look.datastore: look for look in scheduler.step()}
+    assert sorted(first) == ["cache", "orders-db-prod"]
+    orders, cache = first["orders-db-prod"].taken, first["cache"].taken
+    assert orders is not None and cache is not None
+    assert (orders.tool, orders.tag, orders.verify_status) == (
+        "rds:CreateDBSnapshot",
+        "scheduled",
+        "verified",
+    )
+    assert (cache.tool, cache.tag, cache.verify_status) == ("elasticache:CreateSnapshot", "scheduled", None)
+    clock.move_to(T0 + timedelta(days=31))
+    with moto_shims.recording() as calls:
+        later = {look.datastore: look for look in scheduler.step()}
+    assert (later["orders-db-prod"].deleted, later["cache"].deleted) == (
+        (orders.backup_id,),
+        (cache.backup_id,),
+    )
+    assert [c.params["DBSnapshotIdentifier"] for c in calls.of("DeleteDBSnapshot")] == [orders.backup_id]
+    assert [c.params["SnapshotName"] for c in calls.of("DeleteSnapshot")] == [cache.backup_id]
+    assert backups.store.backups.get(orders.backup_id) is None
