@@ -60,6 +60,7 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
     ("elbv2", "DescribeLoadBalancers"): {},
     ("elbv2", "DescribeTargetGroups"): {},
     ("elbv2", "DescribeTargetHealth"): {"TargetGroupArn": TG},
+    ("elbv2", "DescribeListeners"): {"ListenerArns": ["arn:aws:elasticloadbalancing:x:1:listener/app/a/b/c"]},
     ("cloudwatch", "DescribeAlarms"): {},
     ("cloudwatch", "SetAlarmState"): {
         "AlarmName": "restaurant-menu-high-5xx",

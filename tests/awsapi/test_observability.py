@@ -54,6 +54,12 @@ def test_load_balancers_and_target_groups_are_the_services(fleet: AwsFleet) -> N
     assert [(g["TargetGroupArn"], g["HealthCheckPath"], g["HealthyThresholdCount"]) for g in groups] == [
         (MENU_TG, "/health", 2)
     ]
+    (listener,) = fleet.client("elbv2").describe_listeners(LoadBalancerArn=menu["LoadBalancerArn"])[
+        "Listeners"
+    ]
+    assert (listener["Port"], listener["Protocol"], listener["DefaultActions"][0]["TargetGroupArn"]) == (
+        int(menu["DNSName"].rsplit(":", 1)[1]), "HTTP", MENU_TG,
+    )  # fmt: skip
     missing = fleet.aws("elbv2", "describe-target-groups", "--names", "nope")
     assert missing.returncode == 255 and "(TargetGroupNotFound)" in missing.stderr
 

@@ -68,7 +68,6 @@ SUBSTITUTIONS = [
 NOT_SERVED = {
     "get-dashboard": "CloudWatch dashboards are not served",
     "describe-security-groups": "security groups have no local meaning",
-    "describe-listeners": "ELBv2 listeners are not served",
     "describe-scaling-policies": "not an Auto Scaling command (the AWS CLI refuses it too)",
     "tail": "`aws logs tail` is an AWS CLI v2 command; the PyPI awscli is v1",
 }
@@ -139,6 +138,11 @@ def _text(fleet: AwsFleet, command: SeedCommand) -> str:
             "LoadBalancerArn"
         ]
         text = text.replace("<ALB_FULL_NAME>", arn.split(":loadbalancer/", 1)[1])
+    if "${ALB_ARN}" in text:
+        arn = fleet.client("elbv2").describe_load_balancers(Names=["menu"])["LoadBalancers"][0][
+            "LoadBalancerArn"
+        ]
+        text = text.replace("${ALB_ARN}", arn)
     if "${SECRET_ARN}" in text or "your-secret-arn" in text:
         arn = fleet.client("secretsmanager").describe_secret(SecretId=SECRET)["ARN"]
         text = text.replace("${SECRET_ARN}", arn).replace("your-secret-arn", arn)
@@ -279,6 +283,8 @@ def _check_effect(fleet: AwsFleet, command: SeedCommand, text: str, output: str)
             return "AWSCURRENT" in stages.get(version, []) and locked.status_code == 404
 
         wait_until(rotated, timeout=180, what=f"the rotation to {version} done")
+    elif command.operation == "describe-listeners":
+        assert json.loads(output) == []  # its query asks for HTTPS (443): the local listener is HTTP
     elif command.operation == "put-scaling-policy":
         policies = client.describe_policies(AutoScalingGroupName=GROUP, PolicyNames=["dev-scale-up"])
         assert [(p["PolicyType"], p["AdjustmentType"], p["ScalingAdjustment"], p["PolicyARN"])

@@ -4,6 +4,7 @@ whose health is HAProxy's checks (the fleet file's ``health``)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -167,3 +168,49 @@ def _health(instance: InstanceStatus) -> dict[str, Any]:
 
 def _page(items: list[Group], params: Params) -> tuple[list[Group], str | None]:
     return pages.page(items, params, default=400, limit=400, size_key="PageSize", token_key="Marker")
+
+
+def _listener_arn(group: Group) -> str:
+    prefix, _, rest = group.load_balancer_arn.partition(":loadbalancer/")
+    return f"{prefix}:listener/{rest}/{hashlib.sha256(rest.encode()).hexdigest()[:16]}"
+
+
+def _listener(group: Group) -> dict[str, Any]:
+    _, port = _host_port(group)
+    target = group.target_group_arn
+    forward = {
+        "Type": "forward",
+        "TargetGroupArn": target,
+        "Order": 1,
+        "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": target, "Weight": 1}]},
+    }
+    return {
+        "ListenerArn": _listener_arn(group),
+        "LoadBalancerArn": group.load_balancer_arn,
+        "Port": port,
+        "Protocol": "HTTP",
+        "DefaultActions": [forward],
+    }
+
+
+@operation(ELB, "DescribeListeners")
+def describe_listeners(call: Call, params: Params) -> Output:
+    """Each load balancer's one listener: HAProxy's HTTP frontend port, forwarding to its
+    target group (no HTTPS here: a ``Port==`443``` query finds none)."""
+    arn, listeners = params.get("LoadBalancerArn"), params.get("ListenerArns") or []
+    if (arn is None) == (not listeners):
+        raise AwsError("ValidationError", "give either LoadBalancerArn or ListenerArns")
+    groups = list(call.groups())
+    if arn is not None:
+        chosen = [g for g in groups if g.load_balancer_arn == arn]
+        if not chosen:
+            raise _not_found("load balancer", arn)
+    else:
+        chosen = [g for g in groups if _listener_arn(g) in listeners]
+        missing = set(listeners) - {_listener_arn(g) for g in chosen}
+        if missing:
+            raise AwsError(
+                "ListenerNotFoundException", f"One or more listeners not found: {sorted(missing)[0]}"
+            )
+    page, marker = _page(chosen, params)
+    return {"Listeners": [_listener(g) for g in page], "NextMarker": marker}
