@@ -151,9 +151,11 @@ def scalable_target() -> tuple[int, int, int]:
     return target["MinCapacity"], target["MaxCapacity"], service["desiredCount"]
 
 
-def test_scaling_is_a_scalable_target_with_target_tracking_and_scale_keeps_it_consistent(
+def test_scaling_is_application_auto_scalings_and_scale_keeps_the_targets_bounds_consistent(
     runtime: AwsFleetRuntime,
 ) -> None:
+    """A scalable target with a target-tracking policy; scale within it; a pause widens it;
+    activities are Application Auto Scaling's (one setup for all: each costs a bootstrap)."""
     aas = boto3.client("application-autoscaling", region_name="eu-west-1")
     (policy,) = aas.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=RESOURCE)["ScalingPolicies"]
     assert (policy["PolicyName"], policy["ScalableDimension"], policy["PolicyType"]) == (
@@ -177,9 +179,6 @@ def test_scaling_is_a_scalable_target_with_target_tracking_and_scale_keeps_it_co
     assert scalable_target() == (0, 4, 0)
     runtime.set_desired("notifications", 2)
     assert scalable_target() == (2, 4, 2)
-
-
-def test_activities_of_an_ecs_service_are_application_auto_scalings(runtime: AwsFleetRuntime) -> None:
     moto_shims.policy_scales(RESOURCE, 3)
     moto_shims.policy_scales(RESOURCE, 4)
     found = [(a.service, a.before, a.after) for a in runtime.scaling_activities("notifications")]
