@@ -12,6 +12,7 @@ import fleetops.cli.aws_env
 import fleetops.cli.backups
 import fleetops.cli.bench
 import fleetops.cli.deploy
+import fleetops.cli.drill
 import fleetops.cli.environments
 import fleetops.cli.executions
 import fleetops.cli.fleet

@@ -37,8 +37,12 @@ from fleetops.clock import SYSTEM_CLOCK
 from fleetops.control.aws_restores import AwsDatastoreControl
 from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.backups import Backups
+from fleetops.control.drill_probes import SteadyClients
+from fleetops.control.drill_reports import drill_runbook
+from fleetops.control.drills import LocalDrillControl
 from fleetops.control.environments import Environments
 from fleetops.control.fleet import FleetRuntime
+from fleetops.control.heartbeats import HeartbeatWriter
 from fleetops.control.restores import LocalDatastoreControl
 from fleetops.control.service import ExecutionService
 from fleetops.control.stepfunctions import StepFunctionsRunbooks, Target, orchestrated
@@ -49,11 +53,12 @@ from fleetops.ops.locks import refusal, release_lock
 from fleetops.ops.releases import roll_back_pinned, rollback_target
 from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.runbooks import RUNBOOKS, definition_text
-from fleetops.runbooks.ports import DatastoreControl, FleetControl
+from fleetops.runbooks.ports import ChildRun, DatastoreControl, DrillControl, FleetControl
 from fleetops.runbooks.wiring import (
     REJECTED,
     RunbookDeps,
     consumers,
+    drill_plan,
     pending_approval_token,
     register_handlers,
     restore_plan,
@@ -63,6 +68,8 @@ from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.store.executions import RUNNING, ExecutionDoesNotExist, ExecutionRecord
 
+CHILD_START_TIMEOUT_S = 600.0
+"""How long a drill's step waits for its restore to start (a large backup's sha256 is checked first)."""
 MACHINE_PREFIX = "fleetops-"
 """Built-in runbook ``deploy`` is the state machine ``fleetops-deploy``."""
 
@@ -102,14 +109,18 @@ class Deployments:
         *,
         secret_value: Callable[[str, str], str | None] = lambda _environment, _name: None,
         secrets: SecretsVault | None = None,
+        heartbeats: HeartbeatWriter | None = None,
     ) -> None:
         """``runtime``: the server's environments, or one runtime of ``fleet`` (tests);
         ``secret_value(environment, name)``: a secret's current value, for notification channels;
-        ``secrets``: the store the rotation runbook takes values from."""
+        ``secrets``: the store the rotation runbook takes values from; ``heartbeats``: the
+        datastores' heartbeat stamps the drills pause and read (default: one not started)."""
         self.executions = executions
         self.store = store
         self.secret_value = secret_value
         self.secrets = secrets
+        self.clients = SteadyClients(SYSTEM_CLOCK)
+        """The drills' steady clients."""
         if isinstance(runtime, Environments):
             self.environments = runtime
         else:
@@ -118,6 +129,7 @@ class Deployments:
                 self.environments.put(runtime)
         self.stepfunctions = StepFunctionsRunbooks(lambda: self.environments.fleet)
         """Where ``orchestrator: aws-stepfunctions`` environments' runbooks run."""
+        self.heartbeats = heartbeats or HeartbeatWriter(self.environments, clock=SYSTEM_CLOCK)
 
     # -- wiring ----------------------------------------------------------------------------
 
@@ -141,6 +153,69 @@ class Deployments:
             raise OperationFailed(f"environment {environment!r} runs no datastores on this machine")
         return LocalDatastoreControl(runtime, Backups(self.store, self.environments))
 
+    def drills(self, environment: str) -> DrillControl:
+        """The drill runbooks' port over running local ``environment``; ``OperationFailed``
+        for an aws environment."""
+        runtime = self.runtime_for(environment)
+        if not isinstance(runtime, FleetRuntime):
+            raise OperationFailed(
+                f"environment {environment!r} does not run on this machine: drills of aws environments "
+                "are not supported yet"
+            )
+        return LocalDrillControl(
+            runtime,
+            Backups(self.store, self.environments),
+            heartbeats=self.heartbeats,
+            clients=self.clients,
+            start_restore=self._start_child_restore,
+            read_run=self._child_run,
+        )
+
+    def _start_child_restore(
+        self, name: str, environment: str, datastore: str, backup_id: str, requested_by: str
+    ) -> None:
+        """Start the restore runbook as execution ``name`` from a handler's thread (on the
+        execution service's loop); nothing when it exists already (a retried step)."""
+        try:
+            self.executions.describe_execution(
+                self.executions.engine.execution_arn(machine_name("restore"), name)
+            )
+            return
+        except ExecutionDoesNotExist:
+            pass
+        loop = self.executions.loop
+        if loop is None:
+            raise OperationFailed("the control plane is not running: no restore can start")
+
+        async def on_loop() -> None:
+            self.restore(
+                datastore=datastore,
+                backup_id=backup_id,
+                environment=environment,
+                requested_by=requested_by,
+                name=name,
+            )
+
+        asyncio.run_coroutine_threadsafe(on_loop(), loop).result(timeout=CHILD_START_TIMEOUT_S)
+
+    def _child_run(self, name: str) -> ChildRun:
+        """A restore execution a drill started, with when its services were healthy again (its
+        last health look that found them so)."""
+        arn = self.execution_arn(name)
+        record = self.executions.describe_execution(arn)
+        healthy_at = None
+        scheduled: dict[str, str] = {}
+        for event in self.executions.history(arn):
+            if event.type == "TaskScheduled":
+                scheduled[event.scope] = str(event.details.get("resource"))
+            elif (
+                event.type == "TaskSucceeded"
+                and scheduled.get(event.scope) == "restore-resume"
+                and json.loads(event.details["output"]).get("done") is True
+            ):
+                healthy_at = event.timestamp
+        return ChildRun(record.name, record.status, record.error, record.cause, healthy_at)
+
     def _deps(self) -> RunbookDeps:
         return RunbookDeps(
             store=self.store,
@@ -149,6 +224,7 @@ class Deployments:
             secret_values=self.environments.secret_values,
             secret_value=self.secret_value,
             datastores=self.datastores,
+            drills=self.drills,
             secrets=self.secrets,
         )
 
@@ -290,10 +366,12 @@ class Deployments:
         environment: str | None,
         requested_by: str,
         dry_run: bool = False,
+        name: str | None = None,
     ) -> dict[str, Any]:
         """Start the restore runbook (``dry_run``: only its plan, nothing changed). Refused at
         once (``BadInput``) for a backup that is damaged, missing or another datastore's, and
-        (``Refused``) while another holds the environment's lock."""
+        (``Refused``) while another holds the environment's lock. ``name``: the execution's
+        (default: a new one)."""
         env = self.environments.pick(environment).environment
         plan = restore_plan(self._deps(), env, datastore, backup_id, execution=None)
         if dry_run:
@@ -308,7 +386,44 @@ class Deployments:
             "backup_id": backup_id,
             "requested_by": requested_by,
         }
-        return self._start("restore", "restore", env, payload).to_json()
+        return self._start("restore", "restore", env, payload, name=name).to_json()
+
+    def drill(
+        self,
+        *,
+        scenario: str,
+        environment: str | None,
+        requested_by: str,
+        datastore: str | None = None,
+        service: str | None = None,
+        count: int = 1,
+        baseline_seconds: int | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """Start drill ``scenario`` (``dry_run``: only its plan). Refused at once (``BadInput``)
+        without targets in the fleet file, for an unknown datastore or service, without a
+        verified backup to restore; (``Refused``) while another holds the environment's lock."""
+        env = self.environments.pick(environment).environment
+        plan = drill_plan(self._deps(), env, scenario, datastore=datastore, service=service, count=count)
+        if dry_run:
+            return {"dry_run": True, **plan}
+        lock = self.store.locks.get(env)
+        now = SYSTEM_CLOCK.now()
+        if lock is not None and not lock.expired(now):
+            raise Refused(refusal(lock, now))
+        payload: dict[str, Any] = {
+            "environment": env,
+            "scenario": scenario,
+            "datastore": plan.get("datastore"),
+            "service": service,
+            "count": count,
+            "requested_by": requested_by,
+            "baseline_seconds": baseline_seconds,
+        }
+        runbook = f"drill-{scenario}"
+        return self._start(
+            runbook, runbook, env, {k: v for k, v in payload.items() if v is not None}
+        ).to_json()
 
     def rotate(
         self, *, environment: str, secret: str, requested_by: str, version_id: str | None = None
@@ -338,8 +453,16 @@ class Deployments:
             payload["version_id"] = version_id
         return self._start("rotate-secret", f"rotate-{secret}", environment, payload)
 
-    def _start(self, runbook: str, operation: str, environment: str, payload: dict[str, Any]) -> Started:
-        name = new_name(operation, environment, SYSTEM_CLOCK.now())
+    def _start(
+        self,
+        runbook: str,
+        operation: str,
+        environment: str,
+        payload: dict[str, Any],
+        *,
+        name: str | None = None,
+    ) -> Started:
+        name = name or new_name(operation, environment, SYSTEM_CLOCK.now())
         if orchestrated(self.environments.fleet, environment):
             # The exported machine, through its alias live; the handlers its activities call run
             # here anyway (fleetops worker -> POST /tasks/run): the lock and releases as locally.
@@ -362,6 +485,8 @@ class Deployments:
         runbook = "deploy"
         if name_or_arn.startswith("rotate-"):
             runbook = "rotate-secret"
+        elif (drill := drill_runbook(name_or_arn)) is not None:
+            runbook = drill
         else:
             runbook = next((r for r in ("rollback", "restore") if name_or_arn.startswith(f"{r}-")), "deploy")
         return self.executions.engine.execution_arn(machine_name(runbook), name_or_arn)

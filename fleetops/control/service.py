@@ -126,6 +126,8 @@ class ExecutionService:
             account_id=account_id,
         )
         self._running: dict[str, ExecutionHandle] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The event loop it runs on, once started (handler threads start executions on it)."""
         self._keeper: asyncio.Task[None] | None = None
         self._deliverer: asyncio.Task[None] | None = None
         self._callback_seconds = callback_seconds
@@ -156,6 +158,7 @@ class ExecutionService:
             self.registry.register_activity(activity.name)
         self.claim_orphans(include_own=True)
         loop = asyncio.get_running_loop()
+        self.loop = loop
         self._keeper = loop.create_task(self.leases.keep())
         self._deliverer = loop.create_task(self.callbacks.deliver_forever(self._callback_seconds))
 

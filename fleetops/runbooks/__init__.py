@@ -19,7 +19,14 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-RUNBOOKS = ("deploy", "rollback", "restore", "rotate-secret")
+RUNBOOKS = (
+    "deploy",
+    "rollback",
+    "restore",
+    "rotate-secret",
+    "drill-datastore-loss",
+    "drill-instance-failure",
+)
 """The built-in runbooks, by name (the state machine name in the server)."""
 
 

@@ -15,7 +15,7 @@ import httpx
 from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.ops.notify import RetryPolicy
 from fleetops.ops.secrets.vault import SecretsVault
-from fleetops.runbooks.ports import DatastoreControl, FleetControl
+from fleetops.runbooks.ports import DatastoreControl, DrillControl, FleetControl
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 
@@ -41,5 +41,7 @@ class RunbookDeps:
     """A secret's current value in an environment (a PagerDuty routing key, an SMTP password)."""
     datastores: Callable[[str], DatastoreControl] | None = None
     """An environment's datastores, for the restore runbook (None: this world has none)."""
+    drills: Callable[[str], DrillControl] | None = None
+    """An environment's drill port (None: this world runs no drills)."""
     secrets: SecretsVault | None = None
     """The secrets store (the rotation runbook's values; None: rotation refuses to run)."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from fleetops.ops.drills.report import ClientCounts
 from fleetops.rollout import RefreshPreferences, RefreshStatus
 from fleetops.spec.fleet import Fleet
 from fleetops.store.backups import Backup
@@ -408,4 +409,82 @@ class DatastoreControl(Protocol):
 
     def contents(self, datastore: str) -> dict[str, int]:
         """Rows per table (keys per Redis database) the datastore holds now."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """An execution a drill started (its restore): status, and when its services were healthy."""
+
+    name: str
+    status: str
+    """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED."""
+    error: str | None = None
+    cause: str | None = None
+    healthy_at: datetime | None = None
+    """When its last health look found every paused service healthy again."""
+
+
+class DrillControl(Protocol):
+    """What the drill runbooks act on in one running environment (``fleetops.control.drills``
+    over the local sandbox): the outage they cause, the heartbeat stamps and steady client they
+    measure with, and the restore runbook they recover through. Every call is safe to repeat."""
+
+    environment: str
+
+    def users(self, datastore: str) -> list[str]:
+        """The services of the environment that use ``datastore``."""
+        ...
+
+    def kind(self, datastore: str) -> str:
+        """The datastore's kind (postgres, sqlite, redis)."""
+        ...
+
+    def latest_verified_backup(self, datastore: str) -> Backup | None:
+        """The newest backup of ``datastore`` verified by restore (pre-restore snapshots aside)."""
+        ...
+
+    def client_urls(self, services: list[str], path: str | None) -> list[str]:
+        """What the steady client requests: each service's load balancer with ``path`` (None:
+        its health check path)."""
+        ...
+
+    def start_client(self, key: str, urls: list[str]) -> None:
+        """Start the steady client of drill ``key``."""
+        ...
+
+    def stop_client(self, key: str) -> ClientCounts | None:
+        """Stop it; what it saw (None: it did not run here, e.g. after a control plane restart)."""
+        ...
+
+    def destroy(self, datastore: str) -> None:
+        """Pause the datastore's heartbeat stamps, then remove all of its data."""
+        ...
+
+    def newest_stamp(self, datastore: str) -> datetime | None:
+        """The heartbeat stamp the datastore holds now (None: none survived)."""
+        ...
+
+    def resume_heartbeat(self, datastore: str) -> None:
+        """Stamp the datastore again."""
+        ...
+
+    def start_restore(self, name: str, datastore: str, backup_id: str, requested_by: str) -> None:
+        """Start the restore runbook as execution ``name`` (nothing when it exists already)."""
+        ...
+
+    def restore_run(self, name: str) -> ChildRun:
+        """The restore execution ``name`` now."""
+        ...
+
+    def waiting_for(self, service: str) -> str | None:
+        """None once the service has its desired count of healthy instances; else what it lacks."""
+        ...
+
+    def running_ids(self, service: str) -> list[str]:
+        """Ids of the service's instances pending or in service."""
+        ...
+
+    def kill_instances(self, service: str, count: int) -> list[str]:
+        """SIGKILL ``count`` running instances of ``service`` (a crash: no drain); their ids."""
         ...

@@ -9,6 +9,7 @@ only reads definitions starts without it.
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers import HANDLERS, register_handlers
 from fleetops.runbooks.handlers.approval import REJECTED, pending_approval_token
+from fleetops.runbooks.handlers.drills import SCENARIOS, drill_plan
 from fleetops.runbooks.handlers.initialize import target_versions
 from fleetops.runbooks.handlers.restore import restore_plan
 from fleetops.runbooks.handlers.rotation import consumers
@@ -16,8 +17,10 @@ from fleetops.runbooks.handlers.rotation import consumers
 __all__ = [
     "HANDLERS",
     "REJECTED",
+    "SCENARIOS",
     "RunbookDeps",
     "consumers",
+    "drill_plan",
     "pending_approval_token",
     "register_handlers",
     "restore_plan",

@@ -27,6 +27,7 @@ from fleetops.control.backup_scheduler import BackupScheduler
 from fleetops.control.deployments import Deployments
 from fleetops.control.environments import Environments, Opener
 from fleetops.control.handlers import handler_specs
+from fleetops.control.heartbeats import HeartbeatWriter
 from fleetops.control.orchestrator_metrics import OrchestratorMetrics
 from fleetops.control.rotation_schedule import RotationSchedule
 from fleetops.ops.maintenance_schedule import MaintenanceScheduler
@@ -83,9 +84,12 @@ class ControlPlane:
             schedules = asyncio.create_task(scheduler.run(), name="maintenance-schedules")
             backups = asyncio.create_task(self.backup_scheduler.run(), name="backup-schedule")
             rotations = [] if self.schedule is None else [asyncio.create_task(self.schedule.run())]
+            self.deployments.heartbeats.start()
             try:
                 yield
             finally:
+                self.deployments.heartbeats.stop()
+                self.deployments.clients.stop_all()
                 for task in (*rotations, backups, schedules):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -126,7 +130,14 @@ def compose(
         orchestrator = OrchestratorMetrics(opened, envs.names)
         executions.writer.observers.append(orchestrator.counts.observe)
         load_handlers(executions.registry, handler_specs(settings.handlers))
-        deployments = Deployments(executions, opened, envs, secret_value=vault.lookup, secrets=vault)
+        deployments = Deployments(
+            executions,
+            opened,
+            envs,
+            secret_value=vault.lookup,
+            secrets=vault,
+            heartbeats=HeartbeatWriter(envs, clock=SystemClock()),
+        )
         runbooks.bind(deployments=deployments, environments=envs)
         schedule = None
         if envs.fleet is not None:  # without a fleet the runbooks have nothing to act on

@@ -17,6 +17,7 @@ from fleetops.spec.resources import (
     Channel,
     CompositeAlarm,
     Datastore,
+    Drills,
     HealthCheckName,
     Name,
     Secret,
@@ -42,6 +43,10 @@ class Fleet(Spec):
         default_factory=dict,
         description="`fleetops health --checklist NAME`: the checks each runs; a built-in name "
         "(pre-deploy, post-deploy, daily) redefines that checklist.",
+    )
+    drills: Drills | None = Field(
+        default=None,
+        description="Targets of the disaster-recovery drills (`fleetops drill`): {rto: 15m, rpo: 1h}.",
     )
     _base_dir: FilePath = PrivateAttr(default_factory=FilePath)
 

@@ -118,6 +118,36 @@ class DatastoreAws(Spec):
         return self
 
 
+class Drills(Spec):
+    """What the disaster-recovery drills (``fleetops drill``) are measured against, and how they
+    measure. With this block the control plane stamps each local PostgreSQL and SQLite datastore
+    every ``heartbeat`` (the stamp that survives a restore gives the data lost)."""
+
+    rto: Duration = Field(description="Recovery time objective: outage start to service healthy, e.g. 15m.")
+    rpo: Duration = Field(
+        description="Recovery point objective: outage start minus the newest heartbeat stamp that "
+        "survived the restore, e.g. 1h."
+    )
+    heartbeat: Duration = Field(
+        default=timedelta(seconds=1), description="How often datastores are stamped (100ms to 1m)."
+    )
+    data_path: str | None = Field(
+        default=None,
+        pattern=r"^/[^\s]*$",
+        max_length=200,
+        description="datastore-loss: what its steady client requests on each service using the "
+        "datastore, a path that reads it, e.g. /orders (default: the health check path).",
+    )
+
+    @model_validator(mode="after")
+    def _positive(self) -> Drills:
+        if self.rto <= timedelta(0) or self.rpo <= timedelta(0):
+            raise ValueError("rto and rpo must be more than 0")
+        if not timedelta(milliseconds=100) <= self.heartbeat <= timedelta(minutes=1):
+            raise ValueError("heartbeat must be from 100ms to 1m")
+        return self
+
+
 class Datastore(Spec):
     """A database or cache the fleet's services use."""
 
@@ -506,8 +536,10 @@ EVENTS = frozenset(
         "restore.started",
         "restore.succeeded",
         "restore.failed",
-        "drill.succeeded",
+        "drill.started",
+        "drill.completed",
         "drill.failed",
+        "drill.target_missed",
         "maintenance.started",
         "maintenance.ended",
         "approval.requested",

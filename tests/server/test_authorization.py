@@ -388,6 +388,12 @@ ROUTES = [
         ok=400,
         prepare=_fleet,
     ),
+    Case("GET", "/api/v1/drills", Role.VIEWER),
+    Case("GET", "/api/v1/drills/{name}", Role.VIEWER, url="/api/v1/drills/drill-none", ok=400),
+    # Admitted, then refused as input: datastore-loss destroys data, and it was not confirmed.
+    Case(
+        "POST", "/api/v1/drills", Role.OPERATOR, json={"scenario": "datastore-loss"}, ok=400, prepare=_fleet
+    ),
     Case("GET", "/api/v1/locks", Role.VIEWER),
     Case("GET", "/api/v1/locks/{environment}", Role.VIEWER, url="/api/v1/locks/prod", prepare=_lock_prod),
     Case("DELETE", "/api/v1/locks/{environment}", Role.ADMIN, url="/api/v1/locks/prod", prepare=_lock_prod),

@@ -35,6 +35,8 @@ class EventKind(StrEnum):
     """An incident was opened (``incident.opened``); ``updated`` and ``resolved`` follow."""
     UPDATED = "updated"
     RESOLVED = "resolved"
+    TARGET_MISSED = "target_missed"
+    """A drill measured an RTO or RPO above its target (``drill.target_missed``)."""
 
 
 _LEVELS = {
@@ -42,6 +44,7 @@ _LEVELS = {
     EventKind.ROLLED_BACK: Level.ERROR,
     EventKind.ALARM: Level.CRITICAL,
     EventKind.VERIFY_FAILED: Level.ERROR,
+    EventKind.TARGET_MISSED: Level.ERROR,
 }
 
 

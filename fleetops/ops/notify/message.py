@@ -26,6 +26,7 @@ _VERB = {
     EventKind.OPENED: "opened",
     EventKind.UPDATED: "updated",
     EventKind.RESOLVED: "resolved",
+    EventKind.TARGET_MISSED: "missed its targets",
 }
 _MARK = {
     EventKind.STARTED: ":rocket:",
@@ -43,6 +44,7 @@ _MARK = {
     EventKind.OPENED: ":fire:",
     EventKind.UPDATED: ":memo:",
     EventKind.RESOLVED: ":white_check_mark:",
+    EventKind.TARGET_MISSED: ":warning:",
 }
 
 

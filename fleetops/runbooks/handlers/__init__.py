@@ -15,6 +15,7 @@
 | ``fleetops:rotate-initialize/create/set/test/finish`` | rotation | the four steps of a rotation |
 | ``fleetops:rotate-redeploy-*``, ``-check-pickup``, ``-revoke`` | rotation_rollout | the rest |
 | ``fleetops:rotate-finalize`` / ``rotate-failed`` | rotation_rollout | the rotation's ends |
+| ``fleetops:drill-*`` | drills | the drills: outage, recovery, RTO/RPO report |
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from fleetops.engine import Registry, TaskContext
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers import (
     approval,
+    drills,
     finish,
     initialize,
     notify,
@@ -71,6 +73,15 @@ HANDLERS: dict[str, Bound] = {
     "fleetops:rotate-revoke": rotation_rollout.revoke,
     "fleetops:rotate-finalize": rotation_rollout.finalize,
     "fleetops:rotate-failed": rotation_rollout.failed,
+    "fleetops:drill-initialize": drills.initialize,
+    "fleetops:drill-start-client": drills.start_client,
+    "fleetops:drill-destroy": drills.destroy,
+    "fleetops:drill-start-restore": drills.start_restore,
+    "fleetops:drill-check-restore": drills.check_restore,
+    "fleetops:drill-kill": drills.kill,
+    "fleetops:drill-check-healthy": drills.check_healthy,
+    "fleetops:drill-measure": drills.measure,
+    "fleetops:drill-failed": drills.failed,
 }
 """Resource -> handler (before binding to the deps)."""
 

@@ -1,0 +1,229 @@
+"""``fleetops drill SCENARIO``: a disaster-recovery drill, started and followed, with its report;
+``fleetops drill report [ID]`` and ``fleetops drill list``.
+
+``--wait`` follows the drill runbook step by step, then prints its report (RTO and RPO against
+the fleet file's ``drills:`` targets) and exits 0 when every target was met, 1 when one was
+missed or the drill failed, 2 for bad input (no targets, no verified backup), 3 when the
+environment's lock is held. datastore-loss destroys data: ``--yes``, or a yes at the prompt.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from fleetops.cli.app import app
+from fleetops.cli.client import ApiClient, locate_server
+from fleetops.cli.deploy import TERMINAL, WaitOption
+from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
+from fleetops.cli.output import NoHeadersOption, OutputFormat, OutputOption, emit, emit_rows, plain
+from fleetops.cli.progress import following_hint, poll_until, say
+from fleetops.cli.restore import _lines, _table
+from fleetops.cli.timefmt import short_time
+from fleetops.errors import BadInput, OperationFailed
+
+drill_app = typer.Typer(
+    name="drill",
+    help="Disaster-recovery drills: cause an outage on purpose, recover, measure RTO and RPO.",
+    no_args_is_help=True,
+)
+app.add_typer(drill_app)
+
+# The start checks the backup's sha256 (datastore-loss): a large file takes a while.
+DRILL_TIMEOUT_S = 600.0
+
+
+def _connect(file: Path) -> ApiClient:
+    return ApiClient(locate_server(state_dir_of(file)), timeout=DRILL_TIMEOUT_S)
+
+
+def _figure(report: dict[str, Any], name: str) -> str:
+    figure = report.get(name)
+    if not figure:
+        return ""
+    value = "-" if figure["seconds"] is None else f"{figure['seconds']:.1f}s"
+    return f"{value} / {figure['target']}"
+
+
+def _print_report(report: dict[str, Any], out: Console) -> None:
+    def say_line(text: str) -> None:
+        out.print(text, highlight=False, markup=False)
+
+    where = report.get("datastore") or report.get("service") or ""
+    say_line(f"drill {report['drill']}: {report.get('scenario')} of {where} in {report.get('environment')}")
+    outcome = report.get("outcome")
+    if outcome == "running":
+        say_line(f"  still running (follow it with: fleetops executions describe {report['drill']} --wait)")
+        return
+    if report.get("outage_at"):
+        say_line(f"  outage at      {report['outage_at']}")
+    if report.get("healthy_at"):
+        say_line(f"  healthy at     {report['healthy_at']}")
+    for name in ("rto", "rpo"):
+        figure = report.get(name)
+        if figure:
+            value = "not measured" if figure["seconds"] is None else f"{figure['seconds']:.1f} s"
+            verdict = "met" if figure["met"] else "MISSED"
+            source = f" (from the {figure['from']})" if figure.get("from") else ""
+            say_line(f"  {name.upper()}            {value}, target {figure['target']}: {verdict}{source}")
+    if report.get("backup_id"):
+        say_line(f"  restored       backup {report['backup_id']} of {report.get('backup_taken_at')}")
+        say_line(f"                 by {report.get('restore_execution')}")
+    if report.get("newest_stamp"):
+        say_line(f"  newest stamp   {report['newest_stamp']} (the heartbeat the restore left)")
+    if report.get("killed"):
+        say_line(f"  killed         {', '.join(report['killed'])}")
+    client = report.get("client")
+    if client:
+        say_line(f"  steady client  {client['sent']} requests, {client['failed']} failed")
+    elif report.get("client_lost"):
+        say_line("  steady client  lost (the control plane restarted during the drill)")
+    if outcome == "failed":
+        say_line(f"  FAILED: {report.get('failure')}")
+    say_line(f"  {report.get('summary') or outcome}")
+
+
+def _confirm(scenario: str, target: str, env: str | None, yes: bool) -> None:
+    if yes:
+        return
+    what = f"{scenario} destroys the data of {target} in {env or 'the running environment'}"
+    if not sys.stdin.isatty():
+        raise BadInput(f"{what}: confirm with --yes")
+    if not typer.confirm(f"{what} (it is then restored from its latest verified backup). Go on?"):
+        raise BadInput(f"{what}: not confirmed, nothing was done")
+
+
+def _run(body: dict[str, Any], file: Path, wait: bool, output: OutputFormat) -> None:
+    with _connect(file) as api:
+        started: dict[str, Any] = api.post("/drills", body)
+        if body.get("dry_run"):
+            emit(started, output, lambda out: _print_plan(started, out))
+            return
+        name = started["execution"]
+        if not wait:
+            emit(
+                started,
+                output,
+                lambda out: out.print(
+                    f"started drill {name}; its report: fleetops drill report {name}",
+                    highlight=False,
+                    markup=False,
+                ),
+            )
+            return
+        say(f"started drill {name}", output)
+        progress = poll_until(
+            lambda: api.get(f"/deployments/{name}"),
+            lambda state: state["status"] in TERMINAL,
+            output=output,
+            lines=_lines,
+            draw=_table,
+            interrupted=following_hint(name),
+        )
+        report: dict[str, Any] = api.get(f"/drills/{name}")
+    emit(report, output, lambda out: _print_report(report, out))
+    if progress["status"] != "SUCCEEDED":
+        why = report.get("summary") or progress.get("cause")
+        raise OperationFailed(f"drill {name} {progress['status']}: {progress.get('error')}: {why}")
+
+
+def _print_plan(plan: dict[str, Any], out: Console) -> None:
+    out.print(
+        f"drill {plan['scenario']} in {plan['environment']} (dry run: nothing was changed); "
+        f"targets RTO {plan['objectives']['rto']}, RPO {plan['objectives']['rpo']}",
+        highlight=False,
+        markup=False,
+    )
+    for number, step in enumerate(plan["steps"], start=1):
+        out.print(f"  {number}. {step}", highlight=False, markup=False)
+
+
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")]
+
+
+@drill_app.command("datastore-loss")
+def datastore_loss(  # noqa: PLR0917 (typer: every option is a parameter)
+    datastore: Annotated[
+        str | None,
+        typer.Option("--datastore", "-d", help="The datastore lost (default: the only one in use)."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Destroy its data without asking.")] = False,
+    env: EnvSelectOption = None,
+    wait: WaitOption = False,
+    dry_run: DryRunOption = False,
+    file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Destroy a datastore's data on the running environment, restore its latest verified
+    backup through the restore runbook, and measure RTO (outage to services healthy) and RPO
+    (data lost, from the heartbeat stamps) against the fleet file's drills targets."""
+    if not dry_run:
+        _confirm("datastore-loss", datastore or "its datastore", env, yes)
+    body = {"scenario": "datastore-loss", "datastore": datastore, "environment": env, "confirm": True}
+    _run({**body, "dry_run": dry_run}, file, wait, output)
+
+
+@drill_app.command("instance-failure")
+def instance_failure(  # noqa: PLR0917 (typer: every option is a parameter)
+    service: Annotated[str, typer.Option("--service", "-s", help="The service whose instances are killed.")],
+    count: Annotated[int, typer.Option("--count", help="How many of its instances are killed.")] = 1,
+    env: EnvSelectOption = None,
+    wait: WaitOption = False,
+    dry_run: DryRunOption = False,
+    file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """SIGKILL instances of a service and measure the time until it is healthy again (RTO)
+    and the requests that failed meanwhile, against the fleet file's drills targets."""
+    body = {"scenario": "instance-failure", "service": service, "count": count, "environment": env}
+    _run({**body, "dry_run": dry_run}, file, wait, output)
+
+
+@drill_app.command("report")
+def report(
+    drill: Annotated[str | None, typer.Argument(help="The drill's id (default: the newest).")] = None,
+    env: EnvSelectOption = None,
+    file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """A drill's report: RTO, RPO, targets, the steady client's failed requests."""
+    with _connect(file) as api:
+        if drill is None:
+            found = api.get("/drills", environment=env, limit=1)["drills"]
+            if not found:
+                raise BadInput("no drill has run yet (start one with `fleetops drill datastore-loss`)")
+            drill = str(found[0]["drill"])
+        got: dict[str, Any] = api.get(f"/drills/{drill}")
+    emit(got, output, lambda out: _print_report(got, out))
+
+
+@drill_app.command("list")
+def list_drills(
+    env: EnvSelectOption = None,
+    file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+    no_headers: NoHeadersOption = False,
+) -> None:
+    """The drills, newest first, with their outcome and figures."""
+    with _connect(file) as api:
+        drills: list[dict[str, Any]] = api.get("/drills", environment=env)["drills"]
+    emit_rows(
+        drills,
+        output,
+        empty="no drills",
+        columns=("id", "scenario", "env", "started", "outcome", "rto / target", "rpo / target"),
+        row=lambda d: (
+            d["drill"],
+            d.get("scenario") or "",
+            d.get("environment") or "",
+            short_time(d["started_at"]),
+            plain(str(d.get("outcome")), "green" if d.get("outcome") == "met" else "red"),
+            _figure(d, "rto"),
+            _figure(d, "rpo"),
+        ),
+        headers=not no_headers,
+    )

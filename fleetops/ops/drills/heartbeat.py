@@ -1,0 +1,79 @@
+"""Heartbeat stamps in a local datastore: the newest one a restore leaves measures the data lost.
+
+One row (``id = 1``) in the table ``fleetops_heartbeat`` holds the time of the last stamp, in
+UTC: a stamp replaces it, so the table never grows and a backup holds the time it was taken at
+(to one heartbeat interval). Backups and their verification leave this table out of the row
+counts they compare (``fleetops.ops.backups.take``): it is fleetops' bookkeeping, not the
+services' data, and it changes every second.
+
+    stamp(stores, "orders-db", clock.now())
+    newest_stamp(stores, "orders-db")    # datetime, or None when no stamp survived
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import psycopg
+
+from fleetops.errors import BadInput
+from fleetops.providers.local.datastores import LocalDatastores
+
+HEARTBEAT_TABLE = "fleetops_heartbeat"
+STAMPED_KINDS = ("postgres", "sqlite")
+"""The kinds stamped (Redis drills are not built yet)."""
+
+_PG_CREATE = f"CREATE TABLE IF NOT EXISTS {HEARTBEAT_TABLE} (id integer PRIMARY KEY, at timestamptz NOT NULL)"
+_PG_STAMP = (
+    f"INSERT INTO {HEARTBEAT_TABLE} (id, at) VALUES (1, %s) ON CONFLICT (id) DO UPDATE SET at = excluded.at"
+)
+_SQLITE_CREATE = f"CREATE TABLE IF NOT EXISTS {HEARTBEAT_TABLE} (id INTEGER PRIMARY KEY, at TEXT NOT NULL)"
+_SQLITE_STAMP = (
+    f"INSERT INTO {HEARTBEAT_TABLE} (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at"
+)
+
+
+def _kind(stores: LocalDatastores, name: str) -> str:
+    kind = stores.stores[name].kind
+    if kind not in STAMPED_KINDS:
+        raise BadInput(
+            f"datastore {name!r} is {kind}: heartbeat stamps are kept in {', '.join(STAMPED_KINDS)} only"
+        )
+    return kind
+
+
+def stamp(stores: LocalDatastores, name: str, at: datetime) -> None:
+    """Record ``at`` (aware) as the datastore's newest stamp, creating the table when missing."""
+    if _kind(stores, name) == "postgres":
+        with psycopg.connect(stores.url(name), connect_timeout=2) as conn:
+            conn.execute(_PG_CREATE)
+            conn.execute(_PG_STAMP, (at,))
+        return
+    lite = sqlite3.connect(stores.sqlite_file(name), timeout=2)
+    try:
+        with lite:
+            lite.execute(_SQLITE_CREATE)
+            lite.execute(_SQLITE_STAMP, (at.astimezone(UTC).isoformat(),))
+    finally:
+        lite.close()
+
+
+def newest_stamp(stores: LocalDatastores, name: str) -> datetime | None:
+    """The stamp the datastore holds now; None when it holds none (no table, or no row)."""
+    if _kind(stores, name) == "postgres":
+        with psycopg.connect(stores.url(name), connect_timeout=5) as conn:
+            found = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (HEARTBEAT_TABLE,)).fetchone()
+            if not found or not found[0]:
+                return None
+            row = conn.execute(f"SELECT at FROM {HEARTBEAT_TABLE} WHERE id = 1").fetchone()
+        return None if row is None else row[0].astimezone(UTC)
+    lite = sqlite3.connect(stores.sqlite_file(name), timeout=5)
+    try:
+        try:
+            found_row = lite.execute(f"SELECT at FROM {HEARTBEAT_TABLE} WHERE id = 1").fetchone()
+        except sqlite3.OperationalError:  # no such table: no stamp survived
+            return None
+    finally:
+        lite.close()
+    return None if found_row is None else datetime.fromisoformat(str(found_row[0])).astimezone(UTC)
