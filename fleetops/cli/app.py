@@ -10,7 +10,8 @@ import typer
 
 app = typer.Typer(
     name="fleetops",
-    help="Operate a microservice fleet: deploy, roll back, scale, back up, restore, query logs, metrics.",
+    help="Operate a microservice fleet: deploy, roll back, scale, back up, restore, drill recoveries, "
+    "query logs, metrics.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

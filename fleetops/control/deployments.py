@@ -589,6 +589,9 @@ class Deployments:
             )
         out: dict[str, Any] = {"execution": record.name, "status": record.status, "rollback": None}
         _, events = self._read(arn, target)
+        if drill_runbook(record.name) is not None:
+            self._end_drill(record.name, task_output(events, "drill-initialize"))
+            return out
         plan = deployment_plan(events)
         undoing = task_input(events, "rollback-initialize")
         initialized = task_input(events, "deploy-initialize") or undoing
@@ -627,6 +630,13 @@ class Deployments:
             raise
         out["rollback"] = started.to_json()
         return out
+
+    def _end_drill(self, name: str, plan: Any) -> None:
+        """What a stopped drill leaves running here: its steady client, its datastore's paused
+        stamps (a restore it started goes on, behind the lock it holds, to its end)."""
+        self.clients.stop(name)
+        if isinstance(plan, dict) and plan.get("datastore"):
+            self.heartbeats.resume(str(plan["environment"]), str(plan["datastore"]))
 
     async def stop_all(self, *, by: str) -> list[dict[str, Any]]:
         """Stop every running deploy execution (newest first), each undone as :meth:`stop` does."""
