@@ -2,7 +2,8 @@
 RPO 1s (so the data lost since the backup the test takes misses the RPO target, and an instance
 failure meets its RTO): datastore-loss destroys orders-db, restores the latest verified backup
 through the restore runbook and measures RTO and RPO; instance-failure SIGKILLs an instance of
-menu. One fleet for the module; drills' notifications go to a webhook receiver."""
+menu. One fleet for the module; the example's ops-chat channel (drill.*) delivers to the
+session's webhook receiver."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import httpx
 import pytest
 
 from fleetops.cli.client import ApiClient, locate_server
-from fleetops.testing.receivers import WebhookReceiver, webhook_receiver
+from fleetops.testing.example import NotificationSinks
+from fleetops.testing.receivers import WebhookReceiver
 from fleetops.testing.server import run_cli
 from fleetops.testing.waiting import wait_until
 
@@ -54,34 +56,29 @@ class Fleet:
         assert self.api.post(f"/backups/{made['backup_id']}/verify")["verify_status"] == "verified"
         return made
 
-    def notified(self) -> list[str]:
-        return [str(body["text"]).splitlines()[0] for body in self.hook.bodies]
+    def notified(self, drill: str) -> list[str]:
+        """The titles of drill ``drill``'s notifications (the example's ops-chat takes drill.*)."""
+        titles = [str(body["text"]).splitlines()[0] for body in list(self.hook.bodies)]
+        return [title for title in titles if title.endswith(f"({drill})")]
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    folder = restaurant_on_postgres(tmp_path_factory.mktemp("drill"))
+def fleet(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) -> Iterator[Fleet]:
+    folder = restaurant_on_postgres(tmp_path_factory.mktemp("drill"), sinks)
     fleet_file = folder / "fleet.yaml"
     text = fleet_file.read_text()
-    text = text.replace(
-        "drills: {rto: 15m, rpo: 1h, data_path: /orders}", "drills: {rto: 1m, rpo: 1s, data_path: /orders}"
-    )
-    with webhook_receiver() as hook:
-        # The drills' events go to the receiver only (the example's own channels are not reachable).
-        channel = (
-            f"\nnotifications:\n  drills:\n    type: webhook\n    url: {hook.url}\n    events: [drill.*]\n"
-        )
-        text = text.replace(", drill.*]", "]").replace("\nnotifications:\n", channel, 1)
-        fleet_file.write_text(text)
-        try:
-            up = run_cli(["up", "-o", "json"], cwd=folder, timeout=180)
-            assert up.returncode == 0, up.stderr
-            orders = next(s["endpoint"] for s in json.loads(up.stdout)["services"] if s["name"] == "orders")
-            with ApiClient(locate_server(folder / ".fleetops"), timeout=120) as api:
-                yield Fleet(folder, orders, hook, api)
-        finally:
-            down = run_cli(["down"], cwd=folder, timeout=120)
-            assert down.returncode == 0, down.stderr
+    targets = "drills: {rto: 15m, rpo: 1h, data_path: /orders}"
+    assert targets in text
+    fleet_file.write_text(text.replace(targets, "drills: {rto: 1m, rpo: 1s, data_path: /orders}"))
+    try:
+        up = run_cli(["up", "-o", "json"], cwd=folder, timeout=180)
+        assert up.returncode == 0, up.stderr
+        orders = next(s["endpoint"] for s in json.loads(up.stdout)["services"] if s["name"] == "orders")
+        with ApiClient(locate_server(folder / ".fleetops"), timeout=120) as api:
+            yield Fleet(folder, orders, sinks.webhook, api)
+    finally:
+        down = run_cli(["down"], cwd=folder, timeout=120)
+        assert down.returncode == 0, down.stderr
 
 
 def _at(value: object) -> datetime:
@@ -141,9 +138,9 @@ def test_datastore_loss_restores_orders_and_measures_rto_and_rpo(fleet: Fleet) -
     assert outage <= _at(restore["start_date"]) and healthy <= _at(restore["stop_date"])
     client = report["client"]
     assert client["failed"] > 0 and _at(client["first_failure"]) >= outage
-    assert wait_until(lambda: len(fleet.notified()) >= 2, timeout=30)
     drill = report["drill"]
-    started, missed = fleet.notified()[:2]
+    assert wait_until(lambda: len(fleet.notified(drill)) == 2, timeout=30)
+    started, missed = fleet.notified(drill)
     assert started == f"dev: drill started ({drill})"
     assert missed.startswith("dev: drill missed its targets after ") and missed.endswith(f"({drill})")
     code, out, err = fleet.cli("drill", "report", "-o", "json")  # the newest drill's
