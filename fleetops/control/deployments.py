@@ -404,6 +404,11 @@ class Deployments:
         without targets in the fleet file, for an unknown datastore or service, without a
         verified backup to restore; (``Refused``) while another holds the environment's lock."""
         env = self.environments.pick(environment).environment
+        if orchestrated(self.environments.fleet, env):
+            raise BadInput(
+                f"environment {env!r} runs its runbooks on AWS Step Functions: drills run on the "
+                "control plane's own engine only (not built for Step Functions yet)"
+            )
         plan = drill_plan(self._deps(), env, scenario, datastore=datastore, service=service, count=count)
         if dry_run:
             return {"dry_run": True, **plan}
