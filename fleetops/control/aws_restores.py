@@ -69,16 +69,20 @@ class AwsDatastoreControl:
         return self.backups.create(datastore, environment=self.environment, backup_id=backup_id, tag=tag)
 
     def check_backup(self, backup_id: str, datastore: str) -> Backup:
-        """See ``Backups.checked`` (on aws: the snapshot exists and is available)."""
-        return self.backups.checked(backup_id, environment=self.environment, datastore=datastore)
+        """See ``Backups.checked`` (on aws: the snapshot exists and is available); BadInput for
+        an ElastiCache snapshot, which is not restored in place (so a restore is refused by its
+        first step, before anything is paused)."""
+        backup = self.backups.checked(backup_id, environment=self.environment, datastore=datastore)
+        if backup.tool != "rds:CreateDBSnapshot":
+            raise BadInput(
+                f"backup {backup_id} is a {backup.tool} snapshot: only RDS restores are built on aws "
+                "(a cache cluster cannot be renamed, so a restored one would have another endpoint)"
+            )
+        return backup
 
     def restore(self, datastore: str, backup_id: str) -> None:
         """A new instance from the backup's snapshot, renamed in place of the live one."""
         backup = self.check_backup(backup_id, datastore)
-        if backup.tool != "rds:CreateDBSnapshot":
-            raise BadInput(
-                f"backup {backup_id} is a {backup.tool} snapshot: only RDS restores are built on aws"
-            )
         self.backups.on_aws(self.runtime).restore(datastore, backup=backup, to_time=None, key=backup_id)
 
     def base_backup_before(self, datastore: str, moment: datetime) -> Backup:

@@ -195,7 +195,7 @@ def test_a_backup_of_an_elasticache_datastore_is_a_snapshot_verified_by_a_scratc
     assert verified.verify_status == "verified"
     control = AwsDatastoreControl(backups.environments.runtime_for("prod"), backups)  # type: ignore[arg-type]
     with pytest.raises(BadInput, match="only RDS restores are built on aws"):
-        control.restore("cache", "bk-cache-1")
+        control.check_backup("bk-cache-1", "cache")  # the restore runbook's first step: nothing paused
 
 
 def test_a_datastore_without_an_aws_block_is_refused_saying_what_to_add(backups: Backups) -> None:
