@@ -6,6 +6,7 @@ on PostgreSQL (marked ``postgres``), each time against a fresh, empty database.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +33,17 @@ LONGEST_FIRST = (
     "tests/cli/test_restore.py",
     "tests/cli/test_following.py",
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A run stopped by SIGTERM (timeout(1), a cancelled CI job, kill) tears its fixtures down as
+    # Ctrl-C does; by default it dies at once, and the fleets, servers and PostgreSQL clusters
+    # its tests started outlive it (each an idle fleet of a dozen processes on a shared machine).
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
