@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import String, and_, bindparam, insert, or_, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError
 
@@ -161,6 +162,20 @@ class ExecutionRepository:
         query = select(executions.c.arn, executions.c.start_date).where(executions.c.arn.in_(list(arns)))
         with self._store.engine.connect() as conn:
             return {str(arn): start for arn, start in conn.execute(query)}
+
+    def map_run_parent(self, map_run_arn: str) -> str | None:
+        """The execution whose DISTRIBUTED Map started Map Run ``map_run_arn`` (None: none did)."""
+        # The Map Run ARN is in MapRunStarted's details: matched as text (LIKE's wildcards may
+        # match more, so each candidate is compared exactly).
+        query = select(history_events.c.execution_arn, history_events.c.details).where(
+            history_events.c.type == "MapRunStarted",
+            sql_cast(history_events.c.details, String).like(f"%{map_run_arn}%"),
+        )
+        with self._store.engine.connect() as conn:
+            for execution_arn, details in conn.execute(query):
+                if isinstance(details, dict) and details.get("mapRunArn") == map_run_arn:
+                    return str(execution_arn)
+        return None
 
     def events(
         self, arn: str, *, reverse: bool = False, limit: int | None = None, offset: int = 0

@@ -95,6 +95,30 @@ def _execution(admin: Admin) -> str:
     return str(admin("StartExecution", {"stateMachineArn": _machine(admin), "name": "e"})["executionArn"])
 
 
+DISTRIBUTED = {
+    "StartAt": "M",
+    "States": {
+        "M": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                **WAITING,
+            },
+            "End": True,
+        }
+    },
+}
+
+
+def _map_run(admin: Admin) -> str:
+    """A Map Run in progress (its one iteration waits an hour)."""
+    machine = _machine(admin, "dm", DISTRIBUTED)
+    arn = admin("StartExecution", {"stateMachineArn": machine, "input": '{"items": [1]}'})["executionArn"]
+    runs = wait_until(lambda: admin("ListMapRuns", {"executionArn": arn})["mapRuns"])
+    return str(runs[0]["mapRunArn"])
+
+
 def _activity_work(admin: Admin) -> None:
     admin("CreateActivity", {"name": "act"})
     admin("StartExecution", {"stateMachineArn": _machine(admin, "w", WORKING)})
@@ -195,6 +219,9 @@ SFN_ACTIONS = [
     _sfn("DeleteStateMachineAlias", Role.ADMIN, lambda a: {"stateMachineAliasArn": _alias(a)}),
     _sfn("ListStateMachineAliases", Role.VIEWER, lambda a: {"stateMachineArn": _machine(a)}),
     _sfn("RedriveExecution", Role.OPERATOR, lambda a: {"executionArn": _failed_execution(a)}),
+    _sfn("ListMapRuns", Role.VIEWER, lambda a: {"executionArn": _execution(a)}),
+    _sfn("DescribeMapRun", Role.VIEWER, lambda a: {"mapRunArn": _map_run(a)}),
+    _sfn("UpdateMapRun", Role.OPERATOR, lambda a: {"mapRunArn": _map_run(a), "maxConcurrency": 2}),
 ]
 
 

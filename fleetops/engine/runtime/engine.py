@@ -20,6 +20,7 @@ from fleetops.engine.runtime.callbacks import ActivityTask, Callbacks
 from fleetops.engine.runtime.context import ExecutionInfo
 from fleetops.engine.runtime.execution import ExecutionResult, ExecutionStatus, result_of, run_execution
 from fleetops.engine.runtime.failures import to_json
+from fleetops.engine.runtime.map_runs import MapRuns
 from fleetops.engine.runtime.pacing import Pacer
 from fleetops.engine.runtime.recorder import HISTORY_LIMIT, Recorder
 from fleetops.engine.runtime.redrive import REDRIVEN, redrive_count
@@ -143,6 +144,8 @@ class Engine:
         self._rng = rng
         self._callbacks = Callbacks()
         self._executions: dict[str, ExecutionHandle] = {}
+        self.map_runs = MapRuns()
+        """DISTRIBUTED Map runs in progress here, by Map Run ARN (UpdateMapRun changes them)."""
 
     def _memory_journal(self, arn: str) -> ExecutionJournal:
         """The default journal factory: one in-memory journal per ARN, kept while the engine lives."""
@@ -231,6 +234,7 @@ class Engine:
             journal_factory=self._journal_factory,
             pacer=self.pacer,
             behaviours=behaviour_for,
+            map_runs=self.map_runs,
         )
         started = recorder.emit(
             "ExecutionStarted",

@@ -14,6 +14,7 @@ from fleetops.engine.registry import Registry
 from fleetops.engine.runtime.callbacks import Callbacks
 from fleetops.engine.runtime.context import ExecutionInfo
 from fleetops.engine.runtime.failures import in_state
+from fleetops.engine.runtime.map_runs import MapRuns
 from fleetops.engine.runtime.pacing import Pacer
 from fleetops.engine.runtime.recorder import Recorder
 from fleetops.engine.runtime.stop import Stop
@@ -28,6 +29,7 @@ class StateRunner(Protocol):
     clock: Clock
     callbacks: Callbacks
     pacer: Pacer
+    map_runs: MapRuns
 
     @property
     def stopping(self) -> Stop | None:

@@ -27,6 +27,7 @@ from fleetops.engine.runtime.callbacks import Callbacks
 from fleetops.engine.runtime.context import ExecutionInfo
 from fleetops.engine.runtime.failures import to_json
 from fleetops.engine.runtime.frame import Branch, StateRun
+from fleetops.engine.runtime.map_runs import MapRuns
 from fleetops.engine.runtime.outcome import Behaviour, Outcome
 from fleetops.engine.runtime.pacing import Pacer
 from fleetops.engine.runtime.recorder import Recorder
@@ -55,6 +56,7 @@ class Runner:
         rng: random.Random | None = None,
         journal_factory: Callable[[str], ExecutionJournal] | None = None,
         pacer: Pacer | None = None,
+        map_runs: MapRuns | None = None,
     ) -> None:
         self.info = info
         self.recorder = recorder
@@ -65,6 +67,8 @@ class Runner:
         self.rng = rng or random.Random()
         self.journal_factory = journal_factory
         self.pacer = pacer or Pacer()
+        self.map_runs = map_runs or MapRuns()
+        """The engine's DISTRIBUTED Map runs in progress (UpdateMapRun changes them)."""
         self._stop: list[Stop] = []  # shared with Map Run runners: one StopExecution stops all
         self.work: asyncio.Future[Any] | None = None
         recorder.on_full = self._history_full
@@ -87,6 +91,7 @@ class Runner:
             rng=self.rng,
             journal_factory=self.journal_factory,
             pacer=self.pacer,
+            map_runs=self.map_runs,
         )
         child._stop = self._stop
         return child

@@ -17,6 +17,7 @@ from fleetops.engine.definition.states import MapState
 from fleetops.engine.errors import StatesError, StatesErrorName
 from fleetops.engine.runtime import dataflow
 from fleetops.engine.runtime.frame import StateRun, StateRunner
+from fleetops.engine.runtime.map_runs import MapRunControl, Slots
 from fleetops.engine.runtime.outcome import Outcome
 from fleetops.engine.states import map_items
 
@@ -40,26 +41,41 @@ async def run(run: StateRun) -> Outcome:
     if settings.tolerance_error is not None:
         raise settings.tolerance_error
     runner, first_id = run.runner, started.id
+    control = MapRunControl(
+        Slots(settings.max_concurrency), settings.tolerated_count, settings.tolerated_percentage
+    )
+    arn = None
     if state.mode == "DISTRIBUTED":
-        # A Map Run: the iterations' events go to the run's own journal, as AWS keeps them apart.
+        # A Map Run: the iterations' events go to the run's own journal, as AWS keeps them apart;
+        # its settings are kept with MapRunStarted (DescribeMapRun) and may change (UpdateMapRun).
         arn = _map_run_arn(run, state)
-        run.emit("MapRunStarted", {"mapRunArn": arn}, scope=run.attempt_scope)
+        run.emit("MapRunStarted", {"mapRunArn": arn}, scope=run.attempt_scope, meta=control.settings())
         runner, first_id = run.runner.map_run(arn), 0
+        run.runner.map_runs.running[arn] = control
     try:
-        results = await _run_iterations(run, runner, items, settings, first_id)
+        results = await _run_iterations(run, runner, items, settings, first_id, control=control)
     except StatesError:
         if runner is not run.runner:
-            run.emit("MapRunFailed", scope=run.attempt_scope)
+            run.emit("MapRunFailed", scope=run.attempt_scope, meta=control.settings())
         raise
+    finally:
+        if arn is not None:
+            run.runner.map_runs.running.pop(arn, None)
     if runner is not run.runner:
-        run.emit("MapRunSucceeded", scope=run.attempt_scope)
+        run.emit("MapRunSucceeded", scope=run.attempt_scope, meta=control.settings())
     run.emit("MapStateSucceeded", scope=run.attempt_scope)
     output, assigned = dataflow.finish_results(run, results, selector=state.result_selector)
     return Outcome(output, state.next, assigned)
 
 
 async def _run_iterations(
-    run: StateRun, runner: StateRunner, items: list[Any], settings: map_items.MapSettings, first_id: int
+    run: StateRun,
+    runner: StateRunner,
+    items: list[Any],
+    settings: map_items.MapSettings,
+    first_id: int,
+    *,
+    control: MapRunControl,
 ) -> list[Any]:
     """Every iteration's output, in item order; the first failure that fails the Map is raised.
 
@@ -69,9 +85,8 @@ async def _run_iterations(
     """
     state = run.state
     assert isinstance(state, MapState)
-    limit = asyncio.Semaphore(settings.max_concurrency) if settings.max_concurrency > 0 else None
+    slots = control.slots
     failures: list[StatesError] = []
-    tolerant = settings.tolerated_count is not None or settings.tolerated_percentage is not None
     results: list[Any] = [None] * len(items)
     tasks: list[asyncio.Future[None]] = []
     failed: list[BaseException] = []
@@ -89,7 +104,7 @@ async def _run_iterations(
                 settings=settings,
                 started_id=first_id,
                 failures=failures,
-                tolerant=tolerant,
+                control=control,
             )
         except Exception as err:
             # Recorded before the slot is given back: the spawner, woken by that, starts no more.
@@ -97,8 +112,7 @@ async def _run_iterations(
                 failed.append(err)
                 settled.set()
         finally:
-            if limit is not None:
-                limit.release()
+            slots.release()
 
     def ended(_task: asyncio.Future[None]) -> None:
         nonlocal running
@@ -109,8 +123,7 @@ async def _run_iterations(
     async def spawn() -> None:
         nonlocal running
         for index, item in enumerate(items):
-            if limit is not None:
-                await limit.acquire()
+            await slots.acquire()
             await runner.pacer.transition(runner.info.execution_arn)
             if failed:
                 return
@@ -161,7 +174,7 @@ async def _iteration(
     settings: map_items.MapSettings,
     started_id: int,
     failures: list[StatesError],
-    tolerant: bool,
+    control: MapRunControl,
 ) -> Any:
     scope = f"{run.attempt_scope}/{index}"
     names = {"index": index, "name": state.name}
@@ -177,10 +190,10 @@ async def _iteration(
         raise
     except StatesError as err:
         runner.recorder.emit("MapIterationFailed", names, scope=scope, previous=branch.last_event_id)
-        if not tolerant:
+        if not control.tolerant:
             raise
         failures.append(err)
-        if _exceeded(len(failures), len(settings.items), settings):
+        if control.exceeded(len(failures), len(settings.items)):
             raise StatesError(
                 StatesErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD,
                 "The specified tolerated failure threshold was exceeded",
@@ -188,10 +201,3 @@ async def _iteration(
         return {"Error": err.error, "Cause": err.cause}
     runner.recorder.emit("MapIterationSucceeded", names, scope=scope, previous=branch.last_event_id)
     return result
-
-
-def _exceeded(failed: int, total: int, settings: map_items.MapSettings) -> bool:
-    count, percentage = settings.tolerated_count, settings.tolerated_percentage
-    within_count = count is not None and failed <= count
-    within_percentage = percentage is not None and total > 0 and failed * 100 <= percentage * total
-    return not (within_count or within_percentage)

@@ -6,8 +6,8 @@ unchanged: the access key id of the SigV4 ``Authorization`` header is the token 
 header is accepted too). Errors are AWS-shaped (``{"__type": "ExecutionDoesNotExist", ...}``).
 """
 
-from fleetops.server.sfn import version_actions
+from fleetops.server.sfn import map_run_actions, version_actions
 from fleetops.server.sfn.actions import ACTIONS
 from fleetops.server.sfn.protocol import call
 
-__all__ = ["ACTIONS", "call", "version_actions"]
+__all__ = ["ACTIONS", "call", "map_run_actions", "version_actions"]
