@@ -39,7 +39,7 @@ from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.backups import Backups
 from fleetops.control.drill_probes import SteadyClients
 from fleetops.control.drill_reports import drill_runbook
-from fleetops.control.drills import LocalDrillControl
+from fleetops.control.drills import ChildRestore, LocalDrillControl
 from fleetops.control.environments import Environments
 from fleetops.control.fleet import FleetRuntime
 from fleetops.control.heartbeats import HeartbeatWriter
@@ -171,14 +171,12 @@ class Deployments:
             read_run=self._child_run,
         )
 
-    def _start_child_restore(
-        self, name: str, environment: str, datastore: str, backup_id: str, requested_by: str
-    ) -> None:
-        """Start the restore runbook as execution ``name`` from a handler's thread (on the
+    def _start_child_restore(self, child: ChildRestore) -> None:
+        """Start the restore runbook as execution ``child.name`` from a handler's thread (on the
         execution service's loop); nothing when it exists already (a retried step)."""
         try:
             self.executions.describe_execution(
-                self.executions.engine.execution_arn(machine_name("restore"), name)
+                self.executions.engine.execution_arn(machine_name("restore"), child.name)
             )
             return
         except ExecutionDoesNotExist:
@@ -189,11 +187,12 @@ class Deployments:
 
         async def on_loop() -> None:
             self.restore(
-                datastore=datastore,
-                backup_id=backup_id,
-                environment=environment,
-                requested_by=requested_by,
-                name=name,
+                datastore=child.datastore,
+                backup_id=child.backup_id,
+                environment=child.environment,
+                requested_by=child.requested_by,
+                name=child.name,
+                poll_seconds=child.poll_seconds,
             )
 
         asyncio.run_coroutine_threadsafe(on_loop(), loop).result(timeout=CHILD_START_TIMEOUT_S)
@@ -367,11 +366,13 @@ class Deployments:
         requested_by: str,
         dry_run: bool = False,
         name: str | None = None,
+        poll_seconds: int | None = None,
     ) -> dict[str, Any]:
         """Start the restore runbook (``dry_run``: only its plan, nothing changed). Refused at
         once (``BadInput``) for a backup that is damaged, missing or another datastore's, and
         (``Refused``) while another holds the environment's lock. ``name``: the execution's
-        (default: a new one)."""
+        (default: a new one); ``poll_seconds``: how often it looks at the paused and resumed
+        services (default 2)."""
         env = self.environments.pick(environment).environment
         plan = restore_plan(self._deps(), env, datastore, backup_id, execution=None)
         if dry_run:
@@ -380,12 +381,14 @@ class Deployments:
         now = SYSTEM_CLOCK.now()
         if lock is not None and not lock.expired(now):
             raise Refused(refusal(lock, now))
-        payload = {
+        payload: dict[str, Any] = {
             "environment": env,
             "datastore": datastore,
             "backup_id": backup_id,
             "requested_by": requested_by,
         }
+        if poll_seconds is not None:
+            payload["poll_seconds"] = poll_seconds
         return self._start("restore", "restore", env, payload, name=name).to_json()
 
     def drill(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from fleetops.control.backups import Backups
@@ -28,8 +29,20 @@ from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.runbooks.ports import ChildRun
 from fleetops.store.backups import Backup
 
-StartRestore = Callable[[str, str, str, str, str], None]
-"""(execution name, environment, datastore, backup id, requested by) -> the restore started."""
+
+@dataclass(frozen=True)
+class ChildRestore:
+    """The restore a datastore-loss drill starts: execution ``name`` of the restore runbook."""
+
+    name: str
+    environment: str
+    datastore: str
+    backup_id: str
+    requested_by: str
+    poll_seconds: int
+
+
+StartRestore = Callable[[ChildRestore], None]
 ReadRun = Callable[[str], ChildRun]
 
 PRE_RESTORE = "pre-restore"
@@ -100,9 +113,13 @@ class LocalDrillControl:
         """See ``DrillControl.resume_heartbeat``."""
         self.heartbeats.resume(self.environment, datastore)
 
-    def start_restore(self, name: str, datastore: str, backup_id: str, requested_by: str) -> None:
+    def start_restore(
+        self, name: str, datastore: str, backup_id: str, requested_by: str, poll_seconds: int
+    ) -> None:
         """See ``DrillControl.start_restore``."""
-        self._start_restore(name, self.environment, datastore, backup_id, requested_by)
+        self._start_restore(
+            ChildRestore(name, self.environment, datastore, backup_id, requested_by, poll_seconds)
+        )
 
     def restore_run(self, name: str) -> ChildRun:
         """See ``DrillControl.restore_run``."""

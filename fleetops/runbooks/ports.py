@@ -469,8 +469,11 @@ class DrillControl(Protocol):
         """Stamp the datastore again."""
         ...
 
-    def start_restore(self, name: str, datastore: str, backup_id: str, requested_by: str) -> None:
-        """Start the restore runbook as execution ``name`` (nothing when it exists already)."""
+    def start_restore(
+        self, name: str, datastore: str, backup_id: str, requested_by: str, poll_seconds: int
+    ) -> None:
+        """Start the restore runbook as execution ``name`` (nothing when it exists already),
+        looking every ``poll_seconds`` at its services (the drill's RTO is that precise)."""
         ...
 
     def restore_run(self, name: str) -> ChildRun:

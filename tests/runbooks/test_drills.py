@@ -83,8 +83,10 @@ class FakeDrills:
     def resume_heartbeat(self, datastore: str) -> None:
         self.calls.append("heartbeat resumed")
 
-    def start_restore(self, name: str, datastore: str, backup_id: str, requested_by: str) -> None:
-        self.calls.append(f"restore {backup_id} as {name}")
+    def start_restore(
+        self, name: str, datastore: str, backup_id: str, requested_by: str, poll_seconds: int
+    ) -> None:
+        self.calls.append(f"restore {backup_id} as {name}, a look every {poll_seconds}s")
 
     def restore_run(self, name: str) -> ChildRun:
         assert self.outage_at is not None
@@ -149,7 +151,7 @@ def test_a_drill_within_its_targets_succeeds_with_its_report(tmp_path: Path, hoo
     assert drills.calls == [
         "client on http://127.0.0.1:9/api/items",
         "destroyed db",
-        "restore bk-1 as restore-drill-datastore-loss-dev-1",
+        "restore bk-1 as restore-drill-datastore-loss-dev-1, a look every 1s",
         "heartbeat resumed",
         "client stopped",
     ]

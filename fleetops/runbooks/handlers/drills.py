@@ -206,7 +206,11 @@ def destroy(deps: RunbookDeps, plan: dict[str, Any], _context: TaskContext) -> d
 def start_restore(deps: RunbookDeps, plan: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
     """The restore runbook, from the plan's backup, as the execution ``restore-<drill>``."""
     _control(deps, plan["environment"]).start_restore(
-        plan["restore_execution"], plan["datastore"], plan["backup"]["backup_id"], plan["requested_by"]
+        plan["restore_execution"],
+        plan["datastore"],
+        plan["backup"]["backup_id"],
+        plan["requested_by"],
+        int(plan["poll_seconds"]),
     )
     return {"execution": plan["restore_execution"]}
 
