@@ -7,12 +7,14 @@ store; the monitor's evaluation is tested in tests/ops/alarms."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from fleetops.ops.alarms import AlarmMonitor
 from fleetops.ops.alarms.stored_metrics import StoredMetrics
@@ -124,3 +126,20 @@ def test_a_metric_math_alarm_shows_its_metrics(cloudwatch: Any) -> None:
             "ReturnData": True,
         },
     ]
+
+
+def test_each_environment_has_a_dashboard_of_its_services_and_alarms(cloudwatch: Any) -> None:
+    (entry,) = cloudwatch.list_dashboards()["DashboardEntries"]
+    assert entry["DashboardName"] == "restaurant-stage-dashboard"
+    found = cloudwatch.get_dashboard(DashboardName="restaurant-stage-dashboard")
+    widgets = json.loads(found["DashboardBody"])["widgets"]
+    metrics = [w for w in widgets if w["type"] == "metric"]
+    assert len(metrics) == 3 * 6  # traffic, response time and CPU of each of the 6 services
+    assert metrics[2]["properties"]["metrics"] == [
+        ["AWS/EC2", "CPUUtilization", "AutoScalingGroupName", "restaurant-auth"]
+    ]
+    (alarms,) = [w for w in widgets if w["type"] == "alarm"]
+    assert "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:orders-cpu-high" in alarms["properties"]["alarms"]
+    with pytest.raises(ClientError) as caught:
+        cloudwatch.get_dashboard(DashboardName="demo-flask-app-prod-dashboard")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFound"

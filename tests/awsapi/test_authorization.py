@@ -60,6 +60,8 @@ CALLS: dict[tuple[str, str], dict[str, Any]] = {
     ("elbv2", "DescribeLoadBalancers"): {},
     ("elbv2", "DescribeTargetGroups"): {},
     ("elbv2", "DescribeTargetHealth"): {"TargetGroupArn": TG},
+    ("cloudwatch", "GetDashboard"): {"DashboardName": "restaurant-dev-dashboard"},
+    ("cloudwatch", "ListDashboards"): {},
     ("elbv2", "DescribeListeners"): {"ListenerArns": ["arn:aws:elasticloadbalancing:x:1:listener/app/a/b/c"]},
     ("cloudwatch", "DescribeAlarms"): {},
     ("cloudwatch", "SetAlarmState"): {

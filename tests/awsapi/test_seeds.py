@@ -58,6 +58,7 @@ SUBSTITUTIONS = [
     ("demo-flask-app-prod-high-5xx-errors", "restaurant-menu-slow-p99"),
     ("dev-backend-cpu-high", "restaurant-menu-high-5xx"),
     ("--alarm-name-prefix dev-backend", "--alarm-name-prefix restaurant-menu"),
+    ("demo-flask-app-prod-dashboard", "restaurant-dev-dashboard"),
     ("'dev-alb'", "'menu'"),
     ("Value=='prod'", "Value=='dev'"),
     ("service_env_prod", SECRET),
@@ -66,7 +67,6 @@ SUBSTITUTIONS = [
 ]
 
 NOT_SERVED = {
-    "get-dashboard": "CloudWatch dashboards are not served",
     "describe-security-groups": "security groups have no local meaning",
     "describe-scaling-policies": "not an Auto Scaling command (the AWS CLI refuses it too)",
     "tail": "`aws logs tail` is an AWS CLI v2 command; the PyPI awscli is v1",
@@ -168,6 +168,12 @@ def _prepare(fleet: AwsFleet, command: SeedCommand) -> dict[str, str]:
     extra = {}
     if command.operation == "update-secret":
         (fleet.folder / "new-secret.json").write_text(NEW_SECRET)
+    if command.operation == "get-secret-value":
+        # The runbooks keep the database login as JSON; a rotation before (seed 002's
+        # rotate-secret) replaced the whole value with a generated one.
+        secrets = fleet.client("secretsmanager")
+        if secrets.get_secret_value(SecretId=SECRET)["SecretString"] != NEW_SECRET:
+            secrets.put_secret_value(SecretId=SECRET, SecretString=NEW_SECRET)
     if command.operation == "get-query-results":
         started = fleet.client("logs").start_query(
             logGroupName=LOG_GROUP, startTime=0, endTime=2_000_000_000, queryString="stats count(*) as n"
@@ -283,6 +289,11 @@ def _check_effect(fleet: AwsFleet, command: SeedCommand, text: str, output: str)
             return "AWSCURRENT" in stages.get(version, []) and locked.status_code == 404
 
         wait_until(rotated, timeout=180, what=f"the rotation to {version} done")
+    elif command.operation == "get-dashboard":
+        widgets = json.loads(json.loads(output)["DashboardBody"])["widgets"]
+        assert [w["properties"]["title"] for w in widgets[:3]] == [
+            "auth: requests and 5XX", "auth: response time", "auth: CPU",
+        ]  # fmt: skip
     elif command.operation == "describe-listeners":
         assert json.loads(output) == []  # its query asks for HTTPS (443): the local listener is HTTP
     elif command.operation == "put-scaling-policy":

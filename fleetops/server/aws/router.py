@@ -26,6 +26,7 @@ from fleetops.redaction import Redactor
 from fleetops.server.aws import (
     autoscaling,
     cloudwatch,
+    dashboards,
     ec2,
     elbv2,
     logs,
@@ -43,7 +44,18 @@ from fleetops.server.sfn import call as sfn_call
 
 log = logging.getLogger(__name__)
 
-SERVED = (autoscaling, cloudwatch, ec2, elbv2, logs, policies, secret_rotation, secretsmanager, sts)
+SERVED = (
+    autoscaling,
+    cloudwatch,
+    dashboards,
+    ec2,
+    elbv2,
+    logs,
+    policies,
+    secret_rotation,
+    secretsmanager,
+    sts,
+)
 """The modules whose handlers register themselves (imported for that)."""
 
 router = APIRouter(tags=["aws"])
