@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +20,14 @@ backup_app = typer.Typer(
     name="backup", help="Back up datastores and verify backups by restoring them.", no_args_is_help=True
 )
 app.add_typer(backup_app)
+
+
+class BackupKind(StrEnum):
+    """What ``backup create --kind`` takes."""
+
+    LOGICAL = "logical"
+    BASE = "base"
+
 
 # A dump or a scratch restore of a large database takes minutes, not the API's usual seconds.
 BACKUP_TIMEOUT_S = 3600.0
@@ -48,11 +57,19 @@ def create(
     datastore: Annotated[str, typer.Argument(help="The datastore (its name in the fleet file).")],
     file: FleetFileOption = Path("fleet.yaml"),
     env: EnvSelectOption = None,
+    kind: Annotated[
+        BackupKind,
+        typer.Option(
+            "--kind",
+            help="logical: the engine's dump (pg_dump -Fc, RDB, SQLite copy); base: PostgreSQL "
+            "pg_basebackup, which point-in-time restores (restore --to-time) start from.",
+        ),
+    ] = BackupKind.LOGICAL,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Take a backup of a datastore now and record it in the catalog."""
     with _connect(file) as api:
-        backup = api.post("/backups", {"datastore": datastore, "environment": env})
+        backup = api.post("/backups", {"datastore": datastore, "environment": env, "kind": kind.value})
     emit(backup, output, lambda out: out.print(_summary(backup), highlight=False, markup=False))
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from fleetops.clock import SYSTEM_CLOCK, Clock
@@ -22,12 +23,17 @@ from fleetops.control.aws_backups import AwsBackups
 from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.environments import Environments
 from fleetops.errors import BadInput, FleetopsError, OperationFailed
+from fleetops.ops.backups.pitr import BASE_SUFFIX, BASE_TOOL, recoverable_from, take_base_backup
 from fleetops.ops.backups.take import SUFFIXES, take_backup
 from fleetops.ops.backups.verify import sha256_of, verify_backup
 from fleetops.ops.notify import DeploymentEvent, EventKind, notify
 from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.store import Store
 from fleetops.store.backups import Backup
+
+LOGICAL = "logical"
+BASE = "base"
+BACKUP_KINDS = (LOGICAL, BASE)
 
 
 class Backups:
@@ -49,9 +55,14 @@ class Backups:
         environment: str | None = None,
         backup_id: str | None = None,
         tag: str | None = None,
+        kind: str = LOGICAL,
     ) -> Backup:
         """Back up ``datastore`` of ``environment`` (None: the only one running). ``backup_id``
-        (default: a new one) already in the catalog: that backup, nothing taken again."""
+        (default: a new one) already in the catalog: that backup, nothing taken again.
+        ``kind``: ``logical`` (the engine's dump) or ``base`` (PostgreSQL: ``pg_basebackup``,
+        what a point-in-time restore starts from)."""
+        if kind not in BACKUP_KINDS:
+            raise BadInput(f"backup kind {kind!r} is not one of {', '.join(BACKUP_KINDS)}")
         if backup_id is not None:
             found = self.store.backups.get(backup_id)
             if found is not None:
@@ -71,13 +82,27 @@ class Backups:
         now = self.clock.now()
         backup_id = backup_id or f"bk-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         if isinstance(runtime, AwsFleetRuntime):
+            if kind == BASE:
+                raise BadInput(
+                    f"environment {runtime.environment!r} runs on aws: base backups are the local "
+                    "sandbox's (RDS keeps its own point-in-time recovery)"
+                )
             return self._create_on_aws(runtime, datastore, backup_id, tag)
         stores = self._datastores(runtime.environment, runtime)
-        kind = stores.stores[datastore].kind
-        path = stores.folder.parent / "backups" / datastore / f"{backup_id}{SUFFIXES.get(kind, '')}"
+        engine = stores.stores[datastore].kind
+        if kind == BASE and engine != "postgres":
+            raise BadInput(
+                f"datastore {datastore!r} is {engine}: base backups (for point-in-time restores) "
+                "are PostgreSQL's; take a logical one"
+            )
+        suffix = BASE_SUFFIX if kind == BASE else SUFFIXES.get(engine, "")
+        path = stores.folder.parent / "backups" / datastore / f"{backup_id}{suffix}"
         started = time.monotonic()
         try:
-            taken = take_backup(stores, datastore, path)
+            if kind == BASE:
+                taken = take_base_backup(stores, datastore, path)
+            else:
+                taken = take_backup(stores, datastore, path)
         except (FleetopsError, OSError) as err:
             self._notify(EventKind.FAILED, runtime.environment, f"{datastore} {backup_id}", str(err))
             raise
@@ -86,7 +111,7 @@ class Backups:
                 backup_id=backup_id,
                 environment=runtime.environment,
                 datastore=datastore,
-                kind=kind,
+                kind=engine,
                 created_at=now,
                 duration_ms=round((time.monotonic() - started) * 1000),
                 location=str(taken.path),
@@ -133,6 +158,11 @@ class Backups:
         backup = self.store.backups.get(backup_id)
         if backup is None:
             raise BadInput(f"no backup {backup_id!r} in the catalog (see `fleetops backup list`)")
+        if backup.tool == BASE_TOOL:
+            raise BadInput(
+                f"backup {backup_id} is a base backup: verifying one by restore is not built yet "
+                "(a point-in-time restore, `fleetops restore DATASTORE --to-time T`, restores it)"
+            )
         started = time.monotonic()
         runtime = self.environments.get(backup.environment)
         if isinstance(runtime, AwsFleetRuntime):
@@ -234,6 +264,31 @@ class Backups:
                 f"{backup.sha256}; it was not restored and nothing was changed"
             )
         return backup
+
+    def base_backup_before(self, datastore: str, moment: datetime, *, environment: str) -> Backup:
+        """The newest base backup of ``datastore`` in ``environment`` that ended before
+        ``moment``, its file checked (see :meth:`checked`); ``BadInput`` saying when the oldest
+        one can reach from when there is none."""
+        bases = [
+            b
+            for b in self.store.backups.list(environment=environment, datastore=datastore, limit=10_000)
+            if b.tool == BASE_TOOL
+        ]
+        usable = [b for b in bases if recoverable_from(b.created_at, b.duration_ms) <= moment]
+        if not usable:
+            if not bases:
+                raise BadInput(
+                    f"{datastore!r} in {environment!r} has no base backup to restore to "
+                    f"{moment.isoformat()} from: take one with `fleetops backup create {datastore} "
+                    "--kind base` (a restore can reach any time after it)"
+                )
+            oldest = bases[-1]
+            raise BadInput(
+                f"to_time {moment.isoformat()} is before the oldest base backup of {datastore!r} "
+                f"({oldest.backup_id}): the earliest time a restore can reach is "
+                f"{recoverable_from(oldest.created_at, oldest.duration_ms).isoformat()}"
+            )
+        return self.checked(usable[0].backup_id, environment=environment, datastore=datastore)
 
     def datastores_of(self, environment: str) -> LocalDatastores:
         """The local datastores of running ``environment``; ``OperationFailed`` for an aws one."""

@@ -361,20 +361,22 @@ class Deployments:
         self,
         *,
         datastore: str,
-        backup_id: str,
+        backup_id: str | None,
         environment: str | None,
         requested_by: str,
         dry_run: bool = False,
         name: str | None = None,
         poll_seconds: int | None = None,
+        to_time: str | None = None,
     ) -> dict[str, Any]:
-        """Start the restore runbook (``dry_run``: only its plan, nothing changed). Refused at
-        once (``BadInput``) for a backup that is damaged, missing or another datastore's, and
-        (``Refused``) while another holds the environment's lock. ``name``: the execution's
-        (default: a new one); ``poll_seconds``: how often it looks at the paused and resumed
-        services (default 2)."""
+        """Start the restore runbook, of ``backup_id`` or (PostgreSQL) to ``to_time``
+        (``dry_run``: only its plan, nothing changed). Refused at once (``BadInput``) for a
+        backup that is damaged, missing or another datastore's, a time the base backups and the
+        WAL archive cannot reach, and (``Refused``) while another holds the environment's lock.
+        ``name``: the execution's (default: a new one); ``poll_seconds``: how often it looks at
+        the paused and resumed services (default 2)."""
         env = self.environments.pick(environment).environment
-        plan = restore_plan(self._deps(), env, datastore, backup_id, execution=None)
+        plan = restore_plan(self._deps(), env, datastore, backup_id, execution=None, to_time=to_time)
         if dry_run:
             return {"dry_run": True, **plan}
         lock = self.store.locks.get(env)
@@ -389,6 +391,9 @@ class Deployments:
         }
         if poll_seconds is not None:
             payload["poll_seconds"] = poll_seconds
+        if to_time is not None:
+            # The plan's moment (UTC), so the runbook restores to what the caller was shown.
+            payload |= {"backup_id": None, "to_time": plan["to_time"]}
         return self._start("restore", "restore", env, payload, name=name).to_json()
 
     def drill(

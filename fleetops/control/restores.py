@@ -7,11 +7,13 @@ Runs on the engine's handler threads (a restore takes seconds: a dump, a pg_rest
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from fleetops.control.backups import Backups
 from fleetops.control.fleet import FleetRuntime
 from fleetops.errors import OperationFailed
+from fleetops.ops.backups.pitr import restore_to_time
 from fleetops.ops.backups.restore import live_contents, restore_into
 from fleetops.providers.base import InstanceState
 from fleetops.providers.local.datastores import LocalDatastores
@@ -73,6 +75,16 @@ class LocalDatastoreControl:
         """Replace the datastore's data with the backup's (its sha256 checked again first)."""
         backup = self.check_backup(backup_id, datastore)
         restore_into(self._stores(), datastore, Path(backup.location))
+
+    def base_backup_before(self, datastore: str, moment: datetime) -> Backup:
+        """See ``Backups.base_backup_before``."""
+        return self.backups.base_backup_before(datastore, moment, environment=self.environment)
+
+    def restore_to_time(self, datastore: str, base_backup_id: str, moment: datetime) -> None:
+        """Replace the datastore's cluster with its state at ``moment`` (the base backup's
+        sha256 checked again first)."""
+        base = self.check_backup(base_backup_id, datastore)
+        restore_to_time(self._stores(), datastore, Path(base.location), moment)
 
     def contents(self, datastore: str) -> dict[str, int]:
         """Rows per table (keys per Redis database) now."""

@@ -411,6 +411,17 @@ class DatastoreControl(Protocol):
         """Rows per table (keys per Redis database) the datastore holds now."""
         ...
 
+    def base_backup_before(self, datastore: str, moment: datetime) -> Backup:
+        """The newest base backup of ``datastore`` (PostgreSQL) that a restore to ``moment``
+        can start from (it ended before ``moment``), its file's sha256 checked: ``BadInput``
+        when there is none (``moment`` before the oldest) or it is missing or damaged."""
+        ...
+
+    def restore_to_time(self, datastore: str, base_backup_id: str, moment: datetime) -> None:
+        """Replace the datastore's data with its state at ``moment``: the base backup, then its
+        archived WAL replayed up to ``moment``."""
+        ...
+
 
 @dataclass(frozen=True)
 class ChildRun:

@@ -90,6 +90,10 @@ APPROVAL = (
     "no environment of the example that runs on this machine needs approval (prod runs on aws); "
     "approve and --reject are run by tests/cli/test_promote.py"
 )
+PITR = (
+    "PostgreSQL only, and the example's orders-db is SQLite: tests/cli/test_restore.py takes a base "
+    "backup and restores to a time between two orders on the example with orders-db on PostgreSQL"
+)
 
 PLAN: dict[str, list[Step] | Skip] = {
     "make demo": Skip("a make target (the demo itself: examples/demo.py, run by `make demo`)"),
@@ -119,12 +123,14 @@ PLAN: dict[str, list[Step] | Skip] = {
     ],
     "fleetops backup list [--datastore orders-db]": [Step("fleetops backup list --datastore orders-db")],
     "fleetops backup verify --latest": [Step("fleetops backup verify --latest")],
+    "fleetops backup create orders-db --kind base": Skip(PITR),
     "fleetops restore orders-db --backup BACKUP_ID --dry-run": [
         Step("fleetops restore orders-db --backup BACKUP_ID --dry-run")
     ],
     "fleetops restore orders-db --backup BACKUP_ID --wait": [
         Step("fleetops restore orders-db --backup BACKUP_ID --wait")
     ],
+    "fleetops restore orders-db --to-time 2026-12-07T04:10:00Z --wait": Skip(PITR),
     # The example's targets (15m, 1h) are met: orders-db (SQLite) restored from the backup above.
     "fleetops drill datastore-loss --yes --wait": [
         Step("fleetops drill datastore-loss --yes --wait", capture={"DRILL_ID": r"started drill (\S+)"})

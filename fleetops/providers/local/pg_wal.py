@@ -14,6 +14,7 @@ with the same bytes (after a crash between the copy and PostgreSQL noting it) su
 from __future__ import annotations
 
 import shlex
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -38,9 +39,14 @@ def recovery(archive: Path, target_time: datetime) -> dict[str, str]:
     """Settings (with a ``recovery.signal`` file in the data directory) that replay the archived
     WAL from a base backup up to ``target_time`` (the last transaction committed at or before it
     included) and then promote: the copy becomes a primary on a new timeline."""
-    return {
+    settings = {
         "restore_command": f"cp {_in_command(archive)}/%f %p",
         "recovery_target_time": target_time.isoformat(),
         "recovery_target_inclusive": "on",
         "recovery_target_action": "promote",
     }
+    if sys.platform == "linux":
+        # A copy starting from a base backup first makes its whole data directory durable: file
+        # by file (the default) took seconds even for a small cluster; syncfs is one call.
+        settings["recovery_init_sync_method"] = "syncfs"
+    return settings

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field
@@ -24,10 +24,13 @@ BackupId = Annotated[str, Path(max_length=100)]
 
 
 class BackupBody(StrictModel):
-    """Back up ``datastore`` of ``environment`` (default: the only one running)."""
+    """Back up ``datastore`` of ``environment`` (default: the only one running); ``kind``
+    ``logical`` (the engine's dump) or ``base`` (PostgreSQL ``pg_basebackup``, for
+    point-in-time restores)."""
 
     datastore: str = Field(min_length=1, max_length=100)
     environment: str | None = Field(None, min_length=1, max_length=100)
+    kind: Literal["logical", "base"] = "logical"
 
 
 @router.get("/backups", name="backups.list", dependencies=[Depends(require(Role.VIEWER))])
@@ -47,7 +50,8 @@ def create_backup(
     body: BackupBody, store: StoreDep, environments: EnvironmentsDep, caller: Operator
 ) -> dict[str, Any]:
     """Take a backup of a datastore now; its catalog entry."""
-    return Backups(store, environments).create(body.datastore, environment=body.environment).to_json()
+    backups = Backups(store, environments)
+    return backups.create(body.datastore, environment=body.environment, kind=body.kind).to_json()
 
 
 @router.post("/backups/{backup_id}/verify", name="backups.verify")
@@ -61,10 +65,12 @@ def verify_backup(
 
 class RestoreBody(StrictModel):
     """Restore ``datastore`` of ``environment`` (default: the only one running) from backup
-    ``backup_id``; ``dry_run``: only the plan."""
+    ``backup_id``, or (PostgreSQL) to its state at ``to_time`` (ISO 8601 with a zone); ``dry_run``:
+    only the plan."""
 
     datastore: str = Field(min_length=1, max_length=100)
-    backup_id: str = Field(min_length=1, max_length=100)
+    backup_id: str | None = Field(None, min_length=1, max_length=100)
+    to_time: str | None = Field(None, min_length=1, max_length=64)
     environment: str | None = Field(None, min_length=1, max_length=100)
     dry_run: bool = False
 
@@ -78,8 +84,9 @@ async def start_restore(
     caller: Operator,
 ) -> dict[str, Any]:
     """Start the restore runbook (lock, pause the datastore's services, snapshot, restore,
-    verify, resume, unlock); with ``dry_run`` its plan, nothing changed. A damaged backup is
-    refused (400) before anything changes; a held lock (423)."""
+    verify, resume, unlock); with ``dry_run`` its plan, nothing changed. A damaged backup, a
+    time in the future or before the oldest base backup are refused (400) before anything
+    changes; a held lock (423)."""
     if body.environment is not None:
         check_request_names(request, environments=[body.environment])
     runtime = environments.pick(body.environment)
@@ -93,6 +100,7 @@ async def start_restore(
     return deployments.restore(
         datastore=body.datastore,
         backup_id=body.backup_id,
+        to_time=body.to_time,
         environment=runtime.environment,
         requested_by=caller.name,
         dry_run=body.dry_run,

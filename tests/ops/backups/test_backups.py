@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from fleetops.ops.backups.pitr import BASE_SUFFIX, BASE_TOOL, restore_to_time, take_base_backup
 from fleetops.ops.backups.restore import live_contents, restore_into
 from fleetops.ops.backups.take import take_backup
 from fleetops.ops.backups.verify import sha256_of, verify_backup
@@ -127,29 +125,3 @@ def test_after_a_rotation_a_restore_logs_in_as_the_current_user(
 
     expected = {"billing.invoices": 7, "public.orders": 1234}
     assert live_contents(stores, "orders-db") == taken.contents == expected
-
-
-def test_a_point_in_time_restore_brings_back_exactly_the_rows_committed_before_that_time(
-    stores: LocalDatastores, tmp_path: Path
-) -> None:
-    with psycopg.connect(stores.url("orders-db"), autocommit=True) as conn:
-        conn.execute("CREATE TABLE marks (name text)")
-        conn.execute("INSERT INTO marks VALUES ('before the base backup')")
-    base = take_base_backup(stores, "orders-db", tmp_path / f"b{BASE_SUFFIX}")
-    with psycopg.connect(stores.url("orders-db"), autocommit=True) as conn:
-        conn.execute("INSERT INTO marks VALUES ('first')")
-        row = conn.execute("SELECT clock_timestamp()").fetchone()
-        assert row is not None
-        target: datetime = row[0]
-        conn.execute("INSERT INTO marks VALUES ('second')")
-        conn.execute("DROP TABLE billing.invoices")
-
-    restore_to_time(stores, "orders-db", base.path, target)
-
-    with psycopg.connect(stores.url("orders-db")) as conn:
-        assert [r[0] for r in conn.execute("SELECT name FROM marks ORDER BY name")] == [
-            "before the base backup",
-            "first",
-        ]
-        assert conn.execute("SELECT count(*) FROM billing.invoices").fetchone() == (7,)
-    assert (base.tool, base.source_position.startswith("lsn:")) == (BASE_TOOL, True)
