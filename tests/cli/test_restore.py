@@ -1,12 +1,16 @@
 """``fleetops restore`` on the running example, orders-db on PostgreSQL: the restore runbook
 pauses orders, snapshots orders-db, restores the backup, verifies its row counts, brings
 orders back healthy; a damaged backup is refused before anything changes; a failed
-verification puts the snapshot back. One fleet for the module (each test leaves it running)."""
+verification puts the snapshot back; a restore to a point in time brings back the orders
+committed before it, also when the control plane is killed in the middle of it. One fleet for
+the module (each test leaves it running)."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -21,6 +25,7 @@ import pytest
 from fleetops.cli.client import ApiClient
 from fleetops.cli.up import client_for, state_dir_of
 from fleetops.errors import BadInput
+from fleetops.providers.local.process import process_alive
 from fleetops.server.settings import read_server_file
 from fleetops.testing.example import NotificationSinks
 from fleetops.testing.server import run_cli
@@ -201,24 +206,6 @@ def test_a_failed_verification_puts_the_pre_restore_snapshot_back(fleet: Fleet) 
     assert json.loads(fleet.cli("lock", "status", "-o", "json")[1]) == []
 
 
-def test_a_point_in_time_restore_brings_back_the_orders_committed_before_that_time(fleet: Fleet) -> None:
-    code, out, err = fleet.cli("backup", "create", "orders-db", "--kind", "base", "-o", "json")
-    assert code == 0, err
-    base = json.loads(out)
-    assert (base["tool"], base["location"].endswith(".base.tar.gz")) == ("pg_basebackup", True)
-    fleet.order("pat")
-    kept = fleet.users()
-    moment = datetime.now(UTC).isoformat()
-    fleet.order("quinn")
-
-    code, out, err = fleet.cli("restore", "orders-db", "--to-time", moment, "--wait")
-
-    assert code == 0, out + err
-    assert fleet.users() == kept
-    for step in ("Pause", "Snapshot", "Restore", "Verify", "Resume", "Finalize"):
-        assert f": {step} done" in out, out
-
-
 def test_a_point_in_time_restore_shows_its_plan_and_refuses_what_it_cannot_reach(fleet: Fleet) -> None:
     with fleet.api() as api:
         base = api.post("/backups", {"datastore": "orders-db", "kind": "base"})
@@ -244,3 +231,40 @@ def test_a_point_in_time_restore_shows_its_plan_and_refuses_what_it_cannot_reach
     assert code == 0, err
     assert f"restore of orders-db (postgres) in dev to {moment} (from base backup {base['backup_id']})" in out
     assert "replayed up to that time, the copy promoted and moved in" in out
+
+
+def test_a_point_in_time_restore_killed_with_the_control_plane_brings_back_the_orders_before_its_time(
+    fleet: Fleet,
+) -> None:
+    code, out, err = fleet.cli("backup", "create", "orders-db", "--kind", "base", "-o", "json")
+    assert code == 0, err
+    base = json.loads(out)
+    assert (base["tool"], base["location"].endswith(".base.tar.gz")) == ("pg_basebackup", True)
+    fleet.order("rex")
+    kept = fleet.users()
+    moment = datetime.now(UTC).isoformat()
+    fleet.order("sam")
+    server_pid = int((read_server_file(state_dir_of(fleet.folder / "fleet.yaml")) or {})["pid"])
+    copy = fleet.folder / ".fleetops" / "envs" / "dev" / "datastores" / "orders-db" / "pitr" / "data"
+    with fleet.api() as api:
+        name = api.post("/restores", {"datastore": "orders-db", "to_time": moment})["execution"]
+        # Killed inside the restore step: orders paused, the snapshot taken, the base backup
+        # being unpacked beside the live server.
+        wait_until((copy / "PG_VERSION").exists, timeout=120, what="the copy being unpacked")
+    os.kill(server_pid, signal.SIGKILL)
+    wait_until(lambda: not process_alive(server_pid), timeout=30, what="the server gone")
+
+    up = run_cli(["up", "-o", "json"], cwd=fleet.folder, timeout=180)
+
+    assert up.returncode == 0, up.stderr
+    with fleet.api() as api:
+        ended = wait_until(
+            lambda: (got := api.get(f"/deployments/{name}"))["status"] != "RUNNING" and got,
+            timeout=240,
+            what="the restore ended",
+        )
+        assert (ended["status"], ended["error"]) == ("SUCCEEDED", None), ended
+        assert api.get("/locks") == {"locks": []}
+    assert fleet.users() == kept
+    status = fleet.orders_status()
+    assert (status["desired"], status["healthy"]) == (2, 2)

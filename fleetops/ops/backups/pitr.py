@@ -102,11 +102,12 @@ def restore_to_time(stores: LocalDatastores, name: str, base: Path, target: date
     if not base.is_file():
         raise OperationFailed(f"base backup {base} is missing: nothing was restored")
     live = stores.pg(name)
-    home = stores.home(name)
-    _undo_half_swap(live)
+    live.undo_half_swap()
     if live.running():
         _archive_up_to_now(stores, name)
-    staging = PgServer(bin_dir=live.bin_dir, folder=home / "pitr")
+    staging = PgServer(bin_dir=live.bin_dir, folder=stores.home(name) / "pitr")
+    # A copy left recovering (or running) by a call that was killed: stopped, then started over.
+    staging.stop()
     shutil.rmtree(staging.folder, ignore_errors=True)
     server_owned_folder(staging.folder)
     server_owned_folder(staging.data_dir)
@@ -131,7 +132,7 @@ def restore_to_time(stores: LocalDatastores, name: str, base: Path, target: date
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
     live.stop()
-    old = live.folder / "data.old"
+    old = live.swapped_out
     shutil.rmtree(old, ignore_errors=True)
     os.replace(live.data_dir, old)
     os.replace(staging.data_dir, live.data_dir)
@@ -147,13 +148,6 @@ def restore_to_time(stores: LocalDatastores, name: str, base: Path, target: date
         raise
     shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(staging.folder, ignore_errors=True)
-
-
-def _undo_half_swap(live: PgServer) -> None:
-    """A call killed between moving the live data out and the restored data in: put it back."""
-    old = live.folder / "data.old"
-    if old.is_dir() and not live.data_dir.exists():
-        os.replace(old, live.data_dir)
 
 
 def _archive_up_to_now(stores: LocalDatastores, name: str) -> None:

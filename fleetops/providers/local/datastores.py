@@ -267,6 +267,7 @@ class LocalDatastores:
             sqlite3.connect(self.sqlite_file(name)).close()
         elif store.kind == "postgres":
             server = self.pg(name)
+            server.undo_half_swap()
             # A new cluster's superuser is the URL's user, with the current password (a linked
             # secret's first version names no other user).
             server.init(user=store.user, password=self.password(name))

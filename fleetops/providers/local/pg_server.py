@@ -109,6 +109,18 @@ class PgServer:
         """The server's own log."""
         return self.folder / "server.log"
 
+    @property
+    def swapped_out(self) -> Path:
+        """Where a point-in-time restore keeps the data directory it replaces until the restored
+        one has started (``fleetops.ops.backups.pitr``)."""
+        return self.folder / "data.old"
+
+    def undo_half_swap(self) -> None:
+        """A restore killed between moving the data directory out and the restored one in: put
+        the old one back (before anything would ``initdb`` an empty cluster in its place)."""
+        if self.swapped_out.is_dir() and not self.data_dir.exists():
+            os.replace(self.swapped_out, self.data_dir)
+
     def initialised(self) -> bool:
         """Whether ``initdb`` has run here."""
         return (self.data_dir / "PG_VERSION").is_file()
