@@ -125,3 +125,23 @@ def test_after_a_rotation_a_restore_logs_in_as_the_current_user(
 
     expected = {"billing.invoices": 7, "public.orders": 1234}
     assert live_contents(stores, "orders-db") == taken.contents == expected
+
+
+def test_a_redis_restore_puts_back_the_keys_of_the_backup(stores: LocalDatastores, tmp_path: Path) -> None:
+    port, password = stores.ports["cache"], stores.password("cache")
+    redis_command(port, password, "SET", "before", "1")
+    taken = take_backup(stores, "cache", tmp_path / "b.rdb")
+    redis_command(port, password, "SET", "after", "2")
+    redis_command(port, password, "DEL", "k0")
+
+    restore_into(stores, "cache", taken.path)
+
+    assert live_contents(stores, "cache") == taken.contents
+    assert (
+        redis_command(port, password, "GET", "before"),
+        redis_command(port, password, "GET", "after"),
+    ) == (
+        "1",
+        None,
+    )
+    assert redis_command(port, password, "GET", "k0") == "0"
