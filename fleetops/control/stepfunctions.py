@@ -30,6 +30,8 @@ from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import Orchestrator
 from fleetops.store.executions import ExecutionRecord
 
+HISTORIES_KEPT = 64
+"""How many executions' histories are kept between reads (those followed now)."""
 LIVE_ALIAS = "live"
 """The alias ``fleetops sfn export`` moves to each new version once it was checked."""
 
@@ -76,6 +78,8 @@ class StepFunctionsRunbooks:
         self._clients: dict[tuple[str | None, str | None], Any] = {}
         self._machines: dict[str, str] = {}
         """Machine name -> ARN, found with ListStateMachines (the account is the endpoint's)."""
+        self._histories: dict[str, list[dict[str, Any]]] = {}
+        """Execution ARN -> its events read so far, least recently read first."""
         self._lock = threading.Lock()
 
     # -- where -----------------------------------------------------------------------------
@@ -190,10 +194,29 @@ class StepFunctionsRunbooks:
         )
 
     def events(self, target: Target, arn: str) -> list[dict[str, Any]]:
-        """GetExecutionHistory, every page, oldest first (AWS's shapes)."""
+        """GetExecutionHistory, oldest first (AWS's shapes). A history only grows, so what was
+        read of it before is kept (for the last ``HISTORIES_KEPT`` executions) and only the
+        newer events are asked for, newest first: following a deployment reads each event once,
+        not its whole history every second."""
+        with self._lock:
+            known = self._histories.pop(arn, [])
+        last = known[-1]["id"] if known else 0
+        newer: list[dict[str, Any]] = []
         with _errors(target.environment):
-            pages = target.client.get_paginator("get_execution_history").paginate(executionArn=arn)
-            return [event for page in pages for event in page["events"]]
+            pages = target.client.get_paginator("get_execution_history").paginate(
+                executionArn=arn, reverseOrder=True
+            )
+            for page in pages:
+                fresh = [event for event in page["events"] if event["id"] > last]
+                newer += fresh
+                if len(fresh) < len(page["events"]):
+                    break
+        events = known + newer[::-1]
+        with self._lock:
+            self._histories[arn] = events
+            while len(self._histories) > HISTORIES_KEPT:
+                self._histories.pop(next(iter(self._histories)))
+        return events
 
     def history(self, target: Target, arn: str) -> list[HistoryEvent]:
         """The history as the engine's events (activities as the tasks they stand for)."""
