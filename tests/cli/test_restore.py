@@ -221,6 +221,10 @@ def test_a_point_in_time_restore_shows_its_plan_and_refuses_what_it_cannot_reach
             BadInput, match="datastore 'cache' is redis: point-in-time restores are PostgreSQL's"
         ):
             api.post("/restores", {"datastore": "cache", "to_time": "2001-01-01T00:00:00Z"})
+        with pytest.raises(
+            BadInput, match=re.escape(f"backup {base['backup_id']} is a base backup (pg_basebackup)")
+        ):
+            api.post("/restores", {"datastore": "orders-db", "backup_id": base["backup_id"]})
         with pytest.raises(BadInput, match=re.escape("name a backup (backup_id) or a time (to_time)")):
             api.post("/restores", {"datastore": "orders-db"})
         assert api.get("/locks") == {"locks": []}

@@ -28,6 +28,7 @@ from typing import Any
 
 from fleetops.engine import TaskContext, TaskFailure
 from fleetops.errors import BadInput
+from fleetops.ops.backups.pitr import BASE_TOOL
 from fleetops.ops.locks import acquire_lock, release_lock
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name, holds_lock, requester, require_lock
@@ -121,6 +122,11 @@ def restore_plan(
         backup = control.base_backup_before(datastore, moment)
     else:
         backup = control.check_backup(str(backup_id), datastore)
+        if backup.tool == BASE_TOOL:
+            raise BadInput(
+                f"backup {backup.backup_id} is a base backup ({BASE_TOOL}): it is restored to a "
+                "point in time, with to_time (fleetops restore --to-time T)"
+            )
     services = [{"service": s, "desired": control.desired(s)} for s in control.users(datastore)]
     source = (
         f"backup {backup.backup_id} of {backup.created_at.isoformat()} ({backup.source_position})"
