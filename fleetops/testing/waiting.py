@@ -29,13 +29,20 @@ def wait_until(
     interval: float = 0.05,
     what: str = "condition",
 ) -> T:
-    """Call ``condition`` every ``interval`` seconds until it returns a truthy value, and return
-    that value; raise AssertionError naming ``what`` and the last value after ``timeout`` seconds."""
+    """Call ``condition`` every ``interval`` seconds (or, when a call takes longer, as long as
+    the call took) until it returns a truthy value, and return that value; raise AssertionError
+    naming ``what`` and the last value after ``timeout`` seconds."""
     check_deadline = _deadline(timeout, what)
-    while not (value := condition()):
+    while True:
+        began = time.monotonic()
+        if value := condition():
+            return value
         check_deadline(value)
-        time.sleep(interval)
-    return value
+        # A condition that runs a process (the CLI, the aws cli: about half a second of CPU
+        # each) polled every 50 ms keeps a core busy for as long as the wait lasts, on a machine
+        # whose cores the other test workers need; pausing as long as the call took keeps
+        # polling under half of that, and sees the change at most one call later.
+        time.sleep(max(interval, time.monotonic() - began))
 
 
 async def wait_until_async(

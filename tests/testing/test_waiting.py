@@ -24,6 +24,47 @@ def test_fails_naming_what_it_waited_for_and_the_last_value() -> None:
     assert next(calls) > 1  # it asked again until the deadline
 
 
+class _VirtualTime:
+    """``time`` for ``fleetops.testing.waiting``: sleeps are recorded and move the clock."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+
+def test_a_slow_condition_is_asked_again_after_as_long_as_it_took(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = _VirtualTime()
+    monkeypatch.setattr("fleetops.testing.waiting.time", clock)
+    answers = iter([None, None, "ready"])
+
+    def slow() -> str | None:
+        clock.now += 0.4  # a CLI process
+        return next(answers)
+
+    assert wait_until(slow, interval=0.05) == "ready"
+    assert clock.sleeps == [0.4, 0.4]
+
+
+def test_a_fast_condition_is_asked_again_after_the_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = _VirtualTime()
+    monkeypatch.setattr("fleetops.testing.waiting.time", clock)
+    answers = iter([None, None, "ready"])
+
+    def fast() -> str | None:
+        clock.now += 0.001
+        return next(answers)
+
+    assert wait_until(fast, interval=0.05) == "ready"
+    assert clock.sleeps == [0.05, 0.05]
+
+
 def test_the_async_form_waits_in_the_event_loop() -> None:
     state = {"done": False}
 

@@ -70,15 +70,21 @@ class Cli:
             self._approver = str(created.stdout).strip().splitlines()[-1]
         self("approve", name, token=self._approver)
 
+    def ended(self, name: str, timeout: float = 180) -> dict[str, Any]:
+        """Execution ``name`` once it ended (``executions describe --wait``: one process that
+        follows it, where polling would start one every time)."""
+        done = self(
+            "executions", "describe", name, "--wait", "-o", "json", ok=False, timeout=timeout
+        )  # fmt: skip
+        assert done.stdout, done.stderr  # its exit code says how it ended: the test asserts that
+        described: dict[str, Any] = json.loads(done.stdout)
+        return described
+
     def approved(self, *args: str, timeout: float = 180) -> dict[str, Any]:
         """Start a deployment to prod (approval required), approve it, follow it to its end."""
         name = self.json(*args)["execution"]
         self.approve(name)
-        return wait_until(
-            lambda: (d := self.json("executions", "describe", name))["status"] != "RUNNING" and d,
-            timeout=timeout,
-            what=f"{name} ends",
-        )
+        return self.ended(name, timeout)
 
 
 @pytest.fixture
@@ -175,11 +181,7 @@ def test_a_failing_refresh_fails_the_deployment_and_a_stopped_one_is_rolled_back
         wait_until(lambda: calls.of("StartInstanceRefresh"), timeout=60, what="menu's refresh starts")
         stopped = cli.json("stop", name)[0]
         rollback = stopped["rollback"]["execution"]
-        ended = wait_until(
-            lambda: (d := cli.json("executions", "describe", rollback))["status"] != "RUNNING" and d,
-            timeout=120,
-            what="the rollback ends",
-        )
+        ended = cli.ended(rollback, timeout=120)
     assert ended["status"] == "SUCCEEDED"
     # AWS's own rollback of the running refresh, and no second refresh (recorded in the history).
     assert [c.params for c in calls.of("RollbackInstanceRefresh")] == [
@@ -272,11 +274,7 @@ def test_a_control_plane_killed_mid_deployment_resumes_it_without_a_second_refre
         os.kill(server["pid"], signal.SIGKILL)
         wait_until(lambda: not pid_alive(server["pid"]), timeout=10, what="the control plane dies")
         cli("up", "--env", "prod")
-        ended = wait_until(
-            lambda: (d := cli.json("executions", "describe", name))["status"] != "RUNNING" and d,
-            timeout=180,
-            what=f"{name} ends after the restart",
-        )
+        ended = cli.ended(name)
     assert ended["status"] == "SUCCEEDED"
     assert [c.params["AutoScalingGroupName"] for c in calls.of("StartInstanceRefresh")] == ["restaurant-menu"]
     menu = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["menu"]
