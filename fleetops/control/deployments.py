@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+
 from fleetops.clock import SYSTEM_CLOCK
 from fleetops.control.aws_restores import AwsDatastoreControl
 from fleetops.control.aws_runtime import AwsFleetRuntime
@@ -110,11 +112,15 @@ class Deployments:
         secret_value: Callable[[str, str], str | None] = lambda _environment, _name: None,
         secrets: SecretsVault | None = None,
         heartbeats: HeartbeatWriter | None = None,
+        http: httpx.Client | None = None,
     ) -> None:
         """``runtime``: the server's environments, or one runtime of ``fleet`` (tests);
         ``secret_value(environment, name)``: a secret's current value, for notification channels;
         ``secrets``: the store the rotation runbook takes values from; ``heartbeats``: the
-        datastores' heartbeat stamps the drills pause and read (default: one not started)."""
+        datastores' heartbeat stamps the drills pause and read (default: one not started);
+        ``http``: the client the runbooks' smoke requests and webhooks share (None: a new one
+        each time)."""
+        self.http = http
         self.executions = executions
         self.store = store
         self.secret_value = secret_value
@@ -225,6 +231,7 @@ class Deployments:
             datastores=self.datastores,
             drills=self.drills,
             secrets=self.secrets,
+            http=self.http,
         )
 
     def register(self) -> None:
