@@ -415,8 +415,8 @@ def _measure(
 
 
 def _running(client: httpx.Client, ours: set[str]) -> set[str]:
-    answer = client.get("/executions", params={"runbook": "deploy", "status": "RUNNING", "limit": 1000})
-    names = {str(e["execution"]) for e in answer.raise_for_status().json()["executions"]}
+    answer = _read(client, "/executions?runbook=deploy&status=RUNNING&limit=1000")
+    names = {str(e["execution"]) for e in answer["executions"]}
     return names & ours
 
 
@@ -425,8 +425,8 @@ def _finish(client: httpx.Client, deployment: Deployment) -> tuple[Deployment, f
     if deployment.execution is None:
         return deployment, None
     try:
-        record = client.get(f"/deployments/{deployment.execution}").raise_for_status().json()
-        events = client.get(f"/executions/{deployment.execution}/history").raise_for_status().json()["events"]
+        record = _read(client, f"/deployments/{deployment.execution}")
+        events = _read(client, f"/executions/{deployment.execution}/history")["events"]
     except httpx.HTTPError as err:
         return replace(deployment, status="UNKNOWN", error=f"{type(err).__name__}: {err}"), None
     transitions = sum(1 for event in events if str(event["type"]).endswith("StateEntered"))
@@ -445,6 +445,19 @@ def _finish(client: httpx.Client, deployment: Deployment) -> tuple[Deployment, f
         error=error,
     )
     return done, ended.timestamp()
+
+
+def _read(client: httpx.Client, path: str, attempts: int = 3) -> Any:
+    """GET ``path``; a connection a loaded server dropped is tried again (the bench's read, not
+    the deployment, failed)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return client.get(path).raise_for_status().json()
+        except httpx.TransportError:
+            if attempt == attempts:
+                raise
+            time.sleep(1.0)
+    raise AssertionError("unreachable")
 
 
 def _follow_one(client: httpx.Client, environment: str, settings: OrchestratorSettings) -> Deployment:
