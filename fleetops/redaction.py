@@ -145,6 +145,19 @@ class SecretValues:
         pattern = self._compile(frozenset(self._source()))
         return pattern.sub(REDACTED, text) if pattern is not None else text
 
+    def snapshot(self) -> TextStep:
+        """This step with ``source`` read once, now: for the many strings of one value. The
+        source may be costly (a control plane's asks each of its environments), and a history
+        event has dozens of strings."""
+        pattern = self._compile(frozenset(self._source()))
+        if pattern is None:
+            return _unchanged
+        return lambda text: pattern.sub(REDACTED, text)
+
+
+def _unchanged(text: str) -> str:
+    return text
+
 
 class Redactor:
     """Runs its text steps in order over a text, or over every string (keys included) of a
@@ -165,17 +178,29 @@ class Redactor:
     __call__ = text
 
     def value(self, value: Any) -> Any:
-        """A copy of ``value`` (mappings, lists, tuples, scalars) with every string redacted."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, Mapping):
-            return {
-                self.text(key) if isinstance(key, str) else key: self.value(item)
-                for key, item in value.items()
-            }
-        if isinstance(value, list | tuple):
-            return [self.value(item) for item in value]
-        return value
+        """A copy of ``value`` (mappings, lists, tuples, scalars) with every string redacted
+        (secret values read once for the whole value)."""
+        steps = tuple(step.snapshot() if isinstance(step, SecretValues) else step for step in self.steps)
+
+        def text(item: str) -> str:
+            for step in steps:
+                item = step(item)
+            return item
+
+        return _each_string(value, text)
+
+
+def _each_string(value: Any, text: TextStep) -> Any:
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, Mapping):
+        return {
+            text(key) if isinstance(key, str) else key: _each_string(item, text)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_each_string(item, text) for item in value]
+    return value
 
 
 def secret_redactor(source: SecretSource = tuple) -> Redactor:
