@@ -26,6 +26,7 @@ from fleetops.errors import BadInput, FleetopsError, OperationFailed
 from fleetops.ops.backups.pitr import BASE_SUFFIX, BASE_TOOL, recoverable_from, take_base_backup
 from fleetops.ops.backups.take import SUFFIXES, take_backup
 from fleetops.ops.backups.verify import sha256_of, verify_backup
+from fleetops.ops.backups.verify_base import verify_base_backup
 from fleetops.ops.notify import DeploymentEvent, EventKind, notify
 from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.store import Store
@@ -158,18 +159,24 @@ class Backups:
         backup = self.store.backups.get(backup_id)
         if backup is None:
             raise BadInput(f"no backup {backup_id!r} in the catalog (see `fleetops backup list`)")
-        if backup.tool == BASE_TOOL:
-            raise BadInput(
-                f"backup {backup_id} is a base backup: verifying one by restore is not built yet "
-                "(a point-in-time restore, `fleetops restore DATASTORE --to-time T`, restores it)"
-            )
         started = time.monotonic()
         runtime = self.environments.get(backup.environment)
         if isinstance(runtime, AwsFleetRuntime):
             return self._verify_on_aws(runtime, backup)
-        outcome = verify_backup(
-            backup.kind, Path(backup.location), sha256=backup.sha256, expected=backup.contents
-        )
+        if backup.tool == BASE_TOOL:
+            # The copy is reached as the cluster's own user: the environment's datastore says who.
+            store = self.datastores_of(backup.environment).stores[backup.datastore]
+            outcome = verify_base_backup(
+                Path(backup.location),
+                sha256=backup.sha256,
+                tables=backup.contents,
+                user=store.user,
+                database=store.database,
+            )
+        else:
+            outcome = verify_backup(
+                backup.kind, Path(backup.location), sha256=backup.sha256, expected=backup.contents
+            )
         if not outcome.ok:
             self._notify(
                 EventKind.VERIFY_FAILED,

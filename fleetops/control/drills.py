@@ -21,6 +21,7 @@ from fleetops.control.fleet import FleetRuntime
 from fleetops.control.heartbeats import HeartbeatWriter
 from fleetops.control.restores import LocalDatastoreControl
 from fleetops.errors import BadInput, OperationFailed
+from fleetops.ops.backups.pitr import BASE_TOOL
 from fleetops.ops.drills.heartbeat import newest_stamp
 from fleetops.ops.drills.outage import destroy
 from fleetops.ops.drills.report import ClientCounts
@@ -82,7 +83,15 @@ class LocalDrillControl:
     def latest_verified_backup(self, datastore: str) -> Backup | None:
         """See ``DrillControl.latest_verified_backup``."""
         found = self.backups.list(environment=self.environment, datastore=datastore)
-        return next((b for b in found if b.verify_status == "verified" and b.tag != PRE_RESTORE), None)
+        # A base backup is restored to a point in time (--to-time), not as a backup.
+        return next(
+            (
+                b
+                for b in found
+                if b.verify_status == "verified" and b.tag != PRE_RESTORE and b.tool != BASE_TOOL
+            ),
+            None,
+        )
 
     def client_urls(self, services: list[str], path: str | None) -> list[str]:
         """See ``DrillControl.client_urls``."""

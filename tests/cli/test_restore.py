@@ -209,6 +209,11 @@ def test_a_failed_verification_puts_the_pre_restore_snapshot_back(fleet: Fleet) 
 def test_a_point_in_time_restore_shows_its_plan_and_refuses_what_it_cannot_reach(fleet: Fleet) -> None:
     with fleet.api() as api:
         base = api.post("/backups", {"datastore": "orders-db", "kind": "base"})
+        verified = api.post(f"/backups/{base['backup_id']}/verify")
+        assert (verified["verify_status"], verified["verify_detail"].split(":")[0]) == (
+            "verified",
+            "a copy started and replayed its WAL to a consistent state",
+        )
         cases = {
             "2999-01-01T00:00:00Z": "is in the future (it is ",
             "2001-01-01T00:00:00Z": "is before the oldest base backup of 'orders-db' (",

@@ -9,9 +9,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from fleetops.ops.backups.pitr import BASE_SUFFIX, take_base_backup
 from fleetops.ops.backups.restore import live_contents, restore_into
 from fleetops.ops.backups.take import take_backup
 from fleetops.ops.backups.verify import sha256_of, verify_backup
+from fleetops.ops.backups.verify_base import verify_base_backup
 from fleetops.providers.local.datastore_logins import revoke_login, set_login
 from fleetops.providers.local.datastores import LocalDatastore, LocalDatastores, Login
 from fleetops.providers.local.redis_server import redis_command
@@ -145,3 +147,29 @@ def test_a_redis_restore_puts_back_the_keys_of_the_backup(stores: LocalDatastore
         None,
     )
     assert redis_command(port, password, "GET", "k0") == "0"
+
+
+def test_a_base_backup_is_verified_by_starting_a_copy_and_a_flipped_byte_is_detected(
+    stores: LocalDatastores, tmp_path: Path
+) -> None:
+    base = take_base_backup(stores, "orders-db", tmp_path / f"b{BASE_SUFFIX}")
+    store = stores.stores["orders-db"]
+    recorded = sha256_of(base.path)
+
+    outcome = verify_base_backup(
+        base.path, sha256=recorded, tables=base.contents, user=store.user, database=store.database
+    )
+
+    assert (outcome.ok, outcome.counts) == (True, base.contents)
+    assert outcome.detail.startswith("a copy started and replayed its WAL to a consistent state: ")
+    data = bytearray(base.path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    base.path.write_bytes(bytes(data))
+    damaged = verify_base_backup(
+        base.path, sha256=recorded, tables=base.contents, user=store.user, database=store.database
+    )
+    assert (damaged.ok, damaged.restore_ms, damaged.detail.startswith("checksum mismatch: ")) == (
+        False,
+        0,
+        True,
+    )
