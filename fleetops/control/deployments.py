@@ -26,6 +26,7 @@ deployment can start as soon as the stop returns.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -541,6 +542,14 @@ class Deployments:
             return list(self.executions.history(arn))
         return self.stepfunctions.as_recorded(target, arn)
 
+    async def _read_off_loop(
+        self, arn: str, target: Target | None
+    ) -> tuple[ExecutionRecord, Sequence[HistoryEvent]]:
+        """:meth:`_read`, in a thread for an execution on Step Functions (a network call)."""
+        if target is None:
+            return self._read(arn, target)
+        return await asyncio.to_thread(self._read, arn, target)
+
     def _read(self, arn: str, target: Target | None) -> tuple[ExecutionRecord, Sequence[HistoryEvent]]:
         """The record and the history in the engine's terms (activities read as their tasks)."""
         if target is None:
@@ -594,8 +603,9 @@ class Deployments:
         "stopped by <by>"). ``BadInput`` when it is not running: it ended already, and nothing
         is changed.
         """
-        arn, target = self.locate(execution)
-        record, _ = self._read(arn, target)
+        # Reading or starting on Step Functions is a network call: made off the server's loop.
+        arn, target = await asyncio.to_thread(self.locate, execution)
+        record, _ = await self._read_off_loop(arn, target)
         running = record.status == RUNNING
         error, cause = error or "fleetops.Stopped", cause or f"stopped by {by}"
         if running and target is not None:
@@ -608,7 +618,7 @@ class Deployments:
                 f"execution {record.name} already ended ({record.status}): there is nothing to stop"
             )
         out: dict[str, Any] = {"execution": record.name, "status": record.status, "rollback": None}
-        _, events = self._read(arn, target)
+        _, events = await self._read_off_loop(arn, target)
         if drill_runbook(record.name) is not None:
             self._end_drill(record.name, task_output(events, "drill-initialize"))
             return out
@@ -644,7 +654,10 @@ class Deployments:
         # The lock stays held by the stopped execution until its rollback takes it over
         # (``store.locks.transfer``): a deployment started meanwhile cannot slip in between.
         try:
-            started = self.rollback(environment=environment, requested_by=by, stopped_execution=record.name)
+            rollback = functools.partial(
+                self.rollback, environment=environment, requested_by=by, stopped_execution=record.name
+            )
+            started = rollback() if target is None else await asyncio.to_thread(rollback)
         except BaseException:
             release_lock(self.store, environment, owner=record.name, by_stop=True)
             raise
@@ -662,7 +675,7 @@ class Deployments:
         """Stop every running deploy execution (newest first), each undone as :meth:`stop` does."""
         machine = self.executions.engine.state_machine_arn(machine_name("deploy"))
         running = self.store.executions.list(machine, status=RUNNING, limit=1000)
-        running += self.remote_executions(("deploy",), status=RUNNING, limit=1000)
+        running += await asyncio.to_thread(self.remote_executions, ("deploy",), status=RUNNING, limit=1000)
         stopped = []
         for record in running:
             try:

@@ -8,7 +8,9 @@ may not start now (lock held, maintenance, blocked service) is refused at once (
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -16,7 +18,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field, StrictInt
 
 from fleetops.clock import SYSTEM_CLOCK
-from fleetops.control.deployments import Deployments, describe, machine_name
+from fleetops.control.deployments import Deployments, Started, describe, machine_name
+from fleetops.control.stepfunctions import orchestrated
 from fleetops.errors import BadInput
 from fleetops.jsonlimits import loads
 from fleetops.runbooks import RUNBOOKS
@@ -50,6 +53,14 @@ def _seconds(duration: timedelta | None) -> int | None:
             f"approval_timeout {duration.total_seconds():g}s: it must be at least 1s (like 30m; default 1d)"
         )
     return math.ceil(duration.total_seconds())
+
+
+async def _started(deployments: Deployments, environment: str, start: Callable[[], Started]) -> Started:
+    """``start()``; in a thread when ``environment`` runs its runbooks on Step Functions, where
+    starting is a network call the server's loop must not wait on."""
+    if orchestrated(deployments.environments.fleet, environment):
+        return await asyncio.to_thread(start)
+    return start()
 
 
 def get_deployments(request: Request) -> Deployments:
@@ -110,7 +121,8 @@ async def start_deployment(
     """Start the deploy runbook; refused at once when the lock is held or deploys are blocked."""
     check_request_names(request, environments=[body.environment], services=body.services)
     wait = None if body.lock_wait is None else body.lock_wait.total_seconds()
-    started = deployments.deploy(
+    start = functools.partial(
+        deployments.deploy,
         environment=body.environment,
         version=body.version,
         services=body.services,
@@ -118,7 +130,7 @@ async def start_deployment(
         requested_by=caller.name,
         approval_timeout_seconds=_seconds(body.approval_timeout),
     )
-    return started.to_json()
+    return (await _started(deployments, body.environment, start)).to_json()
 
 
 @router.get("/deployments/{execution}", name="deployments.get", dependencies=viewer)
@@ -136,12 +148,14 @@ async def start_rollback(
 ) -> dict[str, Any]:
     """Start the rollback runbook."""
     check_request_names(request, environments=[body.environment], services=body.services)
-    return deployments.rollback(
+    start = functools.partial(
+        deployments.rollback,
         environment=body.environment,
         services=body.services,
         requested_by=caller.name,
         to_release=body.to_release,
-    ).to_json()
+    )
+    return (await _started(deployments, body.environment, start)).to_json()
 
 
 @router.post("/promotions", name="promotions.start", status_code=201)
@@ -150,13 +164,15 @@ async def start_promotion(
 ) -> dict[str, Any]:
     """Start a deployment of ``source``'s verified releases to ``target``."""
     check_request_names(request, environments=[body.source, body.target], services=body.services)
-    return deployments.promote(
+    start = functools.partial(
+        deployments.promote,
         source=body.source,
         target=body.target,
         services=body.services,
         requested_by=caller.name,
         approval_timeout_seconds=_seconds(body.approval_timeout),
-    ).to_json()
+    )
+    return (await _started(deployments, body.target, start)).to_json()
 
 
 @router.post("/executions/{execution}/approval", name="executions.approve")
