@@ -72,6 +72,14 @@ def take_base_backup(stores: LocalDatastores, name: str, path: Path) -> Taken:
     version = subprocess.run([tool, "--version"], capture_output=True, text=True, check=True).stdout
     login = stores.login(name)
     with psycopg.connect(stores.url(name, login), connect_timeout=5) as conn:
+        row = conn.execute("SHOW archive_mode").fetchone()
+        if row is None or row[0] == "off":
+            # A sandbox started by an older fleetops: the WAL after the backup would be lost.
+            raise OperationFailed(
+                f"datastore {name!r} runs without WAL archiving (started before fleetops archived "
+                "it): a base backup of it could not be restored to a point in time; restart the "
+                "environment (fleetops down, then fleetops up) and take it again"
+            )
         contents = pg_counts(conn)
     work = path.parent / f"{path.name}.tmp"
     shutil.rmtree(work, ignore_errors=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from fleetops.errors import OperationFailed
 from fleetops.ops.backups.pitr import BASE_SUFFIX, take_base_backup
 from fleetops.ops.backups.restore import live_contents, restore_into
 from fleetops.ops.backups.take import take_backup
@@ -173,3 +174,20 @@ def test_a_base_backup_is_verified_by_starting_a_copy_and_a_flipped_byte_is_dete
         0,
         True,
     )
+
+
+def test_a_base_backup_of_a_server_without_wal_archiving_is_refused(
+    stores: LocalDatastores, tmp_path: Path
+) -> None:
+    # As a sandbox started by an older fleetops runs: postgresql.auto.conf is read last.
+    with psycopg.connect(stores.url("orders-db"), autocommit=True) as conn:
+        conn.execute("ALTER SYSTEM SET archive_mode = off")
+    stores.restart("orders-db")
+    try:
+        with pytest.raises(OperationFailed, match="'orders-db' runs without WAL archiving"):
+            take_base_backup(stores, "orders-db", tmp_path / f"b{BASE_SUFFIX}")
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        with psycopg.connect(stores.url("orders-db"), autocommit=True) as conn:
+            conn.execute("ALTER SYSTEM RESET archive_mode")
+        stores.restart("orders-db")
