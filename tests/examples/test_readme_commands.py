@@ -11,7 +11,6 @@ test's control plane. `fleetops down` is run last, after every other block.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -22,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
 from fleetops.server.settings import read_server_file
@@ -531,14 +531,20 @@ def _followed(command: str, cwd: Path, extra: dict[str, str], ready: str) -> sub
 def _idle(cwd: Path) -> None:
     """Wait until no execution and no rollout (an instance refresh started through aws) runs."""
 
+    # Asked of the API (what `fleetops executions list --status RUNNING` and `fleetops status`
+    # read): a poll is then a request, not two CLI processes of half a second of CPU each.
+    info = read_server_file(cwd / ".fleetops")
+    assert info is not None, "no control plane runs for the README's fleet"
+    headers = {"Authorization": f"Bearer {(cwd / '.fleetops' / 'token').read_text().strip()}"}
+
     def nothing_runs() -> bool:
-        listed = _bash("fleetops executions list --status RUNNING -o json", cwd)
-        status = _bash("fleetops status -o json", cwd)
+        listed = httpx.get(f"{info['url']}/api/v1/executions", params={"status": "RUNNING"}, headers=headers)
+        status = httpx.get(f"{info['url']}/api/v1/fleet", headers=headers)
         return (
-            listed.returncode == 0
-            and listed.stdout.strip() == "[]"
-            and status.returncode == 0
-            and not any(service["rollout"] for service in json.loads(status.stdout)["services"])
+            listed.status_code == 200
+            and listed.json()["executions"] == []
+            and status.status_code == 200
+            and not any(service["rollout"] for service in status.json()["services"])
         )
 
     wait_until(nothing_runs, timeout=300, what="no execution or rollout running")
