@@ -95,6 +95,10 @@ PITR = (
     "backup and restores to a time between two orders on the example with orders-db on PostgreSQL"
 )
 
+BENCH_ORCHESTRATOR = (
+    "a benchmark (minutes of 100 deployments), run by hand; tests/bench/test_orchestrator.py runs a small one"
+)
+
 PLAN: dict[str, list[Step] | Skip] = {
     "make demo": Skip("a make target (the demo itself: examples/demo.py, run by `make demo`)"),
     "make test": Skip("a make target: it runs this test"),
@@ -336,6 +340,8 @@ PLAN: dict[str, list[Step] | Skip] = {
     "fleetops bench concurrent --concurrent 5": Skip(
         "a benchmark: starts 5 more copies of the example (60 processes), run by hand"
     ),
+    "fleetops bench orchestrator --deployments 100": Skip(BENCH_ORCHESTRATOR),
+    "fleetops bench orchestrator -n 100 --store postgresql --control-planes 2": Skip(BENCH_ORCHESTRATOR),
     # The aws environment: on AWS, or moto (tests/providers/aws/test_cli_prod.py runs these there).
     "fleetops aws bootstrap --env prod --image-id ami-0abc...": Skip(ON_AWS),
     "fleetops up --env prod": Skip(ON_AWS),
