@@ -20,6 +20,9 @@ from dataclasses import dataclass
 
 MAX_LENGTH = 10_240
 MAX_REFERENCES = 100
+MAX_DEPTH = 50
+"""How deep parentheses and NOTs may nest: the parser recurses once per level, and a rule of
+3,000 '(' (within MAX_LENGTH) exhausted Python's recursion instead of being refused."""
 STATES = ("ALARM", "OK", "INSUFFICIENT_DATA")
 _TOKEN = re.compile(r'\s*(?:(?P<punct>[()])|"(?P<quoted>[^"]*)"|(?P<word>[^\s()"]+))')
 
@@ -95,6 +98,7 @@ class _Parser:
         self.tokens = _tokens(text)
         self.at = 0
         self.references = 0
+        self.depth = 0
 
     def peek(self) -> _Token:
         return self.tokens[self.at]
@@ -131,14 +135,23 @@ class _Parser:
 
     def not_(self) -> Rule:
         if self.is_word("NOT"):
-            self.take()
-            return Not(self.not_())
+            self._deeper(self.take())
+            rule = Not(self.not_())
+            self.depth -= 1
+            return rule
         return self.primary()
+
+    def _deeper(self, token: _Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise RuleError(token.column, f"a rule may nest NOT and parentheses at most {MAX_DEPTH} deep")
 
     def primary(self) -> Rule:
         token = self.take()
         if token.kind == "punct" and token.text == "(":
+            self._deeper(token)
             rule = self.or_()
+            self.depth -= 1
             close = self.take()
             if close.kind != "punct" or close.text != ")":
                 raise RuleError(close.column, f"expected ')', found {_shown(close)}")

@@ -81,3 +81,22 @@ def test_a_mistake_names_its_column(rule: str, message: str) -> None:
     with pytest.raises(RuleError) as caught:
         parse_rule(rule)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("rule", "column"),
+    [
+        ("(" * 2000 + "ALARM(a)" + ")" * 2000, 51),
+        ("NOT " * 2000 + "ALARM(a)", 201),
+        ("(NOT " * 1000 + "OK(a)" + ")" * 1000, 126),
+    ],
+)
+def test_nesting_deeper_than_the_limit_is_refused_where_it_goes_too_deep(rule: str, column: int) -> None:
+    with pytest.raises(RuleError) as caught:
+        parse_rule(rule)
+    assert str(caught.value) == f"column {column}: a rule may nest NOT and parentheses at most 50 deep"
+
+
+def test_nesting_up_to_the_limit_is_a_rule() -> None:
+    # 25 parentheses around 25 NOTs: 50 levels; an odd number of NOTs of a false ALARM(a)
+    assert holds(parse_rule("(" * 25 + "NOT " * 25 + "ALARM(a)" + ")" * 25), {"a": "OK"}) is True
