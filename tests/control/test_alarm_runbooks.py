@@ -42,18 +42,19 @@ def test_an_alarm_rolls_back_and_scales_out_its_service_audited(sqlite_store: St
     async def scenario() -> tuple[str, tuple[str | None, list[str]], list[str], str]:
         await executions.start()
         runbooks.bind(loop=asyncio.get_running_loop())
-        # Alarm actions run on a thread of their own, as here.
-        said = await asyncio.to_thread(start, AlarmRunbook.ROLLBACK, "menu", "high-5xx", "5XX over 5")
-        machine = executions.engine.state_machine_arn(machine_name("rollback"))
-        # Started, by the alarm, for menu (the rollback runbook itself is tested on its own).
-        [record] = sqlite_store.executions.list(machine, limit=10)
-        started = (record.started_by, json.loads(record.input)["services"])
+        # Alarm actions run on a thread of their own, as here. The scale-outs come first: the
+        # rollback holds the environment's lock while it runs, which refuses an alarm's runbook.
         first = await asyncio.to_thread(start, AlarmRunbook.SCALE_OUT, "menu", "cpu-high", "CPU over 80")
         refused = ""
         try:
             await asyncio.to_thread(start, AlarmRunbook.SCALE_OUT, "menu", "cpu-high", "CPU over 80")
         except Exception as err:
             refused = str(err)
+        said = await asyncio.to_thread(start, AlarmRunbook.ROLLBACK, "menu", "high-5xx", "5XX over 5")
+        machine = executions.engine.state_machine_arn(machine_name("rollback"))
+        # Started, by the alarm, for menu (the rollback runbook itself is tested on its own).
+        [record] = sqlite_store.executions.list(machine, limit=10)
+        started = (record.started_by, json.loads(record.input)["services"])
         await executions.close()
         return said, started, [said, first], refused
 
@@ -64,7 +65,7 @@ def test_an_alarm_rolls_back_and_scales_out_its_service_audited(sqlite_store: St
     assert refused == "desired count 4 for 'menu' is outside its instances min..max (1..3)"
     entries = sqlite_store.audit.list(action="alarm.runbook")
     assert [(e.actor, e.target, e.arguments["runbook"], e.outcome) for e in reversed(entries)] == [
-        ("alarm:high-5xx", "dev/menu", "rollback", Outcome.SUCCESS),
         ("alarm:cpu-high", "dev/menu", "scale-out", Outcome.SUCCESS),
         ("alarm:cpu-high", "dev/menu", "scale-out", Outcome.REFUSED),
+        ("alarm:high-5xx", "dev/menu", "rollback", Outcome.SUCCESS),
     ]
