@@ -76,6 +76,14 @@ def health(
             "checklists; default all.",
         ),
     ] = Checklist.ALL.value,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            help="The version the next deployment would deploy: checks the image its release would "
+            "use (aws) and its releases in the environment (pre-deploy's version check).",
+        ),
+    ] = None,
     watch: Annotated[
         bool, typer.Option("--watch", help="Re-evaluate every --interval until Ctrl-C.")
     ] = False,
@@ -89,7 +97,9 @@ def health(
     """One verdict of an environment from every check, each with its evidence; exit 0 if healthy."""
     with connect(state_dir_of(file)) as api:
         while True:
-            report: dict[str, Any] = api.get("/health/report", environment=env, checklist=checklist)
+            report: dict[str, Any] = api.get(
+                "/health/report", environment=env, checklist=checklist, version=version
+            )
             if checklist == Checklist.PRE_DEPLOY.value:
                 report = with_config(report, file)
             emit(report, output, _render(report))

@@ -5,18 +5,25 @@ Reads: the fleet runtime's status (desired vs healthy, target health reasons, it
 probes), its alarms (those in ALARM), the environment's lock, the built-in runbooks' executions
 of the last day, open maintenance windows, the load balancer's access log through the Logs
 Insights engine (the last 5 minutes against the last day), the secrets' rotation schedules and
-the backup catalog. Only the selected checks read anything.
+the backup catalog, whether each secret a service needs has a current value (the store's, or
+Secrets Manager's for an aws environment), and with a version to deploy, the image its release
+would use (``aws_images``) and the releases of it the environment has. Only the selected checks
+read anything.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Protocol, runtime_checkable
 
+from fleetops.control.aws_images import versions_on_aws
+from fleetops.control.aws_runtime import AwsFleetRuntime
+from fleetops.control.aws_secrets import AwsSecrets
 from fleetops.control.log_queries import LogQueries
-from fleetops.errors import BadInput
+from fleetops.errors import BadInput, Refused
 from fleetops.ops.alarms import AlarmState, AlarmStatus
 from fleetops.ops.health import (
     AlarmInAlarm,
@@ -29,9 +36,11 @@ from fleetops.ops.health import (
     OpenIncident,
     OpenWindow,
     Outcome,
+    RequiredSecret,
     SecretDue,
     ServiceCounts,
     TrafficWindow,
+    VersionSeen,
     check_alarms,
     check_backups,
     check_datastores,
@@ -39,17 +48,24 @@ from fleetops.ops.health import (
     check_incidents,
     check_lock,
     check_maintenance,
+    check_required_secrets,
     check_secrets,
     check_services,
     check_traffic,
+    check_version,
     selection,
 )
 from fleetops.ops.maintenance import maintenance_status
+from fleetops.ops.releases import secrets_used
 from fleetops.ops.secrets.catalog import list_secrets
+from fleetops.providers.aws.session import AwsError
 from fleetops.runbooks.ports import FleetControl, ServiceStatus
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.plan import plan
+from fleetops.spec.resources import VERSION_PATTERN
 from fleetops.store import Store
+from fleetops.store.releases import ReleaseStatus
+from fleetops.store.secrets import AWSCURRENT
 
 LOCK_BOUND = timedelta(hours=1)
 """The least a lock may be held before it is reported: a deployment waiting for its approval
@@ -132,10 +148,14 @@ def health_report(
     *,
     checklist: str,
     now: datetime,
+    version: str | None = None,
 ) -> HealthReport:
     """Run ``checklist``'s checks (built in, or the fleet file's) on ``runtime``'s environment at
-    ``now``; ``BadInput`` for an unknown checklist."""
+    ``now``, the ``version`` check on ``version`` (None: skipped); ``BadInput`` for an unknown
+    checklist, a malformed version, or a version given to a checklist without that check."""
     checks = selection(checklist, runtime.fleet.checklists)
+    if version is not None:
+        check_version_name(version, checklist, checks)
     environment = runtime.environment
     status = cache(runtime.status)  # services and datastores both read it: once per report
     readers: dict[str, Callable[[], list[CheckResult]]] = {
@@ -161,6 +181,12 @@ def health_report(
         "secrets": lambda: check_secrets(_secrets_due(store, runtime.fleet, environment, now), now=now),
         "backups": lambda: check_backups(
             _backups(store, runtime.fleet, environment), now=now, grace=BACKUP_GRACE
+        ),
+        "required-secrets": lambda: check_required_secrets(
+            required_secrets(runtime.fleet, environment, _aws_secrets(runtime), store)
+        ),
+        "version": lambda: check_version(
+            version, [] if version is None else _version_seen(runtime, store, version)
         ),
         "incidents": lambda: check_incidents(
             [
@@ -236,4 +262,93 @@ def _backups(store: Store, fleet: Fleet, environment: str) -> list[BackupsSeen]:
                 since=min(started, default=None),
             )
         )
+    return seen
+
+
+def check_version_name(version: str, checklist: str, checks: Sequence[str]) -> None:
+    """``BadInput`` unless ``version`` could be deployed by name (the fleet file's version
+    pattern) and ``checks`` has the version check to read it."""
+    if re.fullmatch(VERSION_PATTERN.strip("^$"), version) is None:
+        raise BadInput(
+            f"version {version!r} is not a version: letters, digits, '.', '_', '+' and '-', "
+            "starting with a letter or digit, at most 128 characters"
+        )
+    if "version" not in checks:
+        raise BadInput(f"checklist {checklist!r} has no version check to read a version (pre-deploy has)")
+
+
+def _aws_secrets(runtime: object) -> AwsSecrets | None:
+    secrets = getattr(runtime, "secrets", None)
+    return secrets if isinstance(secrets, AwsSecrets) else None
+
+
+def required_secrets(
+    fleet: Fleet, environment: str, aws: AwsSecrets | None, store: Store
+) -> list[RequiredSecret]:
+    """Each (service, secret) the environment's services get, and whether the secret has a
+    current value: in Secrets Manager (``aws``) for an aws environment, else in the store."""
+    found: dict[str, tuple[bool, str]] = {}
+
+    def current(name: str) -> tuple[bool, str]:
+        if name in found:
+            return found[name]
+        if aws is not None:
+            where = f"in Secrets Manager ({aws.secret_id(name)})"
+            try:
+                has = aws.summary(name).current is not None
+            except (AwsError, Refused) as err:  # AwsError, MissingPermission: unknown is not there
+                found[name] = (False, f"could not be read {where}: {err}")
+                return found[name]
+        else:
+            where = f"in the {environment} secret store"
+            has = store.secrets.stage_version(environment, name, AWSCURRENT) is not None
+        found[name] = (has, f"has a current value {where}" if has else f"has no {AWSCURRENT} value {where}")
+        return found[name]
+
+    return [
+        RequiredSecret(service, name, *current(name))
+        for service in sorted(fleet.services)
+        for name in secrets_used(fleet, environment, service)
+    ]
+
+
+_STATUS_WORDS = {
+    ReleaseStatus.PINNED: "is pinned, not verified yet",
+    ReleaseStatus.VERIFIED: "was verified",
+    ReleaseStatus.FAILED: "failed",
+    ReleaseStatus.ROLLED_BACK: "was rolled back",
+}
+
+
+def _version_seen(runtime: FleetControl, store: Store, version: str) -> list[VersionSeen]:
+    """The image each service's release of ``version`` would use (aws), or what a local
+    environment can say; then each service's newest release of ``version`` here, if any."""
+    environment = runtime.environment
+    if isinstance(runtime, AwsFleetRuntime):
+        seen = versions_on_aws(runtime.backends, runtime.clients, version)
+    else:
+        seen = [
+            VersionSeen(
+                "",
+                True,
+                f"{version} is a valid version; a local environment has no image to look for "
+                "(each service's command runs with it as {version})",
+            )
+        ]
+    for service in sorted(runtime.fleet.services):
+        release = next(
+            (
+                r
+                for r in store.releases.list(environment=environment, service=service)
+                if r.version == version
+            ),
+            None,
+        )
+        if release is None:
+            continue
+        failed = release.status in (ReleaseStatus.FAILED, ReleaseStatus.ROLLED_BACK)
+        detail = f"release #{release.number} of {version} here {_STATUS_WORDS[release.status]}" + (
+            ": deploying it again may fail the same way" if failed else ""
+        )
+        seen.append(VersionSeen(service, True, detail, warn=failed))
     return seen

@@ -659,5 +659,7 @@ HealthCheckName = Literal[
     "secrets",
     "backups",
     "incidents",
+    "required-secrets",
+    "version",
 ]
 """The checks ``fleetops health`` runs on the control plane (``fleetops.ops.health``), by name."""

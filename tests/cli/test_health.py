@@ -60,13 +60,28 @@ def test_health_is_healthy_after_up_and_failing_while_instances_are_killed(tmp_p
         ]
         assert [c["check"] for c in report["checks"][4:]] == ["traffic"]
 
-        ready = run_cli(["health", "--checklist", "pre-deploy", "-o", "json"], cwd=folder, timeout=60)
+        ready = run_cli(
+            ["health", "--checklist", "pre-deploy", "--version", "v2", "-o", "json"], cwd=folder, timeout=60
+        )
         assert ready.returncode == 0, ready.stdout + ready.stderr
-        assert json.loads(ready.stdout)["checks"][0] == {
-            "check": "config",
-            "outcome": "ok",
-            "evidence": "fleet.yaml valid: 2 services, 0 secrets declared",
-        }
+        checks = json.loads(ready.stdout)["checks"]
+        assert checks[:3] == [
+            {
+                "check": "config",
+                "outcome": "ok",
+                "evidence": "fleet.yaml valid: 2 services, 0 secrets declared",
+            },
+            {"check": "required-secrets", "outcome": "ok", "evidence": "no service needs a secret"},
+            {
+                "check": "version",
+                "outcome": "ok",
+                "evidence": "v2 is a valid version; a local environment has no image to look for "
+                "(each service's command runs with it as {version})",
+            },
+        ]
+        not_a_version = run_cli(["health", "-c", "pre-deploy", "--version", "v 2"], cwd=folder, timeout=60)
+        assert (not_a_version.returncode, not_a_version.stdout) == (2, "")
+        assert "version 'v 2' is not a version" in not_a_version.stderr
         fleet_file = folder / "fleet.yaml"
         valid = fleet_file.read_text()
         fleet_file.write_text(

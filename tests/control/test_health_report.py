@@ -32,8 +32,18 @@ MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:fleetops-deploy"
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
+    """A store with every declared secret's first value, as ``fleetops up`` leaves it."""
     with Store.open(None, tmp_path) as opened:
+        _put_secrets(opened, tmp_path, skip=())
         yield opened
+
+
+def _put_secrets(store: Store, folder: Path, *, skip: Sequence[str]) -> None:
+    vault = SecretsVault(store, Cipher.from_state_dir(folder), clock=FakeClock(NOW))
+    for name, secret in load_fleet(EXAMPLES / "fleet.yaml").secrets.items():
+        for environment in ("dev", "prod"):
+            if name not in skip:
+                vault.ensure(environment, name, secret.length, by="fleetops up")
 
 
 @pytest.fixture
@@ -327,3 +337,82 @@ def test_the_fleet_file_refuses_an_unknown_check_in_a_checklist(tmp_path: Path) 
 
 def _report_named(runtime: InMemoryFleetRuntime, store: Store, checklist: str) -> HealthReport:
     return health_report(runtime, store, [MACHINE], checklist=checklist, now=NOW)
+
+
+def test_a_required_secret_without_a_current_value_fails_naming_service_and_secret(
+    runtime: InMemoryFleetRuntime, tmp_path: Path
+) -> None:
+    with Store.open(None, tmp_path / "bare") as bare:
+        _put_secrets(bare, tmp_path / "bare", skip=("payments-api-key",))
+        report = _report(runtime, bare, Checklist.PRE_DEPLOY)
+    assert (report.verdict, _not_ok(report)) == (
+        Verdict.FAILING,
+        [
+            (
+                "required-secrets",
+                "fail",
+                "payments: secret payments-api-key has no AWSCURRENT value in the dev secret store",
+            )
+        ],
+    )
+
+
+def test_required_secrets_all_current_are_ok(runtime: InMemoryFleetRuntime, store: Store) -> None:
+    report = _report(runtime, store, Checklist.PRE_DEPLOY)
+    assert [(r.outcome, r.evidence) for r in report.results if r.check == "required-secrets"] == [
+        (Outcome.OK, "3 secrets needed by 3 services, each with a current value")
+    ]
+
+
+def test_without_a_version_the_version_check_says_it_is_skipped(
+    runtime: InMemoryFleetRuntime, store: Store
+) -> None:
+    report = _report(runtime, store, Checklist.PRE_DEPLOY)
+    assert [(r.outcome, r.evidence) for r in report.results if r.check == "version"] == [
+        (Outcome.OK, "skipped: no version given (--version V checks it)")
+    ]
+
+
+def test_a_version_that_failed_here_before_degrades_on_a_local_environment(
+    runtime: InMemoryFleetRuntime, store: Store
+) -> None:
+    local = (
+        "v2 is a valid version; a local environment has no image to look for "
+        "(each service's command runs with it as {version})"
+    )
+    report = health_report(runtime, store, [MACHINE], checklist="pre-deploy", now=NOW, version="v2")
+    assert (report.verdict, [r.evidence for r in report.results if r.check == "version"]) == (
+        Verdict.HEALTHY,
+        [local],
+    )
+    pinned = store.releases.pin(
+        environment="dev", service="menu", version="v2", config={}, secret_versions={},
+        execution_id="deploy-dev-1", created_by="alice", now=NOW - timedelta(hours=1),
+    )  # fmt: skip
+    store.releases.mark_failed("dev", "menu", pinned.number, now=NOW)
+    report = health_report(runtime, store, [MACHINE], checklist="pre-deploy", now=NOW, version="v2")
+    assert (report.verdict, _not_ok(report)) == (
+        Verdict.DEGRADED,
+        [
+            (
+                "version",
+                "warn",
+                "menu: release #1 of v2 here failed: deploying it again may fail the same way",
+            )
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("version", "checklist", "message"),
+    [
+        ("v 2", "pre-deploy", r"^version 'v 2' is not a version: letters, digits"),
+        ("-v2", "pre-deploy", r"^version '-v2' is not a version"),
+        ("v2", "post-deploy", r"^checklist 'post-deploy' has no version check to read a version"),
+    ],
+)
+def test_a_bad_version_or_one_no_check_reads_is_refused(
+    runtime: InMemoryFleetRuntime, store: Store, version: str, checklist: str, message: str
+) -> None:
+    with pytest.raises(BadInput, match=message):
+        health_report(runtime, store, [MACHINE], checklist=checklist, now=NOW, version=version)

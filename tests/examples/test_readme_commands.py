@@ -408,6 +408,7 @@ PLAN: dict[str, list[Step] | Skip] = {
     "fleetops health": Skip(HEALTH),
     "fleetops health --checklist post-deploy": Skip(HEALTH),
     "fleetops health --checklist pre-deploy": Skip(HEALTH),
+    "fleetops health --checklist pre-deploy --version v2": Skip(HEALTH),
     "fleetops health --checklist daily -o json": Skip(HEALTH),
     "fleetops health --watch --interval 10": Skip(HEALTH),
     "fleetops report --period weekly": [Step("fleetops report --period weekly")],

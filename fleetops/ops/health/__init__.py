@@ -10,9 +10,11 @@ from fleetops.ops.health.checks import (
     check_incidents,
     check_lock,
     check_maintenance,
+    check_required_secrets,
     check_secrets,
     check_services,
     check_traffic,
+    check_version,
 )
 from fleetops.ops.health.inputs import (
     AlarmInAlarm,
@@ -22,9 +24,11 @@ from fleetops.ops.health.inputs import (
     HeldLock,
     OpenIncident,
     OpenWindow,
+    RequiredSecret,
     SecretDue,
     ServiceCounts,
     TrafficWindow,
+    VersionSeen,
 )
 from fleetops.ops.health.verdict import CheckResult, HealthReport, Outcome, Verdict, verdict_of
 
@@ -42,10 +46,12 @@ __all__ = [
     "OpenIncident",
     "OpenWindow",
     "Outcome",
+    "RequiredSecret",
     "SecretDue",
     "ServiceCounts",
     "TrafficWindow",
     "Verdict",
+    "VersionSeen",
     "check_alarms",
     "check_backups",
     "check_config",
@@ -54,9 +60,11 @@ __all__ = [
     "check_incidents",
     "check_lock",
     "check_maintenance",
+    "check_required_secrets",
     "check_secrets",
     "check_services",
     "check_traffic",
+    "check_version",
     "selection",
     "verdict_of",
 ]

@@ -1,9 +1,10 @@
 """Checklists: which checks run, after the seeds' runbooks.
 
 - ``pre-deploy`` (seed 003): the fleet file valid with its secrets declared (``config``, checked
-  by the CLI on the file beside it), and nothing in the way of a deployment: datastores
-  answering, no alarm firing, no lock held too long, no execution failed or stuck, maintenance
-  off.
+  by the CLI on the file beside it), every secret its services need with a current value
+  (``required-secrets``), the version to deploy deployable (``version``, with ``--version``),
+  and nothing in the way of a deployment: datastores answering, no alarm firing, no lock held
+  too long, no execution failed or stuck, maintenance off.
 - ``post-deploy`` (seed 003): every service at its desired count and healthy behind the load
   balancer, datastores answering ("DB connections healthy"), no alarm firing, traffic (5XX rate,
   p95) normal.
@@ -37,7 +38,15 @@ class Checklist(StrEnum):
 
 SELECTIONS: dict[Checklist, tuple[str, ...]] = {
     Checklist.ALL: CHECKS,
-    Checklist.PRE_DEPLOY: ("datastores", "alarms", "lock", "executions", "maintenance"),
+    Checklist.PRE_DEPLOY: (
+        "required-secrets",
+        "version",
+        "datastores",
+        "alarms",
+        "lock",
+        "executions",
+        "maintenance",
+    ),
     Checklist.POST_DEPLOY: ("services", "datastores", "alarms", "traffic"),
     Checklist.DAILY: CHECKS,
 }

@@ -16,9 +16,11 @@ from fleetops.ops.health.inputs import (
     HeldLock,
     OpenIncident,
     OpenWindow,
+    RequiredSecret,
     SecretDue,
     ServiceCounts,
     TrafficWindow,
+    VersionSeen,
 )
 from fleetops.ops.health.verdict import CheckResult, Outcome
 from fleetops.spec.durations import format_duration
@@ -233,3 +235,39 @@ def check_backups(backups: Sequence[BackupsSeen], *, now: datetime, grace: timed
 def iso_time(moment: datetime | None) -> str:
     """``2026-11-22 09:00Z``: a moment in evidence (``-`` for none)."""
     return "-" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+
+
+def check_required_secrets(required: Sequence[RequiredSecret]) -> list[CheckResult]:
+    """Each secret a service needs without a current value fails (its instances would start
+    without it), naming the service and the secret; else ok with how many were found."""
+    missing = [r for r in required if not r.current]
+    if missing:
+        return [
+            CheckResult("required-secrets", Outcome.FAIL, f"{r.service}: secret {r.secret} {r.detail}")
+            for r in missing
+        ]
+    if not required:
+        return [CheckResult("required-secrets", Outcome.OK, "no service needs a secret")]
+    secrets = len({r.secret for r in required})
+    services = len({r.service for r in required})
+    evidence = f"{secrets} secrets needed by {services} services, each with a current value"
+    return [CheckResult("required-secrets", Outcome.OK, evidence)]
+
+
+def check_version(version: str | None, seen: Sequence[VersionSeen]) -> list[CheckResult]:
+    """Without a version: skipped (ok, saying so). Else one result per finding: not deployable
+    fails, a warning warns, the others (checked or said not checked) are ok. A finding without a
+    service is about them all."""
+    if version is None:
+        return [CheckResult("version", Outcome.OK, "skipped: no version given (--version V checks it)")]
+    results = []
+    for finding in seen:
+        if finding.deployable is False:
+            outcome = Outcome.FAIL
+        elif finding.warn:
+            outcome = Outcome.WARN
+        else:
+            outcome = Outcome.OK
+        evidence = f"{finding.service}: {finding.detail}" if finding.service else finding.detail
+        results.append(CheckResult("version", outcome, evidence))
+    return results or [CheckResult("version", Outcome.OK, f"{version}: no service to deploy it to")]

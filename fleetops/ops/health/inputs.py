@@ -121,3 +121,29 @@ class OpenIncident:
     title: str
     status: str
     opened_at: datetime
+
+
+@dataclass(frozen=True)
+class RequiredSecret:
+    """A secret a service of the environment gets (its ``secrets:``, its datastores' passwords),
+    and whether the environment's secret store has a current (AWSCURRENT) value of it."""
+
+    service: str
+    secret: str
+    current: bool
+    detail: str
+    """Where it was looked for, and what was found there (never a value)."""
+
+
+@dataclass(frozen=True)
+class VersionSeen:
+    """One finding about the version to deploy for one service: ``deployable`` True (ok), False
+    (fail: a deployment would not get it), None (not checked, said in ``detail``)."""
+
+    service: str
+    """Empty: a finding about every service."""
+    deployable: bool | None
+    detail: str
+    warn: bool = False
+    """A finding that does not stop a deployment but should be read first (a release of this
+    version failed here before)."""

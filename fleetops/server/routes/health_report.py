@@ -41,10 +41,18 @@ def report(
             "default: all.",
         ),
     ] = Checklist.ALL.value,
+    version: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="The version the next deployment would deploy: the version check looks for "
+            "the image its release would use (aws) and its releases here; default: that check is skipped.",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """The verdict (healthy, degraded, failing) and every check's outcome with its evidence."""
     engine = deployments.executions.engine
     machines = [engine.state_machine_arn(machine_name(runbook)) for runbook in RUNBOOKS]
-    found = health_report(fleet, store, machines, checklist=checklist, now=clock.now())
+    found = health_report(fleet, store, machines, checklist=checklist, now=clock.now(), version=version)
     answer: dict[str, Any] = redactor.value(found.to_json())
     return answer
