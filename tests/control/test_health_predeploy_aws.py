@@ -4,17 +4,25 @@ image). One moto server and one bootstrapped prod for the module."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import boto3
 import pytest
 
 from fleetops.control.aws_images import versions_on_aws
+from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.aws_secrets import AwsSecrets
-from fleetops.control.health_report import required_secrets
-from fleetops.ops.health import CheckResult, Outcome, VersionSeen, check_required_secrets, check_version
+from fleetops.control.health_report import health_report, required_secrets
+from fleetops.ops.health import (
+    CheckResult,
+    Outcome,
+    Verdict,
+    VersionSeen,
+    check_required_secrets,
+    check_version,
+)
 from fleetops.providers.aws.autoscaling import AutoScalingService
 from fleetops.providers.aws.bootstrap import bootstrap, rewrite_file
 from fleetops.providers.aws.ecs import EcsService
@@ -42,7 +50,8 @@ class Prod:
 @pytest.fixture(scope="module")
 def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prod]:
     folder = tmp_path_factory.mktemp("predeploy-aws")
-    shutil.copy(EXAMPLES / "fleet.yaml", folder / "fleet.yaml")
+    text = (EXAMPLES / "fleet.yaml").read_text() + "\nchecklists:\n  ready: [required-secrets, version]\n"
+    (folder / "fleet.yaml").write_text(text)
     with moto_server():
         clients = AwsClients(REGION)
         fleet_file = folder / "fleet.yaml"
@@ -122,3 +131,20 @@ def test_an_ecs_release_image_is_looked_for_in_ecr(prod: Prod) -> None:
             VersionSeen("notifications", None, "not checked: image nginx:1.27 (aws.images[v4]) is not in ECR")
         ],
     }
+
+
+def test_the_report_of_an_aws_runtime_reads_secrets_manager_and_the_images(prod: Prod) -> None:
+    runtime = AwsFleetRuntime(prod.fleet, "prod", store=prod.store, clients=prod.clients)
+    manager = boto3.client("secretsmanager", region_name=REGION)
+    made = {s["Name"] for s in manager.list_secrets()["SecretList"]}
+    for name in {"db-password", "session-signing-key", "payments-api-key"} - made:
+        manager.create_secret(Name=runtime.secrets.secret_id(name), SecretString=f"{name}-value-0123456789")
+    now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    report = health_report(runtime, prod.store, [], checklist="ready", now=now, version="v9")
+    assert report.verdict is Verdict.HEALTHY
+    assert [r.evidence for r in report.results][:2] == [
+        "3 secrets needed by 3 services, each with a current value",
+        f"auth: AMI {MOTO_IMAGE} (v9 not in aws.images: the AMI of launch template version 1) "
+        "exists, available",
+    ]
+    assert [r.check for r in report.results] == ["required-secrets"] + ["version"] * len(prod.fleet.services)

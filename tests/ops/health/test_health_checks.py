@@ -11,16 +11,20 @@ from fleetops.ops.health import (
     HeldLock,
     OpenWindow,
     Outcome,
+    RequiredSecret,
     ServiceCounts,
     TrafficWindow,
     Verdict,
+    VersionSeen,
     check_alarms,
     check_config,
     check_executions,
     check_lock,
     check_maintenance,
+    check_required_secrets,
     check_services,
     check_traffic,
+    check_version,
     verdict_of,
 )
 
@@ -170,3 +174,36 @@ def test_a_fleet_file_with_problems_fails_the_config_check() -> None:
     assert check_config("fleet.yaml", [], services=6, secrets=2) == [
         CheckResult("config", Outcome.OK, "fleet.yaml valid: 6 services, 2 secrets declared")
     ]
+
+
+def test_each_missing_required_secret_fails_and_none_needed_is_ok() -> None:
+    required = [
+        RequiredSecret("orders", "db-password", True, "has a current value in the dev secret store"),
+        RequiredSecret("auth", "signing-key", False, "has no AWSCURRENT value in the dev secret store"),
+    ]
+    assert check_required_secrets(required) == [
+        CheckResult(
+            "required-secrets",
+            Outcome.FAIL,
+            "auth: secret signing-key has no AWSCURRENT value in the dev secret store",
+        )
+    ]
+    assert check_required_secrets([]) == [
+        CheckResult("required-secrets", Outcome.OK, "no service needs a secret")
+    ]
+
+
+def test_a_version_finding_fails_warns_or_is_ok_and_not_checked_is_said() -> None:
+    seen = [
+        VersionSeen("menu", False, "AMI ami-1 does not exist"),
+        VersionSeen("orders", True, "release #2 of v2 here failed", warn=True),
+        VersionSeen("mail", None, "not checked: image nginx:1 is not in ECR"),
+        VersionSeen("", True, "about every service"),
+    ]
+    assert [(r.outcome, r.evidence) for r in check_version("v2", seen)] == [
+        (Outcome.FAIL, "menu: AMI ami-1 does not exist"),
+        (Outcome.WARN, "orders: release #2 of v2 here failed"),
+        (Outcome.OK, "mail: not checked: image nginx:1 is not in ECR"),
+        (Outcome.OK, "about every service"),
+    ]
+    assert verdict_of(check_version("v2", seen[2:])) is Verdict.HEALTHY
