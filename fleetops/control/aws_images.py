@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from fleetops.errors import Refused
 from fleetops.ops.health import VersionSeen
 from fleetops.providers.aws.autoscaling import AutoScalingService
 from fleetops.providers.aws.backend import ServiceBackend
@@ -34,16 +35,21 @@ _ECR_MISSING = ("ImageNotFoundException", "RepositoryNotFoundException")
 def versions_on_aws(
     backends: Mapping[str, ServiceBackend], clients: AwsClients, version: str
 ) -> list[VersionSeen]:
-    """Per service (sorted): whether the image its release of ``version`` would run exists."""
+    """Per service (sorted): whether the image its release of ``version`` would run exists; a
+    service whose image could not be looked for (a failed call, a missing IAM permission) fails
+    with the error, the others are still checked."""
     seen = []
     for name in sorted(backends):
         backend = backends[name]
-        if isinstance(backend, AutoScalingService):
-            seen.append(_ami(backend, clients, version))
-        elif isinstance(backend, EcsService):
-            seen.append(_container_image(backend, clients, version))
-        else:
-            seen.append(VersionSeen(name, None, "not checked: not an Auto Scaling or ECS service"))
+        try:
+            if isinstance(backend, AutoScalingService):
+                seen.append(_ami(backend, clients, version))
+            elif isinstance(backend, EcsService):
+                seen.append(_container_image(backend, clients, version))
+            else:
+                seen.append(VersionSeen(name, None, "not checked: not an Auto Scaling or ECS service"))
+        except (AwsError, Refused) as err:  # Refused: MissingPermission, no credentials
+            seen.append(VersionSeen(name, False, f"its image could not be looked for: {err}"))
     return seen
 
 

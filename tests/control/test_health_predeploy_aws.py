@@ -97,6 +97,18 @@ def test_an_auto_scaling_release_uses_the_listed_ami_or_the_current_one(prod: Pr
     ]
 
 
+def test_a_service_whose_image_cannot_be_looked_for_fails_with_the_error(prod: Prod) -> None:
+    menu = backends_of(prod.fleet, "prod", prod.clients)["menu"]
+    assert isinstance(menu, AutoScalingService)
+    menu.template_id = "lt-0000000000000000f"
+    (seen,) = versions_on_aws({"menu": menu}, prod.clients, "v9")
+    assert (seen.service, seen.deployable) == ("menu", False)
+    assert seen.detail.startswith(
+        "its image could not be looked for: "
+        "ec2:DescribeLaunchTemplateVersions on lt-0000000000000000f version 1 failed: "
+    )
+
+
 def test_an_ecs_release_image_is_looked_for_in_ecr(prod: Prod) -> None:
     ecs = boto3.client("ecs", region_name=REGION)
     ecs.create_cluster(clusterName="restaurant")
