@@ -53,6 +53,10 @@ def cli(
     monkeypatch.setenv("FLEETOPS_URL", served.url)
     monkeypatch.setenv("FLEETOPS_TOKEN", served.token)
     monkeypatch.chdir(served.folder)
+    # The consoles are made once, at the first import in this worker: a test that set COLUMNS
+    # then made them wrap at its width. Piped, as this output is, they print whole lines.
+    for console in (output.console, output.err_console):
+        monkeypatch.setattr(console, "width", output.FULL_WIDTH)
 
     def run(*args: str) -> Ran:
         monkeypatch.setattr(sys, "argv", ["fleetops", *args])

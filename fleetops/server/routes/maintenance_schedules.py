@@ -64,7 +64,9 @@ def schedule(
 @router.delete(
     "/maintenance/schedules/{schedule_id}", name="maintenance.unschedule", dependencies=[Depends(operator)]
 )
-def cancel(schedule_id: Annotated[int, Path(ge=1)], store: StoreDep, clock: ClockDep) -> dict[str, Any]:
+def cancel(
+    schedule_id: Annotated[int, Path(ge=1, le=2**62)], store: StoreDep, clock: ClockDep
+) -> dict[str, Any]:
     """Cancel a schedule (a window it opened stays until it ends or maintenance off)."""
     cancelled = store.maintenance_schedules.cancel(schedule_id, now=clock.now())
     if cancelled is None:

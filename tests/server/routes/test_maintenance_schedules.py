@@ -44,3 +44,10 @@ def test_a_bad_cron_is_refused_and_nothing_is_stored(api: ApiHarness) -> None:
         "cron hour '25': expected values from 0 to 23, in order",
     )
     assert api.store.maintenance_schedules.list(active=False) == []
+
+
+def test_an_id_beyond_any_stored_one_is_refused(api: ApiHarness) -> None:
+    # Found by the OpenAPI fuzz: 14338781251152269301344370688 overflowed SQLite's integer (500).
+    response = api.client(Role.OPERATOR).delete(f"{PATH}/14338781251152269301344370688")
+    assert response.status_code == 422
+    assert "schedule_id" in response.text
