@@ -133,6 +133,8 @@ def test_a_killed_server_resumes_every_execution_on_restart(tmp_path: Path) -> N
     assert types.count("TaskSucceeded") == 5
     entered = [e for e in wait_events if e["type"] == "WaitStateEntered"]
     exited = [e for e in wait_events if e["type"] == "WaitStateExited"]
-    assert len(entered) == len(exited) == 1  # the Wait was not started again after the restart
-    waited = (exited[0]["timestamp"] - entered[0]["timestamp"]).total_seconds()
-    assert 4.0 <= waited < 10.0
+    # The Wait was not started again after the restart (a second WaitStateEntered would say it),
+    # and was not cut short: it ends its 4 s, or when the restarted server resumed it, later
+    # (how much later is how long the restart took, seconds on a loaded machine).
+    assert len(entered) == len(exited) == 1
+    assert (exited[0]["timestamp"] - entered[0]["timestamp"]).total_seconds() >= 4.0
