@@ -334,6 +334,9 @@ class RolloutRunner:
                 alarm_poll_interval_ms=round(self.settings.alarm_poll_s * 1000),
             ),
             refresh_id=request.rollout_id,
+            # The saved desired count, not the instances found: a rollout resumed after a
+            # restart may find one more or one less (a batch cut short), which it settles first.
+            desired=self._service_state(request.service).desired,
         )
         running = RunningRollout(request, refresh, started_at, rollback=rollback_to is not None)
         self._running[request.rollout_id] = running

@@ -104,6 +104,7 @@ class InstanceRefresh:
         previous_release: str | None = None,
         options: RefreshOptions = DEFAULT_OPTIONS,
         refresh_id: str = "refresh-1",
+        desired: int | None = None,
     ) -> None:
         problems: list[str] = []
         ids = [i.instance_id for i in instances]
@@ -111,6 +112,8 @@ class InstanceRefresh:
             problems.append(f"instance ids must be unique, got {ids}")
         if not target_release:
             problems.append("target release must not be empty")
+        if desired is not None and desired < 0:
+            problems.append(f"desired capacity must not be negative, got {desired}")
         if problems:
             raise BadInput("invalid instance refresh", problems)
         if previous_release is None:
@@ -122,7 +125,9 @@ class InstanceRefresh:
         self.preferences = preferences
         self.health_check = health_check
         self.options = options
-        self.desired = len(instances)
+        # The group's desired capacity; the instances given may be off it when a refresh resumes
+        # after a restart cut a batch short (see `_settle_capacity`).
+        self.desired = len(instances) if desired is None else desired
         self._port = port
         self._clock = clock
         grace = options.health_check_grace_period_ms
@@ -241,6 +246,7 @@ class InstanceRefresh:
         if self.preferences.alarms:
             self._watchers.watch_alarms()
         try:
+            await self._settle_capacity(self.target_release)
             await self._replace_all(self.target_release, self.preferences)
             if not self._stopping():
                 await self._bake()
@@ -295,6 +301,27 @@ class InstanceRefresh:
                     delay = preferences.effective_checkpoint_delay_ms
                     self.status_reason = f"Checkpoint {reached[-1]}% reached; waiting {delay} ms."
                     await self._sleep(delay)
+
+    async def _settle_capacity(self, release: str) -> None:
+        """Bring the group back to its desired capacity before any batch, as an Auto Scaling
+        group does: a refresh resumed after a restart finds the batch it was in cut short, a
+        replacement launched before its old instance was retired (one too many) or an old one
+        retired before its replacement launched (one too few). Surplus instances go, those not
+        yet on the target first (the oldest of them first); missing ones launch on `release`."""
+        surplus = len(self._members) - self.desired
+        if surplus > 0:
+            victims = sorted(self._members.values(), key=lambda m: m.updated)[:surplus]
+            self._event(
+                f"{len(self._members)} instances for a desired capacity of {self.desired}: "
+                f"retiring {', '.join(m.instance_id for m in victims)}"
+            )
+            await self._gather(*(self._retire(m) for m in victims))
+        elif surplus < 0:
+            self._event(
+                f"{len(self._members)} instances for a desired capacity of {self.desired}: "
+                f"launching {-surplus} on release {release}"
+            )
+            await self._gather(*(self._bring_up(release, keep_when_stopped=True) for _ in range(-surplus)))
 
     async def _replace(self, old: Member, release: str, *, launch_first: bool) -> None:
         try:

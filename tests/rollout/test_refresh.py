@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from fleetops.errors import BadInput
 from fleetops.rollout import (
     InstanceRefresh,
     MillisecondClock,
@@ -333,3 +334,57 @@ def test_describe_speaks_the_aws_shape(fake: FakeClock, make_refresh: MakeRefres
         "StartTime": 0,
         "EndTime": 2_000,
     }
+
+
+def test_a_resumed_refresh_finding_one_instance_too_many_retires_the_old_one_and_launches_none(
+    fake: FakeClock, clock: MillisecondClock, fleet: FakeFleet
+) -> None:
+    """A restart cut a launch-first batch short: v2 launched, its v1 not yet retired."""
+    instances = fleet.seed("v1", 1) + fleet.seed("v2", 1)
+    refresh = InstanceRefresh(
+        port=fleet,
+        clock=clock,
+        instances=instances,
+        target_release="v2",
+        preferences=RefreshPreferences(skip_matching=True),
+        health_check=TEST_CHECK,
+        options=RefreshOptions(deregistration_delay_ms=0),
+        desired=1,
+    )
+    assert fake.run(refresh.run()) is RefreshStatus.SUCCESSFUL
+    assert lifecycle(fleet) == [(0, "deregister", "i-0001"), (0, "terminate", "i-0001")]
+    assert [(i.instance_id, i.release) for i in refresh.instances] == [("i-0002", "v2")]
+
+
+def test_a_resumed_refresh_finding_one_instance_too_few_launches_it_on_the_target(
+    fake: FakeClock, clock: MillisecondClock, fleet: FakeFleet
+) -> None:
+    """A restart cut a terminate-first batch short: v1 retired, its v2 not yet launched."""
+    instances = fleet.seed("v1", 1)
+    refresh = InstanceRefresh(
+        port=fleet,
+        clock=clock,
+        instances=instances,
+        target_release="v2",
+        preferences=RefreshPreferences(skip_matching=True),
+        health_check=TEST_CHECK,
+        options=RefreshOptions(deregistration_delay_ms=0),
+        desired=2,
+    )
+    assert fake.run(refresh.run()) is RefreshStatus.SUCCESSFUL
+    assert [r for _, r in sorted((i.instance_id, i.release) for i in refresh.instances)] == ["v2", "v2"]
+    assert [op for _, op, _ in lifecycle(fleet)].count("launch") == 2
+
+
+def test_a_negative_desired_capacity_is_refused(clock: MillisecondClock, fleet: FakeFleet) -> None:
+    with pytest.raises(BadInput) as caught:
+        InstanceRefresh(
+            port=fleet,
+            clock=clock,
+            instances=fleet.seed("v1", 1),
+            target_release="v2",
+            preferences=RefreshPreferences(),
+            health_check=TEST_CHECK,
+            desired=-1,
+        )
+    assert caught.value.problems == ["desired capacity must not be negative, got -1"]
