@@ -114,3 +114,22 @@ def test_a_value_of_the_wrong_json_type_is_422(
     response = api.client(Role.ADMIN).post(path, json=body)
     assert response.status_code == 422
     assert problem in response.json()["problems"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/deployments", {"environment": "dev", "version": "v2; rm -rf /"}),
+        ("/api/v1/rollouts", {"service": "menu", "version": "../v2"}),
+        ("/api/v1/environments", {"environment": "dev", "version": "-v2"}),
+    ],
+)
+def test_a_version_the_fleet_file_would_refuse_is_422_and_starts_nothing(
+    api: ApiHarness, path: str, body: dict[str, object]
+) -> None:
+    response = api.client(Role.ADMIN).post(path, json=body)
+    assert response.status_code == 422
+    assert response.json()["problems"] == [
+        f"body.version: String should match pattern '^[A-Za-z0-9][A-Za-z0-9_.+-]{{0,127}}$' (got {body['version']!r})"
+    ]
+    assert api.client(Role.ADMIN).get("/api/v1/executions").json()["executions"] == []

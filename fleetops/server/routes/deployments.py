@@ -29,6 +29,7 @@ from fleetops.server.errors import AUTHENTICATED, error_responses
 from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
 from fleetops.spec.durations import Duration
+from fleetops.spec.resources import Version
 from fleetops.store.execution_archive import cleanup_executions, export_executions, import_executions
 
 router = APIRouter(tags=["deployments"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
@@ -76,7 +77,7 @@ class DeployBody(StrictModel):
     """Deploy ``version`` to the named services (default: all) of ``environment``."""
 
     environment: str = Field(min_length=1, max_length=100)
-    version: str = Field(min_length=1, max_length=200)
+    version: Version
     services: Names = Field(default_factory=list, max_length=100)
     lock_wait: Duration | None = Field(None, description="Wait this long for a held lock (like 10m).")
     approval_timeout: Duration | None = Field(None, description=APPROVAL_TIMEOUT)

@@ -23,6 +23,7 @@ from fleetops.server.request_models import StrictModel
 from fleetops.server.settings import record_environments
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import LocalSettings
+from fleetops.spec.resources import Version
 
 router = APIRouter(tags=["environments"], responses=error_responses(*AUTHENTICATED, 409, 423))
 viewer = [Depends(require(Role.VIEWER))]
@@ -44,7 +45,7 @@ class StartBody(StrictModel):
     """Start ``environment`` of the server's fleet file; services start at ``version`` the first time."""
 
     environment: str = Field(min_length=1, max_length=100)
-    version: str = Field("v1", min_length=1, max_length=200)
+    version: Version = "v1"
 
 
 def _listing(environments: Environments, fleet: Fleet) -> dict[str, Any]:

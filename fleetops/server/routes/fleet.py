@@ -29,6 +29,7 @@ from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
 from fleetops.spec.durations import parse_duration
 from fleetops.spec.names import unknown
+from fleetops.spec.resources import Version
 from fleetops.store import Store
 
 router = APIRouter(tags=["fleet"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
@@ -92,7 +93,7 @@ class RolloutBody(StrictModel):
     """Start a rollout; ``rollout_id`` makes it idempotent (default: a new id)."""
 
     service: str = Field(min_length=1, max_length=100)
-    version: str = Field(min_length=1, max_length=200)
+    version: Version
     release_number: int = Field(0, ge=0)
     rollout_id: str | None = Field(None, min_length=1, max_length=300, pattern=r"^[^/\s]+$")
     environment: str | None = Field(None, max_length=100, description="Default: the only one running.")
