@@ -178,7 +178,9 @@ def health_report(
             now=now,
         ),
         "traffic": lambda: traffic(runtime, now),
-        "secrets": lambda: check_secrets(_secrets_due(store, runtime.fleet, environment, now), now=now),
+        "secrets": lambda: check_secrets(
+            _secrets_due(store, runtime.fleet, environment, now, _aws_secrets(runtime)), now=now
+        ),
         "backups": lambda: check_backups(
             _backups(store, runtime.fleet, environment), now=now, grace=BACKUP_GRACE
         ),
@@ -225,10 +227,15 @@ def _executions(
     return sorted(seen, key=lambda e: e.start_date)
 
 
-def _secrets_due(store: Store, fleet: Fleet, environment: str, now: datetime) -> list[SecretDue]:
+def _secrets_due(
+    store: Store, fleet: Fleet, environment: str, now: datetime, aws: AwsSecrets | None
+) -> list[SecretDue]:
+    # On aws the schedule is Secrets Manager's (RotationRules, NextRotationDate): AWS rotates
+    # there, and the local store holds nothing of that environment.
+    summaries = aws.summaries() if aws is not None else list_secrets(store, fleet, environment, now=now)
     return [
         SecretDue(s.name, timedelta(seconds=s.rotation_every_s), s.next_rotation)
-        for s in list_secrets(store, fleet, environment, now=now)
+        for s in summaries
         if s.rotation_every_s is not None
     ]
 

@@ -1,12 +1,13 @@
 """The pre-deploy checks of an aws environment on moto: required secrets in Secrets Manager, and
 the image a release of a version would use (an Auto Scaling group's AMI, an ECS service's ECR
-image). One moto server and one bootstrapped prod for the module."""
+image); the rotation schedules Secrets Manager keeps. One moto server and one bootstrapped prod
+for the module."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -50,7 +51,9 @@ class Prod:
 @pytest.fixture(scope="module")
 def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prod]:
     folder = tmp_path_factory.mktemp("predeploy-aws")
-    text = (EXAMPLES / "fleet.yaml").read_text() + "\nchecklists:\n  ready: [required-secrets, version]\n"
+    text = (EXAMPLES / "fleet.yaml").read_text() + (
+        "\nchecklists:\n  ready: [required-secrets, version]\n  rotation: [secrets]\n"
+    )
     (folder / "fleet.yaml").write_text(text)
     with moto_server():
         clients = AwsClients(REGION)
@@ -160,3 +163,23 @@ def test_the_report_of_an_aws_runtime_reads_secrets_manager_and_the_images(prod:
         "exists, available",
     ]
     assert [r.check for r in report.results] == ["required-secrets"] + ["version"] * len(prod.fleet.services)
+
+
+def test_the_rotation_check_of_an_aws_runtime_reads_secrets_managers_schedule(prod: Prod) -> None:
+    runtime = AwsFleetRuntime(prod.fleet, "prod", store=prod.store, clients=prod.clients)
+    manager = boto3.client("secretsmanager", region_name=REGION)
+    secret_id = runtime.secrets.secret_id("db-password")
+    if secret_id not in {s["Name"] for s in manager.list_secrets()["SecretList"]}:
+        manager.create_secret(Name=secret_id, SecretString="db-password-value-0123456789")
+    manager.rotate_secret(
+        SecretId=secret_id, RotationRules={"AutomaticallyAfterDays": 30}, RotateImmediately=False
+    )
+    due = manager.describe_secret(SecretId=secret_id)["NextRotationDate"]
+    before = health_report(runtime, prod.store, [], checklist="rotation", now=due - timedelta(hours=2))
+    after = health_report(runtime, prod.store, [], checklist="rotation", now=due + timedelta(hours=3))
+    assert [(r.outcome, r.evidence) for r in before.results] == [
+        (Outcome.OK, "no rotation overdue; next: db-password in 2h 0m")
+    ]
+    assert [(r.outcome, r.evidence) for r in after.results] == [
+        (Outcome.WARN, "db-password: rotation overdue by 3h 0m (every 30d)")
+    ]
