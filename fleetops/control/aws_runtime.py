@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.control.aws_alarms import AwsAlarms
 from fleetops.control.aws_secrets import AwsSecrets
 from fleetops.control.initial_releases import pin_initial, verify_ready
@@ -82,7 +83,7 @@ class AwsFleetRuntime(NoRotationTargets):
         store: Store,
         initial_version: str = "v1",
         clients: AwsClients | None = None,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = SYSTEM_CLOCK,
         secret_values: SecretSource = tuple,
     ) -> None:
         """``secret_values()``: the environment's secret values, removed from what the server
@@ -99,8 +100,8 @@ class AwsFleetRuntime(NoRotationTargets):
         self.services = list(fleet.services)
         self.backends: dict[str, ServiceBackend] = backends_of(fleet, environment, self.clients)
         self.alarms = AwsAlarms(fleet, environment, self.clients)
-        self.secrets = AwsSecrets(fleet, environment, self.clients, now=now)
-        self._now = now
+        self.secrets = AwsSecrets(fleet, environment, self.clients, clock=clock)
+        self._clock = clock
         self._lock = threading.RLock()
         self._initial_pending = False
         self._secret_values = secret_values
@@ -162,7 +163,7 @@ class AwsFleetRuntime(NoRotationTargets):
             self.alarms.gate(request.service, preferences.alarms)
             previous = self._state(request.service)
             row, created = self.store.rollouts.create(
-                new_row(request, preferences, previous=previous, now=self._now())
+                new_row(request, preferences, previous=previous, now=self._clock.now())
             )
             if not created:
                 self._check_row(row)
@@ -173,8 +174,9 @@ class AwsFleetRuntime(NoRotationTargets):
         """Record ``request.rollout_id`` Cancelled (``FENCED``) unless a rollout with it exists."""
         self._check_service(request.environment, request.service)
         preferences = request.preferences or refresh_preferences(self._service(request.service).deploy)
+        previous = self._state(request.service)
         row, _ = self.store.rollouts.create(
-            new_row(request, preferences, previous=self._state(request.service), now=self._now(), fence=True)
+            new_row(request, preferences, previous=previous, now=self._clock.now(), fence=True)
         )
         self._check_row(row)
         return row_view(row)
@@ -208,7 +210,7 @@ class AwsFleetRuntime(NoRotationTargets):
                     rollout_id,
                     status=RefreshStatus.CANCELLED.value,
                     status_reason="Cancelled before its refresh started",
-                    ended_at=self._now(),
+                    ended_at=self._clock.now(),
                 )
             else:
                 self.backends[row.service].cancel(ref["id"])
@@ -306,9 +308,9 @@ class AwsFleetRuntime(NoRotationTargets):
             self.store.service_state.save(
                 self.environment, row.service, version=row.version, release_number=row.release_number
             )
-            changes["ended_at"] = refresh.ended_at or self._now()
+            changes["ended_at"] = refresh.ended_at or self._clock.now()
         elif refresh.status in _FAILED:
-            changes["ended_at"] = refresh.ended_at or self._now()
+            changes["ended_at"] = refresh.ended_at or self._clock.now()
             changes["failure"] = self._failure_report(backend, row, refresh)
         self.store.rollouts.update(row.rollout_id, **changes)
         saved = self.store.rollouts.get(row.rollout_id)
@@ -368,7 +370,7 @@ class AwsFleetRuntime(NoRotationTargets):
                             health=i.health,
                             health_reason=i.health_reason,
                             port=0,
-                            started_at=i.launched_at or self._now(),
+                            started_at=i.launched_at or self._clock.now(),
                         )
                         for i in capacity.instances
                     ),
@@ -418,7 +420,7 @@ class AwsFleetRuntime(NoRotationTargets):
                 at = item.get("StartTime")
                 out.append(
                     ScalingActivity(
-                        at=at if isinstance(at, datetime) else self._now(),
+                        at=at if isinstance(at, datetime) else self._clock.now(),
                         service=name,
                         before=before,
                         after=after,
@@ -447,7 +449,7 @@ class AwsFleetRuntime(NoRotationTargets):
             limit=limit,
             pattern=pattern,
             start=start,
-            end=end or self._now(),
+            end=end or self._clock.now(),
         )
 
     def query_logs(
@@ -469,7 +471,7 @@ class AwsFleetRuntime(NoRotationTargets):
         names = list(services) if services else self.services
         for name in names:
             self._check_service(self.environment, name)
-        stop = end or self._now()
+        stop = end or self._clock.now()
         answer = insights_query(
             self.clients,
             [log_group_name(self.fleet, self.environment, name) for name in names],

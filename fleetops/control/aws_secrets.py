@@ -15,10 +15,10 @@ Runs on the server's worker threads.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.errors import BadInput
 from fleetops.ops.secrets.catalog import SecretSummary, guarded_datastore
 from fleetops.ops.secrets.vault import Revealed, SecretNotFound, check_value
@@ -47,12 +47,12 @@ class AwsSecrets:
         environment: str,
         clients: AwsClients,
         *,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.fleet = fleet
         self.environment = environment
         self.clients = clients
-        self._now = now
+        self._clock = clock
         self._seen: set[str] = set()
         self._lock = threading.Lock()
 
@@ -115,7 +115,7 @@ class AwsSecrets:
             current=current,
             rotation_every_s=float(days) * 86400 if isinstance(days, int) and rotating else None,
             next_rotation=due,
-            overdue=due is not None and due <= self._now(),
+            overdue=due is not None and due <= self._clock.now(),
         )
 
     def versions(self, name: str) -> list[SecretVersion]:
@@ -137,7 +137,7 @@ class AwsSecrets:
             SecretVersion(
                 version_id=str(item["VersionId"]),
                 number=index,
-                created_at=item.get("CreatedDate") or self._now(),
+                created_at=item.get("CreatedDate") or self._clock.now(),
                 created_by="aws",
                 source="secretsmanager",
                 stages=tuple(item.get("VersionStages") or ()),

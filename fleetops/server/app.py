@@ -60,7 +60,8 @@ def create_app(
     ``app.state.environments`` the :class:`Environments` running ``settings.fleet_file``: its
     ``settings.environment`` is started before the executions, and every environment (more
     are added through ``POST /environments``) is stopped after them; ``app.state.redactor`` the
-    redaction of their secret values that histories and API responses pass through.
+    redaction of their secret values that histories and API responses pass through;
+    ``app.state.clock`` what "now" is for the requests (a test may set a fake one there).
     """
     plane = compose(settings, store=store, opener=opener)
 
@@ -84,6 +85,7 @@ def create_app(
     app.state.environments = plane.environments
     app.state.deployments = plane.deployments
     app.state.redactor = plane.redactor
+    app.state.clock = plane.clock
     app.state.secrets = plane.secrets
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware, store=plane.store)

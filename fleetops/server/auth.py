@@ -21,7 +21,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from fleetops.clock import SYSTEM_CLOCK
+from fleetops.server.app_clock import app_clock
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import ApiError
 from fleetops.server.roles import Role
@@ -106,7 +106,7 @@ def identify(request: Request, store: Store, token: str) -> Principal | None:
     The audit log reads the caller from ``request.state.principal``, or the first characters of
     a refused token from ``request.state.token_tried``.
     """
-    now = getattr(request.app.state, "clock", SYSTEM_CLOCK).now()
+    now = app_clock(request).now()
     record = store.tokens.find_by_digest(token_digest(token), now=now)
     if record is None:
         request.state.token_tried = token_tried(token)

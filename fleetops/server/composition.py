@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from fleetops.clock import SystemClock
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.control import ExecutionService, load_handlers
 from fleetops.control.alarm_runbooks import AlarmRunbooks
 from fleetops.control.backup_scheduler import BackupScheduler
@@ -71,6 +71,8 @@ class ControlPlane:
     """The one client of the runbooks' smoke requests and webhooks: a new client each time
     cost 24 ms of CPU (its TLS context loads the CA bundle), a third of a deployment's CPU in
     ``fleetops bench orchestrator``. Closed when the plane stops."""
+    clock: Clock = SYSTEM_CLOCK
+    """What "now" is for the schedules here and for the app's requests (``app.state.clock``)."""
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -84,7 +86,7 @@ class ControlPlane:
             environments = self.environments
             scheduler = MaintenanceScheduler(
                 self.store,
-                SystemClock(),
+                self.clock,
                 lambda: {} if environments.fleet is None else environments.fleet.notifications,
             )
             schedules = asyncio.create_task(scheduler.run(), name="maintenance-schedules")
@@ -111,10 +113,15 @@ class ControlPlane:
 
 
 def compose(
-    settings: ServerSettings, *, store: Store | None = None, opener: Opener | None = None
+    settings: ServerSettings,
+    *,
+    store: Store | None = None,
+    opener: Opener | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> ControlPlane:
     """Build the control plane (see the module docstring); ``store``: share an open one;
-    ``opener``: what builds the environments' runtimes (``open_environments``)."""
+    ``opener``: what builds the environments' runtimes (``open_environments``); ``clock``: the
+    time of its schedules and requests."""
     owns_store = store is None
     opened = store or Store.open(settings.database_url, settings.state_dir)
     try:
@@ -145,20 +152,20 @@ def compose(
             envs,
             secret_value=vault.lookup,
             secrets=vault,
-            heartbeats=HeartbeatWriter(envs, clock=SystemClock()),
+            heartbeats=HeartbeatWriter(envs, clock=clock),
             http=http,
         )
         runbooks.bind(deployments=deployments, environments=envs)
         schedule = None
         if envs.fleet is not None:  # without a fleet the runbooks have nothing to act on
             deployments.register()
-            schedule = rotation_schedule(opened, envs, deployments)
+            schedule = rotation_schedule(opened, envs, deployments, clock)
     except BaseException:
         if owns_store:
             opened.close()
         raise
 
-    scheduler = BackupScheduler(opened, envs, clock=SystemClock())
+    scheduler = BackupScheduler(opened, envs, clock=clock)
     return ControlPlane(
         opened,
         owns_store,
@@ -172,10 +179,13 @@ def compose(
         scheduler,
         schedule,
         http,
+        clock,
     )
 
 
-def rotation_schedule(store: Store, envs: Environments, deployments: Deployments) -> RotationSchedule:
+def rotation_schedule(
+    store: Store, envs: Environments, deployments: Deployments, clock: Clock
+) -> RotationSchedule:
     """The schedule of the running local environments' secrets (aws ones rotate in Secrets
     Manager), started as the ``schedule`` identity."""
 
@@ -190,4 +200,4 @@ def rotation_schedule(store: Store, envs: Environments, deployments: Deployments
     def start(environment: str, secret: str) -> object:
         return deployments.rotate(environment=environment, secret=secret, requested_by="schedule")
 
-    return RotationSchedule(store, running, start, SystemClock())
+    return RotationSchedule(store, running, start, clock)

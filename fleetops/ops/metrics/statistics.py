@@ -90,10 +90,9 @@ def datapoints(
     return out
 
 
-def window(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
-    """``start`` (default: an hour ago) to ``end`` (default: now); ``since`` is resolved to a
-    ``start`` by the caller (``server.routes.fleet.time_window``)."""
-    now = datetime.now(UTC)
+def window(start: datetime | None, end: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    """``start`` (default: an hour before ``now``) to ``end`` (default: ``now``); ``since`` is
+    resolved to a ``start`` by the caller (``server.routes.fleet.time_window``)."""
     stop = end or now
     begin = start or (now - timedelta(hours=1))
     if stop <= begin:

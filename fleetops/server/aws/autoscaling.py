@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from fleetops.control.rollout_state import preferences_from_json
@@ -86,7 +85,7 @@ def _describe_group(call: Call, group: Group, status: ServiceStatus) -> dict[str
         "HealthCheckType": "ELB",
         "HealthCheckGracePeriod": 0,
         "Instances": instances,
-        "CreatedTime": min(started) if started else datetime.now(UTC),
+        "CreatedTime": min(started) if started else call.clock.now(),
         "Tags": [
             {
                 "ResourceId": group.name,

@@ -238,7 +238,9 @@ def _series(
     memory, group sizes: ``stored_metrics``), else no datapoints, as for a metric nobody
     publishes."""
     group = metrics.group_of(groups, namespace, dimensions)
-    series = metrics.statistics(group, metric, names, start=start, end=end, period_s=period_s)
+    series = metrics.statistics(
+        group, metric, names, start=start, end=end, period_s=period_s, now=call.clock.now()
+    )
     if group is not None:
         return series
     starts = next(iter(series.values())).starts

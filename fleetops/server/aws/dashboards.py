@@ -9,7 +9,6 @@ Dashboards are not stored: PutDashboard is not served.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from fleetops.server.aws import alarm_targets, metrics
@@ -87,7 +86,7 @@ def list_dashboards(call: Call, params: Params) -> Output:
     """One dashboard per running environment (``DashboardNamePrefix``)."""
     prefix = params.get("DashboardNamePrefix") or ""
     entries = [
-        {"DashboardName": name, "DashboardArn": _arn(name), "LastModified": datetime.now(UTC),
+        {"DashboardName": name, "DashboardArn": _arn(name), "LastModified": call.clock.now(),
          "Size": len(_body(call, *found))}
         for name, found in _dashboards(call).items()
         if name.startswith(prefix)

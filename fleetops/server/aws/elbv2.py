@@ -5,7 +5,7 @@ whose health is HAProxy's checks (the fleet file's ``health``)."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,9 +30,9 @@ def _status(group: Group) -> ServiceStatus | None:
     return next((s for s in group.runtime.status().services if s.name == group.service), None)
 
 
-def _started(status: ServiceStatus | None) -> datetime:
+def _started(status: ServiceStatus | None, now: datetime) -> datetime:
     started = [i.started_at for i in status.instances] if status else []
-    return min(started) if started else datetime.now(UTC)
+    return min(started) if started else now
 
 
 def _host_port(group: Group) -> tuple[str, int]:
@@ -40,13 +40,13 @@ def _host_port(group: Group) -> tuple[str, int]:
     return url.hostname or "127.0.0.1", url.port or 80
 
 
-def _load_balancer(group: Group) -> dict[str, Any]:
+def _load_balancer(group: Group, now: datetime) -> dict[str, Any]:
     host, port = _host_port(group)
     return {
         "LoadBalancerArn": group.load_balancer_arn,
         "DNSName": f"{host}:{port}",
         "CanonicalHostedZoneId": "ZLOCALFLEETOPS",
-        "CreatedTime": _started(_status(group)),
+        "CreatedTime": _started(_status(group), now),
         "LoadBalancerName": group.load_balancer_name,
         "Scheme": "internal",
         "VpcId": "vpc-local",
@@ -105,7 +105,7 @@ def describe_load_balancers(call: Call, params: Params) -> Output:
         if (not arns or g.load_balancer_arn in arns) and (not names or g.load_balancer_name in names)
     ]
     page, marker = _page(chosen, params)
-    return {"LoadBalancers": [_load_balancer(g) for g in page], "NextMarker": marker}
+    return {"LoadBalancers": [_load_balancer(g, call.clock.now()) for g in page], "NextMarker": marker}
 
 
 @operation(ELB, "DescribeTargetGroups")

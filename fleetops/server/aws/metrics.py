@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fleetops.ops.alarms.elb_metrics import LOCAL_METRICS, TARGET_RESPONSE_TIME
 from fleetops.ops.alarms.local_metrics import local_metrics
@@ -67,9 +67,11 @@ def statistics(
     start: datetime,
     end: datetime,
     period_s: int,
+    now: datetime,
 ) -> dict[str, Series]:
     """Each statistic of ``metric`` of ``group``'s service over ``[start, end)`` by period (no
-    datapoint at all for ``group`` None or a metric the load balancers do not publish)."""
+    datapoint at all for ``group`` None or a metric the load balancers do not publish); the
+    provider's metrics are collected up to ``now``."""
     if period_s <= 0 or (period_s % 60 and period_s not in (1, 5, 10, 30)):
         raise invalid(f"The parameter Period must be 1, 5, 10, 30 or a multiple of 60, got {period_s}")
     for name in statistic_names:
@@ -93,7 +95,7 @@ def statistics(
         return {name: Series(starts, [None] * len(starts)) for name in statistic_names}
     provider = getattr(group.runtime, "provider", None)
     source = local_metrics(provider, [group.service])
-    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    now_ms = int(now.timestamp() * 1000)
     store = MetricStore(
         resolution_ms=period_ms,
         retention_ms=max(now_ms - first + period_ms, period_ms),

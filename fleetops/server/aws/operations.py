@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.control.environments import Environments
 from fleetops.ops.gates import check_change
 from fleetops.server.auth import Principal
@@ -44,6 +45,8 @@ class Call:
     """The app's ``state`` (shared registries of the AWS layer live there)."""
     loop: asyncio.AbstractEventLoop | None = None
     """The server's event loop, where what starts an execution must run (``on_loop``)."""
+    clock: Clock = SYSTEM_CLOCK
+    """The app's clock (``fleetops.server.app_clock``): what "now" is for this call."""
 
     def on_loop(self, function: Callable[[], T]) -> T:
         """``function()`` run on the server's event loop (the handler runs in a worker thread)."""
@@ -71,7 +74,7 @@ class Call:
         """Refuse (``Refused``) a change of ``group`` during maintenance, while its service is
         blocked, or while a deployment holds its environment's lock: the one gate every change
         of a fleet passes (``fleetops.ops.gates``)."""
-        check_change(self.store, group.environment, [group.service], action=action)
+        check_change(self.store, group.environment, [group.service], action=action, clock=self.clock)
 
 
 Handler = Callable[[Call, Params], Output]

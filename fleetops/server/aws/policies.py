@@ -14,7 +14,7 @@ and are refused.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fleetops.control import simple_scaling
@@ -168,7 +168,7 @@ def put_scaling_policy(call: Call, params: Params) -> Output:
         ScalingPolicyRow(
             environment=group.environment, service=group.service, name=name,
             target_cpu=target, disable_scale_in=bool(config.get("DisableScaleIn", False)),
-            warmup_s=params.get("EstimatedInstanceWarmup"), updated_at=datetime.now(UTC),
+            warmup_s=params.get("EstimatedInstanceWarmup"), updated_at=call.clock.now(),
             updated_by=call.principal.name,
         )
     )  # fmt: skip
@@ -194,7 +194,7 @@ def _put_simple(call: Call, group: Group, params: Params) -> Output:
     except BadInput as err:
         raise validation("; ".join(err.problems) or err.message) from None
     call.gate(group, f"PutScalingPolicy of {group.name}")
-    now = datetime.now(UTC)
+    now = call.clock.now()
     tracking = policy(call, group)
     if tracking is not None and tracking["PolicyName"] == name:  # the same name replaces it, as on AWS
         _delete_tracking(call, group, name, now)
@@ -250,7 +250,7 @@ def delete_policy(call: Call, params: Params) -> Output:
     if simple is not None:
         call.store.simple_policies.delete(group.environment, group.service, name)
     else:
-        _delete_tracking(call, group, name, datetime.now(UTC))
+        _delete_tracking(call, group, name, call.clock.now())
     return {}
 
 

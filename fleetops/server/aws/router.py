@@ -23,6 +23,7 @@ from fastapi.responses import Response
 
 from fleetops.errors import BadInput, FleetopsError, Refused
 from fleetops.redaction import Redactor
+from fleetops.server.app_clock import app_clock
 from fleetops.server.aws import (
     autoscaling,
     cloudwatch,
@@ -165,6 +166,7 @@ async def _run(incoming: Incoming, service: str, request_id: str) -> Response:
         request_id=request_id,
         state=request.app.state,
         loop=asyncio.get_running_loop(),
+        clock=app_clock(request),
     )
     output = await asyncio.to_thread(action.run, call, parsed)
     # A status reason or a log line may carry what an instance printed: answers are redacted.

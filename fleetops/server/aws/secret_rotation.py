@@ -15,7 +15,7 @@ DescribeSecret. The answer's ``VersionId`` is the version the rotation makes: it
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fleetops.control.deployments import Deployments
@@ -62,7 +62,7 @@ def _every(rules: dict[str, Any]) -> timedelta:
 def rotate_secret(call: Call, params: Params) -> Output:
     """Start the secret's rotation runbook (unless ``RotateImmediately`` is false) and set its
     ``RotationRules`` when given."""
-    now = datetime.now(UTC)
+    now = call.clock.now()
     found = find(call, params["SecretId"], now)
     if params.get("RotationLambdaARN") is not None:
         raise _invalid(

@@ -16,7 +16,7 @@ ForceDeleteWithoutRecovery, and RestoreSecret cancels a scheduled deletion.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fleetops.errors import BadInput
@@ -54,12 +54,8 @@ def _vault(call: Call) -> SecretsVault:
     return vault
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _find(call: Call, params: Params, *, deleted_ok: bool = False) -> LocalSecret:
-    return find(call, params["SecretId"], _now(), deleted_ok=deleted_ok)
+    return find(call, params["SecretId"], call.clock.now(), deleted_ok=deleted_ok)
 
 
 def _versions(call: Call, found: LocalSecret) -> list[SecretVersion]:
@@ -183,7 +179,7 @@ def _matches(summary: dict[str, Any], filters: list[dict[str, Any]]) -> bool:
 def list_secrets(call: Call, params: Params) -> Output:
     """The secrets (``Filters``; those scheduled for deletion with ``IncludePlannedDeletion``)."""
     planned = bool(params.get("IncludePlannedDeletion"))
-    found = [s for s in secrets(call, _now()) if s.exists and (planned or s.deleted_at is None)]
+    found = [s for s in secrets(call, call.clock.now()) if s.exists and (planned or s.deleted_at is None)]
     summaries = [_summary(call, s) for s in found]
     summaries = [s for s in summaries if _matches(s, params.get("Filters") or [])]
     key = {"name": "Name", "created-date": "CreatedDate", "last-changed-date": "LastChangedDate"}.get(
@@ -276,7 +272,7 @@ def update_secret(call: Call, params: Params) -> Output:
             found.name,
             DESCRIBED,
             by=call.principal.name,
-            at=_now(),
+            at=call.clock.now(),
             detail={"description": description},
         )
     out: dict[str, Any] = {"ARN": found.arn, "Name": found.aws_name}
@@ -320,7 +316,7 @@ def create_secret(call: Call, params: Params) -> Output:
             name,
             DESCRIBED,
             by=call.principal.name,
-            at=_now(),
+            at=call.clock.now(),
             detail={"description": params["Description"]},
         )
     if tags:
@@ -432,7 +428,7 @@ def delete_secret(call: Call, params: Params) -> Output:
     window, force = params.get("RecoveryWindowInDays"), bool(params.get("ForceDeleteWithoutRecovery"))
     if window is not None and force:
         raise _invalid("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.")
-    now = _now()
+    now = call.clock.now()
     if force:
         call.store.secrets.purge(found.environment, found.name)
         call.store.tags.untag(found.arn, call.store.tags.list(found.arn))
@@ -467,6 +463,6 @@ def restore_secret(call: Call, params: Params) -> Output:
             raise not_found()
         return {"ARN": found.arn, "Name": found.aws_name}
     call.store.secrets.record(
-        found.environment, found.name, RESTORED, by=call.principal.name, at=_now(), detail={}
+        found.environment, found.name, RESTORED, by=call.principal.name, at=call.clock.now(), detail={}
     )
     return {"ARN": found.arn, "Name": found.aws_name}

@@ -1,18 +1,12 @@
-"""The clock the deployment-control routes read (``app.state.clock`` when a test sets one)."""
+"""The clock routes read, as a FastAPI dependency (``fleetops.server.app_clock``)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from fleetops.clock import SYSTEM_CLOCK, Clock
+from fleetops.clock import Clock
+from fleetops.server.app_clock import app_clock
 
-
-def get_clock(request: Request) -> Clock:
-    """``app.state.clock`` if set (tests move time with it), else the wall clock."""
-    clock: Clock = getattr(request.app.state, "clock", SYSTEM_CLOCK)
-    return clock
-
-
-ClockDep = Annotated[Clock, Depends(get_clock)]
+ClockDep = Annotated[Clock, Depends(app_clock)]

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field, StrictInt
 
-from fleetops.clock import SYSTEM_CLOCK
 from fleetops.control.deployments import Deployments, Started, describe, machine_name
 from fleetops.control.stepfunctions import orchestrated
 from fleetops.errors import BadInput
@@ -28,6 +27,7 @@ from fleetops.server.deps import RedactorDep, StoreDep
 from fleetops.server.errors import AUTHENTICATED, error_responses
 from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
+from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.spec.durations import Duration
 from fleetops.spec.resources import Version
 from fleetops.store.execution_archive import cleanup_executions, export_executions, import_executions
@@ -221,11 +221,11 @@ def list_executions(
 
 @router.get("/executions/export", name="executions.export", dependencies=viewer)
 def export(
-    store: StoreDep, redactor: RedactorDep, days: Annotated[float, Query(gt=0, le=3650)] = 7
+    store: StoreDep, redactor: RedactorDep, clock: ClockDep, days: Annotated[float, Query(gt=0, le=3650)] = 7
 ) -> dict[str, Any]:
     """Finished executions of the last ``days`` days with their histories (for ``import``)."""
     answer: dict[str, Any] = redactor.value(
-        export_executions(store, since=SYSTEM_CLOCK.now() - timedelta(days=days))
+        export_executions(store, since=clock.now() - timedelta(days=days))
     )
     return answer
 

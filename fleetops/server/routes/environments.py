@@ -13,13 +13,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import Field
 
-from fleetops.clock import SYSTEM_CLOCK
 from fleetops.control.environments import Environments
 from fleetops.errors import Refused
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
 from fleetops.server.request_models import StrictModel
+from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.server.settings import record_environments
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import LocalSettings
@@ -97,14 +97,18 @@ def start_environment(
 
 @router.delete("/environments/{environment}", name="environments.stop", dependencies=admin)
 def stop_environment(
-    environment: EnvironmentName, environments: EnvironmentsDep, store: StoreDep, request: Request
+    environment: EnvironmentName,
+    environments: EnvironmentsDep,
+    store: StoreDep,
+    request: Request,
+    clock: ClockDep,
 ) -> dict[str, Any]:
     """Stop the environment and every process it started; refused while a deployment holds its
     lock (stop that first: ``fleetops stop EXECUTION``)."""
     _fleet(environments)
     environments.runtime_for(environment)
     lock = store.locks.get(environment)
-    now = SYSTEM_CLOCK.now()
+    now = clock.now()
     if lock is not None and not lock.expired(now):
         raise Refused(
             f"environment {environment!r} is locked by {lock.owner!r} ({lock.reason}): wait for it to "

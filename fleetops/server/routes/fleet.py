@@ -10,7 +10,7 @@ to start it), 409 when the server runs no fleet. A rollout id names its environm
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -27,6 +27,7 @@ from fleetops.server.deps import RedactorDep, StoreDep
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
 from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
+from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.spec.durations import parse_duration
 from fleetops.spec.names import unknown
 from fleetops.spec.resources import Version
@@ -110,13 +111,13 @@ def fleet_status(fleet: FleetDep, redactor: RedactorDep) -> dict[str, Any]:
 
 
 @router.post("/fleet/scale", name="fleet.scale", dependencies=operator)
-def fleet_scale(body: ScaleBody, request: Request, store: StoreDep) -> dict[str, Any]:
+def fleet_scale(body: ScaleBody, request: Request, store: StoreDep, clock: ClockDep) -> dict[str, Any]:
     """Set the desired count; instances are launched or drained in the background. 423 in
     maintenance, for a blocked service, or while a deployment holds the environment's lock."""
     fleet = pick_fleet(request, body.environment)
     check_request_names(request, services=[body.service])
     action = f"scale of {body.service!r} in {fleet.environment!r}"
-    check_change(store, fleet.environment, [body.service], action=action)
+    check_change(store, fleet.environment, [body.service], action=action, clock=clock)
     fleet.scale(body.service, body.desired)
     return {"service": body.service, "desired": body.desired, "environment": fleet.environment}
 
@@ -129,15 +130,15 @@ EndQuery = Annotated[datetime | None, Query(description="Until this time (ISO 86
 
 
 def time_window(
-    since: str | None, start: datetime | None, end: datetime | None
+    since: str | None, start: datetime | None, end: datetime | None, *, now: datetime
 ) -> tuple[datetime | None, datetime | None]:
-    """``since`` (a duration back from now, or a time) or ``start``, and ``end``; 400 when both
+    """``since`` (a duration back from ``now``, or a time) or ``start``, and ``end``; 400 when both
     ``since`` and ``start`` are given, a time has no zone, or ``since`` is neither."""
     if since is not None and start is not None:
         raise ApiError(400, "since and start: give one of them")
     if since is not None:
         try:
-            start = datetime.now(UTC) - parse_duration(since)
+            start = now - parse_duration(since)
         except ValueError as err:
             try:
                 start = datetime.fromisoformat(since)
@@ -155,6 +156,7 @@ def fleet_logs(
     *,
     fleet: FleetDep,
     redactor: RedactorDep,
+    clock: ClockDep,
     service: Annotated[str, Query(min_length=1, max_length=100)],
     instance: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
@@ -166,7 +168,7 @@ def fleet_logs(
     """The last ``limit`` log records of a service (or one instance), oldest first; 400 for an
     instance the service does not run that left no records."""
     check_request_names(request, services=[service])
-    start, end = time_window(since, start, end)
+    start, end = time_window(since, start, end, now=clock.now())
     records = fleet.logs(service, instance_id=instance, limit=limit, pattern=filter, start=start, end=end)
     if instance is not None and not records:
         # A replaced instance's records stay readable; an id nothing ever logged under is a typo.
@@ -181,6 +183,7 @@ def fleet_logs_query(
     fleet: FleetDep,
     redactor: RedactorDep,
     request: Request,
+    clock: ClockDep,
     *,
     query: Annotated[str, Query(min_length=1, max_length=10_000, description="A Logs Insights query.")],
     services: Annotated[
@@ -197,7 +200,7 @@ def fleet_logs_query(
     GetQueryResults' shape (``results`` of ``{field, value}``, ``statistics``) and ``columns``."""
     if not isinstance(fleet, LogQueries):
         raise ApiError(400, f"environment {fleet.environment!r} cannot run log queries")
-    start, end = time_window(since, start, end)
+    start, end = time_window(since, start, end, now=clock.now())
     names = None if services is None else [name.strip() for name in services.split(",") if name.strip()]
     check_request_names(request, services=names or ())
     result = fleet.query_logs(query, services=names, platform=platform, start=start, end=end)
@@ -217,7 +220,7 @@ def fleet_activities(
 
 
 @router.post("/rollouts", name="rollouts.start", dependencies=operator)
-def start_rollout(body: RolloutBody, request: Request, store: StoreDep) -> dict[str, Any]:
+def start_rollout(body: RolloutBody, request: Request, store: StoreDep, clock: ClockDep) -> dict[str, Any]:
     """Start replacing the service's instances with ``version``; a known id returns that rollout.
     A new one is refused (423) in maintenance, for a blocked service, or while a deployment
     holds the environment's lock."""
@@ -225,7 +228,7 @@ def start_rollout(body: RolloutBody, request: Request, store: StoreDep) -> dict[
     check_request_names(request, services=[body.service])
     if body.rollout_id is None or store.rollouts.get(body.rollout_id) is None:
         action = f"rollout of {body.service!r} in {fleet.environment!r}"
-        check_change(store, fleet.environment, [body.service], action=action)
+        check_change(store, fleet.environment, [body.service], action=action, clock=clock)
     preferences = None
     if body.preferences is not None:
         preferences = RefreshPreferences.from_aws(body.preferences.model_dump(exclude_none=True))

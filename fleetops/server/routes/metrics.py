@@ -3,7 +3,7 @@ metric math expressions (``/metrics/math``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,6 +15,7 @@ from fleetops.ops.metrics.statistics import check_statistics, datapoints, window
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, error_responses
+from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.server.routes.fleet import (
     EndQuery,
     EnvironmentQuery,
@@ -35,11 +36,12 @@ UNITS = {(name.namespace, name.metric): name.unit for name in KNOWN}
 def list_metrics(
     request: Request,
     store: StoreDep,
+    clock: ClockDep,
     environment: EnvironmentQuery = None,
 ) -> dict[str, Any]:
     """The metrics with data in the last 15 days, with their dimensions (``list-metrics``)."""
     name = pick_fleet(request, environment).environment
-    since = datetime.now(UTC) - timedelta(days=15)
+    since = clock.now() - timedelta(days=15)
     return {
         "environment": name,
         "metrics": [
@@ -62,6 +64,7 @@ def list_metrics(
 def metric_statistics(
     request: Request,
     store: StoreDep,
+    clock: ClockDep,
     *,
     namespace: Annotated[str, Query(min_length=1, max_length=255)],
     metric: Annotated[str, Query(min_length=1, max_length=255)],
@@ -84,7 +87,8 @@ def metric_statistics(
     name = pick_fleet(request, environment).environment
     dimensions = parse_dimensions(dimension or [])
     names = check_statistics([s.strip() for s in statistics.split(",") if s.strip()])
-    begin, stop = window(*time_window(since, start, end))
+    now = clock.now()
+    begin, stop = window(*time_window(since, start, end, now=now), now)
     series = Series(name, namespace, metric, dimension_key(dimensions))
     rows = store.metrics.read(series, begin, stop)
     points = datapoints(rows, start=begin, end=stop, period_s=period, statistics=names)
@@ -102,6 +106,7 @@ def metric_statistics(
 def metric_math(
     request: Request,
     store: StoreDep,
+    clock: ClockDep,
     *,
     expression: Annotated[
         str | None, Query(max_length=2048, description="Metric math over the metrics' ids.")
@@ -132,7 +137,8 @@ def metric_math(
     else:
         assert expression is not None
         queries = expression_queries(expression, metric or [])
-    begin, stop = window(*time_window(since, start, end))
+    now = clock.now()
+    begin, stop = window(*time_window(since, start, end, now=now), now)
     result = evaluate_queries(
         store.metrics, name, queries, start=begin, end=stop, period_s=period, service=service or "",
         group_name=lambda svc: auto_scaling_group_name(fleet, name, svc),

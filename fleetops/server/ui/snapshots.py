@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from fleetops.clock import SYSTEM_CLOCK
+from fleetops.clock import Clock
 from fleetops.control.deployments import Deployments, describe, machine_name
 from fleetops.control.environments import Environments
 from fleetops.ops.maintenance import maintenance_status
@@ -48,7 +48,8 @@ def fleet_view(app: FastAPI, environment: str | None) -> dict[str, Any]:
     alarms = [status.to_json() for status in describe_alarms()] if callable(describe_alarms) else []
     name = runtime.environment
     lock = store.locks.get(name)
-    now = SYSTEM_CLOCK.now()
+    clock: Clock = app.state.clock
+    now = clock.now()
     fleet = environments.fleet
     view = {
         **status,
