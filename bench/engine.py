@@ -130,7 +130,7 @@ def bench_durable(
         with Store.open(None, state_dir) as store:
             service = ExecutionService(store)
             await service.start()
-            machine = service.create_state_machine("bench", json.dumps(definition))
+            machine = service.machines.create("bench", json.dumps(definition))
 
             async def one(n: int) -> None:
                 record = service.start_execution(machine.arn, {"step": -1}, name=f"run-{n}")

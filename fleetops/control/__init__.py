@@ -4,7 +4,7 @@ The execution service: the one Engine of a server process, durable in the store,
 
 service = ExecutionService(store, registry)
 await service.start()                       # resumes RUNNING executions nobody holds
-machine = service.ensure_state_machine("deploy", definition)
+machine = service.machines.ensure("deploy", definition)
 record = service.start_execution(machine.arn, {"version": "v2"}, name="deploy-7")
 result = await service.wait(record.arn)     # ExecutionResult: status, output, error, cause
 

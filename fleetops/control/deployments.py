@@ -491,7 +491,7 @@ class Deployments:
             return Started(name, arn, operation)
         # Stored on first use (and updated when the built-in changed), so a server that never
         # deploys lists no built-in state machines.
-        machine = self.executions.ensure_state_machine(machine_name(runbook), definition_text(runbook)).arn
+        machine = self.executions.machines.ensure(machine_name(runbook), definition_text(runbook)).arn
         record = self.executions.start_execution(
             machine, payload, name=name, started_by=str(payload["requested_by"])
         )

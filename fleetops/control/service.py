@@ -25,6 +25,7 @@ from typing import Any
 from fleetops.clock import Clock
 from fleetops.control.callbacks import STOP, CallbackRelay
 from fleetops.control.leases import Leases
+from fleetops.control.machines import StateMachines
 from fleetops.control.names import InvalidExecutionInput, check_arn, check_name, parse_json
 from fleetops.control.versions import resolve
 from fleetops.engine import (
@@ -45,12 +46,6 @@ from fleetops.redaction import Redactor, secret_redactor
 from fleetops.store import Store
 from fleetops.store.executions import RUNNING, ExecutionRecord
 from fleetops.store.journal import JournalWriter
-from fleetops.store.state_machines import (
-    ActivityRecord,
-    StateMachineAlreadyExists,
-    StateMachineDoesNotExist,
-    StateMachineRecord,
-)
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +84,8 @@ class ExecutionNotRedrivable(BadInput):
 
 
 class ExecutionService:
-    """Starts, resumes, stops and describes executions of stored state machines.
+    """Starts, resumes, stops and describes executions of stored state machines (created and
+    updated through ``machines``).
 
     ``registry`` holds the task handlers (register more before ``start``). ``clock`` drives the
     engine (Wait, Retry, timeouts); leases always use the wall clock.
@@ -149,13 +145,14 @@ class ExecutionService:
             drop=self._drop,
         )
         """This server's execution leases: renewed, lost, extended to orphans, quarantined."""
+        self.machines = StateMachines(store, self.engine, self.registry)
+        """The stored state machines and activities these executions run (Create/Update)."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Declare stored activities, resume orphaned executions, start renewing leases."""
-        for activity in self.store.state_machines.list_activities():
-            self.registry.register_activity(activity.name)
+        self.machines.declare_stored_activities()
         self.claim_orphans(include_own=True)
         loop = asyncio.get_running_loop()
         self.loop = loop
@@ -241,67 +238,6 @@ class ExecutionService:
         handle = self._running.pop(arn, None)
         if handle is not None:
             handle.abandon()
-
-    # -- state machines and activities -----------------------------------------------------
-
-    def create_state_machine(
-        self, name: str, definition: str, *, role_arn: str | None = None, machine_type: str = "STANDARD"
-    ) -> StateMachineRecord:
-        """CreateStateMachine: InvalidName, InvalidDefinition, StateMachineAlreadyExists."""
-        check_name(name, "state machine")
-        parse_definition(definition, machine_type=machine_type)
-        now = _now()
-        record = StateMachineRecord(
-            arn=self.engine.state_machine_arn(name),
-            name=name,
-            definition=definition,
-            type=machine_type,
-            role_arn=role_arn or self.engine.role_arn,
-            created_at=now,
-            updated_at=now,
-            revision=1,
-        )
-        try:
-            return self.store.state_machines.create(record)
-        except StateMachineAlreadyExists:
-            # Idempotent as on AWS: the same name, definition, role and type is the same machine.
-            current = self.store.state_machines.get(record.arn)
-            same = (current.definition, current.role_arn, current.type)
-            if same != (definition, record.role_arn, machine_type):
-                raise
-            return current
-
-    def update_state_machine(
-        self, arn: str, *, definition: str | None = None, role_arn: str | None = None
-    ) -> StateMachineRecord:
-        """UpdateStateMachine: running executions keep the definition they started with."""
-        current = self.store.state_machines.get(check_arn(arn, "stateMachine"))
-        if definition is not None:
-            parse_definition(definition, machine_type=current.type)
-        return self.store.state_machines.update(arn, definition=definition, role_arn=role_arn, at=_now())
-
-    def ensure_state_machine(self, name: str, definition: str | dict[str, Any]) -> StateMachineRecord:
-        """The machine ``name`` with ``definition``, created or updated as needed (for built-ins)."""
-        text = definition if isinstance(definition, str) else json.dumps(definition, indent=2)
-        arn = self.engine.state_machine_arn(name)
-        try:
-            current = self.store.state_machines.get(arn)
-        except StateMachineDoesNotExist:
-            return self.create_state_machine(name, text)
-        if current.definition == text:
-            return current
-        return self.update_state_machine(arn, definition=text)
-
-    def create_activity(self, name: str) -> ActivityRecord:
-        """CreateActivity (idempotent, as on AWS)."""
-        check_name(name, "activity")
-        record = ActivityRecord(
-            arn=f"arn:aws:states:{self.engine.region}:{self.engine.account_id}:activity:{name}",
-            name=name,
-            created_at=_now(),
-        )
-        self.registry.register_activity(name)
-        return self.store.state_machines.create_activity(record)
 
     # -- executions ------------------------------------------------------------------------
 

@@ -65,8 +65,8 @@ def test_executions_deployments_rollbacks_and_handler_errors_are_counted(sqlite_
         metrics = OrchestratorMetrics(sqlite_store, lambda: ["dev", "stage"])
         service.writer.observers.append(metrics.counts.observe)
         await service.start()
-        other = service.create_state_machine("other", json.dumps(PASS))
-        deploy = service.create_state_machine("fleetops-deploy", json.dumps(ROLLS_BACK))
+        other = service.machines.create("other", json.dumps(PASS))
+        deploy = service.machines.create("fleetops-deploy", json.dumps(ROLLS_BACK))
         ran = [
             service.start_execution(other.arn, {}).arn,
             service.start_execution(deploy.arn, {"fail": True}, name="deploy-dev-20261207T010000-aaaa").arn,

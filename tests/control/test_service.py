@@ -67,7 +67,7 @@ def test_a_crashed_run_resumes_from_the_store(store: Store, mode: str) -> None:
         first_deploys, second_deploys = Deploys(hang="c"), Deploys()
         first = _service(store, first_deploys)
         await first.start()
-        machine = first.create_state_machine("deploy", json.dumps(definition))
+        machine = first.machines.create("deploy", json.dumps(definition))
         arn = first.start_execution(machine.arn, INPUT, name="d-1").arn
         await wait_until_async(lambda: first_deploys.calls["c"] == 1, what="the deploy of c")
         await first.abandon()
@@ -90,7 +90,7 @@ def test_a_peer_takes_over_only_once_the_lease_expired(store: Store) -> None:
         first = ExecutionService(store, owner="a", lease_seconds=0.5, renew_seconds=10)
         first.registry.register("fleetops:deploy", first_deploys.deploy)
         await first.start()
-        machine = first.create_state_machine("deploy", json.dumps(DEFINITION))
+        machine = first.machines.create("deploy", json.dumps(DEFINITION))
         arn = first.start_execution(machine.arn, INPUT).arn
         await wait_until_async(lambda: first_deploys.calls["b"] == 1, what="the deploy of b")
         await first.abandon()  # dies holding the lease
@@ -112,7 +112,7 @@ def test_an_execution_a_peer_runs_is_stopped_by_the_peer(store: Store) -> None:
     async def scenario() -> tuple[str, str | None]:
         first = _service(store, Deploys(hang="a"))
         await first.start()
-        machine = first.create_state_machine("deploy", json.dumps(DEFINITION))
+        machine = first.machines.create("deploy", json.dumps(DEFINITION))
         arn = first.start_execution(machine.arn, INPUT).arn
         second = _service(store, Deploys(), owner="b")
         stopped = await second.stop_execution(arn, error="Ops", stop_wait_seconds=10)
@@ -126,7 +126,7 @@ def test_stopping_an_execution_a_dead_peer_holds_is_refused(store: Store) -> Non
     async def scenario() -> None:
         first = _service(store, Deploys(hang="a"))
         await first.start()
-        machine = first.create_state_machine("deploy", json.dumps(DEFINITION))
+        machine = first.machines.create("deploy", json.dumps(DEFINITION))
         arn = first.start_execution(machine.arn, INPUT).arn
         await first.abandon()
         second = _service(store, Deploys(), owner="b")
@@ -140,24 +140,24 @@ def test_stopping_an_execution_a_dead_peer_holds_is_refused(store: Store) -> Non
 
 def test_ensure_state_machine_creates_updates_or_leaves_it(store: Store) -> None:
     service = ExecutionService(store)
-    created = service.ensure_state_machine("deploy", DEFINITION)
-    assert service.ensure_state_machine("deploy", DEFINITION) == created
+    created = service.machines.ensure("deploy", DEFINITION)
+    assert service.machines.ensure("deploy", DEFINITION) == created
     changed = copy.deepcopy(DEFINITION)
     changed["States"]["Fanout"]["MaxConcurrency"] = 2
-    updated = service.ensure_state_machine("deploy", changed)
+    updated = service.machines.ensure("deploy", changed)
     assert (updated.revision, json.loads(updated.definition)) == (2, changed)
 
 
 def test_a_bad_name_is_refused(tmp_path: Path) -> None:
     with Store.open(None, tmp_path) as store, pytest.raises(InvalidName, match="Invalid Name: 'a/b'"):
-        ExecutionService(store).create_state_machine("a/b", json.dumps(DEFINITION))
+        ExecutionService(store).machines.create("a/b", json.dumps(DEFINITION))
 
 
 def test_a_finished_execution_is_not_kept_in_memory(store: Store) -> None:
     async def scenario() -> tuple[frozenset[str], bool]:
         service = _service(store, Deploys())
         await service.start()
-        machine = service.create_state_machine("deploy", json.dumps(DEFINITION))
+        machine = service.machines.create("deploy", json.dumps(DEFINITION))
         arn = service.start_execution(machine.arn, INPUT).arn
         await service.wait(arn)
         try:
@@ -177,7 +177,7 @@ def test_each_resume_is_counted_until_the_execution_runs_a_lease_period_through(
         first = ExecutionService(store, owner="a", lease_seconds=0.5, renew_seconds=0.05)
         first.registry.register("fleetops:deploy", first_deploys.deploy)
         await first.start()
-        machine = first.create_state_machine("deploy", json.dumps(DEFINITION))
+        machine = first.machines.create("deploy", json.dumps(DEFINITION))
         arn = first.start_execution(machine.arn, INPUT).arn
         await wait_until_async(lambda: first_deploys.calls["a"] == 1, what="the deploy of a")
         started = store.executions.get(arn).resumes

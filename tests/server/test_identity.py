@@ -97,7 +97,7 @@ def test_requested_by_in_the_input_is_not_who_the_deployment_is_credited_to(
 ) -> None:
     harness, deployments = served
     api = harness.api
-    machine = deployments.executions.ensure_state_machine(machine_name("deploy"), definition_text("deploy"))
+    machine = deployments.executions.machines.ensure(machine_name("deploy"), definition_text("deploy"))
     started = harness.clients[Role.OPERATOR].start_execution(
         stateMachineArn=machine.arn,
         name="spoofed",

@@ -106,7 +106,7 @@ def next_page(items: list[Any], limit: int, offset: int) -> dict[str, str]:
 
 @action("CreateStateMachine", Role.ADMIN, "state_machines.create", target="name")
 async def create_state_machine(service: ExecutionService, body: Body) -> Body:
-    record = service.create_state_machine(
+    record = service.machines.create(
         required(body, "name"),
         required(body, "definition"),
         role_arn=body.get("roleArn"),
@@ -123,7 +123,7 @@ async def create_state_machine(service: ExecutionService, body: Body) -> Body:
 
 @action("UpdateStateMachine", Role.ADMIN, "state_machines.update", target="stateMachineArn")
 async def update_state_machine(service: ExecutionService, body: Body) -> Body:
-    record = service.update_state_machine(
+    record = service.machines.update(
         required(body, "stateMachineArn"), definition=body.get("definition"), role_arn=body.get("roleArn")
     )
     answer: Body = {"updateDate": shapes.epoch(record.updated_at), "revisionId": str(record.revision)}
@@ -287,7 +287,7 @@ async def send_task_heartbeat(service: ExecutionService, body: Body) -> Body:
 
 @action("CreateActivity", Role.ADMIN, "activities.create", target="name")
 async def create_activity(service: ExecutionService, body: Body) -> Body:
-    record = service.create_activity(required(body, "name"))
+    record = service.machines.create_activity(required(body, "name"))
     return {"activityArn": record.arn, "creationDate": shapes.epoch(record.created_at)}
 
 
