@@ -18,11 +18,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from fleetops.spec.lexing import MAX_DEPTH, Token, TokenCursor, tokenize
+
 MAX_LENGTH = 10_240
 MAX_REFERENCES = 100
-MAX_DEPTH = 50
-"""How deep parentheses and NOTs may nest: the parser recurses once per level, and a rule of
-3,000 '(' (within MAX_LENGTH) exhausted Python's recursion instead of being refused."""
 STATES = ("ALARM", "OK", "INSUFFICIENT_DATA")
 _TOKEN = re.compile(r'\s*(?:(?P<punct>[()])|"(?P<quoted>[^"]*)"|(?P<word>[^\s()"]+))')
 
@@ -66,47 +65,17 @@ class Or:
 Rule = Const | InState | Not | And | Or
 
 
-@dataclass(frozen=True)
-class _Token:
-    kind: str
-    """``punct``, ``quoted``, ``word`` or ``end``."""
-    text: str
-    column: int
+def _unclosed(column: int) -> RuleError:
+    return RuleError(column, "unclosed quote")
 
 
-def _tokens(text: str) -> list[_Token]:
-    out: list[_Token] = []
-    at = 0
-    while at < len(text):
-        match = _TOKEN.match(text, at)
-        if match is None or match.end() == at:
-            rest = text[at:]
-            if not rest.strip():
-                break
-            column = at + len(rest) - len(rest.lstrip()) + 1
-            raise RuleError(column, "unclosed quote")
-        kind = match.lastgroup
-        assert kind is not None
-        out.append(_Token(kind, match.group(kind), match.start(kind) + 1))
-        at = match.end()
-    out.append(_Token("end", "", len(text) + 1))
-    return out
-
-
-class _Parser:
+class _Parser(TokenCursor):
     def __init__(self, text: str) -> None:
-        self.tokens = _tokens(text)
-        self.at = 0
+        super().__init__(tokenize(text, _TOKEN, _unclosed))
         self.references = 0
-        self.depth = 0
 
-    def peek(self) -> _Token:
-        return self.tokens[self.at]
-
-    def take(self) -> _Token:
-        token = self.tokens[self.at]
-        self.at += 1
-        return token
+    def too_deep(self, token: Token) -> Exception:
+        return RuleError(token.column, f"a rule may nest NOT and parentheses at most {MAX_DEPTH} deep")
 
     def is_word(self, word: str) -> bool:
         token = self.peek()
@@ -135,23 +104,18 @@ class _Parser:
 
     def not_(self) -> Rule:
         if self.is_word("NOT"):
-            self._deeper(self.take())
+            self.deeper(self.take())
             rule = Not(self.not_())
-            self.depth -= 1
+            self.shallower()
             return rule
         return self.primary()
-
-    def _deeper(self, token: _Token) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise RuleError(token.column, f"a rule may nest NOT and parentheses at most {MAX_DEPTH} deep")
 
     def primary(self) -> Rule:
         token = self.take()
         if token.kind == "punct" and token.text == "(":
-            self._deeper(token)
+            self.deeper(token)
             rule = self.or_()
-            self.depth -= 1
+            self.shallower()
             close = self.take()
             if close.kind != "punct" or close.text != ")":
                 raise RuleError(close.column, f"expected ')', found {_shown(close)}")
@@ -166,7 +130,7 @@ class _Parser:
             f"found {_shown(token)}",
         )
 
-    def function(self, name: _Token) -> Rule:
+    def function(self, name: Token) -> Rule:
         opening = self.take()
         if opening.kind != "punct" or opening.text != "(":
             raise RuleError(opening.column, f"expected '(' after {name.text}, found {_shown(opening)}")
@@ -184,7 +148,7 @@ class _Parser:
         return InState(name.text, alarm.text.strip())
 
 
-def _shown(token: _Token) -> str:
+def _shown(token: Token) -> str:
     return "the end of the rule" if token.kind == "end" else repr(token.text)
 
 

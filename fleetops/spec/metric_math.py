@@ -22,6 +22,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from fleetops.spec.lexing import MAX_DEPTH, Token, TokenCursor, tokenize
+
 MAX_EXPRESSION = 2048
 """MetricDataQuery.Expression's maximum length."""
 ID_PATTERN = re.compile(r"^[a-z][a-zA-Z0-9_]{0,254}$")
@@ -64,8 +66,6 @@ _TOKEN = re.compile(
     r"|(?P<op>==|!=|<=|>=|&&|\|\||[-+*/^<>()\[\],]))"
 )
 _COMPARISONS = ("==", "!=", "<=", ">=", "<", ">")
-MAX_DEPTH = 50
-"""How deeply parentheses, arrays, calls and unary minus may nest (the parser recurses)."""
 MAX_OPERATIONS = 100
 """How many operations may be inside one another (``1+1+...`` too: evaluation recurses)."""
 
@@ -128,58 +128,21 @@ class Call:
 Expr = Number | Ref | Text | Keyword | Array | Unary | Binary | Call
 
 
-@dataclass(frozen=True)
-class _Token:
-    kind: str
-    """``number``, ``word``, ``text``, ``op`` or ``end``."""
-    text: str
-    column: int
-
-
-def _tokens(text: str) -> list[_Token]:
-    out: list[_Token] = []
-    at = 0
-    while at < len(text):
-        match = _TOKEN.match(text, at)
-        if match is None:
-            rest = text[at:]
-            if not rest.strip():
-                break
-            column = at + len(rest) - len(rest.lstrip()) + 1
-            raise MathError(f"unexpected {text[column - 1]!r}", column)
-        kind = match.lastgroup
-        assert kind is not None
-        value = match.group(kind)
-        out.append(_Token(kind, value, match.start(kind) + 1))
-        at = match.end()
-    out.append(_Token("end", "", len(text) + 1))
-    return out
-
-
-def _shown(token: _Token) -> str:
+def _shown(token: Token) -> str:
     return "the end of the expression" if token.kind == "end" else repr(token.text)
 
 
-class _Parser:
+class _Parser(TokenCursor):
     def __init__(self, text: str) -> None:
-        self.tokens = _tokens(text)
-        self.at = 0
-        self.depth = 0
+        def unexpected(column: int) -> MathError:
+            return MathError(f"unexpected {text[column - 1]!r}", column)
 
-    def deeper(self, token: _Token) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise MathError(f"nested more than {MAX_DEPTH} deep", token.column)
+        super().__init__(tokenize(text, _TOKEN, unexpected))
 
-    def peek(self) -> _Token:
-        return self.tokens[self.at]
+    def too_deep(self, token: Token) -> Exception:
+        return MathError(f"nested more than {MAX_DEPTH} deep", token.column)
 
-    def take(self) -> _Token:
-        token = self.tokens[self.at]
-        self.at += 1
-        return token
-
-    def accept(self, *texts: str) -> _Token | None:
+    def accept(self, *texts: str) -> Token | None:
         token = self.peek()
         if token.kind in ("op", "word") and token.text in texts:
             self.at += 1
@@ -234,7 +197,7 @@ class _Parser:
             return self.power()
         self.deeper(token)
         operand = self.unary()
-        self.depth -= 1
+        self.shallower()
         return Unary(operand)
 
     def power(self) -> Expr:
@@ -253,10 +216,10 @@ class _Parser:
             self.deeper(token)
         expr = self._primary(token)
         if nests:
-            self.depth -= 1
+            self.shallower()
         return expr
 
-    def _primary(self, token: _Token) -> Expr:
+    def _primary(self, token: Token) -> Expr:
         if token.kind == "number":
             return Number(float(token.text))
         if token.kind == "text":
@@ -275,7 +238,7 @@ class _Parser:
             return self.word(token)
         raise MathError(f"expected a number, an id, a function or '(', found {_shown(token)}", token.column)
 
-    def word(self, token: _Token) -> Expr:
+    def word(self, token: Token) -> Expr:
         name = token.text
         if name[0].islower():
             return Ref(name, token.column)
