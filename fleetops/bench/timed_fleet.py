@@ -107,3 +107,5 @@ class TimedFleets:
         """Stop the loop thread."""
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            self.loop.close()

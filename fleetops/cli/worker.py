@@ -8,6 +8,9 @@ the worker sends SendTaskHeartbeat every third of the task's HeartbeatSeconds; t
 SendTaskSuccess with the output, or SendTaskFailure with the error the runbooks catch. A task it
 could not run (control plane unreachable, stopping) fails with ``fleetops.WorkerStopped``, which
 the exported Task states retry, as they retry ``States.HeartbeatTimeout`` when a worker dies.
+A task that waits for its token (the approval gate) is handed over instead: the control plane
+keeps its token (sealed, in its store) and ``fleetops approve`` / ``reject`` answer it, so the
+worker holds nothing once the handler ran and may stop or die meanwhile.
 
 SIGTERM or Ctrl-C: no new poll starts; tasks in hand are finished and reported; a poll already
 waiting (up to a minute on AWS) may still bring a task, which is run too; then it exits 0.
@@ -158,6 +161,8 @@ class Worker:
                 "state": str(context.get("state") or activity.handler),
                 "attempt": int(context.get("attempt") or 0),
                 "task_token": token,
+                # An approval gate: the control plane keeps the token, `fleetops approve` answers it.
+                "wait_for_token": bool(context.get("wait_for_token")),
             },
         }
         try:

@@ -46,6 +46,7 @@ from fleetops.control.drills import ChildRestore, LocalDrillControl
 from fleetops.control.environments import Environments
 from fleetops.control.fleet import FleetRuntime
 from fleetops.control.heartbeats import HeartbeatWriter
+from fleetops.control.held_tokens import HeldTaskTokens
 from fleetops.control.restores import LocalDatastoreControl
 from fleetops.control.service import ExecutionService
 from fleetops.control.stepfunctions import StepFunctionsRunbooks, Target, orchestrated
@@ -114,14 +115,17 @@ class Deployments:
         secrets: SecretsVault | None = None,
         heartbeats: HeartbeatWriter | None = None,
         http: httpx.Client | None = None,
+        task_tokens: HeldTaskTokens | None = None,
     ) -> None:
         """``runtime``: the server's environments, or one runtime of ``fleet`` (tests);
         ``secret_value(environment, name)``: a secret's current value, for notification channels;
         ``secrets``: the store the rotation runbook takes values from; ``heartbeats``: the
         datastores' heartbeat stamps the drills pause and read (default: one not started);
         ``http``: the client the runbooks' smoke requests and webhooks share (None: a new one
-        each time)."""
+        each time); ``task_tokens``: where the approval gates of ``aws-stepfunctions``
+        environments keep their task tokens (None: those gates cannot be answered here)."""
         self.http = http
+        self.task_tokens = task_tokens
         self.executions = executions
         self.store = store
         self.secret_value = secret_value
@@ -562,10 +566,7 @@ class Deployments:
         """Approve (or reject) the deployment waiting at its approval gate."""
         arn, target = self.locate(execution)
         if target is not None:
-            raise BadInput(
-                f"execution {arn.rsplit(':', 1)[-1]} runs on Step Functions, which has no approval "
-                "gate (approval: required is refused for aws-stepfunctions environments)"
-            )
+            return self._approve_there(arn, target, approved=approved, by=by, reason=reason)
         record = self.executions.describe_execution(arn)
         token = pending_approval_token(self.executions.history(arn)) if record.status == RUNNING else None
         if token is None:
@@ -577,6 +578,40 @@ class Deployments:
             self.executions.callbacks.send_task_failure(
                 token, REJECTED, f"rejected by {by}: {reason or 'no reason'}"
             )
+        return {"execution": record.name, "approved": approved, "by": by, "reason": reason}
+
+    def _approve_there(
+        self, arn: str, target: Target, *, approved: bool, by: str, reason: str | None
+    ) -> dict[str, Any]:
+        """:meth:`approve` of a deployment on Step Functions: SendTaskSuccess/SendTaskFailure
+        with the activity task token its worker handed over (``HeldTaskTokens``)."""
+        tokens = self.task_tokens
+        if tokens is None:
+            raise BadInput(f"this control plane keeps no task tokens: it cannot answer {arn}'s approval")
+        record, events = self._read(arn, target)
+        held = tokens.held(arn)
+        if record.status != RUNNING or pending_approval_token(events) is None:
+            if held is not None:
+                tokens.release(arn, held)  # the gate ended without us (timed out, stopped)
+            raise BadInput(f"execution {record.name} is {record.status} and waits for no approval")
+        if held is None:
+            raise BadInput(
+                f"execution {record.name} waits at its approval gate, but no worker has handed its "
+                f"task over to this control plane yet: is `fleetops worker --env {target.environment}` "
+                "running?"
+            )
+        if approved:
+            self._check_approver(record.name, deployment_plan(events), by)
+        try:
+            if approved:
+                self.stepfunctions.answer(target, held.token, output={"approved_by": by, "reason": reason})
+            else:
+                cause = f"rejected by {by}: {reason or 'no reason'}"
+                self.stepfunctions.answer(target, held.token, error=REJECTED, cause=cause)
+        except BadInput:
+            tokens.release(arn, held)  # that task waits no more: its token is worth nothing now
+            raise
+        tokens.release(arn, held)
         return {"execution": record.name, "approved": approved, "by": by, "reason": reason}
 
     def _check_approver(self, execution: str, plan: Mapping[str, Any] | None, by: str) -> None:
@@ -610,6 +645,8 @@ class Deployments:
         error, cause = error or "fleetops.Stopped", cause or f"stopped by {by}"
         if running and target is not None:
             record = await asyncio.to_thread(self.stepfunctions.stop, target, arn, error=error, cause=cause)
+            if self.task_tokens is not None:
+                self.task_tokens.release(arn)  # a gate it waited at is closed with it
         elif running:
             record = await self.executions.stop_execution(arn, error=error, cause=cause)
         # Not running, or it ended on its own meanwhile (stop_execution leaves that as it is).

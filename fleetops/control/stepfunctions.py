@@ -238,6 +238,26 @@ class StepFunctionsRunbooks:
                 raise _error(target.environment, err) from err
         return self.describe(target, arn)
 
+    def answer(
+        self,
+        target: Target,
+        token: str,
+        *,
+        output: Any = None,
+        error: str | None = None,
+        cause: str | None = None,
+    ) -> None:
+        """SendTaskSuccess with ``output`` or, with ``error``, SendTaskFailure: the answer to a
+        task waiting for its token (``BadInput`` when it waits no more: it timed out, was
+        answered, or its execution ended)."""
+        with _errors(target.environment):
+            if error is None:
+                target.client.send_task_success(taskToken=token, output=json.dumps(output))
+            else:
+                target.client.send_task_failure(
+                    taskToken=token, error=error[:256], cause=(cause or "")[:32768]
+                )
+
     def list_executions(
         self, environment: str, runbook: str, status: str | None, limit: int
     ) -> list[ExecutionRecord]:
@@ -324,4 +344,8 @@ def _error(environment: str, err: Any) -> FleetopsError:
         return Refused(f"{where} (the control plane's AWS credentials may not do this)")
     if code in ("ExecutionDoesNotExist", "StateMachineDoesNotExist", "ResourceNotFound"):
         return BadInput(where)
+    if code in ("TaskDoesNotExist", "TaskTimedOut", "InvalidToken"):
+        # A task token's text is never in the message: AWS's names no token, fleetops' endpoint
+        # quotes it (as the engine's TaskDoesNotExist does), so it is left out here.
+        return BadInput(f"environment {environment!r}'s Step Functions: {code}: the task waits no more")
     return OperationFailed(where)

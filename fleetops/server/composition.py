@@ -30,6 +30,7 @@ from fleetops.control.deployments import Deployments
 from fleetops.control.environments import Environments, Opener
 from fleetops.control.handlers import handler_specs
 from fleetops.control.heartbeats import HeartbeatWriter
+from fleetops.control.held_tokens import HeldTaskTokens
 from fleetops.control.orchestrator_metrics import OrchestratorMetrics
 from fleetops.control.rotation_schedule import RotationSchedule
 from fleetops.ops.maintenance_schedule import MaintenanceScheduler
@@ -126,7 +127,8 @@ def compose(
     opened = store or Store.open(settings.database_url, settings.state_dir)
     try:
         ensure_admin_token(opened, settings.state_dir)
-        vault = SecretsVault(opened, Cipher.from_state_dir(settings.state_dir))
+        cipher = Cipher.from_state_dir(settings.state_dir)
+        vault = SecretsVault(opened, cipher)
         runbooks = AlarmRunbooks(opened)
         envs = open_environments(settings, opened, vault, runbooks, opener=opener)
         # One redaction for everything the server stores or answers: the running environments'
@@ -154,6 +156,7 @@ def compose(
             secrets=vault,
             heartbeats=HeartbeatWriter(envs, clock=clock),
             http=http,
+            task_tokens=HeldTaskTokens(opened, cipher),
         )
         runbooks.bind(deployments=deployments, environments=envs)
         schedule = None

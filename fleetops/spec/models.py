@@ -107,19 +107,9 @@ class StepFunctionsSettings(Spec):
     )
 
 
-def _check_orchestrator(
-    orchestrator: Orchestrator, stepfunctions: StepFunctionsSettings | None, approval: Approval
-) -> None:
+def _check_orchestrator(orchestrator: Orchestrator, stepfunctions: StepFunctionsSettings | None) -> None:
     if stepfunctions is not None and orchestrator is not Orchestrator.AWS_STEPFUNCTIONS:
         raise ValueError("stepfunctions: settings need `orchestrator: aws-stepfunctions`")
-    if orchestrator is Orchestrator.AWS_STEPFUNCTIONS and approval is Approval.REQUIRED:
-        # The gate's task token would be the activity's, held by Step Functions and never shown
-        # in its history: `fleetops approve` could not reach it. Refused rather than skipped.
-        raise ValueError(
-            "approval: required is not supported with orchestrator: aws-stepfunctions yet "
-            "(`fleetops approve` cannot answer an approval gate that runs on Step Functions); "
-            "use orchestrator: local for an environment that needs approvals"
-        )
 
 
 class LocalSettings(Spec):
@@ -144,7 +134,7 @@ class LocalSettings(Spec):
 
     @model_validator(mode="after")
     def _orchestrated(self) -> LocalSettings:
-        _check_orchestrator(self.orchestrator, self.stepfunctions, self.approval)
+        _check_orchestrator(self.orchestrator, self.stepfunctions)
         return self
 
 
@@ -173,7 +163,7 @@ class AwsSettings(Spec):
 
     @model_validator(mode="after")
     def _orchestrated(self) -> AwsSettings:
-        _check_orchestrator(self.orchestrator, self.stepfunctions, self.approval)
+        _check_orchestrator(self.orchestrator, self.stepfunctions)
         return self
 
 

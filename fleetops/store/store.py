@@ -22,6 +22,7 @@ from fleetops.store.database import (
 )
 from fleetops.store.executions import ExecutionRepository
 from fleetops.store.fleet_state import RolloutRepository, ServiceStateRepository
+from fleetops.store.held_tokens import HeldTokenRepository
 from fleetops.store.incidents import IncidentRepository
 from fleetops.store.launch_templates import LaunchTemplateRepository
 from fleetops.store.locks import LockRepository
@@ -68,6 +69,7 @@ class Store(Sessions):
         self.service_state = ServiceStateRepository(self)
         self.rollouts = RolloutRepository(self)
         self.stopped = StoppedExecutions(self)
+        self.held_tokens = HeldTokenRepository(self)
         self.metrics = MetricRepository(self)
         self.alarm_history = AlarmHistoryRepository(self)
         self.backups = BackupCatalog(self)

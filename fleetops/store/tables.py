@@ -401,6 +401,19 @@ stopped_executions = Table(
 )
 """Executions stopped by an operator: from then on they may neither take a lock nor pin a release."""
 
+held_task_tokens = Table(
+    "held_task_tokens",
+    metadata,
+    # The execution on Step Functions (an ``aws-stepfunctions`` environment's) whose task waits.
+    Column("execution_arn", String(600), primary_key=True),
+    Column("state", String(80), nullable=False),
+    # The task token, sealed (AES-GCM under the state dir's secrets.key, bound to the ARN).
+    Column("sealed_token", LargeBinary(), nullable=False),
+    Column("held_at", UTCDateTime(), nullable=False),
+)
+"""Task tokens of Step Functions tasks that wait for a person (an approval gate), handed to the
+control plane by ``fleetops worker``: what ``fleetops approve`` answers with."""
+
 resource_tags = Table(
     "resource_tags",
     metadata,

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import (
+    Approval,
     DeployPolicy,
     HealthCheck,
     LocalSettings,
@@ -187,7 +188,7 @@ def test_self_approval_is_refused_by_default_and_a_strict_boolean() -> None:
         LocalSettings.model_validate({"provider": "local", "self_approval": 1})
 
 
-def test_orchestrator_aws_stepfunctions_takes_an_endpoint_and_region_and_refuses_approvals() -> None:
+def test_orchestrator_aws_stepfunctions_takes_an_endpoint_and_region_and_approvals() -> None:
     settings = LocalSettings.model_validate(
         {
             "provider": "local",
@@ -200,15 +201,13 @@ def test_orchestrator_aws_stepfunctions_takes_an_endpoint_and_region_and_refuses
         StepFunctionsSettings(endpoint_url="http://127.0.0.1:8123", region="eu-west-1"),
     )
     assert LocalSettings.model_validate({"provider": "local"}).orchestrator is Orchestrator.LOCAL
+    gated = {"provider": "local", "orchestrator": "aws-stepfunctions", "approval": "required"}
+    assert LocalSettings.model_validate(gated).approval is Approval.REQUIRED
     refused = (
         ({"stepfunctions": {}}, "stepfunctions: settings need `orchestrator: aws-stepfunctions`"),
         ({"orchestrator": "stepfunctions"}, "'local' or 'aws-stepfunctions'"),
         ({"orchestrator": "aws-stepfunctions", "stepfunctions": {"endpoint_url": "ftp://x"}}, "endpoint_url"),
         ({"orchestrator": "aws-stepfunctions", "stepfunctions": {"region": 1}}, "valid string"),
-        (
-            {"orchestrator": "aws-stepfunctions", "approval": "required"},
-            "approval: required is not supported with orchestrator: aws-stepfunctions",
-        ),
     )
     for bad, message in refused:
         with pytest.raises(ValidationError, match=message):

@@ -19,7 +19,7 @@ from fleetops.testing.waiting import wait_until
 def test_fresh_database_reaches_head(store_url: str, tmp_path: Path) -> None:
     with Store.open(store_url, tmp_path) as store:
         assert current_revisions(store.engine) == head_revisions()
-        assert head_revisions() == {"0024_sfn_versions", "0058_simple_scaling_policies"}
+        assert head_revisions() == {"0024_sfn_versions", "0059_held_task_tokens"}
 
 
 def test_migrated_schema_matches_tables_module(store: Store) -> None:

@@ -13,9 +13,10 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictBool, StrictInt
 
 from fleetops.control import ExecutionService
+from fleetops.control.deployments import Deployments
 from fleetops.engine import StatesError, TaskContext, TaskFailure
 from fleetops.engine.definition.resources import parse_resource
 from fleetops.errors import BadInput
@@ -34,6 +35,9 @@ class TaskRunContext(StrictModel):
     state: str = Field(min_length=1, max_length=80)
     attempt: StrictInt = Field(0, ge=0)
     task_token: str | None = Field(None, max_length=2048)
+    wait_for_token: StrictBool = False
+    """The task stays open once its handler returned (an approval gate): the control plane
+    keeps ``task_token`` to answer it later (``fleetops approve``)."""
 
 
 class TaskRunBody(StrictModel):
@@ -53,6 +57,10 @@ async def run_task(body: TaskRunBody, request: Request, caller: Admin) -> dict[s
     handler = None if ref is None else service.registry.handler_for(ref)
     if handler is None:
         raise BadInput(f"resource: no handler is registered here for {body.resource!r}")
+    deployments: Deployments = request.app.state.deployments
+    tokens = deployments.task_tokens if body.context.wait_for_token else None
+    if body.context.wait_for_token and (tokens is None or not body.context.task_token):
+        raise BadInput("context: a task that waits for its token needs task_token, kept by a control plane")
     context = TaskContext(
         body.context.execution_arn, body.context.state, body.context.task_token, body.context.attempt
     )
@@ -66,4 +74,9 @@ async def run_task(body: TaskRunBody, request: Request, caller: Admin) -> dict[s
         return {"error": None if err.error is None else str(err.error), "cause": err.cause}
     except Exception as err:  # as the engine reports a handler's own failure (Lambda's way)
         return {"error": type(err).__name__, "cause": str(err)}
+    if tokens is not None and body.context.task_token:
+        # Kept before the worker hears back, so the gate is answerable once it is handed over.
+        await asyncio.to_thread(
+            tokens.hold, body.context.execution_arn, body.context.state, body.context.task_token
+        )
     return {"output": output}
