@@ -7,11 +7,12 @@ input; 3 refused (lock held, maintenance, blocked service; also at once, before 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -96,14 +97,29 @@ def _cells(row: dict[str, Any], wave: str) -> list[Text]:
     ]
 
 
-def follow(api: ApiClient, execution: str, output: OutputFormat) -> dict[str, Any]:
-    """Poll the execution until it ends: live on a terminal, a line per change elsewhere."""
+Lines = Callable[[dict[str, Any]], dict[str, str]]
+"""An execution's progress as lines (one per key), printed when they change off a terminal."""
+Draw = Callable[[dict[str, Any]], RenderableType]
+"""An execution's progress drawn live on a terminal."""
+
+
+def follow(
+    api: ApiClient,
+    execution: str,
+    output: OutputFormat,
+    *,
+    lines: Lines = execution_lines,
+    draw: Draw = progress_table,
+) -> dict[str, Any]:
+    """Poll the execution until it ends: live on a terminal, a line per change elsewhere
+    (a deployment's waves and rollouts by default; ``step_lines``/``step_table`` for runbooks
+    shown step by step)."""
     return poll_until(
         lambda: api.get(f"/deployments/{execution}"),
         lambda progress: progress["status"] in TERMINAL,
         output=output,
-        lines=execution_lines,
-        draw=progress_table,
+        lines=lines,
+        draw=draw,
         interrupted=following_hint(execution),
     )
 
@@ -123,23 +139,46 @@ def finish(progress: dict[str, Any]) -> None:
     raise OperationFailed(message)
 
 
-def follow_started(api: ApiClient, started: dict[str, Any], wait: bool, output: OutputFormat) -> None:
-    """Say what started and how to follow it; with ``wait``, follow it and exit as it ended."""
+def start_or_follow(
+    api: ApiClient,
+    started: dict[str, Any],
+    wait: bool,
+    output: OutputFormat,
+    *,
+    what: str | None = None,
+    hint: str | None = None,
+    lines: Lines = execution_lines,
+    draw: Draw = progress_table,
+) -> dict[str, Any] | None:
+    """Say that the execution ``started`` (``what``: default its operation) and ``hint`` (default:
+    how to follow it), None; with ``wait``, follow it and return its last progress."""
     name = started["execution"]
+    what = what or started["operation"]
     if not wait:
+        hint = hint or f"follow it with: fleetops executions describe {name} --wait"
         emit(
             started,
             output,
-            lambda c: c.print(
-                f"started {started['operation']} {name}; follow it with: "
-                f"fleetops executions describe {name} --wait",
-                highlight=False,
-                markup=False,
-            ),
+            lambda c: c.print(f"started {what} {name}; {hint}", highlight=False, markup=False),
         )
+        return None
+    say(f"started {what} {name}", output)
+    return follow(api, name, output, lines=lines, draw=draw)
+
+
+def follow_started(
+    api: ApiClient,
+    started: dict[str, Any],
+    wait: bool,
+    output: OutputFormat,
+    *,
+    lines: Lines = execution_lines,
+    draw: Draw = progress_table,
+) -> None:
+    """Say what started and how to follow it; with ``wait``, follow it and exit as it ended."""
+    progress = start_or_follow(api, started, wait, output, lines=lines, draw=draw)
+    if progress is None:
         return
-    say(f"started {started['operation']} {name}", output)
-    progress = follow(api, name, output)
     if output.document:
         emit(progress, output, lambda _c: None)
     finish(progress)

@@ -18,11 +18,10 @@ from rich.console import Console
 
 from fleetops.cli.app import app
 from fleetops.cli.client import ApiClient, locate_server
-from fleetops.cli.deploy import TERMINAL, WaitOption
+from fleetops.cli.deploy import WaitOption, start_or_follow
 from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
 from fleetops.cli.output import NoHeadersOption, OutputFormat, OutputOption, emit, emit_rows, plain
-from fleetops.cli.progress import following_hint, poll_until, say
-from fleetops.cli.restore import _lines, _table
+from fleetops.cli.progress import step_lines, step_table
 from fleetops.cli.timefmt import short_time
 from fleetops.errors import BadInput, OperationFailed
 
@@ -104,26 +103,12 @@ def _run(body: dict[str, Any], file: Path, wait: bool, output: OutputFormat) -> 
             emit(started, output, lambda out: _print_plan(started, out))
             return
         name = started["execution"]
-        if not wait:
-            emit(
-                started,
-                output,
-                lambda out: out.print(
-                    f"started drill {name}; its report: fleetops drill report {name}",
-                    highlight=False,
-                    markup=False,
-                ),
-            )
-            return
-        say(f"started drill {name}", output)
-        progress = poll_until(
-            lambda: api.get(f"/deployments/{name}"),
-            lambda state: state["status"] in TERMINAL,
-            output=output,
-            lines=_lines,
-            draw=_table,
-            interrupted=following_hint(name),
+        hint = f"its report: fleetops drill report {name}"
+        progress = start_or_follow(
+            api, started, wait, output, what="drill", hint=hint, lines=step_lines, draw=step_table
         )
+        if progress is None:
+            return
         report: dict[str, Any] = api.get(f"/drills/{name}")
     emit(report, output, lambda out: _print_report(report, out))
     if progress["status"] != "SUCCEEDED":

@@ -17,8 +17,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.live import Live
+from rich.table import Table
+from rich.text import Text
 
 from fleetops.cli.output import OutputFormat, console
 from fleetops.errors import Interrupted
@@ -65,6 +67,29 @@ def execution_lines(progress: dict[str, Any]) -> dict[str, str]:
         lines[""] += f", waiting for approval: fleetops approve {name} (or --reject)"
     # How it failed is not a line here: the command's error says it once, when it ends.
     return lines
+
+
+def step_lines(progress: dict[str, Any]) -> dict[str, str]:
+    """A runbook's progress as lines, one per step and one for the whole (restore, drills)."""
+    name = progress["execution"]
+    lines = {
+        step["state"]: f"{name}: {step['state']} {step['status']}" for step in progress.get("steps") or []
+    }
+    lines[""] = f"{name}: {progress['status']}"
+    return lines
+
+
+def step_table(progress: dict[str, Any]) -> Group:
+    """A runbook's progress as a table of its steps, live on a terminal (restore, drills)."""
+    colour = {"SUCCEEDED": "green", "RUNNING": "cyan"}.get(progress["status"], "red")
+    head = Text.assemble((progress["execution"], "bold"), "  ", (progress["status"], colour))
+    table = Table("step", "status", "since")
+    for step in progress.get("steps") or []:
+        table.add_row(step["state"], step["status"], step["at"])
+    parts: list[Any] = [head, table]
+    if progress.get("error"):
+        parts.append(Text(f"{progress['error']}: {progress.get('cause') or ''}", "red"))
+    return Group(*parts)
 
 
 def rollout_summary(rollout: dict[str, Any] | None, status: str, version: object = None) -> str:

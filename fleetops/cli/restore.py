@@ -14,41 +14,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console, Group
-from rich.table import Table
-from rich.text import Text
+from rich.console import Console
 
 from fleetops.cli.app import app
 from fleetops.cli.client import ApiClient, locate_server
-from fleetops.cli.deploy import TERMINAL, WaitOption, finish
+from fleetops.cli.deploy import WaitOption, follow_started
 from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, emit
-from fleetops.cli.progress import following_hint, poll_until, say
+from fleetops.cli.progress import step_lines, step_table
 from fleetops.errors import BadInput
 
 # Checking a large backup's sha256 before the start takes a while.
 RESTORE_TIMEOUT_S = 600.0
-
-
-def _lines(progress: dict[str, Any]) -> dict[str, str]:
-    name = progress["execution"]
-    lines = {
-        step["state"]: f"{name}: {step['state']} {step['status']}" for step in progress.get("steps") or []
-    }
-    lines[""] = f"{name}: {progress['status']}"
-    return lines
-
-
-def _table(progress: dict[str, Any]) -> Group:
-    colour = {"SUCCEEDED": "green", "RUNNING": "cyan"}.get(progress["status"], "red")
-    head = Text.assemble((progress["execution"], "bold"), "  ", (progress["status"], colour))
-    table = Table("step", "status", "since")
-    for step in progress.get("steps") or []:
-        table.add_row(step["state"], step["status"], step["at"])
-    parts: list[Any] = [head, table]
-    if progress.get("error"):
-        parts.append(Text(f"{progress['error']}: {progress.get('cause') or ''}", "red"))
-    return Group(*parts)
 
 
 def _plan(plan: dict[str, Any], out: Console) -> None:
@@ -114,27 +91,4 @@ def restore(  # noqa: PLR0917 (typer: every option is a parameter)
         if dry_run:
             emit(started, output, lambda out: _plan(started, out))
             return
-        name = started["execution"]
-        if not wait:
-            emit(
-                started,
-                output,
-                lambda out: out.print(
-                    f"started restore {name}; follow it with: fleetops executions describe {name} --wait",
-                    highlight=False,
-                    markup=False,
-                ),
-            )
-            return
-        say(f"started restore {name}", output)
-        progress = poll_until(
-            lambda: api.get(f"/deployments/{name}"),
-            lambda state: state["status"] in TERMINAL,
-            output=output,
-            lines=_lines,
-            draw=_table,
-            interrupted=following_hint(name),
-        )
-    if output.document:
-        emit(progress, output, lambda _out: None)
-    finish(progress)
+        follow_started(api, started, wait, output, lines=step_lines, draw=step_table)
