@@ -10,6 +10,8 @@ environment's lock is held. datastore-loss destroys data: ``--yes``, or a yes at
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +25,7 @@ from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
 from fleetops.cli.output import NoHeadersOption, OutputFormat, OutputOption, emit, emit_rows, plain
 from fleetops.cli.progress import step_lines, step_table
 from fleetops.cli.timefmt import short_time
-from fleetops.errors import BadInput, OperationFailed
+from fleetops.errors import BadInput, FleetopsError, OperationFailed
 
 drill_app = typer.Typer(
     name="drill",
@@ -34,6 +36,8 @@ app.add_typer(drill_app)
 
 # The start checks the backup's sha256 (datastore-loss): a large file takes a while.
 DRILL_TIMEOUT_S = 600.0
+RESTART_WAIT_S = 300.0
+"""How long ``--wait`` looks for a control plane that does not answer (control-plane-crash)."""
 
 
 def _connect(file: Path) -> ApiClient:
@@ -52,7 +56,7 @@ def _print_report(report: dict[str, Any], out: Console) -> None:
     def say_line(text: str) -> None:
         out.print(text, highlight=False, markup=False)
 
-    where = report.get("datastore") or report.get("service") or ""
+    where = report.get("datastore") or report.get("service") or ", ".join(report.get("services") or [])
     say_line(f"drill {report['drill']}: {report.get('scenario')} of {where} in {report.get('environment')}")
     outcome = report.get("outcome")
     if outcome == "running":
@@ -60,7 +64,7 @@ def _print_report(report: dict[str, Any], out: Console) -> None:
         return
     if report.get("outage_at"):
         say_line(f"  outage at      {report['outage_at']}")
-    if report.get("healthy_at"):
+    if report.get("healthy_at") and not report.get("killed_pid"):  # a crash: "resumed at" below
         say_line(f"  healthy at     {report['healthy_at']}")
     for name in ("rto", "rpo"):
         figure = report.get(name)
@@ -76,6 +80,8 @@ def _print_report(report: dict[str, Any], out: Console) -> None:
         say_line(f"  newest stamp   {report['newest_stamp']} (the heartbeat the restore left)")
     if report.get("killed"):
         say_line(f"  killed         {', '.join(report['killed'])}")
+    if report.get("killed_pid"):
+        _print_crash(report, say_line)
     client = report.get("client")
     if client:
         say_line(f"  steady client  {client['sent']} requests, {client['failed']} failed")
@@ -84,6 +90,28 @@ def _print_report(report: dict[str, Any], out: Console) -> None:
     if outcome == "failed":
         say_line(f"  FAILED: {report.get('failure')}")
     say_line(f"  {report.get('summary') or outcome}")
+
+
+def _print_crash(report: dict[str, Any], say_line: Callable[[str], None]) -> None:
+    deployment = report.get("deployment") or {}
+    down = report.get("control_plane_down_seconds")
+    say_line(f"  killed         the control plane (pid {report['killed_pid']}) with SIGKILL")
+    if deployment.get("interrupted_rollouts"):
+        say_line(
+            f"                 in the middle of {', '.join(deployment['interrupted_rollouts'])}'s rollout"
+        )
+    if report.get("control_plane_back_at"):
+        after = "" if down is None else f" ({down:.1f} s after the kill)"
+        say_line(f"  back at        {report['control_plane_back_at']}{after}")
+    restart = report.get("restart") or {}
+    if restart.get("up_exit_code") not in (None, 0):
+        say_line(f"  restart        fleetops up exited {restart['up_exit_code']}: {restart.get('up_error')}")
+    if deployment.get("resumed_at"):
+        say_line(f"  resumed at     {deployment['resumed_at']} ({deployment['execution']})")
+    if deployment.get("ended_at"):
+        say_line(f"  deployment     {deployment.get('status')} at {deployment['ended_at']}")
+    for service, versions in sorted((report.get("versions") or {}).items()):
+        say_line(f"  {service:<14} {len(versions)} instance(s), all on {', '.join(sorted(set(versions)))}")
 
 
 def _confirm(scenario: str, target: str, env: str | None, yes: bool) -> None:
@@ -96,9 +124,42 @@ def _confirm(scenario: str, target: str, env: str | None, yes: bool) -> None:
         raise BadInput(f"{what}: not confirmed, nothing was done")
 
 
+class _Reconnecting:
+    """GETs that outlive a control plane's restart (control-plane-crash kills it on purpose):
+    while the server does not answer, look for it again in ``server.json`` (a restarted one
+    listens on another port) until it does, for ``RESTART_WAIT_S`` at most."""
+
+    def __init__(self, file: Path, api: ApiClient, output: OutputFormat) -> None:
+        self.file = file
+        self.api = api
+        self.output = output
+
+    def get(self, path: str) -> Any:
+        deadline = time.monotonic() + RESTART_WAIT_S
+        said = False
+        while True:
+            try:
+                return self.api.get(path)
+            except FleetopsError as err:
+                if type(err) is not FleetopsError or time.monotonic() > deadline:
+                    raise  # an answer (4xx), or no control plane came back
+                if not said:
+                    say(
+                        "the control plane does not answer (the drill killed it): waiting for it", self.output
+                    )
+                    said = True
+            time.sleep(0.5)
+            self.api.close()
+            try:
+                self.api = _connect(self.file)
+            except FleetopsError:
+                continue  # no server.json at this moment
+
+
 def _run(body: dict[str, Any], file: Path, wait: bool, output: OutputFormat) -> None:
-    with _connect(file) as api:
-        started: dict[str, Any] = api.post("/drills", body)
+    with _connect(file) as first:
+        api = _Reconnecting(file, first, output)
+        started: dict[str, Any] = first.post("/drills", body)
         if body.get("dry_run"):
             emit(started, output, lambda out: _print_plan(started, out))
             return
@@ -110,6 +171,7 @@ def _run(body: dict[str, Any], file: Path, wait: bool, output: OutputFormat) -> 
         if progress is None:
             return
         report: dict[str, Any] = api.get(f"/drills/{name}")
+        api.api.close()
     emit(report, output, lambda out: _print_report(report, out))
     if progress["status"] != "SUCCEEDED":
         why = report.get("summary") or progress.get("cause")
@@ -165,6 +227,31 @@ def instance_failure(  # noqa: PLR0917 (typer: every option is a parameter)
     """SIGKILL instances of a service and measure the time until it is healthy again (RTO)
     and the requests that failed meanwhile, against the fleet file's drills targets."""
     body = {"scenario": "instance-failure", "service": service, "count": count, "environment": env}
+    _run({**body, "dry_run": dry_run}, file, wait, output)
+
+
+@drill_app.command("control-plane-crash")
+def control_plane_crash(  # noqa: PLR0917 (typer: every option is a parameter)
+    version: Annotated[str, typer.Option("--version", help="The version the drill's deployment rolls out.")],
+    service: Annotated[
+        list[str] | None,
+        typer.Option("--service", "-s", help="A service to deploy (repeat; default: all it changes)."),
+    ] = None,
+    env: EnvSelectOption = None,
+    wait: WaitOption = False,
+    dry_run: DryRunOption = False,
+    file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Deploy VERSION, SIGKILL the control plane in the middle of a rollout, restart it
+    (`fleetops up`, by the drill's watchdog), prove the deployment resumes and ends with every
+    instance on its release, and measure the time to recover (RTO) against the drills targets."""
+    body = {
+        "scenario": "control-plane-crash",
+        "version": version,
+        "services": service or None,
+        "environment": env,
+    }
     _run({**body, "dry_run": dry_run}, file, wait, output)
 
 

@@ -26,6 +26,7 @@ deployment can start as soon as the stop returns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import secrets
@@ -40,7 +41,7 @@ from fleetops.clock import SYSTEM_CLOCK
 from fleetops.control.aws_restores import AwsDatastoreControl
 from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.backups import Backups
-from fleetops.control.drill_probes import SteadyClients
+from fleetops.control.crash_drills import ChildDeploy, ControlPlaneProcess, LocalCrashControl
 from fleetops.control.drill_reports import drill_runbook
 from fleetops.control.drills import ChildRestore, LocalDrillControl
 from fleetops.control.environments import Environments
@@ -51,13 +52,22 @@ from fleetops.control.restores import LocalDatastoreControl
 from fleetops.control.service import ExecutionService
 from fleetops.control.stepfunctions import StepFunctionsRunbooks, Target, orchestrated
 from fleetops.engine import ExecutionStatus, HistoryEvent
-from fleetops.errors import BadInput, Forbidden, OperationFailed, Refused
+from fleetops.errors import BadInput, FleetopsError, Forbidden, OperationFailed, Refused
+from fleetops.ops.drills.steady_client import SteadyClients
 from fleetops.ops.gates import check_change
 from fleetops.ops.locks import refusal, release_lock
 from fleetops.ops.releases import roll_back_pinned, rollback_target
 from fleetops.ops.secrets.vault import SecretsVault
+from fleetops.providers.base import InstanceState
 from fleetops.runbooks import RUNBOOKS, definition_text
-from fleetops.runbooks.ports import ChildRun, DatastoreControl, DrillControl, FleetControl
+from fleetops.runbooks.ports import (
+    ChildDeployment,
+    ChildRun,
+    CrashDrillControl,
+    DatastoreControl,
+    DrillControl,
+    FleetControl,
+)
 from fleetops.runbooks.wiring import (
     REJECTED,
     RunbookDeps,
@@ -76,6 +86,9 @@ CHILD_START_TIMEOUT_S = 600.0
 """How long a drill's step waits for its restore to start (a large backup's sha256 is checked first)."""
 MACHINE_PREFIX = "fleetops-"
 """Built-in runbook ``deploy`` is the state machine ``fleetops-deploy``."""
+
+
+_LIVE = (InstanceState.PENDING, InstanceState.IN_SERVICE)
 
 
 def machine_name(runbook: str) -> str:
@@ -116,6 +129,7 @@ class Deployments:
         heartbeats: HeartbeatWriter | None = None,
         http: httpx.Client | None = None,
         task_tokens: HeldTaskTokens | None = None,
+        process: ControlPlaneProcess | None = None,
     ) -> None:
         """``runtime``: the server's environments, or one runtime of ``fleet`` (tests);
         ``secret_value(environment, name)``: a secret's current value, for notification channels;
@@ -123,9 +137,12 @@ class Deployments:
         datastores' heartbeat stamps the drills pause and read (default: one not started);
         ``http``: the client the runbooks' smoke requests and webhooks share (None: a new one
         each time); ``task_tokens``: where the approval gates of ``aws-stepfunctions``
-        environments keep their task tokens (None: those gates cannot be answered here)."""
+        environments keep their task tokens (None: those gates cannot be answered here);
+        ``process``: this control plane's process, which the control-plane-crash drill kills
+        (None: that drill is refused)."""
         self.http = http
         self.task_tokens = task_tokens
+        self.process = process
         self.executions = executions
         self.store = store
         self.secret_value = secret_value
@@ -182,6 +199,81 @@ class Deployments:
             read_run=self._child_run,
         )
 
+    def crash_drills(self, environment: str) -> CrashDrillControl:
+        """The control-plane-crash drill's port over this process and running local
+        ``environment``; ``OperationFailed`` where that drill cannot run (said why)."""
+        runtime = self.runtime_for(environment)
+        if not isinstance(runtime, FleetRuntime):
+            raise OperationFailed(
+                f"environment {environment!r} is on aws: control-plane-crash drills run on local "
+                "environments only (the drill proves the deployment ends with every instance on one "
+                "release by reading the local provider's instances, and its steady client and restart "
+                "run on this machine; on aws an instance refresh in progress is AWS's, not this "
+                "control plane's)"
+            )
+        if self.process is None:
+            raise OperationFailed("this control plane was not started as a server: nothing could restart it")
+        return LocalCrashControl(
+            runtime, self.process, start_deploy=self._start_child_deploy, read_deploy=self._child_deployment
+        )
+
+    def _start_child_deploy(self, child: ChildDeploy) -> None:
+        """Start the deploy runbook as execution ``child.name`` from a handler's thread (on the
+        execution service's loop); nothing when it exists already (a retried step)."""
+        try:
+            self.executions.describe_execution(
+                self.executions.engine.execution_arn(machine_name("deploy"), child.name)
+            )
+            return
+        except ExecutionDoesNotExist:
+            pass
+        loop = self.executions.loop
+        if loop is None:
+            raise OperationFailed("the control plane is not running: no deployment can start")
+
+        async def on_loop() -> None:
+            self.deploy(
+                environment=child.environment,
+                version=child.version,
+                services=child.services,
+                requested_by=child.requested_by,
+                name=child.name,
+            )
+
+        asyncio.run_coroutine_threadsafe(on_loop(), loop).result(timeout=CHILD_START_TIMEOUT_S)
+
+    def _child_deployment(self, name: str, after: datetime | None) -> ChildDeployment:
+        """A deployment a drill started: its status, the services in the middle of their
+        rollout now, its first event after ``after``."""
+        progress = self.progress(name)
+        arn = self.execution_arn(name)
+        record = self.executions.describe_execution(arn)
+        resumed_at = None
+        if after is not None:
+            resumed_at = next(
+                (e.timestamp for e in self.executions.history(arn) if e.timestamp > after), None
+            )
+        rolling = []
+        # No services before its initialize step has made the plan (and named the environment).
+        for item in progress["services"]:
+            rollout = item.get("rollout") or {}
+            if rollout.get("status") not in ("InProgress", "Baking"):
+                continue
+            runtime = self.runtime_for(str(progress["environment"]))
+            live = runtime.provider.instances(item["service"]) if isinstance(runtime, FleetRuntime) else []
+            # Its middle: an instance of the new version in service, one of the old still running.
+            # (A kill between an instance's launch and its first healthy check leaves that
+            # instance as an extra after the restart: the resumed rollout counts it in its group.)
+            up = {i.version == item.get("version") for i in live if i.state in _LIVE}
+            new_in_service = any(
+                i.version == item.get("version") and i.state is InstanceState.IN_SERVICE for i in live
+            )
+            if new_in_service and False in up:
+                rolling.append(str(item["service"]))
+        return ChildDeployment(
+            record.name, record.status, record.error, record.cause, rolling, resumed_at, record.stop_date
+        )
+
     def _start_child_restore(self, child: ChildRestore) -> None:
         """Start the restore runbook as execution ``child.name`` from a handler's thread (on the
         execution service's loop); nothing when it exists already (a retried step)."""
@@ -235,6 +327,7 @@ class Deployments:
             secret_value=self.secret_value,
             datastores=self.datastores,
             drills=self.drills,
+            crash_drills=self.crash_drills,
             secrets=self.secrets,
             http=self.http,
         )
@@ -266,11 +359,13 @@ class Deployments:
         operation: str = "deploy",
         promote_from: str | None = None,
         approval_timeout_seconds: int | None = None,
+        name: str | None = None,
     ) -> Started:
         """Start a deployment; ``Refused`` at once when it could not take the lock or may not run.
 
         ``approval_timeout_seconds``: how long an ``approval: required`` environment's gate
-        waits before the deployment fails (default: a day)."""
+        waits before the deployment fails (default: a day); ``name``: the execution's (default:
+        a new one)."""
         fleet = self.fleet(environment)
         payload: dict[str, Any] = {
             "environment": environment,
@@ -294,7 +389,7 @@ class Deployments:
             check_lock=not lock_wait_seconds,
         )
         return self._start(
-            "deploy", operation, environment, {k: v for k, v in payload.items() if v is not None}
+            "deploy", operation, environment, {k: v for k, v in payload.items() if v is not None}, name=name
         )
 
     def promote(
@@ -417,6 +512,8 @@ class Deployments:
         datastore: str | None = None,
         service: str | None = None,
         count: int = 1,
+        version: str | None = None,
+        services: list[str] | None = None,
         baseline_seconds: int | None = None,
         dry_run: bool = False,
     ) -> dict[str, Any]:
@@ -429,7 +526,16 @@ class Deployments:
                 f"environment {env!r} runs its runbooks on AWS Step Functions: drills run on the "
                 "control plane's own engine only (not built for Step Functions yet)"
             )
-        plan = drill_plan(self._deps(), env, scenario, datastore=datastore, service=service, count=count)
+        plan = drill_plan(
+            self._deps(),
+            env,
+            scenario,
+            datastore=datastore,
+            service=service,
+            count=count,
+            version=version,
+            services=services,
+        )
         if dry_run:
             return {"dry_run": True, **plan}
         lock = self.store.locks.get(env)
@@ -442,6 +548,8 @@ class Deployments:
             "datastore": plan.get("datastore"),
             "service": service,
             "count": count,
+            "version": version,
+            "services": plan["services"] if scenario == "control-plane-crash" else None,
             "requested_by": requested_by,
             "baseline_seconds": baseline_seconds,
         }
@@ -705,6 +813,9 @@ class Deployments:
         """What a stopped drill leaves running here: its steady client, its datastore's paused
         stamps (a restore it started goes on, behind the lock it holds, to its end)."""
         self.clients.stop(name)
+        if isinstance(plan, dict) and plan.get("scenario") == "control-plane-crash":
+            with contextlib.suppress(FleetopsError):
+                self.crash_drills(str(plan["environment"])).stop_watchdog(name)
         if isinstance(plan, dict) and plan.get("datastore"):
             self.heartbeats.resume(str(plan["environment"]), str(plan["datastore"]))
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fleetops.control.backups import Backups
-from fleetops.control.drill_probes import SteadyClients
 from fleetops.control.fleet import FleetRuntime
 from fleetops.control.heartbeats import HeartbeatWriter
 from fleetops.control.restores import LocalDatastoreControl
@@ -25,6 +24,7 @@ from fleetops.ops.backups.pitr import BASE_TOOL
 from fleetops.ops.drills.heartbeat import newest_stamp
 from fleetops.ops.drills.outage import destroy
 from fleetops.ops.drills.report import ClientCounts
+from fleetops.ops.drills.steady_client import SteadyClients
 from fleetops.providers.base import InstanceState
 from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.runbooks.ports import ChildRun

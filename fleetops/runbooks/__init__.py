@@ -26,6 +26,7 @@ RUNBOOKS = (
     "rotate-secret",
     "drill-datastore-loss",
     "drill-instance-failure",
+    "drill-control-plane-crash",
 )
 """The built-in runbooks, by name (the state machine name in the server)."""
 

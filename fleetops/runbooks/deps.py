@@ -15,7 +15,7 @@ import httpx
 from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.ops.notify import RetryPolicy
 from fleetops.ops.secrets.vault import SecretsVault
-from fleetops.runbooks.ports import DatastoreControl, DrillControl, FleetControl
+from fleetops.runbooks.ports import CrashDrillControl, DatastoreControl, DrillControl, FleetControl
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 
@@ -43,5 +43,8 @@ class RunbookDeps:
     """An environment's datastores, for the restore runbook (None: this world has none)."""
     drills: Callable[[str], DrillControl] | None = None
     """An environment's drill port (None: this world runs no drills)."""
+    crash_drills: Callable[[str], CrashDrillControl] | None = None
+    """The control-plane-crash drill's port over this control plane and an environment (None:
+    this world cannot kill its control plane)."""
     secrets: SecretsVault | None = None
     """The secrets store (the rotation runbook's values; None: rotation refuses to run)."""

@@ -502,3 +502,86 @@ class DrillControl(Protocol):
     def kill_instances(self, service: str, count: int) -> list[str]:
         """SIGKILL ``count`` running instances of ``service`` (a crash: no drain); their ids."""
         ...
+
+
+@dataclass(frozen=True)
+class ChildDeployment:
+    """The deployment a control-plane-crash drill started, as it is now."""
+
+    name: str
+    status: str
+    """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED."""
+    error: str | None
+    cause: str | None
+    rolling: list[str]
+    """Services whose rollout is in its middle now: an instance of the new version in service,
+    one of the old version still running."""
+    resumed_at: datetime | None
+    """Its first history event after the moment asked about (the kill): when it went on."""
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CrashRecord:
+    """The kill of a control plane: which process, when."""
+
+    pid: int
+    at: datetime
+
+
+class CrashDrillControl(Protocol):
+    """What the control-plane-crash drill acts on (``fleetops.control.crash_drills``): this
+    control plane's own process (killed with SIGKILL, restarted by a watchdog that outlives
+    it), the deployment it interrupts, and the running environment's instances."""
+
+    environment: str
+
+    def restartable(self) -> str | None:
+        """Why this control plane could not be restarted after a kill; None when it can."""
+        ...
+
+    def current_versions(self) -> dict[str, str]:
+        """The version each service of the environment runs now."""
+        ...
+
+    def client_urls(self, services: list[str]) -> list[str]:
+        """Each service's load balancer with its health check path."""
+        ...
+
+    def start_watchdog(self, drill: str, urls: list[str], max_seconds: float) -> int:
+        """Start drill ``drill``'s watchdog (steady client on ``urls``, restart after the kill),
+        stopping by itself after ``max_seconds``; its pid (the running one's when started)."""
+        ...
+
+    def start_deployment(self, name: str, version: str, services: list[str], requested_by: str) -> None:
+        """Start the deploy runbook as execution ``name`` (nothing when it exists already)."""
+        ...
+
+    def deployment(self, name: str, after: datetime | None) -> ChildDeployment:
+        """Deployment ``name`` now; ``resumed_at``: its first event after ``after``."""
+        ...
+
+    def crash(self, drill: str) -> CrashRecord:
+        """SIGKILL this control plane's process, unless drill ``drill`` killed one already (then
+        that kill, as recorded before it)."""
+        ...
+
+    def started_at(self) -> datetime:
+        """When this control plane started."""
+        ...
+
+    def watch(self, drill: str) -> dict[str, Any] | None:
+        """What the drill's watchdog wrote last (``fleetops.ops.drills.watchdog``)."""
+        ...
+
+    def stop_watchdog(self, drill: str) -> dict[str, Any] | None:
+        """Stop the drill's watchdog; what it wrote last (its final counts when it stopped in time)."""
+        ...
+
+    def live_versions(self, service: str) -> list[str]:
+        """The versions of the service's instances pending or in service."""
+        ...
+
+    def desired_count(self, service: str) -> int:
+        """How many instances the service should run."""
+        ...

@@ -26,6 +26,7 @@ from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.control import ExecutionService, load_handlers
 from fleetops.control.alarm_runbooks import AlarmRunbooks
 from fleetops.control.backup_scheduler import BackupScheduler
+from fleetops.control.crash_drills import ControlPlaneProcess
 from fleetops.control.deployments import Deployments
 from fleetops.control.environments import Environments, Opener
 from fleetops.control.handlers import handler_specs
@@ -157,6 +158,9 @@ def compose(
             heartbeats=HeartbeatWriter(envs, clock=clock),
             http=http,
             task_tokens=HeldTaskTokens(opened, cipher),
+            process=ControlPlaneProcess(
+                None if settings.fleet_file is None else settings.fleet_file.resolve(), clock.now()
+            ),
         )
         runbooks.bind(deployments=deployments, environments=envs)
         schedule = None

@@ -142,6 +142,9 @@ PLAN: dict[str, list[Step] | Skip] = {
     "fleetops drill instance-failure --service menu --wait": Skip(
         "tests/cli/test_drill.py kills an instance of menu in its own fleet"
     ),
+    "fleetops drill control-plane-crash --version v2 --wait": Skip(
+        "tests/cli/test_drill_crash.py kills the control plane of its own fleet during a deployment"
+    ),
     "fleetops drill report [DRILL_ID]": [Step("fleetops drill report DRILL_ID")],
     "fleetops drill list": [Step("fleetops drill list")],
     'fleetops logs query \'fields @timestamp, level, msg | filter level = "error" '

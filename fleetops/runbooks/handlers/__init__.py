@@ -16,6 +16,7 @@
 | ``fleetops:rotate-redeploy-*``, ``-check-pickup``, ``-revoke`` | rotation_rollout | the rest |
 | ``fleetops:rotate-finalize`` / ``rotate-failed`` | rotation_rollout | the rotation's ends |
 | ``fleetops:drill-*`` | drills | the drills: outage, recovery, RTO/RPO report |
+| ``fleetops:drill-*`` of control-plane-crash | crash_drill | deployment, SIGKILL, restart, resume |
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from fleetops.engine import Registry, TaskContext
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers import (
     approval,
+    crash_drill,
     drills,
     finish,
     initialize,
@@ -82,6 +84,11 @@ HANDLERS: dict[str, Bound] = {
     "fleetops:drill-check-healthy": drills.check_healthy,
     "fleetops:drill-measure": drills.measure,
     "fleetops:drill-failed": drills.failed,
+    "fleetops:drill-start-watchdog": crash_drill.start_watchdog,
+    "fleetops:drill-start-deployment": crash_drill.start_deployment,
+    "fleetops:drill-check-rolling": crash_drill.check_rolling,
+    "fleetops:drill-crash": crash_drill.crash,
+    "fleetops:drill-check-deployment": crash_drill.check_deployment,
 }
 """Resource -> handler (before binding to the deps)."""
 

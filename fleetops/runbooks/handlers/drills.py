@@ -27,6 +27,7 @@ from fleetops.errors import BadInput
 from fleetops.ops.drills.heartbeat import STAMPED_KINDS
 from fleetops.ops.drills.report import Measured, build_report
 from fleetops.runbooks.deps import RunbookDeps
+from fleetops.runbooks.handlers import crash_drill
 from fleetops.runbooks.handlers.common import execution_name, requester
 from fleetops.runbooks.handlers.finish import failure_of
 from fleetops.runbooks.ports import DrillControl
@@ -34,7 +35,7 @@ from fleetops.spec.durations import format_duration
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.resources import Drills
 
-SCENARIOS = ("datastore-loss", "instance-failure")
+SCENARIOS = ("datastore-loss", "instance-failure", crash_drill.SCENARIO)
 """The drills built so far (each the runbook ``drill-<scenario>``)."""
 RESTORE_FAILED = "fleetops.RestoreFailed"
 """The restore the drill started did not bring the datastore back."""
@@ -74,14 +75,16 @@ def drill_plan(
     datastore: str | None = None,
     service: str | None = None,
     count: int = 1,
+    version: str | None = None,
+    services: list[str] | None = None,
 ) -> dict[str, Any]:
     """What drill ``scenario`` will do in ``environment`` (refused with ``BadInput`` before
-    anything starts: no targets, unknown datastore or service, no verified backup)."""
+    anything starts: no targets, unknown datastore or service, no verified backup; for
+    control-plane-crash, ``version`` deployed to ``services``, default all that change)."""
     if scenario not in SCENARIOS:
         raise BadInput(f"unknown drill {scenario!r} (built: {', '.join(SCENARIOS)})")
     fleet = deps.fleet(environment)
     targets = _targets(fleet)
-    control = _control(deps, environment)
     plan: dict[str, Any] = {
         "environment": environment,
         "scenario": scenario,
@@ -92,6 +95,9 @@ def drill_plan(
             "heartbeat": format_duration(targets.heartbeat),
         },
     }
+    if scenario == crash_drill.SCENARIO:
+        return {**plan, **crash_drill.crash_plan(deps, fleet, environment, version, services)}
+    control = _control(deps, environment)
     if scenario == "datastore-loss":
         return {
             **plan,
@@ -176,11 +182,14 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
         datastore=payload.get("datastore"),
         service=payload.get("service"),
         count=int(payload.get("count") or 1),
+        version=payload.get("version"),
+        services=payload.get("services"),
     )
     return {
         **plan,
         "execution": name,
         "restore_execution": f"restore-{name}",
+        "deployment_execution": f"deploy-{name}",
         "requested_by": requester(deps, payload, context),
         "started_at": deps.clock.now().isoformat(),
         "baseline_seconds": int(payload.get("baseline_seconds") or DEFAULT_BASELINE_SECONDS),
@@ -262,6 +271,8 @@ def check_healthy(deps: RunbookDeps, payload: dict[str, Any], _context: TaskCont
 
 def _report(deps: RunbookDeps, payload: dict[str, Any], failure: str | None) -> dict[str, Any]:
     plan = payload["plan"]
+    if plan["scenario"] == crash_drill.SCENARIO:
+        return crash_drill.report(deps, payload, failure)
     control = _control(deps, plan["environment"])
     newest = None
     if plan["scenario"] == "datastore-loss":

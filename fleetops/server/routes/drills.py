@@ -23,7 +23,7 @@ viewer = [Depends(require(Role.VIEWER))]
 class DrillBody(StrictModel):
     """Drill ``scenario`` in ``environment`` (default: the only one running)."""
 
-    scenario: Literal["datastore-loss", "instance-failure"]
+    scenario: Literal["datastore-loss", "instance-failure", "control-plane-crash"]
     environment: str | None = Field(None, min_length=1, max_length=100)
     datastore: str | None = Field(None, min_length=1, max_length=100)
     """datastore-loss: the datastore destroyed (default: the only one in use)."""
@@ -31,6 +31,10 @@ class DrillBody(StrictModel):
     """instance-failure: the service whose instances are killed."""
     count: StrictInt = Field(1, ge=1, le=1000)
     """instance-failure: how many instances are killed."""
+    version: str | None = Field(None, min_length=1, max_length=100)
+    """control-plane-crash: the version its deployment rolls out."""
+    services: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(None, max_length=100)
+    """control-plane-crash: the services deployed (default: every one the version changes)."""
     confirm: StrictBool = False
     """datastore-loss destroys the datastore's data: it must be true."""
     baseline_seconds: StrictInt | None = Field(None, ge=1, le=3600)
@@ -47,6 +51,8 @@ async def start_drill(
     verified backup; (423) while the environment's lock is held."""
     if body.environment is not None:
         check_request_names(request, environments=[body.environment])
+    if body.services:
+        check_request_names(request, services=body.services)
     if body.scenario == "datastore-loss" and not body.confirm and not body.dry_run:
         raise BadInput(
             "datastore-loss destroys the datastore's data on the running environment: "
@@ -59,6 +65,8 @@ async def start_drill(
         datastore=body.datastore,
         service=body.service,
         count=body.count,
+        version=body.version,
+        services=body.services,
         baseline_seconds=body.baseline_seconds,
         dry_run=body.dry_run,
     )
