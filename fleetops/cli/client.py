@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import httpx
 
@@ -32,6 +32,13 @@ TOKEN_ENV = "FLEETOPS_TOKEN"
 API_PREFIX = "/api/v1"
 NOT_AUTHORISED_STATUSES = frozenset({401, 403})
 REFUSED_STATUSES = frozenset({423})
+
+
+class Reader(Protocol):
+    """What following an execution needs of a client: its GETs (``ApiClient``, or the drill's
+    client that finds a restarted control plane again)."""
+
+    def get(self, path: str) -> Any: ...
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from fleetops.cli.app import app
-from fleetops.cli.client import ApiClient, connect
+from fleetops.cli.client import ApiClient, Reader, connect
 from fleetops.cli.options import FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, console, emit, plain, shorten
 from fleetops.cli.progress import execution_lines, following_hint, poll_until, say
@@ -104,7 +104,7 @@ Draw = Callable[[dict[str, Any]], RenderableType]
 
 
 def follow(
-    api: ApiClient,
+    api: Reader,
     execution: str,
     output: OutputFormat,
     *,
@@ -140,7 +140,7 @@ def finish(progress: dict[str, Any]) -> None:
 
 
 def start_or_follow(
-    api: ApiClient,
+    api: Reader,
     started: dict[str, Any],
     wait: bool,
     output: OutputFormat,

@@ -23,7 +23,7 @@ from fleetops.cli.client import ApiClient, locate_server
 from fleetops.cli.deploy import WaitOption, start_or_follow
 from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
 from fleetops.cli.output import NoHeadersOption, OutputFormat, OutputOption, emit, emit_rows, plain
-from fleetops.cli.progress import step_lines, step_table
+from fleetops.cli.progress import say, step_lines, step_table
 from fleetops.cli.timefmt import short_time
 from fleetops.errors import BadInput, FleetopsError, OperationFailed
 
