@@ -1,15 +1,39 @@
 """The typer app every command module registers its commands on.
 
 Apart from the entry point (``cli/main.py``), so that a command module imports the app without
-importing the module that imports every command module.
+importing the entry point. The app's group imports a command's modules when the command is
+resolved (``cli/lazy.py``), by their names in ``cli/commands.py``.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import typer
+from typer._click import Command
+
+from fleetops.cli.commands import COMMANDS
+from fleetops.cli.lazy import LazyCommands, LazyGroup, Listed
+
+
+class _Fleetops(LazyGroup):
+    registry = COMMANDS
+
+    def load(self, entry: Listed) -> Command:
+        for module in entry.modules:
+            importlib.import_module(module)
+        # typer builds the group from what the modules imported so far registered on ``app``.
+        built = typer.main.get_command(app)
+        commands = getattr(built, "commands", None)
+        command = commands.loaded.get(entry.name) if isinstance(commands, LazyCommands) else None
+        if command is None:
+            raise LookupError(f"{', '.join(entry.modules)} register no command {entry.name!r}")
+        return command
+
 
 app = typer.Typer(
     name="fleetops",
+    cls=_Fleetops,
     help="Operate a microservice fleet: deploy, roll back, scale, back up, restore, drill recoveries, "
     "query logs, metrics.",
     no_args_is_help=True,

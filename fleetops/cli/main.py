@@ -6,29 +6,9 @@ import sys
 
 from rich.text import Text
 
-from fleetops import __version__
 from fleetops.cli.app import app
-from fleetops.cli.output import (
-    OutputFormat,
-    OutputOption,
-    document_printed,
-    emit,
-    err_console,
-    error_document,
-)
+from fleetops.cli.output import OutputFormat, document_printed, emit, err_console, error_document
 from fleetops.errors import BadInput, FleetopsError
-
-
-@app.command()
-def version(output: OutputOption = OutputFormat.TABLE) -> None:
-    """Print the fleetops version."""
-    emit({"version": __version__}, output, lambda console: console.print(__version__, highlight=False))
-
-
-def _register_commands() -> None:
-    # Each command module adds its commands to ``app``; imported here so that importing the
-    # modules has no side effect elsewhere.
-    from fleetops.cli import commands  # noqa: F401
 
 
 def report(err: FleetopsError) -> None:
@@ -63,7 +43,6 @@ def requested_format(argv: list[str]) -> OutputFormat:
 
 def main() -> None:
     """Console-script entry point."""
-    _register_commands()
     try:
         # Standalone mode: typer prints usage errors itself and exits 2.
         app()

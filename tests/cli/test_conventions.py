@@ -6,13 +6,12 @@ from typing import Any
 
 import typer
 
-from fleetops.cli.main import _register_commands, app
+from fleetops.cli.app import app
 from fleetops.cli.output import OutputFormat
 
 
 def commands() -> dict[str, Any]:
     """Every runnable command of the app, by its full name (``token create``)."""
-    _register_commands()
     found: dict[str, Any] = {}
 
     def walk(command: Any, name: str) -> None:
