@@ -4,7 +4,8 @@
 ``--wait`` follows the drill runbook step by step, then prints its report (RTO and RPO against
 the fleet file's ``drills:`` targets) and exits 0 when every target was met, 1 when one was
 missed or the drill failed, 2 for bad input (no targets, no verified backup), 3 when the
-environment's lock is held. datastore-loss destroys data: ``--yes``, or a yes at the prompt.
+environment's lock is held. datastore-loss destroys data and environment-failover stops the
+environment: ``--yes``, or a yes at the prompt.
 """
 
 from __future__ import annotations
@@ -57,7 +58,12 @@ def _print_report(report: dict[str, Any], out: Console) -> None:
         out.print(text, highlight=False, markup=False)
 
     where = report.get("datastore") or report.get("service") or ", ".join(report.get("services") or [])
-    say_line(f"drill {report['drill']}: {report.get('scenario')} of {where} in {report.get('environment')}")
+    if report.get("standby"):
+        say_line(f"drill {report['drill']}: {report.get('scenario')} of {report.get('environment')}")
+    else:
+        say_line(
+            f"drill {report['drill']}: {report.get('scenario')} of {where} in {report.get('environment')}"
+        )
     outcome = report.get("outcome")
     if outcome == "running":
         say_line(f"  still running (follow it with: fleetops executions describe {report['drill']} --wait)")
@@ -82,6 +88,8 @@ def _print_report(report: dict[str, Any], out: Console) -> None:
         say_line(f"  killed         {', '.join(report['killed'])}")
     if report.get("killed_pid"):
         _print_crash(report, say_line)
+    if report.get("standby"):
+        _print_failover(report, say_line)
     client = report.get("client")
     if client:
         say_line(f"  steady client  {client['sent']} requests, {client['failed']} failed")
@@ -112,6 +120,18 @@ def _print_crash(report: dict[str, Any], say_line: Callable[[str], None]) -> Non
         say_line(f"  deployment     {deployment.get('status')} at {deployment['ended_at']}")
     for service, versions in sorted((report.get("versions") or {}).items()):
         say_line(f"  {service:<14} {len(versions)} instance(s), all on {', '.join(sorted(set(versions)))}")
+
+
+def _print_failover(report: dict[str, Any], say_line: Callable[[str], None]) -> None:
+    entry = ", ".join(f"{s} 127.0.0.1:{p}" for s, p in sorted((report.get("entry_points") or {}).items()))
+    say_line(f"  stopped        {report.get('environment')} (the region lost)")
+    say_line(f"  standby        {report['standby']} now serves the entry point ({entry})")
+    releases = ", ".join(f"{r['service']} {r['version']}" for r in report.get("releases") or [])
+    say_line(f"  releases       {releases}")
+    for name, backup in sorted((report.get("backups") or {}).items()):
+        say_line(f"  restored       {name} from backup {backup['backup_id']} of {backup['created_at']}")
+    back = f"fleetops down --env {report['standby']} && fleetops up --env {report.get('environment')}"
+    say_line(f"  fail back      {back}")
 
 
 def _confirm(scenario: str, target: str, env: str | None, yes: bool) -> None:
@@ -251,6 +271,42 @@ def control_plane_crash(  # noqa: PLR0917 (typer: every option is a parameter)
         "version": version,
         "services": service or None,
         "environment": env,
+    }
+    _run({**body, "dry_run": dry_run}, file, wait, output)
+
+
+@drill_app.command("environment-failover")
+def environment_failover(  # noqa: PLR0917 (typer: every option is a parameter)
+    standby: Annotated[
+        str | None,
+        typer.Option("--standby", help="The standby brought up (default: the only one of the environment)."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Stop the environment without asking.")] = False,
+    env: EnvSelectOption = None,
+    wait: WaitOption = False,
+    dry_run: DryRunOption = False,
+    file: FleetFileOption = Path("fleet.yaml"),
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Lose the environment at once (seed 001's region failure: its instances, load balancers
+    and datastores stopped), bring its standby (`standby_for` in the fleet file) up from its
+    verified releases and latest verified backups on the same pinned ports (the entry point),
+    and measure RTO (outage to the standby answering there) and RPO (from the heartbeat stamps)
+    against the drills targets. The standby keeps serving afterwards."""
+    if not dry_run and not yes:
+        what = (
+            f"environment-failover stops {env or 'the running environment'} and brings "
+            f"{standby or 'its standby'} up in its place"
+        )
+        if not sys.stdin.isatty():
+            raise BadInput(f"{what}: confirm with --yes")
+        if not typer.confirm(f"{what}. Go on?"):
+            raise BadInput(f"{what}: not confirmed, nothing was done")
+    body = {
+        "scenario": "environment-failover",
+        "standby": standby,
+        "environment": env,
+        "confirm": True,
     }
     _run({**body, "dry_run": dry_run}, file, wait, output)
 

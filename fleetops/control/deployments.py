@@ -44,7 +44,8 @@ from fleetops.control.backups import Backups
 from fleetops.control.crash_drills import ChildDeploy, ControlPlaneProcess, LocalCrashControl
 from fleetops.control.drill_reports import drill_runbook
 from fleetops.control.drills import ChildRestore, LocalDrillControl
-from fleetops.control.environments import Environments
+from fleetops.control.environments import Environments, NoFleet
+from fleetops.control.failover_drills import EnvironmentsChanged, LocalFailoverControl
 from fleetops.control.fleet import FleetRuntime
 from fleetops.control.heartbeats import HeartbeatWriter
 from fleetops.control.held_tokens import HeldTaskTokens
@@ -66,6 +67,7 @@ from fleetops.runbooks.ports import (
     CrashDrillControl,
     DatastoreControl,
     DrillControl,
+    FailoverControl,
     FleetControl,
 )
 from fleetops.runbooks.wiring import (
@@ -130,6 +132,7 @@ class Deployments:
         http: httpx.Client | None = None,
         task_tokens: HeldTaskTokens | None = None,
         process: ControlPlaneProcess | None = None,
+        environments_changed: EnvironmentsChanged | None = None,
     ) -> None:
         """``runtime``: the server's environments, or one runtime of ``fleet`` (tests);
         ``secret_value(environment, name)``: a secret's current value, for notification channels;
@@ -139,7 +142,9 @@ class Deployments:
         each time); ``task_tokens``: where the approval gates of ``aws-stepfunctions``
         environments keep their task tokens (None: those gates cannot be answered here);
         ``process``: this control plane's process, which the control-plane-crash drill kills
-        (None: that drill is refused)."""
+        (None: that drill is refused); ``environments_changed``: told the running environments
+        when the environment-failover drill stops its primary and starts its standby."""
+        self.environments_changed = environments_changed or (lambda _names: None)
         self.http = http
         self.task_tokens = task_tokens
         self.process = process
@@ -162,8 +167,16 @@ class Deployments:
     # -- wiring ----------------------------------------------------------------------------
 
     def fleet(self, environment: str) -> Fleet:
-        """The fleet file ``environment``'s runtime runs (errors as :meth:`runtime_for`)."""
-        return self.runtime_for(environment).fleet
+        """The fleet file ``environment``'s runtime runs (errors as :meth:`runtime_for`); for a
+        primary that has a standby and does not run (a failover drill stopped it), the server's
+        fleet file: the drill goes on, and notifies, in the primary's name."""
+        try:
+            return self.runtime_for(environment).fleet
+        except NoFleet:
+            fleet = self.environments.fleet
+            if fleet is not None and any(e.standby_for == environment for e in fleet.environments.values()):
+                return fleet
+            raise
 
     def runtime_for(self, environment: str) -> FleetControl:
         """The runtime of ``environment``; ``NoFleet`` (exit 3) naming the running ones if it
@@ -197,6 +210,19 @@ class Deployments:
             clients=self.clients,
             start_restore=self._start_child_restore,
             read_run=self._child_run,
+        )
+
+    def failover_drills(self, primary: str, standby: str) -> FailoverControl:
+        """The environment-failover drill's port over local ``primary`` and its ``standby``."""
+        return LocalFailoverControl(
+            self.environments,
+            self.store,
+            primary=primary,
+            standby=standby,
+            heartbeats=self.heartbeats,
+            clients=self.clients,
+            changed=self.environments_changed,
+            vault=self.secrets,
         )
 
     def crash_drills(self, environment: str) -> CrashDrillControl:
@@ -328,6 +354,7 @@ class Deployments:
             datastores=self.datastores,
             drills=self.drills,
             crash_drills=self.crash_drills,
+            failover_drills=self.failover_drills,
             secrets=self.secrets,
             http=self.http,
         )
@@ -514,6 +541,7 @@ class Deployments:
         count: int = 1,
         version: str | None = None,
         services: list[str] | None = None,
+        standby: str | None = None,
         baseline_seconds: int | None = None,
         dry_run: bool = False,
     ) -> dict[str, Any]:
@@ -535,6 +563,7 @@ class Deployments:
             count=count,
             version=version,
             services=services,
+            standby=standby,
         )
         if dry_run:
             return {"dry_run": True, **plan}
@@ -550,6 +579,7 @@ class Deployments:
             "count": count,
             "version": version,
             "services": plan["services"] if scenario == "control-plane-crash" else None,
+            "standby": plan.get("standby"),
             "requested_by": requested_by,
             "baseline_seconds": baseline_seconds,
         }
@@ -818,6 +848,9 @@ class Deployments:
                 self.crash_drills(str(plan["environment"])).stop_watchdog(name)
         if isinstance(plan, dict) and plan.get("datastore"):
             self.heartbeats.resume(str(plan["environment"]), str(plan["datastore"]))
+        if isinstance(plan, dict) and plan.get("standby"):
+            for datastore in plan.get("backups") or ():
+                self.heartbeats.resume(str(plan["standby"]), str(datastore))
 
     async def stop_all(self, *, by: str) -> list[dict[str, Any]]:
         """Stop every running deploy execution (newest first), each undone as :meth:`stop` does."""

@@ -50,6 +50,17 @@ PRE_RESTORE = "pre-restore"
 _LIVE = (InstanceState.PENDING, InstanceState.IN_SERVICE)
 
 
+def latest_verified(backups: Backups, environment: str, datastore: str) -> Backup | None:
+    """The newest backup of ``datastore`` in ``environment`` verified by restore, the
+    snapshots a restore takes first and base backups aside (a base backup is restored to a point
+    in time, ``--to-time``, not as a backup)."""
+    found = backups.list(environment=environment, datastore=datastore)
+    return next(
+        (b for b in found if b.verify_status == "verified" and b.tag != PRE_RESTORE and b.tool != BASE_TOOL),
+        None,
+    )
+
+
 class LocalDrillControl:
     """See the module docstring."""
 
@@ -82,16 +93,7 @@ class LocalDrillControl:
 
     def latest_verified_backup(self, datastore: str) -> Backup | None:
         """See ``DrillControl.latest_verified_backup``."""
-        found = self.backups.list(environment=self.environment, datastore=datastore)
-        # A base backup is restored to a point in time (--to-time), not as a backup.
-        return next(
-            (
-                b
-                for b in found
-                if b.verify_status == "verified" and b.tag != PRE_RESTORE and b.tool != BASE_TOOL
-            ),
-            None,
-        )
+        return latest_verified(self.backups, self.environment, datastore)
 
     def client_urls(self, services: list[str], path: str | None) -> list[str]:
         """See ``DrillControl.client_urls``."""

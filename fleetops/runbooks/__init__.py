@@ -27,6 +27,7 @@ RUNBOOKS = (
     "drill-datastore-loss",
     "drill-instance-failure",
     "drill-control-plane-crash",
+    "drill-environment-failover",
 )
 """The built-in runbooks, by name (the state machine name in the server)."""
 

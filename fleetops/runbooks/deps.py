@@ -15,7 +15,13 @@ import httpx
 from fleetops.clock import SYSTEM_CLOCK, Clock
 from fleetops.ops.notify import RetryPolicy
 from fleetops.ops.secrets.vault import SecretsVault
-from fleetops.runbooks.ports import CrashDrillControl, DatastoreControl, DrillControl, FleetControl
+from fleetops.runbooks.ports import (
+    CrashDrillControl,
+    DatastoreControl,
+    DrillControl,
+    FailoverControl,
+    FleetControl,
+)
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 
@@ -46,5 +52,8 @@ class RunbookDeps:
     crash_drills: Callable[[str], CrashDrillControl] | None = None
     """The control-plane-crash drill's port over this control plane and an environment (None:
     this world cannot kill its control plane)."""
+    failover_drills: Callable[[str, str], FailoverControl] | None = None
+    """The environment-failover drill's port over a primary and its standby (None: this world
+    runs no failovers)."""
     secrets: SecretsVault | None = None
     """The secrets store (the rotation runbook's values; None: rotation refuses to run)."""

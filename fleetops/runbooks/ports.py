@@ -585,3 +585,76 @@ class CrashDrillControl(Protocol):
     def desired_count(self, service: str) -> int:
         """How many instances the service should run."""
         ...
+
+
+@dataclass(frozen=True)
+class StandbyRelease:
+    """What a standby runs of one service after a failover: its primary's newest verified
+    release (version), at the desired count it had there."""
+
+    service: str
+    version: str
+    desired: int
+
+
+class FailoverControl(Protocol):
+    """What the environment-failover drill acts on (``fleetops.control.failover_drills``): a
+    primary environment the drill stops (the region lost), its standby the drill brings up in
+    its place, and the catalog of the primary's releases and backups it is brought up from.
+    Every call is safe to repeat."""
+
+    primary: str
+    standby: str
+
+    def primary_running(self) -> bool:
+        """Whether the primary runs on this control plane."""
+        ...
+
+    def standby_running(self) -> bool:
+        """Whether the standby runs on this control plane."""
+        ...
+
+    def releases(self) -> list[StandbyRelease]:
+        """Each service of the primary at its newest verified release and its desired count
+        (``BadInput`` naming a service without a verified release)."""
+        ...
+
+    def latest_verified_backup(self, datastore: str) -> Backup | None:
+        """The primary's newest backup of ``datastore`` verified by restore (pre-restore
+        snapshots and base backups aside)."""
+        ...
+
+    def start_client(self, key: str, urls: list[str]) -> None:
+        """Start the steady client of drill ``key`` on ``urls`` (the entry point)."""
+        ...
+
+    def stop_client(self, key: str) -> ClientCounts | None:
+        """Stop it; what it saw (None: it did not run here)."""
+        ...
+
+    def stop_primary(self) -> None:
+        """Stop the primary and every process it started (nothing when it is stopped)."""
+        ...
+
+    def start_standby(self, drill: str, releases: list[StandbyRelease], backups: dict[str, str]) -> None:
+        """Bring the standby up at ``releases`` (pinned there by execution ``drill``), its
+        datastores' heartbeat paused, then restore each datastore from the primary's backup
+        (datastore -> backup id). Nothing is started again when the standby runs already."""
+        ...
+
+    def waiting_for(self, urls: list[str]) -> str | None:
+        """None once every service of the standby has its desired count healthy and every
+        entry point URL answers 2xx; else what it lacks."""
+        ...
+
+    def mark_verified(self, drill: str) -> None:
+        """Mark verified the standby's releases drill ``drill`` pinned (it is healthy at them)."""
+        ...
+
+    def newest_stamp(self, datastore: str) -> datetime | None:
+        """The heartbeat stamp the standby's ``datastore`` holds now (None: none survived)."""
+        ...
+
+    def resume_heartbeat(self, datastores: list[str]) -> None:
+        """Stamp the standby's ``datastores`` again."""
+        ...

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,7 +41,7 @@ from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.redaction import Redactor, secret_redactor
 from fleetops.server.auth import ensure_admin_token
 from fleetops.server.fleet import open_environments
-from fleetops.server.settings import ServerSettings
+from fleetops.server.settings import ServerSettings, record_environments
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import AwsSettings
 from fleetops.store import Store
@@ -161,6 +162,7 @@ def compose(
             process=ControlPlaneProcess(
                 None if settings.fleet_file is None else settings.fleet_file.resolve(), clock.now()
             ),
+            environments_changed=functools.partial(record_environments, settings.state_dir),
         )
         runbooks.bind(deployments=deployments, environments=envs)
         schedule = None

@@ -22,6 +22,7 @@ from fleetops.spec.resources import (
     PagerDutyChannel,
     Secret,
 )
+from fleetops.spec.standby import check_standbys
 
 
 @dataclass
@@ -46,6 +47,9 @@ def check_parts(parts: Parts) -> list[Problem]:
     """Every cross-field problem among the valid parts of a fleet."""
     problems: list[Problem] = []
     problems += _check_environments(parts)
+    problems += check_standbys(
+        parts.environments, parts.services, parts.datastores, parts.known("environments")
+    )
     for name, service in parts.services.items():
         problems += _check_service(name, service, parts)
     problems += _check_resources(parts)

@@ -124,6 +124,11 @@ class LocalSettings(Spec):
     promote_from: Name | None = Field(
         default=None, description="Environment whose releases are promoted here."
     )
+    standby_for: Name | None = Field(
+        default=None,
+        description="The environment this one stands by for: `fleetops drill environment-failover` "
+        "brings it up from that one's verified releases and backups, on the same pinned ports.",
+    )
     orchestrator: Orchestrator = Field(
         default=Orchestrator.LOCAL,
         description="What runs its runbooks: local (this control plane) or aws-stepfunctions.",
@@ -149,6 +154,11 @@ class AwsSettings(Spec):
     )
     promote_from: Name | None = Field(
         default=None, description="Environment whose releases are promoted here."
+    )
+    standby_for: Name | None = Field(
+        default=None,
+        description="The environment this one stands by for: `fleetops drill environment-failover` "
+        "brings it up from that one's verified releases and backups, on the same pinned ports.",
     )
     orchestrator: Orchestrator = Field(
         default=Orchestrator.LOCAL,

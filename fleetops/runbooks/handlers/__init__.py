@@ -17,6 +17,7 @@
 | ``fleetops:rotate-finalize`` / ``rotate-failed`` | rotation_rollout | the rotation's ends |
 | ``fleetops:drill-*`` | drills | the drills: outage, recovery, RTO/RPO report |
 | ``fleetops:drill-*`` of control-plane-crash | crash_drill | deployment, SIGKILL, restart, resume |
+| ``fleetops:drill-*`` of environment-failover | failover_drill | primary stopped, standby up, restored |
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from fleetops.runbooks.handlers import (
     approval,
     crash_drill,
     drills,
+    failover_drill,
     finish,
     initialize,
     notify,
@@ -89,6 +91,10 @@ HANDLERS: dict[str, Bound] = {
     "fleetops:drill-check-rolling": crash_drill.check_rolling,
     "fleetops:drill-crash": crash_drill.crash,
     "fleetops:drill-check-deployment": crash_drill.check_deployment,
+    "fleetops:drill-failover-start-client": failover_drill.start_client,
+    "fleetops:drill-stop-primary": failover_drill.stop_primary,
+    "fleetops:drill-start-standby": failover_drill.start_standby,
+    "fleetops:drill-check-standby": failover_drill.check_standby,
 }
 """Resource -> handler (before binding to the deps)."""
 

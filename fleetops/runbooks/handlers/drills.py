@@ -27,7 +27,7 @@ from fleetops.errors import BadInput
 from fleetops.ops.drills.heartbeat import STAMPED_KINDS
 from fleetops.ops.drills.report import Measured, build_report
 from fleetops.runbooks.deps import RunbookDeps
-from fleetops.runbooks.handlers import crash_drill
+from fleetops.runbooks.handlers import crash_drill, failover_drill
 from fleetops.runbooks.handlers.common import execution_name, requester
 from fleetops.runbooks.handlers.finish import failure_of
 from fleetops.runbooks.ports import DrillControl
@@ -35,7 +35,7 @@ from fleetops.spec.durations import format_duration
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.resources import Drills
 
-SCENARIOS = ("datastore-loss", "instance-failure", crash_drill.SCENARIO)
+SCENARIOS = ("datastore-loss", "instance-failure", crash_drill.SCENARIO, failover_drill.SCENARIO)
 """The drills built so far (each the runbook ``drill-<scenario>``)."""
 RESTORE_FAILED = "fleetops.RestoreFailed"
 """The restore the drill started did not bring the datastore back."""
@@ -77,10 +77,12 @@ def drill_plan(
     count: int = 1,
     version: str | None = None,
     services: list[str] | None = None,
+    standby: str | None = None,
 ) -> dict[str, Any]:
     """What drill ``scenario`` will do in ``environment`` (refused with ``BadInput`` before
     anything starts: no targets, unknown datastore or service, no verified backup; for
-    control-plane-crash, ``version`` deployed to ``services``, default all that change)."""
+    control-plane-crash, ``version`` deployed to ``services``, default all that change; for
+    environment-failover, ``standby``: the one brought up, default the only one)."""
     if scenario not in SCENARIOS:
         raise BadInput(f"unknown drill {scenario!r} (built: {', '.join(SCENARIOS)})")
     fleet = deps.fleet(environment)
@@ -97,6 +99,8 @@ def drill_plan(
     }
     if scenario == crash_drill.SCENARIO:
         return {**plan, **crash_drill.crash_plan(deps, fleet, environment, version, services)}
+    if scenario == failover_drill.SCENARIO:
+        return {**plan, **failover_drill.failover_plan(deps, fleet, environment, standby)}
     control = _control(deps, environment)
     if scenario == "datastore-loss":
         return {
@@ -184,6 +188,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
         count=int(payload.get("count") or 1),
         version=payload.get("version"),
         services=payload.get("services"),
+        standby=payload.get("standby"),
     )
     return {
         **plan,
@@ -273,6 +278,8 @@ def _report(deps: RunbookDeps, payload: dict[str, Any], failure: str | None) -> 
     plan = payload["plan"]
     if plan["scenario"] == crash_drill.SCENARIO:
         return crash_drill.report(deps, payload, failure)
+    if plan["scenario"] == failover_drill.SCENARIO:
+        return failover_drill.report(deps, payload, failure)
     control = _control(deps, plan["environment"])
     newest = None
     if plan["scenario"] == "datastore-loss":

@@ -23,7 +23,7 @@ viewer = [Depends(require(Role.VIEWER))]
 class DrillBody(StrictModel):
     """Drill ``scenario`` in ``environment`` (default: the only one running)."""
 
-    scenario: Literal["datastore-loss", "instance-failure", "control-plane-crash"]
+    scenario: Literal["datastore-loss", "instance-failure", "control-plane-crash", "environment-failover"]
     environment: str | None = Field(None, min_length=1, max_length=100)
     datastore: str | None = Field(None, min_length=1, max_length=100)
     """datastore-loss: the datastore destroyed (default: the only one in use)."""
@@ -35,8 +35,11 @@ class DrillBody(StrictModel):
     """control-plane-crash: the version its deployment rolls out."""
     services: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(None, max_length=100)
     """control-plane-crash: the services deployed (default: every one the version changes)."""
+    standby: str | None = Field(None, min_length=1, max_length=100)
+    """environment-failover: the standby brought up (default: the only one of the environment)."""
     confirm: StrictBool = False
-    """datastore-loss destroys the datastore's data: it must be true."""
+    """datastore-loss destroys the datastore's data, environment-failover stops the environment:
+    it must be true."""
     baseline_seconds: StrictInt | None = Field(None, ge=1, le=3600)
     """How long the steady client runs before the outage (default 2)."""
     dry_run: StrictBool = False
@@ -47,16 +50,23 @@ async def start_drill(
     body: DrillBody, request: Request, deployments: DeploymentsDep, caller: Operator
 ) -> dict[str, Any]:
     """Start a drill runbook; with ``dry_run`` its plan, nothing changed. Refused (400) without
-    ``confirm`` for datastore-loss, without targets (``drills:``) in the fleet file, without a
-    verified backup; (423) while the environment's lock is held."""
+    ``confirm`` for datastore-loss and environment-failover, without targets (``drills:``) in
+    the fleet file, without a verified backup; (423) while the environment's lock is held."""
     if body.environment is not None:
         check_request_names(request, environments=[body.environment])
+    if body.standby is not None:
+        check_request_names(request, environments=[body.standby])
     if body.services:
         check_request_names(request, services=body.services)
     if body.scenario == "datastore-loss" and not body.confirm and not body.dry_run:
         raise BadInput(
             "datastore-loss destroys the datastore's data on the running environment: "
             "confirm it (confirm: true; the CLI's --yes)"
+        )
+    if body.scenario == "environment-failover" and not body.confirm and not body.dry_run:
+        raise BadInput(
+            "environment-failover stops the running environment and brings its standby up in its "
+            "place: confirm it (confirm: true; the CLI's --yes)"
         )
     return deployments.drill(
         scenario=body.scenario,
@@ -67,6 +77,7 @@ async def start_drill(
         count=body.count,
         version=body.version,
         services=body.services,
+        standby=body.standby,
         baseline_seconds=body.baseline_seconds,
         dry_run=body.dry_run,
     )
