@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from fastapi import FastAPI
 
@@ -172,6 +173,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         # worker, or the endpoint, waits for its polls to come back.
         patch.setattr(actions, "ACTIVITY_POLL_SECONDS", 2.0)
         # The control plane's and the worker's credentials for the endpoint (boto3's chain).
+        # The default session caches the credentials it resolved first: an earlier test of
+        # this process would otherwise lend its own (the endpoint refuses them).
+        patch.setattr(boto3, "DEFAULT_SESSION", None)
         patch.setenv("AWS_ACCESS_KEY_ID", endpoint.api.tokens[Role.ADMIN])
         patch.setenv("AWS_SECRET_ACCESS_KEY", "unused")
         patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
