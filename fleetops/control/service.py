@@ -254,8 +254,10 @@ class ExecutionService:
         the authenticated caller (the runbooks credit their work to it, not to their input).
 
         Give ``input`` as a value or ``input_text`` as JSON text (InvalidExecutionInput if bad).
-        Call it on the service's event loop (from an ``async def`` route, not a sync one, which
-        FastAPI runs in a thread). Raises StateMachineDoesNotExist, InvalidName,
+        Call it on the service's event loop, or from another thread once the service started:
+        there its checks and the insert run in the calling thread and only the launch hops onto
+        the loop (waited for), so many starts do not hold up every running execution's next
+        step for their store round trips. Raises StateMachineDoesNotExist, InvalidName,
         ExecutionAlreadyExists (same name, different input), UnknownResource (a Task resource
         with no handler registered).
         """
@@ -299,16 +301,37 @@ class ExecutionService:
             if current.status != RUNNING or current.input != record.input:
                 raise
             return current
-        self.writer.holds([record.arn], self.lease_seconds)
-        handle = self.engine.start_execution(
-            machine,
-            value,
-            name=name,
-            state_machine_name=machine_record.name,
-            machine_type=machine_record.type,
-        )
-        self._track(handle)
+
+        def launch() -> None:
+            self.writer.holds([record.arn], self.lease_seconds)
+            handle = self.engine.start_execution(
+                machine,
+                value,
+                name=name,
+                state_machine_name=machine_record.name,
+                machine_type=machine_record.type,
+            )
+            self._track(handle)
+
+        self._on_loop(launch)
         return record
+
+    def _on_loop(self, call: Callable[[], None]) -> None:
+        """``call()`` on the service's loop: at once when called there (or before the service
+        started), else handed to it and waited for (its exception raised here)."""
+        loop = self.loop
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if loop is None or here is loop:
+            call()
+            return
+
+        async def on_loop() -> None:
+            call()
+
+        asyncio.run_coroutine_threadsafe(on_loop(), loop).result()
 
     def redrive_execution(self, arn: str) -> ExecutionRecord:
         """RedriveExecution: a FAILED, TIMED_OUT or ABORTED execution of the last 14 days runs

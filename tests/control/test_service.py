@@ -193,3 +193,21 @@ def test_each_resume_is_counted_until_the_execution_runs_a_lease_period_through(
         return started, resumed, store.executions.get(arn).resumes
 
     assert asyncio.run(scenario()) == (0, 1, 0)
+
+
+def test_an_execution_started_from_another_thread_runs_on_the_services_loop(store: Store) -> None:
+    """A route starts executions in a thread (its store round trips off the loop): the
+    checks and the insert run there, the launch on the service's loop."""
+
+    async def scenario() -> tuple[str, str, Any]:
+        deploys = Deploys()
+        service = _service(store, deploys)
+        await service.start()
+        machine = service.machines.create("deploy", json.dumps(DEFINITION))
+        record = await asyncio.to_thread(service.start_execution, machine.arn, INPUT, name="from-a-thread")
+        result = await service.wait(record.arn)
+        stored = store.executions.get(record.arn).status
+        await service.close()
+        return stored, str(result.status), result.output
+
+    assert asyncio.run(scenario()) == ("SUCCEEDED", "SUCCEEDED", OUTPUT)

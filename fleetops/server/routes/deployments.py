@@ -16,9 +16,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field, StrictInt
+from starlette.concurrency import run_in_threadpool
 
 from fleetops.control.deployments import Deployments, Started, describe, machine_name
-from fleetops.control.stepfunctions import orchestrated
 from fleetops.errors import BadInput
 from fleetops.jsonlimits import loads
 from fleetops.runbooks import RUNBOOKS
@@ -56,12 +56,12 @@ def _seconds(duration: timedelta | None) -> int | None:
     return math.ceil(duration.total_seconds())
 
 
-async def _started(deployments: Deployments, environment: str, start: Callable[[], Started]) -> Started:
-    """``start()``; in a thread when ``environment`` runs its runbooks on Step Functions, where
-    starting is a network call the server's loop must not wait on."""
-    if orchestrated(deployments.environments.fleet, environment):
-        return await asyncio.to_thread(start)
-    return start()
+async def _started(start: Callable[[], Started]) -> Started:
+    """``start()`` in a thread of the request pool, off the server's event loop: its checks,
+    its state machine and its insert are store round trips (on Step Functions, network calls)
+    that every running execution's next step would otherwise wait behind; only the engine's
+    launch of a local execution hops onto the loop (``ExecutionService.start_execution``)."""
+    return await run_in_threadpool(start)
 
 
 def get_deployments(request: Request) -> Deployments:
@@ -131,7 +131,7 @@ async def start_deployment(
         requested_by=caller.name,
         approval_timeout_seconds=_seconds(body.approval_timeout),
     )
-    return (await _started(deployments, body.environment, start)).to_json()
+    return (await _started(start)).to_json()
 
 
 @router.get("/deployments/{execution}", name="deployments.get", dependencies=viewer)
@@ -156,7 +156,7 @@ async def start_rollback(
         requested_by=caller.name,
         to_release=body.to_release,
     )
-    return (await _started(deployments, body.environment, start)).to_json()
+    return (await _started(start)).to_json()
 
 
 @router.post("/promotions", name="promotions.start", status_code=201)
@@ -173,7 +173,7 @@ async def start_promotion(
         requested_by=caller.name,
         approval_timeout_seconds=_seconds(body.approval_timeout),
     )
-    return (await _started(deployments, body.target, start)).to_json()
+    return (await _started(start)).to_json()
 
 
 @router.post("/executions/{execution}/approval", name="executions.approve")
