@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from fleetops.server.app import create_app
 from fleetops.server.auth import Role, new_token, read_token_file, token_digest
 from fleetops.server.settings import ServerSettings
 from fleetops.store import Store
+from fleetops.store.database import DATABASE_URL_ENV
+from fleetops.testing.store_template import put_migrated_store
 
 
 @dataclass
@@ -41,7 +44,12 @@ class ApiHarness:
 
 @contextmanager
 def api_harness(state_dir: Path, database_url: str | None = None) -> Iterator[ApiHarness]:
-    """Create the app on a fresh state dir (and database), add viewer and operator tokens, close after."""
+    """Create the app on a fresh state dir (and database), add viewer and operator tokens, close after.
+
+    Its SQLite store (no ``database_url``) is a copy of one migrated once per process.
+    """
+    if database_url is None and not os.environ.get(DATABASE_URL_ENV):
+        put_migrated_store(state_dir)
     app = create_app(ServerSettings(state_dir=state_dir, database_url=database_url))
     store: Store = app.state.store
     try:

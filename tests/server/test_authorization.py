@@ -6,6 +6,7 @@ minimum role (``None`` for public) and a request that succeeds with that role.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from fleetops.ops.locks import force_release_lock
 from fleetops.runbooks.ports import RolloutRequest
 from fleetops.server.auth import Role
 from fleetops.server.sfn import ACTIONS
+from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet
 from fleetops.store.execution_archive import import_executions
 from fleetops.store.tables import incidents, maintenance_schedules
@@ -229,10 +231,16 @@ def _lock_prod(api: ApiHarness) -> object:
     return api.store.locks.acquire("prod", owner="exec-1", reason="deploy", lease=timedelta(minutes=5))
 
 
+@functools.cache
+def _example_fleet() -> Fleet:
+    """The example fleet, read once (~0.04 s of CPU a read): a fleet is frozen."""
+    return load_fleet(EXAMPLES / "fleet.yaml")
+
+
 def _fleet(api: ApiHarness) -> InMemoryFleetRuntime:
     runtime = api.app.state.environments.get("dev")
     if not isinstance(runtime, InMemoryFleetRuntime):
-        environments = in_memory_environments(load_fleet(EXAMPLES / "fleet.yaml"), "dev")
+        environments = in_memory_environments(_example_fleet(), "dev")
         runtime = environments.get("dev")
         assert isinstance(runtime, InMemoryFleetRuntime)
         runtime.hold = True
