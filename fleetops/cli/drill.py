@@ -5,7 +5,8 @@
 the fleet file's ``drills:`` targets) and exits 0 when every target was met, 1 when one was
 missed or the drill failed, 2 for bad input (no targets, no verified backup), 3 when the
 environment's lock is held. datastore-loss destroys data and environment-failover stops the
-environment: ``--yes``, or a yes at the prompt.
+environment: ``--yes``, or a yes at the prompt (datastore-loss ``--scratch``, in a scratch copy of the
+environment, asks nothing).
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ def _print_report(report: dict[str, Any], out: Console) -> None:
             verdict = "met" if figure["met"] else "MISSED"
             source = f" (from the {figure['from']})" if figure.get("from") else ""
             say_line(f"  {name.upper()}            {value}, target {figure['target']}: {verdict}{source}")
+    if report.get("scratch"):
+        untouched = f"{report.get('environment')}'s data untouched"
+        say_line(f"  in             the scratch copy {report['scratch']} (discarded; {untouched})")
     if report.get("backup_id"):
         say_line(f"  restored       backup {report['backup_id']} of {report.get('backup_taken_at')}")
         say_line(f"                 by {report.get('restore_execution')}")
@@ -219,18 +223,27 @@ def datastore_loss(  # noqa: PLR0917 (typer: every option is a parameter)
         typer.Option("--datastore", "-d", help="The datastore lost (default: the only one in use)."),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Destroy its data without asking.")] = False,
+    scratch: Annotated[
+        bool,
+        typer.Option(
+            "--scratch", help="In a scratch copy of the environment (its own data untouched; no question)."
+        ),
+    ] = False,
     env: EnvSelectOption = None,
     wait: WaitOption = False,
     dry_run: DryRunOption = False,
     file: FleetFileOption = Path("fleet.yaml"),
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
-    """Destroy a datastore's data on the running environment, restore its latest verified
-    backup through the restore runbook, and measure RTO (outage to services healthy) and RPO
-    (data lost, from the heartbeat stamps) against the fleet file's drills targets."""
-    if not dry_run:
+    """Destroy a datastore's data on the running environment (or, with --scratch, in a scratch
+    copy of it holding a copy of its data), restore its latest verified backup through the
+    restore runbook, and measure RTO (outage to services healthy) and RPO (data lost, from the
+    heartbeat stamps) against the fleet file's drills targets."""
+    if not dry_run and not scratch:
         _confirm("datastore-loss", datastore or "its datastore", env, yes)
     body = {"scenario": "datastore-loss", "datastore": datastore, "environment": env, "confirm": True}
+    if scratch:
+        body |= {"scratch": True, "confirm": False}
     _run({**body, "dry_run": dry_run}, file, wait, output)
 
 

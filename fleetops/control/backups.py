@@ -69,10 +69,10 @@ class Backups:
             if found is not None:
                 return found
         runtime = self.environments.pick(environment)
-        fleet = self.environments.fleet
+        # The fleet the runtime runs (a drill's scratch copy has a fleet of its own).
         present = sorted(
             name
-            for name, spec in (fleet.datastores.items() if fleet is not None else ())
+            for name, spec in runtime.fleet.datastores.items()
             if spec.environments is None or runtime.environment in spec.environments
         )
         if datastore not in present:
@@ -248,16 +248,20 @@ class Backups:
     def checked(self, backup_id: str, *, environment: str, datastore: str) -> Backup:
         """The catalog entry of ``backup_id``, its file's sha256 checked against the catalog's:
         ``BadInput`` (nothing is done with it) when it is not a backup of ``datastore`` in
-        ``environment``, or its file is missing or damaged."""
+        ``environment`` (or in the environment it stands by for), or its file is missing or
+        damaged."""
         backup = self.store.backups.get(backup_id)
         if backup is None:
             raise BadInput(f"no backup {backup_id!r} in the catalog (see `fleetops backup list`)")
-        if (backup.environment, backup.datastore) != (environment, datastore):
+        runtime = self.environments.get(environment)
+        # A standby (and a drill's scratch copy) may be restored from its primary's backups.
+        settings = None if runtime is None else runtime.fleet.environments.get(environment)
+        source = None if settings is None else settings.standby_for
+        if backup.datastore != datastore or backup.environment not in (environment, source):
             raise BadInput(
                 f"backup {backup_id} is of {backup.datastore!r} in {backup.environment!r}, "
                 f"not of {datastore!r} in {environment!r}"
             )
-        runtime = self.environments.get(environment)
         if isinstance(runtime, AwsFleetRuntime):
             self.on_aws(runtime).check(backup)  # a native snapshot: no file, AWS keeps it
             return backup

@@ -50,6 +50,7 @@ from fleetops.control.fleet import FleetRuntime
 from fleetops.control.heartbeats import HeartbeatWriter
 from fleetops.control.held_tokens import HeldTaskTokens
 from fleetops.control.restores import LocalDatastoreControl
+from fleetops.control.scratch_copies import LocalScratchCopy
 from fleetops.control.service import ExecutionService
 from fleetops.control.stepfunctions import StepFunctionsRunbooks, Target, orchestrated
 from fleetops.engine import ExecutionStatus, HistoryEvent
@@ -69,6 +70,7 @@ from fleetops.runbooks.ports import (
     DrillControl,
     FailoverControl,
     FleetControl,
+    ScratchControl,
 )
 from fleetops.runbooks.wiring import (
     REJECTED,
@@ -225,6 +227,10 @@ class Deployments:
             vault=self.secrets,
         )
 
+    def scratch_copies(self, environment: str) -> ScratchControl:
+        """The scratch copy of local ``environment`` a datastore-loss drill destroys."""
+        return LocalScratchCopy(self.environments, self.store, environment=environment, vault=self.secrets)
+
     def crash_drills(self, environment: str) -> CrashDrillControl:
         """The control-plane-crash drill's port over this process and running local
         ``environment``; ``OperationFailed`` where that drill cannot run (said why)."""
@@ -355,6 +361,7 @@ class Deployments:
             drills=self.drills,
             crash_drills=self.crash_drills,
             failover_drills=self.failover_drills,
+            scratch_copies=self.scratch_copies,
             secrets=self.secrets,
             http=self.http,
         )
@@ -542,6 +549,7 @@ class Deployments:
         version: str | None = None,
         services: list[str] | None = None,
         standby: str | None = None,
+        scratch: bool = False,
         baseline_seconds: int | None = None,
         dry_run: bool = False,
     ) -> dict[str, Any]:
@@ -564,6 +572,7 @@ class Deployments:
             version=version,
             services=services,
             standby=standby,
+            scratch=scratch,
         )
         if dry_run:
             return {"dry_run": True, **plan}
@@ -580,6 +589,7 @@ class Deployments:
             "version": version,
             "services": plan["services"] if scenario == "control-plane-crash" else None,
             "standby": plan.get("standby"),
+            "scratch": True if plan.get("scratch") else None,
             "requested_by": requested_by,
             "baseline_seconds": baseline_seconds,
         }
@@ -847,7 +857,11 @@ class Deployments:
             with contextlib.suppress(FleetopsError):
                 self.crash_drills(str(plan["environment"])).stop_watchdog(name)
         if isinstance(plan, dict) and plan.get("datastore"):
-            self.heartbeats.resume(str(plan["environment"]), str(plan["datastore"]))
+            target = plan.get("scratch") or plan["environment"]
+            self.heartbeats.resume(str(target), str(plan["datastore"]))
+        if isinstance(plan, dict) and plan.get("scratch"):
+            with contextlib.suppress(FleetopsError):
+                self.scratch_copies(str(plan["environment"])).discard()
         if isinstance(plan, dict) and plan.get("standby"):
             for datastore in plan.get("backups") or ():
                 self.heartbeats.resume(str(plan["standby"]), str(datastore))

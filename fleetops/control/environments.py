@@ -182,6 +182,22 @@ class Environments:
             # the Fleet they were built from (their services, alarms), and a start that fails
             # publishes nothing.
             fleet = self._load() if self._load is not None else self._require_fleet()
+            return self._start(environment, initial_version, fleet, served=True), True
+
+    def add_copy(self, environment: str, initial_version: str, fleet: Fleet) -> tuple[FleetControl, bool]:
+        """Start ``environment`` of ``fleet``, a fleet made in code rather than read from the file
+        (a drill's scratch copy of an environment, ``fleetops.control.scratch_copies``); the
+        server's fleet stays the file's. ``(runtime, started)`` as :meth:`add`."""
+        with self._changing:
+            running = self.get(environment)
+            if running is not None:
+                return running, False
+            return self._start(environment, initial_version, fleet, served=False), True
+
+    def _start(self, environment: str, initial_version: str, fleet: Fleet, *, served: bool) -> FleetControl:
+        """Build, start and serve ``environment``'s runtime (``served``: ``fleet`` becomes the
+        server's fleet too, in the same step)."""
+        with self._changing:
             runtime = self._build(environment, initial_version, fleet)
             try:
                 runtime.start()
@@ -191,12 +207,13 @@ class Environments:
                     raise FleetopsError(f"environment {environment!r} did not start: {err.message}") from err
                 raise
             with self._lock:
-                self._fleet = fleet
+                if served:
+                    self._fleet = fleet
                 self._runtimes[environment] = runtime
                 self._managed[environment] = runtime
                 self._started.add(environment)
             log.info("environment %s started", environment)
-            return runtime, True
+            return runtime
 
     def remove(self, environment: str) -> None:
         """Stop ``environment``'s runtime and every process it started."""

@@ -23,6 +23,7 @@ import httpx
 
 from fleetops.control.backups import Backups
 from fleetops.control.drills import latest_verified
+from fleetops.control.env_copies import pin_copy, replicate_secrets
 from fleetops.control.environments import Environments
 from fleetops.control.fleet import FleetRuntime
 from fleetops.control.heartbeats import HeartbeatWriter
@@ -32,10 +33,8 @@ from fleetops.ops.backups.restore import restore_into
 from fleetops.ops.drills.heartbeat import newest_stamp
 from fleetops.ops.drills.report import ClientCounts
 from fleetops.ops.drills.steady_client import SteadyClients
-from fleetops.ops.releases import pin_releases
 from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.runbooks.ports import StandbyRelease
-from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
 from fleetops.store.backups import Backup
 from fleetops.store.releases import ReleaseConflict, ReleaseStatus
@@ -128,23 +127,8 @@ class LocalFailoverControl:
         for datastore in backups:
             # Until the drill has read the stamp the restore leaves (a new one would hide it).
             self.heartbeats.pause(self.standby, datastore)
-        self._replicate_secrets(drill, fleet)
-        pinned = pin_releases(
-            self.store,
-            fleet,
-            environment=self.standby,
-            versions={r.service: r.version for r in releases},
-            execution_id=drill,
-            created_by=f"drill {drill}",
-        )
-        for release, wanted in zip(pinned, releases, strict=True):
-            self.store.service_state.save(
-                self.standby,
-                wanted.service,
-                version=wanted.version,
-                release_number=release.number,
-                desired=wanted.desired,
-            )
+        replicate_secrets(self.vault, fleet, self.primary, self.standby, by=f"drill {drill}")
+        pin_copy(self.store, fleet, self.standby, releases, execution=drill)
         runtime, _ = self.environments.add(self.standby, releases[0].version if releases else "v1")
         self._changed(self.environments.names())
         if not backups:
@@ -155,18 +139,6 @@ class LocalFailoverControl:
         for datastore, backup_id in backups.items():
             backup = self.backups.checked(backup_id, environment=self.primary, datastore=datastore)
             restore_into(stores, datastore, Path(backup.location))
-
-    def _replicate_secrets(self, drill: str, fleet: Fleet) -> None:
-        """The primary's current secret values made the standby's (what Secrets Manager's
-        replica regions do): a session token signed before the failover is still valid after
-        it. Datastore passwords stay the standby's: they are its own servers' logins."""
-        if self.vault is None:
-            return
-        logins = {d.password_secret for d in fleet.datastores.values() if d.password_secret is not None}
-        for name in sorted(set(fleet.secrets) - logins):
-            value = self.vault.lookup(self.primary, name)
-            if value is not None and self.vault.lookup(self.standby, name) != value:
-                self.vault.put(self.standby, name, value, by=f"drill {drill}", source="failover")
 
     def waiting_for(self, urls: list[str]) -> str | None:
         """See ``FailoverControl.waiting_for``."""

@@ -21,6 +21,7 @@ from fleetops.runbooks.ports import (
     DrillControl,
     FailoverControl,
     FleetControl,
+    ScratchControl,
 )
 from fleetops.spec.fleet import Fleet
 from fleetops.store import Store
@@ -55,5 +56,8 @@ class RunbookDeps:
     failover_drills: Callable[[str, str], FailoverControl] | None = None
     """The environment-failover drill's port over a primary and its standby (None: this world
     runs no failovers)."""
+    scratch_copies: Callable[[str], ScratchControl] | None = None
+    """The scratch copy of an environment a datastore-loss drill destroys (None: this world
+    makes none)."""
     secrets: SecretsVault | None = None
     """The secrets store (the rotation runbook's values; None: rotation refuses to run)."""

@@ -658,3 +658,24 @@ class FailoverControl(Protocol):
     def resume_heartbeat(self, datastores: list[str]) -> None:
         """Stamp the standby's ``datastores`` again."""
         ...
+
+
+class ScratchControl(Protocol):
+    """The scratch copy of an environment a datastore-loss drill destroys instead of the
+    environment (``fleetops.control.scratch_copies``): an environment of its own, named
+    ``name``, holding a copy of the environment's data. Every call is safe to repeat."""
+
+    name: str
+
+    def start(self, drill: str) -> None:
+        """Bring the copy up at the environment's versions and counts, its datastores holding
+        what the environment's hold now (nothing when it runs already)."""
+        ...
+
+    def waiting_for(self) -> str | None:
+        """None once every service of the copy has its desired count healthy."""
+        ...
+
+    def discard(self) -> None:
+        """Stop the copy and every process it started."""
+        ...

@@ -164,3 +164,37 @@ def test_instance_failure_kills_a_menu_instance_and_measures_the_time_to_healthy
         ("instance-failure", "met"),
         ("datastore-loss", "target_missed"),
     ]
+
+
+def test_datastore_loss_in_a_scratch_copy_leaves_the_environments_data_alone(fleet: Fleet) -> None:
+    fleet.order("cat")
+    backup = fleet.verified_backup()
+    fleet.order("dan")  # after the backup: lost in the copy, kept in dev
+    before = fleet.users()
+
+    code, out, err = fleet.cli("drill", "datastore-loss", "--scratch", "--wait", "-o", "json")  # no --yes
+    assert code == 1, out + err  # the RPO target (1s) is missed: the backup is older
+    report = json.loads(out)
+    assert report["failure"] is None, report
+    assert (report["outcome"], report["scratch"], report["backup_id"]) == (
+        "target_missed",
+        "dev-scratch",
+        backup["backup_id"],
+    )
+    assert fleet.users() == before
+
+    outage, healthy = _at(report["outage_at"]), _at(report["healthy_at"])
+    assert report["rto"]["seconds"] == round((healthy - outage).total_seconds(), 3)
+    assert (report["rto"]["met"], report["rpo"]["from"]) == (True, "heartbeat")
+    since_backup = (outage - _at(backup["created_at"])).total_seconds()
+    rpo = report["rpo"]["seconds"]
+    assert (
+        since_backup - int(str(backup["duration_ms"])) / 1000 - 0.01
+        <= rpo
+        <= since_backup + HEARTBEAT_S + 0.3
+    )
+    restore = fleet.api.get(f"/executions/{report['restore_execution']}")
+    assert restore["status"] == "SUCCEEDED"
+    assert restore["input"]["environment"] == "dev-scratch"
+    assert report["client"]["failed"] > 0
+    assert fleet.api.get("/environments")["running"] == ["dev"]  # the copy was discarded

@@ -3,9 +3,10 @@
 The callers (the restore runbook) pause the services that use the datastore first; this module
 still makes sure no session is left on it:
 
-- PostgreSQL: ``DROP DATABASE ... WITH (FORCE)`` (ending any session left), ``CREATE DATABASE``,
-  then ``pg_restore`` of the ``pg_dump -Fc`` file into it: the database is exactly the backup's,
-  tables created since are gone.
+- PostgreSQL: ``pg_restore`` of the ``pg_dump -Fc`` file into a new database
+  (``<database>_restoring``), then the live one dropped ``WITH (FORCE)`` (ending any session left)
+  and the new one renamed in its place: the database is exactly the backup's, tables created
+  since are gone.
 - SQLite: the online backup API from the backup file onto the live file (one transaction for
   SQLite's readers and writers; the file's WAL is taken along).
 - Redis: the server stopped (it saves its RDB file on the way out), the backup's RDB file put in
@@ -69,23 +70,35 @@ def _postgres(stores: LocalDatastores, name: str, path: Path) -> None:
     # own user may have no password any more.
     login = stores.login(name)
     port = stores.ports[name]
-    with psycopg.connect(
-        host="127.0.0.1", port=port, user=login.user, dbname="postgres", password=login.password,
-        autocommit=True, connect_timeout=5,
-    ) as conn:  # fmt: skip
-        database = sql.Identifier(store.database)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(database))
+    database = sql.Identifier(store.database)
+    # Restored into a database of its own, then renamed in place: a client connecting meanwhile
+    # (the drills' heartbeat creates its table in an empty database) cannot get in the way, and
+    # a pg_restore that fails leaves the live database as it was.
+    restoring_name = f"{store.database}_restoring"
+    restoring = sql.Identifier(restoring_name)
+    with _admin(port, login.user, login.password) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(restoring))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(restoring))
     result = subprocess.run(
         [
             str(stores.pg(name).bin_dir / "pg_restore"), "--no-owner", "--exit-on-error",
-            "-h", "127.0.0.1", "-p", str(port), "-U", login.user, "-d", store.database, str(path),
+            "-h", "127.0.0.1", "-p", str(port), "-U", login.user, "-d", restoring_name, str(path),
         ],
         capture_output=True, text=True, check=False, cwd="/",
         env={"PATH": os.environ.get("PATH", ""), "PGPASSWORD": login.password},
     )  # fmt: skip
     if result.returncode != 0:
         raise OperationFailed(f"pg_restore into {name!r} failed: {result.stderr.strip()[-1000:]}")
+    with _admin(port, login.user, login.password) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
+        conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(restoring, database))
+
+
+def _admin(port: int, user: str, password: str) -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(
+        host="127.0.0.1", port=port, user=user, dbname="postgres", password=password,
+        autocommit=True, connect_timeout=5,
+    )  # fmt: skip
 
 
 def _sqlite(source: Path, target: Path) -> None:

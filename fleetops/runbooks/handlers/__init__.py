@@ -18,6 +18,7 @@
 | ``fleetops:drill-*`` | drills | the drills: outage, recovery, RTO/RPO report |
 | ``fleetops:drill-*`` of control-plane-crash | crash_drill | deployment, SIGKILL, restart, resume |
 | ``fleetops:drill-*`` of environment-failover | failover_drill | primary stopped, standby up, restored |
+| ``fleetops:drill-scratch-*`` | scratch_drill | datastore-loss's scratch copy of the environment |
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from fleetops.runbooks.handlers import (
     rollouts,
     rotation,
     rotation_rollout,
+    scratch_drill,
 )
 from fleetops.runbooks.handlers.common import as_task_failure
 
@@ -95,6 +97,8 @@ HANDLERS: dict[str, Bound] = {
     "fleetops:drill-stop-primary": failover_drill.stop_primary,
     "fleetops:drill-start-standby": failover_drill.start_standby,
     "fleetops:drill-check-standby": failover_drill.check_standby,
+    "fleetops:drill-scratch-start": scratch_drill.start,
+    "fleetops:drill-scratch-check": scratch_drill.check,
 }
 """Resource -> handler (before binding to the deps)."""
 

@@ -27,7 +27,7 @@ from fleetops.errors import BadInput
 from fleetops.ops.drills.heartbeat import STAMPED_KINDS
 from fleetops.ops.drills.report import Measured, build_report
 from fleetops.runbooks.deps import RunbookDeps
-from fleetops.runbooks.handlers import crash_drill, failover_drill
+from fleetops.runbooks.handlers import crash_drill, failover_drill, scratch_drill
 from fleetops.runbooks.handlers.common import execution_name, requester
 from fleetops.runbooks.handlers.finish import failure_of
 from fleetops.runbooks.ports import DrillControl
@@ -63,6 +63,11 @@ def _targets(fleet: Fleet) -> Drills:
     return fleet.drills
 
 
+def _target(plan: dict[str, Any]) -> str:
+    """Where the drill acts: the environment, or its scratch copy."""
+    return str(plan.get("scratch") or plan["environment"])
+
+
 def _at(value: Any) -> datetime | None:
     return None if value is None else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
@@ -78,11 +83,13 @@ def drill_plan(
     version: str | None = None,
     services: list[str] | None = None,
     standby: str | None = None,
+    scratch: bool = False,
 ) -> dict[str, Any]:
     """What drill ``scenario`` will do in ``environment`` (refused with ``BadInput`` before
     anything starts: no targets, unknown datastore or service, no verified backup; for
     control-plane-crash, ``version`` deployed to ``services``, default all that change; for
-    environment-failover, ``standby``: the one brought up, default the only one)."""
+    environment-failover, ``standby``: the one brought up, default the only one; for
+    datastore-loss, ``scratch``: in a scratch copy of the environment, not the environment)."""
     if scenario not in SCENARIOS:
         raise BadInput(f"unknown drill {scenario!r} (built: {', '.join(SCENARIOS)})")
     fleet = deps.fleet(environment)
@@ -103,11 +110,12 @@ def drill_plan(
         return {**plan, **failover_drill.failover_plan(deps, fleet, environment, standby)}
     control = _control(deps, environment)
     if scenario == "datastore-loss":
-        return {
+        loss = {
             **plan,
             "client_path": targets.data_path,
             **_datastore_loss(fleet, control, environment, datastore),
         }
+        return scratch_drill.in_scratch(deps, fleet, loss) if scratch else loss
     if service is None:
         raise BadInput("instance-failure needs the service whose instances are killed (--service NAME)")
     if service not in fleet.services or fleet.service(service, environment).run is None:
@@ -189,6 +197,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
         version=payload.get("version"),
         services=payload.get("services"),
         standby=payload.get("standby"),
+        scratch=payload.get("scratch") is True,
     )
     return {
         **plan,
@@ -204,7 +213,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
 
 def start_client(deps: RunbookDeps, plan: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
     """The steady client on the plan's services."""
-    control = _control(deps, plan["environment"])
+    control = _control(deps, _target(plan))
     urls = control.client_urls(list(plan["services"]), plan.get("client_path"))
     control.start_client(plan["execution"], urls)
     return {"urls": urls, "at": deps.clock.now().isoformat()}
@@ -213,13 +222,13 @@ def start_client(deps: RunbookDeps, plan: dict[str, Any], _context: TaskContext)
 def destroy(deps: RunbookDeps, plan: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
     """The outage: the datastore's heartbeat paused, then every table of it removed."""
     at = deps.clock.now()
-    _control(deps, plan["environment"]).destroy(plan["datastore"])
+    _control(deps, _target(plan)).destroy(plan["datastore"])
     return {"at": at.isoformat()}
 
 
 def start_restore(deps: RunbookDeps, plan: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
     """The restore runbook, from the plan's backup, as the execution ``restore-<drill>``."""
-    _control(deps, plan["environment"]).start_restore(
+    _control(deps, _target(plan)).start_restore(
         plan["restore_execution"],
         plan["datastore"],
         plan["backup"]["backup_id"],
@@ -232,7 +241,7 @@ def start_restore(deps: RunbookDeps, plan: dict[str, Any], _context: TaskContext
 def check_restore(deps: RunbookDeps, plan: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
     """One look at the restore: ``done`` when it succeeded, with when its services were healthy;
     ``fleetops.RestoreFailed`` when it ended otherwise."""
-    run = _control(deps, plan["environment"]).restore_run(plan["restore_execution"])
+    run = _control(deps, _target(plan)).restore_run(plan["restore_execution"])
     if run.status == "RUNNING":
         return {"done": False}
     if run.status != "SUCCEEDED" or run.healthy_at is None:
@@ -280,13 +289,18 @@ def _report(deps: RunbookDeps, payload: dict[str, Any], failure: str | None) -> 
         return crash_drill.report(deps, payload, failure)
     if plan["scenario"] == failover_drill.SCENARIO:
         return failover_drill.report(deps, payload, failure)
-    control = _control(deps, plan["environment"])
     newest = None
-    if plan["scenario"] == "datastore-loss":
-        if failure is None:
-            newest = control.newest_stamp(plan["datastore"])
-        control.resume_heartbeat(plan["datastore"])
-    counts = control.stop_client(plan["execution"])
+    counts = None
+    # A scratch drill failing before its steady client started may have no copy running.
+    if not plan.get("scratch") or "client" in payload:
+        control = _control(deps, _target(plan))
+        if plan["scenario"] == "datastore-loss":
+            if failure is None:
+                newest = control.newest_stamp(plan["datastore"])
+            control.resume_heartbeat(plan["datastore"])
+        counts = control.stop_client(plan["execution"])
+    if plan.get("scratch"):
+        scratch_drill.control(deps, plan["environment"]).discard()
     outage = payload.get("outage") or {}
     recovered = payload.get("recovered") or {}
     measured = Measured(
@@ -308,6 +322,7 @@ def _report(deps: RunbookDeps, payload: dict[str, Any], failure: str | None) -> 
         **{k: plan.get(k) for k in keys if k != "execution"},
         "backup_id": (plan.get("backup") or {}).get("backup_id"),
         "restore_execution": plan.get("restore_execution") if plan["scenario"] == "datastore-loss" else None,
+        "scratch": plan.get("scratch"),
         "killed": outage.get("killed"),
         "ended_at": deps.clock.now().isoformat(),
         "targets": plan["objectives"],

@@ -37,6 +37,9 @@ class DrillBody(StrictModel):
     """control-plane-crash: the services deployed (default: every one the version changes)."""
     standby: str | None = Field(None, min_length=1, max_length=100)
     """environment-failover: the standby brought up (default: the only one of the environment)."""
+    scratch: StrictBool = False
+    """datastore-loss: in a scratch copy of the environment, whose own data is not touched (no
+    ``confirm`` needed)."""
     confirm: StrictBool = False
     """datastore-loss destroys the datastore's data, environment-failover stops the environment:
     it must be true."""
@@ -58,10 +61,13 @@ async def start_drill(
         check_request_names(request, environments=[body.standby])
     if body.services:
         check_request_names(request, services=body.services)
-    if body.scenario == "datastore-loss" and not body.confirm and not body.dry_run:
+    if body.scratch and body.scenario != "datastore-loss":
+        raise BadInput(f"scratch: only datastore-loss runs in a scratch copy, not {body.scenario}")
+    if body.scenario == "datastore-loss" and not (body.confirm or body.dry_run or body.scratch):
         raise BadInput(
             "datastore-loss destroys the datastore's data on the running environment: "
-            "confirm it (confirm: true; the CLI's --yes)"
+            "confirm it (confirm: true; the CLI's --yes), or drill a scratch copy of it (scratch: true; "
+            "the CLI's --scratch)"
         )
     if body.scenario == "environment-failover" and not body.confirm and not body.dry_run:
         raise BadInput(
@@ -78,6 +84,7 @@ async def start_drill(
         version=body.version,
         services=body.services,
         standby=body.standby,
+        scratch=body.scratch,
         baseline_seconds=body.baseline_seconds,
         dry_run=body.dry_run,
     )
