@@ -5,7 +5,9 @@ plane was down runs then, once) it looks at each running local environment's dat
 datastore whose newest scheduled backup is ``every`` old (or that has none) is backed up
 (tagged ``scheduled``), verified by restore when ``verify`` is on, and its scheduled backups
 beyond ``keep`` or older than ``retention`` are deleted, file and catalog entry, never the
-newest verified one (``fleetops.ops.backups.schedule``). A datastore being restored (the
+newest verified one (``fleetops.ops.backups.schedule``). ``kind: base`` schedules PostgreSQL base
+backups; a local PostgreSQL's archived WAL older than its oldest kept base backup is deleted at
+each look (``fleetops.ops.backups.wal_retention``). A datastore being restored (the
 environment's lock held by a restore execution) is left alone until the restore ends. A backup
 that fails is notified (``backup.failed``) and tried again at the next look. An aws
 environment's datastores with an ``aws:`` block are kept the same way with native snapshots
@@ -21,9 +23,11 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+import psycopg
+
 from fleetops.clock import Clock
 from fleetops.control.aws_runtime import AwsFleetRuntime
-from fleetops.control.backups import Backups
+from fleetops.control.backups import LOGICAL, Backups
 from fleetops.control.environments import Environments
 from fleetops.errors import FleetopsError
 from fleetops.ops.backups.schedule import SCHEDULED, due, expired
@@ -47,6 +51,8 @@ class Look:
     taken: Backup | None
     deleted: tuple[str, ...]
     error: str | None = None
+    pruned_wal: tuple[str, ...] = ()
+    """The archived WAL files deleted (older than the oldest kept base backup)."""
 
 
 class BackupScheduler:
@@ -101,8 +107,12 @@ class BackupScheduler:
         newest = self.store.backups.list(environment=environment, datastore=name, tag=SCHEDULED, limit=1)
         taken = None
         if due(newest[0].created_at if newest else None, schedule.every, now):
+            # A base backup is the sandbox's (pg_basebackup); on aws the snapshot is native.
+            kind = (
+                LOGICAL if isinstance(self.environments.get(environment), AwsFleetRuntime) else schedule.kind
+            )
             try:
-                taken = self.backups.create(name, environment=environment, tag=SCHEDULED)
+                taken = self.backups.create(name, environment=environment, tag=SCHEDULED, kind=kind)
                 if schedule.verify:
                     taken = self.backups.verify(taken.backup_id)
             except FleetopsError as err:  # notified by Backups; tried again at the next look
@@ -116,4 +126,10 @@ class BackupScheduler:
         )
         for victim in victims:
             self.backups.discard(victim)
-        return Look(environment, name, taken, tuple(v.backup_id for v in victims))
+        pruned: tuple[str, ...] = ()
+        if not isinstance(self.environments.get(environment), AwsFleetRuntime):
+            try:
+                pruned = self.backups.prune_wal(environment, name)
+            except (FleetopsError, OSError, psycopg.Error) as err:  # the next look tries again
+                log.warning("WAL archive of %s in %s not pruned: %s", name, environment, err)
+        return Look(environment, name, taken, tuple(v.backup_id for v in victims), pruned_wal=pruned)

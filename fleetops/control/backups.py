@@ -27,6 +27,7 @@ from fleetops.ops.backups.pitr import BASE_SUFFIX, BASE_TOOL, recoverable_from, 
 from fleetops.ops.backups.take import SUFFIXES, take_backup
 from fleetops.ops.backups.verify import sha256_of, verify_backup
 from fleetops.ops.backups.verify_base import verify_base_backup
+from fleetops.ops.backups.wal_retention import prune_archive, start_lsn
 from fleetops.ops.notify import DeploymentEvent, EventKind, notify
 from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.store import Store
@@ -222,6 +223,25 @@ class Backups:
         else:
             Path(backup.location).unlink(missing_ok=True)
         self.store.backups.delete(backup.backup_id)
+
+    def prune_wal(self, environment: str, datastore: str) -> tuple[str, ...]:
+        """Delete the archived WAL of a local PostgreSQL ``datastore`` that precedes its oldest
+        base backup in the catalog (``fleetops.ops.backups.wal_retention``): the file names
+        deleted; none without a base backup."""
+        stores = self.datastores_of(environment)
+        if stores.stores[datastore].kind != "postgres":
+            return ()
+        bases = [
+            b
+            for b in self.store.backups.list(environment=environment, datastore=datastore, limit=100_000)
+            if b.tool == BASE_TOOL
+        ]
+        starts = [start for b in bases if (start := start_lsn(b.source_position)) is not None]
+        if len(starts) != len(bases) or not starts:
+            return ()  # a base backup whose start is unknown: keep everything
+        oldest = min(bases, key=lambda b: (b.created_at, b.backup_id))
+        start = start_lsn(oldest.source_position)
+        return () if start is None else tuple(prune_archive(stores, datastore, start))
 
     def _notify(self, kind: EventKind, environment: str, what: str, reason: str | None) -> None:
         """``backup.<kind>`` to the fleet file's channels that list it (a delivery problem is

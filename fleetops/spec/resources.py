@@ -78,6 +78,11 @@ class Backup(Spec):
     verify: StrictBool = Field(
         default=True, description="Restore each backup into a scratch instance and probe it."
     )
+    kind: Literal["logical", "base"] = Field(
+        default="logical",
+        description="logical: the engine's dump; base (PostgreSQL): pg_basebackup, what a point-in-time "
+        "restore starts from; the archived WAL older than the oldest kept base backup is then deleted.",
+    )
 
     @model_validator(mode="after")
     def _kept_somehow(self) -> Backup:
@@ -174,6 +179,10 @@ class Datastore(Spec):
             )
         if re.match(r"^[a-z+]+://[^/@]*:[^/@]+@", self.connection):
             raise ValueError("connection must not contain a password: use password_secret")
+        if self.backup is not None and self.backup.kind == "base" and self.kind != DatastoreKind.POSTGRES:
+            raise ValueError(
+                f"backup kind base (pg_basebackup) is for a postgres datastore, not {self.kind.value}"
+            )
         if self.aws is not None:
             if self.aws.rds_instance is not None and self.kind != DatastoreKind.POSTGRES:
                 raise ValueError(f"aws.rds_instance is for a postgres datastore, not {self.kind.value}")

@@ -77,3 +77,23 @@ def test_a_datastore_names_one_aws_resource_of_its_kind() -> None:
         "fleet.yaml:8:5 datastores.db: aws.rds_instance is for a postgres datastore, not redis"
     ]
     assert len(_aws_problems("postgres", "postgresql://db@host/db", "{rds_instance: db--1}")) == 1
+
+
+def test_base_backups_are_postgresql_ones() -> None:
+    (problem,) = _problems("{every: 1d, keep: 7, kind: base}")
+    assert problem.endswith(
+        "datastores.db: backup kind base (pg_basebackup) is for a postgres datastore, not sqlite"
+    )
+    text = FLEET.replace(
+        "kind: sqlite\n    connection: sqlite:///db.sqlite",
+        "kind: postgres\n    connection: postgresql://u@h/db",
+    )
+    backup = (
+        load_fleet_text(text.replace("BACKUP", "{every: 1d, keep: 7, kind: base}")).datastores["db"].backup
+    )
+    assert backup is not None and backup.kind == "base"
+
+
+def test_a_backup_kind_is_logical_or_base() -> None:
+    (problem,) = _problems("{every: 1d, keep: 7, kind: full}")
+    assert "datastores.db.backup.kind" in problem
