@@ -128,6 +128,15 @@ def _print_crash(report: dict[str, Any], say_line: Callable[[str], None]) -> Non
 
 def _print_failover(report: dict[str, Any], say_line: Callable[[str], None]) -> None:
     entry = ", ".join(f"{s} 127.0.0.1:{p}" for s, p in sorted((report.get("entry_points") or {}).items()))
+    if report.get("outcome") == "failed":
+        if report.get("primary"):
+            say_line(f"  primary        {report.get('environment')} {report['primary']}")
+        elif report.get("primary_stopped"):
+            say_line(
+                f"  primary        {report.get('environment')} stopped, {report['standby']} not healthy: "
+                f"fleetops down --env {report['standby']} && fleetops up --env {report.get('environment')}"
+            )
+        return
     say_line(f"  stopped        {report.get('environment')} (the region lost)")
     say_line(f"  standby        {report['standby']} now serves the entry point ({entry})")
     releases = ", ".join(f"{r['service']} {r['version']}" for r in report.get("releases") or [])

@@ -117,6 +117,11 @@ class LocalFailoverControl:
         self.environments.remove(self.primary)
         self._changed(self.environments.names())
 
+    def start_primary(self) -> None:
+        """See ``FailoverControl.start_primary``."""
+        self.environments.add(self.primary, "v1")  # its services' states say their versions
+        self._changed(self.environments.names())
+
     def start_standby(self, drill: str, releases: list[StandbyRelease], backups: dict[str, str]) -> None:
         """See ``FailoverControl.start_standby``."""
         if self.standby_running():

@@ -636,6 +636,10 @@ class FailoverControl(Protocol):
         """Stop the primary and every process it started (nothing when it is stopped)."""
         ...
 
+    def start_primary(self) -> None:
+        """Start the primary again (a failover that failed before its standby ran)."""
+        ...
+
     def start_standby(self, drill: str, releases: list[StandbyRelease], backups: dict[str, str]) -> None:
         """Bring the standby up at ``releases`` (pinned there by execution ``drill``), its
         datastores' heartbeat paused, then restore each datastore from the primary's backup

@@ -16,7 +16,9 @@ the primary's load balancers are gone. RTO: outage start to the standby healthy 
 there; RPO: outage start minus the oldest of the newest heartbeat stamps the restores left.
 
 The plan comes from ``drill-initialize`` and the report from ``drill-measure`` /
-``drill-failed`` (``handlers.drills``), which call :func:`failover_plan` and :func:`report`.
+``drill-failed`` (``handlers.drills``), which call :func:`failover_plan` and :func:`report`. A
+drill that fails after stopping the primary and before its standby runs starts the primary again
+(the report's ``primary``: ``restarted``), so the entry point is not left dead.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fleetops.engine import TaskContext, TaskFailure
-from fleetops.errors import BadInput
+from fleetops.errors import BadInput, FleetopsError
 from fleetops.ops.drills.heartbeat import STAMPED_KINDS
 from fleetops.ops.drills.report import Measured, build_report
 from fleetops.runbooks.deps import RunbookDeps
@@ -205,6 +207,14 @@ def report(deps: RunbookDeps, payload: dict[str, Any], failure: str | None) -> d
         }
     port.resume_heartbeat(restored)
     counts = port.stop_client(plan["execution"])
+    back = None
+    if failure is not None and not port.primary_running() and not port.standby_running():
+        # Nothing serves: the primary comes back rather than leave the entry point dead.
+        try:
+            port.start_primary()
+            back = "restarted"
+        except FleetopsError as err:
+            back = f"not restarted: {err.message}"
     outage = payload.get("outage") or {}
     recovered = payload.get("recovered") or {}
     # The data lost is the most any datastore lost: the oldest of their newest stamps.
@@ -236,6 +246,7 @@ def report(deps: RunbookDeps, payload: dict[str, Any], failure: str | None) -> d
         "backups": plan["backups"],
         "stamps": {name: None if s is None else s.isoformat() for name, s in stamps.items()},
         "primary_stopped": outage.get("at") is not None,
+        "primary": back,
         "ended_at": deps.clock.now().isoformat(),
         "targets": plan["objectives"],
         **figures,
