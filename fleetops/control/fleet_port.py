@@ -27,6 +27,7 @@ import httpx
 
 from fleetops.providers.base import InstanceState, ManagedProvider
 from fleetops.rollout import ProbeResult
+from fleetops.tls import default_tls
 
 _ENDED = (InstanceState.TERMINATING, InstanceState.TERMINATED, InstanceState.DRAINING)
 OTHER_PINS = " (other secret versions)"
@@ -69,7 +70,7 @@ class ProviderPort:
         self.health_path = health_path
         self.launch_timeout_s = launch_timeout_s
         self._poll_s = poll_s
-        self._http = httpx.AsyncClient()
+        self._http = httpx.AsyncClient(verify=default_tls())
         self.launch_env: Mapping[str, str] = {}
         """Env of the instances the running rollout launches (one rollout per service at a time)."""
 

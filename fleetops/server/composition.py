@@ -45,6 +45,7 @@ from fleetops.server.settings import ServerSettings, record_environments
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import AwsSettings
 from fleetops.store import Store
+from fleetops.tls import default_tls
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def compose(
         orchestrator = OrchestratorMetrics(opened, envs.names)
         executions.writer.observers.append(orchestrator.counts.observe)
         load_handlers(executions.registry, handler_specs(settings.handlers))
-        http = httpx.Client()
+        http = httpx.Client(verify=default_tls())
         deployments = Deployments(
             executions,
             opened,

@@ -22,6 +22,7 @@ from fleetops.runbooks.handlers.common import ROLLBACK_FAILED, require_lock, rol
 from fleetops.runbooks.ports import FleetControl, RolloutRequest, RolloutView
 from fleetops.runbooks.smoke import smoke_check
 from fleetops.spec.rollout_settings import refresh_preferences
+from fleetops.tls import default_tls
 
 SUCCESSFUL = "Successful"
 ROLLBACK_IN_PROGRESS = "RollbackInProgress"
@@ -81,7 +82,7 @@ def succeeded(deps: RunbookDeps, item: dict[str, Any], view: RolloutView) -> dic
     if deps.http is not None:
         result = smoke_check(deps.http, endpoint, item["service"], spec)
     else:
-        with httpx.Client() as client:
+        with httpx.Client(verify=default_tls()) as client:
             result = smoke_check(client, endpoint, item["service"], spec)
     if not result.passed:
         after = f"after {view.version}, release #{view.release_number}, rolled out"
