@@ -88,9 +88,13 @@ class LocalScratchCopy:
         self.name = scratch_name(environment)
         self.vault = vault
 
+    def running(self) -> bool:
+        """Whether the copy runs."""
+        return self.environments.get(self.name) is not None
+
     def start(self, drill: str) -> None:
         """Bring the copy up (nothing when it runs already: the step repeated)."""
-        if self.environments.get(self.name) is not None:
+        if self.running():
             return
         source = self._runtime(self.environment)
         fleet = scratch_fleet(source.fleet, self.environment, self.name)

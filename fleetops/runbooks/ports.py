@@ -671,6 +671,10 @@ class ScratchControl(Protocol):
 
     name: str
 
+    def running(self) -> bool:
+        """Whether the copy runs (another drill's)."""
+        ...
+
     def start(self, drill: str) -> None:
         """Bring the copy up at the environment's versions and counts, its datastores holding
         what the environment's hold now (nothing when it runs already)."""

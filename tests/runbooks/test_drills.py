@@ -181,3 +181,54 @@ def test_a_failed_restore_fails_the_drill_and_puts_the_heartbeat_and_client_back
     )
     assert drills.calls[-2:] == ["heartbeat resumed", "client stopped"]
     assert [t.split(" after ")[0] for t in _titles(hook)][1] == "dev: drill failed"
+
+
+@dataclass
+class FakeScratch:
+    """A scratch copy another drill runs already."""
+
+    name: str = "dev-scratch"
+    calls: list[str] = field(default_factory=list)
+
+    def running(self) -> bool:
+        return True
+
+    def start(self, drill: str) -> None:
+        self.calls.append("started")
+
+    def waiting_for(self) -> str | None:
+        return None
+
+    def discard(self) -> None:
+        self.calls.append("discarded")
+
+
+def test_a_scratch_drill_is_refused_while_another_ones_copy_runs(
+    tmp_path: Path, hook: WebhookReceiver
+) -> None:
+    fleet = load_fleet_text(FLEET.replace("RPO", "1h").replace("URL", hook.url))
+    scratch = FakeScratch()
+
+    async def scenario() -> ExecutionResult:
+        with Store.open(None, tmp_path) as store:
+            world = RunbookWorld.make(store, fleet, environments=["dev"])
+            drills = FakeDrills(world.clock)
+            deps = replace(
+                world.deps, drills=lambda _environment: drills, scratch_copies=lambda _env: scratch
+            )
+            register_handlers(world.registry, deps)
+            payload = {
+                "environment": "dev",
+                "scenario": "datastore-loss",
+                "scratch": True,
+                "requested_by": "t",
+            }
+            return await world.run("drill-datastore-loss", payload, name="drill-datastore-loss-dev-2")
+
+    result = asyncio.run(scenario())
+    assert (result.status, result.error) == (ExecutionStatus.FAILED, "fleetops.BadInput")
+    assert result.cause == (
+        "the scratch copy dev-scratch of 'dev' runs already (another scratch drill): wait for its end "
+        "(fleetops drill list)"
+    )
+    assert scratch.calls == []

@@ -41,7 +41,13 @@ def in_scratch(deps: RunbookDeps, fleet: Fleet, plan: dict[str, Any]) -> dict[st
         raise BadInput(
             f"environment {environment!r} is on aws: scratch copies are made of local environments only"
         )
-    name = control(deps, environment).name
+    copy = control(deps, environment)
+    name = copy.name
+    if copy.running():
+        raise BadInput(
+            f"the scratch copy {name} of {environment!r} runs already (another scratch drill): wait for "
+            "its end (fleetops drill list)"
+        )
     if name in fleet.environments:
         raise BadInput(
             f"the scratch copy of {environment!r} would be named {name!r}, an environment of the fleet "
