@@ -38,6 +38,7 @@ from fleetops.runbooks.ports import StandbyRelease
 from fleetops.store import Store
 from fleetops.store.backups import Backup
 from fleetops.store.releases import ReleaseConflict, ReleaseStatus
+from fleetops.tls import default_tls
 
 EnvironmentsChanged = Callable[[list[str]], None]
 """Told the running environments after the drill stops or starts one (the server records them,
@@ -157,7 +158,7 @@ class LocalFailoverControl:
                 return f"{service}: {waiting}"
         for url in urls:
             try:
-                answer = httpx.get(url, timeout=_ENTRY_TIMEOUT_S)
+                answer = httpx.get(url, timeout=_ENTRY_TIMEOUT_S, verify=default_tls())
             except httpx.HTTPError as err:
                 return f"entry point {url}: {type(err).__name__}"
             if not answer.is_success:
