@@ -28,7 +28,7 @@ typecheck: $(STAMP)
 # --dist loadfile keeps each test file on one worker, in order (module-scoped fleets and servers
 # are per file); --no-loadscope-reorder keeps the files in collection order (tests/conftest.py
 # puts the longest first), where by default xdist starts the files with the most tests first and
-# so the README test (two tests, minutes long) ran last and alone. --durations=25 lists the
+# so the README test (minutes long) ran last and alone. --durations=25 lists the
 # slowest tests at the end of every run, to keep the suite within its budget (10 minutes).
 # PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= 4

@@ -20,7 +20,12 @@ from fleetops.testing.postgres import PostgresCluster, postgres_cluster
 # The longest test files (each minutes of real fleets), started first: on two workers a test
 # file runs whole on one (--dist loadfile), so one of these started last is the run's tail.
 LONGEST_FIRST = (
-    "tests/examples/test_readme_commands.py",
+    # The README's walkthrough, in parts (tests/examples/readme_plan.py), longest first.
+    "tests/examples/test_readme_environments.py",
+    "tests/examples/test_readme_deploy.py",
+    "tests/examples/test_readme_control_plane.py",
+    "tests/examples/test_readme_sandbox.py",
+    "tests/examples/test_readme_operations.py",
     "tests/cli/test_sfn_workers.py",
     "tests/providers/aws/test_cli_prod.py",
     "tests/server/test_secret_leaks.py",

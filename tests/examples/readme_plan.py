@@ -1,35 +1,20 @@
-"""Every command line in the README's code blocks, run as written (through bash, `fleetops` and
-`aws` on the PATH) against a running copy of the example fleet, so the README cannot drift from
-the tool: a README line without an entry in ``PLAN`` fails the test, and so does an entry whose
-command does not end with its expected exit code.
+"""What the README test runs for each command line of the README's code blocks, and in which part.
 
-What is not run says why (``skip``). Placeholders (EXECUTION, NAME, ROLLOUT_ID, <execution-arn>)
-are filled from the output of a command run before. The copy's pinned ports (8080, stage's
-8180) are left to be picked free, and the fixed 8417 of `fleetops server` is the URL of this
-test's control plane. `fleetops down` is run last, after every other block.
+Every line has an entry in ``PLAN``: the steps that run it as written (through bash, `fleetops`
+and `aws` on the PATH), or a ``Skip`` saying why it is not run here. The walkthrough runs in
+``PARTS``, each a test file of its own with its own copy of the example and its own control plane
+(so that pytest-xdist runs them on different workers): a part runs every line from its heading up
+to the next part's heading, in the README's order, after its ``setup`` (what an earlier part of
+the README left running), and ends with `fleetops down`. Placeholders (EXECUTION, NAME,
+ROLLOUT_ID, BACKUP_ID, DRILL_ID, <execution-arn>) are read from the output of a step run before in
+the same part.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
-import pytest
-
-from fleetops.server.settings import read_server_file
-from fleetops.testing.example import NotificationSinks, copy_example
-from fleetops.testing.server import cli_env
-from fleetops.testing.waiting import wait_until
-
-pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
 
 README = Path(__file__).parents[2] / "README.md"
 
@@ -119,7 +104,7 @@ PLAN: dict[str, list[Step] | Skip] = {
         Step("fleetops rollout gateway v2 --wait", capture={"ROLLOUT_ID": r"started rollout (\S+):"})
     ],
     "fleetops rollout status ROLLOUT_ID": [Step("fleetops rollout status ROLLOUT_ID")],
-    "fleetops down": [],  # run last
+    "fleetops down": [],  # run last, in every part
     "fleetops backup create orders-db [--env dev]": [
         Step(
             "fleetops backup create orders-db --env dev", capture={"BACKUP_ID": r"(bk-[0-9a-z-]+): orders-db"}
@@ -435,19 +420,50 @@ PLAN: dict[str, list[Step] | Skip] = {
     "fleetops audit security -o json": [Step("fleetops audit security -o json")],
 }
 
-FOLLOW_QUIET_S = 5.0
-HELLO = '{"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "End": true}}}'
+
+@dataclass(frozen=True)
+class Part:
+    """A stretch of the README run by one test file, on a copy of the example of its own."""
+
+    heading: str
+    """The README heading it starts at; it runs every command line up to the next part's heading."""
+    setup: tuple[Step, ...] = ()
+    """Run first: what the README's earlier parts left running (not README lines of its own)."""
 
 
-def readme_command_lines(text: str) -> list[str]:
-    """The README's code-block lines that are commands: indented blocks and shell fences, without
-    comments, continuation lines joined, in order (the fleet file's YAML block is not commands)."""
+UP = Step("fleetops up")
+
+# Split where no step needs what an earlier part left (beyond a running fleet: ``setup``), and so
+# that no part takes much longer than another: each is a test file (tests/examples/test_readme_*.py).
+PARTS: dict[str, Part] = {
+    # validate, plan, up, status, scale, logs, rollout; backups, restores, drills, queries, metrics
+    "sandbox": Part("# fleetops"),
+    # the server, tokens, audit, secrets and a rotation, Step Functions, the fleet's own aws commands
+    "control_plane": Part("## The control plane", setup=(UP,)),
+    # deploy, lock-wait, rollbacks, stop, executions (their export and import)
+    "deploy": Part("## Deploy, roll back, promote", setup=(UP,)),
+    # dev deployed, stage up beside it, promoted; the On AWS section is skipped (no AWS here)
+    "environments": Part("### Two environments on one machine, and a promotion between them"),
+    # alarms, releases, locks, maintenance, blocks, notifications, incidents, reports, audit
+    "operations": Part("## Alarms", setup=(UP,)),
+}
+
+
+def readme_sections(text: str) -> list[tuple[str, list[str]]]:
+    """Each heading of the README with its code-block lines that are commands: indented blocks and
+    shell fences, without comments, continuation lines joined, in order (the fleet file's YAML
+    block is not commands)."""
+    sections: list[tuple[str, list[str]]] = []
     lines: list[str] = []
     fence: str | None = None
     pending = ""
     for raw in text.splitlines():
         if raw.startswith("```"):
             fence = None if fence is not None else raw[3:].strip()
+            continue
+        if fence is None and re.match(r"#{1,6} ", raw):
+            lines = []
+            sections.append((raw.strip(), lines))
             continue
         if fence is not None and fence not in ("", "sh", "shell", "bash", "console"):
             continue
@@ -464,138 +480,29 @@ def readme_command_lines(text: str) -> list[str]:
             lines[-1] += " " + line  # a Python call's next line
         else:
             lines.append(line)
-    return lines
+    return sections
 
 
-def test_every_readme_command_line_has_an_entry() -> None:
-    # A line shown twice (`fleetops up` in two walkthroughs) has one entry, run each time.
-    assert list(dict.fromkeys(readme_command_lines(README.read_text()))) == list(PLAN)
+def readme_command_lines(text: str) -> list[str]:
+    """The README's command lines, in order (a line shown twice is there twice)."""
+    return [line for _, lines in readme_sections(text) for line in lines]
 
 
-@pytest.fixture
-def restaurant(tmp_path: Path, sinks: NotificationSinks) -> Iterator[Path]:
-    folder = copy_example(tmp_path / "restaurant", sinks)
-    fleet_file = folder / "fleet.yaml"
-    text = (
-        fleet_file.read_text()
-        .replace("      port: 8080\n", "")
-        .replace("run: {port: 8180}", "run: {port: null}")
-        # No README line deploys a bad release, so no alarm needs a long bake to see one: each
-        # of the walkthrough's deployments, rollbacks and promotions waits 1 s per step instead.
-        .replace("bake_time: 5s", "bake_time: 1s")
-        .replace("bake_time: 15s", "bake_time: 1s")
-        .replace("checkpoint_delay: 3s", "checkpoint_delay: 1s")
-    )
-    assert text.count("bake_time: 1s") == 2 and "checkpoint_delay: 1s" in text, "the example's timings moved"
-    fleet_file.write_text(text)
-    (folder / "hello.asl.json").write_text(HELLO)
-    try:
-        yield folder
-    finally:
-        _bash("fleetops down", folder, timeout=120)
+def readme_parts(text: str) -> dict[str, list[str]]:
+    """The command lines each part runs, in order: those under its heading up to the next part's."""
+    starts = {part.heading: name for name, part in PARTS.items()}
+    parts: dict[str, list[str]] = {name: [] for name in PARTS}
+    current: str | None = None
+    for heading, lines in readme_sections(text):
+        current = starts.get(heading, current)
+        if current is None:
+            raise AssertionError(f"the README's first heading {heading!r} starts no part")
+        parts[current].extend(lines)
+    return parts
 
 
-def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    venv_bin = str(Path(sys.executable).parent)  # fleetops and aws, as after `make`
-    env = cli_env()
-    env["PATH"] = f"{venv_bin}{os.pathsep}{env.get('PATH', '')}"
-    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
-        env.pop(name, None)
-    return {**env, **(extra or {})}
-
-
-def _bash(command: str, cwd: Path, *, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", "-c", command],
-        cwd=cwd,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def _followed(command: str, cwd: Path, extra: dict[str, str], ready: str) -> subprocess.CompletedProcess[str]:
-    """Run a command that goes on until Ctrl-C: interrupt it once it printed something."""
-    said: list[str] = []
-    with subprocess.Popen(
-        ["bash", "-c", command],
-        cwd=cwd,
-        env=_env(extra),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group: Ctrl-C reaches bash and the command
-    ) as process:
-        reader = threading.Thread(target=lambda: said.extend(process.stdout or []), daemon=True)
-        reader.start()
-        try:
-            if ready:
-                wait_until(lambda: ready in "".join(said) or process.poll() is not None, what=command)
-            else:
-                wait_until(lambda: said or process.poll() is not None, timeout=FOLLOW_QUIET_S, what=command)
-        except AssertionError:
-            pass  # nothing to print yet (no 5xx to follow): it still follows, and Ctrl-C ends it
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGINT)
-            process.wait(timeout=30)
-        reader.join(timeout=5)
-    return subprocess.CompletedProcess(command, process.returncode, "".join(said), "")
-
-
-def _idle(cwd: Path) -> None:
-    """Wait until no execution and no rollout (an instance refresh started through aws) runs."""
-
-    # Asked of the API (what `fleetops executions list --status RUNNING` and `fleetops status`
-    # read): a poll is then a request, not two CLI processes of half a second of CPU each.
-    info = read_server_file(cwd / ".fleetops")
-    assert info is not None, "no control plane runs for the README's fleet"
-    headers = {"Authorization": f"Bearer {(cwd / '.fleetops' / 'token').read_text().strip()}"}
-
-    def nothing_runs() -> bool:
-        listed = httpx.get(f"{info['url']}/api/v1/executions", params={"status": "RUNNING"}, headers=headers)
-        status = httpx.get(f"{info['url']}/api/v1/fleet", headers=headers)
-        return (
-            listed.status_code == 200
-            and listed.json()["executions"] == []
-            and status.status_code == 200
-            and not any(service["rollout"] for service in status.json()["services"])
-        )
-
-    wait_until(nothing_runs, timeout=300, what="no execution or rollout running")
-
-
-@pytest.mark.timeout(1500)  # the README's walkthroughs, one after the other: several minutes
-def test_every_readme_command_runs_as_written(restaurant: Path, tmp_path: Path) -> None:
-    values: dict[str, str] = {}
-    failures: list[str] = []
-    lines = readme_command_lines(README.read_text())
+def part_steps(name: str, text: str) -> list[Step]:
+    """What part ``name`` runs: its setup, the steps of its lines, then `fleetops down`."""
+    lines = readme_parts(text)[name]
     steps = [step for line in lines if not isinstance(entry := PLAN[line], Skip) for step in entry]
-    for step in [*steps, Step("fleetops down")]:
-        command = step.run
-        for placeholder, value in values.items():
-            command = command.replace(placeholder, value)
-        info = read_server_file(restaurant / ".fleetops")
-        if info is not None:
-            command = command.replace(" URL ", f" {info['url']} ")
-        cwd = tmp_path / "elsewhere" if step.elsewhere else restaurant
-        cwd.mkdir(exist_ok=True)
-        print(f"$ {command}", flush=True)  # where a slow README run is, with -s
-        done = _followed(command, cwd, step.env, step.ready) if step.follow else _bash(command, cwd)
-        if done.returncode != step.exit_code:
-            failures.append(f"{command}: exit {done.returncode}\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-            print(failures[-1], flush=True)
-        for placeholder, pattern in step.capture.items():
-            found = re.search(pattern, done.stdout + done.stderr)
-            if found is None:
-                failures.append(
-                    f"{command}: no {placeholder} ({pattern}) in its output:\n{done.stdout[-2000:]}"
-                )
-                print(failures[-1], flush=True)
-            else:
-                values[placeholder] = found.group(1)
-        if step.idle:
-            _idle(restaurant)
-    assert failures == []
+    return [*PARTS[name].setup, *steps, Step("fleetops down")]

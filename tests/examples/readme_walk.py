@@ -1,0 +1,158 @@
+"""Runs a part of the README's walkthrough (``readme_plan.PARTS``) on a copy of the example fleet.
+
+The copy's pinned ports (8080, stage's 8180) are left to be picked free, so that parts run side by
+side on one machine, and the fixed 8417 of `fleetops server` is the URL of the part's own control
+plane.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from fleetops.server.settings import read_server_file
+from fleetops.testing.example import NotificationSinks, copy_example
+from fleetops.testing.server import cli_env
+from fleetops.testing.waiting import wait_until
+from tests.examples.readme_plan import README, Step, part_steps
+
+FOLLOW_QUIET_S = 5.0
+HELLO = '{"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "End": true}}}'
+
+
+@contextmanager
+def restaurant_copy(folder: Path, sinks: NotificationSinks) -> Iterator[Path]:
+    """A copy of the example in ``folder`` with free ports and short bakes; `fleetops down` after."""
+    copy_example(folder, sinks)
+    fleet_file = folder / "fleet.yaml"
+    text = (
+        fleet_file.read_text()
+        .replace("      port: 8080\n", "")
+        .replace("run: {port: 8180}", "run: {port: null}")
+        # No README line deploys a bad release, so no alarm needs a long bake to see one: each
+        # of the walkthrough's deployments, rollbacks and promotions waits 1 s per step instead.
+        .replace("bake_time: 5s", "bake_time: 1s")
+        .replace("bake_time: 15s", "bake_time: 1s")
+        .replace("checkpoint_delay: 3s", "checkpoint_delay: 1s")
+    )
+    assert text.count("bake_time: 1s") == 2 and "checkpoint_delay: 1s" in text, "the example's timings moved"
+    fleet_file.write_text(text)
+    (folder / "hello.asl.json").write_text(HELLO)
+    try:
+        yield folder
+    finally:
+        _bash("fleetops down", folder, timeout=120)
+
+
+def walk_part(name: str, restaurant: Path, elsewhere: Path) -> list[str]:
+    """Run part ``name`` in ``restaurant`` (a step marked elsewhere: in ``elsewhere``), each step
+    as written; return what went wrong (an exit code not expected, a placeholder not found)."""
+    values: dict[str, str] = {}
+    failures: list[str] = []
+    for step in part_steps(name, README.read_text()):
+        command = step.run
+        for placeholder, value in values.items():
+            command = command.replace(placeholder, value)
+        info = read_server_file(restaurant / ".fleetops")
+        if info is not None:
+            command = command.replace(" URL ", f" {info['url']} ")
+        cwd = elsewhere if step.elsewhere else restaurant
+        cwd.mkdir(exist_ok=True)
+        print(f"$ {command}", flush=True)  # where a slow README run is, with -s
+        done = _followed(command, cwd, step) if step.follow else _bash(command, cwd)
+        if done.returncode != step.exit_code:
+            failures.append(f"{command}: exit {done.returncode}\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+            print(failures[-1], flush=True)
+        for placeholder, pattern in step.capture.items():
+            found = re.search(pattern, done.stdout + done.stderr)
+            if found is None:
+                failures.append(
+                    f"{command}: no {placeholder} ({pattern}) in its output:\n{done.stdout[-2000:]}"
+                )
+                print(failures[-1], flush=True)
+            else:
+                values[placeholder] = found.group(1)
+        if step.idle:
+            _idle(restaurant)
+    return failures
+
+
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    venv_bin = str(Path(sys.executable).parent)  # fleetops and aws, as after `make`
+    env = cli_env()
+    env["PATH"] = f"{venv_bin}{os.pathsep}{env.get('PATH', '')}"
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        env.pop(name, None)
+    return {**env, **(extra or {})}
+
+
+def _bash(command: str, cwd: Path, *, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _followed(command: str, cwd: Path, step: Step) -> subprocess.CompletedProcess[str]:
+    """Run a command that goes on until Ctrl-C: interrupt it once it printed something."""
+    said: list[str] = []
+    with subprocess.Popen(
+        ["bash", "-c", command],
+        cwd=cwd,
+        env=_env(step.env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group: Ctrl-C reaches bash and the command
+    ) as process:
+        reader = threading.Thread(target=lambda: said.extend(process.stdout or []), daemon=True)
+        reader.start()
+        try:
+            if step.ready:
+                wait_until(lambda: step.ready in "".join(said) or process.poll() is not None, what=command)
+            else:
+                wait_until(lambda: said or process.poll() is not None, timeout=FOLLOW_QUIET_S, what=command)
+        except AssertionError:
+            pass  # nothing to print yet (no 5xx to follow): it still follows, and Ctrl-C ends it
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGINT)
+            process.wait(timeout=30)
+        reader.join(timeout=5)
+    return subprocess.CompletedProcess(command, process.returncode, "".join(said), "")
+
+
+def _idle(cwd: Path) -> None:
+    """Wait until no execution and no rollout (an instance refresh started through aws) runs."""
+
+    # Asked of the API (what `fleetops executions list --status RUNNING` and `fleetops status`
+    # read): a poll is then a request, not two CLI processes of half a second of CPU each.
+    info = read_server_file(cwd / ".fleetops")
+    assert info is not None, "no control plane runs for the README's fleet"
+    headers = {"Authorization": f"Bearer {(cwd / '.fleetops' / 'token').read_text().strip()}"}
+
+    def nothing_runs() -> bool:
+        listed = httpx.get(f"{info['url']}/api/v1/executions", params={"status": "RUNNING"}, headers=headers)
+        status = httpx.get(f"{info['url']}/api/v1/fleet", headers=headers)
+        return (
+            listed.status_code == 200
+            and listed.json()["executions"] == []
+            and status.status_code == 200
+            and not any(service["rollout"] for service in status.json()["services"])
+        )
+
+    wait_until(nothing_runs, timeout=300, what="no execution or rollout running")

@@ -1,0 +1,19 @@
+"""The README's operations: alarms, releases, locks, maintenance, blocks, notifications, incidents,
+reports and the security audit, each command line run as written (`PARTS["operations"]` in
+readme_plan.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.examples.readme_walk import walk_part
+
+pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
+
+
+@pytest.mark.timeout(600)
+def test_readme_operations_commands_run_as_written(restaurant: Path, tmp_path: Path) -> None:
+    assert walk_part("operations", restaurant, tmp_path / "elsewhere") == []
