@@ -169,11 +169,15 @@ class Deployments:
     # -- wiring ----------------------------------------------------------------------------
 
     def fleet(self, environment: str) -> Fleet:
-        """The fleet file ``environment``'s runtime runs (errors as :meth:`runtime_for`); for a
-        primary that has a standby and does not run (a failover drill stopped it), the server's
-        fleet file: the drill goes on, and notifies, in the primary's name."""
+        """The fleet file ``environment``'s runtime runs (errors as :meth:`runtime_for`)."""
+        return self.runtime_for(environment).fleet
+
+    def _runbook_fleet(self, environment: str) -> Fleet:
+        """:meth:`fleet` for the runbooks' handlers; for a primary that has a standby and does
+        not run (an environment-failover drill stopped it), the server's fleet file: the drill
+        goes on, and notifies, in the primary's name."""
         try:
-            return self.runtime_for(environment).fleet
+            return self.fleet(environment)
         except NoFleet:
             fleet = self.environments.fleet
             if fleet is not None and any(e.standby_for == environment for e in fleet.environments.values()):
@@ -353,7 +357,7 @@ class Deployments:
     def _deps(self) -> RunbookDeps:
         return RunbookDeps(
             store=self.store,
-            fleet=self.fleet,
+            fleet=self._runbook_fleet,
             runtime_for=self.runtime_for,
             secret_values=self.environments.secret_values,
             secret_value=self.secret_value,

@@ -21,7 +21,9 @@ import pytest
 from fleetops.cli.client import ApiClient, locate_server
 from fleetops.server.settings import read_server_file
 from fleetops.testing.example import NotificationSinks
+from fleetops.testing.receivers import WebhookReceiver
 from fleetops.testing.server import run_cli
+from fleetops.testing.waiting import wait_until
 
 from .conftest import restaurant_on_postgres
 
@@ -36,6 +38,7 @@ class Fleet:
     entry: str
     """The gateway's pinned address: what clients are given."""
     api: ApiClient
+    hook: WebhookReceiver
 
     def cli(self, *args: str, timeout: float = 180) -> tuple[int, str, str]:
         done = run_cli(list(args), cwd=self.folder, timeout=timeout)
@@ -61,6 +64,11 @@ class Fleet:
         )
         assert listed.status_code == 200, listed.text
         return len(listed.json())
+
+    def notified(self, drill: str) -> list[str]:
+        """The titles of drill ``drill``'s notifications (the example's ops-chat takes drill.*)."""
+        titles = [str(body["text"]).splitlines()[0] for body in list(self.hook.bodies)]
+        return [title for title in titles if title.endswith(f"({drill})")]
 
     def running(self) -> dict[str, bool]:
         return {e["name"]: e["running"] for e in self.api.get("/environments")["environments"]}
@@ -94,7 +102,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) ->
         up = run_cli(["up"], cwd=folder, timeout=180)
         assert up.returncode == 0, up.stderr
         with ApiClient(locate_server(folder / ".fleetops"), timeout=120) as api:
-            yield Fleet(folder, f"http://127.0.0.1:{port}", api)
+            yield Fleet(folder, f"http://127.0.0.1:{port}", api, sinks.webhook)
     finally:
         down = run_cli(["down"], cwd=folder, timeout=120)
         assert down.returncode == 0, down.stderr
@@ -163,6 +171,12 @@ def test_the_standby_takes_the_entry_point_with_the_backups_data(fleet: Fleet) -
     assert server is not None and server["environments"] == ["dr"]
     code, out, err = fleet.cli("drill", "report", "-o", "json")
     assert (code, json.loads(out)) == (0, report), err
+    # In dev's name, dev stopped: its notifications go out all the same.
+    drill = report["drill"]
+    assert wait_until(lambda: len(fleet.notified(drill)) == 2, timeout=30)
+    started, completed = fleet.notified(drill)
+    assert started == f"dev: drill started ({drill})"
+    assert completed.startswith("dev: drill completed after ") and completed.endswith(f"({drill})")
 
     # Failing back: dev had kept its data.
     code, _out, err = fleet.cli("down", "--env", "dr")
