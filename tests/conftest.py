@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from fleetops.store import Store
+from fleetops.store.database import DEFAULT_DB_FILE
 from fleetops.testing.api import ApiHarness, api_harness
 from fleetops.testing.example import NotificationSinks, notification_sinks
 from fleetops.testing.postgres import PostgresCluster, postgres_cluster
+from fleetops.testing.store_template import put_migrated_store
 
 # The longest test files (each minutes of real fleets), started first: on two workers a test
 # file runs whole on one (--dist loadfile), so one of these started last is the run's tail.
@@ -88,7 +90,10 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def store(store_url: str, tmp_path: Path) -> Iterator[Store]:
-    """A migrated ``Store`` on ``store_url`` (so: on SQLite and on PostgreSQL)."""
+    """A migrated ``Store`` on ``store_url`` (so: on SQLite and on PostgreSQL). On SQLite, a copy
+    of a store migrated once per process (the migrations' own tests take ``store_url``)."""
+    if store_url == f"sqlite:///{tmp_path / DEFAULT_DB_FILE}":
+        put_migrated_store(tmp_path)
     with Store.open(store_url, tmp_path) as opened:
         yield opened
 
