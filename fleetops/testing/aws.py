@@ -18,7 +18,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,7 @@ import boto3
 import httpx
 from botocore.config import Config
 
+from fleetops.testing.awscli import run_aws
 from fleetops.testing.example import NotificationSinks, copy_example
 from fleetops.testing.server import cli_env, run_cli
 
@@ -59,13 +60,19 @@ class AwsFleet:
         }
 
     def aws(
-        self, *args: str, token: str | None = None, timeout: float = 60
+        self, *args: str, token: str | None = None, timeout: float = 60, process: bool = False
     ) -> subprocess.CompletedProcess[str]:
-        """Run the real AWS CLI (``aws ARGS --output json``) against the control plane."""
+        """Run the real AWS CLI (``aws ARGS --output json``) against the control plane: its driver
+        in this process (``fleetops.testing.awscli``: a process costs a second of CPU to start),
+        or with ``process``, its executable (``timeout`` applies to that one)."""
+        arguments = [*args, "--output", "json"]
+        env = cli_env(self.environment(token))
+        if not process:
+            return run_aws(arguments, env=env, cwd=self.folder)
         return subprocess.run(
-            [sys.executable, "-m", "awscli", *args, "--output", "json"],
+            [sys.executable, "-m", "awscli", *arguments],
             cwd=self.folder,
-            env=cli_env(self.environment(token)),
+            env=env,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -120,11 +127,19 @@ class AwsFleet:
 
 
 @contextmanager
-def aws_fleet(workdir: Path, sinks: NotificationSinks, *, timeout: float = 150) -> Iterator[AwsFleet]:
-    """The example fleet up in ``workdir/restaurant`` (see the module docstring)."""
+def aws_fleet(
+    workdir: Path,
+    sinks: NotificationSinks,
+    *,
+    timeout: float = 150,
+    edit: Callable[[str], str] | None = None,
+) -> Iterator[AwsFleet]:
+    """The example fleet up in ``workdir/restaurant`` (see the module docstring); ``edit``
+    changes its fleet file's text first (a test's shorter settings)."""
     folder = copy_example(workdir / "restaurant", sinks)
     fleet_file = folder / "fleet.yaml"
-    fleet_file.write_text(fleet_file.read_text().replace("      port: 8080\n", ""))
+    text = fleet_file.read_text().replace("      port: 8080\n", "")
+    fleet_file.write_text(text if edit is None else edit(text))
     try:
         up = run_cli(["up"], cwd=folder, timeout=timeout)
         if up.returncode != 0:

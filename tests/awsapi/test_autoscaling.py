@@ -59,11 +59,16 @@ def _refresh(fleet: AwsFleet, group: str) -> dict[str, Any]:
 
 
 def test_get_caller_identity_names_the_token(fleet: AwsFleet) -> None:
-    assert fleet.aws_json("sts", "get-caller-identity") == {
-        "UserId": "fleetops:admin",
-        "Account": "123456789012",
-        "Arn": "arn:aws:iam::123456789012:user/admin",
-    }
+    # The aws executable itself, once (the other commands run its driver in this process).
+    done = fleet.aws("sts", "get-caller-identity", process=True)
+    assert (done.returncode, json.loads(done.stdout)) == (
+        0,
+        {
+            "UserId": "fleetops:admin",
+            "Account": "123456789012",
+            "Arn": "arn:aws:iam::123456789012:user/admin",
+        },
+    ), done.stderr
 
 
 def test_describe_groups_lists_each_service_under_its_fleet_file_names(fleet: AwsFleet) -> None:
@@ -235,9 +240,12 @@ def test_an_instance_refresh_replaces_every_instance_with_no_failed_request(flee
             "autoscaling", "start-instance-refresh", "--auto-scaling-group-name", "restaurant-gateway",
             "--preferences", FAST,
         )  # fmt: skip
+        # Each look runs the AWS CLI in this process: every half second, not back to back, so
+        # that the load thread keeps its share of the interpreter (and sends its requests).
         done = wait_until(
             lambda: (r := _refresh(fleet, "restaurant-gateway"))["Status"] in ("Successful", "Failed") and r,
             timeout=120,
+            interval=0.5,
             what="the instance refresh to end",
         )
     finally:

@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 
 from fleetops.server.aws.operations import OPERATIONS
 from fleetops.testing.aws import AwsFleet, SeedCommand, aws_fleet, seed_commands, seeds_dir
+from fleetops.testing.awscli import run_aws
 from fleetops.testing.example import NotificationSinks
 from fleetops.testing.server import cli_env
 from fleetops.testing.waiting import wait_until
@@ -115,8 +116,18 @@ COMMANDS = _relevant()
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) -> Iterator[AwsFleet]:
-    with aws_fleet(tmp_path_factory.mktemp("awsseeds"), sinks) as running:
+    with aws_fleet(tmp_path_factory.mktemp("awsseeds"), sinks, edit=_quick_orders) as running:
         yield running
+
+
+def _quick_orders(text: str) -> str:
+    """orders (db-password's consumer, redeployed by each rotate-secret) without its 15 s bake and
+    3 s checkpoint pause: the rotation proves its redeploy and pickup, not the bake."""
+    quick = text.replace("      checkpoint_delay: 3s\n", "      checkpoint_delay: 0s\n")
+    quick = quick.replace("      bake_time: 15s\n", "      bake_time: 1s\n")
+    if quick.count("checkpoint_delay: 0s") != 1 or quick.count("bake_time: 1s") != 1:
+        raise AssertionError("orders' deploy settings moved in the example: update _quick_orders")
+    return quick
 
 
 @pytest.fixture(scope="module")
@@ -201,9 +212,44 @@ def _active(fleet: AwsFleet) -> bool:
 
 
 def _run(fleet: AwsFleet, shim: Path, text: str, extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the command as bash runs it. One ``aws`` command alone: bash expands its words (quotes,
+    variables, ``$(date ...)``) and the AWS CLI's driver runs in this process with them
+    (``fleetops.testing.awscli``: a CLI process costs a second of CPU to start); a pipeline or a
+    list: bash runs it all, with the ``aws`` executable."""
     env = cli_env({**fleet.environment(), **extra, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}"})
+    if _one_command(text):
+        return run_aws(_words(text, env, fleet.folder), env=env, cwd=fleet.folder)
     return subprocess.run(["bash", "-c", text], cwd=fleet.folder, env=env, capture_output=True, text=True,
                           timeout=90, check=False)  # fmt: skip
+
+
+def _one_command(text: str) -> bool:
+    """Whether ``text`` is one ``aws`` command: no pipe, list, redirection or second line
+    outside quotes (within ``$(...)`` counts as outside: such a command goes to bash whole), and
+    no ``aws`` of its own in a ``$(...)`` (the function that prints the words would answer it)."""
+    quote = None
+    escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote is not None:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "|;&<>`\n":
+            return False
+    return text.startswith("aws ") and "$(aws " not in text
+
+
+def _words(text: str, env: dict[str, str], folder: Path) -> list[str]:
+    """The arguments bash passes to ``aws`` in ``text`` (a function in its place prints them)."""
+    shown = subprocess.run(["bash", "-c", 'aws() { printf "%s\\0" "$@"; }\n' + text], cwd=folder, env=env,
+                           capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+    if shown.returncode != 0 or not shown.stdout.endswith("\0"):
+        raise AssertionError(f"bash could not expand {text!r}: {shown.stderr}")
+    return shown.stdout.split("\0")[:-1]
 
 
 def test_the_seeds_name_the_operations_served() -> None:
