@@ -12,7 +12,8 @@ still goes through moto and real boto3 calls):
   desired version as AWS does. A replaced instance whose target is unhealthy fails the refresh
   (with ``AutoRollback``: RollbackInProgress, then its new instances replaced back,
   RollbackSuccessful). Cancel: Cancelling, then Cancelled. The refresh of a group a test holds
-  (:func:`hold`) stays InProgress, replacing nothing, until it is cancelled or rolled back.
+  (:func:`hold`, until :func:`release`) stays InProgress, replacing nothing, until it is
+  cancelled or rolled back.
 - **target health** (``SHIM_TARGET_HEALTH``): :func:`fail_health` makes instances launched from
   a release version (the ``fleetops:version`` instance tag) unhealthy in every target group,
   with ELB's reason code and description.
@@ -166,6 +167,13 @@ def hold(*groups: str) -> None:
     act on a refresh that is surely still running); a rollback or a cancel still proceeds."""
     with _lock:
         STATE.held_groups.update(groups)
+
+
+def release(*groups: str) -> None:
+    """Let the refreshes of these groups move again (undo :func:`hold`: a later test of a module
+    that shares one moto refreshes them)."""
+    with _lock:
+        STATE.held_groups.difference_update(groups)
 
 
 def reset() -> None:

@@ -6,6 +6,14 @@ is moto's, made by the control plane process through AWS_ENDPOINT_URL.
 
 The test's copy of the fleet file has no smoke requests in prod (`deploy.smoke: null`): a smoke
 request goes to the load balancer's DNS name, which moto does not serve.
+
+One moto, one bootstrapped prod and one control plane for the whole module (``prod``: bootstrap
+and up, at v1, with notifications on ECS, the others on Auto Scaling groups). The tests run in
+the order written and each carries on from where the one before left prod (its docstring says
+where that is): promote (prod at v1 but menu, stage up, then down again), the deployment of v2
+everywhere, then failing, stopped and resumed deployments of versions of their own, so that each
+changes something. moto's state is one per process: a test here cannot have a moto of its own
+while the module's runs.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +34,8 @@ import yaml
 from fleetops.processes import pid_alive
 from fleetops.server.settings import read_server_file
 from fleetops.testing import moto_shims
-from fleetops.testing.moto import MOTO_IMAGE, MotoEndpoint
+from fleetops.testing.example import NotificationSinks, copy_example
+from fleetops.testing.moto import MOTO_IMAGE, MotoEndpoint, moto_server
 from fleetops.testing.server import run_cli
 from fleetops.testing.waiting import wait_until
 
@@ -87,12 +97,48 @@ class Cli:
         return self.ended(name, timeout)
 
 
-@pytest.fixture
-def cli(moto: MotoEndpoint, example: Path) -> Iterator[Cli]:
-    without_prod_smoke(example / "fleet.yaml")
-    running = Cli(example, moto)
-    yield running
-    running("down", ok=False)
+@dataclass(frozen=True)
+class Prod:
+    """The module's prod: its CLI, and what bootstrap and up answered."""
+
+    cli: Cli
+    made: list[dict[str, Any]]
+    up: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) -> Iterator[Prod]:
+    """The example's prod on one moto, bootstrapped and up at v1 (notifications on ECS), under
+    one control plane, for every test here in turn (see the module docstring)."""
+    with moto_server() as moto:
+        folder = copy_example(tmp_path_factory.mktemp("prod") / "restaurant", sinks)
+        fleet_file = folder / "fleet.yaml"
+        without_prod_smoke(fleet_file)
+        document = yaml.safe_load(fleet_file.read_text())
+        document["services"]["notifications"]["overrides"]["prod"]["aws"] = {
+            "ecs_cluster": "restaurant",
+            "ecs_service": "notifications",
+        }
+        fleet_file.write_text(yaml.safe_dump(document, sort_keys=False))
+        cli = Cli(folder, moto)
+        try:
+            made = cli.json("aws", "bootstrap", "--env", "prod", "--image-id", MOTO_IMAGE)["made"]
+            # An ECS service is the user's own (bootstrap makes none): notifications' runs v1.
+            ecs = boto3.client("ecs", region_name="eu-west-1")
+            ecs.create_cluster(clusterName="restaurant")
+            definition = ecs.register_task_definition(
+                family="restaurant-notifications",
+                containerDefinitions=[
+                    {"name": "app", "image": "registry.example/notifications:v1", "memory": 256}
+                ],
+                tags=[{"key": "fleetops:version", "value": "v1"}],
+            )["taskDefinition"]["taskDefinitionArn"]
+            ecs.create_service(
+                cluster="restaurant", serviceName="notifications", taskDefinition=definition, desiredCount=2
+            )
+            yield Prod(cli, made, cli.json("up", "--env", "prod"))
+        finally:
+            cli("down", ok=False)
 
 
 def group(name: str) -> dict[str, Any]:
@@ -103,20 +149,43 @@ def group(name: str) -> dict[str, Any]:
     return found
 
 
-def test_bootstrap_up_and_deploy_prod_on_auto_scaling(cli: Cli) -> None:
-    made = cli.json("aws", "bootstrap", "--env", "prod", "--image-id", MOTO_IMAGE)["made"]
-    assert sorted({(m["service"], m["kind"]) for m in made}) == sorted(
-        (s, kind) for s in SERVICES for kind in ("Auto Scaling group", "launch template", "target group")
+def test_promote_from_a_local_stage_to_prod_on_aws(prod: Prod) -> None:
+    """Prod as bootstrap and up left it, v1 everywhere; stage is stopped again at the end."""
+    cli = prod.cli
+    assert cli.approved("deploy", "prod", "--version", "v2", "--services", "menu")["status"] == "SUCCEEDED"
+    cli("up", "--env", "stage")  # local processes behind HAProxy, beside prod in one control plane
+    try:
+        assert cli.json("environments")["running"] == ["prod", "stage"]
+        with moto_shims.recording() as calls:
+            promoted = cli.approved("promote", "stage", "prod")
+    finally:
+        cli("down", "--env", "stage")
+    assert promoted["status"] == "SUCCEEDED", promoted
+    # Stage runs v1 everywhere: only menu (at v2 in prod) changes, to a new release at v1.
+    (start,) = calls.of("StartInstanceRefresh")
+    assert (start.params["AutoScalingGroupName"], calls.of("UpdateService")) == ("restaurant-menu", [])
+    menu = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["menu"]
+    assert (menu["version"], menu["release_number"], menu["versions"]) == ("v1", 3, ["v1"])
+
+
+def test_bootstrap_up_and_deploy_prod_on_auto_scaling_and_ecs(prod: Prod) -> None:
+    """Also shimmed: ECS deployments and tasks (SHIM_ECS_DEPLOYMENTS). Prod at v1 (the test before
+    promoted menu back to v1): deployed here at v2."""
+    cli = prod.cli
+    on_asg = [s for s in SERVICES if s != "notifications"]
+    assert sorted({(m["service"], m["kind"]) for m in prod.made}) == sorted(
+        (s, kind) for s in on_asg for kind in ("Auto Scaling group", "launch template", "target group")
     )
-    up = cli.json("up", "--env", "prod")
-    assert {s["name"]: (s["version"], s["healthy"], s["desired"]) for s in up["services"]}["orders"] == (
+    assert {s["name"]: (s["version"], s["healthy"], s["desired"]) for s in prod.up["services"]}["orders"] == (
         "v1", 4, 4,
     )  # fmt: skip
     with moto_shims.recording() as calls:
         deployed = cli.approved("deploy", "prod", "--version", "v2")
     assert deployed["status"] == "SUCCEEDED", deployed
     starts = {c.params["AutoScalingGroupName"]: c.params for c in calls.of("StartInstanceRefresh")}
-    assert sorted(starts) == sorted(f"restaurant-{s}" for s in SERVICES)  # one refresh each
+    assert sorted(starts) == sorted(f"restaurant-{s}" for s in on_asg)  # one refresh each
+    (update,) = calls.of("UpdateService")  # notifications: its next task definition, on ECS
+    assert update.params["taskDefinition"].endswith(":task-definition/restaurant-notifications:2")
     orders = starts["restaurant-orders"]
     assert orders["DesiredConfiguration"]["LaunchTemplate"]["Version"] == "3"
     assert orders["Preferences"] == {
@@ -145,16 +214,28 @@ def test_bootstrap_up_and_deploy_prod_on_auto_scaling(cli: Cli) -> None:
     ]
 
 
-def prod_up(cli: Cli) -> None:
-    cli("aws", "bootstrap", "--env", "prod", "--image-id", MOTO_IMAGE)
-    cli("up", "--env", "prod")
+def test_a_failing_ecs_deployment_is_stopped_by_its_circuit_breaker(prod: Prod) -> None:
+    """Also shimmed: v3-bad's failing tasks (SHIM_ECS_DEPLOYMENTS). Prod at v2 (the test before)."""
+    cli = prod.cli
+    moto_shims.fail_health("v3-bad")
+    failed = cli.approved("deploy", "prod", "--version", "v3-bad", "--services", "notifications")
+    assert failed["status"] == "FAILED"
+    assert "circuit breaker" in failed["cause"]
+    releases = cli.json("releases", "notifications", "--env", "prod")
+    assert [(r["number"], r["version"], r["status"]) for r in releases][:2] == [
+        (3, "v3-bad", "failed"),
+        (2, "v2", "verified"),
+    ]
+    status = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["notifications"]
+    assert (status["version"], status["versions"], status["healthy"]) == ("v2", ["v2"], 2)
 
 
-def test_a_failing_refresh_fails_the_deployment_and_a_stopped_one_is_rolled_back_by_aws(cli: Cli) -> None:
+def test_a_failing_refresh_fails_the_deployment_and_a_stopped_one_is_rolled_back_by_aws(
+    prod: Prod,
+) -> None:
     """Also shimmed: target health of v3-bad's instances (SHIM_TARGET_HEALTH); menu's refresh is
-    held InProgress (moto_shims.hold)."""
-    prod_up(cli)
-    assert cli.approved("deploy", "prod", "--version", "v2")["status"] == "SUCCEEDED"
+    held InProgress (moto_shims.hold). Prod is at v2 (the tests before)."""
+    cli = prod.cli
     moto_shims.fail_health("v3-bad")
     with moto_shims.recording() as calls:
         failed = cli.approved("deploy", "prod", "--version", "v3-bad", "--services", "orders")
@@ -182,6 +263,7 @@ def test_a_failing_refresh_fails_the_deployment_and_a_stopped_one_is_rolled_back
         stopped = cli.json("stop", name)[0]
         rollback = stopped["rollback"]["execution"]
         ended = cli.ended(rollback, timeout=120)
+    moto_shims.release("restaurant-menu")  # the later tests' refreshes of menu move
     assert ended["status"] == "SUCCEEDED"
     # AWS's own rollback of the running refresh, and no second refresh (recorded in the history).
     assert [c.params for c in calls.of("RollbackInstanceRefresh")] == [
@@ -194,11 +276,14 @@ def test_a_failing_refresh_fails_the_deployment_and_a_stopped_one_is_rolled_back
     assert (menu["version"], menu["versions"], menu["ready"]) == ("v2", ["v2"], True)
     again = cli.json("rollback", "prod")
     assert again["execution"].startswith("rollback")
+    # Prod as the next test finds it: that rollback ended (the environment's lock free).
+    cli.ended(again["execution"])
 
 
-def test_status_scale_activities_alarms_logs_and_secrets_of_prod(cli: Cli) -> None:
-    """Also shimmed: scaling activities (SHIM_SCALING_ACTIVITIES)."""
-    prod_up(cli)
+def test_status_scale_activities_alarms_logs_and_secrets_of_prod(prod: Prod) -> None:
+    """Also shimmed: scaling activities (SHIM_SCALING_ACTIVITIES). Prod is at v2, as the
+    deployments before left it (no change of capacity)."""
+    cli = prod.cli
     menu = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["menu"]
     assert (menu["desired"], menu["min"], menu["max"], menu["healthy"]) == (3, 2, 6, 3)
     assert {i["health"] for i in menu["instances"]} == {"healthy"}
@@ -240,10 +325,10 @@ def test_status_scale_activities_alarms_logs_and_secrets_of_prod(cli: Cli) -> No
     shown = cli("logs", "orders", "--env", "prod", "--filter", "ERROR").stdout
     assert "card declined" in shown and "GET /health" not in shown
 
-    rolled = cli.json("rollout", "gateway", "v2", "--env", "prod", "--wait")
+    rolled = cli.json("rollout", "gateway", "v3", "--env", "prod", "--wait")
     assert (rolled["status"], rolled["percentage_complete"]) == ("Successful", 100)
     gateway = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["gateway"]
-    assert (gateway["version"], gateway["versions"]) == ("v2", ["v2"])
+    assert (gateway["version"], gateway["versions"]) == ("v3", ["v3"])
 
     # prod's secrets are Secrets Manager's (moto's own, not shimmed).
     for value in ("prod-db-value-one", "prod-db-value-two"):
@@ -263,10 +348,11 @@ def test_status_scale_activities_alarms_logs_and_secrets_of_prod(cli: Cli) -> No
     assert "prod-db-value" not in (cli.folder / ".fleetops" / "server.log").read_text()
 
 
-def test_a_control_plane_killed_mid_deployment_resumes_it_without_a_second_refresh(cli: Cli) -> None:
-    prod_up(cli)
+def test_a_control_plane_killed_mid_deployment_resumes_it_without_a_second_refresh(prod: Prod) -> None:
+    """Prod's menu is at v2 (the tests before): deployed here at v4."""
+    cli = prod.cli
     with moto_shims.recording() as calls:
-        name = cli.json("deploy", "prod", "--version", "v2", "--services", "menu")["execution"]
+        name = cli.json("deploy", "prod", "--version", "v4", "--services", "menu")["execution"]
         cli.approve(name)
         wait_until(lambda: calls.of("StartInstanceRefresh"), timeout=60, what="menu's refresh starts")
         server = read_server_file(cli.folder / ".fleetops")
@@ -278,60 +364,4 @@ def test_a_control_plane_killed_mid_deployment_resumes_it_without_a_second_refre
     assert ended["status"] == "SUCCEEDED"
     assert [c.params["AutoScalingGroupName"] for c in calls.of("StartInstanceRefresh")] == ["restaurant-menu"]
     menu = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["menu"]
-    assert (menu["version"], menu["versions"], menu["ready"]) == ("v2", ["v2"], True)
-
-
-def test_promote_from_a_local_stage_to_prod_on_aws(cli: Cli) -> None:
-    prod_up(cli)
-    assert cli.approved("deploy", "prod", "--version", "v2", "--services", "menu")["status"] == "SUCCEEDED"
-    cli("up", "--env", "stage")  # local processes behind HAProxy, beside prod in one control plane
-    assert cli.json("environments")["running"] == ["prod", "stage"]
-    with moto_shims.recording() as calls:
-        promoted = cli.approved("promote", "stage", "prod")
-    assert promoted["status"] == "SUCCEEDED", promoted
-    # Stage runs v1 everywhere: only menu (at v2 in prod) changes, to a new release at v1.
-    (start,) = calls.of("StartInstanceRefresh")
-    assert start.params["AutoScalingGroupName"] == "restaurant-menu"
-    menu = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["menu"]
-    assert (menu["version"], menu["release_number"], menu["versions"]) == ("v1", 3, ["v1"])
-
-
-def test_deploy_prod_with_one_service_on_ecs(cli: Cli) -> None:
-    """Also shimmed: ECS deployments and tasks (SHIM_ECS_DEPLOYMENTS); v3-bad's failing tasks."""
-    fleet_file = cli.folder / "fleet.yaml"
-    document = yaml.safe_load(fleet_file.read_text())
-    document["services"]["notifications"]["overrides"]["prod"]["aws"] = {
-        "ecs_cluster": "restaurant",
-        "ecs_service": "notifications",
-    }
-    fleet_file.write_text(yaml.safe_dump(document, sort_keys=False))
-    cli("aws", "bootstrap", "--env", "prod", "--image-id", MOTO_IMAGE)
-    ecs = boto3.client("ecs", region_name="eu-west-1")
-    ecs.create_cluster(clusterName="restaurant")
-    definition = ecs.register_task_definition(
-        family="restaurant-notifications",
-        containerDefinitions=[{"name": "app", "image": "registry.example/notifications:v1", "memory": 256}],
-        tags=[{"key": "fleetops:version", "value": "v1"}],
-    )["taskDefinition"]["taskDefinitionArn"]
-    ecs.create_service(
-        cluster="restaurant", serviceName="notifications", taskDefinition=definition, desiredCount=2
-    )
-    cli("up", "--env", "prod")
-    with moto_shims.recording() as calls:
-        assert cli.approved("deploy", "prod", "--version", "v2")["status"] == "SUCCEEDED"
-    (update,) = calls.of("UpdateService")
-    assert update.params["taskDefinition"].endswith(":task-definition/restaurant-notifications:2")
-    assert "restaurant-notifications" not in [
-        c.params["AutoScalingGroupName"] for c in calls.of("StartInstanceRefresh")
-    ]
-    moto_shims.fail_health("v3-bad")
-    failed = cli.approved("deploy", "prod", "--version", "v3-bad", "--services", "notifications")
-    assert failed["status"] == "FAILED"
-    assert "circuit breaker" in failed["cause"]
-    releases = cli.json("releases", "notifications", "--env", "prod")
-    assert [(r["number"], r["version"], r["status"]) for r in releases][:2] == [
-        (3, "v3-bad", "failed"),
-        (2, "v2", "verified"),
-    ]
-    status = {s["name"]: s for s in cli.json("status", "--env", "prod")["services"]}["notifications"]
-    assert (status["version"], status["versions"], status["healthy"]) == ("v2", ["v2"], 2)
+    assert (menu["version"], menu["versions"], menu["ready"]) == ("v4", ["v4"], True)
