@@ -33,6 +33,11 @@ from fleetops.testing.example import NotificationSinks, copy_example
 from fleetops.testing.server import cli_env, run_cli
 
 REGION = "eu-west-1"
+LOOK_EVERY = 0.5
+"""How often a test waiting on the fleet looks (``wait_until(..., interval=LOOK_EVERY)``), for
+changes that take seconds (processes started, refreshes, rotations, alarm evaluations): through
+the AWS CLI a look costs a tenth of a second of CPU here, and any look costs the control plane
+its answer; ``wait_until``'s own interval (50 ms) makes the looks back to back."""
 """The region the clients name (the example's prod region, which its ARNs carry)."""
 
 

@@ -76,13 +76,19 @@ def _process_warnings() -> Iterator[None]:
 @contextmanager
 def _environment(env: Mapping[str, str]) -> Iterator[None]:
     saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
+    _replace(env)
     try:
         yield
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        _replace(saved)
+
+
+def _replace(env: Mapping[str, str]) -> None:
+    """Make ``os.environ`` exactly ``env`` without emptying it on the way: other threads of the
+    test (a moto server, a load thread) read it meanwhile, and the two mostly agree."""
+    for key in set(os.environ) - set(env):
+        del os.environ[key]
+    os.environ.update(env)
 
 
 @contextmanager

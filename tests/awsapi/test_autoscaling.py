@@ -13,7 +13,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from fleetops.testing.aws import AwsFleet, aws_fleet
+from fleetops.testing.aws import LOOK_EVERY, AwsFleet, aws_fleet
 from fleetops.testing.example import NotificationSinks
 from fleetops.testing.waiting import wait_until
 
@@ -108,7 +108,10 @@ def test_set_desired_capacity_starts_a_process_and_is_an_activity(fleet: AwsFlee
         "--desired-capacity", "3",
     )  # fmt: skip
     wait_until(
-        lambda: fleet.service("payments")["healthy"] == 3, timeout=60, what="a third payments instance"
+        lambda: fleet.service("payments")["healthy"] == 3,
+        timeout=60,
+        interval=LOOK_EVERY,
+        what="a third payments instance",
     )
     groups = fleet.aws_json(
         "autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", "restaurant-payments"
@@ -188,7 +191,9 @@ def test_the_same_request_when_valid_changes_the_count(fleet: AwsFleet) -> None:
     fleet.client("autoscaling").set_desired_capacity(
         AutoScalingGroupName="restaurant-menu", DesiredCapacity=2
     )
-    wait_until(lambda: fleet.service("menu")["healthy"] == 2, timeout=60, what="menu back to 2")
+    wait_until(
+        lambda: fleet.service("menu")["healthy"] == 2, timeout=60, interval=LOOK_EVERY, what="menu back to 2"
+    )
 
 
 def test_boto3_parses_an_error_code_as_aws_sends_it(fleet: AwsFleet) -> None:
@@ -240,12 +245,12 @@ def test_an_instance_refresh_replaces_every_instance_with_no_failed_request(flee
             "autoscaling", "start-instance-refresh", "--auto-scaling-group-name", "restaurant-gateway",
             "--preferences", FAST,
         )  # fmt: skip
-        # Each look runs the AWS CLI in this process: every half second, not back to back, so
-        # that the load thread keeps its share of the interpreter (and sends its requests).
+        # Not back to back also so that the load thread keeps its share of the interpreter (and
+        # sends its requests): each look runs the AWS CLI's driver in this process.
         done = wait_until(
             lambda: (r := _refresh(fleet, "restaurant-gateway"))["Status"] in ("Successful", "Failed") and r,
             timeout=120,
-            interval=0.5,
+            interval=LOOK_EVERY,
             what="the instance refresh to end",
         )
     finally:
@@ -274,9 +279,14 @@ def _halfway(fleet: AwsFleet, group: str, service: str, image: str) -> str:
         "--desired-configuration", json.dumps(desired),
     )  # fmt: skip
     wait_until(
-        lambda: _versions(fleet, service) == ["v1", image], timeout=60, what=f"half of {service} on {image}"
+        lambda: _versions(fleet, service) == ["v1", image],
+        timeout=60,
+        interval=LOOK_EVERY,
+        what=f"half of {service} on {image}",
     )
-    wait_until(lambda: _refresh(fleet, group)["PercentageComplete"] == 50, what="the checkpoint")
+    wait_until(
+        lambda: _refresh(fleet, group)["PercentageComplete"] == 50, interval=LOOK_EVERY, what="the checkpoint"
+    )
     return version
 
 
@@ -287,7 +297,11 @@ def test_cancel_instance_refresh_stops_it_where_it_is(fleet: AwsFleet) -> None:
         "autoscaling", "cancel-instance-refresh", "--auto-scaling-group-name", "restaurant-menu"
     )
     assert cancelled == {"InstanceRefreshId": refresh_id}
-    wait_until(lambda: _refresh(fleet, "restaurant-menu")["Status"] == "Cancelled", what="Cancelled")
+    wait_until(
+        lambda: _refresh(fleet, "restaurant-menu")["Status"] == "Cancelled",
+        interval=LOOK_EVERY,
+        what="Cancelled",
+    )
     assert _versions(fleet, "menu") == ["v1", "v2"]
     again = fleet.aws(
         "autoscaling", "cancel-instance-refresh", "--auto-scaling-group-name", "restaurant-menu"
@@ -305,6 +319,7 @@ def test_rollback_instance_refresh_returns_the_old_version(fleet: AwsFleet) -> N
             and r
         ),
         timeout=60,
+        interval=LOOK_EVERY,
         what="the rollback to end",
     )
     assert done["Status"] == "RollbackSuccessful"

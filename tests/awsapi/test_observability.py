@@ -14,7 +14,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from fleetops.testing.aws import AwsFleet, aws_fleet
+from fleetops.testing.aws import LOOK_EVERY, AwsFleet, aws_fleet
 from fleetops.testing.example import NotificationSinks
 from fleetops.testing.waiting import wait_until
 
@@ -71,12 +71,18 @@ def test_target_health_changes_when_an_instance_is_killed(fleet: AwsFleet) -> No
     victim = sorted(before)[0]
     pid_file = fleet.folder / ".fleetops" / "envs" / "dev" / "pids" / f"{victim}.pid"
     os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
-    wait_until(lambda: _health(fleet).get(victim) != "healthy", timeout=30, what=f"{victim} not healthy")
+    wait_until(
+        lambda: _health(fleet).get(victim) != "healthy",
+        timeout=30,
+        interval=LOOK_EVERY,
+        what=f"{victim} not healthy",
+    )
     after = wait_until(
         lambda: (
             (h := _health(fleet)) and sorted(h.values()) == ["healthy", "healthy"] and victim not in h and h
         ),
         timeout=60,
+        interval=LOOK_EVERY,
         what="a healthy replacement",
     )
     assert len(set(after) - set(before)) == 1
@@ -103,7 +109,7 @@ def _state(fleet: AwsFleet, name: str) -> tuple[str, str, bool]:
 
 def test_set_alarm_state_holds_until_the_next_evaluation(fleet: AwsFleet) -> None:
     name = "restaurant-menu-high-5xx"
-    wait_until(lambda: _state(fleet, name)[0] == "OK", what="menu's high-5xx OK")
+    wait_until(lambda: _state(fleet, name)[0] == "OK", interval=LOOK_EVERY, what="menu's high-5xx OK")
     fleet.aws_json(
         "cloudwatch",
         "set-alarm-state",
@@ -115,7 +121,12 @@ def test_set_alarm_state_holds_until_the_next_evaluation(fleet: AwsFleet) -> Non
         "drill",
     )
     assert _state(fleet, name) == ("ALARM", "drill", True)
-    wait_until(lambda: _state(fleet, name)[0] == "OK", timeout=20, what="the alarm evaluated OK again")
+    wait_until(
+        lambda: _state(fleet, name)[0] == "OK",
+        timeout=20,
+        interval=LOOK_EVERY,
+        what="the alarm evaluated OK again",
+    )
     unknown = fleet.aws("cloudwatch", "set-alarm-state", "--alarm-name", "nope", "--state-value", "OK",
                         "--state-reason", "x")  # fmt: skip
     assert unknown.returncode == 255 and "(ResourceNotFound)" in unknown.stderr
@@ -155,7 +166,7 @@ def test_metric_statistics_count_the_requests_the_load_balancer_served(fleet: Aw
         )  # fmt: skip
         return _sum(found["Datapoints"]) == 25 and found
 
-    found = wait_until(counted, what="25 requests counted")
+    found = wait_until(counted, interval=LOOK_EVERY, what="25 requests counted")
     assert {point["Unit"] for point in found["Datapoints"]} == {"Count"}
     client = fleet.client("cloudwatch")
     now = time.time()
@@ -209,7 +220,7 @@ def test_log_groups_and_filtered_events(fleet: AwsFleet) -> None:
         )["events"]  # fmt: skip
         return events
 
-    (event,) = wait_until(found, what="the request's log event")
+    (event,) = wait_until(found, interval=LOOK_EVERY, what="the request's log event")
     record = json.loads(event["message"])
     assert (record["path"], record["status"], event["logStreamName"]) == (
         "/no-such-path",
@@ -230,7 +241,7 @@ def test_a_logs_insights_query_runs_over_the_group(fleet: AwsFleet) -> None:
     def counted() -> Any:
         return _query(fleet, query) == [[{"field": "n", "value": "3"}]]
 
-    wait_until(counted, what="the query counting the 3 requests")
+    wait_until(counted, interval=LOOK_EVERY, what="the query counting the 3 requests")
 
 
 def _query(fleet: AwsFleet, query: str) -> Any:
@@ -275,11 +286,11 @@ def test_an_alarm_runs_the_simple_scaling_policy_its_actions_name(fleet: AwsFlee
         cloudwatch.set_alarm_state(AlarmName="orders-cpu-high", StateValue=state, StateReason="drill")
 
     set_state("ALARM")
-    wait_until(lambda: _history(fleet), what="the policy run recorded")
+    wait_until(lambda: _history(fleet), interval=LOOK_EVERY, what="the policy run recorded")
     assert _history(fleet) == [("Scaling policy orders-scale-out run", "desired capacity 2 -> 3")]
     set_state("OK")
     set_state("ALARM")  # within the policy's 600 s cooldown
-    wait_until(lambda: len(_history(fleet)) == 2, what="the second run recorded")
+    wait_until(lambda: len(_history(fleet)) == 2, interval=LOOK_EVERY, what="the second run recorded")
     assert _history(fleet)[0][0] == "Scaling policy orders-scale-out not run"
     assert "cooldown" in _history(fleet)[0][1]
     group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["restaurant-orders"])

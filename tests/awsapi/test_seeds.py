@@ -26,7 +26,7 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 
 from fleetops.server.aws.operations import OPERATIONS
-from fleetops.testing.aws import AwsFleet, SeedCommand, aws_fleet, seed_commands, seeds_dir
+from fleetops.testing.aws import LOOK_EVERY, AwsFleet, SeedCommand, aws_fleet, seed_commands, seeds_dir
 from fleetops.testing.awscli import run_aws
 from fleetops.testing.example import NotificationSinks, quick_orders
 from fleetops.testing.server import cli_env
@@ -192,7 +192,12 @@ def _cancel(fleet: AwsFleet) -> None:
     except ClientError as err:
         if err.response["Error"]["Code"] != "ActiveInstanceRefreshNotFound":
             raise
-    wait_until(lambda: not _active(fleet), timeout=60, what="no instance refresh of restaurant-menu running")
+    wait_until(
+        lambda: not _active(fleet),
+        timeout=60,
+        interval=LOOK_EVERY,
+        what="no instance refresh of restaurant-menu running",
+    )
 
 
 def _active(fleet: AwsFleet) -> bool:
@@ -280,7 +285,12 @@ def _check_effect(fleet: AwsFleet, command: SeedCommand, text: str, output: str)
     if command.operation == "set-desired-capacity":
         wanted = int(text.split("--desired-capacity", 1)[1].split(maxsplit=1)[0])
         assert group["DesiredCapacity"] == wanted
-        wait_until(lambda: fleet.service("menu")["healthy"] == wanted, timeout=60, what=f"menu at {wanted}")
+        wait_until(
+            lambda: fleet.service("menu")["healthy"] == wanted,
+            timeout=60,
+            interval=LOOK_EVERY,
+            what=f"menu at {wanted}",
+        )
     elif command.operation == "update-auto-scaling-group":
         version = text.split("Version=", 1)[1].strip("'\"")
         assert group["LaunchTemplate"]["Version"] == version.strip("'")
@@ -326,7 +336,7 @@ def _check_effect(fleet: AwsFleet, command: SeedCommand, text: str, output: str)
             )
             return "AWSCURRENT" in stages.get(version, []) and locked.status_code == 404
 
-        wait_until(rotated, timeout=180, what=f"the rotation to {version} done")
+        wait_until(rotated, timeout=180, interval=LOOK_EVERY, what=f"the rotation to {version} done")
     elif command.operation == "get-dashboard":
         widgets = json.loads(json.loads(output)["DashboardBody"])["widgets"]
         assert [w["properties"]["title"] for w in widgets[:3]] == [
