@@ -16,6 +16,7 @@ from fleetops.store import Store
 from fleetops.store.notifications import DeliveryStatus
 from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.receivers import smtp_server, webhook_receiver
+from fleetops.testing.store_template import put_migrated_store
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 FAST = RetryPolicy(attempts=3, backoff=timedelta(seconds=1), factor=2)
@@ -23,6 +24,7 @@ FAST = RetryPolicy(attempts=3, backoff=timedelta(seconds=1), factor=2)
 
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    put_migrated_store(tmp_path)  # a copy: migrating a new store per test costs ~0.07 s of CPU
     with Store.open(None, tmp_path) as store:
         yield store
 
