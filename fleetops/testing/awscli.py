@@ -12,23 +12,37 @@ the CLI parses, validates, signs, sends, parses the answer and prints exactly as
 does. What it leaves out is the interpreter's start; tests that prove the executable itself
 runs (``fleetops.testing.aws.AwsFleet.aws`` with ``process=True``) still start one.
 
+Which botocore: awscli vendors one of its own (``awscli/botocore``) and, when it is imported
+before any botocore, makes ``import botocore`` that one for the whole process, as in the ``aws``
+executable. A test process has boto3's botocore loaded first (this module imports it before
+awscli, so importing it never changes the botocore of boto3 and moto), and the driver here runs
+on that one: the same CLI code, boto3's botocore and service models (which may list operations
+the executable's do not). A test of what the executable itself does uses the executable.
+
 Runs are one at a time (a lock): the environment and the working folder are the process's own.
+An interrupt (Ctrl-C) during a run interrupts the test process, as it would have interrupted both
+processes: the driver's own answer to it (exit code 130) is not returned as a command's.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
+import sys
 import threading
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
+import botocore  # noqa: F401  (first: see "Which botocore" above)
 from awscli.clidriver import create_clidriver
 
 _lock = threading.Lock()
+INTERRUPTED = 128 + signal.SIGINT
+"""The code the driver returns when interrupted (KeyboardInterrupt), as a shell reports SIGINT."""
 
 
 def run_aws(args: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -37,6 +51,7 @@ def run_aws(args: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> subpro
     stdout, stderr = io.StringIO(), io.StringIO()
     with (
         _lock,
+        _arguments(["aws", *args]),
         _environment(env),
         _folder(cwd),
         _process_warnings(),
@@ -47,6 +62,10 @@ def run_aws(args: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> subpro
             code = create_clidriver().main(list(args))
         except SystemExit as exit_:  # argparse's usage errors exit, as they do in the process
             code = _exit_code(exit_.code, stderr)
+    if code == INTERRUPTED:
+        # The driver answers an interrupt with the exit code its process would die with; here
+        # it is this process's own (Ctrl-C, or the test run's SIGTERM), which must stop the run.
+        raise KeyboardInterrupt
     return subprocess.CompletedProcess(["aws", *args], int(code), stdout.getvalue(), stderr.getvalue())
 
 
@@ -71,6 +90,18 @@ def _process_warnings() -> Iterator[None]:
             warnings.simplefilter("ignore", category)
         warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
         yield
+
+
+@contextmanager
+def _arguments(argv: list[str]) -> Iterator[None]:
+    """``sys.argv`` as the executable's: argparse names the program after ``sys.argv[0]`` in its
+    usage errors (``aws: error: ...``, not the test runner's name)."""
+    saved = sys.argv
+    sys.argv = argv
+    try:
+        yield
+    finally:
+        sys.argv = saved
 
 
 @contextmanager
