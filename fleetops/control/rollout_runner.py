@@ -360,14 +360,40 @@ class RolloutRunner:
             await asyncio.gather(saver, return_exceptions=True)
             ended = datetime.now(UTC)
             await asyncio.to_thread(self._finish, running, status, ended)
+            await asyncio.to_thread(self._end, request)
         except asyncio.CancelledError:
             saver.cancel()
             raise
         finally:
-            with self.lock:
-                self._running.pop(request.rollout_id, None)
-                if self.busy(request.service) is None:
-                    self.provider.suspend_replacement(request.service, False)
+            self._end(request, refill=False)
+
+    def _end(self, request: RolloutRequest, *, refill: bool = True) -> None:
+        """Forget the rollout; once no rollout of its service runs, resume the provider's
+        replacement and (``refill``: the rollout ended, the runtime is not stopping) launch what
+        the service lacks of its desired count. An instance that failed while replacement was
+        suspended was not replaced, and the refresh follows only the instances it launched (not
+        those it kept as already on the target, as a resumed rollout keeps the ones it finds): an
+        Auto Scaling group whose processes resume also launches up to its desired capacity."""
+        with self.lock:
+            self._running.pop(request.rollout_id, None)
+            if self.busy(request.service) is not None:
+                return
+            self.provider.suspend_replacement(request.service, False)
+            if not refill:
+                return
+            state = self._service_state(request.service)
+            live = sum(1 for i in self.provider.instances(request.service) if i.state in LIVE)
+            if live < state.desired:
+                log.info(
+                    "rollout %s ended with %s of %s instances of %s: launching the missing ones",
+                    request.rollout_id, live, state.desired, request.service,
+                )  # fmt: skip
+                self.provider.scale(
+                    request.service,
+                    state.desired,
+                    version=state.version,
+                    env=self._release_env(request.service, state.release_number),
+                )
 
     def _finish(self, running: RunningRollout, status: RefreshStatus, ended: datetime) -> None:
         request = running.request

@@ -3,6 +3,8 @@ under load, rollback with a report, resume after a restart, fences, cancels acro
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from collections import Counter
 from datetime import UTC, datetime
@@ -125,6 +127,46 @@ def test_an_unfinished_rollout_is_finished_after_a_restart(
         assert saved is not None and (saved.status, saved.ended_at is not None) == (ended, True)
         state = sqlite_store.service_state.get("dev", "menu")
         assert state is not None and state.version == version
+    finally:
+        runtime.stop()
+
+
+def test_an_instance_lost_while_a_resumed_rollout_ran_is_launched_again_when_it_ends(
+    tmp_path: Path, sqlite_store: Store
+) -> None:
+    # A redeploy of the version the service runs (as a rotation's), resumed after a restart: its
+    # instances are on the target, so it only bakes. One of them dies meanwhile; replacement is
+    # suspended during a rollout and the refresh follows only what it launched, so before the
+    # fix the rollout ended Successful with one instance of two, and nothing launched another.
+    sqlite_store.rollouts.create(
+        {
+            "rollout_id": "rotate-3:menu:1",
+            "environment": "dev",
+            "service": "menu",
+            "version": "v1",
+            "release_number": 1,
+            "previous_version": "v1",
+            "previous_release_number": 0,
+            "preferences": {"aws": {"MinHealthyPercentage": 100, "MaxHealthyPercentage": 200, "BakeTime": 2}},
+            "status": "InProgress",
+            "status_reason": "",
+            "percentage_complete": 50,
+            "instances_to_update": 1,
+            "started_at": datetime.now(UTC),
+        }
+    )
+    runtime = make_runtime(tmp_path, MENU, sqlite_store)
+    runtime.start()
+    try:
+        wait_until(lambda: runtime.describe_rollout("rotate-3:menu:1").status == "Baking", 15, "baking")
+        lost = runtime.provider.instances("menu")[0]
+        assert lost.pid is not None
+        os.kill(lost.pid, signal.SIGKILL)
+        view = runtime.wait_rollout("rotate-3:menu:1", timeout=30)
+        assert view.status == "Successful"
+        wait_until(lambda: runtime.status().ready, 15, "menu back to 2 healthy instances")
+        live = [i for i in runtime.provider.instances("menu") if i.state is InstanceState.IN_SERVICE]
+        assert (len(live), lost.id in {i.id for i in live}) == (2, False)
     finally:
         runtime.stop()
 
