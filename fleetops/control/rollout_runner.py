@@ -13,7 +13,9 @@ While a rollout runs, the provider's own replacement of failed instances is susp
 service (``suspend_replacement``, like suspending the ReplaceUnhealthy process of an Auto Scaling
 group): the refresh alone decides which instances to launch and terminate, so the provider does
 not relaunch an instance the refresh discarded as unhealthy (at the old version, fighting the
-refresh) nor replace one it is draining.
+refresh) nor replace one it is draining. When the rollout ends, replacement resumes and the
+instances the service lacks of its desired count are launched (one that failed meanwhile was
+not replaced).
 
 Several servers may share one store: a cancel of a rollout another server runs is recorded in
 the store (``rollouts.request_cancel``) and seen by that server when it next saves its progress.
