@@ -99,7 +99,11 @@ def test_an_interrupt_during_a_command_interrupts_the_test_process(
 ) -> None:
     # The driver catches KeyboardInterrupt itself and returns 130, as its process would exit.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    interrupt = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    # To the main thread, whose read it must cut short: os.kill from the timer's thread may be
+    # taken by that thread, and the main thread would see it only when its 60 s read timed out.
+    main = threading.main_thread().ident
+    assert main is not None
+    interrupt = threading.Timer(0.5, signal.pthread_kill, (main, signal.SIGINT))
     try:
         interrupt.start()
         with pytest.raises(KeyboardInterrupt):
