@@ -149,11 +149,15 @@ _CANNOT_BIND = re.compile(
 )
 
 
-def start_errors(log_path: Path, offset: int) -> list[str]:
-    """Why HAProxy refused to start, from what it logged after ``offset``: a port it could not
-    bind is named with its service and the process holding it (``gateway: cannot bind
-    127.0.0.1:8080 (Address already in use: held by pid 4242 (haproxy -db -f …))``); other errors
-    as HAProxy wrote them."""
+class BindFailed(FleetopsError):
+    """HAProxy could not bind the frontends of ``services``: something else holds their ports."""
+
+    def __init__(self, message: str, services: frozenset[str]) -> None:
+        super().__init__(message)
+        self.services = services
+
+
+def _logged_errors(log_path: Path, offset: int) -> list[str]:
     try:
         with log_path.open("rb") as handle:
             handle.seek(offset)
@@ -166,9 +170,27 @@ def start_errors(log_path: Path, offset: int) -> list[str]:
             record = json.loads(line)
         except ValueError:
             continue
-        if record.get("level") != "error":
-            continue
-        message = str(record.get("msg", ""))
+        if record.get("level") == "error":
+            out.append(str(record.get("msg", "")))
+    return out
+
+
+def unbound_services(log_path: Path, offset: int) -> frozenset[str]:
+    """The services whose frontend HAProxy logged it could not bind, after ``offset``."""
+    return frozenset(
+        bind["service"]
+        for message in _logged_errors(log_path, offset)
+        if (bind := _CANNOT_BIND.search(message))
+    )
+
+
+def start_errors(log_path: Path, offset: int) -> list[str]:
+    """Why HAProxy refused to start, from what it logged after ``offset``: a port it could not
+    bind is named with its service and the process holding it (``gateway: cannot bind
+    127.0.0.1:8080 (Address already in use: held by pid 4242 (haproxy -db -f …))``); other errors
+    as HAProxy wrote them."""
+    out = []
+    for message in _logged_errors(log_path, offset):
         bind = _CANNOT_BIND.search(message)
         if bind is not None:
             port = int(bind["at"].rsplit(":", 1)[1])
@@ -276,9 +298,11 @@ class HAProxy:
                 if code is not None or time.monotonic() > deadline:
                     self.stop()
                     why = "".join(f"; {reason}" for reason in start_errors(log_path, logged_before))
-                    raise FleetopsError(
-                        f"haproxy did not start (exit status {code}){why}; see {log_path}"
-                    ) from err
+                    message = f"haproxy did not start (exit status {code}){why}; see {log_path}"
+                    unbound = unbound_services(log_path, logged_before)
+                    if unbound:
+                        raise BindFailed(message, unbound) from err
+                    raise FleetopsError(message) from err
                 time.sleep(0.02)
 
     @property

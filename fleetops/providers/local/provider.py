@@ -48,7 +48,7 @@ from fleetops.providers.base import (
 )
 from fleetops.providers.local.balancer import HAProxyBalancer
 from fleetops.providers.local.datastores import LocalDatastores, Login
-from fleetops.providers.local.haproxy import HAProxy
+from fleetops.providers.local.haproxy import BindFailed, HAProxy
 from fleetops.providers.local.logs import read_tail
 from fleetops.providers.local.output import OutputTail, output_paths
 from fleetops.providers.local.process import (
@@ -187,7 +187,7 @@ class LocalProvider:
             self.datastores.start()
             self._record_datastore_pids(self.datastores)
         if not haproxy_adopted:
-            self.haproxy.start()
+            self._start_haproxy()
         rows = {(row.backend, row.server): row for row in self.haproxy.api.show_stat()}
         for instance in adopted:
             self.supervisor.adopt(
@@ -199,6 +199,27 @@ class LocalProvider:
                 self.supervisor.balancer.remove(service, server)
         self.supervisor.start()
         self._started = True
+
+    def _start_haproxy(self, tries: int = 3) -> None:
+        """Start HAProxy. A port picked free is only bound when HAProxy starts, and another
+        process (another sandbox's server) may take it in between: such a port is given up for
+        another free one, ``tries`` times at most. A pinned port someone holds stays refused."""
+        for attempt in range(1, tries + 1):
+            try:
+                self.haproxy.start()
+                return
+            except BindFailed as err:
+                if attempt == tries or err.services & self._pinned.keys():
+                    raise
+                taken = {name: self.ports[name] for name in sorted(err.services)}
+                for name in err.services:
+                    self.ports[name] = free_loopback_port()
+                self._write_event({
+                    "event": "frontend ports taken", "error": str(err), "taken": taken,
+                    "now": {name: self.ports[name] for name in taken},
+                })  # fmt: skip
+                self.haproxy.ports = dict(self.ports)
+                write_ports(self.ports_file, self.ports)
 
     def _adoptable_instances(self) -> tuple[list[Instance], list[Instance]]:
         """The instances named by pid files: those adopted (their processes taken over), and

@@ -19,6 +19,7 @@ import pytest
 
 from fleetops.errors import BadInput, FleetopsError
 from fleetops.providers.base import InstanceInfo, InstanceState, Provider, TargetHealth
+from fleetops.providers.local import provider as provider_module
 from fleetops.providers.local.process import group_alive, process_alive, process_start_time
 from fleetops.providers.local.provider import LocalProvider
 from fleetops.providers.local.service import ServiceRuntime
@@ -411,6 +412,26 @@ def test_a_remembered_port_another_process_took_is_given_up(tmp_path: Path) -> N
             assert json.loads((tmp_path / "state" / "ports.json").read_text()) == {
                 "menu": again.ports["menu"]
             }
+
+
+def test_a_free_port_taken_before_haproxy_binds_it_is_given_up_for_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The port was free when checked and another process took it before HAProxy started (in
+    the test, the check is told it is free): HAProxy is started again on another free port."""
+    with LocalProvider([runtime("menu")], state_dir=tmp_path / "state") as first:
+        before = first.ports["menu"]
+    monkeypatch.setattr(provider_module, "port_free", lambda port: True)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", before))
+        holder.listen()
+        with LocalProvider([runtime("menu")], state_dir=tmp_path / "state") as again:
+            now = again.ports["menu"]
+            assert (now != before, again.haproxy.running()) == (True, True)
+            assert json.loads((tmp_path / "state" / "ports.json").read_text()) == {"menu": now}
+            events = [json.loads(line) for line in again.events_log.read_text().splitlines()]
+            taken = [e for e in events if e["event"] == "frontend ports taken"]
+            assert [(e["taken"], e["now"]) for e in taken] == [({"menu": before}, {"menu": now})]
 
 
 def test_log_records_leave_the_provider_redacted(tmp_path: Path) -> None:
