@@ -210,7 +210,8 @@ class LocalProvider:
                 return
             except BindFailed as err:
                 if attempt == tries or err.services & self._pinned.keys():
-                    raise
+                    # As HAProxy's other start errors: `up` reports a fleetops.errors one.
+                    raise FleetopsError(err.message) from err
                 taken = {name: self.ports[name] for name in sorted(err.services)}
                 for name in err.services:
                     self.ports[name] = free_loopback_port()
