@@ -27,6 +27,7 @@ from fleetops.errors import FleetopsError, Refused
 from fleetops.processes import pid_alive
 from fleetops.server.app import create_app
 from fleetops.server.log_redaction import redact_logging
+from fleetops.server.quiet_server import QuietServer
 from fleetops.server.settings import SERVER_FILE, ServerSettings, read_server_file
 
 GRACEFUL_SHUTDOWN_SECONDS = 5
@@ -82,7 +83,7 @@ def serve(
         )
         # After uvicorn.Config, which installs uvicorn's log handlers.
         redact_logging(app.state.redactor)
-        uvicorn.Server(config).run(sockets=[sock])
+        QuietServer(config).run(sockets=[sock])
     except _Stopped:
         pass
     finally:
