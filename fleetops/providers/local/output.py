@@ -6,8 +6,9 @@ serving, and a restarted control plane adopts it and goes on converting its outp
 the last one stopped. An :class:`OutputTail` turns each complete line of a raw file into one
 JSON record of the log (see ``process.to_record``), through the transform (the redaction of
 secret values: a raw file may hold a secret, a log file never does), and saves how far it read
-in a position file after each batch. Raw and position files are private (0600) and deleted
-once the process has ended and its last lines are converted.
+in a position file after each batch (overwritten in place, see ``_position_record``). Raw and
+position files are private (0600) and deleted once the process has ended and its last lines are
+converted.
 
 One daemon thread (``_Poller``) serves every tail of the control plane: each 100 ms it compares
 each raw file's size with how far its tail read (one ``stat``) and reads only those that grew. A
@@ -52,10 +53,16 @@ def read_position(path: Path) -> int:
     return max(value, 0)
 
 
-def _save_position(path: Path, offset: int) -> None:
-    pending = path.with_name(f".{path.name}.tmp")
-    private_file(pending).write_text(f"{offset}\n")
-    os.replace(pending, path)
+_POSITION_WIDTH = 20
+"""Digits an offset is written in (right-aligned): every save overwrites the whole record."""
+
+
+def _position_record(offset: int) -> bytes:
+    # One write of a fixed length at the start of the file replaces the last record whole, so a
+    # reader (a restarted control plane) finds either the old offset or the new one. Writing a
+    # new file and renaming it over the old made ext4 flush the data at every rename (about
+    # 0.25 ms of CPU and 1.2 ms of wall time per save, several saves a second per instance).
+    return f"{offset:{_POSITION_WIDTH}d}\n".encode()
 
 
 class OutputTail:
@@ -69,6 +76,8 @@ class OutputTail:
         self._sink = sink
         self.name = name
         self._offset = read_position(position)
+        self._position_fd: int | None = None
+        """The position file, opened at the first save and kept open until :meth:`finish`."""
         self._stopped = False
         self._lock = threading.Lock()
         _POLLER.add(self)
@@ -118,8 +127,13 @@ class OutputTail:
                         count += 1
                 self._offset += end
                 handle.seek(self._offset)
-                _save_position(self.position_file, self._offset)
+                self._save_position()
         return count
+
+    def _save_position(self) -> None:
+        if self._position_fd is None:
+            self._position_fd = os.open(private_file(self.position_file), os.O_WRONLY)
+        os.pwrite(self._position_fd, _position_record(self._offset), 0)
 
     def finish(self, *, remove: bool) -> None:
         """Stop polling, convert the last lines, and (``remove``) delete the raw and position
@@ -129,6 +143,9 @@ class OutputTail:
             self._stopped = True
             with contextlib.suppress(OSError):
                 self._read(final=True)
+            if self._position_fd is not None:
+                os.close(self._position_fd)
+                self._position_fd = None
         if remove:
             self.raw.unlink(missing_ok=True)
             self.position_file.unlink(missing_ok=True)
