@@ -82,7 +82,7 @@ def test_orders_is_unhealthy_while_payments_is_down(fleet: LocalProvider) -> Non
             response = httpx.get(f"http://127.0.0.1:{orders.port}/health", timeout=DEADLINE)
             return response.status_code, response.json().get("problems", [])
 
-        # The dependency check is cached for a second: wait for it to see payments gone.
+        # A healthy dependency check is cached for 5 s: wait for it to see payments gone.
         wait_until(lambda: reported() == (503, ["payments is down"]), what="orders reporting payments down")
     finally:
         fleet.suspend_replacement("payments", False)
