@@ -6,8 +6,11 @@ A drill pauses the stamps of the datastore it destroys (:meth:`pause`) until it 
 stamp the restore left, which a new stamp would otherwise overwrite. A stamp that fails (a
 datastore down, being restored) is skipped: the next one is a heartbeat later.
 
-Runs on its own daemon thread (``Periodic``), ticking every 100 ms and stamping each datastore
-when its interval has passed. Time comes from the project's one ``Clock``.
+Runs on its own daemon thread (``Periodic``), waking when the next stamp is due (at least 100 ms
+and at most a second apart: an environment started or a datastore resumed meanwhile is stamped
+within a second) and stamping each datastore whose interval has passed; it ticked every 100 ms,
+ten wake-ups a second of an idle control plane for one stamp. Time comes from the project's one
+``Clock``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from fleetops.providers.local.datastores import LocalDatastores
 log = logging.getLogger(__name__)
 
 TICK_S = 0.1
+"""The shortest wait between two steps."""
+LONGEST_WAIT_S = 1.0
+"""The longest wait between two steps."""
 
 
 class HeartbeatWriter:
@@ -40,7 +46,9 @@ class HeartbeatWriter:
         self._paused: set[tuple[str, str]] = set()
         self._last: dict[tuple[str, str], datetime] = {}
         self._lock = threading.Lock()
-        self._periodic = Periodic("heartbeats", self._tick, lambda: TICK_S)
+        self._wait_s = TICK_S
+        """Seconds from the last step to the next: until the soonest stamp due, within bounds."""
+        self._periodic = Periodic("heartbeats", self._tick, lambda: self._wait_s)
 
     def start(self) -> None:
         """Start stamping (idempotent)."""
@@ -72,6 +80,7 @@ class HeartbeatWriter:
         """Stamp every datastore whose interval has passed; how many were stamped."""
         stamped = 0
         now = self.clock.now()
+        soonest = LONGEST_WAIT_S
         for environment in self.environments.names():
             runtime = self.environments.get(environment)
             stores = getattr(runtime, "datastores", None)
@@ -81,12 +90,17 @@ class HeartbeatWriter:
             for name, store in stores.stores.items():
                 key = (environment, name)
                 last = self._last.get(key)
-                if store.kind not in STAMPED_KINDS or self.paused(*key) or (last and now - last < every):
+                if store.kind not in STAMPED_KINDS or self.paused(*key):
                     continue
+                if last and now - last < every:
+                    soonest = min(soonest, (last + every - now).total_seconds())
+                    continue
+                soonest = min(soonest, every.total_seconds())
                 self._last[key] = now
                 try:
                     stamp(stores, name, now)
                     stamped += 1
                 except (psycopg.Error, sqlite3.Error, OSError, FleetopsError) as err:
                     log.debug("heartbeat of %s in %s skipped: %s", name, environment, err)
+        self._wait_s = max(TICK_S, soonest)
         return stamped
