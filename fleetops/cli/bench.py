@@ -16,10 +16,15 @@ from rich.table import Table
 
 from fleetops.cli.app import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console, plain
+from fleetops.cli.signals import unwinding_on_sigterm
 from fleetops.errors import OperationFailed
 
 bench_app = typer.Typer(name="bench", help="Benchmarks of fleetops on this machine.", no_args_is_help=True)
 app.add_typer(bench_app)
+
+
+def _say(line: str) -> None:
+    err_console.print(line, highlight=False, markup=False)
 
 
 def _seconds(value: float | None) -> str:
@@ -52,7 +57,8 @@ def concurrent(
         instances=instances or None,
         services=tuple(name.strip() for name in (services or "").split(",") if name.strip()),
     )
-    report = run_concurrent(settings, say=lambda line: err_console.print(line, highlight=False, markup=False))
+    with unwinding_on_sigterm():
+        report = run_concurrent(settings, say=_say)
     data = report.to_json()
 
     def render(console: Console) -> None:
@@ -137,9 +143,8 @@ def orchestrator(
         start_parallelism=start_parallelism,
         poll_s=poll,
     )
-    report = run_orchestrator(
-        settings, say=lambda line: err_console.print(line, highlight=False, markup=False)
-    )
+    with unwinding_on_sigterm():
+        report = run_orchestrator(settings, say=_say)
     data = report.to_json()
 
     def render(console: Console) -> None:
