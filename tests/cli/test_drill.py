@@ -1,9 +1,10 @@
-"""``fleetops drill`` on the running example, orders-db on PostgreSQL, its targets RTO 1m and
-RPO 1s (so the data lost since the backup the test takes misses the RPO target, and an instance
-failure meets its RTO): datastore-loss destroys orders-db, restores the latest verified backup
-through the restore runbook and measures RTO and RPO; instance-failure SIGKILLs an instance of
-menu. One fleet for the module; the example's ops-chat channel (drill.*) delivers to the
-session's webhook receiver."""
+"""``fleetops drill`` on the running example with orders-db on SQLite (``kind: sqlite``, which
+the example may use instead of its PostgreSQL; the README's test runs its drill on PostgreSQL),
+its targets RTO 1m and RPO 1s (so the data lost since the backup the test takes misses the RPO
+target, and an instance failure meets its RTO): datastore-loss destroys orders-db, restores the
+latest verified backup through the restore runbook and measures RTO and RPO; instance-failure
+SIGKILLs an instance of menu. One fleet for the module; the example's ops-chat channel (drill.*)
+delivers to the session's webhook receiver."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from fleetops.testing.receivers import WebhookReceiver
 from fleetops.testing.server import run_cli
 from fleetops.testing.waiting import wait_until
 
-from .conftest import restaurant_on_postgres
+from .conftest import restaurant_on_sqlite
 
 pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
 
@@ -64,7 +65,7 @@ class Fleet:
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) -> Iterator[Fleet]:
-    folder = restaurant_on_postgres(tmp_path_factory.mktemp("drill"), sinks)
+    folder = restaurant_on_sqlite(tmp_path_factory.mktemp("drill"), sinks)
     fleet_file = folder / "fleet.yaml"
     text = fleet_file.read_text()
     targets = "drills: {rto: 15m, rpo: 1h, data_path: /orders}"
@@ -97,7 +98,7 @@ def test_datastore_loss_wants_a_yes_and_a_dry_run_changes_nothing(fleet: Fleet) 
     code, out, err = fleet.cli("drill", "datastore-loss", "--dry-run")
     assert code == 0, err
     assert "drill datastore-loss in dev (dry run: nothing was changed); targets RTO 1m, RPO 1s" in out
-    assert "2. destroy every table of orders-db (postgres) in dev (outage start)" in out
+    assert "2. destroy every table of orders-db (sqlite) in dev (outage start)" in out
     assert f"3. restore backup {backup['backup_id']} of " in out
     assert fleet.api.get("/drills")["drills"] == []
 

@@ -99,7 +99,8 @@ def test_up_runs_the_restaurant_and_down_leaves_nothing(restaurant: Path) -> Non
         assert set(outcomes) == {"200"} and outcomes["200"] > 50
 
         fleet_pids = _fleet_pids(restaurant)
-        assert len(fleet_pids) == 14  # 12 instances, HAProxy and the cache datastore's redis-server
+        # 12 instances, HAProxy, orders-db's postgres and the cache datastore's redis-server
+        assert len(fleet_pids) == 15
     finally:
         down = run_cli(["down"], cwd=restaurant, timeout=90)
     assert down.returncode == 0, down.stderr

@@ -17,6 +17,7 @@ from fleetops.control.backup_scheduler import BackupScheduler
 from fleetops.control.environments import Environments
 from fleetops.ops.backups.wal_retention import segment_name, start_lsn
 from fleetops.providers.local.datastores import LocalDatastore, LocalDatastores
+from fleetops.providers.local.pg_template import WAL_SEGMENT_MB
 from fleetops.spec.loader import load_fleet_text
 from fleetops.store import Store
 from fleetops.testing.fake_clock import FakeClock
@@ -186,7 +187,7 @@ def test_base_backups_on_a_schedule_and_the_wal_before_the_oldest_kept_one_delet
         assert second.deleted == (first.taken.backup_id,)  # keep: 1
         start = start_lsn(second.taken.source_position)
         assert start is not None
-        cutoff = segment_name(start, timeline=1, segment_size=16 * 1024 * 1024)
+        cutoff = segment_name(start, timeline=1, segment_size=WAL_SEGMENT_MB * 1024 * 1024)
         left = sorted(p.name for p in stores.wal_archive("db").iterdir())
         assert after_first in second.pruned_wal
         assert all(name[8:24] < cutoff[8:24] for name in second.pruned_wal)

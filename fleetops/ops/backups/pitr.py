@@ -41,7 +41,7 @@ from psycopg import sql
 from fleetops.errors import OperationFailed
 from fleetops.ops.backups.take import Taken, pg_counts
 from fleetops.private_files import private_file, private_folder
-from fleetops.providers.local.datastore_logins import alternate_user, scram_verifier
+from fleetops.providers.local.datastore_logins import alternate_user
 from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.providers.local.pg_server import (
     SERVER_USER,
@@ -52,6 +52,7 @@ from fleetops.providers.local.pg_server import (
 )
 from fleetops.providers.local.pg_wal import archiving, recovery
 from fleetops.providers.local.process import free_loopback_port
+from fleetops.providers.local.scram import scram_verifier
 
 BASE_TOOL = "pg_basebackup"
 """The catalog's ``tool`` of a base backup (a logical one's is ``pg_dump -Fc``)."""

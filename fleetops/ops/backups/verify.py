@@ -30,6 +30,7 @@ import psycopg
 from fleetops.errors import FleetopsError
 from fleetops.ops.backups.take import pg_counts, redis_keyspace, sqlite_counts
 from fleetops.providers.local.pg_server import SERVER_USER, PgServer, find_pg_bin_dir
+from fleetops.providers.local.pg_template import new_cluster
 from fleetops.providers.local.process import free_loopback_port
 from fleetops.providers.local.redis_server import RedisServer
 
@@ -120,7 +121,7 @@ def _postgres(path: Path) -> tuple[dict[str, int], list[str]]:
     password = secrets.token_urlsafe(18)
     with _scratch_folder(SERVER_USER if os.geteuid() == 0 else None) as root:
         server = PgServer(bin_dir=find_pg_bin_dir(), folder=root / "server")
-        server.init(user=SCRATCH_USER, password=password)
+        new_cluster(server, user=SCRATCH_USER, password=password)
         port = free_loopback_port()
         # A scratch copy needs no durability: much faster on a loaded machine.
         server.start(port, extra_options="-c fsync=off -c synchronous_commit=off -c full_page_writes=off")

@@ -17,19 +17,14 @@ touches). Errors are ``LoginFailed``, whose message never holds a password.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
-
 import psycopg
 from psycopg import sql
 
 from fleetops.errors import FleetopsError
 from fleetops.providers.local.datastores import LocalDatastores, Login
 from fleetops.providers.local.redis_server import RedisUnavailable, redis_command
+from fleetops.providers.local.scram import scram_verifier
 
-SCRAM_ITERATIONS = 4096
 CLONE_SUFFIX = "_clone"
 
 
@@ -41,20 +36,6 @@ def alternate_user(base: str, current: str) -> str:
     """The user a new PostgreSQL password goes to: the one of ``base`` and ``base_clone`` that
     is not ``current``."""
     return base + CLONE_SUFFIX if current == base else base
-
-
-def scram_verifier(password: str, *, salt: bytes | None = None, iterations: int = SCRAM_ITERATIONS) -> str:
-    """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password`` (RFC 5802, RFC 7677)."""
-    salt = salt or os.urandom(16)
-    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
-    stored_key = hashlib.sha256(client_key).digest()
-    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
-    encode = base64.b64encode
-    return (
-        f"SCRAM-SHA-256${iterations}:{encode(salt).decode()}"
-        f"${encode(stored_key).decode()}:{encode(server_key).decode()}"
-    )
 
 
 def set_login(stores: LocalDatastores, name: str, login: Login, *, admin: Login) -> None:

@@ -35,11 +35,16 @@ from psycopg import sql
 from fleetops.errors import FleetopsError
 from fleetops.private_files import private_folder
 from fleetops.providers.local.pg_server import PgServer, find_pg_bin_dir, server_owned_folder
+from fleetops.providers.local.pg_template import new_cluster
 from fleetops.providers.local.pg_wal import archiving
 from fleetops.providers.local.process import free_loopback_port, port_free
 from fleetops.providers.local.redis_server import RedisServer, RedisUnavailable, redis_command
 
 KINDS = ("postgres", "redis", "sqlite", "mongodb")
+SANDBOX_SETTINGS = {"shared_buffers": "32MB"}
+"""A sandbox PostgreSQL holds little data: a quarter of the default cache. max_connections stays
+100 (the example's orders connects once per request, and a drill's steady client adds its own);
+durability stays PostgreSQL's (fsync on)."""
 
 
 class DatastoreUnavailable(FleetopsError):
@@ -270,11 +275,11 @@ class LocalDatastores:
             server.undo_half_swap()
             # A new cluster's superuser is the URL's user, with the current password (a linked
             # secret's first version names no other user).
-            server.init(user=store.user, password=self.password(name))
+            new_cluster(server, user=store.user, password=self.password(name), database=store.database)
             archive = self.wal_archive(name)
             private_folder(archive.parent)
             server_owned_folder(archive)
-            server.start(self.ports[name], settings=archiving(archive))
+            server.start(self.ports[name], settings=SANDBOX_SETTINGS | archiving(archive))
             self._create_database(server, store)
         elif store.kind == "redis":
             self.redis(name).start(self.ports[name])

@@ -64,16 +64,18 @@ def find_pg_bin_dir(debian_root: Path = Path("/usr/lib/postgresql")) -> Path:
     )
 
 
-def run_pg(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run a PostgreSQL binary (as ``postgres`` when we are root); ``PostgresUnavailable`` with
-    its output when it fails and ``check``."""
+def run_pg(
+    *args: str | Path, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a PostgreSQL binary (as ``postgres`` when we are root), ``stdin`` its input;
+    ``PostgresUnavailable`` with its output when it fails and ``check``."""
     command = [str(arg) for arg in args]
     if os.geteuid() == 0:
         command = [
             "setpriv", "--reuid", SERVER_USER, "--regid", SERVER_USER, "--init-groups",
             "--inh-caps", "+dac_read_search", "--ambient-caps", "+dac_read_search", "--", *command,
         ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd="/")
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd="/", input=stdin)
     if check and result.returncode != 0:
         raise PostgresUnavailable(
             f"{Path(str(args[0])).name} failed with exit code {result.returncode}: "

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from fleetops.testing.postgres import PostgresCluster
@@ -24,7 +25,9 @@ def order_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[obje
         return
     cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
     url = cluster.create_database()
-    yield orders.OrderStore(url, "unused")
+    store = orders.OrderStore(url, "unused")
+    yield store
+    store.close()
     cluster.drop_database(url)
 
 
@@ -65,3 +68,22 @@ def test_health_is_503_while_the_database_and_required_dependencies_are_unreacha
     assert (body["status"], body["database"]) == ("unhealthy", "down")
     assert body["problems"] == ["database unreachable", "menu is down", "payments is down"]
     assert body["dependencies"] == {"menu": "down", "payments": "down", "notifications": "down"}
+
+
+@pytest.mark.postgres
+def test_one_postgres_connection_is_kept_and_replaced_once_the_server_ends_it(
+    pg_cluster: PostgresCluster,
+) -> None:
+    url = pg_cluster.create_database()
+    store = orders.OrderStore(url, "unused")
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    try:
+        assert store.ping() and store.ping() and store.find() == []
+        with psycopg.connect(store.url or "", autocommit=True) as admin:
+            assert admin.execute(f"SELECT count(*) {others}").fetchone() == (1,)
+            admin.execute(f"SELECT pg_terminate_backend(pid) {others}")
+        assert store.ping()
+        assert store.find() == []
+    finally:
+        store.close()
+        pg_cluster.drop_database(url)
