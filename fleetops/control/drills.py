@@ -21,7 +21,7 @@ from fleetops.control.heartbeats import HeartbeatWriter
 from fleetops.control.restores import LocalDatastoreControl
 from fleetops.errors import BadInput, OperationFailed
 from fleetops.ops.backups.pitr import BASE_TOOL
-from fleetops.ops.drills.heartbeat import newest_stamp
+from fleetops.ops.drills.heartbeat import STAMPED_KINDS, newest_stamp
 from fleetops.ops.drills.outage import destroy
 from fleetops.ops.drills.report import ClientCounts
 from fleetops.ops.drills.steady_client import SteadyClients
@@ -117,8 +117,12 @@ class LocalDrillControl:
         destroy(self._stores(), datastore)
 
     def newest_stamp(self, datastore: str) -> datetime | None:
-        """See ``DrillControl.newest_stamp``."""
-        return newest_stamp(self._stores(), datastore)
+        """See ``DrillControl.newest_stamp``: None for a kind never stamped (Redis), whose
+        backup's time stands in."""
+        stores = self._stores()
+        if stores.stores[datastore].kind not in STAMPED_KINDS:
+            return None
+        return newest_stamp(stores, datastore)
 
     def resume_heartbeat(self, datastore: str) -> None:
         """See ``DrillControl.resume_heartbeat``."""

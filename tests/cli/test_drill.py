@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from fleetops.cli.client import ApiClient, locate_server
+from fleetops.providers.local.redis_server import redis_command
 from fleetops.testing.example import NotificationSinks
 from fleetops.testing.receivers import WebhookReceiver
 from fleetops.testing.server import run_cli
@@ -199,3 +200,38 @@ def test_datastore_loss_in_a_scratch_copy_leaves_the_environments_data_alone(fle
     assert restore["input"]["environment"] == "dev-scratch"
     assert report["client"]["failed"] > 0
     assert fleet.api.get("/environments")["running"] == ["dev"]  # the copy was discarded
+
+
+def _cache(fleet: Fleet, *command: str) -> object:
+    """A command to the example's cache (its generated password: no secret is linked to it)."""
+    home = fleet.folder / ".fleetops" / "envs" / "dev" / "datastores" / "cache"
+    port = int((home / "port").read_text())
+    return redis_command(port, (home / "password").read_text().strip(), *command)
+
+
+def test_datastore_loss_of_the_redis_cache_restores_its_rdb_and_measures_rpo_from_the_backup(
+    fleet: Fleet,
+) -> None:
+    assert _cache(fleet, "SET", "menu:1", "soup") == "OK"
+    made: dict[str, Any] = fleet.api.post("/backups", {"datastore": "cache"})
+    assert fleet.api.post(f"/backups/{made['backup_id']}/verify")["verify_status"] == "verified"
+    assert _cache(fleet, "SET", "menu:2", "stew") == "OK"  # after the backup: lost
+
+    code, out, err = fleet.cli(
+        "drill", "datastore-loss", "--datastore", "cache", "--yes", "--wait", "-o", "json"
+    )
+    assert code == 1, out + err  # the RPO target (1s) is missed: the backup is older
+    report = json.loads(out)
+    assert (report["outcome"], report["datastore"], report["backup_id"], report["failure"]) == (
+        "target_missed",
+        "cache",
+        made["backup_id"],
+        None,
+    )
+    assert (_cache(fleet, "GET", "menu:1"), _cache(fleet, "GET", "menu:2")) == ("soup", None)
+    # Redis keeps no heartbeat: the data lost is everything since the backup was taken.
+    outage = _at(report["outage_at"])
+    assert (report["rpo"]["from"], report["rpo"]["met"]) == ("backup time", False)
+    assert report["rpo"]["seconds"] == round((outage - _at(made["created_at"])).total_seconds(), 3)
+    assert report["rto"]["met"] is True
+    assert fleet.api.get(f"/executions/{report['restore_execution']}")["status"] == "SUCCEEDED"

@@ -5,6 +5,7 @@ volume would leave them).
 - PostgreSQL: ``DROP DATABASE ... WITH (FORCE)`` (sessions ended) and an empty one created.
 - SQLite: an empty database copied over the live file with the online backup API (the services'
   connections stay open and see no tables).
+- Redis: ``FLUSHALL`` (every key of every database gone; clients stay connected).
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ import sqlite3
 import psycopg
 from psycopg import sql
 
-from fleetops.errors import BadInput
+from fleetops.errors import BadInput, OperationFailed
 from fleetops.providers.local.datastores import LocalDatastores
+from fleetops.providers.local.redis_server import RedisUnavailable, redis_command
+
+LOSABLE_KINDS = ("postgres", "sqlite", "redis")
+"""The kinds a datastore-loss drill destroys and restores."""
 
 
 def destroy(stores: LocalDatastores, name: str) -> None:
@@ -40,6 +45,13 @@ def destroy(stores: LocalDatastores, name: str) -> None:
             live.close()
             empty.close()
         return
+    if store.kind == "redis":
+        login = stores.login(name)
+        try:
+            redis_command(stores.ports[name], login.password, "FLUSHALL", user=login.user, timeout=10)
+        except RedisUnavailable as err:
+            raise OperationFailed(f"datastore {name!r}: FLUSHALL failed: {err}") from err
+        return
     raise BadInput(
-        f"datastore {name!r} is {store.kind}: datastore-loss drills run on postgres and sqlite only"
+        f"datastore {name!r} is {store.kind}: datastore-loss drills run on {', '.join(LOSABLE_KINDS)} only"
     )

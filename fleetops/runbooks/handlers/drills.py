@@ -5,7 +5,7 @@ and measure RTO and RPO against the fleet file's ``drills:`` targets.
 |---|---|
 | ``fleetops:drill-initialize`` | validate; the plan: what is broken, what measures, the targets |
 | ``fleetops:drill-start-client`` | the steady client on the affected services |
-| ``fleetops:drill-destroy`` | datastore-loss: heartbeat paused, every table of the datastore gone |
+| ``fleetops:drill-destroy`` | datastore-loss: heartbeat paused, every table (key) of the datastore gone |
 | ``fleetops:drill-start-restore`` | the restore runbook, latest verified backup, as a child execution |
 | ``fleetops:drill-check-restore`` | one look at it: done when it succeeded (when healthy again) |
 | ``fleetops:drill-kill`` | instance-failure: SIGKILL instances of a service |
@@ -25,6 +25,7 @@ from typing import Any
 from fleetops.engine import TaskContext, TaskFailure
 from fleetops.errors import BadInput
 from fleetops.ops.drills.heartbeat import STAMPED_KINDS
+from fleetops.ops.drills.outage import LOSABLE_KINDS
 from fleetops.ops.drills.report import Measured, build_report
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers import crash_drill, failover_drill, scratch_drill
@@ -145,20 +146,20 @@ def _datastore_loss(
         if spec.environments is None or environment in spec.environments
     )
     if datastore is None:
-        used = [n for n in present if control.users(n) and control.kind(n) in STAMPED_KINDS]
+        used = [n for n in present if control.users(n) and control.kind(n) in LOSABLE_KINDS]
         if len(used) != 1:
             raise BadInput(
                 f"name the datastore to lose (--datastore): environment {environment!r} has "
-                f"{', '.join(used) or 'none'} in use on {' or '.join(STAMPED_KINDS)}"
+                f"{', '.join(used) or 'none'} in use on {' or '.join(LOSABLE_KINDS)}"
             )
         datastore = used[0]
     if datastore not in present:
         known = ", ".join(present) or "none"
         raise BadInput(f"environment {environment!r} has no datastore {datastore!r} (it has: {known})")
     kind = control.kind(datastore)
-    if kind not in STAMPED_KINDS:
+    if kind not in LOSABLE_KINDS:
         raise BadInput(
-            f"datastore {datastore!r} is {kind}: datastore-loss drills run on {', '.join(STAMPED_KINDS)}"
+            f"datastore {datastore!r} is {kind}: datastore-loss drills run on {', '.join(LOSABLE_KINDS)}"
         )
     backup = control.latest_verified_backup(datastore)
     if backup is None:
@@ -174,11 +175,16 @@ def _datastore_loss(
         "services": services,
         "steps": [
             f"steady client on {', '.join(services) or 'no service'}",
-            f"destroy every table of {datastore} ({kind}) in {environment} (outage start)",
+            f"{'flush every key' if kind == 'redis' else 'destroy every table'} of {datastore} ({kind}) "
+            f"in {environment} (outage start)",
             f"restore backup {backup.backup_id} of {backup.created_at.isoformat()} "
             "through the restore runbook",
-            "RTO: until its services are healthy again; "
-            "RPO: outage start minus the newest heartbeat stamp left",
+            "RTO: until its services are healthy again; RPO: outage start minus "
+            + (
+                "the backup's time (no heartbeat in Redis)"
+                if kind not in STAMPED_KINDS
+                else "the newest heartbeat stamp left"
+            ),
         ],
     }
 
