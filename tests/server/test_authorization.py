@@ -50,6 +50,16 @@ class Case:
     sfn_body: Callable[[Admin], dict[str, Any]] | None = None  # makes its body, as admin, first
 
     @property
+    def changes_state(self) -> bool:
+        """Whether the request, admitted, changes what the app holds: a read does not, nor does
+        input refused as bad (``ok`` 4xx: bad input changes nothing)."""
+        if self.ok >= 400:
+            return False
+        if self.action is not None:
+            return not self.action.startswith(_READ_ACTIONS)
+        return self.method != "GET"
+
+    @property
     def target(self) -> str:
         return self.url or self.path
 
@@ -70,6 +80,10 @@ class Admin:
         assert response.status_code == 200, response.text
         answer: dict[str, Any] = response.json()
         return answer
+
+
+_READ_ACTIONS = ("Describe", "List", "GetExecutionHistory", "Validate")
+"""The Step Functions actions that only read (GetActivityTask takes a task: it changes state)."""
 
 
 def _sfn_headers(action: str, token: str | None) -> dict[str, str]:
@@ -238,6 +252,7 @@ def _example_fleet() -> Fleet:
 
 
 def _fleet(api: ApiHarness) -> InMemoryFleetRuntime:
+    """The in-memory example fleet's dev, running alone (a request naming no environment reads it)."""
     runtime = api.app.state.environments.get("dev")
     if not isinstance(runtime, InMemoryFleetRuntime):
         environments = in_memory_environments(_example_fleet(), "dev")
@@ -245,6 +260,8 @@ def _fleet(api: ApiHarness) -> InMemoryFleetRuntime:
         assert isinstance(runtime, InMemoryFleetRuntime)
         runtime.hold = True
         api.app.state.environments = environments
+    if "stage" in api.app.state.environments.names():  # an earlier case's (_stage_too) on a shared app
+        api.app.state.environments.remove("stage")
     return runtime
 
 
@@ -702,7 +719,8 @@ def shared_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiHarness]
     """One app for the tests of refused requests, which change nothing (that is what they
     prove; each ``prepare`` puts in place what its request acts on whatever the earlier cases
     left). An app on a fresh store, started for the first time, costs ~0.25 s of CPU, a refused
-    call a few ms. A test of an admitted request, which changes the fleet, gets its own (``api``)."""
+    call a few ms. An admitted read shares it too; an admitted request that changes the fleet
+    gets its own (``api``)."""
     with api_harness(tmp_path_factory.mktemp("authorization") / "state") as harness:
         yield harness
 
@@ -756,5 +774,9 @@ def test_roles_below_the_minimum_are_forbidden(shared_api: ApiHarness, case: Cas
 
 
 @pytest.mark.parametrize("case", ROUTES, ids=_IDS)
-def test_the_minimum_role_is_admitted(api: ApiHarness, case: Case) -> None:
+def test_the_minimum_role_is_admitted(request: pytest.FixtureRequest, case: Case) -> None:
+    # A request that changes state gets an app of its own (what it changes is then its alone);
+    # a read shares the module's (a fresh app costs ~0.2 s of CPU: its first requests compile
+    # every SQL statement and the state machines again).
+    api: ApiHarness = request.getfixturevalue("api" if case.changes_state else "shared_api")
     assert _call(api, case, case.role or Role.VIEWER) == case.ok
