@@ -1,6 +1,7 @@
 """``HeartbeatWriter``: every running local environment whose fleet file has a ``drills:``
 block gets its PostgreSQL and SQLite datastores stamped every ``drills.heartbeat``
-(``fleetops.ops.drills.heartbeat``), so the stamp a restore leaves says how much data was lost.
+(``fleetops.ops.drills.heartbeat``; a PostgreSQL connection is kept between stamps), so the
+stamp a restore leaves says how much data was lost.
 
 A drill pauses the stamps of the datastore it destroys (:meth:`pause`) until it has read the
 stamp the restore left, which a new stamp would otherwise overwrite. A stamp that fails (a
@@ -25,7 +26,7 @@ import psycopg
 from fleetops.clock import Clock
 from fleetops.control.environments import Environments
 from fleetops.errors import FleetopsError
-from fleetops.ops.drills.heartbeat import STAMPED_KINDS, stamp
+from fleetops.ops.drills.heartbeat import STAMPED_KINDS, Stamper
 from fleetops.ops.periodic import Periodic
 from fleetops.providers.local.datastores import LocalDatastores
 
@@ -46,6 +47,8 @@ class HeartbeatWriter:
         self._paused: set[tuple[str, str]] = set()
         self._last: dict[tuple[str, str], datetime] = {}
         self._lock = threading.Lock()
+        self._stamper = Stamper()
+        """Keeps a PostgreSQL connection per stamped datastore (touched on this thread only)."""
         self._wait_s = TICK_S
         """Seconds from the last step to the next: until the soonest stamp due, within bounds."""
         self._periodic = Periodic("heartbeats", self._tick, lambda: self._wait_s)
@@ -57,6 +60,7 @@ class HeartbeatWriter:
     def stop(self) -> None:
         """Stop stamping (idempotent)."""
         self._periodic.stop()
+        self._stamper.close()
 
     def pause(self, environment: str, datastore: str) -> None:
         """No stamp of ``datastore`` until :meth:`resume`."""
@@ -81,6 +85,7 @@ class HeartbeatWriter:
         stamped = 0
         now = self.clock.now()
         soonest = LONGEST_WAIT_S
+        stamping: set[tuple[str, str]] = set()
         for environment in self.environments.names():
             runtime = self.environments.get(environment)
             stores = getattr(runtime, "datastores", None)
@@ -92,15 +97,19 @@ class HeartbeatWriter:
                 last = self._last.get(key)
                 if store.kind not in STAMPED_KINDS or self.paused(*key):
                     continue
+                stamping.add(key)
                 if last and now - last < every:
                     soonest = min(soonest, (last + every - now).total_seconds())
                     continue
                 soonest = min(soonest, every.total_seconds())
                 self._last[key] = now
                 try:
-                    stamp(stores, name, now)
+                    self._stamper.stamp(key, stores, name, now)
                     stamped += 1
                 except (psycopg.Error, sqlite3.Error, OSError, FleetopsError) as err:
                     log.debug("heartbeat of %s in %s skipped: %s", name, environment, err)
+        # No connection is held to a datastore a drill has paused (it is about to destroy it) or
+        # to one whose environment has stopped.
+        self._stamper.keep_only(stamping)
         self._wait_s = max(TICK_S, soonest)
         return stamped
