@@ -67,18 +67,27 @@ def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
     return ticks / TICKS
 
 
-def descendants(root: int) -> list[int]:
-    """``root`` and every process below it."""
+def _command(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+
+
+def fleet_processes(server: int, folder: Path) -> list[int]:
+    """The control plane and every process below it, and the servers that detached from it
+    (PostgreSQL's postmaster, started by pg_ctl, names its data folder under ``folder``) with
+    theirs."""
     children: dict[int, list[int]] = collections.defaultdict(list)
+    roots = [server]
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 children[int(_stat(int(entry))[1])].append(int(entry))
+                if int(entry) != server and str(folder) in _command(int(entry)):
+                    roots.append(int(entry))
             except (OSError, IndexError):
                 continue
-    found, index = [root], 0
+    found, index = list(dict.fromkeys(roots)), 0
     while index < len(found):
-        found += children.get(found[index], [])
+        found += [child for child in children.get(found[index], []) if child not in found]
         index += 1
     return found
 
@@ -87,14 +96,13 @@ def component(pid: int, server: int) -> str:
     """The name a process is reported under."""
     if pid == server:
         return "control plane"
-    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    words = [a.decode(errors="replace") for a in argv if a]
-    command = " ".join(words)
+    command = _command(pid)
+    words = command.split()
     if "haproxy" in Path(words[0]).name:
         return "haproxy"
     if "redis" in command:
         return "redis"
-    if "postgres" in command:
+    if "postgres" in command or "postmaster" in command:
         return "postgresql"
     service = re.search(r"services/(\w+)\.py", command)
     if service:
@@ -133,9 +141,9 @@ def _answers(port: int) -> bool:
         return False
 
 
-def measure(server: int, baseline: int, seconds: float) -> tuple[dict[str, float], float]:
+def measure(server: int, folder: Path, baseline: int, seconds: float) -> tuple[dict[str, float], float]:
     """Cores per component over ``seconds`` (processes that end in the window are left out)."""
-    pids = descendants(server)
+    pids = fleet_processes(server, folder)
     names = {pid: component(pid, server) for pid in pids}
     before = {pid: cpu_seconds(pid, reaped=pid == server) for pid in pids}
     base_before = cpu_seconds(baseline)
@@ -196,9 +204,13 @@ def main() -> None:
                 with bare_app() as baseline:
                     time.sleep(args.settle)
                     spy = py_spy(server, args.seconds, workdir / "profile.txt") if args.py_spy else None
-                    cores, floor = measure(server, baseline, args.seconds)
+                    cores, floor = measure(server, folder, baseline, args.seconds)
                     if spy is not None:
-                        spy.wait(60)
+                        try:
+                            spy.wait(args.seconds + 120)  # py-spy writes its samples after the window
+                        except subprocess.TimeoutExpired:
+                            spy.kill()
+                            spy.wait()
             finally:
                 run_cli(["down"], cwd=folder, timeout=120)
         instances = {k: v for k, v in cores.items() if k.startswith("instance")}
