@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,10 +18,13 @@ from fleetops.cli.app import app
 from fleetops.cli.client import ApiClient, connect
 from fleetops.cli.logquery import run_log_query
 from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
-from fleetops.cli.output import OutputFormat, OutputOption, as_yaml, console, emit, plain
+from fleetops.cli.output import OutputFormat, OutputOption, as_yaml, console, emit, err_console, plain
 from fleetops.cli.progress import poll_until, rollout_summary, say
 from fleetops.cli.timefmt import short_time
 from fleetops.errors import BadInput, OperationFailed
+
+WATCH_SECONDS = 2.0
+"""How often ``status --watch`` asks for the status again."""
 
 
 def _connect(file: Path) -> ApiClient:
@@ -95,22 +99,50 @@ def status_tables(status: dict[str, Any]) -> Group:
 def status(
     file: FleetFileOption = Path("fleet.yaml"),
     env: EnvSelectOption = None,
-    watch: Annotated[bool, typer.Option("--watch", "-w", help="Redraw every 2 s until Ctrl-C.")] = False,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch", "-w", help="Redraw every 2 s until Ctrl-C (not on a terminal: print each change)."
+        ),
+    ] = False,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Services, instances, versions and health of the running fleet."""
     with _connect(file) as api:
-        current = with_drift(api, api.get("/fleet", environment=env))
+
+        def fetch() -> dict[str, Any]:
+            return with_drift(api, api.get("/fleet", environment=env))
+
+        current = fetch()
         if not watch or output.document:
             emit(current, output, lambda out: out.print(status_tables(current)))
             return
-        with Live(status_tables(current), console=console, refresh_per_second=4) as live:
-            try:
-                while True:
-                    time.sleep(2)
-                    live.update(status_tables(with_drift(api, api.get("/fleet", environment=env))))
-            except KeyboardInterrupt:
-                pass
+        try:
+            if console.is_terminal:
+                with Live(status_tables(current), console=console, refresh_per_second=4) as live:
+                    while True:
+                        time.sleep(WATCH_SECONDS)
+                        live.update(status_tables(fetch()))
+            else:
+                _print_changes(current, fetch)
+        except KeyboardInterrupt:
+            pass
+
+
+def _print_changes(current: dict[str, Any], fetch: Callable[[], dict[str, Any]]) -> None:
+    """``status --watch`` where nothing can be redrawn (a pipe, a file, a CI log): the status at
+    once, then again (after a line with the time) each time it changed, flushed, until Ctrl-C.
+    Drawn live, a pipe would get nothing until the end."""
+    console.print(status_tables(current))
+    console.file.flush()
+    while True:
+        time.sleep(WATCH_SECONDS)
+        fresh = fetch()
+        if fresh != current:
+            say("status changed:", OutputFormat.TABLE)
+            console.print(status_tables(fresh))
+            console.file.flush()
+            current = fresh
 
 
 @app.command("scale")
@@ -238,6 +270,7 @@ def logs(
             return records
 
         seen: set[str] = set()
+        told = False
         try:
             while True:
                 fresh = [r for r in fetch() if _key(r) not in seen]
@@ -246,6 +279,11 @@ def logs(
                     _print_record(record, output)
                 if not follow:
                     return
+                if not seen and not told:
+                    # A filter nothing matches yet prints nothing: say that it follows (on
+                    # stderr, which no script reads as records).
+                    err_console.print(f"following {service}'s logs: nothing yet; Ctrl-C stops", markup=False)
+                told = True
                 time.sleep(1)
         except KeyboardInterrupt:
             pass

@@ -101,7 +101,7 @@ def rollout_summary(rollout: dict[str, Any] | None, status: str, version: object
     if rollout.get("instances_to_update"):
         text += f", {rollout['instances_to_update']} to update"
     if rollout.get("checkpoint") is not None:
-        text += f", checkpoint {rollout['checkpoint']}%"
+        text += f", checkpoint {rollout['checkpoint']}"  # "50%", as the API says it
     if rollout.get("status_reason"):
         text += f": {rollout['status_reason']}"
     return text

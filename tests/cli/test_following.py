@@ -176,6 +176,36 @@ def test_logs_f_follows_and_e_names_the_environment(fleet_dir: Path) -> None:
     assert process.returncode == 0
 
 
+def test_status_watch_prints_the_status_at_once_when_not_a_terminal(fleet_dir: Path) -> None:
+    process = _start(fleet_dir, "status", "--watch")
+    try:
+        assert process.stdout is not None
+        # Printed (and flushed) before any Ctrl-C: the services table, its title first.
+        first = process.stdout.readline()
+        menu = next(line for line in process.stdout if line.startswith(("│ menu ", "└")))
+        still_watching = process.poll() is None
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert (first.strip(), menu.split("│")[1].strip(), still_watching) == ("test (dev)", "menu", True)
+    assert (process.returncode, err) == (0, "")
+
+
+def test_logs_follow_with_nothing_to_print_says_it_follows_on_stderr(fleet_dir: Path) -> None:
+    process = _start(fleet_dir, "logs", "menu", "--filter", "{ $.status >= 500 }", "--follow")
+    try:
+        assert process.stderr is not None
+        said = process.stderr.readline()
+        still_following = process.poll() is None
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert (said, still_following) == ("following menu's logs: nothing yet; Ctrl-C stops\n", True)
+    assert (process.returncode, out, err) == (0, "", "")
+
+
 def test_commands_find_the_fleet_from_a_subfolder(fleet_dir: Path) -> None:
     deeper = fleet_dir / "docs" / "notes"
     deeper.mkdir(parents=True)

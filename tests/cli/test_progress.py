@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fleetops.cli.progress import execution_lines
+from fleetops.cli.progress import execution_lines, rollout_summary
 
 FAILED = {
     "execution": "deploy-dev-1",
@@ -45,3 +45,8 @@ def test_the_approval_gate_names_the_command_that_approves() -> None:
     assert execution_lines({**waiting, "rollback": [], "skipped": []}) == {
         "": "deploy-dev-1: RUNNING, waiting for approval: fleetops approve deploy-dev-1 (or --reject)"
     }
+
+
+def test_a_rollout_at_a_checkpoint_says_its_percentage_once() -> None:
+    at_checkpoint = {"status": "InProgress", "percentage_complete": 50, "checkpoint": "50%"}
+    assert rollout_summary(at_checkpoint, "InProgress", "v2") == "v2 InProgress 50%, checkpoint 50%"

@@ -27,7 +27,8 @@ class Step:
     exit_code: int = 0
     follow: bool = False
     """Runs until Ctrl-C (--watch, --follow, a foreground server): interrupted once it printed
-    (or after a few seconds: a follow with nothing to print yet), and must exit 0."""
+    (each prints at once: the status, "following ...: nothing yet", the server's address; one that
+    does not is interrupted after a few seconds), and must exit 0."""
     capture: dict[str, str] = field(default_factory=dict)
     """Placeholder -> regex with one group, read from the command's output."""
     idle: bool = False

@@ -31,7 +31,8 @@ HELLO = '{"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "End": true}}
 
 @contextmanager
 def restaurant_copy(folder: Path, sinks: NotificationSinks) -> Iterator[Path]:
-    """A copy of the example in ``folder`` with free ports and short bakes; `fleetops down` after."""
+    """A copy of the example in ``folder`` with free ports, short bakes and one instance of each
+    service; `fleetops down` after."""
     copy_example(folder, sinks)
     fleet_file = folder / "fleet.yaml"
     text = (
@@ -46,14 +47,24 @@ def restaurant_copy(folder: Path, sinks: NotificationSinks) -> Iterator[Path]:
         # Nor does any send traffic that a drain would protect (a drill's steady client counts
         # its failures, the README's exit codes do not): each instance replaced by a deployment,
         # rollback, promotion or rotation is stopped at once instead of 1 s after its drain.
-        # (Health checks stay every second: more often would shorten rollouts too, but cost each
-        # instance CPU for as long as the part runs.)
+        # (Health checks stay every second: every 0.5 s shortens each instance's start by ~1 s
+        # but costs the running fleet about as much CPU as that saves.)
         .replace("deregistration_delay: 1s", "deregistration_delay: 0s")
+        # One instance of each service instead of two (notifications has one already), each
+        # replaced by launching its successor first (200%, as notifications'): a deployment,
+        # rollback, promotion or rotation replaces half as many instances, one batch a
+        # service instead of two, and half as many processes run (and are health-checked) for
+        # as long as the part does. No README line needs a second instance (`fleetops scale
+        # menu 3` and the aws set-desired-capacity stay within 1..3).
+        .replace("instances: {min: 1, desired: 2, max: 3}", "instances: {min: 1, desired: 1, max: 3}")
+        .replace("      max_healthy_percent: 150\n", "      max_healthy_percent: 200\n")
     )
     assert (
         text.count("bake_time: 1s") == 2
         and "checkpoint_delay: 1s" in text
         and "deregistration_delay: 0s" in text
+        and text.count("instances: {min: 1, desired: 1, max: 3}") == 5
+        and "max_healthy_percent: 150" not in text
     ), "the example's timings moved"
     fleet_file.write_text(text)
     (folder / "hello.asl.json").write_text(HELLO)
