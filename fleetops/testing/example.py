@@ -10,13 +10,15 @@ receiver and an SMTP server a test session starts once:
         folder = copy_example(tmp_path / "restaurant", sinks)
 
 :func:`quick_orders` takes the pauses out of orders' deployments (its 15 s bake, 3 s between
-checkpoints) for a test that deploys it to prove something other than the bake.
+checkpoints) for a test that deploys it to prove something other than the bake;
+:func:`single_instances` runs every local service on one instance, for a test whose behaviour
+does not depend on how many a service runs (half the processes to start, check and replace).
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,3 +71,38 @@ def quick_orders(text: str) -> str:
         raise AssertionError("orders' deploy settings moved in the example: update quick_orders")
     delay, bake = ORDERS_PAUSES
     return text.replace(delay, "      checkpoint_delay: 0s\n").replace(bake, "      bake_time: 1s\n")
+
+
+LOCAL_INSTANCES = "    instances: {min: 1, desired: 2, max: 3}\n"
+"""The capacity of the example's services that run two instances locally (all but notifications)."""
+ROLLING_ROOM = "      max_healthy_percent: 150\n"
+"""The example's shared rolling settings' room above the desired count (``&fast-rolling``)."""
+MERGED_ROLLING = "      <<: *fast-rolling\n"
+"""How a service with deploy settings of its own takes the shared ones (orders, gateway)."""
+
+
+def single_instances(text: str, *, keep: Collection[str] = ()) -> str:
+    """The example's fleet file text with every local service on one instance (desired 1, as
+    notifications runs), rolled with room for its replacement (max_healthy_percent 200, as
+    notifications' is: 150% of one instance rounds down to one). The services in ``keep`` (each
+    one with deploy settings of its own: orders, gateway) run and roll as written. prod's
+    capacity stays as written."""
+    if text.count(LOCAL_INSTANCES) != 5 or text.count(ROLLING_ROOM) != 1:
+        raise AssertionError("the example's instances or rolling settings moved: update single_instances")
+    lines: list[str] = []
+    service = ""
+    for line in text.splitlines(keepends=True):
+        if line.startswith("  ") and not line.startswith("   ") and line.rstrip().endswith(":"):
+            service = line.strip().removesuffix(":")
+        if service in keep:
+            lines.append(line)
+            if line == MERGED_ROLLING:
+                lines.append(ROLLING_ROOM)  # its own, where the shared settings' changes
+        elif line == LOCAL_INSTANCES:
+            lines.append(line.replace("desired: 2", "desired: 1"))
+        else:
+            lines.append(line)
+    single = "".join(lines)
+    if single.count(ROLLING_ROOM) != 1 + len(keep):
+        raise AssertionError(f"cannot keep {sorted(keep)} as written: update single_instances")
+    return single.replace(ROLLING_ROOM, "      max_healthy_percent: 200\n", 1)

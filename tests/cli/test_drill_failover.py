@@ -20,7 +20,7 @@ import pytest
 
 from fleetops.cli.client import ApiClient, locate_server
 from fleetops.server.settings import read_server_file
-from fleetops.testing.example import NotificationSinks
+from fleetops.testing.example import NotificationSinks, single_instances
 from fleetops.testing.receivers import WebhookReceiver
 from fleetops.testing.server import run_cli
 from fleetops.testing.waiting import wait_until
@@ -85,7 +85,9 @@ def _free_port() -> int:
 def fleet(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) -> Iterator[Fleet]:
     folder = restaurant_on_postgres(tmp_path_factory.mktemp("failover"), sinks)
     fleet_file = folder / "fleet.yaml"
-    text = fleet_file.read_text()
+    # One instance a service (dev, then dr, then dev again: three starts of the whole fleet):
+    # the failover moves environments, whatever each service's capacity.
+    text = single_instances(fleet_file.read_text())
     port = _free_port()
     gateway = '      command: "{python} services/gateway.py"\n'
     edits = {

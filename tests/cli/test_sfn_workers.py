@@ -1,7 +1,8 @@
 """Runbooks exported to a Step Functions endpoint and served by ``fleetops worker`` processes.
 
 One module, shared processes: the example fleet's dev environment runs under its control plane
-(``fleetops up``; bakes, warmup and orders' checkpoint pause shortened to keep the module short),
+(``fleetops up``; one instance a service, bakes, warmup and orders' checkpoint pause shortened
+to keep the module short),
 a second fleetops server is the Step Functions endpoint, ``fleetops sfn export --all`` puts the
 runbooks there and two workers serve their activities. dev is ``orchestrator: aws-stepfunctions``
 with that endpoint, so ``fleetops deploy dev`` runs there too. Deployments run on the endpoint,
@@ -26,7 +27,7 @@ import pytest
 
 from fleetops.runbooks import RUNBOOKS
 from fleetops.server.settings import read_server_file
-from fleetops.testing.example import NotificationSinks, copy_example, quick_orders
+from fleetops.testing.example import NotificationSinks, copy_example, quick_orders, single_instances
 from fleetops.testing.moto import moto_server
 from fleetops.testing.server import RunningServer, cli_env, run_cli, running_server
 from fleetops.testing.sfn import sfn_client
@@ -55,7 +56,9 @@ def _example(base: Path, sinks: NotificationSinks, endpoint: str | None = None) 
     """The example fleet; with ``endpoint``, its dev environment orchestrated there."""
     folder = copy_example(base / "restaurant", sinks)
     fleet_file = folder / "fleet.yaml"
-    text = quick_orders(fleet_file.read_text().replace("      port: 8080\n", ""))
+    # One instance a service: the deployment's path through the endpoint and the workers is
+    # the point, not how a rollout replaces several (tests/control, tests/rollout).
+    text = single_instances(quick_orders(fleet_file.read_text().replace("      port: 8080\n", "")))
     text = text.replace("      warmup: 1s\n      bake_time: 5s\n", "      warmup: 0s\n      bake_time: 1s\n")
     if endpoint is not None:
         orchestrated = (
