@@ -274,6 +274,7 @@ def test_a_point_in_time_restore_killed_with_the_control_plane_brings_back_the_o
         ended = wait_until(
             lambda: (got := api.get(f"/deployments/{name}"))["status"] != "RUNNING" and got,
             timeout=240,
+            interval=0.5,  # a look costs the server a progress report: the restore takes tens of seconds
             what="the restore ended",
         )
         assert (ended["status"], ended["error"]) == ("SUCCEEDED", None), ended

@@ -133,6 +133,7 @@ def _ended(setup: Setup, arn: str) -> dict[str, Any]:
     described: dict[str, Any] = wait_until(
         lambda: (d := setup.client.describe_execution(executionArn=arn))["status"] != "RUNNING" and d,
         timeout=240,
+        interval=0.5,  # a look costs the endpoint a describe: the execution takes tens of seconds
     )
     return described
 

@@ -9,13 +9,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from fleetops.control.leases import MAX_RESUMES, QUARANTINED
-from fleetops.testing.server import cli_env, running_server
+from fleetops.testing.server import RunningServer, cli_env, running_server
 from fleetops.testing.sfn import ROLE_ARN, sfn_client
 from fleetops.testing.waiting import wait_until
 
@@ -69,50 +71,57 @@ def events_of(sfn: Any, arn: str) -> int:
     return int(newest[0]["id"]) if newest else 0
 
 
-def test_health_answers_while_a_runaway_loop_runs_and_stop_execution_ends_it(tmp_path: Path) -> None:
-    with running_server(tmp_path) as server:
-        sfn = sfn_client(server.url, server.admin_token)
-        arn = start_loop(sfn, SLOW_RUNAWAY)
-        wait_until(lambda: events_of(sfn, arn) > 200, what="the loop under way")
-        began = time.monotonic()
-        health = httpx.get(f"{server.url}/api/v1/health", timeout=60)
-        took = time.monotonic() - began
-        print(f"/health answered in {took * 1000:.0f} ms while the loop ran")
-        assert health.status_code == 200
-        # It answered while the loop was still running, not after the loop ended.
-        assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
-        sfn.stop_execution(executionArn=arn, error="Runaway", cause="stopped by the test")
-        described = sfn.describe_execution(executionArn=arn)
-        assert (described["status"], described["error"], described["cause"]) == (
-            "ABORTED",
-            "Runaway",
-            "stopped by the test",
-        )
-        last = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1)["events"][0]
-        assert last["type"] == "ExecutionAborted"
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One server for the tests that leave it running (each its own state machine): a start
+    costs seconds of CPU. The tests that kill theirs start their own."""
+    with running_server(tmp_path_factory.mktemp("runaway")) as running:
+        yield running
 
 
-def test_a_runaway_loop_fails_at_25000_history_events_as_on_aws(tmp_path: Path) -> None:
-    with running_server(tmp_path) as server:
-        sfn = sfn_client(server.url, server.admin_token)
-        arn = start_loop(sfn, RUNAWAY)
-        described = wait_until(
-            lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d,
-            timeout=300,
-            what="the loop to end",
-        )
-        assert (described["status"], described["error"], described["cause"]) == (
-            "FAILED",
-            "States.Runtime",
-            "The execution reached the maximum number of history events (25000).",
-        )
-        last, before = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=2)["events"]
-        assert (last["id"], last["previousEventId"], last["type"]) == (25000, 24999, "ExecutionFailed")
-        assert last["executionFailedEventDetails"] == {
-            "error": "States.Runtime",
-            "cause": "The execution reached the maximum number of history events (25000).",
-        }
-        assert (before["id"], before["type"]) == (24999, "PassStateExited")
+def test_health_answers_while_a_runaway_loop_runs_and_stop_execution_ends_it(server: RunningServer) -> None:
+    sfn = sfn_client(server.url, server.admin_token)
+    arn = start_loop(sfn, SLOW_RUNAWAY, name="slow-loop")
+    wait_until(lambda: events_of(sfn, arn) > 200, what="the loop under way")
+    began = time.monotonic()
+    health = httpx.get(f"{server.url}/api/v1/health", timeout=60)
+    took = time.monotonic() - began
+    print(f"/health answered in {took * 1000:.0f} ms while the loop ran")
+    assert health.status_code == 200
+    # It answered while the loop was still running, not after the loop ended.
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    sfn.stop_execution(executionArn=arn, error="Runaway", cause="stopped by the test")
+    described = sfn.describe_execution(executionArn=arn)
+    assert (described["status"], described["error"], described["cause"]) == (
+        "ABORTED",
+        "Runaway",
+        "stopped by the test",
+    )
+    last = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1)["events"][0]
+    assert last["type"] == "ExecutionAborted"
+
+
+def test_a_runaway_loop_fails_at_25000_history_events_as_on_aws(server: RunningServer) -> None:
+    sfn = sfn_client(server.url, server.admin_token)
+    arn = start_loop(sfn, RUNAWAY, name="loop")
+    described = wait_until(
+        lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d,
+        timeout=300,
+        interval=0.5,  # each look competes with the loop for the server: it runs tens of seconds
+        what="the loop to end",
+    )
+    assert (described["status"], described["error"], described["cause"]) == (
+        "FAILED",
+        "States.Runtime",
+        "The execution reached the maximum number of history events (25000).",
+    )
+    last, before = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=2)["events"]
+    assert (last["id"], last["previousEventId"], last["type"]) == (25000, 24999, "ExecutionFailed")
+    assert last["executionFailedEventDetails"] == {
+        "error": "States.Runtime",
+        "cause": "The execution reached the maximum number of history events (25000).",
+    }
+    assert (before["id"], before["type"]) == (24999, "PassStateExited")
 
 
 def test_a_server_restarted_after_sigkill_with_a_runaway_loop_serves_and_stops_it(tmp_path: Path) -> None:
