@@ -6,9 +6,9 @@ A copy of examples/restaurant (its gateway on a free port, its notifications del
 sinks) is brought up with `fleetops up` in a temp dir (state in its `.fleetops/`), left to settle,
 then the CPU time (utime + stime from /proc/<pid>/stat) of every process of the fleet is read
 before and after a window of ``--seconds``: the control plane (with the children it reaped in
-the window), HAProxy, each instance, and each datastore server (Redis, PostgreSQL: all of a
-cluster's processes together). Prints cores used per component (CPU seconds / wall seconds) and
-the total, then `fleetops down`.
+the window), HAProxy, each instance, and each datastore server (Redis; PostgreSQL: all of a
+cluster's processes together, with the backends its postmaster reaped). Prints cores used per
+component (CPU seconds / wall seconds) and the total, then `fleetops down`.
 
 Baseline, measured in the same window: a bare uvicorn + Starlette app answering one GET /health
 per second (what the fleet file's health check asks of each instance, with nothing else): the
@@ -71,10 +71,11 @@ def _command(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
 
 
-def fleet_processes(server: int, folder: Path) -> list[int]:
+def fleet_processes(server: int, folder: Path) -> tuple[list[int], list[int]]:
     """The control plane and every process below it, and the servers that detached from it
     (PostgreSQL's postmaster, started by pg_ctl, names its data folder under ``folder``) with
-    theirs."""
+    theirs; and those roots (whose reaped children count too: PostgreSQL's backends of short
+    connections)."""
     children: dict[int, list[int]] = collections.defaultdict(list)
     roots = [server]
     for entry in os.listdir("/proc"):
@@ -89,7 +90,7 @@ def fleet_processes(server: int, folder: Path) -> list[int]:
     while index < len(found):
         found += [child for child in children.get(found[index], []) if child not in found]
         index += 1
-    return found
+    return found, list(dict.fromkeys(roots))
 
 
 def component(pid: int, server: int) -> str:
@@ -143,9 +144,9 @@ def _answers(port: int) -> bool:
 
 def measure(server: int, folder: Path, baseline: int, seconds: float) -> tuple[dict[str, float], float]:
     """Cores per component over ``seconds`` (processes that end in the window are left out)."""
-    pids = fleet_processes(server, folder)
+    pids, roots = fleet_processes(server, folder)
     names = {pid: component(pid, server) for pid in pids}
-    before = {pid: cpu_seconds(pid, reaped=pid == server) for pid in pids}
+    before = {pid: cpu_seconds(pid, reaped=pid in roots) for pid in pids}
     base_before = cpu_seconds(baseline)
     start = time.monotonic()
     time.sleep(seconds)
@@ -153,7 +154,7 @@ def measure(server: int, folder: Path, baseline: int, seconds: float) -> tuple[d
     cores: dict[str, float] = collections.defaultdict(float)
     for pid in pids:
         try:
-            cores[names[pid]] += (cpu_seconds(pid, reaped=pid == server) - before[pid]) / wall
+            cores[names[pid]] += (cpu_seconds(pid, reaped=pid in roots) - before[pid]) / wall
         except OSError:
             continue
     return dict(cores), (cpu_seconds(baseline) - base_before) / wall
