@@ -14,7 +14,7 @@ import httpx
 import psycopg
 import pytest
 
-from fleetops.testing.example import NotificationSinks, quick_orders
+from fleetops.testing.example import NotificationSinks, quick_orders, single_instances
 from fleetops.testing.server import run_cli
 from fleetops.testing.waiting import wait_until
 
@@ -75,11 +75,11 @@ def _alive(pid: int) -> bool:
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) -> Iterator[Fleet]:
-    """The example (orders' rollouts without their bake, for the restart); ``down`` at the end
-    must stop its datastores' servers."""
+    """The example (orders' rollouts without their bake, for the restart; every other service on
+    one instance); ``down`` at the end must stop its datastores' servers."""
     folder = restaurant_on_postgres(tmp_path_factory.mktemp("datastores"), sinks)
     fleet_file = folder / "fleet.yaml"
-    fleet_file.write_text(quick_orders(fleet_file.read_text()))
+    fleet_file.write_text(single_instances(quick_orders(fleet_file.read_text()), keep=("orders",)))
     pids: list[int] = []
     try:
         up = run_cli(["up"], cwd=folder, timeout=180)
