@@ -16,7 +16,7 @@ The template holds no credentials: its superuser has no password, and TCP logins
 mtime: a package upgrade makes a new one), the user, the database and the options below. Several
 ``fleetops up`` at once are safe: one makes the template under a lock file, in a folder of its
 own, renamed into place when complete; the others wait for it, and a template folder that
-exists is complete.
+exists is complete. Without a cache to write, each cluster is made with ``initdb`` as before.
 
 Every cluster is made with 1 MB WAL segments instead of 16 MB: a sandbox writes little, and each
 segment finished (by ``archive_timeout``, a point-in-time restore's switch, or a full segment)
@@ -64,7 +64,11 @@ def new_cluster(server: PgServer, *, user: str, password: str, database: str | N
     password set. ``PostgresUnavailable`` when a step fails."""
     if server.initialised():
         return
-    template = cluster_template(server.bin_dir, user, database)
+    try:
+        template = cluster_template(server.bin_dir, user, database)
+    except OSError:
+        # No cache to write (a read-only home): this cluster is made as the template would be.
+        template = _made_here(server, user, database)
     server_owned_folder(server.folder)
     staging = server.folder / "data.new"
     # A copy cut short by a crash is made again; the data directory appears complete or not at all.
@@ -74,6 +78,8 @@ def new_cluster(server: PgServer, *, user: str, password: str, database: str | N
         server.bin_dir, staging, f"ALTER ROLE {_identifier(user)} PASSWORD '{scram_verifier(password)}'"
     )
     os.replace(staging, server.data_dir)
+    if template.parent == server.folder:
+        run_pg("rm", "-rf", template)
 
 
 def cluster_template(bin_dir: Path, user: str, database: str | None) -> Path:
@@ -102,6 +108,17 @@ def cluster_template(bin_dir: Path, user: str, database: str | None) -> Path:
                 shutil.rmtree(final)  # an incomplete template of an older fleetops
             os.replace(work, final)
     return final / "data"
+
+
+def _made_here(server: PgServer, user: str, database: str | None) -> Path:
+    """A template data directory made in ``server``'s own folder (``template``), for one copy."""
+    server_owned_folder(server.folder)
+    work = server.folder / "template"
+    run_pg("rm", "-rf", work)
+    run_pg(server.bin_dir / "initdb", "-D", work, "-U", user, *INITDB_OPTIONS)
+    if database not in (None, "postgres"):
+        _single_user(server.bin_dir, work, f"CREATE DATABASE {_identifier(database)}")
+    return work
 
 
 @contextmanager

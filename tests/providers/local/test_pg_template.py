@@ -110,3 +110,16 @@ def test_concurrent_first_uses_make_one_template(
     key = cluster_template(servers[0].bin_dir, "orders", "orders").parent.name
     assert sorted(p.name for p in (cache / "postgres").iterdir()) == [key, f"{key}.lock"]
     assert all(server.initialised() for server in servers)
+
+
+def test_without_a_cache_to_write_the_cluster_is_made_with_initdb_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, servers: list[PgServer]
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("FLEETOPS_CACHE_DIR", str(tmp_path / "a-file" / "cache"))
+    server = servers[0]
+    new_cluster(server, user="orders", password="here-pw", database="orders")
+    assert sorted(p.name for p in server.folder.iterdir()) == ["data"]
+    port = free_loopback_port()
+    server.start(port)
+    assert _login(port, "here-pw") == [("orders", "orders")]
