@@ -201,7 +201,10 @@ class InMemoryFleetRuntime(FakeRotationTargets):
 
     def describe_rollout(self, rollout_id: str) -> RolloutView:
         """The rollout now (or its fence); KeyError if unknown."""
-        return self._view(self.rollouts[rollout_id])
+        # Under the lock: start_rollout records a rollout before it has its refresh, and a
+        # request thread (GET /deployments/{name}) may read it in between.
+        with self._lock:
+            return self._view(self.rollouts[rollout_id])
 
     def cancel_rollout(self, rollout_id: str) -> RolloutView:
         """Ask a running rollout to stop (it ends Cancelled once work in flight settles); a held
