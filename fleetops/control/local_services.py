@@ -77,12 +77,17 @@ def fixed_ports(fleet: Fleet, environment: str) -> dict[str, int]:
 
 
 def local_datastores(
-    fleet: Fleet, environment: str, state_dir: Path, logins: LoginSource | None = None
+    fleet: Fleet,
+    environment: str,
+    state_dir: Path,
+    logins: LoginSource | None = None,
+    previous_logins: LoginSource | None = None,
 ) -> LocalDatastores:
     """The datastores existing in ``environment`` as private servers under
     ``<state_dir>/datastores/``: PostgreSQL's user and database, Redis' database index are the
     ones the fleet file's connection URL names (its host and port are the real deployment's);
-    ``logins``: the current login of each one linked to a secret (``password_secret``)."""
+    ``logins``: the current login of each one linked to a secret (``password_secret``),
+    ``previous_logins`` its AWSPREVIOUS one."""
     stores = []
     for name, store in fleet.datastores.items():
         if store.environments is not None and environment not in store.environments:
@@ -106,7 +111,7 @@ def local_datastores(
                     password_secret=secret,
                 )
             )
-    return LocalDatastores(stores, state_dir / "datastores", logins)
+    return LocalDatastores(stores, state_dir / "datastores", logins, previous_logins)
 
 
 class DevSecrets:

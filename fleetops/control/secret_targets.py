@@ -1,8 +1,9 @@
 """``LocalSecretTargets``: what a rotation acts on in a local environment (``RotationTargets``).
 
 Logins are set, tried and revoked on the environment's sandbox datastores
-(``fleetops.providers.local.datastore_logins``), always connecting with the datastore's current
-login (its secret's AWSCURRENT version), which a rotation never touches before finishSecret.
+(``fleetops.providers.local.datastore_logins``), connecting with the datastore's current login
+(its secret's AWSCURRENT version), which a rotation never touches before finishSecret; setSecret
+falls back to the AWSPREVIOUS login when the server refuses it (a value put outside a rotation).
 Pickup is read from the instances themselves: each running instance's health endpoint is asked
 which secret versions it loaded (``secret_versions`` in its JSON answer; the example services
 echo ``FLEETOPS_SECRET_VERSIONS`` there). Called from the runbooks' worker threads.
@@ -51,7 +52,16 @@ class LocalSecretTargets:
     def set_login(self, datastore: str, user: str | None, password: str) -> None:
         stores = self._stores(datastore)
         login = self._login(datastore, user, password)
-        self._act(set_login, stores, datastore, login, admin=stores.login(datastore))
+        current, previous = stores.login(datastore), stores.previous_login(datastore)
+        try:
+            self._act(set_login, stores, datastore, login, admin=current)
+        except LoginFailed:
+            # The secret's value was changed outside a rotation (put-secret-value, update-secret:
+            # Secrets Manager never touches the database), so the server still has the one now
+            # AWSPREVIOUS: try that, as AWS's own rotation functions do in setSecret.
+            if previous is None or previous == current:
+                raise
+            self._act(set_login, stores, datastore, login, admin=previous)
 
     def try_login(self, datastore: str, user: str | None, password: str) -> None:
         self._act(try_login, self._stores(datastore), datastore, self._login(datastore, user, password))

@@ -28,7 +28,7 @@ from fleetops.control.local_services import fixed_ports, local_datastores, local
 from fleetops.errors import BadInput
 from fleetops.ops.alarms.actions import StartRunbook
 from fleetops.ops.secrets.cipher import Cipher
-from fleetops.ops.secrets.vault import SecretsVault
+from fleetops.ops.secrets.vault import SecretNotFound, SecretsVault
 from fleetops.providers.local import LocalProvider
 from fleetops.providers.local.datastores import LocalDatastores, LoginSource
 from fleetops.providers.local.provider import SecretValue
@@ -39,6 +39,7 @@ from fleetops.spec.fleet import Fleet
 from fleetops.spec.loader import load_fleet
 from fleetops.spec.models import AwsSettings
 from fleetops.store import Store
+from fleetops.store.secrets import AWSCURRENT, AWSPREVIOUS
 
 
 def open_environments(
@@ -101,8 +102,13 @@ def open_fleet_runtime(
     folder = environment_state_dir(state_dir, environment)
     vault = vault or SecretsVault(store, Cipher.from_state_dir(state_dir))
     prepare_secrets(vault, fleet, environment, folder)
-    logins = current_logins(vault, fleet, environment)
-    datastores = local_datastores(fleet, environment, folder, logins=logins)
+    datastores = local_datastores(
+        fleet,
+        environment,
+        folder,
+        logins=current_logins(vault, fleet, environment),
+        previous_logins=current_logins(vault, fleet, environment, stage=AWSPREVIOUS),
+    )
     import_datastore_passwords(vault, datastores, environment)
 
     def secret_values() -> frozenset[str]:
@@ -134,15 +140,23 @@ def prepare_secrets(vault: SecretsVault, fleet: Fleet, environment: str, folder:
         vault.ensure(environment, name, secret.length, by="fleetops up")
 
 
-def current_logins(vault: SecretsVault, fleet: Fleet, environment: str) -> LoginSource:
+def current_logins(
+    vault: SecretsVault, fleet: Fleet, environment: str, *, stage: str = AWSCURRENT
+) -> LoginSource:
     """The login of each datastore linked to a secret (PostgreSQL or Redis with
-    ``password_secret``): its AWSCURRENT version's user and value."""
+    ``password_secret``): its ``stage`` version's user and value (None: no version has it)."""
 
     def login(name: str) -> tuple[str | None, str] | None:
         spec = fleet.datastores.get(name)
         if spec is None or spec.password_secret is None or spec.kind.value not in ("postgres", "redis"):
             return None
-        revealed = vault.reveal(environment, spec.password_secret)
+        if stage == AWSCURRENT:
+            revealed = vault.reveal(environment, spec.password_secret)
+        else:
+            try:
+                revealed = vault.reveal(environment, spec.password_secret, stage=stage)
+            except SecretNotFound:
+                return None
         return revealed.version.username, revealed.value
 
     return login

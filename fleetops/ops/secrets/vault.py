@@ -76,6 +76,11 @@ class SecretsVault:
         than 4 characters) or longer than 64 KiB."""
         check_value(name, value)
         version_id = version_id or str(uuid.uuid4())
+        if username is None and AWSCURRENT in stages:
+            # A value put outside a rotation (put-secret-value, update-secret) is the password of
+            # the login the secret names now: a rotation alternates a datastore's two users, and
+            # a put keeps the one in use, as the username of AWS's JSON secret is carried along.
+            username = self._current_username(environment, name)
         sealed = self._cipher.seal(value, _context(environment, name, version_id))
         try:
             return self._store.secrets.add_version(
@@ -84,6 +89,15 @@ class SecretsVault:
             )  # fmt: skip
         finally:
             self.refresh(environment)
+
+    def _current_username(self, environment: str, name: str) -> str | None:
+        current = self._store.secrets.stage_version(environment, name, AWSCURRENT)
+        if current is None:  # the first version
+            return None
+        found = [
+            v.username for v in self._store.secrets.versions(environment, name) if v.version_id == current
+        ]
+        return found[0] if found else None
 
     def move_stage(self, environment: str, name: str, stage: str, version_id: str, *, by: str) -> None:
         """Put ``stage`` on ``version_id`` (``AWSCURRENT``'s old holder gets ``AWSPREVIOUS``)."""

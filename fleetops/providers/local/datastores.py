@@ -109,10 +109,14 @@ class LocalDatastores:
     stop (the environment's start and stop are serialized); ``health`` may run any time."""
 
     def __init__(
-        self, stores: Sequence[LocalDatastore], folder: Path, logins: LoginSource | None = None
+        self,
+        stores: Sequence[LocalDatastore],
+        folder: Path,
+        logins: LoginSource | None = None,
+        previous_logins: LoginSource | None = None,
     ) -> None:
         """``folder``: the environment's ``datastores/`` folder; ``logins``: the current login
-        of each datastore linked to a secret."""
+        of each datastore linked to a secret; ``previous_logins``: its AWSPREVIOUS one."""
         for store in stores:
             if store.kind not in KINDS:
                 raise ValueError(f"datastore {store.name!r}: unknown kind {store.kind!r}")
@@ -120,6 +124,7 @@ class LocalDatastores:
         self.folder = folder
         self._passwords: dict[str, str] = {}
         self._logins = logins or (lambda _name: None)
+        self._previous_logins = previous_logins or (lambda _name: None)
         self.ports: dict[str, int] = {}
         for store in stores:
             if store.kind in ("postgres", "redis"):
@@ -146,6 +151,15 @@ class LocalDatastores:
         if name not in self._passwords:
             self._passwords[name] = datastore_password(self.home(name))
         return Login(default, self._passwords[name])
+
+    def previous_login(self, name: str) -> Login | None:
+        """The linked secret's AWSPREVIOUS login, if it has one (what the server may still
+        accept when the secret's value was changed outside a rotation)."""
+        store = self.stores[name]
+        linked = self._previous_logins(name)
+        if linked is None:
+            return None
+        return Login(linked[0] or ("default" if store.kind == "redis" else store.user), linked[1])
 
     def password(self, name: str) -> str:
         """The password of the current login (see :meth:`login`)."""

@@ -64,6 +64,14 @@ def test_the_previous_value_is_revealed_by_its_label(vault: SecretsVault) -> Non
     )
 
 
+def test_a_value_put_outside_a_rotation_keeps_the_user_the_rotation_left(vault: SecretsVault) -> None:
+    vault.put("dev", "db-password", VALUE, by="fleetops up", username="orders")
+    rotated = vault.put("dev", "db-password", NEXT, by="r", stages=(AWSPENDING,), username="orders_clone")
+    vault.move_stage("dev", "db-password", AWSCURRENT, rotated.version_id, by="r")
+    put = vault.put("dev", "db-password", "a-value-put-by-hand", by="alice")
+    assert put.username == "orders_clone"
+
+
 def test_no_value_is_in_the_database_files_in_clear(vault: SecretsVault, tmp_path: Path) -> None:
     vault.put("dev", "api-key", VALUE, by="alice")
     vault.put("dev", "api-key", NEXT, by="alice", stages=(AWSPENDING,))
