@@ -6,12 +6,16 @@ on PostgreSQL (marked ``postgres``), each time against a fresh, empty database.
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from fleetops.providers.local.pg_template import CACHE_ENV
 from fleetops.store import Store
 from fleetops.store.database import DEFAULT_DB_FILE
 from fleetops.testing.api import ApiHarness, api_harness
@@ -43,11 +47,27 @@ LONGEST_FIRST = (
 )
 
 
+_CACHE_DIR = pytest.StashKey[str]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # A run stopped by SIGTERM (timeout(1), a cancelled CI job, kill) tears its fixtures down as
     # Ctrl-C does; by default it dies at once, and the fleets, servers and PostgreSQL clusters
     # its tests started outlive it (each an idle fleet of a dozen processes on a shared machine).
     signal.signal(signal.SIGTERM, _interrupt)
+    if not hasattr(config, "workerinput"):  # the controller; xdist's workers inherit its environment
+        # What fleetops caches (the sandbox PostgreSQL's template clusters) goes in a folder of
+        # this run, removed at its end, not in the user's ~/.cache: a run leaves nothing behind
+        # and never starts from a template an older checkout made.
+        cache = tempfile.mkdtemp(prefix="fleetops-test-cache-")
+        os.environ[CACHE_ENV] = cache
+        config.stash[_CACHE_DIR] = cache
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cache = config.stash.get(_CACHE_DIR, None)
+    if cache is not None:
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
