@@ -52,13 +52,14 @@ class LocalSecretTargets:
     def set_login(self, datastore: str, user: str | None, password: str) -> None:
         stores = self._stores(datastore)
         login = self._login(datastore, user, password)
-        current, previous = stores.login(datastore), stores.previous_login(datastore)
+        current = stores.login(datastore)
         try:
             self._act(set_login, stores, datastore, login, admin=current)
         except LoginFailed:
             # The secret's value was changed outside a rotation (put-secret-value, update-secret:
             # Secrets Manager never touches the database), so the server still has the one now
             # AWSPREVIOUS: try that, as AWS's own rotation functions do in setSecret.
+            previous = stores.previous_login(datastore)
             if previous is None or previous == current:
                 raise
             self._act(set_login, stores, datastore, login, admin=previous)
@@ -72,8 +73,7 @@ class LocalSecretTargets:
         self._act(revoke_login, stores, datastore, login, admin=stores.login(datastore))
 
     def _login(self, datastore: str, user: str | None, password: str) -> Login:
-        store = self._stores(datastore).stores[datastore]
-        return Login(user or ("default" if store.kind == "redis" else store.user), password)
+        return Login(user or self._stores(datastore).default_user(datastore), password)
 
     def loaded_secret_versions(self, service: str) -> dict[str, dict[str, str] | None]:
         out: dict[str, dict[str, str] | None] = {}

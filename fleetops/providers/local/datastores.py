@@ -143,23 +143,23 @@ class LocalDatastores:
     def login(self, name: str) -> Login:
         """The login fleetops and new instances use now: the linked secret's AWSCURRENT (its
         user, or the datastore's own), else the datastore's user and generated password."""
-        store = self.stores[name]
-        default = "default" if store.kind == "redis" else store.user
         linked = self._logins(name)
         if linked is not None:
-            return Login(linked[0] or default, linked[1])
+            return Login(linked[0] or self.default_user(name), linked[1])
         if name not in self._passwords:
             self._passwords[name] = datastore_password(self.home(name))
-        return Login(default, self._passwords[name])
+        return Login(self.default_user(name), self._passwords[name])
 
     def previous_login(self, name: str) -> Login | None:
         """The linked secret's AWSPREVIOUS login, if it has one (what the server may still
         accept when the secret's value was changed outside a rotation)."""
-        store = self.stores[name]
         linked = self._previous_logins(name)
-        if linked is None:
-            return None
-        return Login(linked[0] or ("default" if store.kind == "redis" else store.user), linked[1])
+        return None if linked is None else Login(linked[0] or self.default_user(name), linked[1])
+
+    def default_user(self, name: str) -> str:
+        """The user a login names when its secret names none (Redis' ``default``)."""
+        store = self.stores[name]
+        return "default" if store.kind == "redis" else store.user
 
     def password(self, name: str) -> str:
         """The password of the current login (see :meth:`login`)."""
