@@ -18,7 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,8 @@ def copy_example(
 
     ``environment``: add a local environment of that name. ``instances``: every service's
     desired (and min) count, within its max. ``services``: keep only these and what they
-    depend on (default: all). The fixed ports of the gateway are dropped.
+    depend on (default: all), and only the datastores they use. The fixed ports of the gateway
+    are dropped.
     """
     if not (source / "fleet.yaml").is_file():
         raise FleetopsError(f"the example fleet is not at {source}: run this from a source checkout")
@@ -68,6 +69,13 @@ def copy_example(
             name: composite
             for name, composite in (document["composite_alarms"] or {}).items()
             if not any(f"({alarm})" in str(composite.get("rule", "")) for alarm in dropped)
+        }
+    if services:
+        # A datastore runs as a server of its own in each local environment: one that no kept
+        # service uses would only add processes to the smaller fleet.
+        used = _datastores_of(document["services"].values())
+        document["datastores"] = {
+            name: spec for name, spec in (document.get("datastores") or {}).items() if name in used
         }
     for spec in document["services"].values():
         spec.get("run", {}).pop("port", None)
@@ -92,6 +100,10 @@ def _with_dependencies(services: dict[str, Any], chosen: Sequence[str]) -> set[s
             kept.add(name)
             todo.extend(services[name].get("depends_on", []))
     return kept
+
+
+def _datastores_of(specs: Iterable[dict[str, Any]]) -> set[str]:
+    return {store for spec in specs for store in spec.get("datastores") or []}
 
 
 def fleetops_env() -> dict[str, str]:

@@ -38,3 +38,15 @@ def test_a_copy_can_have_its_own_environment_one_instance_each_and_a_subset_of_s
 def test_an_unknown_service_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match=r"unknown services kitchen \(the example has: auth, menu, "):
         copy_example(tmp_path / "copy", services=["kitchen"])
+
+
+def test_a_subset_of_services_keeps_only_the_datastores_they_use(tmp_path: Path) -> None:
+    assert sorted(load_fleet(copy_example(tmp_path / "all")).datastores) == [
+        "cache",
+        "orders-db",
+        "orders-db-prod",
+    ]
+    assert sorted(load_fleet(copy_example(tmp_path / "orders", services=["orders"])).datastores) == [
+        "orders-db"
+    ]
+    assert load_fleet(copy_example(tmp_path / "menu", services=["menu"])).datastores == {}
