@@ -14,14 +14,16 @@ from typer._click import Command
 
 from fleetops.cli.commands import COMMANDS
 from fleetops.cli.lazy import LazyCommands, LazyGroup, Listed
+from fleetops.startup import collector_paused
 
 
 class _Fleetops(LazyGroup):
     registry = COMMANDS
 
     def load(self, entry: Listed) -> Command:
-        for module in entry.modules:
-            importlib.import_module(module)
+        with collector_paused():
+            for module in entry.modules:
+                importlib.import_module(module)
         # typer builds the group from what the modules imported so far registered on ``app``.
         built = typer.main.get_command(app)
         commands = getattr(built, "commands", None)

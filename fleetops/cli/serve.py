@@ -12,6 +12,7 @@ from rich.text import Text
 from fleetops.cli.app import app
 from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console
 from fleetops.server.settings import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STATE_DIR
+from fleetops.startup import collector_paused
 
 
 @app.command("server")
@@ -57,7 +58,8 @@ def server(
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Run the control-plane server in the foreground until Ctrl-C."""
-    from fleetops.server.serve import serve
+    with collector_paused():
+        from fleetops.server.serve import serve
     from fleetops.server.settings import ServerSettings
 
     def announce(info: dict[str, Any]) -> None:

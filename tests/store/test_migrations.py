@@ -9,9 +9,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from fleetops.store import Store
-from fleetops.store.migrations import current_revisions, head_revisions, upgrade_to_head
+from fleetops.store.migrations import alembic_config, current_revisions, head_revisions, upgrade_to_head
 from fleetops.store.tables import metadata
 from fleetops.testing.waiting import wait_until
 
@@ -20,6 +21,16 @@ def test_fresh_database_reaches_head(store_url: str, tmp_path: Path) -> None:
     with Store.open(store_url, tmp_path) as store:
         assert current_revisions(store.engine) == head_revisions()
         assert head_revisions() == {"0024_sfn_versions", "0059_held_task_tokens"}
+
+
+def test_heads_read_without_alembic_are_alembics() -> None:
+    assert head_revisions() == frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def test_current_revisions_are_alembics(store: Store) -> None:
+    with store.engine.connect() as conn:
+        alembics = frozenset(MigrationContext.configure(conn).get_current_heads())
+    assert current_revisions(store.engine) == alembics
 
 
 def test_migrated_schema_matches_tables_module(store: Store) -> None:

@@ -1,16 +1,14 @@
 """botocore's own service models: which service a request is for, and its operations' shapes.
 
 The parsers and serializers walk these models, so an operation is served by writing its
-handler only, and a field is named exactly as botocore (and so AWS) names it.
+handler only, and a field is named exactly as botocore (and so AWS) names it. botocore is
+imported with the first model loaded: a control plane that serves no AWS call never pays for it.
 """
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
-
-from botocore.loaders import Loader
-from botocore.model import OperationNotFoundError, ServiceModel
 
 from fleetops.server.aws.errors import AwsError
 
@@ -31,12 +29,16 @@ SIGNING_NAMES = {
 
 @cache
 def _loader() -> Any:
+    from botocore.loaders import Loader
+
     return Loader()
 
 
 @cache
 def service_model(name: str) -> Any:
     """botocore's ``ServiceModel`` of ``name`` (loaded once)."""
+    from botocore.model import ServiceModel
+
     return ServiceModel(_loader().load_service_model(name, "service-2"), name)
 
 
@@ -52,8 +54,11 @@ def by_target_prefix(prefix: str) -> str | None:
 
 def operation_model(service: str, operation: str, code: str) -> Any:
     """The operation's model; ``code`` (the protocol's word for it) when the service has none."""
+    model = service_model(service)
+    from botocore.model import OperationNotFoundError  # loaded with the model
+
     try:
-        return service_model(service).operation_model(operation)
+        return model.operation_model(operation)
     except OperationNotFoundError:
         raise AwsError(code, f"{service} has no operation {operation!r}") from None
 

@@ -18,13 +18,13 @@ InvalidOutput, InvalidDefinition).
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
-
-import botocore.loaders
-import botocore.model
+from typing import TYPE_CHECKING, Any
 
 from fleetops.errors import BadInput
 from fleetops.jsonlimits import MAX_DEPTH, exceeds_depth
+
+if TYPE_CHECKING:
+    import botocore.model
 
 
 class ValidationException(BadInput):
@@ -52,7 +52,13 @@ _JSON_TYPES = {
 
 @cache
 def service_model() -> botocore.model.ServiceModel:
-    """The Step Functions service model shipped with botocore (loaded once)."""
+    """The Step Functions service model shipped with botocore (loaded once).
+
+    botocore is imported here, with the first request checked: a control plane that serves no
+    Step Functions call never pays for it."""
+    import botocore.loaders
+    import botocore.model
+
     loader = botocore.loaders.create_loader()
     return botocore.model.ServiceModel(loader.load_service_model("stepfunctions", "service-2"), "states")
 
@@ -79,13 +85,14 @@ def _check(shape: botocore.model.Shape, value: Any, where: str, problems: list[s
             f"{_value(shape, value)}at '{where}' failed to satisfy constraint: Member must be {expected}"
         )
         return
-    if isinstance(shape, botocore.model.StructureShape):
+    # botocore makes a shape of type "structure" a StructureShape, "list" a ListShape, "map" a MapShape.
+    if shape.type_name == "structure":
         _check_structure(shape, value, where, problems)
-    elif isinstance(shape, botocore.model.ListShape):
+    elif shape.type_name == "list":
         _check_size(shape, value, where, problems, "length")
         for index, item in enumerate(value):
             _check(shape.member, item, f"{where}.{index + 1}.member", problems)
-    elif isinstance(shape, botocore.model.MapShape):
+    elif shape.type_name == "map":
         for key, item in value.items():
             _check(shape.value, item, f"{where}.{key}", problems)
     elif isinstance(value, str):
