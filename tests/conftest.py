@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fleetops.providers.local.pg_template import CACHE_ENV
+from fleetops.cache import CACHE_ENV
 from fleetops.store import Store
 from fleetops.store.database import DEFAULT_DB_FILE
 from fleetops.testing.api import ApiHarness, api_harness

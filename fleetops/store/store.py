@@ -40,6 +40,7 @@ from fleetops.store.state_machine_versions import VersionRepository
 from fleetops.store.state_machines import StateMachineRepository
 from fleetops.store.stops import StoppedExecutions
 from fleetops.store.tags import TagRepository
+from fleetops.store.template import seed_new_sqlite_store
 from fleetops.store.tokens import TokenRepository
 
 
@@ -87,6 +88,7 @@ class Store(Sessions):
         Raises ``BadInput`` for an unusable URL, ``FleetopsError`` when the database cannot be reached.
         """
         resolved = resolve_url(url, state_dir)
+        seed_new_sqlite_store(resolved)
         engine = create_store_engine(resolved)
         try:
             upgrade_to_head(engine)

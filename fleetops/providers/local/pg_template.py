@@ -33,11 +33,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from fleetops.cache import cache_dir
 from fleetops.private_files import private_folder
 from fleetops.providers.local.pg_server import PgServer, PostgresUnavailable, run_pg, server_owned_folder
 from fleetops.providers.local.scram import scram_verifier
 
-CACHE_ENV = "FLEETOPS_CACHE_DIR"
 WAL_SEGMENT_MB = 1
 """The WAL segment size of every sandbox cluster (PostgreSQL's default: 16)."""
 INITDB_OPTIONS = (
@@ -47,15 +47,6 @@ INITDB_OPTIONS = (
 """How every sandbox cluster is made (part of the template's key)."""
 _SINGLE_USER = ("--single", "-c", "log_min_error_statement=panic", "-c", "archive_mode=off")
 """Single-user mode that never writes a statement into its output (it may hold a verifier)."""
-
-
-def cache_dir() -> Path:
-    """Where fleetops keeps what it can make again: ``$FLEETOPS_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/fleetops``, else ``~/.cache/fleetops``."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "fleetops"
 
 
 def new_cluster(server: PgServer, *, user: str, password: str, database: str | None = None) -> None:
