@@ -13,7 +13,7 @@ from tests.examples.readme_walk import restaurant_copy
 
 @pytest.fixture
 def restaurant(tmp_path: Path, sinks: NotificationSinks) -> Iterator[Path]:
-    """A copy of examples/restaurant with free ports, short bakes and one instance a service, its
+    """A copy of examples/restaurant with free ports, no bakes and one instance a service, its
     fleet downed after."""
     with restaurant_copy(tmp_path / "restaurant", sinks) as folder:
         yield folder

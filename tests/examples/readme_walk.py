@@ -13,8 +13,9 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -26,29 +27,42 @@ from fleetops.testing.waiting import wait_until
 from tests.examples.readme_plan import README, Step, part_steps
 
 FOLLOW_QUIET_S = 5.0
+"""How long a following command with nothing to print yet runs before its Ctrl-C."""
+FOLLOW_STOP_S = 30.0
+"""How long a following command may take to exit after its Ctrl-C."""
 HELLO = '{"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "End": true}}}'
 
 
 @contextmanager
 def restaurant_copy(folder: Path, sinks: NotificationSinks) -> Iterator[Path]:
-    """A copy of the example in ``folder`` with free ports, short bakes and one instance of each
-    service; `fleetops down` after."""
+    """A copy of the example in ``folder`` with free ports, no bakes, health checks every 0.5 s
+    and one instance of each service; `fleetops down` after."""
     copy_example(folder, sinks)
     fleet_file = folder / "fleet.yaml"
     text = (
         fleet_file.read_text()
         .replace("      port: 8080\n", "")
         .replace("run: {port: 8180}", "run: {port: null}")
-        # No README line deploys a bad release, so no alarm needs a long bake to see one: each
-        # of the walkthrough's deployments, rollbacks and promotions waits 1 s per step instead.
-        .replace("bake_time: 5s", "bake_time: 1s")
-        .replace("bake_time: 15s", "bake_time: 1s")
-        .replace("checkpoint_delay: 3s", "checkpoint_delay: 1s")
+        # No README line deploys a bad release, so no alarm needs a bake or a warmup to see one,
+        # nor a pause between orders' checkpoints: each of the walkthrough's deployments,
+        # rollbacks, promotions and rotations goes on as soon as its new instances are healthy.
+        .replace("warmup: 1s", "warmup: 0s")
+        .replace("bake_time: 5s", "bake_time: 0s")
+        .replace("bake_time: 15s", "bake_time: 0s")
+        .replace("checkpoint_delay: 3s", "checkpoint_delay: 0s")
+        # A new instance is healthy after two passing checks: every 0.5 s instead of every
+        # second, it is in service ~1 s sooner, and each wave of a deployment ends one poll of
+        # its runbook (2 s) sooner: `fleetops deploy dev --version v2 --wait` 26 -> 9 s with the
+        # settings above, at ~0.01 of a core more for the running fleet's checks. Four failing
+        # checks make it unhealthy, as two did at 1 s: a loaded machine's pause of a second
+        # fails no instance that did not fail before. (Its timeout stays below its interval.)
+        .replace(
+            "      interval: 1s\n      timeout: 500ms\n", "      interval: 500ms\n      timeout: 450ms\n"
+        )
+        .replace("      unhealthy_threshold: 2\n", "      unhealthy_threshold: 4\n")
         # Nor does any send traffic that a drain would protect (a drill's steady client counts
         # its failures, the README's exit codes do not): each instance replaced by a deployment,
         # rollback, promotion or rotation is stopped at once instead of 1 s after its drain.
-        # (Health checks stay every second: every 0.5 s shortens each instance's start by ~1 s
-        # but costs the running fleet about as much CPU as that saves.)
         .replace("deregistration_delay: 1s", "deregistration_delay: 0s")
         # One instance of each service instead of two (notifications has one already), each
         # replaced by launching its successor first (200%, as notifications'): a deployment,
@@ -60,8 +74,10 @@ def restaurant_copy(folder: Path, sinks: NotificationSinks) -> Iterator[Path]:
         .replace("      max_healthy_percent: 150\n", "      max_healthy_percent: 200\n")
     )
     assert (
-        text.count("bake_time: 1s") == 2
-        and "checkpoint_delay: 1s" in text
+        text.count("bake_time: 0s") == 2
+        and "warmup: 0s" in text
+        and "checkpoint_delay: 0s" in text
+        and text.count("interval: 500ms") == text.count("unhealthy_threshold: 4") == 1
         and "deregistration_delay: 0s" in text
         and text.count("instances: {min: 1, desired: 1, max: 3}") == 5
         and "max_healthy_percent: 150" not in text
@@ -90,7 +106,9 @@ def walk_part(name: str, restaurant: Path, elsewhere: Path) -> list[str]:
         cwd = elsewhere if step.elsewhere else restaurant
         cwd.mkdir(exist_ok=True)
         print(f"$ {command}", flush=True)  # where a slow README run is, with -s
+        started = time.monotonic()
         done = _followed(command, cwd, step) if step.follow else _bash(command, cwd)
+        print(f"  exit {done.returncode} after {time.monotonic() - started:.1f} s", flush=True)
         if done.returncode != step.exit_code:
             failures.append(f"{command}: exit {done.returncode}\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
             print(failures[-1], flush=True)
@@ -134,8 +152,13 @@ def _bash(command: str, cwd: Path, *, timeout: float = 300) -> subprocess.Comple
     )
 
 
-def _followed(command: str, cwd: Path, step: Step) -> subprocess.CompletedProcess[str]:
-    """Run a command that goes on until Ctrl-C: interrupt it once it printed something."""
+def _followed(
+    command: str, cwd: Path, step: Step, *, stop_s: float = FOLLOW_STOP_S
+) -> subprocess.CompletedProcess[str]:
+    """Run a command that goes on until Ctrl-C: interrupt it once it printed something (with
+    ``step.ready``: that text; AssertionError when it does not print it). One still running
+    ``stop_s`` seconds after the Ctrl-C has its process group killed, and fails (AssertionError),
+    where waiting for it would hold the test until its timeout."""
     said: list[str] = []
     with subprocess.Popen(
         ["bash", "-c", command],
@@ -150,16 +173,29 @@ def _followed(command: str, cwd: Path, step: Step) -> subprocess.CompletedProces
         reader.start()
         try:
             if step.ready:
-                wait_until(lambda: step.ready in "".join(said) or process.poll() is not None, what=command)
-            else:
-                wait_until(lambda: said or process.poll() is not None, timeout=FOLLOW_QUIET_S, what=command)
-        except AssertionError:
-            pass  # nothing to print yet (no 5xx to follow): it still follows, and Ctrl-C ends it
-        finally:
+                wait_until(
+                    lambda: step.ready in "".join(said) or process.poll() is not None,
+                    what=f"{command!r} to print {step.ready!r}",
+                )
+            else:  # one with nothing to print yet (no 5xx to follow) still follows: Ctrl-C ends it
+                with suppress(AssertionError):
+                    wait_until(
+                        lambda: said or process.poll() is not None, timeout=FOLLOW_QUIET_S, what=command
+                    )
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGINT)
-            process.wait(timeout=30)
-        reader.join(timeout=5)
+            try:
+                process.wait(timeout=stop_s)
+            except subprocess.TimeoutExpired:
+                raise AssertionError(
+                    f"{command}: still running {stop_s:g} s after Ctrl-C (its process group killed); "
+                    f"it printed:\n{''.join(said)[-2000:]}"
+                ) from None
+        finally:
+            if process.poll() is None:  # Ctrl-C lost or never sent: nothing of it outlives the step
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            reader.join(timeout=5)
     return subprocess.CompletedProcess(command, process.returncode, "".join(said), "")
 
 
@@ -173,8 +209,8 @@ def _idle(cwd: Path) -> None:
     headers = {"Authorization": f"Bearer {(cwd / '.fleetops' / 'token').read_text().strip()}"}
 
     def nothing_runs() -> bool:
-        listed = httpx.get(f"{info['url']}/api/v1/executions", params={"status": "RUNNING"}, headers=headers)
-        status = httpx.get(f"{info['url']}/api/v1/fleet", headers=headers)
+        listed = api.get("/api/v1/executions", params={"status": "RUNNING"})
+        status = api.get("/api/v1/fleet")
         return (
             listed.status_code == 200
             and listed.json()["executions"] == []
@@ -183,5 +219,7 @@ def _idle(cwd: Path) -> None:
         )
 
     # Polled every 0.3 s, not every 50 ms: each poll is two requests the control plane answers
-    # (about as much CPU as the rollout it waits for), and a step later than that costs nothing.
-    wait_until(nothing_runs, timeout=300, interval=0.3, what="no execution or rollout running")
+    # (about as much CPU as the rollout it waits for), and a step later than that costs nothing;
+    # on one kept-alive connection, not a new one per request.
+    with httpx.Client(base_url=info["url"], headers=headers) as api:
+        wait_until(nothing_runs, timeout=300, interval=0.3, what="no execution or rollout running")
