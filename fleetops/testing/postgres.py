@@ -2,6 +2,7 @@
 
     with postgres_cluster() as cluster:
         url = cluster.create_database()      # a fresh, empty database; its SQLAlchemy URL
+        copy = cluster.create_database(template="migrated")   # a copy of the database "migrated"
         ...
         cluster.drop_database(url)
 
@@ -51,11 +52,13 @@ class PostgresCluster:
             "postgresql+psycopg", username=SUPERUSER, host=self.host, port=self.port, database=database
         ).render_as_string(hide_password=False)
 
-    def create_database(self, name: str | None = None) -> str:
-        """Create a new, empty database (named ``name`` or a fresh unique name); returns its URL."""
+    def create_database(self, name: str | None = None, *, template: str = "template0") -> str:
+        """Create a new database (named ``name`` or a fresh unique name), empty or a copy of the
+        database ``template`` (which nobody may be connected to); returns its URL."""
         name = name or f"test_{uuid.uuid4().hex[:16]}"
         with self._admin_connection() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
+            create = sql.SQL("CREATE DATABASE {} TEMPLATE {}")
+            conn.execute(create.format(sql.Identifier(name), sql.Identifier(template)))
         return self.url(name)
 
     def drop_database(self, name_or_url: str) -> None:
