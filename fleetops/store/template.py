@@ -22,20 +22,22 @@ from sqlalchemy import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleetops.cache import cache_dir
+from fleetops.private_files import private_folder
 from fleetops.store.database import create_store_engine
 from fleetops.store.migrations import MIGRATIONS_DIR, upgrade_to_head
 
 
 def seed_new_sqlite_store(url: URL) -> None:
-    """When ``url`` names a SQLite file that does not exist yet (in a folder that does), make it
-    a copy of the migrated template; leave everything else alone."""
+    """When ``url`` names a SQLite file that does not exist yet, make it a copy of the migrated
+    template (its folder created private, as the store's engine would); leave anything else alone."""
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return
     assert url.database is not None
     database = Path(url.database)
-    if database.exists() or not database.parent.is_dir():
+    if database.exists():
         return
     with contextlib.suppress(OSError, sqlite3.Error, SQLAlchemyError):
+        private_folder(database.parent)
         _copy_new(template_file(), database)
 
 

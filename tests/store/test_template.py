@@ -43,7 +43,7 @@ def test_a_new_store_is_the_templates_copy_with_the_schema_migrations_make(
         assert current_revisions(store.engine) == head_revisions()
         store.audit.record(actor="alice", action="tokens.create")
         assert store.audit.count() == 1
-    assert template_file().parent == cache / "store"
+    assert [path.name for path in (cache / "store").iterdir()] == [template_file().name]
     assert schema(tmp_path / "new.db") == schema(migrated_in_place(tmp_path / "in-place.db"))
 
 
@@ -62,3 +62,13 @@ def test_without_a_cache_to_write_a_new_store_is_migrated_in_place(
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "not-a-folder"))
     with Store.open(f"sqlite:///{tmp_path / 'new.db'}", tmp_path) as store:
         assert current_revisions(store.engine) == head_revisions()
+
+
+def test_a_new_store_in_a_folder_not_made_yet_is_the_templates_copy_in_a_private_folder(
+    cache: Path, tmp_path: Path
+) -> None:
+    with Store.open(None, tmp_path / "state" / "dev") as store:
+        assert current_revisions(store.engine) == head_revisions()
+    assert (tmp_path / "state" / "dev").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "state" / "dev" / "fleetops.db").stat().st_mode & 0o777 == 0o600
+    assert [path.name for path in (cache / "store").iterdir()] == [template_file().name]
