@@ -116,11 +116,11 @@ def create_app(
         security.router,
         tasks.router,
     ):
-        app.include_router(router, prefix=API_PREFIX)
+        router.add_to(app, API_PREFIX)
     # The dashboard: pages and their files; their data comes from the API above.
     app.mount(f"{ui_pages.UI_PREFIX}/static", ui_pages.STATIC, name="ui-static")
-    app.include_router(ui_pages.router)
+    ui_pages.router.add_to(app)
     # The AWS protocols (Step Functions' among them) live at the root, where boto3's and the AWS
     # CLI's endpoint URL points.
-    app.include_router(aws_router)
+    aws_router.add_to(app)
     return app

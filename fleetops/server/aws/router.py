@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from fleetops.errors import BadInput, FleetopsError, Refused
@@ -41,6 +41,7 @@ from fleetops.server.aws.errors import AwsError
 from fleetops.server.aws.models import SIGNING_NAMES, by_target_prefix, error_code, operation_model
 from fleetops.server.aws.operations import OPERATIONS, Call
 from fleetops.server.aws.protocols import CBOR, EC2, JSON, QUERY, Protocol, form_params
+from fleetops.server.route_table import RouteTable
 from fleetops.server.sfn import call as sfn_call
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ SERVED = (
 )
 """The modules whose handlers register themselves (imported for that)."""
 
-router = APIRouter(tags=["aws"])
+router = RouteTable(tags=["aws"])
 
 _SFN_TARGET = "AWSStepFunctions."
 _UNKNOWN_OPERATION = {"query": "InvalidAction", "ec2": "InvalidAction"}

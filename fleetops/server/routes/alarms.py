@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Protocol, runtime_checkable
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 
 from fleetops.ops.alarms import AlarmMonitor, AlarmState, AlarmStatus
 from fleetops.server.auth import Principal, Role, require
@@ -21,9 +21,10 @@ from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
 from fleetops.server.names import check_request_names
 from fleetops.server.request_models import QueryModel
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.fleet import EnvironmentQuery, pick_fleet
 
-router = APIRouter(tags=["alarms"], responses=error_responses(*AUTHENTICATED, 409, 423))
+router = RouteTable(tags=["alarms"], responses=error_responses(*AUTHENTICATED, 409, 423))
 
 
 @runtime_checkable

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from pydantic import Field
 
 from fleetops.ops.notify import DeploymentEvent, EventKind, notify
@@ -16,11 +16,12 @@ from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, error_responses
 from fleetops.server.request_models import EnumText, StrictModel
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.server.routes.fleet import pick_fleet
 from fleetops.spec.resources import Level
 
-router = APIRouter(tags=["notifications"], responses=error_responses(*AUTHENTICATED, 409, 423))
+router = RouteTable(tags=["notifications"], responses=error_responses(*AUTHENTICATED, 409, 423))
 
 
 class Announcement(StrictModel):

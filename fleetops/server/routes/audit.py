@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, error_responses
 from fleetops.server.request_models import QueryModel
+from fleetops.server.route_table import RouteTable
 from fleetops.store import Outcome
 
-router = APIRouter(tags=["audit"], responses=error_responses(*AUTHENTICATED))
+router = RouteTable(tags=["audit"], responses=error_responses(*AUTHENTICATED))
 # Beyond any audit log, and within every database's integers (a larger one overflowed: 500).
 MAX_OFFSET = 2**31 - 1
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from pydantic import Field
 
 from fleetops.control.backups import Backups
@@ -15,11 +15,12 @@ from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, error_responses
 from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.deployments import DeploymentsDep, Operator
 from fleetops.server.routes.environments import EnvironmentsDep
 from fleetops.spec.names import unknown
 
-router = APIRouter(tags=["backups"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
+router = RouteTable(tags=["backups"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
 BackupId = Annotated[str, Path(max_length=100)]
 
 

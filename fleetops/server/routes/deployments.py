@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from pydantic import Field, StrictInt
 from starlette.concurrency import run_in_threadpool
 
@@ -27,12 +27,13 @@ from fleetops.server.deps import RedactorDep, StoreDep
 from fleetops.server.errors import AUTHENTICATED, error_responses
 from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.spec.durations import Duration
 from fleetops.spec.resources import Version
 from fleetops.store.execution_archive import cleanup_executions, export_executions, import_executions
 
-router = APIRouter(tags=["deployments"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
+router = RouteTable(tags=["deployments"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
 # Routes that start executions are async: the execution service starts them on the server's loop.
 viewer = [Depends(require(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]

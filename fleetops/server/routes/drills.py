@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from pydantic import Field, StrictBool, StrictInt
 
 from fleetops.control.drill_reports import drill_report, list_drills
@@ -14,9 +14,10 @@ from fleetops.server.auth import Role, require
 from fleetops.server.errors import AUTHENTICATED, error_responses
 from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.deployments import DeploymentsDep, Operator
 
-router = APIRouter(tags=["drills"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
+router = RouteTable(tags=["drills"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
 viewer = [Depends(require(Role.VIEWER))]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import Depends, Path, Request, Response
 from pydantic import Field
 
 from fleetops.control.environments import Environments
@@ -19,13 +19,14 @@ from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
 from fleetops.server.request_models import StrictModel
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.server.settings import record_environments
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import LocalSettings
 from fleetops.spec.resources import Version
 
-router = APIRouter(tags=["environments"], responses=error_responses(*AUTHENTICATED, 409, 423))
+router = RouteTable(tags=["environments"], responses=error_responses(*AUTHENTICATED, 409, 423))
 viewer = [Depends(require(Role.VIEWER))]
 admin = [Depends(require(Role.ADMIN))]
 EnvironmentName = Annotated[str, Path(min_length=1, max_length=100)]

@@ -17,16 +17,17 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 
 from fleetops.errors import FleetopsError
 from fleetops.server.auth import Role, require
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.fleet import pick_fleet
 from fleetops.server.ui.snapshots import deployment_view, deployments_view, fleet_view
 
-router = APIRouter(tags=["events"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
+router = RouteTable(tags=["events"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
 INTERVAL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 15.0
 DEFAULT_SECONDS = 300

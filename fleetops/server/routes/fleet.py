@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from pydantic import Field
 
 from fleetops.control.environments import Environments
@@ -27,13 +27,14 @@ from fleetops.server.deps import RedactorDep, StoreDep
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
 from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.spec.durations import parse_duration
 from fleetops.spec.names import unknown
 from fleetops.spec.resources import Version
 from fleetops.store import Store
 
-router = APIRouter(tags=["fleet"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
+router = RouteTable(tags=["fleet"], responses=error_responses(*AUTHENTICATED, 404, 409, 423))
 viewer = [Depends(require(Role.VIEWER))]
 operator = [Depends(require(Role.OPERATOR))]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from fleetops.control.deployments import machine_name
 from fleetops.control.health_report import health_report
@@ -18,11 +18,12 @@ from fleetops.runbooks import RUNBOOKS
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import RedactorDep, StoreDep
 from fleetops.server.errors import AUTHENTICATED, error_responses
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.server.routes.deployments import DeploymentsDep
 from fleetops.server.routes.fleet import FleetDep
 
-router = APIRouter(tags=["health"], responses=error_responses(*AUTHENTICATED, 400, 409, 423))
+router = RouteTable(tags=["health"], responses=error_responses(*AUTHENTICATED, 400, 409, 423))
 
 
 @router.get("/health/report", name="health.report", dependencies=[Depends(require(Role.VIEWER))])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from pydantic import Field
 
 from fleetops.control.environments import Environments
@@ -32,13 +32,14 @@ from fleetops.server.deps import RedactorDep, StoreDep
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
 from fleetops.server.names import check_request_names
 from fleetops.server.request_models import EnumText, StrictModel
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.server.routes.fleet import pick_fleet
 from fleetops.spec.durations import Duration
 from fleetops.store import Store
 from fleetops.store.incidents import Incident, IncidentNotFound, IncidentResolved
 
-router = APIRouter(tags=["incidents"], responses=error_responses(*AUTHENTICATED, 400, 404, 409, 423))
+router = RouteTable(tags=["incidents"], responses=error_responses(*AUTHENTICATED, 400, 404, 409, 423))
 operator = require(Role.OPERATOR)
 IncidentId = Annotated[int, Path(ge=1, le=2**62, description="The incident's id (fleetops incident list).")]
 

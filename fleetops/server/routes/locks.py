@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 
 from fleetops.control.lock_release import release_lock
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
 from fleetops.server.names import check_request_names
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.server.routes.deployments import Admin, DeploymentsDep
 from fleetops.store.locks import Lock
 
-router = APIRouter(tags=["locks"], responses=error_responses(*AUTHENTICATED, 404, 423))
+router = RouteTable(tags=["locks"], responses=error_responses(*AUTHENTICATED, 404, 423))
 Environment = Annotated[str, Path(max_length=100)]
 
 

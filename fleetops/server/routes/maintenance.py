@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from pydantic import Field
 
 from fleetops.ops.maintenance import (
@@ -20,11 +20,12 @@ from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, error_responses
 from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.spec.durations import Duration
 from fleetops.store.maintenance import scope_of
 
-router = APIRouter(tags=["maintenance"], responses=error_responses(*AUTHENTICATED))
+router = RouteTable(tags=["maintenance"], responses=error_responses(*AUTHENTICATED))
 operator = require(Role.OPERATOR)
 EnvQuery = Annotated[str | None, Query(max_length=100, description="An environment; none: every one.")]
 

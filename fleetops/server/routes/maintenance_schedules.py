@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import Depends, Path, Request
 from pydantic import Field
 
 from fleetops.ops.maintenance_schedule import schedule_maintenance
@@ -15,10 +15,11 @@ from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
 from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.spec.durations import Duration
 
-router = APIRouter(tags=["maintenance"], responses=error_responses(*AUTHENTICATED, 400, 404))
+router = RouteTable(tags=["maintenance"], responses=error_responses(*AUTHENTICATED, 400, 404))
 operator = require(Role.OPERATOR)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 
 from fleetops.errors import BadInput
 from fleetops.ops.metrics.math_query import alarm_queries, evaluate_queries, expression_queries
@@ -15,6 +15,7 @@ from fleetops.ops.metrics.statistics import check_statistics, datapoints, window
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, error_responses
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.server.routes.fleet import (
     EndQuery,
@@ -27,7 +28,7 @@ from fleetops.server.routes.fleet import (
 from fleetops.spec.aws_names import auto_scaling_group_name
 from fleetops.store.metrics import Series
 
-router = APIRouter(tags=["metrics"], responses=error_responses(*AUTHENTICATED, 409, 423))
+router = RouteTable(tags=["metrics"], responses=error_responses(*AUTHENTICATED, 409, 423))
 viewer = [Depends(require(Role.VIEWER))]
 UNITS = {(name.namespace, name.metric): name.unit for name in KNOWN}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from pydantic import Field
 
 from fleetops.server.auth import Role, require
@@ -12,8 +12,9 @@ from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, error_responses
 from fleetops.server.names import check_request_names
 from fleetops.server.request_models import QueryModel
+from fleetops.server.route_table import RouteTable
 
-router = APIRouter(tags=["notifications"], responses=error_responses(*AUTHENTICATED))
+router = RouteTable(tags=["notifications"], responses=error_responses(*AUTHENTICATED))
 
 
 class DeliveryQuery(QueryModel):

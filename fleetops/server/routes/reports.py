@@ -12,19 +12,20 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from fleetops.control.deployments import machine_name
 from fleetops.control.reports import delivery_report
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import RedactorDep, StoreDep
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.server.routes.deployments import DeploymentsDep
 from fleetops.server.routes.fleet import FleetDep
 from fleetops.spec.durations import parse_duration
 
-router = APIRouter(tags=["reports"], responses=error_responses(*AUTHENTICATED, 400, 409, 423))
+router = RouteTable(tags=["reports"], responses=error_responses(*AUTHENTICATED, 400, 409, 423))
 
 
 class Period(StrEnum):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from pydantic import Field, model_validator
 
 from fleetops.clock import Clock
@@ -28,13 +28,14 @@ from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
 from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.spec.models import AwsSettings
 from fleetops.spec.resources import NAME_PATTERN
 from fleetops.store import Store
 from fleetops.store.secrets import STAGES
 
-router = APIRouter(tags=["secrets"], responses=error_responses(*AUTHENTICATED, 404, 423))
+router = RouteTable(tags=["secrets"], responses=error_responses(*AUTHENTICATED, 404, 423))
 viewer = [Depends(require(Role.VIEWER))]
 EnvironmentQuery = Annotated[
     str | None, Query(max_length=100, description="The environment; default: the only one the server runs.")

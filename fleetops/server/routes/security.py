@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
 from fleetops.control.security_audit import security_audit
 from fleetops.server.auth import Role, require
 from fleetops.server.deps import RedactorDep, StoreDep
 from fleetops.server.errors import AUTHENTICATED, error_responses
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.server.routes.fleet import FleetDep
 
-router = APIRouter(tags=["security"], responses=error_responses(*AUTHENTICATED, 409, 423))
+router = RouteTable(tags=["security"], responses=error_responses(*AUTHENTICATED, 409, 423))
 
 
 @router.get("/security/audit", name="security.audit", dependencies=[Depends(require(Role.ADMIN))])

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel
 
 from fleetops import __version__
 from fleetops.server.auth import Principal, Role, require
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import error_responses
+from fleetops.server.route_table import RouteTable
 
-router = APIRouter(tags=["system"])
+router = RouteTable(tags=["system"])
 
 
 class Health(BaseModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from pydantic import Field, StrictBool, StrictInt
 
 from fleetops.control import ExecutionService
@@ -23,8 +23,9 @@ from fleetops.errors import BadInput
 from fleetops.server.auth import Principal, Role, require
 from fleetops.server.errors import AUTHENTICATED, error_responses
 from fleetops.server.request_models import StrictModel
+from fleetops.server.route_table import RouteTable
 
-router = APIRouter(tags=["tasks"], responses=error_responses(*AUTHENTICATED))
+router = RouteTable(tags=["tasks"], responses=error_responses(*AUTHENTICATED))
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import Depends, Path
 from pydantic import BaseModel, Field
 
 from fleetops.server.auth import Principal, Role, new_token, require, token_digest
 from fleetops.server.deps import StoreDep
 from fleetops.server.errors import AUTHENTICATED, ApiError, error_responses
 from fleetops.server.request_models import EnumText, StrictModel
+from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.spec.durations import parse_duration
 from fleetops.store.tokens import LastTokenOfRole, TokenNameTaken, TokenRecord
 
-router = APIRouter(tags=["tokens"], responses=error_responses(*AUTHENTICATED, 404, 409))
+router = RouteTable(tags=["tokens"], responses=error_responses(*AUTHENTICATED, 404, 409))
 admin = require(Role.ADMIN)
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$"

@@ -13,11 +13,12 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from fleetops import __version__
+from fleetops.server.route_table import RouteTable
 
 if TYPE_CHECKING:
     from fastapi.templating import Jinja2Templates
@@ -38,7 +39,7 @@ PAGES = {
 }
 """The pages of the navigation bar, in its order: path -> title."""
 
-router = APIRouter(prefix=UI_PREFIX, include_in_schema=False)
+router = RouteTable(prefix=UI_PREFIX, include_in_schema=False)
 
 
 @cache
