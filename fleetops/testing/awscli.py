@@ -19,6 +19,11 @@ awscli, so importing it never changes the botocore of boto3 and moto), and the d
 on that one: the same CLI code, boto3's botocore and service models (which may list operations
 the executable's do not). A test of what the executable itself does uses the executable.
 
+What the driver reads from botocore's and awscli's data files (the endpoints, the partitions,
+the service models, the CLI's own data) is parsed once per process and shared by the drivers of
+later runs (their sessions' ``data_loader``), as the clients of one session share it in the
+executable: parsing it again cost every command ~0.1 s of CPU, most of what one costs here.
+
 Runs are one at a time (a lock): the environment and the working folder are the process's own.
 An interrupt (Ctrl-C) during a run interrupts the test process, as it would have interrupted both
 processes: the driver's own answer to it (exit code 130) is not returned as a command's.
@@ -38,9 +43,12 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import botocore  # noqa: F401  (first: see "Which botocore" above)
-from awscli.clidriver import create_clidriver
+from awscli.clidriver import CLIDriver, create_clidriver
+from botocore.loaders import Loader
 
 _lock = threading.Lock()
+_loaders: dict[tuple[str, ...], Loader] = {}
+"""The data loader of each search path list, shared by the drivers of every run in this process."""
 INTERRUPTED = 128 + signal.SIGINT
 """The code the driver returns when interrupted (KeyboardInterrupt), as a shell reports SIGINT."""
 
@@ -59,7 +67,7 @@ def run_aws(args: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> subpro
         redirect_stderr(stderr),
     ):
         try:
-            code = create_clidriver().main(list(args))
+            code = _driver().main(list(args))
         except SystemExit as exit_:  # argparse's usage errors exit, as they do in the process
             code = _exit_code(exit_.code, stderr)
     if code == INTERRUPTED:
@@ -67,6 +75,18 @@ def run_aws(args: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> subpro
         # it is this process's own (Ctrl-C, or the test run's SIGTERM), which must stop the run.
         raise KeyboardInterrupt
     return subprocess.CompletedProcess(["aws", *args], int(code), stdout.getvalue(), stderr.getvalue())
+
+
+def _driver() -> CLIDriver:
+    """A new driver, as the executable makes, whose session loads data files through the loader
+    of the first driver made with the same search paths (``AWS_DATA_PATH``), which keeps what it
+    parsed."""
+    driver = create_clidriver()
+    loader: Loader = driver.session.get_component("data_loader")
+    shared = _loaders.setdefault(tuple(loader.search_paths), loader)
+    if shared is not loader:
+        driver.session.register_component("data_loader", shared)
+    return driver
 
 
 def _exit_code(code: object, stderr: io.StringIO) -> int:
