@@ -44,8 +44,8 @@ def test_a_collector_stopped_before_the_block_stays_stopped(collector: None) -> 
 
 
 def test_a_control_plane_over_a_current_store_loads_no_layer_only_some_paths_need(tmp_path: Path) -> None:
-    # AWS clients, log queries (DuckDB), the dashboard's templates (Jinja2) and migrations
-    # (Alembic) load when used: a plain start pays for none of them.
+    # AWS clients, log queries (DuckDB), PostgreSQL datastores (psycopg), the dashboard's
+    # templates (Jinja2) and migrations (Alembic) load when used: a plain start pays for none.
     Store.open(f"sqlite:///{tmp_path / DEFAULT_DB_FILE}", tmp_path).close()
     code = (
         "import json, sys\n"
@@ -61,4 +61,4 @@ def test_a_control_plane_over_a_current_store_loads_no_layer_only_some_paths_nee
     )
     assert result.returncode == 0, result.stderr
     loaded = {name.split(".")[0] for name in json.loads(result.stdout)}
-    assert loaded & {"boto3", "botocore", "duckdb", "jinja2", "alembic"} == set()
+    assert loaded & {"boto3", "botocore", "duckdb", "jinja2", "alembic", "psycopg"} == set()

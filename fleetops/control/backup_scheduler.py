@@ -23,8 +23,6 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-import psycopg
-
 from fleetops.clock import Clock
 from fleetops.control.aws_runtime import AwsFleetRuntime
 from fleetops.control.backups import LOGICAL, Backups
@@ -103,6 +101,8 @@ class BackupScheduler:
         )
 
     def _one(self, environment: str, name: str, schedule: BackupSchedule) -> Look:
+        import psycopg
+
         now = self.clock.now()
         newest = self.store.backups.list(environment=environment, datastore=name, tag=SCHEDULED, limit=1)
         taken = None

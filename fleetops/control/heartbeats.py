@@ -21,8 +21,6 @@ import sqlite3
 import threading
 from datetime import datetime
 
-import psycopg
-
 from fleetops.clock import Clock
 from fleetops.control.environments import Environments
 from fleetops.errors import FleetopsError
@@ -82,6 +80,8 @@ class HeartbeatWriter:
 
     def step(self) -> int:
         """Stamp every datastore whose interval has passed; how many were stamped."""
+        import psycopg
+
         stamped = 0
         now = self.clock.now()
         soonest = LONGEST_WAIT_S

@@ -35,9 +35,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-
 from fleetops.errors import OperationFailed
 from fleetops.ops.backups.take import Taken, pg_counts
 from fleetops.private_files import private_file, private_folder
@@ -66,6 +63,8 @@ def take_base_backup(stores: LocalDatastores, name: str, path: Path) -> Taken:
     """``pg_basebackup`` of datastore ``name``'s cluster into ``path`` (``*.base.tar.gz``).
     Its contents are the row counts read just before it started (writes meanwhile are in it
     too, and in the WAL after it)."""
+    import psycopg
+
     if stores.stores[name].kind != "postgres":
         raise OperationFailed(f"datastore {name!r} is not PostgreSQL: base backups are PostgreSQL's")
     server = stores.pg(name)
@@ -161,6 +160,8 @@ def restore_to_time(stores: LocalDatastores, name: str, base: Path, target: date
 
 def _archive_up_to_now(stores: LocalDatastores, name: str) -> None:
     """A commit now, then a WAL switch, then wait until the segment holding it is archived."""
+    import psycopg
+
     with psycopg.connect(stores.url(name), autocommit=True, connect_timeout=5) as conn:
         # A transaction with an id writes a commit record stamped now: recovery to any earlier
         # time finds a commit past its target, even on an idle database.
@@ -184,6 +185,8 @@ def _archive_up_to_now(stores: LocalDatastores, name: str) -> None:
 
 
 def _await_promotion(server: PgServer, sockets: Path, port: int, user: str, name: str) -> None:
+    import psycopg
+
     deadline = time.monotonic() + RECOVERY_TIMEOUT_S
     while True:
         try:
@@ -203,6 +206,9 @@ def _await_promotion(server: PgServer, sockets: Path, port: int, user: str, name
 
 
 def _set_current_login(stores: LocalDatastores, name: str, sockets: Path, port: int) -> None:
+    import psycopg
+    from psycopg import sql
+
     store = stores.stores[name]
     login = stores.login(name)
     with psycopg.connect(

@@ -22,13 +22,14 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
-
-import psycopg
-from psycopg import sql
+from typing import TYPE_CHECKING
 
 from fleetops.errors import OperationFailed
 from fleetops.ops.backups.take import pg_counts, redis_keyspace, sqlite_counts
 from fleetops.providers.local.datastores import LocalDatastores
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def restore_into(stores: LocalDatastores, name: str, path: Path) -> None:
@@ -53,6 +54,8 @@ def restore_into(stores: LocalDatastores, name: str, path: Path) -> None:
 
 def live_contents(stores: LocalDatastores, name: str) -> dict[str, int]:
     """What the datastore holds now, as a backup records it: rows per table (keys per Redis db)."""
+    import psycopg
+
     kind = stores.stores[name].kind
     if kind == "postgres":
         with psycopg.connect(stores.url(name), connect_timeout=5) as conn:
@@ -65,6 +68,8 @@ def live_contents(stores: LocalDatastores, name: str) -> dict[str, int]:
 
 
 def _postgres(stores: LocalDatastores, name: str, path: Path) -> None:
+    from psycopg import sql
+
     store = stores.stores[name]
     # After a rotation the current login is the alternate user (orders_clone): the datastore's
     # own user may have no password any more.
@@ -95,6 +100,8 @@ def _postgres(stores: LocalDatastores, name: str, path: Path) -> None:
 
 
 def _admin(port: int, user: str, password: str) -> psycopg.Connection[tuple[object, ...]]:
+    import psycopg
+
     return psycopg.connect(
         host="127.0.0.1", port=port, user=user, dbname="postgres", password=password,
         autocommit=True, connect_timeout=5,

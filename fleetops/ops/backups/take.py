@@ -20,15 +20,16 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-import psycopg
-from psycopg import sql
+from typing import TYPE_CHECKING
 
 from fleetops.errors import OperationFailed
 from fleetops.ops.drills.heartbeat import HEARTBEAT_TABLE
 from fleetops.private_files import private_file, private_folder
 from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.providers.local.redis_server import redis_command
+
+if TYPE_CHECKING:
+    import psycopg
 
 SUFFIXES = {"postgres": ".dump", "sqlite": ".sqlite", "redis": ".rdb"}
 # The drills' heartbeat table is left out: fleetops' bookkeeping, rewritten every second.
@@ -66,6 +67,8 @@ def take_backup(stores: LocalDatastores, name: str, path: Path) -> Taken:
 
 def pg_counts(conn: psycopg.Connection[tuple[object, ...]]) -> dict[str, int]:
     """Rows per table of every user schema, ``schema.table`` -> count."""
+    from psycopg import sql
+
     out: dict[str, int] = {}
     for schema, table in conn.execute(_PG_COUNTABLE).fetchall():
         query = sql.SQL("SELECT count(*) FROM {}.{}").format(
@@ -102,6 +105,8 @@ def redis_keyspace(port: int, password: str) -> dict[str, int]:
 
 
 def _postgres(stores: LocalDatastores, name: str, path: Path) -> Taken:
+    import psycopg
+
     store = stores.stores[name]
     server = stores.pg(name)
     pg_dump = server.bin_dir / "pg_dump"

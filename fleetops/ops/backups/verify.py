@@ -25,8 +25,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-
 from fleetops.errors import FleetopsError
 from fleetops.ops.backups.take import pg_counts, redis_keyspace, sqlite_counts
 from fleetops.providers.local.pg_server import SERVER_USER, PgServer, find_pg_bin_dir
@@ -62,6 +60,8 @@ def sha256_of(path: Path) -> str:
 def verify_backup(kind: str, path: Path, *, sha256: str, expected: Mapping[str, int]) -> Verification:
     """Check ``path`` against ``sha256``, restore it into a scratch ``kind`` server and compare
     its counts with ``expected``."""
+    import psycopg
+
     if not path.is_file():
         return Verification(False, f"backup file {path} is missing: not restored", 0, {})
     actual_sha = sha256_of(path)
@@ -118,6 +118,8 @@ def _scratch_folder(owner: str | None) -> Iterator[Path]:
 
 
 def _postgres(path: Path) -> tuple[dict[str, int], list[str]]:
+    import psycopg
+
     password = secrets.token_urlsafe(18)
     with _scratch_folder(SERVER_USER if os.geteuid() == 0 else None) as root:
         server = PgServer(bin_dir=find_pg_bin_dir(), folder=root / "server")

@@ -19,8 +19,6 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-import psycopg
-
 from fleetops.errors import FleetopsError
 from fleetops.ops.backups.take import pg_counts
 from fleetops.ops.backups.verify import Verification, sha256_of
@@ -33,6 +31,8 @@ def verify_base_backup(
 ) -> Verification:
     """Check ``path`` against ``sha256``, start a copy of it and compare its tables with
     ``tables`` (``user``: the cluster's superuser; ``database``: the one counted)."""
+    import psycopg
+
     if not path.is_file():
         return Verification(False, f"backup file {path} is missing: not restored", 0, {})
     actual = sha256_of(path)

@@ -17,8 +17,6 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-import psycopg
-
 from fleetops.errors import BadInput
 from fleetops.providers.local.datastores import LocalDatastores
 
@@ -55,6 +53,8 @@ def start_lsn(source_position: str) -> str | None:
 def prune_archive(stores: LocalDatastores, name: str, oldest_start: str) -> list[str]:
     """Delete the archived WAL of datastore ``name`` that precedes ``oldest_start`` (the oldest
     kept base backup's start LSN); the names deleted."""
+    import psycopg
+
     with psycopg.connect(stores.url(name), connect_timeout=5) as conn:
         row = conn.execute(
             "SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'"

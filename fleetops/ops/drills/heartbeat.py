@@ -15,11 +15,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Hashable
 from datetime import UTC, datetime
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from fleetops.errors import BadInput
 from fleetops.providers.local.datastores import LocalDatastores
+
+if TYPE_CHECKING:
+    import psycopg
 
 HEARTBEAT_TABLE = "fleetops_heartbeat"
 STAMPED_KINDS = ("postgres", "sqlite")
@@ -46,6 +48,8 @@ def _kind(stores: LocalDatastores, name: str) -> str:
 
 def stamp(stores: LocalDatastores, name: str, at: datetime) -> None:
     """Record ``at`` (aware) as the datastore's newest stamp, creating the table when missing."""
+    import psycopg
+
     if _kind(stores, name) == "postgres":
         with psycopg.connect(stores.url(name), connect_timeout=2) as conn:
             conn.execute(_PG_CREATE)
@@ -74,6 +78,8 @@ class Stamper:
 
     def stamp(self, key: Hashable, stores: LocalDatastores, name: str, at: datetime) -> None:
         """Record ``at`` as ``name``'s newest stamp (see :func:`stamp`)."""
+        import psycopg
+
         if _kind(stores, name) != "postgres":
             stamp(stores, name, at)
             return
@@ -111,6 +117,8 @@ class Stamper:
 
 def newest_stamp(stores: LocalDatastores, name: str) -> datetime | None:
     """The stamp the datastore holds now; None when it holds none (no table, or no row)."""
+    import psycopg
+
     if _kind(stores, name) == "postgres":
         with psycopg.connect(stores.url(name), connect_timeout=5) as conn:
             found = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (HEARTBEAT_TABLE,)).fetchone()

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import sqlite3
 
-import psycopg
-from psycopg import sql
-
 from fleetops.errors import BadInput, OperationFailed
 from fleetops.providers.local.datastores import LocalDatastores
 from fleetops.providers.local.redis_server import RedisUnavailable, redis_command
@@ -25,6 +22,9 @@ LOSABLE_KINDS = ("postgres", "sqlite", "redis")
 
 def destroy(stores: LocalDatastores, name: str) -> None:
     """Remove every table of datastore ``name`` (see the module docstring)."""
+    import psycopg
+    from psycopg import sql
+
     store = stores.stores[name]
     if store.kind == "postgres":
         login = stores.login(name)

@@ -17,13 +17,15 @@ touches). Errors are ``LoginFailed``, whose message never holds a password.
 
 from __future__ import annotations
 
-import psycopg
-from psycopg import sql
+from typing import TYPE_CHECKING
 
 from fleetops.errors import FleetopsError
 from fleetops.providers.local.datastores import LocalDatastores, Login
 from fleetops.providers.local.redis_server import RedisUnavailable, redis_command
 from fleetops.providers.local.scram import scram_verifier
+
+if TYPE_CHECKING:
+    import psycopg
 
 CLONE_SUFFIX = "_clone"
 
@@ -40,6 +42,8 @@ def alternate_user(base: str, current: str) -> str:
 
 def set_login(stores: LocalDatastores, name: str, login: Login, *, admin: Login) -> None:
     """Make ``login`` valid on datastore ``name`` without touching ``admin`` (the current one)."""
+    from psycopg import sql
+
     kind = stores.stores[name].kind
     if kind == "postgres":
         if login.user == admin.user:
@@ -79,6 +83,8 @@ def try_login(stores: LocalDatastores, name: str, login: Login) -> None:
 
 def revoke_login(stores: LocalDatastores, name: str, old: Login, *, admin: Login) -> None:
     """Make ``old`` refused by ``name`` from now on; ``admin`` (the current login) keeps working."""
+    from psycopg import sql
+
     kind = stores.stores[name].kind
     if kind == "postgres":
         if old.user == admin.user:
@@ -100,6 +106,8 @@ def revoke_login(stores: LocalDatastores, name: str, old: Login, *, admin: Login
 def _pg(
     stores: LocalDatastores, name: str, login: Login, *, database: str = "postgres"
 ) -> psycopg.Connection[tuple[object, ...]]:
+    import psycopg
+
     try:
         return psycopg.connect(
             host="127.0.0.1", port=stores.ports[name], user=login.user, password=login.password,

