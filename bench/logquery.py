@@ -1,8 +1,8 @@
 """Logs Insights queries (``fleetops logs query``) over generated JSON-lines logs, against jq and
 against DuckDB reading the same JSON without our query layer, in the same run.
 
-For each size (``--lines``, default 1,000,000 and 10,000,000; 100,000,000 takes about 20 GB of
-disk and most of an hour of jq) a log of requests like the example services' is written by
+For each size (``--lines``, default 1,000,000 and 10,000,000; 100,000,000 takes a 14 GB log and
+about 40 minutes of jq) a log of requests like the example services' is written by
 DuckDB (timestamps one millisecond apart, 6 services, levels, messages, response times), then
 three representative queries run:
 
@@ -36,7 +36,7 @@ from fleetops.ops.logquery import LogSource, run_query
 
 HUNDRED_MILLION = 100_000_000
 NEEDED_FOR_100M = 25 * 10**9
-"""Bytes of temporary disk the 100M-line point needs (its log is about 20 GB)."""
+"""Bytes of temporary disk the 100M-line point asks for (its log is 14 GB; the rest is margin)."""
 QUERIES = {
     "errors-by-bin": 'filter level = "error" | stats count() as n by bin(5m)',
     "p95": "stats pct(response_time_ms, 95) as p95",
@@ -131,7 +131,7 @@ def main() -> None:
     parser.add_argument(
         "--with-100m",
         action="store_true",
-        help="Add the 100,000,000-line point (about 20 GB of temporary disk; jq is skipped there "
+        help="Add the 100,000,000-line point (a 14 GB log in TMPDIR; jq is skipped there "
         "unless --skip-jq-above says otherwise).",
     )
     args = parser.parse_args()
