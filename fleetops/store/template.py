@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 from sqlalchemy import URL
@@ -25,6 +26,8 @@ from fleetops.cache import cache_dir
 from fleetops.private_files import private_folder
 from fleetops.store.database import create_store_engine
 from fleetops.store.migrations import MIGRATIONS_DIR, upgrade_to_head
+
+_MAKING = threading.Lock()
 
 
 def seed_new_sqlite_store(url: URL) -> None:
@@ -45,8 +48,11 @@ def template_file() -> Path:
     """The migrated empty database for this package's revisions (made when missing)."""
     template = cache_dir() / "store" / f"{_key()}.db"
     if not template.exists():
-        template.parent.mkdir(parents=True, exist_ok=True)
-        _make(template)
+        # One thread of a process makes it: Alembic's context is a global of its module.
+        with _MAKING:
+            if not template.exists():
+                template.parent.mkdir(parents=True, exist_ok=True)
+                _make(template)
     return template
 
 
@@ -59,9 +65,9 @@ def _key() -> str:
 
 def _make(template: Path) -> None:
     # Migrated in a scratch file, then written out whole (VACUUM INTO: no WAL left aside) under
-    # a name of this process and renamed: a template that exists is complete.
-    scratch = template.with_name(f".{template.stem}.{os.getpid()}.migrating")
-    written = template.with_name(f".{template.stem}.{os.getpid()}.db")
+    # a name of this process and thread, and renamed: a template that exists is complete.
+    scratch = template.with_name(f".{template.stem}.{_maker()}.migrating")
+    written = template.with_name(f".{template.stem}.{_maker()}.db")
     try:
         engine = create_store_engine(URL.create("sqlite", database=str(scratch)))
         try:
@@ -76,10 +82,15 @@ def _make(template: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
+def _maker() -> str:
+    # Names of this process and thread: two making the same file at once never share a scratch file.
+    return f"{os.getpid()}-{threading.get_ident()}"
+
+
 def _copy_new(template: Path, database: Path) -> None:
     # Linked into place: the file appears complete, and only if no other process made it first
     # (two servers opening one new store at once both use the first one's file).
-    staging = database.with_name(f".{database.name}.{os.getpid()}.new")
+    staging = database.with_name(f".{database.name}.{_maker()}.new")
     try:
         shutil.copyfile(template, staging)
         os.chmod(staging, 0o600)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 
@@ -71,4 +72,15 @@ def test_a_new_store_in_a_folder_not_made_yet_is_the_templates_copy_in_a_private
         assert current_revisions(store.engine) == head_revisions()
     assert (tmp_path / "state" / "dev").stat().st_mode & 0o777 == 0o700
     assert (tmp_path / "state" / "dev" / "fleetops.db").stat().st_mode & 0o777 == 0o600
+    assert [path.name for path in (cache / "store").iterdir()] == [template_file().name]
+
+
+def test_threads_opening_new_stores_with_no_template_yet_all_get_one(cache: Path, tmp_path: Path) -> None:
+    def open_one(name: str) -> frozenset[str]:
+        with Store.open(f"sqlite:///{tmp_path / name}", tmp_path) as store:
+            return current_revisions(store.engine)
+
+    with ThreadPoolExecutor(4) as pool:
+        revisions = list(pool.map(open_one, ["a.db", "b.db", "c.db", "d.db"]))
+    assert revisions == [head_revisions()] * 4
     assert [path.name for path in (cache / "store").iterdir()] == [template_file().name]
