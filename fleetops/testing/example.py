@@ -79,14 +79,15 @@ ROLLING_ROOM = "      max_healthy_percent: 150\n"
 """The example's shared rolling settings' room above the desired count (``&fast-rolling``)."""
 MERGED_ROLLING = "      <<: *fast-rolling\n"
 """How a service with deploy settings of its own takes the shared ones (orders, gateway)."""
+SHARED_ROLLING = "    deploy: *fast-rolling\n"
+"""How a service without deploy settings of its own takes the shared ones (auth, menu, payments)."""
 
 
 def single_instances(text: str, *, keep: Collection[str] = ()) -> str:
     """The example's fleet file text with every local service on one instance (desired 1, as
     notifications runs), rolled with room for its replacement (max_healthy_percent 200, as
-    notifications' is: 150% of one instance rounds down to one). The services in ``keep`` (each
-    one with deploy settings of its own: orders, gateway) run and roll as written. prod's
-    capacity stays as written."""
+    notifications' is: 150% of one instance rounds down to one). The services in ``keep`` run
+    and roll as written. prod's capacity stays as written."""
     if text.count(LOCAL_INSTANCES) != 5 or text.count(ROLLING_ROOM) != 1:
         raise AssertionError("the example's instances or rolling settings moved: update single_instances")
     lines: list[str] = []
@@ -95,6 +96,9 @@ def single_instances(text: str, *, keep: Collection[str] = ()) -> str:
         if line.startswith("  ") and not line.startswith("   ") and line.rstrip().endswith(":"):
             service = line.strip().removesuffix(":")
         if service in keep:
+            if line == SHARED_ROLLING:  # the shared settings, its own copy as written
+                lines += ["    deploy:\n", MERGED_ROLLING, ROLLING_ROOM]
+                continue
             lines.append(line)
             if line == MERGED_ROLLING:
                 lines.append(ROLLING_ROOM)  # its own, where the shared settings' changes
