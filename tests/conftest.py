@@ -27,12 +27,12 @@ from fleetops.testing.store_template import put_migrated_store
 # file runs whole on one (--dist loadfile), so one of these started last is the run's tail.
 LONGEST_FIRST = (
     # The README's walkthrough in parts (tests/examples/readme_plan.py), each a fleet of its own:
-    # 86, 79, 46, 45 and 25 s alone (2026-12-07, -n 0; the one file they replace took 277 s).
+    # 59, 46-62, 52 and 37 s alone (2026-12-07, -n 0 on a loaded machine; the one file they
+    # replace took 277 s).
     "tests/examples/test_readme_environments.py",
-    "tests/examples/test_readme_deploy.py",
     "tests/examples/test_readme_sandbox.py",
+    "tests/examples/test_readme_deploy.py",
     "tests/examples/test_readme_control_plane.py",
-    "tests/examples/test_readme_operations.py",
     "tests/cli/test_sfn_workers.py",
     "tests/providers/aws/test_cli_prod.py",
     "tests/server/test_secret_leaks.py",

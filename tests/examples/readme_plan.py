@@ -441,10 +441,10 @@ PARTS: dict[str, Part] = {
     "control_plane": Part("## The control plane", setup=(UP,)),
     # deploy, lock-wait, rollbacks, stop, executions (their export and import)
     "deploy": Part("## Deploy, roll back, promote", setup=(UP,)),
-    # dev deployed, stage up beside it, promoted; the On AWS section is skipped (no AWS here)
+    # dev deployed, stage up beside it, promoted (the On AWS section is skipped: no AWS here);
+    # then, on dev as the README leaves it, alarms, releases, locks, maintenance, blocks,
+    # notifications, incidents, reports, audit (a part of their own would start a fleet again)
     "environments": Part("### Two environments on one machine, and a promotion between them"),
-    # alarms, releases, locks, maintenance, blocks, notifications, incidents, reports, audit
-    "operations": Part("## Alarms", setup=(UP,)),
 }
 
 

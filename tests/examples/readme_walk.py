@@ -161,7 +161,10 @@ def _followed(
     where waiting for it would hold the test until its timeout."""
     said: list[str] = []
     with subprocess.Popen(
-        ["bash", "-c", command],
+        # SIGINT as a terminal's Ctrl-C finds it: a test run started in the background (`make
+        # test &`, nohup) ignores SIGINT, its processes inherit that, and the command would
+        # never see the Ctrl-C (nor can bash trap a signal ignored when it starts).
+        ["env", "--default-signal=INT", "bash", "-c", command],
         cwd=cwd,
         env=_env(step.env),
         stdout=subprocess.PIPE,

@@ -1,5 +1,7 @@
-"""The README's two environments on one machine: dev deployed, stage brought up beside it and promoted
-to, each command line run as written (`PARTS["environments"]` in readme_plan.py).
+"""The README's two environments on one machine (dev deployed, stage brought up beside it and
+promoted to), then its operations on dev (alarms, releases, locks, maintenance, blocks,
+notifications, incidents, reports and the security audit), each command line run as written
+(`PARTS["environments"]` in readme_plan.py).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,16 @@ from tests.examples.readme_plan import Step
 from tests.examples.readme_walk import _followed
 
 
-def test_a_following_command_is_interrupted_once_it_printed(tmp_path: Path) -> None:
-    command = "trap 'echo interrupted; exit 0' INT; echo following; sleep 60"
+@pytest.mark.parametrize("sigint", [signal.SIG_DFL, signal.SIG_IGN], ids=["foreground", "run-in-background"])
+def test_a_following_command_is_interrupted_once_it_printed(tmp_path: Path, sigint: signal.Handlers) -> None:
+    # A test run in the background (`make test &`, nohup) ignores SIGINT, and so would its children.
+    previous = signal.signal(signal.SIGINT, sigint)
+    try:
+        command = "trap 'echo interrupted; exit 0' INT; echo following; sleep 60"
 
-    done = _followed(command, tmp_path, Step(command, follow=True))
+        done = _followed(command, tmp_path, Step(command, follow=True), stop_s=5)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
     assert (done.returncode, done.stdout) == (0, "following\ninterrupted\n")
 
