@@ -71,8 +71,6 @@ def serve(
     # process dies of it; turning that into an exception lets us clean up and exit 0.
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        if on_ready is not None:
-            on_ready(announcement)
         # Long polls (GetActivityTask holds a request up to a minute) must not hold up a stop.
         config = uvicorn.Config(
             app,
@@ -83,6 +81,11 @@ def serve(
         )
         # After uvicorn.Config, which installs uvicorn's log handlers.
         redact_logging(app.state.redactor)
+        # Announced ("Ctrl-C stops it") once a Ctrl-C stops it cleanly: one during
+        # uvicorn.Config's logging setup came out as "ValueError: Unable to configure handler
+        # 'access'" (the stop wrapped by logging.config), a traceback and exit 1.
+        if on_ready is not None:
+            on_ready(announcement)
         QuietServer(config).run(sockets=[sock])
     except _Stopped:
         pass
