@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -33,12 +34,47 @@ from fleetops.providers.local.output import OutputTail, open_raw_output, output_
 Transform = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+"""Where Linux says which ports it gives the local end of outgoing connections."""
+LOWEST_PORT = 10_000
+"""The lowest port handed out: below it sit the well-known and registered services' ports."""
+
+
 def free_loopback_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now (bound to port 0, read back, released)."""
+    """A TCP port on 127.0.0.1 that is free now, below the kernel's ephemeral range.
+
+    A port handed out here is kept: a datastore, an instance or HAProxy binds it again after each
+    restart. Between a stop and the next start, a port of the ephemeral range can be taken as the
+    local end of any outgoing connection, and the restart then fails (seen: a Redis restored in
+    place could not bind its own port 70 ms after the old server had exited). Ports under that
+    range are only ever bound on request. Where the range leaves too little room under it, the
+    kernel chooses (bound to port 0, read back, released)."""
+    low = _ephemeral_low()
+    if low - LOWEST_PORT >= 1_000:
+        for _ in range(64):
+            port = random.randrange(LOWEST_PORT, low)
+            if _bindable(port):
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+        chosen: int = sock.getsockname()[1]
+        return chosen
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768  # Linux's default range starts there
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def port_free(port: int) -> bool:
