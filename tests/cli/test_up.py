@@ -15,6 +15,7 @@ from fleetops.server.settings import pid_dirs
 from fleetops.testing.example import NotificationSinks, copy_example
 from fleetops.testing.fleet_files import write_fleet
 from fleetops.testing.server import run_cli
+from fleetops.testing.waiting import wait_until
 
 pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
 
@@ -98,9 +99,14 @@ def test_up_runs_the_restaurant_and_down_leaves_nothing(restaurant: Path) -> Non
         assert json.loads(rolled.stdout)["status"] == "Successful"
         assert set(outcomes) == {"200"} and outcomes["200"] > 50
 
-        fleet_pids = _fleet_pids(restaurant)
-        # 12 instances, HAProxy, orders-db's postgres and the cache datastore's redis-server
-        assert len(fleet_pids) == 15
+        # 12 instances, HAProxy, orders-db's postgres and the cache datastore's redis-server: the
+        # refresh is Successful once the old gateways are terminating, and they stop when their
+        # drain ends (the load above keeps requests in flight), so their pid files go a little later.
+        fleet_pids = wait_until(
+            lambda: pids if len(pids := _fleet_pids(restaurant)) == 15 else False,
+            timeout=30,
+            what="the old gateway instances stopped: 15 pid files",
+        )
     finally:
         down = run_cli(["down"], cwd=restaurant, timeout=90)
     assert down.returncode == 0, down.stderr
