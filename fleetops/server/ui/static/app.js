@@ -847,7 +847,8 @@ pages.releases = () => {
 
 pages.logs = async () => {
   const form = document.getElementById("query-form");
-  await environments(document.getElementById("environment"));
+  // The handler goes on before the environments are asked for: a query run while they load
+  // would otherwise submit the form natively, reloading the page without an answer.
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = Object.fromEntries(new FormData(form));
@@ -871,6 +872,7 @@ pages.logs = async () => {
       failed(err);
     }
   });
+  await environments(document.getElementById("environment"));
 };
 
 pages.audit = () => {
