@@ -103,15 +103,26 @@ def test_an_interrupt_during_a_command_interrupts_the_test_process(
     # taken by that thread, and the main thread would see it only when its 60 s read timed out.
     main = threading.main_thread().ident
     assert main is not None
-    interrupt = threading.Timer(0.5, signal.pthread_kill, (main, signal.SIGINT))
+    # Every 0.5 s until the call ends, as a user presses Ctrl-C again: a signal that lands in the
+    # few instructions between Python's last check and the blocking read is only seen when that
+    # read returns (seen once in a full run: the 60 s read timed out, the interrupt came after).
+    ended = threading.Event()
+
+    def interrupt() -> None:
+        while not ended.wait(0.5):
+            signal.pthread_kill(main, signal.SIGINT)
+
+    interrupter = threading.Thread(target=interrupt)
     try:
-        interrupt.start()
+        interrupter.start()
         with pytest.raises(KeyboardInterrupt):
             run_aws(
                 ["sts", "get-caller-identity", "--cli-read-timeout", "60"],
                 env={**env, "AWS_ENDPOINT_URL": silent_endpoint},
                 cwd=tmp_path,
             )
+        ended.set()
     finally:
-        interrupt.cancel()
+        ended.set()
+        interrupter.join()
         signal.signal(signal.SIGINT, previous)
