@@ -121,7 +121,6 @@ def test_an_interrupt_during_a_command_interrupts_the_test_process(
                 env={**env, "AWS_ENDPOINT_URL": silent_endpoint},
                 cwd=tmp_path,
             )
-        ended.set()
     finally:
         ended.set()
         interrupter.join()

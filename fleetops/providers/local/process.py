@@ -69,6 +69,8 @@ def _ephemeral_low() -> int:
 
 
 def _bindable(port: int) -> bool:
+    # Without SO_REUSEADDR, unlike port_free: a port still in TIME_WAIT is not handed out to a
+    # server that may bind without it.
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
             sock.bind(("127.0.0.1", port))
