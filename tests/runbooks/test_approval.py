@@ -86,5 +86,5 @@ def test_a_promotion_deploys_the_given_versions_after_approval(
     assert world.versions("prod") == {"db-api": "v1", "gateway": "v1", "menu": "v2", "orders": "v7"}
     assert [b["text"].split("\n")[0] for b in hook.bodies] == [
         "prod: deploy started (p1)",
-        "prod: promote succeeded after 20s (p1)",
+        "prod: promote succeeded after 18s (p1)",
     ]

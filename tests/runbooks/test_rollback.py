@@ -40,7 +40,7 @@ def test_rollback_returns_a_drifted_service_and_skips_the_others(
     assert store.locks.get("dev") is None
     assert [b["text"].split("\n")[0] for b in hook.bodies][-2:] == [
         "dev: rollback started (r1)",
-        "dev: rollback succeeded after 6s (r1)",
+        "dev: rollback succeeded after 4s (r1)",
     ]
 
 
@@ -101,7 +101,8 @@ def test_a_deploy_service_call_still_running_after_the_stop_starts_nothing(
     started = [r.rollout_id for r in runtime.started if not r.rollout_id.startswith("d1:")]
     # db-api and menu (wave 0) start in parallel, in either order.
     assert sorted(started[:2]) == ["d2:db-api:2", "d2:menu:2"]
-    assert started[2:] == ["r1:rollback:menu:1", "r1:rollback:db-api:1"]
+    # Both in wave 0: rolled back at once, in either order.
+    assert sorted(started[2:]) == ["r1:rollback:db-api:1", "r1:rollback:menu:1"]
     fence = runtime.describe_rollout("d2:orders:2")
     assert (fence.status, fence.fenced) == ("Cancelled", True)
     assert world.versions() == dict.fromkeys(ALL, "v2")

@@ -21,13 +21,12 @@ from fleetops.ops.locks import acquire_lock, refusal, release_lock
 from fleetops.ops.releases import current_secret_versions, pin_releases, resolved_config
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name, requester, rollout_id
+from fleetops.runbooks.handlers.polls import poll_seconds
 from fleetops.spec.fleet import Fleet
 from fleetops.spec.models import Approval
 from fleetops.spec.plan import deployment_waves
 from fleetops.store.stops import ExecutionStopped
 
-DEFAULT_POLL_SECONDS = 2
-"""How often the runbook looks at a rollout (its Wait state)."""
 DEFAULT_APPROVAL_SECONDS = 24 * 3600
 """How long an approval gate waits before the deployment fails (States.Timeout)."""
 
@@ -97,7 +96,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
     name = execution_name(context)
     operation = str(payload.get("operation") or "deploy")
     who = requester(deps, payload, context)
-    poll = int(payload.get("poll_seconds") or DEFAULT_POLL_SECONDS)
+    poll = poll_seconds(fleet, environment, payload)
     what = ", ".join(sorted(set(chosen.values())))
     try:
         acquire_lock(

@@ -33,7 +33,7 @@ from fleetops.ops.locks import acquire_lock, release_lock
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name, holds_lock, requester, require_lock
 from fleetops.runbooks.handlers.finish import failure_of
-from fleetops.runbooks.handlers.initialize import DEFAULT_POLL_SECONDS
+from fleetops.runbooks.handlers.polls import poll_seconds
 from fleetops.runbooks.ports import DatastoreControl
 
 VERIFY_FAILED = "fleetops.VerifyFailed"
@@ -206,7 +206,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
         "operation": "restore",
         "requested_by": who,
         "started_at": deps.clock.now().isoformat(),
-        "poll_seconds": int(payload.get("poll_seconds") or DEFAULT_POLL_SECONDS),
+        "poll_seconds": poll_seconds(deps.fleet(environment), environment, payload),
         "resume_timeout_seconds": int(payload.get("resume_timeout_seconds") or DEFAULT_RESUME_SECONDS),
     }
 

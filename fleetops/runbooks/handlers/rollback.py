@@ -7,6 +7,13 @@ named services (default: all) to their last verified release in reverse dependen
 skipping those already on it; after ``fleetops stop`` it undoes what the stopped execution
 touched, cancelling its rollouts still in flight first.
 
+Both plans list the targets (``targets``) and group them in ``waves``: the deployment's
+dependency waves, last first. The runbooks roll one wave back at a time and the services of a
+wave at once, as a deployment rolls them out: a service goes back only once every service that
+depends on it is back (an old dependent works with the new dependency it ran with before; a new
+dependent may need what only the new dependency has), and services of one wave do not depend on
+each other.
+
 Both plans first *fence* every rollout the deployment planned (``fence_rollout``): one not
 started yet is recorded Cancelled, so it never starts. Without that, a ``deploy-service`` call
 still running (the engine cannot interrupt a handler's thread: StopExecution, or a failed
@@ -26,7 +33,7 @@ from fleetops.ops.locks import DEFAULT_LEASE, acquire_lock
 from fleetops.ops.releases import rollback_target
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name, requester, rollout_id
-from fleetops.runbooks.handlers.initialize import DEFAULT_POLL_SECONDS
+from fleetops.runbooks.handlers.polls import poll_seconds
 from fleetops.runbooks.ports import FleetControl, RolloutRequest
 from fleetops.spec.plan import deployment_waves
 from fleetops.store.releases import Release
@@ -80,25 +87,30 @@ def revoked_pins(deps: RunbookDeps, release: Release) -> list[str]:
 
 
 def deploy_rollback_plan(deps: RunbookDeps, payload: dict[str, Any], _context: TaskContext) -> dict[str, Any]:
-    """``{"targets": [...]}``: the services the failed deployment touched, last deployed first."""
+    """``{"targets": [...], "waves": [[...]...]}``: the services the failed deployment touched,
+    last deployed first, and the same grouped by wave (its last wave first)."""
     plan = payload["plan"]
     runtime = deps.runtime_for(plan["environment"])
     environment = plan["environment"]
-    items = [item for wave in plan["waves"] for item in sorted(wave, key=lambda i: i["service"])]
-    started = [
-        item
-        for item in reversed(items)
-        if _started(
-            runtime,
-            RolloutRequest(
-                item["rollout_id"], environment, item["service"], item["version"], int(item["release"])
-            ),
-        )
-    ]
-    targets = [
-        _target(deps, environment, item["service"], plan["execution"], item["rollout_id"]) for item in started
-    ]
-    return {"targets": targets}
+    waves = []
+    for wave in reversed(plan["waves"]):
+        started = [
+            item
+            for item in sorted(wave, key=lambda i: i["service"], reverse=True)
+            if _started(
+                runtime,
+                RolloutRequest(
+                    item["rollout_id"], environment, item["service"], item["version"], int(item["release"])
+                ),
+            )
+        ]
+        targets = [
+            _target(deps, environment, item["service"], plan["execution"], item["rollout_id"])
+            for item in started
+        ]
+        if targets:
+            waves.append(targets)
+    return {"targets": [target for wave in waves for target in wave], "waves": waves}
 
 
 def _stopped_rollouts(deps: RunbookDeps, environment: str, stopped: str) -> dict[str, str]:
@@ -113,7 +125,8 @@ def _stopped_rollouts(deps: RunbookDeps, environment: str, stopped: str) -> dict
 
 
 def rollback_initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext) -> dict[str, Any]:
-    """Validate, take the lock, and list the rollback targets in reverse dependency order.
+    """Validate, take the lock, and list the rollback targets in reverse dependency order
+    (``targets``), grouped in waves (``waves``, see the module docstring).
 
     Input: ``environment``, optional ``services``, ``requested_by``, ``lock_wait_seconds``,
     ``stopped_execution`` (undo what that execution touched). Maintenance does not refuse a
@@ -163,22 +176,25 @@ def rollback_initialize(deps: RunbookDeps, payload: dict[str, Any], context: Tas
         raise BadInput(
             "--to-release needs exactly one service (--services NAME): release numbers are per service"
         )
-    order = [s for wave in reversed(deployment_waves(fleet, environment, named)) for s in reversed(wave)]
     current = deps.runtime_for(environment).current_versions()
-    targets, skipped = [], []
-    for service in order:
-        target = _target(
-            deps,
-            environment,
-            service,
-            name,
-            stopping.get(service),
-            to_release=None if to_release is None else int(to_release),
-        )
-        if target["stop_rollout_id"] is None and current.get(service) == target["version"]:
-            skipped.append({"service": service, "version": target["version"], "reason": "already there"})
-        else:
-            targets.append(target)
+    waves, skipped = [], []
+    for wave in reversed(deployment_waves(fleet, environment, named)):
+        targets = []
+        for service in reversed(wave):
+            target = _target(
+                deps,
+                environment,
+                service,
+                name,
+                stopping.get(service),
+                to_release=None if to_release is None else int(to_release),
+            )
+            if target["stop_rollout_id"] is None and current.get(service) == target["version"]:
+                skipped.append({"service": service, "version": target["version"], "reason": "already there"})
+            else:
+                targets.append(target)
+        if targets:
+            waves.append(targets)
     return {
         "execution": name,
         "environment": environment,
@@ -186,7 +202,8 @@ def rollback_initialize(deps: RunbookDeps, payload: dict[str, Any], context: Tas
         "requested_by": who,
         "stopped_execution": stopped,
         "started_at": deps.clock.now().isoformat(),
-        "poll_seconds": int(payload.get("poll_seconds") or DEFAULT_POLL_SECONDS),
-        "targets": targets,
+        "poll_seconds": poll_seconds(fleet, environment, payload),
+        "targets": [target for wave in waves for target in wave],
+        "waves": waves,
         "skipped": skipped,
     }

@@ -35,7 +35,7 @@ from fleetops.ops.secrets.generate import generate_value
 from fleetops.ops.secrets.vault import SecretsVault
 from fleetops.runbooks.deps import RunbookDeps
 from fleetops.runbooks.handlers.common import execution_name, requester, require_lock
-from fleetops.runbooks.handlers.initialize import DEFAULT_POLL_SECONDS
+from fleetops.runbooks.handlers.polls import poll_seconds
 from fleetops.spec.fleet import Fleet
 from fleetops.store.secrets import AWSCURRENT, AWSPENDING
 
@@ -145,7 +145,7 @@ def initialize(deps: RunbookDeps, payload: dict[str, Any], context: TaskContext)
         "version": str(payload.get("version_id") or pending_version_id(context, secret)),
         "services": users,
         "started_at": deps.clock.now().isoformat(),
-        "poll_seconds": int(payload.get("poll_seconds") or DEFAULT_POLL_SECONDS),
+        "poll_seconds": poll_seconds(fleet, environment, payload),
         "pickup_seconds": int(payload.get("pickup_seconds") or DEFAULT_PICKUP_SECONDS),
     }
 
