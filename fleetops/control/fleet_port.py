@@ -8,6 +8,9 @@
   ends) and returns the id anyway: the rollout's probes then judge it and report why it failed.
 - ``register`` does nothing: the provider registers every instance with its load balancer at
   launch (a local HAProxy server, an ASG instance in its target group).
+- ``wait_drained`` returns once the provider reports the deregistered instance ``unused`` (the
+  local supervisor does once HAProxy has had no session on it for two of its ticks), or when it
+  has ended or is unknown, at the latest after the deregistration delay.
 - ``probe`` is a real HTTP request to the instance's health path, cut at the timeout.
 - ``alarm_states`` answers from the runtime's ``AlarmMonitor`` (``fleetops.ops.alarms``) for this
   service; without one, no alarm exists (a gate naming alarms then refuses to start).
@@ -25,11 +28,12 @@ from typing import Protocol
 
 import httpx
 
-from fleetops.providers.base import InstanceState, ManagedProvider
+from fleetops.providers.base import InstanceState, ManagedProvider, TargetHealth
 from fleetops.rollout import ProbeResult
 from fleetops.tls import default_tls
 
 _ENDED = (InstanceState.TERMINATING, InstanceState.TERMINATED, InstanceState.DRAINING)
+_GONE = (InstanceState.TERMINATING, InstanceState.TERMINATED)
 OTHER_PINS = " (other secret versions)"
 """Marks the release of an instance started with other secret pins than its rollout's: not a
 match for SkipMatching; launched again (a rollback) as its plain version."""
@@ -88,6 +92,17 @@ class ProviderPort:
 
     async def deregister(self, instance_id: str) -> None:
         await asyncio.to_thread(self.provider.deregister, instance_id)
+
+    async def wait_drained(self, instance_id: str, timeout_ms: int) -> None:
+        deadline = time.monotonic() + timeout_ms / 1000
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                info = await asyncio.to_thread(self.provider.instance, instance_id)
+            except KeyError:  # no longer known: nothing left to drain
+                return
+            if info.health is TargetHealth.UNUSED or info.state in _GONE:
+                return
+            await asyncio.sleep(min(self._poll_s, left))
 
     async def terminate(self, instance_id: str) -> None:
         await asyncio.to_thread(self.provider.terminate, instance_id)

@@ -1,7 +1,7 @@
 """The rolling-replacement algorithm (EC2 Auto Scaling instance refresh semantics), pure.
 
-It drives a `FleetPort` (launch, register, deregister, terminate, probe, alarms, logs) on a
-`Clock`, and knows nothing of processes or AWS.
+It drives a `FleetPort` (launch, register, deregister, wait until drained, terminate, probe,
+alarms, logs) on a `Clock`, and knows nothing of processes or AWS.
 """
 
 from fleetops.rollout.clock import Clock, MillisecondClock

@@ -7,9 +7,12 @@
   its health check grace period is over (ASG HealthCheckGracePeriod) is condemned; before that, a
   slow starter may fail probes and recover (unhealthy -> healthy after HealthyThresholdCount).
 - A probe slower than the health check timeout is cut at the timeout and fails.
-- Retiring an instance drains it: deregister, wait the full deregistration delay (ELB shows a
-  target `draining` until then; Auto Scaling terminates it after), terminate. An instance that
-  never became healthy got no traffic and is removed without the delay.
+- Retiring an instance drains it: deregister, wait until its requests in flight are done, at
+  most the deregistration delay, terminate. ELB: "If a deregistering target has no in-flight
+  requests and no active connections, Elastic Load Balancing immediately completes the
+  deregistration process, without waiting for the deregistration delay to elapse"; Auto Scaling
+  terminates it then. An instance that never became healthy got no traffic and is removed
+  without waiting.
 """
 
 from __future__ import annotations
@@ -136,11 +139,11 @@ class InstanceOps:
         return member.health.record(started, result)
 
     async def retire(self, member: Member) -> None:
-        """Drain (deregister, wait the deregistration delay), then terminate."""
+        """Drain (deregister, wait until drained, at most the deregistration delay), then terminate."""
         member.updated = False
         await self._port.deregister(member.instance_id)
         self._event(f"draining {member.instance_id}")
-        await self._clock.sleep(self.settings.deregistration_delay_ms)
+        await self._port.wait_drained(member.instance_id, self.settings.deregistration_delay_ms)
         await self._port.terminate(member.instance_id)
         self._event(f"terminated {member.instance_id}")
 

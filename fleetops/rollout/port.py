@@ -41,6 +41,12 @@ class FleetPort(Protocol):
         """Stop sending new requests to the instance; requests in flight go on (draining)."""
         ...
 
+    async def wait_drained(self, instance_id: str, timeout_ms: int) -> None:
+        """Return once the deregistered instance has no request in flight and no connection
+        left (ELB then completes the deregistration at once), at the latest after `timeout_ms`
+        (the deregistration delay)."""
+        ...
+
     async def terminate(self, instance_id: str) -> None:
         """Stop the instance for good."""
         ...

@@ -31,6 +31,9 @@ class Behaviour:
     probe_latency_ms: int = 0
     launch_error: str | None = None
     """When set, `launch` raises RuntimeError with this message."""
+    drained_after_ms: int | None = None
+    """How long after its deregistration an instance still has requests in flight (None: until
+    the deregistration delay ends, as if a request outlived it)."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,10 @@ class FakeFleet:
     async def deregister(self, instance_id: str) -> None:
         self.instances[instance_id].draining = True
         self._record("deregister", instance_id)
+
+    async def wait_drained(self, instance_id: str, timeout_ms: int) -> None:
+        drained = self.behaviours.get(self.instances[instance_id].release, Behaviour()).drained_after_ms
+        await self._clock.sleep(timeout_ms if drained is None else min(drained, timeout_ms))
 
     async def terminate(self, instance_id: str) -> None:
         instance = self.instances[instance_id]
