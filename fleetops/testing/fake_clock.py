@@ -11,8 +11,9 @@ Two ways to move it, for the two kinds of code under test:
 - On an ordinary event loop (the engine's, whose task handlers run in worker threads), sleepers
   wake when a test calls ``advance``, or, with ``auto_advance=True``, the clock jumps to the
   earliest pending deadline whenever the loop has nothing else to do and no task handler is
-  running (``busy``): a 60 s Wait completes at once while timers still fire in the order their
-  deadlines say (a 5 s execution timeout beats a 60 s Wait).
+  running (``busy``) or has just ended (its result is carried on first, however short it ran):
+  a 60 s Wait completes at once while timers still fire in the order their deadlines say (a 5 s
+  execution timeout beats a 60 s Wait).
 - For synchronous code (locks, maintenance windows, notifications, alarms), a test sets the time
   with ``move_to`` or ``step``, and passes ``sleep=clock.blocking_sleep`` where the code sleeps
   in its thread: the time moves at once and ``slept`` lists every such sleep.
@@ -63,6 +64,9 @@ class FakeClock:
         self._seq = itertools.count()
         self._driver: asyncio.Task[None] | None = None
         self._busy = 0
+        # Busy sections ended so far. The driver compares it across a settle: a handler can start
+        # and end between two of its looks at ``_busy`` (its whole thread run inside one settle).
+        self._ended = 0
         # The virtual loop of ``run`` counts float seconds from ``_origin`` (small numbers keep
         # float steps exact); ``_now`` follows it, rounded to the microsecond.
         self._origin = self._now
@@ -104,6 +108,7 @@ class FakeClock:
             yield
         finally:
             self._busy -= 1
+            self._ended += 1
 
     async def advance(self, seconds: float) -> None:
         """Move time forward by ``seconds``, waking every sleeper due on the way, in order."""
@@ -146,13 +151,7 @@ class FakeClock:
 
     async def _drive(self) -> None:
         while self._sleepers:
-            # A whole settle must pass after the last handler finished, not just the rest of the
-            # one it finished in: its result still has to reach the task racing this deadline.
-            await _settle()
-            while self._busy:
-                while self._busy:
-                    await asyncio.sleep(0.001)
-                await _settle()
+            await self._quiet()
             while self._sleepers and self._sleepers[0][2].done():
                 heapq.heappop(self._sleepers)
             if not self._sleepers:
@@ -160,6 +159,22 @@ class FakeClock:
             due, _, future = heapq.heappop(self._sleepers)
             self._now = max(self._now, due)
             future.set_result(None)
+
+    async def _quiet(self) -> None:
+        """Return once a whole settle has passed in which no handler ran or ended.
+
+        A whole settle after the last handler ended, not just the rest of the one it ended in:
+        its result still has to reach the task racing the next deadline (a runbook's next Wait
+        entered one jump late shifts every later poll). Looking at ``_busy`` alone misses a
+        handler that started and ended within one settle (its thread ran while this one slept),
+        so ``_ended`` is compared too."""
+        while True:
+            while self._busy:
+                await asyncio.sleep(0.001)
+            ended = self._ended
+            await _settle()
+            if not self._busy and self._ended == ended:
+                return
 
 
 async def _settle() -> None:

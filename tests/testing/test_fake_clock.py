@@ -108,3 +108,32 @@ def test_auto_advance_jumps_to_the_earliest_deadline() -> None:
         return winner, moment
 
     assert asyncio.run(scenario()) == ("short", START + timedelta(seconds=5))
+
+
+def test_auto_advance_holds_still_after_handlers_too_short_to_be_seen_running() -> None:
+    # A handler's thread can start and end while auto-advance settles, so it never sees the
+    # clock busy; a section that opens and closes in one step is that case made certain. The
+    # task that ran the handlers must still carry on at the time they ran at (the flaky
+    # "promote succeeded after 19s": a runbook's next Wait was entered one probe late).
+    async def scenario() -> tuple[datetime, list[datetime]]:
+        clock = FakeClock(START, auto_advance=True)
+        probes: list[datetime] = []
+
+        async def probe() -> None:  # a rollout's next health check, one second away
+            await clock.sleep(1)
+            probes.append(clock.now())
+
+        async def execution() -> datetime:  # short handlers back to back, then its next Wait
+            for _ in range(2_000):
+                with clock.busy():
+                    pass
+                await asyncio.sleep(0)
+            return clock.now()
+
+        probing = asyncio.create_task(probe())
+        await asyncio.sleep(0)
+        entered_wait_at = await execution()
+        await probing
+        return entered_wait_at, probes
+
+    assert asyncio.run(scenario()) == (START, [START + timedelta(seconds=1)])
