@@ -718,11 +718,20 @@ _IDS = [case.id for case in ROUTES]
 def shared_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiHarness]:
     """One app for the tests of refused requests, which change nothing (that is what they
     prove; each ``prepare`` puts in place what its request acts on whatever the earlier cases
-    left). An app on a fresh store, started for the first time, costs ~0.25 s of CPU, a refused
+    left). An app on a fresh store, started for the first time, costs ~0.05 s of CPU, a refused
     call a few ms. An admitted read shares it too; an admitted request that changes the fleet
     gets its own (``api``)."""
     with api_harness(tmp_path_factory.mktemp("authorization") / "state") as harness:
         yield harness
+
+
+@pytest.fixture(scope="module")
+def shared_client(shared_api: ApiHarness) -> Iterator[TestClient]:
+    """``shared_api`` started once for the module (entering the client runs the app's lifespan:
+    the execution service runs), each request sending its own token. Started per call instead,
+    it resumed every execution the earlier cases had left running, at every call."""
+    with shared_api.client() as client:
+        yield client
 
 
 def test_every_step_functions_action_is_in_the_table() -> None:
@@ -741,42 +750,53 @@ def test_every_route_is_in_the_table(shared_api: ApiHarness) -> None:
     assert _app_routes(shared_api) == {(case.method, case.path) for case in ROUTES}
 
 
-def _call(api: ApiHarness, case: Case, role: Role | None, token: str | None = None) -> int:
+def _call(
+    api: ApiHarness, client: TestClient, case: Case, role: Role | None, token: str | None = None
+) -> int:
+    """The case's request on ``client`` (an app of ``api`` started) as ``role`` (or ``token``)."""
     for name in case.setup:
         if api.store.tokens.get(name) is None:
             api.store.tokens.add(name=name, role="viewer", token_sha256=name * 8, created_by="test")
     if case.prepare is not None:
         case.prepare(api)
-    # Entering the client runs the app's lifespan: the execution service runs during the call.
-    with api.client(role, token=token) as client:
-        if case.action is None:
-            return client.request(case.method, case.target, json=case.json).status_code
-        assert case.sfn_body is not None
-        body = case.sfn_body(Admin(client, api.tokens[Role.ADMIN]))
-        bearer = token if token is not None else (api.tokens[role] if role is not None else None)
-        return client.post("/", json=body, headers=_sfn_headers(case.action, bearer)).status_code
+    bearer = token if token is not None else (api.tokens[role] if role is not None else None)
+    if case.action is None:
+        headers = {} if bearer is None else {"Authorization": f"Bearer {bearer}"}
+        return client.request(case.method, case.target, json=case.json, headers=headers).status_code
+    assert case.sfn_body is not None
+    body = case.sfn_body(Admin(client, api.tokens[Role.ADMIN]))
+    return client.post("/", json=body, headers=_sfn_headers(case.action, bearer)).status_code
 
 
 @pytest.mark.parametrize("case", ROUTES, ids=_IDS)
-def test_without_a_token(shared_api: ApiHarness, case: Case) -> None:
-    assert _call(shared_api, case, None) == (case.ok if case.role is None else 401)
+def test_without_a_token(shared_api: ApiHarness, shared_client: TestClient, case: Case) -> None:
+    assert _call(shared_api, shared_client, case, None) == (case.ok if case.role is None else 401)
 
 
 @pytest.mark.parametrize("case", [case for case in ROUTES if case.role is not None], ids=lambda case: case.id)
-def test_with_an_unknown_token(shared_api: ApiHarness, case: Case) -> None:
-    assert _call(shared_api, case, None, token="fo_not-a-real-token") == 401
+def test_with_an_unknown_token(shared_api: ApiHarness, shared_client: TestClient, case: Case) -> None:
+    assert _call(shared_api, shared_client, case, None, token="fo_not-a-real-token") == 401
 
 
 @pytest.mark.parametrize("case", ROUTES, ids=_IDS)
-def test_roles_below_the_minimum_are_forbidden(shared_api: ApiHarness, case: Case) -> None:
+def test_roles_below_the_minimum_are_forbidden(
+    shared_api: ApiHarness, shared_client: TestClient, case: Case
+) -> None:
     lower = [role for role in Role if case.role is not None and role.rank < case.role.rank]
-    assert {role: _call(shared_api, case, role) for role in lower} == dict.fromkeys(lower, 403)
+    assert {role: _call(shared_api, shared_client, case, role) for role in lower} == dict.fromkeys(lower, 403)
 
 
 @pytest.mark.parametrize("case", ROUTES, ids=_IDS)
 def test_the_minimum_role_is_admitted(request: pytest.FixtureRequest, case: Case) -> None:
     # A request that changes state gets an app of its own (what it changes is then its alone);
-    # a read shares the module's (a fresh app costs ~0.2 s of CPU: its first requests compile
-    # every SQL statement and the state machines again).
-    api: ApiHarness = request.getfixturevalue("api" if case.changes_state else "shared_api")
-    assert _call(api, case, case.role or Role.VIEWER) == case.ok
+    # a read shares the module's, started once (a fresh app costs ~0.05 s of CPU: its first
+    # requests compile every SQL statement and the state machines again).
+    if not case.changes_state:
+        shared: ApiHarness = request.getfixturevalue("shared_api")
+        assert (
+            _call(shared, request.getfixturevalue("shared_client"), case, case.role or Role.VIEWER) == case.ok
+        )
+        return
+    api: ApiHarness = request.getfixturevalue("api")
+    with api.client() as client:
+        assert _call(api, client, case, case.role or Role.VIEWER) == case.ok
