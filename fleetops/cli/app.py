@@ -8,10 +8,12 @@ resolved (``cli/lazy.py``), by their names in ``cli/commands.py``.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import typer
 from typer._click import Command
 
+from fleetops.cli.coercion import coerce_own_plainly, coerce_plainly
 from fleetops.cli.commands import COMMANDS
 from fleetops.cli.lazy import LazyCommands, LazyGroup, Listed
 from fleetops.startup import collector_paused
@@ -19,6 +21,10 @@ from fleetops.startup import collector_paused
 
 class _Fleetops(LazyGroup):
     registry = COMMANDS
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        coerce_own_plainly(self)
 
     def load(self, entry: Listed) -> Command:
         with collector_paused():
@@ -30,6 +36,7 @@ class _Fleetops(LazyGroup):
         command = commands.loaded.get(entry.name) if isinstance(commands, LazyCommands) else None
         if command is None:
             raise LookupError(f"{', '.join(entry.modules)} register no command {entry.name!r}")
+        coerce_plainly(command)
         return command
 
 

@@ -22,6 +22,7 @@ from fleetops.cli.output import OutputFormat, OutputOption, as_yaml, console, em
 from fleetops.cli.progress import poll_until, rollout_summary, say
 from fleetops.cli.timefmt import short_time
 from fleetops.errors import BadInput, OperationFailed
+from fleetops.log_records import format_log_record
 
 WATCH_SECONDS = 2.0
 """How often ``status --watch`` asks for the status again."""
@@ -309,8 +310,6 @@ def _print_record(record: dict[str, Any], output: OutputFormat) -> None:
     elif output is OutputFormat.YAML:
         typer.echo("---\n" + as_yaml(record), nl=False)
     else:
-        from fleetops.control.fleet_port import format_log_record  # the control layer loads on use
-
         console.print(Text.assemble((str(record.get("instance", "")), "dim"), " ", format_log_record(record)))
 
 

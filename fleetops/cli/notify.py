@@ -13,7 +13,7 @@ from fleetops.cli.app import app
 from fleetops.cli.client import connect
 from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, emit
-from fleetops.spec.resources import Level
+from fleetops.spec.levels import Level
 
 
 @app.command("notify")

@@ -41,6 +41,7 @@ from fleetops.cli.client import ApiClient, ServerAddress
 from fleetops.cli.options import EnvOption, FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, emit, err_console, plain
 from fleetops.errors import BadInput, FleetopsError, Interrupted, OperationFailed, Refused
+from fleetops.log_records import format_log_record
 from fleetops.private_files import private_file, private_folder
 from fleetops.processes import pid_alive
 from fleetops.server.settings import TOKEN_FILE, environment_state_dir, pid_dirs, read_server_file
@@ -376,8 +377,6 @@ def _not_ready(api: ApiClient, status: dict[str, Any], timeout: float) -> str:
 
 
 def _log_line(record: dict[str, Any]) -> str:
-    from fleetops.control.fleet_port import format_log_record
-
     return f"{record.get('instance', '')} {format_log_record(record)}".strip()
 
 

@@ -28,6 +28,7 @@ from typing import Protocol
 
 import httpx
 
+from fleetops.log_records import format_log_record
 from fleetops.providers.base import InstanceState, ManagedProvider, TargetHealth
 from fleetops.rollout import ProbeResult
 from fleetops.tls import default_tls
@@ -45,14 +46,6 @@ class AlarmStates(Protocol):
     def states(self, service: str, names: Sequence[str]) -> dict[str, str]:
         """State of each alarm named, for ``service``; unknown alarms are left out."""
         ...
-
-
-def format_log_record(record: Mapping[str, object]) -> str:
-    """One log record as a line: ``timestamp level msg``, then any other fields as ``k=v``."""
-    skip = {"timestamp", "level", "msg", "service", "instance", "version", "stream"}
-    extra = " ".join(f"{key}={value}" for key, value in record.items() if key not in skip)
-    head = f"{record.get('timestamp', '')} {record.get('level', '')} {record.get('msg', '')}".strip()
-    return f"{head} {extra}".rstrip()
 
 
 class ProviderPort:

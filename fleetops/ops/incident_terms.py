@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from fleetops.spec.resources import Level
+from fleetops.spec.levels import Level
 
 
 class Severity(StrEnum):

@@ -1,17 +1,15 @@
 """Durations as people write them in a fleet file: ``500ms``, ``30s``, ``5m``, ``2h``, ``30d``.
 
 A duration is one or more ``<integer><unit>`` parts, largest unit first (``1h30m``); units are
-``ms``, ``s``, ``m``, ``h`` and ``d``. Parsed values are :class:`datetime.timedelta`;
-:data:`Duration` is the pydantic field type (parses strings, serialises back to the same form).
+``ms``, ``s``, ``m``, ``h`` and ``d``. Parsed values are :class:`datetime.timedelta`; the pydantic
+field type is ``fleetops.spec.duration_field.Duration``, apart so that a command printing or
+taking durations does not import pydantic.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any
-
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 UNITS_MS: dict[str, int] = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1_000, "ms": 1}
 _ORDER = ["d", "h", "m", "s", "ms"]
@@ -59,19 +57,3 @@ def format_duration(value: timedelta) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return sign + "".join(parts)
-
-
-def _validate(value: Any) -> Any:
-    # timedelta passes through so models can be built in code; everything else must be text.
-    if isinstance(value, timedelta):
-        return value
-    return parse_duration(value)
-
-
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_validate),
-    PlainSerializer(format_duration, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": PATTERN, "examples": ["500ms", "30s", "5m", "2h", "30d"]}),
-]
-"""A pydantic field type: a duration string in the file, a ``timedelta`` in code."""

@@ -26,7 +26,8 @@ from pydantic import (
     model_validator,
 )
 
-from fleetops.spec.durations import Duration, format_duration
+from fleetops.spec.duration_field import Duration
+from fleetops.spec.durations import format_duration
 from fleetops.spec.resources import Name, Spec, Version
 
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from fleetops.spec.alarm_rule import RuleError, parse_rule, referenced
-from fleetops.spec.durations import Duration
+from fleetops.spec.duration_field import Duration
+from fleetops.spec.levels import Level
 from fleetops.spec.metric_eval import check_types
 from fleetops.spec.metric_math import MathError, check_id, parse_expression
 
@@ -571,17 +572,6 @@ def _check_event(value: str) -> str:
 
 
 Event = Annotated[str, Field(description="An event name like deploy.failed, a prefix like deploy.*, or *.")]
-
-
-class Level(StrEnum):
-    """How urgent a notification is (PagerDuty's severities): deployments that failed or were rolled
-    back are errors, an alarm going into ALARM is critical, the rest info; an announcement
-    (``fleetops notify``) has the level it is given."""
-
-    INFO = "info"
-    WARNING = "warning"
-    ERROR = "error"
-    CRITICAL = "critical"
 
 
 class _Channel(Spec):

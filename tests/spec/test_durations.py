@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from fleetops.spec.durations import Duration, format_duration, parse_duration
+from fleetops.spec.duration_field import Duration
+from fleetops.spec.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

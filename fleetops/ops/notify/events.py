@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from fleetops.spec.resources import EVENTS, Level
+from fleetops.spec.levels import Level
+from fleetops.spec.resources import EVENTS
 
 
 class EventKind(StrEnum):

@@ -19,7 +19,8 @@ import httpx
 
 from fleetops.ops.notify.events import DeploymentEvent, EventKind
 from fleetops.ops.notify.message import Message
-from fleetops.spec.resources import EmailChannel, Level, PagerDutyChannel, WebhookChannel
+from fleetops.spec.levels import Level
+from fleetops.spec.resources import EmailChannel, PagerDutyChannel, WebhookChannel
 
 DEFAULT_TIMEOUT_S = 10.0
 

@@ -19,7 +19,7 @@ from fleetops.server.request_models import EnumText, StrictModel
 from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.server.routes.fleet import pick_fleet
-from fleetops.spec.resources import Level
+from fleetops.spec.levels import Level
 
 router = RouteTable(tags=["notifications"], responses=error_responses(*AUTHENTICATED, 409, 423))
 

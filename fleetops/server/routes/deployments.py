@@ -29,7 +29,7 @@ from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
 from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
-from fleetops.spec.durations import Duration
+from fleetops.spec.duration_field import Duration
 from fleetops.spec.resources import Version
 from fleetops.store.execution_archive import cleanup_executions, export_executions, import_executions
 

@@ -35,7 +35,7 @@ from fleetops.server.request_models import EnumText, StrictModel
 from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
 from fleetops.server.routes.fleet import pick_fleet
-from fleetops.spec.durations import Duration
+from fleetops.spec.duration_field import Duration
 from fleetops.store import Store
 from fleetops.store.incidents import Incident, IncidentNotFound, IncidentResolved
 

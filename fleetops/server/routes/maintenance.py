@@ -22,7 +22,7 @@ from fleetops.server.names import check_request_names
 from fleetops.server.request_models import StrictModel
 from fleetops.server.route_table import RouteTable
 from fleetops.server.routes.controls_deps import ClockDep
-from fleetops.spec.durations import Duration
+from fleetops.spec.duration_field import Duration
 from fleetops.store.maintenance import scope_of
 
 router = RouteTable(tags=["maintenance"], responses=error_responses(*AUTHENTICATED))

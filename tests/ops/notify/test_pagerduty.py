@@ -12,7 +12,8 @@ import jsonschema
 import pytest
 
 from fleetops.ops.notify import DeploymentEvent, EventKind, RetryPolicy, notify
-from fleetops.spec.resources import Level, PagerDutyChannel, WebhookChannel
+from fleetops.spec.levels import Level
+from fleetops.spec.resources import PagerDutyChannel, WebhookChannel
 from fleetops.store import Store
 from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.receivers import webhook_receiver

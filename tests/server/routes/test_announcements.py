@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from fleetops.server.auth import Role
+from fleetops.spec.levels import Level
 from fleetops.spec.loader import load_fleet
-from fleetops.spec.resources import Level, PagerDutyChannel, WebhookChannel
+from fleetops.spec.resources import PagerDutyChannel, WebhookChannel
 from fleetops.testing.api import ApiHarness, api_harness
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
 from fleetops.testing.local import EXAMPLES

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fleetops.server.auth import Role
+from fleetops.spec.levels import Level
 from fleetops.spec.loader import load_fleet
-from fleetops.spec.resources import Level, PagerDutyChannel, WebhookChannel
+from fleetops.spec.resources import PagerDutyChannel, WebhookChannel
 from fleetops.testing.api import ApiHarness, api_harness
 from fleetops.testing.fake_clock import FakeClock
 from fleetops.testing.fleet_runtime import InMemoryFleetRuntime
