@@ -62,3 +62,11 @@ def test_a_control_plane_over_a_current_store_loads_no_layer_only_some_paths_nee
     assert result.returncode == 0, result.stderr
     loaded = {name.split(".")[0] for name in json.loads(result.stdout)}
     assert loaded & {"boto3", "botocore", "duckdb", "jinja2", "alembic", "psycopg"} == set()
+
+
+def test_httpx_imported_after_fleetops_leaves_its_command_line_client_unloaded() -> None:
+    code = "import json, sys\nimport fleetops, httpx\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    loaded = {name.split(".")[0] for name in json.loads(result.stdout)}
+    assert loaded & {"click", "pygments", "rich"} == set()

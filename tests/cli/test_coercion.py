@@ -89,9 +89,8 @@ def test_every_parameter_coerces_each_sample_as_typer_does() -> None:
         descriptor = param.type_descriptor
         ctx = command.context_class(command)
         for sample in (*SAMPLES, param.default):
-            plain = PlainFirst(
-                parameter_info=descriptor.parameter_info, annotation=descriptor.annotation, descriptor=descriptor
-            )
+            info = descriptor.parameter_info
+            plain = PlainFirst(parameter_info=info, annotation=descriptor.annotation, descriptor=descriptor)
             typers = build_runtime_param(descriptor)
             expected = outcome(lambda: typers._coerce_value(sample, param=param, ctx=ctx))  # noqa: B023
             assert outcome(lambda: plain._coerce_value(sample, param=param, ctx=ctx)) == expected, (  # noqa: B023
@@ -123,7 +122,8 @@ def test_a_command_given_plain_values_imports_no_pydantic(tmp_path: Path, args: 
         "    main()\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic')), file=sys.stderr)\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic')\n"
+        "print(json.dumps(loaded), file=sys.stderr)\n"
     )
     env_free = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     done = subprocess.run(
