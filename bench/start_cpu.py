@@ -6,27 +6,36 @@ Each figure is the median CPU (user + system, of the process and what it waited 
 repeats, against the baseline of the same run: the interpreter starting and doing nothing
 (``python -c pass``). Measured: importing the control plane (``import fleetops.server.app``); a
 bare control plane (``fleetops server --port 0`` in a new state folder, stopped with SIGTERM
-once ``server.json`` says it listens); ``fleetops --help``; ``fleetops status`` with no server
-(the CLI's floor: parse, look for the server, report); ``fleetops validate`` of the example's
-fleet file. Run ``make bytecode`` first: with PYTHONDONTWRITEBYTECODE set, the source is
-compiled again by every process otherwise.
+once ``server.json`` says it listens); ``fleetops --help``; ``fleetops deploy --help``;
+``fleetops status`` with no server (the CLI's floor: parse, look for the server, report);
+``fleetops executions list`` against a running bare control plane (a typical call: parse, one
+request, a table); ``fleetops validate`` of the example's fleet file; and, as root (it counts
+the processes ``up`` detaches in a cgroup v1 cpuacct group, as ``/work/wt/MEASURE.md`` does),
+``fleetops up`` then ``fleetops down`` of a copy of the example (the control plane, HAProxy,
+the datastores, every instance). Run ``make bytecode`` first: with PYTHONDONTWRITEBYTECODE set,
+the source is compiled again by every process otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+CPUACCT = Path("/sys/fs/cgroup/cpuacct")
 
 
 def children_cpu() -> float:
@@ -45,14 +54,16 @@ def cpu_of(run: Callable[[Path], None], repeats: int) -> float:
     return statistics.median(spent)
 
 
-def command(*args: str) -> Callable[[Path], None]:
+def command(*args: str, env: dict[str, str] | None = None) -> Callable[[Path], None]:
     def run(folder: Path) -> None:
-        subprocess.run(args, cwd=folder, capture_output=True, check=False)
+        subprocess.run(args, cwd=folder, env=env, capture_output=True, check=False)
 
     return run
 
 
-def bare_server(folder: Path) -> None:
+@contextlib.contextmanager
+def running_server(folder: Path) -> Iterator[dict[str, str]]:
+    """A bare control plane in ``folder`` until the block ends; the environment of its CLI."""
     state = folder / "state"
     server = subprocess.Popen(
         [PYTHON, "-m", "fleetops", "server", "--port", "0", "--state-dir", str(state)],
@@ -60,17 +71,74 @@ def bare_server(folder: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while not (state / "server.json").exists() and server.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    server.send_signal(signal.SIGTERM)
-    server.wait(timeout=30)
+    try:
+        deadline = time.monotonic() + 60
+        while not (state / "server.json").exists() and server.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)  # server.json is written, the token next to it
+        url = json.loads((state / "server.json").read_text())["url"]
+        yield {**os.environ, "FLEETOPS_URL": url, "FLEETOPS_TOKEN": (state / "token").read_text().strip()}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def bare_server(folder: Path) -> None:
+    with running_server(folder):
+        pass
+
+
+def in_cgroup(folder: Path, *commands: list[str]) -> float:
+    """CPU seconds of ``commands`` (run in ``folder``, one after the other) and of every process
+    they start, detached or not."""
+    group = CPUACCT / f"start-cpu-{os.getpid()}"
+    group.mkdir()
+    try:
+        for args in commands:
+            subprocess.run(
+                ["bash", "-c", f'echo $$ > {group}/cgroup.procs; exec "$@"', "-", *args],
+                cwd=folder,
+                capture_output=True,
+                check=False,
+            )
+        return int((group / "cpuacct.usage").read_text()) / 1e9
+    finally:
+        for pid in (group / "cgroup.procs").read_text().split():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while (group / "cgroup.procs").read_text().strip() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        group.rmdir()
+
+
+def up_and_down(repeats: int) -> float | None:
+    """Median CPU of ``fleetops up`` + ``fleetops down`` of a copy of the example (gateway on a
+    free port), or None when cgroups cannot be made here."""
+    if os.geteuid() != 0 or not CPUACCT.is_dir():
+        return None
+    spent = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as parent:
+            folder = Path(parent) / "restaurant"
+            shutil.copytree(
+                ROOT / "examples" / "restaurant",
+                folder,
+                ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"),
+            )
+            fleet_file = folder / "fleet.yaml"
+            fleet_file.write_text(fleet_file.read_text().replace("      port: 8080\n", ""))
+            fleetops = [PYTHON, "-m", "fleetops"]
+            spent.append(in_cgroup(folder, [*fleetops, "up"], [*fleetops, "down"]))
+    return statistics.median(spent)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    repeats = parser.parse_args().repeats
+    parser.add_argument("--up-repeats", type=int, default=3)
+    arguments = parser.parse_args()
+    repeats = arguments.repeats
     fleet = ROOT / "examples" / "restaurant" / "fleet.yaml"
     base = cpu_of(command(PYTHON, "-c", "pass"), repeats)
     print(f"baseline: python -c pass {base * 1000:.0f} ms of CPU (median of {repeats})")
@@ -78,11 +146,21 @@ def main() -> None:
         ("import fleetops.server.app", command(PYTHON, "-c", "import fleetops.server.app")),
         ("fleetops server, start and stop", bare_server),
         ("fleetops --help", command(PYTHON, "-m", "fleetops", "--help")),
+        ("fleetops deploy --help", command(PYTHON, "-m", "fleetops", "deploy", "--help")),
         ("fleetops status (no server)", command(PYTHON, "-m", "fleetops", "status")),
         ("fleetops validate (example)", command(PYTHON, "-m", "fleetops", "validate", "--file", str(fleet))),
     ):
         spent = cpu_of(run, repeats)
         print(f"{name}: {spent * 1000:.0f} ms of CPU, {spent / base:.1f}x the baseline")
+    with tempfile.TemporaryDirectory() as folder, running_server(Path(folder)) as env:
+        spent = cpu_of(command(PYTHON, "-m", "fleetops", "executions", "list", env=env), repeats)
+        name = "fleetops executions list (a running server)"
+        print(f"{name}: {spent * 1000:.0f} ms of CPU, {spent / base:.1f}x the baseline")
+    both = up_and_down(arguments.up_repeats)
+    if both is None:
+        print("fleetops up + down (example): not measured (needs root for a cpuacct cgroup)")
+    else:
+        print(f"fleetops up + down (example, cgroup, median of {arguments.up_repeats}): {both:.2f} s of CPU")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""What every example service shares: settings from env, JSON logs, /health, fault switches, deps.
+"""What every example service shares: settings from env, JSON logs, /health, fault switches (the
+other services a service calls are `dependency.py`'s).
 
 Each service is a script (`python services/<name>.py`) that builds a Starlette app with
 `create_app(env)` and serves it with `serve(app, env)` on 127.0.0.1:$PORT.
@@ -30,9 +31,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
-import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -42,13 +42,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-# A dependency's health is cached so health checks of a deep fleet do not multiply: a healthy
-# answer for 5 s, a failing one for 1 s. Each instance is checked every second; with 1 s for
-# both, every check of gateway and orders asked each dependency again (twice the health traffic
-# of the fleet, most of an idle instance's CPU). A dependency that fails is seen within 5 s; one
-# that comes back (at start-up, after a rollout) is seen within a second, as before.
-DEPENDENCY_HEALTH_TTL = 5.0
-DEPENDENCY_FAILURE_TTL = 1.0
 
 
 def parse_duration(text: str) -> float:
@@ -188,49 +181,15 @@ class RequestLogAndFaults:
             )
 
 
-class Dependency:
-    """Another service, reached through its load balancer at ``<NAME>_URL``."""
+class DependencyHealth(Protocol):
+    """What ``/health`` asks of another service the service calls (``dependency.Dependency``)."""
 
-    def __init__(self, name: str, url: str, *, required: bool) -> None:
-        self.name = name
-        self.url = url.rstrip("/")
-        self.required = required
-        self._client = httpx.AsyncClient(base_url=self.url, timeout=5.0)
-        self._checked_at = -1e9
-        self._healthy = False
-        self._lock = asyncio.Lock()
+    name: str
+    required: bool
 
-    @classmethod
-    def from_env(cls, name: str, env: Mapping[str, str], *, required: bool) -> Dependency:
-        """The dependency ``name``; its URL comes from ``<NAME>_URL`` (upper-cased, ``-`` -> ``_``)."""
-        var = f"{name.upper().replace('-', '_')}_URL"
-        url = env.get(var)
-        if not url:
-            raise ValueError(f"{var} is not set: the URL of the {name} service's load balancer")
-        return cls(name, url, required=required)
+    async def healthy(self) -> bool: ...
 
-    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send a request to the dependency."""
-        return await self._client.request(method, path, **kwargs)
-
-    async def healthy(self) -> bool:
-        """Whether the dependency's /health answers 200; cached for ``DEPENDENCY_HEALTH_TTL``
-        (healthy) or ``DEPENDENCY_FAILURE_TTL`` (not)."""
-        async with self._lock:
-            ttl = DEPENDENCY_HEALTH_TTL if self._healthy else DEPENDENCY_FAILURE_TTL
-            if time.monotonic() - self._checked_at < ttl:
-                return self._healthy
-            try:
-                response = await self._client.get("/health", timeout=2.0)
-                self._healthy = response.status_code == 200
-            except httpx.HTTPError:
-                self._healthy = False
-            self._checked_at = time.monotonic()
-            return self._healthy
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._client.aclose()
+    async def aclose(self) -> None: ...
 
 
 DatabaseCheck = Callable[[], Awaitable[bool]]
@@ -241,7 +200,7 @@ def create_service_app(
     routes: Sequence[BaseRoute],
     *,
     log: JsonLog,
-    dependencies: Sequence[Dependency] = (),
+    dependencies: Sequence[DependencyHealth] = (),
     database: DatabaseCheck | None = None,
     extra_health: Callable[[], Mapping[str, Any]] | None = None,
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),

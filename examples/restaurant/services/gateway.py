@@ -11,7 +11,8 @@ import os
 from collections.abc import Mapping
 
 import httpx
-from common import Dependency, JsonLog, Settings, create_service_app, serve
+from common import JsonLog, Settings, create_service_app, serve
+from dependency import Dependency
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route

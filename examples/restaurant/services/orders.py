@@ -24,7 +24,8 @@ from typing import Any
 
 import httpx
 import psycopg
-from common import Dependency, JsonLog, Settings, create_service_app, now_iso, serve
+from common import JsonLog, Settings, create_service_app, now_iso, serve
+from dependency import Dependency
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
