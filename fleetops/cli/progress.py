@@ -25,7 +25,9 @@ from rich.text import Text
 from fleetops.cli.output import OutputFormat, console
 from fleetops.errors import Interrupted
 
-POLL_SECONDS = 1.0
+POLL_SECONDS = 0.5
+"""How often a followed command (``--wait``) asks again: the runbooks on local environments look
+every second, and a 1 s poll here showed their end up to a second late."""
 
 
 def line_stream(output: OutputFormat) -> TextIO:
