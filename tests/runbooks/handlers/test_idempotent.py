@@ -16,16 +16,20 @@ from fleetops.testing.runbooks import RunbookWorld
 CONTEXT = TaskContext("arn:aws:states:us-east-1:123456789012:execution:deploy:d1", "Initialize", None, 1)
 
 
-def _call(world: RunbookWorld, resource: str, payload: Any) -> Any:
-    return HANDLERS[f"fleetops:{resource}"](world.deps, payload, CONTEXT)
+async def _call(world: RunbookWorld, resource: str, payload: Any) -> Any:
+    # In a thread and busy, as the engine calls a handler: the fake clock holds still meanwhile.
+    # Outside busy, the rollout the first deploy-service started ran on while the second call's
+    # thread worked, and under load it was Baking, not InProgress, when that call looked.
+    with world.clock.busy():
+        return await asyncio.to_thread(HANDLERS[f"fleetops:{resource}"], world.deps, payload, CONTEXT)
 
 
 def test_initialize_twice_pins_once_and_keeps_its_lock(store: Store, fleet: Fleet) -> None:
     async def scenario() -> tuple[Any, Any]:
         world = RunbookWorld.make(store, fleet)
         payload = {"environment": "dev", "version": "v2", "services": ["menu"]}
-        first = await asyncio.to_thread(_call, world, "deploy-initialize", payload)
-        second = await asyncio.to_thread(_call, world, "deploy-initialize", payload)
+        first = await _call(world, "deploy-initialize", payload)
+        second = await _call(world, "deploy-initialize", payload)
         return first, second
 
     first, second = asyncio.run(scenario())
@@ -49,12 +53,12 @@ def test_initialize_twice_pins_once_and_keeps_its_lock(store: Store, fleet: Flee
 def test_deploy_service_twice_starts_one_rollout(store: Store, fleet: Fleet) -> None:
     async def scenario() -> tuple[int, Any]:
         world = RunbookWorld.make(store, fleet)
-        plan = await asyncio.to_thread(
-            _call, world, "deploy-initialize", {"environment": "dev", "version": "v2", "services": ["menu"]}
+        plan = await _call(
+            world, "deploy-initialize", {"environment": "dev", "version": "v2", "services": ["menu"]}
         )
         item = plan["waves"][0][0]
-        await asyncio.to_thread(_call, world, "deploy-service", item)
-        again = await asyncio.to_thread(_call, world, "deploy-service", item)
+        await _call(world, "deploy-service", item)
+        again = await _call(world, "deploy-service", item)
         return len(world.runtimes["dev"].started), again
 
     started, again = asyncio.run(scenario())
@@ -67,13 +71,13 @@ def test_deploy_service_twice_starts_one_rollout(store: Store, fleet: Fleet) -> 
 def test_check_health_fails_when_the_lock_was_taken_away(store: Store, fleet: Fleet) -> None:
     async def scenario() -> None:
         world = RunbookWorld.make(store, fleet)
-        plan = await asyncio.to_thread(
-            _call, world, "deploy-initialize", {"environment": "dev", "version": "v2", "services": ["menu"]}
+        plan = await _call(
+            world, "deploy-initialize", {"environment": "dev", "version": "v2", "services": ["menu"]}
         )
         item = plan["waves"][0][0]
-        await asyncio.to_thread(_call, world, "deploy-service", item)
+        await _call(world, "deploy-service", item)
         store.locks.force_release("dev")
-        await asyncio.to_thread(_call, world, "deploy-check-health", item)
+        await _call(world, "deploy-check-health", item)
 
     with pytest.raises(TaskFailure) as caught:
         asyncio.run(scenario())
