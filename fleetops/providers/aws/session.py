@@ -88,6 +88,24 @@ def aws_call(action: str, resource: str, call: Callable[..., T], /, **params: An
         raise AwsError(action, resource, type(err).__name__, str(err)) from err
 
 
+_loaders: dict[tuple[str, ...], Any] = {}
+"""botocore's data loader of each search path list, shared by every session of this process."""
+_loaders_lock = threading.Lock()
+
+
+def _share_data_loader(session: Any) -> None:
+    """Make ``session`` (botocore's) load its data files (service models, endpoints, partitions)
+    through the loader of the first session made with the same search paths, which keeps what
+    it parsed: each new session parsed them again, ~0.1-0.3 s of CPU a service (EC2's model is
+    megabytes of JSON), paid by every ``AwsClients`` made (a request to an aws environment's
+    secrets made one, a control plane one per environment)."""
+    loader = session.get_component("data_loader")
+    with _loaders_lock:
+        shared = _loaders.setdefault(tuple(loader.search_paths), loader)
+    if shared is not loader:
+        session.register_component("data_loader", shared)
+
+
 class AwsClients:
     """The boto3 clients of one environment (one session; clients made once, thread-safe)."""
 
@@ -95,9 +113,13 @@ class AwsClients:
         self.region = region
         self.profile = profile
         import boto3
+        import botocore.session
         from botocore.config import Config
 
-        self._session = boto3.session.Session(profile_name=profile, region_name=region)
+        core = botocore.session.get_session()
+        self._session = boto3.session.Session(botocore_session=core, profile_name=profile, region_name=region)
+        # After boto3's session is made: it adds its own data folder to the loader's search paths.
+        _share_data_loader(core)
         self._config = Config(retries={"mode": "standard", "max_attempts": 5})
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()  # a boto3 session is not thread-safe; its clients are
