@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,32 +95,37 @@ def silent_endpoint() -> Iterator[str]:
         yield f"http://127.0.0.1:{server.getsockname()[1]}"
 
 
+# A Ctrl-C whose handler runs while the main thread is inside a weakref callback (the garbage
+# collector's) raises there, where Python can only report it as unraisable and drop it (seen
+# twice in loaded runs); a later Ctrl-C then cuts the read short, as it would for a user.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_an_interrupt_during_a_command_interrupts_the_test_process(
     env: dict[str, str], tmp_path: Path, silent_endpoint: str
 ) -> None:
+    ended = threading.Event()
+    raised_at: list[float] = []
+
     # The driver catches KeyboardInterrupt itself and returns 130, as its process would exit.
-    # The handler raises once: a later Ctrl-C landing while that interrupt unwinds would raise
-    # in whatever runs then (a weakref callback, once in a full run, which Python reports as
-    # unraisable and pytest fails on).
-    raised = threading.Event()
+    # The handler raises again only 2 s after its last raise, which was then dropped (above):
+    # a raise that was taken ends the call within milliseconds, and a second one landing while
+    # the first unwinds would escape the test and stop the whole run.
+    def interrupt_handler(signum: int, frame: object) -> None:
+        if ended.is_set() or (raised_at and time.monotonic() - raised_at[-1] < 2):
+            return
+        raised_at.append(time.monotonic())
+        raise KeyboardInterrupt
 
-    def interrupt_once(signum: int, frame: object) -> None:
-        if not raised.is_set():
-            raised.set()
-            raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, interrupt_once)
+    previous = signal.signal(signal.SIGINT, interrupt_handler)
     # To the main thread, whose read it must cut short: os.kill from the timer's thread may be
     # taken by that thread, and the main thread would see it only when its 60 s read timed out.
     main = threading.main_thread().ident
     assert main is not None
-    # Every 0.5 s until the handler has raised, as a user presses Ctrl-C again: a signal that
-    # lands in the few instructions between Python's last check and the blocking read is only
-    # seen when that read returns (seen once in a full run: the 60 s read timed out).
-    ended = threading.Event()
 
+    # Every 0.5 s until the call ends, as a user presses Ctrl-C again: one that lands in the few
+    # instructions between Python's last check and the blocking read is seen only when that
+    # read returns, and the next one cuts it short.
     def interrupt() -> None:
-        while not ended.wait(0.5) and not raised.is_set():
+        while not ended.wait(0.5):
             signal.pthread_kill(main, signal.SIGINT)
 
     interrupter = threading.Thread(target=interrupt)
