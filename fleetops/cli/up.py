@@ -191,7 +191,7 @@ def export_lines(url: str, state_dir: Path, fleet_file: Path) -> list[str]:
 
 
 def _refuse_other_version(api: ApiClient, env: str, version: str) -> None:
-    running = api.get("/fleet", environment=env)
+    running = api.get("/fleet", environment=env, datastores=False)
     others = sorted({s["name"] for s in running["services"] if s["version"] != version})
     if others:
         at = ", ".join(f"{s['name']} {s['version']}" for s in running["services"])
@@ -341,11 +341,15 @@ def _wait_ready(api: ApiClient, state_dir: Path, timeout: float, environment: st
         if not pid_alive(pid):
             raise FleetopsError(f"the control plane stopped: {_server_failure(state_dir / 'server.log')}")
         try:
-            status = api.get("/fleet", environment=environment)
+            # Services only while they come up (a datastore's health check is a new connection
+            # to it, every 0.25 s); the whole status, datastores too, once they are ready.
+            status = api.get("/fleet", environment=environment, datastores=False)
         except FleetopsError:
             status = None  # still starting: the API answers once every instance is launched
         if status is not None and status["ready"] and _first_releases_verified(api, environment, status):
-            return status
+            whole: dict[str, Any] = api.get("/fleet", environment=environment)
+            if whole["ready"]:
+                return whole
         time.sleep(0.25)
     if status is None:
         raise OperationFailed(

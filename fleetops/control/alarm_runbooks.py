@@ -89,7 +89,7 @@ class AlarmRunbooks:
     def _start(self, environment: str, runbook: AlarmRunbook, service: str, alarm: str) -> str:
         if runbook is AlarmRunbook.SCALE_OUT:
             runtime = self._environments.get(environment) if self._environments else None
-            found = [s for s in runtime.status().services if s.name == service] if runtime else []
+            found = [s for s in runtime.services_status().services if s.name == service] if runtime else []
             if runtime is None or not found:
                 raise RuntimeError(f"environment {environment!r} does not run {service!r} here")
             desired = found[0].desired

@@ -57,7 +57,7 @@ class AwsDatastoreControl:
 
     def waiting_for(self, service: str) -> str | None:
         """None once ``desired`` instances are in service and healthy."""
-        status = next((s for s in self.runtime.status().services if s.name == service), None)
+        status = next((s for s in self.runtime.services_status().services if s.name == service), None)
         if status is None:
             return "not in this environment"
         if status.healthy >= status.desired:

@@ -382,6 +382,10 @@ class AwsFleetRuntime(NoRotationTargets):
             self._initial_pending = bool(verify_ready(self.store, self.environment, status))
         return status
 
+    def services_status(self) -> FleetStatus:
+        """``status``: this runtime reports no datastores."""
+        return self.status()
+
     def scale(self, service: str, desired: int, *, cause: str = OPERATOR_CAUSE) -> None:
         """SetDesiredCapacity (BadInput outside the fleet file's min..max; Refused during a rollout);
         the cause AWS records is its own."""

@@ -180,7 +180,7 @@ class LocalCrashControl:
 
     def desired_count(self, service: str) -> int:
         """See ``CrashDrillControl.desired_count``."""
-        return next(s.desired for s in self.runtime.status().services if s.name == service)
+        return next(s.desired for s in self.runtime.services_status().services if s.name == service)
 
     def live_versions(self, service: str) -> list[str]:
         """See ``CrashDrillControl.live_versions``."""

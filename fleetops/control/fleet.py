@@ -296,11 +296,11 @@ class FleetRuntime:
             DatastoreStatus(h.name, h.kind, h.healthy, h.detail, h.port, h.connections, h.size_bytes)
             for h in (self.datastores.health() if self.datastores is not None else ())
         )
-        return replace(self._services_status(), datastores=stores)
+        return replace(self.services_status(), datastores=stores)
 
-    def _services_status(self) -> FleetStatus:
+    def services_status(self) -> FleetStatus:
         """``status`` without the datastores' health (a connection to each: a PostgreSQL backend
-        started and a login, ~15 ms of CPU), which the look for ready releases does not read."""
+        started and a login, ~15 ms of CPU), for callers that read only services."""
         states = self.store.service_state.all(self.environment)
         running = self._rollouts.running_by_service()
         cpu = self.autoscaler.last_cpu
@@ -338,7 +338,7 @@ class FleetRuntime:
 
     def _verify_initial(self) -> bool:
         """Look at the fleet, verifying initial releases now ready; whether some still wait."""
-        return bool(verify_ready(self.store, self.environment, self._services_status()))
+        return bool(verify_ready(self.store, self.environment, self.services_status()))
 
     def scale(self, service: str, desired: int, *, cause: str = OPERATOR_CAUSE) -> None:
         """Set the service's desired count (BadInput outside min..max; Refused during a rollout);

@@ -157,7 +157,9 @@ def health_report(
     if version is not None:
         check_version_name(version, checklist, checks)
     environment = runtime.environment
-    status = cache(runtime.status)  # services and datastores both read it: once per report
+    # Services and datastores both read it, once per report; the datastores' health (a new
+    # connection to each) only for a checklist that checks them.
+    status = cache(runtime.status if "datastores" in checks else runtime.services_status)
     readers: dict[str, Callable[[], list[CheckResult]]] = {
         "services": lambda: check_services([service_counts(s) for s in status().services]),
         "datastores": lambda: check_datastores(

@@ -81,7 +81,7 @@ def listeners(runtime: FleetControl, sockets: dict[int, list[str]]) -> list[List
     """The listening addresses of each instance's port."""
     return [
         Listener(service.name, instance.id, address)
-        for service in runtime.status().services
+        for service in runtime.services_status().services
         for instance in service.instances
         for address in sockets.get(instance.port, [])
     ]

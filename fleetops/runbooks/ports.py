@@ -335,7 +335,13 @@ class FleetControl(RotationTargets, Protocol):
         ...
 
     def status(self) -> FleetStatus:
-        """Services, instances, versions, health."""
+        """Services, instances, versions, health; every datastore's health."""
+        ...
+
+    def services_status(self) -> FleetStatus:
+        """``status`` without the datastores (``datastores`` empty): what a caller that reads only
+        services asks for, since a datastore's health check is a new connection to it (a
+        PostgreSQL backend started and a login, each time)."""
         ...
 
     def scale(self, service: str, desired: int, *, cause: str = OPERATOR_CAUSE) -> None:

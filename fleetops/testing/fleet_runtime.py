@@ -294,6 +294,10 @@ class InMemoryFleetRuntime(FakeRotationTargets):
             )
         return FleetStatus(fleet=self.fleet.name, environment=self.environment, services=tuple(services))
 
+    def services_status(self) -> FleetStatus:
+        """``status``: it has no datastores."""
+        return self.status()
+
     def scale(self, service: str, desired: int, *, cause: str = OPERATOR_CAUSE) -> None:
         """Seed or terminate fake instances (BadInput outside min..max)."""
         self._check(self.environment, service)

@@ -38,7 +38,7 @@ def _group(call: Call, params: Params) -> Group:
 
 
 def _status(group: Group) -> ServiceStatus:
-    for service in group.runtime.status().services:
+    for service in group.runtime.services_status().services:
         if service.name == group.service:
             return service
     raise _not_found(group.name)
@@ -138,7 +138,7 @@ def describe_auto_scaling_groups(call: Call, params: Params) -> Output:
     out = []
     for group in page:
         if group.environment not in statuses:
-            statuses[group.environment] = {s.name: s for s in group.runtime.status().services}
+            statuses[group.environment] = {s.name: s for s in group.runtime.services_status().services}
         status = statuses[group.environment].get(group.service)
         if status is not None:
             out.append(_describe_group(call, group, status))

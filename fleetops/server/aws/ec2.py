@@ -219,7 +219,7 @@ def describe_instances(call: Call, params: Params) -> Output:
 
 
 def _instances(group: Group) -> Iterator[dict[str, Any]]:
-    for service in group.runtime.status().services:
+    for service in group.runtime.services_status().services:
         if service.name != group.service:
             continue
         for instance in service.instances:

@@ -27,7 +27,7 @@ _HEALTH = {
 
 
 def _status(group: Group) -> ServiceStatus | None:
-    return next((s for s in group.runtime.status().services if s.name == group.service), None)
+    return next((s for s in group.runtime.services_status().services if s.name == group.service), None)
 
 
 def _started(status: ServiceStatus | None, now: datetime) -> datetime:

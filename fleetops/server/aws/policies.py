@@ -263,7 +263,7 @@ def execute_policy(call: Call, params: Params) -> Output:
             raise validation(
                 f"{member} is only valid for a StepScaling policy; {name} is a SimpleScaling policy"
             )
-    status = {s.name: s for s in group.runtime.status().services}
+    status = {s.name: s for s in group.runtime.services_status().services}
     try:
         simple_scaling.execute(
             call.store, group.runtime, group.service, name, honor_cooldown=params.get("HonorCooldown", False),

@@ -105,10 +105,21 @@ class RolloutBody(StrictModel):
 
 
 @router.get("/fleet", name="fleet.status", dependencies=viewer)
-def fleet_status(fleet: FleetDep, redactor: RedactorDep) -> dict[str, Any]:
-    """Services, their instances, versions and health, and their load-balancer endpoints."""
-    answer: dict[str, Any] = redactor.value(fleet.status().to_json())
-    return answer
+def fleet_status(
+    fleet: FleetDep,
+    redactor: RedactorDep,
+    datastores: Annotated[
+        bool, Query(description="false: no datastore health check (a connection to each); no `datastores`.")
+    ] = True,
+) -> dict[str, Any]:
+    """Services, their instances, versions and health, and their load-balancer endpoints; the
+    datastores' health unless ``datastores=false``."""
+    if datastores:
+        answer: dict[str, Any] = redactor.value(fleet.status().to_json())
+        return answer
+    services: dict[str, Any] = redactor.value(fleet.services_status().to_json())
+    del services["datastores"]
+    return services
 
 
 @router.post("/fleet/scale", name="fleet.scale", dependencies=operator)
@@ -173,7 +184,7 @@ def fleet_logs(
     records = fleet.logs(service, instance_id=instance, limit=limit, pattern=filter, start=start, end=end)
     if instance is not None and not records:
         # A replaced instance's records stay readable; an id nothing ever logged under is a typo.
-        running = [i.id for s in fleet.status().services if s.name == service for i in s.instances]
+        running = [i.id for s in fleet.services_status().services if s.name == service for i in s.instances]
         if instance not in running:
             raise BadInput(unknown("instance", instance, running, holder=f"{service} runs"))
     return {"records": redactor.value(records)}

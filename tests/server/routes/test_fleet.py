@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fleetops.control.environments import Environments
-from fleetops.runbooks.ports import RolloutRequest
+from fleetops.runbooks.ports import DatastoreStatus, FleetStatus, RolloutRequest
 from fleetops.server.auth import Role
 from fleetops.spec.loader import load_fleet
 from fleetops.testing.api import ApiHarness
@@ -37,6 +37,23 @@ def test_status_lists_every_service(api: ApiHarness, fleet: InMemoryFleetRuntime
         "orders",
         "gateway",
     ]
+
+
+class WithADatastore(InMemoryFleetRuntime):
+    """An in-memory runtime whose whole status has one datastore (checked only by ``status``)."""
+
+    def status(self) -> FleetStatus:
+        store = DatastoreStatus("orders-db", "postgres", True, "SELECT 1 answered", 5432, 1, 100)
+        return FleetStatus(self.fleet.name, self.environment, super().status().services, (store,))
+
+
+def test_status_without_datastores_has_the_services_and_checks_no_datastore(api: ApiHarness) -> None:
+    api.app.state.environments.put(WithADatastore(load_fleet(EXAMPLES / "fleet.yaml"), "dev"))
+    client = api.client(Role.VIEWER)
+    whole = client.get("/api/v1/fleet").json()
+    services = client.get("/api/v1/fleet", params={"datastores": "false"}).json()
+    assert [d["name"] for d in whole["datastores"]] == ["orders-db"]
+    assert services == {key: value for key, value in whole.items() if key != "datastores"}
 
 
 def test_a_rollout_is_started_described_and_idempotent(api: ApiHarness, fleet: InMemoryFleetRuntime) -> None:
