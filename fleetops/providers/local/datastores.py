@@ -35,6 +35,7 @@ from urllib.parse import quote
 
 from fleetops.errors import FleetopsError
 from fleetops.private_files import private_folder
+from fleetops.providers.local.pg_probe import PgProbe
 from fleetops.providers.local.pg_server import PgServer, find_pg_bin_dir, server_owned_folder
 from fleetops.providers.local.pg_template import new_cluster
 from fleetops.providers.local.pg_wal import archiving
@@ -130,6 +131,7 @@ class LocalDatastores:
         for store in stores:
             if store.kind in ("postgres", "redis"):
                 self.ports[store.name] = self._port(store.name)
+        self._probes = {store.name: PgProbe() for store in stores if store.kind == "postgres"}
 
     def home(self, name: str) -> Path:
         """The datastore's own folder."""
@@ -250,6 +252,8 @@ class LocalDatastores:
 
     def stop(self) -> None:
         """Stop every server started here; SQLite files stay (they are the data)."""
+        for probe in self._probes.values():
+            probe.close()
         for name in reversed(list(self.stores)):
             self._stop_one(name)
 
@@ -264,7 +268,8 @@ class LocalDatastores:
         return out
 
     def health(self) -> list[DatastoreHealth]:
-        """Each datastore's health: PostgreSQL ``SELECT 1``, Redis ``PING``, SQLite ``SELECT 1``."""
+        """Each datastore's health: PostgreSQL a query on a connection kept between checks
+        (``fleetops.providers.local.pg_probe``), Redis ``PING``, SQLite ``SELECT 1``."""
         return [self._health_one(name, store) for name, store in self.stores.items()]
 
     # -- internals ------------------------------------------------------------------------------
@@ -325,12 +330,7 @@ class LocalDatastores:
         port = self.ports.get(name)
         try:
             if store.kind == "postgres":
-                with psycopg.connect(self.url(name), connect_timeout=2) as conn:
-                    conn.execute("SELECT 1")
-                    row = conn.execute(
-                        "SELECT (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()),"
-                        " pg_database_size(current_database())"
-                    ).fetchone()
+                row = self._probes[name].fetchone(self.url(name), _PG_HEALTH)
                 connections, size = (int(row[0]), int(row[1])) if row else (None, None)
                 return DatastoreHealth(name, store.kind, True, "SELECT 1 answered", port, connections, size)
             if store.kind == "redis" and port is not None:
@@ -356,6 +356,14 @@ class LocalDatastores:
             return DatastoreHealth(name, store.kind, False, "not run by the local sandbox", port, None, None)
         except (psycopg.Error, RedisUnavailable, sqlite3.Error, OSError) as err:
             return DatastoreHealth(name, store.kind, False, _first_line(err), port, None, None)
+
+
+_PG_HEALTH = (
+    "SELECT (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()),"
+    " pg_database_size(current_database())"
+)
+"""The health query: it answers (the check's ``SELECT 1``) with the database's sessions (this
+check's own among them) and size."""
 
 
 def _info_int(info: object, key: str) -> int | None:
