@@ -6,8 +6,8 @@ The query still runs on the server each time; a kept connection that fails (the 
 or restarted, a restore's ``DROP DATABASE ... WITH (FORCE)``) or whose URL changed (a rotated
 password) is replaced at once, within the same check, so a server that is down reports what a new
 connection would have met. Not repeated is the login: a password revoked on the server while
-the URL stays the same shows healthy until the kept connection is replaced. Called from the server's request threads and the metrics sampler's
-thread: one lock per datastore.
+the URL stays the same shows healthy until the kept connection is replaced. Called from the
+server's request threads and the metrics sampler's thread: one lock per datastore.
 
 psycopg is imported on use, as ``fleetops.providers.local.datastores`` says why.
 """
