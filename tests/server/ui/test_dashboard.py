@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from fleetops.testing.fleet_files import fleet_document
 from fleetops.testing.server import run_cli
@@ -340,6 +340,25 @@ def test_the_logs_query_box_returns_rows(browser: Browser, plane: Plane) -> None
     expect(page.locator("#results tbody tr td").first).to_have_text("menu")
     assert int(page.locator("#results tbody tr td").nth(1).inner_text()) > 0
     _shot(page, "logs")
+    page.close()
+
+
+def test_a_query_run_while_the_environments_load_waits_for_them(browser: Browser, plane: Plane) -> None:
+    page = _signed_in(browser, plane, "viewer")
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route("**/api/v1/environments", hold)
+    page.goto(f"{plane.url}/ui/logs")
+    page.fill("#query", "filter service = 'menu' | stats count() as n by service")
+    page.get_by_role("button", name="Run query").click()
+    wait_until(lambda: held)
+    for route in held:
+        route.continue_()
+    expect(page.locator("#results thead th")).to_have_text(["service", "n"])
+    expect(page.locator("#results tbody tr td").first).to_have_text("menu")
     page.close()
 
 

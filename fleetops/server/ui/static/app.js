@@ -847,12 +847,16 @@ pages.releases = () => {
 
 pages.logs = async () => {
   const form = document.getElementById("query-form");
-  // The handler goes on before the environments are asked for: a query run while they load
-  // would otherwise submit the form natively, reloading the page without an answer.
+  // The handler goes on while the environments are asked for, not after: a query run while they
+  // load would otherwise submit the form natively, reloading the page without an answer. It
+  // waits for them before it reads the form, whose environment list is empty until then (the
+  // API refused such a query with a 400, once in a full run).
+  const loaded = environments(document.getElementById("environment"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const f = Object.fromEntries(new FormData(form));
     try {
+      await loaded;
+      const f = Object.fromEntries(new FormData(form));
       const answer = await api("GET", `/fleet/logs/query${query({ query: f.query, environment: f.environment, services: f.services, since: f.since, platform: f.platform ? "true" : null })}`);
       const columns = answer.columns || [];
       const s = answer.statistics || {};
@@ -872,7 +876,7 @@ pages.logs = async () => {
       failed(err);
     }
   });
-  await environments(document.getElementById("environment"));
+  await loaded;
 };
 
 pages.audit = () => {
