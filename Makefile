@@ -23,8 +23,9 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # The suite runs on four workers (pytest-xdist) on this 2-core machine: four overlap the tests'
-# waits (fleets coming up, health checks, bakes, moto); more make it slower, the cores are busy
-# (2026-12-07, idle machine: 13.7 minutes of pytest with four workers, 17.1 with six).
+# waits (fleets coming up, health checks, bakes, moto), which two leave idle (2026-12-07, idle
+# machine, clean clone: 393 s of pytest on four workers with the cores 86% busy; 612 s on two,
+# 54% busy).
 # --dist loadfile keeps each test file on one worker, in order (module-scoped fleets and servers
 # are per file); --no-loadscope-reorder keeps the files in collection order (tests/conftest.py
 # puts the longest first), where by default xdist starts the files with the most tests first and
