@@ -17,7 +17,6 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,7 +25,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from fleetops.testing.example import copy_example_on_a_free_port
+
 CPUACCT = Path("/sys/fs/cgroup/cpuacct")
 PATHS = ("/fleet", "/fleet?datastores=false", "/releases")
 IDLE_S = 4.0
@@ -45,14 +45,7 @@ def main() -> None:
         return int((group / "cpuacct.usage").read_text()) / 1e9
 
     with tempfile.TemporaryDirectory() as parent:
-        folder = Path(parent) / "restaurant"
-        shutil.copytree(
-            ROOT / "examples" / "restaurant",
-            folder,
-            ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"),
-        )
-        fleet_file = folder / "fleet.yaml"
-        fleet_file.write_text(fleet_file.read_text().replace("      port: 8080\n", ""))
+        folder = copy_example_on_a_free_port(Path(parent) / "restaurant")
 
         def fleetops(*args: str) -> subprocess.CompletedProcess[bytes]:
             command = ["bash", "-c", f'echo $$ > {group}/cgroup.procs; exec "$@"', "-"]

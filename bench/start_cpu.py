@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import resource
-import shutil
 import signal
 import statistics
 import subprocess
@@ -32,6 +31,8 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from fleetops.testing.example import copy_example_on_a_free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -120,14 +121,7 @@ def up_and_down(repeats: int) -> float | None:
     spent = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as parent:
-            folder = Path(parent) / "restaurant"
-            shutil.copytree(
-                ROOT / "examples" / "restaurant",
-                folder,
-                ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"),
-            )
-            fleet_file = folder / "fleet.yaml"
-            fleet_file.write_text(fleet_file.read_text().replace("      port: 8080\n", ""))
+            folder = copy_example_on_a_free_port(Path(parent) / "restaurant")
             fleetops = [PYTHON, "-m", "fleetops"]
             spent.append(in_cgroup(folder, [*fleetops, "up"], [*fleetops, "down"]))
     return statistics.median(spent)

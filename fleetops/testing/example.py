@@ -48,7 +48,7 @@ def notification_sinks() -> Iterator[NotificationSinks]:
 def copy_example(folder: Path, sinks: NotificationSinks) -> Path:
     """Copy examples/restaurant to ``folder`` (not its state, data or caches), its channels
     delivering to ``sinks``; return ``folder``. The fleet file is otherwise as written."""
-    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
+    _copy_tree(folder)
     fleet_file = folder / "fleet.yaml"
     text = fleet_file.read_text()
     if text.count(EXAMPLE_HOOK) != 1 or text.count(EXAMPLE_SMTP) != 1:
@@ -58,6 +58,20 @@ def copy_example(folder: Path, sinks: NotificationSinks) -> Path:
     )
     fleet_file.write_text(text)
     return folder
+
+
+def copy_example_on_a_free_port(folder: Path) -> Path:
+    """Copy examples/restaurant to ``folder`` (not its state, data or caches) with its gateway on
+    a free port instead of 8080, which another fleet may hold; return ``folder``. The fleet file
+    is otherwise as written (its channels deliver nowhere reachable: for measuring, not checking)."""
+    _copy_tree(folder)
+    fleet_file = folder / "fleet.yaml"
+    fleet_file.write_text(fleet_file.read_text().replace("      port: 8080\n", ""))
+    return folder
+
+
+def _copy_tree(folder: Path) -> None:
+    shutil.copytree(EXAMPLES, folder, ignore=shutil.ignore_patterns(".fleetops", "data", "__pycache__"))
 
 
 ORDERS_PAUSES = ("      checkpoint_delay: 3s\n", "      bake_time: 15s\n")
