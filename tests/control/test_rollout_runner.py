@@ -44,11 +44,18 @@ def test_rollout_under_load_loses_no_request(runtimes: MakeRuntime, sqlite_store
         target=_load, args=(runtime.provider.endpoint("menu") + "/items", stop, outcomes)
     )
     loader.start()
+    # What counts is the load during the rollout, which is short now that a drained instance
+    # goes at once (47 requests in all, once, on a loaded machine): it is counted from the
+    # rollout's start to its end, with the load already answered before it starts.
+    during = 0
     try:
+        wait_until(lambda: outcomes.total() > 0, 15, "load answered")
         request = RolloutRequest("deploy-1:menu:2", "dev", "menu", "v2", 2)
+        before = outcomes.total()
         first = runtime.start_rollout(request)
         again = runtime.start_rollout(request)
         view = runtime.wait_rollout(request.rollout_id, timeout=30)
+        during = outcomes.total() - before
     finally:
         stop.set()
         loader.join()
@@ -56,7 +63,7 @@ def test_rollout_under_load_loses_no_request(runtimes: MakeRuntime, sqlite_store
         first.started_at,
     )
     assert (view.status, view.percentage_complete, view.failure) == ("Successful", 100, None)
-    assert set(outcomes) == {"200"} and outcomes["200"] > 50
+    assert set(outcomes) == {"200"} and during > 10
     assert runtime.current_versions() == {"menu": "v2"}
     state = sqlite_store.service_state.get("dev", "menu")
     assert state is not None and (state.version, state.release_number) == ("v2", 2)
