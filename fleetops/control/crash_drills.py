@@ -30,8 +30,8 @@ from fleetops.runbooks.ports import ChildDeployment, CrashRecord
 
 CRASH_FILE = "crash.json"
 _LIVE = (InstanceState.PENDING, InstanceState.IN_SERVICE)
-_STOP_WAIT_S = 3.0
-"""How long stopping the watchdog waits for its final counts (it looks every 20 ms)."""
+_STOP_WAIT_S = 5.0
+"""How long stopping the watchdog waits for its final counts and its exit (it looks every 20 ms)."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,12 @@ class LocalCrashControl:
         crash_watchdog.request_stop(folder)
         deadline = time.monotonic() + _STOP_WAIT_S
         seen = crash_watchdog.read_watch(folder)
-        while seen is not None and not seen.get("final") and time.monotonic() < deadline:
+        # Its final counts are written before its interpreter exits: the report waits for the exit
+        # too, so a drill that says it ended leaves no watchdog running (a loaded machine once
+        # took longer than the drill's next read).
+        while seen is not None and time.monotonic() < deadline:
+            if seen.get("final") and not pid_alive(seen.get("pid")):
+                break
             time.sleep(0.05)
             seen = crash_watchdog.read_watch(folder)
         return seen

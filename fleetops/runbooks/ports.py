@@ -581,7 +581,8 @@ class CrashDrillControl(Protocol):
         ...
 
     def stop_watchdog(self, drill: str) -> dict[str, Any] | None:
-        """Stop the drill's watchdog; what it wrote last (its final counts when it stopped in time)."""
+        """Stop the drill's watchdog and wait for its exit; what it wrote last (its final counts
+        when it stopped in time)."""
         ...
 
     def live_versions(self, service: str) -> list[str]:
