@@ -9,7 +9,10 @@ bare control plane (``fleetops server --port 0`` in a new state folder, stopped 
 once ``server.json`` says it listens); ``fleetops --help``; ``fleetops deploy --help``;
 ``fleetops status`` with no server (the CLI's floor: parse, look for the server, report);
 ``fleetops executions list`` against a running bare control plane (a typical call: parse, one
-request, a table); ``fleetops validate`` of the example's fleet file; and, as root (it counts
+request, a table); ``fleetops validate`` of the example's fleet file; a control plane's start
+alone, from exec to ``server.json`` written (its own CPU then, read from ``/proc``; stopped
+after), bare and with a copy of the example's fleet file (``--fleet``: the file loaded and its
+environment opened, not yet started); and, as root (it counts
 the processes ``up`` detaches in a cgroup v1 cpuacct group, as ``/work/wt/MEASURE.md`` does),
 ``fleetops up`` then ``fleetops down`` of a copy of the example (the control plane, HAProxy,
 the datastores, every instance). Run ``make bytecode`` first: with PYTHONDONTWRITEBYTECODE set,
@@ -89,6 +92,41 @@ def bare_server(folder: Path) -> None:
         pass
 
 
+def cpu_until_listening(folder: Path, *fleet: str) -> float:
+    """CPU seconds of a control plane in ``folder`` (``fleet``: more arguments) from its exec to
+    ``server.json`` written, which it writes once its app is built and its port bound."""
+    state = folder / "state"
+    server = subprocess.Popen(
+        [PYTHON, "-m", "fleetops", "server", "--port", "0", "--state-dir", str(state), *fleet],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (state / "server.json").exists() and server.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        # utime and stime, the 14th and 15th fields (after the command name in parentheses)
+        fields = Path(f"/proc/{server.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def start_cpu(repeats: int, *, example: bool) -> float:
+    """Median of ``cpu_until_listening``: bare, or with a copy of the example's fleet file."""
+    spent = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as parent:
+            if example:
+                folder = copy_example_on_a_free_port(Path(parent) / "restaurant")
+                spent.append(cpu_until_listening(folder, "--fleet", "fleet.yaml"))
+            else:
+                spent.append(cpu_until_listening(Path(parent)))
+    return statistics.median(spent)
+
+
 def in_cgroup(folder: Path, *commands: list[str]) -> float:
     """CPU seconds of ``commands`` (run in ``folder``, one after the other) and of every process
     they start, detached or not."""
@@ -145,6 +183,12 @@ def main() -> None:
         ("fleetops validate (example)", command(PYTHON, "-m", "fleetops", "validate", "--file", str(fleet))),
     ):
         spent = cpu_of(run, repeats)
+        print(f"{name}: {spent * 1000:.0f} ms of CPU, {spent / base:.1f}x the baseline")
+    for name, example in (
+        ("fleetops server, exec to server.json (bare)", False),
+        ("fleetops server, exec to server.json (the example's fleet)", True),
+    ):
+        spent = start_cpu(repeats, example=example)
         print(f"{name}: {spent * 1000:.0f} ms of CPU, {spent / base:.1f}x the baseline")
     with tempfile.TemporaryDirectory() as folder, running_server(Path(folder)) as env:
         spent = cpu_of(command(PYTHON, "-m", "fleetops", "executions", "list", env=env), repeats)
