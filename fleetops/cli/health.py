@@ -19,6 +19,7 @@ from fleetops.cli.options import EnvSelectOption, FleetFileOption, state_dir_of
 from fleetops.cli.output import OutputFormat, OutputOption, emit
 from fleetops.errors import BadInput
 from fleetops.ops.health import Checklist, CheckResult, HealthReport, Outcome, check_config
+from fleetops.startup import collector_paused
 
 _VERDICT_STYLE = {"healthy": "green", "degraded": "yellow", "failing": "red"}
 _OUTCOME_STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
@@ -47,7 +48,8 @@ def _render(report: dict[str, Any]) -> Any:
 def config_check(file: Path) -> list[CheckResult]:
     """``check_config`` of the fleet file at ``file`` (what the next deployment reads)."""
     # Imported on use, as the other commands do: the fleet models are slow to import.
-    from fleetops.spec.loader import load_fleet
+    with collector_paused():
+        from fleetops.spec.loader import load_fleet
 
     try:
         fleet = load_fleet(file)

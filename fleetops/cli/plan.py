@@ -15,6 +15,7 @@ from fleetops.cli.options import FileOption
 from fleetops.cli.output import OutputFormat, OutputOption, emit, error_document
 from fleetops.errors import BadInput, ExitCode
 from fleetops.spec.durations import format_duration
+from fleetops.startup import collector_paused
 
 if TYPE_CHECKING:  # the CLI loads spec modules on use, to start fast
     from fleetops.spec.plan import FleetPlan
@@ -65,8 +66,9 @@ def _plan(
     file: Path,
     output: OutputFormat,
 ) -> None:
-    from fleetops.spec.loader import load_fleet
-    from fleetops.spec.plan import plan as make_plan
+    with collector_paused():  # the fleet models: ~0.05 s of CPU less to import
+        from fleetops.spec.loader import load_fleet
+        from fleetops.spec.plan import plan as make_plan
 
     fleet = load_fleet(file)
     names = [n.strip() for n in services.split(",") if n.strip()] if services is not None else []

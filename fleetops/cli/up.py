@@ -45,6 +45,7 @@ from fleetops.log_records import format_log_record
 from fleetops.private_files import private_file, private_folder
 from fleetops.processes import pid_alive
 from fleetops.server.settings import TOKEN_FILE, environment_state_dir, pid_dirs, read_server_file
+from fleetops.startup import collector_paused
 
 SERVER_START_TIMEOUT_S = 30.0
 
@@ -77,8 +78,9 @@ def up(
 
     When the fleet does not come up (or on Ctrl-C), what this command started is stopped again.
     """
-    from fleetops.spec.loader import load_fleet
-    from fleetops.spec.models import AwsSettings
+    with collector_paused():  # the fleet models: ~0.05 s of CPU less to import
+        from fleetops.spec.loader import load_fleet
+        from fleetops.spec.models import AwsSettings
 
     file = discovery.fleet_file(file)
     fleet = load_fleet(file)  # a bad fleet file is reported here, before anything starts

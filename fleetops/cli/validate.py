@@ -13,6 +13,7 @@ from fleetops.cli.app import app
 from fleetops.cli.options import FileOption
 from fleetops.cli.output import OutputFormat, OutputOption, emit, structured_problem
 from fleetops.errors import BadInput, ExitCode
+from fleetops.startup import collector_paused
 
 
 @app.command()
@@ -21,7 +22,8 @@ def validate(file: FileOption = Path("fleet.yaml"), output: OutputOption = Outpu
 
     Exits 0 if the file is valid, 2 if it has problems.
     """
-    from fleetops.spec.loader import load_fleet
+    with collector_paused():  # the fleet models: ~0.05 s of CPU less to import
+        from fleetops.spec.loader import load_fleet
 
     try:
         fleet = load_fleet(file)
