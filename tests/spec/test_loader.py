@@ -366,6 +366,20 @@ def test_a_file_nested_deeper_than_the_limit_is_one_problem(levels: int) -> None
     ]
 
 
+def test_a_file_too_deep_after_a_syntax_error_reports_the_error() -> None:
+    # The nesting is counted by libyaml's parser when it is built; PyYAML's parser has the
+    # last word on a file the first finds too deep or broken, and reports the first problem.
+    text = "name: [a\nservices: {}\nx: " + "[" * 70 + "]" * 70 + "\n"
+    assert problems_of(text) == [
+        "fleet.yaml:2:9 (root): invalid YAML: while parsing a flow sequence expected ',' or ']', but got ':'"
+    ]
+
+
+def test_a_file_too_deep_with_a_control_character_after_reports_the_character() -> None:
+    text = "name: " + "[" * 70 + "]" * 70 + "\nx: \x1f\n"
+    assert problems_of(text) == ["fleet.yaml:2:4 (root): invalid YAML: character #x001f is not allowed"]
+
+
 def test_a_file_nested_64_levels_is_read() -> None:
     # The top mapping, services, web and env are four levels; the lists sixty more.
     text = MINIMAL + "    env: {A: " + "[" * 60 + "]" * 60 + "}\n"
