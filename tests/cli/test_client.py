@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from fleetops.cli.client import ApiClient, Response, ServerAddress, connect, locate_server, raise_for_status
+from fleetops.cli.client import ApiClient, ServerAddress, connect, locate_server, raise_for_status
 from fleetops.errors import BadInput, FleetopsError, NotAuthorised, Refused
 from fleetops.testing.server import RunningServer
 
@@ -106,99 +101,3 @@ def test_missing_token_is_refused_with_a_hint(server: RunningServer) -> None:
         "no API token: send 'Authorization: Bearer <token>' (fleetops token create); "
         "set FLEETOPS_TOKEN, or run where .fleetops/token exists"
     )
-
-
-@dataclass
-class Received:
-    """What the recording server got: each request's method, target, JSON content type, body."""
-
-    port: int
-    requests: list[tuple[str, str, str | None, bytes]] = field(default_factory=list)
-
-
-@pytest.fixture
-def recorder() -> Iterator[Received]:
-    """An HTTP server on a free loopback port that records each request and answers 200 with
-    ``{"ok": true}``, or hangs up without answering a request to ``.../hang-up``."""
-    received: Received | None = None
-
-    class Handler(BaseHTTPRequestHandler):
-        def _record(self) -> None:
-            assert received is not None
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            received.requests.append((self.command, self.path, self.headers.get("Content-Type"), body))
-            if self.path.endswith("/hang-up"):
-                self.close_connection = True
-                return
-            payload = b'{"ok": true}'
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_DELETE = _record
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    received = Received(port=http.server_address[1])
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield received
-    finally:
-        http.shutdown()
-        http.server_close()
-
-
-def test_the_query_is_written_as_httpx_wrote_it(recorder: Received) -> None:
-    with ApiClient(ServerAddress(f"http://127.0.0.1:{recorder.port}", None)) as api:
-        assert api.get("/fleet", environment="dev", datastores=False, all=True, limit=3, since=None) == {
-            "ok": True
-        }
-        api.get("/logs", service=["a b", "c&d"])
-    assert [target for _, target, _, _ in recorder.requests] == [
-        "/api/v1/fleet?environment=dev&datastores=false&all=true&limit=3",
-        "/api/v1/logs?service=a+b&service=c%26d",
-    ]
-
-
-def test_the_body_is_compact_utf8_json(recorder: Received) -> None:
-    with ApiClient(ServerAddress(f"http://127.0.0.1:{recorder.port}", "fo_x")) as api:
-        api.post("/deploy", {"reason": "café", "count": 2})
-        api.post("/cancel")
-    assert [(method, kind, body) for method, _, kind, body in recorder.requests] == [
-        ("POST", "application/json", '{"reason":"café","count":2}'.encode()),
-        ("POST", None, b""),
-    ]
-
-
-def test_the_path_is_percent_encoded_keeping_its_escapes(recorder: Received) -> None:
-    with ApiClient(ServerAddress(f"http://127.0.0.1:{recorder.port}/behind/a/proxy", None)) as api:
-        api.delete("/services/a b/x%2Fy")
-    assert recorder.requests[0][:2] == ("DELETE", "/behind/a/proxy/api/v1/services/a%20b/x%2Fy")
-
-
-def test_a_server_that_hangs_up_cannot_be_reached(recorder: Received) -> None:
-    url = f"http://127.0.0.1:{recorder.port}"
-    with ApiClient(ServerAddress(url, None)) as api, pytest.raises(FleetopsError) as caught:
-        api.get("/hang-up")
-    assert caught.value.message == (
-        f"cannot reach the fleetops server at {url} (Server disconnected without sending a response.); "
-        "is it running? (`fleetops server`)"
-    )
-
-
-def test_a_url_without_http_cannot_be_reached() -> None:
-    with ApiClient(ServerAddress("127.0.0.1:8417", None)) as api, pytest.raises(FleetopsError) as caught:
-        api.get("/health")
-    assert caught.value.message == (
-        "cannot reach the fleetops server at 127.0.0.1:8417 (Request URL is missing an 'http://' or "
-        "'https://' protocol.); is it running? (`fleetops server`)"
-    )
-
-
-def test_a_response_says_the_standard_reason_of_its_status() -> None:
-    with pytest.raises(FleetopsError, match=r"^the server failed: HTTP 502 Bad Gateway$"):
-        raise_for_status(Response(502, b"<html>bad gateway</html>"))
