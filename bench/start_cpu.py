@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -108,7 +109,16 @@ def cpu_until_listening(folder: Path, *fleet: str) -> float:
             time.sleep(0.005)
         # utime and stime, the 14th and 15th fields (after the command name in parentheses)
         fields = Path(f"/proc/{server.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        spent = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        # Stopped once it serves: a SIGTERM while its fleet's environment starts once left a
+        # control plane that never exited.
+        url = json.loads((state / "server.json").read_text())["url"]
+        while server.poll() is None and time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(f"{url}/api/v1/health", timeout=5).close()
+                break
+            time.sleep(0.05)
+        return spent
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
