@@ -1,11 +1,14 @@
-"""``fleetops up`` leaves nothing behind when it fails, refuses a port in use, and says when the
-fleet already runs at another version."""
+"""``fleetops up`` leaves nothing behind when it fails and names the service that did not come
+up, refuses a port in use, and says when the fleet already runs at another version."""
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -22,21 +25,51 @@ def _pids(folder: Path) -> list[int]:
     return [int(p.read_text().split()[0]) for d in pid_dirs(folder / ".fleetops") for p in d.glob("*.pid")]
 
 
-def test_a_failed_up_stops_the_control_plane_and_the_processes_it_started(tmp_path: Path) -> None:
-    write_fleet(tmp_path, {"menu": {}, "notifications": {"env": {"FAULT_FAIL_HEALTH_AFTER": "0s"}}})
+@dataclass(frozen=True)
+class FailedUp:
+    """A ``fleetops up`` that failed, and what it left right after it exited."""
+
+    folder: Path
+    up: subprocess.CompletedProcess[str]
+    server: dict[str, Any] | None
+    """The control plane's server file."""
+    left: list[int]
+    """The fleet's processes still alive."""
+
+
+@pytest.fixture(scope="module")
+def failed_up(tmp_path_factory: pytest.TempPathFactory) -> FailedUp:
+    """``fleetops up`` of menu and notifications, notifications failing its health checks from the
+    start (menu is fine), once for the tests that read what it said and left."""
+    folder = tmp_path_factory.mktemp("failed-up")
+    write_fleet(folder, {"menu": {}, "notifications": {"env": {"FAULT_FAIL_HEALTH_AFTER": "0s"}}})
     try:
-        up = run_cli(["up", "--timeout", "4"], cwd=tmp_path, timeout=90)
-        server = read_server_file(tmp_path / ".fleetops")
-        left = [pid for pid in _pids(tmp_path) if pid_alive(pid)]
+        up = run_cli(["up", "--timeout", "4"], cwd=folder, timeout=90)
+        server = read_server_file(folder / ".fleetops")
+        left = [pid for pid in _pids(folder) if pid_alive(pid)]
     finally:
-        run_cli(["down"], cwd=tmp_path, timeout=60)
+        run_cli(["down"], cwd=folder, timeout=60)
+    return FailedUp(folder, up, server, left)
+
+
+def test_a_failed_up_stops_the_control_plane_and_the_processes_it_started(failed_up: FailedUp) -> None:
+    up = failed_up.up
     assert up.returncode == 1
     assert "notifications: 0/1 healthy at v1" in up.stderr
     assert (
         "stopped the control plane and every process this `up` started; "
-        f"its logs are in {tmp_path / '.fleetops'}" in up.stderr
+        f"its logs are in {failed_up.folder / '.fleetops'}" in up.stderr
     )
-    assert (server, left) == (None, [])
+    assert (failed_up.server, failed_up.left) == (None, [])
+
+
+def test_a_failed_up_names_the_service_that_does_not_come_up(failed_up: FailedUp) -> None:
+    up = failed_up.up
+    assert up.returncode == 1
+    assert "not every service came up within 4s:" in up.stderr
+    assert "notifications: 0/1 healthy at v1" in up.stderr and "menu:" not in up.stderr
+    assert "DOWN: last check L7STS 503" in up.stderr
+    assert "last log lines:" in up.stderr
 
 
 def test_a_pinned_port_another_process_holds_is_refused_naming_it(tmp_path: Path) -> None:
