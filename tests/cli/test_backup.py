@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fleetops.testing.example import NotificationSinks
+from fleetops.testing.example import NotificationSinks, single_instances
 from fleetops.testing.server import run_cli
 
 from .conftest import restaurant_on_postgres
@@ -18,7 +18,12 @@ pytestmark = [pytest.mark.haproxy, pytest.mark.slow]
 
 @pytest.fixture
 def restaurant(tmp_path: Path, sinks: NotificationSinks) -> Path:
-    return restaurant_on_postgres(tmp_path, sinks)
+    """The example on PostgreSQL, every service on one instance: a backup reads orders-db,
+    whatever the capacity of the services in front of it (six instances to start, not eleven)."""
+    folder = restaurant_on_postgres(tmp_path, sinks)
+    fleet_file = folder / "fleet.yaml"
+    fleet_file.write_text(single_instances(fleet_file.read_text()))
+    return folder
 
 
 def test_a_backup_of_orders_is_catalogued_verified_and_a_flipped_byte_fails(restaurant: Path) -> None:

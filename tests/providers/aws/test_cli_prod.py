@@ -119,6 +119,11 @@ def prod(tmp_path_factory: pytest.TempPathFactory, sinks: NotificationSinks) -> 
             "ecs_cluster": "restaurant",
             "ecs_service": "notifications",
         }
+        for service in document["services"].values():
+            # Stage is started to be promoted from (its versions, not its capacity): one local
+            # instance a service, not eleven in all. Prod's capacity and settings as written.
+            stage = service["overrides"].setdefault("stage", {})
+            stage["instances"] = {**service["instances"], "desired": 1}
         fleet_file.write_text(yaml.safe_dump(document, sort_keys=False))
         cli = Cli(folder, moto)
         try:
