@@ -56,6 +56,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # Ctrl-C does; by default it dies at once, and the fleets, servers and PostgreSQL clusters
     # its tests started outlive it (each an idle fleet of a dozen processes on a shared machine).
     signal.signal(signal.SIGTERM, _interrupt)
+    # A run started in the background of a shell without job control (`make test &` in a script)
+    # starts with SIGINT ignored, and so would every CLI process a test starts: Python keeps an
+    # ignored SIGINT ignored, so the tests' Ctrl-C would reach none of them (they hung, or followed
+    # a deployment to its end). A terminal's Ctrl-C reaches the commands it runs: so here.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if not hasattr(config, "workerinput"):  # the controller; xdist's workers inherit its environment
         # What fleetops caches (the sandbox PostgreSQL's template clusters) goes in a folder of
         # this run, removed at its end, not in the user's ~/.cache: a run leaves nothing behind
