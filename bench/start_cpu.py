@@ -68,20 +68,28 @@ def command(*args: str, env: dict[str, str] | None = None) -> Callable[[Path], N
     return run
 
 
-@contextlib.contextmanager
-def running_server(folder: Path) -> Iterator[dict[str, str]]:
-    """A bare control plane in ``folder`` until the block ends; the environment of its CLI."""
+def _start_server(folder: Path, *fleet: str, poll: float) -> subprocess.Popen[bytes]:
+    """A control plane started in ``folder`` (state in ``folder/state``), once it has written its
+    ``server.json`` (looked for every ``poll`` seconds, up to a minute) or has exited."""
     state = folder / "state"
     server = subprocess.Popen(
-        [PYTHON, "-m", "fleetops", "server", "--port", "0", "--state-dir", str(state)],
+        [PYTHON, "-m", "fleetops", "server", "--port", "0", "--state-dir", str(state), *fleet],
         cwd=folder,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + 60
+    while not (state / "server.json").exists() and server.poll() is None and time.monotonic() < deadline:
+        time.sleep(poll)
+    return server
+
+
+@contextlib.contextmanager
+def running_server(folder: Path) -> Iterator[dict[str, str]]:
+    """A bare control plane in ``folder`` until the block ends; the environment of its CLI."""
+    state = folder / "state"
+    server = _start_server(folder, poll=0.02)
     try:
-        deadline = time.monotonic() + 60
-        while not (state / "server.json").exists() and server.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
         time.sleep(0.2)  # server.json is written, the token next to it
         url = json.loads((state / "server.json").read_text())["url"]
         yield {**os.environ, "FLEETOPS_URL": url, "FLEETOPS_TOKEN": (state / "token").read_text().strip()}
@@ -99,16 +107,9 @@ def cpu_until_listening(folder: Path, *fleet: str) -> float:
     """CPU seconds of a control plane in ``folder`` (``fleet``: more arguments) from its exec to
     ``server.json`` written, which it writes once its app is built and its port bound."""
     state = folder / "state"
-    server = subprocess.Popen(
-        [PYTHON, "-m", "fleetops", "server", "--port", "0", "--state-dir", str(state), *fleet],
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = _start_server(folder, *fleet, poll=0.005)
+    deadline = time.monotonic() + 60
     try:
-        deadline = time.monotonic() + 60
-        while not (state / "server.json").exists() and server.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
         # utime and stime, the 14th and 15th fields (after the command name in parentheses)
         fields = Path(f"/proc/{server.pid}/stat").read_text().rpartition(")")[2].split()
         spent = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
